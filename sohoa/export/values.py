@@ -1,0 +1,125 @@
+"""How values are written in the 158 sheet, shared by export, validation and ``check-158``.
+
+Dates are ``dd.mm.yyyy`` (partial ``mm.yyyy`` or ``yyyy``); ``so`` is ``number/year``;
+``noiDangKy`` names the registering People's Committee the way the Ministry's template does
+(``UBND xã An Nhơn, huyện Đạ Tẻh, tỉnh Lâm Đồng``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from sohoa.records import Book, nfc
+
+_DATE_RE = re.compile(r"^(?:(\d{2})\.)?(?:(\d{2})\.)?(\d{4})$")
+_SO_RE = re.compile(r"^0*(\d{1,6})(?:\s*/\s*(\d{4}))?$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """A 158 date as the interval of days it may denote (``2008`` = 1.1.2008 .. 31.12.2008)."""
+
+    first: date
+    last: date
+    precision: str  # "day" | "month" | "year"
+
+
+def parse_date(text: str) -> DateSpan | None:
+    """Parse a 158 date (``dd.mm.yyyy``, ``mm.yyyy``, ``yyyy``); ``None`` when malformed or
+    not a calendar date."""
+    m = _DATE_RE.match(text.strip())
+    if not m:
+        return None
+    a, b, y = m.groups()
+    year = int(y)
+    if not 1800 <= year <= 2100:
+        return None
+    try:
+        if a and b:  # dd.mm.yyyy
+            d = date(year, int(b), int(a))
+            return DateSpan(d, d, "day")
+        if a:  # mm.yyyy
+            month = int(a)
+            last = calendar.monthrange(year, month)[1]
+            return DateSpan(date(year, month, 1), date(year, month, last), "month")
+    except ValueError:
+        return None
+    return DateSpan(date(year, 1, 1), date(year, 12, 31), "year")
+
+
+def years_between(earlier: date, later: date) -> float:
+    """Whole and fractional years from ``earlier`` to ``later`` (negative when reversed)."""
+    return (later - earlier).days / 365.2425
+
+
+def split_so(text: str) -> tuple[int, int | None] | None:
+    """``'12/2008'`` -> ``(12, 2008)``, ``'012'`` -> ``(12, None)``; ``None`` when malformed."""
+    m = _SO_RE.match(text.strip())
+    if not m:
+        return None
+    return int(m.group(1)), (int(m.group(2)) if m.group(2) else None)
+
+
+def format_so(text: str, book: Book) -> str:
+    """``so`` as the 158 wants it, ``number/year`` (year of the book when not written)."""
+    parts = split_so(text)
+    if parts is None:
+        return text.strip()
+    number, year = parts
+    return f"{number}/{year or book.year}"
+
+
+_PREFIXES = {
+    "commune": ("xã", "phường", "thị trấn"),
+    "district": ("huyện", "quận", "thị xã", "thành phố", "tp"),
+    "province": ("tỉnh", "thành phố", "tp"),
+}
+
+
+def _with_prefix(name: str, level: str) -> str:
+    name = nfc(name).strip()
+    if not name:
+        return ""
+    low = name.lower()
+    if any(low.startswith(p + " ") for p in _PREFIXES[level]):
+        return name
+    return f"{_PREFIXES[level][0]} {name}"
+
+
+def noi_dang_ky(book: Book) -> str:
+    """The registering body: ``UBND xã <commune>, huyện <district>, tỉnh <province>``.
+
+    A unit already written with its kind (``phường Tân Phong``, ``thành phố Lai Châu``) keeps it.
+    """
+    parts = [
+        _with_prefix(book.commune, "commune"),
+        _with_prefix(book.district, "district"),
+        _with_prefix(book.province, "province"),
+    ]
+    return "UBND " + ", ".join(p for p in parts if p)
+
+
+def fold(text: str) -> str:
+    """Diacritic- and case-insensitive form for comparisons (``Đỗ Thị`` -> ``do thi``)."""
+    text = nfc(text).replace("Đ", "D").replace("đ", "d")
+    stripped = "".join(
+        c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
+    )
+    return " ".join(stripped.lower().split())
+
+
+def clean_text(text: str) -> str:
+    """NFC, control characters removed, line breaks and tabs as single spaces, trimmed."""
+    text = nfc(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    text = _CONTROL_RE.sub("", text)
+    return " ".join(text.split()) if text.strip() else ""
+
+
+def has_control(text: str) -> bool:
+    """True when the text holds characters a spreadsheet cell should not carry."""
+    return bool(_CONTROL_RE.search(text)) or any(c in text for c in "\t\r\n")
