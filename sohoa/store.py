@@ -1,0 +1,439 @@
+"""The workspace store: one folder with a SQLite database (WAL) and the page and crop images.
+
+The contract is ``docs/STORE_API.md``. This module holds books, pages, processing results,
+entries and exports; review moves live in :mod:`sohoa.store_review`, users in
+:mod:`sohoa.store_users`, the schema and transactions in :mod:`sohoa.store_schema`.
+
+Every multi-row change is one ``BEGIN IMMEDIATE`` transaction; image files are written
+atomically *before* the rows that point at them, so a killed process leaves either the old state
+or the new one, never half of a page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sohoa.records import Book, Entry, EntryStatus, Page, Reading, nfc
+from sohoa.store_base import (
+    StoreBase,
+    bbox_from_json,
+    bbox_json,
+    book_from_row,
+    entry_from_row,
+    page_from_row,
+)
+from sohoa.store_files import read_rgb, write_png
+from sohoa.store_review import ReviewMixin
+from sohoa.store_schema import PAGE_STATES, STATUSES, migrate
+from sohoa.store_types import (
+    AuditRow,
+    EntryLocked,
+    EntryResult,
+    EntryView,
+    StaleVersion,
+    User,
+    WorkspaceError,
+    utc_now,
+)
+from sohoa.store_users import UsersMixin
+
+__all__ = [
+    "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
+    "WorkspaceError",
+]
+
+log = logging.getLogger(__name__)
+
+_HUMAN = ("confirmed", "approved", "exported")
+
+
+class Workspace(ReviewMixin, UsersMixin, StoreBase):
+    """A workspace folder. Open with :meth:`open`; safe to share between threads."""
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = False) -> Workspace:
+        """Open (and with ``create`` make) the workspace at ``path``; migrate its schema."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise WorkspaceError(f"{path}: is a file, not a workspace folder")
+        db = path / "sohoa.db"
+        if not db.exists():
+            if not create:
+                raise WorkspaceError(f"{path}: no workspace here (no sohoa.db); create it first")
+            path.mkdir(parents=True, exist_ok=True)
+        (path / "pages").mkdir(exist_ok=True)
+        (path / "crops").mkdir(exist_ok=True)
+        ws = cls(path)
+        try:
+            migrate(ws._conn(), db)
+        except sqlite3.DatabaseError as exc:
+            ws.close()
+            raise WorkspaceError(f"{db}: not a usable sohoa database ({exc})") from exc
+        except BaseException:
+            ws.close()
+            raise
+        return ws
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def settings(self, **overrides: Any) -> Any:
+        """The typed settings of this workspace (defaults < settings.toml < ``overrides``)."""
+        from sohoa.settings import load_settings
+
+        return load_settings(self.path, overrides)
+
+    # -- books -------------------------------------------------------------------------------
+    def add_book(self, book: Book) -> Book:
+        """Store ``book``; the same (type, year, volume, commune) returns the existing one."""
+
+        def tx(c: sqlite3.Connection) -> int:
+            row = c.execute(
+                "SELECT id FROM books WHERE register_type=? AND year=? AND volume=? AND commune=?",
+                (str(book.register_type), book.year, book.volume, book.commune),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            cur = c.execute(
+                "INSERT INTO books (register_type, year, volume, commune, district, province,"
+                " template, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (str(book.register_type), book.year, book.volume, book.commune, book.district,
+                 book.province, book.template, utc_now()),
+            )
+            return int(cur.lastrowid or 0)
+
+        return self.book(self._write(tx))
+
+    def book(self, book_id: int) -> Book:
+        return book_from_row(self._book_row(self._conn(), book_id))
+
+    def books(self) -> list[Book]:
+        return [book_from_row(r) for r in self._query("SELECT * FROM books ORDER BY id")]
+
+    def find_book(self, ref: str | int) -> Book:
+        """A book by id (``"3"``) or by volume (``"01/2008"``)."""
+        text = nfc(str(ref)).strip()
+        if text.isdigit():
+            rows = self._query("SELECT * FROM books WHERE id = ?", (int(text),))
+            if rows:
+                return book_from_row(rows[0])
+        rows = self._query("SELECT * FROM books WHERE volume = ? ORDER BY id", (text,))
+        if not rows:
+            known = ", ".join(f"{b.id} ({b.volume})" for b in self.books()) or "none"
+            raise WorkspaceError(f"{self.path}: no book {text!r}; books: {known}")
+        if len(rows) > 1:
+            ids = ", ".join(str(r["id"]) for r in rows)
+            raise WorkspaceError(f"{self.path}: volume {text!r} is ambiguous (books {ids}); use id")
+        return book_from_row(rows[0])
+
+    # -- pages -------------------------------------------------------------------------------
+    def page_path(self, sha256: str) -> Path:
+        return self.path / "pages" / f"{sha256}.png"
+
+    def add_page(
+        self, book_id: int, image: np.ndarray, source: str, sha256: str
+    ) -> tuple[Page, bool]:
+        """Store a page image as the book's next page; ``(page, False)`` if already stored."""
+        existing = self._page_by_sha(sha256)
+        if existing is not None:
+            return existing, False
+        self._book_row(self._conn(), book_id)
+        arr = np.asarray(image)
+        height, width = int(arr.shape[0]), int(arr.shape[1])
+        file = self.page_path(sha256)
+        if not file.exists():
+            write_png(file, arr)
+
+        def tx(c: sqlite3.Connection) -> tuple[int, bool]:
+            row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
+            if row is not None:
+                return int(row[0]), False
+            nxt = c.execute(
+                "SELECT COALESCE(MAX(page_no), 0) + 1 FROM pages WHERE book_id = ?", (book_id,)
+            ).fetchone()[0]
+            cur = c.execute(
+                "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (book_id, nxt, nfc(source), sha256, width, height, utc_now()),
+            )
+            return int(cur.lastrowid or 0), True
+
+        page_id, created = self._write(tx)
+        return self.page(page_id), created
+
+    def _page_by_sha(self, sha256: str) -> Page | None:
+        rows = self._query("SELECT * FROM pages WHERE sha256 = ?", (sha256,))
+        return page_from_row(rows[0]) if rows else None
+
+    def pages(self, book_id: int | None = None) -> list[Page]:
+        if book_id is None:
+            rows = self._query("SELECT * FROM pages ORDER BY book_id, page_no")
+        else:
+            rows = self._query("SELECT * FROM pages WHERE book_id=? ORDER BY page_no", (book_id,))
+        return [page_from_row(r) for r in rows]
+
+    def page(self, page_id: int) -> Page:
+        rows = self._query("SELECT * FROM pages WHERE id = ?", (int(page_id),))
+        if not rows:
+            raise WorkspaceError(f"{self.path}: no page {page_id}")
+        return page_from_row(rows[0])
+
+    def page_image(self, page_id: int) -> np.ndarray:
+        """The page as ingested, RGB uint8 (H, W, 3)."""
+        return read_rgb(self.page_path(self.page(page_id).sha256))
+
+    def page_state(self, page_id: int) -> tuple[str, str]:
+        rows = self._query("SELECT state, message FROM pages WHERE id = ?", (int(page_id),))
+        if not rows:
+            raise WorkspaceError(f"{self.path}: no page {page_id}")
+        return str(rows[0][0]), str(rows[0][1])
+
+    def pages_in_state(self, *states: str) -> list[Page]:
+        for s in states:
+            _check_state(s)
+        marks = ",".join("?" * len(states))
+        rows = self._query(
+            f"SELECT * FROM pages WHERE state IN ({marks}) ORDER BY book_id, page_no", states
+        )
+        return [page_from_row(r) for r in rows]
+
+    def set_page_state(self, page_id: int, state: str, message: str = "") -> None:
+        _check_state(state)
+
+        def tx(c: sqlite3.Connection) -> None:
+            cur = c.execute(
+                "UPDATE pages SET state=?, message=? WHERE id=?", (state, message, int(page_id))
+            )
+            if cur.rowcount == 0:
+                raise WorkspaceError(f"{self.path}: no page {page_id}")
+
+        self._write(tx)
+
+    # -- processing results ------------------------------------------------------------------
+    def crop_path(self, page_id: int, index: int, field: str = "") -> Path:
+        name = f"e{index}.png" if not field else f"e{index}_{field}.png"
+        return self.path / "crops" / str(page_id) / name
+
+    def save_page_result(
+        self, page_id: int, angle: float, results: list[EntryResult]
+    ) -> list[int]:
+        """Store one page's entries in one transaction; returns their ids in ``results`` order.
+
+        Idempotent: re-running a page replaces its machine-only entries (detected/prefilled with
+        no human value) and never touches entries a person has worked on.
+        """
+        page = self.page(page_id)
+        protected = self._protected_indexes(page_id)
+        for res in results:  # files first: a killed run leaves orphan files, never bad rows
+            if res.index in protected:
+                continue
+            if res.entry_crop is not None:
+                write_png(self.crop_path(page_id, res.index), res.entry_crop)
+            for name, crop in res.field_crops.items():
+                write_png(self.crop_path(page_id, res.index, name), crop)
+        return self._write(lambda c: self._save_rows(c, page, float(angle), results))
+
+    def _protected_indexes(self, page_id: int) -> set[int]:
+        rows = self._query(
+            "SELECT idx FROM entries e WHERE page_id = ? AND (status IN (?,?,?) OR EXISTS"
+            " (SELECT 1 FROM \"values\" v WHERE v.entry_id = e.id) OR note != '')",
+            (page_id, *_HUMAN),
+        )
+        return {int(r[0]) for r in rows}
+
+    def _save_rows(
+        self, c: sqlite3.Connection, page: Page, angle: float, results: list[EntryResult]
+    ) -> list[int]:
+        now = utc_now()
+        protected = {
+            int(r["idx"]): int(r["id"]) for r in c.execute(
+                "SELECT id, idx FROM entries e WHERE page_id = ? AND (status IN (?,?,?) OR EXISTS"
+                " (SELECT 1 FROM \"values\" v WHERE v.entry_id = e.id) OR note != '')",
+                (page.id, *_HUMAN),
+            )
+        }
+        keep = {r.index for r in results} | set(protected)
+        for row in c.execute("SELECT id, idx FROM entries WHERE page_id = ?", (page.id,)):
+            if row["idx"] not in keep:  # a re-run found fewer rows: drop machine-only leftovers
+                c.execute("DELETE FROM entries WHERE id = ?", (row["id"],))
+        ids: list[int] = []
+        for res in results:
+            if res.index in protected:
+                ids.append(protected[res.index])
+                continue
+            Entry(id=None, page_id=page.id or 0, index=res.index, bbox=res.bbox)  # validates
+            status = EntryStatus.PREFILLED if res.readings else EntryStatus.DETECTED
+            quad = json.dumps([list(map(int, p)) for p in res.quad]) if res.quad else None
+            x0, y0, x1, y1 = (int(v) for v in res.bbox)
+            row = c.execute(
+                "SELECT id FROM entries WHERE page_id = ? AND idx = ?", (page.id, res.index)
+            ).fetchone()
+            if row is None:
+                cur = c.execute(
+                    "INSERT INTO entries (page_id, idx, x0, y0, x1, y1, quad, status, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    (page.id, res.index, x0, y0, x1, y1, quad, str(status), now),
+                )
+                entry_id = int(cur.lastrowid or 0)
+            else:
+                entry_id = int(row[0])
+                c.execute(
+                    "UPDATE entries SET x0=?, y0=?, x1=?, y1=?, quad=?, status=?,"
+                    " version=version+1, updated_at=? WHERE id=?",
+                    (x0, y0, x1, y1, quad, str(status), now, entry_id),
+                )
+                c.execute("DELETE FROM readings WHERE entry_id = ?", (entry_id,))
+                c.execute("DELETE FROM crops WHERE entry_id = ?", (entry_id,))
+            self._insert_details(c, page.id or 0, entry_id, res)
+            ids.append(entry_id)
+        c.execute(
+            "UPDATE pages SET angle = ?, state = 'processed', message = '' WHERE id = ?",
+            (angle, page.id),
+        )
+        return ids
+
+    def _insert_details(
+        self, c: sqlite3.Connection, page_id: int, entry_id: int, res: EntryResult
+    ) -> None:
+        for r in res.readings:
+            alts = json.dumps([a.to_dict() for a in r.alternatives], ensure_ascii=False)
+            c.execute(
+                "INSERT OR REPLACE INTO readings (entry_id, field, text, value, confidence,"
+                " engine, bbox, alternatives) VALUES (?,?,?,?,?,?,?,?)",
+                (entry_id, r.field, r.text, r.value, r.confidence, r.engine, bbox_json(r.bbox),
+                 alts),
+            )
+        rel = self.path
+        if res.entry_crop is not None:
+            path = self.crop_path(page_id, res.index).relative_to(rel)
+            c.execute(
+                "INSERT INTO crops (entry_id, field, path, bbox) VALUES (?, '', ?, ?)",
+                (entry_id, str(path), bbox_json(res.bbox)),
+            )
+        for name in sorted(set(res.field_crops) | set(res.field_boxes)):
+            path_s = (
+                str(self.crop_path(page_id, res.index, name).relative_to(rel))
+                if name in res.field_crops else ""
+            )
+            c.execute(
+                "INSERT INTO crops (entry_id, field, path, bbox) VALUES (?, ?, ?, ?)",
+                (entry_id, name, path_s, bbox_json(res.field_boxes.get(name))),
+            )
+
+    # -- entries -----------------------------------------------------------------------------
+    def entries(
+        self,
+        book_id: int | None = None,
+        status: str | EntryStatus | list[str] | list[EntryStatus] | None = None,
+    ) -> list[Entry]:
+        """Entries in reading order (book, page, index), optionally filtered."""
+        where, params = [], []  # type: ignore[var-annotated]
+        if book_id is not None:
+            where.append("p.book_id = ?")
+            params.append(int(book_id))
+        if status is not None:
+            wanted = [status] if isinstance(status, str) else list(status)
+            statuses = [str(EntryStatus(s)) for s in wanted]
+            where.append(f"e.status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        sql = "SELECT e.* FROM entries e JOIN pages p ON p.id = e.page_id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY p.book_id, p.page_no, e.idx"
+        return [entry_from_row(r) for r in self._query(sql, params)]
+
+    def entry(self, entry_id: int) -> Entry:
+        return entry_from_row(self._entry_row(self._conn(), entry_id))
+
+    def entry_view(self, entry_id: int) -> EntryView:
+        return self._read(lambda c: self._entry_view(c, entry_id))
+
+    def _entry_view(self, c: sqlite3.Connection, entry_id: int) -> EntryView:
+        row = self._entry_row(c, entry_id)
+        page = page_from_row(c.execute("SELECT * FROM pages WHERE id=?", (row["page_id"],))
+                             .fetchone())
+        book = book_from_row(self._book_row(c, page.book_id))
+        readings = {
+            r["field"]: Reading(
+                field=r["field"], text=r["text"], value=r["value"], confidence=r["confidence"],
+                engine=r["engine"], bbox=bbox_from_json(r["bbox"]),
+                alternatives=tuple(json.loads(r["alternatives"])),
+            )
+            for r in c.execute("SELECT * FROM readings WHERE entry_id=? ORDER BY field",
+                               (entry_id,))
+        }
+        values = {f: r.value for f, r in readings.items()}
+        illegible = set()
+        for v in c.execute('SELECT * FROM "values" WHERE entry_id = ?', (entry_id,)):
+            values[v["field"]] = v["value"]
+            if v["illegible"]:
+                illegible.add(v["field"])
+        entry_crop, field_crops, boxes = None, {}, {}
+        for cr in c.execute("SELECT * FROM crops WHERE entry_id = ?", (entry_id,)):
+            if cr["field"] == "":
+                entry_crop = self.path / cr["path"]
+                continue
+            if cr["path"]:
+                field_crops[cr["field"]] = self.path / cr["path"]
+            box = bbox_from_json(cr["bbox"])
+            if box is not None:
+                boxes[cr["field"]] = box
+        claimed = row["claimed_by"] if row["claimed_by"] else None
+        return EntryView(
+            entry=entry_from_row(row), book=book, page=page, readings=readings, values=values,
+            illegible=frozenset(illegible), version=int(row["version"]), entry_crop=entry_crop,
+            field_crops=field_crops, note=row["note"], confirmed_by=row["confirmed_by"],
+            confirmed_at=row["confirmed_at"], field_boxes=boxes, claimed_by=claimed,
+        )
+
+    def count_by_status(self, book_id: int | None = None) -> dict[str, int]:
+        """Entries per status, every status present (zero when none)."""
+        sql = "SELECT e.status, COUNT(*) FROM entries e JOIN pages p ON p.id = e.page_id"
+        params: tuple[Any, ...] = ()
+        if book_id is not None:
+            sql += " WHERE p.book_id = ?"
+            params = (int(book_id),)
+        out = {s: 0 for s in STATUSES}
+        for status, n in self._query(sql + " GROUP BY e.status", params):
+            out[status] = int(n)
+        return out
+
+    # -- exports -----------------------------------------------------------------------------
+    def record_export(
+        self, book_id: int, path: str, sha256: str, entry_count: int, draft: bool, user: str
+    ) -> int:
+        """Remember one export file (and audit it); returns the export id."""
+
+        def tx(c: sqlite3.Connection) -> int:
+            self._book_row(c, book_id)
+            now = utc_now()
+            cur = c.execute(
+                "INSERT INTO exports (book_id, path, sha256, entry_count, draft, user, at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (book_id, str(path), sha256, int(entry_count), int(bool(draft)), user, now),
+            )
+            self._audit(c, user, "export", book_id=book_id, new=str(path), at=now)
+            return int(cur.lastrowid or 0)
+
+        return self._write(tx)
+
+    def exports(self, book_id: int | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM exports", ()
+        if book_id is not None:
+            sql, params = sql + " WHERE book_id = ?", (int(book_id),)  # type: ignore[assignment]
+        rows = self._query(sql + " ORDER BY id", params)
+        return [{**dict(r), "draft": bool(r["draft"])} for r in rows]
+
+
+def _check_state(state: str) -> None:
+    if state not in PAGE_STATES:
+        raise WorkspaceError(f"unknown page state {state!r}; one of {', '.join(PAGE_STATES)}")

@@ -1,0 +1,125 @@
+"""Connections and row conversion shared by the parts of :class:`sohoa.store.Workspace`.
+
+One SQLite connection per thread (``threading.local``): the Gradio server calls handlers from a
+thread pool, and a sqlite3 connection must not be used by two threads at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sohoa.records import BBox, Book, Entry, Page
+from sohoa.store_schema import connect, write_transaction
+from sohoa.store_types import WorkspaceError
+
+T = TypeVar("T")
+
+DB_NAME = "sohoa.db"
+
+
+class StoreBase:
+    """The workspace folder, its per-thread connections, and small row helpers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.db_path = self.path / DB_NAME
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise WorkspaceError(f"{self.path}: workspace is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.db_path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction, retried while the db is busy."""
+        return write_transaction(self._conn(), fn)
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one read transaction so that it sees one consistent snapshot."""
+        conn = self._conn()
+        if conn.in_transaction:
+            return fn(conn)
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._conn().execute(sql, tuple(params)).fetchall()
+
+    def close(self) -> None:
+        """Close every thread's connection. The workspace cannot be used afterwards."""
+        with self._lock:
+            conns, self._all = self._all, []
+            self._closed = True
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    # -- lookups used by several parts -------------------------------------------------------
+    def _entry_row(self, conn: sqlite3.Connection, entry_id: int) -> sqlite3.Row:
+        row = conn.execute(
+            "SELECT e.*, p.book_id FROM entries e JOIN pages p ON p.id = e.page_id"
+            " WHERE e.id = ?",
+            (int(entry_id),),
+        ).fetchone()
+        if row is None:
+            raise WorkspaceError(f"{self.path}: no entry {entry_id}")
+        return row
+
+    def _book_row(self, conn: sqlite3.Connection, book_id: int) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM books WHERE id = ?", (int(book_id),)).fetchone()
+        if row is None:
+            raise WorkspaceError(f"{self.path}: no book {book_id}")
+        return row
+
+
+def book_from_row(row: sqlite3.Row) -> Book:
+    return Book(
+        id=row["id"], register_type=row["register_type"], year=row["year"],
+        volume=row["volume"], commune=row["commune"], district=row["district"],
+        province=row["province"], template=row["template"],
+    )
+
+
+def page_from_row(row: sqlite3.Row) -> Page:
+    return Page(
+        id=row["id"], book_id=row["book_id"], page_no=row["page_no"], source=row["source"],
+        sha256=row["sha256"], width=row["width"], height=row["height"], angle=row["angle"],
+    )
+
+
+def entry_from_row(row: sqlite3.Row) -> Entry:
+    return Entry(
+        id=row["id"], page_id=row["page_id"], index=row["idx"],
+        bbox=(row["x0"], row["y0"], row["x1"], row["y1"]), status=row["status"],
+    )
+
+
+def bbox_json(bbox: BBox | None) -> str | None:
+    return None if bbox is None else json.dumps([int(v) for v in bbox])
+
+
+def bbox_from_json(text: str | None) -> BBox | None:
+    if not text:
+        return None
+    x0, y0, x1, y1 = json.loads(text)
+    return (int(x0), int(y0), int(x1), int(y1))
