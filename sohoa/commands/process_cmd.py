@@ -1,0 +1,31 @@
+"""``sohoa process --workspace W``: every ingested page through segmentation and recognition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("process")
+    def process(
+        workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
+        engine: str = typer.Option(None, "--engine", help="Engine for every field (default: settings engine_hand, falling back to tesseract)."),
+        device: str = typer.Option(None, "--device", help="auto|cpu|cuda"),
+        batch_size: int = typer.Option(None, "--batch-size"),
+        retry_failed: bool = typer.Option(False, "--retry-failed", help="Also redo pages that failed before."),
+        book: str = typer.Option(None, "--book", help="Only this book (id or volume)."),
+    ) -> None:
+        """Segment and prefill every page not processed yet; resumable after a kill."""
+        from sohoa.process import run_process
+
+        report = run_process(workspace, engine=engine, device=device, batch_size=batch_size,
+                             retry_failed=retry_failed, book=book)
+        typer.echo(f"processed {report.processed} pages, {report.entries} entries prefilled")
+        for page_id, source, why in report.needs_attention:
+            typer.echo(f"needs attention: page {page_id} {source}: {why}")
+        for page_id, source, why in report.failed:
+            typer.echo(f"FAILED: page {page_id} {source}: {why}", err=True)
+        if report.failed:
+            raise typer.Exit(1)

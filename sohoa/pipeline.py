@@ -1,0 +1,154 @@
+"""Where the stages meet: composition only (DESIGN.md "The flow").
+
+ingest (sohoa.ingest) -> preprocess + segment (preprocessing) -> recognise + parse
+(sohoa.recognize) -> store (sohoa.store). Each step is one call with typed inputs and outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sohoa.recognize import Recognizer
+from sohoa.records import Reading
+from sohoa.results import EntryReading, PageReading
+from sohoa.template import Template
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageWork:
+    """The outcome of preprocessing, segmenting and recognising one page image."""
+
+    reading: PageReading
+    entry_crops: tuple[np.ndarray, ...] = ()
+    field_crops: tuple[dict[str, np.ndarray], ...] = ()
+
+
+def read_image(
+    image: np.ndarray,
+    template: Template,
+    recognizer: Recognizer,
+    *,
+    name: str = "",
+    ref_year: int | None = None,
+    keep_crops: bool = False,
+) -> PageWork:
+    """Read one page image into the ``read`` contract (and, for the store, its crops)."""
+    from preprocessing import analyze_page, entry_crop, field_crops
+
+    layout = analyze_page(image, template)
+    if not layout.ok:
+        return PageWork(PageReading(name, template.id, layout.angle, layout.rotation,
+                                    layout.status, ()))
+    crops = field_crops(image, layout, template)
+    readings = recognizer.read(crops, ref_year=ref_year)
+    by_entry: dict[int, dict[str, Reading]] = {}
+    crop_images: dict[int, dict[str, np.ndarray]] = {}
+    for crop, reading in zip(crops, readings, strict=True):
+        idx = _entry_of(layout, crop.bbox, crop.field)
+        by_entry.setdefault(idx, {})[crop.field] = reading
+        if keep_crops:
+            crop_images.setdefault(idx, {})[crop.field] = crop.image
+    entries = []
+    for e in layout.entries:
+        entries.append(
+            EntryReading(
+                index=e.index,
+                bbox=tuple(e.bbox),
+                quad=tuple(tuple(p) for p in e.quad) if e.quad is not None else None,
+                fields=by_entry.get(e.index, {}),
+                field_boxes={k: tuple(fb.bbox) for k, fb in e.fields.items()},
+            )
+        )
+    page = PageReading(name, template.id, layout.angle, layout.rotation, "ok", tuple(entries))
+    if not keep_crops:
+        return PageWork(page)
+    return PageWork(
+        page,
+        entry_crops=tuple(entry_crop(image, e) for e in layout.entries),
+        field_crops=tuple(crop_images.get(e.index, {}) for e in layout.entries),
+    )
+
+
+def _entry_of(layout, bbox, field_name: str) -> int:
+    """The index of the entry whose field box is ``bbox`` (crops come in entry order)."""
+    for e in layout.entries:
+        fb = e.fields.get(field_name)
+        if fb is not None and tuple(fb.bbox) == tuple(bbox):
+            return e.index
+    raise ValueError(f"field crop {field_name} {bbox} matches no entry")
+
+
+@dataclass
+class ProcessReport:
+    """What a ``process`` run did; failures and bad pages are listed for a person to look at."""
+
+    processed: int = 0
+    entries: int = 0
+    skipped: int = 0
+    needs_attention: list[tuple[int, str, str]] = field(default_factory=list)
+    failed: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def store_page(ws, page, template: Template, recognizer: Recognizer, ref_year: int) -> int:
+    """Process one stored page into the workspace; returns the number of entries saved."""
+    from sohoa.store import EntryResult
+
+    work = read_image(ws.page_image(page.id), template, recognizer,
+                      name=page.source, ref_year=ref_year, keep_crops=True)
+    if not work.reading.ok:
+        ws.set_page_state(page.id, "needs_attention", work.reading.status)
+        return 0
+    results = [
+        EntryResult(
+            index=e.index,
+            bbox=e.bbox,
+            quad=e.quad,
+            entry_crop=work.entry_crops[i],
+            field_crops=work.field_crops[i],
+            field_boxes=e.field_boxes,
+            readings=[r for r in e.fields.values() if r.text],
+        )
+        for i, e in enumerate(work.reading.entries)
+    ]
+    ids = ws.save_page_result(page.id, work.reading.angle, results)
+    ws.set_page_state(page.id, "processed")
+    return len(ids)
+
+
+def process_pages(
+    ws,
+    pages: Iterable,
+    recognizer: Recognizer,
+    templates: Callable[[int], tuple[Template, int]],
+    *,
+    on_page: Callable[[], None] | None = None,
+) -> ProcessReport:
+    """Process pages one by one; each page commits on its own, so a killed run resumes."""
+    report = ProcessReport()
+    for page in pages:
+        template, year = templates(page.book_id)
+        for attempt in (1, 2):
+            try:
+                n = store_page(ws, page, template, recognizer, year)
+            except Exception as exc:  # noqa: BLE001 - recorded per page, retried once
+                log.warning("page %s (%s) attempt %d failed: %s", page.id, page.source, attempt, exc)
+                if attempt == 2:
+                    ws.set_page_state(page.id, "failed", f"{type(exc).__name__}: {exc}")
+                    report.failed.append((page.id, page.source, f"{type(exc).__name__}: {exc}"))
+                continue
+            state, message = ws.page_state(page.id)
+            if state == "needs_attention":
+                report.needs_attention.append((page.id, page.source, message))
+            else:
+                report.processed += 1
+                report.entries += n
+            break
+        if on_page:
+            on_page()
+    return report

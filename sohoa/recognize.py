@@ -1,0 +1,79 @@
+"""The recognise + parse stage: field crops -> engine readings -> lexicon-aware choice.
+
+Engines (``ocr``) give raw text with n-best alternatives; ``sohoa.fields.choose_reading`` picks
+among them with the field kind's parser and lexicons and gives the calibrated confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
+
+log = logging.getLogger(__name__)
+
+
+class EngineUnavailable(RuntimeError):
+    """No engine could be loaded for a field kind."""
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    """Which engine reads which field kind; ``fallback`` is used when the first cannot load."""
+
+    default: str = "htr"
+    by_kind: tuple[tuple[FieldKind, str], ...] = ()
+    fallback: str = "tesseract"
+    device: str = "auto"
+    batch_size: int = 64
+
+    def engine_for(self, kind: FieldKind) -> str:
+        return dict(self.by_kind).get(kind, self.default)
+
+
+class Recognizer:
+    """Loads each engine once, on first use, and reads batches of field crops."""
+
+    def __init__(self, plan: EnginePlan, engines: dict[str, object] | None = None) -> None:
+        self.plan = plan
+        self._engines: dict[str, object] = dict(engines or {})
+
+    def _engine(self, name: str):  # -> ocr.Engine
+        if name not in self._engines:
+            from ocr import get_engine
+
+            try:
+                self._engines[name] = get_engine(name, device=self.plan.device)
+            except Exception as exc:  # noqa: BLE001 - any load failure falls back, logged
+                if name == self.plan.fallback:
+                    raise EngineUnavailable(f"engine {name!r} unavailable: {exc}") from exc
+                log.warning("engine %s unavailable (%s); using %s", name, exc, self.plan.fallback)
+                self._engines[name] = self._engine(self.plan.fallback)
+        return self._engines[name]
+
+    def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:
+        """One chosen Reading per crop, in the order of ``crops``."""
+        from sohoa.fields import choose_reading
+
+        out: list[Reading | None] = [None] * len(crops)
+        groups: dict[FieldKind, list[int]] = defaultdict(list)
+        for i, crop in enumerate(crops):
+            if crop.empty:
+                out[i] = Reading(field=crop.field, text="", confidence=1.0, engine="segment",
+                                 bbox=crop.bbox)
+            else:
+                groups[crop.kind].append(i)
+        for kind, idx in groups.items():
+            engine = self._engine(self.plan.engine_for(kind))
+            size = max(1, self.plan.batch_size)
+            for start in range(0, len(idx), size):
+                batch = [crops[i] for i in idx[start : start + size]]
+                raw = engine.recognize(batch, kind)
+                for i, crop, r in zip(idx[start : start + size], batch, raw, strict=True):
+                    cands = list(r.alternatives) or [Alternative(r.text, r.confidence)]
+                    out[i] = choose_reading(crop.field, kind, cands, r.engine, bbox=crop.bbox,
+                                            ref_year=ref_year)
+        return [r for r in out if r is not None]
