@@ -137,7 +137,8 @@ def process_pages(
             try:
                 n = store_page(ws, page, template, recognizer, year)
             except Exception as exc:  # noqa: BLE001 - recorded per page, retried once
-                log.warning("page %s (%s) attempt %d failed: %s", page.id, page.source, attempt, exc)
+                log.warning("page %s (%s) attempt %d failed: %s", page.id, page.source,
+                            attempt, exc)
                 if attempt == 2:
                     ws.set_page_state(page.id, "failed", f"{type(exc).__name__}: {exc}")
                     report.failed.append((page.id, page.source, f"{type(exc).__name__}: {exc}"))

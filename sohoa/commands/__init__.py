@@ -1,7 +1,7 @@
 """CLI command modules; each exposes ``register(app)``. Add a new module to the list below."""
 
 from sohoa.commands import templates_cmd
-from sohoa.commands import read_cmd, process_cmd
+from sohoa.commands import read_cmd, process_cmd, evaluate_cmd
 
 COMMAND_MODULES = [templates_cmd]
-COMMAND_MODULES += [read_cmd, process_cmd]
+COMMAND_MODULES += [read_cmd, process_cmd, evaluate_cmd]

@@ -1,0 +1,118 @@
+"""Pairs of (truth, reading) per field, from generated pages or from a reviewed workspace."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sohoa.template import Template
+
+
+def _clean(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text or "").split())
+
+
+@dataclass(frozen=True)
+class FieldPair:
+    """One field's truth against what was read; ``predicted`` is '' when nothing was read."""
+
+    field: str
+    kind: str
+    truth: str
+    predicted: str
+    truth_value: str
+    predicted_value: str
+    confidence: float
+    engine: str
+    book: str = ""
+    clerk: str = ""
+    page: str = ""
+
+    @property
+    def correct(self) -> bool:
+        """The value is right (the text, for fields without a normalised value)."""
+        if self.truth_value:
+            return _clean(self.predicted_value) == _clean(self.truth_value)
+        return _clean(self.predicted) == _clean(self.truth)
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_entries(truth: list[dict], predicted: list[dict], min_iou: float = 0.5):
+    """Greedy one-to-one matching of entries by bbox IoU: [(truth entry, predicted or None)]."""
+    cands = sorted(
+        ((iou(t["bbox"], p["bbox"]), i, j) for i, t in enumerate(truth)
+         for j, p in enumerate(predicted)),
+        reverse=True,
+    )
+    used_t: set[int] = set()
+    used_p: set[int] = set()
+    pairs: dict[int, int] = {}
+    for score, i, j in cands:
+        if score < min_iou:
+            break
+        if i not in used_t and j not in used_p:
+            used_t.add(i)
+            used_p.add(j)
+            pairs[i] = j
+    return [(t, predicted[pairs[i]] if i in pairs else None) for i, t in enumerate(truth)]
+
+
+def pairs_from_page(
+    truth: dict[str, Any], predicted: dict[str, Any], template: Template, *, engine: str = "",
+    book: str = "",
+) -> list[FieldPair]:
+    """Every template field of every true entry (filled in truth or read), matched by IoU.
+
+    Fields empty in both are left out; an entry that was not found counts all its fields as
+    unread.
+    """
+    out = []
+    for t_entry, p_entry in match_entries(truth.get("entries", []), predicted.get("entries", [])):
+        p_fields = (p_entry or {}).get("fields", {})
+        for spec in template.fields:
+            t = t_entry.get("fields", {}).get(spec.name)
+            p = p_fields.get(spec.name)
+            if not t and not p:
+                continue
+            out.append(FieldPair(
+                field=spec.name, kind=str(spec.kind),
+                truth=(t or {}).get("text", ""), predicted=(p or {}).get("text", ""),
+                truth_value=(t or {}).get("value", ""), predicted_value=(p or {}).get("value", ""),
+                confidence=float((p or {}).get("confidence", 0.0)),
+                engine=engine, book=book, page=str(truth.get("page", "")),
+            ))
+    return out
+
+
+def pairs_from_workspace(ws, book_id: int | None = None) -> list[FieldPair]:
+    """Confirmed values as truth against the first prefill, for every reviewed entry."""
+    from sohoa.process import book_template
+
+    out = []
+    done = ["confirmed", "approved", "exported"]
+    for entry in ws.entries(book_id=book_id, status=done):
+        view = ws.entry_view(entry.id)
+        template, _ = book_template(ws, view.book.id)
+        for spec in template.fields:
+            truth = view.values.get(spec.name, "")
+            reading = view.readings.get(spec.name)
+            if not truth and reading is None:
+                continue
+            out.append(FieldPair(
+                field=spec.name, kind=str(spec.kind), truth=truth,
+                predicted=reading.value or reading.text if reading else "",
+                truth_value=truth, predicted_value=reading.value if reading else "",
+                confidence=reading.confidence if reading else 0.0,
+                engine=reading.engine if reading else "",
+                book=f"{view.book.id} {view.book.volume}", clerk=view.confirmed_by or "",
+                page=str(view.page.page_no),
+            ))
+    return out
