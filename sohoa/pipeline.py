@@ -7,7 +7,6 @@ ingest (sohoa.ingest) -> preprocess + segment (preprocessing) -> recognise + par
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,19 +89,19 @@ class ProcessReport:
 
     processed: int = 0
     entries: int = 0
-    skipped: int = 0
     needs_attention: list[tuple[int, str, str]] = field(default_factory=list)
     failed: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def store_page(ws, page, template: Template, recognizer: Recognizer, ref_year: int) -> int:
-    """Process one stored page into the workspace; returns the number of entries saved."""
+def save_work(ws, page_id: int, work: PageWork) -> int:
+    """Store one page's result (one transaction); a bad page is marked for a person to look at.
+
+    Returns the number of entries saved.
+    """
     from sohoa.store import EntryResult
 
-    work = read_image(ws.page_image(page.id), template, recognizer,
-                      name=page.source, ref_year=ref_year, keep_crops=True)
     if not work.reading.ok:
-        ws.set_page_state(page.id, "needs_attention", work.reading.status)
+        ws.set_page_state(page_id, "needs_attention", work.reading.status)
         return 0
     results = [
         EntryResult(
@@ -116,40 +115,6 @@ def store_page(ws, page, template: Template, recognizer: Recognizer, ref_year: i
         )
         for i, e in enumerate(work.reading.entries)
     ]
-    ids = ws.save_page_result(page.id, work.reading.angle, results)
-    ws.set_page_state(page.id, "processed")
+    ids = ws.save_page_result(page_id, work.reading.angle, results)
+    ws.set_page_state(page_id, "processed")
     return len(ids)
-
-
-def process_pages(
-    ws,
-    pages: Iterable,
-    recognizer: Recognizer,
-    templates: Callable[[int], tuple[Template, int]],
-    *,
-    on_page: Callable[[], None] | None = None,
-) -> ProcessReport:
-    """Process pages one by one; each page commits on its own, so a killed run resumes."""
-    report = ProcessReport()
-    for page in pages:
-        template, year = templates(page.book_id)
-        for attempt in (1, 2):
-            try:
-                n = store_page(ws, page, template, recognizer, year)
-            except Exception as exc:  # noqa: BLE001 - recorded per page, retried once
-                log.warning("page %s (%s) attempt %d failed: %s", page.id, page.source,
-                            attempt, exc)
-                if attempt == 2:
-                    ws.set_page_state(page.id, "failed", f"{type(exc).__name__}: {exc}")
-                    report.failed.append((page.id, page.source, f"{type(exc).__name__}: {exc}"))
-                continue
-            state, message = ws.page_state(page.id)
-            if state == "needs_attention":
-                report.needs_attention.append((page.id, page.source, message))
-            else:
-                report.processed += 1
-                report.entries += n
-            break
-        if on_page:
-            on_page()
-    return report

@@ -1,12 +1,20 @@
-"""The ``process`` job: the workspace's unprocessed pages through the pipeline, with progress."""
+"""The ``process`` job: the workspace's unprocessed pages through the pipeline.
+
+Pages are read by an executor (inline, worker processes or a Dask cluster, see
+:mod:`sohoa.batch`); this coordinator alone writes the workspace, one transaction per page, so a
+killed run resumes where it stopped. A failed page is retried once, then listed.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sohoa.pipeline import ProcessReport, process_pages
-from sohoa.recognize import EnginePlan, Recognizer
+from sohoa.batch import PageTask, TaskResult, run_dask, run_inline, run_pool
+from sohoa.pipeline import ProcessReport, save_work
+from sohoa.recognize import EnginePlan
 from sohoa.store import Workspace
 from sohoa.template import Template, load_template, template_for_type
 
@@ -20,12 +28,57 @@ def book_template(ws: Workspace, book_id: int) -> tuple[Template, int]:
     return tpl, book.year
 
 
+def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
+    """Page tasks, made lazily so only the pages in flight are in memory."""
+    cache: dict[int, tuple[Template, int]] = {}
+    for page in pages:
+        if page.book_id not in cache:
+            cache[page.book_id] = book_template(ws, page.book_id)
+        tpl, year = cache[page.book_id]
+        png = ws.page_path(page.sha256).read_bytes()
+        yield PageTask(page.id, page.source, png, tpl.id, year, attempt)
+
+
+def _executor(plan: EnginePlan, workers: int, scheduler: str | None):
+    if scheduler:
+        return lambda tasks: run_dask(tasks, plan, scheduler)
+    if workers > 1:
+        return lambda tasks: run_pool(tasks, plan, workers)
+    return lambda tasks: run_inline(tasks, plan)
+
+
+def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
+             retry: list) -> None:
+    start = time.monotonic()
+    for res in results:
+        task = res.task
+        if res.work is None:
+            if task.attempt == 1:
+                retry.append(ws.page(task.page_id))
+            else:
+                ws.set_page_state(task.page_id, "failed", res.error)
+                report.failed.append((task.page_id, task.source, res.error))
+                bar.update(1)
+            continue
+        n = save_work(ws, task.page_id, res.work)
+        if res.work.reading.ok:
+            report.processed += 1
+            report.entries += n
+        else:
+            report.needs_attention.append((task.page_id, task.source, res.work.reading.status))
+        bar.update(1)
+        minutes = (time.monotonic() - start) / 60
+        bar.set_postfix_str(f"{bar.n / minutes:.1f} pages/min" if minutes > 0 else "")
+
+
 def run_process(
     workspace: Path,
     *,
     engine: str | None = None,
     device: str | None = None,
     batch_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     retry_failed: bool = False,
     book: str | None = None,
     progress: bool = True,
@@ -34,7 +87,8 @@ def run_process(
     from tqdm import tqdm
 
     with Workspace.open(workspace) as ws:
-        overrides = {k: v for k, v in (("device", device), ("batch_size", batch_size)) if v}
+        overrides = {k: v for k, v in (("device", device), ("batch_size", batch_size),
+                                       ("workers", workers)) if v}
         settings = ws.settings(**overrides)
         states = ("ingested", "failed") if retry_failed else ("ingested",)
         pages = ws.pages_in_state(*states)
@@ -43,13 +97,12 @@ def run_process(
             pages = [p for p in pages if p.book_id == book_id]
         plan = EnginePlan(default=engine or settings.engine_hand, device=settings.device,
                           batch_size=settings.batch_size, fallback=settings.engine_print)
-        recognizer = Recognizer(plan)
-        cache: dict[int, tuple[Template, int]] = {}
-
-        def templates(book_id: int) -> tuple[Template, int]:
-            if book_id not in cache:
-                cache[book_id] = book_template(ws, book_id)
-            return cache[book_id]
-
+        execute = _executor(plan, settings.workers, scheduler)
+        report = ProcessReport()
+        retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:
-            return process_pages(ws, pages, recognizer, templates, on_page=lambda: bar.update(1))
+            _consume(ws, execute(_tasks(ws, pages)), report, bar, retry)
+            if retry:
+                log.warning("retrying %d failed pages once", len(retry))
+                _consume(ws, execute(_tasks(ws, retry, attempt=2)), report, bar, [])
+        return report

@@ -14,6 +14,8 @@ def register(app: typer.Typer) -> None:
         engine: str = typer.Option(None, "--engine", help="Engine for every field (default: settings engine_hand, falling back to tesseract)."),
         device: str = typer.Option(None, "--device", help="auto|cpu|cuda"),
         batch_size: int = typer.Option(None, "--batch-size"),
+        workers: int = typer.Option(None, "--workers", "-j", help="Pages in parallel (processes)."),
+        scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler, tcp://HOST:PORT."),
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Also redo pages that failed before."),
         book: str = typer.Option(None, "--book", help="Only this book (id or volume)."),
     ) -> None:
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         from sohoa.process import run_process
 
         report = run_process(workspace, engine=engine, device=device, batch_size=batch_size,
-                             retry_failed=retry_failed, book=book)
+                             workers=workers, scheduler=scheduler, retry_failed=retry_failed, book=book)
         typer.echo(f"processed {report.processed} pages, {report.entries} entries prefilled")
         for page_id, source, why in report.needs_attention:
             typer.echo(f"needs attention: page {page_id} {source}: {why}")

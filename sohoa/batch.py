@@ -1,0 +1,132 @@
+"""Page tasks run in parallel: in this process, in worker processes, or on a Dask cluster.
+
+A task carries the page image (PNG bytes, so a remote worker needs no shared disk) and returns
+the page's readings and crops; only the coordinator writes the workspace. In-flight tasks are
+bounded, so memory does not grow with the number of pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+from sohoa.pipeline import PageWork, read_image
+from sohoa.recognize import EnginePlan, Recognizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageTask:
+    page_id: int
+    source: str
+    image_png: bytes
+    template_id: str
+    ref_year: int
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task: PageTask
+    work: PageWork | None
+    error: str = ""
+
+
+_RECOGNIZERS: dict[EnginePlan, Recognizer] = {}
+
+
+def run_task(task: PageTask, plan: EnginePlan) -> TaskResult:
+    """Read one page: decode, segment, recognise. Engines are loaded once per process."""
+    import cv2
+    import numpy as np
+
+    from sohoa.template import load_template
+
+    try:
+        buf = np.frombuffer(task.image_png, dtype=np.uint8)
+        image = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        if plan not in _RECOGNIZERS:
+            _RECOGNIZERS[plan] = Recognizer(plan)
+        work = read_image(image, load_template(task.template_id), _RECOGNIZERS[plan],
+                          name=task.source, ref_year=task.ref_year, keep_crops=True)
+        return TaskResult(task, work)
+    except Exception as exc:  # noqa: BLE001 - reported to the coordinator, retried once
+        log.warning("page %s (%s) failed: %s", task.page_id, task.source, exc)
+        return TaskResult(task, None, f"{type(exc).__name__}: {exc}")
+
+
+def _init_worker(threads: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+
+
+def run_inline(tasks: Iterable[PageTask], plan: EnginePlan) -> Iterator[TaskResult]:
+    for task in tasks:
+        yield run_task(task, plan)
+
+
+def _bounded(submit: Callable[[PageTask], Future], tasks: Iterable[PageTask],
+             limit: int) -> Iterator[TaskResult]:
+    """Submit at most ``limit`` tasks at once; yield results as they complete."""
+    pending: set[Future] = set()
+    for task in tasks:
+        pending.add(submit(task))
+        if len(pending) >= limit:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in done)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from (f.result() for f in done)
+
+
+def run_pool(tasks: Iterable[PageTask], plan: EnginePlan, workers: int) -> Iterator[TaskResult]:
+    """Worker processes, each with its own engines and ``cores / workers`` threads."""
+    import multiprocessing as mp
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = mp.get_context("spawn")  # torch and fork do not mix
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(threads,)) as pool:
+        yield from _bounded(lambda t: pool.submit(run_task, t, plan), tasks, 2 * workers)
+
+
+def run_dask(tasks: Iterable[PageTask], plan: EnginePlan, address: str) -> Iterator[TaskResult]:
+    """The same tasks on a Dask distributed cluster (``pip install sohoa[cluster]``)."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise RuntimeError("--scheduler needs the cluster extra: pip install 'sohoa[cluster]'"
+                           ) from exc
+    client = address if isinstance(address, Client) else Client(address)
+    try:
+        limit = 2 * max(1, sum(client.nthreads().values()))
+        it = iter(tasks)
+        futures = as_completed()
+        for task in it:
+            futures.add(client.submit(run_task, task, plan, pure=False))
+            if futures.count() >= limit:
+                break
+        for fut in futures:
+            yield fut.result()
+            fut.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                futures.add(client.submit(run_task, nxt, plan, pure=False))
+    finally:
+        if not isinstance(address, Client):
+            client.close()
