@@ -71,7 +71,7 @@ def format_so(text: str, book: Book) -> str:
     if parts is None:
         return text.strip()
     number, year = parts
-    return f"{number}/{year or book.year}"
+    return f"{number:02d}/{year or book.year}"
 
 
 _PREFIXES = {
@@ -123,3 +123,41 @@ def clean_text(text: str) -> str:
 def has_control(text: str) -> bool:
     """True when the text holds characters a spreadsheet cell should not carry."""
     return bool(_CONTROL_RE.search(text)) or any(c in text for c in "\t\r\n")
+
+
+_LOOSE_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
+_LOOSE_MONTH = re.compile(r"^(\d{1,2})[./-](\d{4})$")
+_SEX_WORDS = {"nam": "1", "nu": "2", "khong xac dinh": "3"}
+
+
+def normalise_date(text: str) -> str:
+    """``1/3/2008`` -> ``01.03.2008``, ``3-2008`` -> ``03.2008``; anything else unchanged."""
+    t = text.strip()
+    if m := _LOOSE_DATE.match(t):
+        return f"{int(m.group(1)):02d}.{int(m.group(2)):02d}.{m.group(3)}"
+    if m := _LOOSE_MONTH.match(t):
+        return f"{int(m.group(1)):02d}.{m.group(2)}"
+    return t
+
+
+def sheet_values(values: dict[str, str], book: Book) -> dict[str, str]:
+    """An entry's values as the 158 row carries them: book columns filled, ``so`` as
+    number/year, dates dd.mm.yyyy, sex as a code, every text cleaned of control characters."""
+    out = {k: clean_text(v or "") for k, v in values.items()}
+    out["quyenSo"] = clean_text(book.volume)
+    place = noi_dang_ky(book)
+    if book.register_type == "HN":
+        out.setdefault("noiCap", place)
+    else:
+        out["noiDangKy"] = place
+    if out.get("so"):
+        out["so"] = format_so(out["so"], book)
+    for name, text in list(out.items()):
+        if not text:
+            continue
+        low = name.lower()
+        if "ngay" in low and "bangchu" not in low:
+            out[name] = normalise_date(text)
+        elif name.endswith("GioiTinh") and fold(text) in _SEX_WORDS:
+            out[name] = _SEX_WORDS[fold(text)]
+    return {k: v for k, v in out.items() if v}

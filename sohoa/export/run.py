@@ -1,0 +1,198 @@
+"""Export books of a workspace: select entries, validate, write Excel + PDFs + ZIP + manifest,
+mark the entries exported.
+
+Only approved entries are exported by default. ``min_status`` below ``approved`` makes a
+*draft* for a clerk to preview: files named ``DRAFT_...``, errors reported instead of blocking,
+nothing marked exported. Writing the same entries again gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sohoa.export.bundle import Manifest, ManifestEntry, sha256_file, write_manifest, write_zip
+from sohoa.export.excel import SheetRow, write_workbook
+from sohoa.export.naming import UniqueNamer, book_stem, check_pattern, entry_stem
+from sohoa.export.pdf import PdfError, PdfResult, entry_pdf, load_image
+from sohoa.export.values import fold, noi_dang_ky, sheet_values
+from sohoa.records import Book, EntryStatus
+from sohoa.template import TemplateError, load_template, template_for_type
+from sohoa.validate import Issue, Severity, blocking, validate_book
+
+log = logging.getLogger(__name__)
+
+
+class ExportError(RuntimeError):
+    """A book cannot be exported (validation errors, missing images); the message says why."""
+
+
+@dataclass(frozen=True)
+class BookExport:
+    book: Book
+    draft: bool
+    entry_count: int
+    excel: Path | None
+    zip: Path | None
+    manifest: Path | None
+    issues: tuple[Issue, ...]
+    blocked: bool  # errors stopped a final export: nothing written, nothing marked
+    left_out: int  # entries of the book below min_status
+
+
+@dataclass(frozen=True)
+class _PdfJob:
+    entry_id: int
+    crop: Path
+    path: Path
+    max_kb: int
+    title: str
+
+
+def _run_pdf(job: _PdfJob) -> PdfResult:
+    return entry_pdf(load_image(job.crop), job.path, job.max_kb, job.title)
+
+
+def _template_of(book: Book):  # type: ignore[no-untyped-def]
+    try:
+        return load_template(book.template) if book.template else template_for_type(
+            book.register_type)
+    except TemplateError:
+        return None
+
+
+def _selected_statuses(min_status: EntryStatus) -> list[EntryStatus]:
+    return [s for s in EntryStatus if s.rank >= min_status.rank]
+
+
+def _others(ws, book: Book) -> list[tuple[Book, int, dict[str, str]]]:  # type: ignore[no-untyped-def]
+    """Entries of other books that share this book's (quyenSo, noiDangKy): only they can
+    collide with it on (so, quyenSo, noiDangKy)."""
+    out = []
+    for other in ws.books():
+        if other.id == book.id or other.register_type != book.register_type:
+            continue
+        if (fold(other.volume), fold(noi_dang_ky(other))) != (fold(book.volume),
+                                                             fold(noi_dang_ky(book))):
+            continue
+        for e in ws.entries(book_id=other.id, status=_selected_statuses(EntryStatus.CONFIRMED)):
+            out.append((other, e.id, ws.entry_view(e.id).values))
+    return out
+
+
+def export_book(
+    ws, book: Book, out_dir: Path, min_status: str | EntryStatus = EntryStatus.APPROVED,  # type: ignore[no-untyped-def]
+    user: str = "export", max_kb: int | None = None, name_rule: str | None = None,
+    workers: int = 1, progress: Callable[[int], None] | None = None,
+) -> BookExport:
+    """Export one book into ``out_dir``; see the module docstring for the rules."""
+    min_status = EntryStatus(min_status)
+    draft = min_status.rank < EntryStatus.APPROVED.rank
+    settings = ws.settings()
+    max_kb = max_kb or settings.pdf_max_kb
+    name_rule = check_pattern(name_rule or settings.pdf_name_rule)
+    statuses = _selected_statuses(min_status)
+    all_entries = ws.entries(book_id=book.id)
+    chosen = [e for e in all_entries if e.status in statuses]
+    views = [ws.entry_view(e.id) for e in chosen]
+    template = _template_of(book)
+    issues = validate_book([(v.entry.id, v.values) for v in views], book, template,
+                           others=_others(ws, book))
+    missing = [v.entry.id for v in views
+               if v.entry_crop is None or not Path(v.entry_crop).is_file()]
+    errors = blocking(issues)
+    result = dict(book=book, draft=draft, entry_count=len(views), issues=tuple(issues),
+                  left_out=len(all_entries) - len(chosen))
+    if not draft and (errors or missing):
+        log.warning("book %s: %d errors, %d entries without image: not exported", book.volume,
+                    len(errors), len(missing))
+        if missing:
+            result["issues"] += tuple(Issue("image", Severity.ERROR, "", "Thiếu ảnh của mục", eid)
+                                      for eid in missing)
+        return BookExport(excel=None, zip=None, manifest=None, blocked=True, **result)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = book_stem(book, draft)
+    work = out_dir / f".{stem}.pdfs"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    namer = UniqueNamer()
+    jobs, rows = [], []
+    for i, v in enumerate(views):
+        values = sheet_values(v.values, book)
+        rows.append(SheetRow(v.entry.id, values))
+        if v.entry.id in missing:
+            continue
+        name = namer.claim(entry_stem(v.values, book, v.entry.id, i + 1, name_rule), ".pdf")
+        jobs.append(_PdfJob(v.entry.id, Path(v.entry_crop), work / name, max_kb,
+                            values.get("so", "")))
+    excel = write_workbook(out_dir / f"{stem}.xlsx", book.register_type, rows)
+    pdfs = _make_pdfs(jobs, workers, progress)
+    zip_path = write_zip(out_dir / f"{stem}.zip", [(r.path.name, r.path) for r in pdfs.values()])
+    so_of = {r.entry_id: r.values.get("so", "") for r in rows}
+    manifest = Manifest(
+        book_id=book.id, register_type=book.register_type.value, volume=book.volume,
+        noi_dang_ky=noi_dang_ky(book), draft=draft, min_status=str(min_status),
+        excel=excel.name, excel_sha256=sha256_file(excel), zip=zip_path.name,
+        zip_sha256=sha256_file(zip_path),
+        entries=tuple(ManifestEntry(eid, so_of.get(eid, ""), r.path.name, sha256_file(r.path),
+                                    r.bytes, r.quality, r.scale) for eid, r in pdfs.items()),
+    )
+    manifest_path = write_manifest(out_dir / f"{stem}.manifest.json", manifest)
+    shutil.rmtree(work, ignore_errors=True)
+    if issues:
+        _write_issues(out_dir / f"{stem}.issues.csv", issues)
+    else:
+        (out_dir / f"{stem}.issues.csv").unlink(missing_ok=True)
+    for path in (excel, zip_path):
+        ws.record_export(book.id, str(path), sha256_file(path), len(views), draft, user)
+    if not draft:
+        ws.set_status([v.entry.id for v in views], EntryStatus.EXPORTED, user,
+                      note=f"158 export {excel.name}")
+    return BookExport(excel=excel, zip=zip_path, manifest=manifest_path, blocked=False, **result)
+
+
+def _make_pdfs(jobs: list[_PdfJob], workers: int,
+               progress: Callable[[int], None] | None) -> dict[int, PdfResult]:
+    """PDFs in entry order; ``workers`` > 1 spreads them over processes."""
+    out: dict[int, PdfResult] = {}
+    try:
+        if workers <= 1 or len(jobs) < 8:
+            for job in jobs:
+                out[job.entry_id] = _run_pdf(job)
+                if progress:
+                    progress(1)
+            return out
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for job, res in zip(jobs, pool.map(_run_pdf, jobs, chunksize=16), strict=True):
+                out[job.entry_id] = res
+                if progress:
+                    progress(1)
+    except PdfError as exc:
+        raise ExportError(str(exc)) from exc
+    return out
+
+
+def _write_issues(path: Path, issues: tuple[Issue, ...] | list[Issue]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["entry_id", "rule_id", "severity", "field", "message"])
+        for i in issues:
+            w.writerow(["" if i.entry_id is None else i.entry_id, i.rule_id, str(i.severity),
+                        i.field, i.message])
+
+
+def export_workspace(
+    ws, out_dir: Path, book_ref: str | None = None,  # type: ignore[no-untyped-def]
+    min_status: str | EntryStatus = EntryStatus.APPROVED, user: str = "export",
+    max_kb: int | None = None, name_rule: str | None = None, workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[BookExport]:
+    """Export one book (id or volume) or every book of the workspace."""
+    books = [ws.find_book(book_ref)] if book_ref else ws.books()
+    return [export_book(ws, b, Path(out_dir), min_status, user, max_kb, name_rule, workers,
+                        progress) for b in books]
