@@ -1,0 +1,35 @@
+"""Synthetic register books: handwritten entries on printed, ruled, scanned-looking pages with
+ground truth in the ``read`` contract shape. Feeds tests, the demo, benchmarks and the
+handwriting model's training.
+
+Public API::
+
+    generate_page(template, seed, difficulty, font_role, page_no, rotation, dpi) -> SynthPage
+    render_handwriting(text, style, rng) -> grey uint8 line image
+    HandStyle.sample(rng, font_role="train")
+    fonts_for_role("train" | "test" | "bench") -> list[Path]   (disjoint sets)
+    sample_value(field, rng, context) -> FieldValue | None
+    render_bad_page(kind, seed) -> RGB uint8 ("blank", "no_table", "torn", "wall")
+"""
+
+from sohoa.synth.bad import BAD_KINDS, render_bad_page
+from sohoa.synth.fonts import FontError, fonts_for_role
+from sohoa.synth.hand import HandStyle, render_handwriting, render_ink
+from sohoa.synth.page import SynthError, SynthPage, generate_page
+from sohoa.synth.values import FieldValue, ValueContext, sample_value
+
+__all__ = [
+    "BAD_KINDS",
+    "FieldValue",
+    "FontError",
+    "HandStyle",
+    "SynthError",
+    "SynthPage",
+    "ValueContext",
+    "fonts_for_role",
+    "generate_page",
+    "render_bad_page",
+    "render_handwriting",
+    "render_ink",
+    "sample_value",
+]

@@ -1,0 +1,109 @@
+"""Writing values into table cells: one line per field, long values wrapped over several
+lines, everything shrunk to stay inside the cell, and the convex hull of the ink kept so the
+ground-truth box follows the strokes through any later geometry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from sohoa.records import FieldKind
+from sohoa.synth.degrade import apply_ink
+from sohoa.synth.hand import HandStyle, render_ink
+
+_CENTRED = {FieldKind.NUMBER, FieldKind.SEX, FieldKind.ETHNICITY, FieldKind.NATIONALITY,
+            FieldKind.YEAR, FieldKind.RELATION}
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where a value's ink landed: convex-hull points of every line in upright page pixels."""
+
+    hull: np.ndarray  # N x 2 float (x, y)
+
+
+def ink_hull(alpha: np.ndarray, x: float, y: float) -> np.ndarray:
+    """Convex hull of the visible ink of a placed snippet, as pixel-corner points."""
+    pts = cv2.findNonZero((alpha > 0.2).astype(np.uint8))
+    if pts is None:
+        return np.zeros((0, 2))
+    hull = cv2.convexHull(pts).reshape(-1, 2).astype(np.float64)
+    corners = np.concatenate([hull, hull + [1, 0], hull + [0, 1], hull + [1, 1]])
+    return corners + [x, y]
+
+
+def split_balanced(text: str, k: int) -> list[str]:
+    """Split ``text`` at spaces into at most ``k`` lines of similar length."""
+    words = text.split()
+    if k <= 1 or len(words) <= 1:
+        return [text]
+    k = min(k, len(words))
+    target = len(text) / k
+    lines, cur = [], ""
+    for i, w in enumerate(words):
+        trial = f"{cur} {w}".strip()
+        left_words = len(words) - i
+        left_lines = k - len(lines)
+        room = len(lines) < k - 1
+        if cur and room and (len(trial) > target * 1.15 or left_words < left_lines):
+            lines.append(cur)
+            cur = w
+        else:
+            cur = trial
+    lines.append(cur)
+    return lines
+
+
+def _fit(alpha: np.ndarray, scale: float) -> np.ndarray:
+    if scale >= 0.999:
+        return alpha
+    h, w = alpha.shape
+    return cv2.resize(alpha, (max(1, int(w * scale)), max(1, int(h * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def write_value(
+    page: np.ndarray,
+    box: tuple[float, float, float, float],
+    text: str,
+    kind: FieldKind,
+    style: HandStyle,
+    rng: np.random.Generator,
+    max_lines: int,
+) -> Written:
+    """Write ``text`` inside ``box`` (x0, y0, x1, y1) of the upright page."""
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    full = render_ink(text, style, rng)
+    line_h = max(full.shape[0], style.size * 1.2)
+    scales = []
+    for k in range(1, max_lines + 1):
+        if k > 1 and len(text.split()) < k:
+            break
+        scales.append(min(1.0, bw / (full.shape[1] / k * 1.15 + 1), bh / (k * line_h)))
+    good = [k for k, s in enumerate(scales, 1) if s >= 0.8]
+    best_k = good[0] if good else int(np.argmax(scales)) + 1
+    lines = split_balanced(text, best_k)
+    alphas = [full] if len(lines) == 1 else [render_ink(t, style, rng) for t in lines]
+    pitch = bh / len(alphas)
+    hulls = []
+    centred = kind in _CENTRED and rng.random() < 0.7
+    for i, a in enumerate(alphas):
+        s = min(1.0, bw / a.shape[1], pitch * 1.1 / a.shape[0]) * rng.uniform(0.9, 1.0)
+        a = _fit(a, s)
+        a = a[: int(bh), : int(bw)]
+        h, w = a.shape
+        slack_x = max(0.0, bw - w)
+        if centred:
+            ax = x0 + slack_x / 2 + rng.uniform(-0.2, 0.2) * slack_x
+        else:
+            ax = x0 + rng.uniform(0, min(slack_x, bw * 0.15) + 1e-6)
+        cy = y0 + pitch * (i + 0.5) + rng.normal(0, 0.08) * pitch
+        ay = float(np.clip(cy - h / 2, y0, y1 - h))
+        ax = float(np.clip(ax, x0, x1 - w))
+        ix, iy = int(round(ax)), int(round(ay))
+        apply_ink(page, a, style.ink, ix, iy)
+        hulls.append(ink_hull(a, ix, iy))
+    return Written(np.concatenate(hulls) if hulls else np.zeros((0, 2)))

@@ -1,0 +1,134 @@
+"""Font sets for the synthetic generator: handwriting fonts split into disjoint roles, and the
+printed fonts of the register forms.
+
+The product is judged on handwriting it never saw, so the fonts used to train the handwriting
+model (``train``), to test it (``test``) and to benchmark it (``bench``) never overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from PIL import ImageFont
+
+log = logging.getLogger(__name__)
+
+ROLES = ("train", "test", "bench")
+
+_VENDORED = {
+    "train": ("itim", "mali", "patrick-hand", "sriracha", "shantell-sans"),
+    "bench": ("playpen-sans", "borel"),
+}
+_SETO_PATHS = (Path("/usr/share/fonts/truetype/seto/setofont.ttf"),)
+_PRINT_CANDIDATES = {
+    "regular": (
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    ),
+    "bold": (
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf",
+        "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
+    ),
+}
+
+
+class FontError(RuntimeError):
+    """A font role cannot be served because its fonts are missing."""
+
+
+def _vendored_dir() -> Path:
+    return Path(str(resources.files("sohoa").joinpath("data/fonts")))
+
+
+def _fc_match(pattern: str) -> Path | None:
+    """Ask fontconfig for a font file (used only when the usual Debian path is absent)."""
+    try:
+        out = subprocess.run(
+            ["fc-list", pattern, "file"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in out.splitlines():
+        path = Path(line.split(":")[0].strip())
+        if path.suffix.lower() in (".ttf", ".otf") and path.exists():
+            return path
+    return None
+
+
+def _seto() -> Path | None:
+    for p in _SETO_PATHS:
+        if p.exists():
+            return p
+    return _fc_match("SetoFont")
+
+
+def _dancing_script() -> Path | None:
+    try:
+        import fontpkg_dancing_script  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    files = sorted(Path(fontpkg_dancing_script.__file__).parent.rglob("*.ttf"))
+    return files[0] if files else None
+
+
+@cache
+def fonts_for_role(role: str) -> list[Path]:
+    """Handwriting font files for ``train``, ``test`` or ``bench``; the three sets are disjoint.
+
+    ``test`` uses Debian ``fonts-seto`` and PyPI ``fontpkg-dancing-script``; a missing one is
+    logged and skipped, and an empty role is an error that says what to install.
+    """
+    if role not in ROLES:
+        raise FontError(f"unknown font role {role!r}; use one of {', '.join(ROLES)}")
+    if role in _VENDORED:
+        folder = _vendored_dir()
+        paths = [folder / f"{name}-400.ttf" for name in _VENDORED[role]]
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise FontError(f"vendored fonts missing: {', '.join(map(str, missing))}")
+        return paths
+    found: list[Path] = []
+    seto = _seto()
+    if seto is None:
+        log.warning("fonts-seto not found (apt-get install fonts-seto); test role without it")
+    else:
+        found.append(seto)
+    dancing = _dancing_script()
+    if dancing is None:
+        log.warning("fontpkg-dancing-script not installed; test role without it")
+    else:
+        found.append(dancing)
+    if not found:
+        raise FontError(
+            "no test-role fonts: install Debian fonts-seto and PyPI fontpkg-dancing-script"
+        )
+    return found
+
+
+@cache
+def print_font_path(weight: str = "regular") -> Path:
+    """A serif font with every Vietnamese letter for the printed parts of the form."""
+    for cand in _PRINT_CANDIDATES[weight]:
+        if Path(cand).exists():
+            return Path(cand)
+    found = _fc_match("Liberation Serif") or _fc_match("DejaVu Serif")
+    if found is None:
+        raise FontError("no printed font found: install fonts-liberation2 or fonts-dejavu")
+    return found
+
+
+@cache
+def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """A cached Pillow font; sizes are integers so the cache stays small."""
+    try:
+        return ImageFont.truetype(str(path), size=max(6, int(size)))
+    except OSError as exc:
+        raise FontError(f"cannot load font {path}: {exc}") from exc

@@ -1,0 +1,265 @@
+"""One synthetic register page with its ground truth in the ``read`` contract shape.
+
+Determinism: the book (commune, year, pace of registrations) comes from ``seed`` alone, each
+page from ``(seed, page_no)``, so page 7 of a book is the same whether or not pages 1-6 were
+drawn, and the registration numbers ``so`` continue across pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from sohoa.records import FieldKind
+from sohoa.synth import degrade as dg
+from sohoa.synth.cells import Written, ink_hull, write_value
+from sohoa.synth.hand import HandStyle, render_ink
+from sohoa.synth.layout import PageGeometry, draw_print, draw_ruling, sample_geometry
+from sohoa.synth.people import BookInfo, sample_book
+from sohoa.synth.values import (
+    ValueContext,
+    Writer,
+    registration_date,
+    sample_facts,
+    sample_value,
+    sample_writer,
+)
+from sohoa.template import Template, load_template
+
+log = logging.getLogger(__name__)
+
+DIFFICULTIES = ("easy", "hard")
+ROTATIONS = (0, 90, 180, 270)
+_OPTIONAL = {FieldKind.PLACE, FieldKind.TEXT, FieldKind.ETHNICITY, FieldKind.NATIONALITY,
+             FieldKind.RELATION, FieldKind.YEAR}
+
+
+class SynthError(ValueError):
+    """Bad arguments to the generator."""
+
+
+@dataclass(frozen=True)
+class SynthPage:
+    """A rendered page: ``image`` (RGB uint8, as scanned) and ``truth`` (the ``read`` JSON
+    shape with boxes in final image pixels, see docs/synth.md)."""
+
+    image: np.ndarray
+    truth: dict[str, Any]
+
+
+def _blank_rows(rng: np.random.Generator, rows: int) -> int:
+    """How many rows at the bottom of a page stay empty (the first draw of a page's rng)."""
+    return int(rng.integers(1, min(4, rows) + 1)) if rng.random() < 0.25 else 0
+
+
+def book_for_seed(template: Template, seed: int) -> BookInfo:
+    return sample_book(np.random.default_rng([seed, 0]), str(template.register_type))
+
+
+def first_so(template: Template, seed: int, page_no: int) -> int:
+    """Registration number of the first entry on ``page_no`` (entries of earlier pages)."""
+    rows = template.rows_per_page
+    done = sum(rows - _blank_rows(np.random.default_rng([seed, q]), rows)
+               for q in range(1, page_no))
+    return done + 1
+
+
+def _check(template: Template | str, difficulty: str, rotation: int, page_no: int) -> Template:
+    tpl = load_template(template) if isinstance(template, str) else template
+    if difficulty not in DIFFICULTIES:
+        raise SynthError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
+    if rotation not in ROTATIONS:
+        raise SynthError(f"rotation must be one of {ROTATIONS}, got {rotation!r}")
+    if page_no < 1:
+        raise SynthError(f"page_no must be >= 1, got {page_no}")
+    return tpl
+
+
+def _bbox(points: np.ndarray, size: tuple[int, int]) -> list[int]:
+    w, h = size
+    x0, y0 = np.floor(points.min(axis=0))
+    x1, y1 = np.ceil(points.max(axis=0))
+    return [int(np.clip(x0, 0, w)), int(np.clip(y0, 0, h)), int(np.clip(x1, 0, w)),
+            int(np.clip(y1, 0, h))]
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+
+
+def _edge_points(x0: float, y0: float, x1: float, y1: float, n: int = 12) -> np.ndarray:
+    """Points along a rectangle's border (so a curled page still gets a covering box)."""
+    t = np.linspace(0, 1, n)
+    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+    return np.concatenate([
+        np.stack([xs, np.full(n, y0)], 1), np.stack([xs, np.full(n, y1)], 1),
+        np.stack([np.full(n, x0), ys], 1), np.stack([np.full(n, x1), ys], 1),
+    ])
+
+
+def _writers(rng: np.random.Generator, font_role: str, mm: float) -> list[tuple[HandStyle, Writer]]:
+    n = int(rng.choice([1, 1, 2, 2, 3]))
+    size = mm * rng.uniform(3.8, 5.0)
+    return [(HandStyle.sample(rng, font_role, size=size), sample_writer(rng)) for _ in range(n)]
+
+
+def _write_entry(
+    page: np.ndarray, g: PageGeometry, tpl: Template, row: int, ctx: ValueContext,
+    style: HandStyle, rng: np.random.Generator,
+) -> dict[str, tuple[str, str, Written]]:
+    out: dict[str, tuple[str, str, Written]] = {}
+    pad = g.mm * 0.7
+    for ci, col in enumerate(tpl.columns):
+        x0, y0, x1, y1 = g.cell(row, ci)
+        n = len(col.fields)
+        slot = (y1 - y0 - 2 * pad) / n
+        for spec in col.fields:
+            fv = sample_value(spec, rng, ctx)
+            if fv is None or (spec.kind in _OPTIONAL and rng.random() < 0.03):
+                continue
+            top = y0 + pad + spec.line * slot
+            box = (x0 + pad, top, x1 - pad, top + slot)
+            max_lines = 4 if n == 1 and spec.kind in (FieldKind.PLACE, FieldKind.TEXT) else (
+                2 if n == 1 else 1)
+            written = write_value(page, box, fv.text, spec.kind, style, rng, max_lines)
+            if len(written.hull):
+                out[spec.name] = (fv.text, fv.value, written)
+    return out
+
+
+def _strike(page: np.ndarray, g: PageGeometry, first_blank: int, style: HandStyle,
+            rng: np.random.Generator) -> np.ndarray:
+    """One diagonal pen stroke across the unused rows; returns its hull points."""
+    x0, x1 = g.x_edges[0] + g.mm * 3, g.x_edges[-1] - g.mm * 3
+    y0, y1 = g.row_edges[first_blank] + g.mm * 2, g.row_edges[-1] - g.mm * 2
+    cov = np.zeros((int(y1 - y0) + 8, int(x1 - x0) + 8), np.uint8)
+    cv2.line(cov, (4, 4), (cov.shape[1] - 5, cov.shape[0] - 5), 255,
+             max(2, int(g.mm * 0.35)), cv2.LINE_AA)
+    a = cov.astype(np.float32) / 255.0 * rng.uniform(0.75, 1.0)
+    dg.apply_ink(page, a, style.ink, int(x0) - 4, int(y0) - 4)
+    return ink_hull(a, int(x0) - 4, int(y0) - 4)
+
+
+def generate_page(
+    template: Template | str,
+    seed: int,
+    difficulty: str = "easy",
+    font_role: str = "test",
+    page_no: int = 1,
+    rotation: int = 0,
+    dpi: int = 200,
+) -> SynthPage:
+    """Render one page of a synthetic register book and its ground truth.
+
+    ``truth["angle"]`` is the skew applied in degrees, positive = counter-clockwise (the
+    cv2.getRotationMatrix2D / skimage.transform.rotate convention): rotating the image by
+    ``-angle`` straightens it. ``rotation`` turns the whole scan counter-clockwise by that many
+    degrees (np.rot90), as when a page is fed sideways.
+    """
+    tpl = _check(template, difficulty, rotation, page_no)
+    hard = difficulty == "hard"
+    book = book_for_seed(tpl, seed)
+    so = first_so(tpl, seed, page_no)
+    rng = np.random.default_rng([seed, page_no])
+    rows = tpl.rows_per_page
+    n_blank = _blank_rows(rng, rows)
+    g = sample_geometry(tpl, dpi, rng)
+    page = dg.paper(rng, g.width, g.height, hard)
+    print_cov, fills = draw_print(g, tpl, book, page_no, rng)
+    draw_ruling(print_cov, g, rng, broken=float(rng.uniform(0.2, 0.6)) if hard else 0.0)
+    darkness = rng.uniform(0.75, 0.93) if hard else rng.uniform(0.85, 0.95)
+    dg.apply_grey(page, print_cov, float(darkness))
+    writers = _writers(rng, font_role, g.mm)
+    header_hulls = {}
+    for fill in fills:
+        style = writers[0][0]
+        a = render_ink(fill.text, style, rng)
+        s = min(1.0, fill.max_width / a.shape[1])
+        if s < 1:
+            a = cv2.resize(a, (max(1, int(a.shape[1] * s)), max(1, int(a.shape[0] * s))))
+        y = fill.y - int(a.shape[0] * rng.uniform(0.7, 0.9))
+        dg.apply_ink(page, a, style.ink, fill.x, y)
+        header_hulls[fill.text] = ink_hull(a, fill.x, y)
+    entries_raw = []
+    wi = 0
+    for row in range(rows - n_blank):
+        if rng.random() < 0.15:
+            wi = int(rng.integers(len(writers)))
+        style, writer = writers[wi]
+        reg = registration_date(book, so + row, float(rng.random()))
+        facts = sample_facts(rng, book, so + row, reg)
+        ctx = ValueContext(book, facts, writer)
+        entries_raw.append((row, _write_entry(page, g, tpl, row, ctx, style, rng)))
+    struck = n_blank > 0 and rng.random() < 0.5
+    strike_hull = _strike(page, g, rows - n_blank, writers[wi][0], rng) if struck else None
+    if hard:
+        dg.stains(page, rng, int(rng.integers(0, 4)))
+        if rng.random() < 0.6:
+            cx = int(rng.uniform(g.x_edges[0], g.x_edges[-1]))
+            cy = int(rng.uniform(g.row_edges[0], g.row_edges[-1]))
+            seal = f"UBND XÃ {book.place.ward.upper()} * {book.place.district.upper()}"
+            dg.stamp(page, rng, seal, cx, cy, g.mm)
+    img = cv2.convertScaleAbs(page)
+    scan = dg.sample_scan(rng, g.width, g.height, hard, rotation, g.mm)
+    bed = tuple(int(v) for v in rng.uniform(20, 70, 3)) if hard else (235, 235, 235)
+    img = dg.warp(img, scan, bed)  # type: ignore[arg-type]
+    if hard and rng.random() < 0.4:
+        dg.gutter(img, scan, rng, g.mm)
+    img = dg.noise_blur_jpeg(img, rng, hard)
+    img = dg.rotate(img, rotation)
+    size = scan.final_size
+    truth = _truth(tpl, g, scan, book, page_no, entries_raw, rows, n_blank, struck, size)
+    truth["header_fields"] = {
+        k: {"text": k, "bbox": _bbox(scan.map_points(h), size)}
+        for k, h in header_hulls.items() if len(h)
+    }
+    if strike_hull is not None and len(strike_hull):
+        truth["strike_bbox"] = _bbox(scan.map_points(strike_hull), size)
+    return SynthPage(img, truth)
+
+
+def _truth(
+    tpl: Template, g: PageGeometry, scan: dg.ScanGeometry, book: BookInfo, page_no: int,
+    entries_raw: list, rows: int, n_blank: int, struck: bool, size: tuple[int, int],
+) -> dict[str, Any]:
+    x0, x1 = g.x_edges[0], g.x_edges[-1]
+    entries = []
+    for row, fields in entries_raw:
+        y0, y1 = g.row_edges[row], g.row_edges[row + 1]
+        quad = scan.map_points(_rect(x0, y0, x1, y1))
+        entries.append({
+            "index": row,
+            "bbox": _bbox(scan.map_points(_edge_points(x0, y0, x1, y1)), size),
+            "quad": [[round(float(x), 1), round(float(y), 1)] for x, y in quad],
+            "struck": False,
+            "fields": {
+                name: {"text": text, "value": value,
+                       "bbox": _bbox(scan.map_points(w.hull), size)}
+                for name, (text, value, w) in fields.items()
+            },
+        })
+    blank = [
+        _bbox(scan.map_points(_edge_points(x0, g.row_edges[r], x1, g.row_edges[r + 1])), size)
+        for r in range(rows - n_blank, rows)
+    ]
+    return {
+        "page": f"{tpl.id}-{page_no:04d}",
+        "template": tpl.id,
+        "angle": round(scan.angle, 3),
+        "rotation": scan.rotation,
+        "width": size[0],
+        "height": size[1],
+        "page_no": page_no,
+        "book": {"register_type": book.register_type, "year": book.year, "volume": book.volume,
+                 "commune": book.place.ward, "district": book.place.district,
+                 "province": book.place.province},
+        "entries": entries,
+        "blank_rows": blank,
+        "blank_rows_struck": bool(struck),
+        "table": {"quad": [[round(float(x), 1), round(float(y), 1)] for x, y in
+                           scan.map_points(_rect(x0, g.header_top, x1, g.row_edges[-1]))]},
+    }
