@@ -149,7 +149,7 @@ class SheetContent:
 
     headers: tuple[str, ...]
     rows: tuple[dict[str, str], ...]
-    cell_types: tuple[tuple[str, ...], ...]  # openpyxl data_type of each row's cells
+    cell_types: tuple[dict[str, str], ...]  # per row: column name -> openpyxl data_type
 
 
 def read_workbook(path: Path) -> SheetContent:
@@ -177,5 +177,6 @@ def read_workbook(path: Path) -> SheetContent:
             if name and c.value is not None:
                 row[name] = str(c.value)
         rows.append(row)
-        types.append(tuple(c.data_type for c in cells if c.value is not None))
+        types.append({name: c.data_type for name, c in zip(names, cells, strict=False)
+                      if name and c.value is not None})
     return SheetContent(headers, tuple(rows), tuple(types))

@@ -1,0 +1,90 @@
+"""``sohoa export | check-158 | report | crosscheck``: the 158 delivery and the province's
+progress and population checks. Each command parses arguments and makes one call."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+log = logging.getLogger(__name__)
+
+STATUS_CHOICES = ("prefilled", "confirmed", "approved")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"lỗi: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("export")
+    def export(
+        workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+        book: str = typer.Option(None, "--book", "-b", help="Book id or volume; all if omitted."),
+        min_status: str = typer.Option("approved", "--min-status",
+                                       help="prefilled|confirmed = DRAFT preview; approved = final."),
+        user: str = typer.Option("export", "--user", help="Name written in the audit log."),
+        max_kb: int = typer.Option(None, "--pdf-max-kb", help="Per-entry PDF limit (KB)."),
+        name_rule: str = typer.Option(None, "--name-rule", help="PDF name pattern, e.g. "
+                                      "'{so}_{year}_{name}_{sex}'."),
+        workers: int = typer.Option(1, "--workers", help="Processes for the PDFs."),
+    ) -> None:
+        """Write the 158 Excel, per-entry PDFs (ZIP) and manifest of each book."""
+        from tqdm import tqdm
+
+        from sohoa.export.run import ExportError, export_workspace
+        from sohoa.store import Workspace, WorkspaceError
+
+        if min_status not in STATUS_CHOICES:
+            _fail(f"--min-status must be one of {', '.join(STATUS_CHOICES)}")
+        try:
+            with Workspace.open(workspace) as ws:
+                total = sum(len(ws.entries(book_id=b.id)) for b in (
+                    [ws.find_book(book)] if book else ws.books()))
+                with tqdm(total=total, unit="pdf", disable=None) as bar:
+                    results = export_workspace(ws, out, book, min_status, user, max_kb, name_rule,
+                                               workers, progress=bar.update)
+        except (WorkspaceError, ExportError, ValueError) as exc:
+            _fail(str(exc))
+            return
+        blocked = 0
+        for r in results:
+            kind = "DRAFT" if r.draft else "158"
+            if r.blocked:
+                blocked += 1
+                typer.echo(f"[CHẶN] {r.book.register_type} {r.book.volume} ({r.book.commune}): "
+                           f"{sum(i.severity == 'error' for i in r.issues)} lỗi, chưa xuất")
+                for i in r.issues:
+                    if i.severity == "error":
+                        typer.echo(f"    mục {i.entry_id}: [{i.rule_id}] {i.field} {i.message}")
+                continue
+            typer.echo(f"[{kind}] {r.book.register_type} {r.book.volume} ({r.book.commune}): "
+                       f"{r.entry_count} mục -> {r.excel} + {r.zip.name if r.zip else ''}"
+                       + (f"; {r.left_out} mục chưa đủ trạng thái" if r.left_out else "")
+                       + (f"; {len(r.issues)} cảnh báo/lỗi (xem .issues.csv)" if r.issues else ""))
+        if blocked:
+            raise typer.Exit(1)
+
+    @app.command("check-158")
+    def check_158(
+        file: Path = typer.Argument(..., help="The .xlsx file to check."),
+        register_type: str = typer.Option(None, "--type", "-t", help="KS, KT, KH, HN or CMC; "
+                                          "detected from the header if omitted."),
+    ) -> None:
+        """Check a 158 Excel file: columns and rules, every problem by row and column."""
+        from sohoa.check158 import check_file
+
+        try:
+            report = check_file(file, register_type)
+        except (ValueError, KeyError) as exc:
+            _fail(str(exc))
+            return
+        for p in report.problems:
+            typer.echo(p.line())
+        typer.echo(f"{file}: {report.register_type}, {report.rows} dòng, {report.errors} lỗi, "
+                   f"{report.warnings} cảnh báo")
+        if report.errors:
+            raise typer.Exit(1)
