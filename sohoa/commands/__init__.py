@@ -5,3 +5,6 @@ from sohoa.commands import read_cmd, process_cmd, evaluate_cmd
 
 COMMAND_MODULES = [templates_cmd]
 COMMAND_MODULES += [read_cmd, process_cmd, evaluate_cmd]
+from sohoa.commands import export_cmd  # noqa: E402
+
+COMMAND_MODULES += [export_cmd]
