@@ -1,0 +1,107 @@
+"""Pre-2025 administrative units (63 provinces, ~700 districts, ~10,000 communes) from the
+``vietnamadminunits`` package's shipped SQLite file, indexed for fast forgiving look-ups.
+
+Old registers name the old units, so the ``admin_units_legacy`` table is the one we want; its
+alias columns also carry the names of communes merged away in 2019-2020.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from sohoa.fields.text import capitalise, key
+
+log = logging.getLogger(__name__)
+
+
+class AdminUnitsError(RuntimeError):
+    """The administrative-unit data of ``vietnamadminunits`` could not be read."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    level: int  # 1 province, 2 district, 3 commune (ward)
+    type: str  # "Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã", "Phường", "Thị trấn"
+    name: str  # short name with proper capitals ("Co Mạ")
+    code: str
+    parent: str = ""  # parent unit code
+    keys: frozenset[str] = field(default=frozenset())  # folded keys incl. old names
+
+    @property
+    def full(self) -> str:
+        return f"{self.type.lower()} {self.name}"
+
+
+@dataclass(frozen=True)
+class AdminIndex:
+    units: dict[str, Unit]  # code -> unit (codes are unique within a level, prefixed by level)
+    children: dict[str, tuple[Unit, ...]]  # parent code ("" for provinces) -> units
+    by_key: dict[tuple[int, str], tuple[Unit, ...]]  # (level, key) -> units
+
+
+def _db_path() -> str:
+    # find the package without importing it: its __init__ pulls pandas (about 2 s)
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise AdminUnitsError("package vietnamadminunits is not installed")
+    return str(Path(list(spec.submodule_search_locations)[0]) / "data" / "dataset.db")
+
+
+def _aliases(raw: str | None) -> set[str]:
+    if not raw:
+        return set()
+    try:
+        return {str(a) for a in json.loads(raw)}
+    except json.JSONDecodeError:
+        return set()
+
+
+def _name(short: str) -> str:
+    if not any(w[:1].islower() for w in short.split()):
+        return short
+    return " ".join(capitalise(w) if not w[:1].isdigit() else w for w in short.split())
+
+
+@cache
+def admin_index() -> AdminIndex:
+    """Read and index the legacy units once (about 0.2 s); read-only, nothing is written."""
+    path = _db_path()
+    sql = ("SELECT province, provinceShort, provinceCode, provinceAlias, provinceKeywords, "
+           "districtType, districtShort, districtCode, districtAlias, districtKeywords, "
+           "wardType, wardShort, wardCode, wardAlias, wardKeywords FROM admin_units_legacy")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            rows = conn.execute(sql).fetchall()
+    except sqlite3.Error as exc:
+        raise AdminUnitsError(f"{path}: cannot read admin_units_legacy: {exc}") from exc
+    units: dict[str, Unit] = {}
+    for (prov, pshort, pcode, palias, pkw, dtype, dshort, dcode, dalias, dkw,
+         wtype, wshort, wcode, walias, wkw) in rows:
+        pid = f"1:{pcode}"
+        if pid not in units:
+            ptype = "Thành phố" if prov.startswith("Thành phố") else "Tỉnh"
+            keys = {key(k) for k in {pshort} | _aliases(palias) | _aliases(pkw)}
+            units[pid] = Unit(1, ptype, _name(pshort), pid, "", frozenset(keys))
+        did = f"2:{dcode}"
+        if dshort and did not in units:
+            keys = {key(k) for k in {dshort} | _aliases(dalias) | _aliases(dkw)}
+            units[did] = Unit(2, dtype, _name(dshort), did, pid, frozenset(keys))
+        if wshort and wcode:
+            wid = f"3:{wcode}"
+            keys = {key(k) for k in {wshort} | _aliases(walias) | _aliases(wkw)}
+            units[wid] = Unit(3, wtype, _name(wshort), wid, did, frozenset(keys))
+    children: dict[str, list[Unit]] = {}
+    by_key: dict[tuple[int, str], list[Unit]] = {}
+    for u in units.values():
+        children.setdefault(u.parent, []).append(u)
+        for k in u.keys:
+            by_key.setdefault((u.level, k), []).append(u)
+    log.debug("loaded %d administrative units from %s", len(units), path)
+    return AdminIndex(units, {k: tuple(v) for k, v in children.items()},
+                      {k: tuple(v) for k, v in by_key.items()})

@@ -1,0 +1,171 @@
+"""Calibrated confidence: P(reading is correct) from engine confidence, parse evidence, whether
+it parsed, its length and its field kind, by a small logistic (Platt) map.
+
+The map is data (``sohoa/data/calibration.json``). The shipped default is hand-set; refit it on
+benchmark readings from real engines with ``fit_calibration`` and save it with
+``Calibration.save`` (see docs/fields.md). Only ``save`` writes, and only where it is told.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from sohoa.records import FieldKind
+
+BASE_FEATURES = ("logit_conf", "evidence", "ok", "length")
+FEATURES = BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind)
+
+
+class CalibrationError(ValueError):
+    """A calibration file or sample set is malformed."""
+
+
+@dataclass(frozen=True)
+class Features:
+    """What calibration looks at for one chosen reading."""
+
+    engine_conf: float  # the engine's confidence (probability mass) for the chosen value
+    evidence: float  # parse/lexicon support in [0, 1]
+    ok: bool  # the text parsed as a valid value of its kind
+    length: int  # characters in the text
+    kind: FieldKind
+
+    def vector(self) -> np.ndarray:
+        c = min(max(float(self.engine_conf), 1e-3), 1 - 1e-3)
+        out = [math.log(c / (1 - c)), float(self.evidence), float(self.ok),
+               math.log1p(max(self.length, 0)) / 4]
+        out += [1.0 if FieldKind(self.kind) == k else 0.0 for k in FieldKind]
+        return np.array(out, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Sample:
+    features: Features
+    correct: bool
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic map: confidence = sigmoid(bias + sum(weight_i * feature_i))."""
+
+    weights: dict[str, float]
+    bias: float
+    note: str = ""
+    n_samples: int = 0
+    ece: float | None = None  # expected calibration error on the fitting samples
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(FEATURES)
+        if unknown:
+            raise CalibrationError(f"calibration: unknown features {sorted(unknown)}")
+
+    def predict(self, features: Features) -> float:
+        w = np.array([self.weights.get(n, 0.0) for n in FEATURES])
+        z = float(self.bias + w @ features.vector())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def to_json(self) -> str:
+        return json.dumps({"version": 1, "method": "logistic", "bias": self.bias,
+                           "weights": self.weights, "note": self.note,
+                           "n_samples": self.n_samples, "ece": self.ece},
+                          ensure_ascii=False, indent=2) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "calibration") -> Calibration:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CalibrationError(f"{where}: not JSON: {exc}") from exc
+        allowed = {"version", "method", "bias", "weights", "note", "n_samples", "ece"}
+        if not isinstance(data, dict) or set(data) - allowed:
+            raise CalibrationError(f"{where}: unknown keys {sorted(set(data) - allowed)}")
+        if data.get("version") != 1 or data.get("method") != "logistic":
+            raise CalibrationError(f"{where}: expected version 1, method 'logistic'")
+        try:
+            weights = {str(k): float(v) for k, v in data["weights"].items()}
+            return cls(weights, float(data["bias"]), str(data.get("note", "")),
+                       int(data.get("n_samples", 0)), data.get("ece"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CalibrationError(f"{where}: bad weights/bias: {exc}") from exc
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calibration:
+        p = Path(path)
+        try:
+            return cls.from_json(p.read_text(encoding="utf-8"), str(p))
+        except OSError as exc:
+            raise CalibrationError(f"{p}: cannot read: {exc}") from exc
+
+
+@cache
+def default_calibration() -> Calibration:
+    """The map shipped in ``sohoa/data/calibration.json``."""
+    res = resources.files("sohoa").joinpath("data/calibration.json")
+    return Calibration.from_json(res.read_text(encoding="utf-8"), str(res))
+
+
+def _as_sample(s: Sample | tuple[Features, bool]) -> Sample:
+    if isinstance(s, Sample):
+        return s
+    feats, correct = s
+    if not isinstance(feats, Features):
+        raise CalibrationError(f"sample features must be Features, got {type(feats).__name__}")
+    return Sample(feats, bool(correct))
+
+
+def fit_calibration(samples: Iterable[Sample | tuple[Features, bool]], *, l2: float = 1.0,
+                    note: str = "") -> Calibration:
+    """Fit the logistic map to (features, correct) pairs by Newton's method with an L2 penalty
+    (``l2``, on weights only) so that kinds with few samples stay near the shared weights."""
+    rows = [_as_sample(s) for s in samples]
+    if len(rows) < 10 or len({r.correct for r in rows}) < 2:
+        raise CalibrationError("fit_calibration needs at least 10 samples, both right and wrong")
+    x = np.stack([r.features.vector() for r in rows])
+    y = np.array([1.0 if r.correct else 0.0 for r in rows])
+    x1 = np.hstack([np.ones((len(rows), 1)), x])
+    beta = np.zeros(x1.shape[1])
+    penalty = np.full(x1.shape[1], l2)
+    penalty[0] = 1e-6
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(x1 @ beta, -40, 40)))
+        grad = x1.T @ (p - y) + penalty * beta
+        hess = (x1 * (p * (1 - p))[:, None]).T @ x1 + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    weights = {name: round(float(w), 6) for name, w in zip(FEATURES, beta[1:], strict=True)}
+    cal = Calibration(weights, round(float(beta[0]), 6), note, len(rows))
+    conf = [cal.predict(r.features) for r in rows]
+    return Calibration(cal.weights, cal.bias, note, len(rows),
+                       round(expected_calibration_error(conf, [r.correct for r in rows]), 6))
+
+
+def expected_calibration_error(conf: Sequence[float], correct: Sequence[bool],
+                               bins: int = 10) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by bin size."""
+    if len(conf) != len(correct):
+        raise ValueError("conf and correct differ in length")
+    if not conf:
+        return 0.0
+    c = np.clip(np.asarray(conf, dtype=np.float64), 0, 1)
+    y = np.asarray(correct, dtype=np.float64)
+    idx = np.minimum((c * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = idx == b
+        if mask.any():
+            total += mask.sum() * abs(y[mask].mean() - c[mask].mean())
+    return float(total / len(c))

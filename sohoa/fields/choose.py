@@ -1,0 +1,98 @@
+"""Lexicon-aware choice among an engine's n-best readings, with a calibrated confidence.
+
+Readings that parse to the same value pool their engine probability ("Nam" 0.5 + "Nan" 0.3
+both mean sex 1); each value is then scored by log(engine mass) + weight(kind) x log(evidence),
+minus a penalty when it does not parse. The winner's confidence comes from the calibration map.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sohoa.fields.calibration import Calibration, Features, default_calibration
+from sohoa.fields.parse import ParsedValue, parse_field
+from sohoa.records import Alternative, BBox, FieldKind, Reading
+
+# how much the lexicon/grammar may overrule the engine, per kind (0 = engine only)
+LEXICON_WEIGHT: dict[FieldKind, float] = {
+    FieldKind.SEX: 1.5, FieldKind.ETHNICITY: 1.5, FieldKind.NATIONALITY: 1.5,
+    FieldKind.RELATION: 1.2, FieldKind.NAME: 1.0, FieldKind.PLACE: 0.7, FieldKind.DATE: 1.0,
+    FieldKind.YEAR: 1.0, FieldKind.NUMBER: 0.8, FieldKind.TEXT: 0.0,
+}
+NOT_OK_PENALTY = 1.5  # log-space: a reading that does not parse needs ~4.5x the engine mass
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One distinct value among the candidates, with its pooled engine mass and score."""
+
+    parsed: ParsedValue
+    engine_mass: float
+    score: float
+    source: Alternative  # the candidate whose text is shown
+
+
+def _conf(a: Alternative) -> float:
+    c = float(a.confidence)
+    return 0.0 if math.isnan(c) else min(max(c, 0.0), 1.0)
+
+
+def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
+                    ref_year: int | None = None) -> list[Scored]:
+    """Distinct values of the candidates, best first."""
+    kind = FieldKind(kind)
+    groups: dict[str, tuple[ParsedValue, float, Alternative]] = {}
+    for alt in candidates:
+        if not alt.text.strip():
+            continue
+        pv = parse_field(kind, alt.text, ref_year=ref_year)
+        group = f"v:{pv.value}" if pv.ok and pv.value else f"t:{pv.text}"
+        if group in groups:
+            best, mass, src = groups[group]
+            if _conf(alt) > _conf(src):
+                best, src = pv, alt
+            groups[group] = (best, mass + _conf(alt), src)
+        else:
+            groups[group] = (pv, _conf(alt), alt)
+    weight = LEXICON_WEIGHT.get(kind, 1.0)
+    out = []
+    for pv, mass, src in groups.values():
+        mass = min(mass, 1.0)
+        score = math.log(1e-4 + mass) + weight * math.log(0.05 + pv.evidence)
+        if not pv.ok:
+            score -= NOT_OK_PENALTY
+        out.append(Scored(pv, mass, score, src))
+    out.sort(key=lambda s: (-s.score, -s.engine_mass))
+    return out
+
+
+def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative], engine: str,
+                   bbox: BBox | None = None, ref_year: int | None = None,
+                   calibration: Calibration | None = None) -> Reading:
+    """The best reading of ``field`` among an engine's alternatives, its 158 value and a
+    calibrated confidence; the other candidates stay in ``Reading.alternatives``."""
+    alts = [a if isinstance(a, Alternative) else Alternative(a[0], a[1]) for a in candidates]
+    ranked = rank_candidates(kind, alts, ref_year)
+    if not ranked:
+        return Reading(field, "", "", 0.0, engine, bbox, ())
+    best = ranked[0]
+    cal = calibration or default_calibration()
+    feats = Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
+                     len(best.parsed.text), FieldKind(kind))
+    confidence = round(cal.predict(feats), 4)
+    others = tuple(a for a in alts if a is not best.source and a.text.strip()
+                   and a.text != best.parsed.text)
+    return Reading(field, best.parsed.text, best.parsed.value, confidence, engine, bbox, others)
+
+
+def features_of(kind: FieldKind, candidates: Sequence[Alternative],
+                ref_year: int | None = None) -> tuple[Features, ParsedValue] | None:
+    """Calibration features of the reading ``choose_reading`` would pick (for refitting)."""
+    ranked = rank_candidates(kind, list(candidates), ref_year)
+    if not ranked:
+        return None
+    b = ranked[0]
+    return Features(b.engine_mass, b.parsed.evidence, b.parsed.ok, len(b.parsed.text),
+                    FieldKind(kind)), b.parsed

@@ -1,0 +1,247 @@
+"""Places as clerks write them ("Bản Co Mạ, X. Co Mạ, H. Thuận Châu, T. Sơn La") -> the
+corrected string "Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La".
+
+Parts are matched right to left (province, then district inside it, then commune inside that)
+against the pre-2025 units, forgiving diacritics and small spelling errors. Parts that are not
+administrative units (bản, thôn, "Trạm y tế ...", "Tại nhà") are kept exactly as written: we
+correct what we can recognise and never snap free text onto a unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from rapidfuzz import fuzz, process
+
+from sohoa.fields.admin_units import Unit, admin_index
+from sohoa.fields.text import clean, fold, key, lower_key
+
+# written unit word (folded, no dots) -> (level, canonical word); level 0 = below a commune
+_PREFIXES: dict[str, tuple[int, str]] = {
+    "thi tran": (3, "Thị trấn"), "tt": (3, "Thị trấn"), "xa": (3, "Xã"), "x": (3, "Xã"),
+    "phuong": (3, "Phường"), "p": (3, "Phường"),
+    "huyen": (2, "Huyện"), "h": (2, "Huyện"), "quan": (2, "Quận"), "q": (2, "Quận"),
+    "thi xa": (2, "Thị xã"), "tx": (2, "Thị xã"),
+    "thanh pho": (-1, "Thành phố"), "tp": (-1, "Thành phố"), "t p": (-1, "Thành phố"),
+    "tinh": (1, "Tỉnh"), "t": (1, "Tỉnh"),
+    "ban": (0, "Bản"), "b": (0, "Bản"), "thon": (0, "Thôn"), "xom": (0, "Xóm"), "to": (0, "Tổ"),
+    "khoi": (0, "Khối"), "ap": (0, "Ấp"), "lang": (0, "Làng"), "tieu khu": (0, "Tiểu khu"),
+    "khu pho": (0, "Khu phố"), "doi": (0, "Đội"), "so nha": (0, "Số nhà"), "khu": (0, "Khu"),
+}
+_SINGLE_LETTER = {"x", "h", "q", "t", "p", "b"}  # only with a dot: "X. Co Mạ"
+_PREFIX_RE = re.compile(
+    r"^(thi tran|thi xa|thanh pho|tieu khu|khu pho|so nha|t\s?p|tt|tx|xa|phuong|huyen|quan|"
+    r"tinh|ban|thon|xom|to|khoi|ap|lang|doi|khu|[xhqtpb])(\.\s*|\s+)(?=\S)")
+_SPLIT = re.compile(r"\s*[,;]\s*|\s*-\s*|\s+–\s+")
+MAX_PARTS = 12
+
+
+@dataclass(frozen=True)
+class Part:
+    written: str  # as written (cleaned)
+    level: int | None  # from the unit word: 0 village, 1-3 unit, -1 city (1 or 2), None
+    word: str  # canonical unit word ("Xã") or ""
+    name: str  # the text after the unit word
+
+
+@dataclass(frozen=True)
+class PlaceParse:
+    text: str
+    evidence: float
+    ok: bool
+    message: str
+    units: tuple[Unit, ...]  # the units recognised, province first
+
+
+def _part(written: str) -> Part:
+    f = fold(written)
+    m = _PREFIX_RE.match(f)
+    if m:
+        word = re.sub(r"\s+", " ", m.group(1))
+        dotted = m.group(2).startswith(".")
+        if word not in _SINGLE_LETTER or dotted:
+            level, canon = _PREFIXES[word]
+            return Part(written, level, canon, written[m.end():].strip(" ."))
+    return Part(written, None, "", written.strip(" ."))
+
+
+def _split(text: str) -> list[str]:
+    parts = [p for p in _SPLIT.split(text) if p.strip(" .")]
+    merged: list[str] = []
+    for p in parts:  # "Bà Rịa - Vũng Tàu" is one province
+        if merged and any((lvl, key(merged[-1] + p)) in admin_index().by_key for lvl in (1, 2, 3)):
+            merged[-1] = f"{merged[-1]} - {p}"
+        else:
+            merged.append(p)
+    return merged
+
+
+def _find(name: str, level: int, parent: Unit | None) -> tuple[Unit, float] | None:
+    """The unit of ``level`` called ``name`` (under ``parent`` when known) and how sure."""
+    ix = admin_index()
+    k = key(name)
+    if not k or len(k) > 60:
+        return None
+    if parent is not None:
+        pool = [u for u in _descendants(parent, level)]
+    else:
+        pool = list(ix.by_key.get((level, k), ()))
+        if len(pool) != 1:  # unknown or ambiguous without a parent: only a unique exact key
+            return _global_fuzzy(name, level) if not pool else None
+    exact = [u for u in pool if k in u.keys]
+    if exact:
+        best = _prefer_spelling(name, exact)
+        return best, (1.0 if lower_key(best.name) == lower_key(name) else 0.9)
+    if len(k) <= 3:
+        return None
+    choices = {u.code: max(u.keys, key=lambda kk: fuzz.ratio(k, kk)) for u in pool}
+    found = process.extractOne(k, choices, scorer=fuzz.ratio, score_cutoff=84)
+    if not found:
+        return None
+    unit = ix.units[found[2]]
+    return unit, 0.85 * found[1] / 100
+
+
+def _global_fuzzy(name: str, level: int) -> tuple[Unit, float] | None:
+    if level == 3:
+        return None  # 10,000 communes share many names: not without a district
+    k = key(name)
+    if len(k) <= 4 or len(k) > 40:
+        return None
+    found = process.extractOne(k, _level_keys(level), scorer=fuzz.ratio, score_cutoff=88)
+    return (admin_index().units[found[2]], 0.8 * found[1] / 100) if found else None
+
+
+@cache
+def _level_keys(level: int) -> dict[str, str]:
+    return {u.code: key(u.name) for u in admin_index().units.values() if u.level == level}
+
+
+def _descendants(parent: Unit, level: int) -> list[Unit]:
+    ix = admin_index()
+    units = list(ix.children.get(parent.code, ()))
+    while units and units[0].level < level:
+        units = [c for u in units for c in ix.children.get(u.code, ())]
+    return [u for u in units if u.level == level]
+
+
+def _prefer_spelling(name: str, units: list[Unit]) -> Unit:
+    low = name.lower()
+    return max(units, key=lambda u: fuzz.ratio(low, u.name.lower()))
+
+
+def _levels(part: Part) -> tuple[int, ...]:
+    if part.level == -1:
+        return (1, 2)
+    if part.level in (1, 2, 3):
+        return (part.level,)
+    return (1, 2, 3) if part.level is None else ()
+
+
+def parse_place(text: str) -> PlaceParse:
+    """Recognise the administrative units in a written place and correct their spelling."""
+    raw = clean(text)
+    if not raw:
+        return PlaceParse("", 0.0, False, "trống", ())
+    written = _split(raw)
+    if len(written) > MAX_PARTS or len(raw) > 400:
+        return PlaceParse(raw, 0.0, False, "địa danh quá dài", ())
+    result = _parse_parts(written)
+    if len(written) == 1 and (not result.ok or len(result.units) <= 1):
+        pieces = _split_at_unit_words(raw)
+        if len(pieces) > 1:
+            alt = _parse_parts(pieces)
+            if alt.ok and len(alt.units) > len(result.units):
+                return alt
+    return result
+
+
+_INNER_WORD = re.compile(r"\s(?=(?:xa|phuong|thi tran|huyen|quan|thi xa|thanh pho|tinh|tp)[\s.])")
+
+
+def _split_at_unit_words(raw: str) -> list[str]:
+    """"xã A huyện B tỉnh C" written without commas -> its parts, if it starts like a place."""
+    folded = fold(raw)
+    if len(folded) != len(raw) or _part(raw).level is None:
+        return []
+    cuts = [m.start() for m in _INNER_WORD.finditer(folded)]
+    bounds = [0, *cuts, len(raw)]
+    return [raw[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if raw[a:b].strip()]
+
+
+def _parse_parts(written: list[str]) -> PlaceParse:
+    parts = [_part(w) for w in written]
+    out: list[str] = []
+    units: list[Unit] = []
+    scores: list[float] = []
+    problems: list[str] = []
+    parent: Unit | None = None
+    floor = 0  # the lowest level matched so far: parts to the left must be below it
+    for part in reversed(parts):
+        match = None
+        for level in _levels(part):
+            if level <= floor:
+                continue
+            name = part.name if part.word else part.written
+            match = _find(name, level, parent) or (
+                _find(part.written, level, parent) if part.word else None)
+            if match:
+                break
+        if match:
+            unit, score = match
+            parent, floor = unit, unit.level
+            units.append(unit)
+            scores.append(score)
+            written_key = key(part.name if part.word else part.written)
+            if written_key in unit.keys and written_key != key(unit.name):
+                out.append(_as_written(part))  # an old name of the unit: keep it as written
+            else:
+                out.append(f"{unit.type.lower()} {unit.name}")
+        else:
+            if part.level in (1, 2, 3, -1):
+                problems.append(f"không tìm thấy {part.word.lower()} {part.name}")
+                scores.append(0.2)
+            out.append(_as_written(part))
+    out.reverse()
+    value = ", ".join(out)
+    value = value[:1].upper() + value[1:]
+    if units:
+        evidence = sum(scores) / len(scores)
+    else:
+        evidence = 0.3 if not problems else 0.1
+    return PlaceParse(value, round(evidence, 4), not problems, "; ".join(problems),
+                      tuple(reversed(units)))
+
+
+def _as_written(part: Part) -> str:
+    """A part that is not corrected: its unit word spelt out, the rest as written."""
+    if part.word and part.name:
+        return f"{part.word.lower()} {part.name}"
+    return part.written
+
+
+def complete(prefix: str, limit: int = 10) -> list[str]:
+    """Communes, districts and provinces whose name starts like ``prefix`` (review UI)."""
+    want = key(_part(clean(prefix)).name if prefix else "")
+    if not want:
+        return []
+    ix = admin_index()
+    out: list[str] = []
+    for level in (1, 2, 3):
+        for u in ix.units.values():
+            if u.level == level and key(u.name).startswith(want):
+                out.append(_full(u))
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _full(unit: Unit) -> str:
+    ix = admin_index()
+    chain = [unit]
+    while chain[-1].parent:
+        chain.append(ix.units[chain[-1].parent])
+    text = ", ".join(f"{u.type.lower()} {u.name}" for u in chain)
+    return text[:1].upper() + text[1:]
