@@ -223,7 +223,8 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         status: str | EntryStatus | list[str] | list[EntryStatus] | None = None,
     ) -> list[Entry]:
         """Entries in reading order (book, page, index), optionally filtered."""
-        where, params = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        params: list[Any] = []
         if book_id is not None:
             where.append("p.book_id = ?")
             params.append(int(book_id))

@@ -224,7 +224,8 @@ class ReviewMixin(StoreBase):
     # -- audit -------------------------------------------------------------------------------
     def audit(self, entry_id: int | None = None, book_id: int | None = None) -> list[AuditRow]:
         """Audit rows, oldest first, optionally for one entry and/or one book."""
-        where, params = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        params: list[Any] = []
         if entry_id is not None:
             where.append("entry_id = ?")
             params.append(int(entry_id))

@@ -5,6 +5,15 @@ from sohoa.commands import read_cmd, process_cmd, evaluate_cmd
 
 COMMAND_MODULES = [templates_cmd]
 COMMAND_MODULES += [read_cmd, process_cmd, evaluate_cmd]
+from sohoa.commands import train_cmd  # noqa: E402
+
+COMMAND_MODULES += [train_cmd]
+from sohoa.commands import synth_cmd  # noqa: E402
+
+COMMAND_MODULES += [synth_cmd]
+from sohoa.commands import ingest_cmd, status_cmd, user_cmd  # noqa: E402
+
+COMMAND_MODULES += [ingest_cmd, status_cmd, user_cmd]
 from sohoa.commands import export_cmd  # noqa: E402
 
 COMMAND_MODULES += [export_cmd]

@@ -1,0 +1,62 @@
+"""``sohoa ingest PATH... --workspace W --type KS --year 2008 --volume 01/2008 --commune ...``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ingest")
+    def ingest(
+        paths: list[Path] = typer.Argument(..., help="PDF, TIFF, JPEG, PNG files or folders."),
+        workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
+        register_type: str = typer.Option(..., "--type", help="Register type: KS, KT, KH ..."),
+        year: int = typer.Option(..., "--year", help="Year of the book."),
+        volume: str = typer.Option(..., "--volume", help="Book number (quyenSo), e.g. 01/2008."),
+        commune: str = typer.Option(..., "--commune", help="Commune (xã) that keeps the book."),
+        district: str = typer.Option("", "--district", help="District (huyện)."),
+        province: str = typer.Option("", "--province", help="Province (tỉnh)."),
+        template: str = typer.Option(None, "--template", help="Register template, e.g. ks-2006."),
+        dpi: int = typer.Option(None, "--dpi", help="PDF rendering resolution (settings pdf_dpi)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Add scanned pages to a book of the workspace (created if needed).
+
+        Bad files are reported one per line on stderr as "<path>: <reason>"; the others still
+        go in, and the exit status is 1 if any file failed.
+        """
+        from tqdm import tqdm
+
+        from sohoa.ingest import ingest as run_ingest
+        from sohoa.records import Book, RecordError
+        from sohoa.settings import SettingsError, load_settings
+        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.template import template_ids
+
+        try:
+            settings = load_settings(workspace, {"pdf_dpi": dpi})
+            rtype = register_type.upper()
+            tpl = template or next((t for t in template_ids() if t.startswith(rtype.lower())), "")
+            if tpl and tpl not in template_ids():
+                raise RecordError(f"unknown template {tpl!r}; one of {', '.join(template_ids())}")
+            book = Book(None, rtype, year, volume, commune, district, province, tpl)
+            with Workspace.open(workspace, create=True) as ws:
+                report = run_ingest(
+                    ws, paths, book, settings, progress=not quiet,
+                    on_failure=lambda p, r: tqdm.write(f"{p}: {r}", file=sys.stderr),
+                )
+                pages = len(ws.pages(report.book.id))
+        except (RecordError, SettingsError, WorkspaceError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        b = report.book
+        typer.echo(
+            f"book {b.id} ({b.register_type} {b.volume} {b.commune}): {report.added} pages added,"
+            f" {report.duplicates} already there, {len(report.failures)} failed;"
+            f" the book now has {pages} pages"
+        )
+        if report.failures:
+            raise typer.Exit(1)

@@ -1,0 +1,284 @@
+"""Ingest scans into a workspace book: PDFs (rasterised), multi-page TIFFs, JPEG, PNG, folders.
+
+Each page is stored once, keyed by the sha256 of its decoded pixels (or of the rendered PDF
+page), so ingesting the same file twice adds nothing. Pages continue the book's numbering.
+A bad file (corrupt, empty, password PDF, not an image, over the pixel limit, unreadable,
+missing) becomes one ``(path, reason)`` failure; the other files still go in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sohoa.records import Book
+from sohoa.settings import Settings
+from sohoa.store import Workspace
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
+
+
+class IngestError(ValueError):
+    """One input cannot be ingested; the message says why (without the path)."""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    book: Book
+    added: int
+    duplicates: int
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    page_ids: list[int] = field(default_factory=list)  # pages added, in order
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    kind: str  # "pdf" or "image"
+    pages: int
+
+
+def natural_key(path: Path) -> list[object]:
+    """Sort key so that ``page2`` comes before ``page10``."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(path))]
+
+
+def pixel_sha256(image: np.ndarray) -> str:
+    """sha256 of an image's shape and pixels: the page identity used for de-duplication."""
+    arr = np.ascontiguousarray(image)
+    h = hashlib.sha256(f"{arr.shape}|{arr.dtype}|".encode())
+    h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
+
+
+def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to ingest in order (folders walked, naturally sorted) and the paths that failed."""
+    files: list[Path] = []
+    failures: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            if path.is_dir():
+                found = [p for p in path.rglob("*") if p.is_file()
+                         and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
+                if not found:
+                    failures.append((str(path), "folder holds no PDF, TIFF, JPEG or PNG files"))
+                files.extend(sorted(found, key=natural_key))
+            elif path.exists():
+                files.append(path)
+            else:
+                failures.append((str(path), "no such file or folder"))
+        except PermissionError:
+            failures.append((str(path), "permission denied"))
+    return files, failures
+
+
+def _sniff(path: Path, settings: Settings) -> _Source:
+    """Open ``path`` far enough to know its kind and page count; IngestError if unusable."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except PermissionError as exc:
+        raise IngestError("permission denied") from exc
+    except IsADirectoryError as exc:
+        raise IngestError("is a folder") from exc
+    except OSError as exc:
+        raise IngestError(f"cannot read ({exc.strerror or exc})") from exc
+    if not head:
+        raise IngestError("file is empty (0 bytes)")
+    if head.startswith(b"%PDF"):
+        with _open_pdf(path) as doc:
+            return _Source(path, "pdf", doc.page_count)
+    with _open_image(path, settings) as im:
+        return _Source(path, "image", int(getattr(im, "n_frames", 1)))
+
+
+def _open_pdf(path: Path):  # type: ignore[no-untyped-def]
+    import pymupdf
+
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # noqa: BLE001 - mupdf raises several types for broken files
+        raise IngestError(f"not a readable PDF ({exc})") from exc
+    if doc.needs_pass:
+        doc.close()
+        raise IngestError("PDF is protected by a password; remove the password and try again")
+    if doc.page_count == 0:
+        doc.close()
+        raise IngestError("PDF has no pages")
+    return doc
+
+
+def _open_image(path: Path, settings: Settings):  # type: ignore[no-untyped-def]
+    from PIL import Image, UnidentifiedImageError
+
+    limit = settings.max_image_pixels
+    Image.MAX_IMAGE_PIXELS = limit  # Pillow refuses > 2x this at open; we check the rest below
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{found.group(1)} pixels" if found else "too many pixels"
+        raise IngestError(
+            f"image has {size}, over the limit of {limit} (max_image_pixels)"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise IngestError("not an image or PDF (content not recognised)") from exc
+    except OSError as exc:
+        raise IngestError(f"cannot read ({exc})") from exc
+    if im.width * im.height > limit:
+        im.close()
+        raise IngestError(
+            f"image is {im.width}x{im.height} = {im.width * im.height} pixels, over the limit of"
+            f" {limit} (max_image_pixels)"
+        )
+    return im
+
+
+def _to_array(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A Pillow frame as grey (H, W) or RGB (H, W, 3) uint8; alpha composited on white."""
+    from PIL import Image
+
+    mode = frame.mode
+    if mode in ("1", "L"):
+        return np.asarray(frame.convert("L"))
+    if mode.startswith("I") or mode == "F":
+        arr = np.asarray(frame).astype(np.float64)
+        top = arr.max() if arr.size else 0
+        scale = 255.0 / top if top > 255 else 1.0
+        return np.clip(arr * scale, 0, 255).astype(np.uint8)
+    if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(white, rgba)
+    return np.asarray(frame.convert("RGB"))
+
+
+def _collapse_grey(arr: np.ndarray) -> np.ndarray:
+    """Store grey scans as one channel (a third of the memory, smaller PNGs)."""
+    if arr.ndim == 3 and np.array_equal(arr[..., 0], arr[..., 1]) \
+            and np.array_equal(arr[..., 1], arr[..., 2]):
+        return np.ascontiguousarray(arr[..., 0])
+    return arr
+
+
+def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray | IngestError]]:
+    """(label, image) per page; a page that fails yields its IngestError instead."""
+    label = str(src.path.resolve())
+    if src.kind == "pdf":
+        yield from _pdf_pages(src, label, settings)
+        return
+    from PIL import ImageOps, ImageSequence
+
+    with _open_image(src.path, settings) as im:
+        for i, frame in enumerate(ImageSequence.Iterator(im)):
+            name = label if src.pages == 1 else f"{label}#page={i + 1}"
+            try:
+                frame.load()
+                if src.pages == 1:
+                    frame = ImageOps.exif_transpose(frame)  # phone photos: upright as seen
+                yield name, _to_array(frame)
+            except (OSError, ValueError, SyntaxError) as exc:
+                yield name, IngestError(f"image data is truncated or corrupt ({exc})")
+
+
+def _pdf_pages(
+    src: _Source, label: str, settings: Settings
+) -> Iterator[tuple[str, np.ndarray | IngestError]]:
+    import pymupdf
+
+    zoom = settings.pdf_dpi / 72.0
+    with _open_pdf(src.path) as doc:
+        for i in range(doc.page_count):
+            name = label if doc.page_count == 1 else f"{label}#page={i + 1}"
+            try:
+                page = doc[i]
+                w, h = int(page.rect.width * zoom), int(page.rect.height * zoom)
+                if w * h > settings.max_image_pixels:
+                    raise IngestError(
+                        f"page renders to {w}x{h} pixels at {settings.pdf_dpi} dpi, over the"
+                        f" limit of {settings.max_image_pixels} (max_image_pixels)"
+                    )
+                pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False,
+                                      colorspace=pymupdf.csRGB)
+                arr = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
+                yield name, _collapse_grey(arr)
+            except IngestError as exc:
+                yield name, exc
+            except Exception as exc:  # noqa: BLE001 - mupdf errors on damaged pages
+                yield name, IngestError(f"page cannot be rendered ({exc})")
+
+
+def ingest(
+    ws: Workspace,
+    paths: Sequence[str | Path],
+    book: Book,
+    settings: Settings | None = None,
+    progress: bool = False,
+    on_failure: Callable[[str, str], None] | None = None,
+) -> IngestReport:
+    """Add every page of ``paths`` to ``book`` (created if new) in ``ws``; never raises per file.
+
+    ``on_failure(path, reason)`` is called as each failure happens (the CLI prints it).
+    """
+    from tqdm import tqdm
+
+    settings = settings or ws.settings()
+    stored = ws.add_book(book)
+    book_id = stored.id or 0
+    files, early = expand_paths(paths)
+    failures: list[tuple[str, str]] = []
+
+    def fail(path: str, reason: str) -> None:
+        failures.append((path, reason))
+        log.info("%s: %s", path, reason)
+        if on_failure is not None:
+            on_failure(path, reason)
+
+    for path, reason in early:
+        fail(path, reason)
+    sources: list[_Source] = []
+    for path in files:
+        try:
+            sources.append(_sniff(path, settings))
+        except IngestError as exc:
+            fail(str(path), str(exc))
+    added, dups, page_ids = 0, 0, []
+    total = sum(s.pages for s in sources)
+    with tqdm(total=total, unit="page", disable=not progress, desc="ingest") as bar:
+        for src in sources:
+            try:
+                for name, image in _pages(src, settings):
+                    bar.update(1)
+                    if isinstance(image, IngestError):
+                        fail(name, str(image))
+                        continue
+                    page, created = ws.add_page(book_id, image, name, pixel_sha256(image))
+                    if created:
+                        added += 1
+                        page_ids.append(page.id or 0)
+                    else:
+                        dups += 1
+                        if page.book_id != book_id:
+                            log.warning("%s: already stored as page %d of book %d",
+                                        name, page.page_no, page.book_id)
+            except (IngestError, OSError) as exc:
+                fail(str(src.path), str(exc))
+    log.info("ingest into book %d: %d added, %d duplicates, %d failed",
+             book_id, added, dups, len(failures))
+    return IngestReport(stored, added, dups, failures, page_ids)
