@@ -1,0 +1,154 @@
+"""Page analysis driver: one call from a page image to its entries and field boxes.
+
+The stages are small named functions chained here: grey -> flatten -> binarise -> skew ->
+quarter turn -> grid -> columns -> rows/fields -> map back to the scan. All measuring happens on
+a copy scaled to about 150 dpi (fast, and plenty for ruling and text lines); the boxes are then
+mapped to the ingested image through one affine transform, which the layout keeps so crops can
+be cut from the full-resolution page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from preprocessing.clean import binarize, ink_fraction, line_masks, normalize_background, to_grey
+from preprocessing.columns import ColumnMap, map_columns
+from preprocessing.entries import Pts, Segmentation, segment
+from preprocessing.geometry import (
+    apply,
+    bbox_of,
+    scale_matrix,
+    to_affine,
+    to_quad,
+    upright_transform,
+    warp,
+)
+from preprocessing.grid import grid_from_masks, line_length, ruling_mask
+from preprocessing.layout import EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
+from preprocessing.orientation import detect_orientation
+from preprocessing.skew import estimate_skew
+from sohoa.template import Template
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_SIDE = 1600  # longer side of the analysis copy, pixels
+BLANK_INK = 0.0015  # ink fraction below which a page is blank
+
+
+def analysis_grey(image: np.ndarray) -> np.ndarray:
+    """Grey for analysis: red stamp ink is lifted to its red channel, where it is pale."""
+    grey = to_grey(image)
+    if image.ndim == 3 and image.shape[2] >= 3 and image.dtype == np.uint8:
+        r = image[:, :, 0].astype(np.int16)
+        gb = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
+        red = (r - gb) > 50
+        if red.any():
+            grey = grey.copy()
+            grey[red] = image[:, :, 0][red]
+    return grey
+
+
+def _status_for_table(grid: Grid, cmap: ColumnMap | None, template: Template,
+                      size: tuple[int, int]) -> str:
+    n = len(template.columns) + 1
+    if not grid.found or cmap is None:
+        return "no table found"
+    if cmap.matched < max(3, int(0.6 * n)):
+        return (f"no table found matching template {template.id} "
+                f"({cmap.matched} of {n} column lines)")
+    w, h = size
+    lpos, rpos = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
+    if lpos < -0.01 * w or rpos > 1.01 * w or cmap.boundaries[0].strength == 0.0 \
+            or cmap.boundaries[-1].strength == 0.0:
+        return "partial page: the table is cut off at a side (torn or cropped page?)"
+    return "ok"
+
+
+def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False) -> PageLayout:
+    """Find the entries and their field boxes on one page image (RGB or grey uint8).
+
+    Never raises for a bad page: the reason goes into ``status`` ("blank page", "no table
+    found", "partial page ..."). ``ocr_header`` checks the column mapping with Tesseract.
+    """
+    grey = analysis_grey(image)
+    big_h, big_w = grey.shape
+    s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))
+    small = grey if s == 1.0 else cv2.resize(
+        grey, (max(1, round(big_w * s)), max(1, round(big_h * s))), interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    flat = normalize_background(small)
+    ink = binarize(flat)
+    base = PageLayout(status="", angle=0.0, rotation=0, width=big_w, height=big_h)
+    if _meaningful_ink(ink) < BLANK_INK:
+        return _with(base, status="blank page")
+    angle = estimate_skew(ink)
+    m0, size0 = upright_transform(w, h, angle, 0)
+    ink0 = binarize(warp(flat, m0, size0))
+    rotation = detect_orientation(ink0, template)
+    k = rotation // 90
+    ink_w = np.ascontiguousarray(np.rot90(ink0, k))
+    m_small, size_small = upright_transform(w, h, angle, rotation)
+    # full-resolution transform: input pixels -> work pixels at the input's scale
+    m_full = scale_matrix(1.0 / s) @ m_small @ scale_matrix(s)
+    work_size = (round(size_small[0] / s), round(size_small[1] / s))
+    base = _with(base, angle=angle, rotation=rotation, transform=to_affine(m_full),
+                 work_size=work_size)
+    hmask, vmask = line_masks(ink_w, line_length(ink_w.shape))
+    grid = grid_from_masks(hmask, vmask)
+    cmap = map_columns(grid.v_lines, template) if grid.found else None
+    status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
+    if status != "ok" or cmap is None:
+        return _with(base, status=status)
+    ruling = ruling_mask(grid, ink_w.shape, extra_v=cmap.boundaries)
+    seg = segment(ink_w, grid, template, cmap, ruling=ruling)
+    if seg.status != "ok":
+        return _with(base, status=seg.status)
+    inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input
+    return _layout(base, seg, cmap, inv, s, template)
+
+
+def _meaningful_ink(ink: np.ndarray) -> float:
+    """Ink fraction without specks (dust, scanner noise)."""
+    opened = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return ink_fraction(opened)
+
+
+def _with(layout: PageLayout, **changes: object) -> PageLayout:
+    from dataclasses import replace
+
+    return replace(layout, **changes)  # type: ignore[arg-type]
+
+
+def _map(inv: np.ndarray, q: Pts, w: int, h: int):  # type: ignore[no-untyped-def]
+    pts = apply(inv, np.array(q))
+    return to_quad(pts), bbox_of(pts, w, h)
+
+
+def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarray, s: float,
+            template: Template) -> PageLayout:
+    w, h = base.width, base.height
+    entries: list[EntryLayout] = []
+    skipped: list[SkippedRow] = []
+    for row in seg.rows:
+        quad, bbox = _map(inv, row.quad, w, h)
+        if row.kind != "entry":
+            skipped.append(SkippedRow(row.row, bbox, row.kind))
+            continue
+        fields = {}
+        for name, f in row.fields.items():
+            fq, fb = _map(inv, f.quad, w, h)
+            fields[name] = FieldBox(bbox=fb, quad=fq, empty=f.empty)
+        entries.append(EntryLayout(index=len(entries), bbox=bbox, quad=quad, fields=fields))
+    header = _map(inv, seg.header, w, h)[1] if seg.header else None
+    cols = tuple(
+        (round(a.pos / s), round(b.pos / s))
+        for a, b in zip(cmap.boundaries[:-1], cmap.boundaries[1:], strict=True)
+    )
+    notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found",
+             f"entry row height {seg.entry_height / s:.0f}px")
+    status = "ok" if entries or skipped else "no entry rows found"
+    return _with(base, status=status, entries=tuple(entries), skipped_rows=tuple(skipped),
+                 header_bbox=header, columns=cols, notes=notes)

@@ -1,0 +1,128 @@
+"""Map the vertical lines found on a page onto the template's columns.
+
+The template gives each column's relative width, so its column boundaries are fixed fractions
+of the table width. We look for the scale and offset that put the most template boundaries on
+found lines (every pair of found lines against every pair of boundaries, like RANSAC but
+exhaustive: a page has ~15 lines). Missing lines are then placed where the template says;
+extra lines (a stamp, a hand-drawn divider) are ignored. Header OCR, when asked for, checks the
+mapping against the column keywords.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from preprocessing.layout import RuledLine
+from sohoa.template import Template
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Column boundaries (n+1 lines, left to right) and how well the template fitted."""
+
+    boundaries: tuple[RuledLine, ...]
+    matched: int  # boundaries that sit on a found line
+    residual: float  # mean distance of matched boundaries, in table widths
+
+    @property
+    def score(self) -> float:
+        return self.matched - 5.0 * self.residual * len(self.boundaries)
+
+
+def template_boundaries(template: Template) -> np.ndarray:
+    fr = template.column_fractions()
+    return np.array([fr[0][0]] + [b for _, b in fr])
+
+
+def _best_fit(
+    pos: np.ndarray, frac: np.ndarray, tol_frac: float
+) -> tuple[float, float, int, float]:
+    """Offset and scale (pixels = a + b * fraction) with most inliers."""
+    m, n = len(pos), len(frac)
+    j1, j2 = np.triu_indices(m, 1)
+    i1, i2 = np.triu_indices(n, 1)
+    dp = (pos[j2] - pos[j1])[:, None]
+    df = (frac[i2] - frac[i1])[None, :]
+    b = dp / df
+    a = pos[j1][:, None] - b * frac[i1][None, :]
+    a, b = a.ravel(), b.ravel()
+    span = pos.max() - pos.min() if m > 1 else 1.0
+    ok = (b > 0.5 * span) & (b < 2.5 * span + 1)
+    a, b = a[ok], b[ok]
+    if len(a) == 0:
+        return 0.0, 1.0, 0, 1.0
+    pred = a[:, None] + b[:, None] * frac[None, :]  # (H, n)
+    d = np.abs(pred[:, :, None] - pos[None, None, :]).min(axis=2)  # (H, n)
+    tol = (tol_frac * b)[:, None]
+    inl = d <= tol
+    count = inl.sum(axis=1)
+    resid = np.where(inl, d / b[:, None], 0).sum(axis=1) / np.maximum(count, 1)
+    best = int(np.lexsort((resid, -count))[0])
+    return float(a[best]), float(b[best]), int(count[best]), float(resid[best])
+
+
+def map_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Template,
+                tol_frac: float = 0.012) -> ColumnMap | None:
+    """Fit the template's column boundaries to found vertical lines; None if fewer than 2."""
+    if len(v_lines) < 2:
+        return None
+    pos = np.array([ln.pos for ln in v_lines])
+    frac = template_boundaries(template)
+    a, b, count, resid = _best_fit(pos, frac, tol_frac)
+    if count < 2:
+        return None
+    # least-squares refinement on the matched pairs
+    pred = a + b * frac
+    idx = np.abs(pred[:, None] - pos[None, :]).argmin(axis=1)
+    dist = np.abs(pred - pos[idx])
+    inl = dist <= tol_frac * b
+    if inl.sum() >= 2:
+        b, a = np.polyfit(frac[inl], pos[idx[inl]], 1)
+        pred = a + b * frac
+        dist = np.abs(pred - pos[idx])
+        inl = dist <= tol_frac * b
+    out: list[RuledLine] = []
+    for i, p in enumerate(pred):
+        if inl[i]:
+            out.append(v_lines[int(idx[i])])
+        else:
+            out.append(RuledLine(pos=float(p), coeffs=(float(p),), strength=0.0))
+    matched = int(inl.sum())
+    residual = float(dist[inl].mean() / b) if matched else 1.0
+    return ColumnMap(tuple(out), matched, residual)
+
+
+def header_keyword_hits(header_texts: list[str], template: Template) -> int:
+    """How many columns' OCR'd header text contains one of the template's keywords."""
+    from sohoa.records import nfc
+
+    hits = 0
+    for text, col in zip(header_texts, template.columns, strict=False):
+        t = nfc(text).lower()
+        if any(nfc(k).lower() in t for k in col.keywords):
+            hits += 1
+    return hits
+
+
+def ocr_header(grey_header_cells: list[np.ndarray]) -> list[str]:
+    """Read each header cell with Tesseract ``vie``; empty strings when Tesseract is missing."""
+    try:
+        import pytesseract
+    except ImportError:  # pragma: no cover - dependency of the package
+        return ["" for _ in grey_header_cells]
+    out = []
+    for cell in grey_header_cells:
+        if cell.size == 0 or min(cell.shape[:2]) < 8:
+            out.append("")
+            continue
+        try:
+            out.append(pytesseract.image_to_string(cell, lang="vie", config="--psm 6").strip())
+        except Exception as exc:  # Tesseract missing or failed: position mapping stands alone
+            log.warning("header OCR failed: %s", exc)
+            out.append("")
+    return out

@@ -1,0 +1,260 @@
+"""Cut the table into register entries and fields, on the upright page.
+
+Rows come from the horizontal lines; the first row is the printed header and a short row under
+it holding the column numbers 1..n is skipped. A row about k times the usual entry height lost
+k-1 separating lines: it is split where the handwriting's text lines leave a gap. Cells holding
+two fields (name over year) are split between their handwritten lines the same way. Blank rows
+and rows struck through by one diagonal line are reported, not returned as entries.
+Coordinates here are those of the image passed in (the work page).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from preprocessing.clean import binarize, normalize_background, to_grey
+from preprocessing.columns import ColumnMap, map_columns
+from preprocessing.grid import ruling_mask
+from preprocessing.layout import Grid, RuledLine
+from sohoa.template import Template
+
+log = logging.getLogger(__name__)
+
+Pts = tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class FieldSeg:
+    quad: Pts
+    empty: bool
+
+
+@dataclass(frozen=True)
+class RowSeg:
+    """One row slot of the table: ``kind`` is "entry", "blank" or "struck"."""
+
+    row: int
+    quad: Pts
+    kind: str
+    fields: dict[str, FieldSeg]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    status: str
+    header: Pts | None
+    rows: tuple[RowSeg, ...]
+    entry_height: float
+
+
+class _Curve:
+    """A horizontal boundary: y(x) as a blend of two ruling lines (t=0 top, t=1 bottom)."""
+
+    def __init__(self, top: RuledLine, bottom: RuledLine | None = None, t: float = 0.0):
+        self.top, self.bottom, self.t = top, bottom, t
+
+    def y(self, x: float) -> float:
+        y0 = float(self.top.at(x))
+        if self.bottom is None or self.t == 0.0:
+            return y0
+        return y0 + self.t * (float(self.bottom.at(x)) - y0)
+
+
+def _corner(hc: _Curve, v: RuledLine) -> tuple[float, float]:
+    x = float(v.pos)
+    for _ in range(3):
+        y = hc.y(x)
+        x = float(v.at(y))
+    return (x, hc.y(x))
+
+
+def _quad(top: _Curve, bottom: _Curve, left: RuledLine, right: RuledLine) -> Pts:
+    return (_corner(top, left), _corner(top, right), _corner(bottom, right), _corner(bottom, left))
+
+
+def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int, int]:
+    xs, ys = [p[0] for p in q], [p[1] for p in q]
+    x0 = int(np.clip(round(min(xs)) + inset, 0, shape[1]))
+    y0 = int(np.clip(round(min(ys)) + inset, 0, shape[0]))
+    x1 = int(np.clip(round(max(xs)) - inset, 0, shape[1]))
+    y1 = int(np.clip(round(max(ys)) - inset, 0, shape[0]))
+    return x0, y0, max(x0, x1), max(y0, y1)
+
+
+def _entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
+    """Usual height of an entry row, from the well-drawn lines (a gap over several rows whose
+    line is missing counts as that many rows)."""
+    strong = [ln for ln in lines if ln.strength >= 0.6]
+    ys = np.array([ln.pos for ln in (strong if len(strong) >= 4 else lines)])
+    gaps = np.diff(ys)
+    body = gaps[1:] if len(gaps) > 3 else gaps
+    he = float(np.median(body))
+    for _ in range(2):
+        k = np.maximum(1, np.round(body / he))
+        ok = k <= 4
+        if ok.any():
+            he = float(np.median(body[ok] / k[ok]))
+    return he
+
+
+def _split_points(profile: np.ndarray, k: int, search: float) -> list[float]:
+    """Fractions in (0, 1) where a slot of ``k`` text rows is cut, at the emptiest ink rows."""
+    n = len(profile)
+    if n == 0 or k <= 1:
+        return []
+    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
+    out = []
+    for i in range(1, k):
+        c = i * n / k
+        lo, hi = int(max(1, c - search * n / k)), int(min(n - 1, c + search * n / k))
+        if hi <= lo:
+            out.append(i / k)
+            continue
+        window = sm[lo:hi]
+        low = window <= window.min() + 1e-6
+        idx = np.nonzero(low)[0]
+        # centre of the run of emptiest rows closest to the expected cut
+        runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+        best = min(runs, key=lambda r: abs(lo + r.mean() - c) - 0.5 * len(r))
+        out.append(float(lo + best.mean()) / n)
+    return out
+
+
+def _is_empty(clean: np.ndarray, box: tuple[int, int, int, int], min_area: int) -> bool:
+    x0, y0, x1, y1 = box
+    roi = clean[y0:y1, x0:x1]
+    if roi.size == 0:
+        return True
+    n, _, stats, _ = cv2.connectedComponentsWithStats(roi, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA] if n > 1 else np.array([])
+    return int(areas[areas >= max(3, min_area // 4)].sum()) < min_area
+
+
+def _is_struck(clean: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """One long diagonal stroke across the row (taller than text, longer than words)."""
+    x0, y0, x1, y1 = box
+    roi = clean[y0:y1, x0:x1]
+    w, h = x1 - x0, y1 - y0
+    if roi.size == 0 or w < 20 or h < 8:
+        return False
+    segs = cv2.HoughLinesP(roi, 1, np.pi / 360, threshold=max(20, int(0.25 * w)),
+                           minLineLength=int(0.3 * w), maxLineGap=max(6, int(0.03 * w)))
+    if segs is None:
+        return False
+    for sx0, sy0, sx1, sy1 in segs.reshape(-1, 4):
+        if abs(sx1 - sx0) >= 0.3 * w and abs(sy1 - sy0) >= 0.45 * h:
+            return True
+    return False
+
+
+def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]) -> list[float]:
+    x0, y0, x1, y1 = _box(q, shape, inset=2)
+    prof = np.count_nonzero(clean[y0:y1, x0:x1], axis=1)
+    return _split_points(prof, n_lines, search=0.45)
+
+
+def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
+            ruling: np.ndarray | None = None) -> Segmentation:
+    """Entries and field boxes of a found grid on an upright page.
+
+    ``ink`` is the binary page (ink=255) or a grey/RGB page (binarised here); ``cmap`` the
+    column mapping (fitted here when missing); ``ruling`` a ruling-line mask to ignore when
+    looking for handwriting (found here when missing)."""
+    if ink.ndim == 3 or np.count_nonzero((ink != 0) & (ink != 255)):
+        ink = binarize(normalize_background(to_grey(ink)))
+    if cmap is None:
+        cmap = map_columns(grid.v_lines, template)
+        if cmap is None:
+            return Segmentation("no table found: too few column lines", None, (), 0.0)
+    if ruling is None:
+        ruling = ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries)
+    shape = ink.shape[:2]
+    ys = np.array([ln.pos for ln in grid.h_lines])
+    if len(ys) < 3:
+        return Segmentation("no table found: too few row lines", None, (), 0.0)
+    clean = ink if ruling is None else cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
+    he = _entry_height(grid.h_lines)
+    lines = list(grid.h_lines)
+    gaps = np.diff(ys)
+    first = 1  # row 0 is the printed header
+    if len(gaps) > 2 and gaps[1] < 0.6 * he:
+        first = 2  # the row of column numbers 1..n
+    lines = lines[:first] + _drop_text_lines(lines[first:], he)
+    gaps = np.diff([ln.pos for ln in lines])
+    left, right = cmap.boundaries[0], cmap.boundaries[-1]
+    header = _quad(_Curve(lines[0]), _Curve(lines[first]), left, right)
+    min_area = max(10, int(0.004 * he * he))
+    rows: list[RowSeg] = []
+    slot = 0
+    for r in range(first, len(lines) - 1):
+        top_line, bot_line = lines[r], lines[r + 1]
+        k = max(1, int(round(gaps[r] / he)))
+        q_all = _quad(_Curve(top_line), _Curve(bot_line), left, right)
+        cuts = [0.0]
+        if k > 1:
+            bx = _box(q_all, shape, inset=3)
+            prof = np.count_nonzero(clean[bx[1]:bx[3], bx[0]:bx[2]], axis=1)
+            cuts += _split_points(prof, k, search=0.35)
+        cuts.append(1.0)
+        for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+            top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
+            rows.append(_row(clean, shape, slot, top, bot, cmap, template, min_area))
+            slot += 1
+    return Segmentation("ok", header, tuple(rows), he)
+
+
+def _drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
+    """Drop "lines" that cut an entry row into short pieces: a dense line of writing can pass
+    for a faded ruling line, but printed rows all have about the same height. Weak lines go
+    when either neighbour is closer than 0.6 rows; strong ones only when both are."""
+    lines = list(lines)
+    while len(lines) > 2:
+        ys = np.array([ln.pos for ln in lines])
+        worst, worst_strength = -1, 2.0
+        for i in range(1, len(lines) - 1):
+            above, below = ys[i] - ys[i - 1], ys[i + 1] - ys[i]
+            weak = lines[i].strength < 0.6
+            short = (min(above, below) < 0.6 * he) if weak else (max(above, below) < 0.75 * he
+                                                               and above + below <= 1.3 * he)
+            if short and lines[i].strength < worst_strength:
+                worst, worst_strength = i, lines[i].strength
+        if worst < 0:
+            break
+        del lines[worst]
+    return lines
+
+
+def _row(clean: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve, bot: _Curve,
+         cmap: ColumnMap, template: Template, min_area: int) -> RowSeg:
+    b = cmap.boundaries
+    quad = _quad(top, bot, b[0], b[-1])
+    fields: dict[str, FieldSeg] = {}
+    for ci, col in enumerate(template.columns):
+        cq = _quad(top, bot, b[ci], b[ci + 1])
+        n = len(col.fields)
+        cuts = [0.0] + (_field_split(clean, cq, n, shape) if n > 1 else []) + [1.0]
+        for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
+            fq = _lerp_quad(cq, t0, t1)
+            inset = max(2, int(0.06 * (fq[3][1] - fq[0][1])))
+            empty = _is_empty(clean, _box(fq, shape, inset=inset), min_area)
+            fields[spec.name] = FieldSeg(fq, empty)
+    row_box = _box(quad, shape, inset=3)
+    if _is_struck(clean, row_box):
+        kind = "struck"
+    elif all(f.empty for f in fields.values()):
+        kind = "blank"
+    else:
+        kind = "entry"
+    return RowSeg(slot, quad, kind, fields)
+
+
+def _lerp_quad(q: Pts, t0: float, t1: float) -> Pts:
+    """Sub-quad between fractions t0 and t1 of the height of q (corners TL, TR, BR, BL)."""
+    tl, tr, br, bl = (np.array(p) for p in q)
+    a0, b0 = tl + t0 * (bl - tl), tr + t0 * (br - tr)
+    a1, b1 = tl + t1 * (bl - tl), tr + t1 * (br - tr)
+    return tuple((float(p[0]), float(p[1])) for p in (a0, b0, b1, a1))  # type: ignore[return-value]

@@ -1,0 +1,95 @@
+"""Affine helpers: the one transform from the ingested page to the upright, deskewed work page.
+
+Keeping a single 2x3 matrix (instead of a chain of images) lets every box found on the work page
+be mapped back to the scan exactly, and lets crops be cut later from the full-resolution page.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from preprocessing.layout import Affine, BBox, Quad
+
+
+def upright_transform(
+    width: int, height: int, angle: float, rotation: int
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Matrix (3x3) and output size that undo ``angle`` degrees of skew (content turned
+    counter-clockwise) and then ``rotation`` degrees of clockwise turning of the scan."""
+    a = math.radians(angle)
+    c, s = abs(math.cos(a)), abs(math.sin(a))
+    new_w = int(math.ceil(width * c + height * s))
+    new_h = int(math.ceil(width * s + height * c))
+    rot = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), -angle, 1.0)
+    rot[0, 2] += new_w / 2.0 - width / 2.0
+    rot[1, 2] += new_h / 2.0 - height / 2.0
+    m = np.vstack([rot, [0.0, 0.0, 1.0]])
+    w, h = new_w, new_h
+    for _ in range((rotation // 90) % 4):
+        # undo a clockwise quarter turn: turn the page counter-clockwise by 90 degrees
+        ccw = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, w - 1.0], [0.0, 0.0, 1.0]])
+        m = ccw @ m
+        w, h = h, w
+    return m, (w, h)
+
+
+def scale_matrix(sx: float, sy: float | None = None) -> np.ndarray:
+    return np.diag([sx, sx if sy is None else sy, 1.0])
+
+
+def to_affine(m: np.ndarray) -> Affine:
+    a = m[:2].reshape(-1)
+    return (float(a[0]), float(a[1]), float(a[2]), float(a[3]), float(a[4]), float(a[5]))
+
+
+def from_affine(a: Affine) -> np.ndarray:
+    return np.array([[a[0], a[1], a[2]], [a[3], a[4], a[5]], [0.0, 0.0, 1.0]])
+
+
+def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Map an (N, 2) array of points through a 3x3 matrix."""
+    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    return pts @ m[:2, :2].T + m[:2, 2]
+
+
+def quad_of_box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """Corners clockwise from top-left."""
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+
+def to_quad(pts: np.ndarray) -> Quad:
+    p = [(int(round(x)), int(round(y))) for x, y in np.asarray(pts).reshape(4, 2)]
+    return (p[0], p[1], p[2], p[3])
+
+
+def bbox_of(pts: np.ndarray, width: int, height: int) -> BBox:
+    """Axis-aligned integer box around points, clipped to the image."""
+    pts = np.asarray(pts).reshape(-1, 2)
+    x0 = int(np.clip(np.floor(pts[:, 0].min()), 0, width))
+    y0 = int(np.clip(np.floor(pts[:, 1].min()), 0, height))
+    x1 = int(np.clip(np.ceil(pts[:, 0].max()), 0, width))
+    y1 = int(np.clip(np.ceil(pts[:, 1].max()), 0, height))
+    return (x0, y0, max(x0, x1), max(y0, y1))
+
+
+def warp(
+    image: np.ndarray, m: np.ndarray, size: tuple[int, int], border: int | tuple = 255
+) -> np.ndarray:
+    """Warp with the paper colour as border so padding never looks like ink."""
+    if image.ndim == 3:
+        border = (border,) * image.shape[2] if isinstance(border, int) else border
+    return cv2.warpAffine(
+        image, m[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=border,
+    )
+
+
+def box_iou(a: BBox, b: BBox) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / ua if ua > 0 else 0.0

@@ -1,0 +1,212 @@
+"""Find the ruled table on an upright, deskewed page.
+
+Lines are found strip by strip (the page is cut into vertical strips for horizontal lines and
+horizontal bands for vertical lines) and linked across strips, then each line is fitted with a
+low-order polynomial: faded or broken lines still show in enough strips, and a slightly curled
+page keeps its curved lines. The table's extent is where long lines in both directions meet;
+lines outside it (the edge of a facing page, a long underline in the title) are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from preprocessing.clean import binarize, line_masks, normalize_background, to_grey
+from preprocessing.layout import Grid, RuledLine
+
+log = logging.getLogger(__name__)
+
+STRIPS = 10
+MIN_STRENGTH = 0.3
+
+
+@dataclass(frozen=True)
+class _Peak:
+    pos: float
+    weight: float
+
+
+def _peaks(profile: np.ndarray, threshold: float, min_dist: int) -> list[_Peak]:
+    """Local maxima above ``threshold`` at least ``min_dist`` apart, with sub-pixel centroid."""
+    p = cv2.blur(profile.astype(np.float32).reshape(-1, 1), (1, 3)).ravel()
+    cand = np.nonzero(p >= threshold)[0]
+    if len(cand) == 0:
+        return []
+    order = cand[np.argsort(-p[cand])]
+    taken: list[int] = []
+    for i in order:
+        if all(abs(int(i) - t) >= min_dist for t in taken):
+            taken.append(int(i))
+    out = []
+    for i in sorted(taken):
+        lo, hi = max(0, i - 2), min(len(profile), i + 3)
+        w = profile[lo:hi].astype(np.float64)
+        pos = float((np.arange(lo, hi) * w).sum() / w.sum()) if w.sum() > 0 else float(i)
+        out.append(_Peak(pos, float(p[i])))
+    return out
+
+
+def _link(
+    strip_peaks: list[list[_Peak]], centers: np.ndarray, tol: float
+) -> list[list[tuple[float, float]]]:
+    """Chain peaks of neighbouring strips into lines, starting from the strip with most peaks."""
+    n = len(strip_peaks)
+    start = int(np.argmax([len(p) for p in strip_peaks]))
+    lines: list[list[tuple[float, float]]] = [[(centers[start], p.pos)] for p in strip_peaks[start]]
+    for direction in (1, -1):
+        last = {i: line[-1 if direction == 1 else 0][1] for i, line in enumerate(lines)}
+        s = start + direction
+        while 0 <= s < n:
+            used: set[int] = set()
+            for pk in strip_peaks[s]:
+                best, dist = None, tol
+                for i, y in last.items():
+                    d = abs(y - pk.pos)
+                    if d <= dist and i not in used:
+                        best, dist = i, d
+                if best is None:
+                    lines.append([(centers[s], pk.pos)])
+                    last[len(lines) - 1] = pk.pos
+                    used.add(len(lines) - 1)
+                else:
+                    if direction == 1:
+                        lines[best].append((centers[s], pk.pos))
+                    else:
+                        lines[best].insert(0, (centers[s], pk.pos))
+                    last[best] = pk.pos
+                    used.add(best)
+            s += direction
+    return lines
+
+
+def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float) -> RuledLine:
+    t = np.array([s[0] for s in samples])
+    v = np.array([s[1] for s in samples])
+    deg = 2 if len(samples) >= 5 else (1 if len(samples) >= 3 else 0)
+    coeffs = np.polyfit(t, v, deg) if deg > 0 else np.array([float(v.mean())])
+    if deg > 0:
+        resid = np.abs(np.polyval(coeffs, t) - v)
+        if resid.max() > 3.0 and len(samples) >= 4:  # drop one stray sample and refit
+            keep = resid < resid.max()
+            coeffs = np.polyfit(t[keep], v[keep], min(deg, int(keep.sum()) - 1))
+    pos = float(np.polyval(coeffs, mid))
+    strength = len(samples) / n_strips
+    return RuledLine(pos=pos, coeffs=tuple(float(c) for c in coeffs), strength=strength)
+
+
+def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float) -> list[RuledLine]:
+    """Horizontal lines of a horizontal-line mask, measured in strips between x=lo and x=hi."""
+    lo, hi = max(0, lo), min(mask.shape[1], hi)
+    if hi - lo < STRIPS * 4:
+        return []
+    edges = np.linspace(lo, hi, STRIPS + 1).astype(int)
+    centers = (edges[:-1] + edges[1:]) / 2.0
+    peaks = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        prof = np.count_nonzero(mask[:, a:b], axis=1)
+        peaks.append(_peaks(prof, 0.55 * (b - a), min_dist))
+    if not any(peaks):
+        return []
+    chains = _link(peaks, centers, tol)
+    mid = (lo + hi) / 2.0
+    lines = [_fit(c, STRIPS, mid) for c in chains]
+    # on a deskewed page a ruling line is level; a chain that drifts is made of text
+    span = float(hi - lo)
+    lines = [ln for ln in lines if abs(float(ln.at(hi)) - float(ln.at(lo))) <= 0.03 * span]
+    return sorted((ln for ln in lines if ln.strength >= MIN_STRENGTH), key=lambda ln: ln.pos)
+
+
+def _merge_close(lines: list[RuledLine], min_dist: float) -> list[RuledLine]:
+    out: list[RuledLine] = []
+    for ln in lines:
+        if out and ln.pos - out[-1].pos < min_dist:
+            if ln.strength > out[-1].strength:
+                out[-1] = ln
+            continue
+        out.append(ln)
+    return out
+
+
+def _extent(mask: np.ndarray, axis: int, frac: float = 0.02) -> tuple[int, int]:
+    """Range along ``axis`` where the mask has ink, ignoring thin tails."""
+    prof = np.count_nonzero(mask, axis=axis)
+    nz = np.nonzero(prof > frac * max(1, prof.max()))[0]
+    if len(nz) == 0:
+        return 0, 0
+    return int(nz[0]), int(nz[-1]) + 1
+
+
+def line_length(shape: tuple[int, ...]) -> int:
+    """Shortest straight run kept as ruling: long enough that joined-up writing is not."""
+    return max(12, max(shape[0], shape[1]) // 30)
+
+
+def find_grid(image: np.ndarray, ink: np.ndarray | None = None) -> Grid:
+    """The ruled table of an upright page (grey/RGB, or pass a precomputed ink mask)."""
+    if ink is None:
+        ink = binarize(normalize_background(to_grey(image)))
+    h, w = ink.shape
+    hmask, vmask = line_masks(ink, line_length(ink.shape))
+    return grid_from_masks(hmask, vmask)
+
+
+def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
+    """The table made of the lines in horizontal and vertical ruling masks."""
+    h, w = hmask.shape
+    min_dist = max(4, max(h, w) // 200)
+    tol = max(3.0, max(h, w) / 250.0)
+    # the table is where long lines of both directions overlap: a facing page's edge or a
+    # title underline lies outside the other direction's extent and is cut away here
+    x0, x1 = _extent(hmask, 0)
+    pad = int(3 * tol)
+    for _ in range(2):
+        v_in = vmask.copy()
+        v_in[:, : max(0, x0 - pad)] = 0
+        v_in[:, x1 + pad :] = 0
+        y0, y1 = _extent(v_in, 1)
+        h_in = hmask.copy()
+        h_in[: max(0, y0 - pad)] = 0
+        h_in[y1 + pad :] = 0
+        x0, x1 = _extent(h_in, 0)
+    if x1 - x0 < w * 0.2 or y1 - y0 < h * 0.15:
+        return Grid((), (), (0, 0, 0, 0))
+    h_lines = _lines(h_in, x0, x1, min_dist, tol)
+    v_lines = _lines(v_in.T, y0, y1, min_dist, tol)
+    h_lines = [ln for ln in h_lines if y0 - pad <= ln.pos <= y1 + pad]
+    v_lines = [ln for ln in v_lines if x0 - pad <= ln.pos <= x1 + pad]
+    h_lines = _merge_close(h_lines, min_dist)
+    v_lines = _merge_close(v_lines, min_dist)
+    if not h_lines or not v_lines:
+        return Grid(tuple(h_lines), tuple(v_lines), (0, 0, 0, 0))
+    bbox = (
+        int(v_lines[0].pos),
+        int(h_lines[0].pos),
+        int(np.ceil(v_lines[-1].pos)),
+        int(np.ceil(h_lines[-1].pos)),
+    )
+    log.debug("grid: %d horizontal, %d vertical lines, bbox %s", len(h_lines), len(v_lines), bbox)
+    return Grid(tuple(h_lines), tuple(v_lines), bbox)
+
+
+def ruling_mask(grid: Grid, shape: tuple[int, int], thickness: int = 5,
+                extra_v: tuple[RuledLine, ...] = ()) -> np.ndarray:
+    """A mask of the found ruling lines, drawn along their fitted curves.
+
+    Unlike a morphological line mask it leaves a long, shallow strike-through stroke alone, so
+    that stroke can still be recognised as one."""
+    mask = np.zeros(shape, np.uint8)
+    x0, y0, x1, y1 = grid.bbox
+    pad = 4 * thickness
+    xs = np.arange(max(0, x0 - pad), min(shape[1], x1 + pad) + 1, 4, dtype=np.float64)
+    ys = np.arange(max(0, y0 - pad), min(shape[0], y1 + pad) + 1, 4, dtype=np.float64)
+    for ln in grid.h_lines:
+        pts = np.stack([xs, ln.at(xs)], axis=1).round().astype(np.int32)
+        cv2.polylines(mask, [pts], False, 255, thickness)
+    for ln in tuple(grid.v_lines) + tuple(extra_v):
+        pts = np.stack([ln.at(ys), ys], axis=1).round().astype(np.int32)
+        cv2.polylines(mask, [pts], False, 255, thickness)
+    return mask

@@ -1,0 +1,120 @@
+"""Result records of page analysis: the table grid and the page layout handed to the pipeline.
+
+Everything a stage hands to the next is a frozen dataclass. ``Grid`` lives in the coordinates of
+the image it was found in; ``PageLayout`` carries boxes in the coordinates of the *ingested* page
+image plus the affine transform to the deskewed, upright "work" page, so crops can be cut from
+the straightened page while every box still points into the original scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+BBox = tuple[int, int, int, int]
+Quad = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]
+Affine = tuple[float, float, float, float, float, float]  # row-major 2x3
+
+
+@dataclass(frozen=True)
+class RuledLine:
+    """One ruling line. Horizontal lines give y as a function of x, vertical x of y.
+
+    ``coeffs`` are polynomial coefficients (highest power first, ``np.polyval`` order) so a
+    slightly curled page keeps its lines; ``pos`` is the value in the middle of the table;
+    ``strength`` the fraction of the table span where ink was found on the line.
+    """
+
+    pos: float
+    coeffs: tuple[float, ...]
+    strength: float
+
+    def at(self, t: float | np.ndarray) -> Any:
+        return np.polyval(self.coeffs, t)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The ruled table found on a page: horizontal and vertical lines, sorted."""
+
+    h_lines: tuple[RuledLine, ...]
+    v_lines: tuple[RuledLine, ...]
+    bbox: BBox  # table extent (x0, y0, x1, y1)
+
+    @property
+    def found(self) -> bool:
+        return len(self.h_lines) >= 3 and len(self.v_lines) >= 3
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    """One field's box; ``empty`` when the cell holds no handwriting for this field."""
+
+    bbox: BBox
+    quad: Quad
+    empty: bool
+
+
+@dataclass(frozen=True)
+class EntryLayout:
+    """One register entry (a table row that holds writing)."""
+
+    index: int
+    bbox: BBox
+    quad: Quad
+    fields: dict[str, FieldBox]
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A table row that is not an entry: ``reason`` is "blank" or "struck"."""
+
+    row: int
+    bbox: BBox
+    reason: str
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """What page analysis found. ``status`` is "ok" or a human-readable reason."""
+
+    status: str
+    angle: float  # skew corrected, degrees, counter-clockwise positive
+    rotation: int  # 0/90/180/270: clockwise rotation of the scan that was undone
+    width: int  # ingested image size
+    height: int
+    entries: tuple[EntryLayout, ...] = ()
+    skipped_rows: tuple[SkippedRow, ...] = ()
+    header_bbox: BBox | None = None
+    columns: tuple[tuple[int, int], ...] = ()  # column x-ranges on the work page
+    transform: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # ingested -> work page
+    work_size: tuple[int, int] = (0, 0)  # (width, height) of the work page
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``read`` contract shape without text (see DESIGN.md)."""
+        return {
+            "status": self.status,
+            "angle": round(self.angle, 3),
+            "rotation": self.rotation,
+            "entries": [
+                {
+                    "index": e.index,
+                    "bbox": list(e.bbox),
+                    "quad": [list(p) for p in e.quad],
+                    "fields": {
+                        n: {"bbox": list(f.bbox), "empty": f.empty} for n, f in e.fields.items()
+                    },
+                }
+                for e in self.entries
+            ],
+            "skipped_rows": [
+                {"row": r.row, "bbox": list(r.bbox), "reason": r.reason} for r in self.skipped_rows
+            ],
+        }
