@@ -51,13 +51,13 @@ _TYPES: dict[str, type] = {
 }
 
 
-def _coerce(where: str, key: str, value: Any) -> Any:
-    """Check (and for CLI strings, convert) one value against the field's type."""
+def _coerce(where: str, key: str, value: Any, from_text: bool) -> Any:
+    """Check (and for command-line strings, convert) one value against the field's type."""
     if key not in _TYPES:
         known = ", ".join(sorted(_TYPES))
         raise SettingsError(f"{where}: unknown key {key!r} (known keys: {known})")
     want = _TYPES[key]
-    if isinstance(value, str) and want is not str:
+    if from_text and isinstance(value, str) and want is not str:
         try:
             value = want(value.replace("_", ""))
         except ValueError as exc:
@@ -73,8 +73,8 @@ def _coerce(where: str, key: str, value: Any) -> Any:
     return value
 
 
-def _build(base: Settings, where: str, values: dict[str, Any]) -> Settings:
-    clean = {k: _coerce(where, k, v) for k, v in values.items()}
+def _build(base: Settings, where: str, values: dict[str, Any], from_text: bool) -> Settings:
+    clean = {k: _coerce(where, k, v, from_text) for k, v in values.items()}
     try:
         return replace(base, **clean)
     except SettingsError as exc:
@@ -92,7 +92,7 @@ def read_settings_file(path: Path, base: Settings | None = None) -> Settings:
     for key, value in data.items():
         if isinstance(value, dict):
             raise SettingsError(f"{path}: unknown table [{key}] (settings are flat keys)")
-    return _build(base or Settings(), str(path), data)
+    return _build(base or Settings(), str(path), data, from_text=False)
 
 
 def load_settings(
@@ -109,5 +109,5 @@ def load_settings(
             settings = read_settings_file(file, settings)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if given:
-        settings = _build(settings, "command line", given)
+        settings = _build(settings, "command line", given, from_text=True)
     return settings
