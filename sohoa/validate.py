@@ -15,9 +15,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
-from sohoa.export.values import fold, format_so, has_control, noi_dang_ky, parse_date, split_so
+from sohoa.export.values import (
+    ethnic_lexicon_available,
+    ethnic_name,
+    fold,
+    format_so,
+    has_control,
+    noi_dang_ky,
+    parse_date,
+    split_so,
+)
 from sohoa.export.values import years_between as _years
 from sohoa.records import Book, FieldKind, RegisterType
 from sohoa.spec import code_set
@@ -116,17 +124,6 @@ def _is_date_field(name: str) -> bool:
 
 def _is_name_field(name: str) -> bool:
     return name.endswith("HoTen") or name in ("nguoiKy", "nguoiThucHien")
-
-
-@cache
-def _ethnic_names() -> frozenset[str] | None:
-    """The 54 groups and their variants (folded), from the shared lexicon in ``sohoa.fields``."""
-    try:
-        from sohoa.fields import choices
-    except ImportError:  # the lexicon is not installed: do not guess a second list
-        log.warning("sohoa.fields is missing: ethnicity names are not checked")
-        return None
-    return frozenset(fold(name) for name in choices(FieldKind.ETHNICITY))
 
 
 def _issue(rule: str, field: str, message: str, entry_id: int | None) -> Issue:
@@ -241,12 +238,12 @@ def _code_key(name: str, rt: RegisterType) -> str | None:
 
 def _code_rules(v: Mapping[str, str], rt: RegisterType, entry_id: int | None) -> list[Issue]:
     out: list[Issue] = []
-    ethnic = _ethnic_names()
+    ethnic = ethnic_lexicon_available()
     for name, text in sorted(v.items()):
         if not text:
             continue
         if name.endswith("DanToc"):
-            if ethnic is not None and fold(text) not in ethnic:
+            if ethnic and ethnic_name(text) is None:
                 out.append(_issue("code_list", name,
                                   f"{name} = '{text}': không có trong danh mục 54 dân tộc",
                                   entry_id))

@@ -38,6 +38,13 @@ def rules_of(issues):
     return {i.rule_id for i in issues}
 
 
+def test_ethnicity_must_be_one_of_the_54_groups():
+    for name in ("Khơ Mú", "Mèo", "H'Mông", "Thái", "Kinh"):  # variants of official names
+        assert validate_entry({**GOOD, "nksDanToc": name}, BOOK, KS) == [], name
+    issues = validate_entry({**GOOD, "meDanToc": "Người Sao Hỏa"}, BOOK, KS)
+    assert [(i.rule_id, i.field) for i in issues] == [("code_list", "meDanToc")]
+
+
 def test_good_record_is_quiet():
     assert validate_entry(GOOD, BOOK, KS) == []
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from sohoa.records import Book, nfc
 
@@ -160,4 +161,33 @@ def sheet_values(values: dict[str, str], book: Book) -> dict[str, str]:
             out[name] = normalise_date(text)
         elif name.endswith("GioiTinh") and fold(text) in _SEX_WORDS:
             out[name] = _SEX_WORDS[fold(text)]
+        elif name.endswith("DanToc"):
+            out[name] = ethnic_name(text) or text
     return {k: v for k, v in out.items() if v}
+
+
+@cache
+def _ethnic_set():  # type: ignore[no-untyped-def]
+    """The shared 54-group lexicon (canonical names + variants) from ``sohoa.fields``."""
+    try:
+        from sohoa.fields.closed import ethnicities
+    except ImportError:
+        return None
+    return ethnicities()
+
+
+def ethnic_lexicon_available() -> bool:
+    return _ethnic_set() is not None
+
+
+def ethnic_name(text: str) -> str | None:
+    """The official name of an ethnic group written as ``text`` (``Khơ Mú``, ``Mèo``, ``Thai``
+    -> ``Khơ-mú``, ``Mông``, ``Thái``); ``None`` when it is none of the 54 (or only a fuzzy
+    guess, which a person must confirm). Without the lexicon the text is returned as is."""
+    lex = _ethnic_set()
+    if lex is None:
+        return text
+    match = lex.match(text.strip())
+    if match is None or match.how == "fuzzy":
+        return None
+    return str(match.name)
