@@ -61,6 +61,10 @@ def register(app: typer.Typer) -> None:
                     if i.severity == "error":
                         typer.echo(f"    mục {i.entry_id}: [{i.rule_id}] {i.field} {i.message}")
                 continue
+            if r.excel is None:
+                typer.echo(f"[--] {r.book.register_type} {r.book.volume} ({r.book.commune}): "
+                           f"không có mục nào đạt trạng thái {min_status}")
+                continue
             typer.echo(f"[{kind}] {r.book.register_type} {r.book.volume} ({r.book.commune}): "
                        f"{r.entry_count} mục -> {r.excel} + {r.zip.name if r.zip else ''}"
                        + (f"; {r.left_out} mục chưa đủ trạng thái" if r.left_out else "")

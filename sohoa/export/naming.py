@@ -65,7 +65,7 @@ def safe_component(text: str, max_len: int = MAX_STEM) -> str:
     if not cleaned:
         cleaned = "x"
     if cleaned.split("_")[0].upper() in _RESERVED or cleaned.upper() in _RESERVED:
-        cleaned = "_" + cleaned
+        cleaned += "_"
     return cleaned
 
 

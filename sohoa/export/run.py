@@ -108,6 +108,10 @@ def export_book(
     errors = blocking(issues)
     result = dict(book=book, draft=draft, entry_count=len(views), issues=tuple(issues),
                   left_out=len(all_entries) - len(chosen))
+    if not views:
+        log.info("book %s: no entry at status %s or later: nothing to export", book.volume,
+                 min_status)
+        return BookExport(excel=None, zip=None, manifest=None, blocked=False, **result)
     if not draft and (errors or missing):
         log.warning("book %s: %d errors, %d entries without image: not exported", book.volume,
                     len(errors), len(missing))
