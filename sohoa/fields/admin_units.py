@@ -62,7 +62,9 @@ def _aliases(raw: str | None) -> set[str]:
         return set()
 
 
-def _name(short: str) -> str:
+def _name(short: str, unit_type: str = "") -> str:
+    if unit_type and short.lower().startswith(unit_type.lower() + " "):  # "Phường 1", "Quận 3"
+        short = short[len(unit_type) + 1:]
     if not any(w[:1].islower() for w in short.split()):
         return short
     return " ".join(capitalise(w) if not w[:1].isdigit() else w for w in short.split())
@@ -91,11 +93,13 @@ def admin_index() -> AdminIndex:
         did = f"2:{dcode}"
         if dshort and did not in units:
             keys = {key(k) for k in {dshort} | _aliases(dalias) | _aliases(dkw)}
-            units[did] = Unit(2, dtype, _name(dshort), did, pid, frozenset(keys))
+            keys.add(key(_name(dshort, dtype)))
+            units[did] = Unit(2, dtype, _name(dshort, dtype), did, pid, frozenset(keys))
         if wshort and wcode:
             wid = f"3:{wcode}"
             keys = {key(k) for k in {wshort} | _aliases(walias) | _aliases(wkw)}
-            units[wid] = Unit(3, wtype, _name(wshort), wid, did, frozenset(keys))
+            keys.add(key(_name(wshort, wtype)))
+            units[wid] = Unit(3, wtype, _name(wshort, wtype), wid, did, frozenset(keys))
     children: dict[str, list[Unit]] = {}
     by_key: dict[tuple[int, str], list[Unit]] = {}
     for u in units.values():

@@ -49,11 +49,10 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
             continue
         pv = parse_field(kind, alt.text, ref_year=ref_year)
         group = f"v:{pv.value}" if pv.ok and pv.value else f"t:{pv.text}"
-        if group in groups:
+        if group in groups:  # keep the best-supported parse and the most confident source
             best, mass, src = groups[group]
-            if _conf(alt) > _conf(src):
-                best, src = pv, alt
-            groups[group] = (best, mass + _conf(alt), src)
+            groups[group] = (pv if pv.evidence > best.evidence else best, mass + _conf(alt),
+                             alt if _conf(alt) > _conf(src) else src)
         else:
             groups[group] = (pv, _conf(alt), alt)
     weight = LEXICON_WEIGHT.get(kind, 1.0)

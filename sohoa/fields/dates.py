@@ -202,7 +202,7 @@ def parse_date(text: str, ref_year: int | None = None) -> PartialDate:
     tokens = [t for t in _TOKENS.findall(folded) if t not in _NOISE or t == "nam"]
     while tokens and tokens[0] in ("nam",) and len(tokens) > 1:
         tokens = tokens[1:]
-    if tokens:
+    if len(tokens) >= 2:  # a year in words has at least two ("tám lăm"); "Nam" is no year
         year = _year(tokens, ref_year)
         if year:
             return PartialDate(year)

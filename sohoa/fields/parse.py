@@ -11,7 +11,7 @@ from sohoa.fields import closed
 from sohoa.fields.dates import DateError, check_range, fix_ocr_digits, parse_date, parse_year_only
 from sohoa.fields.names import parse_name
 from sohoa.fields.places import parse_place
-from sohoa.fields.text import clean, key
+from sohoa.fields.text import clean, fold, foreign_letters, key
 from sohoa.records import FieldKind
 
 MAX_FIELD = 300  # longer than any real cell: refuse to parse (and never hang on it)
@@ -39,7 +39,11 @@ def parse_field(kind: FieldKind, text: str, *, ref_year: int | None = None) -> P
         return ParsedValue(cleaned, cleaned, True, 0.5)
     if len(cleaned) > MAX_FIELD:
         return ParsedValue(cleaned, "", False, 0.0, f"quá dài ({len(cleaned)} ký tự)")
-    return _PARSERS[kind](cleaned, ref_year)
+    parsed = _PARSERS[kind](cleaned, ref_year)
+    if parsed.ok and foreign_letters(parsed.text):
+        return ParsedValue(parsed.text, parsed.value, False, parsed.evidence * 0.3,
+                           "có chữ không phải chữ Việt")
+    return parsed
 
 
 def _date(text: str, ref_year: int | None) -> ParsedValue:
@@ -66,15 +70,24 @@ def _year(text: str, ref_year: int | None) -> ParsedValue:
     return ParsedValue(text, d.export(), not problem, evidence * (0.3 if problem else 1), problem)
 
 
+_LABEL = re.compile(r"^(dan toc|quoc tich|gioi tinh|quan he)\s*:?\s*(?=\S)")
+
+
+def _without_label(text: str) -> str:
+    """"Dân tộc: Thái" -> "Thái" (a clerk sometimes repeats the column header)."""
+    m = _LABEL.match(fold(text))
+    return text[m.end():] if m and len(fold(text)) == len(text) else text
+
+
 def _closed(match_set: closed.ClosedSet, text: str, what: str) -> ParsedValue:
-    m = match_set.match(text)
+    m = match_set.match(text) or match_set.match(_without_label(text))
     if m is None:
         return ParsedValue(text, "", False, 0.0, f"không nhận ra {what} '{text}'")
     return ParsedValue(m.name, m.name, True, m.evidence)
 
 
 def _sex(text: str, _ref: int | None) -> ParsedValue:
-    m = closed.sexes().match(text)
+    m = closed.sexes().match(text) or closed.sexes().match(_without_label(text))
     if m is None:
         return ParsedValue(text, "", False, 0.0, f"không nhận ra giới tính '{text}'")
     return ParsedValue(m.name, closed.SEX_CODES[m.name], True, m.evidence)

@@ -78,11 +78,16 @@ def _split(text: str) -> list[str]:
     return merged
 
 
-def _find(name: str, level: int, parent: Unit | None) -> tuple[Unit, float] | None:
-    """The unit of ``level`` called ``name`` (under ``parent`` when known) and how sure."""
+def _find(name: str, level: int, parent: Unit | None,
+          explicit: bool = False) -> tuple[Unit, float] | None:
+    """The unit of ``level`` called ``name`` (under ``parent`` when known) and how sure.
+    Without a parent a bare word must not become a commune somewhere in the country: a
+    commune then needs its unit word written (``explicit``), a district a longer name."""
     ix = admin_index()
     k = key(name)
-    if not k or len(k) > 60:
+    if not k or len(k) > 60 or fold(name).strip(" .") in _PREFIXES:
+        return None
+    if parent is None and not explicit and (level == 3 or (level == 2 and len(k) < 6)):
         return None
     if parent is not None:
         pool = [u for u in _descendants(parent, level)]
@@ -108,9 +113,9 @@ def _global_fuzzy(name: str, level: int) -> tuple[Unit, float] | None:
     if level == 3:
         return None  # 10,000 communes share many names: not without a district
     k = key(name)
-    if len(k) <= 4 or len(k) > 40:
+    if len(k) <= 5 or len(k) > 40:
         return None
-    found = process.extractOne(k, _level_keys(level), scorer=fuzz.ratio, score_cutoff=88)
+    found = process.extractOne(k, _level_keys(level), scorer=fuzz.ratio, score_cutoff=90)
     return (admin_index().units[found[2]], 0.8 * found[1] / 100) if found else None
 
 
@@ -146,6 +151,8 @@ def parse_place(text: str) -> PlaceParse:
     if not raw:
         return PlaceParse("", 0.0, False, "trống", ())
     written = _split(raw)
+    if not written or not any(c.isalpha() for c in raw):
+        return PlaceParse(raw, 0.0, False, "không phải địa danh", ())
     if len(written) > MAX_PARTS or len(raw) > 400:
         return PlaceParse(raw, 0.0, False, "địa danh quá dài", ())
     result = _parse_parts(written)
@@ -185,7 +192,7 @@ def _parse_parts(written: list[str]) -> PlaceParse:
             if level <= floor:
                 continue
             name = part.name if part.word else part.written
-            match = _find(name, level, parent) or (
+            match = _find(name, level, parent, bool(part.word)) or (
                 _find(part.written, level, parent) if part.word else None)
             if match:
                 break

@@ -112,3 +112,8 @@ def is_syllable(word: str) -> bool:
             continue
         return True
     return False
+
+
+def foreign_letters(text: str) -> bool:
+    """Whether ``text`` holds letters outside the Latin script Vietnamese is written in."""
+    return any(c.isalpha() and not ("a" <= fold(c) <= "z") for c in text)

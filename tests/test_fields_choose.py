@@ -1,0 +1,137 @@
+"""Lexicon-aware choice among n-best readings, and the calibration map and its fitting."""
+
+import json
+import random
+
+import pytest
+
+from sohoa.fields import (
+    Calibration,
+    Features,
+    choose_reading,
+    default_calibration,
+    expected_calibration_error,
+    features_of,
+    fit_calibration,
+)
+from sohoa.fields.calibration import CalibrationError
+from sohoa.records import Alternative, FieldKind, Reading
+
+
+def alts(*pairs):
+    return [Alternative(t, c) for t, c in pairs]
+
+
+def test_lexicon_overrules_a_slightly_more_confident_misreading():
+    r = choose_reading("nksHoTen", FieldKind.NAME, alts(("Lò Văn Hũng", 0.45), ("Lò Văn Hùng", 0.40)),
+                       "fake")
+    assert isinstance(r, Reading)
+    assert r.text == r.value == "Lò Văn Hùng" and r.engine == "fake"
+    assert [a.text for a in r.alternatives] == ["Lò Văn Hũng"]
+
+
+def test_engine_wins_when_it_is_sure():
+    r = choose_reading("nksHoTen", FieldKind.NAME, alts(("Lò Văn Hũng", 0.95), ("Lò Văn Hùng", 0.02)),
+                       "fake")
+    assert r.value == "Lò Văn Hũng"
+
+
+def test_same_value_pools_engine_mass():
+    r = choose_reading("nksGioiTinh", FieldKind.SEX,
+                       alts(("Nan", 0.35), ("Nữ", 0.4), ("Nam", 0.25)), "fake")
+    assert r.value == "1" and r.text == "Nam"
+
+
+def test_invalid_date_loses_to_valid_alternative():
+    r = choose_reading("nksNgaySinh", FieldKind.DATE,
+                       alts(("31/02/2008", 0.6), ("21/02/2008", 0.3)), "fake", ref_year=2008)
+    assert r.value == "21.02.2008" and r.text == "21/02/2008"
+
+
+def test_bbox_and_empty_candidates():
+    r = choose_reading("so", FieldKind.NUMBER, alts(("12", 0.9)), "t", bbox=(1, 2, 30, 40))
+    assert r.bbox == (1, 2, 30, 40) and r.value == "12"
+    empty = choose_reading("so", FieldKind.NUMBER, [], "t")
+    assert empty.text == "" and empty.confidence == 0.0
+    blank = choose_reading("so", FieldKind.NUMBER, alts(("  ", 0.9)), "t")
+    assert blank.value == "" and blank.confidence == 0.0
+
+
+def test_odd_engine_confidences_are_clipped():
+    r = choose_reading("so", FieldKind.NUMBER, alts(("12", 7.0), ("13", float("nan"))), "t")
+    assert 0.0 <= r.confidence <= 1.0 and r.value == "12"
+
+
+def test_confidence_orders_by_support():
+    strong = choose_reading("x", FieldKind.ETHNICITY, alts(("Thái", 0.95)), "t").confidence
+    weak = choose_reading("x", FieldKind.ETHNICITY, alts(("Tháy", 0.5)), "t").confidence
+    junk = choose_reading("x", FieldKind.ETHNICITY, alts(("qqq", 0.5)), "t").confidence
+    assert strong > weak > junk
+
+
+def test_default_calibration_file_is_valid():
+    cal = default_calibration()
+    assert cal.note and "logit_conf" in cal.weights
+    p = cal.predict(Features(0.9, 1.0, True, 10, FieldKind.DATE))
+    assert 0.9 < p < 1.0
+
+
+def _synthetic_samples(n, seed=0):
+    """Readings whose correctness follows a known logistic rule of conf and evidence."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        conf, ev = rng.random(), rng.random()
+        ok = rng.random() < 0.8
+        kind = rng.choice(list(FieldKind))
+        truth = 1 / (1 + pow(2.718281828, -(-3 + 3 * conf + 2 * ev + (1 if ok else 0))))
+        out.append((Features(conf, ev, ok, rng.randint(1, 40), kind), rng.random() < truth))
+    return out
+
+
+def test_fit_calibration_reduces_calibration_error(tmp_path):
+    train, test = _synthetic_samples(3000, 1), _synthetic_samples(2000, 2)
+    fitted = fit_calibration(train, note="synthetic")
+    flat = Calibration({}, 0.0)  # always 0.5
+    y = [c for _, c in test]
+    ece_fit = expected_calibration_error([fitted.predict(f) for f, _ in test], y)
+    ece_flat = expected_calibration_error([flat.predict(f) for f, _ in test], y)
+    ece_default = expected_calibration_error([default_calibration().predict(f) for f, _ in test], y)
+    assert ece_fit < 0.05 and ece_fit < ece_flat and ece_fit < ece_default
+    assert fitted.weights["evidence"] > 0 and fitted.n_samples == 3000
+    path = tmp_path / "cal.json"
+    fitted.save(path)
+    again = Calibration.load(path)
+    assert again.predict(test[0][0]) == pytest.approx(fitted.predict(test[0][0]))
+
+
+def test_fit_calibration_rejects_bad_input():
+    with pytest.raises(CalibrationError):
+        fit_calibration([])
+    f = Features(0.5, 0.5, True, 3, FieldKind.NAME)
+    with pytest.raises(CalibrationError):
+        fit_calibration([(f, True)] * 20)  # only one class
+    with pytest.raises(CalibrationError):
+        fit_calibration([("not features", True)] * 20)
+
+
+def test_calibration_file_errors_are_clear(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps({"version": 1, "method": "logistic", "bias": 0,
+                               "weights": {"nonsense": 1}}))
+    with pytest.raises(CalibrationError, match="nonsense"):
+        Calibration.load(bad)
+    bad.write_text("{not json")
+    with pytest.raises(CalibrationError, match="c.json"):
+        Calibration.load(bad)
+
+
+def test_ece_known_values():
+    assert expected_calibration_error([1.0, 1.0], [True, True]) == 0.0
+    assert expected_calibration_error([0.9] * 10, [True] * 5 + [False] * 5) == pytest.approx(0.4)
+    assert expected_calibration_error([], []) == 0.0
+
+
+def test_features_of_matches_choice():
+    feats, parsed = features_of(FieldKind.SEX, alts(("Nam", 0.6), ("Nan", 0.2)))
+    assert parsed.value == "1" and feats.engine_conf == pytest.approx(0.8)

@@ -1,0 +1,72 @@
+"""Places against the pre-2025 units of vietnamadminunits: abbreviations, separators,
+diacritics, fuzzy spelling; unknown parts kept as written; fast after loading."""
+
+import time
+
+import pytest
+
+from sohoa.fields import parse_field, suggestions
+from sohoa.records import FieldKind
+
+PLACE = FieldKind.PLACE
+FULL = "Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    (FULL, FULL),
+    ("Bản Co Mạ - X. Co Mạ - H. Thuận Châu - T. Sơn La", FULL),
+    ("b. Co Mạ, x. Co Ma, h. Thuan Chau, t. Son La", FULL),
+    ("Bản Co Mạ, Co Mạ, Thuận Châu, Sơn La", FULL),
+    ("Bản Co Mạ xã Co Mạ huyện Thuận Châu tỉnh Sơn La", FULL),
+    ("bản Co Mạ, xã Cò Mạ, huyện Thuận Chau, tỉnh Sơn La", FULL),
+    ("Co Mạ, Thuận Châu, Sơn La", "Xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La"),
+    ("TT. Thuận Châu, H. Thuận Châu", "Thị trấn Thuận Châu, huyện Thuận Châu"),
+    ("Tp Sơn La, Sơn La", "Thành phố Sơn La, tỉnh Sơn La"),
+    ("Phường 1, Quận 3, TP. Hồ Chí Minh", "Phường 1, quận 3, thành phố Hồ Chí Minh"),
+    ("Bà Rịa - Vũng Tàu", "Tỉnh Bà Rịa - Vũng Tàu"),
+    ("Thuan Chau", "Huyện Thuận Châu"),
+    ("Xã Mường é, Thuận Châu", "Xã Mường É, huyện Thuận Châu"),
+])
+def test_places_corrected(text, value):
+    pv = parse_field(PLACE, text)
+    assert pv.ok and pv.value == value, pv
+    assert pv.evidence >= 0.8
+
+
+@pytest.mark.parametrize("text", [
+    "Trạm y tế xã Co Mạ", "Bệnh viện đa khoa huyện Thuận Châu", "Tại nhà",
+    "Bản Nà Sản", "Thôn 3, xã Chiềng Ly, huyện Thuận Châu, tỉnh Sơn La",
+])
+def test_free_text_parts_kept_as_written(text):
+    pv = parse_field(PLACE, text)
+    assert pv.value == text, pv
+
+
+def test_unknown_commune_flagged_not_snapped():
+    pv = parse_field(PLACE, "Xã Không Có, huyện Thuận Châu, tỉnh Sơn La")
+    assert pv.value.startswith("Xã Không Có,") and not pv.ok and "Không Có" in pv.message
+
+
+def test_commune_name_of_another_district_not_forced():
+    # Co Mạ is in Thuận Châu: under another district it must not be "found"
+    pv = parse_field(PLACE, "xã Co Mạ, huyện Mai Sơn, tỉnh Sơn La")
+    assert not pv.ok and "Co Mạ" in pv.value
+
+
+def test_place_parse_is_fast_after_loading():
+    parse_field(PLACE, FULL)  # one-time load
+    texts = [FULL, "b. Nà Sản - X. Co Ma - H. Thuan Chau - T. Son La", "Trạm y tế xã Co Mạ",
+             "Tại nhà", "Xã Không Có, huyện Thuận Châu, tỉnh Sơn La", "Dien Bien Phu"]
+    start = time.perf_counter()
+    for _ in range(20):
+        for t in texts:
+            parse_field(PLACE, t)
+    per_call_ms = (time.perf_counter() - start) / (20 * len(texts)) * 1000
+    assert per_call_ms < 5, per_call_ms
+
+
+def test_place_suggestions():
+    got = suggestions(PLACE, "co ma")
+    assert "Xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La" in got
+    assert suggestions(PLACE, "Sơn L")[0] == "Tỉnh Sơn La"
+    assert suggestions(PLACE, "") == []
