@@ -23,6 +23,7 @@ from preprocessing.geometry import (
     scale_matrix,
     to_affine,
     to_quad,
+    undo_turns,
     upright_transform,
     warp,
 )
@@ -73,11 +74,15 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     Never raises for a bad page: the reason goes into ``status`` ("blank page", "no table
     found", "partial page ..."). ``ocr_header`` checks the column mapping with Tesseract.
     """
-    grey = analysis_grey(image)
-    big_h, big_w = grey.shape
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
+        raise ValueError(f"analyze_page: expected an RGB or grey image array, got {image!r:.80}")
+    big_h, big_w = image.shape[:2]
     s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))
-    small = grey if s == 1.0 else cv2.resize(
-        grey, (max(1, round(big_w * s)), max(1, round(big_h * s))), interpolation=cv2.INTER_AREA)
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]
+    resized = image if s == 1.0 else cv2.resize(
+        image, (max(1, round(big_w * s)), max(1, round(big_h * s))), interpolation=cv2.INTER_AREA)
+    small = analysis_grey(resized)
     h, w = small.shape
     flat = normalize_background(small)
     ink = binarize(flat)
@@ -88,8 +93,7 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     m0, size0 = upright_transform(w, h, angle, 0)
     ink0 = binarize(warp(flat, m0, size0))
     rotation = detect_orientation(ink0, template)
-    k = rotation // 90
-    ink_w = np.ascontiguousarray(np.rot90(ink0, k))
+    ink_w = np.ascontiguousarray(np.rot90(ink0, undo_turns(rotation)))
     m_small, size_small = upright_transform(w, h, angle, rotation)
     # full-resolution transform: input pixels -> work pixels at the input's scale
     m_full = scale_matrix(1.0 / s) @ m_small @ scale_matrix(s)
@@ -139,8 +143,14 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
             continue
         fields = {}
         for name, f in row.fields.items():
-            fq, fb = _map(inv, f.quad, w, h)
-            fields[name] = FieldBox(bbox=fb, quad=fq, empty=f.empty)
+            cq, cb = _map(inv, f.quad, w, h)
+            if f.ink is None:
+                fields[name] = FieldBox(bbox=cb, quad=cq, empty=True, cell=cq)
+                continue
+            x0, y0, x1, y1 = f.ink
+            ink_rect = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+            iq, ib = _map(inv, ink_rect, w, h)
+            fields[name] = FieldBox(bbox=ib, quad=iq, empty=False, cell=cq)
         entries.append(EntryLayout(index=len(entries), bbox=bbox, quad=quad, fields=fields))
     header = _map(inv, seg.header, w, h)[1] if seg.header else None
     cols = tuple(

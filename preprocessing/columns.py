@@ -44,14 +44,18 @@ def _best_fit(
 ) -> tuple[float, float, int, float]:
     """Offset and scale (pixels = a + b * fraction) with most inliers."""
     m, n = len(pos), len(frac)
+    span = pos.max() - pos.min() if m > 1 else 1.0
     j1, j2 = np.triu_indices(m, 1)
+    far = (pos[j2] - pos[j1]) >= 0.25 * span  # short baselines fit badly and cost time
+    j1, j2 = j1[far], j2[far]
     i1, i2 = np.triu_indices(n, 1)
+    wide = (frac[i2] - frac[i1]) >= 0.2
+    i1, i2 = i1[wide], i2[wide]
     dp = (pos[j2] - pos[j1])[:, None]
     df = (frac[i2] - frac[i1])[None, :]
     b = dp / df
     a = pos[j1][:, None] - b * frac[i1][None, :]
     a, b = a.ravel(), b.ravel()
-    span = pos.max() - pos.min() if m > 1 else 1.0
     ok = (b > 0.5 * span) & (b < 2.5 * span + 1)
     a, b = a[ok], b[ok]
     if len(a) == 0:

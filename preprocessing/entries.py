@@ -29,8 +29,12 @@ Pts = tuple[tuple[float, float], ...]
 
 @dataclass(frozen=True)
 class FieldSeg:
+    """A field's region (its cell, or its line of a two-line cell) and the box around the
+    handwriting found in it (None when empty)."""
+
     quad: Pts
     empty: bool
+    ink: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,29 +128,52 @@ def _split_points(profile: np.ndarray, k: int, search: float) -> list[float]:
     return out
 
 
-def _is_empty(clean: np.ndarray, box: tuple[int, int, int, int], min_area: int) -> bool:
+def _components(clean: np.ndarray, box: tuple[int, int, int, int],
+                min_comp: int) -> np.ndarray:
+    """Ink components inside a box as rows (x0, y0, x1, y1, area, cy) in page pixels."""
     x0, y0, x1, y1 = box
     roi = clean[y0:y1, x0:x1]
     if roi.size == 0:
-        return True
-    n, _, stats, _ = cv2.connectedComponentsWithStats(roi, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA] if n > 1 else np.array([])
-    return int(areas[areas >= max(3, min_area // 4)].sum()) < min_area
+        return np.zeros((0, 6))
+    n, _, stats, cents = cv2.connectedComponentsWithStats(roi, connectivity=8)
+    if n <= 1:
+        return np.zeros((0, 6))
+    st = stats[1:].astype(np.float64)
+    keep = st[:, cv2.CC_STAT_AREA] >= min_comp
+    st, cy = st[keep], cents[1:, 1][keep]
+    return np.stack([
+        st[:, 0] + x0, st[:, 1] + y0, st[:, 0] + st[:, 2] + x0, st[:, 1] + st[:, 3] + y0,
+        st[:, cv2.CC_STAT_AREA], cy + y0,
+    ], axis=1)
 
 
-def _is_struck(clean: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """One long diagonal stroke across the row (taller than text, longer than words)."""
-    x0, y0, x1, y1 = box
+def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
+                 he: float) -> list[tuple[float, float, float, float]]:
+    """Long diagonal pen strokes across the table body (x0, y0, x1, y1), e.g. the one line a
+    clerk draws through unused rows. Text never makes a straight stroke that long and steep."""
+    x0, y0, x1, y1 = body
     roi = clean[y0:y1, x0:x1]
-    w, h = x1 - x0, y1 - y0
-    if roi.size == 0 or w < 20 or h < 8:
-        return False
-    segs = cv2.HoughLinesP(roi, 1, np.pi / 360, threshold=max(20, int(0.25 * w)),
-                           minLineLength=int(0.3 * w), maxLineGap=max(6, int(0.03 * w)))
-    if segs is None:
-        return False
-    for sx0, sy0, sx1, sy1 in segs.reshape(-1, 4):
-        if abs(sx1 - sx0) >= 0.3 * w and abs(sy1 - sy0) >= 0.45 * h:
+    if roi.size == 0 or roi.shape[1] < 40:
+        return []
+    half = cv2.resize(roi, (roi.shape[1] // 2, max(1, roi.shape[0] // 2)),
+                      interpolation=cv2.INTER_AREA)
+    half = (half > 60).astype(np.uint8) * 255
+    w = half.shape[1]
+    segs = cv2.HoughLinesP(half, 1, np.pi / 360, threshold=max(20, int(0.12 * w)),
+                           minLineLength=int(0.2 * w), maxLineGap=max(6, int(0.03 * w)))
+    out = []
+    for sx0, sy0, sx1, sy1 in (segs.reshape(-1, 4) if segs is not None else []):
+        dx, dy = abs(sx1 - sx0) * 2, abs(sy1 - sy0) * 2
+        if dy >= 0.4 * he and dx > 0 and 1.0 <= np.degrees(np.arctan2(dy, dx)) <= 60:
+            out.append((sx0 * 2.0 + x0, sy0 * 2.0 + y0, sx1 * 2.0 + x0, sy1 * 2.0 + y0))
+    return out
+
+
+def _crosses(strikes: list[tuple[float, float, float, float]], y0: float, y1: float) -> bool:
+    """A stroke runs through at least half of this row's height."""
+    for sx0, sy0, sx1, sy1 in strikes:
+        lo, hi = min(sy0, sy1), max(sy0, sy1)
+        if min(hi, y1) - max(lo, y0) >= 0.5 * (y1 - y0):
             return True
     return False
 
@@ -180,14 +207,14 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     he = _entry_height(grid.h_lines)
     lines = list(grid.h_lines)
     gaps = np.diff(ys)
-    first = 1  # row 0 is the printed header
-    if len(gaps) > 2 and gaps[1] < 0.6 * he:
-        first = 2  # the row of column numbers 1..n
+    first = _first_entry_line(gaps, he)
     lines = lines[:first] + _drop_text_lines(lines[first:], he)
     gaps = np.diff([ln.pos for ln in lines])
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     header = _quad(_Curve(lines[0]), _Curve(lines[first]), left, right)
     min_area = max(10, int(0.004 * he * he))
+    body = _box(_quad(_Curve(lines[first]), _Curve(lines[-1]), left, right), shape, inset=3)
+    strikes = find_strikes(clean, body, he)
     rows: list[RowSeg] = []
     slot = 0
     for r in range(first, len(lines) - 1):
@@ -202,9 +229,18 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         cuts.append(1.0)
         for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
             top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
-            rows.append(_row(clean, shape, slot, top, bot, cmap, template, min_area))
+            rows.append(_row(clean, shape, slot, top, bot, cmap, template, min_area, strikes))
             slot += 1
     return Segmentation("ok", header, tuple(rows), he)
+
+
+def _first_entry_line(gaps: np.ndarray, he: float) -> int:
+    """Index of the line under the header: below the short row of column numbers 1..n when
+    there is one (a short row followed by a full one near the top), else under row 0."""
+    for i in range(min(4, len(gaps) - 1)):
+        if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he:
+            return i + 1
+    return 1
 
 
 def _drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
@@ -229,21 +265,31 @@ def _drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
 
 
 def _row(clean: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve, bot: _Curve,
-         cmap: ColumnMap, template: Template, min_area: int) -> RowSeg:
+         cmap: ColumnMap, template: Template, min_area: int,
+         strikes: list[tuple[float, float, float, float]]) -> RowSeg:
     b = cmap.boundaries
     quad = _quad(top, bot, b[0], b[-1])
     fields: dict[str, FieldSeg] = {}
+    min_comp = max(3, min_area // 4)
     for ci, col in enumerate(template.columns):
         cq = _quad(top, bot, b[ci], b[ci + 1])
         n = len(col.fields)
         cuts = [0.0] + (_field_split(clean, cq, n, shape) if n > 1 else []) + [1.0]
+        cell = _box(cq, shape, inset=2)
+        comps = _components(clean, cell, min_comp)
         for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
             fq = _lerp_quad(cq, t0, t1)
-            inset = max(2, int(0.06 * (fq[3][1] - fq[0][1])))
-            empty = _is_empty(clean, _box(fq, shape, inset=inset), min_area)
-            fields[spec.name] = FieldSeg(fq, empty)
-    row_box = _box(quad, shape, inset=3)
-    if _is_struck(clean, row_box):
+            ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
+            yb = cq[0][1] + t1 * (cq[3][1] - cq[0][1])
+            mine = comps[(comps[:, 5] >= ya) & (comps[:, 5] < yb)] if len(comps) else comps
+            if len(mine) == 0 or mine[:, 4].sum() < min_area:
+                fields[spec.name] = FieldSeg(fq, True, None)
+                continue
+            ink = (float(mine[:, 0].min()), float(mine[:, 1].min()),
+                   float(mine[:, 2].max()), float(mine[:, 3].max()))
+            fields[spec.name] = FieldSeg(fq, False, ink)
+    ys = [p[1] for p in quad]
+    if strikes and _crosses(strikes, min(ys), max(ys)):
         kind = "struck"
     elif all(f.empty for f in fields.values()):
         kind = "blank"

@@ -17,8 +17,8 @@ from preprocessing.layout import Affine, BBox, Quad
 def upright_transform(
     width: int, height: int, angle: float, rotation: int
 ) -> tuple[np.ndarray, tuple[int, int]]:
-    """Matrix (3x3) and output size that undo ``angle`` degrees of skew (content turned
-    counter-clockwise) and then ``rotation`` degrees of clockwise turning of the scan."""
+    """Matrix (3x3) and output size that undo ``angle`` degrees of skew and then ``rotation``
+    degrees of turning of the scan (both counter-clockwise positive, the cv2/np.rot90 sense)."""
     a = math.radians(angle)
     c, s = abs(math.cos(a)), abs(math.sin(a))
     new_w = int(math.ceil(width * c + height * s))
@@ -28,12 +28,17 @@ def upright_transform(
     rot[1, 2] += new_h / 2.0 - height / 2.0
     m = np.vstack([rot, [0.0, 0.0, 1.0]])
     w, h = new_w, new_h
-    for _ in range((rotation // 90) % 4):
-        # undo a clockwise quarter turn: turn the page counter-clockwise by 90 degrees
+    for _ in range(undo_turns(rotation)):
         ccw = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, w - 1.0], [0.0, 0.0, 1.0]])
         m = ccw @ m
         w, h = h, w
     return m, (w, h)
+
+
+def undo_turns(rotation: int) -> int:
+    """Counter-clockwise quarter turns (``np.rot90``'s k) that undo a scan turned
+    counter-clockwise by ``rotation`` degrees."""
+    return (-(rotation // 90)) % 4
 
 
 def scale_matrix(sx: float, sy: float | None = None) -> np.ndarray:

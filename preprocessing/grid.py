@@ -33,7 +33,9 @@ class _Peak:
 def _peaks(profile: np.ndarray, threshold: float, min_dist: int) -> list[_Peak]:
     """Local maxima above ``threshold`` at least ``min_dist`` apart, with sub-pixel centroid."""
     p = cv2.blur(profile.astype(np.float32).reshape(-1, 1), (1, 3)).ravel()
-    cand = np.nonzero(p >= threshold)[0]
+    prev = np.r_[-1.0, p[:-1]]
+    nxt = np.r_[p[1:], -1.0]
+    cand = np.nonzero((p >= threshold) & (p >= prev) & (p > nxt))[0]
     if len(cand) == 0:
         return []
     order = cand[np.argsort(-p[cand])]
@@ -167,7 +169,7 @@ def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
         v_in = vmask.copy()
         v_in[:, : max(0, x0 - pad)] = 0
         v_in[:, x1 + pad :] = 0
-        y0, y1 = _extent(v_in, 1)
+        y0, y1 = _extent(v_in, 1, 0.2)
         h_in = hmask.copy()
         h_in[: max(0, y0 - pad)] = 0
         h_in[y1 + pad :] = 0

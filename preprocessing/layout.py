@@ -32,7 +32,12 @@ class RuledLine:
     strength: float
 
     def at(self, t: float | np.ndarray) -> Any:
-        return np.polyval(self.coeffs, t)
+        if isinstance(t, np.ndarray):
+            return np.polyval(self.coeffs, t)
+        v = 0.0
+        for c in self.coeffs:  # Horner's rule: scalars are evaluated thousands of times a page
+            v = v * t + c
+        return v
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,14 @@ class Grid:
 
 @dataclass(frozen=True)
 class FieldBox:
-    """One field's box; ``empty`` when the cell holds no handwriting for this field."""
+    """One field on the scan. ``bbox``/``quad`` frame the handwriting (the whole field region
+    when ``empty``); ``cell`` is the field's region: its cell, or its line of a cell that holds
+    two fields. ``empty`` when the region holds no handwriting."""
 
     bbox: BBox
     quad: Quad
     empty: bool
+    cell: Quad | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,7 @@ class PageLayout:
 
     status: str
     angle: float  # skew corrected, degrees, counter-clockwise positive
-    rotation: int  # 0/90/180/270: clockwise rotation of the scan that was undone
+    rotation: int  # 0/90/180/270: counter-clockwise turn of the scan that was undone
     width: int  # ingested image size
     height: int
     entries: tuple[EntryLayout, ...] = ()

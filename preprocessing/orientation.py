@@ -14,6 +14,7 @@ import numpy as np
 
 from preprocessing.clean import line_masks
 from preprocessing.columns import map_columns
+from preprocessing.geometry import undo_turns
 from preprocessing.grid import grid_from_masks, line_length
 from preprocessing.layout import Grid
 from sohoa.template import Template
@@ -35,12 +36,12 @@ def _header_on_top(grid: Grid) -> float:
 
 
 def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
-    """Score of each clockwise scan rotation (0/90/180/270) for a deskewed ink mask."""
+    """Score of each scan rotation (0/90/180/270, counter-clockwise) for a deskewed ink mask."""
     h, w = ink.shape
     hmask, vmask = line_masks(ink, line_length(ink.shape))
     scores: dict[int, float] = {}
     for rot in (0, 90, 180, 270):
-        k = rot // 90
+        k = undo_turns(rot)
         hm, vm = (hmask, vmask) if k % 2 == 0 else (vmask, hmask)
         hm, vm = np.rot90(hm, k), np.rot90(vm, k)
         grid = grid_from_masks(np.ascontiguousarray(hm), np.ascontiguousarray(vm))
@@ -55,7 +56,8 @@ def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
 
 
 def detect_orientation(ink: np.ndarray, template: Template) -> int:
-    """Clockwise rotation (0, 90, 180 or 270) of the scan relative to the upright page."""
+    """Rotation (0, 90, 180 or 270 degrees counter-clockwise, as ``np.rot90``) of the scan
+    relative to the upright page."""
     scores = orientation_scores(ink, template)
     best = max(scores, key=lambda r: scores[r])
     log.debug("orientation scores %s -> %d", scores, best)

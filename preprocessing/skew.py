@@ -42,7 +42,7 @@ def _refine(
     return float(angles[i])
 
 
-def estimate_skew(ink: np.ndarray, max_angle: float = MAX_SKEW, max_points: int = 250_000) -> float:
+def estimate_skew(ink: np.ndarray, max_angle: float = MAX_SKEW, max_points: int = 100_000) -> float:
     """Skew of a binary ink image in degrees (content turned counter-clockwise is positive)."""
     ys, xs = np.nonzero(ink)
     if len(xs) < 50:
