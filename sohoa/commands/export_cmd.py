@@ -92,3 +92,35 @@ def register(app: typer.Typer) -> None:
                    f"{report.warnings} cảnh báo")
         if report.errors:
             raise typer.Exit(1)
+
+    @app.command("report")
+    def report(
+        workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
+        day: str = typer.Option(None, "--date", "-d", help="Day D (YYYY-MM-DD); today if omitted."),
+        targets: Path = typer.Option(None, "--targets", help="Targets per commune (CSV or TOML)."),
+        out: Path = typer.Option(Path("."), "--out", "-o", help="Output folder."),
+        tz: str = typer.Option("Asia/Ho_Chi_Minh", "--tz", help="Time zone of the day."),
+    ) -> None:
+        """Daily progress per commune, district and province, against targets (.xlsx/.md/.png)."""
+        from datetime import date, datetime
+        from zoneinfo import ZoneInfo
+
+        from sohoa.report import ReportError, build_report, read_targets
+        from sohoa.report_render import write_all
+        from sohoa.store import Workspace, WorkspaceError
+
+        try:
+            d = date.fromisoformat(day) if day else datetime.now(ZoneInfo(tz)).date()
+            goals = read_targets(targets) if targets else []
+            with Workspace.open(workspace) as ws:
+                rows = build_report(ws, d, goals, tz)
+            files = write_all(out, rows, d)
+        except (ReportError, WorkspaceError, ValueError) as exc:
+            _fail(str(exc))
+            return
+        total = rows[-1]
+        typer.echo(f"{d}: {total.scanned} mục đã quét, {total.reached['confirmed']} đã xác nhận, "
+                   f"{total.reached['exported']} đã xuất; trong ngày {total.on_day['confirmed']} "
+                   "xác nhận")
+        for kind, path in files.items():
+            typer.echo(f"  {kind}: {path}")
