@@ -17,3 +17,6 @@ COMMAND_MODULES += [ingest_cmd, status_cmd, user_cmd]
 from sohoa.commands import export_cmd  # noqa: E402
 
 COMMAND_MODULES += [export_cmd]
+from sohoa.commands import demo_cmd  # noqa: E402
+
+COMMAND_MODULES += [demo_cmd]

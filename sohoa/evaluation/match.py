@@ -116,3 +116,34 @@ def pairs_from_workspace(ws, book_id: int | None = None) -> list[FieldPair]:
                 page=str(view.page.page_no),
             ))
     return out
+
+
+def pairs_against_truth(ws, book_id: int | None = None) -> list[FieldPair]:
+    """Prefilled readings of pages ingested from generated scans, against the generator's truth
+    (``page-0001.json`` beside ``page-0001.png``). Pages without truth are skipped."""
+    import json
+    from pathlib import Path
+
+    from sohoa.process import book_template
+
+    by_page: dict[int, list] = {}
+    for entry in ws.entries(book_id=book_id):
+        by_page.setdefault(entry.page_id, []).append(entry)
+    out = []
+    for page in ws.pages(book_id):
+        truth_path = Path(page.source).with_suffix(".json")
+        if not truth_path.exists():
+            continue
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        template, _ = book_template(ws, page.book_id)
+        predicted = {"entries": []}
+        for entry in by_page.get(page.id, []):
+            view = ws.entry_view(entry.id)
+            predicted["entries"].append({"bbox": list(entry.bbox), "fields": {
+                name: {"text": r.text, "value": r.value, "confidence": r.confidence}
+                for name, r in view.readings.items()}})
+        engines = {r["fields"][f].get("engine", "") for r in predicted["entries"]
+                   for f in r["fields"]}
+        out += pairs_from_page(truth, predicted, template, engine=",".join(sorted(engines - {""})),
+                               book=str(page.book_id))
+    return out
