@@ -72,7 +72,7 @@ def test_nationality(text, name):
     ("ông ngoại", "Ông ngoại"), ("bà ngoại", "Bà ngoại"), ("anh", "Anh"), ("chị", "Chị"),
     ("cô", "Cô"), ("dì", "Dì"), ("chú", "Chú"), ("bác", "Bác"), ("cậu", "Cậu"),
     ("người nuôi dưỡng", "Người nuôi dưỡng"), ("bản thân", "Bản thân"), ("Ong noi", "Ông nội"),
-    ("Bác ruột", "Bác"), ("Cán bộ y tế", "Cán bộ y tế"),
+    ("Bác ruột", "Bác ruột"), ("bố đẻ", "Cha đẻ"), ("Con đẻ", "Con đẻ"), ("Cán bộ y tế", "Cán bộ y tế"),
 ])
 def test_relations(text, name):
     pv = parse_field(FieldKind.RELATION, text)
