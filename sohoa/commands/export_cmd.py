@@ -124,3 +124,36 @@ def register(app: typer.Typer) -> None:
                    "xác nhận")
         for kind, path in files.items():
             typer.echo(f"  {kind}: {path}")
+
+    @app.command("crosscheck")
+    def crosscheck_cmd(
+        workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
+        population: Path = typer.Option(..., "--population", "-p",
+                                        help="Population extract (CSV, see docs/export.md)."),
+        book: str = typer.Option(None, "--book", "-b", help="Book id or volume; all if omitted."),
+        out: Path = typer.Option(Path("."), "--out", "-o", help="Output folder."),
+    ) -> None:
+        """Match confirmed birth records against the population database extract."""
+        from sohoa.crosscheck import (
+            KIND_LABELS,
+            CrossCheckError,
+            crosscheck,
+            read_population,
+            workspace_records,
+            write_report,
+        )
+        from sohoa.store import Workspace, WorkspaceError
+
+        try:
+            people = read_population(population)
+            with Workspace.open(workspace) as ws:
+                records = workspace_records(ws, book)
+            findings = crosscheck(records, people)
+            files = write_report(out, findings)
+        except (CrossCheckError, WorkspaceError) as exc:
+            _fail(str(exc))
+            return
+        for kind, label in KIND_LABELS.items():
+            typer.echo(f"{label}: {sum(f.kind == kind for f in findings)}")
+        for kind, path in files.items():
+            typer.echo(f"  {kind}: {path}")
