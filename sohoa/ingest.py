@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -231,10 +234,13 @@ def ingest(
     settings: Settings | None = None,
     progress: bool = False,
     on_failure: Callable[[str, str], None] | None = None,
+    threads: int | None = None,
 ) -> IngestReport:
     """Add every page of ``paths`` to ``book`` (created if new) in ``ws``; never raises per file.
 
     ``on_failure(path, reason)`` is called as each failure happens (the CLI prints it).
+    Hashing and PNG encoding run on ``threads`` worker threads (default: up to 4 CPUs); rows
+    are added in input order by this thread, so page numbers follow the input.
     """
     from tqdm import tqdm
 
@@ -260,25 +266,50 @@ def ingest(
             fail(str(path), str(exc))
     added, dups, page_ids = 0, 0, []
     total = sum(s.pages for s in sources)
-    with tqdm(total=total, unit="page", disable=not progress, desc="ingest") as bar:
+    n_threads = threads or max(1, min(4, os.cpu_count() or 1))
+    pending: deque[tuple[str, np.ndarray, Future[str]]] = deque()
+
+    def prepare(image: np.ndarray) -> str:  # worker thread: hash + PNG encode + write
+        sha = pixel_sha256(image)
+        ws.store_page_file(image, sha)
+        return sha
+
+    def finish_one() -> None:  # main thread, in page order: the row (and its page number)
+        nonlocal added, dups
+        name, image, future = pending.popleft()
+        try:
+            sha = future.result()
+        except OSError as exc:
+            fail(name, f"cannot store page ({exc})")
+            return
+        page, created = ws.add_page(book_id, image, name, sha)
+        if created:
+            added += 1
+            page_ids.append(page.id or 0)
+        else:
+            dups += 1
+            if page.book_id != book_id:
+                log.warning("%s: already stored as page %d of book %d",
+                            name, page.page_no, page.book_id)
+
+    with (tqdm(total=total, unit="page", disable=not progress, desc="ingest") as bar,
+          ThreadPoolExecutor(n_threads, thread_name_prefix="ingest") as pool):
         for src in sources:
             try:
                 for name, image in _pages(src, settings):
-                    bar.update(1)
                     if isinstance(image, IngestError):
+                        bar.update(1)
                         fail(name, str(image))
                         continue
-                    page, created = ws.add_page(book_id, image, name, pixel_sha256(image))
-                    if created:
-                        added += 1
-                        page_ids.append(page.id or 0)
-                    else:
-                        dups += 1
-                        if page.book_id != book_id:
-                            log.warning("%s: already stored as page %d of book %d",
-                                        name, page.page_no, page.book_id)
+                    pending.append((name, image, pool.submit(prepare, image)))
+                    while len(pending) > n_threads:  # bounded memory: a few pages in flight
+                        finish_one()
+                        bar.update(1)
             except (IngestError, OSError) as exc:
                 fail(str(src.path), str(exc))
+            while pending:  # keep the pages of one file before the next file's failures
+                finish_one()
+                bar.update(1)
     log.info("ingest into book %d: %d added, %d duplicates, %d failed",
              book_id, added, dups, len(failures))
     return IngestReport(stored, added, dups, failures, page_ids)

@@ -137,6 +137,17 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
     def page_path(self, sha256: str) -> Path:
         return self.path / "pages" / f"{sha256}.png"
 
+    def store_page_file(self, image: np.ndarray, sha256: str) -> Path:
+        """Write ``pages/<sha256>.png`` (atomically) unless it exists; thread-safe.
+
+        ``add_page`` calls it; ingest calls it first from worker threads so that PNG encoding
+        runs in parallel while the rows are still added in page order.
+        """
+        file = self.page_path(sha256)
+        if not file.exists():
+            write_png(file, np.asarray(image))
+        return file
+
     def add_page(
         self, book_id: int, image: np.ndarray, source: str, sha256: str
     ) -> tuple[Page, bool]:
@@ -147,9 +158,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         self._book_row(self._conn(), book_id)
         arr = np.asarray(image)
         height, width = int(arr.shape[0]), int(arr.shape[1])
-        file = self.page_path(sha256)
-        if not file.exists():
-            write_png(file, arr)
+        self.store_page_file(arr, sha256)
 
         def tx(c: sqlite3.Connection) -> tuple[int, bool]:
             row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()

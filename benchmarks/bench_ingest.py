@@ -1,0 +1,123 @@
+"""Ingest speed: pages per second for a 100-page scanned PDF (synthetic register pages).
+
+The PDF is made like a scanner makes one: each page one JPEG image of a synthetic register
+page (``sohoa.synth.generate_page`` at 200 dpi; a few distinct pages, each copy given its own
+page number mark so every page is different). Ingest renders it at ``pdf_dpi`` (300), hashes,
+stores PNGs and rows. A second run of the same PDF measures the duplicate check.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--quick] [--pages 100] [--dpi 300]
+
+Prints a Markdown table and writes ``benchmarks/results/ingest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from sohoa.ingest import ingest
+from sohoa.records import Book
+from sohoa.settings import Settings
+from sohoa.store import Workspace
+
+RESULTS = Path(__file__).parent / "results" / "ingest.json"
+
+
+def make_pdf(path: Path, pages: int, distinct: int) -> float:
+    """Write a ``pages``-page PDF of JPEG scans; returns seconds spent generating pages."""
+    import pymupdf
+
+    from sohoa.synth import generate_page
+
+    t0 = time.perf_counter()
+    bases = [generate_page("ks-2006", seed, dpi=200).image for seed in range(distinct)]
+    gen_s = time.perf_counter() - t0
+    doc = pymupdf.open()
+    for i in range(pages):
+        img = bases[i % distinct].copy()
+        cv2.putText(img, f"{i + 1}", (40, img.shape[0] - 40), cv2.FONT_HERSHEY_SIMPLEX, 1.5,
+                    (30, 30, 30), 3)
+        ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, 85])
+        assert ok
+        h, w = img.shape[:2]
+        page = doc.new_page(width=w * 72 / 200, height=h * 72 / 200)
+        page.insert_image(page.rect, stream=io.BytesIO(jpg.tobytes()).getvalue())
+    doc.save(path)
+    return gen_s
+
+
+def run_one(pdf: Path, folder: Path, pages: int, dpi: int, threads: int) -> dict:
+    """Ingest ``pdf`` into a fresh workspace twice (new pages, then all duplicates)."""
+    book = Book(None, "KS", 2008, "01/2008", "Chiềng Cơi", "Thuận Châu", "Sơn La", "ks-2006")
+    settings = Settings(pdf_dpi=dpi)
+    with Workspace.open(folder, create=True) as ws:
+        t0, c0 = time.perf_counter(), time.process_time()
+        first = ingest(ws, [pdf], book, settings, threads=threads)
+        first_s, first_cpu = time.perf_counter() - t0, time.process_time() - c0
+        t0 = time.perf_counter()
+        again = ingest(ws, [pdf], book, settings, threads=threads)
+        again_s = time.perf_counter() - t0
+        page = ws.page(first.page_ids[0])
+    assert first.added == pages and again.duplicates == pages and not first.failures
+    stored = sum(f.stat().st_size for f in (folder / "pages").glob("*.png"))
+    return {
+        "threads": threads, "pages": pages, "dpi": dpi, "page_size_px": [page.width, page.height],
+        "pdf_mb": round(pdf.stat().st_size / 1e6, 1), "stored_mb": round(stored / 1e6, 1),
+        "ingest_s": round(first_s, 2), "pages_per_s": round(pages / first_s, 2),
+        "cpu_s_per_page": round(first_cpu / pages, 2),
+        "reingest_s": round(again_s, 2), "reingest_pages_per_s": round(pages / again_s, 2),
+    }
+
+
+def run(pages: int, distinct: int, dpi: int, threads: list[int]) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    try:
+        pdf = tmp / "book.pdf"
+        gen_s = make_pdf(pdf, pages, distinct)
+        rows = [run_one(pdf, tmp / f"ws{t}", pages, dpi, t) for t in threads]
+        load = os.getloadavg()[0]
+        return {"runs": rows, "generate_s": round(gen_s, 1), "cpus": os.cpu_count(),
+                "load_avg_1min": round(load, 1), "machine": platform.machine()}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10 pages from 2 distinct pages")
+    ap.add_argument("--pages", type=int, default=100)
+    ap.add_argument("--distinct", type=int, default=4)
+    ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--threads", default="1,4", help="comma list of worker thread counts")
+    args = ap.parse_args()
+    pages, distinct = (10, 2) if args.quick else (args.pages, args.distinct)
+    res = run(pages, distinct, args.dpi, [int(t) for t in args.threads.split(",")])
+    res["quick"] = args.quick
+    print("| threads | pages | dpi | page px | PDF MB | stored MB | ingest s | pages/s"
+          " | CPU s/page | re-ingest pages/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in res["runs"]:
+        print(f"| {r['threads']} | {r['pages']} | {r['dpi']}"
+              f" | {r['page_size_px'][0]}x{r['page_size_px'][1]} | {r['pdf_mb']}"
+              f" | {r['stored_mb']} | {r['ingest_s']} | {r['pages_per_s']}"
+              f" | {r['cpu_s_per_page']} | {r['reingest_pages_per_s']} |")
+    print(f"\n{res['cpus']} CPUs, load average {res['load_avg_1min']} at the end")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"\nwritten {RESULTS}")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
