@@ -194,6 +194,7 @@ def crosscheck(records: list[tuple[int, str, dict[str, str]]],
             continue
         best_s, _, best = ranked[0]
         if len(ranked) > 1 and best_s - ranked[1][0] < TIE:
+            used.update(r[1] for r in ranked if best_s - r[0] < TIE)  # listed with the record
             out.append(_finding("ambiguous", rec, best, best_s,
                                 (f"cũng gần: dòng {ranked[1][2].line} "
                                  f"{ranked[1][2].values['hoTen']} ({ranked[1][0]})",)))
