@@ -64,9 +64,12 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         if not db.exists():
             if not create:
                 raise WorkspaceError(f"{path}: no workspace here (no sohoa.db); create it first")
+        try:
             path.mkdir(parents=True, exist_ok=True)
-        (path / "pages").mkdir(exist_ok=True)
-        (path / "crops").mkdir(exist_ok=True)
+            (path / "pages").mkdir(exist_ok=True)
+            (path / "crops").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"{path}: cannot create workspace ({exc.strerror})") from exc
         ws = cls(path)
         try:
             migrate(ws._conn(), db)

@@ -7,6 +7,7 @@ thread pool, and a sqlite3 connection must not be used by two threads at once.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -32,11 +33,14 @@ class StoreBase:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._pid = os.getpid()
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
             raise WorkspaceError(f"{self.path}: workspace is closed")
+        if self._pid != os.getpid():  # forked child: never reuse the parent's connections
+            self._local, self._all, self._pid = threading.local(), [], os.getpid()
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.db_path)

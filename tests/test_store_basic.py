@@ -250,3 +250,30 @@ def test_reading_alternatives_round_trip(ws):
                 alternatives=({"text": "Lò Văn Á", "confidence": 0.3},))
     ids = ws.save_page_result(page.id, 0.0, [EntryResult(0, (0, 0, 9, 9), readings=[r])])
     assert ws.entry_view(ids[0]).readings["nksHoTen"].alternatives[0].text == "Lò Văn Á"
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "sohoa.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(WorkspaceError, match="not a usable sohoa database"):
+        Workspace.open(tmp_path / "w")
+
+
+def test_forked_child_gets_its_own_connection(ws):
+    import multiprocessing as mp
+
+    book = make_book(ws)
+    parent_conn = ws._conn()
+    ctx = mp.get_context("fork")
+    proc = ctx.Process(target=_child_adds_page, args=(ws, book))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert ws._conn() is parent_conn and len(ws.pages(book)) == 1
+
+
+def _child_adds_page(ws: Workspace, book: int) -> None:
+    parent = ws._all[0]
+    img = page_image(77)
+    ws.add_page(book, img, "child.png", sha(img))
+    assert ws._conn() is not parent
