@@ -1,0 +1,255 @@
+"""The entry screen (Gradio): one row per template field, crop beside the value; the handlers
+are thin and call :mod:`review_ui.logic`.
+
+Gradio needs a fixed set of components, so ``MAX_FIELDS`` rows are built once and the rows a
+template does not use are hidden. Each row has a text box and a filterable dropdown; the one
+that fits the field kind is shown.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+
+from review_ui import logic
+from review_ui.context import AppContext
+from review_ui.i18n import t
+
+log = logging.getLogger(__name__)
+
+MAX_FIELDS = 16
+ALL_BOOKS = 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """Per browser tab: the entry on screen, its version and the fields in row order."""
+
+    entry_id: int | None = None
+    version: int = 0
+    fields: tuple[str, ...] = ()
+    closed: tuple[bool, ...] = ()
+    book_id: int | None = None
+    skipped: frozenset[int] = frozenset()
+    force: bool = False
+
+
+@dataclass
+class EntryUI:
+    """The components of the entry tab, in the order the handlers return them."""
+
+    state: Any
+    book: Any
+    start: Any
+    msg: Any
+    head: Any
+    crop: Any
+    rows: list[Any]
+    crops: list[Any]
+    texts: list[Any]
+    drops: list[Any]
+    ills: list[Any]
+    hints: list[Any]
+    confirm: Any
+    skip: Any
+
+    def outputs(self) -> list[Any]:
+        per_row = [c for i in range(MAX_FIELDS) for c in (
+            self.rows[i], self.crops[i], self.texts[i], self.drops[i], self.ills[i],
+            self.hints[i])]
+        return [self.state, self.msg, self.head, self.crop, *per_row]
+
+    def inputs(self) -> list[Any]:
+        return [self.state, *self.texts, *self.drops, *self.ills]
+
+
+def file_url(path: str | None, version: int = 0) -> str:
+    return f"/gradio_api/file={html.escape(path)}?v={version}" if path else ""
+
+
+def message(kind: str, text: str) -> str:
+    return f'<div class="{kind}">{html.escape(text)}</div>' if text else ""
+
+
+def _hint(row: logic.FieldRow, lang: str) -> str:
+    parts = []
+    if row.low and row.confidence is not None:
+        parts.append(f'<span class="conf">⚠ {html.escape(t(lang, "low_conf", conf=row.confidence))}'
+                     "</span> ")
+    if row.normalised:
+        norm = html.escape(t(lang, "normalised", value=row.normalised))
+        parts.append(f'<span class="norm">{norm}</span> ')
+    if row.suggestions:
+        sugg = " · ".join(html.escape(s) for s in row.suggestions)
+        parts.append(f'<span class="sugg">{html.escape(t(lang, "suggest"))} {sugg}</span>')
+    for i in row.issues:
+        cls = "warn" if i.severity == "warning" else "issue"
+        parts.append(f'<span class="{cls}">{html.escape(i.message)}</span>')
+    return "".join(parts)
+
+
+def _crop_html(row: logic.FieldRow, version: int) -> str:
+    img = f'<img src="{file_url(row.crop, version)}" alt="">' if row.crop else ""
+    return (f'<div class="crop" data-field="{html.escape(row.name)}">'
+            f'<span class="flab">{html.escape(row.label)}</span>{img}</div>')
+
+
+def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str) -> list[Any]:
+    """Updates for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue)."""
+    if screen is None:
+        sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False)
+        hidden = [gr.update(visible=False), gr.update(), gr.update(), gr.update(), gr.update(),
+                  gr.update()]
+        return [sess, msg, "", "", *(hidden * MAX_FIELDS)]
+    sess = replace(sess, entry_id=screen.entry_id, version=screen.version,
+                   fields=tuple(r.name for r in screen.rows),
+                   closed=tuple(r.closed for r in screen.rows))
+    head = html.escape(t(lang, "entry_header", book=screen.book, page=screen.page_no,
+                         row=screen.row, version=screen.version))
+    head = (f'<span id="entry-meta" data-focus="{html.escape(screen.focus)}" '
+            f'data-entry="{screen.entry_id}">#{screen.entry_id} · {head}</span>')
+    if screen.note:
+        head += f'<span class="note">{html.escape(t(lang, "note_from_approver", note=screen.note))}'
+        head += "</span>"
+    for i in screen.issues:
+        head += f'<span class="note">{html.escape(i.message)}</span>'
+    src = file_url(screen.entry_crop, screen.version)
+    crop = (f'<div class="zoomable" data-zoom="1"><img src="{src}" alt=""></div>'
+            if screen.entry_crop else "")
+    out: list[Any] = [sess, msg, head, crop]
+    for i in range(MAX_FIELDS):
+        if i >= len(screen.rows):
+            out += [gr.update(visible=False), gr.update(), gr.update(), gr.update(), gr.update(),
+                    gr.update()]
+            continue
+        r = screen.rows[i]
+        flags = ["fin"] + (["low"] if r.low else []) + (
+            ["bad"] if any(x.severity == "error" for x in r.issues) else [])
+        lab = r.label
+        if r.closed:
+            choices = list(r.choices)
+            text_u = gr.update(visible=False, value="")
+            drop_u = gr.update(visible=True, label=lab, choices=choices, value=r.value or None,
+                               elem_classes=[*flags, "fdrop"])
+        else:
+            text_u = gr.update(visible=True, label=lab, value=r.value,
+                               elem_classes=[*flags, "ftext"])
+            drop_u = gr.update(visible=False, value=None)
+        out += [gr.update(visible=True), _crop_html(r, screen.version), text_u, drop_u,
+                gr.update(value=r.illegible, label=t(lang, "illegible")), _hint(r, lang)]
+    return out
+
+
+def _typed(sess: Session, vals: tuple[Any, ...]) -> tuple[dict[str, str], frozenset[str]]:
+    texts = vals[:MAX_FIELDS]
+    drops = vals[MAX_FIELDS:2 * MAX_FIELDS]
+    ills = vals[2 * MAX_FIELDS:3 * MAX_FIELDS]
+    typed, illegible = {}, set()
+    for i, name in enumerate(sess.fields):
+        v = drops[i] if sess.closed[i] else texts[i]
+        typed[name] = "" if v is None else str(v)
+        if ills[i]:
+            illegible.add(name)
+    return typed, frozenset(illegible)
+
+
+def build(ctx: AppContext, lang_state: Any) -> EntryUI:
+    """Lay out the entry tab and wire its events."""
+    with gr.Row():
+        book = gr.Dropdown(choices=[(t("vi", "all_books"), ALL_BOOKS)], value=ALL_BOOKS,
+                           label=t("vi", "book"), scale=4, filterable=True, elem_id="book-pick")
+        start = gr.Button(t("vi", "reload"), scale=1, elem_id="btn-start")
+    msg = gr.HTML(elem_id="msg")
+    head = gr.HTML(elem_id="entry-head")
+    crop = gr.HTML(elem_id="entry-crop")
+    rows, crops, texts, drops, ills, hints = [], [], [], [], [], []
+    with gr.Column(elem_id="entry-fields"):
+        for i in range(MAX_FIELDS):
+            with gr.Row(visible=False, elem_classes=["frow"], equal_height=False) as row:
+                crops.append(gr.HTML(elem_classes=["cropcell"], min_width=200, scale=6))
+                with gr.Column(scale=5, min_width=220, elem_classes=["fcol"]):
+                    texts.append(gr.Textbox(show_label=False, lines=1, max_lines=1,
+                                            elem_id=f"f{i}-text", container=False,
+                                            elem_classes=["fin", "ftext"], autoscroll=False))
+                    drops.append(gr.Dropdown(choices=[], show_label=False,
+                                             allow_custom_value=True, filterable=True,
+                                             visible=False, container=False,
+                                             elem_id=f"f{i}-drop", elem_classes=["fin", "fdrop"]))
+                    hints.append(gr.HTML(elem_classes=["hint"]))
+                    ills.append(gr.Checkbox(label=t("vi", "illegible"), elem_classes=["ill"],
+                                            container=False, elem_id=f"f{i}-ill"))
+            rows.append(row)
+    with gr.Row(elem_id="actions"):
+        confirm = gr.Button(t("vi", "confirm"), variant="primary", scale=3, elem_id="btn-confirm")
+        skip = gr.Button(t("vi", "skip"), scale=1, elem_id="btn-skip")
+    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, rows, crops, texts, drops,
+                 ills, hints, confirm, skip)
+    _wire(ctx, ui, lang_state)
+    return ui
+
+
+def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
+    focus = "() => { if (window.sohoaFocus) window.sohoaFocus(); }"
+
+    def load(sess: Session, book_id: Any, lang: str, request: gr.Request) -> list[Any]:
+        user = ctx.require(request)
+        ws = ctx.pool.get()
+        bid = int(book_id) if book_id else None
+        if sess.entry_id is not None and bid != sess.book_id:
+            logic.skip(ws, user, sess.entry_id)
+        sess = replace(sess, book_id=bid, skipped=frozenset(), force=False)
+        t0 = time.perf_counter()
+        screen = logic.claim(ws, user, bid, ctx.lease_s, low_conf=ctx.low_conf)
+        log.debug("claim for %s took %.0f ms", user, 1000 * (time.perf_counter() - t0))
+        return render(screen, sess, lang, "" if screen else message("info", t(lang, "queue_empty")))
+
+    def confirm(request: gr.Request, sess: Session, lang: str, *vals: Any) -> list[Any]:
+        user = ctx.require(request)
+        ws = ctx.pool.get()
+        if sess.entry_id is None:
+            return load(sess, sess.book_id or ALL_BOOKS, lang, request)
+        typed, illegible = _typed(sess, vals)
+        out = logic.confirm(ws, user, sess.entry_id, sess.version, typed, illegible, sess.force)
+        if out.status == "invalid":
+            screen = logic.describe(ws, sess.entry_id, ctx.low_conf, values=typed,
+                                    issues=list(out.issues))
+            return render(screen, replace(sess, force=True), lang,
+                          message("err", t(lang, "errors_block")))
+        if out.status == "stale":
+            screen = logic.describe(ws, sess.entry_id, ctx.low_conf)
+            if ws.entry_view(sess.entry_id).entry.status == "prefilled":
+                return render(screen, replace(sess, force=False), lang,
+                              message("err", t(lang, "stale", entry=sess.entry_id)))
+        sess = replace(sess, force=False)
+        text = (t(lang, "confirmed_ok", entry=out.entry_id) if out.status == "ok"
+                else t(lang, "not_claimed"))
+        screen = logic.claim(ws, user, sess.book_id, ctx.lease_s, sess.skipped, ctx.low_conf)
+        if screen is None:
+            text += " " + t(lang, "queue_empty")
+        return render(screen, sess, lang, message("ok" if out.status == "ok" else "err", text))
+
+    def skip(sess: Session, lang: str, request: gr.Request) -> list[Any]:
+        user = ctx.require(request)
+        ws = ctx.pool.get()
+        if sess.entry_id is None:
+            return load(sess, sess.book_id or ALL_BOOKS, lang, request)
+        gone = sess.entry_id
+        skipped = sess.skipped | {gone}
+        logic.skip(ws, user, gone)
+        sess = replace(sess, skipped=skipped, force=False)
+        screen = logic.claim(ws, user, sess.book_id, ctx.lease_s, skipped, ctx.low_conf)
+        return render(screen, sess, lang, message("info", t(lang, "skipped", entry=gone)))
+
+    common = {"outputs": ui.outputs(), "concurrency_limit": None}
+    ui.start.click(load, [ui.state, ui.book, lang_state], api_name="next", **common).then(
+        None, js=focus)
+    ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private", **common).then(
+        None, js=focus)
+    ui.confirm.click(confirm, [ui.state, lang_state, *ui.inputs()[1:]], api_name="confirm",
+                     **common).then(None, js=focus)
+    ui.skip.click(skip, [ui.state, lang_state], api_name="skip", **common).then(None, js=focus)

