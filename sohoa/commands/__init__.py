@@ -20,3 +20,6 @@ COMMAND_MODULES += [export_cmd]
 from sohoa.commands import demo_cmd  # noqa: E402
 
 COMMAND_MODULES += [demo_cmd]
+from sohoa.commands import review_cmd  # noqa: E402
+
+COMMAND_MODULES += [review_cmd]
