@@ -34,6 +34,13 @@ def ink_hull(alpha: np.ndarray, x: float, y: float) -> np.ndarray:
     return corners + [x, y]
 
 
+def paint_label(labels: np.ndarray, alpha: np.ndarray, label: int, x: int, y: int) -> None:
+    """Mark the visible ink of a snippet placed at (x, y) with ``label`` (debug/test masks)."""
+    h, w = alpha.shape
+    region = labels[y:y + h, x:x + w]
+    region[alpha[: region.shape[0], : region.shape[1]] > 0.2] = label
+
+
 def split_balanced(text: str, k: int) -> list[str]:
     """Split ``text`` at spaces into at most ``k`` lines of similar length."""
     words = text.split()
@@ -72,6 +79,8 @@ def write_value(
     style: HandStyle,
     rng: np.random.Generator,
     max_lines: int,
+    labels: np.ndarray | None = None,
+    label: int = 0,
 ) -> Written:
     """Write ``text`` inside ``box`` (x0, y0, x1, y1) of the upright page."""
     x0, y0, x1, y1 = box
@@ -105,5 +114,7 @@ def write_value(
         ax = float(np.clip(ax, x0, x1 - w))
         ix, iy = int(round(ax)), int(round(ay))
         apply_ink(page, a, style.ink, ix, iy)
+        if labels is not None:
+            paint_label(labels, a, label, ix, iy)
         hulls.append(ink_hull(a, ix, iy))
     return Written(np.concatenate(hulls) if hulls else np.zeros((0, 2)))

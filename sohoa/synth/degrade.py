@@ -170,6 +170,22 @@ def warp(img: np.ndarray, scan: ScanGeometry, border: tuple[int, int, int]) -> n
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
+def warp_labels(labels: np.ndarray, scan: ScanGeometry) -> np.ndarray:
+    """The scan geometry applied to an int32 label image (nearest neighbour)."""
+    lab = labels.astype(np.float32)
+    if scan.curl:
+        h, w = lab.shape
+        xs = np.arange(w, dtype=np.float64)
+        d = scan.curl_offset(xs).astype(np.float32)
+        map_x = np.broadcast_to(xs.astype(np.float32)[None, :], (h, w)).copy()
+        map_y = np.arange(h, dtype=np.float32)[:, None] - d[None, :]
+        lab = cv2.remap(lab, map_x, map_y, cv2.INTER_NEAREST, borderValue=0)
+    m = np.asarray(scan.matrix, np.float64)
+    out = cv2.warpAffine(lab, m, (scan.out_w, scan.out_h), flags=cv2.INTER_NEAREST,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return out.astype(np.int32)
+
+
 def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: float) -> None:
     """Shadow along the bound edge and a strip of the facing page beyond it."""
     h, w = img.shape[:2]

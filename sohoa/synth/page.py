@@ -49,6 +49,8 @@ class SynthPage:
 
     image: np.ndarray
     truth: dict[str, Any]
+    labels: np.ndarray | None = None  # int32, final pixels: 1 + index into label_names
+    label_names: tuple[str, ...] = ()  # "entry_index:field" for each label
 
 
 def _blank_rows(rng: np.random.Generator, rows: int) -> int:
@@ -109,7 +111,7 @@ def _writers(rng: np.random.Generator, font_role: str, mm: float) -> list[tuple[
 
 def _write_entry(
     page: np.ndarray, g: PageGeometry, tpl: Template, row: int, ctx: ValueContext,
-    style: HandStyle, rng: np.random.Generator,
+    style: HandStyle, rng: np.random.Generator, labels: np.ndarray | None, names: list[str],
 ) -> dict[str, tuple[str, str, Written]]:
     out: dict[str, tuple[str, str, Written]] = {}
     pad = g.mm * 0.7
@@ -125,7 +127,9 @@ def _write_entry(
             box = (x0 + pad, top, x1 - pad, top + slot)
             max_lines = 4 if n == 1 and spec.kind in (FieldKind.PLACE, FieldKind.TEXT) else (
                 2 if n == 1 else 1)
-            written = write_value(page, box, fv.text, spec.kind, style, rng, max_lines)
+            names.append(f"{row}:{spec.name}")
+            written = write_value(page, box, fv.text, spec.kind, style, rng, max_lines,
+                                  labels, len(names))
             if len(written.hull):
                 out[spec.name] = (fv.text, fv.value, written)
     return out
@@ -152,13 +156,15 @@ def generate_page(
     page_no: int = 1,
     rotation: int = 0,
     dpi: int = 200,
+    with_labels: bool = False,
 ) -> SynthPage:
     """Render one page of a synthetic register book and its ground truth.
 
     ``truth["angle"]`` is the skew applied in degrees, positive = counter-clockwise (the
     cv2.getRotationMatrix2D / skimage.transform.rotate convention): rotating the image by
     ``-angle`` straightens it. ``rotation`` turns the whole scan counter-clockwise by that many
-    degrees (np.rot90), as when a page is fed sideways.
+    degrees (np.rot90), as when a page is fed sideways. ``with_labels`` also returns a mask of
+    which field wrote each final pixel (for tests and pixel-exact training crops).
     """
     tpl = _check(template, difficulty, rotation, page_no)
     hard = difficulty == "hard"
@@ -185,6 +191,8 @@ def generate_page(
         dg.apply_ink(page, a, style.ink, fill.x, y)
         header_hulls[fill.text] = ink_hull(a, fill.x, y)
     entries_raw = []
+    labels = np.zeros((g.height, g.width), np.int32) if with_labels else None
+    names: list[str] = []
     wi = 0
     for row in range(rows - n_blank):
         if rng.random() < 0.15:
@@ -193,7 +201,8 @@ def generate_page(
         reg = registration_date(book, so + row, float(rng.random()))
         facts = sample_facts(rng, book, so + row, reg)
         ctx = ValueContext(book, facts, writer)
-        entries_raw.append((row, _write_entry(page, g, tpl, row, ctx, style, rng)))
+        entries_raw.append((row, _write_entry(page, g, tpl, row, ctx, style, rng, labels,
+                                                names)))
     struck = n_blank > 0 and rng.random() < 0.5
     strike_hull = _strike(page, g, rows - n_blank, writers[wi][0], rng) if struck else None
     if hard:
@@ -212,6 +221,8 @@ def generate_page(
     img = dg.noise_blur_jpeg(img, rng, hard)
     img = dg.rotate(img, rotation)
     size = scan.final_size
+    if labels is not None:
+        labels = dg.rotate(dg.warp_labels(labels, scan), rotation)
     truth = _truth(tpl, g, scan, book, page_no, entries_raw, rows, n_blank, struck, size)
     truth["header_fields"] = {
         k: {"text": k, "bbox": _bbox(scan.map_points(h), size)}
@@ -219,7 +230,7 @@ def generate_page(
     }
     if strike_hull is not None and len(strike_hull):
         truth["strike_bbox"] = _bbox(scan.map_points(strike_hull), size)
-    return SynthPage(img, truth)
+    return SynthPage(img, truth, labels, tuple(names))
 
 
 def _truth(

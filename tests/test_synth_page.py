@@ -1,0 +1,121 @@
+"""Synthetic pages: determinism, boxes on the ink after skew and rotation, truth shape."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.ndimage import find_objects
+from synth_helpers import field_items, page
+
+from sohoa.synth import SynthError, generate_page
+from sohoa.synth.page import first_so
+from sohoa.template import load_template, template_ids
+
+
+def test_same_seed_same_bytes_and_other_seed_differs():
+    a = generate_page("ks-2006", 11, "hard", page_no=2)
+    b = page("ks-2006", 11, "hard", 2)
+    assert a.image.tobytes() == b.image.tobytes()
+    assert json.dumps(a.truth, ensure_ascii=False) == json.dumps(b.truth, ensure_ascii=False)
+    c = page("ks-2006", 12, "hard", 2)
+    assert c.image.shape != a.image.shape or not np.array_equal(c.image, a.image)
+
+
+def test_truth_shape_follows_the_read_contract():
+    p = page("ks-2006", 3)
+    t = p.truth
+    h, w = p.image.shape[:2]
+    assert p.image.dtype == np.uint8 and p.image.ndim == 3 and p.image.shape[2] == 3
+    assert (t["width"], t["height"]) == (w, h)
+    assert t["template"] == "ks-2006" and t["rotation"] == 0 and abs(t["angle"]) <= 2
+    names = {f.name for f in load_template("ks-2006").fields}
+    assert t["entries"], "an easy page has entries"
+    for e in t["entries"]:
+        x0, y0, x1, y1 = e["bbox"]
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        assert len(e["quad"]) == 4 and e["struck"] is False
+        assert set(e["fields"]) <= names and "nksHoTen" in e["fields"]
+        for f in e["fields"].values():
+            assert f["text"] and f["value"]
+            fx0, fy0, fx1, fy1 = f["bbox"]
+            assert x0 - 2 <= fx0 < fx1 <= x1 + 2 and y0 - 2 <= fy0 < fy1 <= y1 + 2
+
+
+@pytest.mark.parametrize(
+    ("seed", "difficulty", "rotation"),
+    [(5, "easy", 0), (6, "hard", 0), (7, "hard", 90), (8, "easy", 270)],
+)
+def test_field_boxes_hold_their_ink(seed, difficulty, rotation):
+    p = page("ks-2006", seed, difficulty, 1, rotation, True)
+    assert p.labels is not None and p.labels.shape == p.image.shape[:2]
+    grey = p.image.mean(axis=2)
+    n = len(p.label_names) + 1
+    totals = np.bincount(p.labels.ravel(), minlength=n)
+    sums = np.bincount(p.labels.ravel(), weights=grey.ravel(), minlength=n)
+    boxes = find_objects(p.labels, max_label=n - 1)
+    paper = np.median(grey)
+    checked = 0
+    for label, _e, name, f in field_items(p):
+        x0, y0, x1, y1 = f["bbox"]
+        total = int(totals[label])
+        if total < 20:  # a tiny mark, e.g. "1", mostly hidden by a stamp or the border
+            continue
+        inside = int((p.labels[y0:y1, x0:x1] == label).sum())
+        assert inside / total >= 0.98, f"{name}: {inside}/{total} ink pixels inside its box"
+        ys, xs = boxes[label - 1]
+        lb = (xs.start, ys.start, xs.stop, ys.stop)
+        slack = 6 + 0.06 * max(x1 - x0, y1 - y0)
+        assert all(abs(a - b) <= slack for a, b in zip(lb, (x0, y0, x1, y1), strict=True)), (
+            f"{name}: box {f['bbox']} far from its ink {lb}")
+        # the pixels there are really darker than paper
+        assert sums[label] / total < paper - 25
+        checked += 1
+    assert checked > 50
+
+
+def test_rotation_turns_the_same_scan():
+    up = page("ks-2006", 21)
+    side = page("ks-2006", 21, rotation=90)
+    assert np.array_equal(side.image, np.rot90(up.image))
+    w = up.truth["width"]
+    for e_up, e_side in zip(up.truth["entries"], side.truth["entries"], strict=True):
+        for name, f in e_up["fields"].items():
+            x0, y0, x1, y1 = f["bbox"]
+            expect = [y0, w - x1, y1, w - x0]
+            got = e_side["fields"][name]["bbox"]
+            assert all(abs(a - b) <= 1 for a, b in zip(got, expect, strict=True))
+
+
+def test_blank_rows_are_not_entries():
+    tpl = load_template("ks-2006")
+    rows = tpl.rows_per_page
+    # find a page that ends with blank rows from the book's numbering, then draw only it
+    seed = next(s for s in range(100) if first_so(tpl, s, 2) - 1 < rows)
+    t = page("ks-2006", seed).truth
+    assert t["blank_rows"], "first_so says page 1 has blank rows"
+    assert len(t["entries"]) + len(t["blank_rows"]) == rows == first_so(tpl, seed, 2) - 1 + len(
+        t["blank_rows"])
+    last_entry = max((e["bbox"][1] + e["bbox"][3]) / 2 for e in t["entries"])
+    assert all((b[1] + b[3]) / 2 > last_entry for b in t["blank_rows"])
+
+
+@pytest.mark.parametrize("tid", template_ids())
+def test_every_template_renders(tid):
+    tpl = load_template(tid)
+    p = generate_page(tid, 2, "hard", font_role="bench")
+    names = {f.name for f in tpl.fields}
+    written = set()
+    for e in p.truth["entries"]:
+        assert set(e["fields"]) <= names
+        written |= set(e["fields"])
+    # every non-optional field shows up somewhere on a page
+    assert {f.name for f in tpl.fields if f.kind in ("name", "date", "sex")} <= written
+
+
+def test_bad_arguments_are_clear():
+    with pytest.raises(SynthError, match="difficulty"):
+        generate_page("ks-2006", 1, "medium")
+    with pytest.raises(SynthError, match="rotation"):
+        generate_page("ks-2006", 1, rotation=45)
