@@ -1,0 +1,146 @@
+"""The review screen's logic without Gradio, on a real workspace (SQLite store, synthetic pages):
+claims and leases, what the screen shows, confirm with normalisation and audit, stale versions,
+validation errors, skipping, and the interface strings."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from review_helpers import WRONG_NAME, make_workspace  # noqa: E402
+
+from review_ui import logic  # noqa: E402
+from review_ui.i18n import EN, VI, t  # noqa: E402
+from sohoa.records import FieldKind  # noqa: E402
+from sohoa.store import Workspace  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return make_workspace(tmp_path_factory.mktemp("review") / "ws", pages=1)
+
+
+@pytest.fixture()
+def ws(base, tmp_path):
+    """A private copy of the module's workspace per test (tests change it)."""
+    import shutil
+
+    root = tmp_path / "ws"
+    shutil.copytree(base.root, root)
+    with Workspace.open(root) as w:
+        yield w
+
+
+def test_screen_shows_template_fields_with_crops_and_flags(base, ws):
+    eid = ws.claim_next("an", base.book_id, 600)
+    screen = logic.describe(ws, eid)
+    names = [r.name for r in screen.rows]
+    assert names[:4] == ["so", "ngayDangKy", "nksHoTen", "nksNgaySinh"]
+    assert all(r.crop and Path(r.crop).exists() for r in screen.rows if r.value)
+    assert screen.entry_crop and Path(screen.entry_crop).exists()
+    by = {r.name: r for r in screen.rows}
+    assert by["nksHoTen"].value == WRONG_NAME and by["nksHoTen"].low
+    assert not by["meHoTen"].low  # 0.97 >= 0.9
+    assert screen.focus == "nksHoTen"  # the first doubtful field gets the cursor
+    sex = by["nksGioiTinh"]
+    assert sex.closed and ("Nam", "1") in sex.choices and sex.value in {"1", "2"}
+    assert by["nksDanToc"].closed and any(lab == "Thái" for lab, _ in by["nksDanToc"].choices)
+    assert not by["nksHoTen"].closed
+
+
+def test_two_clerks_get_different_entries_and_leases_expire(base, ws):
+    a = ws.claim_next("an", base.book_id, 600)
+    b = ws.claim_next("binh", base.book_id, 600)
+    assert a != b
+    assert ws.claim_next("an", base.book_id, 600) == a  # a reload gives back the same entry
+    short = ws.claim_next("chi", base.book_id, 1)
+    time.sleep(1.2)
+    assert logic.claim(ws, "dung", base.book_id, 600).entry_id == short  # abandoned -> free
+
+
+def test_confirm_normalises_changed_fields_and_audits(base, ws):
+    eid = ws.claim_next("an", base.book_id, 600)
+    screen = logic.describe(ws, eid)
+    typed = {r.name: r.value for r in screen.rows}
+    truth = base.truth[eid]
+    typed["nksHoTen"] = truth["nksHoTen"]
+    d, m, y = truth["nksNgaySinh"].split(".")
+    typed["nksNgaySinh"] = f"{int(d)}/{int(m)}/{y}"  # as a clerk types it
+    out = logic.confirm(ws, "an", eid, screen.version, typed)
+    assert out.status == "ok", out.issues
+    ev = ws.entry_view(eid)
+    assert ev.values["nksHoTen"] == truth["nksHoTen"]
+    assert ev.values["nksNgaySinh"] == truth["nksNgaySinh"]  # dd.mm.yyyy again
+    assert str(ev.entry.status) == "confirmed" and ev.version == out.version
+    fixes = {r.field: (r.old, r.new) for r in ws.audit(entry_id=eid) if r.action == "correct"}
+    assert fixes == {"nksHoTen": (WRONG_NAME, truth["nksHoTen"])}  # same date: no correction
+
+
+def test_stale_version_is_refused_not_overwritten(base, ws):
+    eid = ws.claim_next("an", base.book_id, 600)
+    screen = logic.describe(ws, eid)
+    typed = {r.name: r.value for r in screen.rows}
+    assert logic.confirm(ws, "an", eid, screen.version, typed).status == "ok"
+    typed["nksHoTen"] = "Nguyễn Văn Sai"
+    out = logic.confirm(ws, "binh", eid, screen.version, typed)
+    assert out.status == "stale"
+    assert ws.entry_view(eid).values["nksHoTen"] == WRONG_NAME
+
+
+def test_invalid_date_blocks_until_forced_and_illegible_exempts(base, ws):
+    eid = ws.claim_next("an", base.book_id, 600)
+    screen = logic.describe(ws, eid)
+    typed = {r.name: r.value for r in screen.rows}
+    typed["nksNgaySinh"] = "31/2/2001"
+    out = logic.confirm(ws, "an", eid, screen.version, typed)
+    assert out.status == "invalid"
+    assert any(i.field == "nksNgaySinh" and i.severity == "error" for i in out.issues)
+    assert str(ws.entry_view(eid).entry.status) == "prefilled"  # nothing saved
+    shown = logic.describe(ws, eid, values=typed, issues=list(out.issues))
+    assert {r.name: r for r in shown.rows}["nksNgaySinh"].issues
+    out = logic.confirm(ws, "an", eid, screen.version, typed,
+                        illegible=frozenset({"nksNgaySinh"}))
+    assert out.status == "ok"
+    assert "nksNgaySinh" in ws.entry_view(eid).illegible
+
+
+def test_skip_passes_over_the_entry(base, ws):
+    first = logic.claim(ws, "an", base.book_id, 600)
+    logic.skip(ws, "an", first.entry_id)
+    nxt = logic.claim(ws, "an", base.book_id, 600, skipped=frozenset({first.entry_id}))
+    assert nxt is not None and nxt.entry_id != first.entry_id
+    assert logic.claim(ws, "binh", base.book_id, 600).entry_id == first.entry_id  # back in queue
+
+
+def test_empty_queue_gives_none(base, ws):
+    for e in ws.entries(base.book_id):
+        screen = logic.describe(ws, e.id)
+        typed = {r.name: r.value for r in screen.rows}
+        assert logic.confirm(ws, "an", e.id, screen.version, typed, force=True).status == "ok"
+    assert logic.claim(ws, "an", base.book_id, 600) is None
+
+
+def test_roles(ws):
+    assert logic.user_role(ws, "an") == "clerk"
+    assert logic.user_role(ws, "duyet") == "approver"
+    assert logic.user_role(ws, "nobody") is None
+
+
+def test_fieldhelp_normalises_and_suggests():
+    from review_ui.fieldhelp import normalise, suggest
+
+    assert normalise(FieldKind.DATE, "5-1-2002").value == "05.01.2002"
+    assert normalise(FieldKind.DATE, "32/1/2002").error
+    assert normalise(FieldKind.SEX, "nữ").value == "2"
+    assert normalise(FieldKind.NAME, "x").warning and not normalise(FieldKind.NAME, "x").error
+    assert suggest(FieldKind.NAME, "Lò Văn H", ("Lò Văn Hùng",))[0] == "Lò Văn Hùng"
+
+
+def test_both_languages_have_every_string():
+    assert set(VI) == set(EN)
+    assert t("en", "confirmed_ok", entry=3) == "Entry #3 confirmed and saved."
+    assert t("xx", "confirm") == VI["confirm"]
