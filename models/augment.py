@@ -1,0 +1,84 @@
+"""Degradations applied to a rendered handwriting line (``sohoa.synth.render_handwriting`` already
+slants, wobbles and thickens the strokes) so that training crops look like cells cut from a
+scanned register: cell margins, cut-off ascenders/descenders, ruling-line remnants, neighbouring
+ink, paper tone, blur and noise.
+
+Input and output are grey uint8 images, dark ink on light paper.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _tight_rows(img: np.ndarray) -> tuple[int, int]:
+    rows = np.where(img.min(axis=1) < 160)[0]
+    if rows.size == 0:
+        return 0, img.shape[0]
+    return int(rows[0]), int(rows[-1]) + 1
+
+
+def _frame(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Crop around the ink with cell-like margins, maybe clipping ascenders/descenders."""
+    top, bot = _tight_rows(img)
+    ink_h = max(8, bot - top)
+    if rng.random() < 0.12:
+        top += int(ink_h * rng.uniform(0.03, 0.12))
+    if rng.random() < 0.12:
+        bot -= int(ink_h * rng.uniform(0.03, 0.12))
+    pad_t = int(ink_h * rng.uniform(0.02, 0.35))
+    pad_b = int(ink_h * rng.uniform(0.02, 0.35))
+    pad_x = int(ink_h * rng.uniform(0.0, 0.5))
+    h, w = img.shape
+    canvas = np.full((bot - top + pad_t + pad_b, w + 2 * pad_x), 255, np.uint8)
+    canvas[pad_t: pad_t + bot - top, pad_x: pad_x + w] = img[top:bot]
+    return canvas
+
+
+def _ruling(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    h, w = img.shape
+    tone = int(rng.integers(60, 170))
+    thick = int(rng.integers(1, 3))
+    if rng.random() < 0.5:  # a horizontal rule (cell border or dotted writing line)
+        y = int(rng.choice([rng.integers(0, max(1, h // 6)), rng.integers(h - max(1, h // 5), h)]))
+        if rng.random() < 0.3:
+            for x in range(0, w, int(rng.integers(4, 9))):
+                cv2.line(img, (x, y), (x + 2, y), tone, thick)
+        else:
+            cv2.line(img, (0, y), (w, y + int(rng.integers(-2, 3))), tone, thick)
+    if rng.random() < 0.4:  # a vertical cell border at one edge
+        x = int(rng.integers(0, 4)) if rng.random() < 0.5 else w - 1 - int(rng.integers(0, 4))
+        cv2.line(img, (x, 0), (x + int(rng.integers(-2, 3)), h), tone, thick)
+    return img
+
+
+def _neighbour_ink(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Tails of the line above or below reaching into the crop."""
+    h, w = img.shape
+    for _ in range(int(rng.integers(1, 4))):
+        x = int(rng.integers(0, w))
+        y = 0 if rng.random() < 0.5 else h - 1
+        y2 = int(y + (1 if y == 0 else -1) * rng.uniform(0.05, 0.2) * h)
+        cv2.line(img, (x, y), (x + int(rng.integers(-6, 7)), y2), int(rng.integers(0, 90)), 2)
+    return img
+
+
+def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random register-like version of a clean rendered line (grey uint8 in and out)."""
+    img = _frame(img, rng)
+    if rng.random() < 0.35:
+        img = _ruling(img, rng)
+    if rng.random() < 0.15:
+        img = _neighbour_ink(img, rng)
+    f = img.astype(np.float32) / 255.0
+    f = f * rng.uniform(0.75, 1.03)
+    if rng.random() < 0.3:  # uneven paper tone
+        h, w = f.shape
+        shade = cv2.resize(rng.uniform(0.85, 1.0, (2, 3)).astype(np.float32), (w, h))
+        f = f * shade
+    if rng.random() < 0.5:
+        s = rng.uniform(0.3, 1.2)
+        f = cv2.GaussianBlur(f, (0, 0), s)
+    f = f + rng.normal(0, rng.uniform(0, 0.07), f.shape).astype(np.float32)
+    return np.clip(f * 255.0, 0, 255).astype(np.uint8)

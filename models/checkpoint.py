@@ -1,0 +1,108 @@
+"""A model folder: ``model.json`` (architecture, config, metrics), ``charset.json`` and
+``weights.pt`` (a state_dict, fp16 when shipped). Everything needed to read with it travels
+together, so a folder can be copied into a workspace or the repository as one unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.charset import Charset
+from models.crnn import CRNNConfig, build_crnn
+
+log = logging.getLogger(__name__)
+
+MODEL_JSON = "model.json"
+WEIGHTS = "weights.pt"
+CHARSET = "charset.json"
+
+
+class ModelError(RuntimeError):
+    """A model folder is missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    module: Any  # torch.nn.Module in eval mode
+    config: CRNNConfig
+    charset: Charset
+    meta: dict[str, Any]
+    path: Path
+    device: str
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_model_dir(path: Path, module: Any, config: CRNNConfig, charset: Charset,
+                   meta: dict[str, Any], half: bool = False) -> Path:
+    """Write a model folder (atomically replacing the weights file)."""
+    import torch
+
+    path.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu()
+             for k, v in module.state_dict().items()}
+    tmp = path / (WEIGHTS + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path / WEIGHTS)
+    charset.save(path / CHARSET)
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    info = {"arch": "crnn", "config": config.to_dict(), "created": created, **meta,
+            "weights_sha256": sha256_file(path / WEIGHTS)}
+    (path / MODEL_JSON).write_text(json.dumps(info, ensure_ascii=False, indent=2), "utf-8")
+    return path
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when torch sees it, else cpu; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelError("--device cuda asked for, but torch sees no CUDA device")
+    if device not in ("cpu", "cuda"):
+        raise ModelError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return device
+
+
+def load_model_dir(path: Path, device: str = "cpu") -> LoadedModel:
+    """Load a CRNN model folder for inference."""
+    import torch
+
+    path = Path(path)
+    meta_file = path / MODEL_JSON
+    if not meta_file.exists():
+        raise ModelError(f"{path}: no {MODEL_JSON}; not a sohoa handwriting model folder")
+    try:
+        meta = json.loads(meta_file.read_text("utf-8"))
+    except ValueError as exc:
+        raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
+    if meta.get("arch") != "crnn":
+        raise ModelError(f"{meta_file}: arch {meta.get('arch')!r} is not a CRNN model")
+    config = CRNNConfig.from_dict(meta["config"])
+    charset = Charset.load(path / CHARSET)
+    if charset.num_classes != config.num_classes:
+        raise ModelError(f"{path}: charset has {charset.num_classes} classes, model "
+                         f"{config.num_classes}")
+    dev = resolve_device(device)
+    module = build_crnn(config)
+    try:
+        state = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as exc:
+        raise ModelError(f"{path / WEIGHTS}: cannot read weights ({exc})") from exc
+    module.load_state_dict({k: v.float() if v.is_floating_point() else v
+                            for k, v in state.items()})
+    module.eval().to(dev)
+    return LoadedModel(module, config, charset, meta, path, dev)

@@ -1,0 +1,193 @@
+"""Training and validation data for the line recogniser: field strings drawn from the register
+value distributions, rendered as handwriting in the fonts of one role, degraded like scanned
+cells, and batched by similar width so padding stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch.utils.data import IterableDataset
+
+from models.augment import degrade
+from models.charset import Charset
+from models.preprocess import batch_tensor, prepare
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    text: str
+    image: np.ndarray  # grey uint8, dark ink on light paper
+
+
+_ONSETS = ("", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
+           "nh", "p", "ph", "qu", "s", "t", "th", "tr", "v", "x")
+_CODAS = ("", "", "c", "ch", "m", "n", "ng", "nh", "p", "t", "i", "o", "u", "y")
+
+
+def random_syllables(rng: np.random.Generator) -> str:
+    """Made-up syllables over every accented vowel, some capitalised or in capitals, so that
+    letters rare in register values (Ỹ, Ẳ ...) are still seen in training."""
+    from models.charset import vietnamese_letters
+
+    vowels = [c for c in vietnamese_letters()[:67] if c != "đ"] + list("aeiouy")
+    words = []
+    for _ in range(int(rng.integers(1, 5))):
+        w = _ONSETS[int(rng.integers(len(_ONSETS)))] + vowels[int(rng.integers(len(vowels)))]
+        w += _CODAS[int(rng.integers(len(_CODAS)))]
+        r = rng.random()
+        words.append(w.capitalize() if r < 0.4 else (w.upper() if r < 0.55 else w))
+    return " ".join(words)
+
+
+class SynthSource:
+    """Field values of the shipped templates (``sohoa.synth.sample_value``) written by random
+    hands (``HandStyle.sample``) in the fonts of ``role`` and degraded like register cells.
+
+    ``name_share`` of the samples are name fields (the hard kind); ``random_share`` are random
+    syllables covering the whole alphabet; the rest are fields drawn uniformly.
+    """
+
+    def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
+                 size_range: tuple[float, float] = (22.0, 40.0)) -> None:
+        from sohoa.synth import fonts_for_role
+        from sohoa.template import load_template, template_ids
+
+        self.role = role
+        self.fonts = fonts_for_role(role)
+        self.fields = [f for t in template_ids() for f in load_template(t).fields]
+        self.names = [f for f in self.fields if str(f.kind) == "name"]
+        self.name_share, self.random_share = name_share, random_share
+        self.size_range = size_range
+
+    def _text(self, rng: np.random.Generator) -> tuple[str, str]:
+        from sohoa.synth import sample_value
+
+        r = rng.random()
+        if r < self.random_share:
+            return "random", random_syllables(rng)
+        pool = self.names if r < self.random_share + self.name_share else self.fields
+        for _ in range(20):
+            spec = pool[int(rng.integers(len(pool)))]
+            value = sample_value(spec, rng)
+            if value is not None and value.text.strip():
+                text = value.text.upper() if spec.kind == "name" and rng.random() < 0.05 \
+                    else value.text
+                return str(spec.kind), text
+        return "random", random_syllables(rng)
+
+    def sample(self, rng: np.random.Generator) -> Sample:
+        from sohoa.synth import HandStyle, render_handwriting
+
+        kind, text = self._text(rng)
+        size = float(rng.uniform(*self.size_range))
+        style = HandStyle.sample(rng, font_role=self.role, size=size)
+        # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
+        style = replace(style, size=float(max(16, 4 * round(style.size / 4))))
+        img = degrade(render_handwriting(text, style, rng), rng)
+        return Sample(kind, text, img)
+
+    def describe(self) -> dict[str, Any]:
+        return {"source": "sohoa.synth (sample_value + HandStyle + render_handwriting) + "
+                          "models.augment.degrade", "role": self.role,
+                "fonts": [p.name for p in self.fonts], "name_share": self.name_share,
+                "random_share": self.random_share, "size_range": list(self.size_range)}
+
+
+def make_batch(samples: list[Sample], charset: Charset, height: int) -> dict[str, Any]:
+    """Prepared, padded images and concatenated CTC targets for a list of samples."""
+    import torch
+
+    texts = [charset.normalize(s.text) for s in samples]
+    arrays = [prepare(s.image, height) for s in samples]
+    x, widths = batch_tensor(arrays)
+    targets = [charset.encode(t) for t in texts]
+    return {
+        "images": torch.from_numpy(x),
+        "widths": torch.from_numpy(widths),
+        "targets": torch.tensor([i for t in targets for i in t], dtype=torch.long),
+        "target_lengths": torch.tensor([len(t) for t in targets], dtype=torch.long),
+        "texts": texts,
+        "kinds": [s.kind for s in samples],
+    }
+
+
+def _usable(s: Sample, charset: Charset, height: int) -> bool:
+    text = charset.normalize(s.text)
+    if not text:
+        return False
+    h, w = s.image.shape[:2]
+    frames = (int(round(w * height / max(h, 1))) // 4) if h else 0
+    return frames >= 2 * len(text) + 1
+
+
+def stream_batches(source: Any, charset: Charset, height: int, batch_size: int,
+                   seed: int, pool: int = 8) -> Iterator[dict[str, Any]]:
+    """Endless batches; each pool of ``pool`` batches is sorted by width before splitting."""
+    rng = np.random.default_rng(seed)
+    while True:
+        items: list[Sample] = []
+        while len(items) < batch_size * pool:
+            s = source.sample(rng)
+            if _usable(s, charset, height):
+                items.append(s)
+        items.sort(key=lambda s: s.image.shape[1] / max(1, s.image.shape[0]))
+        chunks = [items[i: i + batch_size] for i in range(0, len(items), batch_size)]
+        for j in rng.permutation(len(chunks)):
+            yield make_batch(chunks[j], charset, height)
+
+
+class BatchStream(IterableDataset):  # type: ignore[type-arg]
+    """An endless iterable of batches for a DataLoader worker (picklable, for ``spawn``)."""
+
+    def __init__(self, source_factory: Any, charset: Charset, height: int, batch_size: int,
+                 seed: int) -> None:
+        self.args = (source_factory, charset, height, batch_size, seed)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        import cv2
+        import torch
+        from torch.utils.data import get_worker_info
+
+        factory, charset, height, batch_size, seed = self.args
+        info = get_worker_info()
+        wid = info.id if info is not None else 0
+        torch.set_num_threads(1)
+        cv2.setNumThreads(1)
+        return stream_batches(factory(), charset, height, batch_size, seed * 100 + wid)
+
+
+def torch_stream(source_factory: Any, charset: Charset, height: int, batch_size: int,
+                 seed: int, workers: int) -> Any:
+    """A DataLoader over :func:`stream_batches`, rendering in ``workers`` spawned processes
+    (spawn, not fork: a forked child can hang on locks held by OpenCV/OpenMP threads)."""
+    from torch.utils.data import DataLoader
+
+    ds = BatchStream(source_factory, charset, height, batch_size, seed)
+    return DataLoader(ds, batch_size=None, num_workers=workers,
+                      persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
+                      multiprocessing_context="spawn" if workers else None)
+
+
+def fixed_set(source: Any, n: int, seed: int, cache: Path | None = None) -> list[Sample]:
+    """A reproducible evaluation set, cached as .npz so every epoch scores the same crops."""
+    if cache is not None and cache.exists():
+        data = np.load(cache, allow_pickle=True)
+        return [Sample(str(k), str(t), im) for k, t, im in
+                zip(data["kinds"], data["texts"], data["images"], strict=True)]
+    rng = np.random.default_rng(seed)
+    out = [source.sample(rng) for _ in range(n)]
+    if cache is not None:
+        images = np.empty(len(out), dtype=object)
+        images[:] = [s.image for s in out]
+        np.savez_compressed(cache, kinds=np.array([s.kind for s in out]),
+                            texts=np.array([s.text for s in out]), images=images)
+    return out

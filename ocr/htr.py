@@ -1,0 +1,73 @@
+"""Our handwriting line recogniser (CRNN + CTC, :mod:`models`) as an OCR engine.
+
+It reads with the model a workspace has in use (``sohoa models use``), the newest shipped model
+(``models/weights/htr-v1``) when there is no workspace, or any model folder given as
+``model_dir``. Crops are batched by width; each crop gets the n-best of a CTC prefix beam
+search with their probabilities as alternatives. A character LM or lexicon can be hooked per
+field kind (``lms={FieldKind.NAME: fn}``) to reorder the beam.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.ctc_decode import CharLM, beam_search, greedy
+from ocr.base import EngineUnavailable, Hypotheses, make_hypotheses, recognize_batch
+from ocr.device import pick_device
+from sohoa.records import FieldCrop, FieldKind, Reading
+
+log = logging.getLogger(__name__)
+
+
+class HTREngine:
+    """Batched handwriting recognition with a sohoa CRNN model folder."""
+
+    name = "htr"
+
+    def __init__(self, *, device: str = "auto", model_dir: str | Path | None = None,
+                 workspace: str | Path | None = None, beam: int = 8, nbest: int = 5,
+                 batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
+                 lm_weight: float = 0.5) -> None:
+        from models.checkpoint import ModelError, load_model_dir
+        from models.registry import model_in_use
+
+        self.device = pick_device(device)
+        try:
+            path = Path(model_dir) if model_dir else model_in_use(
+                Path(workspace) if workspace else None)
+            self.model = load_model_dir(path, self.device)
+        except ModelError as exc:
+            raise EngineUnavailable(f"htr model not available: {exc}") from exc
+        self.model_dir = path
+        self.beam, self.nbest, self.batch_size = max(1, beam), max(1, nbest), batch_size
+        self.lms = dict(lms or {})
+        self.lm_weight = lm_weight
+        log.info("htr: model %s on %s", path, self.device)
+
+    @property
+    def model_name(self) -> str:
+        return self.model_dir.name
+
+    def recognize(self, crops: Sequence[FieldCrop], kind: FieldKind) -> list[Reading]:
+        """One Reading per crop, in order; alternatives are the beam's n-best."""
+        return recognize_batch(crops, kind, self.name, self._hypotheses)
+
+    def _hypotheses(self, images: list[np.ndarray], kind: FieldKind) -> list[Hypotheses]:
+        from models.recognize import log_probs
+
+        m = self.model
+        lps = log_probs(m.module, m.config.height, images, self.device, self.batch_size)
+        lm = self.lms.get(FieldKind(kind))
+        out = []
+        for lp in lps:
+            if self.beam == 1:
+                d = greedy(lp, m.charset)
+                out.append(make_hypotheses([(d.text, d.confidence)]))
+            else:
+                out.append(make_hypotheses(beam_search(lp, m.charset, self.beam, self.nbest,
+                                                       lm, self.lm_weight)))
+        return out

@@ -1,0 +1,145 @@
+"""``sohoa train``: train the handwriting recogniser on synthetic handwriting, or fine-tune it
+from a workspace's clerk-confirmed crops; ``sohoa models list|use``: the versioned models and
+the one a workspace reads with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+def _options(out: Path, resume: bool, **given: object):  # type: ignore[no-untyped-def]
+    """The run's options: the saved ones when resuming (device/threads/workers/budget may change)."""
+    from models.train import TrainOptions
+
+    cfg_file = out / "config.json"
+    if resume and cfg_file.exists():
+        saved = json.loads(cfg_file.read_text("utf-8"))
+        saved = {k: v for k, v in saved.items() if k in TrainOptions.__dataclass_fields__}
+        saved["channels"] = tuple(saved["channels"])
+        for key in ("device", "threads", "workers"):
+            saved[key] = given[key]
+        saved["epochs"] = max(int(given["epochs"]), int(saved["epochs"]))  # type: ignore[call-overload]
+        if given["time_budget_min"]:
+            saved["time_budget_min"] = given["time_budget_min"]
+        saved["out"] = str(out)
+        return TrainOptions(**saved)
+    return TrainOptions(out=str(out), **given)  # type: ignore[arg-type]
+
+
+def _synthetic(out: Path, resume: bool, arch: str, preset: str, val_size: int,
+               **given: object) -> dict:
+    from models.data import SynthSource, fixed_set
+    from models.train import fit
+
+    opts = _options(out, resume, **given)
+    out.mkdir(parents=True, exist_ok=True)
+    val_source = SynthSource("test")
+    val = fixed_set(val_source, val_size, seed=12345, cache=out / "val.npz")
+    record = {"train": SynthSource("train").describe(), "val": val_source.describe(),
+              "val_size": len(val)}
+    if arch == "trocr":
+        from models.train_trocr import fit_trocr
+
+        return fit_trocr(opts, preset, partial(SynthSource, "train"), val, record, resume)
+    return fit(opts, partial(SynthSource, "train"), val, record, resume=resume)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        out: Path = typer.Option(Path("runs/htr"), "--out", help="Run folder."),
+        resume: bool = typer.Option(False, "--resume", help="Continue the run in --out."),
+        arch: str = typer.Option("crnn", "--arch", help="crnn (ours) or trocr."),
+        preset: str = typer.Option("small", "--preset", help="trocr size: tiny, small, base."),
+        device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+        epochs: int = typer.Option(30, "--epochs"),
+        epoch_samples: int = typer.Option(8000, "--epoch-samples"),
+        batch_size: int = typer.Option(32, "--batch-size"),
+        lr: float = typer.Option(1.5e-3, "--lr"),
+        height: int = typer.Option(32, "--height", help="CRNN input height (multiple of 16)."),
+        minutes: float = typer.Option(0.0, "--minutes", help="Time budget; 0 = none."),
+        patience: int = typer.Option(6, "--patience", help="Epochs without a better CER."),
+        workers: int = typer.Option(1, "--workers", help="Rendering processes."),
+        threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+        val_size: int = typer.Option(400, "--val-size"),
+        seed: int = typer.Option(1, "--seed"),
+        workspace: Path = typer.Option(None, "--workspace", help="Workspace (fine-tuning)."),
+        from_confirmed: bool = typer.Option(False, "--from-confirmed",
+                                            help="Fine-tune on the workspace's confirmed crops."),
+        mix_synthetic: float = typer.Option(0.5, "--mix-synthetic",
+                                            help="Share of synthetic lines when fine-tuning."),
+    ) -> None:
+        """Train the handwriting line recogniser (CRNN + CTC, or TrOCR with --arch trocr)."""
+        logging.getLogger("models").setLevel(logging.INFO)
+        if arch not in ("crnn", "trocr"):
+            raise typer.BadParameter(f"unknown --arch {arch!r}; use crnn or trocr")
+        if from_confirmed:
+            if workspace is None:
+                raise typer.BadParameter("--from-confirmed needs --workspace")
+            from models.finetune import FinetuneError, finetune
+
+            try:
+                res = finetune(workspace, mix_synthetic=mix_synthetic, device=device,
+                               threads=threads, workers=workers, minutes=minutes,
+                               epochs=min(epochs, 30), epoch_samples=min(epoch_samples, 2000))
+            except FinetuneError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from exc
+            typer.echo(json.dumps({**asdict(res), "path": str(res.path)}, ensure_ascii=False,
+                                  indent=2))
+            typer.echo(f"held-out CER {res.cer_before:.2%} -> {res.cer_after:.2%}. The model in "
+                       f"use is unchanged; to switch: sohoa models use {res.name} "
+                       f"--workspace {workspace}")
+            return
+        given = dict(device=device, epochs=epochs, epoch_samples=epoch_samples,
+                     batch_size=batch_size, lr=lr, height=height, time_budget_min=minutes,
+                     patience=patience, workers=workers, threads=threads, seed=seed)
+        best = _synthetic(out, resume, arch, preset, val_size, **given)
+        typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
+
+    models_app = typer.Typer(help="Versioned handwriting models and the one in use.",
+                             no_args_is_help=True)
+    app.add_typer(models_app, name="models")
+
+    @models_app.command("list")
+    def models_list(
+        workspace: Path = typer.Option(None, "--workspace", help="Also the workspace's models."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Shipped and fine-tuned models; * marks the one in use."""
+        from models.registry import list_models
+
+        rows = list_models(workspace)
+        if as_json:
+            typer.echo(json.dumps([{**asdict(m), "path": str(m.path)} for m in rows],
+                                  ensure_ascii=False, indent=2))
+            return
+        for m in rows:
+            cer = f"{m.val_cer:.2%}" if m.val_cer is not None else "-"
+            typer.echo(f"{'*' if m.in_use else ' '} {m.name:<14} {m.origin:<9} {m.arch:<6} "
+                       f"val CER {cer:>7}  {m.path}")
+
+    @models_app.command("use")
+    def models_use(
+        name: str = typer.Argument(..., help="Model name from `sohoa models list`."),
+        workspace: Path = typer.Option(..., "--workspace"),
+    ) -> None:
+        """Make the workspace read with model NAME."""
+        from models.checkpoint import ModelError
+        from models.registry import use_model
+
+        try:
+            m = use_model(workspace, name)
+        except ModelError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"{workspace} now reads with {m.name} ({m.path})")
