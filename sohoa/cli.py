@@ -35,3 +35,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 for _module in COMMAND_MODULES:
     _module.register(app)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,90 @@
+"""``process`` end to end on a real workspace: resumable after kill -9, workers, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sohoa.process import run_process
+from sohoa.store import Workspace
+from pipeline_helpers import make_workspace
+
+
+def _entry_keys(ws_path: Path) -> list[tuple[int, int]]:
+    with Workspace.open(ws_path) as ws:
+        return sorted((e.page_id, e.index) for e in ws.entries())
+
+
+def _processed_pages(ws_path: Path) -> int:
+    con = sqlite3.connect(ws_path / "sohoa.db", timeout=30)
+    try:
+        return con.execute("SELECT count(*) FROM pages WHERE state='processed'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_process_fills_entries_and_read_contract(tmp_path):
+    ws_path = make_workspace(tmp_path, pages=1)
+    report = run_process(ws_path, engine="fake", progress=False)
+    assert report.processed == 1 and not report.failed
+    truth = json.loads((tmp_path / "scans" / "page-0001.json").read_text())
+    keys = _entry_keys(ws_path)
+    assert len(keys) == len(truth["entries"])
+    with Workspace.open(ws_path) as ws:
+        view = ws.entry_view(ws.entries()[0].id)
+        assert view.entry_crop.exists()
+        assert set(view.field_crops) >= {"nksHoTen", "ngayDangKy"}
+    # a second run has nothing left to do and duplicates nothing
+    again = run_process(ws_path, engine="fake", progress=False)
+    assert again.processed == 0 and _entry_keys(ws_path) == keys
+
+
+def test_killed_process_resumes_without_duplicates(tmp_path):
+    ws_path = make_workspace(tmp_path, pages=3, seed=21)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "sohoa.cli", "process", "-w", str(ws_path), "--engine", "fake"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _processed_pages(ws_path) < 1 and time.monotonic() < deadline:
+        assert proc.poll() is None, "process ended before it could be killed"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = _processed_pages(ws_path)
+    assert 1 <= done_before <= 3
+    keys_before = _entry_keys(ws_path)
+    report = run_process(ws_path, engine="fake", progress=False)
+    assert report.processed == 3 - done_before
+    keys = _entry_keys(ws_path)
+    assert len(keys) == len(set(keys)), "duplicated entries after resume"
+    assert set(keys_before) <= set(keys)
+    assert _processed_pages(ws_path) == 3
+
+
+def test_worker_processes_give_the_same_entries(tmp_path):
+    a = make_workspace(tmp_path / "a", pages=2, seed=31)
+    b = make_workspace(tmp_path / "b", pages=2, seed=31)
+    run_process(a, engine="fake", progress=False)
+    report = run_process(b, engine="fake", workers=2, progress=False)
+    assert report.processed == 2
+    assert _entry_keys(a) == _entry_keys(b)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_runs_page_tasks(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    ws_path = make_workspace(tmp_path, pages=2, seed=41)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        report = run_process(ws_path, engine="fake", scheduler=cluster.scheduler_address,
+                             progress=False)
+    assert report.processed == 2 and not report.failed
+    assert len(_entry_keys(ws_path)) > 0
