@@ -26,6 +26,8 @@ FULL = "Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La"
     ("Bà Rịa - Vũng Tàu", "Tỉnh Bà Rịa - Vũng Tàu"),
     ("Thuan Chau", "Huyện Thuận Châu"),
     ("Xã Mường é, Thuận Châu", "Xã Mường É, huyện Thuận Châu"),
+    ("Bản Lọng Lay - Quan Hồ Thẩn - Si Ma Cai - Lào Cai",  # a commune, not a quận
+     "Bản Lọng Lay, xã Quan Hồ Thẩn, huyện Si Ma Cai, tỉnh Lào Cai"),
 ])
 def test_places_corrected(text, value):
     pv = parse_field(PLACE, text)
@@ -40,6 +42,11 @@ def test_places_corrected(text, value):
 def test_free_text_parts_kept_as_written(text):
     pv = parse_field(PLACE, text)
     assert pv.value == text, pv
+
+
+def test_village_named_like_its_commune_stays_a_village():
+    pv = parse_field(PLACE, "Bản Phiêng Ban, Bắc Yên, Sơn La")
+    assert pv.value == "Bản Phiêng Ban, huyện Bắc Yên, tỉnh Sơn La"
 
 
 def test_unknown_commune_flagged_not_snapped():
@@ -57,12 +64,15 @@ def test_place_parse_is_fast_after_loading():
     parse_field(PLACE, FULL)  # one-time load
     texts = [FULL, "b. Nà Sản - X. Co Ma - H. Thuan Chau - T. Son La", "Trạm y tế xã Co Mạ",
              "Tại nhà", "Xã Không Có, huyện Thuận Châu, tỉnh Sơn La", "Dien Bien Phu"]
-    start = time.perf_counter()
+    times = []
     for _ in range(20):
         for t in texts:
+            start = time.perf_counter()
             parse_field(PLACE, t)
-    per_call_ms = (time.perf_counter() - start) / (20 * len(texts)) * 1000
-    assert per_call_ms < 5, per_call_ms
+            times.append(time.perf_counter() - start)
+    times.sort()
+    median_ms = times[len(times) // 2] * 1000  # the median: other jobs share these CPUs
+    assert median_ms < 5, median_ms
 
 
 def test_place_suggestions():

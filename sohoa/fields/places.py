@@ -78,8 +78,8 @@ def _split(text: str) -> list[str]:
     return merged
 
 
-def _find(name: str, level: int, parent: Unit | None,
-          explicit: bool = False) -> tuple[Unit, float] | None:
+def _find(name: str, level: int, parent: Unit | None, explicit: bool = False,
+          fuzzy: bool = True) -> tuple[Unit, float] | None:
     """The unit of ``level`` called ``name`` (under ``parent`` when known) and how sure.
     Without a parent a bare word must not become a commune somewhere in the country: a
     commune then needs its unit word written (``explicit``), a district a longer name."""
@@ -94,12 +94,12 @@ def _find(name: str, level: int, parent: Unit | None,
     else:
         pool = list(ix.by_key.get((level, k), ()))
         if len(pool) != 1:  # unknown or ambiguous without a parent: only a unique exact key
-            return _global_fuzzy(name, level) if not pool else None
+            return _global_fuzzy(name, level) if not pool and fuzzy else None
     exact = [u for u in pool if k in u.keys]
     if exact:
         best = _prefer_spelling(name, exact)
         return best, (1.0 if lower_key(best.name) == lower_key(name) else 0.9)
-    if len(k) <= 3:
+    if len(k) <= 3 or not fuzzy:
         return None
     choices = {u.code: max(u.keys, key=lambda kk: fuzz.ratio(k, kk)) for u in pool}
     found = process.extractOne(k, choices, scorer=fuzz.ratio, score_cutoff=84)
@@ -187,15 +187,7 @@ def _parse_parts(written: list[str]) -> PlaceParse:
     parent: Unit | None = None
     floor = 0  # the lowest level matched so far: parts to the left must be below it
     for part in reversed(parts):
-        match = None
-        for level in _levels(part):
-            if level <= floor:
-                continue
-            name = part.name if part.word else part.written
-            match = _find(name, level, parent, bool(part.word)) or (
-                _find(part.written, level, parent) if part.word else None)
-            if match:
-                break
+        match = _match_part(part, floor, parent)
         if match:
             unit, score = match
             parent, floor = unit, unit.level
@@ -220,6 +212,21 @@ def _parse_parts(written: list[str]) -> PlaceParse:
         evidence = 0.3 if not problems else 0.1
     return PlaceParse(value, round(evidence, 4), not problems, "; ".join(problems),
                       tuple(reversed(units)))
+
+
+def _match_part(part: Part, floor: int, parent: Unit | None) -> tuple[Unit, float] | None:
+    """The unit a part names, below ``floor``; a unit word that turns out to be part of the
+    name ("Quan Hồ Thẩn" is a commune, not a quận) is retried as plain text."""
+    for level in _levels(part):
+        if level > floor:
+            name = part.name if part.word else part.written
+            if match := _find(name, level, parent, bool(part.word)):
+                return match
+    if part.word:
+        for level in (1, 2, 3):
+            if level > floor and (match := _find(part.written, level, parent, fuzzy=False)):
+                return match
+    return None
 
 
 def _as_written(part: Part) -> str:

@@ -35,13 +35,27 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-_FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d"})
+def _fold_table() -> dict[int, str | None]:
+    """Latin letters with diacritics (precomposed, U+00C0-U+024F and U+1E00-U+1EFF) -> base
+    letters; combining marks (NFD input) -> nothing; đ/Đ -> d."""
+    table: dict[int, str | None] = {cp: None for cp in range(0x300, 0x370)}
+    for start, end in ((0xC0, 0x250), (0x1E00, 0x1F00)):
+        for cp in range(start, end):
+            base = "".join(c for c in unicodedata.normalize("NFD", chr(cp))
+                           if not unicodedata.combining(c))
+            if base != chr(cp):
+                table[cp] = base
+    table[ord("đ")] = "d"
+    table[ord("Đ")] = "D"
+    return table
+
+
+_FOLD = _fold_table()
 
 
 def fold(text: str) -> str:
     """Lower case without diacritics (``Đường`` -> ``duong``); for look-ups, never for output."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return text.translate(_FOLD).lower()
 
 
 def key(text: str) -> str:
@@ -114,6 +128,9 @@ def is_syllable(word: str) -> bool:
     return False
 
 
+_FOREIGN = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
+
+
 def foreign_letters(text: str) -> bool:
     """Whether ``text`` holds letters outside the Latin script Vietnamese is written in."""
-    return any(c.isalpha() and not ("a" <= fold(c) <= "z") for c in text)
+    return _FOREIGN.search(text) is not None
