@@ -75,6 +75,8 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[st
         path = Path(raw)
         try:
             if path.is_dir():
+                if not os.access(path, os.R_OK | os.X_OK):
+                    raise PermissionError(str(path))
                 found = [p for p in path.rglob("*") if p.is_file()
                          and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
                 if not found:
@@ -160,11 +162,18 @@ def _to_array(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
     mode = frame.mode
     if mode in ("1", "L"):
         return np.asarray(frame.convert("L"))
-    if mode.startswith("I") or mode == "F":
+    if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float grey
         arr = np.asarray(frame).astype(np.float64)
-        top = arr.max() if arr.size else 0
-        scale = 255.0 / top if top > 255 else 1.0
-        return np.clip(arr * scale, 0, 255).astype(np.uint8)
+        top = float(arr.max()) if arr.size else 0.0
+        if mode == "F" and top <= 1.0:
+            scale = 255.0
+        elif top <= 255:
+            scale = 1.0
+        elif top <= 65535:
+            scale = 255.0 / 65535.0  # the 16-bit range, not the image's own maximum
+        else:
+            scale = 255.0 / top
+        return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
     if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in frame.info):
         rgba = frame.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -194,3 +194,22 @@ def test_helpers():
     assert sorted(["p10", "p2", "p1"], key=lambda s: natural_key(Path(s))) == ["p1", "p2", "p10"]
     a = np.zeros((4, 5), np.uint8)
     assert pixel_sha256(a) != pixel_sha256(a.reshape(5, 4)) != pixel_sha256(a.astype(np.uint16))
+
+
+def test_modes_16bit_alpha_and_exif_rotation(ws, tmp_path):
+    deep = (ruled_page(60).astype(np.uint16) * 257)
+    Image.fromarray(deep).save(tmp_path / "deep.png")  # 16-bit grey
+    rgba = np.zeros((40, 30, 4), np.uint8)
+    rgba[..., 3] = 0  # fully transparent: must come out white, not black
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
+    photo = Image.fromarray(np.full((20, 60, 3), 128, np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees to view
+    photo.save(tmp_path / "photo.jpg", exif=exif.tobytes())
+    rep = ingest(ws, [tmp_path / "deep.png", tmp_path / "clear.png", tmp_path / "photo.jpg"],
+                 book())
+    assert rep.failures == [] and rep.added == 3
+    deep_img, clear_img, photo_img = (ws.page_image(i) for i in rep.page_ids)
+    assert np.array_equal(deep_img[..., 0], ruled_page(60))
+    assert clear_img.min() == 255
+    assert photo_img.shape[:2] == (60, 20)
