@@ -54,6 +54,13 @@ class _PdfJob:
     title: str
 
 
+def _init_worker() -> None:
+    """One thread per worker process: the processes are the parallelism."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def _run_pdf(job: _PdfJob) -> PdfResult:
     return entry_pdf(load_image(job.crop), job.path, job.max_kb, job.title)
 
@@ -171,7 +178,7 @@ def _make_pdfs(jobs: list[_PdfJob], workers: int,
                 if progress:
                     progress(1)
             return out
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
             for job, res in zip(jobs, pool.map(_run_pdf, jobs, chunksize=16), strict=True):
                 out[job.entry_id] = res
                 if progress:

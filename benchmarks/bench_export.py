@@ -1,0 +1,162 @@
+"""Export speed, PDF sizes and PDF legibility.
+
+1. Speed: a generated 1,000-entry birth book (entries cut from synthetic register pages,
+   ``sohoa.synth.generate_page`` at 200 dpi, a few distinct pages cycled, each copy its own
+   file), reviewed and approved in a real workspace, exported with 1 and with 2 worker
+   processes (target: <= 60 s on 2 cores). The second export is of the same entries (now
+   "exported"), which also checks that re-export gives the same files.
+2. Sizes: the distribution of the per-entry PDFs (limit 100 KB).
+3. Legibility: crops of printed Vietnamese text on noisy paper, OCR'd by Tesseract (vie,
+   psm 6) as drawn and after export (PDF rasterised with pymupdf at the crop's resolution);
+   CER of both, plus a 1-bit (Otsu) rendering of the same crops for comparison.
+
+    .venv/bin/python benchmarks/bench_export.py [--quick]
+
+Prints a Markdown table and writes ``benchmarks/results/export.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+RESULTS = Path(__file__).parent / "results" / "export.json"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+TEXTS = (
+    "Nguyễn Thị Hồng Nhung  Lò Văn Ánh  Quàng Thị Đôi  Sùng A Dơ",
+    "Bản Nà Sản, xã Chiềng Ban, huyện Mai Sơn, tỉnh Sơn La",
+    "Trạm y tế xã Mường Bú  Cầm Thị Lả  Lường Văn Ẩn  1987",
+    "Đặng Hữu Thưởng  Vàng Thị Dế  Hà Thị Kiều Oanh  Mẹ đẻ",
+    "Tổ Pom Hin, Cảm Nhân, Yên Bình, Yên Bái  ngày 02.01.2000",
+)
+
+
+def build_book(ws_path: Path, n: int) -> tuple[float, int]:
+    from export_helpers import make_book
+
+    from sohoa.store import Workspace
+
+    t = time.perf_counter()
+    with Workspace.open(ws_path, create=True) as ws:
+        _, ids = make_book(ws, n, distinct_pages=5)
+    return time.perf_counter() - t, len(ids)
+
+
+def run_export(ws_path: Path, out: Path, workers: int) -> tuple[float, list[int], dict[str, str]]:
+    from sohoa.export.run import export_workspace
+    from sohoa.store import Workspace
+
+    with Workspace.open(ws_path) as ws:
+        t = time.perf_counter()
+        res = export_workspace(ws, out, workers=workers)[0]
+        took = time.perf_counter() - t
+    if res.blocked:
+        raise SystemExit(f"export blocked: {[i for i in res.issues if i.severity == 'error'][:5]}")
+    manifest = json.loads(res.manifest.read_text(encoding="utf-8"))
+    sizes = [e["bytes"] for e in manifest["entries"]]
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+    return took, sizes, digests
+
+
+def printed_crop(text: str, seed: int, noise: float) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("L", (2400, 170), 226)
+    ImageDraw.Draw(img).text((30, 45), text, fill=40, font=ImageFont.truetype(FONT, 56))
+    arr = np.asarray(img, dtype=np.float32)
+    arr += np.random.default_rng(seed).normal(0, noise, arr.shape)
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+def ocr(img: np.ndarray) -> str:
+    import pytesseract
+    from PIL import Image
+
+    return " ".join(pytesseract.image_to_string(Image.fromarray(img), lang="vie",
+                                                config="--psm 6").split())
+
+
+def legibility(n_crops: int, tmp: Path) -> dict[str, float]:
+    import cv2
+    import pymupdf
+    from rapidfuzz.distance import Levenshtein
+
+    from sohoa.export.pdf import SCAN_DPI, entry_pdf
+
+    errs = {"original": [], "pdf": [], "one_bit": []}
+    sizes = []
+    for i in range(n_crops):
+        text = TEXTS[i % len(TEXTS)]
+        crop = printed_crop(text, i, noise=10.0 + 5 * (i % 4))
+        res = entry_pdf(crop, tmp / f"l{i}.pdf")
+        sizes.append(res.bytes)
+        zoom = SCAN_DPI / 72
+        pix = pymupdf.open(tmp / f"l{i}.pdf")[0].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom),
+                                                           colorspace=pymupdf.csGRAY)
+        shown = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width)
+        _, one_bit = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        for key, img in (("original", crop), ("pdf", shown), ("one_bit", one_bit)):
+            errs[key].append(Levenshtein.normalized_distance(ocr(img), text))
+    out = {f"cer_{k}": round(100 * float(np.mean(v)), 2) for k, v in errs.items()}
+    out["mean_kb"] = round(float(np.mean(sizes)) / 1024, 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100 entries, 5 crops")
+    ap.add_argument("--entries", type=int, default=None)
+    args = ap.parse_args()
+    n = args.entries or (100 if args.quick else 1000)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_export_"))
+    try:
+        build_s, n = build_book(tmp / "ws", n)
+        t2, sizes, d2 = run_export(tmp / "ws", tmp / "out2", workers=2)
+        t1, _, d1 = run_export(tmp / "ws", tmp / "out1", workers=1)
+        kb = np.array(sizes) / 1024
+        leg = legibility(5 if args.quick else 20, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result = {
+        "entries": n, "build_workspace_s": round(build_s, 1),
+        "export_2_workers_s": round(t2, 1), "export_1_worker_s": round(t1, 1),
+        "speedup_2_vs_1": round(t1 / t2, 2), "entries_per_s_2_workers": round(n / t2, 1),
+        "reexport_identical": d1 == d2,
+        "pdf_kb": {"min": round(float(kb.min()), 1), "median": round(float(np.median(kb)), 1),
+                   "p95": round(float(np.percentile(kb, 95)), 1),
+                   "max": round(float(kb.max()), 1)},
+        "pdf_over_100kb": int((kb > 100).sum()),
+        "legibility": leg,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    print("| measure | value |\n|---|---|")
+    print(f"| entries | {n} |")
+    print(f"| export, 2 workers | {result['export_2_workers_s']} s "
+          f"({result['entries_per_s_2_workers']} entries/s) |")
+    print(f"| export, 1 worker | {result['export_1_worker_s']} s "
+          f"(2 vs 1: x{result['speedup_2_vs_1']}) |")
+    print(f"| re-export byte-identical | {result['reexport_identical']} |")
+    p = result["pdf_kb"]
+    print(f"| PDF KB min / median / p95 / max | {p['min']} / {p['median']} / {p['p95']} / "
+          f"{p['max']} |")
+    print(f"| PDFs over 100 KB | {result['pdf_over_100kb']} |")
+    print(f"| Tesseract CER: crop / PDF / 1-bit | {leg['cer_original']} % / {leg['cer_pdf']} % / "
+          f"{leg['cer_one_bit']} % |")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
