@@ -92,29 +92,36 @@ def write_value(
         if k > 1 and len(text.split()) < k:
             break
         scales.append(min(1.0, bw / (full.shape[1] / k * 1.15 + 1), bh / (k * line_h)))
-    good = [k for k, s in enumerate(scales, 1) if s >= 0.8]
+    good = [k for k, s in enumerate(scales, 1) if s >= (0.8 if max_lines > 2 else 0.65)]
     best_k = good[0] if good else int(np.argmax(scales)) + 1
     lines = split_balanced(text, best_k)
     alphas = [full] if len(lines) == 1 else [render_ink(t, style, rng) for t in lines]
     pitch = bh / len(alphas)
+    fitted = []
+    for a in alphas:
+        s = min(1.0, bw / a.shape[1], pitch * 1.05 / a.shape[0]) * rng.uniform(0.9, 1.0)
+        fitted.append(_fit(a, s)[: int(bh), : int(bw)])
+    # stack the lines: share the spare height out as gaps (or overlap evenly when short)
+    spare = bh - sum(a.shape[0] for a in fitted)
+    gap = spare / (len(fitted) + 1)
+    y = y0 + gap * rng.uniform(0.6, 1.4) if spare > 0 else y0
+    if spare <= 0 and len(fitted) > 1:
+        gap = spare / (len(fitted) - 1)
     hulls = []
     centred = kind in _CENTRED and rng.random() < 0.7
-    for i, a in enumerate(alphas):
-        s = min(1.0, bw / a.shape[1], pitch * 1.1 / a.shape[0]) * rng.uniform(0.9, 1.0)
-        a = _fit(a, s)
-        a = a[: int(bh), : int(bw)]
+    for a in fitted:
         h, w = a.shape
         slack_x = max(0.0, bw - w)
         if centred:
             ax = x0 + slack_x / 2 + rng.uniform(-0.2, 0.2) * slack_x
         else:
             ax = x0 + rng.uniform(0, min(slack_x, bw * 0.15) + 1e-6)
-        cy = y0 + pitch * (i + 0.5) + rng.normal(0, 0.08) * pitch
-        ay = float(np.clip(cy - h / 2, y0, y1 - h))
+        ay = float(np.clip(y, y0, y1 - h))
         ax = float(np.clip(ax, x0, x1 - w))
         ix, iy = int(round(ax)), int(round(ay))
         apply_ink(page, a, style.ink, ix, iy)
         if labels is not None:
             paint_label(labels, a, label, ix, iy)
         hulls.append(ink_hull(a, ix, iy))
+        y = ay + h + (gap * rng.uniform(0.7, 1.3) if gap > 0 else gap)
     return Written(np.concatenate(hulls) if hulls else np.zeros((0, 2)))

@@ -72,27 +72,27 @@ def sample_scan(
 
 
 def paper(rng: np.random.Generator, w: int, h: int, hard: bool) -> np.ndarray:
-    """Paper colour with slow light variation (float32 RGB)."""
+    """Paper colour with slow light variation (uint8 RGB)."""
     if hard:
         base = np.array([rng.uniform(215, 240), rng.uniform(205, 232), rng.uniform(180, 215)])
     else:
         base = np.array([rng.uniform(238, 252)] * 3) + rng.normal(0, 2, 3)
     light = 1.0 - (0.05 if hard else 0.015) * rng.random((6, 8, 1))
-    small = (light * base[None, None, :]).astype(np.float32)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    small = np.clip(light * base[None, None, :], 0, 255).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def apply_grey(page: np.ndarray, cov: np.ndarray, darkness: float) -> None:
     """Multiply neutral ink (printed text, ruling) of full-page coverage ``cov`` (uint8)."""
     factor = cv2.convertScaleAbs(cov, alpha=-darkness, beta=255.0)  # 255 - cov * darkness
-    f3 = cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB)
-    cv2.multiply(page, f3.astype(np.float32), dst=page, scale=1.0 / 255.0)
+    cv2.multiply(page, cv2.merge([factor, factor, factor]), dst=page, scale=1.0 / 255.0)
 
 
 def apply_ink(
     page: np.ndarray, cov: np.ndarray, colour: tuple[float, float, float], x: int = 0, y: int = 0
 ) -> None:
-    """Multiply ink of ``colour`` with coverage ``cov`` (0..1) into ``page`` at (x, y)."""
+    """Multiply ink of ``colour`` with coverage ``cov`` (0..1) into the uint8 ``page`` at
+    (x, y), as ink soaks into paper (darker where strokes overlap)."""
     h, w = cov.shape
     H, W = page.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
@@ -100,8 +100,9 @@ def apply_ink(
         return
     c = cov[y0 - y:y1 - y, x0 - x:x1 - x, None]
     absorb = 1.0 - np.asarray(colour, np.float32) / 255.0
-    region = page[y0:y1, x0:x1]
+    region = page[y0:y1, x0:x1].astype(np.float32)
     region *= 1.0 - c * absorb
+    page[y0:y1, x0:x1] = (region + 0.5).astype(np.uint8)
 
 
 def stains(page: np.ndarray, rng: np.random.Generator, n: int) -> None:
@@ -209,12 +210,13 @@ def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: fl
 def noise_blur_jpeg(img: np.ndarray, rng: np.random.Generator, hard: bool) -> np.ndarray:
     """Sensor noise from a tiled noise patch (fast), optional blur and JPEG round trip."""
     sigma = rng.uniform(4, 10) if hard else rng.uniform(1, 3)
-    tile = np.clip(rng.normal(128, sigma, (256, 256)), 0, 255).astype(np.uint8)
+    grain = rng.normal(0, sigma, (256, 256, 1)) + rng.normal(0, sigma * 0.3, (256, 256, 3))
+    tile = np.clip(128 + grain, 0, 255).astype(np.uint8)
     h, w = img.shape[:2]
-    reps = (h // 256 + 2, w // 256 + 2)
+    reps = (h // 256 + 2, w // 256 + 2, 1)
     oy, ox = int(rng.integers(256)), int(rng.integers(256))
-    noise = np.ascontiguousarray(np.tile(tile, reps)[oy:oy + h, ox:ox + w])
-    out = cv2.addWeighted(img, 1.0, cv2.cvtColor(noise, cv2.COLOR_GRAY2RGB), 1.0, -128.0)
+    noise = np.tile(tile, reps)[oy:oy + h, ox:ox + w]
+    out = cv2.addWeighted(img, 1.0, noise, 1.0, -128.0)
     if hard and rng.random() < 0.6:
         out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.5, 1.2)))
     if hard and rng.random() < 0.7:

@@ -94,7 +94,7 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
     size = max(8, int(round(style.size * _size_scale(style.font))))
     font = load_font(style.font, size)
     ascent, descent = font.getmetrics()
-    space = font.getlength(" ")
+    space = _advance(style.font, size, " ")
     glyphs = [_glyph(style.font, size, ch) for ch in text]
     total = sum(g[0].shape[1] + abs(g[1]) for g in glyphs) * (1 + max(0.0, style.spacing))
     w = int(total + space * 2 * len(text) * 0.5 + 2 * size)

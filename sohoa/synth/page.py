@@ -212,9 +212,10 @@ def generate_page(
             cy = int(rng.uniform(g.row_edges[0], g.row_edges[-1]))
             seal = f"UBND XÃ {book.place.ward.upper()} * {book.place.district.upper()}"
             dg.stamp(page, rng, seal, cx, cy, g.mm)
-    img = cv2.convertScaleAbs(page)
+    img = page
     scan = dg.sample_scan(rng, g.width, g.height, hard, rotation, g.mm)
-    bed = tuple(int(v) for v in rng.uniform(20, 70, 3)) if hard else (235, 235, 235)
+    grey = rng.uniform(15, 75)
+    bed = tuple(int(grey + v) for v in rng.uniform(-6, 6, 3)) if hard else (235, 235, 235)
     img = dg.warp(img, scan, bed)  # type: ignore[arg-type]
     if hard and rng.random() < 0.4:
         dg.gutter(img, scan, rng, g.mm)
