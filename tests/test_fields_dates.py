@@ -32,6 +32,9 @@ from sohoa.records import FieldKind
     ("ngay 5 thang 3 nam 2008", "05.03.2008"),  # written without diacritics
     ("2OO8", "2008"),  # OCR letter O for zero
     ("29/02/2008", "29.02.2008"),  # leap year
+    ("5/III/2008", "05.03.2008"),  # Roman month, as older registers write it
+    ("12-XI-1985", "12.11.1985"),
+    ("5, 3, 2008", "05.03.2008"),
 ])
 def test_written_forms(text, value):
     assert parse_date(text, 2008).export() == value
@@ -54,6 +57,12 @@ def test_two_digit_years_resolve_against_reference():
     assert resolve_year("85", 2008) == 1985
     assert resolve_year("99", 2001) == 1999
     assert parse_date("5.3.99", 2008).export() == "05.03.1999"
+
+
+def test_lunar_date_is_flagged():
+    pv = parse_field(FieldKind.DATE, "5/3/2008 (âm lịch)", ref_year=2008)
+    assert pv.value == "05.03.2008" and not pv.ok and "âm lịch" in pv.message
+    assert parse_field(FieldKind.DATE, "5/3/2008 (AL)", ref_year=2008).ok is False
 
 
 def test_year_after_register_is_flagged():

@@ -108,7 +108,11 @@ def words_to_int(words: list[str]) -> int | None:
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1",
                              "S": "5", "B": "8", "Z": "2", "z": "2"})
 _DIGITISH = re.compile(r"(?<![^\W\d_])[0-9OoDlI|SBZz]*\d[0-9OoDlI|SBZz]*(?![^\W\d_])")
-_DMY = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{4}|\d{2})(?!\d)")
+_DMY = re.compile(r"(?<!\d)(\d{1,2})\s*[/.,\-\s]\s*(\d{1,2})\s*[/.,\-\s]\s*(\d{4}|\d{2})(?!\d)")
+_ROMAN_MONTH = re.compile(
+    r"(?<=[/.\-\s])(XII|XI|IX|X|VIII|VII|VI|IV|V|III|II|I)(?=\s*[/.\-\s]\s*\d)")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9,
+          "X": 10, "XI": 11, "XII": 12}
 _YMD = re.compile(r"(?<!\d)(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?!\d)")
 _MY = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
 _Y = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -183,7 +187,7 @@ def _worded(folded: str, ref_year: int | None) -> PartialDate | None:
 
 def parse_date(text: str, ref_year: int | None = None) -> PartialDate:
     """The date written in ``text``; raises ``DateError`` (Vietnamese message) when none."""
-    src = fix_ocr_digits(text)
+    src = _ROMAN_MONTH.sub(lambda m: str(_ROMAN[m[1]]), fix_ocr_digits(text))  # 5/III/1985
     folded = fold(src)
     if "thang" in folded or re.match(r"\s*nam\b", folded):
         found = _worded(folded, ref_year)

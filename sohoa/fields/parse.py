@@ -46,12 +46,17 @@ def parse_field(kind: FieldKind, text: str, *, ref_year: int | None = None) -> P
     return parsed
 
 
+_LUNAR = re.compile(r"\bam lich\b|\(\s*al\s*\)|\bal\b")
+
+
 def _date(text: str, ref_year: int | None) -> ParsedValue:
     try:
         d = parse_date(text, ref_year)
     except DateError as exc:
         return ParsedValue(text, "", False, 0.0, f"ngày tháng không hợp lệ: {exc}")
     problem = check_range(d, ref_year)
+    if _LUNAR.search(fold(text)):
+        problem = "ngày âm lịch: cần đổi sang dương lịch"
     evidence = 1.0 if d.day else 0.85 if d.month else 0.7
     if fix_ocr_digits(text) != text:
         evidence *= 0.8
