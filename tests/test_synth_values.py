@@ -97,6 +97,8 @@ def test_sample_value_kinds():
                 assert (fv.text, fv.value) in {("Nam", "1"), ("Nữ", "2")}
             if spec.kind == FieldKind.ETHNICITY:
                 assert fv.value in lx.ETHNIC_WEIGHTS and fv.text == fv.value
+            if spec.kind == FieldKind.NAME:  # no mis-encoded list entries, Đ not Ð
+                assert lx.clean_name(fv.text) == fv.text, fv.text
     assert seen["nksQuocTich"] == {"Việt Nam"}
     assert seen["nksGioiTinh"] == {"1", "2"}
     assert len(seen["nksDanToc"]) >= 5

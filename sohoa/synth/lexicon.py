@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from sohoa.records import nfc
+
 # ethnic group -> weight in a north-western commune register
 ETHNIC_WEIGHTS: dict[str, float] = {
     "Thái": 0.38,
@@ -97,6 +99,20 @@ class Place:
     ward: str
 
 
+_VI_LETTERS = set(
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+)
+
+
+def clean_name(raw: str) -> str | None:
+    """A name from the shipped lists in NFC with Đ (not the look-alike Ð), each word
+    capitalised; ``None`` for the list's mis-encoded entries (VNI/TCVN3 bytes, mojibake)."""
+    words = nfc(raw).strip().split()
+    if not words or any(not set(w.lower()) <= _VI_LETTERS for w in words):
+        return None
+    return " ".join(w[0].upper() + w[1:] for w in words)
+
+
 def _data_text(rel: str) -> str:
     return resources.files("sohoa").joinpath(f"data/{rel}").read_text(encoding="utf-8")
 
@@ -112,17 +128,19 @@ def communes() -> tuple[Place, ...]:
 def given_names(sex: str) -> tuple[str, ...]:
     """Kinh given names (often two syllables) for ``"Nam"`` or ``"Nữ"``."""
     name = "boy.txt" if sex == "Nam" else "girl.txt"
-    return tuple(x.strip() for x in _data_text(f"names/{name}").splitlines() if x.strip())
+    cleaned = (clean_name(x) for x in _data_text(f"names/{name}").splitlines())
+    return tuple(sorted({x for x in cleaned if x}))
 
 
 @cache
 def counted(name: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """A ``word<TAB>count`` file as (words, probabilities)."""
-    words, counts = [], []
+    merged: dict[str, float] = {}
     for line in _data_text(f"names/{name}").splitlines()[1:]:
         parts = line.split("\t")
-        if len(parts) == 2 and parts[1].strip().isdigit():
-            words.append(parts[0].strip())
-            counts.append(float(parts[1]))
+        word = clean_name(parts[0]) if len(parts) == 2 else None
+        if word and parts[1].strip().isdigit():
+            merged[word] = merged.get(word, 0.0) + float(parts[1])
+    words, counts = list(merged), list(merged.values())
     total = sum(counts)
     return tuple(words), tuple(c / total for c in counts)
