@@ -28,10 +28,11 @@ def write_scans(folder: Path, pages: int, seed: int = 11, template_id: str = "ks
     return paths
 
 
-def make_workspace(root: Path, pages: int, seed: int = 11) -> Path:
+def make_workspace(root: Path, pages: int, seed: int = 11, scans: list[Path] | None = None,
+                   name: str = "ws") -> Path:
     """A workspace with one KS book of ``pages`` generated, ingested (not processed) pages."""
-    scans = write_scans(root / "scans", pages, seed)
-    ws_path = root / "ws"
+    scans = scans or write_scans(root / "scans", pages, seed)
+    ws_path = root / name
     with Workspace.open(ws_path, create=True) as ws:
         book = Book(None, RegisterType.KS, 2008, "01/2008", "Chiềng Cơi", "Thành phố Sơn La",
                     "Sơn La", template="ks-2006")

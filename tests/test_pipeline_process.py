@@ -15,7 +15,7 @@ import pytest
 
 from sohoa.process import run_process
 from sohoa.store import Workspace
-from pipeline_helpers import make_workspace
+from pipeline_helpers import make_workspace, write_scans
 
 
 def _entry_keys(ws_path: Path) -> list[tuple[int, int]]:
@@ -70,8 +70,9 @@ def test_killed_process_resumes_without_duplicates(tmp_path):
 
 
 def test_worker_processes_give_the_same_entries(tmp_path):
-    a = make_workspace(tmp_path / "a", pages=2, seed=31)
-    b = make_workspace(tmp_path / "b", pages=2, seed=31)
+    scans = write_scans(tmp_path / "scans", pages=2, seed=31)
+    a = make_workspace(tmp_path, pages=2, scans=scans, name="a")
+    b = make_workspace(tmp_path, pages=2, scans=scans, name="b")
     run_process(a, engine="fake", progress=False)
     report = run_process(b, engine="fake", workers=2, progress=False)
     assert report.processed == 2

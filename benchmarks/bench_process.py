@@ -1,0 +1,134 @@
+"""End-to-end processing speed and memory (issue: batch processing).
+
+Measures, in one run on the same generated pages:
+- pages per minute of `sohoa process` with 1 and 2 workers (the scaling ratio),
+- plain `tesseract` full-page OCR (vie, psm 3) of the same pages (the ratio to our pipeline),
+- peak memory (max RSS of the process and its workers) for 10 and 100 pages: it must not grow
+  with the page count.
+
+    .venv/bin/python benchmarks/bench_process.py [--quick] [--engine htr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+SOHOA = [sys.executable, "-m", "sohoa.cli"]
+
+
+def make_pages(folder: Path, n: int, distinct: int, seed: int) -> list[Path]:
+    """``n`` page images: ``distinct`` generated pages, the rest shifted/noised copies (a new
+    sha256 each, so ingest stores every one)."""
+    from sohoa.synth import generate_page
+    from sohoa.template import load_template
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tpl = load_template("ks-2006")
+    base = [generate_page(tpl, seed=seed + i, difficulty="hard", font_role="bench").image
+            for i in range(min(n, distinct))]
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(n):
+        img = base[i % len(base)]
+        if i >= len(base):
+            img = np.roll(img, int(rng.integers(-8, 8)), axis=1).copy()
+            img[rng.integers(0, img.shape[0]), :, :] = rng.integers(0, 255)
+        path = folder / f"page-{i + 1:04d}.png"
+        Image.fromarray(img).save(path)
+        paths.append(path)
+    return paths
+
+
+def run_child(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd`` in a fresh Python that reports wall seconds and its children's max RSS (MB)."""
+    code = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        f"subprocess.run({cmd!r}, check=True, stdout=subprocess.DEVNULL)\n"
+        "print(json.dumps([time.perf_counter() - t,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    secs, mb = json.loads(out.stdout.strip().splitlines()[-1])
+    return secs, mb
+
+
+def workspace(tmp: Path, name: str, pages: list[Path]) -> Path:
+    ws = tmp / name
+    subprocess.run([*SOHOA, "ingest", *map(str, pages), "-w", str(ws), "--type", "KS", "--year",
+                    "2008", "--volume", "01/2008", "--commune", "Chiềng Cơi", "--template",
+                    "ks-2006", "-q"], check=True, stdout=subprocess.DEVNULL)
+    return ws
+
+
+def process(ws: Path, engine: str, workers: int) -> tuple[float, float]:
+    return run_child([*SOHOA, "process", "-w", str(ws), "--engine", engine, "--workers",
+                      str(workers), "--device", "cpu"])
+
+
+def tesseract_pages(pages: list[Path]) -> float:
+    t = time.perf_counter()
+    for p in pages:
+        subprocess.run(["tesseract", str(p), "-", "-l", "vie", "--psm", "3"], check=True,
+                       capture_output=True)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="4 speed pages, 4/12 memory pages")
+    ap.add_argument("--engine", default="htr")
+    ap.add_argument("--pages", type=int, default=10, help="pages for the speed comparison")
+    args = ap.parse_args()
+    n_speed = 4 if args.quick else args.pages
+    n_small, n_large = (4, 12) if args.quick else (10, 100)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-process-"))
+    try:
+        pages = make_pages(tmp / "scans", n_large, distinct=n_speed, seed=9100)
+        speed = pages[:n_speed]
+        res: dict = {"engine": args.engine, "pages": n_speed}
+        for workers in (1, 2):
+            secs, mb = process(workspace(tmp, f"w{workers}", speed), args.engine, workers)
+            res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
+                                         "peak_mb": mb}
+        t_secs = tesseract_pages(speed)
+        res["tesseract_full_page"] = {"seconds": t_secs, "pages_per_min": 60 * n_speed / t_secs}
+        res["scaling_2_over_1"] = (res["workers_2"]["pages_per_min"]
+                                   / res["workers_1"]["pages_per_min"])
+        res["ours_over_tesseract"] = (res["workers_1"]["pages_per_min"]
+                                      / res["tesseract_full_page"]["pages_per_min"])
+        for n in (n_small, n_large):
+            secs, mb = process(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1)
+            res[f"memory_{n}_pages"] = {"peak_mb": mb, "seconds": secs}
+        res["memory_ratio_large_over_small"] = (res[f"memory_{n_large}_pages"]["peak_mb"]
+                                                / res[f"memory_{n_small}_pages"]["peak_mb"])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = ROOT / "benchmarks" / "results" / "process.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
+    print(f"| measure ({args.engine}, 2 cores) | value |\n|---|---|")
+    for w in (1, 2):
+        r = res[f"workers_{w}"]
+        print(f"| process, {w} worker(s) | {r['pages_per_min']:.1f} pages/min, peak {r['peak_mb']:.0f} MB |")
+    print(f"| plain tesseract full page | {res['tesseract_full_page']['pages_per_min']:.1f} pages/min |")
+    print(f"| scaling 2 workers / 1 | {res['scaling_2_over_1']:.2f} |")
+    print(f"| ours / plain tesseract | {res['ours_over_tesseract']:.2f} |")
+    for n in (n_small, n_large):
+        print(f"| peak memory, {n} pages | {res[f'memory_{n}_pages']['peak_mb']:.0f} MB |")
+    print(f"| memory ratio {n_large}/{n_small} pages | {res['memory_ratio_large_over_small']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
