@@ -80,3 +80,13 @@ def test_place_suggestions():
     assert "Xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La" in got
     assert suggestions(PLACE, "Sơn L")[0] == "Tỉnh Sơn La"
     assert suggestions(PLACE, "") == []
+
+
+def test_place_suggestions_complete_the_last_part_consistently():
+    got = suggestions(PLACE, "Bản Co Mạ, xã Cò Mạ, huyện Thuận", limit=5)
+    assert got == ["Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La"]  # only Co Mạ's district
+    got = suggestions(PLACE, "b. Co Mạ - x. Co Ma - h. Thuận C")
+    assert got[0] == "Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La"
+    # a full place in another spelling comes back corrected first
+    assert suggestions(PLACE, "x. Co Ma, h. Thuan Chau, t. Son La")[0] == (
+        "Xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La")

@@ -10,6 +10,7 @@ correct what we can recognise and never snap free text onto a unit.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -237,16 +238,41 @@ def _as_written(part: Part) -> str:
 
 
 def complete(prefix: str, limit: int = 10) -> list[str]:
-    """Communes, districts and provinces whose name starts like ``prefix`` (review UI)."""
-    want = key(_part(clean(prefix)).name if prefix else "")
-    if not want:
+    """Places completing what was typed (review UI): the last part is completed to a unit
+    with its district and province; the parts before it are kept. A text that already reads
+    as a full place comes first in its corrected spelling."""
+    raw = clean(prefix)
+    if not raw or len(raw) > 400:
         return []
-    ix = admin_index()
     out: list[str] = []
-    for level in (1, 2, 3):
-        for u in ix.units.values():
+    whole = parse_place(raw)
+    if whole.ok and whole.units and whole.text != raw:
+        out.append(whole.text)
+    pieces = _split(raw)
+    head, last = pieces[:-1], _part(pieces[-1])
+    corrected = whole.text.split(", ")
+    if len(corrected) == len(pieces):  # keep the corrected spelling of the parts before
+        head = corrected[:-1]
+    want = key(last.name)
+    if not want:
+        return out[:limit]
+    levels = [lvl for lvl in _levels(last) if lvl > 0] or [1, 2, 3]
+    lead = ", ".join(head)
+    ix = admin_index()
+    pool: Iterable[Unit] = ix.units.values()
+    known = parse_place(", ".join(pieces[:-1])).units if head else ()
+    if known:  # the part typed last lies above the deepest unit already written
+        chain = [known[-1]]
+        while chain[-1].parent:
+            chain.append(ix.units[chain[-1].parent])
+        pool = chain[1:]
+    for level in levels:
+        for u in pool:
             if u.level == level and key(u.name).startswith(want):
-                out.append(_full(u))
+                full = _full(u)
+                text = f"{lead}, {full[:1].lower()}{full[1:]}" if lead else full
+                if text not in out:
+                    out.append(text)
                 if len(out) >= limit:
                     return out
     return out
