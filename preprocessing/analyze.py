@@ -45,7 +45,7 @@ def analysis_grey(image: np.ndarray) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] >= 3 and image.dtype == np.uint8:
         r = image[:, :, 0].astype(np.int16)
         gb = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
-        red = (r - gb) > 50
+        red = ((r - gb) > 25) & (r > 100)
         if red.any():
             grey = grey.copy()
             grey[red] = image[:, :, 0][red]

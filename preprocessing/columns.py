@@ -28,10 +28,13 @@ class ColumnMap:
     boundaries: tuple[RuledLine, ...]
     matched: int  # boundaries that sit on a found line
     residual: float  # mean distance of matched boundaries, in table widths
+    extra: int = 0  # well-drawn found lines that are no column boundary
 
     @property
     def score(self) -> float:
-        return self.matched - 5.0 * self.residual * len(self.boundaries)
+        """High when many boundaries sit on lines and few strong lines are left over (a page
+        turned by a quarter offers many row lines, some of which fit any template)."""
+        return self.matched - 5.0 * self.residual * len(self.boundaries) - 0.5 * self.extra
 
 
 def template_boundaries(template: Template) -> np.ndarray:
@@ -98,7 +101,11 @@ def map_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
             out.append(RuledLine(pos=float(p), coeffs=(float(p),), strength=0.0))
     matched = int(inl.sum())
     residual = float(dist[inl].mean() / b) if matched else 1.0
-    return ColumnMap(tuple(out), matched, residual)
+    used = {int(idx[i]) for i in np.nonzero(inl)[0]}
+    inside = (pos >= pred[0] - tol_frac * b) & (pos <= pred[-1] + tol_frac * b)
+    extra = sum(1 for j, ln in enumerate(v_lines)
+                if j not in used and inside[j] and ln.strength >= 0.6)
+    return ColumnMap(tuple(out), matched, residual, extra)
 
 
 def header_keyword_hits(header_texts: list[str], template: Template) -> int:

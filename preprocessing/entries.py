@@ -162,10 +162,18 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
     segs = cv2.HoughLinesP(half, 1, np.pi / 360, threshold=max(20, int(0.12 * w)),
                            minLineLength=int(0.2 * w), maxLineGap=max(6, int(0.03 * w)))
     out = []
+    near = cv2.dilate(half, np.ones((3, 3), np.uint8))
     for sx0, sy0, sx1, sy1 in (segs.reshape(-1, 4) if segs is not None else []):
         dx, dy = abs(sx1 - sx0) * 2, abs(sy1 - sy0) * 2
-        if dy >= 0.4 * he and dx > 0 and 1.0 <= np.degrees(np.arctan2(dy, dx)) <= 60:
-            out.append((sx0 * 2.0 + x0, sy0 * 2.0 + y0, sx1 * 2.0 + x0, sy1 * 2.0 + y0))
+        if dy < 0.5 * he or dx < 0.4 * (x1 - x0) or np.degrees(np.arctan2(dy, dx)) < 1.5:
+            continue
+        # a pen stroke is continuous; a "line" Hough threads through words has gaps
+        n = max(abs(sx1 - sx0), abs(sy1 - sy0)) + 1
+        px = np.linspace(sx0, sx1, n).round().astype(int)
+        py = np.linspace(sy0, sy1, n).round().astype(int)
+        if np.count_nonzero(near[py, px]) < 0.85 * n:
+            continue
+        out.append((sx0 * 2.0 + x0, sy0 * 2.0 + y0, sx1 * 2.0 + x0, sy1 * 2.0 + y0))
     return out
 
 
@@ -205,13 +213,14 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         return Segmentation("no table found: too few row lines", None, (), 0.0)
     clean = ink if ruling is None else cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
     he = _entry_height(grid.h_lines)
-    lines = list(grid.h_lines)
-    gaps = np.diff(ys)
-    first = _first_entry_line(gaps, he)
+    lines = _plausible_lines(list(grid.h_lines), he)
+    gaps = np.diff([ln.pos for ln in lines])
+    first = _first_entry_line(gaps, he, template.rows_per_page)
     lines = lines[:first] + _drop_text_lines(lines[first:], he)
     gaps = np.diff([ln.pos for ln in lines])
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
-    header = _quad(_Curve(lines[0]), _Curve(lines[first]), left, right)
+    header = _quad(_Curve(lines[first - 2 if first >= 2 else 0]), _Curve(lines[first]), left,
+                   right)
     min_area = max(10, int(0.004 * he * he))
     body = _box(_quad(_Curve(lines[first]), _Curve(lines[-1]), left, right), shape, inset=3)
     strikes = find_strikes(clean, body, he)
@@ -228,18 +237,53 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
             cuts += _split_points(prof, k, search=0.35)
         cuts.append(1.0)
         for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+            if slot >= template.rows_per_page:
+                break  # below the printed rows: the page's edge, a footer, the scanner bed
             top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
             rows.append(_row(clean, shape, slot, top, bot, cmap, template, min_area, strikes))
             slot += 1
     return Segmentation("ok", header, tuple(rows), he)
 
 
-def _first_entry_line(gaps: np.ndarray, he: float) -> int:
-    """Index of the line under the header: below the short row of column numbers 1..n when
-    there is one (a short row followed by a full one near the top), else under row 0."""
-    for i in range(min(4, len(gaps) - 1)):
-        if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he:
-            return i + 1
+def _plausible_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
+    """Well-drawn lines, plus weak ones only where a printed separator is missing: a weak line
+    about one entry height from its strong neighbour. Joined-up handwriting makes weak "lines"
+    anywhere; broken or faded ruling makes them where rows end."""
+    strong = [ln for ln in lines if ln.strength >= 0.6]
+    if len(strong) < 3:
+        return lines
+    weak = [ln for ln in lines if ln.strength < 0.6]
+    out = list(strong)
+    tol = 0.2 * he
+    for a, b in zip(strong[:-1], strong[1:], strict=True):
+        k = int(round((b.pos - a.pos) / he))
+        for j in range(1, k):
+            y = a.pos + j * (b.pos - a.pos) / k
+            near = [w for w in weak if abs(w.pos - y) <= tol]
+            if near:
+                out.append(min(near, key=lambda w: abs(w.pos - y)))
+    for edge, step in ((strong[-1], he), (strong[0], -he)):  # a faded outer border
+        near = [w for w in weak if abs(w.pos - (edge.pos + step)) <= tol]
+        if near:
+            out.append(near[0])
+    return sorted(out, key=lambda ln: ln.pos)
+
+
+def _first_entry_line(gaps: np.ndarray, he: float, rows: int) -> int:
+    """Index of the line under the header. The header ends with a short row holding the column
+    numbers 1..n, followed by a full entry row; of such places the one leaving about the
+    template's number of rows below wins (title and page-edge lines above the table lose).
+    Without a row of numbers the entries are the last ``rows`` rows, else all but row 0."""
+    slots = np.maximum(1, np.round(gaps / he)).astype(int)
+    below = np.cumsum(slots[::-1])[::-1]  # slots from each row down to the table's bottom
+    cands = [i for i in range(len(gaps) - 1)
+             if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he]
+    if cands:
+        best = min(cands, key=lambda i: (abs(int(below[i + 1]) - rows), i))
+        return best + 1
+    fits = [i for i in range(len(gaps)) if below[i] == rows]
+    if fits and fits[0] >= 1:
+        return fits[0]
     return 1
 
 

@@ -100,7 +100,8 @@ def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float) -> Ruled
     return RuledLine(pos=pos, coeffs=tuple(float(c) for c in coeffs), strength=strength)
 
 
-def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float) -> list[RuledLine]:
+def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
+           cover: float = 0.55) -> list[RuledLine]:
     """Horizontal lines of a horizontal-line mask, measured in strips between x=lo and x=hi."""
     lo, hi = max(0, lo), min(mask.shape[1], hi)
     if hi - lo < STRIPS * 4:
@@ -110,7 +111,7 @@ def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float) -> lis
     peaks = []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         prof = np.count_nonzero(mask[:, a:b], axis=1)
-        peaks.append(_peaks(prof, 0.55 * (b - a), min_dist))
+        peaks.append(_peaks(prof, cover * (b - a), min_dist))
     if not any(peaks):
         return []
     chains = _link(peaks, centers, tol)
@@ -177,7 +178,8 @@ def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
     if x1 - x0 < w * 0.2 or y1 - y0 < h * 0.15:
         return Grid((), (), (0, 0, 0, 0))
     h_lines = _lines(h_in, x0, x1, min_dist, tol)
-    v_lines = _lines(v_in.T, y0, y1, min_dist, tol)
+    # writing makes level runs, never long vertical ones: vertical lines may be more broken
+    v_lines = _lines(v_in.T, y0, y1, min_dist, tol, cover=0.35)
     h_lines = [ln for ln in h_lines if y0 - pad <= ln.pos <= y1 + pad]
     v_lines = [ln for ln in v_lines if x0 - pad <= ln.pos <= x1 + pad]
     h_lines = _merge_close(h_lines, min_dist)

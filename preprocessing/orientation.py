@@ -23,16 +23,31 @@ log = logging.getLogger(__name__)
 
 
 def _header_on_top(grid: Grid) -> float:
-    """+1 when the irregular rows (header, column numbers) are at the top, -1 at the bottom."""
-    ys = np.array([ln.pos for ln in grid.h_lines])
-    if len(ys) < 5:
+    """+1 when the short row of column numbers sits near the top of the table, -1 near the
+    bottom, 0 when there is none (judged on the well-drawn lines only)."""
+    strong = [ln.pos for ln in grid.h_lines if ln.strength >= 0.6]
+    if len(strong) < 5:
         return 0.0
+    ys = np.array(strong)
     gaps = np.diff(ys)
     he = float(np.median(gaps))
-    irregular = np.abs(gaps - he) > 0.2 * he
-    top = irregular[:2].sum()
-    bottom = irregular[-2:].sum()
-    return float(np.sign(top - bottom))
+    short = np.nonzero(gaps < 0.6 * he)[0]
+    if len(short) == 0:
+        return 0.0
+    mid = (len(gaps) - 1) / 2.0
+    return float(np.sign(mid - short.mean()))
+
+
+def _title_above(ink: np.ndarray, grid: Grid) -> float:
+    """+1 when there is more ink in a band above the table than below it (the register's
+    title and the commune line are printed above the table)."""
+    x0, y0, x1, y1 = grid.bbox
+    band = max(10, int(0.12 * ink.shape[0]))
+    above = np.count_nonzero(ink[max(0, y0 - band): max(0, y0 - 5), x0:x1])
+    below = np.count_nonzero(ink[y1 + 5: y1 + band, x0:x1])
+    if above + below < 50:
+        return 0.0
+    return float(np.clip((above - below) / (above + below) * 2.0, -1.0, 1.0))
 
 
 def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
@@ -47,7 +62,9 @@ def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
         grid = grid_from_masks(np.ascontiguousarray(hm), np.ascontiguousarray(vm))
         cmap = map_columns(grid.v_lines, template) if grid.found else None
         score = cmap.score if cmap else 0.0
-        score += 1.5 * _header_on_top(grid)
+        if grid.found:
+            turned = np.rot90(ink, k)
+            score += 1.5 * _header_on_top(grid) + 1.5 * _title_above(turned, grid)
         rows, cols = hm.shape
         if (template.orientation == "landscape") == (cols > rows):
             score += 1.0
