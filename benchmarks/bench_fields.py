@@ -116,7 +116,7 @@ def main() -> None:
         r = choose_reading(name, kind, cands, "sim")
         top1[kind.value].append(first == truth)
         chosen[kind.value].append(r.value == truth)
-        fo = features_of(kind, cands)
+        fo = features_of(kind, cands, field=name)
         if fo:
             cal_rows.append((fo[0], r.value == truth))
             raw_conf.append((cands[0].confidence, r.value == truth))

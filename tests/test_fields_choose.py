@@ -48,6 +48,19 @@ def test_invalid_date_loses_to_valid_alternative():
     assert r.value == "21.02.2008" and r.text == "21/02/2008"
 
 
+def test_field_plausibility_breaks_ties_with_the_book_year():
+    cands = alts(("12/3/2006", 0.5), ("12/3/2008", 0.45))
+    assert choose_reading("ngayDangKy", FieldKind.DATE, cands, "e", ref_year=2008).value == (
+        "12.03.2008")
+    # the same candidates in a field with no such prior: the engine's order stands
+    assert choose_reading("ghiChuNgay", FieldKind.DATE, cands, "e", ref_year=2008).value == (
+        "12.03.2006")
+    # a mother born 1998 in a 2008 book is implausible; 1978 is usual
+    r = choose_reading("meNgaySinh", FieldKind.YEAR, alts(("1998", 0.5), ("1978", 0.4)), "e",
+                       ref_year=2008)
+    assert r.value == "1978"
+
+
 def test_bbox_and_empty_candidates():
     r = choose_reading("so", FieldKind.NUMBER, alts(("12", 0.9)), "t", bbox=(1, 2, 30, 40))
     assert r.bbox == (1, 2, 30, 40) and r.value == "12"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sohoa.fields.calibration import Calibration, Features, default_calibration
 from sohoa.fields.parse import ParsedValue, parse_field
+from sohoa.fields.priors import plausibility
 from sohoa.records import Alternative, BBox, FieldKind, Reading
 
 # how much the lexicon/grammar may overrule the engine, per kind (0 = engine only)
@@ -40,14 +41,17 @@ def _conf(a: Alternative) -> float:
 
 
 def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
-                    ref_year: int | None = None) -> list[Scored]:
-    """Distinct values of the candidates, best first."""
+                    ref_year: int | None = None, field: str = "") -> list[Scored]:
+    """Distinct values of the candidates, best first (``field`` adds its plausibility)."""
     kind = FieldKind(kind)
     groups: dict[str, tuple[ParsedValue, float, Alternative]] = {}
     for alt in candidates:
         if not alt.text.strip():
             continue
         pv = parse_field(kind, alt.text, ref_year=ref_year)
+        factor = plausibility(field, kind, pv, ref_year)
+        if factor < 1.0:
+            pv = replace(pv, evidence=pv.evidence * factor)
         group = f"v:{pv.value}" if pv.ok and pv.value else f"t:{pv.text}"
         if group in groups:  # keep the best-supported parse and the most confident source
             best, mass, src = groups[group]
@@ -73,7 +77,7 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
     """The best reading of ``field`` among an engine's alternatives, its 158 value and a
     calibrated confidence; the other candidates stay in ``Reading.alternatives``."""
     alts = [a if isinstance(a, Alternative) else Alternative(a[0], a[1]) for a in candidates]
-    ranked = rank_candidates(kind, alts, ref_year)
+    ranked = rank_candidates(kind, alts, ref_year, field)
     if not ranked:
         return Reading(field, "", "", 0.0, engine, bbox, ())
     best = ranked[0]
@@ -86,10 +90,10 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
     return Reading(field, best.parsed.text, best.parsed.value, confidence, engine, bbox, others)
 
 
-def features_of(kind: FieldKind, candidates: Sequence[Alternative],
-                ref_year: int | None = None) -> tuple[Features, ParsedValue] | None:
+def features_of(kind: FieldKind, candidates: Sequence[Alternative], ref_year: int | None = None,
+                field: str = "") -> tuple[Features, ParsedValue] | None:
     """Calibration features of the reading ``choose_reading`` would pick (for refitting)."""
-    ranked = rank_candidates(kind, list(candidates), ref_year)
+    ranked = rank_candidates(kind, list(candidates), ref_year, field)
     if not ranked:
         return None
     b = ranked[0]
