@@ -148,3 +148,18 @@ def test_ece_known_values():
 def test_features_of_matches_choice():
     feats, parsed = features_of(FieldKind.SEX, alts(("Nam", 0.6), ("Nan", 0.2)))
     assert parsed.value == "1" and feats.engine_conf == pytest.approx(0.8)
+
+
+def test_calibration_samples_from_labelled_readings():
+    from sohoa.fields.refit import LabelledReading, calibration_samples
+
+    items = [
+        LabelledReading("nksGioiTinh", FieldKind.SEX, alts(("Nam", 0.9)), "Nam"),
+        LabelledReading("nksGioiTinh", FieldKind.SEX, alts(("Nữ", 0.6)), "Nam"),
+        LabelledReading("ngayDangKy", FieldKind.DATE, alts(("5.3.08", 0.7)), "05/03/2008", 2008),
+        LabelledReading("ghiChu", FieldKind.TEXT, alts(("Đăng ký lại", 0.8)), "Đăng ký lại"),
+        LabelledReading("so", FieldKind.NUMBER, [], "12"),
+    ]
+    samples = calibration_samples(items)
+    assert [s.correct for s in samples] == [True, False, True, True]
+    assert samples[2].features.kind == FieldKind.DATE
