@@ -94,7 +94,7 @@ def test_partial_date_export_and_roundtrip():
 
 @pytest.mark.parametrize(("text", "value"), [
     ("1985", "1985"), ("85", "1985"), ("SN 1985", "1985"), ("Sinh năm 85", "1985"),
-    ("NS: 1970", "1970"), ("12/3/1985", "12.03.1985"), ("năm một chín tám lăm", "1985"),
+    ("NS: 1970", "1970"), ("19 85", "1985"), ("1985.", "1985"), ("12/3/1985", "12.03.1985"), ("năm một chín tám lăm", "1985"),
 ])
 def test_year_fields(text, value):
     pv = parse_field(FieldKind.YEAR, text, ref_year=2008)

@@ -35,6 +35,11 @@ def test_valid_but_unknown_syllables_are_not_snapped():
     assert parse_field(NAME, "Nguyen Van Hung").value.endswith("Hung")
 
 
+def test_punctuation_around_a_name_costs_nothing_but_digits_do():
+    assert parse_field(NAME, "Lò văn Hùng.").evidence == parse_field(NAME, "Lò Văn Hùng").evidence
+    assert parse_field(NAME, "Lò Văn Hùng 1985").evidence < parse_field(NAME, "Lò Văn Hùng").evidence
+
+
 def test_evidence_prefers_familiar_names():
     assert name_evidence("Lò Văn Hùng".split()) > name_evidence("Lò Văn Hũng".split())
     assert name_evidence("Nguyễn Thị Lan".split()) > name_evidence("Xqz Thị Lan".split())

@@ -25,6 +25,7 @@ FULL = "Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La"
     ("Phường 1, Quận 3, TP. Hồ Chí Minh", "Phường 1, quận 3, thành phố Hồ Chí Minh"),
     ("Bà Rịa - Vũng Tàu", "Tỉnh Bà Rịa - Vũng Tàu"),
     ("Thuan Chau", "Huyện Thuận Châu"),
+    ("Q.1, TP.HCM", "Quận 1, thành phố Hồ Chí Minh"),  # abbreviations spelt out
     ("Xã Mường é, Thuận Châu", "Xã Mường É, huyện Thuận Châu"),
     ("Bản Lọng Lay - Quan Hồ Thẩn - Si Ma Cai - Lào Cai",  # a commune, not a quận
      "Bản Lọng Lay, xã Quan Hồ Thẩn, huyện Si Ma Cai, tỉnh Lào Cai"),

@@ -226,6 +226,8 @@ def check_range(d: PartialDate, ref_year: int | None) -> str:
 def parse_year_only(text: str, ref_year: int | None = None) -> PartialDate:
     """A year field: "1985", "85", "SN 1985", "Sinh năm 85"; a full date is kept whole."""
     src = fix_ocr_digits(text)
+    if re.fullmatch(r"\D*(?:19|20)\s+\d{2}\D*", src):  # "19 85": a year split by a gap
+        src = re.sub(r"(\d{2})\s+(\d{2})", r"\1\2", src)
     digits = re.fullmatch(r"\D*?(\d{2}|\d{4})\D*", src)
     if digits and not re.search(r"\d\s*[/.\-]\s*\d", src):
         return PartialDate(resolve_year(digits[1], ref_year))

@@ -20,6 +20,7 @@ from importlib import resources
 from sohoa.fields.text import capitalise, clean, fold, has_diacritics, is_syllable, key
 
 _NOT_NAME = re.compile(r"[^\w\s'\-]|[\d_]")
+_DROPPED = re.compile(r"[^\w\s'\-.,;:()\[\]\"]|[\d_]")
 DOMINANCE = 3.0  # a repair needs its form to be this many times likelier than the next one
 
 
@@ -146,7 +147,9 @@ def parse_name(text: str) -> NameParse:
     n = len(words)
     fixed = [_repair(w, _position(i, n), plain) for i, w in enumerate(words)]
     name = " ".join(fixed)
-    return NameParse(name, name_evidence(fixed), n, stripped.split() != raw.split())
+    # digits and symbols were dropped (not the punctuation a clerk puts around a name)
+    dropped = bool(_DROPPED.search(raw))
+    return NameParse(name, name_evidence(fixed), n, dropped)
 
 
 def name_evidence(words: list[str]) -> float:

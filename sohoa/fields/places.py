@@ -195,7 +195,7 @@ def _parse_parts(written: list[str]) -> PlaceParse:
             units.append(unit)
             scores.append(score)
             written_key = key(part.name if part.word else part.written)
-            if written_key in unit.keys and written_key != key(unit.name):
+            if written_key in unit.keys and written_key != key(unit.name) and len(written_key) > 4:
                 out.append(_as_written(part))  # an old name of the unit: keep it as written
             else:
                 out.append(f"{unit.type.lower()} {unit.name}")
