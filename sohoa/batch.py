@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
-from sohoa.pipeline import PageWork, read_image
+from sohoa.pipeline import PageWork, Segmented, read_image, segment_image
 from sohoa.recognize import EnginePlan, Recognizer
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,21 @@ class PageTask:
 
 @dataclass(frozen=True)
 class TaskResult:
+    """A page read by a worker (``work``), or only segmented (``segmented``, when the model
+    runs in the coordinator), or the error that stopped it."""
+
     task: PageTask
     work: PageWork | None
     error: str = ""
+    segmented: Segmented | None = None
 
 
 _RECOGNIZERS: dict[EnginePlan, Recognizer] = {}
 
 
-def run_task(task: PageTask, plan: EnginePlan) -> TaskResult:
-    """Read one page: decode, segment, recognise. Engines are loaded once per process."""
+def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
+    """Read one page: decode, segment, recognise; with ``plan=None`` only segment (the
+    coordinator recognises). Engines are loaded once per process."""
     import cv2
     import numpy as np
 
@@ -49,9 +54,13 @@ def run_task(task: PageTask, plan: EnginePlan) -> TaskResult:
     try:
         buf = np.frombuffer(task.image_png, dtype=np.uint8)
         image = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        template = load_template(task.template_id)
+        if plan is None:
+            seg = segment_image(image, template, name=task.source, keep_crops=True)
+            return TaskResult(task, None, segmented=seg)
         if plan not in _RECOGNIZERS:
             _RECOGNIZERS[plan] = Recognizer(plan)
-        work = read_image(image, load_template(task.template_id), _RECOGNIZERS[plan],
+        work = read_image(image, template, _RECOGNIZERS[plan],
                           name=task.source, ref_year=task.ref_year, keep_crops=True)
         return TaskResult(task, work)
     except Exception as exc:  # noqa: BLE001 - reported to the coordinator, retried once
@@ -75,7 +84,7 @@ def _init_worker(threads: int) -> None:
         pass
 
 
-def run_inline(tasks: Iterable[PageTask], plan: EnginePlan) -> Iterator[TaskResult]:
+def run_inline(tasks: Iterable[PageTask], plan: EnginePlan | None) -> Iterator[TaskResult]:
     for task in tasks:
         yield run_task(task, plan)
 
@@ -94,7 +103,8 @@ def _bounded(submit: Callable[[PageTask], Future], tasks: Iterable[PageTask],
         yield from (f.result() for f in done)
 
 
-def run_pool(tasks: Iterable[PageTask], plan: EnginePlan, workers: int) -> Iterator[TaskResult]:
+def run_pool(tasks: Iterable[PageTask], plan: EnginePlan | None,
+             workers: int) -> Iterator[TaskResult]:
     """Worker processes, each with its own engines and ``cores / workers`` threads."""
     import multiprocessing as mp
 
@@ -105,7 +115,8 @@ def run_pool(tasks: Iterable[PageTask], plan: EnginePlan, workers: int) -> Itera
         yield from _bounded(lambda t: pool.submit(run_task, t, plan), tasks, 2 * workers)
 
 
-def run_dask(tasks: Iterable[PageTask], plan: EnginePlan, address: str) -> Iterator[TaskResult]:
+def run_dask(tasks: Iterable[PageTask], plan: EnginePlan | None,
+             address: str) -> Iterator[TaskResult]:
     """The same tasks on a Dask distributed cluster (``pip install sohoa[cluster]``)."""
     try:
         from distributed import Client, as_completed

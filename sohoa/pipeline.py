@@ -7,12 +7,12 @@ ingest (sohoa.ingest) -> preprocess + segment (preprocessing) -> recognise + par
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from sohoa.recognize import Recognizer
-from sohoa.records import Reading
+from sohoa.records import FieldCrop, Reading
 from sohoa.results import EntryReading, PageReading
 from sohoa.template import Template
 
@@ -28,6 +28,66 @@ class PageWork:
     field_crops: tuple[dict[str, np.ndarray], ...] = ()
 
 
+@dataclass(frozen=True)
+class Segmented:
+    """A page cut into entries and field crops, not yet recognised (picklable, so worker
+    processes can segment while one process holds the model)."""
+
+    name: str
+    template_id: str
+    angle: float
+    rotation: int
+    status: str
+    entries: tuple[EntryReading, ...] = ()  # boxes only; fields empty
+    crops: tuple[FieldCrop, ...] = ()
+    crop_entry: tuple[int, ...] = ()  # the entry index of each crop
+    entry_crops: tuple[np.ndarray, ...] = ()
+
+
+def segment_image(image: np.ndarray, template: Template, *, name: str = "",
+                  keep_crops: bool = False) -> Segmented:
+    """Preprocess and segment one page image into entries and field crops."""
+    from preprocessing import analyze_page, entry_crop, field_crops
+
+    layout = analyze_page(image, template)
+    if not layout.ok:
+        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status)
+    crops = tuple(field_crops(image, layout, template))
+    entries = tuple(
+        EntryReading(
+            index=e.index,
+            bbox=tuple(e.bbox),
+            quad=tuple(tuple(p) for p in e.quad) if e.quad is not None else None,
+            fields={},
+            field_boxes={k: tuple(fb.bbox) for k, fb in e.fields.items()},
+        )
+        for e in layout.entries
+    )
+    return Segmented(
+        name, template.id, layout.angle, layout.rotation, "ok", entries, crops,
+        crop_entry=tuple(_entry_of(layout, c.bbox, c.field) for c in crops),
+        entry_crops=tuple(entry_crop(image, e) for e in layout.entries) if keep_crops else (),
+    )
+
+
+def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = False) -> PageWork:
+    """Put a segmented page and the readings of its crops (same order) together."""
+    if seg.status != "ok":
+        return PageWork(PageReading(seg.name, seg.template_id, seg.angle, seg.rotation,
+                                    seg.status, ()))
+    by_entry: dict[int, dict[str, Reading]] = {}
+    crop_images: dict[int, dict[str, np.ndarray]] = {}
+    for crop, idx, reading in zip(seg.crops, seg.crop_entry, readings, strict=True):
+        by_entry.setdefault(idx, {})[crop.field] = reading
+        crop_images.setdefault(idx, {})[crop.field] = crop.image
+    entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
+    page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, "ok", entries)
+    if not keep_crops:
+        return PageWork(page)
+    return PageWork(page, entry_crops=seg.entry_crops,
+                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries))
+
+
 def read_image(
     image: np.ndarray,
     template: Template,
@@ -38,40 +98,9 @@ def read_image(
     keep_crops: bool = False,
 ) -> PageWork:
     """Read one page image into the ``read`` contract (and, for the store, its crops)."""
-    from preprocessing import analyze_page, entry_crop, field_crops
-
-    layout = analyze_page(image, template)
-    if not layout.ok:
-        return PageWork(PageReading(name, template.id, layout.angle, layout.rotation,
-                                    layout.status, ()))
-    crops = field_crops(image, layout, template)
-    readings = recognizer.read(crops, ref_year=ref_year)
-    by_entry: dict[int, dict[str, Reading]] = {}
-    crop_images: dict[int, dict[str, np.ndarray]] = {}
-    for crop, reading in zip(crops, readings, strict=True):
-        idx = _entry_of(layout, crop.bbox, crop.field)
-        by_entry.setdefault(idx, {})[crop.field] = reading
-        if keep_crops:
-            crop_images.setdefault(idx, {})[crop.field] = crop.image
-    entries = []
-    for e in layout.entries:
-        entries.append(
-            EntryReading(
-                index=e.index,
-                bbox=tuple(e.bbox),
-                quad=tuple(tuple(p) for p in e.quad) if e.quad is not None else None,
-                fields=by_entry.get(e.index, {}),
-                field_boxes={k: tuple(fb.bbox) for k, fb in e.fields.items()},
-            )
-        )
-    page = PageReading(name, template.id, layout.angle, layout.rotation, "ok", tuple(entries))
-    if not keep_crops:
-        return PageWork(page)
-    return PageWork(
-        page,
-        entry_crops=tuple(entry_crop(image, e) for e in layout.entries),
-        field_crops=tuple(crop_images.get(e.index, {}) for e in layout.entries),
-    )
+    seg = segment_image(image, template, name=name, keep_crops=keep_crops)
+    readings = recognizer.read(seg.crops, ref_year=ref_year) if seg.crops else []
+    return assemble(seg, readings, keep_crops=keep_crops)
 
 
 def _entry_of(layout, bbox, field_name: str) -> int:

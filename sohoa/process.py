@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ocr import pick_device
 from sohoa.batch import PageTask, TaskResult, run_dask, run_inline, run_pool
-from sohoa.pipeline import ProcessReport, save_work
-from sohoa.recognize import EnginePlan
+from sohoa.pipeline import ProcessReport, assemble, save_work
+from sohoa.recognize import EnginePlan, Recognizer
 from sohoa.store import Workspace
 from sohoa.template import Template, load_template, template_for_type
 
@@ -39,12 +40,43 @@ def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
         yield PageTask(page.id, page.source, png, tpl.id, year, attempt)
 
 
-def _executor(plan: EnginePlan, workers: int, scheduler: str | None):
+def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):
     if scheduler:
         return lambda tasks: run_dask(tasks, plan, scheduler)
     if workers > 1:
         return lambda tasks: run_pool(tasks, plan, workers)
     return lambda tasks: run_inline(tasks, plan)
+
+
+class _CoordinatorModel:
+    """On a GPU, workers only segment; this one model reads the crops of several pages at once
+    (batched across pages) and hands the pages back in arrival order."""
+
+    def __init__(self, plan: EnginePlan, min_crops: int) -> None:
+        self.recognizer = Recognizer(plan)
+        self.min_crops = min_crops
+        self.pending: list[TaskResult] = []
+
+    def feed(self, results: Iterable[TaskResult]) -> Iterator[TaskResult]:
+        for res in results:
+            if res.segmented is None:
+                yield res
+                continue
+            self.pending.append(res)
+            if sum(len(r.segmented.crops) for r in self.pending) >= self.min_crops:
+                yield from self.flush()
+        yield from self.flush()
+
+    def flush(self) -> Iterator[TaskResult]:
+        batch, self.pending = self.pending, []
+        crops = [c for r in batch for c in r.segmented.crops]
+        readings = self.recognizer.read(crops) if crops else []
+        at = 0
+        for res in batch:
+            n = len(res.segmented.crops)
+            work = assemble(res.segmented, readings[at:at + n], keep_crops=True)
+            at += n
+            yield TaskResult(res.task, work)
 
 
 def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
@@ -82,8 +114,14 @@ def run_process(
     retry_failed: bool = False,
     book: str | None = None,
     progress: bool = True,
+    coordinator_reads: bool | None = None,
 ) -> ProcessReport:
-    """Process every page still in state ``ingested`` (and ``failed`` when asked)."""
+    """Process every page still in state ``ingested`` (and ``failed`` when asked).
+
+    ``coordinator_reads``: workers only segment and this process runs the model over crops of
+    several pages at once; by default on CUDA with several workers or a cluster (one model per
+    GPU fed by the workers).
+    """
     from tqdm import tqdm
 
     with Workspace.open(workspace) as ws:
@@ -97,7 +135,17 @@ def run_process(
             pages = [p for p in pages if p.book_id == book_id]
         plan = EnginePlan(default=engine or settings.engine_hand, device=settings.device,
                           batch_size=settings.batch_size, fallback=settings.engine_print)
-        execute = _executor(plan, settings.workers, scheduler)
+        if coordinator_reads is None:
+            coordinator_reads = pick_device(settings.device) == "cuda" and bool(
+                settings.workers > 1 or scheduler)
+        if coordinator_reads:  # workers segment, one model in this process reads across pages
+            model = _CoordinatorModel(plan, min_crops=4 * settings.batch_size)
+            segment = _executor(None, settings.workers, scheduler)
+
+            def execute(tasks):
+                return model.feed(segment(tasks))
+        else:
+            execute = _executor(plan, settings.workers, scheduler)
         report = ProcessReport()
         retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:

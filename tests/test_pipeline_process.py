@@ -74,9 +74,14 @@ def test_worker_processes_give_the_same_entries(tmp_path):
     a = make_workspace(tmp_path, pages=2, scans=scans, name="a")
     b = make_workspace(tmp_path, pages=2, scans=scans, name="b")
     run_process(a, engine="fake", progress=False)
+    c = make_workspace(tmp_path, pages=2, scans=scans, name="c")
     report = run_process(b, engine="fake", workers=2, progress=False)
     assert report.processed == 2
     assert _entry_keys(a) == _entry_keys(b)
+    # the GPU layout: workers segment, the coordinator reads crops of several pages at once
+    report = run_process(c, engine="fake", workers=2, coordinator_reads=True, progress=False)
+    assert report.processed == 2
+    assert _entry_keys(a) == _entry_keys(c)
 
 
 @pytest.mark.slow
