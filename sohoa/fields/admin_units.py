@@ -11,6 +11,7 @@ import importlib.util
 import json
 import logging
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -78,7 +79,9 @@ def admin_index() -> AdminIndex:
            "districtType, districtShort, districtCode, districtAlias, districtKeywords, "
            "wardType, wardShort, wardCode, wardAlias, wardKeywords FROM admin_units_legacy")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        # read-only and immutable: no lock or journal file is ever created next to the data
+        uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
             rows = conn.execute(sql).fetchall()
     except sqlite3.Error as exc:
         raise AdminUnitsError(f"{path}: cannot read admin_units_legacy: {exc}") from exc
