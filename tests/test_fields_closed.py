@@ -93,3 +93,32 @@ def test_choices_and_suggestions():
     assert suggestions(ETH, "kho", limit=3) == ["Khơ-me", "Khơ-mú"]
     assert suggestions(SEX, "n")[:2] == ["Nam", "Nữ"]
     assert suggestions(FieldKind.DATE, "12") == []
+
+
+def test_closed_set_never_guesses_between_two_equally_close_names():
+    from sohoa.fields.closed import ClosedSet
+
+    cs = ClosedSet.build([("Alpha", []), ("Alpho", [])])
+    assert cs.match("alpha").name == "Alpha"
+    assert cs.match("Alphu") is None  # as close to both: no guess
+    assert cs.match("") is None and cs.match("x" * 500) is None
+
+
+def test_lexicon_files_are_well_formed():
+    import tomllib
+    from importlib import resources
+
+    from sohoa.fields.text import lower_key
+
+    for name, table in (("ethnicities.toml", "groups"), ("nationalities.toml", "countries"),
+                        ("relations.toml", "relations")):
+        text = resources.files("sohoa").joinpath(f"data/lexicons/{name}").read_text("utf-8")
+        rows = tomllib.loads(text)[table]
+        names = [r["name"] for r in rows]
+        assert len(names) == len(set(names)), name
+        owner: dict[str, str] = {}
+        for r in rows:
+            assert set(r) <= {"code", "name", "aliases"}, (name, r)
+            for form in (r["name"], *r.get("aliases", [])):  # one spelling, one meaning
+                k = lower_key(form)
+                assert owner.setdefault(k, r["name"]) == r["name"], (name, form)
