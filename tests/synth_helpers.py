@@ -27,4 +27,4 @@ def field_items(p: SynthPage):
     lookup = {name: i + 1 for i, name in enumerate(p.label_names)}
     for e in p.truth["entries"]:
         for name, f in e["fields"].items():
-            yield lookup[f"{e['index']}:{name}"], e, name, f
+            yield lookup[f"{e['row']}:{name}"], e, name, f

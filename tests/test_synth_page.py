@@ -10,7 +10,7 @@ from scipy.ndimage import find_objects
 from synth_helpers import field_items, page
 
 from sohoa.synth import SynthError, generate_page
-from sohoa.synth.page import first_so
+from sohoa.synth.page import page_plan
 from sohoa.template import load_template, template_ids
 
 
@@ -88,17 +88,37 @@ def test_rotation_turns_the_same_scan():
             assert all(abs(a - b) <= 1 for a, b in zip(got, expect, strict=True))
 
 
+def _seed_with(pred) -> int:
+    rows = load_template("ks-2006").rows_per_page
+    return next(s for s in range(500) if pred(page_plan(np.random.default_rng([s, 1]), rows)))
+
+
 def test_blank_rows_are_not_entries():
-    tpl = load_template("ks-2006")
-    rows = tpl.rows_per_page
-    # find a page that ends with blank rows from the book's numbering, then draw only it
-    seed = next(s for s in range(100) if first_so(tpl, s, 2) - 1 < rows)
+    rows = load_template("ks-2006").rows_per_page
+    seed = _seed_with(lambda plan: plan.blank > 0 and plan.cancelled is None)
     t = page("ks-2006", seed).truth
-    assert t["blank_rows"], "first_so says page 1 has blank rows"
-    assert len(t["entries"]) + len(t["blank_rows"]) == rows == first_so(tpl, seed, 2) - 1 + len(
-        t["blank_rows"])
+    assert t["blank_rows"] and not t["struck_rows"]
+    assert len(t["entries"]) + len(t["blank_rows"]) == rows
+    assert [e["index"] for e in t["entries"]] == list(range(len(t["entries"])))
     last_entry = max((e["bbox"][1] + e["bbox"][3]) / 2 for e in t["entries"])
     assert all((b[1] + b[3]) / 2 > last_entry for b in t["blank_rows"])
+
+
+def test_cancelled_row_is_struck_and_rewritten_with_the_same_number():
+    rows = load_template("ks-2006").rows_per_page
+    seed = _seed_with(lambda plan: plan.cancelled is not None and plan.blank == 0)
+    p = page("ks-2006", seed)
+    t = p.truth
+    assert len(t["struck_rows"]) == 1 and t["blank_rows"] == t["struck_rows"]
+    assert len(t["entries"]) == rows - 1
+    numbers = [int(e["fields"]["so"]["text"]) for e in t["entries"] if "so" in e["fields"]]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    # the struck row holds ink (the first attempt and the stroke) but is in no entry box
+    x0, y0, x1, y1 = t["struck_rows"][0]
+    grey = p.image[y0:y1, x0:x1].mean(axis=2)
+    assert (grey < np.median(p.image.mean(axis=2)) - 60).sum() > 500
+    rows_seen = [e["row"] for e in t["entries"]]
+    assert len(set(rows_seen)) == len(rows_seen) and len(rows_seen) == rows - 1
 
 
 @pytest.mark.parametrize("tid", template_ids())

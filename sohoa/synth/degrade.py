@@ -73,10 +73,9 @@ def sample_scan(
 
 def paper(rng: np.random.Generator, w: int, h: int, hard: bool) -> np.ndarray:
     """Paper colour with slow light variation (uint8 RGB)."""
-    if hard:
-        base = np.array([rng.uniform(215, 240), rng.uniform(205, 232), rng.uniform(180, 215)])
-    else:
-        base = np.array([rng.uniform(238, 252)] * 3) + rng.normal(0, 2, 3)
+    bright = rng.uniform(218, 245) if hard else rng.uniform(238, 252)
+    yellow = rng.uniform(5, 35) if hard else rng.uniform(0, 6)  # aged paper loses blue first
+    base = np.array([bright, bright - yellow * 0.35, bright - yellow]) + rng.normal(0, 1.5, 3)
     light = 1.0 - (0.05 if hard else 0.015) * rng.random((6, 8, 1))
     small = np.clip(light * base[None, None, :], 0, 255).astype(np.uint8)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -188,23 +187,27 @@ def warp_labels(labels: np.ndarray, scan: ScanGeometry) -> np.ndarray:
 
 
 def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: float) -> None:
-    """Shadow along the bound edge and a strip of the facing page beyond it."""
+    """Shadow along the bound edge and a strip of the facing page beyond it (never over the
+    page itself, so the ink stays as drawn)."""
     h, w = img.shape[:2]
     left = not scan.curl_left if scan.curl else bool(rng.random() < 0.5)
-    edge = scan.map_points(np.array([[0.0 if left else scan.page_w, scan.page_h / 2]]))[0][0]
-    edge = int(np.clip(edge, 0, w - 1))
-    width = int(mm * rng.uniform(8, 20))
+    ex = 0.0 if left else float(scan.page_w)
+    top, bottom = scan.map_points(np.array([[ex, 0.0], [ex, float(scan.page_h)]]))
+    ys = np.arange(h, dtype=np.float32)
+    t = (ys - top[1]) / max(1e-6, bottom[1] - top[1])
+    edge = (top[0] + t * (bottom[0] - top[0])).astype(np.float32)  # page edge x per row
+    width = mm * rng.uniform(8, 20)
     xs = np.arange(w, dtype=np.float32)
-    dist = np.abs(xs - edge)
+    signed = xs[None, :] - edge[:, None]  # > 0 right of the edge
+    inside = signed > 0 if left else signed < 0
+    dist = np.abs(signed)
     shade = 1.0 - 0.55 * np.exp(-dist / (width * 0.35))
-    img[:] = (img.astype(np.float32) * shade[None, :, None]).astype(np.uint8)
-    facing = slice(0, max(0, edge - 2)) if left else slice(min(w, edge + 2), w)
-    strip = img[:, facing]
-    if strip.size:
-        tone = np.array([rng.uniform(200, 235)] * 3, np.float32)
-        fx = xs[facing]
-        s = (1.0 - 0.6 * np.exp(-np.abs(fx - edge) / (width * 0.5)))[None, :, None]
-        img[:, facing] = np.clip(tone[None, None, :] * s, 0, 255).astype(np.uint8)
+    facing = ~inside & (dist > 2)
+    tone = float(rng.uniform(200, 235))
+    face = tone * (1.0 - 0.6 * np.exp(-dist / (width * 0.5)))
+    out = img.astype(np.float32) * shade[..., None]
+    out[facing] = face[facing][:, None]
+    img[:] = np.clip(out, 0, 255).astype(np.uint8)
 
 
 def noise_blur_jpeg(img: np.ndarray, rng: np.random.Generator, hard: bool) -> np.ndarray:

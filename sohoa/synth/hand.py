@@ -42,6 +42,7 @@ class HandStyle:
     tilt: float = 0.0  # baseline tilt in degrees (+ = rising to the right)
     ink: tuple[int, int, int] = INKS["blue"]
     pressure: float = 0.2  # 0 = even ink, 0.5 = strong fading along the line
+    aspect: float = 1.0  # horizontal scale: < 1 narrow, cramped writing; > 1 wide
 
     @classmethod
     def sample(
@@ -53,8 +54,12 @@ class HandStyle:
         font = fonts[int(rng.integers(len(fonts)))]
         ink_name = list(INKS)[int(rng.choice(len(INKS), p=[0.45, 0.2, 0.2, 0.05, 0.1]))]
         ink = tuple(int(np.clip(c + rng.normal(0, 10), 0, 255)) for c in INKS[ink_name])
-        stroke_px = int(rng.choice([-1, 0, 0, 1, 1, 2])) if size >= 30 else int(
-            rng.choice([-1, 0, 0, 1]))
+        if size >= 45:
+            stroke_px = int(rng.choice([-1, 0, 0, 1, 1, 2]))
+        elif size >= 28:
+            stroke_px = int(rng.choice([-1, 0, 0, 0, 1, 1]))
+        else:
+            stroke_px = int(rng.choice([0, 0, 1]))
         return cls(
             font=font,
             size=float(size * rng.uniform(0.78, 1.25)),
@@ -66,7 +71,8 @@ class HandStyle:
             elastic=float(rng.uniform(0.0, 0.06) * size),
             tilt=float(rng.normal(0, 0.8)),
             ink=(ink[0], ink[1], ink[2]),
-            pressure=float(rng.uniform(0.05, 0.45)),
+            pressure=float(rng.uniform(0.05, 0.35)),
+            aspect=float(rng.uniform(0.8, 1.15)),
         )
 
 
@@ -152,14 +158,16 @@ def render_ink(text: str, style: HandStyle, rng: np.random.Generator) -> np.ndar
         alpha = cv2.remap(alpha, gx, gy, cv2.INTER_LINEAR, borderValue=0)
     # slant (shear about the middle of the line) and tilt in one affine map
     t = np.radians(style.tilt)
-    m = np.array([[1.0, -style.slant, style.slant * h * 0.6], [0.0, 1.0, 0.0], [0, 0, 1]])
-    rot = cv2.getRotationMatrix2D((w / 2, h / 2), float(np.degrees(t)), 1.0)
+    m = np.array([[style.aspect, -style.slant, style.slant * h * 0.6], [0.0, 1.0, 0.0],
+                  [0, 0, 1]])
+    rot = cv2.getRotationMatrix2D((w * style.aspect / 2, h / 2), float(np.degrees(t)), 1.0)
     m3 = np.vstack([rot, [0, 0, 1]]) @ m
-    extra_w = int(abs(style.slant) * h + abs(np.sin(t)) * h) + 4
-    extra_h = int(abs(np.sin(t)) * w) + 4
-    m3[0, 2] += extra_w / 2
-    m3[1, 2] += extra_h / 2
-    alpha = cv2.warpAffine(alpha, m3[:2].astype(np.float32), (w + extra_w, h + extra_h),
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64) @ m3[:2].T
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    m3[0, 2] += 2 - lo[0]
+    m3[1, 2] += 2 - lo[1]
+    out_w, out_h = int(np.ceil(hi[0] - lo[0])) + 4, int(np.ceil(hi[1] - lo[1])) + 4
+    alpha = cv2.warpAffine(alpha, m3[:2].astype(np.float32), (out_w, out_h),
                            flags=cv2.INTER_LINEAR)
     alpha = _crop(alpha)
     if style.pressure > 0:

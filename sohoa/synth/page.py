@@ -50,12 +50,27 @@ class SynthPage:
     image: np.ndarray
     truth: dict[str, Any]
     labels: np.ndarray | None = None  # int32, final pixels: 1 + index into label_names
-    label_names: tuple[str, ...] = ()  # "entry_index:field" for each label
+    label_names: tuple[str, ...] = ()  # "row:field" for each label (row = table row)
 
 
-def _blank_rows(rng: np.random.Generator, rows: int) -> int:
-    """How many rows at the bottom of a page stay empty (the first draw of a page's rng)."""
-    return int(rng.integers(1, min(4, rows) + 1)) if rng.random() < 0.25 else 0
+@dataclass(frozen=True)
+class PagePlan:
+    """The first draws of a page's rng: rows left blank at the bottom, and a row written by
+    mistake, struck out and rewritten on the next row with the same number."""
+
+    blank: int
+    cancelled: int | None
+
+    def entries(self, rows: int) -> int:
+        return rows - self.blank - (1 if self.cancelled is not None else 0)
+
+
+def page_plan(rng: np.random.Generator, rows: int) -> PagePlan:
+    blank = int(rng.integers(1, min(4, rows) + 1)) if rng.random() < 0.25 else 0
+    cancelled = None
+    if rng.random() < 0.1 and rows - blank >= 3:
+        cancelled = int(rng.integers(0, rows - blank - 1))
+    return PagePlan(blank, cancelled)
 
 
 def book_for_seed(template: Template, seed: int) -> BookInfo:
@@ -65,7 +80,7 @@ def book_for_seed(template: Template, seed: int) -> BookInfo:
 def first_so(template: Template, seed: int, page_no: int) -> int:
     """Registration number of the first entry on ``page_no`` (entries of earlier pages)."""
     rows = template.rows_per_page
-    done = sum(rows - _blank_rows(np.random.default_rng([seed, q]), rows)
+    done = sum(page_plan(np.random.default_rng([seed, q]), rows).entries(rows)
                for q in range(1, page_no))
     return done + 1
 
@@ -135,11 +150,11 @@ def _write_entry(
     return out
 
 
-def _strike(page: np.ndarray, g: PageGeometry, first_blank: int, style: HandStyle,
+def _strike(page: np.ndarray, g: PageGeometry, first: int, last: int, style: HandStyle,
             rng: np.random.Generator) -> np.ndarray:
-    """One diagonal pen stroke across the unused rows; returns its hull points."""
+    """One diagonal pen stroke across rows ``first``..``last``; returns its hull points."""
     x0, x1 = g.x_edges[0] + g.mm * 3, g.x_edges[-1] - g.mm * 3
-    y0, y1 = g.row_edges[first_blank] + g.mm * 2, g.row_edges[-1] - g.mm * 2
+    y0, y1 = g.row_edges[first] + g.mm * 2, g.row_edges[last + 1] - g.mm * 2
     cov = np.zeros((int(y1 - y0) + 8, int(x1 - x0) + 8), np.uint8)
     cv2.line(cov, (4, 4), (cov.shape[1] - 5, cov.shape[0] - 5), 255,
              max(2, int(g.mm * 0.35)), cv2.LINE_AA)
@@ -172,7 +187,8 @@ def generate_page(
     so = first_so(tpl, seed, page_no)
     rng = np.random.default_rng([seed, page_no])
     rows = tpl.rows_per_page
-    n_blank = _blank_rows(rng, rows)
+    plan = page_plan(rng, rows)
+    n_blank = plan.blank
     g = sample_geometry(tpl, dpi, rng)
     page = dg.paper(rng, g.width, g.height, hard)
     print_cov, fills = draw_print(g, tpl, book, page_no, rng)
@@ -194,17 +210,28 @@ def generate_page(
     labels = np.zeros((g.height, g.width), np.int32) if with_labels else None
     names: list[str] = []
     wi = 0
+    facts = None
+    struck_rows: list[int] = []
     for row in range(rows - n_blank):
         if rng.random() < 0.15:
             wi = int(rng.integers(len(writers)))
         style, writer = writers[wi]
-        reg = registration_date(book, so + row, float(rng.random()))
-        facts = sample_facts(rng, book, so + row, reg)
+        if facts is None or row - 1 != plan.cancelled:  # a cancelled row is rewritten as is
+            reg = registration_date(book, so, float(rng.random()))
+            facts = sample_facts(rng, book, so, reg)
         ctx = ValueContext(book, facts, writer)
+        if row == plan.cancelled:
+            _write_entry(page, g, tpl, row, ctx, style, rng, None, [])
+            _strike(page, g, row, row, style, rng)
+            struck_rows.append(row)
+            continue
         entries_raw.append((row, _write_entry(page, g, tpl, row, ctx, style, rng, labels,
                                                 names)))
+        so += 1
     struck = n_blank > 0 and rng.random() < 0.5
-    strike_hull = _strike(page, g, rows - n_blank, writers[wi][0], rng) if struck else None
+    strike_hull = None
+    if struck:
+        strike_hull = _strike(page, g, rows - n_blank, rows - 1, writers[wi][0], rng)
     if hard:
         dg.stains(page, rng, int(rng.integers(0, 4)))
         if rng.random() < 0.6:
@@ -225,6 +252,9 @@ def generate_page(
     if labels is not None:
         labels = dg.rotate(dg.warp_labels(labels, scan), rotation)
     truth = _truth(tpl, g, scan, book, page_no, entries_raw, rows, n_blank, struck, size)
+    truth["struck_rows"] = [_row_box(g, scan, r, size) for r in struck_rows]
+    truth["blank_rows"] = sorted(truth["blank_rows"] + truth["struck_rows"],
+                                 key=lambda b: (b[1], b[0]))
     truth["header_fields"] = {
         k: {"text": k, "bbox": _bbox(scan.map_points(h), size)}
         for k, h in header_hulls.items() if len(h)
@@ -234,17 +264,25 @@ def generate_page(
     return SynthPage(img, truth, labels, tuple(names))
 
 
+def _row_box(g: PageGeometry, scan: dg.ScanGeometry, row: int, size: tuple[int, int]
+             ) -> list[int]:
+    x0, x1 = g.x_edges[0], g.x_edges[-1]
+    return _bbox(scan.map_points(_edge_points(x0, g.row_edges[row], x1, g.row_edges[row + 1])),
+                 size)
+
+
 def _truth(
     tpl: Template, g: PageGeometry, scan: dg.ScanGeometry, book: BookInfo, page_no: int,
     entries_raw: list, rows: int, n_blank: int, struck: bool, size: tuple[int, int],
 ) -> dict[str, Any]:
     x0, x1 = g.x_edges[0], g.x_edges[-1]
     entries = []
-    for row, fields in entries_raw:
+    for index, (row, fields) in enumerate(entries_raw):
         y0, y1 = g.row_edges[row], g.row_edges[row + 1]
         quad = scan.map_points(_rect(x0, y0, x1, y1))
         entries.append({
-            "index": row,
+            "index": index,
+            "row": row,
             "bbox": _bbox(scan.map_points(_edge_points(x0, y0, x1, y1)), size),
             "quad": [[round(float(x), 1), round(float(y), 1)] for x, y in quad],
             "struck": False,
@@ -254,10 +292,7 @@ def _truth(
                 for name, (text, value, w) in fields.items()
             },
         })
-    blank = [
-        _bbox(scan.map_points(_edge_points(x0, g.row_edges[r], x1, g.row_edges[r + 1])), size)
-        for r in range(rows - n_blank, rows)
-    ]
+    blank = [_row_box(g, scan, r, size) for r in range(rows - n_blank, rows)]
     return {
         "page": f"{tpl.id}-{page_no:04d}",
         "template": tpl.id,
