@@ -14,7 +14,7 @@ import logging
 import cv2
 import numpy as np
 
-from preprocessing.clean import binarize, ink_fraction, line_masks, normalize_background, to_grey
+from preprocessing.clean import binarize, ink_fraction, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
@@ -27,9 +27,9 @@ from preprocessing.geometry import (
     upright_transform,
     warp,
 )
-from preprocessing.grid import grid_from_masks, line_length, ruling_mask
+from preprocessing.grid import ruling_mask
 from preprocessing.layout import EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
-from preprocessing.orientation import detect_orientation
+from preprocessing.orientation import orient
 from preprocessing.skew import estimate_skew
 from sohoa.template import Template
 
@@ -80,8 +80,8 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))
     if image.ndim == 3 and image.shape[2] == 4:
         image = image[:, :, :3]
-    resized = image if s == 1.0 else cv2.resize(
-        image, (max(1, round(big_w * s)), max(1, round(big_h * s))), interpolation=cv2.INTER_AREA)
+    resized = image if s == 1.0 else _shrink(image, (max(1, round(big_w * s)),
+                                                     max(1, round(big_h * s))))
     small = analysis_grey(resized)
     h, w = small.shape
     flat = normalize_background(small)
@@ -92,7 +92,8 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     angle = estimate_skew(ink)
     m0, size0 = upright_transform(w, h, angle, 0)
     ink0 = binarize(warp(flat, m0, size0))
-    rotation = detect_orientation(ink0, template)
+    found = orient(ink0, template)
+    rotation = found.rotation
     ink_w = np.ascontiguousarray(np.rot90(ink0, undo_turns(rotation)))
     m_small, size_small = upright_transform(w, h, angle, rotation)
     # full-resolution transform: input pixels -> work pixels at the input's scale
@@ -100,8 +101,7 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     work_size = (round(size_small[0] / s), round(size_small[1] / s))
     base = _with(base, angle=angle, rotation=rotation, transform=to_affine(m_full),
                  work_size=work_size)
-    hmask, vmask = line_masks(ink_w, line_length(ink_w.shape))
-    grid = grid_from_masks(hmask, vmask)
+    grid = found.grid
     cmap = map_columns(grid.v_lines, template) if grid.found else None
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
@@ -112,6 +112,15 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input
     return _layout(base, seg, cmap, inv, s, template)
+
+
+def _shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area-average down to ``size``; an integer-factor step first takes OpenCV's fast path."""
+    f = min(image.shape[1] // size[0], image.shape[0] // size[1])
+    if f >= 2:
+        image = cv2.resize(image, (image.shape[1] // f, image.shape[0] // f),
+                           interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def _meaningful_ink(ink: np.ndarray) -> float:

@@ -42,29 +42,38 @@ def template_boundaries(template: Template) -> np.ndarray:
     return np.array([fr[0][0]] + [b for _, b in fr])
 
 
+def _nearest_dist(pred: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Distance from each predicted boundary to the nearest found line (``pos`` sorted)."""
+    idx = np.clip(np.searchsorted(pos, pred), 1, len(pos) - 1)
+    return np.minimum(np.abs(pred - pos[idx - 1]), np.abs(pred - pos[idx]))
+
+
 def _best_fit(
-    pos: np.ndarray, frac: np.ndarray, tol_frac: float
+    pos: np.ndarray, frac: np.ndarray, tol_frac: float, anchors: np.ndarray | None = None
 ) -> tuple[float, float, int, float]:
-    """Offset and scale (pixels = a + b * fraction) with most inliers."""
-    m, n = len(pos), len(frac)
-    span = pos.max() - pos.min() if m > 1 else 1.0
+    """Offset and scale (pixels = a + b * fraction) with most inliers. Hypotheses come from
+    pairs of ``anchors`` (well-drawn lines; all lines when None), inliers from all ``pos``."""
+    pos = np.sort(pos)
+    hyp = pos if anchors is None or len(anchors) < 2 else np.sort(anchors)
+    m, n = len(hyp), len(frac)
+    span = pos.max() - pos.min() if len(pos) > 1 else 1.0
     j1, j2 = np.triu_indices(m, 1)
-    far = (pos[j2] - pos[j1]) >= 0.25 * span  # short baselines fit badly and cost time
+    far = (hyp[j2] - hyp[j1]) >= 0.25 * span  # short baselines fit badly and cost time
     j1, j2 = j1[far], j2[far]
     i1, i2 = np.triu_indices(n, 1)
     wide = (frac[i2] - frac[i1]) >= 0.2
     i1, i2 = i1[wide], i2[wide]
-    dp = (pos[j2] - pos[j1])[:, None]
+    dp = (hyp[j2] - hyp[j1])[:, None]
     df = (frac[i2] - frac[i1])[None, :]
     b = dp / df
-    a = pos[j1][:, None] - b * frac[i1][None, :]
+    a = hyp[j1][:, None] - b * frac[i1][None, :]
     a, b = a.ravel(), b.ravel()
     ok = (b > 0.5 * span) & (b < 2.5 * span + 1)
     a, b = a[ok], b[ok]
     if len(a) == 0:
         return 0.0, 1.0, 0, 1.0
     pred = a[:, None] + b[:, None] * frac[None, :]  # (H, n)
-    d = np.abs(pred[:, :, None] - pos[None, None, :]).min(axis=2)  # (H, n)
+    d = _nearest_dist(pred, pos)  # (H, n)
     tol = (tol_frac * b)[:, None]
     inl = d <= tol
     count = inl.sum(axis=1)
@@ -80,7 +89,8 @@ def map_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
         return None
     pos = np.array([ln.pos for ln in v_lines])
     frac = template_boundaries(template)
-    a, b, count, resid = _best_fit(pos, frac, tol_frac)
+    strong = np.array([ln.pos for ln in v_lines if ln.strength >= 0.6])
+    a, b, count, resid = _best_fit(pos, frac, tol_frac, strong)
     if count < 2:
         return None
     # least-squares refinement on the matched pairs

@@ -179,7 +179,7 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
 
 def _crosses(strikes: list[tuple[float, float, float, float]], y0: float, y1: float) -> bool:
     """A stroke runs through at least half of this row's height."""
-    for sx0, sy0, sx1, sy1 in strikes:
+    for _x0, sy0, _x1, sy1 in strikes:
         lo, hi = min(sy0, sy1), max(sy0, sy1)
         if min(hi, y1) - max(lo, y0) >= 0.5 * (y1 - y0):
             return True

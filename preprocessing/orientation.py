@@ -9,6 +9,7 @@ ties on pages whose vertical lines are too faded to decide.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,32 +51,60 @@ def _title_above(ink: np.ndarray, grid: Grid) -> float:
     return float(np.clip((above - below) / (above + below) * 2.0, -1.0, 1.0))
 
 
+@dataclass(frozen=True)
+class Orientation:
+    """The chosen rotation with the grid and line masks seen the upright way (for reuse)."""
+
+    rotation: int
+    scores: dict[int, float]
+    grid: Grid
+    hmask: np.ndarray
+    vmask: np.ndarray
+
+
+def _score(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray, rot: int,
+           template: Template) -> tuple[float, Grid, np.ndarray, np.ndarray]:
+    k = undo_turns(rot)
+    hm, vm = (hmask, vmask) if k % 2 == 0 else (vmask, hmask)
+    hm, vm = np.ascontiguousarray(np.rot90(hm, k)), np.ascontiguousarray(np.rot90(vm, k))
+    grid = grid_from_masks(hm, vm)
+    cmap = map_columns(grid.v_lines, template) if grid.found else None
+    score = cmap.score if cmap else 0.0
+    if grid.found:
+        score += 1.5 * _header_on_top(grid) + 1.5 * _title_above(np.rot90(ink, k), grid)
+    rows, cols = hm.shape
+    if (template.orientation == "landscape") == (cols > rows):
+        score += 1.0
+    return score, grid, hm, vm
+
+
+def orient(ink: np.ndarray, template: Template) -> Orientation:
+    """Find the page's quarter turn from a deskewed ink mask. The two turns that match the
+    template's page shape (landscape/portrait) are tried first; the other two only when
+    neither of those shows a table that fits the template."""
+    hmask, vmask = line_masks(ink, line_length(ink.shape))
+    h, w = ink.shape
+    shaped = (template.orientation == "landscape") == (w >= h)
+    first = (0, 180) if shaped else (90, 270)
+    results = {r: _score(ink, hmask, vmask, r, template) for r in first}
+    good = 0.6 * (len(template.columns) + 1)
+    if max(v[0] for v in results.values()) < good:
+        for r in {0, 90, 180, 270} - set(first):
+            results[r] = _score(ink, hmask, vmask, r, template)
+    best = max(results, key=lambda r: results[r][0])
+    scores = {r: round(v[0], 3) for r, v in results.items()}
+    log.debug("orientation scores %s -> %d", scores, best)
+    _, grid, hm, vm = results[best]
+    return Orientation(best, scores, grid, hm, vm)
+
+
 def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
     """Score of each scan rotation (0/90/180/270, counter-clockwise) for a deskewed ink mask."""
-    h, w = ink.shape
     hmask, vmask = line_masks(ink, line_length(ink.shape))
-    scores: dict[int, float] = {}
-    for rot in (0, 90, 180, 270):
-        k = undo_turns(rot)
-        hm, vm = (hmask, vmask) if k % 2 == 0 else (vmask, hmask)
-        hm, vm = np.rot90(hm, k), np.rot90(vm, k)
-        grid = grid_from_masks(np.ascontiguousarray(hm), np.ascontiguousarray(vm))
-        cmap = map_columns(grid.v_lines, template) if grid.found else None
-        score = cmap.score if cmap else 0.0
-        if grid.found:
-            turned = np.rot90(ink, k)
-            score += 1.5 * _header_on_top(grid) + 1.5 * _title_above(turned, grid)
-        rows, cols = hm.shape
-        if (template.orientation == "landscape") == (cols > rows):
-            score += 1.0
-        scores[rot] = score
-    return scores
+    return {r: _score(ink, hmask, vmask, r, template)[0] for r in (0, 90, 180, 270)}
 
 
 def detect_orientation(ink: np.ndarray, template: Template) -> int:
     """Rotation (0, 90, 180 or 270 degrees counter-clockwise, as ``np.rot90``) of the scan
     relative to the upright page."""
-    scores = orientation_scores(ink, template)
-    best = max(scores, key=lambda r: scores[r])
-    log.debug("orientation scores %s -> %d", scores, best)
-    return best
+    return orient(ink, template).rotation

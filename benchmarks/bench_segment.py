@@ -1,0 +1,179 @@
+"""Page analysis accuracy, speed and memory on generated register pages.
+
+    .venv/bin/python benchmarks/bench_segment.py [--quick] [--pages N] [--jobs J] [--dpi 300]
+
+For each template (ks-2006, kt-2006, kh-2006) and difficulty (easy, hard) it generates pages
+with the "bench" fonts (seeds disjoint from the tests'; one page in five turned by a quarter or
+half turn) and measures: entry precision/recall at IoU >= 0.5, median field-box IoU, empty-cell
+agreement, blank/struck rows, skew error (median, p95), rotation accuracy, seconds per page on
+one core (cv2.setNumThreads(1), CPU time of the analysis only), and peak memory (tracemalloc
+peak of the analysis; max RSS of the worker). Prints a Markdown table and writes
+``benchmarks/results/segment.json``. ``--jobs`` spreads pages over processes (each still
+single-threaded), which changes nothing but the wall-clock time of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results" / "segment.json"
+TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
+DIFFICULTIES = ("easy", "hard")
+SEED_BASE = 500_000  # tests use small seeds; the benchmark never reuses them
+
+
+def _iou(a: list[int] | tuple[int, ...], b: list[int] | tuple[int, ...]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _rotation(seed: int) -> int:
+    r = seed % 10
+    return {7: 90, 8: 180, 9: 270}.get(r, 0)
+
+
+def measure_page(args: tuple[str, str, int, int]) -> dict:
+    """Generate one page, analyse it, compare with its truth."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    from preprocessing import analyze_page
+    from sohoa.synth import generate_page
+    from sohoa.template import load_template
+
+    tid, difficulty, seed, dpi = args
+    tpl = load_template(tid)
+    page = generate_page(tpl, seed, difficulty=difficulty, font_role="bench",
+                         rotation=_rotation(seed), dpi=dpi)
+    truth = page.truth
+    tracemalloc.start()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    layout = analyze_page(page.image, tpl)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    found = list(layout.entries)
+    t_entries = truth["entries"]
+    matched_found = set()
+    tp = 0
+    field_ious: list[float] = []
+    empty_ok = empty_n = 0
+    for te in t_entries:
+        best, best_iou = None, 0.5
+        for i, fe in enumerate(found):
+            v = _iou(te["bbox"], fe.bbox)
+            if v >= best_iou and i not in matched_found:
+                best, best_iou = i, v
+        if best is None:
+            continue
+        tp += 1
+        matched_found.add(best)
+        fe = found[best]
+        for name, box in fe.fields.items():
+            written = name in te["fields"]
+            empty_n += 1
+            empty_ok += int(box.empty != written)
+            if written:
+                field_ious.append(_iou(te["fields"][name]["bbox"], box.bbox) if not box.empty
+                                  else 0.0)
+    return {
+        "template": tid, "difficulty": difficulty, "seed": seed,
+        "size": [int(page.image.shape[1]), int(page.image.shape[0])],
+        "status": layout.status, "truth_entries": len(t_entries), "found_entries": len(found),
+        "tp": tp, "field_ious": field_ious, "empty_ok": empty_ok, "empty_n": empty_n,
+        "angle_err": abs(layout.angle - truth["angle"]),
+        "rotation_ok": layout.rotation == truth["rotation"],
+        "truth_blank": len(truth["blank_rows"]), "skipped": len(layout.skipped_rows),
+        "cpu_s": cpu, "wall_s": wall, "peak_mb": peak / 2**20,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def summarise(rows: list[dict]) -> dict:
+    tp = sum(r["tp"] for r in rows)
+    truth = sum(r["truth_entries"] for r in rows)
+    found = sum(r["found_entries"] for r in rows)
+    ious = [v for r in rows for v in r["field_ious"]]
+    errs = np.array([r["angle_err"] for r in rows])
+    return {
+        "pages": len(rows),
+        "ok_pages": sum(r["status"] == "ok" for r in rows),
+        "entry_precision": round(tp / found, 4) if found else 0.0,
+        "entry_recall": round(tp / truth, 4) if truth else 0.0,
+        "field_iou_median": round(float(np.median(ious)), 3) if ious else 0.0,
+        "field_iou_p10": round(float(np.percentile(ious, 10)), 3) if ious else 0.0,
+        "empty_agreement": round(sum(r["empty_ok"] for r in rows)
+                                 / max(1, sum(r["empty_n"] for r in rows)), 4),
+        "blank_rows_found": f"{sum(r['skipped'] for r in rows)}/{sum(r['truth_blank'] for r in rows)}",
+        "angle_err_median": round(float(np.median(errs)), 3),
+        "angle_err_p95": round(float(np.percentile(errs, 95)), 3),
+        "rotation_accuracy": round(float(np.mean([r["rotation_ok"] for r in rows])), 4),
+        "cpu_s_per_page": round(float(np.mean([r["cpu_s"] for r in rows])), 3),
+        "cpu_s_p95": round(float(np.percentile([r["cpu_s"] for r in rows], 95)), 3),
+        "peak_mb_tracemalloc": round(float(max(r["peak_mb"] for r in rows)), 1),
+        "maxrss_mb": round(float(max(r["maxrss_mb"] for r in rows)), 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="3 pages per template and difficulty")
+    ap.add_argument("--pages", type=int, default=25,
+                    help="pages per template and difficulty (25 easy + 25 hard = 50 a template)")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (one core each)")
+    ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    n = 3 if args.quick else args.pages
+    work = [(t, d, SEED_BASE + i, args.dpi)
+            for t in TEMPLATES for d in DIFFICULTIES for i in range(n)]
+    t0 = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as ex:
+            rows = list(ex.map(measure_page, work, chunksize=2))
+    else:
+        rows = [measure_page(w) for w in work]
+    groups = {}
+    for t in TEMPLATES:
+        for d in DIFFICULTIES:
+            groups[f"{t} {d}"] = summarise([r for r in rows if r["template"] == t
+                                            and r["difficulty"] == d])
+    groups["all"] = summarise(rows)
+    failures = [{k: r[k] for k in ("template", "difficulty", "seed", "status", "truth_entries",
+                                   "found_entries", "tp", "angle_err")}
+                for r in rows if r["tp"] != r["truth_entries"]
+                or r["found_entries"] != r["truth_entries"]]
+    out = {
+        "benchmark": "segment", "dpi": args.dpi, "pages_per_setting": n,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_avg": os.getloadavg()},
+        "wall_s_total": round(time.perf_counter() - t0, 1), "groups": groups,
+        "imperfect_pages": failures[:40],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False))
+    cols = ["pages", "ok_pages", "entry_precision", "entry_recall", "field_iou_median",
+            "empty_agreement", "blank_rows_found", "angle_err_median", "angle_err_p95",
+            "rotation_accuracy", "cpu_s_per_page", "peak_mb_tracemalloc"]
+    print("| set | " + " | ".join(cols) + " |")
+    print("|" + "---|" * (len(cols) + 1))
+    for name, g in groups.items():
+        print(f"| {name} | " + " | ".join(str(g[c]) for c in cols) + " |")
+    print(f"\n{len(failures)} pages with missed or extra entries; results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
