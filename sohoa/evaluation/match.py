@@ -13,6 +13,9 @@ def _clean(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text or "").split())
 
 
+TEXT_JUDGED = {"name", "place", "text"}
+
+
 @dataclass(frozen=True)
 class FieldPair:
     """One field's truth against what was read; ``predicted`` is '' when nothing was read."""
@@ -31,10 +34,12 @@ class FieldPair:
 
     @property
     def correct(self) -> bool:
-        """The value is right (the text, for fields without a normalised value)."""
-        if self.truth_value:
-            return _clean(self.predicted_value) == _clean(self.truth_value)
-        return _clean(self.predicted) == _clean(self.truth)
+        """Coded and dated kinds are right when their 158 value is (``05.03.2008`` whatever the
+        writer's format); names, places and free text when the text is (their value only
+        spells the text out)."""
+        if self.kind in TEXT_JUDGED or not self.truth_value:
+            return _clean(self.predicted) == _clean(self.truth)
+        return _clean(self.predicted_value) == _clean(self.truth_value)
 
 
 def iou(a, b) -> float:

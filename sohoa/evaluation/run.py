@@ -64,8 +64,9 @@ def evaluate_pages(folder: Path, *, engine: str | None = None, device: str = "au
         if cached.exists():
             predicted = json.loads(cached.read_text(encoding="utf-8"))
         else:
+            year = truth.get("book", {}).get("year")
             predicted = read_image(load_image(image_path), template, recognizer,
-                                   name=str(image_path)).reading.to_json()
+                                   name=str(image_path), ref_year=year).reading.to_json()
         engines = {f.get("engine") for e in predicted.get("entries", [])
                    for f in e.get("fields", {}).values()} - {None}
         pairs += pairs_from_page(truth, predicted, template,

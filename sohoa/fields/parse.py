@@ -143,6 +143,7 @@ _NUMBER = re.compile(r"(?<!\d)(\d{1,6})(?:\s*/\s*(\d{2,4}))?(?!\d)")
 
 
 def _number(text: str, _ref: int | None) -> ParsedValue:
+    """A register number; the value carries the year when it is known."""
     fixed = fix_ocr_digits(text)
     found = _NUMBER.findall(fixed)
     if not found:
@@ -156,8 +157,18 @@ def _number(text: str, _ref: int | None) -> ParsedValue:
         evidence = 0.5
     if fixed != text:
         evidence *= 0.8
-    return ParsedValue(fixed, number, len(found) == 1, evidence,
+    return ParsedValue(fixed, _so_value(number, found[0][1], _ref), len(found) == 1, evidence,
                        "" if len(found) == 1 else f"có nhiều số trong '{text}'")
+
+
+def _so_value(number: str, written_year: str, ref_year: int | None) -> str:
+    """The 158 form ``NN/YYYY`` (``01/2008``) when the year is known (written, or the book's),
+    else the bare number."""
+    year = int(written_year) if written_year else ref_year
+    if year is not None and year < 100:  # "12/08": the latest such year not after ref_year
+        base = ref_year or 2099
+        year = base - (base - year) % 100
+    return f"{int(number):02d}/{year}" if year else str(int(number))
 
 
 _PARSERS = {
