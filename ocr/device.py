@@ -13,6 +13,14 @@ class DeviceError(ValueError):
     """The device asked for is unknown or not present on this machine."""
 
 
+def check_device_name(device: str) -> str:
+    """Reject unknown device names without touching torch (for CPU-only engines)."""
+    dev = (device or "auto").strip().lower()
+    if dev.split(":", 1)[0] not in DEVICE_CHOICES:
+        raise DeviceError(f"unknown device {device!r}: use one of {', '.join(DEVICE_CHOICES)}")
+    return dev
+
+
 def pick_device(device: str = "auto") -> str:
     """Resolve ``auto``/``cpu``/``cuda`` (or ``cuda:N``) to the device engines will use.
 
@@ -20,10 +28,10 @@ def pick_device(device: str = "auto") -> str:
     machine without one is an error rather than a silent fall-back, so a batch job configured for
     a GPU does not crawl along on the CPU unnoticed.
     """
-    dev = (device or "auto").strip().lower()
+    dev = check_device_name(device)
     if dev == "cpu":
         return "cpu"
-    if dev != "auto" and dev != "cuda" and not dev.startswith("cuda:"):
+    if dev.startswith("auto:") or dev.startswith("cpu:"):
         raise DeviceError(f"unknown device {device!r}: use one of {', '.join(DEVICE_CHOICES)}")
     try:
         import torch

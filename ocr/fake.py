@@ -29,6 +29,7 @@ from ocr.base import (
     make_hypotheses,
     to_reading,
 )
+from ocr.device import check_device_name
 from sohoa.records import FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class FakeEngine:
 
     def __init__(self, *, device: str = "auto", script: Script | None = None,
                  strict: bool = False) -> None:
+        check_device_name(device)  # a typo is an error even for a CPU-only engine
         self.device = "cpu"
         self.script: Script = script if script is not None else {}
         self.strict = strict

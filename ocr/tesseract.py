@@ -6,9 +6,9 @@ model loaded once and reports each word's confidence in TSV; starting one proces
 ~0.2 s each, which would dominate. Large batches are split over a few parallel processes.
 
 Per field kind: page-segmentation mode 7 (one line) except free text (6, a block); digits-only
-whitelists for numbers and years; dates are read twice, freely and with a digit whitelist, since
-a date may be written in words ("ngày 5 tháng 3 năm 2006") or in figures, and the better-scored
-reading wins with the other kept as an alternative.
+whitelist for entry numbers; dates and years are read twice, freely and with a digit whitelist,
+since they may be written in words ("ngày 5 tháng 3 năm 2006", "Sinh năm 1977") or in figures,
+and the better-scored reading wins with the other kept as an alternative.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from ocr.base import EngineError, EngineUnavailable, Hypotheses, make_hypotheses, recognize_batch
+from ocr.device import check_device_name
 from sohoa.records import FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ log = logging.getLogger(__name__)
 DIGITS = "0123456789"
 DATE_CHARS = DIGITS + "./-"
 PSM_BY_KIND: dict[FieldKind, int] = {FieldKind.TEXT: 6}
-WHITELIST_BY_KIND: dict[FieldKind, str] = {FieldKind.NUMBER: DIGITS, FieldKind.YEAR: DIGITS}
+WHITELIST_BY_KIND: dict[FieldKind, str] = {FieldKind.NUMBER: DIGITS}
+# kinds read twice, freely and with a whitelist: written in figures or in words ("Sinh năm 1977")
+SECOND_PASS: dict[FieldKind, str] = {FieldKind.DATE: DATE_CHARS, FieldKind.YEAR: DIGITS}
 MIN_HEIGHT = 40  # smaller crops are upscaled: Tesseract's LSTM wants ~20 px x-height
 PAD = 12  # white margin; Tesseract misses ink touching the border
 
@@ -101,6 +104,7 @@ class TesseractEngine:
     def __init__(self, *, device: str = "auto", lang: str = "vie", psm: int | None = None,
                  alt_psm: int | None = None, workers: int | None = None,
                  tesseract_cmd: str | None = None, timeout_s: float = 600.0) -> None:
+        check_device_name(device)  # a typo is an error even for a CPU-only engine
         self.device = "cpu"  # Tesseract runs on the CPU whatever --device says
         cmd = tesseract_cmd or shutil.which("tesseract")
         if not cmd or not Path(cmd).exists():
@@ -130,8 +134,8 @@ class TesseractEngine:
     def _hypotheses(self, images: list[np.ndarray], kind: FieldKind) -> list[Hypotheses]:
         psm = self.psm if self.psm is not None else PSM_BY_KIND.get(kind, 7)
         passes = [self.run(images, psm, WHITELIST_BY_KIND.get(kind))]
-        if kind is FieldKind.DATE:
-            passes.append(self.run(images, psm, DATE_CHARS))
+        if kind in SECOND_PASS:
+            passes.append(self.run(images, psm, SECOND_PASS[kind]))
         if self.alt_psm is not None and self.alt_psm != psm:
             passes.append(self.run(images, self.alt_psm, WHITELIST_BY_KIND.get(kind)))
         return [make_hypotheses([p[i] for p in passes]) for i in range(len(images))]

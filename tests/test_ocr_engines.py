@@ -54,6 +54,8 @@ def test_pick_device() -> None:
     assert pick_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(DeviceError, match="unknown device 'tpu'"):
         pick_device("tpu")
+    with pytest.raises(DeviceError, match="unknown device 'gpu'"):
+        get_engine("fake", device="gpu")  # CPU-only engines still reject typos
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="sees no CUDA GPU"):
             pick_device("cuda")

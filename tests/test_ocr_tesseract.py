@@ -47,10 +47,15 @@ def test_date_in_figures_and_in_words(engine) -> None:
     assert b.alternatives[1].confidence < b.confidence
 
 
-def test_digit_whitelist_for_years(engine) -> None:
-    crop = make_crop("meNgaySinh", FieldKind.YEAR, "sinh 1975")
-    text = engine.recognize([crop], FieldKind.YEAR)[0].text
-    assert set(text.replace(" ", "")) <= set(DIGITS) and "1975" in text
+def test_digit_whitelist_for_numbers_and_years(engine) -> None:
+    number = engine.recognize([make_crop("so", FieldKind.NUMBER, "Số 127")], FieldKind.NUMBER)[0]
+    assert set(number.text.replace(" ", "")) <= set(DIGITS) and "127" in number.text
+    figures, words = engine.recognize([make_crop("meNgaySinh", FieldKind.YEAR, "1975"),
+                                       make_crop("chaNgaySinh", FieldKind.YEAR, "Sinh năm 1977")],
+                                      FieldKind.YEAR)
+    assert figures.text == "1975"
+    assert words.text == "Sinh năm 1977"  # the text as written; the parser takes the year
+    assert [a.text for a in words.alternatives][1:] == ["1977"]
 
 
 def test_noise_lowers_confidence_and_blank_reads_empty(engine) -> None:
