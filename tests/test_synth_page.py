@@ -139,3 +139,19 @@ def test_bad_arguments_are_clear():
         generate_page("ks-2006", 1, "medium")
     with pytest.raises(SynthError, match="rotation"):
         generate_page("ks-2006", 1, rotation=45)
+
+
+def test_same_bytes_in_another_process():
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib; from sohoa.synth import generate_page; "
+            "p = generate_page('kh-2006', 5, 'hard', page_no=2, dpi=100); "
+            "print(hashlib.sha256(p.image.tobytes()).hexdigest())")
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.strip()
+    here = generate_page("kh-2006", 5, "hard", page_no=2, dpi=100)
+    assert out == hashlib.sha256(here.image.tobytes()).hexdigest()

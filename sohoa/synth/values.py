@@ -177,9 +177,13 @@ def _facts_kt(rng: np.random.Generator, book: BookInfo, so: int, reg: dt.date) -
 
 def _facts_kh(rng: np.random.Generator, book: BookInfo, so: int, reg: dt.date) -> EntryFacts:
     eth = sample_ethnicity(rng)
-    husband = person(rng, "Nam", eth, _years(reg, 45), _years(reg, 20))
+    # most couples marry young; the wife is usually 0-6 years younger, never under 18
+    age = int(np.clip(rng.gamma(2.0, 3.0) + 20, 20, 60))
+    husband = person(rng, "Nam", eth, _years(reg, age + 1), _years(reg, age))
+    gap = int(np.clip(round(rng.normal(3, 3)), -5, 15))
+    wife_age = int(np.clip(age - gap, 18, 60))
     wife = person(rng, "Nữ", eth if rng.random() < 0.8 else sample_ethnicity(rng),
-                  _years(reg, 40), _years(reg, 18))
+                  _years(reg, wife_age + 1), _years(reg, wife_age))
     note = pick(rng, lx.NOTES_KH) if rng.random() < 0.05 else ""
     return EntryFacts(
         "KH", so, reg,
