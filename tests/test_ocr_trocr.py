@@ -120,3 +120,15 @@ def test_overfit_round_trip_reads_trained_lines_back(tmp_path) -> None:
     assert [r.text for r in out] == LINES
     assert all(r.confidence > 0.5 for r in out)
     assert time.perf_counter() - started < 120
+
+
+def test_square_checkpoint_is_stretched_not_padded(tmp_path) -> None:
+    """Original TrOCR checkpoints take square inputs; the engine stretches lines for them."""
+    model, processor = build_trocr("tiny", CHARSET, size=(32, 32))
+    folder = save_trocr(model, processor, tmp_path / "square")
+    engine = get_engine("trocr", device="cpu", model_dir=folder, num_beams=1, max_new_tokens=5)
+    assert engine.size == (32, 32) and engine.keep_aspect is False
+    line = get_engine("trocr", device="cpu", model_dir=folder, keep_aspect=True)
+    assert line.keep_aspect is True
+    (r,) = engine.recognize([make_crop("a", FieldKind.NAME, LINES[0])], FieldKind.NAME)
+    assert len(r.alternatives) == 1 and 0.0 <= r.confidence <= 1.0 and len(r.text) <= 5
