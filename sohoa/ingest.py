@@ -63,7 +63,7 @@ def pixel_sha256(image: np.ndarray) -> str:
     """sha256 of an image's shape and pixels: the page identity used for de-duplication."""
     arr = np.ascontiguousarray(image)
     h = hashlib.sha256(f"{arr.shape}|{arr.dtype}|".encode())
-    h.update(memoryview(arr).cast("B"))
+    h.update(memoryview(arr).cast("B"))  # type: ignore[arg-type]
     return h.hexdigest()
 
 
@@ -265,8 +265,8 @@ def ingest(
         if on_failure is not None:
             on_failure(path, reason)
 
-    for path, reason in early:
-        fail(path, reason)
+    for bad_path, reason in early:
+        fail(bad_path, reason)
     sources: list[_Source] = []
     for path in files:
         try:

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from tqdm import tqdm
 
         from sohoa.ingest import ingest as run_ingest
-        from sohoa.records import Book, RecordError
+        from sohoa.records import Book, RecordError, RegisterType
         from sohoa.settings import SettingsError, load_settings
         from sohoa.store import Workspace, WorkspaceError
         from sohoa.template import template_ids
@@ -42,7 +42,10 @@ def register(app: typer.Typer) -> None:
             tpl = template or next((t for t in template_ids() if t.startswith(rtype.lower())), "")
             if tpl and tpl not in template_ids():
                 raise RecordError(f"unknown template {tpl!r}; one of {', '.join(template_ids())}")
-            book = Book(None, rtype, year, volume, commune, district, province, tpl)
+            if rtype not in RegisterType.__members__:
+                raise RecordError(f"unknown register type {register_type!r};"
+                                  f" one of {', '.join(RegisterType.__members__)}")
+            book = Book(None, RegisterType(rtype), year, volume, commune, district, province, tpl)
             with Workspace.open(workspace, create=True) as ws:
                 report = run_ingest(
                     ws, paths, book, settings, progress=not quiet,
