@@ -177,6 +177,18 @@ def render_ink(text: str, style: HandStyle, rng: np.random.Generator) -> np.ndar
     return alpha.astype(np.float32, copy=False)
 
 
+def estimate_size(text: str, style: HandStyle) -> tuple[float, float]:
+    """Approximate (width, height) in pixels of ``render_ink(text, style)`` without drawing,
+    for choosing how to wrap a value before rendering it."""
+    size = max(8, int(round(style.size * _size_scale(style.font))))
+    width = 0.0
+    for ch in text:
+        adv = _advance(style.font, size, ch)
+        width += adv * style.word_gap if ch == " " else adv * (1 + style.spacing)
+    height = size * 1.25
+    return width * style.aspect + abs(style.slant) * height, height
+
+
 def render_handwriting(text: str, style: HandStyle, rng: np.random.Generator) -> np.ndarray:
     """One handwritten line as a grey uint8 image (paper ~245, ink dark), tight crop plus a
     small random margin: what a segmenter hands to the recogniser."""
