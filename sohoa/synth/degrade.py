@@ -104,6 +104,19 @@ def apply_ink(
     page[y0:y1, x0:x1] = (region + 0.5).astype(np.uint8)
 
 
+def show_through(page: np.ndarray, rng: np.random.Generator, mm: float) -> None:
+    """Writing on the back of a thin sheet showing through, mirrored and blurred."""
+    grey = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
+    paper_level = int(np.percentile(grey[:: 8, :: 8], 90))
+    dark = cv2.subtract(np.full_like(grey, paper_level), grey)
+    back = cv2.flip(dark, 1)
+    shift = np.float32([[1, 0, rng.uniform(-4, 4) * mm], [0, 1, rng.uniform(-4, 4) * mm]])
+    back = cv2.warpAffine(back, shift, (back.shape[1], back.shape[0]))
+    back = cv2.GaussianBlur(back, (0, 0), mm * rng.uniform(0.15, 0.35))
+    factor = cv2.convertScaleAbs(back, alpha=-rng.uniform(0.08, 0.2), beta=255.0)
+    cv2.multiply(page, cv2.merge([factor, factor, factor]), dst=page, scale=1.0 / 255.0)
+
+
 def stains(page: np.ndarray, rng: np.random.Generator, n: int) -> None:
     h, w = page.shape[:2]
     for _ in range(n):

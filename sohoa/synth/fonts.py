@@ -24,20 +24,18 @@ _VENDORED = {
     "bench": ("playpen-sans", "borel"),
 }
 _SETO_PATHS = (Path("/usr/share/fonts/truetype/seto/setofont.ttf"),)
-_PRINT_CANDIDATES = {
-    "regular": (
-        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
-        "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
-    ),
-    "bold": (
-        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf",
-        "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
-    ),
-}
+_PRINT_FAMILIES = (  # (regular, bold): Times-like first, as on most printed register forms
+    ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
+     "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+)
 
 
 class FontError(RuntimeError):
@@ -114,15 +112,23 @@ def fonts_for_role(role: str) -> list[Path]:
 
 
 @cache
-def print_font_path(weight: str = "regular") -> Path:
-    """A serif font with every Vietnamese letter for the printed parts of the form."""
-    for cand in _PRINT_CANDIDATES[weight]:
-        if Path(cand).exists():
-            return Path(cand)
-    found = _fc_match("Liberation Serif") or _fc_match("DejaVu Serif")
-    if found is None:
-        raise FontError("no printed font found: install fonts-liberation2 or fonts-dejavu")
+def print_families() -> tuple[tuple[Path, Path], ...]:
+    """Installed (regular, bold) printed font pairs with every Vietnamese letter."""
+    found = tuple((Path(r), Path(b)) for r, b in _PRINT_FAMILIES
+                  if Path(r).exists() and Path(b).exists())
+    if not found:
+        other = _fc_match("Liberation Serif") or _fc_match("DejaVu Serif")
+        if other is None:
+            raise FontError("no printed font found: install fonts-liberation2 or fonts-dejavu")
+        found = ((other, other),)
     return found
+
+
+def print_font_path(weight: str = "regular", family: int = 0) -> Path:
+    """A printed font for the form; ``family`` picks one of :func:`print_families`."""
+    fams = print_families()
+    regular, bold = fams[family % len(fams)]
+    return bold if weight == "bold" else regular
 
 
 @cache

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sohoa.synth.fonts import load_font, print_font_path
+from sohoa.synth.fonts import load_font, print_families, print_font_path
 from sohoa.synth.people import BookInfo
 from sohoa.template import Template
 
@@ -30,6 +30,8 @@ class PageGeometry:
     header_bottom: int  # bottom of the header text row
     numbers_bottom: int  # bottom of the column-number row (= header_bottom when absent)
     row_edges: tuple[int, ...]  # row boundaries, len = rows + 1
+    family: int = 0  # printed font family (fonts.print_families index)
+    header_px: int = 24  # header font size in pixels
 
     @property
     def mm(self) -> float:
@@ -78,7 +80,9 @@ def sample_geometry(template: Template, dpi: int, rng: np.random.Generator) -> P
     right = width - int(mm * rng.uniform(8, 14))
     header_top = int(mm * rng.uniform(26, 32))
     bottom = height - int(mm * rng.uniform(9, 15))
-    font = load_font(print_font_path("bold"), _header_font_px(mm, rng))
+    family = int(rng.choice(len(print_families()), p=_family_weights()))
+    header_px = _header_font_px(mm, rng)
+    font = load_font(print_font_path("bold", family), header_px)
     fr = template.column_fractions()
     jit = [0.0] + [float(rng.normal(0, 0.03)) for _ in fr[1:]] + [0.0]
     edges = []
@@ -97,7 +101,14 @@ def sample_geometry(template: Template, dpi: int, rng: np.random.Generator) -> P
     row_h = (bottom - numbers_bottom) / rows
     row_edges = tuple(int(round(numbers_bottom + i * row_h)) for i in range(rows + 1))
     return PageGeometry(width, height, dpi, x_edges, header_top, header_bottom, numbers_bottom,
-                        row_edges)
+                        row_edges, family, header_px)
+
+
+def _family_weights() -> list[float]:
+    """Mostly the first (Times-like) family, sometimes the others."""
+    n = len(print_families())
+    w = [3.0] + [1.0] * (n - 1)
+    return [x / sum(w) for x in w]
 
 
 def _line(
@@ -145,8 +156,9 @@ def draw_print(
     img = Image.new("L", (g.width, g.height), 0)
     draw = ImageDraw.Draw(img)
     mm = g.mm
-    bold = load_font(print_font_path("bold"), int(mm * rng.uniform(5.5, 7)))
-    regular = load_font(print_font_path("regular"), int(mm * rng.uniform(3.2, 3.8)))
+    fam = g.family
+    bold = load_font(print_font_path("bold", fam), int(mm * rng.uniform(5.5, 7)))
+    regular = load_font(print_font_path("regular", fam), int(mm * rng.uniform(3.2, 3.8)))
     cx = (g.x_edges[0] + g.x_edges[-1]) // 2
     ty = int(mm * rng.uniform(6, 9))
     draw.text((cx, ty), template.title, font=bold, fill=255, anchor="mt")
@@ -168,7 +180,7 @@ def draw_print(
         draw.text((lx, label_y + int(mm * 0.4)), dots, font=regular, fill=200, anchor="ls")
         fills.append(FillIn(lx + int(mm * 2), label_y, w - int(mm * 3), value))
         x = lx + w + int(mm * 3)
-    hfont = load_font(print_font_path("bold"), _header_font_px(mm, rng))
+    hfont = load_font(print_font_path("bold", fam), g.header_px)
     band = g.header_bottom - g.header_top
     for i, col in enumerate(template.columns):
         x0, x1 = g.x_edges[i], g.x_edges[i + 1]
@@ -179,10 +191,10 @@ def draw_print(
             draw.text(((x0 + x1) / 2, y), ln, font=hfont, fill=255, anchor="ms")
             y += lh
         if g.numbers_bottom > g.header_bottom:
-            nfont = load_font(print_font_path("regular"), int(mm * 3))
+            nfont = load_font(print_font_path("regular", fam), int(mm * 3))
             ny = (g.header_bottom + g.numbers_bottom) / 2
             draw.text(((x0 + x1) / 2, ny), str(col.number), font=nfont, fill=255, anchor="mm")
-    pfont = load_font(print_font_path("regular"), int(mm * 3.2))
+    pfont = load_font(print_font_path("regular", fam), int(mm * 3.2))
     px = g.x_edges[-1] if page_no % 2 == 0 else g.x_edges[0]
     anchor = "rs" if page_no % 2 == 0 else "ls"
     draw.text((px, g.height - int(mm * 4)), str(page_no), font=pfont, fill=255, anchor=anchor)

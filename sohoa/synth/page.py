@@ -8,7 +8,7 @@ drawn, and the registration numbers ``so`` continue across pages.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -118,10 +118,20 @@ def _edge_points(x0: float, y0: float, x1: float, y1: float, n: int = 12) -> np.
     ])
 
 
-def _writers(rng: np.random.Generator, font_role: str, mm: float) -> list[tuple[HandStyle, Writer]]:
+def _writers(rng: np.random.Generator, font_role: str, mm: float, hard: bool
+             ) -> list[tuple[HandStyle, Writer]]:
+    """1-3 clerks with their pens; on old (hard) books some inks have faded."""
     n = int(rng.choice([1, 1, 2, 2, 3]))
     size = mm * rng.uniform(3.8, 5.0)
-    return [(HandStyle.sample(rng, font_role, size=size), sample_writer(rng)) for _ in range(n)]
+    out = []
+    for _ in range(n):
+        style = HandStyle.sample(rng, font_role, size=size)
+        if hard and rng.random() < 0.3:
+            fade = rng.uniform(0.2, 0.45)
+            ink = tuple(int(c + (190 - c) * fade) for c in style.ink)
+            style = replace(style, ink=(ink[0], ink[1], ink[2]))
+        out.append((style, sample_writer(rng)))
+    return out
 
 
 def _write_entry(
@@ -195,7 +205,7 @@ def generate_page(
     draw_ruling(print_cov, g, rng, broken=float(rng.uniform(0.2, 0.6)) if hard else 0.0)
     darkness = rng.uniform(0.75, 0.93) if hard else rng.uniform(0.85, 0.95)
     dg.apply_grey(page, print_cov, float(darkness))
-    writers = _writers(rng, font_role, g.mm)
+    writers = _writers(rng, font_role, g.mm, hard)
     header_hulls = {}
     for fill in fills:
         style = writers[0][0]
@@ -233,6 +243,8 @@ def generate_page(
     if struck:
         strike_hull = _strike(page, g, rows - n_blank, rows - 1, writers[wi][0], rng)
     if hard:
+        if rng.random() < 0.35:
+            dg.show_through(page, rng, g.mm)
         dg.stains(page, rng, int(rng.integers(0, 4)))
         if rng.random() < 0.6:
             cx = int(rng.uniform(g.x_edges[0], g.x_edges[-1]))
