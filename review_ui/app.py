@@ -81,6 +81,14 @@ def build_app(ctx: AppContext) -> Any:
             msg = "" if screen else entry_tab.message("info", t(code, "queue_empty"))
             return entry_tab.render(screen, sess, code, msg)
 
+        def approver_books(request: gr.Request) -> Any:
+            if ctx.role(request) not in logic.REVIEW_ROLES:
+                return gr.update(choices=[])
+            return gr.update(choices=[(f"{b.register_type} {b.volume} · {b.commune}", b.id)
+                                      for b in ctx.pool.get().books()])
+
+        tab_approve.select(approver_books, None, approve.book, api_visibility="private")
+        tab_dash.select(dash.show, dash.inputs, dash.outputs, api_visibility="private")
         demo.load(init, None, [userline, tab_approve, tab_dash, entry.book, sweep.book],
                   api_visibility="private").then(
             first, [entry.state, entry.book, lang], entry.outputs(), api_visibility="private"

@@ -92,6 +92,9 @@ VI: dict[str, str] = {
     "col_severity": "Mức",
     "col_status": "Trạng thái",
     "col_value": "Giá trị",
+    "col_corrected": "Trường đã sửa",
+    "col_first": "Bắt đầu (UTC)",
+    "col_last": "Gần nhất (UTC)",
 }
 
 EN: dict[str, str] = {
@@ -173,6 +176,9 @@ EN: dict[str, str] = {
     "col_severity": "Severity",
     "col_status": "Status",
     "col_value": "Value",
+    "col_corrected": "Fields corrected",
+    "col_first": "First (UTC)",
+    "col_last": "Last (UTC)",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

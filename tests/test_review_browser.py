@@ -137,3 +137,52 @@ def test_two_clerks_never_share_an_entry(server, browser):
     assert not set(seen_a) & set(seen_b), (seen_a, seen_b)
     ctx_a.close()
     ctx_b.close()
+
+
+def pick(page, dropdown_id: str, text: str) -> None:
+    """Choose ``text`` in a Gradio dropdown by keyboard-free clicks."""
+    page.click(f"#{dropdown_id} input")
+    page.locator("ul.option-list li", has_text=text).first.click()
+
+
+def test_approver_approves_book(server, browser):
+    info, url = server
+    from sohoa.store import Workspace
+
+    with Workspace.open(info.root) as ws:
+        confirmed = ws.count_by_status(info.book_id).get("confirmed", 0)
+        book = ws.book(info.book_id)
+    assert confirmed > 0, "earlier tests confirmed some entries"
+    ctx, page = login(browser, url, "duyet")
+    page.get_by_role("tab", name="Phê duyệt").click()
+    pick(page, "approve-book", book.volume)
+    page.wait_for_function("document.querySelector('#approve-summary').innerText.length > 0")
+    page.click("#btn-approve")
+    page.wait_for_selector("#approve-msg .ok, #approve-msg .info", timeout=30_000)
+    assert str(confirmed) in page.inner_text("#approve-msg")
+    with Workspace.open(info.root) as ws:
+        counts = ws.count_by_status(info.book_id)
+        rows = [r for r in ws.audit(book_id=info.book_id) if r.action == "approve"]
+    assert counts.get("approved", 0) == confirmed and counts.get("confirmed", 0) == 0
+    assert len(rows) == confirmed and {r.user for r in rows} == {"duyet"}
+    ctx.close()
+
+
+def test_clerk_cannot_reach_approver_view(server, browser):
+    info, url = server
+    from gradio_client import Client
+
+    from sohoa.store import Workspace
+
+    ctx, page = login(browser, url, "an")
+    shown_entry(page)
+    assert page.get_by_role("tab", name="Phê duyệt").count() == 0
+    assert page.get_by_role("tab", name="Tiến độ").count() == 0
+    ctx.close()
+    with Workspace.open(info.root) as ws:
+        before = ws.count_by_status(info.book_id)
+    client = Client(url, auth=("an", PASSWORD), verbose=False, download_files=False)
+    out = client.predict(info.book_id, api_name="/approve")
+    assert "phê duyệt" in out.lower()  # the refusal, in Vietnamese
+    with Workspace.open(info.root) as ws:
+        assert ws.count_by_status(info.book_id) == before
