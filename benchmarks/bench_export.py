@@ -54,20 +54,30 @@ def build_book(ws_path: Path, n: int) -> tuple[float, int]:
     return time.perf_counter() - t, len(ids)
 
 
-def run_export(ws_path: Path, out: Path, workers: int) -> tuple[float, list[int], dict[str, str]]:
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the PDF workers)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_export(ws_path: Path, out: Path, workers: int
+               ) -> tuple[float, float, list[int], dict[str, str]]:
     from sohoa.export.run import export_workspace
     from sohoa.store import Workspace
 
     with Workspace.open(ws_path) as ws:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu()
         res = export_workspace(ws, out, workers=workers)[0]
-        took = time.perf_counter() - t
+        took, cpu = time.perf_counter() - t, _cpu() - cpu
     if res.blocked:
         raise SystemExit(f"export blocked: {[i for i in res.issues if i.severity == 'error'][:5]}")
     manifest = json.loads(res.manifest.read_text(encoding="utf-8"))
     sizes = [e["bytes"] for e in manifest["entries"]]
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
-    return took, sizes, digests
+    return took, cpu, sizes, digests
 
 
 def printed_crop(text: str, seed: int, noise: float) -> np.ndarray:
@@ -123,8 +133,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench_export_"))
     try:
         build_s, n = build_book(tmp / "ws", n)
-        t2, sizes, d2 = run_export(tmp / "ws", tmp / "out2", workers=2)
-        t1, _, d1 = run_export(tmp / "ws", tmp / "out1", workers=1)
+        load = os.getloadavg()[0]
+        t2, c2, sizes, d2 = run_export(tmp / "ws", tmp / "out2", workers=2)
+        t1, c1, _, d1 = run_export(tmp / "ws", tmp / "out1", workers=1)
         kb = np.array(sizes) / 1024
         leg = legibility(5 if args.quick else 20, tmp)
     finally:
@@ -133,6 +144,8 @@ def main() -> None:
         "entries": n, "build_workspace_s": round(build_s, 1),
         "export_2_workers_s": round(t2, 1), "export_1_worker_s": round(t1, 1),
         "speedup_2_vs_1": round(t1 / t2, 2), "entries_per_s_2_workers": round(n / t2, 1),
+        "cpu_s_2_workers": round(c2, 1), "cpu_s_1_worker": round(c1, 1),
+        "load_average_before": round(load, 1),
         "reexport_identical": d1 == d2,
         "pdf_kb": {"min": round(float(kb.min()), 1), "median": round(float(np.median(kb)), 1),
                    "p95": round(float(np.percentile(kb, 95)), 1),
@@ -147,6 +160,8 @@ def main() -> None:
           f"({result['entries_per_s_2_workers']} entries/s) |")
     print(f"| export, 1 worker | {result['export_1_worker_s']} s "
           f"(2 vs 1: x{result['speedup_2_vs_1']}) |")
+    print(f"| CPU seconds (2 workers / 1 worker) | {result['cpu_s_2_workers']} / "
+          f"{result['cpu_s_1_worker']} (load average {result['load_average_before']}) |")
     print(f"| re-export byte-identical | {result['reexport_identical']} |")
     p = result["pdf_kb"]
     print(f"| PDF KB min / median / p95 / max | {p['min']} / {p['median']} / {p['p95']} / "

@@ -112,3 +112,21 @@ def test_reexport_is_byte_identical(exported):
     assert first.keys() == second.keys()
     for name in first:
         assert first[name] == second[name], name
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice not installed")
+def test_libreoffice_does_not_evaluate_formula_like_values(tmp_path):
+    import csv
+    import subprocess
+
+    src = tmp_path / "h.xlsx"
+    src.write_bytes(build_workbook_bytes("KS", [SheetRow(1, {"so": "01/2008", **HOSTILE})]))
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                    "--outdir", str(tmp_path), str(src)], check=True, timeout=180,
+                   capture_output=True)
+    with (tmp_path / "h.csv").open(encoding="utf-8") as fh:
+        header, row = list(csv.reader(fh))[:2]
+    got = {h.split()[0]: v for h, v in zip(header, row, strict=True) if v}
+    for name in ("nksHoTen", "ghiChu", "nksNoiSinh", "meHoTen", "chaHoTen"):
+        assert got[name] == HOSTILE[name]  # the text itself, not a computed value

@@ -94,3 +94,12 @@ def test_cli_export_and_check(tmp_path):
     res = runner.invoke(app, ["export", "-w", str(tmp_path / "ws"), "-o", str(tmp_path / "o"),
                               "--min-status", "exported"])
     assert res.exit_code == 2
+
+
+def test_two_worker_processes_give_the_same_files(tmp_path):
+    ws = new_workspace(tmp_path)
+    make_book(ws, 10, status="confirmed")
+    one = export_workspace(ws, tmp_path / "one", min_status="confirmed")[0]
+    two = export_workspace(ws, tmp_path / "two", min_status="confirmed", workers=2)[0]
+    assert sha(one.zip) == sha(two.zip) and sha(one.manifest) == sha(two.manifest)
+    ws.close()

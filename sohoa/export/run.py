@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import multiprocessing
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -178,7 +179,11 @@ def _make_pdfs(jobs: list[_PdfJob], workers: int,
                 if progress:
                     progress(1)
             return out
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        # spawn, not fork: the parent holds OpenCV/SQLite threads, and a forked child can
+        # inherit one of their locks held and hang forever
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 mp_context=ctx) as pool:
             for job, res in zip(jobs, pool.map(_run_pdf, jobs, chunksize=16), strict=True):
                 out[job.entry_id] = res
                 if progress:
