@@ -214,6 +214,11 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     clean = ink if ruling is None else cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
     he = _entry_height(grid.h_lines)
     lines = _plausible_lines(list(grid.h_lines), he)
+    span = _column_span(ink, cmap, he)
+    if span is not None:
+        lines = _fit_to_span(lines, span, he)
+    if len(lines) < 3:
+        return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
     first = _first_entry_line(gaps, he, template.rows_per_page)
     lines = lines[:first] + _drop_text_lines(lines[first:], he)
@@ -246,27 +251,90 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
 
 
 def _plausible_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
-    """Well-drawn lines, plus weak ones only where a printed separator is missing: a weak line
-    about one entry height from its strong neighbour. Joined-up handwriting makes weak "lines"
-    anywhere; broken or faded ruling makes them where rows end."""
+    """Well-drawn lines, plus weak ones where a printed separator fits: one or two entry
+    heights from a well-drawn line and not close to one. Joined-up handwriting makes weak
+    "lines" mid-row; broken or faded ruling makes them where rows end."""
     strong = [ln for ln in lines if ln.strength >= 0.6]
     if len(strong) < 3:
         return lines
-    weak = [ln for ln in lines if ln.strength < 0.6]
+    sp = np.array([ln.pos for ln in strong])
     out = list(strong)
-    tol = 0.2 * he
-    for a, b in zip(strong[:-1], strong[1:], strict=True):
-        k = int(round((b.pos - a.pos) / he))
-        for j in range(1, k):
-            y = a.pos + j * (b.pos - a.pos) / k
-            near = [w for w in weak if abs(w.pos - y) <= tol]
-            if near:
-                out.append(min(near, key=lambda w: abs(w.pos - y)))
-    for edge, step in ((strong[-1], he), (strong[0], -he)):  # a faded outer border
-        near = [w for w in weak if abs(w.pos - (edge.pos + step)) <= tol]
-        if near:
-            out.append(near[0])
-    return sorted(out, key=lambda ln: ln.pos)
+    for w in lines:
+        if w.strength >= 0.6:
+            continue
+        d = np.abs(sp - w.pos)
+        if d.min() < 0.6 * he:
+            continue
+        steps = d / he
+        if np.any((np.abs(steps - np.round(steps)) <= 0.15) & (np.round(steps) <= 2)):
+            out.append(w)
+    out.sort(key=lambda ln: ln.pos)
+    return _merge_near(out, 0.6 * he)
+
+
+def _merge_near(lines: list[RuledLine], dist: float) -> list[RuledLine]:
+    """Of weak lines closer than ``dist`` to each other keep the stronger."""
+    out: list[RuledLine] = []
+    for ln in lines:
+        if out and ln.pos - out[-1].pos < dist and min(ln.strength, out[-1].strength) < 0.6:
+            if ln.strength > out[-1].strength:
+                out[-1] = ln
+            continue
+        out.append(ln)
+    return out
+
+
+def _column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, float] | None:
+    """Top and bottom of the table: the longest stretch where most column boundaries have a
+    ruling line. Lines above it (title, commune line, the page's edge, show-through from the
+    back of the sheet) and below it are no table rows; a bottom border lost to fading is
+    found again from where the column lines end."""
+    h = ink.shape[0]
+    ys = np.arange(h)
+    hits = np.zeros(h, np.float32)
+    n = 0
+    for ln in cmap.boundaries:
+        if ln.strength == 0.0:
+            continue
+        xs = np.clip(np.round(ln.at(ys.astype(np.float64))).astype(int), 2, ink.shape[1] - 3)
+        col = (ink[ys, xs - 2] | ink[ys, xs - 1] | ink[ys, xs] | ink[ys, xs + 1] | ink[ys, xs + 2])
+        hits += col > 0
+        n += 1
+    if n < 3:
+        return None
+    gap = max(3, int(0.35 * he))  # bridge breaks in broken or faded lines
+    cover = cv2.morphologyEx((hits >= 0.5 * n).astype(np.uint8).reshape(-1, 1), cv2.MORPH_CLOSE,
+                             np.ones((gap, 1), np.uint8)).ravel()
+    idx = np.nonzero(cover)[0]
+    if len(idx) == 0:
+        return None
+    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+    best = max(runs, key=len)
+    if len(best) < 2 * he:
+        return None
+    return float(best[0]), float(best[-1])
+
+
+def _shifted(ln: RuledLine, dy: float) -> RuledLine:
+    c = list(ln.coeffs)
+    c[-1] += dy
+    return RuledLine(pos=ln.pos + dy, coeffs=tuple(c), strength=0.0)
+
+
+def _fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) -> list[RuledLine]:
+    top, bottom = span
+    tol = 0.3 * he
+    kept = [ln for ln in lines if top - tol <= ln.pos <= bottom + tol]
+    if not kept:
+        return lines
+    if kept[-1].pos < bottom - 0.5 * he:  # the bottom border faded away: continue the rows
+        last = kept[-1]
+        k = max(1, int(round((bottom - last.pos) / he)))
+        step = (bottom - last.pos) / k
+        kept += [_shifted(last, step * j) for j in range(1, k + 1)]
+    if kept[0].pos > top + 0.5 * he:
+        kept.insert(0, _shifted(kept[0], top - kept[0].pos))
+    return kept
 
 
 def _first_entry_line(gaps: np.ndarray, he: float, rows: int) -> int:
