@@ -1,0 +1,376 @@
+"""Recognition accuracy per field kind and engine on generated pages, lexicon choice against the
+engine's top-1, calibration of the final confidence, and seconds per page on one core.
+
+Pages come from ``sohoa.synth.generate_page`` with the ``bench`` handwriting fonts (used by no
+test and no training) and seeds 700000+ (FIT half) and 750000+ (EVAL half), easy and hard,
+cycling the ks/kt/kh templates. Each page is segmented once; every engine reads the same crops
+and its n-best per crop is kept (and cached with ``--cache``), so all comparisons are paired:
+
+- per kind: CER and exact rate of the pipeline's reading (``choose_reading``) per engine;
+- CER with lexicon choice / CER of the engine's top-1 text parsed alone;
+- the confidence map is refitted on the FIT half (per engine, and the shipped map on the
+  ``--ship`` engines' output), and every figure is measured on the EVAL half only: share of
+  fields at confidence >= 0.9 and their exact rate, ECE under the map in use at start, the
+  engine's own refit and the shipped refit;
+- seconds per page (generation excluded): segmentation + engine + choice, one thread
+  (torch/OpenCV/Tesseract), CPU seconds and wall seconds.
+
+    .venv/bin/python benchmarks/bench_read.py [--quick] [--pages 6] [--tesseract-pages 2]
+        [--engines tesseract,htr] [--htr DIR] [--trocr DIR] [--cache DIR]
+        [--ship htr] [--save-calibration]
+
+Prints Markdown tables and writes ``benchmarks/results/read.json``; ``--save-calibration``
+writes the shipped map to ``sohoa/data/calibration.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sohoa.evaluation import FieldPair, pairs_from_page, summarize  # noqa: E402
+from sohoa.fields.calibration import Calibration, CalibrationError  # noqa: E402
+from sohoa.fields.calibration_fit import (  # noqa: E402
+    CellRead,
+    LabelledPair,
+    cell_features,
+    cells_from,
+    choose_cells,
+    fit_labelled,
+    labelled_pairs,
+    recalibrated,
+    top1_cells,
+)
+from sohoa.records import Alternative, FieldKind  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "read.json"
+SHIPPED = ROOT / "sohoa" / "data" / "calibration.json"
+TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
+SEED0 = {"fit": 700_000, "eval": 750_000}
+DIFFICULTIES = ("easy", "hard")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    half: str
+    difficulty: str
+    template: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.template}-{self.difficulty}-{self.seed}"
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    label: str
+    name: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    def fingerprint(self) -> str:
+        """Engine name plus its model folder and that folder's newest file time (cache key)."""
+        parts = [self.name]
+        for k, v in self.options:
+            p = Path(v)
+            newest = max((f.stat().st_mtime for f in p.rglob("*") if f.is_file()), default=0)
+            parts.append(f"{k}={p.resolve()}@{newest:.0f}")
+        return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class PageRun:
+    """One engine on one page: labelled pairs (choice), top-1 pairs, and timings."""
+
+    spec: PageSpec
+    engine: str
+    chosen: tuple[LabelledPair, ...]
+    top1: tuple[FieldPair, ...]
+    cpu_s: float
+    wall_s: float
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (tesseract runs as a child)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def one_core() -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # tesseract
+    import cv2
+
+    cv2.setNumThreads(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def plan(pages: int) -> list[PageSpec]:
+    out = []
+    for half, seed0 in SEED0.items():
+        for d_i, diff in enumerate(DIFFICULTIES):
+            for i in range(pages):
+                out.append(PageSpec(half, diff, TEMPLATES[i % len(TEMPLATES)],
+                                    seed0 + 1000 * d_i + i))
+    return out
+
+
+def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
+    from ocr import EngineUnavailable, get_engine
+
+    out = {}
+    for s in specs:
+        try:
+            out[s.label] = get_engine(s.name, device="cpu", **dict(s.options))
+        except EngineUnavailable as exc:
+            print(f"skipping {s.label}: {exc}", file=sys.stderr)
+    return out
+
+
+def read_cells(engine, crops) -> list[CellRead]:
+    """Run the engine over the crops grouped by kind (as ``Recognizer.read`` batches them)."""
+    groups: dict[FieldKind, list[int]] = defaultdict(list)
+    for i, c in enumerate(crops):
+        groups[FieldKind(c.kind)].append(i)
+    readings: list[Any] = [None] * len(crops)
+    for kind, idx in groups.items():
+        for i, r in zip(idx, engine.recognize([crops[i] for i in idx], kind), strict=True):
+            readings[i] = r
+    return cells_from(crops, readings)
+
+
+def _cache_file(cache: Path | None, spec: PageSpec, fp: str) -> Path | None:
+    return cache / f"{spec.key}-{fp}.json" if cache else None
+
+
+def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float] | None:
+    if path is None or not path.exists():
+        return None
+    data = json.loads(path.read_text("utf-8"))
+    if data["crops"] != [[c.field, list(c.bbox)] for c in crops]:
+        return None  # segmentation changed since: read again
+    cells = [CellRead(c["field"], FieldKind(c["kind"]), tuple(c["bbox"]), c["engine"],
+                      tuple(Alternative(t, p) for t, p in c["cands"]), c["empty"])
+             for c in data["cells"]]
+    return cells, data["cpu_s"], data["wall_s"]
+
+
+def save_cells(path: Path | None, crops, cells: list[CellRead], cpu_s: float, wall_s: float):
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "crops": [[c.field, list(c.bbox)] for c in crops], "cpu_s": cpu_s, "wall_s": wall_s,
+        "cells": [{"field": c.field, "kind": str(c.kind), "bbox": list(c.bbox),
+                   "engine": c.engine, "empty": c.empty,
+                   "cands": [[a.text, a.confidence] for a in c.candidates]} for c in cells],
+    }, ensure_ascii=False), "utf-8")
+
+
+def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
+             cache: Path | None, tess_pages: int) -> list[PageRun]:
+    from sohoa.pipeline import assemble, segment_image
+    from sohoa.synth import generate_page
+    from sohoa.template import load_template
+
+    tpl = load_template(spec.template)
+    page = generate_page(tpl, spec.seed, spec.difficulty, font_role="bench")
+    truth, year = page.truth, page.truth["book"]["year"]
+    c0, w0 = cpu_seconds(), time.perf_counter()
+    seg = segment_image(page.image, tpl, name=spec.key)
+    seg_cpu, seg_wall = cpu_seconds() - c0, time.perf_counter() - w0
+    out = []
+    for label, engine in engines.items():
+        if label == "tesseract" and (spec.seed % 1000) >= tess_pages:
+            continue
+        path = _cache_file(cache, spec, fps[label])
+        hit = cached_cells(path, seg.crops)
+        if hit is None:
+            c0, w0 = cpu_seconds(), time.perf_counter()
+            cells = read_cells(engine, seg.crops)
+            e_cpu, e_wall = cpu_seconds() - c0, time.perf_counter() - w0
+            save_cells(path, seg.crops, cells, e_cpu, e_wall)
+        else:
+            cells, e_cpu, e_wall = hit
+        c0, w0 = cpu_seconds(), time.perf_counter()
+        chosen = assemble(seg, choose_cells(cells, year)).reading.to_json()
+        ch_cpu, ch_wall = cpu_seconds() - c0, time.perf_counter() - w0
+        feats = cell_features(cells, seg.crop_entry, year)
+        lps = labelled_pairs(truth, chosen, tpl, feats, engine=label, book=spec.difficulty)
+        top = assemble(seg, top1_cells(cells, year)).reading.to_json()
+        top_pairs = pairs_from_page(truth, top, tpl, engine=label, book=spec.difficulty)
+        out.append(PageRun(spec, label, tuple(lps), tuple(top_pairs),
+                           seg_cpu + e_cpu + ch_cpu, seg_wall + e_wall + ch_wall))
+    return out
+
+
+def fit(runs: list[PageRun], engines: set[str], note: str) -> Calibration | None:
+    lps = [lp for r in runs if r.spec.half == "fit" and r.engine in engines for lp in r.chosen]
+    try:
+        return fit_labelled(lps, note=note)
+    except CalibrationError as exc:
+        print(f"no calibration fit for {sorted(engines)}: {exc}", file=sys.stderr)
+        return None
+
+
+def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
+    """EVAL-half figures of one engine (and difficulty) under ``cal`` (None: map at start)."""
+    lps = [lp for r in runs for lp in r.chosen]
+    pairs = recalibrated(lps, cal) if cal else [lp.pair for lp in lps]
+    s = summarize(pairs)
+    top = summarize([p for r in runs for p in r.top1])
+    at90 = next(a for a in s.auto_accept if a[0] == 0.9)
+    kinds = {}
+    for k, g in s.groups["kind"].items():
+        t = top.groups["kind"][k]
+        kinds[k] = {"n": g.n, "cer": g.cer, "exact": g.exact, "top1_cer": t.cer,
+                    "top1_exact": t.exact, "lexicon_ratio": g.cer / t.cer if t.cer else None}
+    return {
+        "pages": len({r.spec.key for r in runs}), "fields": s.overall.n,
+        "cer": s.overall.cer, "exact": s.overall.exact, "top1_cer": top.overall.cer,
+        "top1_exact": top.overall.exact,
+        "lexicon_ratio": s.overall.cer / top.overall.cer if top.overall.cer else None,
+        "share_at_0.9": at90[1], "exact_at_0.9": at90[2], "ece": s.ece,
+        "reliability": s.to_json()["calibration"]["bins"], "kinds": kinds,
+        "cpu_s_per_page": sum(r.cpu_s for r in runs) / len(runs),
+        "wall_s_per_page": sum(r.wall_s for r in runs) / len(runs),
+    }
+
+
+def report(runs: list[PageRun], own: dict[str, Calibration | None], ship: Calibration | None
+           ) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for eng in sorted({r.engine for r in runs}):
+        ev = [r for r in runs if r.engine == eng and r.spec.half == "eval"]
+        if not ev:
+            continue
+        out[eng] = {}
+        for diff in (*DIFFICULTIES, "all"):
+            sel = [r for r in ev if diff in ("all", r.spec.difficulty)]
+            if not sel:
+                continue
+            f = figures(sel, ship)
+            f["ece_start_map"] = figures(sel, None)["ece"]
+            f["ece_own_refit"] = figures(sel, own[eng])["ece"] if own.get(eng) else None
+            out[eng][diff] = f
+    return out
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None else f"{100 * x:.{digits}f}"
+
+
+def markdown(res: dict[str, Any]) -> str:
+    engines = sorted(res)
+    kinds = sorted({k for e in engines for k in res[e]["all"]["kinds"]})
+    lines = ["| kind | " + " | ".join(f"{e} CER % | {e} exact %" for e in engines) + " |",
+             "|---|" + "---|---|" * len(engines)]
+    for k in kinds:
+        cells = []
+        for e in engines:
+            g = res[e]["all"]["kinds"].get(k)
+            cells += [pct(g["cer"]), pct(g["exact"])] if g else ["–", "–"]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    lines += ["", "| engine | pages | fields | CER % | exact % | CER lexicon/top-1 | "
+              "share ≥0.9 % | exact ≥0.9 % | ECE start map | ECE own refit | ECE shipped | "
+              "CPU s/page | wall s/page |", "|---|" + "---|" * 12]
+    for e in engines:
+        for d, f in res[e].items():
+            ratio = "–" if f["lexicon_ratio"] is None else f"{f['lexicon_ratio']:.2f}"
+            own = "–" if f["ece_own_refit"] is None else f"{f['ece_own_refit']:.3f}"
+            lines.append(
+                f"| {e} {d} | {f['pages']} | {f['fields']} | {pct(f['cer'])} | {pct(f['exact'])}"
+                f" | {ratio} | {pct(f['share_at_0.9'])} | {pct(f['exact_at_0.9'])} | "
+                f"{f['ece_start_map']:.3f} | {own} | {f['ece']:.3f} | "
+                f"{f['cpu_s_per_page']:.1f} | {f['wall_s_per_page']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 page per half and difficulty")
+    ap.add_argument("--pages", type=int, default=6, help="pages per half and difficulty")
+    ap.add_argument("--tesseract-pages", type=int, default=2,
+                    help="tesseract reads only the first N pages of each half and difficulty "
+                         "(it takes ~50 s a page on a busy core)")
+    ap.add_argument("--engines", default="tesseract,htr")
+    ap.add_argument("--htr", type=Path, help="htr model folder (default: the shipped model)")
+    ap.add_argument("--trocr", type=Path, help="a TrOCR checkpoint folder to compare too")
+    ap.add_argument("--cache", type=Path, help="folder caching each engine's n-best per page")
+    ap.add_argument("--ship", default="htr",
+                    help="engines whose FIT-half output the shipped map is fitted on")
+    ap.add_argument("--save-calibration", action="store_true",
+                    help=f"write the shipped map to {SHIPPED.relative_to(ROOT)}")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    pages = 1 if args.quick else args.pages
+    tess_pages = 1 if args.quick else args.tesseract_pages
+    one_core()
+    specs = [EngineSpec(n, n, (("model_dir", str(args.htr)),) if n == "htr" and args.htr else ())
+             for n in args.engines.split(",") if n]
+    if args.trocr:
+        specs.append(EngineSpec("trocr", "trocr", (("model_dir", str(args.trocr)),)))
+    engines = load_engines(specs)
+    if not engines:
+        print("no engine available", file=sys.stderr)
+        return 2
+    fps = {s.label: s.fingerprint() for s in specs if s.label in engines}
+    runs: list[PageRun] = []
+    todo = plan(pages)
+    t0 = time.perf_counter()
+    for i, spec in enumerate(todo, 1):
+        runs += run_page(spec, engines, fps, args.cache, tess_pages)
+        print(f"[{i}/{len(todo)}] {spec.half} {spec.key} {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr, flush=True)
+    own = {e: fit(runs, {e}, f"{e} FIT half") for e in engines}
+    ship_from = {e for e in args.ship.split(",") if e in engines} or {next(iter(engines))}
+    fit_pages = sorted({r.spec.key for r in runs if r.spec.half == "fit"
+                        and r.engine in ship_from})
+    ship = fit(runs, ship_from, "")
+    res = report(runs, own, ship)
+    text = markdown(res)
+    print(text)
+    meta = {"pages_per_half_difficulty": pages, "tesseract_pages": tess_pages,
+            "engines": {s.label: dict(s.options) for s in specs if s.label in engines},
+            "seeds": SEED0, "templates": TEMPLATES, "font_role": "bench",
+            "ship_from": sorted(ship_from), "fit_pages": fit_pages,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs",
+            "threads": 1, "seconds": round(time.perf_counter() - t0, 1)}
+    shipped = None
+    if ship is not None:
+        ece_eval = {e: res[e]["all"]["ece"] for e in ship_from if e in res}
+        ship = replace(ship, note=(
+            f"fitted by benchmarks/bench_read.py on {'+'.join(sorted(ship_from))} n-best of "
+            f"{len(fit_pages)} generated FIT pages (bench fonts, seeds {SEED0['fit']}+), "
+            f"{ship.n_samples} fields; ECE on the EVAL half: "
+            + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))))
+        shipped = json.loads(ship.to_json())
+        if args.save_calibration:
+            ship.save(SHIPPED)
+            print(f"\nsaved {SHIPPED.relative_to(ROOT)}: {ship.note}", file=sys.stderr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"meta": meta, "results": res, "shipped_map": shipped,
+                                    "saved": bool(args.save_calibration and ship)},
+                                   ensure_ascii=False, indent=1), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Refit the confidence map on real engine output, judged exactly as the evaluation judges it.
+
+An engine's n-best per field crop (:class:`CellRead`) is turned into readings two ways: the
+lexicon-aware choice the pipeline makes (:func:`choose_cells`, identical to
+``Recognizer.read``) and the engine's top-1 text parsed alone (:func:`top1_cells`), so that a
+benchmark can compare both on the very same crops. :func:`labelled_pairs` matches a page's
+readings to its truth with ``sohoa.evaluation.pairs_from_page`` and keeps, per pair, the
+calibration :class:`~sohoa.fields.calibration.Features` of the chosen reading, so the label a
+map is fitted on is ``FieldPair.correct``, the same judgement the reported figures use.
+
+    cells = cells_from(seg.crops, engine_readings)
+    pairs = labelled_pairs(truth, seg, cells, template, engine="htr", ref_year=year)
+    cal = fit_labelled(fit_half_pairs, note="htr-v1 on 12 bench pages")
+    eval_pairs = recalibrated(eval_half_pairs, cal)   # confidences as the new map gives them
+
+:func:`workspace_pairs` builds the same pairs from a reviewed workspace (confirmed values as
+truth, stored field crops re-read by an engine) so trainers can refit on real books.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
+from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
+from sohoa.fields.choose import choose_reading, features_of
+from sohoa.fields.parse import parse_field
+from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CellRead:
+    """What an engine said about one field crop, before any choice (its n-best, best first)."""
+
+    field: str
+    kind: FieldKind
+    bbox: BBox
+    engine: str
+    candidates: tuple[Alternative, ...] = ()
+    empty: bool = False  # segmentation found no ink: nothing was run
+
+
+@dataclass(frozen=True)
+class LabelledPair:
+    """A truth/reading pair and the calibration features of the reading (None: nothing read)."""
+
+    pair: FieldPair
+    features: Features | None
+
+
+def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[CellRead]:
+    """Pair each crop with the engine's raw reading of it (same order, as engines return)."""
+    out = []
+    for crop, r in zip(crops, readings, strict=True):
+        cands = tuple(r.alternatives) or ((Alternative(r.text, r.confidence),) if r.text else ())
+        out.append(CellRead(crop.field, FieldKind(crop.kind), tuple(crop.bbox), r.engine, cands,
+                            bool(crop.empty)))
+    return out
+
+
+def _empty(cell: CellRead) -> Reading:
+    return Reading(field=cell.field, text="", confidence=1.0, engine="segment", bbox=cell.bbox)
+
+
+def choose_cells(cells: Sequence[CellRead], ref_year: int | None = None,
+                 calibration: Calibration | None = None) -> list[Reading]:
+    """The pipeline's readings: ``choose_reading`` over each cell's n-best."""
+    return [_empty(c) if c.empty else
+            choose_reading(c.field, c.kind, list(c.candidates), c.engine, bbox=c.bbox,
+                           ref_year=ref_year, calibration=calibration)
+            for c in cells]
+
+
+def top1_cells(cells: Sequence[CellRead], ref_year: int | None = None) -> list[Reading]:
+    """Readings without lexicon choice: the engine's first candidate parsed alone, with the
+    engine's own confidence."""
+    out = []
+    for c in cells:
+        top = next((a for a in c.candidates if a.text.strip()), None)
+        if c.empty:
+            out.append(_empty(c))
+        elif top is None:
+            out.append(Reading(c.field, "", "", 0.0, c.engine, c.bbox))
+        else:
+            pv = parse_field(c.kind, top.text, ref_year=ref_year)
+            out.append(Reading(c.field, pv.text, pv.value, float(top.confidence), c.engine,
+                               c.bbox))
+    return out
+
+
+def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
+                  ref_year: int | None = None) -> dict[tuple[int, str], Features]:
+    """Calibration features of the chosen reading, keyed by (entry index, field name)."""
+    out = {}
+    for cell, entry in zip(cells, crop_entry, strict=True):
+        if cell.empty:
+            continue
+        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field)
+        if found is not None:
+            out[(entry, cell.field)] = found[0]
+    return out
+
+
+def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
+                   features: dict[tuple[int, str], Features], *, engine: str = "",
+                   book: str = "") -> list[LabelledPair]:
+    """``pairs_from_page`` pairs, each with the features of the reading it judged.
+
+    Entries are matched by ``match_entries`` (as ``pairs_from_page`` does) and each matched
+    pair is judged by ``pairs_from_page`` itself, so metrics and labels cannot drift apart.
+    """
+    out = []
+    page = truth.get("page", "")
+    for t_entry, p_entry in match_entries(truth.get("entries", []), predicted.get("entries", [])):
+        one_t = {"page": page, "entries": [t_entry]}
+        one_p = {"entries": [p_entry] if p_entry is not None else []}
+        for pair in pairs_from_page(one_t, one_p, template, engine=engine, book=book):
+            feats = None
+            if p_entry is not None and pair.predicted:
+                feats = features.get((int(p_entry["index"]), pair.field))
+            out.append(LabelledPair(pair, feats))
+    return out
+
+
+def samples_of(pairs: Iterable[LabelledPair]) -> list[Sample]:
+    """Calibration samples: the features of every read field with its ``FieldPair.correct``."""
+    return [Sample(lp.features, lp.pair.correct) for lp in pairs if lp.features is not None]
+
+
+def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1.0
+                 ) -> Calibration:
+    """Fit the logistic map on labelled pairs (see ``fit_calibration``)."""
+    return fit_calibration(samples_of(pairs), l2=l2, note=note)
+
+
+def recalibrated(pairs: Iterable[LabelledPair], calibration: Calibration) -> list[FieldPair]:
+    """The pairs with the confidence ``calibration`` gives their reading (as ``choose_reading``
+    would with ``calibration=``); unread fields keep theirs."""
+    return [replace(lp.pair, confidence=round(calibration.predict(lp.features), 4))
+            if lp.features is not None else lp.pair for lp in pairs]
+
+
+def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair]:
+    """Confirmed entries of a workspace: each stored field crop re-read by ``engine`` (an
+    ``ocr`` engine), chosen as the pipeline chooses, and judged against the confirmed value
+    as ``pairs_from_workspace`` judges it. Fields without a stored crop are skipped."""
+    from sohoa.imageio import load_image
+    from sohoa.process import book_template
+
+    out = []
+    done = ["confirmed", "approved", "exported"]
+    for entry in ws.entries(book_id=book_id, status=done):
+        view = ws.entry_view(entry.id)
+        template, _ = book_template(ws, view.book.id)
+        year = view.book.year
+        for spec in template.fields:
+            path = view.field_crops.get(spec.name)
+            truth = view.values.get(spec.name, "")
+            if path is None or not path.exists():
+                continue
+            crop = FieldCrop(spec.name, spec.kind, _grey(load_image(path)), (0, 0, 0, 0))
+            raw = engine.recognize([crop], spec.kind)[0]
+            cell = cells_from([crop], [raw])[0]
+            chosen = choose_cells([cell], year)[0]
+            found = features_of(cell.kind, list(cell.candidates), year, cell.field)
+            pair = FieldPair(
+                field=spec.name, kind=str(spec.kind), truth=truth,
+                predicted=chosen.value or chosen.text, truth_value=truth,
+                predicted_value=chosen.value, confidence=chosen.confidence,
+                engine=raw.engine, book=f"{view.book.id} {view.book.volume}",
+                clerk=view.confirmed_by or "", page=str(view.page.page_no))
+            if not truth and not pair.predicted:
+                continue
+            out.append(LabelledPair(pair, found[0] if found and pair.predicted else None))
+    log.info("workspace: %d labelled fields", len(out))
+    return out
+
+
+def _grey(img):
+    import numpy as np
+
+    arr = np.asarray(img)
+    if arr.ndim == 3:
+        arr = arr[:, :, :3].mean(axis=2).astype(np.uint8)
+    return arr
