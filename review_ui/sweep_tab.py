@@ -1,20 +1,116 @@
-"""Field sweep tab (stub)."""
+"""Field sweep tab (Gradio): a column of crops of one field with their values; Ctrl+Enter
+saves the page of rows and shows the next. Logic in :mod:`review_ui.sweep`."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
 
+from review_ui import sweep
 from review_ui.context import AppContext
+from review_ui.entry_tab import file_url, message
 from review_ui.i18n import t
+
+SWEEP_ROWS = 20
+
+
+@dataclass(frozen=True)
+class SweepState:
+    book_id: int | None = None
+    field: str = ""
+    only_low: bool = True
+    offset: int = 0
+    shown: tuple[sweep.SweepItem, ...] = ()
 
 
 @dataclass
 class SweepUI:
     book: Any
-    labelled: list = field(default_factory=list)
+    labelled: list[tuple[Any, str, str]] = field(default_factory=list)
+
+
+def _row_html(item: sweep.SweepItem) -> str:
+    conf = f" · {item.confidence:.0%}" if item.confidence is not None else ""
+    img = f'<img src="{file_url(item.crop, item.version)}" alt="">' if item.crop else ""
+    return (f'<div class="crop"><span class="flab">#{item.entry_id} · {item.page_no}/{item.row}'
+            f'{conf}</span>{img}</div>')
+
 
 def build(ctx: AppContext, lang: Any) -> SweepUI:
-    book = gr.Dropdown(choices=[], label=t("vi", "book"))
-    return SweepUI(book)
+    state = gr.State(SweepState())
+    with gr.Row():
+        book = gr.Dropdown(choices=[], label=t("vi", "book"), scale=3, elem_id="sweep-book")
+        fld = gr.Dropdown(choices=[], label=t("vi", "sweep_field"), scale=3,
+                          elem_id="sweep-field")
+        only_low = gr.Checkbox(value=True, label=t("vi", "sweep_only_low"), scale=1)
+        load = gr.Button(t("vi", "sweep_load"), scale=1, elem_id="sweep-load")
+    msg = gr.HTML(elem_id="sweep-msg")
+    rows, crops, texts = [], [], []
+    with gr.Column(elem_id="sweep-rows"):
+        for i in range(SWEEP_ROWS):
+            with gr.Row(visible=False, elem_classes=["frow", "srow"]) as row:
+                crops.append(gr.HTML(elem_classes=["cropcell"], min_width=200, scale=5))
+                texts.append(gr.Textbox(show_label=False, container=False, lines=1, max_lines=1,
+                                        scale=6, elem_id=f"s{i}-text",
+                                        elem_classes=["fin", "ftext"]))
+            rows.append(row)
+    save = gr.Button(t("vi", "sweep_save") + " (Ctrl+Enter)", variant="primary",
+                     elem_id="sweep-save")
+
+    def fields_of(book_id: Any, request: gr.Request) -> Any:
+        ctx.require(request)
+        if not book_id:
+            return gr.update(choices=[], value=None)
+        return gr.update(choices=sweep.sweep_fields(ctx.pool.get(), int(book_id)), value=None)
+
+    def show(st: SweepState, code: str, note: str = "") -> list[Any]:
+        ws = ctx.pool.get()
+        items = (sweep.sweep_items(ws, st.book_id, st.field, st.only_low, ctx.low_conf)
+                 if st.book_id and st.field else [])
+        page = tuple(items[st.offset:st.offset + SWEEP_ROWS])
+        st = replace(st, shown=page)
+        if not page:
+            text = (note + " " if note else "") + t(code, "sweep_empty")
+        else:
+            text = (note + " " if note else "") + t(
+                code, "sweep_more", shown=f"{st.offset + 1}-{st.offset + len(page)}",
+                total=len(items))
+        out: list[Any] = [st, message("info", text)]
+        for i in range(SWEEP_ROWS):
+            if i < len(page):
+                out += [gr.update(visible=True), _row_html(page[i]), page[i].value]
+            else:
+                out += [gr.update(visible=False), "", ""]
+        return out
+
+    def do_load(book_id: Any, field_name: Any, low: bool, code: str,
+                request: gr.Request) -> list[Any]:
+        ctx.require(request)
+        st = SweepState(int(book_id) if book_id else None, str(field_name or ""), bool(low))
+        return show(st, code)
+
+    def do_save(request: gr.Request, st: SweepState, code: str, *typed: str) -> list[Any]:
+        user = ctx.require(request)
+        if not st.shown:
+            return show(st, code)
+        out = sweep.save_sweep(ctx.pool.get(), user, st.book_id, st.field, list(st.shown),
+                               list(typed[:len(st.shown)]))
+        note = t(code, "sweep_saved", n=out.saved, stale=out.stale)
+        if out.errors:
+            note += " " + "; ".join(out.errors)
+            return show(st, code, note)  # same page again, with the refused rows
+        return show(replace(st, offset=st.offset + len(st.shown)), code, note)
+
+    outs = [state, msg, *(c for i in range(SWEEP_ROWS) for c in (rows[i], crops[i], texts[i]))]
+    book.change(fields_of, book, fld, api_visibility="private")
+    load.click(do_load, [book, fld, only_low, lang], outs, api_name="sweep_load").then(
+        None, js="() => { const i = document.querySelector('#s0-text input');"
+                 " if (i) { i.focus(); i.select(); } }")
+    save.click(do_save, [state, lang, *texts], outs, api_name="sweep_save").then(
+        None, js="() => { const i = document.querySelector('#s0-text input');"
+                 " if (i) { i.focus(); i.select(); } }")
+    labelled = [(book, "book", "label"), (fld, "sweep_field", "label"),
+                (only_low, "sweep_only_low", "label"), (load, "sweep_load", "value")]
+    return SweepUI(book, labelled)

@@ -40,13 +40,12 @@
       commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save"));
       return;
     }
-    if (!inEntryTab()) return;
-    if (ev.altKey && (ev.code === "KeyS" || key === "s" || key === "S")) {
+    if (ev.altKey && inEntryTab() && (ev.code === "KeyS" || key === "s" || key === "S")) {
       ev.preventDefault(); ev.stopPropagation();
       commitThen(() => click("btn-skip"));
       return;
     }
-    if (ev.ctrlKey && (ev.code === "KeyI" || key === "i" || key === "I")) {
+    if (ev.ctrlKey && inEntryTab() && (ev.code === "KeyI" || key === "i" || key === "I")) {
       ev.preventDefault(); ev.stopPropagation();
       const row = document.activeElement && document.activeElement.closest(".frow");
       const box = row && row.querySelector(".ill input[type=checkbox]");
@@ -54,14 +53,16 @@
       return;
     }
     const a = document.activeElement;
-    if (key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && a
+    const box = a && a.closest && a.closest("#entry-fields, #sweep-rows");
+    if (key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && box
         && a.closest(".frow") && a.closest(".fin.ftext")) {
-      // Enter in a text field moves on like Tab; on the last field it confirms.
+      // Enter in a text field moves on like Tab; on the last field it confirms / saves.
       ev.preventDefault(); ev.stopPropagation();
-      const all = fieldInputs();
+      const all = Array.from(box.querySelectorAll(".frow .fin input, .frow .fin textarea"))
+        .filter(visible);
       const i = all.indexOf(a);
       if (i >= 0 && i < all.length - 1) { all[i + 1].focus(); if (all[i + 1].select) all[i + 1].select(); }
-      else commitThen(() => click("btn-confirm"));
+      else commitThen(() => click(box.id === "sweep-rows" ? "sweep-save" : "btn-confirm"));
     }
   }, true);
 

@@ -1,0 +1,99 @@
+"""Field sweep as plain functions: one field across many entries of a book (e.g. every
+low-confidence birth date), shown as a column of crops with values, checked and corrected in
+one pass. Corrections go through ``ws.confirm`` (one transaction, audited, version-checked).
+
+The sweep works on confirmed entries: the store has no field-level save for an entry nobody
+has confirmed yet, and confirming a whole prefilled entry because one field was looked at would
+be a lie. It is a second look at the hardest field after the entry pass, before approval.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from review_ui.fieldhelp import normalise
+from review_ui.logic import LOW_CONFIDENCE, book_template
+from sohoa.records import EntryStatus
+
+log = logging.getLogger(__name__)
+
+SWEEP_STATUSES = (EntryStatus.CONFIRMED,)
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    entry_id: int
+    version: int
+    row: int  # 1-based row on its page
+    page_no: int
+    value: str
+    confidence: float | None
+    crop: str | None
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    saved: int
+    unchanged: int
+    stale: int
+    errors: tuple[str, ...] = ()
+
+
+def sweep_fields(ws: Any, book_id: int) -> list[tuple[str, str]]:
+    """(label, field name) of the book's template, in template order."""
+    return [(f"{f.label} ({f.name})", f.name) for f in book_template(ws.book(book_id)).fields]
+
+
+def sweep_items(ws: Any, book_id: int, field: str, only_low: bool = True,
+                low_conf: float = LOW_CONFIDENCE) -> list[SweepItem]:
+    """Confirmed entries of the book with their value of ``field`` (lowest confidence first
+    when ``only_low`` is off, only those below ``low_conf`` when it is on)."""
+    out = []
+    for e in ws.entries(book_id, status=list(SWEEP_STATUSES)):
+        ev = ws.entry_view(e.id)
+        reading = ev.readings.get(field)
+        conf = reading.confidence if reading is not None else None
+        if only_low and (conf is None or conf >= low_conf):
+            continue
+        crop = ev.field_crops.get(field)
+        out.append(SweepItem(e.id, int(ev.version), int(e.index) + 1, int(ev.page.page_no),
+                             ev.values.get(field, ""), conf,
+                             str(crop) if crop and crop.exists() else None))
+    out.sort(key=lambda i: (i.confidence if i.confidence is not None else 1.0, i.entry_id))
+    return out
+
+
+def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepItem],
+               typed: list[str]) -> SweepOutcome:
+    """Save the rows whose value changed; a row changed by someone since it was shown is
+    skipped (counted as stale), never overwritten."""
+    from sohoa.store import StaleVersion, WorkspaceError
+
+    book = ws.book(book_id)
+    kind = book_template(book).field(field).kind
+    saved = unchanged = stale = 0
+    errors = []
+    for item, raw in zip(items, typed, strict=False):
+        raw = (raw or "").strip()
+        if raw == item.value.strip():
+            unchanged += 1
+            continue
+        norm = normalise(kind, raw, book.year)
+        if norm.error:
+            errors.append(f"#{item.entry_id}: {norm.error}")
+            continue
+        ev = ws.entry_view(item.entry_id)
+        values = dict(ev.values)
+        values[field] = norm.value
+        try:
+            ws.confirm(item.entry_id, user, values, item.version, illegible=ev.illegible)
+            saved += 1
+        except StaleVersion:
+            stale += 1
+        except WorkspaceError as exc:
+            errors.append(f"#{item.entry_id}: {exc}")
+    log.info("sweep of %s by %s: %d saved, %d unchanged, %d stale", field, user, saved,
+             unchanged, stale)
+    return SweepOutcome(saved, unchanged, stale, tuple(errors))
