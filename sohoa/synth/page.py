@@ -118,19 +118,28 @@ def _edge_points(x0: float, y0: float, x1: float, y1: float, n: int = 12) -> np.
     ])
 
 
-def _writers(rng: np.random.Generator, font_role: str, mm: float, hard: bool
-             ) -> list[tuple[HandStyle, Writer]]:
-    """1-3 clerks with their pens; on old (hard) books some inks have faded."""
-    n = int(rng.choice([1, 1, 2, 2, 3]))
+def _clerks(seed: int, font_role: str, mm: float) -> list[tuple[HandStyle, Writer]]:
+    """The 2-4 clerks who keep this book all year: same hand and habits on every page."""
+    rng = np.random.default_rng([seed, 0, 1])
     size = mm * rng.uniform(3.8, 5.0)
+    return [(HandStyle.sample(rng, font_role, size=size * rng.uniform(0.9, 1.1)),
+             sample_writer(rng)) for _ in range(int(rng.integers(2, 5)))]
+
+
+def _writers(rng: np.random.Generator, clerks: list[tuple[HandStyle, Writer]], hard: bool
+             ) -> list[tuple[HandStyle, Writer]]:
+    """1-3 of the book's clerks write this page, each with today's pen (ink colour shifts a
+    little from day to day); on old (hard) books some inks have faded."""
+    n = min(len(clerks), int(rng.choice([1, 1, 2, 2, 3])))
     out = []
-    for _ in range(n):
-        style = HandStyle.sample(rng, font_role, size=size)
+    for i in rng.choice(len(clerks), size=n, replace=False):
+        style, writer = clerks[int(i)]
+        ink = np.clip(np.asarray(style.ink, float) + rng.normal(0, 8, 3), 0, 255)
         if hard and rng.random() < 0.3:
-            fade = rng.uniform(0.2, 0.45)
-            ink = tuple(int(c + (190 - c) * fade) for c in style.ink)
-            style = replace(style, ink=(ink[0], ink[1], ink[2]))
-        out.append((style, sample_writer(rng)))
+            ink = ink + (190 - ink) * rng.uniform(0.2, 0.45)
+        style = replace(style, ink=(int(ink[0]), int(ink[1]), int(ink[2])),
+                        pressure=float(np.clip(style.pressure + rng.normal(0, 0.05), 0, 0.4)))
+        out.append((style, writer))
     return out
 
 
@@ -205,7 +214,7 @@ def generate_page(
     draw_ruling(print_cov, g, rng, broken=float(rng.uniform(0.2, 0.6)) if hard else 0.0)
     darkness = rng.uniform(0.75, 0.93) if hard else rng.uniform(0.85, 0.95)
     dg.apply_grey(page, print_cov, float(darkness))
-    writers = _writers(rng, font_role, g.mm, hard)
+    writers = _writers(rng, _clerks(seed, font_role, dpi / 25.4), hard)
     header_hulls = {}
     for fill in fills:
         style = writers[0][0]
