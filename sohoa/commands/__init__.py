@@ -23,3 +23,9 @@ COMMAND_MODULES += [demo_cmd]
 from sohoa.commands import review_cmd  # noqa: E402
 
 COMMAND_MODULES += [review_cmd]
+from sohoa.commands import segment_cmd  # noqa: E402
+
+COMMAND_MODULES += [segment_cmd]
+from sohoa.commands import calibrate_cmd  # noqa: E402
+
+COMMAND_MODULES += [calibrate_cmd]
