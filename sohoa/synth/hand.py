@@ -43,6 +43,7 @@ class HandStyle:
     ink: tuple[int, int, int] = INKS["blue"]
     pressure: float = 0.2  # 0 = even ink, 0.5 = strong fading along the line
     aspect: float = 1.0  # horizontal scale: < 1 narrow, cramped writing; > 1 wide
+    glyph_jitter: float = 0.0  # per-letter size (std, fraction) and turn (x 50 degrees)
 
     @classmethod
     def sample(
@@ -67,12 +68,13 @@ class HandStyle:
             stroke=stroke_px,
             jitter=float(rng.uniform(0.01, 0.07)),
             spacing=float(rng.uniform(-0.08, 0.15)),
-            word_gap=float(rng.uniform(0.7, 1.6)),
+            word_gap=float(rng.uniform(0.85, 1.6)),
             elastic=float(rng.uniform(0.0, 0.06) * size),
             tilt=float(rng.normal(0, 0.8)),
             ink=(ink[0], ink[1], ink[2]),
             pressure=float(rng.uniform(0.05, 0.35)),
             aspect=float(rng.uniform(0.8, 1.15)),
+            glyph_jitter=float(rng.uniform(0.0, 0.08)),
         )
 
 
@@ -100,7 +102,7 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
     size = max(8, int(round(style.size * _size_scale(style.font))))
     font = load_font(style.font, size)
     ascent, descent = font.getmetrics()
-    space = _advance(style.font, size, " ")
+    space = max(_advance(style.font, size, " "), size * 0.3)  # script fonts have thin spaces
     glyphs = [_glyph(style.font, size, ch) for ch in text]
     total = sum(g[0].shape[1] + abs(g[1]) for g in glyphs) * (1 + max(0.0, style.spacing))
     w = int(total + space * 2 * len(text) * 0.5 + 2 * size)
@@ -114,6 +116,9 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
             continue
         drift = 0.8 * drift + rng.normal(0, style.jitter * style.size * 0.6)
         gx, gy = int(round(x + ox)), int(round(base + drift + oy))
+        if style.glyph_jitter > 0.005:
+            bitmap, pad = _jitter_glyph(bitmap, style.glyph_jitter, rng)
+            gx, gy = gx - pad, gy - pad
         gh, gw = bitmap.shape
         if gx < 0 or gy < 0 or gx + gw > w or gy + gh > h:
             continue
@@ -121,6 +126,19 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
         np.maximum(region, bitmap, out=region)
         x += _advance(style.font, size, ch) * (1 + style.spacing + rng.normal(0, 0.04))
     return canvas
+
+
+def _jitter_glyph(
+    bitmap: np.ndarray, amount: float, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    """One letter a little bigger or smaller and turned, about its foot: no two alike."""
+    gh, gw = bitmap.shape
+    pad = int(0.2 * max(gw, gh)) + 1
+    scale = float(np.clip(1 + rng.normal(0, amount), 0.8, 1.2))
+    m = cv2.getRotationMatrix2D((gw / 2, gh), float(rng.normal(0, amount * 50)), scale)
+    m[:, 2] += pad
+    out = cv2.warpAffine(bitmap, m, (gw + 2 * pad, gh + 2 * pad), flags=cv2.INTER_LINEAR)
+    return out, pad
 
 
 @lru_cache(maxsize=6000)
@@ -183,8 +201,10 @@ def estimate_size(text: str, style: HandStyle) -> tuple[float, float]:
     size = max(8, int(round(style.size * _size_scale(style.font))))
     width = 0.0
     for ch in text:
-        adv = _advance(style.font, size, ch)
-        width += adv * style.word_gap if ch == " " else adv * (1 + style.spacing)
+        if ch == " ":
+            width += max(_advance(style.font, size, " "), size * 0.3) * style.word_gap
+        else:
+            width += _advance(style.font, size, ch) * (1 + style.spacing)
     height = size * 1.25
     return width * style.aspect + abs(style.slant) * height, height
 
