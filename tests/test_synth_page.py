@@ -36,6 +36,9 @@ def test_truth_shape_follows_the_read_contract():
         x0, y0, x1, y1 = e["bbox"]
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
         assert len(e["quad"]) == 4 and e["struck"] is False
+        (ax, ay), (bx, by) = e["quad"][0], e["quad"][1]
+        # + angle = counter-clockwise: the row's top edge rises to the right (y grows down)
+        assert abs(-np.degrees(np.arctan2(by - ay, bx - ax)) - t["angle"]) < 0.1
         assert set(e["fields"]) <= names and "nksHoTen" in e["fields"]
         for f in e["fields"].values():
             assert f["text"] and f["value"]
