@@ -119,7 +119,7 @@ def build_image_processor(size: tuple[int, int] = LINE_SIZE) -> Any:
     try:
         from transformers import ViTImageProcessorPil as Processor  # transformers >= 5
     except ImportError:
-        from transformers import ViTImageProcessor as Processor
+        from transformers import ViTImageProcessor as Processor  # type: ignore[assignment]
     return Processor(size={"height": size[0], "width": size[1]}, do_resize=True,
                      do_rescale=True, do_normalize=True, image_mean=[0.5] * 3,
                      image_std=[0.5] * 3)
@@ -155,7 +155,7 @@ def build_trocr(preset: str, charset: str, *, size: tuple[int, int] = LINE_SIZE,
                           decoder_layers=p.dec_layers, decoder_attention_heads=p.dec_heads,
                           decoder_ffn_dim=p.dec_ffn, max_position_embeddings=p.max_chars + 2,
                           pad_token_id=PAD, bos_token_id=BOS, eos_token_id=EOS,
-                          decoder_start_token_id=BOS, is_decoder=True, add_cross_attention=True)
+                          decoder_start_token_id=BOS, is_decoder=True)
     config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
     if seed is not None:
         torch.manual_seed(seed)
@@ -219,7 +219,8 @@ def load_trocr(folder: str | Path, device: str = "cpu") -> tuple[Any, Any]:
         raise TrOCRModelError(f"TrOCR model folder {path} is not a VisionEncoderDecoder "
                               f"checkpoint: {exc}") from exc
     processor = TrOCRProcessor(image_processor=image_processor, tokenizer=tokenizer)
-    model.to(device).eval()
+    model = model.to(device)  # type: ignore[arg-type]
+    model.eval()
     return model, processor
 
 

@@ -88,3 +88,21 @@ def test_missing_program_or_language_is_unavailable() -> None:
         get_engine("tesseract", tesseract_cmd="/nonexistent/tesseract")
     with pytest.raises(EngineUnavailable, match="no language data.*xyz"):
         get_engine("tesseract", lang="vie+xyz")
+
+
+def test_second_psm_adds_a_sorted_alternative(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = get_engine("tesseract", alt_psm=13)
+    seen: list[tuple[int, str | None]] = []
+    real_run = engine.run
+
+    def spy(images, psm, whitelist=None):
+        seen.append((psm, whitelist))
+        return real_run(images, psm, whitelist)
+
+    monkeypatch.setattr(engine, "run", spy)
+    smudged = make_crop("nksHoTen", FieldKind.NAME, "Cầm Bá Thước", size=12, pad=2)
+    (r,) = engine.recognize([smudged], FieldKind.NAME)
+    assert seen == [(7, None), (13, None)]
+    confs = [a.confidence for a in r.alternatives]
+    assert 1 <= len(confs) <= 2 and confs == sorted(confs, reverse=True)
+    assert r.alternatives[0].text == r.text and r.confidence == confs[0]
