@@ -54,7 +54,8 @@ def split_balanced(text: str, k: int) -> list[str]:
         return [text]
     k = min(k, len(words))
     target = len(text) / k
-    lines, cur = [], ""
+    lines: list[str] = []
+    cur = ""
     for i, w in enumerate(words):
         trial = f"{cur} {w}".strip()
         left_words = len(words) - i

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw
 
 from sohoa.synth.fonts import load_font, print_font_path
 
@@ -110,7 +111,8 @@ def show_through(page: np.ndarray, rng: np.random.Generator, mm: float) -> None:
     paper_level = int(np.percentile(grey[:: 8, :: 8], 90))
     dark = cv2.subtract(np.full_like(grey, paper_level), grey)
     back = cv2.flip(dark, 1)
-    shift = np.float32([[1, 0, rng.uniform(-4, 4) * mm], [0, 1, rng.uniform(-4, 4) * mm]])
+    shift = np.array([[1, 0, rng.uniform(-4, 4) * mm], [0, 1, rng.uniform(-4, 4) * mm]],
+                     np.float32)
     back = cv2.warpAffine(back, shift, (back.shape[1], back.shape[0]))
     back = cv2.GaussianBlur(back, (0, 0), mm * rng.uniform(0.15, 0.35))
     factor = cv2.convertScaleAbs(back, alpha=-rng.uniform(0.08, 0.2), beta=255.0)
@@ -150,14 +152,13 @@ def stamp(page: np.ndarray, rng: np.random.Generator, text: str, cx: int, cy: in
         px = c[0] - (r * 0.86) * np.cos(theta)
         py = c[1] - (r * 0.86) * np.sin(theta)
         box = font.getbbox(ch)
-        gw, gh = box[2] + 2, box[3] + 2
+        gw, gh = int(box[2]) + 2, int(box[3]) + 2
         if gw < 3:
             continue
-        from PIL import Image, ImageDraw
-
         g = Image.new("L", (gw, gh), 0)
         ImageDraw.Draw(g).text((1, 1), ch, font=font, fill=255)
-        g = g.rotate(float(np.degrees(np.pi / 2 - theta)), expand=True, resample=Image.BILINEAR)
+        g = g.rotate(float(np.degrees(np.pi / 2 - theta)), expand=True,
+                     resample=Image.Resampling.BILINEAR)
         ga = np.asarray(g)
         x0, y0 = int(px - ga.shape[1] / 2), int(py - ga.shape[0] / 2)
         if x0 >= 0 and y0 >= 0 and x0 + ga.shape[1] <= size and y0 + ga.shape[0] <= size:
@@ -185,7 +186,7 @@ def warp(img: np.ndarray, scan: ScanGeometry, border: tuple[int, int, int]) -> n
 
 def warp_labels(labels: np.ndarray, scan: ScanGeometry) -> np.ndarray:
     """The scan geometry applied to an int32 label image (nearest neighbour)."""
-    lab = labels.astype(np.float32)
+    lab: np.ndarray = labels.astype(np.float32)
     if scan.curl:
         h, w = lab.shape
         xs = np.arange(w, dtype=np.float64)
@@ -238,8 +239,9 @@ def noise_blur_jpeg(img: np.ndarray, rng: np.random.Generator, hard: bool) -> np
     if hard and rng.random() < 0.7:
         q = int(rng.integers(25, 65))
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])
-        if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else None
+        if decoded is not None:
+            out = decoded
     return out
 
 

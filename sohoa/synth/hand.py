@@ -91,7 +91,7 @@ def _size_scale(font: Path) -> float:
 def _glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     """A character's coverage bitmap and its offset from the pen position on the baseline."""
     font = load_font(font_path, size)
-    x0, y0, x1, y1 = font.getbbox(ch, anchor="ls")
+    x0, y0, x1, y1 = (int(v) for v in font.getbbox(ch, anchor="ls"))
     w, h = max(1, x1 - x0), max(1, y1 - y0)
     img = Image.new("L", (w, h), 0)
     ImageDraw.Draw(img).text((-x0, -y0), ch, font=font, fill=255, anchor="ls")

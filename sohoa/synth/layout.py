@@ -163,7 +163,7 @@ def draw_print(
     ty = int(mm * rng.uniform(6, 9))
     draw.text((cx, ty), template.title, font=bold, fill=255, anchor="mt")
     fills: list[FillIn] = []
-    label_y = ty + bold.size + int(mm * 9)
+    label_y = int(ty + bold.size + mm * 9)
     labels = [
         ("Xã/phường/thị trấn: ", f"{book.place.ward}", 45),
         ("Huyện: ", f"{book.place.district}", 38),
@@ -174,7 +174,7 @@ def draw_print(
     x = g.x_edges[0] + int(mm * rng.uniform(0, 8))
     for label, value, width_mm in labels:
         draw.text((x, label_y), label, font=regular, fill=255, anchor="ls")
-        lx = x + int(regular.getlength(label))
+        lx = int(x + regular.getlength(label))
         w = int(width_mm * mm)
         dots = "." * max(3, int(w / max(1.0, regular.getlength("."))))
         draw.text((lx, label_y + int(mm * 0.4)), dots, font=regular, fill=200, anchor="ls")
