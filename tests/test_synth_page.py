@@ -158,3 +158,50 @@ def test_same_bytes_in_another_process():
                          env=env, check=True).stdout.strip()
     here = generate_page("kh-2006", 5, "hard", page_no=2, dpi=100)
     assert out == hashlib.sha256(here.image.tobytes()).hexdigest()
+
+
+def test_a_new_template_file_renders_without_new_code(tmp_path):
+    path = tmp_path / "cmc-test.toml"
+    path.write_text('''
+id = "cmc-test"
+register_type = "CMC"
+era = "2010"
+title = "SỔ ĐĂNG KÝ NHẬN CHA, MẸ, CON"
+rows_per_page = 6
+
+[[columns]]
+number = 1
+header = "Số"
+width = 4
+fields = [{ name = "so", kind = "number", label = "Số" }]
+
+[[columns]]
+number = 2
+header = "Ngày, tháng, năm đăng ký"
+width = 8
+fields = [{ name = "ngayDangKy", kind = "date", label = "Ngày đăng ký" }]
+
+[[columns]]
+number = 3
+header = "Họ tên, năm sinh, nơi cư trú người nhận"
+width = 16
+fields = [
+  { name = "nnHoTen", kind = "name", label = "Họ tên" },
+  { name = "nnNamSinh", kind = "year", label = "Năm sinh" },
+  { name = "nnNoiCuTru", kind = "place", label = "Nơi cư trú" },
+]
+
+[[columns]]
+number = 4
+header = "Quan hệ"
+width = 6
+fields = [{ name = "quanHe", kind = "relation", label = "Quan hệ" }]
+''', encoding="utf-8")
+    p = generate_page(str(path), 3, "easy", dpi=120)
+    t = p.truth
+    assert t["template"] == "cmc-test" and len(t["entries"]) + len(t["blank_rows"]) == 6
+    fields = {name for e in t["entries"] for name in e["fields"]}
+    assert {"so", "ngayDangKy", "nnHoTen", "nnNamSinh", "nnNoiCuTru", "quanHe"} <= fields
+    for e in t["entries"]:
+        if "nnNamSinh" in e["fields"]:
+            assert e["fields"]["nnNamSinh"]["value"].isdigit()

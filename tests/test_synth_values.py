@@ -167,7 +167,8 @@ def _cli() -> typer.Typer:
 
 def test_cli_writes_images_and_truth(tmp_path):
     res = CliRunner().invoke(_cli(), ["synth", "--template", "ks-2006", "--pages", "2",
-                                      "--seed", "9", "--out", str(tmp_path), "--format", "jpg"])
+                                      "--seed", "9", "--out", str(tmp_path), "--format", "jpg",
+                                      "--rotation", "90"])
     assert res.exit_code == 0, res.output
     import cv2
 
@@ -175,7 +176,8 @@ def test_cli_writes_images_and_truth(tmp_path):
         img = cv2.imread(str(tmp_path / f"page-000{n}.jpg"))
         truth = json.loads((tmp_path / f"page-000{n}.json").read_text("utf-8"))
         assert img.shape[1] == truth["width"] and img.shape[0] == truth["height"]
-        assert truth["image"] == f"page-000{n}.jpg"
+        assert truth["image"] == f"page-000{n}.jpg" and truth["rotation"] == 90
+        assert img.shape[0] > img.shape[1]  # a landscape page scanned sideways
     t1 = json.loads((tmp_path / "page-0001.json").read_text("utf-8"))
     t2 = json.loads((tmp_path / "page-0002.json").read_text("utf-8"))
     last = int(t1["entries"][-1]["fields"]["so"]["text"])

@@ -38,6 +38,7 @@ def write_book(
     dpi: int = 200,
     first_page: int = 1,
     progress: Callable[[int], None] | None = None,
+    rotation: int = 0,
 ) -> list[Path]:
     """Render ``pages`` pages of one book into ``out``; returns the files written."""
     if fmt not in FORMATS:
@@ -51,7 +52,8 @@ def write_book(
 
         pdf = pymupdf.open()
     for page_no in range(first_page, first_page + pages):
-        page = generate_page(tpl, seed, difficulty, font_role, page_no=page_no, dpi=dpi)
+        page = generate_page(tpl, seed, difficulty, font_role, page_no=page_no, dpi=dpi,
+                             rotation=rotation)
         stem = out / f"page-{page_no:04d}"
         if pdf is not None:
             jpg = _encode(page, "jpg")
