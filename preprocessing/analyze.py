@@ -27,7 +27,6 @@ from preprocessing.geometry import (
     upright_transform,
     warp,
 )
-from preprocessing.grid import ruling_mask
 from preprocessing.layout import EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
 from preprocessing.orientation import orient
 from preprocessing.skew import estimate_skew
@@ -87,8 +86,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     flat = normalize_background(small)
     ink = binarize(flat)
     base = PageLayout(status="", angle=0.0, rotation=0, width=big_w, height=big_h)
+    paper = _has_paper(small)
     if _meaningful_ink(ink) < BLANK_INK:
-        return _with(base, status="blank page")
+        return _with(base, status="blank page" if paper else NO_PAPER)
     angle = estimate_skew(ink)
     m0, size0 = upright_transform(w, h, angle, 0)
     ink0 = binarize(warp(flat, m0, size0))
@@ -105,13 +105,56 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     cmap = map_columns(grid.v_lines, template) if grid.found else None
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
-        return _with(base, status=status)
-    ruling = ruling_mask(grid, ink_w.shape, extra_v=cmap.boundaries)
-    seg = segment(ink_w, grid, template, cmap, ruling=ruling)
+        return _with(base, status=status if paper else NO_PAPER)
+    seg = segment(ink_w, grid, template, cmap)
     if seg.status != "ok":
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input
-    return _layout(base, seg, cmap, inv, s, template)
+    layout = _layout(base, seg, cmap, inv, s, template)
+    if layout.ok and len(seg.rows) < template.rows_per_page:
+        torn = _dark_share(small, m_small, size_small, seg, template.rows_per_page) > 0.03
+        what = "torn page" if torn else "partial page"
+        layout = _with(layout, status=f"{what}: only {len(seg.rows)} of "
+                       f"{template.rows_per_page} rows found")
+    if ocr_header and seg.header_cells:
+        layout = _with(layout, notes=layout.notes + (_header_note(image, seg, inv, template),))
+    return layout
+
+
+def _header_note(image: np.ndarray, seg: Segmentation, inv: np.ndarray,
+                 template: Template) -> str:
+    """Read the header cells with Tesseract and say how many name their template column."""
+    from preprocessing.columns import header_keyword_hits, ocr_header
+    from preprocessing.crops import warp_quad
+
+    h, w = image.shape[:2]
+    cells = [to_grey(warp_quad(image, _map(inv, q, w, h)[0])) for q in seg.header_cells]
+    texts = ocr_header(cells)
+    hits = header_keyword_hits(texts, template)
+    if not any(texts):
+        return "header OCR: nothing read"
+    return f"header OCR: {hits} of {len(template.columns)} columns match their keywords"
+
+
+NO_PAPER = "not a register page: no paper in the image"
+
+
+def _has_paper(grey: np.ndarray) -> bool:
+    """Paper shows as a large bright area; a photo of a wall or a desk has none."""
+    return float(np.percentile(grey, 95)) >= 190.0
+
+
+def _dark_share(grey: np.ndarray, m_small: np.ndarray, size: tuple[int, int],
+                seg: Segmentation, rows: int) -> float:
+    """Share of scanner-bed darkness inside the table, extended to its full printed height
+    (a tear shows the dark bed where rows should be)."""
+    work = warp(grey, m_small, size)
+    tl, tr, br, bl = (np.array(p) for p in seg.header or ((0, 0),) * 4)
+    x0, x1 = int(min(tl[0], bl[0])), int(max(tr[0], br[0]))
+    y0 = int(min(tl[1], tr[1]))
+    y1 = int(max(br[1], bl[1]) + seg.entry_height * rows)
+    roi = work[max(0, y0):min(work.shape[0], y1), max(0, x0):min(work.shape[1], x1)]
+    return float(np.count_nonzero(roi < 80)) / max(1, roi.size)
 
 
 def _shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

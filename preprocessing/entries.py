@@ -53,6 +53,7 @@ class Segmentation:
     header: Pts | None
     rows: tuple[RowSeg, ...]
     entry_height: float
+    header_cells: tuple[Pts, ...] = ()
 
 
 class _Curve:
@@ -161,19 +162,36 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
     w = half.shape[1]
     segs = cv2.HoughLinesP(half, 1, np.pi / 360, threshold=max(20, int(0.12 * w)),
                            minLineLength=int(0.2 * w), maxLineGap=max(6, int(0.03 * w)))
-    out = []
     near = cv2.dilate(half, np.ones((3, 3), np.uint8))
-    for sx0, sy0, sx1, sy1 in (segs.reshape(-1, 4) if segs is not None else []):
-        dx, dy = abs(sx1 - sx0) * 2, abs(sy1 - sy0) * 2
-        if dy < 0.5 * he or dx < 0.4 * (x1 - x0) or np.degrees(np.arctan2(dy, dx)) < 1.5:
+    groups: list[list[np.ndarray]] = []
+    for seg in (segs.reshape(-1, 4).astype(np.float64) if segs is not None else []):
+        sx0, sy0, sx1, sy1 = seg
+        if sx1 == sx0 or not 1.0 <= abs(np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0))) <= 60:
+            continue
+        slope = (sy1 - sy0) / (sx1 - sx0)
+        for g in groups:  # Hough returns one long stroke as several pieces of one line
+            gx0, gy0, gx1, gy1 = g[0]
+            gs = (gy1 - gy0) / (gx1 - gx0)
+            if abs(gs - slope) < 0.012 and abs(gy0 + gs * (sx0 - gx0) - sy0) < 4:
+                g.append(seg)
+                break
+        else:
+            groups.append([seg])
+    out: list[tuple[float, float, float, float]] = []
+    for g in groups:
+        pts = np.array([[s[0], s[1]] for s in g] + [[s[2], s[3]] for s in g])
+        slope, icpt = np.polyfit(pts[:, 0], pts[:, 1], 1)
+        ax, bx = float(pts[:, 0].min()), float(pts[:, 0].max())
+        dx, dy = (bx - ax) * 2.0, abs(slope) * (bx - ax) * 2.0
+        if dx < 0.4 * (x1 - x0) or dy < 0.5 * he:
             continue
         # a pen stroke is continuous; a "line" Hough threads through words has gaps
-        n = max(abs(sx1 - sx0), abs(sy1 - sy0)) + 1
-        px = np.linspace(sx0, sx1, n).round().astype(int)
-        py = np.linspace(sy0, sy1, n).round().astype(int)
-        if np.count_nonzero(near[py, px]) < 0.85 * n:
+        px = np.arange(int(ax), int(bx) + 1)
+        py = np.clip(np.round(icpt + slope * px).astype(int), 0, half.shape[0] - 1)
+        if np.count_nonzero(near[py, px]) < 0.85 * len(px):
             continue
-        out.append((sx0 * 2.0 + x0, sy0 * 2.0 + y0, sx1 * 2.0 + x0, sy1 * 2.0 + y0))
+        out.append((ax * 2.0 + x0, (icpt + slope * ax) * 2.0 + y0,
+                    bx * 2.0 + x0, (icpt + slope * bx) * 2.0 + y0))
     return out
 
 
@@ -198,20 +216,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
 
     ``ink`` is the binary page (ink=255) or a grey/RGB page (binarised here); ``cmap`` the
     column mapping (fitted here when missing); ``ruling`` a ruling-line mask to ignore when
-    looking for handwriting (found here when missing)."""
+    looking for handwriting (drawn here along the lines taken as rows when missing)."""
     if ink.ndim == 3 or np.count_nonzero((ink != 0) & (ink != 255)):
         ink = binarize(normalize_background(to_grey(ink)))
     if cmap is None:
         cmap = map_columns(grid.v_lines, template)
         if cmap is None:
             return Segmentation("no table found: too few column lines", None, (), 0.0)
-    if ruling is None:
-        ruling = ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries)
     shape = ink.shape[:2]
-    ys = np.array([ln.pos for ln in grid.h_lines])
-    if len(ys) < 3:
+    if len(grid.h_lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), 0.0)
-    clean = ink if ruling is None else cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
     he = _entry_height(grid.h_lines)
     lines = _plausible_lines(list(grid.h_lines), he)
     span = _column_span(ink, cmap, he)
@@ -223,9 +237,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     first = _first_entry_line(gaps, he, template.rows_per_page)
     lines = lines[:first] + _drop_text_lines(lines[first:], he)
     gaps = np.diff([ln.pos for ln in lines])
+    if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
+        used = Grid(tuple(lines), grid.v_lines, grid.bbox)
+        ruling = ruling_mask(used, shape, extra_v=cmap.boundaries)
+    clean = cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
-    header = _quad(_Curve(lines[first - 2 if first >= 2 else 0]), _Curve(lines[first]), left,
-                   right)
+    h_top = _Curve(lines[first - 2 if first >= 2 and gaps[first - 1] < 0.6 * he else first - 1])
+    h_bot = _Curve(lines[first - 1 if first >= 2 and gaps[first - 1] < 0.6 * he else first])
+    header = _quad(h_top, _Curve(lines[first]), left, right)
+    b = cmap.boundaries
+    header_cells = tuple(_quad(h_top, h_bot, b[i], b[i + 1]) for i in range(len(b) - 1))
     min_area = max(10, int(0.004 * he * he))
     body = _box(_quad(_Curve(lines[first]), _Curve(lines[-1]), left, right), shape, inset=3)
     strikes = find_strikes(clean, body, he)
@@ -247,7 +268,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
             top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
             rows.append(_row(clean, shape, slot, top, bot, cmap, template, min_area, strikes))
             slot += 1
-    return Segmentation("ok", header, tuple(rows), he)
+    return Segmentation("ok", header, tuple(rows), he, header_cells)
 
 
 def _plausible_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:

@@ -119,7 +119,7 @@ def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
     lines = [_fit(c, STRIPS, mid) for c in chains]
     # on a deskewed page a ruling line is level; a chain that drifts is made of text
     span = float(hi - lo)
-    lines = [ln for ln in lines if abs(float(ln.at(hi)) - float(ln.at(lo))) <= 0.03 * span]
+    lines = [ln for ln in lines if abs(float(ln.at(hi)) - float(ln.at(lo))) <= 0.015 * span]
     return sorted((ln for ln in lines if ln.strength >= MIN_STRENGTH), key=lambda ln: ln.pos)
 
 
