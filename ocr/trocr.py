@@ -62,6 +62,9 @@ class TrOCREngine:
         self.batch_size = batch_size or (64 if self.device.startswith("cuda") else 16)
         self.model, self.processor = load_trocr(self.model_dir, self.device)
         self.size = input_size(self.processor)
+        limit = getattr(self.model.config.decoder, "max_position_embeddings", None)
+        if limit and max_new_tokens > limit - 2:  # past the position table generate() crashes
+            self.max_new_tokens = limit - 2
         # line-shaped inputs (ours) keep the aspect ratio; square ones (original TrOCR) stretch
         line_shaped = self.size[1] >= 2 * self.size[0]
         self.keep_aspect = line_shaped if keep_aspect is None else keep_aspect

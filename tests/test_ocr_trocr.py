@@ -128,6 +128,8 @@ def test_square_checkpoint_is_stretched_not_padded(tmp_path) -> None:
     folder = save_trocr(model, processor, tmp_path / "square")
     engine = get_engine("trocr", device="cpu", model_dir=folder, num_beams=1, max_new_tokens=5)
     assert engine.size == (32, 32) and engine.keep_aspect is False
+    capped = get_engine("trocr", device="cpu", model_dir=folder, max_new_tokens=10_000)
+    assert capped.max_new_tokens == PRESETS["tiny"].max_chars  # the decoder's position table
     line = get_engine("trocr", device="cpu", model_dir=folder, keep_aspect=True)
     assert line.keep_aspect is True
     (r,) = engine.recognize([make_crop("a", FieldKind.NAME, LINES[0])], FieldKind.NAME)
