@@ -43,7 +43,10 @@ def test_truth_shape_follows_the_read_contract():
         for f in e["fields"].values():
             assert f["text"] and f["value"]
             fx0, fy0, fx1, fy1 = f["bbox"]
-            assert x0 - 2 <= fx0 < fx1 <= x1 + 2 and y0 - 2 <= fy0 < fy1 <= y1 + 2
+            # a field sits in its row (a sprawling hand may cross the row lines a little)
+            assert x0 <= (fx0 + fx1) / 2 <= x1 and y0 <= (fy0 + fy1) / 2 <= y1
+            ix = max(0, min(x1, fx1) - max(x0, fx0)) * max(0, min(y1, fy1) - max(y0, fy0))
+            assert ix >= 0.7 * (fx1 - fx0) * (fy1 - fy0)
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,9 @@ def _write_entry(
             if fv is None or (spec.kind in _OPTIONAL and rng.random() < 0.03):
                 continue
             top = y0 + pad + spec.line * slot
-            box = (x0 + pad, top, x1 - pad, top + slot)
+            over = ctx.writer.sprawl * (y1 - y0)  # a sprawling hand crosses the row lines
+            box = (x0 + pad, top - (over if spec.line == 0 else 0.0), x1 - pad,
+                   top + slot + (over if spec.line == n - 1 else 0.0))
             max_lines = 4 if n == 1 and spec.kind in (FieldKind.PLACE, FieldKind.TEXT) else (
                 2 if n == 1 else 1)
             names.append(f"{row}:{spec.name}")

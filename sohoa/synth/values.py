@@ -40,6 +40,7 @@ class Writer:
     place_style: int  # see people.address
     year_prefix: str  # "" or "SN " / "Sinh năm " before a parent's year
     nationality: str  # "Việt Nam" or "VN"
+    sprawl: float = 0.0  # how far (fraction of the row) writing may cross the cell's lines
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def sample_writer(rng: np.random.Generator) -> Writer:
     style = DATE_STYLES[int(rng.choice(len(DATE_STYLES), p=_DATE_WEIGHTS))]
     prefix = "" if rng.random() < 0.8 else pick(rng, ("SN ", "Sinh năm ", "NS "))
     nationality = "Việt Nam" if rng.random() < 0.9 else "VN"
-    return Writer(style, int(rng.integers(3)), prefix, nationality)
+    sprawl = 0.0 if rng.random() < 0.7 else float(rng.uniform(0.04, 0.14))
+    return Writer(style, int(rng.integers(3)), prefix, nationality, sprawl)
 
 
 def write_date(d: dt.date, style: str) -> str:
