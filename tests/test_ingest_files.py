@@ -213,3 +213,18 @@ def test_modes_16bit_alpha_and_exif_rotation(ws, tmp_path):
     assert np.array_equal(deep_img[..., 0], ruled_page(60))
     assert clear_img.min() == 255
     assert photo_img.shape[:2] == (60, 20)
+
+
+def test_one_oversized_pdf_page_fails_alone(ws, tmp_path):
+    import pymupdf
+
+    path = write_pdf(tmp_path / "mixed.pdf", [ruled_page(70), ruled_page(71)])
+    doc = pymupdf.open(path)
+    doc.new_page(pno=1, width=14_000, height=14_000)  # 194 inches: 58333^2 px at 300 dpi
+    doc.saveIncr()
+    doc.close()
+    report = ingest(ws, [path], book())
+    assert report.added == 2
+    assert [(Path(p).name, "over the limit" in r) for p, r in report.failures] == [
+        ("mixed.pdf#page=2", True)]
+    assert [p.page_no for p in ws.pages()] == [1, 2]
