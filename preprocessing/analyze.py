@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ANALYSIS_SIDE = 1600  # longer side of the analysis copy, pixels
 BLANK_INK = 0.0015  # ink fraction below which a page is blank
+NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noise or a photo
 
 
 def analysis_grey(image: np.ndarray) -> np.ndarray:
@@ -61,6 +62,8 @@ def _status_for_table(grid: Grid, cmap: ColumnMap | None, template: Template,
                 f"({cmap.matched} of {n} column lines)")
     w, h = size
     lpos, rpos = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
+    if rpos - lpos < 0.3 * w:
+        return "no table found (only a small ruled patch)"
     if lpos < -0.01 * w or rpos > 1.01 * w or cmap.boundaries[0].strength == 0.0 \
             or cmap.boundaries[-1].strength == 0.0:
         return "partial page: the table is cut off at a side (torn or cropped page?)"
@@ -87,8 +90,12 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     ink = binarize(flat)
     base = PageLayout(status="", angle=0.0, rotation=0, width=big_w, height=big_h)
     paper = _has_paper(small)
-    if _meaningful_ink(ink) < BLANK_INK:
+    share = _meaningful_ink(ink)
+    if share < BLANK_INK:
         return _with(base, status="blank page" if paper else NO_PAPER)
+    raw = ink_fraction(ink)
+    if raw > NOISE_INK:
+        return _with(base, status=f"not a register page: ink covers {raw:.0%} of the image")
     angle = estimate_skew(ink)
     m0, size0 = upright_transform(w, h, angle, 0)
     ink0 = binarize(warp(flat, m0, size0))

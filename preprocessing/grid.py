@@ -45,7 +45,13 @@ def _peaks(profile: np.ndarray, threshold: float, min_dist: int) -> list[_Peak]:
             taken.append(int(i))
     out = []
     for i in sorted(taken):
-        lo, hi = max(0, i - 2), min(len(profile), i + 3)
+        # centroid of the whole peak (a thick line is a plateau; its maximum sits at one end)
+        half = 0.5 * p[i]
+        lo, hi = i, i + 1
+        while lo > 0 and i - lo < 10 and profile[lo - 1] >= half:
+            lo -= 1
+        while hi < len(profile) and hi - i < 10 and profile[hi] >= half:
+            hi += 1
         w = profile[lo:hi].astype(np.float64)
         pos = float((np.arange(lo, hi) * w).sum() / w.sum()) if w.sum() > 0 else float(i)
         out.append(_Peak(pos, float(p[i])))
