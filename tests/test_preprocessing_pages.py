@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from preprocessing_helpers import analysed, field_ious, match_entries, seed_where
 
 
