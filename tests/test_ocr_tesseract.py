@@ -106,3 +106,16 @@ def test_second_psm_adds_a_sorted_alternative(monkeypatch: pytest.MonkeyPatch) -
     confs = [a.confidence for a in r.alternatives]
     assert 1 <= len(confs) <= 2 and confs == sorted(confs, reverse=True)
     assert r.alternatives[0].text == r.text and r.confidence == confs[0]
+
+
+def test_faint_ink_on_dark_paper_is_read_and_noisy_blank_is_not(engine) -> None:
+    rng = np.random.default_rng(3)
+    line = make_crop("nksDanToc", FieldKind.ETHNICITY, "Thái").image.astype(float)
+    paper = 185 + rng.normal(0, 6, line.shape)  # yellowed paper, scanner noise
+    faint = np.clip(paper - (255 - line) * 0.35, 0, 255).astype(np.uint8)  # ~90 levels of ink
+    blank = np.clip(185 + rng.normal(0, 6, line.shape), 0, 255).astype(np.uint8)
+    crops = [FieldCrop("a", FieldKind.ETHNICITY, faint, (0, 0, 1, 1)),
+             FieldCrop("b", FieldKind.ETHNICITY, blank, (0, 0, 1, 1))]
+    a, b = engine.recognize(crops, FieldKind.ETHNICITY)
+    assert a.text == "Thái"
+    assert (b.text, b.confidence) == ("", 0.0)
