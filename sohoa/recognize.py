@@ -43,11 +43,12 @@ class Recognizer:
 
     def _engine(self, name: str):  # -> ocr.Engine
         if name not in self._engines:
+            from ocr import EngineUnavailable as Missing
             from ocr import get_engine
 
             try:
                 self._engines[name] = get_engine(name, device=self.plan.device)
-            except Exception as exc:  # noqa: BLE001 - any load failure falls back, logged
+            except Missing as exc:  # a model or program not installed: fall back, logged
                 if name == self.plan.fallback:
                     raise EngineUnavailable(f"engine {name!r} unavailable: {exc}") from exc
                 log.warning("engine %s unavailable (%s); using %s", name, exc, self.plan.fallback)
