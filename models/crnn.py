@@ -14,9 +14,9 @@ from typing import Any
 @dataclass(frozen=True)
 class CRNNConfig:
     num_classes: int
-    height: int = 40
-    channels: tuple[int, ...] = (32, 64, 128, 128, 192, 192)
-    rnn_hidden: int = 160
+    height: int = 32
+    channels: tuple[int, ...] = (12, 24, 48, 64, 96, 96)
+    rnn_hidden: int = 96
     rnn_layers: int = 2
     dropout: float = 0.1
 

@@ -48,6 +48,21 @@ def random_syllables(rng: np.random.Generator) -> str:
     return " ".join(words)
 
 
+def word_window(text: str, max_chars: int, rng: np.random.Generator) -> str:
+    """A random run of whole words of at most ``max_chars`` characters (long place names cost
+    training time in proportion to their width; their words are the same either way)."""
+    if len(text) <= max_chars:
+        return text
+    words = text.split(" ")
+    start = int(rng.integers(len(words)))
+    out = words[start]
+    for w in words[start + 1:]:
+        if len(out) + 1 + len(w) > max_chars:
+            break
+        out += " " + w
+    return out[:max_chars]
+
+
 class SynthSource:
     """Field values of the shipped templates (``sohoa.synth.sample_value``) written by random
     hands (``HandStyle.sample``) in the fonts of ``role`` and degraded like register cells.
@@ -57,7 +72,7 @@ class SynthSource:
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
-                 size_range: tuple[float, float] = (22.0, 40.0)) -> None:
+                 size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -67,6 +82,7 @@ class SynthSource:
         self.names = [f for f in self.fields if str(f.kind) == "name"]
         self.name_share, self.random_share = name_share, random_share
         self.size_range = size_range
+        self.max_chars = max_chars
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -88,6 +104,7 @@ class SynthSource:
         from sohoa.synth import HandStyle, render_handwriting
 
         kind, text = self._text(rng)
+        text = word_window(text, self.max_chars, rng)
         size = float(rng.uniform(*self.size_range))
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
@@ -99,7 +116,8 @@ class SynthSource:
         return {"source": "sohoa.synth (sample_value + HandStyle + render_handwriting) + "
                           "models.augment.degrade", "role": self.role,
                 "fonts": [p.name for p in self.fonts], "name_share": self.name_share,
-                "random_share": self.random_share, "size_range": list(self.size_range)}
+                "random_share": self.random_share, "size_range": list(self.size_range),
+                "max_chars": self.max_chars}
 
 
 def make_batch(samples: list[Sample], charset: Charset, height: int) -> dict[str, Any]:

@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 class TrainOptions:
     out: str
     height: int = 32
-    channels: tuple[int, ...] = (16, 32, 64, 96, 128, 128)
-    rnn_hidden: int = 128
+    channels: tuple[int, ...] = (12, 24, 48, 64, 96, 96)
+    rnn_hidden: int = 96
     batch_size: int = 32
     epochs: int = 30
     epoch_samples: int = 8000
@@ -140,6 +140,9 @@ def fit(opts: TrainOptions, source_factory: Callable[[], Any], val: list[Sample]
             seen += len(b["texts"])
             if math.isfinite(loss.item()):
                 loss_sum, n_loss = loss_sum + loss.item(), n_loss + 1
+            if state["step"] % 50 == 0:
+                log.info("step %d: loss %.3f, %.1f samples/s", state["step"], loss.item(),
+                         seen / max(1e-9, time.time() - t0))
             if budget_s and state["elapsed"] + time.time() - t0 > budget_s:
                 break
         dt = time.time() - t0

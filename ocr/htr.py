@@ -4,7 +4,8 @@ It reads with the model a workspace has in use (``sohoa models use``), the newes
 (``models/weights/htr-v1``) when there is no workspace, or any model folder given as
 ``model_dir``. Crops are batched by width; each crop gets the n-best of a CTC prefix beam
 search with their probabilities as alternatives. A character LM or lexicon can be hooked per
-field kind (``lms={FieldKind.NAME: fn}``) to reorder the beam.
+field kind (``lms={FieldKind.NAME: fn}``) to reorder the beam; ``name_lm=True`` hooks the
+character LM of names shipped with the model (``name_lm.json``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ from sohoa.records import FieldCrop, FieldKind, Reading
 log = logging.getLogger(__name__)
 
 
+NAME_LM_FILE = "name_lm.json"
+
+
+def _load_name_lm(model_dir: Path) -> CharLM:
+    """The model folder's name LM (``name_lm.json``), built on the spot if it has none."""
+    from models.charlm import NGramCharLM, name_lm
+
+    path = model_dir / NAME_LM_FILE
+    if path.exists():
+        return NGramCharLM.load(path).as_hook()
+    log.info("htr: %s has no %s; building a name LM", model_dir, NAME_LM_FILE)
+    return name_lm(n=4000).as_hook()
+
+
 class HTREngine:
     """Batched handwriting recognition with a sohoa CRNN model folder."""
 
@@ -31,7 +46,7 @@ class HTREngine:
     def __init__(self, *, device: str = "auto", model_dir: str | Path | None = None,
                  workspace: str | Path | None = None, beam: int = 8, nbest: int = 5,
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
-                 lm_weight: float = 0.5) -> None:
+                 lm_weight: float = 0.5, name_lm: bool = False) -> None:
         from models.checkpoint import ModelError, load_model_dir
         from models.registry import model_in_use
 
@@ -45,6 +60,8 @@ class HTREngine:
         self.model_dir = path
         self.beam, self.nbest, self.batch_size = max(1, beam), max(1, nbest), batch_size
         self.lms = dict(lms or {})
+        if name_lm and FieldKind.NAME not in self.lms:
+            self.lms[FieldKind.NAME] = _load_name_lm(path)
         self.lm_weight = lm_weight
         log.info("htr: model %s on %s", path, self.device)
 

@@ -1,0 +1,173 @@
+"""Handwriting recognition on fonts no model trained on ("bench" role: playpen-sans, borel):
+CER and exact match per field kind for our ``htr`` model, Tesseract and (optionally) a TrOCR
+checkpoint, side by side on the same crops in one run; crops/s and peak memory.
+
+Two crop sets, both drawn here by ``sohoa.synth``:
+- ``lines``: field values written by random bench-font hands, degraded like register cells;
+- ``page``: single-line fields (names, dates, years, numbers, sex, ethnicity) cut by their
+  ground-truth boxes from generated register pages (neighbouring ink, ruling, scan noise).
+
+    .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
+
+Prints a Markdown table and writes ``benchmarks/results/htr.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.augment import degrade
+from models.evaluate import score
+from sohoa.records import FieldCrop, FieldKind, nfc
+from sohoa.template import load_template
+
+KINDS = ("name", "date", "year", "place", "number", "sex", "ethnicity", "relation")
+PAGE_KINDS = {"name", "date", "year", "number", "sex", "ethnicity"}
+OUT = Path(__file__).resolve().parent / "results" / "htr.json"
+
+
+def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by bench-font hands."""
+    from sohoa.synth import HandStyle, render_handwriting, sample_value
+
+    rng = np.random.default_rng(seed)
+    specs: dict[str, list] = defaultdict(list)
+    for tid in ("ks-2006", "kt-2006", "kh-2006"):
+        for f in load_template(tid).fields:
+            specs[str(f.kind)].append(f)
+    out = []
+    for kind in KINDS:
+        n = 0
+        while n < per_kind:
+            spec = specs[kind][int(rng.integers(len(specs[kind])))]
+            v = sample_value(spec, rng)
+            if v is None or not v.text.strip():
+                continue
+            style = HandStyle.sample(rng, font_role="bench", size=float(rng.uniform(22, 40)))
+            out.append((kind, nfc(v.text), degrade(render_handwriting(v.text, style, rng), rng)))
+            n += 1
+    return out
+
+
+def page_crops(pages: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
+    """Single-line field crops cut from generated pages by their truth boxes (+ margins)."""
+    import cv2
+
+    from sohoa.synth import generate_page
+
+    out = []
+    for i in range(pages):
+        tid = ("ks-2006", "kt-2006", "kh-2006")[i % 3]
+        kinds = {f.name: str(f.kind) for f in load_template(tid).fields}
+        page = generate_page(tid, seed + i, "easy" if i % 2 == 0 else "hard", font_role="bench")
+        grey = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
+        for entry in page.truth["entries"]:
+            for name, f in entry["fields"].items():
+                kind = kinds.get(name, "text")
+                if kind not in PAGE_KINDS or not f["text"].strip():
+                    continue
+                x0, y0, x1, y1 = f["bbox"]
+                mh, mw = int((y1 - y0) * 0.15) + 2, 4
+                crop = grey[max(0, y0 - mh): y1 + mh, max(0, x0 - mw): x1 + mw]
+                # a two-line (wrapped) value is not a line crop: tall for its text length
+                if crop.size and (y1 - y0) * len(f["text"]) < 3.0 * (x1 - x0):
+                    out.append((kind, nfc(f["text"]), crop))
+    return out
+
+
+def _run(engine: Any, crops: list[tuple[str, str, np.ndarray]]) -> tuple[list[str], float]:
+    """Recognise crops grouped by kind (one batch per kind, as the pipeline does)."""
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for i, (k, _, _) in enumerate(crops):
+        by_kind[k].append(i)
+    preds = [""] * len(crops)
+    t0 = time.perf_counter()
+    for k, idx in by_kind.items():
+        fc = [FieldCrop(f"f{i}", FieldKind(k), crops[i][2], (0, 0, 1, 1)) for i in idx]
+        for i, r in zip(idx, engine.recognize(fc, FieldKind(k)), strict=True):
+            preds[i] = r.text
+    return preds, time.perf_counter() - t0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small run (~1-2 min)")
+    ap.add_argument("--model", default=None, help="htr model folder (default: the in-use one)")
+    ap.add_argument("--trocr", default=None, help="a TrOCR checkpoint folder to compare")
+    ap.add_argument("--beam", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=20261130)
+    ap.add_argument("--tesseract-max", type=int, default=None, help="crops given to tesseract")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    from ocr import get_engine
+
+    per_kind, pages = (15, 2) if args.quick else (60, 8)
+    sets = {"lines": line_crops(per_kind, args.seed), "page": page_crops(pages, args.seed)}
+    engines: dict[str, Any] = {}
+    rss0 = _peak_mb()
+    engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam)
+    engines["htr+nameLM"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                       beam=args.beam, name_lm=True)
+    engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1)
+    try:
+        engines["tesseract"] = get_engine("tesseract")
+    except Exception as exc:  # noqa: BLE001 - report, do not fail the whole benchmark
+        print(f"tesseract unavailable: {exc}")
+    if args.trocr:
+        engines["trocr"] = get_engine("trocr", device="cpu", model_dir=args.trocr)
+    tmax = args.tesseract_max or (60 if args.quick else 240)
+    results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {}}
+    for name, eng in engines.items():
+        res: dict[str, Any] = {}
+        for set_name, crops in sets.items():
+            use = crops
+            if name == "tesseract" and len(crops) > tmax:
+                step = len(crops) / tmax
+                use = [crops[int(i * step)] for i in range(tmax)]
+            preds, dt = _run(eng, use)
+            m = score(preds, [t for _, t, _ in use], [k for k, _, _ in use])
+            m["crops_per_s"] = len(use) / max(dt, 1e-9)
+            m["errors"] = [{"kind": k, "truth": t, "read": p} for (k, t, _), p in
+                           zip(use, preds, strict=True) if p != t][:12]
+            res[set_name] = m
+        if name == "htr":
+            res["peak_rss_mb"] = _peak_mb()
+            res["model_rss_mb"] = _peak_mb() - rss0
+        results["engines"][name] = res
+    results["machine"] = {"python": platform.python_version(), "cpu_threads": 2,
+                          "note": "2 shared CPU cores; other jobs were running"}
+    results["model"] = str(engines["htr"].model_dir)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
+    print(f"model: {results['model']}  crops: {results['sets']}\n")
+    print("| set | engine | kind | n | CER | exact | crops/s |")
+    print("|---|---|---|---|---|---|---|")
+    for set_name in sets:
+        for name, res in results["engines"].items():
+            m = res[set_name]
+            print(f"| {set_name} | {name} | **all** | {m['n']} | {m['cer']:.2%} | "
+                  f"{m['exact']:.0%} | {m['crops_per_s']:.0f} |")
+            for kind, km in sorted(m.get("by_kind", {}).items()):
+                print(f"| {set_name} | {name} | {kind} | {km['n']} | {km['cer']:.2%} | "
+                      f"{km['exact']:.0%} | |")
+    h = results["engines"]["htr"]
+    print(f"\nhtr peak RSS {h['peak_rss_mb']:.0f} MB (model + inference {h['model_rss_mb']:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Ship a trained model into the repository: ``models/weights/<name>/`` with fp16 weights (half
+the size, same readings within rounding) and a model card that says what data and fonts it
+saw, how long it trained, its CER on held-out fonts, and the weights' sha256."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from models.checkpoint import WEIGHTS, load_model_dir, save_model_dir, sha256_file
+from models.registry import SHIPPED_DIR
+
+
+def _kind_table(metrics: dict[str, Any]) -> str:
+    rows = ["| kind | n | CER | exact |", "|---|---|---|---|"]
+    for kind, m in sorted(metrics.get("by_kind", {}).items()):
+        rows.append(f"| {kind} | {m['n']} | {m['cer']:.2%} | {m['exact']:.0%} |")
+    rows.append(f"| **all** | {metrics.get('n', 0)} | {metrics.get('cer', 0):.2%} | "
+                f"{metrics.get('exact', 0):.0%} |")
+    return "\n".join(rows)
+
+
+def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = "",
+         dest_root: Path = SHIPPED_DIR) -> Path:
+    """Copy ``best_dir`` as fp16 into ``dest_root/name`` and write its MODEL_CARD.md."""
+    m = load_model_dir(best_dir)
+    meta = {k: v for k, v in m.meta.items() if k not in ("arch", "config", "weights_sha256",
+                                                          "created")}
+    meta["shipped_from"] = str(run_dir or best_dir)
+    dest = save_model_dir(dest_root / name, m.module, m.config, m.charset, meta, half=True)
+    info = json.loads((dest / "model.json").read_text("utf-8"))
+    params = sum(p.numel() for p in m.module.parameters())
+    data = meta.get("data", {})
+    train, val = data.get("train", {}), data.get("val", {})
+    history = ""
+    if run_dir is not None and (run_dir / "metrics.jsonl").exists():
+        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        history = "\n".join(f"| {r['epoch']} | {r['elapsed_min']:.0f} | {r['step']} | "
+                            f"{r['train_loss']:.3f} | {r['cer']:.2%} | {r['samples_per_s']:.0f} |"
+                            for r in rows)
+        history = ("| epoch | minutes | steps | train loss | val CER | samples/s |\n"
+                   "|---|---|---|---|---|---|\n" + history)
+    size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
+    card = f"""# {name}: sohoa handwriting line recogniser
+
+- Architecture: CRNN (6 conv blocks {list(m.config.channels)}, height {m.config.height},
+  2-layer BiLSTM {m.config.rnn_hidden}/direction, CTC over {m.charset.num_classes - 1}
+  characters + blank), {params / 1e6:.2f} M parameters; weights fp16 ({size / 1e6:.1f} MB folder).
+- Charset: every NFC Vietnamese letter (134 accented incl. đ/Đ), ASCII letters, digits and
+  `{' .,/-():' + chr(39) + chr(34)}` (`charset.json`).
+- Training data: generated on the fly, never stored: {train.get('source', '?')};
+  fonts ({train.get('role', '?')} role): {', '.join(train.get('fonts', []))};
+  names {train.get('name_share', '?')} of samples, random syllables
+  {train.get('random_share', '?')}, letter size {train.get('size_range', '?')} px, values cut
+  to at most {train.get('max_chars', '?')} characters.
+- Validation: {data.get('val_size', '?')} fixed crops in fonts it never trained on
+  ({', '.join(val.get('fonts', []))}).
+- Training: {meta.get('train_minutes', '?')} minutes on 2 shared CPU cores (other jobs
+  running), {meta.get('step', '?')} steps of 32, AdamW, warm-up + cosine; best epoch
+  {meta.get('epoch', '?')}.
+- weights.pt sha256: `{sha256_file(dest / WEIGHTS)}`
+
+## Validation CER (held-out "test" fonts, greedy decoding)
+
+{_kind_table(meta.get('val', {}))}
+
+{history}
+
+{extra}
+"""
+    (dest / "MODEL_CARD.md").write_text(card, "utf-8")
+    assert info["weights_sha256"] == sha256_file(dest / WEIGHTS)
+    return dest
