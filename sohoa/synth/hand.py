@@ -87,6 +87,11 @@ def _size_scale(font: Path) -> float:
     return 50.0 / xh
 
 
+def _font_px(style: HandStyle) -> int:
+    """Font size in pixels for the style, in steps of 2 px so glyph caches are shared."""
+    return max(8, 2 * int(round(style.size * _size_scale(style.font) / 2)))
+
+
 @lru_cache(maxsize=6000)
 def _glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     """A character's coverage bitmap and its offset from the pen position on the baseline."""
@@ -99,7 +104,7 @@ def _glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
 
 
 def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.ndarray:
-    size = max(8, int(round(style.size * _size_scale(style.font))))
+    size = _font_px(style)
     font = load_font(style.font, size)
     ascent, descent = font.getmetrics()
     space = max(_advance(style.font, size, " "), size * 0.3)  # script fonts have thin spaces
@@ -117,7 +122,8 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
         drift = 0.8 * drift + rng.normal(0, style.jitter * style.size * 0.6)
         gx, gy = int(round(x + ox)), int(round(base + drift + oy))
         if style.glyph_jitter > 0.005:
-            bitmap, pad = _jitter_glyph(bitmap, style.glyph_jitter, rng)
+            bitmap, pad = _jittered(style.font, size, ch, int(round(style.glyph_jitter * 100)),
+                                    int(rng.integers(4)))
             gx, gy = gx - pad, gy - pad
         gh, gw = bitmap.shape
         if gx < 0 or gy < 0 or gx + gw > w or gy + gh > h:
@@ -128,14 +134,19 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
     return canvas
 
 
-def _jitter_glyph(
-    bitmap: np.ndarray, amount: float, rng: np.random.Generator
+@lru_cache(maxsize=20000)
+def _jittered(
+    font_path: Path, size: int, ch: str, amount_q: int, variant: int
 ) -> tuple[np.ndarray, int]:
-    """One letter a little bigger or smaller and turned, about its foot: no two alike."""
+    """One of a few fixed variants of a letter, a little bigger or smaller and turned about
+    its foot (cached: drawing a fresh variant per letter would triple the page time)."""
+    bitmap = _glyph(font_path, size, ch)[0]
+    amount = amount_q / 100.0
+    r = np.random.default_rng([size, ord(ch), amount_q, variant])
     gh, gw = bitmap.shape
     pad = int(0.2 * max(gw, gh)) + 1
-    scale = float(np.clip(1 + rng.normal(0, amount), 0.8, 1.2))
-    m = cv2.getRotationMatrix2D((gw / 2, gh), float(rng.normal(0, amount * 50)), scale)
+    scale = min(1.2, max(0.8, 1 + float(r.normal(0, amount))))
+    m = cv2.getRotationMatrix2D((gw / 2, gh), float(r.normal(0, amount * 50)), scale)
     m[:, 2] += pad
     out = cv2.warpAffine(bitmap, m, (gw + 2 * pad, gh + 2 * pad), flags=cv2.INTER_LINEAR)
     return out, pad
@@ -198,7 +209,7 @@ def render_ink(text: str, style: HandStyle, rng: np.random.Generator) -> np.ndar
 def estimate_size(text: str, style: HandStyle) -> tuple[float, float]:
     """Approximate (width, height) in pixels of ``render_ink(text, style)`` without drawing,
     for choosing how to wrap a value before rendering it."""
-    size = max(8, int(round(style.size * _size_scale(style.font))))
+    size = _font_px(style)
     width = 0.0
     for ch in text:
         if ch == " ":
