@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from preprocessing.clean import line_masks
+from preprocessing.clean import binarize, line_masks, normalize_background, to_grey
 from preprocessing.columns import map_columns
 from preprocessing.geometry import undo_turns
 from preprocessing.grid import grid_from_masks, line_length
@@ -104,7 +104,10 @@ def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
     return {r: _score(ink, hmask, vmask, r, template)[0] for r in (0, 90, 180, 270)}
 
 
-def detect_orientation(ink: np.ndarray, template: Template) -> int:
-    """Rotation (0, 90, 180 or 270 degrees counter-clockwise, as ``np.rot90``) of the scan
-    relative to the upright page."""
+def detect_orientation(image: np.ndarray, template: Template) -> int:
+    """Rotation (0, 90, 180 or 270 degrees counter-clockwise, as ``np.rot90``) of a deskewed
+    scan relative to the upright page. ``image`` is a binary ink mask (ink=255) or a page."""
+    ink = image
+    if image.ndim == 3 or np.count_nonzero((image != 0) & (image != 255)):
+        ink = binarize(normalize_background(to_grey(image)))
     return orient(ink, template).rotation

@@ -75,3 +75,23 @@ def test_row_struck_out_with_writing_is_not_an_entry() -> None:
     assert [r.reason for r in layout.skipped_rows] == ["struck"]
     assert len(layout.entries) == len(p.truth["entries"])
     assert len(match_entries(p.truth, layout)) == len(p.truth["entries"])
+
+
+def test_row_whose_separating_line_is_missing_is_split_by_its_writing() -> None:
+    import cv2
+
+    from preprocessing import analyze_page
+    from sohoa.template import load_template
+
+    p, _ = analysed("ks-2006", 3)
+    img = p.image.copy()
+    entries = p.truth["entries"]
+    paper = tuple(int(v) for v in np.median(img.reshape(-1, 3), axis=0))
+    for i in (2, 6):  # erase the printed line between entries i and i+1
+        bl, br = entries[i]["quad"][3], entries[i]["quad"][2]
+        cv2.line(img, (int(bl[0]) + 8, int(bl[1])), (int(br[0]) - 8, int(br[1])), paper, 9)
+    layout = analyze_page(img, load_template("ks-2006"))
+    assert layout.ok, layout.status
+    pairs = match_entries(p.truth, layout)
+    assert len(pairs) == len(entries) == len(layout.entries)
+    assert float(np.median(field_ious(pairs))) >= 0.8
