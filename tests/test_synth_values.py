@@ -202,3 +202,13 @@ def test_cli_rejects_bad_input(tmp_path):
     assert res.exit_code == 2 and "difficulty" in res.output
     res = CliRunner().invoke(_cli(), ["synth", "--out", str(tmp_path), "--template", "nope"])
     assert res.exit_code == 2 and "unknown template" in res.output
+
+
+def test_book_in_two_processes_matches_one(tmp_path):
+    from sohoa.synth.book import write_book
+
+    one = write_book("kt-2006", 2, 13, tmp_path / "one", "png", dpi=90)
+    two = write_book("kt-2006", 2, 13, tmp_path / "two", "png", dpi=90, workers=2)
+    assert [p.name for p in one] == [p.name for p in two]
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name

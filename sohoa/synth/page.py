@@ -85,7 +85,9 @@ def first_so(template: Template, seed: int, page_no: int) -> int:
     return done + 1
 
 
-def _check(template: Template | str, difficulty: str, rotation: int, page_no: int) -> Template:
+def check_args(template: Template | str, difficulty: str, rotation: int, page_no: int
+               ) -> Template:
+    """The template, after checking the other arguments; a clear error otherwise."""
     tpl = load_template(template) if isinstance(template, str) else template
     if difficulty not in DIFFICULTIES:
         raise SynthError(f"difficulty must be one of {DIFFICULTIES}, got {difficulty!r}")
@@ -202,7 +204,7 @@ def generate_page(
     degrees (np.rot90), as when a page is fed sideways. ``with_labels`` also returns a mask of
     which field wrote each final pixel (for tests and pixel-exact training crops).
     """
-    tpl = _check(template, difficulty, rotation, page_no)
+    tpl = check_args(template, difficulty, rotation, page_no)
     hard = difficulty == "hard"
     book = book_for_seed(tpl, seed)
     so = first_so(tpl, seed, page_no)
