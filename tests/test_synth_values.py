@@ -212,3 +212,21 @@ def test_book_in_two_processes_matches_one(tmp_path):
     assert [p.name for p in one] == [p.name for p in two]
     for a, b in zip(one, two, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_stacked_marks_are_drawn_clearly_in_seto():
+    """SetoFont squashes the hat of ậ/ấ/ể...; the generator builds them from parts, so the
+    letter with a hat and a tone is taller than the bare hat letter."""
+    from sohoa.synth.hand import _glyph
+    from sohoa.synth.marks import needs_compose
+
+    seto = [p for p in fonts_for_role("test") if p.name.startswith("setofont")]
+    if not seto:
+        pytest.skip("fonts-seto not installed")
+    font = seto[0]
+    for ch, hat in (("ấ", "â"), ("ể", "ê"), ("ổ", "ô"), ("ẵ", "ă")):
+        assert needs_compose(font, ch)
+        built, hat_glyph = _glyph(font, 60, ch)[0], _glyph(font, 60, hat)[0]
+        assert built.shape[0] >= hat_glyph.shape[0] + 5, ch
+    dotted, hat_glyph = _glyph(font, 60, "ậ")[0], _glyph(font, 60, "â")[0]
+    assert dotted.shape[0] > hat_glyph.shape[0]  # hat kept, dot added below

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from sohoa.synth.fonts import fonts_for_role, load_font
+from sohoa.synth.marks import compose, needs_compose
 
 INKS = {
     "blue": (30, 45, 140),
@@ -95,6 +96,14 @@ def _font_px(style: HandStyle) -> int:
 @lru_cache(maxsize=6000)
 def _glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     """A character's coverage bitmap and its offset from the pen position on the baseline."""
+    if needs_compose(font_path, ch):
+        built = compose(lambda c: _raw_glyph(font_path, size, c), ch, size)
+        if built is not None:
+            return built
+    return _raw_glyph(font_path, size, ch)
+
+
+def _raw_glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     font = load_font(font_path, size)
     x0, y0, x1, y1 = (int(v) for v in font.getbbox(ch, anchor="ls"))
     w, h = max(1, x1 - x0), max(1, y1 - y0)
