@@ -10,8 +10,9 @@ and its n-best per crop is kept (and cached with ``--cache``), so all comparison
 - CER with lexicon choice / CER of the engine's top-1 text parsed alone;
 - the confidence map is refitted on the FIT half (per engine, and the shipped map on the
   ``--ship`` engines' output), and every figure is measured on the EVAL half only: share of
-  fields at confidence >= 0.9 and their exact rate, ECE under the map in use at start, the
-  engine's own refit and the shipped refit;
+  fields at confidence >= 0.9 and their exact rate, ECE (over the fields that were read, i.e.
+  the confidences a clerk sees) under the map in use at start, the engine's own refit and the
+  shipped refit;
 - seconds per page (generation excluded): segmentation + engine + choice, one thread
   (torch/OpenCV/Tesseract), CPU seconds and wall seconds.
 
@@ -41,7 +42,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sohoa.evaluation import FieldPair, pairs_from_page, summarize  # noqa: E402
+from sohoa.evaluation import (  # noqa: E402
+    FieldPair,
+    expected_calibration_error,
+    pairs_from_page,
+    summarize,
+)
 from sohoa.fields.calibration import Calibration, CalibrationError  # noqa: E402
 from sohoa.fields.calibration_fit import (  # noqa: E402
     CellRead,
@@ -235,6 +241,7 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
     lps = [lp for r in runs for lp in r.chosen]
     pairs = recalibrated(lps, cal) if cal else [lp.pair for lp in lps]
     s = summarize(pairs)
+    read = [p for p in pairs if p.predicted]
     top = summarize([p for r in runs for p in r.top1])
     at90 = next(a for a in s.auto_accept if a[0] == 0.9)
     kinds = {}
@@ -247,7 +254,10 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
         "cer": s.overall.cer, "exact": s.overall.exact, "top1_cer": top.overall.cer,
         "top1_exact": top.overall.exact,
         "lexicon_ratio": s.overall.cer / top.overall.cer if top.overall.cer else None,
-        "share_at_0.9": at90[1], "exact_at_0.9": at90[2], "ece": s.ece,
+        "share_at_0.9": at90[1], "exact_at_0.9": at90[2] if at90[1] else None,
+        "ece": expected_calibration_error([p.confidence for p in read],
+                                          [p.correct for p in read]),
+        "ece_all_fields": s.ece, "read_fields": len(read),
         "reliability": s.to_json()["calibration"]["bins"], "kinds": kinds,
         "cpu_s_per_page": sum(r.cpu_s for r in runs) / len(runs),
         "wall_s_per_page": sum(r.wall_s for r in runs) / len(runs),
@@ -270,6 +280,14 @@ def report(runs: list[PageRun], own: dict[str, Calibration | None], ship: Calibr
             f["ece_start_map"] = figures(sel, None)["ece"]
             f["ece_own_refit"] = figures(sel, own[eng])["ece"] if own.get(eng) else None
             out[eng][diff] = f
+        # the pages tesseract read too (it reads fewer), for a like-for-like row
+        tess = {r.spec.key for r in runs if r.engine == "tesseract" and r.spec.half == "eval"}
+        sub = [r for r in ev if r.spec.key in tess]
+        if tess and eng != "tesseract" and len(sub) < len(ev):
+            f = figures(sub, ship)
+            f["ece_start_map"] = figures(sub, None)["ece"]
+            f["ece_own_refit"] = figures(sub, own[eng])["ece"] if own.get(eng) else None
+            out[eng]["tesseract pages"] = f
     return out
 
 

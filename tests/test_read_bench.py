@@ -171,3 +171,34 @@ def test_bench_read_quick_runs(tmp_path):
     res = json.loads(out.read_text("utf-8"))
     f = res["results"]["tesseract"]["all"]
     assert f["fields"] > 50 and 0 <= f["ece"] <= 1 and f["lexicon_ratio"] is not None
+
+
+def _htr_available() -> bool:
+    from ocr import EngineUnavailable, get_engine
+
+    try:
+        get_engine("htr", device="cpu")
+    except EngineUnavailable:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _htr_available(), reason="no shipped htr model")
+def test_sohoa_read_with_the_shipped_htr_model(tmp_path):
+    """The real handwriting model on one page: the contract, calibrated confidences, and at
+    least some fields read right (a broken model or a broken crop path reads nothing right)."""
+    from sohoa.cli import app
+
+    page, seg = segmented_page(seed=424242)
+    path = tmp_path / "page.png"
+    Image.fromarray(page.image).save(path)
+    res = CliRunner().invoke(app, ["read", str(path), "--engine", "htr", "--device", "cpu",
+                                   "--year", str(page.truth["book"]["year"])])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    tpl = load_template("ks-2006")
+    pairs = pairs_from_page(page.truth, out, tpl)
+    assert len(pairs) > 80
+    fields = [f for e in out["entries"] for f in e["fields"].values()]
+    assert all(0 <= f["confidence"] <= 1 for f in fields)
+    assert summarize(pairs).overall.exact > 0.2
