@@ -25,16 +25,18 @@ _HOOK = "\u0309"
 
 
 def _split(ch: str) -> tuple[str, str, str] | None:
-    """(letter, hat, tone) of a letter with a circumflex/breve and a tone, else ``None``
-    (NFD orders the dot below before the hat, the other tones after it)."""
+    """(letter, hat, tone) of a letter to build from parts, else ``None``: a circumflex or
+    breve with any tone, or any letter with the hook above (drawn tiny by such fonts).
+    NFD orders the dot below before the hat and the other tones after it."""
     d = unicodedata.normalize("NFD", ch)
-    if len(d) != 3:
-        return None
-    hats = [m for m in d[1:] if m in _HATS]
     tones = [m for m in d[1:] if m in _TONES]
-    if len(hats) != 1 or len(tones) != 1:
+    others = [m for m in d[1:] if m not in _TONES]
+    if len(tones) != 1 or len(others) > 1:
         return None
-    return d[0], hats[0], tones[0]
+    hat = others[0] if others else ""
+    if hat in _HATS or tones[0] == _HOOK:
+        return d[0], hat, tones[0]
+    return None
 
 
 def needs_compose(font_path: Path, ch: str) -> bool:
@@ -91,6 +93,8 @@ def compose(raw: Callable[[str], Glyph], ch: str, size: int) -> Glyph | None:
     if parts is None:
         return None
     letter, hat, tone = parts
+    if letter == "i" and tone != _DOT:
+        letter = "\u0131"  # dotless i under a mark
     base, bx, by = raw(unicodedata.normalize("NFC", letter + hat))
     mark = _hook_mark(raw, size) if tone == _HOOK else _tone_mark(raw, tone)
     if mark is None:
