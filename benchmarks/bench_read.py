@@ -107,6 +107,7 @@ class PageRun:
     top1: tuple[FieldPair, ...]
     cpu_s: float
     wall_s: float
+    split_cpu_s: tuple[float, float, float] = (0.0, 0.0, 0.0)  # segment, engine, choose
 
 
 def cpu_seconds() -> float:
@@ -223,7 +224,8 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
         top = assemble(seg, top1_cells(cells, year)).reading.to_json()
         top_pairs = pairs_from_page(truth, top, tpl, engine=label, book=spec.difficulty)
         out.append(PageRun(spec, label, tuple(lps), tuple(top_pairs),
-                           seg_cpu + e_cpu + ch_cpu, seg_wall + e_wall + ch_wall))
+                           seg_cpu + e_cpu + ch_cpu, seg_wall + e_wall + ch_wall,
+                           (seg_cpu, e_cpu, ch_cpu)))
     return out
 
 
@@ -261,6 +263,9 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
         "reliability": s.to_json()["calibration"]["bins"], "kinds": kinds,
         "cpu_s_per_page": sum(r.cpu_s for r in runs) / len(runs),
         "wall_s_per_page": sum(r.wall_s for r in runs) / len(runs),
+        "cpu_s_per_page_split": {
+            part: sum(r.split_cpu_s[i] for r in runs) / len(runs)
+            for i, part in enumerate(("segment", "engine", "choose"))},
     }
 
 

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
         workspace: Path = typer.Option(..., "--workspace", "-w", help="Reviewed workspace."),
         book: str = typer.Option(None, "--book", help="Only this book."),
         engine: str = typer.Option("htr", "--engine", help="Engine that re-reads the crops."),
-        model: Path = typer.Option(None, "--model", help="htr/trocr model folder."),
+        model: Path = typer.Option(None, "--model", help="htr/trocr model folder (htr default: the workspace's model in use)."),
         device: str = typer.Option("auto", "--device", help="auto|cpu|cuda"),
         out: Path = typer.Option(Path("calibration.json"), "--out", help="Where to save."),
         install: bool = typer.Option(False, "--install",
@@ -31,6 +31,8 @@ def register(app: typer.Typer) -> None:
 
         try:
             opts = {"model_dir": str(model)} if model else {}
+            if engine == "htr" and not model:
+                opts = {"workspace": str(workspace)}  # the model this workspace reads with
             eng = get_engine(engine, device=device, **opts)
             with Workspace.open(workspace) as ws:
                 book_id = ws.find_book(book).id if book else None
