@@ -71,7 +71,7 @@ def _hook_mark(raw: Callable[[str], Glyph], size: int) -> Glyph | None:
     """A hook above drawn as a small question mark without its dot (the font's own hook is a
     tiny dash)."""
     q, qx, qy = raw("?")
-    rows = np.flatnonzero(q.max(axis=1) > 0.1)
+    rows = np.flatnonzero(q.max(axis=1) > 0.5)
     if len(rows) < 4:
         return None
     gaps = np.diff(rows)
