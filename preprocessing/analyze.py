@@ -14,7 +14,7 @@ import logging
 import cv2
 import numpy as np
 
-from preprocessing.clean import binarize, ink_fraction, normalize_background, to_grey
+from preprocessing.clean import bed_mask, binarize, ink_fraction, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
@@ -87,6 +87,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     small = analysis_grey(resized)
     h, w = small.shape
     flat = normalize_background(small)
+    bed = bed_mask(small)
+    if bed.any():  # the scanner bed and the page's edge are neither ink nor ruling
+        flat[bed > 0] = 255
     ink = binarize(flat)
     base = PageLayout(status="", angle=0.0, rotation=0, width=big_w, height=big_h)
     paper = _has_paper(small)

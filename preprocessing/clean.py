@@ -118,3 +118,22 @@ def remove_ruling(crop: np.ndarray, min_frac: float = 0.5) -> np.ndarray:
 def ink_fraction(ink: np.ndarray) -> float:
     """Fraction of ink pixels in a binary mask."""
     return float(np.count_nonzero(ink)) / max(1, ink.size)
+
+
+def bed_mask(grey: np.ndarray, dark: int = 100) -> np.ndarray:
+    """Where the scanner bed (or a dark gutter) shows instead of paper: large dark areas
+    touching the image border, grown a little so the page's edge goes with them. Its edge is
+    no ruling line, and no ink."""
+    h, w = grey.shape
+    k = max(5, (max(h, w) // 100) | 1)
+    dark_area = cv2.morphologyEx((grey < dark).astype(np.uint8), cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark_area, connectivity=4)
+    if n <= 1:
+        return np.zeros_like(grey)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    border = (x == 0) | (y == 0) | (x + bw >= w) | (y + bh >= h)
+    border[0] = False
+    mask = border[labels].astype(np.uint8) * 255
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
