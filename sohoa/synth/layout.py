@@ -50,6 +50,7 @@ class FillIn:
     y: int  # baseline of the printed label the handwriting sits on
     max_width: int
     text: str
+    key: str = ""  # commune, district, province, year, volume
 
 
 def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
@@ -165,20 +166,20 @@ def draw_print(
     fills: list[FillIn] = []
     label_y = int(ty + bold.size + mm * 9)
     labels = [
-        ("Xã/phường/thị trấn: ", f"{book.place.ward}", 45),
-        ("Huyện: ", f"{book.place.district}", 38),
-        ("Tỉnh: ", f"{book.place.province}", 32),
-        ("Năm: ", str(book.year), 18),
-        ("Quyển số: ", book.volume, 14),
+        ("commune", "Xã/phường/thị trấn: ", f"{book.place.ward}", 45),
+        ("district", "Huyện: ", f"{book.place.district}", 38),
+        ("province", "Tỉnh: ", f"{book.place.province}", 32),
+        ("year", "Năm: ", str(book.year), 18),
+        ("volume", "Quyển số: ", book.volume, 14),
     ]
     x = g.x_edges[0] + int(mm * rng.uniform(0, 8))
-    for label, value, width_mm in labels:
+    for key, label, value, width_mm in labels:
         draw.text((x, label_y), label, font=regular, fill=255, anchor="ls")
         lx = int(x + regular.getlength(label))
         w = int(width_mm * mm)
         dots = "." * max(3, int(w / max(1.0, regular.getlength("."))))
         draw.text((lx, label_y + int(mm * 0.4)), dots, font=regular, fill=200, anchor="ls")
-        fills.append(FillIn(lx + int(mm * 2), label_y, w - int(mm * 3), value))
+        fills.append(FillIn(lx + int(mm * 2), label_y, w - int(mm * 3), value, key))
         x = lx + w + int(mm * 3)
     hfont = load_font(print_font_path("bold", fam), g.header_px)
     band = g.header_bottom - g.header_top

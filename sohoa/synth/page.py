@@ -18,8 +18,9 @@ from sohoa.records import FieldKind
 from sohoa.synth import degrade as dg
 from sohoa.synth.cells import Written, ink_hull, write_value
 from sohoa.synth.hand import HandStyle, render_ink
-from sohoa.synth.layout import PageGeometry, draw_print, draw_ruling, sample_geometry
+from sohoa.synth.layout import FillIn, PageGeometry, draw_print, draw_ruling, sample_geometry
 from sohoa.synth.people import BookInfo, sample_book
+from sohoa.synth.truth import bbox_of, page_truth, row_box
 from sohoa.synth.values import (
     ValueContext,
     Writer,
@@ -96,28 +97,6 @@ def check_args(template: Template | str, difficulty: str, rotation: int, page_no
     if page_no < 1:
         raise SynthError(f"page_no must be >= 1, got {page_no}")
     return tpl
-
-
-def _bbox(points: np.ndarray, size: tuple[int, int]) -> list[int]:
-    w, h = size
-    x0, y0 = np.floor(points.min(axis=0))
-    x1, y1 = np.ceil(points.max(axis=0))
-    return [int(np.clip(x0, 0, w)), int(np.clip(y0, 0, h)), int(np.clip(x1, 0, w)),
-            int(np.clip(y1, 0, h))]
-
-
-def _rect(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
-
-
-def _edge_points(x0: float, y0: float, x1: float, y1: float, n: int = 12) -> np.ndarray:
-    """Points along a rectangle's border (so a curled page still gets a covering box)."""
-    t = np.linspace(0, 1, n)
-    xs, ys = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-    return np.concatenate([
-        np.stack([xs, np.full(n, y0)], 1), np.stack([xs, np.full(n, y1)], 1),
-        np.stack([np.full(n, x0), ys], 1), np.stack([np.full(n, x1), ys], 1),
-    ])
 
 
 def _clerks(seed: int, font_role: str, mm: float) -> list[tuple[HandStyle, Writer]]:
@@ -207,131 +186,120 @@ def generate_page(
     tpl = check_args(template, difficulty, rotation, page_no)
     hard = difficulty == "hard"
     book = book_for_seed(tpl, seed)
-    so = first_so(tpl, seed, page_no)
     rng = np.random.default_rng([seed, page_no])
-    rows = tpl.rows_per_page
-    plan = page_plan(rng, rows)
-    n_blank = plan.blank
+    plan = page_plan(rng, tpl.rows_per_page)
     g = sample_geometry(tpl, dpi, rng)
+    page, fills = _printed_form(g, tpl, book, page_no, rng, hard)
+    writers = _writers(rng, _clerks(seed, font_role, dpi / 25.4), hard)
+    header = {f.key: (f.text, _fill_in(page, f, writers[0][0], rng)) for f in fills}
+    labels = np.zeros((g.height, g.width), np.int32) if with_labels else None
+    rows = _write_rows(page, g, tpl, book, plan, first_so(tpl, seed, page_no), writers, rng,
+                       labels)
+    if hard:
+        _age(page, g, book, rng)
+    scan = dg.sample_scan(rng, g.width, g.height, hard, rotation, g.mm)
+    img = _scan(page, scan, rng, hard, g.mm)
+    if labels is not None:
+        labels = dg.rotate(dg.warp_labels(labels, scan), rotation)
+    size = scan.final_size
+    truth = page_truth(tpl, g, scan, book, page_no, rows.entries, tpl.rows_per_page, plan.blank,
+                   rows.strike is not None, size)
+    truth["struck_rows"] = [row_box(g, scan, r, size) for r in rows.struck_rows]
+    truth["blank_rows"] = sorted(truth["blank_rows"] + truth["struck_rows"],
+                                 key=lambda b: (b[1], b[0]))
+    truth["header_fields"] = {
+        key: {"text": text, "bbox": bbox_of(scan.map_points(hull), size)}
+        for key, (text, hull) in header.items() if len(hull)
+    }
+    if rows.strike is not None and len(rows.strike):
+        truth["strike_bbox"] = bbox_of(scan.map_points(rows.strike), size)
+    return SynthPage(img, truth, labels, tuple(rows.names))
+
+
+def _printed_form(
+    g: PageGeometry, tpl: Template, book: BookInfo, page_no: int, rng: np.random.Generator,
+    hard: bool,
+) -> tuple[np.ndarray, list[FillIn]]:
+    """Paper with the printed title, labels, headers and ruling."""
     page = dg.paper(rng, g.width, g.height, hard)
     print_cov, fills = draw_print(g, tpl, book, page_no, rng)
     draw_ruling(print_cov, g, rng, broken=float(rng.uniform(0.2, 0.6)) if hard else 0.0)
     darkness = rng.uniform(0.75, 0.93) if hard else rng.uniform(0.85, 0.95)
     dg.apply_grey(page, print_cov, float(darkness))
-    writers = _writers(rng, _clerks(seed, font_role, dpi / 25.4), hard)
-    header_hulls = {}
-    for fill in fills:
-        style = writers[0][0]
-        a = render_ink(fill.text, style, rng)
-        s = min(1.0, fill.max_width / a.shape[1])
-        if s < 1:
-            a = cv2.resize(a, (max(1, int(a.shape[1] * s)), max(1, int(a.shape[0] * s))))
-        y = fill.y - int(a.shape[0] * rng.uniform(0.7, 0.9))
-        dg.apply_ink(page, a, style.ink, fill.x, y)
-        header_hulls[fill.text] = ink_hull(a, fill.x, y)
-    entries_raw = []
-    labels = np.zeros((g.height, g.width), np.int32) if with_labels else None
+    return page, fills
+
+
+def _fill_in(page: np.ndarray, fill: FillIn, style: HandStyle, rng: np.random.Generator
+             ) -> np.ndarray:
+    """Handwrite one blank of the title line; returns the ink hull."""
+    a = render_ink(fill.text, style, rng)
+    s = min(1.0, fill.max_width / a.shape[1])
+    if s < 1:
+        a = cv2.resize(a, (max(1, int(a.shape[1] * s)), max(1, int(a.shape[0] * s))))
+    y = fill.y - int(a.shape[0] * rng.uniform(0.7, 0.9))
+    dg.apply_ink(page, a, style.ink, fill.x, y)
+    return ink_hull(a, fill.x, y)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    entries: list[tuple[int, dict[str, tuple[str, str, Written]]]]
+    struck_rows: list[int]
+    strike: np.ndarray | None  # hull of the stroke across the blank rows
+    names: list[str]
+
+
+def _write_rows(
+    page: np.ndarray, g: PageGeometry, tpl: Template, book: BookInfo, plan: PagePlan, so: int,
+    writers: list[tuple[HandStyle, Writer]], rng: np.random.Generator,
+    labels: np.ndarray | None,
+) -> _Rows:
+    """Fill the rows top down: entries numbered on from ``so``, the cancelled row struck and
+    rewritten below, the unused rows left blank (and sometimes struck)."""
+    rows = tpl.rows_per_page
+    entries: list[tuple[int, dict[str, tuple[str, str, Written]]]] = []
     names: list[str] = []
-    wi = 0
-    facts = None
     struck_rows: list[int] = []
-    for row in range(rows - n_blank):
+    wi, facts = 0, None
+    for row in range(rows - plan.blank):
         if rng.random() < 0.15:
             wi = int(rng.integers(len(writers)))
         style, writer = writers[wi]
         if facts is None or row - 1 != plan.cancelled:  # a cancelled row is rewritten as is
-            reg = registration_date(book, so, float(rng.random()))
-            facts = sample_facts(rng, book, so, reg)
+            facts = sample_facts(rng, book, so, registration_date(book, so, float(rng.random())))
         ctx = ValueContext(book, facts, writer)
         if row == plan.cancelled:
             _write_entry(page, g, tpl, row, ctx, style, rng, None, [])
             _strike(page, g, row, row, style, rng)
             struck_rows.append(row)
             continue
-        entries_raw.append((row, _write_entry(page, g, tpl, row, ctx, style, rng, labels,
-                                                names)))
+        entries.append((row, _write_entry(page, g, tpl, row, ctx, style, rng, labels, names)))
         so += 1
-    struck = n_blank > 0 and rng.random() < 0.5
-    strike_hull = None
-    if struck:
-        strike_hull = _strike(page, g, rows - n_blank, rows - 1, writers[wi][0], rng)
-    if hard:
-        if rng.random() < 0.35:
-            dg.show_through(page, rng, g.mm)
-        dg.stains(page, rng, int(rng.integers(0, 4)))
-        if rng.random() < 0.6:
-            cx = int(rng.uniform(g.x_edges[0], g.x_edges[-1]))
-            cy = int(rng.uniform(g.row_edges[0], g.row_edges[-1]))
-            seal = f"UBND XÃ {book.place.ward.upper()} * {book.place.district.upper()}"
-            dg.stamp(page, rng, seal, cx, cy, g.mm)
-    img = page
-    scan = dg.sample_scan(rng, g.width, g.height, hard, rotation, g.mm)
+    strike = None
+    if plan.blank > 0 and rng.random() < 0.5:
+        strike = _strike(page, g, rows - plan.blank, rows - 1, writers[wi][0], rng)
+    return _Rows(entries, struck_rows, strike, names)
+
+
+def _age(page: np.ndarray, g: PageGeometry, book: BookInfo, rng: np.random.Generator) -> None:
+    """Old books: the back page showing through, stains, the commune's red seal."""
+    if rng.random() < 0.35:
+        dg.show_through(page, rng, g.mm)
+    dg.stains(page, rng, int(rng.integers(0, 4)))
+    if rng.random() < 0.6:
+        cx = int(rng.uniform(g.x_edges[0], g.x_edges[-1]))
+        cy = int(rng.uniform(g.row_edges[0], g.row_edges[-1]))
+        seal = f"UBND XÃ {book.place.ward.upper()} * {book.place.district.upper()}"
+        dg.stamp(page, rng, seal, cx, cy, g.mm)
+
+
+def _scan(page: np.ndarray, scan: dg.ScanGeometry, rng: np.random.Generator, hard: bool,
+          mm: float) -> np.ndarray:
+    """The sheet on the scanner bed: skew/curl, gutter, noise, blur, JPEG, rotation."""
     grey = rng.uniform(15, 75)
     bed = tuple(int(grey + v) for v in rng.uniform(-6, 6, 3)) if hard else (235, 235, 235)
-    img = dg.warp(img, scan, bed)  # type: ignore[arg-type]
+    img = dg.warp(page, scan, bed)  # type: ignore[arg-type]
     if hard and rng.random() < 0.4:
-        dg.gutter(img, scan, rng, g.mm)
+        dg.gutter(img, scan, rng, mm)
     img = dg.noise_blur_jpeg(img, rng, hard)
-    img = dg.rotate(img, rotation)
-    size = scan.final_size
-    if labels is not None:
-        labels = dg.rotate(dg.warp_labels(labels, scan), rotation)
-    truth = _truth(tpl, g, scan, book, page_no, entries_raw, rows, n_blank, struck, size)
-    truth["struck_rows"] = [_row_box(g, scan, r, size) for r in struck_rows]
-    truth["blank_rows"] = sorted(truth["blank_rows"] + truth["struck_rows"],
-                                 key=lambda b: (b[1], b[0]))
-    truth["header_fields"] = {
-        k: {"text": k, "bbox": _bbox(scan.map_points(h), size)}
-        for k, h in header_hulls.items() if len(h)
-    }
-    if strike_hull is not None and len(strike_hull):
-        truth["strike_bbox"] = _bbox(scan.map_points(strike_hull), size)
-    return SynthPage(img, truth, labels, tuple(names))
-
-
-def _row_box(g: PageGeometry, scan: dg.ScanGeometry, row: int, size: tuple[int, int]
-             ) -> list[int]:
-    x0, x1 = g.x_edges[0], g.x_edges[-1]
-    return _bbox(scan.map_points(_edge_points(x0, g.row_edges[row], x1, g.row_edges[row + 1])),
-                 size)
-
-
-def _truth(
-    tpl: Template, g: PageGeometry, scan: dg.ScanGeometry, book: BookInfo, page_no: int,
-    entries_raw: list, rows: int, n_blank: int, struck: bool, size: tuple[int, int],
-) -> dict[str, Any]:
-    x0, x1 = g.x_edges[0], g.x_edges[-1]
-    entries = []
-    for index, (row, fields) in enumerate(entries_raw):
-        y0, y1 = g.row_edges[row], g.row_edges[row + 1]
-        quad = scan.map_points(_rect(x0, y0, x1, y1))
-        entries.append({
-            "index": index,
-            "row": row,
-            "bbox": _bbox(scan.map_points(_edge_points(x0, y0, x1, y1)), size),
-            "quad": [[round(float(x), 1), round(float(y), 1)] for x, y in quad],
-            "struck": False,
-            "fields": {
-                name: {"text": text, "value": value,
-                       "bbox": _bbox(scan.map_points(w.hull), size)}
-                for name, (text, value, w) in fields.items()
-            },
-        })
-    blank = [_row_box(g, scan, r, size) for r in range(rows - n_blank, rows)]
-    return {
-        "page": f"{tpl.id}-{page_no:04d}",
-        "template": tpl.id,
-        "angle": round(scan.angle, 3),
-        "rotation": scan.rotation,
-        "width": size[0],
-        "height": size[1],
-        "page_no": page_no,
-        "book": {"register_type": book.register_type, "year": book.year, "volume": book.volume,
-                 "commune": book.place.ward, "district": book.place.district,
-                 "province": book.place.province},
-        "entries": entries,
-        "blank_rows": blank,
-        "blank_rows_struck": bool(struck),
-        "table": {"quad": [[round(float(x), 1), round(float(y), 1)] for x, y in
-                           scan.map_points(_rect(x0, g.header_top, x1, g.row_edges[-1]))]},
-    }
+    return dg.rotate(img, scan.rotation)
