@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import time
 import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
@@ -146,6 +147,12 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
+def _progress(done: int, total: int, t0: float) -> None:
+    if done % 10 == 0 or done == total:
+        print(f"{done}/{total} pages, {time.perf_counter() - t0:.0f} s", file=sys.stderr,
+              flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 pages per template and difficulty")
@@ -159,11 +166,16 @@ def main() -> None:
     work = [(t, d, SEED_BASE + i, args.dpi)
             for t in TEMPLATES for d in DIFFICULTIES for i in range(n)]
     t0 = time.perf_counter()
+    rows = []
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as ex:
-            rows = list(ex.map(measure_page, work, chunksize=2))
+            for r in ex.map(measure_page, work, chunksize=2):
+                rows.append(r)
+                _progress(len(rows), len(work), t0)
     else:
-        rows = [measure_page(w) for w in work]
+        for w in work:
+            rows.append(measure_page(w))
+            _progress(len(rows), len(work), t0)
     groups = {}
     for t in TEMPLATES:
         for d in DIFFICULTIES:

@@ -101,7 +101,8 @@ def remove_ruling(crop: np.ndarray, min_frac: float = 0.5) -> np.ndarray:
     rect = cv2.MORPH_RECT
     hmask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (hlen, 1)))
     vmask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (1, vlen)))
-    mask = cv2.dilate(hmask | vmask, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    mask = cv2.dilate(cv2.bitwise_or(hmask, vmask),
+                      cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     if not mask.any():
         return grey.copy()
     paper = int(np.percentile(grey, 90))
@@ -109,7 +110,8 @@ def remove_ruling(crop: np.ndarray, min_frac: float = 0.5) -> np.ndarray:
     out[mask > 0] = paper
     # keep strokes that cross the line: restore pixels whose ink continues above and below
     cross = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 7)))
-    cross &= cv2.bitwise_not(cv2.morphologyEx(vmask, cv2.MORPH_DILATE, np.ones((1, 3), np.uint8)))
+    cross = cv2.bitwise_and(cross, cv2.bitwise_not(
+        cv2.morphologyEx(vmask, cv2.MORPH_DILATE, np.ones((1, 3), np.uint8))))
     keep = (cross > 0) & (mask > 0)
     out[keep] = grey[keep]
     return out
