@@ -230,3 +230,16 @@ def test_stacked_marks_are_drawn_clearly_in_seto():
         assert built.shape[0] >= hat_glyph.shape[0] + 5, ch
     dotted, hat_glyph = _glyph(font, 60, "ậ")[0], _glyph(font, 60, "â")[0]
     assert dotted.shape[0] > hat_glyph.shape[0]  # hat kept, dot added below
+
+
+def test_printed_fonts_have_every_vietnamese_letter():
+    from sohoa.synth.fonts import VIETNAMESE, print_families
+
+    families = print_families()
+    assert families
+    for regular, bold in families:
+        for path in (regular, bold):
+            font = ImageFont.truetype(str(path), 30)
+            missing = bytes(font.getmask("\uffff"))
+            bad = [ch for ch in VIETNAMESE if bytes(font.getmask(ch)) == missing]
+            assert not bad, f"{path.name} lacks {''.join(bad)}"

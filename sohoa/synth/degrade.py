@@ -211,7 +211,12 @@ def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: fl
     t = (ys - top[1]) / max(1e-6, bottom[1] - top[1])
     edge = (top[0] + t * (bottom[0] - top[0])).astype(np.float32)  # page edge x per row
     width = mm * rng.uniform(8, 20)
-    xs = np.arange(w, dtype=np.float32)
+    reach = int(width * 2.5) + 2  # the shadow has faded out beyond this
+    lo = 0 if left else max(0, int(edge.min()) - reach)
+    hi = min(w, int(edge.max()) + reach) if left else w
+    if hi <= lo:
+        return
+    xs = np.arange(lo, hi, dtype=np.float32)
     signed = xs[None, :] - edge[:, None]  # > 0 right of the edge
     inside = signed > 0 if left else signed < 0
     dist = np.abs(signed)
@@ -219,9 +224,9 @@ def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: fl
     facing = ~inside & (dist > 2)
     tone = float(rng.uniform(200, 235))
     face = tone * (1.0 - 0.6 * np.exp(-dist / (width * 0.5)))
-    out = img.astype(np.float32) * shade[..., None]
-    out[facing] = face[facing][:, None]
-    img[:] = np.clip(out, 0, 255).astype(np.uint8)
+    band = img[:, lo:hi].astype(np.float32) * shade[..., None]
+    band[facing] = face[facing][:, None]
+    img[:, lo:hi] = np.clip(band, 0, 255).astype(np.uint8)
 
 
 def noise_blur_jpeg(img: np.ndarray, rng: np.random.Generator, hard: bool) -> np.ndarray:

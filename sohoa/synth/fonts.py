@@ -27,8 +27,6 @@ _SETO_PATHS = (Path("/usr/share/fonts/truetype/seto/setofont.ttf"),)
 _PRINT_FAMILIES = (  # (regular, bold): Times-like first, as on most printed register forms
     ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
      "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"),
     ("/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf",
      "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"),
     ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
@@ -111,11 +109,32 @@ def fonts_for_role(role: str) -> list[Path]:
     return found
 
 
+VIETNAMESE = (
+    "ăâđêôơưĂÂĐÊÔƠƯ"
+    "áàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+    "ÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ"
+)
+
+
+@cache
+def covers_vietnamese(path: Path) -> bool:
+    """Whether the font has a real glyph (not the missing-glyph box) for every Vietnamese
+    letter; Liberation 1.x, for one, lacks some."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        cmap = TTFont(str(path), lazy=True).getBestCmap()
+    except Exception:  # noqa: BLE001 - any unreadable font simply does not qualify
+        return False
+    return all(ord(ch) in cmap for ch in VIETNAMESE)
+
+
 @cache
 def print_families() -> tuple[tuple[Path, Path], ...]:
     """Installed (regular, bold) printed font pairs with every Vietnamese letter."""
     found = tuple((Path(r), Path(b)) for r, b in _PRINT_FAMILIES
-                  if Path(r).exists() and Path(b).exists())
+                  if Path(r).exists() and Path(b).exists()
+                  and covers_vietnamese(Path(r)) and covers_vietnamese(Path(b)))
     if not found:
         other = _fc_match("Liberation Serif") or _fc_match("DejaVu Serif")
         if other is None:
