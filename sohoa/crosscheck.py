@@ -243,7 +243,7 @@ def write_report(out_dir: Path, findings: list[Finding],
             w.writerow([f.kind, f.entry_id or "", f.book, f.so, f.record_name,
                         f.person_line or "", f.person_name, f.person_id, f.score,
                         "; ".join(f.differences)])
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for f in findings:
         counts[f.kind] += 1
     lines = ["# Đối chiếu sổ khai sinh với CSDL dân cư", ""]

@@ -324,7 +324,9 @@ def validate_book(
         if other_book.id is not None and other_book.id == book.id:
             continue
         key = _dup_key(other_values, other_book)
-        for eid in by_key.get(key, []) if key else []:
+        if key is None:
+            continue
+        for eid in by_key.get(key, []):
             out.append(_issue("duplicate", "so",
                               f"Số {key[0]} đã có ở sổ {other_book.volume} (mục {other_id})", eid))
     out += _sequence_rules(entries)

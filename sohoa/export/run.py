@@ -14,7 +14,7 @@ import multiprocessing
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sohoa.export.bundle import Manifest, ManifestEntry, sha256_file, write_manifest, write_zip
@@ -114,19 +114,39 @@ def export_book(
     missing = [v.entry.id for v in views
                if v.entry_crop is None or not Path(v.entry_crop).is_file()]
     errors = blocking(issues)
-    result = dict(book=book, draft=draft, entry_count=len(views), issues=tuple(issues),
-                  left_out=len(all_entries) - len(chosen))
+    base = BookExport(book, draft, len(views), None, None, None, tuple(issues), False,
+                      len(all_entries) - len(chosen))
     if not views:
         log.info("book %s: no entry at status %s or later: nothing to export", book.volume,
                  min_status)
-        return BookExport(excel=None, zip=None, manifest=None, blocked=False, **result)
+        return base
     if not draft and (errors or missing):
         log.warning("book %s: %d errors, %d entries without image: not exported", book.volume,
                     len(errors), len(missing))
-        if missing:
-            result["issues"] += tuple(Issue("image", Severity.ERROR, "", "Thiếu ảnh của mục", eid)
-                                      for eid in missing)
-        return BookExport(excel=None, zip=None, manifest=None, blocked=True, **result)
+        no_image = tuple(Issue("image", Severity.ERROR, "", "Thiếu ảnh của mục", eid)
+                         for eid in missing)
+        return replace(base, issues=base.issues + no_image, blocked=True)
+    excel, zip_path, manifest_path = _write_book(
+        views, book, out_dir, draft, str(min_status), max_kb, name_rule, workers, progress,
+        set(missing))
+    if issues:
+        _write_issues(out_dir / f"{excel.stem}.issues.csv", issues)
+    else:
+        (out_dir / f"{excel.stem}.issues.csv").unlink(missing_ok=True)
+    for path in (excel, zip_path):
+        ws.record_export(book.id, str(path), sha256_file(path), len(views), draft, user)
+    if not draft:
+        ws.set_status([v.entry.id for v in views], EntryStatus.EXPORTED, user,
+                      note=f"158 export {excel.name}")
+    return replace(base, excel=excel, zip=zip_path, manifest=manifest_path)
+
+
+def _write_book(  # type: ignore[no-untyped-def]
+    views, book: Book, out_dir: Path, draft: bool, min_status: str, max_kb: int,
+    name_rule: str, workers: int, progress: Callable[[int], None] | None, missing: set[int],
+) -> tuple[Path, Path, Path]:
+    """Excel, PDFs zipped, manifest; returns their paths. PDFs are made in a hidden work
+    folder beside the outputs and removed once zipped."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = book_stem(book, draft)
     work = out_dir / f".{stem}.pdfs"
@@ -143,29 +163,24 @@ def export_book(
         jobs.append(_PdfJob(v.entry.id, Path(v.entry_crop), work / name, max_kb,
                             values.get("so", "")))
     excel = write_workbook(out_dir / f"{stem}.xlsx", book.register_type, rows)
-    pdfs = _make_pdfs(jobs, workers, progress)
-    zip_path = write_zip(out_dir / f"{stem}.zip", [(r.path.name, r.path) for r in pdfs.values()])
-    so_of = {r.entry_id: r.values.get("so", "") for r in rows}
-    manifest = Manifest(
-        book_id=book.id, register_type=book.register_type.value, volume=book.volume,
-        noi_dang_ky=noi_dang_ky(book), draft=draft, min_status=str(min_status),
-        excel=excel.name, excel_sha256=sha256_file(excel), zip=zip_path.name,
-        zip_sha256=sha256_file(zip_path),
-        entries=tuple(ManifestEntry(eid, so_of.get(eid, ""), r.path.name, sha256_file(r.path),
-                                    r.bytes, r.quality, r.scale) for eid, r in pdfs.items()),
-    )
-    manifest_path = write_manifest(out_dir / f"{stem}.manifest.json", manifest)
-    shutil.rmtree(work, ignore_errors=True)
-    if issues:
-        _write_issues(out_dir / f"{stem}.issues.csv", issues)
-    else:
-        (out_dir / f"{stem}.issues.csv").unlink(missing_ok=True)
-    for path in (excel, zip_path):
-        ws.record_export(book.id, str(path), sha256_file(path), len(views), draft, user)
-    if not draft:
-        ws.set_status([v.entry.id for v in views], EntryStatus.EXPORTED, user,
-                      note=f"158 export {excel.name}")
-    return BookExport(excel=excel, zip=zip_path, manifest=manifest_path, blocked=False, **result)
+    try:
+        pdfs = _make_pdfs(jobs, workers, progress)
+        zip_path = write_zip(out_dir / f"{stem}.zip",
+                             [(r.path.name, r.path) for r in pdfs.values()])
+        so_of = {r.entry_id: r.values.get("so", "") for r in rows}
+        manifest = Manifest(
+            book_id=book.id, register_type=book.register_type.value, volume=book.volume,
+            noi_dang_ky=noi_dang_ky(book), draft=draft, min_status=min_status,
+            excel=excel.name, excel_sha256=sha256_file(excel), zip=zip_path.name,
+            zip_sha256=sha256_file(zip_path),
+            entries=tuple(ManifestEntry(eid, so_of.get(eid, ""), r.path.name,
+                                        sha256_file(r.path), r.bytes, r.quality, r.scale)
+                          for eid, r in pdfs.items()),
+        )
+        manifest_path = write_manifest(out_dir / f"{stem}.manifest.json", manifest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return excel, zip_path, manifest_path
 
 
 def _make_pdfs(jobs: list[_PdfJob], workers: int,
