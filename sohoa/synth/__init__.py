@@ -10,12 +10,14 @@ Public API::
     fonts_for_role("train" | "test" | "bench") -> list[Path]   (disjoint sets)
     sample_value(field, rng, context) -> FieldValue | None
     render_bad_page(kind, seed) -> RGB uint8 ("blank", "no_table", "torn", "wall")
+    page_plan(rng, rows) / first_so(template, seed, page_no): a page's blank and cancelled
+        rows and its first registration number, without drawing it
 """
 
 from sohoa.synth.bad import BAD_KINDS, render_bad_page
 from sohoa.synth.fonts import FontError, fonts_for_role
 from sohoa.synth.hand import HandStyle, render_handwriting, render_ink
-from sohoa.synth.page import SynthError, SynthPage, generate_page
+from sohoa.synth.page import PagePlan, SynthError, SynthPage, first_so, generate_page, page_plan
 from sohoa.synth.values import FieldValue, ValueContext, sample_value
 
 __all__ = [
@@ -23,11 +25,14 @@ __all__ = [
     "FieldValue",
     "FontError",
     "HandStyle",
+    "PagePlan",
     "SynthError",
     "SynthPage",
     "ValueContext",
+    "first_so",
     "fonts_for_role",
     "generate_page",
+    "page_plan",
     "render_bad_page",
     "render_handwriting",
     "render_ink",
