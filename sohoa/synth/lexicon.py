@@ -128,7 +128,7 @@ def communes() -> tuple[Place, ...]:
 def given_names(sex: str) -> tuple[str, ...]:
     """Kinh given names (often two syllables) for ``"Nam"`` or ``"Nữ"``."""
     name = "boy.txt" if sex == "Nam" else "girl.txt"
-    cleaned = (clean_name(x) for x in _data_text(f"names/{name}").splitlines())
+    cleaned = (clean_name(x) for x in _data_text(f"lexicons/names/{name}").splitlines())
     return tuple(sorted({x for x in cleaned if x}))
 
 
@@ -136,7 +136,7 @@ def given_names(sex: str) -> tuple[str, ...]:
 def counted(name: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """A ``word<TAB>count`` file as (words, probabilities)."""
     merged: dict[str, float] = {}
-    for line in _data_text(f"names/{name}").splitlines()[1:]:
+    for line in _data_text(f"lexicons/names/{name}").splitlines()[1:]:
         parts = line.split("\t")
         word = clean_name(parts[0]) if len(parts) == 2 else None
         if word and parts[1].strip().isdigit():

@@ -230,7 +230,7 @@ def _kind_value(spec: FieldSpec, rng: np.random.Generator, ctx: ValueContext) ->
         return FieldValue(s, "1" if s == "Nam" else "2")
     if kind == FieldKind.ETHNICITY:
         e = sample_ethnicity(rng)
-        return FieldValue(e, e)
+        return FieldValue(e, official_ethnicity(e))
     if kind == FieldKind.NATIONALITY:
         return FieldValue(ctx.writer.nationality, "Việt Nam")
     if kind == FieldKind.PLACE:
@@ -291,7 +291,7 @@ def _person_value(
     if spec.kind == FieldKind.SEX:
         return FieldValue(who.sex, "1" if who.sex == "Nam" else "2")
     if spec.kind == FieldKind.ETHNICITY:
-        return FieldValue(who.ethnicity, who.ethnicity)
+        return FieldValue(who.ethnicity, official_ethnicity(who.ethnicity))
     if spec.kind == FieldKind.NATIONALITY:
         return FieldValue(ctx.writer.nationality, "Việt Nam")
     if spec.kind == FieldKind.YEAR or (spec.kind == FieldKind.DATE and ctx.facts.partial_birth):
@@ -300,3 +300,11 @@ def _person_value(
     if spec.kind == FieldKind.DATE:
         return _date_value(who.birth, ctx, rng)
     return _kind_value(spec, rng, ctx)
+
+
+def official_ethnicity(name: str) -> str:
+    """The official name of the group (the 54-group lexicon's spelling, as 158 wants it)."""
+    from sohoa.fields import parse_field
+
+    parsed = parse_field(FieldKind.ETHNICITY, name)
+    return parsed.value if parsed.ok else name
