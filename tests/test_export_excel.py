@@ -130,3 +130,23 @@ def test_libreoffice_does_not_evaluate_formula_like_values(tmp_path):
     got = {h.split()[0]: v for h, v in zip(header, row, strict=True) if v}
     for name in ("nksHoTen", "ghiChu", "nksNoiSinh", "meHoTen", "chaHoTen"):
         assert got[name] == HOSTILE[name]  # the text itself, not a computed value
+
+
+def test_codes_the_register_implies_are_derived_when_absent():
+    from sohoa.records import Book
+
+    ks = Book(1, "KS", 2008, "01/2008", "Chiềng Ban", "Mai Sơn", "Sơn La")
+    base = {"so": "3", "ngayDangKy": "15.03.2008", "meHoTen": "Lò Thị Mai"}
+    on_time = sheet_values({**base, "nksNgaySinh": "20.01.2008", "chaHoTen": "Lò Văn A"}, ks)
+    assert on_time["loaiDangKy"] == "1" and on_time["nksLoaiKhaiSinh"] == "1"
+    late = sheet_values({**base, "nksNgaySinh": "01.01.2008"}, ks)
+    assert late["loaiDangKy"] == "4" and late["nksLoaiKhaiSinh"] == "3"
+    again = sheet_values({**base, "nksNgaySinh": "01.01.2001", "ghiChu": "Đăng ký lại"}, ks)
+    assert again["loaiDangKy"] == "2"
+    partial = sheet_values({**base, "nksNgaySinh": "2008"}, ks)
+    assert "loaiDangKy" not in partial  # cannot tell: left for the clerk
+    given = sheet_values({**base, "nksNgaySinh": "01.01.2008", "loaiDangKy": "6"}, ks)
+    assert given["loaiDangKy"] == "6"
+    kt = Book(2, "KT", 2010, "01/2010", "Chiềng Ban", "Mai Sơn", "Sơn La")
+    assert sheet_values({"ngayDangKy": "20.05.2010", "nktNgayChet": "01.05.2010"},
+                        kt)["loaiDangKy"] == "4"

@@ -163,7 +163,33 @@ def sheet_values(values: dict[str, str], book: Book) -> dict[str, str]:
             out[name] = _SEX_WORDS[fold(text)]
         elif name.endswith("DanToc"):
             out[name] = ethnic_name(text) or text
+    _derive_codes(out, book)
     return {k: v for k, v in out.items() if v}
+
+
+# days allowed for registering on time (Nghị định 158/2005/NĐ-CP: birth 60, death 15)
+_ON_TIME_DAYS = {"KS": ("nksNgaySinh", 60), "KT": ("nktNgayChet", 15)}
+
+
+def _derive_codes(out: dict[str, str], book: Book) -> None:
+    """Codes the register implies but does not write, filled only when absent:
+    ``loaiDangKy`` (2 when the note says re-registration, else 1 on time / 4 late for KS and
+    KT, 1 for KH) and ``nksLoaiKhaiSinh`` (which parents are named)."""
+    rt = str(book.register_type)
+    if not out.get("loaiDangKy"):
+        if "dang ky lai" in fold(out.get("ghiChu", "")) and rt in ("KS", "KT", "KH"):
+            out["loaiDangKy"] = "2"
+        elif rt in _ON_TIME_DAYS:
+            field, days = _ON_TIME_DAYS[rt]
+            reg, event = parse_date(out.get("ngayDangKy", "")), parse_date(out.get(field, ""))
+            if reg and event and reg.precision == event.precision == "day":
+                out["loaiDangKy"] = "1" if (reg.first - event.first).days <= days else "4"
+        elif rt == "KH":
+            out["loaiDangKy"] = "1"
+    if rt == "KS" and not out.get("nksLoaiKhaiSinh"):
+        mother, father = bool(out.get("meHoTen")), bool(out.get("chaHoTen"))
+        out["nksLoaiKhaiSinh"] = {(True, True): "1", (False, True): "2", (True, False): "3",
+                                  (False, False): "4"}[(mother, father)]
 
 
 @cache
