@@ -117,7 +117,10 @@ def build_app(ctx: AppContext) -> Any:
 
 
 def authenticator(ctx: AppContext) -> Any:
-    """Gradio ``auth=`` callable: the store checks the password (and slows repeated failures)."""
+    """Gradio ``auth=`` callable: the store checks the password (argon2, and it slows repeated
+    failures). Async, and the check runs in a worker thread: Gradio calls ``auth`` inside its
+    event loop, so a slow hash or a failure delay would otherwise freeze every clerk's screen."""
+    import anyio
 
     def check(name: str, password: str) -> bool:
         try:
@@ -126,7 +129,10 @@ def authenticator(ctx: AppContext) -> Any:
             log.exception("authentication failed for %s", name)
             return False
 
-    return check
+    async def check_async(name: str, password: str) -> bool:
+        return await anyio.to_thread.run_sync(check, name, password)
+
+    return check_async
 
 
 def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:

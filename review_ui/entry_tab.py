@@ -49,20 +49,25 @@ class EntryUI:
     msg: Any
     head: Any
     crop: Any
+    layout: Any
     rows: list[Any]
     crops: list[Any]
     texts: list[Any]
     drops: list[Any]
     ills: list[Any]
-    hints: list[Any]
     confirm: Any
     skip: Any
 
     def outputs(self) -> list[Any]:
+        """What every entry event returns: plain values only (no ``gr.update``: Gradio spends
+        milliseconds per update dict, and these are the events a clerk waits for)."""
         per_row = [c for i in range(MAX_FIELDS) for c in (
-            self.rows[i], self.crops[i], self.texts[i], self.drops[i], self.ills[i],
-            self.hints[i])]
-        return [self.state, self.msg, self.head, self.crop, *per_row]
+            self.crops[i], self.texts[i], self.drops[i], self.ills[i])]
+        return [self.state, self.msg, self.head, self.crop, self.layout, *per_row]
+
+    def layout_outputs(self) -> list[Any]:
+        return [c for i in range(MAX_FIELDS) for c in (self.rows[i], self.texts[i],
+                                                        self.drops[i])]
 
     def inputs(self) -> list[Any]:
         return [self.state, *self.texts, *self.drops, *self.ills]
@@ -79,38 +84,48 @@ def message(kind: str, text: str) -> str:
 def _hint(row: logic.FieldRow, lang: str) -> str:
     parts = []
     if row.low and row.confidence is not None:
-        parts.append(f'<span class="conf">⚠ {html.escape(t(lang, "low_conf", conf=row.confidence))}'
-                     "</span> ")
+        conf = html.escape(t(lang, "low_conf", conf=row.confidence))
+        parts.append(f'<span class="conf">⚠ {conf}</span> ')
     if row.normalised:
         norm = html.escape(t(lang, "normalised", value=row.normalised))
         parts.append(f'<span class="norm">{norm}</span> ')
     if row.suggestions:
-        sugg = " · ".join(html.escape(s) for s in row.suggestions)
+        sugg = " ".join(f'<button class="pick" tabindex="-1" title="Alt+{n}" '
+                        f'data-value="{html.escape(s)}">{n}. {html.escape(s)}</button>'
+                        for n, s in enumerate(row.suggestions, 1))
         parts.append(f'<span class="sugg">{html.escape(t(lang, "suggest"))} {sugg}</span>')
     for i in row.issues:
         cls = "warn" if i.severity == "warning" else "issue"
         parts.append(f'<span class="{cls}">{html.escape(i.message)}</span>')
-    return "".join(parts)
+    return f'<div class="hint">{"".join(parts)}</div>' if parts else ""
 
 
-def _crop_html(row: logic.FieldRow, version: int) -> str:
+def _crop_html(row: logic.FieldRow, version: int, lang: str) -> str:
+    """Label, crop and hints of one field; its classes flag the row (CSS ``:has``)."""
+    flags = " ".join(["crop"] + (["low"] if row.low else []) + (
+        ["bad"] if any(x.severity == "error" for x in row.issues) else []))
     img = f'<img src="{file_url(row.crop, version)}" alt="">' if row.crop else ""
-    return (f'<div class="crop" data-field="{html.escape(row.name)}">'
-            f'<span class="flab">{html.escape(row.label)}</span>{img}</div>')
+    return (f'<div class="{flags}" data-field="{html.escape(row.name)}">'
+            f'<span class="flab">{html.escape(row.label)}</span>{img}{_hint(row, lang)}</div>')
+
+
+def layout_key(screen: logic.EntryScreen | None) -> str:
+    """Which input each row shows (``nksGioiTinh:sex`` ...): the layout event runs only when
+    this changes, i.e. when the next entry comes from a book with another template."""
+    return "" if screen is None else ",".join(f"{r.name}:{r.kind}" for r in screen.rows)
 
 
 def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str) -> list[Any]:
-    """Updates for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue)."""
+    """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue)."""
     if screen is None:
         sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False)
-        hidden = [gr.update(visible=False), gr.update(), gr.update(), gr.update(), gr.update(),
-                  gr.update()]
-        return [sess, msg, "", "", *(hidden * MAX_FIELDS)]
+        return [sess, msg, "", "", "", *(["", "", None, False] * MAX_FIELDS)]
     sess = replace(sess, entry_id=screen.entry_id, version=screen.version,
                    fields=tuple(r.name for r in screen.rows),
                    closed=tuple(r.closed for r in screen.rows))
     head = html.escape(t(lang, "entry_header", book=screen.book, page=screen.page_no,
                          row=screen.row, version=screen.version))
+    head += f' · <span class="left">{html.escape(t(lang, "remaining", n=screen.remaining))}</span>'
     head = (f'<span id="entry-meta" data-focus="{html.escape(screen.focus)}" '
             f'data-entry="{screen.entry_id}">#{screen.entry_id} · {head}</span>')
     if screen.note:
@@ -121,27 +136,31 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     src = file_url(screen.entry_crop, screen.version)
     crop = (f'<div class="zoomable" data-zoom="1"><img src="{src}" alt=""></div>'
             if screen.entry_crop else "")
-    out: list[Any] = [sess, msg, head, crop]
+    out: list[Any] = [sess, msg, head, crop, layout_key(screen)]
     for i in range(MAX_FIELDS):
         if i >= len(screen.rows):
-            out += [gr.update(visible=False), gr.update(), gr.update(), gr.update(), gr.update(),
-                    gr.update()]
+            out += ["", "", None, False]
             continue
         r = screen.rows[i]
-        flags = ["fin"] + (["low"] if r.low else []) + (
-            ["bad"] if any(x.severity == "error" for x in r.issues) else [])
-        lab = r.label
-        if r.closed:
-            choices = list(r.choices)
-            text_u = gr.update(visible=False, value="")
-            drop_u = gr.update(visible=True, label=lab, choices=choices, value=r.value or None,
-                               elem_classes=[*flags, "fdrop"])
-        else:
-            text_u = gr.update(visible=True, label=lab, value=r.value,
-                               elem_classes=[*flags, "ftext"])
-            drop_u = gr.update(visible=False, value=None)
-        out += [gr.update(visible=True), _crop_html(r, screen.version), text_u, drop_u,
-                gr.update(value=r.illegible, label=t(lang, "illegible")), _hint(r, lang)]
+        out += [_crop_html(r, screen.version, lang), "" if r.closed else r.value,
+                (r.value or None) if r.closed else None, r.illegible]
+    return out
+
+
+def relayout(key: str) -> list[Any]:
+    """Row visibility, and text box or dropdown (with its choices) per row, for a layout key."""
+    from review_ui.fieldhelp import closed_choices
+    from sohoa.records import FieldKind
+
+    specs = [part.split(":", 1) for part in key.split(",")] if key else []
+    out: list[Any] = []
+    for i in range(MAX_FIELDS):
+        if i >= len(specs):
+            out += [gr.update(visible=False), gr.update(), gr.update()]
+            continue
+        choices = closed_choices(FieldKind(specs[i][1]))
+        out += [gr.update(visible=True), gr.update(visible=not choices),
+                gr.update(visible=bool(choices), choices=list(choices))]
     return out
 
 
@@ -160,14 +179,17 @@ def _typed(sess: Session, vals: tuple[Any, ...]) -> tuple[dict[str, str], frozen
 
 def build(ctx: AppContext, lang_state: Any) -> EntryUI:
     """Lay out the entry tab and wire its events."""
-    with gr.Row():
+    with gr.Row(elem_id="entry-bar", equal_height=True):
+        head = gr.HTML(elem_id="entry-head", scale=6)
         book = gr.Dropdown(choices=[(t("vi", "all_books"), ALL_BOOKS)], value=ALL_BOOKS,
-                           label=t("vi", "book"), scale=4, filterable=True, elem_id="book-pick")
-        start = gr.Button(t("vi", "reload"), scale=1, elem_id="btn-start")
+                           label=t("vi", "book"), show_label=False, container=False, scale=2,
+                           min_width=220, filterable=True, elem_id="book-pick")
+        start = gr.Button(t("vi", "reload"), scale=0, min_width=110, size="sm",
+                          elem_id="btn-start")
     msg = gr.HTML(elem_id="msg")
-    head = gr.HTML(elem_id="entry-head")
     crop = gr.HTML(elem_id="entry-crop")
-    rows, crops, texts, drops, ills, hints = [], [], [], [], [], []
+    layout = gr.Textbox(visible="hidden", elem_id="layout-key")
+    rows, crops, texts, drops, ills = [], [], [], [], []
     with gr.Column(elem_id="entry-fields"):
         for i in range(MAX_FIELDS):
             with gr.Row(visible=False, elem_classes=["frow"], equal_height=False) as row:
@@ -180,15 +202,14 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
                                              allow_custom_value=True, filterable=True,
                                              visible=False, container=False,
                                              elem_id=f"f{i}-drop", elem_classes=["fin", "fdrop"]))
-                    hints.append(gr.HTML(elem_classes=["hint"]))
                     ills.append(gr.Checkbox(label=t("vi", "illegible"), elem_classes=["ill"],
                                             container=False, elem_id=f"f{i}-ill"))
             rows.append(row)
     with gr.Row(elem_id="actions"):
         confirm = gr.Button(t("vi", "confirm"), variant="primary", scale=3, elem_id="btn-confirm")
         skip = gr.Button(t("vi", "skip"), scale=1, elem_id="btn-skip")
-    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, rows, crops, texts, drops,
-                 ills, hints, confirm, skip)
+    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, layout, rows, crops, texts,
+                 drops, ills, confirm, skip)
     _wire(ctx, ui, lang_state)
     return ui
 
@@ -246,6 +267,8 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         return render(screen, sess, lang, message("info", t(lang, "skipped", entry=gone)))
 
     common = {"outputs": ui.outputs(), "concurrency_limit": None}
+    ui.layout.change(relayout, ui.layout, ui.layout_outputs(), api_visibility="private",
+                     concurrency_limit=None).then(None, js=focus)
     ui.start.click(load, [ui.state, ui.book, lang_state], api_name="next", **common).then(
         None, js=focus)
     ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private", **common).then(

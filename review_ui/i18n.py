@@ -32,6 +32,7 @@ VI: dict[str, str] = {
     "role_approver": "người phê duyệt",
     "role_admin": "quản trị",
     "entry_header": "{book} · trang {page} · dòng {row} · phiên bản {version}",
+    "remaining": "còn {n} bản ghi chờ",
     "queue_empty": "Không còn bản ghi nào chờ rà soát trong sổ này.",
     "confirmed_ok": "Đã xác nhận bản ghi #{entry}. Đã lưu.",
     "stale": (
@@ -121,6 +122,7 @@ EN: dict[str, str] = {
     "role_approver": "approver",
     "role_admin": "admin",
     "entry_header": "{book} · page {page} · row {row} · version {version}",
+    "remaining": "{n} entries waiting",
     "queue_empty": "No entries left to review in this book.",
     "confirmed_ok": "Entry #{entry} confirmed and saved.",
     "stale": "Entry #{entry} was just changed by someone else. Reloaded the latest version; "

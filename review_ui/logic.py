@@ -106,6 +106,7 @@ class EntryScreen:
     rows: tuple[FieldRow, ...]
     note: str = ""
     issues: tuple[Issue, ...] = ()
+    remaining: int = 0  # entries of the book still waiting for review (this one included)
 
     @property
     def focus(self) -> str:
@@ -184,8 +185,14 @@ def claim(ws: Any, user: str, book_id: int | None, lease_s: int,
           ) -> EntryScreen | None:
     """Claim the next entry for ``user`` (leased, so no two clerks get the same one) and
     describe it; entries this session skipped are passed over. None when the queue is empty."""
+    from dataclasses import replace
+
     entry_id = _claim_next(ws, user, book_id, lease_s, skipped)
-    return None if entry_id is None else describe(ws, entry_id, low_conf)
+    if entry_id is None:
+        return None
+    screen = describe(ws, entry_id, low_conf)
+    left = ws.count_by_status(book_id).get("prefilled", 0)
+    return replace(screen, remaining=int(left))
 
 
 def _claim_next(ws: Any, user: str, book_id: int | None, lease_s: int,

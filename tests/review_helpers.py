@@ -13,14 +13,25 @@ from pathlib import Path
 
 import numpy as np
 
-from sohoa.records import Book, Reading
+from sohoa.records import Alternative, Book, Reading
 from sohoa.store import EntryResult, Workspace
 from sohoa.synth.page import generate_page
 from sohoa.template import load_template
 
 PASSWORD = "mat-khau-thu-1"
 USERS = (("an", "clerk"), ("binh", "clerk"), ("duyet", "approver"))
-WRONG_NAME = "Lò Văn Hủng"  # what the "OCR" read for one name per page, at low confidence
+_CONFUSE = {"à": "á", "á": "à", "ă": "â", "â": "ă", "ô": "ơ", "ơ": "ô", "u": "ư", "ư": "u",
+            "i": "ì", "a": "o", "o": "a", "e": "ê", "ê": "e", "ũ": "u", "ị": "i", "ạ": "a"}
+
+
+def misread_text(text: str) -> str:
+    """A plausible handwriting misreading of a name: one vowel of its last word confused."""
+    head, _, last = text.rpartition(" ")
+    for i, ch in enumerate(last):
+        if ch in _CONFUSE:
+            last = last[:i] + _CONFUSE[ch] + last[i + 1:]
+            return f"{head} {last}".strip()
+    return text + "h"
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class TestWorkspace:
     entry_ids: tuple[int, ...]
     truth: dict[int, dict[str, str]]  # entry id -> field -> true 158 value
     misread: dict[int, str]  # entry id -> field whose reading is wrong
+    wrong: dict[int, str]  # entry id -> what was read there instead
 
 
 def _crop(img: np.ndarray, bbox: list[int], pad: int = 4) -> np.ndarray:
@@ -43,10 +55,12 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
     """A workspace with one book of ``pages`` synthetic pages, every entry prefilled.
 
     Confidences: 0.97 for most fields, 0.62 for the birth date of every third entry; the
-    child's name of the first entry of each page is misread (``WRONG_NAME``, 0.55)."""
+    child's name of the first entry of each page is misread (:func:`misread`, 0.55, with the
+    true name as the engine's second choice)."""
     tpl = load_template(template)
     truth: dict[int, dict[str, str]] = {}
     misread: dict[int, str] = {}
+    wrong: dict[int, str] = {}
     ids: list[int] = []
     with Workspace.open(root, create=True) as ws:
         for name, role in users:
@@ -69,12 +83,15 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
                     if cell is None:
                         continue
                     conf, text, value = 0.97, cell["text"], cell["value"]
+                    alts: tuple = ()
                     if f.name == "nksNgaySinh" and e["index"] % 3 == 0:
                         conf = 0.62
                     if f.name == tpl.fields[2].name and e["index"] == 0:
-                        conf, text, value = 0.55, WRONG_NAME, WRONG_NAME
+                        alts = (Alternative(value, 0.3),)
+                        conf, text = 0.55, misread_text(value)
+                        value = text
                     readings.append(Reading(f.name, text, value, conf, "synth-truth",
-                                            tuple(cell["bbox"])))
+                                            tuple(cell["bbox"]), alts))
                     crops[f.name] = _crop(page.image, cell["bbox"])
                     boxes[f.name] = tuple(cell["bbox"])
                     want[f.name] = cell["value"]
@@ -87,8 +104,9 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
                 truth[eid] = want
                 if index == 0:
                     misread[eid] = tpl.fields[2].name
+                    wrong[eid] = misread_text(want[tpl.fields[2].name])
             ids += entry_ids
-    return TestWorkspace(root, book_id, tuple(ids), truth, misread)
+    return TestWorkspace(root, book_id, tuple(ids), truth, misread, wrong)
 
 
 def free_port() -> int:

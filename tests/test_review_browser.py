@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import PASSWORD, WRONG_NAME, free_port, make_workspace  # noqa: E402
+from review_helpers import PASSWORD, free_port, make_workspace  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +85,7 @@ def test_keyboard_correct_and_confirm(server, browser):
     field = info.misread[eid]
     truth = info.truth[eid][field]
     page.wait_for_function("document.activeElement && document.activeElement.tagName==='INPUT'"
-                           f" && document.activeElement.value === '{WRONG_NAME}'")
+                           f" && document.activeElement.value === '{info.wrong[eid]}'")
     page.keyboard.type(truth)  # focus landed on the doubtful name, its text selected
     page.keyboard.press("Control+Enter")
     new = next_entry(page, eid)
@@ -98,7 +98,7 @@ def test_keyboard_correct_and_confirm(server, browser):
         rows = ws.audit(entry_id=eid)
     corrections = [r for r in rows if r.action == "correct"]
     assert [(r.field, r.old, r.new, r.user) for r in corrections] == [
-        (field, WRONG_NAME, truth, "an")]
+        (field, info.wrong[eid], truth, "an")]
     assert any(r.action == "confirm" and r.user == "an" for r in rows)
     assert outside == [], f"requests left the machine: {outside[:3]}"
     ctx.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import WRONG_NAME, make_workspace  # noqa: E402
+from review_helpers import make_workspace  # noqa: E402
 
 from review_ui import logic  # noqa: E402
 from review_ui.i18n import EN, VI, t  # noqa: E402
@@ -43,7 +43,8 @@ def test_screen_shows_template_fields_with_crops_and_flags(base, ws):
     assert all(r.crop and Path(r.crop).exists() for r in screen.rows if r.value)
     assert screen.entry_crop and Path(screen.entry_crop).exists()
     by = {r.name: r for r in screen.rows}
-    assert by["nksHoTen"].value == WRONG_NAME and by["nksHoTen"].low
+    assert by["nksHoTen"].value == base.wrong[eid] and by["nksHoTen"].low
+    assert by["nksHoTen"].suggestions[0] == base.truth[eid]["nksHoTen"]  # engine's 2nd choice
     assert not by["meHoTen"].low  # 0.97 >= 0.9
     assert screen.focus == "nksHoTen"  # the first doubtful field gets the cursor
     sex = by["nksGioiTinh"]
@@ -77,7 +78,7 @@ def test_confirm_normalises_changed_fields_and_audits(base, ws):
     assert ev.values["nksNgaySinh"] == truth["nksNgaySinh"]  # dd.mm.yyyy again
     assert str(ev.entry.status) == "confirmed" and ev.version == out.version
     fixes = {r.field: (r.old, r.new) for r in ws.audit(entry_id=eid) if r.action == "correct"}
-    assert fixes == {"nksHoTen": (WRONG_NAME, truth["nksHoTen"])}  # same date: no correction
+    assert fixes == {"nksHoTen": (base.wrong[eid], truth["nksHoTen"])}  # same date: no correction
 
 
 def test_stale_version_is_refused_not_overwritten(base, ws):
@@ -88,7 +89,7 @@ def test_stale_version_is_refused_not_overwritten(base, ws):
     typed["nksHoTen"] = "Nguyễn Văn Sai"
     out = logic.confirm(ws, "binh", eid, screen.version, typed)
     assert out.status == "stale"
-    assert ws.entry_view(eid).values["nksHoTen"] == WRONG_NAME
+    assert ws.entry_view(eid).values["nksHoTen"] == base.wrong[eid]
 
 
 def test_invalid_date_blocks_until_forced_and_illegible_exempts(base, ws):

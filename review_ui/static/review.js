@@ -52,6 +52,13 @@
       if (box) box.click();
       return;
     }
+    if (ev.altKey && inEntryTab() && /^Digit[1-4]$/.test(ev.code)) {
+      // Alt+1..4: take suggestion n for the focused field.
+      const row = document.activeElement && document.activeElement.closest(".frow");
+      const b = row && row.querySelectorAll(".pick")[Number(ev.code.slice(5)) - 1];
+      if (b) { ev.preventDefault(); ev.stopPropagation(); window.sohoaPick(b); }
+      return;
+    }
     const a = document.activeElement;
     const box = a && a.closest && a.closest("#entry-fields, #sweep-rows");
     if (key === "Enter" && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && box
@@ -65,6 +72,20 @@
       else commitThen(() => click(box.id === "sweep-rows" ? "sweep-save" : "btn-confirm"));
     }
   }, true);
+
+  // A suggestion fills its row's input (as if typed, so Gradio sees the change).
+  window.sohoaPick = (b) => {
+    const row = b.closest(".frow");
+    const inp = row && Array.from(row.querySelectorAll(".fin input")).find(visible);
+    if (!inp) return;
+    inp.value = b.dataset.value;
+    inp.dispatchEvent(new Event("input", { bubbles: true }));
+    inp.focus(); inp.select();
+  };
+  document.addEventListener("click", (ev) => {
+    const b = ev.target.closest && ev.target.closest("button.pick");
+    if (b) { ev.preventDefault(); window.sohoaPick(b); }
+  });
 
   // Zoom on the entry crop: click toggles 2x, Ctrl+wheel zooms continuously.
   document.addEventListener("click", (ev) => {

@@ -1,0 +1,191 @@
+"""Simulated clerks against one review server on 127.0.0.1.
+
+N clerks (threads, one ``gradio_client.Client`` each, logged in) confirm entries concurrently
+through the same endpoints the browser uses (``/next``, ``/confirm``): each confirmation sends
+the values shown (corrected where the "OCR" misread them) and gets the next entry back. We
+measure the next-entry latency (confirm + claim + render, as a clerk waits for it), the
+confirmations per second, and check the database afterwards: every confirmation a clerk was
+told about is stored once, none is lost, no entry was confirmed twice.
+
+    .venv/bin/python benchmarks/bench_review.py            # 20 clerks, 200 entries
+    .venv/bin/python benchmarks/bench_review.py --quick    # 5 clerks, 30 entries
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from review_helpers import PASSWORD, free_port, make_workspace  # noqa: E402
+
+MAX_FIELDS = 16
+ENTRY_RE = re.compile(r'data-entry="(\d+)"')
+OK_RE = re.compile(r"#(\d+)")
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
+
+
+def start_server(root: Path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/sohoa"), "review", "--workspace", str(root), "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import httpx
+
+    for _ in range(120):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code < 500:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("review server did not start: " + (proc.stdout.read() if proc.stdout else ""))
+
+
+class Clerk(threading.Thread):
+    """One clerk: log in, take an entry, confirm it (corrected if misread), until none left."""
+
+    login_lock = threading.Lock()  # log in one at a time: argon2 takes ~0.5 s a check here
+
+    def __init__(self, name: str, url: str, root: Path, truth: dict, misread: dict,
+                 barrier: threading.Barrier) -> None:
+        super().__init__(daemon=True)
+        self.name_, self.url, self.root = name, url, root
+        self.truth, self.misread, self.barrier = truth, misread, barrier
+        self.latencies: list[float] = []
+        self.confirmed: list[int] = []
+        self.errors: list[str] = []
+
+    def _values(self, ws, eid: int) -> list:
+        from review_ui.logic import book_template
+
+        ev = ws.entry_view(eid)
+        fields = book_template(ev.book).fields
+        texts, drops = [""] * MAX_FIELDS, [None] * MAX_FIELDS
+        from review_ui.fieldhelp import closed_choices
+
+        for i, f in enumerate(fields):
+            value = ev.values.get(f.name, "")
+            if self.misread.get(eid) == f.name:
+                value = self.truth[eid][f.name]
+            if closed_choices(f.kind):
+                drops[i] = value or None
+            else:
+                texts[i] = value
+        return [*texts, *drops, *([False] * MAX_FIELDS)]
+
+    def run(self) -> None:
+        from gradio_client import Client
+
+        from sohoa.store import Workspace
+
+        with self.login_lock:
+            client = Client(self.url, auth=(self.name_, PASSWORD), verbose=False,
+                            download_files=False)
+        ws = Workspace.open(self.root)
+        self.barrier.wait()
+        out = client.predict(0, api_name="/next")
+        m = ENTRY_RE.search(out[1] or "")
+        while m:
+            eid = int(m.group(1))
+            args = self._values(ws, eid)
+            t0 = time.perf_counter()
+            out = client.predict(*args, api_name="/confirm")
+            self.latencies.append(time.perf_counter() - t0)
+            msg = out[0] or ""
+            if 'class="ok"' in msg and f"#{eid}" in msg:
+                self.confirmed.append(eid)
+            else:
+                self.errors.append(f"{eid}: {re.sub('<[^>]+>', '', msg)[:120]}")
+            m = ENTRY_RE.search(out[1] or "")
+        ws.close()
+        client.close()
+
+
+def run(clerks: int, pages: int) -> dict:
+    from sohoa.store import Workspace
+
+    with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
+        root = Path(tmp) / "ws"
+        users = tuple((f"clerk{i:02d}", "clerk") for i in range(clerks))
+        info = make_workspace(root, pages=pages, users=users)
+        port = free_port()
+        proc = start_server(root, port)
+        try:
+            barrier = threading.Barrier(clerks)
+            workers = [Clerk(u, f"http://127.0.0.1:{port}/", root, info.truth, info.misread,
+                             barrier) for u, _ in users]
+            for w in workers:
+                w.start()
+            t0 = time.perf_counter()
+            for w in workers:
+                w.join()
+            wall = time.perf_counter() - t0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        lat = [x for w in workers for x in w.latencies]
+        told = [e for w in workers for e in w.confirmed]
+        with Workspace.open(root) as ws:
+            stored = [e.id for e in ws.entries(status="confirmed")]
+            confirms = Counter(r.entry_id for r in ws.audit() if r.action == "confirm")
+            fixed = sum(ws.entry_view(e).values[f] == info.truth[e][f]
+                        for e, f in info.misread.items())
+    return {
+        "clerks": clerks,
+        "entries": len(info.entry_ids),
+        "confirmations": len(told),
+        "wall_s": round(wall, 2),
+        "confirmations_per_s": round(len(told) / wall, 2),
+        "next_entry_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
+        "next_entry_p95_ms": round(1000 * pct(lat, 0.95), 1),
+        "next_entry_max_ms": round(1000 * max(lat), 1) if lat else None,
+        "lost": len(set(told) - set(stored)),
+        "duplicated_tell": len(told) - len(set(told)),
+        "confirmed_twice": sum(1 for n in confirms.values() if n > 1),
+        "unreviewed_left": len(info.entry_ids) - len(stored),
+        "misread_corrected": f"{fixed}/{len(info.misread)}",
+        "client_errors": [e for w in workers for e in w.errors][:5],
+        "cpus": os.cpu_count(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="5 clerks, 3 pages")
+    ap.add_argument("--clerks", type=int, default=20)
+    ap.add_argument("--pages", type=int, default=20)
+    a = ap.parse_args()
+    clerks, pages = (5, 3) if a.quick else (a.clerks, a.pages)
+    res = run(clerks, pages)
+    out = ROOT / "benchmarks" / "results" / "review.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print("| measure | value |\n|---|---|")
+    for k, v in res.items():
+        print(f"| {k} | {v} |")
+    ok = (res["lost"] == 0 and res["confirmed_twice"] == 0 and res["duplicated_tell"] == 0
+          and res["unreviewed_left"] == 0 and not res["client_errors"])
+    print("\nzero lost / duplicated confirmations:", "yes" if ok else "NO")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
