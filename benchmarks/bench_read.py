@@ -46,6 +46,7 @@ from sohoa.evaluation import (  # noqa: E402
     FieldPair,
     expected_calibration_error,
     pairs_from_page,
+    reliability_bins,
     summarize,
 )
 from sohoa.fields.calibration import Calibration, CalibrationError  # noqa: E402
@@ -260,6 +261,9 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
         "ece": expected_calibration_error([p.confidence for p in read],
                                           [p.correct for p in read]),
         "ece_all_fields": s.ece, "read_fields": len(read),
+        "reliability_read": [{"low": lo, "confidence": c, "accuracy": a, "count": n}
+                             for lo, c, a, n in reliability_bins(
+                                 [p.confidence for p in read], [p.correct for p in read])],
         "reliability": s.to_json()["calibration"]["bins"], "kinds": kinds,
         "cpu_s_per_page": sum(r.cpu_s for r in runs) / len(runs),
         "wall_s_per_page": sum(r.wall_s for r in runs) / len(runs),
@@ -323,6 +327,17 @@ def markdown(res: dict[str, Any]) -> str:
                 f" | {ratio} | {pct(f['share_at_0.9'])} | {pct(f['exact_at_0.9'])} | "
                 f"{f['ece_start_map']:.3f} | {own} | {f['ece']:.3f} | "
                 f"{f['cpu_s_per_page']:.1f} | {f['wall_s_per_page']:.1f} |")
+    lines += ["", "Reliability (EVAL half, shipped map, read fields): confidence bin -> "
+              "fields, mean confidence, exact rate", "",
+              "| bin | " + " | ".join(f"{e} n | {e} conf | {e} exact" for e in engines) + " |",
+              "|---|" + "---|---|---|" * len(engines)]
+    for b in range(10):
+        cells = []
+        for e in engines:
+            got = [x for x in res[e]["all"]["reliability_read"] if round(x["low"] * 10) == b]
+            cells += ([str(got[0]["count"]), f"{got[0]['confidence']:.2f}",
+                       f"{got[0]['accuracy']:.2f}"] if got else ["0", "–", "–"])
+        lines.append(f"| {b / 10:.1f}-{(b + 1) / 10:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
