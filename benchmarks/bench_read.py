@@ -18,7 +18,7 @@ and its n-best per crop is kept (and cached with ``--cache``), so all comparison
 
     .venv/bin/python benchmarks/bench_read.py [--quick] [--pages 6] [--tesseract-pages 2]
         [--engines tesseract,htr] [--htr DIR] [--trocr DIR] [--cache DIR]
-        [--ship htr] [--save-calibration]
+        [--ship htr,tesseract] [--save-calibration]
 
 Prints Markdown tables and writes ``benchmarks/results/read.json``; ``--save-calibration``
 writes the shipped map to ``sohoa/data/calibration.json``.
@@ -352,8 +352,10 @@ def main() -> int:
     ap.add_argument("--htr", type=Path, help="htr model folder (default: the shipped model)")
     ap.add_argument("--trocr", type=Path, help="a TrOCR checkpoint folder to compare too")
     ap.add_argument("--cache", type=Path, help="folder caching each engine's n-best per page")
-    ap.add_argument("--ship", default="htr",
-                    help="engines whose FIT-half output the shipped map is fitted on")
+    ap.add_argument("--ship", default="htr,tesseract",
+                    help="engines whose FIT-half output the shipped map is fitted on (one map "
+                         "serves every engine: the pipeline reads with htr, falls back to "
+                         "tesseract)")
     ap.add_argument("--save-calibration", action="store_true",
                     help=f"write the shipped map to {SHIPPED.relative_to(ROOT)}")
     ap.add_argument("--out", type=Path, default=OUT)
