@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from sohoa.export.values import (
     ethnic_lexicon_available,
@@ -126,6 +127,38 @@ def _is_name_field(name: str) -> bool:
     return name.endswith("HoTen") or name in ("nguoiKy", "nguoiThucHien")
 
 
+_PERSON_WORDS = {"nks": "người được khai sinh", "nkt": "người chết", "me": "mẹ", "cha": "cha",
+                 "nyc": "người đi khai", "chong": "chồng", "vo": "vợ", "nxn": "người được xác nhận",
+                 "cm": "cha/mẹ", "nc": "người con"}
+_COLUMN_WORDS = {"SoDinhDanh": "số định danh", "SoDinhDanhCaNhan": "số định danh",
+                 "SoGiayToTuyThan": "số giấy tờ", "LoaiGiayToTuyThan": "loại giấy tờ",
+                 "LoaiCuTru": "loại cư trú", "QuocTich": "quốc tịch", "DanToc": "dân tộc",
+                 "GioiTinh": "giới tính", "NgaySinh": "ngày sinh", "HoTen": "họ tên",
+                 "LoaiKhaiSinh": "loại khai sinh", "NgayChet": "ngày chết"}
+_PLAIN = {"so": "Số", "quyenSo": "Quyển số", "ngayDangKy": "Ngày đăng ký",
+          "noiDangKy": "Nơi đăng ký", "noiCap": "Nơi cấp", "loaiDangKy": "Loại đăng ký",
+          "ghiChu": "Ghi chú"}
+
+
+@cache
+def _label(name: str) -> str:
+    """Vietnamese name of a 158 column for messages: ``meNgaySinh`` -> ``Ngày sinh của mẹ
+    (meNgaySinh)``; the column name stays so clerks and IT staff speak of the same cell."""
+    if name in _PLAIN:
+        return f"{_PLAIN[name]} ({name})"
+    for prefix in sorted(_PERSON_WORDS, key=len, reverse=True):
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and rest in _COLUMN_WORDS:
+            words = f"{_COLUMN_WORDS[rest]} của {_PERSON_WORDS[prefix]}"
+            return f"{words[0].upper()}{words[1:]} ({name})"
+    return name
+
+
+def _lower(name: str) -> str:
+    label = _label(name)
+    return label[:1].lower() + label[1:]
+
+
 def _issue(rule: str, field: str, message: str, entry_id: int | None) -> Issue:
     return Issue(rule, RULES[rule].severity, field, message, entry_id)
 
@@ -150,7 +183,7 @@ def validate_entry(
     out: list[Issue] = []
     for name in REQUIRED.get(rt, ()):
         if not v.get(name):
-            out.append(_issue("required", name, f"Thiếu {name} (bắt buộc)", entry_id))
+            out.append(_issue("required", name, f"Thiếu {_label(name)} (bắt buộc)", entry_id))
     date_fields = {k for k in v if _is_date_field(k)}
     if template is not None:
         date_fields |= {f.name for f in template.fields if f.kind in (FieldKind.DATE,
@@ -163,8 +196,8 @@ def validate_entry(
         span = parse_date(text)
         if span is None:
             out.append(_issue("date_format", name,
-                              f"{name} = '{text}': ngày phải có dạng dd.mm.yyyy, mm.yyyy hoặc "
-                              "yyyy và là ngày có thật", entry_id))
+                              f"{_label(name)} = '{text}': ngày phải có dạng dd.mm.yyyy, "
+                              "mm.yyyy hoặc yyyy và là ngày có thật", entry_id))
         else:
             spans[name] = span
     out += _date_rules(spans, rt, book, entry_id)
@@ -174,10 +207,11 @@ def validate_entry(
     for name, text in sorted(v.items()):
         if text and _is_name_field(name) and not _NAME_OK.match(text):
             out.append(_issue("name_chars", name,
-                              f"{name} = '{text}': họ tên có chữ số hoặc ký tự lạ", entry_id))
+                              f"{_label(name)} = '{text}': họ tên có chữ số hoặc ký tự lạ",
+                              entry_id))
         if has_control(values.get(name, "") or ""):
             out.append(_issue("control_chars", name,
-                              f"{name}: có ký tự điều khiển hoặc xuống dòng", entry_id))
+                              f"{_label(name)}: có ký tự điều khiển hoặc xuống dòng", entry_id))
     return out
 
 
@@ -189,7 +223,7 @@ def _date_rules(spans: dict, rt: RegisterType, book: Book, entry_id: int | None)
             ev = spans.get(name)
             if ev is not None and reg.last < ev.first:
                 out.append(_issue("date_order", "ngayDangKy",
-                                  f"Ngày đăng ký ({reg.first:%d.%m.%Y}) trước {name} "
+                                  f"Ngày đăng ký ({reg.first:%d.%m.%Y}) trước {_lower(name)} "
                                   f"({ev.first:%d.%m.%Y})", entry_id))
         if not reg.first.year <= book.year <= reg.last.year:
             out.append(_issue("book_year", "ngayDangKy",
@@ -245,7 +279,7 @@ def _code_rules(v: Mapping[str, str], rt: RegisterType, entry_id: int | None) ->
         if name.endswith("DanToc"):
             if ethnic and ethnic_name(text) is None:
                 out.append(_issue("code_list", name,
-                                  f"{name} = '{text}': không có trong danh mục 54 dân tộc",
+                                  f"{_label(name)} = '{text}': không có trong danh mục 54 dân tộc",
                                   entry_id))
             continue
         key = _code_key(name, rt)
@@ -255,7 +289,7 @@ def _code_rules(v: Mapping[str, str], rt: RegisterType, entry_id: int | None) ->
         if text not in allowed:
             shown = ", ".join(sorted(allowed))
             out.append(_issue("code_list", name,
-                              f"{name} = '{text}': mã không hợp lệ (cho phép: {shown})",
+                              f"{_label(name)} = '{text}': mã không hợp lệ (cho phép: {shown})",
                               entry_id))
     return out
 
@@ -273,12 +307,12 @@ def _id_rules(v: Mapping[str, str], entry_id: int | None) -> list[Issue]:
                 if not number.isdigit() or len(number) not in ((12,) if "DinhDanh" in suffix
                                                                else (9, 12)):
                     out.append(_issue("id_format", field,
-                                      f"{field} = '{number}': số định danh 12 chữ số, "
+                                      f"{_label(field)} = '{number}': số định danh 12 chữ số, "
                                       "CMND 9 hoặc 12 chữ số", entry_id))
             other = seen.get(number)
             if other and other[0] != person and not _same_name(v, person, other[0]):
                 out.append(_issue("id_distinct", field,
-                                  f"{field} trùng với {other[1]} ({number}) của người khác",
+                                  f"{_label(field)} trùng với {_lower(other[1])} ({number})",
                                   entry_id))
             seen.setdefault(number, (person, field))
     return out
@@ -355,7 +389,8 @@ def _subject_id_rules(entries: Sequence[tuple[int, Mapping[str, str]]]) -> list[
                 continue
             if number in seen and seen[number] != entry_id:
                 out.append(_issue("id_distinct", field,
-                                  f"{field} {number} đã dùng cho mục {seen[number]}", entry_id))
+                                  f"{_label(field)} {number} đã dùng cho mục {seen[number]}",
+                                  entry_id))
             seen.setdefault(number, entry_id)
     return out
 
