@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet \
 	fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf \
 	fonts-sil-andika fonts-sil-charis fonts-sil-gentiumplus fonts-seto \
-	chromium chromium-driver poppler-utils
+	chromium chromium-driver poppler-utils libreoffice-calc-nogui
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
