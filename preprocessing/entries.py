@@ -387,8 +387,10 @@ def _drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
         for i in range(1, len(lines) - 1):
             above, below = ys[i] - ys[i - 1], ys[i + 1] - ys[i]
             weak = lines[i].strength < 0.6
-            short = (min(above, below) < 0.6 * he) if weak else (max(above, below) < 0.75 * he
-                                                               and above + below <= 1.3 * he)
+            one_row = 0.75 * he <= above + below <= 1.3 * he
+            sliver = min(above, below) < 0.4 * he  # no printed entry row is that thin
+            short = (min(above, below) < 0.6 * he) if weak else (
+                (max(above, below) < 0.75 * he or sliver) and one_row)
             if short and lines[i].strength < worst_strength:
                 worst, worst_strength = i, lines[i].strength
         if worst < 0:

@@ -61,32 +61,45 @@ def _peaks(profile: np.ndarray, threshold: float, min_dist: int) -> list[_Peak]:
 def _link(
     strip_peaks: list[list[_Peak]], centers: np.ndarray, tol: float
 ) -> list[list[tuple[float, float]]]:
-    """Chain peaks of neighbouring strips into lines, starting from the strip with most peaks."""
+    """Chain peaks of neighbouring strips into lines, starting from the strip with most peaks.
+
+    Each chain predicts its next position from its last two samples, so a line bending at a
+    curled page edge stays one chain."""
     n = len(strip_peaks)
     start = int(np.argmax([len(p) for p in strip_peaks]))
+    ys0 = sorted(p.pos for p in strip_peaks[start])
+    if len(ys0) >= 3:
+        tol = max(tol, min(0.25 * float(np.median(np.diff(ys0))), 3.0 * tol))
     lines: list[list[tuple[float, float]]] = [[(centers[start], p.pos)] for p in strip_peaks[start]]
     for direction in (1, -1):
-        last = {i: line[-1 if direction == 1 else 0][1] for i, line in enumerate(lines)}
         s = start + direction
         while 0 <= s < n:
-            used: set[int] = set()
-            for pk in strip_peaks[s]:
-                best, dist = None, tol
-                for i, y in last.items():
-                    d = abs(y - pk.pos)
-                    if d <= dist and i not in used:
-                        best, dist = i, d
-                if best is None:
-                    lines.append([(centers[s], pk.pos)])
-                    last[len(lines) - 1] = pk.pos
-                    used.add(len(lines) - 1)
+            x = centers[s]
+            pred: dict[int, float] = {}
+            for i, line in enumerate(lines):
+                pts = line[-2:] if direction == 1 else line[:2][::-1]
+                if len(pts) == 2 and abs(pts[1][0] - pts[0][0]) > 0:
+                    (xa, ya), (xb, yb) = pts
+                    pred[i] = yb + (yb - ya) * (x - xb) / (xb - xa)
                 else:
-                    if direction == 1:
-                        lines[best].append((centers[s], pk.pos))
-                    else:
-                        lines[best].insert(0, (centers[s], pk.pos))
-                    last[best] = pk.pos
-                    used.add(best)
+                    pred[i] = pts[-1][1]
+            pairs = sorted((abs(y - pk.pos), i, k) for i, y in pred.items()
+                           for k, pk in enumerate(strip_peaks[s]) if abs(y - pk.pos) <= tol)
+            used_l: set[int] = set()
+            used_p: set[int] = set()
+            for _, i, k in pairs:  # nearest pairs first
+                if i in used_l or k in used_p:
+                    continue
+                used_l.add(i)
+                used_p.add(k)
+                sample = (x, strip_peaks[s][k].pos)
+                if direction == 1:
+                    lines[i].append(sample)
+                else:
+                    lines[i].insert(0, sample)
+            for k, pk in enumerate(strip_peaks[s]):
+                if k not in used_p:
+                    lines.append([(x, pk.pos)])
             s += direction
     return lines
 
@@ -94,7 +107,7 @@ def _link(
 def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float) -> RuledLine:
     t = np.array([s[0] for s in samples])
     v = np.array([s[1] for s in samples])
-    deg = 2 if len(samples) >= 5 else (1 if len(samples) >= 3 else 0)
+    deg = 3 if len(samples) >= 8 else 2 if len(samples) >= 5 else 1 if len(samples) >= 3 else 0
     coeffs = np.polyfit(t, v, deg) if deg > 0 else np.array([float(v.mean())])
     if deg > 0:
         resid = np.abs(np.polyval(coeffs, t) - v)
