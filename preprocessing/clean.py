@@ -88,8 +88,9 @@ def line_masks(ink: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray]:
 def remove_ruling(crop: np.ndarray, min_frac: float = 0.5) -> np.ndarray:
     """Paint ruling lines in a grey field crop with the paper colour.
 
-    A line is a straight dark run covering at least ``min_frac`` of the crop's width (or
-    height); handwriting crossing it is kept where it extends beyond the line's thickness.
+    A line is a straight dark run covering at least ``min_frac`` of the crop's width, or of
+    its height near its left or right edge (the cell's sides); handwriting crossing a line is
+    kept where it extends beyond the line's thickness.
     """
     grey = to_grey(crop)
     h, w = grey.shape
@@ -101,6 +102,10 @@ def remove_ruling(crop: np.ndarray, min_frac: float = 0.5) -> np.ndarray:
     rect = cv2.MORPH_RECT
     hmask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (hlen, 1)))
     vmask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(rect, (1, vlen)))
+    # a field crop holds one column: its vertical ruling can only be the cell's sides, near
+    # the crop's left and right edges; tall pen strokes (1, l, N, T) stand inside
+    edge = max(3, min(int(0.15 * w), int(0.12 * h)))
+    vmask[:, edge:w - edge] = 0
     mask = cv2.dilate(cv2.bitwise_or(hmask, vmask),
                       cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     if not mask.any():
