@@ -139,3 +139,12 @@ def test_segment_command_prints_the_read_shape_and_writes_an_overlay(tmp_path) -
     assert (tmp_path / "dbg" / "p.segment.png").exists()
     bad = CliRunner().invoke(app, ["segment", str(tmp_path / "missing.png")])
     assert bad.exit_code == 2 and "no such file" in bad.output
+
+
+def test_remove_ruling_keeps_tall_pen_strokes_inside_the_crop() -> None:
+    crop = np.full((60, 300), 235, np.uint8)
+    cv2.line(crop, (150, 4), (150, 56), 30, 4)  # a tall "1" or the upright of an N
+    cv2.line(crop, (2, 0), (2, 59), 40, 3)  # the cell's side
+    out = remove_ruling(crop)
+    assert np.count_nonzero(out[:, 145:156] < 128) > 0.8 * np.count_nonzero(crop[:, 145:156] < 128)
+    assert np.count_nonzero(out[:, :6] < 128) == 0
