@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -32,7 +33,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from review_helpers import PASSWORD, free_port, make_workspace  # noqa: E402
 
-MAX_FIELDS = 16
 ENTRY_RE = re.compile(r'data-entry="(\d+)"')
 OK_RE = re.compile(r"#(\d+)")
 
@@ -40,6 +40,12 @@ OK_RE = re.compile(r"#(\d+)")
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(root: Path, port: int) -> subprocess.Popen:
@@ -65,8 +71,9 @@ class Clerk(threading.Thread):
     login_lock = threading.Lock()  # log in one at a time: argon2 takes ~0.5 s a check here
 
     def __init__(self, name: str, url: str, root: Path, truth: dict, misread: dict,
-                 barrier: threading.Barrier) -> None:
+                 barrier: threading.Barrier, think_s: float = 0.0) -> None:
         super().__init__(daemon=True)
+        self.think_s = think_s
         self.name_, self.url, self.root = name, url, root
         self.truth, self.misread, self.barrier = truth, misread, barrier
         self.latencies: list[float] = []
@@ -74,22 +81,12 @@ class Clerk(threading.Thread):
         self.errors: list[str] = []
 
     def _values(self, ws, eid: int) -> list:
-        from review_ui.logic import book_template
-
+        """The confirm payload a browser sends: the values shown, the misread one fixed."""
         ev = ws.entry_view(eid)
-        fields = book_template(ev.book).fields
-        texts, drops = [""] * MAX_FIELDS, [None] * MAX_FIELDS
-        from review_ui.fieldhelp import closed_choices
-
-        for i, f in enumerate(fields):
-            value = ev.values.get(f.name, "")
-            if self.misread.get(eid) == f.name:
-                value = self.truth[eid][f.name]
-            if closed_choices(f.kind):
-                drops[i] = value or None
-            else:
-                texts[i] = value
-        return [*texts, *drops, *([False] * MAX_FIELDS)]
+        values = dict(ev.values)
+        if eid in self.misread:
+            values[self.misread[eid]] = self.truth[eid][self.misread[eid]]
+        return [json.dumps({"values": values, "illegible": []}, ensure_ascii=False)]
 
     def run(self) -> None:
         from gradio_client import Client
@@ -106,6 +103,8 @@ class Clerk(threading.Thread):
         while m:
             eid = int(m.group(1))
             args = self._values(ws, eid)
+            if self.think_s:  # the clerk looks at the crops before pressing Ctrl+Enter
+                time.sleep(self.think_s * random.uniform(0.5, 1.5))
             t0 = time.perf_counter()
             out = client.predict(*args, api_name="/confirm")
             self.latencies.append(time.perf_counter() - t0)
@@ -119,7 +118,7 @@ class Clerk(threading.Thread):
         client.close()
 
 
-def run(clerks: int, pages: int) -> dict:
+def run(clerks: int, pages: int, think_s: float) -> dict:
     from sohoa.store import Workspace
 
     with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
@@ -131,13 +130,16 @@ def run(clerks: int, pages: int) -> dict:
         try:
             barrier = threading.Barrier(clerks)
             workers = [Clerk(u, f"http://127.0.0.1:{port}/", root, info.truth, info.misread,
-                             barrier) for u, _ in users]
+                             barrier, think_s) for u, _ in users]
             for w in workers:
                 w.start()
-            t0 = time.perf_counter()
+            while barrier.n_waiting < clerks - 1 and any(w.is_alive() for w in workers):
+                time.sleep(0.05)  # all logged in
+            cpu0, t0 = cpu_s(proc.pid), time.perf_counter()
             for w in workers:
                 w.join()
             wall = time.perf_counter() - t0
+            server_cpu = cpu_s(proc.pid) - cpu0
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -150,10 +152,12 @@ def run(clerks: int, pages: int) -> dict:
                         for e, f in info.misread.items())
     return {
         "clerks": clerks,
+        "think_s": think_s,
         "entries": len(info.entry_ids),
         "confirmations": len(told),
         "wall_s": round(wall, 2),
         "confirmations_per_s": round(len(told) / wall, 2),
+        "server_cpu_ms_per_confirmation": round(1000 * server_cpu / max(1, len(told)), 1),
         "next_entry_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
         "next_entry_p95_ms": round(1000 * pct(lat, 0.95), 1),
         "next_entry_max_ms": round(1000 * max(lat), 1) if lat else None,
@@ -164,6 +168,7 @@ def run(clerks: int, pages: int) -> dict:
         "misread_corrected": f"{fixed}/{len(info.misread)}",
         "client_errors": [e for w in workers for e in w.errors][:5],
         "cpus": os.cpu_count(),
+        "load_avg_1min_after": round(os.getloadavg()[0], 1),
     }
 
 
@@ -172,10 +177,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="5 clerks, 3 pages")
     ap.add_argument("--clerks", type=int, default=20)
     ap.add_argument("--pages", type=int, default=20)
+    ap.add_argument("--think", type=float, default=2.0,
+                    help="mean seconds a clerk looks at an entry before confirming (0 = stress)")
+    ap.add_argument("--out", default="review.json", help="file name under benchmarks/results")
     a = ap.parse_args()
     clerks, pages = (5, 3) if a.quick else (a.clerks, a.pages)
-    res = run(clerks, pages)
-    out = ROOT / "benchmarks" / "results" / "review.json"
+    res = run(clerks, pages, a.think)
+    out = ROOT / "benchmarks" / "results" / a.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print("| measure | value |\n|---|---|")

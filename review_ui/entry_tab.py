@@ -9,6 +9,7 @@ that fits the field kind is shown.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ class Session:
     version: int = 0
     fields: tuple[str, ...] = ()
     closed: tuple[bool, ...] = ()
+    kinds: tuple[str, ...] = ()
     book_id: int | None = None
     skipped: frozenset[int] = frozenset()
     force: bool = False
@@ -50,6 +52,7 @@ class EntryUI:
     head: Any
     crop: Any
     layout: Any
+    payload: Any
     rows: list[Any]
     crops: list[Any]
     texts: list[Any]
@@ -62,15 +65,12 @@ class EntryUI:
         """What every entry event returns: plain values only (no ``gr.update``: Gradio spends
         milliseconds per update dict, and these are the events a clerk waits for)."""
         per_row = [c for i in range(MAX_FIELDS) for c in (
-            self.crops[i], self.texts[i], self.drops[i], self.ills[i])]
+            self.crops[i], self.texts[i], self.drops[i])]
         return [self.state, self.msg, self.head, self.crop, self.layout, *per_row]
 
     def layout_outputs(self) -> list[Any]:
         return [c for i in range(MAX_FIELDS) for c in (self.rows[i], self.texts[i],
                                                         self.drops[i])]
-
-    def inputs(self) -> list[Any]:
-        return [self.state, *self.texts, *self.drops, *self.ills]
 
 
 def file_url(path: str | None, version: int = 0) -> str:
@@ -119,14 +119,18 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue)."""
     if screen is None:
         sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False)
-        return [sess, msg, "", "", "", *(["", "", None, False] * MAX_FIELDS)]
+        return [sess, msg, "", "", "", *(["", "", None] * MAX_FIELDS)]
     sess = replace(sess, entry_id=screen.entry_id, version=screen.version,
                    fields=tuple(r.name for r in screen.rows),
-                   closed=tuple(r.closed for r in screen.rows))
+                   closed=tuple(r.closed for r in screen.rows),
+                   kinds=tuple(str(r.kind) for r in screen.rows))
     head = html.escape(t(lang, "entry_header", book=screen.book, page=screen.page_no,
                          row=screen.row, version=screen.version))
     head += f' · <span class="left">{html.escape(t(lang, "remaining", n=screen.remaining))}</span>'
+    # the page sets the "illegible" boxes from data-illegible (fewer outputs: faster events)
+    ill = ",".join(r.name for r in screen.rows if r.illegible)
     head = (f'<span id="entry-meta" data-focus="{html.escape(screen.focus)}" '
+            f'data-illegible="{html.escape(ill)}" '
             f'data-entry="{screen.entry_id}">#{screen.entry_id} · {head}</span>')
     if screen.note:
         head += f'<span class="note">{html.escape(t(lang, "note_from_approver", note=screen.note))}'
@@ -139,11 +143,11 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     out: list[Any] = [sess, msg, head, crop, layout_key(screen)]
     for i in range(MAX_FIELDS):
         if i >= len(screen.rows):
-            out += ["", "", None, False]
+            out += ["", "", None]
             continue
         r = screen.rows[i]
         out += [_crop_html(r, screen.version, lang), "" if r.closed else r.value,
-                (r.value or None) if r.closed else None, r.illegible]
+                (r.value or None) if r.closed else None]
     return out
 
 
@@ -164,17 +168,37 @@ def relayout(key: str) -> list[Any]:
     return out
 
 
-def _typed(sess: Session, vals: tuple[Any, ...]) -> tuple[dict[str, str], frozenset[str]]:
-    texts = vals[:MAX_FIELDS]
-    drops = vals[MAX_FIELDS:2 * MAX_FIELDS]
-    ills = vals[2 * MAX_FIELDS:3 * MAX_FIELDS]
-    typed, illegible = {}, set()
-    for i, name in enumerate(sess.fields):
-        v = drops[i] if sess.closed[i] else texts[i]
-        typed[name] = "" if v is None else str(v)
-        if ills[i]:
-            illegible.add(name)
-    return typed, frozenset(illegible)
+def parse_payload(sess: Session, payload: str) -> tuple[dict[str, str], frozenset[str]]:
+    """What the clerk sees in the inputs, collected by the page (``sohoaCollect`` in
+    review.js) as one JSON string: ``{"values": {field: text}, "illegible": [field]}``.
+
+    One input instead of 48 components: Gradio pre-processes every input component in a worker
+    thread, which was most of the server time of a confirmation. A closed-set field arrives as
+    the label shown (``Nữ``) and is mapped back to its value (``2``); a field missing from the
+    payload is left out, which keeps its stored value.
+    """
+    from review_ui.fieldhelp import closed_choices
+    from sohoa.records import FieldKind
+
+    try:
+        data = json.loads(payload or "{}")
+    except json.JSONDecodeError:
+        data = {}
+    raw = data.get("values") if isinstance(data, dict) else None
+    raw = raw if isinstance(raw, dict) else {}
+    kinds = dict(zip(sess.fields, sess.kinds, strict=False))
+    typed = {}
+    for name in sess.fields:
+        if name not in raw or raw[name] is None:
+            continue
+        text = str(raw[name])
+        for label, value in closed_choices(FieldKind(kinds[name])) if kinds.get(name) else ():
+            if text == label:
+                text = value
+                break
+        typed[name] = text
+    ill = data.get("illegible", []) if isinstance(data, dict) else []
+    return typed, frozenset(str(f) for f in ill if f in sess.fields)
 
 
 def build(ctx: AppContext, lang_state: Any) -> EntryUI:
@@ -189,27 +213,31 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
     msg = gr.HTML(elem_id="msg")
     crop = gr.HTML(elem_id="entry-crop")
     layout = gr.Textbox(visible="hidden", elem_id="layout-key")
+    payload = gr.Textbox(visible="hidden", elem_id="payload")
     rows, crops, texts, drops, ills = [], [], [], [], []
     with gr.Column(elem_id="entry-fields"):
         for i in range(MAX_FIELDS):
             with gr.Row(visible=False, elem_classes=["frow"], equal_height=False) as row:
                 crops.append(gr.HTML(elem_classes=["cropcell"], min_width=200, scale=6))
                 with gr.Column(scale=5, min_width=220, elem_classes=["fcol"]):
+                    # interactive=True: they are no event's input (the page collects them)
                     texts.append(gr.Textbox(show_label=False, lines=1, max_lines=1,
-                                            elem_id=f"f{i}-text", container=False,
+                                            interactive=True, elem_id=f"f{i}-text",
+                                            container=False,
                                             elem_classes=["fin", "ftext"], autoscroll=False))
-                    drops.append(gr.Dropdown(choices=[], show_label=False,
+                    drops.append(gr.Dropdown(choices=[], show_label=False, interactive=True,
                                              allow_custom_value=True, filterable=True,
                                              visible=False, container=False,
                                              elem_id=f"f{i}-drop", elem_classes=["fin", "fdrop"]))
                     ills.append(gr.Checkbox(label=t("vi", "illegible"), elem_classes=["ill"],
+                                            interactive=True,
                                             container=False, elem_id=f"f{i}-ill"))
             rows.append(row)
     with gr.Row(elem_id="actions"):
         confirm = gr.Button(t("vi", "confirm"), variant="primary", scale=3, elem_id="btn-confirm")
         skip = gr.Button(t("vi", "skip"), scale=1, elem_id="btn-skip")
-    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, layout, rows, crops, texts,
-                 drops, ills, confirm, skip)
+    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, layout, payload, rows, crops,
+                 texts, drops, ills, confirm, skip)
     _wire(ctx, ui, lang_state)
     return ui
 
@@ -229,12 +257,12 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         log.debug("claim for %s took %.0f ms", user, 1000 * (time.perf_counter() - t0))
         return render(screen, sess, lang, "" if screen else message("info", t(lang, "queue_empty")))
 
-    def confirm(request: gr.Request, sess: Session, lang: str, *vals: Any) -> list[Any]:
+    def confirm(payload: str, sess: Session, lang: str, request: gr.Request) -> list[Any]:
         user = ctx.require(request)
         ws = ctx.pool.get()
         if sess.entry_id is None:
             return load(sess, sess.book_id or ALL_BOOKS, lang, request)
-        typed, illegible = _typed(sess, vals)
+        typed, illegible = parse_payload(sess, payload)
         out = logic.confirm(ws, user, sess.entry_id, sess.version, typed, illegible, sess.force)
         if out.status == "invalid":
             screen = logic.describe(ws, sess.entry_id, ctx.low_conf, values=typed,
@@ -273,6 +301,7 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         None, js=focus)
     ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private", **common).then(
         None, js=focus)
-    ui.confirm.click(confirm, [ui.state, lang_state, *ui.inputs()[1:]], api_name="confirm",
+    ui.confirm.click(confirm, [ui.payload, ui.state, lang_state], api_name="confirm",
+                     js="(p, s, l) => [window.sohoaCollect ? window.sohoaCollect() : p, s, l]",
                      **common).then(None, js=focus)
     ui.skip.click(skip, [ui.state, lang_state], api_name="skip", **common).then(None, js=focus)

@@ -221,6 +221,10 @@ def normalise_values(tpl: Template, typed: dict[str, str], shown: dict[str, str]
     """
     values, issues = {}, []
     for spec in tpl.fields:
+        if spec.name not in typed:  # not on screen: keep what is stored
+            if spec.name in shown:
+                values[spec.name] = shown[spec.name]
+            continue
         raw = (typed.get(spec.name) or "").strip()
         if raw == (shown.get(spec.name) or "").strip():
             if spec.name in shown:  # an empty cell nobody filled stays absent

@@ -15,10 +15,34 @@
   const inEntryTab = () => visible(document.getElementById("entry-fields"));
   const inSweep = () => visible(document.getElementById("sweep-save"));
 
+  // Everything the clerk sees in the inputs, as one JSON string for the confirm event.
+  window.sohoaCollect = () => {
+    const values = {}; const illegible = [];
+    document.querySelectorAll("#entry-fields .frow").forEach((row) => {
+      if (!visible(row)) return;
+      const crop = row.querySelector(".crop[data-field]");
+      if (!crop) return;
+      const name = crop.dataset.field;
+      const inp = Array.from(row.querySelectorAll(".fin input, .fin textarea")).find(visible);
+      if (inp) values[name] = inp.value;
+      const box = row.querySelector(".ill input[type=checkbox]");
+      if (box && box.checked) illegible.push(name);
+    });
+    return JSON.stringify({ values, illegible });
+  };
+
   window.sohoaFocus = () => {
     setTimeout(() => {
-      document.querySelectorAll("#entry-fields .ill input").forEach((i) => { i.tabIndex = -1; });
       const meta = document.getElementById("entry-meta");
+      const marked = new Set(((meta && meta.dataset.illegible) || "").split(",").filter(Boolean));
+      document.querySelectorAll("#entry-fields .frow").forEach((row) => {
+        const crop = row.querySelector(".crop[data-field]");
+        const box = row.querySelector(".ill input[type=checkbox]");
+        if (!box) return;
+        box.tabIndex = -1;
+        const want = !!(crop && marked.has(crop.dataset.field));
+        if (box.checked !== want) box.click();
+      });
       const want = meta ? meta.dataset.focus : "";
       let target = null;
       if (want) {
