@@ -135,11 +135,12 @@ def run(clerks: int, pages: int, think_s: float) -> dict:
                 w.start()
             while barrier.n_waiting < clerks - 1 and any(w.is_alive() for w in workers):
                 time.sleep(0.05)  # all logged in
-            cpu0, t0 = cpu_s(proc.pid), time.perf_counter()
+            cpu0, t0, me0 = cpu_s(proc.pid), time.perf_counter(), cpu_s(os.getpid())
             for w in workers:
                 w.join()
             wall = time.perf_counter() - t0
             server_cpu = cpu_s(proc.pid) - cpu0
+            client_cpu = cpu_s(os.getpid()) - me0
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -158,6 +159,7 @@ def run(clerks: int, pages: int, think_s: float) -> dict:
         "wall_s": round(wall, 2),
         "confirmations_per_s": round(len(told) / wall, 2),
         "server_cpu_ms_per_confirmation": round(1000 * server_cpu / max(1, len(told)), 1),
+        "clients_cpu_ms_per_confirmation": round(1000 * client_cpu / max(1, len(told)), 1),
         "next_entry_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
         "next_entry_p95_ms": round(1000 * pct(lat, 0.95), 1),
         "next_entry_max_ms": round(1000 * max(lat), 1) if lat else None,

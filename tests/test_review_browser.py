@@ -139,6 +139,36 @@ def test_two_clerks_never_share_an_entry(server, browser):
     ctx_b.close()
 
 
+def test_skip_illegible_and_language_keys(server, browser):
+    info, url = server
+    from sohoa.store import Workspace
+
+    ctx, page = login(browser, url, "an")
+    first = shown_entry(page)
+    page.wait_for_function("document.activeElement.tagName==='INPUT'")
+    page.keyboard.press("Alt+s")
+    eid = next_entry(page, first)
+    assert eid not in (None, first)
+    page.wait_for_function("document.activeElement.tagName==='INPUT'")
+    field = page.evaluate("document.activeElement.closest('.frow')"
+                          ".querySelector('.crop').dataset.field")
+    page.keyboard.press("Control+i")
+    page.wait_for_function("document.activeElement.closest('.frow')"
+                           ".querySelector('.ill input').checked")
+    page.keyboard.press("Control+Enter")
+    next_entry(page, eid)
+    with Workspace.open(info.root) as ws:
+        ev = ws.entry_view(eid)
+        assert str(ev.entry.status) == "confirmed" and ev.illegible == frozenset({field})
+        assert [r.field for r in ws.audit(entry_id=eid) if r.action == "illegible"] == [field]
+        assert str(ws.entry(first).status) == "prefilled"  # skipped, back in the queue
+    page.get_by_text("English").click()
+    page.wait_for_function("document.querySelector('#btn-confirm').innerText"
+                           ".includes('Confirm')")
+    assert "Skip" in page.inner_text("#btn-skip")
+    ctx.close()
+
+
 def pick(page, dropdown_id: str, text: str) -> None:
     """Choose ``text`` in a Gradio dropdown by keyboard-free clicks."""
     page.click(f"#{dropdown_id} input")

@@ -145,3 +145,20 @@ def test_both_languages_have_every_string():
     assert set(VI) == set(EN)
     assert t("en", "confirmed_ok", entry=3) == "Entry #3 confirmed and saved."
     assert t("xx", "confirm") == VI["confirm"]
+
+
+def test_review_command_refuses_missing_workspace_and_no_users(tmp_path):
+    import re
+
+    from typer.testing import CliRunner
+
+    from sohoa.cli import app
+
+    def said(res) -> str:  # typer draws a box around errors; unwrap it
+        return re.sub(r"[│╭╮╰╯─\s]+", " ", res.output)
+
+    res = CliRunner().invoke(app, ["review", "--workspace", str(tmp_path / "none")])
+    assert res.exit_code != 0 and "no workspace" in said(res)
+    Workspace.open(tmp_path / "empty", create=True).close()
+    res = CliRunner().invoke(app, ["review", "--workspace", str(tmp_path / "empty")])
+    assert res.exit_code != 0 and "sohoa user add" in said(res)
