@@ -97,10 +97,14 @@ def _entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
     ys = np.array([ln.pos for ln in (strong if len(strong) >= 4 else lines)])
     gaps = np.diff(ys)
     body = gaps[1:] if len(gaps) > 3 else gaps
-    he = float(np.median(body))
-    for _ in range(2):
-        k = np.maximum(1, np.round(body / he))
-        ok = k <= 4
+    # the most common gap: printed rows repeat, header and title lines do not
+    near = np.abs(body[:, None] - body[None, :]) <= 0.08 * body[:, None]
+    counts = near.sum(axis=1) + body / (body.max() + 1.0)  # ties go to the taller gap
+    he = float(np.median(body[near[int(np.argmax(counts))]]))
+    for _ in range(2):  # refine with every gap that is a whole number of rows
+        ratio = body / he
+        k = np.round(ratio)
+        ok = (k >= 1) & (k <= 4) & (np.abs(ratio - k) <= 0.15)
         if ok.any():
             he = float(np.median(body[ok] / k[ok]))
     return he
@@ -365,14 +369,16 @@ def _first_entry_line(gaps: np.ndarray, he: float, rows: int) -> int:
     Without a row of numbers the entries are the last ``rows`` rows, else all but row 0."""
     slots = np.maximum(1, np.round(gaps / he)).astype(int)
     below = np.cumsum(slots[::-1])[::-1]  # slots from each row down to the table's bottom
-    cands = [i for i in range(len(gaps) - 1)
-             if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he]
-    if cands:
-        best = min(cands, key=lambda i: (abs(int(below[i + 1]) - rows), i))
-        return best + 1
-    fits = [i for i in range(len(gaps)) if below[i] == rows]
-    if fits and fits[0] >= 1:
+    cands = [i for i in range(1, len(gaps) - 1)  # short row between header and first entry
+             if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he and gaps[i - 1] >= 0.75 * he]
+    exact = [i for i in cands if below[i + 1] == rows]
+    if exact:
+        return exact[0] + 1
+    fits = [i for i in range(1, len(gaps)) if below[i] == rows]
+    if fits:
         return fits[0]
+    if cands:
+        return min(cands, key=lambda i: (abs(int(below[i + 1]) - rows), i)) + 1
     return 1
 
 

@@ -69,7 +69,7 @@ def _link(
     start = int(np.argmax([len(p) for p in strip_peaks]))
     ys0 = sorted(p.pos for p in strip_peaks[start])
     if len(ys0) >= 3:
-        tol = max(tol, min(0.25 * float(np.median(np.diff(ys0))), 3.0 * tol))
+        tol = max(tol, min(0.15 * float(np.median(np.diff(ys0))), 2.0 * tol))
     lines: list[list[tuple[float, float]]] = [[(centers[start], p.pos)] for p in strip_peaks[start]]
     for direction in (1, -1):
         s = start + direction
