@@ -124,9 +124,13 @@ def build_dashboard(ctx: AppContext, lang: Any) -> TabUI:
     refresh = gr.Button(t("vi", "refresh"), elem_id="dash-refresh")
     with gr.Row():
         clerks_plot = gr.BarPlot(x="user", y="confirmed", label=t("vi", "per_clerk"),
-                                 height=260, elem_id="dash-clerks-plot")
+                                 x_title=t("vi", "col_clerk"), y_title=t("vi", "col_confirmed"),
+                                 y_lim=[0, None], height=260, elem_id="dash-clerks-plot")
         hours_plot = gr.BarPlot(x="hour", y="confirmed", color="user", y_aggregate="sum",
-                                label=t("vi", "per_hour"), height=260, elem_id="dash-hours-plot")
+                                x_title=t("vi", "col_hour") + " (UTC)",
+                                y_title=t("vi", "col_confirmed"), color_title=t("vi", "col_clerk"),
+                                y_lim=[0, None], label=t("vi", "per_hour"), height=260,
+                                elem_id="dash-hours-plot")
     books = gr.Dataframe(label=t("vi", "per_book"), interactive=False, elem_id="dash-books")
     with gr.Row():
         communes = gr.Dataframe(label=t("vi", "per_commune"), interactive=False)
