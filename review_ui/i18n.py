@@ -55,6 +55,7 @@ VI: dict[str, str] = {
     "sweep_load": "Tải danh sách",
     "sweep_save": "Xác nhận các dòng đã xem",
     "sweep_empty": "Không có bản ghi nào phù hợp.",
+    "sweep_done": "Đã xem hết danh sách.",
     "sweep_saved": "Đã lưu {n} bản ghi; {stale} bản ghi bị người khác thay đổi (bỏ qua).",
     "sweep_more": "Đang hiện {shown} / {total} bản ghi.",
     # approver
@@ -142,6 +143,7 @@ EN: dict[str, str] = {
     "sweep_load": "Load",
     "sweep_save": "Confirm the rows shown",
     "sweep_empty": "No matching entries.",
+    "sweep_done": "End of the list.",
     "sweep_saved": "Saved {n} entries; {stale} changed by someone else (skipped).",
     "sweep_more": "Showing {shown} / {total} entries.",
     "progress": "Progress",

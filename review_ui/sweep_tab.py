@@ -72,7 +72,8 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
         page = tuple(items[st.offset:st.offset + SWEEP_ROWS])
         st = replace(st, shown=page)
         if not page:
-            text = (note + " " if note else "") + t(code, "sweep_empty")
+            done = "sweep_done" if st.offset and items else "sweep_empty"
+            text = (note + " " if note else "") + t(code, done)
         else:
             text = (note + " " if note else "") + t(
                 code, "sweep_more", shown=f"{st.offset + 1}-{st.offset + len(page)}",
