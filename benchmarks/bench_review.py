@@ -128,13 +128,12 @@ def run(clerks: int, pages: int, think_s: float) -> dict:
         port = free_port()
         proc = start_server(root, port)
         try:
-            barrier = threading.Barrier(clerks)
+            barrier = threading.Barrier(clerks + 1)  # the clerks, logged in, and us
             workers = [Clerk(u, f"http://127.0.0.1:{port}/", root, info.truth, info.misread,
                              barrier, think_s) for u, _ in users]
             for w in workers:
                 w.start()
-            while barrier.n_waiting < clerks - 1 and any(w.is_alive() for w in workers):
-                time.sleep(0.05)  # all logged in
+            barrier.wait(timeout=600)  # every clerk logged in: start the clock
             cpu0, t0, me0 = cpu_s(proc.pid), time.perf_counter(), cpu_s(os.getpid())
             for w in workers:
                 w.join()

@@ -157,11 +157,26 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
     }
 
 
+def warm_up() -> None:
+    """Load the lexicons, choice lists and validation tables now, not on the first clerk's
+    Ctrl+Enter."""
+    from review_ui.fieldhelp import CLOSED_KINDS, closed_choices, normalise, suggest
+    from sohoa.records import FieldKind
+
+    for kind in CLOSED_KINDS:
+        closed_choices(kind)
+    suggest(FieldKind.NAME, "Nguyễn Văn")
+    suggest(FieldKind.PLACE, "Xã")
+    normalise(FieldKind.DATE, "1/1/2000")
+    import sohoa.validate  # noqa: F401
+
+
 def serve(root: str | Path, host: str = "127.0.0.1", port: int = 7860, lease_s: int = 600,
           block: bool = True) -> Any:
     """Build and launch the app for workspace ``root``; returns the Blocks (running)."""
     _offline_env()
     ctx = AppContext.open(root, lease_s=lease_s)
+    warm_up()
     demo = build_app(ctx)
     demo.queue(default_concurrency_limit=None, max_size=None)
     demo.launch(prevent_thread_lock=not block, quiet=not block,
