@@ -161,8 +161,11 @@ def main() -> None:
                     help="pages per template and difficulty (25 easy + 25 hard = 50 a template)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (one core each)")
     ap.add_argument("--dpi", type=int, default=300)
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="results file (default results/segment.json, --quick: segment-quick)")
     args = ap.parse_args()
+    if args.out is None:
+        args.out = RESULTS.with_name("segment-quick.json") if args.quick else RESULTS
     n = 3 if args.quick else args.pages
     work = [(t, d, SEED_BASE + i, args.dpi)
             for t in TEMPLATES for d in DIFFICULTIES for i in range(n)]
