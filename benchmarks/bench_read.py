@@ -258,6 +258,8 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
         "top1_exact": top.overall.exact,
         "lexicon_ratio": s.overall.cer / top.overall.cer if top.overall.cer else None,
         "share_at_0.9": at90[1], "exact_at_0.9": at90[2] if at90[1] else None,
+        "auto_accept": [{"threshold": t, "share": sh, "exact": a if sh else None}
+                        for t, sh, a in s.auto_accept],
         "ece": expected_calibration_error([p.confidence for p in read],
                                           [p.correct for p in read]),
         "ece_all_fields": s.ece, "read_fields": len(read),
@@ -307,13 +309,15 @@ def pct(x: float | None, digits: int = 1) -> str:
 def markdown(res: dict[str, Any]) -> str:
     engines = sorted(res)
     kinds = sorted({k for e in engines for k in res[e]["all"]["kinds"]})
-    lines = ["| kind | " + " | ".join(f"{e} CER % | {e} exact %" for e in engines) + " |",
-             "|---|" + "---|---|" * len(engines)]
+    lines = ["| kind | " + " | ".join(f"{e} CER % | {e} exact % | {e} CER lex/top-1"
+                                      for e in engines) + " |",
+             "|---|" + "---|---|---|" * len(engines)]
     for k in kinds:
         cells = []
         for e in engines:
             g = res[e]["all"]["kinds"].get(k)
-            cells += [pct(g["cer"]), pct(g["exact"])] if g else ["–", "–"]
+            ratio = "–" if not g or g["lexicon_ratio"] is None else f"{g['lexicon_ratio']:.2f}"
+            cells += [pct(g["cer"]), pct(g["exact"]), ratio] if g else ["–", "–", "–"]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     lines += ["", "| engine | pages | fields | CER % | exact % | CER lexicon/top-1 | "
               "share ≥0.9 % | exact ≥0.9 % | ECE start map | ECE own refit | ECE shipped | "
