@@ -50,7 +50,7 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
     from preprocessing import analyze_page, entry_crop, field_crops
 
     layout = analyze_page(image, template)
-    if not layout.ok:
+    if not layout.entries:  # a bad page: nothing to cut, the status says why
         return Segmented(name, template.id, layout.angle, layout.rotation, layout.status)
     crops = tuple(field_crops(image, layout, template))
     entries = tuple(
@@ -63,8 +63,9 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
         )
         for e in layout.entries
     )
+    # a torn or partial page keeps the rows that were found, with its status for a person
     return Segmented(
-        name, template.id, layout.angle, layout.rotation, "ok", entries, crops,
+        name, template.id, layout.angle, layout.rotation, layout.status, entries, crops,
         crop_entry=tuple(_entry_of(layout, c.bbox, c.field) for c in crops),
         entry_crops=tuple(entry_crop(image, e) for e in layout.entries) if keep_crops else (),
     )
@@ -72,7 +73,7 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
 
 def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = False) -> PageWork:
     """Put a segmented page and the readings of its crops (same order) together."""
-    if seg.status != "ok":
+    if not seg.entries:
         return PageWork(PageReading(seg.name, seg.template_id, seg.angle, seg.rotation,
                                     seg.status, ()))
     by_entry: dict[int, dict[str, Reading]] = {}
@@ -81,7 +82,7 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
         by_entry.setdefault(idx, {})[crop.field] = reading
         crop_images.setdefault(idx, {})[crop.field] = crop.image
     entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
-    page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, "ok", entries)
+    page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, seg.status, entries)
     if not keep_crops:
         return PageWork(page)
     return PageWork(page, entry_crops=seg.entry_crops,
@@ -123,13 +124,14 @@ class ProcessReport:
 
 
 def save_work(ws, page_id: int, work: PageWork) -> int:
-    """Store one page's result (one transaction); a bad page is marked for a person to look at.
+    """Store one page's result (one transaction). A bad page is marked for a person to look
+    at; a torn or partial page keeps the entries found and is marked too.
 
     Returns the number of entries saved.
     """
     from sohoa.store import EntryResult
 
-    if not work.reading.ok:
+    if not work.reading.entries:
         ws.set_page_state(page_id, "needs_attention", work.reading.status)
         return 0
     results = [
@@ -145,5 +147,8 @@ def save_work(ws, page_id: int, work: PageWork) -> int:
         for i, e in enumerate(work.reading.entries)
     ]
     ids = ws.save_page_result(page_id, work.reading.angle, results)
-    ws.set_page_state(page_id, "processed")
+    if work.reading.ok:
+        ws.set_page_state(page_id, "processed")
+    else:
+        ws.set_page_state(page_id, "needs_attention", work.reading.status)
     return len(ids)

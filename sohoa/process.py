@@ -93,9 +93,9 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
                 bar.update(1)
             continue
         n = save_work(ws, task.page_id, res.work)
+        report.entries += n
         if res.work.reading.ok:
             report.processed += 1
-            report.entries += n
         else:
             report.needs_attention.append((task.page_id, task.source, res.work.reading.status))
         bar.update(1)

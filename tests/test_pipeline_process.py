@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from pipeline_helpers import make_workspace, write_scans
 
 from sohoa.process import run_process
 from sohoa.store import Workspace
-from pipeline_helpers import make_workspace, write_scans
 
 
 def _entry_keys(ws_path: Path) -> list[tuple[int, int]]:
@@ -94,3 +94,31 @@ def test_dask_local_cluster_runs_page_tasks(tmp_path):
                              progress=False)
     assert report.processed == 2 and not report.failed
     assert len(_entry_keys(ws_path)) > 0
+
+
+def test_bad_pages_are_listed_and_torn_pages_keep_their_rows(tmp_path):
+    from PIL import Image
+
+    from sohoa.ingest import ingest
+    from sohoa.records import Book, RegisterType
+    from sohoa.synth import render_bad_page
+
+    scans = tmp_path / "bad"
+    scans.mkdir()
+    for kind in ("torn", "blank", "wall"):
+        Image.fromarray(render_bad_page(kind, 3)).save(scans / f"{kind}.png")
+    ws_path = tmp_path / "ws"
+    with Workspace.open(ws_path, create=True) as ws:
+        ingest(ws, sorted(scans.glob("*.png")),
+               Book(None, RegisterType.KS, 2008, "02/2008", "Chiềng Cơi", template="ks-2006"))
+    report = run_process(ws_path, engine="fake", progress=False)
+    reasons = {source.rsplit("/", 1)[-1]: why for _, source, why in report.needs_attention}
+    assert set(reasons) == {"torn.png", "blank.png", "wall.png"}
+    assert reasons["blank.png"] == "blank page"
+    assert "torn" in reasons["torn.png"]
+    assert report.processed == 0 and not report.failed
+    with Workspace.open(ws_path) as ws:
+        torn = next(p for p in ws.pages() if p.source.endswith("torn.png"))
+        assert ws.page_state(torn.id)[0] == "needs_attention"
+        kept = [e for e in ws.entries() if e.page_id == torn.id]
+        assert len(kept) == report.entries > 0  # the rows found are kept for review
