@@ -67,10 +67,11 @@ def shown_entry(page, timeout: float = 30_000) -> int | None:
 
 
 def next_entry(page, after: int, timeout: float = 30_000) -> int | None:
+    """The entry shown once the screen has moved past ``after`` (None: queue empty)."""
     page.wait_for_function(
         f"(() => {{ const m = document.querySelector('#entry-meta');"
-        f" return (m && m.dataset.entry !== '{after}') || document.querySelector('#msg .info')"
-        f" || (document.querySelector('#msg .ok') && !m); }})()", timeout=timeout)
+        f" return m ? m.dataset.entry !== '{after}'"
+        f" : !!document.querySelector('#msg .ok, #msg .info'); }})()", timeout=timeout)
     return shown_entry(page)
 
 
