@@ -26,6 +26,7 @@ VI: dict[str, str] = {
     "keys_help": (
         "Tab: trường kế tiếp · Enter: trường kế tiếp · Ctrl+Enter: xác nhận và sang bản ghi sau"
         " · Alt+S: bỏ qua · Ctrl+I: đánh dấu trường đang chọn là không đọc được"
+        " · Alt+1..4: chọn gợi ý"
     ),
     "user_line": "Người dùng: {user} ({role})",
     "role_clerk": "cán bộ nhập liệu",
@@ -116,7 +117,7 @@ EN: dict[str, str] = {
     "logout": "Log out",
     "keys_help": (
         "Tab: next field · Enter: next field · Ctrl+Enter: confirm and load the next entry"
-        " · Alt+S: skip · Ctrl+I: mark the focused field illegible"
+        " · Alt+S: skip · Ctrl+I: mark the focused field illegible · Alt+1..4: take a suggestion"
     ),
     "user_line": "User: {user} ({role})",
     "role_clerk": "clerk",
