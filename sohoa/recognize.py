@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
 
@@ -69,12 +69,44 @@ class Recognizer:
                 groups[crop.kind].append(i)
         for kind, idx in groups.items():
             engine = self._engine(self.plan.engine_for(kind))
+            lines = [split_lines(crops[i]) for i in idx]  # wrapped values: one image per line
+            flat = [line for parts in lines for line in parts]
+            raw: list[Reading] = []
             size = max(1, self.plan.batch_size)
-            for start in range(0, len(idx), size):
-                batch = [crops[i] for i in idx[start : start + size]]
-                raw = engine.recognize(batch, kind)
-                for i, crop, r in zip(idx[start : start + size], batch, raw, strict=True):
-                    cands = list(r.alternatives) or [Alternative(r.text, r.confidence)]
-                    out[i] = choose_reading(crop.field, kind, cands, r.engine, bbox=crop.bbox,
-                                            ref_year=ref_year)
+            for start in range(0, len(flat), size):
+                raw += engine.recognize(flat[start : start + size], kind)
+            at = 0
+            for i, parts in zip(idx, lines, strict=True):
+                got = raw[at : at + len(parts)]
+                at += len(parts)
+                crop = crops[i]
+                engine_name = got[0].engine if got else ""
+                out[i] = choose_reading(crop.field, kind, join_lines(got), engine_name,
+                                        bbox=crop.bbox, ref_year=ref_year)
         return [r for r in out if r is not None]
+
+
+def split_lines(crop: FieldCrop) -> list[FieldCrop]:
+    """A field crop cut into its handwritten lines (one crop when the value is on one line)."""
+    from preprocessing.lines import text_line_bands
+
+    bands = text_line_bands(crop.image)
+    if len(bands) == 1:
+        return [crop]
+    return [replace(crop, image=crop.image[y0:y1]) for y0, y1 in bands]
+
+
+def join_lines(readings: Sequence[Reading], per_line: int = 3, keep: int = 5) -> list[Alternative]:
+    """The n-best of a wrapped value: the lines' n-best joined with spaces, scored by the
+    product of the lines' confidences (lines read as empty are left out)."""
+    combos: list[tuple[str, float]] = [("", 1.0)]
+    for r in readings:
+        alts = list(r.alternatives) or [Alternative(r.text, r.confidence)]
+        alts = [a for a in alts if a.text.strip()][:per_line]
+        if not alts:
+            continue
+        combos = sorted(((f"{t} {a.text}".strip(), c * a.confidence) for t, c in combos
+                         for a in alts), key=lambda tc: -tc[1])[: keep * per_line]
+    if combos == [("", 1.0)]:
+        return [Alternative("", readings[0].confidence if readings else 0.0)]
+    return [Alternative(t, c) for t, c in combos[:keep]]

@@ -122,8 +122,9 @@ def _relation(text: str, _ref: int | None) -> ParsedValue:
 
 
 def _place(text: str, _ref: int | None) -> ParsedValue:
+    """Text as written (the clerk's abbreviations kept); value spelt out with official names."""
     p = parse_place(text)
-    return ParsedValue(p.text, p.text, p.ok, p.evidence, p.message)
+    return ParsedValue(text, p.text, p.ok, p.evidence, p.message)
 
 
 def _name(text: str, _ref: int | None) -> ParsedValue:

@@ -1,0 +1,56 @@
+"""Wrapped values: a field crop holding several handwritten lines is read line by line."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ocr import get_engine
+from preprocessing.lines import text_line_bands
+from sohoa.recognize import EnginePlan, Recognizer, join_lines
+from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
+from sohoa.synth import HandStyle, render_handwriting
+
+
+def _stack(*lines: str, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    style = HandStyle.sample(rng, font_role="test")
+    imgs = [render_handwriting(t, style, rng) for t in lines]
+    w = max(i.shape[1] for i in imgs)
+    rows = [np.pad(i, ((2, 2), (0, w - i.shape[1])), constant_values=255) for i in imgs]
+    return np.vstack(rows)
+
+
+def test_one_line_is_not_cut():
+    img = _stack("Lò Văn Hùng")
+    assert text_line_bands(img) == [(0, img.shape[0])]
+
+
+def test_wrapped_place_is_cut_into_its_lines():
+    img = _stack("Bản Kéo Tở,", "Lâm Thượng,", "Lục Yên")
+    bands = text_line_bands(img)
+    assert len(bands) == 3
+    assert bands[0][0] == 0 and bands[-1][1] == img.shape[0]
+    blank = np.full((40, 120), 255, np.uint8)
+    assert text_line_bands(blank) == [(0, 40)]
+
+
+def test_join_lines_keeps_the_best_combinations():
+    a = Reading("f", "Việt", confidence=0.9,
+                alternatives=(Alternative("Việt", 0.9), Alternative("Viet", 0.1)))
+    b = Reading("f", "Nam", confidence=0.8,
+                alternatives=(Alternative("Nam", 0.8), Alternative("Năm", 0.2)))
+    empty = Reading("f", "", confidence=1.0)
+    got = join_lines([a, empty, b])
+    assert got[0].text == "Việt Nam" and abs(got[0].confidence - 0.72) < 1e-9
+    assert [g.text for g in got[:3]] == ["Việt Nam", "Việt Năm", "Viet Nam"]
+
+
+def test_recognizer_reads_each_line_and_joins_them():
+    img = _stack("Việt", "Nam")
+    texts = iter(["Việt", "Nam"])
+    engine = get_engine("fake", script=lambda crop, i: (next(texts), 0.9))
+    rec = Recognizer(EnginePlan(default="fake"), engines={"fake": engine})
+    crop = FieldCrop("nksQuocTich", FieldKind.NATIONALITY, img, (0, 0, img.shape[1], img.shape[0]))
+    (reading,) = rec.read([crop])
+    assert reading.value == "Việt Nam"
+    assert len(engine.calls[0].read) == 2  # two line images went to the engine
