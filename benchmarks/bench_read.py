@@ -54,7 +54,6 @@ from sohoa.fields.calibration_fit import (  # noqa: E402
     CellRead,
     LabelledPair,
     cell_features,
-    cells_from,
     choose_cells,
     fit_labelled,
     labelled_pairs,
@@ -68,6 +67,7 @@ SHIPPED = ROOT / "sohoa" / "data" / "calibration.json"
 TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
 SEED0 = {"fit": 700_000, "eval": 750_000}
 DIFFICULTIES = ("easy", "hard")
+CELLS_VERSION = "lines-1"  # how n-best per crop is built (wrapped values read line by line)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class EngineSpec:
 
     def fingerprint(self) -> str:
         """Engine name plus its model folder and that folder's newest file time (cache key)."""
-        parts = [self.name]
+        parts = [self.name, CELLS_VERSION]
         for k, v in self.options:
             p = Path(v)
             newest = max((f.stat().st_mtime for f in p.rglob("*") if f.is_file()), default=0)
@@ -153,15 +153,29 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
 
 
 def read_cells(engine, crops) -> list[CellRead]:
-    """Run the engine over the crops grouped by kind (as ``Recognizer.read`` batches them)."""
+    """The engine's n-best per crop exactly as ``Recognizer.read`` builds it: crops grouped by
+    kind, wrapped values cut into lines (``split_lines``), the lines' n-best joined
+    (``join_lines``); empty crops are not run."""
+    from sohoa.recognize import join_lines, split_lines
+
     groups: dict[FieldKind, list[int]] = defaultdict(list)
     for i, c in enumerate(crops):
-        groups[FieldKind(c.kind)].append(i)
-    readings: list[Any] = [None] * len(crops)
+        if not c.empty:
+            groups[FieldKind(c.kind)].append(i)
+    out = [CellRead(c.field, FieldKind(c.kind), tuple(c.bbox), "segment", (), True)
+           if c.empty else None for c in crops]
     for kind, idx in groups.items():
-        for i, r in zip(idx, engine.recognize([crops[i] for i in idx], kind), strict=True):
-            readings[i] = r
-    return cells_from(crops, readings)
+        lines = [split_lines(crops[i]) for i in idx]
+        raw = engine.recognize([part for parts in lines for part in parts], kind)
+        at = 0
+        for i, parts in zip(idx, lines, strict=True):
+            got = raw[at: at + len(parts)]
+            at += len(parts)
+            c = crops[i]
+            cands = tuple(a for a in join_lines(got) if a.text.strip())
+            out[i] = CellRead(c.field, FieldKind(kind), tuple(c.bbox),
+                              got[0].engine if got else "", cands)
+    return [c for c in out if c is not None]
 
 
 def _cache_file(cache: Path | None, spec: PageSpec, fp: str) -> Path | None:
