@@ -1,10 +1,8 @@
 """Field sweep as plain functions: one field across many entries of a book (e.g. every
 low-confidence birth date), shown as a column of crops with values, checked and corrected in
-one pass. Corrections go through ``ws.confirm`` (one transaction, audited, version-checked).
-
-The sweep works on confirmed entries: the store has no field-level save for an entry nobody
-has confirmed yet, and confirming a whole prefilled entry because one field was looked at would
-be a lie. It is a second look at the hardest field after the entry pass, before approval.
+one pass, as verification stations do. Corrections go through ``ws.correct`` (one
+transaction, audited, version-checked) and leave the entry's status alone: a prefilled entry
+whose date was fixed in the sweep still gets its full review, a confirmed one stays confirmed.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from sohoa.records import EntryStatus
 
 log = logging.getLogger(__name__)
 
-SWEEP_STATUSES = (EntryStatus.CONFIRMED,)
+SWEEP_STATUSES = (EntryStatus.PREFILLED, EntryStatus.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ def sweep_fields(ws: Any, book_id: int) -> list[tuple[str, str]]:
 
 def sweep_items(ws: Any, book_id: int, field: str, only_low: bool = True,
                 low_conf: float = LOW_CONFIDENCE) -> list[SweepItem]:
-    """Confirmed entries of the book with their value of ``field`` (lowest confidence first
+    """Prefilled and confirmed entries with their value of ``field`` (lowest confidence first
     when ``only_low`` is off, only those below ``low_conf`` when it is on)."""
     out = []
     for e in ws.entries(book_id, status=list(SWEEP_STATUSES)):
@@ -84,11 +82,8 @@ def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepIt
         if norm.error:
             errors.append(f"#{item.entry_id}: {norm.error}")
             continue
-        ev = ws.entry_view(item.entry_id)
-        values = dict(ev.values)
-        values[field] = norm.value
         try:
-            ws.confirm(item.entry_id, user, values, item.version, illegible=ev.illegible)
+            ws.correct(item.entry_id, user, {field: norm.value}, item.version)
             saved += 1
         except StaleVersion:
             stale += 1

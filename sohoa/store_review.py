@@ -96,42 +96,8 @@ class ReviewMixin(StoreBase):
         marks = frozenset(illegible)
 
         def tx(c: sqlite3.Connection) -> int:
-            row = self._entry_row(c, entry_id)
-            status = EntryStatus(row["status"])
-            if status in _LOCKED:
-                raise EntryLocked(f"entry {entry_id} is {status}; send it back first")
-            if int(row["version"]) != int(version):
-                raise StaleVersion(int(entry_id), int(version), int(row["version"]))
-            book_id, now = int(row["book_id"]), utc_now()
-            readings = {
-                r["field"]: (r["text"], r["value"]) for r in c.execute(
-                    "SELECT field, text, value FROM readings WHERE entry_id = ?", (entry_id,))
-            }
-            current = {f: (v, False) for f, (_, v) in readings.items()}
-            for r in c.execute('SELECT * FROM "values" WHERE entry_id = ?', (entry_id,)):
-                current[r["field"]] = (r["value"], bool(r["illegible"]))
-            for field in sorted(set(values) | marks):
-                new = nfc(str(values.get(field, ""))).strip()
-                flag = field in marks
-                old, old_flag = current.get(field, ("", False))
-                original = readings.get(field, (None, None))[0]
-                if new != old:
-                    self._audit(c, user, "correct", entry_id=entry_id, book_id=book_id,
-                                field=field, old=old, new=new, original=original, at=now)
-                if flag != old_flag:
-                    self._audit(c, user, "illegible", entry_id=entry_id, book_id=book_id,
-                                field=field, old=str(int(old_flag)), new=str(int(flag)),
-                                original=original, at=now)
-                c.execute(
-                    'INSERT OR REPLACE INTO "values" (entry_id, field, value, illegible, by_user,'
-                    " at) VALUES (?,?,?,?,?,?)", (entry_id, field, new, int(flag), user, now),
-                )
-            for field, (_, old_flag) in current.items():  # flags the clerk cleared implicitly
-                if old_flag and field not in marks and field not in values:
-                    c.execute('UPDATE "values" SET illegible = 0 WHERE entry_id=? AND field=?',
-                              (entry_id, field))
-                    self._audit(c, user, "illegible", entry_id=entry_id, book_id=book_id,
-                                field=field, old="1", new="0", at=now)
+            row, status, book_id, now = self._editable(c, entry_id, version)
+            self._write_values(c, entry_id, book_id, user, values, marks, now)
             self._audit(c, user, "confirm", entry_id=entry_id, book_id=book_id,
                         old=str(status), new=str(EntryStatus.CONFIRMED), at=now)
             c.execute(
@@ -143,6 +109,73 @@ class ReviewMixin(StoreBase):
             return int(row["version"]) + 1
 
         return self._write(tx)
+
+    def correct(self, entry_id: int, user: str, values: dict[str, str], version: int) -> int:
+        """Save corrected values of some fields without changing the entry's status (the field
+        sweep checks one field across entries that may not be confirmed yet); audited and
+        version-checked like :meth:`confirm`. Returns the new version."""
+
+        def tx(c: sqlite3.Connection) -> int:
+            row, _status, book_id, now = self._editable(c, entry_id, version)
+            keep = self._current_marks(c, entry_id)
+            self._write_values(c, entry_id, book_id, user, values, keep, now, clear=False)
+            c.execute("UPDATE entries SET version = version + 1, updated_at = ? WHERE id = ?",
+                      (now, entry_id))
+            return int(row["version"]) + 1
+
+        return self._write(tx)
+
+    def _editable(self, c: sqlite3.Connection, entry_id: int, version: int):  # type: ignore[no-untyped-def]
+        row = self._entry_row(c, entry_id)
+        status = EntryStatus(row["status"])
+        if status in _LOCKED:
+            raise EntryLocked(f"entry {entry_id} is {status}; send it back first")
+        if int(row["version"]) != int(version):
+            raise StaleVersion(int(entry_id), int(version), int(row["version"]))
+        return row, status, int(row["book_id"]), utc_now()
+
+    @staticmethod
+    def _current_marks(c: sqlite3.Connection, entry_id: int) -> frozenset[str]:
+        return frozenset(r[0] for r in c.execute(
+            'SELECT field FROM "values" WHERE entry_id = ? AND illegible = 1', (entry_id,)))
+
+    def _write_values(
+        self, c: sqlite3.Connection, entry_id: int, book_id: int, user: str,
+        values: dict[str, str], marks: frozenset[str], now: str, clear: bool = True,
+    ) -> None:
+        """Store ``values`` and illegible ``marks``: one audit row per changed field
+        (``correct`` or ``illegible``); with ``clear``, marks not given are cleared."""
+        readings = {
+            r["field"]: (r["text"], r["value"]) for r in c.execute(
+                "SELECT field, text, value FROM readings WHERE entry_id = ?", (entry_id,))
+        }
+        current = {f: (v, False) for f, (_, v) in readings.items()}
+        for r in c.execute('SELECT * FROM "values" WHERE entry_id = ?', (entry_id,)):
+            current[r["field"]] = (r["value"], bool(r["illegible"]))
+        for field in sorted(set(values) | (marks if clear else frozenset())):
+            old, old_flag = current.get(field, ("", False))
+            new = nfc(str(values.get(field, old))).strip()
+            flag = field in marks
+            original = readings.get(field, (None, None))[0]
+            if new != old:
+                self._audit(c, user, "correct", entry_id=entry_id, book_id=book_id,
+                            field=field, old=old, new=new, original=original, at=now)
+            if flag != old_flag:
+                self._audit(c, user, "illegible", entry_id=entry_id, book_id=book_id,
+                            field=field, old=str(int(old_flag)), new=str(int(flag)),
+                            original=original, at=now)
+            c.execute(
+                'INSERT OR REPLACE INTO "values" (entry_id, field, value, illegible, by_user,'
+                " at) VALUES (?,?,?,?,?,?)", (entry_id, field, new, int(flag), user, now),
+            )
+        if not clear:
+            return
+        for field, (_, old_flag) in current.items():  # flags the clerk cleared implicitly
+            if old_flag and field not in marks and field not in values:
+                c.execute('UPDATE "values" SET illegible = 0 WHERE entry_id=? AND field=?',
+                          (entry_id, field))
+                self._audit(c, user, "illegible", entry_id=entry_id, book_id=book_id,
+                            field=field, old="1", new="0", at=now)
 
     # -- status moves ------------------------------------------------------------------------
     def send_back(self, entry_id: int, user: str, note: str) -> int:

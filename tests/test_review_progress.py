@@ -106,3 +106,21 @@ def test_sweep_lists_low_confidence_and_saves_corrections(base, ws):
     assert ws.entry_view(items[0].entry_id).values["nksNgaySinh"] == "01.02.2001"
     assert ws.entry_view(items[1].entry_id).values["nksNgaySinh"] == items[1].value
     assert ws.entry_view(stale_item.entry_id).values["nksNgaySinh"] == stale_item.value
+
+
+def test_sweep_corrects_prefilled_entries_without_confirming_them(base, ws):
+    items = sweep.sweep_items(ws, base.book_id, "nksNgaySinh", only_low=True)
+    assert items and all(ws.entry(i.entry_id).status == "prefilled" for i in items)
+    typed = [i.value for i in items]
+    typed[0] = "2/3/2001"
+    out = sweep.save_sweep(ws, "an", base.book_id, "nksNgaySinh", items, typed)
+    assert (out.saved, out.unchanged) == (1, len(items) - 1)
+    view = ws.entry_view(items[0].entry_id)
+    assert view.values["nksNgaySinh"] == "02.03.2001"
+    assert view.entry.status == "prefilled" and view.version == items[0].version + 1
+    rows = [r for r in ws.audit(entry_id=items[0].entry_id) if r.action == "correct"]
+    assert [(r.user, r.field, r.new) for r in rows] == [("an", "nksNgaySinh", "02.03.2001")]
+    # the other fields keep their prefilled values; a stale screen cannot overwrite
+    assert view.values.get("nksHoTen") == ws.entry_view(items[0].entry_id).values.get("nksHoTen")
+    again = sweep.save_sweep(ws, "an", base.book_id, "nksNgaySinh", items[:1], ["4/4/2001"])
+    assert again.stale == 1
