@@ -34,7 +34,6 @@ import platform
 import resource
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,11 @@ from sohoa.evaluation import (  # noqa: E402
     reliability_bins,
     summarize,
 )
-from sohoa.fields.calibration import Calibration, CalibrationError  # noqa: E402
+from sohoa.fields.calibration import (  # noqa: E402
+    Calibration,
+    CalibrationError,
+    default_calibration,
+)
 from sohoa.fields.calibration_fit import (  # noqa: E402
     CellRead,
     LabelledPair,
@@ -57,6 +60,7 @@ from sohoa.fields.calibration_fit import (  # noqa: E402
     choose_cells,
     fit_labelled,
     labelled_pairs,
+    read_cells,
     recalibrated,
     top1_cells,
 )
@@ -150,32 +154,6 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
         except EngineUnavailable as exc:
             print(f"skipping {s.label}: {exc}", file=sys.stderr)
     return out
-
-
-def read_cells(engine, crops) -> list[CellRead]:
-    """The engine's n-best per crop exactly as ``Recognizer.read`` builds it: crops grouped by
-    kind, wrapped values cut into lines (``split_lines``), the lines' n-best joined
-    (``join_lines``); empty crops are not run."""
-    from sohoa.recognize import join_lines, split_lines
-
-    groups: dict[FieldKind, list[int]] = defaultdict(list)
-    for i, c in enumerate(crops):
-        if not c.empty:
-            groups[FieldKind(c.kind)].append(i)
-    out = [CellRead(c.field, FieldKind(c.kind), tuple(c.bbox), "segment", (), True)
-           if c.empty else None for c in crops]
-    for kind, idx in groups.items():
-        lines = [split_lines(crops[i]) for i in idx]
-        raw = engine.recognize([part for parts in lines for part in parts], kind)
-        at = 0
-        for i, parts in zip(idx, lines, strict=True):
-            got = raw[at: at + len(parts)]
-            at += len(parts)
-            c = crops[i]
-            cands = tuple(a for a in join_lines(got) if a.text.strip())
-            out[i] = CellRead(c.field, FieldKind(kind), tuple(c.bbox),
-                              got[0].engine if got else "", cands)
-    return [c for c in out if c is not None]
 
 
 def _cache_file(cache: Path | None, spec: PageSpec, fp: str) -> Path | None:
@@ -406,11 +384,13 @@ def main() -> int:
     text = markdown(res)
     print(text)
     meta = {"pages_per_half_difficulty": pages, "tesseract_pages": tess_pages,
-            "engines": {s.label: dict(s.options) for s in specs if s.label in engines},
+            "engines": {label: str(getattr(e, "model_dir", "") or label)
+                        for label, e in engines.items()},
             "seeds": SEED0, "templates": TEMPLATES, "font_role": "bench",
             "ship_from": sorted(ship_from), "fit_pages": fit_pages,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs",
-            "threads": 1, "seconds": round(time.perf_counter() - t0, 1)}
+            "threads": 1, "seconds": round(time.perf_counter() - t0, 1),
+            "start_map": default_calibration().note}
     shipped = None
     if ship is not None:
         ece_eval = {e: res[e]["all"]["ece"] for e in ship_from if e in res}

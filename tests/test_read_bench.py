@@ -4,11 +4,9 @@ the ``sohoa read`` contract printed for one page."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from sohoa.fields.calibration_fit import (
     choose_cells,
     fit_labelled,
     labelled_pairs,
+    read_cells,
     recalibrated,
     samples_of,
     top1_cells,
@@ -35,23 +34,13 @@ from sohoa.template import load_template
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@cache
-def _bench():
-    """benchmarks/bench_read.py as a module (benchmarks are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_read", ROOT / "benchmarks/bench_read.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_read"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def corrupt(text: str) -> str:
     """A misreading: the last character replaced (digits and codes no longer parse)."""
     return text[:-1] + "x" if len(text) > 1 else text + "x"
 
 
 def read_page(seed: int, script):
-    """Engine n-best (via the benchmark's reader) and the page's chosen/top-1 JSON."""
+    """Engine n-best per crop, built as the pipeline and the benchmark build it."""
     page, seg = segmented_page(seed=seed)
     assert seg.status == "ok", seg.status
     truth = page.truth
@@ -66,7 +55,7 @@ def read_page(seed: int, script):
         seen.add(key)
         return script(crop, truth_text(truth, crop))
 
-    cells = _bench().read_cells(FakeEngine(script=first_line), seg.crops)
+    cells = read_cells(FakeEngine(script=first_line), seg.crops)
     return page, seg, cells, year
 
 

@@ -20,6 +20,7 @@ truth, stored field crops re-read by an engine) so trainers can refit on real bo
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -61,6 +62,32 @@ def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[
         out.append(CellRead(crop.field, FieldKind(crop.kind), tuple(crop.bbox), r.engine, cands,
                             bool(crop.empty)))
     return out
+
+
+def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
+    """The engine's n-best per crop exactly as ``Recognizer.read`` builds it: crops grouped by
+    kind, wrapped values cut into lines (``split_lines``), the lines' n-best joined
+    (``join_lines``); empty crops are not run."""
+    from sohoa.recognize import join_lines, split_lines
+
+    groups: dict[FieldKind, list[int]] = defaultdict(list)
+    for i, c in enumerate(crops):
+        if not c.empty:
+            groups[FieldKind(c.kind)].append(i)
+    out = [CellRead(c.field, FieldKind(c.kind), tuple(c.bbox), "segment", (), True)
+           if c.empty else None for c in crops]
+    for kind, idx in groups.items():
+        lines = [split_lines(crops[i]) for i in idx]
+        raw = engine.recognize([part for parts in lines for part in parts], kind)
+        at = 0
+        for i, parts in zip(idx, lines, strict=True):
+            got = raw[at: at + len(parts)]
+            at += len(parts)
+            c = crops[i]
+            cands = tuple(a for a in join_lines(got) if a.text.strip())
+            out[i] = CellRead(c.field, FieldKind(kind), tuple(c.bbox),
+                              got[0].engine if got else "", cands)
+    return [c for c in out if c is not None]
 
 
 def _empty(cell: CellRead) -> Reading:
@@ -164,15 +191,14 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
             if path is None or not path.exists():
                 continue
             crop = FieldCrop(spec.name, spec.kind, _grey(load_image(path)), (0, 0, 0, 0))
-            raw = engine.recognize([crop], spec.kind)[0]
-            cell = cells_from([crop], [raw])[0]
+            cell = read_cells(engine, [crop])[0]
             chosen = choose_cells([cell], year)[0]
             found = features_of(cell.kind, list(cell.candidates), year, cell.field)
             pair = FieldPair(
                 field=spec.name, kind=str(spec.kind), truth=truth,
                 predicted=chosen.value or chosen.text, truth_value=truth,
                 predicted_value=chosen.value, confidence=chosen.confidence,
-                engine=raw.engine, book=f"{view.book.id} {view.book.volume}",
+                engine=cell.engine, book=f"{view.book.id} {view.book.volume}",
                 clerk=view.confirmed_by or "", page=str(view.page.page_no))
             if not truth and not pair.predicted:
                 continue
