@@ -8,11 +8,10 @@ and its n-best per crop is kept (and cached with ``--cache``), so all comparison
 
 - per kind: CER and exact rate of the pipeline's reading (``choose_reading``) per engine;
 - CER with lexicon choice / CER of the engine's top-1 text parsed alone;
-- the confidence map is refitted on the FIT half (per engine, and the shipped map on the
-  ``--ship`` engines' output), and every figure is measured on the EVAL half only: share of
-  fields at confidence >= 0.9 and their exact rate, ECE (over the fields that were read, i.e.
-  the confidences a clerk sees) under the map in use at start, the engine's own refit and the
-  shipped refit;
+- the confidence map is refitted on the FIT half (per engine; the shipped map on the
+  ``--ship`` engines' output); every figure is on the EVAL half: share of fields at confidence
+  >= 0.9 and their exact rate, ECE over read fields under the map in use at start, the
+  engine's own refit and the shipped refit;
 - seconds per page (generation excluded): segmentation + engine + choice, one thread
   (torch/OpenCV/Tesseract), CPU seconds and wall seconds.
 
@@ -20,8 +19,7 @@ and its n-best per crop is kept (and cached with ``--cache``), so all comparison
         [--engines tesseract,htr] [--htr DIR] [--trocr DIR] [--cache DIR]
         [--ship htr,tesseract] [--save-calibration]
 
-Prints Markdown tables and writes ``benchmarks/results/read.json``; ``--save-calibration``
-writes the shipped map to ``sohoa/data/calibration.json``.
+Prints Markdown, writes ``benchmarks/results/read.json`` (``--save-calibration``: the map too).
 """
 
 from __future__ import annotations
@@ -38,22 +36,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sohoa.evaluation import (  # noqa: E402
+from sohoa.evaluation import (
     FieldPair,
     expected_calibration_error,
     pairs_from_page,
     reliability_bins,
     summarize,
 )
-from sohoa.fields.calibration import (  # noqa: E402
-    Calibration,
-    CalibrationError,
-    default_calibration,
-)
-from sohoa.fields.calibration_fit import (  # noqa: E402
+from sohoa.fields.calibration import Calibration, CalibrationError, default_calibration
+from sohoa.fields.calibration_fit import (
     CellRead,
     LabelledPair,
     cell_features,
@@ -64,8 +55,9 @@ from sohoa.fields.calibration_fit import (  # noqa: E402
     recalibrated,
     top1_cells,
 )
-from sohoa.records import Alternative, FieldKind  # noqa: E402
+from sohoa.records import Alternative, FieldKind
 
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "read.json"
 SHIPPED = ROOT / "sohoa" / "data" / "calibration.json"
 TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
@@ -156,10 +148,6 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
     return out
 
 
-def _cache_file(cache: Path | None, spec: PageSpec, fp: str) -> Path | None:
-    return cache / f"{spec.key}-{fp}.json" if cache else None
-
-
 def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float] | None:
     if path is None or not path.exists():
         return None
@@ -200,7 +188,7 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
     for label, engine in engines.items():
         if label == "tesseract" and (spec.seed % 1000) >= tess_pages:
             continue
-        path = _cache_file(cache, spec, fps[label])
+        path = cache / f"{spec.key}-{fps[label]}.json" if cache else None
         hit = cached_cells(path, seg.crops)
         if hit is None:
             c0, w0 = cpu_seconds(), time.perf_counter()
@@ -269,33 +257,27 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
 
 def report(runs: list[PageRun], own: dict[str, Calibration | None], ship: Calibration | None
            ) -> dict[str, Any]:
+    """Per engine: easy, hard, all, and the pages tesseract read too (like-for-like)."""
+    tess = {r.spec.key for r in runs if r.engine == "tesseract" and r.spec.half == "eval"}
     out: dict[str, Any] = {}
     for eng in sorted({r.engine for r in runs}):
         ev = [r for r in runs if r.engine == eng and r.spec.half == "eval"]
-        if not ev:
-            continue
-        out[eng] = {}
-        for diff in (*DIFFICULTIES, "all"):
-            sel = [r for r in ev if diff in ("all", r.spec.difficulty)]
-            if not sel:
-                continue
-            f = figures(sel, ship)
-            f["ece_start_map"] = figures(sel, None)["ece"]
-            f["ece_own_refit"] = figures(sel, own[eng])["ece"] if own.get(eng) else None
-            out[eng][diff] = f
-        # the pages tesseract read too (it reads fewer), for a like-for-like row
-        tess = {r.spec.key for r in runs if r.engine == "tesseract" and r.spec.half == "eval"}
+        groups = {d: [r for r in ev if d in ("all", r.spec.difficulty)]
+                  for d in (*DIFFICULTIES, "all")}
         sub = [r for r in ev if r.spec.key in tess]
-        if tess and eng != "tesseract" and len(sub) < len(ev):
-            f = figures(sub, ship)
-            f["ece_start_map"] = figures(sub, None)["ece"]
-            f["ece_own_refit"] = figures(sub, own[eng])["ece"] if own.get(eng) else None
-            out[eng]["tesseract pages"] = f
+        if eng != "tesseract" and sub and len(sub) < len(ev):
+            groups["tesseract pages"] = sub
+        for name, sel in groups.items():
+            if sel:
+                f = figures(sel, ship)
+                f["ece_start_map"] = figures(sel, None)["ece"]
+                f["ece_own_refit"] = figures(sel, own[eng])["ece"] if own.get(eng) else None
+                out.setdefault(eng, {})[name] = f
     return out
 
 
-def pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{100 * x:.{digits}f}"
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
 
 
 def markdown(res: dict[str, Any]) -> str:
