@@ -59,7 +59,7 @@ def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[
     out = []
     for crop, r in zip(crops, readings, strict=True):
         cands = tuple(r.alternatives) or ((Alternative(r.text, r.confidence),) if r.text else ())
-        out.append(CellRead(crop.field, FieldKind(crop.kind), tuple(crop.bbox), r.engine, cands,
+        out.append(CellRead(crop.field, FieldKind(crop.kind), crop.bbox, r.engine, cands,
                             bool(crop.empty)))
     return out
 
@@ -74,7 +74,7 @@ def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
     for i, c in enumerate(crops):
         if not c.empty:
             groups[FieldKind(c.kind)].append(i)
-    out = [CellRead(c.field, FieldKind(c.kind), tuple(c.bbox), "segment", (), True)
+    out = [CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True)
            if c.empty else None for c in crops]
     for kind, idx in groups.items():
         lines = [split_lines(crops[i]) for i in idx]
@@ -85,7 +85,7 @@ def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
             at += len(parts)
             c = crops[i]
             cands = tuple(a for a in join_lines(got) if a.text.strip())
-            out[i] = CellRead(c.field, FieldKind(kind), tuple(c.bbox),
+            out[i] = CellRead(c.field, FieldKind(kind), c.bbox,
                               got[0].engine if got else "", cands)
     return [c for c in out if c is not None]
 
