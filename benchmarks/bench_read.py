@@ -84,13 +84,15 @@ class EngineSpec:
     name: str
     options: tuple[tuple[str, str], ...] = ()
 
-    def fingerprint(self) -> str:
-        """Engine name plus its model folder and that folder's newest file time (cache key)."""
+    def fingerprint(self, engine: Any) -> str:
+        """Engine name plus the model folder it loaded and its files' hash (cache key)."""
         parts = [self.name, CELLS_VERSION]
-        for k, v in self.options:
-            p = Path(v)
-            newest = max((f.stat().st_mtime for f in p.rglob("*") if f.is_file()), default=0)
-            parts.append(f"{k}={p.resolve()}@{newest:.0f}")
+        folder = getattr(engine, "model_dir", None)
+        if folder is not None and Path(folder).is_dir():
+            h = hashlib.sha1()
+            for f in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+                h.update(f.name.encode() + f.read_bytes())
+            parts.append(f"{Path(folder).resolve()}:{h.hexdigest()}")
         return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
@@ -349,7 +351,7 @@ def main() -> int:
     if not engines:
         print("no engine available", file=sys.stderr)
         return 2
-    fps = {s.label: s.fingerprint() for s in specs if s.label in engines}
+    fps = {s.label: s.fingerprint(engines[s.label]) for s in specs if s.label in engines}
     runs: list[PageRun] = []
     todo = plan(pages)
     t0 = time.perf_counter()
