@@ -2,8 +2,9 @@
 on sampled field values of one kind, e.g. names: it prefers "Thị" over "Thi" and "Lường" over
 "Luờng" when the image leaves a doubt, without forbidding names it never saw.
 
-Scores are log P(char | previous n-1 characters) minus the log of a uniform guess, so a
-character the LM knows nothing about costs nothing, and likely ones earn a bonus.
+The beam hook scores log P(char | previous n-1 characters) minus log P(char): a character
+that is likelier here than on average earns a bonus, an unlikely one a penalty, and the mean
+is about zero so the beam is not pushed towards longer or shorter texts.
 """
 
 from __future__ import annotations
@@ -49,7 +50,17 @@ class NGramCharLM:
             pk = (c[char.lower()] + self.alpha) / (total + self.alpha * v)
             lam = total / (total + 5.0)
             p = lam * pk + (1 - lam) * p
-        return math.log(p) + math.log(v)
+        return math.log(p)
+
+    def score(self, context: str, char: str) -> float:
+        """How much more likely ``char`` is here than on average (log ratio to the unigram):
+        about zero on average, so the beam gains no bias for longer or shorter texts."""
+        uni = self.counts.get("")
+        v = max(1, len(self.vocab))
+        if not uni:
+            return 0.0
+        p0 = (uni[char.lower()] + self.alpha) / (sum(uni.values()) + self.alpha * v)
+        return self.logp(context, char) - math.log(p0)
 
     def save(self, path: Path) -> None:
         data = {"order": self.order, "alpha": self.alpha, "vocab": "".join(sorted(self.vocab)),
@@ -64,12 +75,12 @@ class NGramCharLM:
             lm.vocab = set(data["vocab"])
             for k, v in data["counts"].items():
                 lm.counts[k] = Counter(v)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}: not a character LM file ({exc})") from exc
         return lm
 
     def as_hook(self) -> CharLM:
-        return lambda prefix, char: self.logp(prefix, char)
+        return lambda prefix, char: self.score(prefix, char)
 
 
 def name_lm(n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:

@@ -113,3 +113,21 @@ def test_beam_keeps_double_letters_apart_only_with_a_blank():
     lp2 = _logp(cs, [{"o": 0.95}, {"o": 0.95}, {"o": 0.95}])
     assert beam_search(lp2, cs)[0][0] == "o"
     assert math.isclose(sum(p for _, p in beam_search(lp2, cs, nbest=20)), 1.0, rel_tol=0.05)
+
+
+def test_char_lm_prefers_seen_spellings_round_trips_and_reorders_the_beam(tmp_path):
+    from models.charlm import NGramCharLM
+
+    lm = NGramCharLM(order=3).fit(["Lường Văn Hùng", "Lò Thị Lường", "Quàng Văn Lường"] * 5)
+    assert lm.score("Lư", "ờ") > 0 > lm.score("Lu", "ờ")
+    lm.save(tmp_path / "lm.json")
+    again = NGramCharLM.load(tmp_path / "lm.json")
+    assert again.score("Lư", "ờ") == pytest.approx(lm.score("Lư", "ờ"))
+    with pytest.raises(ValueError, match="lm.json"):
+        (tmp_path / "lm.json").write_text("[]", encoding="utf-8")
+        NGramCharLM.load(tmp_path / "lm.json")
+    cs = Charset.default()
+    lp = _logp(cs, [{"L": 0.98}, {"": 0.98}, {"u": 0.55, "ư": 0.43}, {"": 0.98},
+                    {"ờ": 0.98}, {"": 0.98}])
+    assert beam_search(lp, cs)[0][0] == "Luờ"
+    assert beam_search(lp, cs, lm=again.as_hook(), lm_weight=0.5)[0][0] == "Lườ"
