@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
             try:
                 res = finetune(workspace, mix_synthetic=mix_synthetic, device=device,
                                threads=threads, workers=workers, minutes=minutes,
-                               epochs=min(epochs, 30), epoch_samples=min(epoch_samples, 2000))
+                               epochs=min(epochs, 8), epoch_samples=min(epoch_samples, 1000))
             except FinetuneError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(2) from exc
