@@ -134,7 +134,8 @@ def run_process(
             book_id = ws.find_book(book).id
             pages = [p for p in pages if p.book_id == book_id]
         plan = EnginePlan(default=engine or settings.engine_hand, device=settings.device,
-                          batch_size=settings.batch_size, fallback=settings.engine_print)
+                          batch_size=settings.batch_size, fallback=settings.engine_print,
+                          workspace=str(Path(workspace).resolve()))
         if coordinator_reads is None:
             coordinator_reads = pick_device(settings.device) == "cuda" and bool(
                 settings.workers > 1 or scheduler)

@@ -29,6 +29,11 @@ class EnginePlan:
     fallback: str = "tesseract"
     device: str = "auto"
     batch_size: int = 64
+    workspace: str | None = None  # the htr engine reads the model in use there
+
+    def options(self, engine: str) -> dict[str, str]:
+        """Constructor options for ``engine`` (only htr knows workspaces)."""
+        return {"workspace": self.workspace} if engine == "htr" and self.workspace else {}
 
     def engine_for(self, kind: FieldKind) -> str:
         return dict(self.by_kind).get(kind, self.default)
@@ -47,7 +52,8 @@ class Recognizer:
             from ocr import get_engine
 
             try:
-                self._engines[name] = get_engine(name, device=self.plan.device)
+                self._engines[name] = get_engine(name, device=self.plan.device,
+                                                 **self.plan.options(name))
             except Missing as exc:  # a model or program not installed: fall back, logged
                 if name == self.plan.fallback:
                     raise EngineUnavailable(f"engine {name!r} unavailable: {exc}") from exc
