@@ -53,7 +53,10 @@ def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
 
     try:
         buf = np.frombuffer(task.image_png, dtype=np.uint8)
-        image = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        if decoded is None:
+            raise ValueError(f"page image of {task.source} cannot be decoded")
+        image = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
         template = load_template(task.template_id)
         if plan is None:
             seg = segment_image(image, template, name=task.source, keep_crops=True)

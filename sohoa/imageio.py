@@ -24,7 +24,8 @@ def load_image(path: Path, max_pixels: int = 200_000_000) -> np.ndarray:
     try:
         with Image.open(path) as im:
             if im.width * im.height > max_pixels:
-                raise ImageError(f"{path}: {im.width}x{im.height} is over the {max_pixels} pixel limit")
+                raise ImageError(
+                    f"{path}: {im.width}x{im.height} is over the {max_pixels} pixel limit")
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise ImageError(f"{path}: not a readable image ({exc.__class__.__name__})") from exc

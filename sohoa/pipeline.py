@@ -56,10 +56,10 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
     entries = tuple(
         EntryReading(
             index=e.index,
-            bbox=tuple(e.bbox),
-            quad=tuple(tuple(p) for p in e.quad) if e.quad is not None else None,
+            bbox=_box(e.bbox),
+            quad=tuple((int(p[0]), int(p[1])) for p in e.quad) if e.quad is not None else None,
             fields={},
-            field_boxes={k: tuple(fb.bbox) for k, fb in e.fields.items()},
+            field_boxes={k: _box(fb.bbox) for k, fb in e.fields.items()},
         )
         for e in layout.entries
     )
@@ -102,6 +102,11 @@ def read_image(
     seg = segment_image(image, template, name=name, keep_crops=keep_crops)
     readings = recognizer.read(seg.crops, ref_year=ref_year) if seg.crops else []
     return assemble(seg, readings, keep_crops=keep_crops)
+
+
+def _box(b) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+    x0, y0, x1, y1 = (int(v) for v in b)
+    return (x0, y0, x1, y1)
 
 
 def _entry_of(layout, bbox, field_name: str) -> int:

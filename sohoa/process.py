@@ -63,18 +63,20 @@ class _CoordinatorModel:
                 yield res
                 continue
             self.pending.append(res)
-            if sum(len(r.segmented.crops) for r in self.pending) >= self.min_crops:
+            if sum(len(r.segmented.crops) for r in self.pending
+                   if r.segmented is not None) >= self.min_crops:
                 yield from self.flush()
         yield from self.flush()
 
     def flush(self) -> Iterator[TaskResult]:
         batch, self.pending = self.pending, []
-        crops = [c for r in batch for c in r.segmented.crops]
+        segs = [r.segmented for r in batch if r.segmented is not None]
+        crops = [c for seg in segs for c in seg.crops]
         readings = self.recognizer.read(crops) if crops else []
         at = 0
-        for res in batch:
-            n = len(res.segmented.crops)
-            work = assemble(res.segmented, readings[at:at + n], keep_crops=True)
+        for res, seg in zip(batch, segs, strict=True):
+            n = len(seg.crops)
+            work = assemble(seg, readings[at:at + n], keep_crops=True)
             at += n
             yield TaskResult(res.task, work)
 

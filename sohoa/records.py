@@ -7,7 +7,8 @@ of the page image as ingested; text is Unicode NFC everywhere.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
+from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
@@ -54,7 +55,8 @@ class FieldKind(StrEnum):
 
 def nfc(text: str) -> str:
     """Unicode NFC, with the Icelandic eth (U+00D0) that OCR confuses for Đ mapped to Đ."""
-    return unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    text = unicodedata.normalize("NFC", text)
+    return text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
 
 
 BBox = tuple[int, int, int, int]
@@ -172,7 +174,7 @@ class Reading(_Record):
     confidence: float = 0.0
     engine: str = ""
     bbox: BBox | None = None
-    alternatives: tuple[Alternative, ...] = field(default_factory=tuple)
+    alternatives: tuple[Alternative, ...] = dc_field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not self.field:

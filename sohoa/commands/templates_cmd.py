@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -15,7 +16,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """List register templates with their columns and fields."""
-        out = []
+        out: list[dict[str, Any]] = []
         for tid in template_ids():
             tpl = load_template(tid)
             out.append(

@@ -141,7 +141,7 @@ def pairs_against_truth(ws, book_id: int | None = None) -> list[FieldPair]:
             continue
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         template, _ = book_template(ws, page.book_id)
-        predicted = {"entries": []}
+        predicted: dict[str, list] = {"entries": []}
         for entry in by_page.get(page.id, []):
             view = ws.entry_view(entry.id)
             predicted["entries"].append({"bbox": list(entry.bbox), "fields": {

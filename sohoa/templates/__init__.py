@@ -1,1 +1,1 @@
-"""Register templates: one TOML data file per layout, read by :func:`sohoa.template.load_template`."""
+"""Register templates: one TOML data file per layout (see :mod:`sohoa.template`)."""
