@@ -90,6 +90,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="4 speed pages, 4/12 memory pages")
     ap.add_argument("--engine", default="htr")
     ap.add_argument("--pages", type=int, default=10, help="pages for the speed comparison")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="only the 10/100-page memory runs (kept with the last speed figures)")
     args = ap.parse_args()
     n_speed = 4 if args.quick else args.pages
     n_small, n_large = (4, 12) if args.quick else (10, 100)
@@ -97,13 +99,18 @@ def main() -> None:
     try:
         pages = make_pages(tmp / "scans", n_large, distinct=n_speed, seed=9100)
         speed = pages[:n_speed]
+        out = ROOT / "benchmarks" / "results" / "process.json"
         res: dict = {"engine": args.engine, "pages": n_speed}
-        for workers in (1, 2):
+        if args.memory_only and out.exists():
+            res = json.loads(out.read_text())
+        for workers in (() if args.memory_only else (1, 2)):
             secs, mb = process(workspace(tmp, f"w{workers}", speed), args.engine, workers)
             res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
                                          "peak_mb": mb}
-        t_secs = tesseract_pages(speed)
-        res["tesseract_full_page"] = {"seconds": t_secs, "pages_per_min": 60 * n_speed / t_secs}
+        if not args.memory_only:
+            t_secs = tesseract_pages(speed)
+            res["tesseract_full_page"] = {"seconds": t_secs,
+                                          "pages_per_min": 60 * n_speed / t_secs}
         res["scaling_2_over_1"] = (res["workers_2"]["pages_per_min"]
                                    / res["workers_1"]["pages_per_min"])
         res["ours_over_tesseract"] = (res["workers_1"]["pages_per_min"]
@@ -115,7 +122,6 @@ def main() -> None:
                                                 / res[f"memory_{n_small}_pages"]["peak_mb"])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    out = ROOT / "benchmarks" / "results" / "process.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
     print(f"| measure ({args.engine}, 2 cores) | value |\n|---|---|")

@@ -7,6 +7,8 @@ killed run resumes where it stopped. A failed page is retried once, then listed.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -81,6 +83,16 @@ class _CoordinatorModel:
             yield TaskResult(res.task, work)
 
 
+def _release_memory() -> None:
+    """Give freed page buffers back to the system after each page, so a long run's memory
+    stays flat (glibc otherwise keeps fragments of the large image arrays)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
              retry: list) -> None:
     start = time.monotonic()
@@ -95,11 +107,14 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
                 bar.update(1)
             continue
         n = save_work(ws, task.page_id, res.work)
+        ok, status = res.work.reading.ok, res.work.reading.status
+        del res  # the page's images and crops
+        _release_memory()
         report.entries += n
-        if res.work.reading.ok:
+        if ok:
             report.processed += 1
         else:
-            report.needs_attention.append((task.page_id, task.source, res.work.reading.status))
+            report.needs_attention.append((task.page_id, task.source, status))
         bar.update(1)
         minutes = (time.monotonic() - start) / 60
         bar.set_postfix_str(f"{bar.n / minutes:.1f} pages/min" if minutes > 0 else "")
