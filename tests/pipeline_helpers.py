@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from PIL import Image
-
+from sohoa.demo import make_scans
 from sohoa.ingest import ingest
 from sohoa.records import Book, RegisterType
 from sohoa.store import Workspace
-from sohoa.synth import generate_page
-from sohoa.template import load_template
 
 
 def write_scans(folder: Path, pages: int, seed: int = 11, template_id: str = "ks-2006",
                 difficulty: str = "easy") -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    tpl = load_template(template_id)
-    paths = []
-    for n in range(1, pages + 1):
-        page = generate_page(tpl, seed=seed, difficulty=difficulty, font_role="test", page_no=n)
-        path = folder / f"page-{n:04d}.png"
-        Image.fromarray(page.image).save(path)
-        path.with_suffix(".json").write_text(json.dumps(page.truth, ensure_ascii=False))
-        paths.append(path)
-    return paths
+    """Generated page images with their truth JSON beside them (the demo's own writer)."""
+    make_scans(folder, template_id, pages, seed, difficulty)
+    return sorted(folder.glob("page-*.png"))
 
 
 def make_workspace(root: Path, pages: int, seed: int = 11, scans: list[Path] | None = None,
