@@ -7,7 +7,10 @@ Also used by ``benchmarks/bench_review.py`` and the screenshot script.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,3 +116,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def private_copy(base, tmp_path: Path) -> Iterator[Workspace]:  # type: ignore[no-untyped-def]
+    """A private copy of a module-wide test workspace, for a test that changes it."""
+    root = tmp_path / "ws"
+    shutil.copytree(base.root, root)
+    with Workspace.open(root) as w:
+        yield w

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import make_workspace  # noqa: E402
+from review_helpers import make_workspace, private_copy  # noqa: E402
 
 from review_ui import logic  # noqa: E402
 from review_ui.i18n import EN, VI, t  # noqa: E402
@@ -27,11 +27,7 @@ def base(tmp_path_factory):
 @pytest.fixture()
 def ws(base, tmp_path):
     """A private copy of the module's workspace per test (tests change it)."""
-    import shutil
-
-    root = tmp_path / "ws"
-    shutil.copytree(base.root, root)
-    with Workspace.open(root) as w:
+    with private_copy(base, tmp_path) as w:
         yield w
 
 

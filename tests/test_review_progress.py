@@ -4,17 +4,15 @@ send-back permissions, and the sweep's corrections."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import make_workspace  # noqa: E402
+from review_helpers import make_workspace, private_copy  # noqa: E402
 
 from review_ui import logic, progress, sweep  # noqa: E402
-from sohoa.store import Workspace  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +22,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture()
 def ws(base, tmp_path):
-    root = tmp_path / "ws"
-    shutil.copytree(base.root, root)
-    with Workspace.open(root) as w:
+    with private_copy(base, tmp_path) as w:
         yield w
 
 
