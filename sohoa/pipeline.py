@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from sohoa.recognize import Recognizer
-from sohoa.records import FieldCrop, Reading
+from sohoa.records import FieldCrop, FieldKind, Reading
 from sohoa.results import EntryReading, PageReading
 from sohoa.template import Template
 
@@ -81,12 +81,25 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
     for crop, idx, reading in zip(seg.crops, seg.crop_entry, readings, strict=True):
         by_entry.setdefault(idx, {})[crop.field] = reading
         crop_images.setdefault(idx, {})[crop.field] = crop.image
+    _settle_numbers(seg, by_entry)
     entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
     page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, seg.status, entries)
     if not keep_crops:
         return PageWork(page)
     return PageWork(page, entry_crops=seg.entry_crops,
                     field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries))
+
+
+def _settle_numbers(seg: Segmented, by_entry: dict[int, dict[str, Reading]]) -> None:
+    """Register numbers run on down a page: check them against each other (in place)."""
+    from sohoa.fields.sequence import settle_numbers
+
+    order = [e.index for e in seg.entries]
+    for name in {c.field for c in seg.crops if c.kind == FieldKind.NUMBER}:
+        column = settle_numbers([by_entry.get(i, {}).get(name) for i in order])
+        for i, reading in zip(order, column, strict=True):
+            if reading is not None:
+                by_entry[i][name] = reading
 
 
 def read_image(

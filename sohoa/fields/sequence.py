@@ -1,0 +1,84 @@
+"""Register numbers run on from one entry to the next: a page-level check of the ``so`` readings.
+
+A clerk numbers the entries of a book 1, 2, 3 ... and a page holds consecutive numbers. One
+misread digit (the handwriting model reads an isolated 2 as 7) breaks the run, and the two
+neighbours say what the number must be. Per number field of a page, in entry order:
+
+- a number that continues a neighbour (previous + 1, or next - 1) is kept as read;
+- a number between two neighbours that are two apart (12, ?, 14) is set to the missing one
+  (13), as is the first or last one of a page when the next two (or previous two) run on;
+  the reading as read becomes the first alternative and the confidence is capped at
+  :data:`SETTLED_CONFIDENCE`, so the clerk still looks at it;
+- any other number that disagrees with a read neighbour gets its confidence capped at
+  :data:`DOUBTFUL_CONFIDENCE`.
+
+Entries without a number (blank or struck rows) break the run: nothing is guessed across them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from sohoa.records import Alternative, Reading
+
+SETTLED_CONFIDENCE = 0.8
+DOUBTFUL_CONFIDENCE = 0.5
+_LEAD = re.compile(r"^\s*(\d{1,6})")
+
+
+def number_of(reading: Reading | None) -> int | None:
+    """The register number in a reading's parsed value (``12`` or ``12/2008``), if any."""
+    if reading is None or not reading.value:
+        return None
+    m = _LEAD.match(reading.value)
+    return int(m.group(1)) if m else None
+
+
+def _expected(nums: list[int | None], i: int) -> int | None:
+    """The number the neighbours of entry ``i`` call for, when they agree on one."""
+    prev = nums[i - 1] if i > 0 else None
+    nxt = nums[i + 1] if i + 1 < len(nums) else None
+    if prev is not None and nxt is not None:
+        return prev + 1 if nxt == prev + 2 else None
+    if prev is None and i + 2 < len(nums) and nxt is not None and nums[i + 2] == nxt + 1:
+        return nxt - 1 if i == 0 else None
+    if nxt is None and i >= 2 and prev is not None and nums[i - 2] == prev - 1:
+        return prev + 1 if i == len(nums) - 1 else None
+    return None
+
+
+def _settled(reading: Reading, number: int, suffix: str) -> Reading:
+    old = number_of(reading)
+    value = re.sub(r"^\s*\d{1,6}", str(number), reading.value, count=1) if old is not None \
+        else f"{number}{suffix}"
+    text = re.sub(r"\d{1,6}", str(number), reading.text, count=1) \
+        if re.search(r"\d", reading.text) else str(number)
+    alts = (Alternative(reading.text, reading.confidence),
+            *(a for a in reading.alternatives if a.text != reading.text and a.text != text))
+    return replace(reading, text=text, value=value,
+                   confidence=min(reading.confidence, SETTLED_CONFIDENCE), alternatives=alts)
+
+
+def settle_numbers(readings: list[Reading | None]) -> list[Reading | None]:
+    """The readings of one number field down a page (``None`` where an entry has none),
+    checked against each other as described in the module docstring."""
+    nums = [number_of(r) for r in readings]
+    suffixes = [m.group(1) for r in readings if r is not None
+                for m in [re.match(r"^\d{1,6}(/\d{4})$", r.value)] if m]
+    suffix = max(set(suffixes), key=suffixes.count) if suffixes else ""
+    out = list(readings)
+    for i, r in enumerate(readings):
+        if r is None:
+            continue
+        n = nums[i]
+        prev = nums[i - 1] if i > 0 else None
+        nxt = nums[i + 1] if i + 1 < len(nums) else None
+        if n is not None and (prev == n - 1 or nxt == n + 1):
+            continue
+        want = _expected(nums, i)
+        if want is not None and want > 0 and want != n:
+            out[i] = _settled(r, want, suffix)
+        elif n is not None and (prev is not None or nxt is not None):
+            out[i] = replace(r, confidence=min(r.confidence, DOUBTFUL_CONFIDENCE))
+    return out
