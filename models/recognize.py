@@ -10,7 +10,30 @@ import numpy as np
 from models.charset import Charset
 from models.crnn import output_lengths
 from models.ctc_decode import Decoded, greedy
-from models.preprocess import batch_tensor, prepare
+from models.preprocess import batch_tensor, padded_width, prepare
+
+# the most input pixels one forward pass may take (batch x height x padded width): the
+# activations scale with it, so a page of very wide crops (long place names, a cell cut with
+# a stray line) costs no more memory than a page of short ones; 32 crops 256 px wide at h=32
+MAX_BATCH_PIXELS = 32 * 32 * 256
+
+
+def width_batches(widths: Sequence[int], height: int, batch_size: int,
+                  max_pixels: int = MAX_BATCH_PIXELS) -> list[list[int]]:
+    """Indices grouped into batches, narrowest first: at most ``batch_size`` crops and at
+    most ``max_pixels`` padded input pixels per batch (a crop wider than that goes alone)."""
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    for i in order:
+        wide = padded_width(widths[i])  # the widest so far: sorted ascending
+        if cur and (len(cur) >= batch_size or (len(cur) + 1) * height * wide > max_pixels):
+            batches.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        batches.append(cur)
+    return batches
 
 
 def log_probs(model: Any, height: int, images: Sequence[np.ndarray], device: str = "cpu",
@@ -19,11 +42,9 @@ def log_probs(model: Any, height: int, images: Sequence[np.ndarray], device: str
     import torch
 
     arrays = [prepare(im, height) for im in images]
-    order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[1])
     out: list[np.ndarray | None] = [None] * len(arrays)
     with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
-            idx = order[s: s + batch_size]
+        for idx in width_batches([a.shape[1] for a in arrays], height, batch_size):
             x, widths = batch_tensor([arrays[i] for i in idx])
             lp = model(torch.from_numpy(x).to(device)).float().cpu().numpy()
             lens = output_lengths(widths)
