@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import re
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -128,31 +127,12 @@ def _open_pdf(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _open_image(path: Path, settings: Settings):  # type: ignore[no-untyped-def]
-    from PIL import Image, UnidentifiedImageError
+    from sohoa.imageio import ImageError, open_image
 
-    limit = settings.max_image_pixels
-    Image.MAX_IMAGE_PIXELS = limit  # Pillow refuses > 2x this at open; we check the rest below
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
-    except Image.DecompressionBombError as exc:
-        found = re.search(r"\((\d+) pixels\)", str(exc))
-        size = f"{found.group(1)} pixels" if found else "too many pixels"
-        raise IngestError(
-            f"image has {size}, over the limit of {limit} (max_image_pixels)"
-        ) from exc
-    except UnidentifiedImageError as exc:
-        raise IngestError("not an image or PDF (content not recognised)") from exc
-    except OSError as exc:
-        raise IngestError(f"cannot read ({exc})") from exc
-    if im.width * im.height > limit:
-        im.close()
-        raise IngestError(
-            f"image is {im.width}x{im.height} = {im.width * im.height} pixels, over the limit of"
-            f" {limit} (max_image_pixels)"
-        )
-    return im
+        return open_image(path, settings.max_image_pixels)
+    except ImageError as exc:
+        raise IngestError(str(exc)) from exc
 
 
 def _to_array(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
