@@ -127,6 +127,7 @@ class Page(_Record):
     width: int
     height: int
     angle: float = 0.0
+    created_at: str = dc_field(default="", compare=False)  # UTC ISO time it was stored
 
     def __post_init__(self) -> None:
         if self.page_no < 1:

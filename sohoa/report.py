@@ -197,13 +197,9 @@ def _commune_row(ws, books, day: date, tz: ZoneInfo) -> Row:  # type: ignore[no-
 
 
 def _page_days(ws, book_id: int, tz: ZoneInfo) -> dict[int, date]:  # type: ignore[no-untyped-def]
-    """Page id -> local day it was stored (the store keeps ``created_at`` per page)."""
-    try:  # not in the documented API: without it every stored page counts from day one
-        rows = ws._query("SELECT id, created_at FROM pages WHERE book_id = ?", (book_id,))
-    except Exception:  # noqa: BLE001
-        log.debug("page creation times unavailable; counting every page as stored")
-        return {}
-    return {int(r[0]): _local_day(r[1], tz) for r in rows if r[1]}
+    """Page id -> local day it was stored (``Page.created_at``)."""
+    return {p.id: _local_day(p.created_at, tz) for p in ws.pages(book_id)
+            if p.id is not None and p.created_at}
 
 
 def build_report(ws, day: date, targets: list[Target] | None = None,  # type: ignore[no-untyped-def]

@@ -108,6 +108,7 @@ def page_from_row(row: sqlite3.Row) -> Page:
     return Page(
         id=row["id"], book_id=row["book_id"], page_no=row["page_no"], source=row["source"],
         sha256=row["sha256"], width=row["width"], height=row["height"], angle=row["angle"],
+        created_at=row["created_at"] or "",
     )
 
 
