@@ -31,7 +31,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[dev,cluster]"
+	$(BIN)/pip install -q -e ".[dev,cluster,train]"
 	touch $@
 
 demo: setup

@@ -69,10 +69,14 @@ class SynthSource:
 
     ``name_share`` of the samples are name fields (the hard kind); ``random_share`` are random
     syllables covering the whole alphabet; the rest are fields drawn uniformly.
+    ``extra_share`` of the lines are written instead in one of the extra installed fonts
+    (:func:`sohoa.synth.fonts.extra_training_fonts`) that has every character of the line:
+    more letter shapes, never a test or bench font.
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
-                 size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26) -> None:
+                 size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
+                 extra_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -83,6 +87,7 @@ class SynthSource:
         self.name_share, self.random_share = name_share, random_share
         self.size_range = size_range
         self.max_chars = max_chars
+        self.extra_share = extra_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -109,6 +114,10 @@ class SynthSource:
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
         style = replace(style, size=float(max(16, 4 * round(style.size / 4))))
+        if self.extra_share and rng.random() < self.extra_share:
+            font = extra_font_for(text, rng)
+            if font is not None:
+                style = replace(style, font=font)
         img = degrade(render_handwriting(text, style, rng), rng)
         return Sample(kind, text, img)
 
@@ -117,7 +126,30 @@ class SynthSource:
                           "models.augment.degrade", "role": self.role,
                 "fonts": [p.name for p in self.fonts], "name_share": self.name_share,
                 "random_share": self.random_share, "size_range": list(self.size_range),
-                "max_chars": self.max_chars}
+                "max_chars": self.max_chars, "extra_share": self.extra_share,
+                **({"extra_fonts": [p.name for group in _extra() for p in group]}
+                   if self.extra_share else {})}
+
+
+def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    from sohoa.synth.fonts import extra_training_fonts
+
+    return extra_training_fonts()
+
+
+def extra_font_for(text: str, rng: np.random.Generator, hand_share: float = 0.65) -> Path | None:
+    """An extra training font with a glyph for every character of ``text``: a handwriting
+    one ``hand_share`` of the time when one covers the line, else a printed/school one."""
+    from sohoa.synth.fonts import font_codepoints
+
+    hand, printed = _extra()
+    need = {ord(c) for c in text if not c.isspace()}
+    pools = (hand, printed) if rng.random() < hand_share else (printed, hand)
+    for pool in pools:
+        fits = [p for p in pool if need <= font_codepoints(p)]
+        if fits:
+            return fits[int(rng.integers(len(fits)))]
+    return None
 
 
 def make_batch(samples: list[Sample], charset: Charset, height: int) -> dict[str, Any]:

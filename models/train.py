@@ -46,6 +46,7 @@ class TrainOptions:
     workers: int = 1
     seed: int = 1
     init_from: str = ""  # a model folder to start from (fine-tuning)
+    extra_font_share: float = 0.0  # lines written in extra installed fonts (SynthSource)
     notes: dict[str, Any] = field(default_factory=dict)
 
 

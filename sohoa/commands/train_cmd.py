@@ -26,7 +26,7 @@ def _options(out: Path, resume: bool, **given: object):  # type: ignore[no-untyp
         saved = json.loads(cfg_file.read_text("utf-8"))
         saved = {k: v for k, v in saved.items() if k in TrainOptions.__dataclass_fields__}
         saved["channels"] = tuple(saved["channels"])
-        for key in ("device", "threads", "workers"):
+        for key in ("device", "threads", "workers", "extra_font_share"):
             saved[key] = given[key]
         saved["epochs"] = max(int(given["epochs"]), int(saved["epochs"]))  # type: ignore[call-overload]
         if given["time_budget_min"]:
@@ -45,13 +45,29 @@ def _synthetic(out: Path, resume: bool, arch: str, preset: str, val_size: int,
     out.mkdir(parents=True, exist_ok=True)
     val_source = SynthSource("test")
     val = fixed_set(val_source, val_size, seed=12345, cache=out / "val.npz")
-    record = {"train": SynthSource("train").describe(), "val": val_source.describe(),
+    source = partial(SynthSource, "train", extra_share=opts.extra_font_share)
+    record = {"train": source().describe(), "val": val_source.describe(),
               "val_size": len(val)}
+    _record_data(out, record, resume)
     if arch == "trocr":
         from models.train_trocr import fit_trocr
 
-        return fit_trocr(opts, preset, partial(SynthSource, "train"), val, record, resume)
-    return fit(opts, partial(SynthSource, "train"), val, record, resume=resume)
+        return fit_trocr(opts, preset, source, val, record, resume)
+    return fit(opts, source, val, record, resume=resume)
+
+
+def _record_data(out: Path, record: dict, resume: bool) -> None:
+    """On resume with other training data (say, more fonts), keep what each leg used."""
+    data_file = out / "data.json"
+    if not (resume and data_file.exists()):
+        return
+    saved = json.loads(data_file.read_text("utf-8"))
+    legs = saved.pop("legs", [])
+    if {k: v for k, v in saved.items()} == record:
+        return
+    legs.append(saved)
+    data_file.write_text(json.dumps({**record, "legs": legs}, ensure_ascii=False, indent=2),
+                         "utf-8")
 
 
 def register(app: typer.Typer) -> None:
@@ -71,6 +87,9 @@ def register(app: typer.Typer) -> None:
         patience: int = typer.Option(6, "--patience", help="Epochs without a better CER."),
         workers: int = typer.Option(1, "--workers", help="Rendering processes."),
         threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+        extra_fonts: float = typer.Option(
+            0.35, "--extra-fonts", help="Share of lines written in extra installed fonts "
+            "(fontpkg-* handwriting, Debian print fonts; never test/bench fonts)."),
         val_size: int = typer.Option(400, "--val-size"),
         seed: int = typer.Option(1, "--seed"),
         workspace: Path = typer.Option(None, "--workspace", help="Workspace (fine-tuning)."),
@@ -106,7 +125,8 @@ def register(app: typer.Typer) -> None:
             return
         given = dict(device=device, epochs=epochs, epoch_samples=epoch_samples,
                      batch_size=batch_size, lr=lr, height=height, time_budget_min=minutes,
-                     patience=patience, workers=workers, threads=threads, seed=seed)
+                     patience=patience, workers=workers, threads=threads, seed=seed,
+                     extra_font_share=extra_fonts)
         best = _synthetic(out, resume, arch, preset, val_size, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
 

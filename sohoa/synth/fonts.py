@@ -157,3 +157,60 @@ def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
         return ImageFont.truetype(str(path), size=max(6, int(size)))
     except OSError as exc:
         raise FontError(f"cannot load font {path}: {exc}") from exc
+
+
+# Extra letter shapes for training the handwriting model only: installed fonts that are in no
+# role (never the test or bench fonts). Handwriting-like ones come from PyPI ``fontpkg-*``
+# packages (the ``train`` extra), printed/school ones from the Debian font packages the setup
+# installs. A font serves a line only if it has a glyph for every character of that line, so
+# the handwriting fonts without Vietnamese still write dates, numbers and unaccented words.
+_EXTRA_PRINT_DIRS = ("andika", "charis", "gentiumplus", "dejavu", "noto", "liberation2",
+                     "freefont")
+
+
+@cache
+def font_codepoints(path: Path) -> frozenset[int]:
+    """Every code point the font maps to a glyph (empty if it cannot be read)."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        return frozenset(TTFont(str(path), lazy=True).getBestCmap())
+    except Exception:  # noqa: BLE001 - an unreadable font covers nothing
+        return frozenset()
+
+
+def _role_fonts() -> set[str]:
+    names: set[str] = set()
+    for role in ROLES:
+        try:
+            names.update(p.name for p in fonts_for_role(role))
+        except FontError:
+            continue
+    return names | {"setofont.ttf"}
+
+
+@cache
+def extra_training_fonts() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """``(handwriting, printed)`` font files usable as extra training hands, outside every
+    role. Missing packages simply give shorter lists."""
+    from importlib import metadata
+
+    taken = _role_fonts()
+    hand: list[Path] = []
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if not name.startswith("fontpkg-") or name == "fontpkg-dancing-script":
+            continue
+        for f in dist.files or ():
+            p = Path(str(dist.locate_file(f)))
+            if p.suffix.lower() in (".ttf", ".otf") and p.name not in taken and p.exists():
+                hand.append(p)
+    printed: list[Path] = []
+    root = Path("/usr/share/fonts/truetype")
+    for d in _EXTRA_PRINT_DIRS:
+        for p in sorted((root / d).glob("*.ttf")):
+            if "mono" in p.name.lower() or p.name in taken:
+                continue
+            if covers_vietnamese(p):
+                printed.append(p)
+    return tuple(sorted(hand)), tuple(printed)
