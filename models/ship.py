@@ -42,6 +42,19 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
         history = ("| epoch | minutes | steps | train loss | val CER | samples/s |\n"
                    "|---|---|---|---|---|---|\n" + history)
     size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
+    extra_fonts = ""
+    if train.get("extra_share"):
+        names = train.get("extra_fonts", [])
+        extra_fonts = (f"\n  {train['extra_share']:.0%} of lines written instead in one of "
+                       f"{len(names)} extra installed fonts that has every letter of the line "
+                       "(PyPI fontpkg-* handwriting fonts, Debian print/school fonts; never a "
+                       "test or bench font): " + ", ".join(names) + ";")
+    legs = data.get("legs", [])
+    if legs:
+        extra_fonts += (f"\n  the run was resumed with other data {len(legs)} time(s); "
+                        "earlier legs: " + "; ".join(
+                            f"share of extra fonts {leg.get('train', {}).get('extra_share', 0)}"
+                            for leg in legs) + ";")
     card = f"""# {name}: sohoa handwriting line recogniser
 
 - Architecture: CRNN (6 conv blocks {list(m.config.channels)}, height {m.config.height},
@@ -50,7 +63,7 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
 - Charset: every NFC Vietnamese letter (134 accented incl. đ/Đ), ASCII letters, digits and
   `{' .,/-():' + chr(39) + chr(34)}` (`charset.json`).
 - Training data: generated on the fly, never stored: {train.get('source', '?')};
-  fonts ({train.get('role', '?')} role): {', '.join(train.get('fonts', []))};
+  fonts ({train.get('role', '?')} role): {', '.join(train.get('fonts', []))};{extra_fonts}
   names {train.get('name_share', '?')} of samples, random syllables
   {train.get('random_share', '?')}, letter size {train.get('size_range', '?')} px, values cut
   to at most {train.get('max_chars', '?')} characters.

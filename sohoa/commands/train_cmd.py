@@ -48,7 +48,7 @@ def _synthetic(out: Path, resume: bool, arch: str, preset: str, val_size: int,
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share)
     record = {"train": source().describe(), "val": val_source.describe(),
               "val_size": len(val)}
-    _record_data(out, record, resume)
+    record = _record_data(out, record, resume)
     if arch == "trocr":
         from models.train_trocr import fit_trocr
 
@@ -56,18 +56,19 @@ def _synthetic(out: Path, resume: bool, arch: str, preset: str, val_size: int,
     return fit(opts, source, val, record, resume=resume)
 
 
-def _record_data(out: Path, record: dict, resume: bool) -> None:
-    """On resume with other training data (say, more fonts), keep what each leg used."""
+def _record_data(out: Path, record: dict, resume: bool) -> dict:
+    """On resume with other training data (say, more fonts), keep what each leg used; returns
+    the record with the earlier legs."""
     data_file = out / "data.json"
     if not (resume and data_file.exists()):
-        return
+        return record
     saved = json.loads(data_file.read_text("utf-8"))
     legs = saved.pop("legs", [])
-    if {k: v for k, v in saved.items()} == record:
-        return
-    legs.append(saved)
-    data_file.write_text(json.dumps({**record, "legs": legs}, ensure_ascii=False, indent=2),
-                         "utf-8")
+    if saved != record:
+        legs.append(saved)
+        data_file.write_text(json.dumps({**record, "legs": legs}, ensure_ascii=False,
+                                        indent=2), "utf-8")
+    return {**record, "legs": legs} if legs else record
 
 
 def register(app: typer.Typer) -> None:
