@@ -32,6 +32,8 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
     info = json.loads((dest / "model.json").read_text("utf-8"))
     params = sum(p.numel() for p in m.module.parameters())
     data = meta.get("data", {})
+    if run_dir is not None and (run_dir / "data.json").exists():  # the run's, with its legs
+        data = json.loads((run_dir / "data.json").read_text("utf-8"))
     train, val = data.get("train", {}), data.get("val", {})
     history = ""
     if run_dir is not None and (run_dir / "metrics.jsonl").exists():
