@@ -4,7 +4,8 @@ Measures, in one run on the same generated pages:
 - pages per minute of `sohoa process` with 1 and 2 workers (the scaling ratio),
 - plain `tesseract` full-page OCR (vie, psm 3) of the same pages (the ratio to our pipeline),
 - peak memory (max RSS of the process and its workers) for 10 and 100 pages: it must not grow
-  with the page count.
+  with the page count; and the resident memory after each stored page (from ``sohoa -v
+  process``'s debug log) with its slope past page 10, in MB per 100 pages.
 
     .venv/bin/python benchmarks/bench_process.py [--quick] [--engine htr]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -50,8 +52,9 @@ def make_pages(folder: Path, n: int, distinct: int, seed: int) -> list[Path]:
     return paths
 
 
-def run_child(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd`` in a fresh Python that reports wall seconds and its children's max RSS (MB)."""
+def run_child(cmd: list[str]) -> tuple[float, float, str]:
+    """Run ``cmd`` in a fresh Python that reports wall seconds and its children's max RSS (MB);
+    also returns the command's stderr."""
     code = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
@@ -61,7 +64,7 @@ def run_child(cmd: list[str]) -> tuple[float, float]:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     secs, mb = json.loads(out.stdout.strip().splitlines()[-1])
-    return secs, mb
+    return secs, mb, out.stderr
 
 
 def workspace(tmp: Path, name: str, pages: list[Path]) -> Path:
@@ -72,9 +75,23 @@ def workspace(tmp: Path, name: str, pages: list[Path]) -> Path:
     return ws
 
 
-def process(ws: Path, engine: str, workers: int) -> tuple[float, float]:
-    return run_child([*SOHOA, "process", "-w", str(ws), "--engine", engine, "--workers",
-                      str(workers), "--device", "cpu"])
+def process(ws: Path, engine: str, workers: int, trace: bool = False) -> tuple[float, float, str]:
+    return run_child([*SOHOA, *(["-v"] if trace else []), "process", "-w", str(ws), "--engine",
+                      engine, "--workers", str(workers), "--device", "cpu"])
+
+
+def rss_trace(log: str) -> dict[int, float]:
+    """Pages done -> resident MB after that page, from ``sohoa -v process``'s debug lines."""
+    return {int(n): float(mb) for n, mb in re.findall(r"(\d+) pages done; rss (\d+) MB", log)}
+
+
+def slope_per_100(trace: dict[int, float], start: int) -> float:
+    """Least-squares growth of the resident memory from page ``start`` on, MB per 100 pages."""
+    pts = [(n, mb) for n, mb in sorted(trace.items()) if n >= start]
+    if len(pts) < 3:
+        return float("nan")
+    x, y = np.array(pts, dtype=np.float64).T
+    return float(np.polyfit(x, y, 1)[0] * 100)
 
 
 def tesseract_pages(pages: list[Path]) -> float:
@@ -104,7 +121,7 @@ def main() -> None:
         if args.memory_only and out.exists():
             res = json.loads(out.read_text())
         for workers in (() if args.memory_only else (1, 2)):
-            secs, mb = process(workspace(tmp, f"w{workers}", speed), args.engine, workers)
+            secs, mb, _ = process(workspace(tmp, f"w{workers}", speed), args.engine, workers)
             res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
                                          "peak_mb": mb}
         if not args.memory_only:
@@ -116,8 +133,13 @@ def main() -> None:
         res["ours_over_tesseract"] = (res["workers_1"]["pages_per_min"]
                                       / res["tesseract_full_page"]["pages_per_min"])
         for n in (n_small, n_large):
-            secs, mb = process(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1)
-            res[f"memory_{n}_pages"] = {"peak_mb": mb, "seconds": secs}
+            secs, mb, log = process(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1,
+                                    trace=True)
+            trace = rss_trace(log)
+            res[f"memory_{n}_pages"] = {
+                "peak_mb": mb, "seconds": secs,
+                "rss_after_page_mb": {str(k): v for k, v in sorted(trace.items())},
+                "rss_slope_mb_per_100_pages_after_10": slope_per_100(trace, 10)}
         res["memory_ratio_large_over_small"] = (res[f"memory_{n_large}_pages"]["peak_mb"]
                                                 / res[f"memory_{n_small}_pages"]["peak_mb"])
     finally:
@@ -134,6 +156,13 @@ def main() -> None:
     for n in (n_small, n_large):
         print(f"| peak memory, {n} pages | {res[f'memory_{n}_pages']['peak_mb']:.0f} MB |")
     print(f"| memory ratio {n_large}/{n_small} pages | {res['memory_ratio_large_over_small']:.2f} |")
+    big = res[f"memory_{n_large}_pages"]
+    if "rss_after_page_mb" in big:
+        rss = big["rss_after_page_mb"]
+        first, last = rss.get(str(n_small), float("nan")), rss.get(str(n_large), float("nan"))
+        print(f"| resident after page {n_small} / {n_large} | {first:.0f} / {last:.0f} MB |")
+        print(f"| resident slope past page 10 | "
+              f"{big['rss_slope_mb_per_100_pages_after_10']:+.1f} MB per 100 pages |")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ class NGramCharLM:
     vocab: set[str] = field(default_factory=set)
 
     def fit(self, texts: Iterable[str]) -> NGramCharLM:
+        self.__dict__.pop("_totals", None)
+        self.__dict__.pop("_memo", None)
         for t in texts:
             t = "^" * (self.order - 1) + t.lower() + "$"
             for i in range(self.order - 1, len(t)):
@@ -52,15 +54,40 @@ class NGramCharLM:
             p = lam * pk + (1 - lam) * p
         return math.log(p)
 
+    def _total(self, ctx: str) -> int:
+        totals = self.__dict__.setdefault("_totals", {})
+        if ctx not in totals:
+            c = self.counts.get(ctx)
+            totals[ctx] = sum(c.values()) if c else 0
+        return int(totals[ctx])
+
     def score(self, context: str, char: str) -> float:
         """How much more likely ``char`` is here than on average (log ratio to the unigram):
-        about zero on average, so the beam gains no bias for longer or shorter texts."""
+        about zero on average, so the beam gains no bias for longer or shorter texts.
+        Memoised on the last ``order - 1`` characters (the beam asks the same ones often)."""
+        key = (("^" * (self.order - 1) + context.lower())[-(self.order - 1):], char.lower())
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = self._score(*key)
+        return float(memo[key])
+
+    def _score(self, ctx: str, char: str) -> float:
         uni = self.counts.get("")
         v = max(1, len(self.vocab))
         if not uni:
             return 0.0
-        p0 = (uni[char.lower()] + self.alpha) / (sum(uni.values()) + self.alpha * v)
-        return self.logp(context, char) - math.log(p0)
+        p0 = (uni[char] + self.alpha) / (self._total("") + self.alpha * v)
+        p = 1.0 / v
+        for k in range(0, self.order):
+            sub = ctx[len(ctx) - k:] if k else ""
+            c = self.counts.get(sub)
+            if not c:
+                continue
+            total = self._total(sub)
+            pk = (c[char] + self.alpha) / (total + self.alpha * v)
+            lam = total / (total + 5.0)
+            p = lam * pk + (1 - lam) * p
+        return math.log(p) - math.log(p0)
 
     def save(self, path: Path) -> None:
         data = {"order": self.order, "alpha": self.alpha, "vocab": "".join(sorted(self.vocab)),
@@ -80,7 +107,18 @@ class NGramCharLM:
         return lm
 
     def as_hook(self) -> CharLM:
-        return lambda prefix, char: self.score(prefix, char)
+        """``lm(prefix, char)`` for the beam, memoised on the context it looks at."""
+        memo: dict[tuple[str, str], float] = {}
+        pad, n, score = "^" * (self.order - 1), self.order - 1, self._score
+
+        def hook(prefix: str, char: str) -> float:
+            key = ((pad + prefix[-n:].lower())[-n:], char.lower())
+            v = memo.get(key)
+            if v is None:
+                v = memo[key] = score(*key)
+            return v
+
+        return hook
 
 
 def name_lm(n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:

@@ -77,6 +77,7 @@ def beam_search(
     T = logp.shape[0]
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -math.inf)}
     lm_score: dict[tuple[int, ...], float] = {(): 0.0}
+    texts: dict[tuple[int, ...], str] = {(): ""}
     for t in range(T):
         row = logp[t]
         cand = [int(c) for c in np.nonzero(row > prune)[0]]
@@ -98,8 +99,10 @@ def beam_search(
                 new = prefix + (c,)
                 if new not in lm_score:
                     bonus = 0.0
-                    if lm is not None:
-                        bonus = lm_weight * lm(charset.decode(list(prefix)), charset.chars[c - 1])
+                    if lm is not None:  # prefix texts grow a character at a time
+                        ch = charset.chars[c - 1]
+                        bonus = lm_weight * lm(texts[prefix], ch)
+                        texts[new] = texts[prefix] + ch
                     lm_score[new] = lm_score[prefix] + bonus
                 e = nxt[new]
                 e[1] = _logsumexp(e[1], (pb if c == last else total) + p)

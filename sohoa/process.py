@@ -93,6 +93,18 @@ def _release_memory() -> None:
         pass
 
 
+def rss_mb() -> float:
+    """This process's resident memory in MB (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
              retry: list) -> None:
     start = time.monotonic()
@@ -117,7 +129,10 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
             report.needs_attention.append((task.page_id, task.source, status))
         bar.update(1)
         minutes = (time.monotonic() - start) / 60
-        bar.set_postfix_str(f"{bar.n / minutes:.1f} pages/min" if minutes > 0 else "")
+        rss = rss_mb()
+        log.debug("page %d stored; %d pages done; rss %.0f MB", task.page_id, bar.n, rss)
+        speed = f"{bar.n / minutes:.1f} pages/min, " if minutes > 0 else ""
+        bar.set_postfix_str(f"{speed}{rss:.0f} MB")
 
 
 def run_process(
