@@ -121,8 +121,8 @@ def main() -> None:
     engines: dict[str, Any] = {}
     rss0 = _peak_mb()
     engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam)
-    engines["htr+nameLM"] = get_engine("htr", device="cpu", model_dir=args.model,
-                                       beam=args.beam, name_lm=True)
+    engines["htr-noLM"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                     beam=args.beam, char_lms=False)
     engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1)
     try:
         engines["tesseract"] = get_engine("tesseract")

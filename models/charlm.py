@@ -123,12 +123,20 @@ class NGramCharLM:
 
 def name_lm(n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:
     """A character LM of full names sampled by the synthetic generator's name distribution."""
+    return kind_lm("name", n, seed, order)
+
+
+def kind_lm(kind: str, n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:
+    """A character LM of one field kind's values as the generator samples them: names from
+    the name statistics, places from the administrative units (``sohoa/data``)."""
     from sohoa.synth import sample_value
     from sohoa.template import load_template
 
     rng = np.random.default_rng(seed)
     specs = [f for t in ("ks-2006", "kt-2006", "kh-2006") for f in load_template(t).fields
-             if str(f.kind) == "name"]
+             if str(f.kind) == kind]
+    if not specs:
+        raise ValueError(f"no template field of kind {kind!r}")
     texts = []
     while len(texts) < n:
         v = sample_value(specs[int(rng.integers(len(specs)))], rng)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from models.charlm import kind_lm
 from models.checkpoint import WEIGHTS, load_model_dir, save_model_dir, sha256_file
 from models.registry import SHIPPED_DIR
 
@@ -29,6 +30,8 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
                                                           "created")}
     meta["shipped_from"] = str(run_dir or best_dir)
     dest = save_model_dir(dest_root / name, m.module, m.config, m.charset, meta, half=True)
+    for kind, file in (("name", "name_lm.json"), ("place", "place_lm.json")):  # ocr/htr.py
+        kind_lm(kind, n=20000).save(dest / file)
     info = json.loads((dest / "model.json").read_text("utf-8"))
     params = sum(p.numel() for p in m.module.parameters())
     data = meta.get("data", {})

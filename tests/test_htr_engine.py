@@ -65,3 +65,14 @@ def test_engine_keeps_order_skips_empty_crops_and_follows_the_workspace_pointer(
     assert HTREngine(device="cpu", workspace=ws).model_dir == SHIPPED
     registry.use_model(ws, "htr-ft-001")
     assert HTREngine(device="cpu", workspace=ws).model_name == "htr-ft-001"
+
+
+def test_the_shipped_name_and_place_lms_are_hooked_by_default():
+    from ocr import get_engine
+    from sohoa.records import FieldKind
+
+    engine = get_engine("htr", device="cpu")
+    assert set(engine.lms) == {FieldKind.NAME, FieldKind.PLACE}
+    hook = engine.lms[FieldKind.PLACE]
+    assert hook("xã Chiền", "g") > hook("xã Chiền", "x")  # a place LM, not a no-op
+    assert not get_engine("htr", device="cpu", char_lms=False).lms
