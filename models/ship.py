@@ -30,8 +30,10 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
                                                           "created")}
     meta["shipped_from"] = str(run_dir or best_dir)
     dest = save_model_dir(dest_root / name, m.module, m.config, m.charset, meta, half=True)
-    for kind, file in (("name", "name_lm.json"), ("place", "place_lm.json")):  # ocr/htr.py
-        kind_lm(kind, n=20000).save(dest / file)
+    from ocr.htr import LM_FILES
+
+    for kind, file in LM_FILES.items():
+        kind_lm(kind.value, n=20000).save(dest / file)
     info = json.loads((dest / "model.json").read_text("utf-8"))
     params = sum(p.numel() for p in m.module.parameters())
     data = meta.get("data", {})

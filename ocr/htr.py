@@ -5,9 +5,10 @@ It reads with the model a workspace has in use (``sohoa models use``), the newes
 ``model_dir``. Crops are batched by width; each crop gets the n-best of a CTC prefix beam
 search with their probabilities as alternatives. A character LM or lexicon can be hooked per
 field kind (``lms={FieldKind.NAME: fn}``) to reorder the beam; by default (``char_lms=True``)
-the character LMs of names and places shipped with the model (``name_lm.json``,
-``place_lm.json``) are hooked: measured on unseen-font crops they cut name and place CER by
-about a quarter for ~1.5x the decoding time of those kinds.
+the character LMs of names, places and dates shipped with the model (``name_lm.json``,
+``place_lm.json``, ``date_lm.json``) are hooked. Measured with htr-v1 on 100 crops per kind
+in the test-role fonts (weight 0.5): CER names 20.9 -> 20.1 %, places 20.8 -> 16.5 %, dates
+6.4 -> 6.0 %; about 1.5x the decoding time of those kinds.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sohoa.records import FieldCrop, FieldKind, Reading
 log = logging.getLogger(__name__)
 
 
-LM_FILES = {FieldKind.NAME: "name_lm.json", FieldKind.PLACE: "place_lm.json"}
+LM_FILES = {FieldKind.NAME: "name_lm.json", FieldKind.PLACE: "place_lm.json",
+            FieldKind.DATE: "date_lm.json"}
 
 
 def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:

@@ -72,7 +72,7 @@ def test_the_shipped_name_and_place_lms_are_hooked_by_default():
     from sohoa.records import FieldKind
 
     engine = get_engine("htr", device="cpu")
-    assert set(engine.lms) == {FieldKind.NAME, FieldKind.PLACE}
+    assert set(engine.lms) == {FieldKind.NAME, FieldKind.PLACE, FieldKind.DATE}
     hook = engine.lms[FieldKind.PLACE]
     assert hook("xã Chiền", "g") > hook("xã Chiền", "x")  # a place LM, not a no-op
     assert not get_engine("htr", device="cpu", char_lms=False).lms
