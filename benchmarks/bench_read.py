@@ -51,6 +51,7 @@ from sohoa.fields.calibration_fit import (
     choose_cells,
     fit_labelled,
     labelled_pairs,
+    raw_choices,
     read_cells,
     recalibrated,
     top1_cells,
@@ -200,10 +201,12 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
         else:
             cells, e_cpu, e_wall = hit
         c0, w0 = cpu_seconds(), time.perf_counter()
-        chosen = assemble(seg, choose_cells(cells, year)).reading.to_json()
+        raw = choose_cells(cells, year)
+        chosen = assemble(seg, raw).reading.to_json()
         ch_cpu, ch_wall = cpu_seconds() - c0, time.perf_counter() - w0
         feats = cell_features(cells, seg.crop_entry, year)
-        lps = labelled_pairs(truth, chosen, tpl, feats, engine=label, book=spec.difficulty)
+        lps = labelled_pairs(truth, chosen, tpl, feats, engine=label, book=spec.difficulty,
+                             raw=raw_choices(raw, seg.crop_entry))
         top = assemble(seg, top1_cells(cells, year)).reading.to_json()
         top_pairs = pairs_from_page(truth, top, tpl, engine=label, book=spec.difficulty)
         out.append(PageRun(spec, label, tuple(lps), tuple(top_pairs),

@@ -23,6 +23,7 @@ from sohoa.fields.calibration_fit import (
     choose_cells,
     fit_labelled,
     labelled_pairs,
+    raw_choices,
     read_cells,
     recalibrated,
     samples_of,
@@ -103,9 +104,11 @@ def noisy_script(seed: int):
 def labelled(seed: int):
     page, seg, cells, year = read_page(seed, noisy_script(seed))
     tpl = load_template("ks-2006")
-    chosen = assemble(seg, choose_cells(cells, year)).reading.to_json()
+    raw = choose_cells(cells, year)
+    chosen = assemble(seg, raw).reading.to_json()
     feats = cell_features(cells, seg.crop_entry, year)
-    return page, seg, cells, year, labelled_pairs(page.truth, chosen, tpl, feats, engine="fake")
+    return page, seg, cells, year, labelled_pairs(page.truth, chosen, tpl, feats, engine="fake",
+                                                  raw=raw_choices(raw, seg.crop_entry))
 
 
 def test_calibration_fit_on_one_page_is_calibrated_on_another(tmp_path):

@@ -52,6 +52,9 @@ class LabelledPair:
 
     pair: FieldPair
     features: Features | None
+    # the page-level checks (``sohoa.fields.sequence``) lowered this reading's confidence or
+    # changed its value: a refitted map's confidence is capped here as the pipeline caps it
+    cap: float | None = None
 
 
 def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[CellRead]:
@@ -133,10 +136,26 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
     return out
 
 
+def raw_choices(readings: Sequence[Reading], crop_entry: Sequence[int]
+                ) -> dict[tuple[int, str], Reading]:
+    """The chosen readings before page-level checks, keyed by (entry index, field name)."""
+    return {(e, r.field): r for r, e in zip(readings, crop_entry, strict=True)}
+
+
+def _cap(pair: FieldPair, raw: Reading | None) -> float | None:
+    if raw is None or not pair.predicted:
+        return None
+    if pair.confidence < raw.confidence - 1e-6 or pair.predicted != raw.text:
+        return pair.confidence
+    return None
+
+
 def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
                    features: dict[tuple[int, str], Features], *, engine: str = "",
-                   book: str = "") -> list[LabelledPair]:
-    """``pairs_from_page`` pairs, each with the features of the reading it judged.
+                   book: str = "", raw: dict[tuple[int, str], Reading] | None = None
+                   ) -> list[LabelledPair]:
+    """``pairs_from_page`` pairs, each with the features of the reading it judged (and, given
+    ``raw`` readings from before the page-level checks, the cap those checks set).
 
     Entries are matched by ``match_entries`` (as ``pairs_from_page`` does) and each matched
     pair is judged by ``pairs_from_page`` itself, so metrics and labels cannot drift apart.
@@ -147,10 +166,12 @@ def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
         one_t = {"page": page, "entries": [t_entry]}
         one_p = {"entries": [p_entry] if p_entry is not None else []}
         for pair in pairs_from_page(one_t, one_p, template, engine=engine, book=book):
-            feats = None
+            feats, cap = None, None
             if p_entry is not None and pair.predicted:
-                feats = features.get((int(p_entry["index"]), pair.field))
-            out.append(LabelledPair(pair, feats))
+                key = (int(p_entry["index"]), pair.field)
+                feats = features.get(key)
+                cap = _cap(pair, raw.get(key)) if raw else None
+            out.append(LabelledPair(pair, feats, cap))
     return out
 
 
@@ -168,7 +189,8 @@ def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1
 def recalibrated(pairs: Iterable[LabelledPair], calibration: Calibration) -> list[FieldPair]:
     """The pairs with the confidence ``calibration`` gives their reading (as ``choose_reading``
     would with ``calibration=``); unread fields keep theirs."""
-    return [replace(lp.pair, confidence=round(calibration.predict(lp.features), 4))
+    return [replace(lp.pair, confidence=round(min(calibration.predict(lp.features),
+                                                  1.0 if lp.cap is None else lp.cap), 4))
             if lp.features is not None else lp.pair for lp in pairs]
 
 
