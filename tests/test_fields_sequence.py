@@ -7,7 +7,7 @@ from sohoa.records import Alternative, Reading
 
 
 def so(text: str, conf: float = 0.95, year: str = "2008") -> Reading:
-    value = f"{text}/{year}" if text.isdigit() else ""
+    value = f"{int(text):02d}/{year}" if text.isdigit() else ""
     return Reading("so", text, value, conf, "htr", alternatives=(Alternative(text, conf),))
 
 
@@ -31,7 +31,7 @@ def test_a_misread_number_between_two_neighbours_is_settled_and_flagged():
 
 def test_first_and_last_entries_follow_the_next_two_or_previous_two():
     out = settle_numbers([so("1"), so("5"), so("6"), so("7"), so("9")])
-    assert values(out) == ["4/2008", "5/2008", "6/2008", "7/2008", "8/2008"]
+    assert values(out) == ["04/2008", "05/2008", "06/2008", "07/2008", "08/2008"]
 
 
 def test_a_number_that_fits_no_neighbour_and_cannot_be_settled_is_doubted():

@@ -203,3 +203,34 @@ def test_sohoa_read_with_the_shipped_htr_model(tmp_path):
     fields = [f for e in out["entries"] for f in e["fields"].values()]
     assert all(0 <= f["confidence"] <= 1 for f in fields)
     assert summarize(pairs).overall.exact > 0.2
+
+
+def test_a_misread_register_number_is_capped_in_the_pipeline_and_the_benchmark_alike():
+    wrong: list[str] = []
+
+    def script(crop, written: str):
+        if not written:
+            return None
+        if crop.field == "so" and not wrong:  # the first number misread, confidently
+            digits = "".join(ch for ch in written if ch.isdigit())
+            wrong.append(str(int(digits) + 5))
+            return (wrong[0], 0.99)
+        return (written, 0.97)
+
+    page, seg, cells, year = read_page(424244, script)
+    tpl = load_template("ks-2006")
+    raw = choose_cells(cells, year)
+    chosen = assemble(seg, raw).reading.to_json()
+    lps = labelled_pairs(page.truth, chosen, tpl, cell_features(cells, seg.crop_entry, year),
+                         engine="fake", raw=raw_choices(raw, seg.crop_entry))
+    capped = [lp for lp in lps if lp.cap is not None]
+    assert [lp.pair.field for lp in capped] == ["so"]
+    assert capped[0].pair.correct  # settled from its neighbours: the number that was written
+    assert capped[0].pair.predicted != wrong[0]
+    trusting = Calibration({"logit_conf": 1.0}, 3.0)  # would give ~1.0 to a 0.99 reading
+    refit = recalibrated(lps, trusting)
+    so = [p for p in refit if p.field == "so" and p.predicted]
+    assert min(p.confidence for p in so) <= 0.8
+    piped = pairs_from_page(page.truth, assemble(seg, choose_cells(cells, year, trusting))
+                            .reading.to_json(), tpl, engine="fake")
+    assert [p.confidence for p in piped] == [p.confidence for p in refit]

@@ -49,9 +49,9 @@ def _expected(nums: list[int | None], i: int) -> int | None:
 
 
 def _settled(reading: Reading, number: int, suffix: str) -> Reading:
-    old = number_of(reading)
-    value = re.sub(r"^\s*\d{1,6}", str(number), reading.value, count=1) if old is not None \
-        else f"{number}{suffix}"
+    own = re.match(r"^\d{1,6}(/\d{4})$", reading.value)
+    year = own.group(1) if own else suffix
+    value = f"{number:02d}{year}" if year else str(number)  # as sohoa.fields.parse writes it
     text = re.sub(r"\d{1,6}", str(number), reading.text, count=1) \
         if re.search(r"\d", reading.text) else str(number)
     alts = (Alternative(reading.text, reading.confidence),
