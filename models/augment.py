@@ -71,7 +71,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         img = _ruling(img, rng)
     if rng.random() < 0.15:
         img = _neighbour_ink(img, rng)
-    f = img.astype(np.float32) / 255.0
+    f: np.ndarray = img.astype(np.float32) / 255.0
     f = f * rng.uniform(0.75, 1.03)
     if rng.random() < 0.3:  # uneven paper tone
         h, w = f.shape
@@ -80,5 +80,5 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         s = rng.uniform(0.3, 1.2)
         f = cv2.GaussianBlur(f, (0, 0), s)
-    f = f + rng.normal(0, rng.uniform(0, 0.07), f.shape).astype(np.float32)
+    f = np.asarray(f + rng.normal(0, rng.uniform(0, 0.07), f.shape), dtype=np.float32)
     return np.clip(f * 255.0, 0, 255).astype(np.uint8)

@@ -89,7 +89,9 @@ def confirmed_crops(workspace: Path, held_out_share: float = 0.2) -> ConfirmedSe
     """Every labelled field crop of the workspace's confirmed/approved/exported entries."""
     from sohoa.store import Workspace
 
-    train, held, skipped = [], [], {"illegible": 0, "empty": 0, "no_crop": 0,
+    train: list[Any] = []
+    held: list[Any] = []
+    skipped = {"illegible": 0, "empty": 0, "no_crop": 0,
                                     "normalised_value": 0}
     with Workspace.open(workspace) as ws:
         for entry in ws.entries(status=list(DONE)):

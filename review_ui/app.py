@@ -107,7 +107,7 @@ def build_app(ctx: AppContext) -> Any:
         def relabel(code: str) -> list[Any]:
             out: list[Any] = [code, f"### {t(code, 'app_title')}"]
             for _, key, attr in labelled:
-                out.append(gr.update(**{attr: t(code, key)}))
+                out.append(gr.update(**{attr: t(code, key)}))  # type: ignore[arg-type]
             out += [gr.update(label=t(code, "illegible")) for _ in entry.ills]
             return out
 

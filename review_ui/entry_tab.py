@@ -135,8 +135,8 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     if screen.note:
         head += f'<span class="note">{html.escape(t(lang, "note_from_approver", note=screen.note))}'
         head += "</span>"
-    for i in screen.issues:
-        head += f'<span class="note">{html.escape(i.message)}</span>'
+    for issue in screen.issues:
+        head += f'<span class="note">{html.escape(issue.message)}</span>'
     src = file_url(screen.entry_crop, screen.version)
     crop = (f'<div class="zoomable" data-zoom="1"><img src="{src}" alt=""></div>'
             if screen.entry_crop else "")
@@ -277,10 +277,10 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         sess = replace(sess, force=False)
         text = (t(lang, "confirmed_ok", entry=out.entry_id) if out.status == "ok"
                 else t(lang, "not_claimed"))
-        screen = logic.claim(ws, user, sess.book_id, ctx.lease_s, sess.skipped, ctx.low_conf)
-        if screen is None:
+        claimed = logic.claim(ws, user, sess.book_id, ctx.lease_s, sess.skipped, ctx.low_conf)
+        if claimed is None:
             text += " " + t(lang, "queue_empty")
-        return render(screen, sess, lang, message("ok" if out.status == "ok" else "err", text))
+        return render(claimed, sess, lang, message("ok" if out.status == "ok" else "err", text))
 
     def skip(sess: Session, lang: str, request: gr.Request) -> list[Any]:
         user = ctx.require(request)

@@ -94,7 +94,7 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
 
     def do_save(request: gr.Request, st: SweepState, code: str, *typed: str) -> list[Any]:
         user = ctx.require(request)
-        if not st.shown:
+        if not st.shown or st.book_id is None:
             return show(st, code)
         out = sweep.save_sweep(ctx.pool.get(), user, st.book_id, st.field, list(st.shown),
                                list(typed[:len(st.shown)]))
