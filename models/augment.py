@@ -1,7 +1,7 @@
 """Degradations applied to a rendered handwriting line (``sohoa.synth.render_handwriting`` already
 slants, wobbles and thickens the strokes) so that training crops look like cells cut from a
 scanned register: cell margins, cut-off ascenders/descenders, ruling-line remnants, neighbouring
-ink, paper tone, blur and noise.
+ink, official stamps over the writing, paper tone, blur and noise.
 
 Input and output are grey uint8 images, dark ink on light paper.
 """
@@ -64,6 +64,47 @@ def _neighbour_ink(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+# what degrade() does, recorded in a training run's data.json (a resumed run with other
+# degradations records a new leg)
+DEGRADATIONS = ("cell margins, cut ascenders/descenders 0.12+0.12", "ruling 0.35",
+                "neighbour ink 0.15", "stamp 0.10", "paper tone 0.3", "blur 0.5", "noise")
+
+_STAMP_LETTERS = "UBNDXAHCTPQKSGM"
+
+
+def _stamp(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Part of a round seal over the writing: one or two rings (a red or violet stamp scanned in
+    grey is a mid tone), maybe capitals set along the ring and a star in the middle. The seal is
+    much larger than the line, so a crop shows arcs and pieces of its lettering."""
+    h, w = img.shape
+    r = int(h * rng.uniform(1.5, 4.5))
+    cx = int(rng.integers(-r // 2, w + r // 2))
+    cy = int(rng.choice([-1, 1]) * rng.uniform(0.3, 1.0) * r + h // 2)
+    tone = int(rng.integers(90, 200))
+    thick = int(rng.integers(1, 4))
+    layer = np.full_like(img, 255)
+    cv2.circle(layer, (cx, cy), r, tone, thick, cv2.LINE_AA)
+    if rng.random() < 0.6:
+        cv2.circle(layer, (cx, cy), int(r * rng.uniform(0.72, 0.85)), tone, max(1, thick - 1),
+                   cv2.LINE_AA)
+    if rng.random() < 0.6:  # lettering between the rings
+        scale = r / 110.0
+        ring = r * 0.86
+        start = rng.uniform(0, 2 * np.pi)
+        for i in range(int(rng.integers(6, 16))):
+            a = start + i * rng.uniform(0.16, 0.24)
+            x, y = int(cx + ring * np.cos(a)), int(cy + ring * np.sin(a))
+            ch = _STAMP_LETTERS[int(rng.integers(0, len(_STAMP_LETTERS)))]
+            cv2.putText(layer, ch, (x, y), cv2.FONT_HERSHEY_SIMPLEX, max(0.3, scale), tone,
+                        max(1, thick - 1), cv2.LINE_AA)
+    if rng.random() < 0.3:  # the star in the middle
+        pts = [(cx + int(r * 0.25 * (1 if k % 2 == 0 else 0.4) * np.cos(k * np.pi / 5 - np.pi / 2)),
+                cy + int(r * 0.25 * (1 if k % 2 == 0 else 0.4) * np.sin(k * np.pi / 5 - np.pi / 2)))
+               for k in range(10)]
+        cv2.fillPoly(layer, [np.array(pts, np.int32)], tone)
+    return np.minimum(img, layer)
+
+
 def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random register-like version of a clean rendered line (grey uint8 in and out)."""
     img = _frame(img, rng)
@@ -71,6 +112,8 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         img = _ruling(img, rng)
     if rng.random() < 0.15:
         img = _neighbour_ink(img, rng)
+    if rng.random() < 0.1:
+        img = _stamp(img, rng)
     f: np.ndarray = img.astype(np.float32) / 255.0
     f = f * rng.uniform(0.75, 1.03)
     if rng.random() < 0.3:  # uneven paper tone

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from models.augment import degrade
+from models.augment import DEGRADATIONS, degrade
 from models.charset import Charset
 from models.preprocess import batch_tensor, prepare
 
@@ -123,7 +123,8 @@ class SynthSource:
 
     def describe(self) -> dict[str, Any]:
         return {"source": "sohoa.synth (sample_value + HandStyle + render_handwriting) + "
-                          "models.augment.degrade", "role": self.role,
+                          "models.augment.degrade", "degradations": list(DEGRADATIONS),
+                "role": self.role,
                 "fonts": [p.name for p in self.fonts], "name_share": self.name_share,
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,

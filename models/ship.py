@@ -60,8 +60,11 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
     if legs:
         extra_fonts += (f"\n  the run was resumed with other data {len(legs)} time(s); "
                         "earlier legs: " + "; ".join(
-                            f"share of extra fonts {leg.get('train', {}).get('extra_share', 0)}"
+                            f"share of extra fonts {leg.get('train', {}).get('extra_share', 0)}, "
+                            f"degradations {leg.get('train', {}).get('degradations', 'before stamps')}"
                             for leg in legs) + ";")
+    if train.get("degradations"):
+        extra_fonts += "\n  degradations: " + ", ".join(train["degradations"]) + ";"
     card = f"""# {name}: sohoa handwriting line recogniser
 
 - Architecture: CRNN (6 conv blocks {list(m.config.channels)}, height {m.config.height},
