@@ -57,3 +57,27 @@ def test_an_unreadable_number_between_two_neighbours_is_filled_in():
 def test_a_single_entry_page_is_left_alone():
     r = so("7")
     assert settle_numbers([r]) == [r]
+
+
+def test_several_misread_numbers_between_two_runs_are_settled():
+    # what the model read on a hard generated page: 3, 4, 5 as "31 21", "11", "1"
+    rs = [so("1"), so("2"), so("31", 0.1), so("11", 0.4), so("1", 0.5), so("6"), so("7")]
+    out = settle_numbers(rs)
+    assert values(out) == [f"{n:02d}/2008" for n in range(1, 8)]
+    assert all(out[i].confidence <= SETTLED_CONFIDENCE for i in (2, 3, 4))
+    assert out[0] == rs[0] and out[6] == rs[6]
+
+
+def test_misreads_between_runs_that_do_not_fit_the_gap_are_only_doubted():
+    # 2 -> 9 over three entries: the runs disagree (a skipped number, a new volume ...)
+    rs = [so("1"), so("2"), so("31", 0.9), so("11", 0.9), so("9"), so("10")]
+    out = settle_numbers(rs)
+    assert values(out)[2:4] == ["31/2008", "11/2008"]
+    assert out[2].confidence == DOUBTFUL_CONFIDENCE and out[3].confidence == DOUBTFUL_CONFIDENCE
+
+
+def test_nothing_is_settled_across_an_entry_without_a_number():
+    rs = [so("1"), so("2"), so("31", 0.9), None, so("5"), so("6")]
+    out = settle_numbers(rs)
+    assert out[2].value == "31/2008" and out[2].confidence == DOUBTFUL_CONFIDENCE
+    assert out[3] is None

@@ -5,8 +5,10 @@ misread digit (the handwriting model reads an isolated 2 as 7) breaks the run, a
 neighbours say what the number must be. Per number field of a page, in entry order:
 
 - a number that continues a neighbour (previous + 1, or next - 1) is kept as read;
-- a number between two neighbours that are two apart (12, ?, 14) is set to the missing one
-  (13), as is the first or last one of a page when the next two (or previous two) run on;
+- a number between two neighbours that are two apart (12, ?, 14), or between two trusted
+  numbers (ones that continue a neighbour) whose distance
+  matches the entries between them (12, 13, ?, ?, 16, 17) is set to the one the run calls
+  for, as is the first or last one of a page next to a trusted number;
   the reading as read becomes the first alternative and the confidence is capped at
   :data:`SETTLED_CONFIDENCE`, so the clerk still looks at it;
 - any other number that disagrees with a read neighbour gets its confidence capped at
@@ -35,16 +37,45 @@ def number_of(reading: Reading | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _trusted(nums: list[int | None], i: int) -> bool:
+    """A number that continues a neighbour (previous + 1 or next - 1)."""
+    n = nums[i]
+    if n is None:
+        return False
+    return (i > 0 and nums[i - 1] == n - 1) or (i + 1 < len(nums) and nums[i + 1] == n + 1)
+
+
+def _anchor(nums: list[int | None], i: int, step: int) -> int | None:
+    """Index of the nearest trusted number from ``i`` in direction ``step``, not across an
+    entry without a number."""
+    j = i + step
+    while 0 <= j < len(nums) and nums[j] is not None:
+        if _trusted(nums, j):
+            return j
+        j += step
+    return None
+
+
 def _expected(nums: list[int | None], i: int) -> int | None:
-    """The number the neighbours of entry ``i`` call for, when they agree on one."""
+    """The number the run around entry ``i`` calls for: between two neighbours two apart
+    (12, ?, 14), between two trusted numbers whose distance matches the entries between them
+    (11, 12, ?, ?, 15, 16), or next to a trusted number at the first or last entry of the
+    page."""
     prev = nums[i - 1] if i > 0 else None
     nxt = nums[i + 1] if i + 1 < len(nums) else None
-    if prev is not None and nxt is not None:
-        return prev + 1 if nxt == prev + 2 else None
-    if prev is None and i + 2 < len(nums) and nxt is not None and nums[i + 2] == nxt + 1:
-        return nxt - 1 if i == 0 else None
-    if nxt is None and i >= 2 and prev is not None and nums[i - 2] == prev - 1:
-        return prev + 1 if i == len(nums) - 1 else None
+    if prev is not None and nxt is not None and nxt == prev + 2:  # 12, ?, 14
+        return prev + 1
+    left, right = _anchor(nums, i, -1), _anchor(nums, i, 1)
+    if left is not None and right is not None:
+        ln, rn = nums[left], nums[right]
+        assert ln is not None and rn is not None
+        return ln + (i - left) if rn - ln == right - left else None
+    if left is None and right == i + 1 and i == 0:
+        rn = nums[right]
+        return rn - 1 if rn is not None else None
+    if right is None and left == i - 1 and i == len(nums) - 1:
+        ln = nums[left]
+        return ln + 1 if ln is not None else None
     return None
 
 
