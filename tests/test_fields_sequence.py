@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sohoa.fields.sequence import DOUBTFUL_CONFIDENCE, SETTLED_CONFIDENCE, settle_numbers
+from sohoa.fields.sequence import (
+    DOUBTFUL_CONFIDENCE,
+    RUN_CONFIDENCE,
+    SETTLED_CONFIDENCE,
+    settle_numbers,
+)
 from sohoa.records import Alternative, Reading
 
 
@@ -81,3 +86,10 @@ def test_nothing_is_settled_across_an_entry_without_a_number():
     out = settle_numbers(rs)
     assert out[2].value == "31/2008" and out[2].confidence == DOUBTFUL_CONFIDENCE
     assert out[3] is None
+
+
+def test_a_number_confirmed_by_both_neighbours_is_trusted_more():
+    rs = [so("11", 0.4), so("12", 0.4), so("13", 0.99), so("14", 0.4)]
+    out = settle_numbers(rs)
+    assert [r.confidence for r in out] == [0.4, RUN_CONFIDENCE, 0.99, 0.4]  # ends: one side
+    assert values(out) == values(rs)

@@ -234,3 +234,28 @@ def test_a_misread_register_number_is_capped_in_the_pipeline_and_the_benchmark_a
     piped = pairs_from_page(page.truth, assemble(seg, choose_cells(cells, year, trusting))
                             .reading.to_json(), tpl, engine="fake")
     assert [p.confidence for p in piped] == [p.confidence for p in refit]
+
+
+def test_numbers_confirmed_by_both_neighbours_are_raised_in_the_pipeline_and_benchmark_alike():
+    def script(crop, written: str):
+        if not written:
+            return None
+        return (written, 0.3 if crop.field == "so" else 0.97)  # numbers read with doubt
+
+    page, seg, cells, year = read_page(424245, script)
+    tpl = load_template("ks-2006")
+    raw = choose_cells(cells, year)
+    lps = labelled_pairs(page.truth, assemble(seg, raw).reading.to_json(), tpl,
+                         cell_features(cells, seg.crop_entry, year), engine="fake",
+                         raw=raw_choices(raw, seg.crop_entry))
+    floored = [lp for lp in lps if lp.floor is not None]
+    n_so = sum(1 for lp in lps if lp.pair.field == "so" and lp.pair.predicted)
+    assert n_so >= 3 and len(floored) == n_so - 2  # all but the first and the last
+    assert all(lp.pair.field == "so" and lp.pair.correct for lp in floored)
+    doubting = Calibration({"logit_conf": 1.0}, -3.0)
+    refit = recalibrated(lps, doubting)
+    so = sorted((p for p in refit if p.field == "so" and p.predicted), key=lambda p: p.truth)
+    assert sum(p.confidence >= 0.95 for p in so) == n_so - 2
+    piped = pairs_from_page(page.truth, assemble(seg, choose_cells(cells, year, doubting))
+                            .reading.to_json(), tpl, engine="fake")
+    assert [p.confidence for p in piped] == [p.confidence for p in refit]

@@ -29,6 +29,7 @@ from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
 from sohoa.fields.choose import choose_reading, features_of
 from sohoa.fields.parse import parse_field
+from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run
 from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,10 @@ class LabelledPair:
     pair: FieldPair
     features: Features | None
     # the page-level checks (``sohoa.fields.sequence``) lowered this reading's confidence or
-    # changed its value: a refitted map's confidence is capped here as the pipeline caps it
+    # changed its value: a refitted map's confidence is capped here as the pipeline caps it;
+    # or raised it (a register number confirmed by both neighbours): floored likewise
     cap: float | None = None
+    floor: float | None = None
 
 
 def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[CellRead]:
@@ -150,6 +153,18 @@ def _cap(pair: FieldPair, raw: Reading | None) -> float | None:
     return None
 
 
+def _run_confirmed(raw: dict[tuple[int, str], Reading], template) -> set[tuple[int, str]]:
+    """Number readings that continue both neighbours down their column (the pipeline raises
+    their confidence to ``RUN_CONFIDENCE``), as ``pipeline.assemble`` orders the entries."""
+    out: set[tuple[int, str]] = set()
+    numbers = {f.name for f in template.fields if FieldKind(f.kind) == FieldKind.NUMBER}
+    for name in numbers & {f for _, f in raw}:
+        last = max(e for e, f in raw if f == name)
+        column = [raw.get((e, name)) for e in range(last + 1)]
+        out |= {(e, name) for e, ok in enumerate(confirmed_by_run(column)) if ok}
+    return out
+
+
 def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
                    features: dict[tuple[int, str], Features], *, engine: str = "",
                    book: str = "", raw: dict[tuple[int, str], Reading] | None = None
@@ -162,16 +177,18 @@ def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
     """
     out = []
     page = truth.get("page", "")
+    run = _run_confirmed(raw, template) if raw else set()
     for t_entry, p_entry in match_entries(truth.get("entries", []), predicted.get("entries", [])):
         one_t = {"page": page, "entries": [t_entry]}
         one_p = {"entries": [p_entry] if p_entry is not None else []}
         for pair in pairs_from_page(one_t, one_p, template, engine=engine, book=book):
-            feats, cap = None, None
+            feats, cap, floor = None, None, None
             if p_entry is not None and pair.predicted:
                 key = (int(p_entry["index"]), pair.field)
                 feats = features.get(key)
                 cap = _cap(pair, raw.get(key)) if raw else None
-            out.append(LabelledPair(pair, feats, cap))
+                floor = RUN_CONFIDENCE if key in run else None
+            out.append(LabelledPair(pair, feats, cap, floor))
     return out
 
 
@@ -189,9 +206,16 @@ def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1
 def recalibrated(pairs: Iterable[LabelledPair], calibration: Calibration) -> list[FieldPair]:
     """The pairs with the confidence ``calibration`` gives their reading (as ``choose_reading``
     would with ``calibration=``); unread fields keep theirs."""
-    return [replace(lp.pair, confidence=round(min(calibration.predict(lp.features),
-                                                  1.0 if lp.cap is None else lp.cap), 4))
+    return [replace(lp.pair, confidence=round(_bounded(calibration.predict(lp.features), lp), 4))
             if lp.features is not None else lp.pair for lp in pairs]
+
+
+def _bounded(conf: float, lp: LabelledPair) -> float:
+    if lp.cap is not None:
+        conf = min(conf, lp.cap)
+    if lp.floor is not None:
+        conf = max(conf, lp.floor)
+    return conf
 
 
 def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair]:

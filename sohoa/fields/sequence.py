@@ -4,7 +4,10 @@ A clerk numbers the entries of a book 1, 2, 3 ... and a page holds consecutive n
 misread digit (the handwriting model reads an isolated 2 as 7) breaks the run, and the two
 neighbours say what the number must be. Per number field of a page, in entry order:
 
-- a number that continues a neighbour (previous + 1, or next - 1) is kept as read;
+- a number that continues a neighbour (previous + 1, or next - 1) is kept as read; one that
+  continues both (11, 12, 13) is confirmed by them and its confidence is raised to at least
+  :data:`RUN_CONFIDENCE` (three readings agreeing by chance is rare; ``bench_read`` measures
+  it);
 - a number between two neighbours that are two apart (12, ?, 14), or between two trusted
   numbers (ones that continue a neighbour) whose distance
   matches the entries between them (12, 13, ?, ?, 16, 17) is set to the one the run calls
@@ -25,6 +28,7 @@ from dataclasses import replace
 from sohoa.records import Alternative, Reading
 
 SETTLED_CONFIDENCE = 0.8
+RUN_CONFIDENCE = 0.95
 DOUBTFUL_CONFIDENCE = 0.5
 _LEAD = re.compile(r"^\s*(\d{1,6})")
 
@@ -91,6 +95,13 @@ def _settled(reading: Reading, number: int, suffix: str) -> Reading:
                    confidence=min(reading.confidence, SETTLED_CONFIDENCE), alternatives=alts)
 
 
+def confirmed_by_run(readings: list[Reading | None]) -> list[bool]:
+    """Which readings of a number column continue both neighbours (11, 12, 13)."""
+    nums = [number_of(r) for r in readings]
+    return [n is not None and 0 < i < len(nums) - 1 and nums[i - 1] == n - 1
+            and nums[i + 1] == n + 1 for i, n in enumerate(nums)]
+
+
 def settle_numbers(readings: list[Reading | None]) -> list[Reading | None]:
     """The readings of one number field down a page (``None`` where an entry has none),
     checked against each other as described in the module docstring."""
@@ -99,12 +110,17 @@ def settle_numbers(readings: list[Reading | None]) -> list[Reading | None]:
                 for m in [re.match(r"^\d{1,6}(/\d{4})$", r.value)] if m]
     suffix = max(set(suffixes), key=suffixes.count) if suffixes else ""
     out = list(readings)
+    confirmed = confirmed_by_run(readings)
     for i, r in enumerate(readings):
         if r is None:
             continue
         n = nums[i]
         prev = nums[i - 1] if i > 0 else None
         nxt = nums[i + 1] if i + 1 < len(nums) else None
+        if confirmed[i]:
+            if r.confidence < RUN_CONFIDENCE:
+                out[i] = replace(r, confidence=RUN_CONFIDENCE)
+            continue
         if n is not None and (prev == n - 1 or nxt == n + 1):
             continue
         want = _expected(nums, i)
