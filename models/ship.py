@@ -58,11 +58,12 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
                        "test or bench font): " + ", ".join(names) + ";")
     legs = data.get("legs", [])
     if legs:
+        earlier = [leg.get("train", {}) for leg in legs]
         extra_fonts += (f"\n  the run was resumed with other data {len(legs)} time(s); "
                         "earlier legs: " + "; ".join(
-                            f"share of extra fonts {leg.get('train', {}).get('extra_share', 0)}, "
-                            f"degradations {leg.get('train', {}).get('degradations', 'before stamps')}"
-                            for leg in legs) + ";")
+                            f"share of extra fonts {t.get('extra_share', 0)}, "
+                            f"degradations {t.get('degradations', 'before stamps')}"
+                            for t in earlier) + ";")
     if train.get("degradations"):
         extra_fonts += "\n  degradations: " + ", ".join(train["degradations"]) + ";"
     card = f"""# {name}: sohoa handwriting line recogniser

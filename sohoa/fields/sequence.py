@@ -95,11 +95,17 @@ def _settled(reading: Reading, number: int, suffix: str) -> Reading:
                    confidence=min(reading.confidence, SETTLED_CONFIDENCE), alternatives=alts)
 
 
+def _confirmed(nums: list[int | None], i: int) -> bool:
+    """A number that continues both neighbours (11, 12, 13)."""
+    n = nums[i]
+    return (n is not None and 0 < i < len(nums) - 1 and nums[i - 1] == n - 1
+            and nums[i + 1] == n + 1)
+
+
 def confirmed_by_run(readings: list[Reading | None]) -> list[bool]:
     """Which readings of a number column continue both neighbours (11, 12, 13)."""
     nums = [number_of(r) for r in readings]
-    return [n is not None and 0 < i < len(nums) - 1 and nums[i - 1] == n - 1
-            and nums[i + 1] == n + 1 for i, n in enumerate(nums)]
+    return [_confirmed(nums, i) for i in range(len(nums))]
 
 
 def settle_numbers(readings: list[Reading | None]) -> list[Reading | None]:
@@ -110,18 +116,17 @@ def settle_numbers(readings: list[Reading | None]) -> list[Reading | None]:
                 for m in [re.match(r"^\d{1,6}(/\d{4})$", r.value)] if m]
     suffix = max(set(suffixes), key=suffixes.count) if suffixes else ""
     out = list(readings)
-    confirmed = confirmed_by_run(readings)
     for i, r in enumerate(readings):
         if r is None:
             continue
         n = nums[i]
         prev = nums[i - 1] if i > 0 else None
         nxt = nums[i + 1] if i + 1 < len(nums) else None
-        if confirmed[i]:
+        if _confirmed(nums, i):
             if r.confidence < RUN_CONFIDENCE:
                 out[i] = replace(r, confidence=RUN_CONFIDENCE)
             continue
-        if n is not None and (prev == n - 1 or nxt == n + 1):
+        if _trusted(nums, i):
             continue
         want = _expected(nums, i)
         if want is not None and want > 0 and want != n:
