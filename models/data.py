@@ -71,12 +71,13 @@ class SynthSource:
     syllables covering the whole alphabet; the rest are fields drawn uniformly.
     ``extra_share`` of the lines are written instead in one of the extra installed fonts
     (:func:`sohoa.synth.fonts.extra_training_fonts`) that has every character of the line:
-    more letter shapes, never a test or bench font.
+    more letter shapes, never a test or bench font. ``mark_share`` of the lines are written by
+    a hand that sets its tone marks to the right of their letters (``HandStyle.mark_shift``).
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
-                 extra_share: float = 0.0) -> None:
+                 extra_share: float = 0.0, mark_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -88,6 +89,7 @@ class SynthSource:
         self.size_range = size_range
         self.max_chars = max_chars
         self.extra_share = extra_share
+        self.mark_share = mark_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -118,6 +120,8 @@ class SynthSource:
             font = extra_font_for(text, rng)
             if font is not None:
                 style = replace(style, font=font)
+        if self.mark_share and rng.random() < self.mark_share:
+            style = replace(style, mark_shift=float(rng.uniform(0.2, 0.9)))
         img = degrade(render_handwriting(text, style, rng), rng)
         return Sample(kind, text, img)
 
@@ -128,6 +132,7 @@ class SynthSource:
                 "fonts": [p.name for p in self.fonts], "name_share": self.name_share,
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,
+                **({"mark_share": self.mark_share} if self.mark_share else {}),
                 **({"extra_fonts": [p.name for group in _extra() for p in group]}
                    if self.extra_share else {})}
 

@@ -47,6 +47,7 @@ class TrainOptions:
     seed: int = 1
     init_from: str = ""  # a model folder to start from (fine-tuning)
     extra_font_share: float = 0.0  # lines written in extra installed fonts (SynthSource)
+    mark_share: float = 0.0  # lines by hands that set tone marks to the right (SynthSource)
     notes: dict[str, Any] = field(default_factory=dict)
 
 

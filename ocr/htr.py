@@ -22,6 +22,7 @@ import numpy as np
 from models.ctc_decode import CharLM, beam_search, greedy
 from ocr.base import EngineUnavailable, Hypotheses, make_hypotheses, recognize_batch
 from ocr.device import pick_device
+from sohoa.fields.text import fix_word_case
 from sohoa.records import FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,8 @@ class HTREngine:
         for lp in lps:
             if self.beam == 1:
                 d = greedy(lp, m.charset)
-                out.append(make_hypotheses([(d.text, d.confidence)]))
+                pairs = [(d.text, d.confidence)]
             else:
-                out.append(make_hypotheses(beam_search(lp, m.charset, self.beam, self.nbest,
-                                                       lm, self.lm_weight)))
+                pairs = beam_search(lp, m.charset, self.beam, self.nbest, lm, self.lm_weight)
+            out.append(make_hypotheses([(fix_word_case(t), c) for t, c in pairs]))
         return out

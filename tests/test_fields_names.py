@@ -4,8 +4,8 @@ import pytest
 
 from sohoa.fields import parse_field, suggestions
 from sohoa.fields.names import lexicon, name_evidence
-from sohoa.fields.text import is_syllable
-from sohoa.records import FieldKind
+from sohoa.fields.text import fix_word_case, is_syllable
+from sohoa.records import FieldKind, nfc
 
 NAME = FieldKind.NAME
 
@@ -66,3 +66,12 @@ def test_name_suggestions():
     assert len(got) == 5 and all(s.startswith("Lò Văn H") for s in got)
     assert suggestions(NAME, "lo ", limit=3)[0].startswith("Lò ") or suggestions(
         NAME, "lo ", limit=3)[0].startswith("Lo ")
+
+
+@pytest.mark.parametrize("text, fixed", [
+    ("THị", "Thị"), ("tHáng 3", "tháng 3"), ("Lầu Văn PHềnh", "Lầu Văn Phềnh"),
+    ("ĐIệN", "Điện"), ("LÒ VĂN AN", "LÒ VĂN AN"), ("H'Mông", "H'Mông"), ("Ea H'leo", "Ea H'leo"),
+    ("27/01/1944", "27/01/1944"), ("UBND xã", "UBND xã"), ("", ""), ("a\u0300B", "àb"),
+])
+def test_mixed_case_words_are_made_regular(text, fixed):
+    assert fix_word_case(nfc(text)) == fixed

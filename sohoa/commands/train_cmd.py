@@ -26,7 +26,7 @@ def _options(out: Path, resume: bool, **given: object):  # type: ignore[no-untyp
         saved = json.loads(cfg_file.read_text("utf-8"))
         saved = {k: v for k, v in saved.items() if k in TrainOptions.__dataclass_fields__}
         saved["channels"] = tuple(saved["channels"])
-        for key in ("device", "threads", "workers", "extra_font_share"):
+        for key in ("device", "threads", "workers", "extra_font_share", "mark_share"):
             saved[key] = given[key]
         saved["epochs"] = max(int(given["epochs"]), int(saved["epochs"]))  # type: ignore[call-overload]
         if given["time_budget_min"]:
@@ -45,7 +45,8 @@ def _synthetic(out: Path, resume: bool, arch: str, preset: str, val_size: int,
     out.mkdir(parents=True, exist_ok=True)
     val_source = SynthSource("test")
     val = fixed_set(val_source, val_size, seed=12345, cache=out / "val.npz")
-    source = partial(SynthSource, "train", extra_share=opts.extra_font_share)
+    source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
+                     mark_share=opts.mark_share)
     record = {"train": source().describe(), "val": val_source.describe(),
               "val_size": len(val)}
     record = _record_data(out, record, resume)
@@ -91,6 +92,9 @@ def register(app: typer.Typer) -> None:
         extra_fonts: float = typer.Option(
             0.35, "--extra-fonts", help="Share of lines written in extra installed fonts "
             "(fontpkg-* handwriting, Debian print fonts; never test/bench fonts)."),
+        shifted_marks: float = typer.Option(
+            0.25, "--shifted-marks", help="Share of lines by hands that set tone marks to the "
+            "right of their letters, over the gap or the next letter."),
         val_size: int = typer.Option(400, "--val-size"),
         seed: int = typer.Option(1, "--seed"),
         workspace: Path = typer.Option(None, "--workspace", help="Workspace (fine-tuning)."),
@@ -127,7 +131,7 @@ def register(app: typer.Typer) -> None:
         given = dict(device=device, epochs=epochs, epoch_samples=epoch_samples,
                      batch_size=batch_size, lr=lr, height=height, time_budget_min=minutes,
                      patience=patience, workers=workers, threads=threads, seed=seed,
-                     extra_font_share=extra_fonts)
+                     extra_font_share=extra_fonts, mark_share=shifted_marks)
         best = _synthetic(out, resume, arch, preset, val_size, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
 

@@ -74,6 +74,24 @@ def capitalise(word: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in parts)
 
 
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def _word_case(m: re.Match[str]) -> str:
+    w = m.group(0)
+    if len(w) > 1 and w[1:] != w[1:].lower() and w != w.upper():
+        return w[0] + w[1:].lower()
+    return w
+
+
+def fix_word_case(text: str) -> str:
+    """Words in mixed case made regular: an upper-case letter after the first in a word that
+    also has lower-case letters is lowered (``THị`` -> ``Thị``, ``tHáng`` -> ``tháng``); words
+    all in capitals (``LÒ``) and hyphen/apostrophe parts (``H'Mông``) are left as they are.
+    Register values are written in lower, title or upper case, never in mixed case."""
+    return _LETTER_RUN.sub(_word_case, text)
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 

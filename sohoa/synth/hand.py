@@ -7,6 +7,7 @@ pen's colour; ``render_handwriting`` gives one grey line image for training the 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -45,6 +46,7 @@ class HandStyle:
     pressure: float = 0.2  # 0 = even ink, 0.5 = strong fading along the line
     aspect: float = 1.0  # horizontal scale: < 1 narrow, cramped writing; > 1 wide
     glyph_jitter: float = 0.0  # per-letter size (std, fraction) and turn (x 50 degrees)
+    mark_shift: float = 0.0  # tone marks set right of their letter, fraction of its width
 
     @classmethod
     def sample(
@@ -103,6 +105,40 @@ def _glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     return _raw_glyph(font_path, size, ch)
 
 
+_TONES_ABOVE = frozenset("\u0300\u0301\u0303\u0309")  # grave, acute, tilde, hook
+
+
+def _without_tone(ch: str) -> str | None:
+    """``ch`` without its tone mark above (keeping hat, breve, horn), or ``None``."""
+    d = unicodedata.normalize("NFD", ch)
+    if not any(m in _TONES_ABOVE for m in d[1:]):
+        return None
+    return unicodedata.normalize("NFC", "".join(m for m in d if m not in _TONES_ABOVE))
+
+
+@lru_cache(maxsize=6000)
+def _mark_shifted(font_path: Path, size: int, ch: str, shift_q: int) -> tuple[np.ndarray, int, int]:
+    """``ch`` with the ink above its toneless letter (the tone mark) moved ``shift_q`` % of the
+    letter's width to the right, as many clerks write it (over the gap or the next letter)."""
+    toned = _glyph(font_path, size, ch)
+    plain = _without_tone(ch)
+    if plain is None or shift_q <= 0:
+        return toned
+    bitmap, gx, gy = toned
+    if plain == "i":
+        plain = "\u0131"  # the toned i has no dot: compare with the dotless i
+    pmap, _, py = _glyph(font_path, size, plain)
+    cut = py - gy  # rows of the toned glyph above the toneless letter
+    if cut < 2 or cut >= bitmap.shape[0]:
+        return toned
+    dx = int(round(shift_q / 100 * pmap.shape[1]))
+    gh, gw = bitmap.shape
+    out = np.zeros((gh, gw + dx), np.float32)
+    out[cut:, :gw] = bitmap[cut:]
+    out[:cut, dx:dx + gw] = bitmap[:cut]
+    return out, gx, gy
+
+
 def _raw_glyph(font_path: Path, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     font = load_font(font_path, size)
     x0, y0, x1, y1 = (int(v) for v in font.getbbox(ch, anchor="ls"))
@@ -117,14 +153,16 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
     font = load_font(style.font, size)
     ascent, descent = font.getmetrics()
     space = max(_advance(style.font, size, " "), size * 0.3)  # script fonts have thin spaces
-    glyphs = [_glyph(style.font, size, ch) for ch in text]
+    shifts = [_shift_q(style, ch, rng) for ch in text]
+    glyphs = [_mark_shifted(style.font, size, ch, q) if q else _glyph(style.font, size, ch)
+              for ch, q in zip(text, shifts, strict=True)]
     total = sum(g[0].shape[1] + abs(g[1]) for g in glyphs) * (1 + max(0.0, style.spacing))
     w = int(total + space * 2 * len(text) * 0.5 + 2 * size)
     h = int(ascent + descent + 2 * size)
     canvas = np.zeros((h, w), np.float32)
     x, base = size * 0.5, ascent + size
     drift = 0.0
-    for ch, (bitmap, ox, oy) in zip(text, glyphs, strict=True):
+    for ch, q, (bitmap, ox, oy) in zip(text, shifts, glyphs, strict=True):
         if ch == " ":
             x += space * style.word_gap * rng.uniform(0.8, 1.25)
             continue
@@ -132,7 +170,7 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
         gx, gy = int(round(x + ox)), int(round(base + drift + oy))
         if style.glyph_jitter > 0.005:
             bitmap, pad = _jittered(style.font, size, ch, int(round(style.glyph_jitter * 100)),
-                                    int(rng.integers(4)))
+                                    int(rng.integers(4)), q)
             gx, gy = gx - pad, gy - pad
         gh, gw = bitmap.shape
         if gx < 0 or gy < 0 or gx + gw > w or gy + gh > h:
@@ -143,13 +181,21 @@ def _draw_chars(text: str, style: HandStyle, rng: np.random.Generator) -> np.nda
     return canvas
 
 
+def _shift_q(style: HandStyle, ch: str, rng: np.random.Generator) -> int:
+    """This letter's tone-mark shift in steps of 10 % (0: none; no draw for a style without
+    shifted marks, so their pages stay as they were)."""
+    if style.mark_shift <= 0 or _without_tone(ch) is None:
+        return 0
+    return 10 * int(round(style.mark_shift * rng.uniform(0.5, 1.3) * 10))
+
+
 @lru_cache(maxsize=20000)
 def _jittered(
-    font_path: Path, size: int, ch: str, amount_q: int, variant: int
+    font_path: Path, size: int, ch: str, amount_q: int, variant: int, shift_q: int = 0
 ) -> tuple[np.ndarray, int]:
     """One of a few fixed variants of a letter, a little bigger or smaller and turned about
     its foot (cached: drawing a fresh variant per letter would triple the page time)."""
-    bitmap = _glyph(font_path, size, ch)[0]
+    bitmap = _mark_shifted(font_path, size, ch, shift_q)[0]
     amount = amount_q / 100.0
     r = np.random.default_rng([size, ord(ch), amount_q, variant])
     gh, gw = bitmap.shape
