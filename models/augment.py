@@ -11,6 +11,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# how often degrade() applies each step; the one table it reads, and what a training run's
+# data.json records (a resumed run with other degradations records a new leg)
+P = {"cut ascenders": 0.12, "cut descenders": 0.12, "ruling": 0.35, "neighbour ink": 0.15,
+     "stamp": 0.1, "paper tone": 0.3, "blur": 0.5}
+
 
 def _tight_rows(img: np.ndarray) -> tuple[int, int]:
     rows = np.where(img.min(axis=1) < 160)[0]
@@ -23,9 +28,9 @@ def _frame(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Crop around the ink with cell-like margins, maybe clipping ascenders/descenders."""
     top, bot = _tight_rows(img)
     ink_h = max(8, bot - top)
-    if rng.random() < 0.12:
+    if rng.random() < P["cut ascenders"]:
         top += int(ink_h * rng.uniform(0.03, 0.12))
-    if rng.random() < 0.12:
+    if rng.random() < P["cut descenders"]:
         bot -= int(ink_h * rng.uniform(0.03, 0.12))
     pad_t = int(ink_h * rng.uniform(0.02, 0.35))
     pad_b = int(ink_h * rng.uniform(0.02, 0.35))
@@ -64,10 +69,10 @@ def _neighbour_ink(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-# what degrade() does, recorded in a training run's data.json (a resumed run with other
-# degradations records a new leg)
-DEGRADATIONS = ("cell margins, cut ascenders/descenders 0.12+0.12", "ruling 0.35",
-                "neighbour ink 0.15", "stamp 0.10", "paper tone 0.3", "blur 0.5", "noise")
+DEGRADATIONS = (
+    f"cell margins, cut ascenders/descenders {P['cut ascenders']:g}+{P['cut descenders']:g}",
+    *(f"{k} {P[k]:g}" for k in ("ruling", "neighbour ink", "stamp", "paper tone", "blur")),
+    "noise")
 
 _STAMP_LETTERS = "UBNDXAHCTPQKSGM"
 
@@ -108,19 +113,19 @@ def _stamp(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random register-like version of a clean rendered line (grey uint8 in and out)."""
     img = _frame(img, rng)
-    if rng.random() < 0.35:
+    if rng.random() < P["ruling"]:
         img = _ruling(img, rng)
-    if rng.random() < 0.15:
+    if rng.random() < P["neighbour ink"]:
         img = _neighbour_ink(img, rng)
-    if rng.random() < 0.1:
+    if rng.random() < P["stamp"]:
         img = _stamp(img, rng)
     f: np.ndarray = img.astype(np.float32) / 255.0
     f = f * rng.uniform(0.75, 1.03)
-    if rng.random() < 0.3:  # uneven paper tone
+    if rng.random() < P["paper tone"]:  # uneven paper tone
         h, w = f.shape
         shade = cv2.resize(rng.uniform(0.85, 1.0, (2, 3)).astype(np.float32), (w, h))
         f = f * shade
-    if rng.random() < 0.5:
+    if rng.random() < P["blur"]:
         s = rng.uniform(0.3, 1.2)
         f = cv2.GaussianBlur(f, (0, 0), s)
     f = np.asarray(f + rng.normal(0, rng.uniform(0, 0.07), f.shape), dtype=np.float32)

@@ -92,12 +92,13 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
 
 def _settle_numbers(seg: Segmented, by_entry: dict[int, dict[str, Reading]]) -> None:
     """Register numbers run on down a page: check them against each other (in place)."""
-    from sohoa.fields.sequence import settle_numbers
+    from sohoa.fields.sequence import number_columns, settle_numbers
 
     order = [e.index for e in seg.entries]
-    for name in {c.field for c in seg.crops if c.kind == FieldKind.NUMBER}:
-        column = settle_numbers([by_entry.get(i, {}).get(name) for i in order])
-        for i, reading in zip(order, column, strict=True):
+    names = {c.field for c in seg.crops if c.kind == FieldKind.NUMBER}
+    columns = number_columns(order, names, lambda i, n: by_entry.get(i, {}).get(n))
+    for name, column in columns.items():
+        for i, reading in zip(order, settle_numbers(column), strict=True):
             if reading is not None:
                 by_entry[i][name] = reading
 

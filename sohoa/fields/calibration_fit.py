@@ -29,7 +29,7 @@ from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
 from sohoa.fields.choose import choose_reading, features_of
 from sohoa.fields.parse import parse_field
-from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run
+from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run, number_columns
 from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
@@ -153,16 +153,14 @@ def _cap(pair: FieldPair, raw: Reading | None) -> float | None:
     return None
 
 
-def _run_confirmed(raw: dict[tuple[int, str], Reading], template) -> set[tuple[int, str]]:
+def _run_confirmed(raw: dict[tuple[int, str], Reading], order: list[int],
+                   template) -> set[tuple[int, str]]:
     """Number readings that continue both neighbours down their column (the pipeline raises
-    their confidence to ``RUN_CONFIDENCE``), as ``pipeline.assemble`` orders the entries."""
-    out: set[tuple[int, str]] = set()
+    their confidence to ``RUN_CONFIDENCE``), with the pipeline's columns (``number_columns``)."""
     numbers = {f.name for f in template.fields if FieldKind(f.kind) == FieldKind.NUMBER}
-    for name in numbers & {f for _, f in raw}:
-        last = max(e for e, f in raw if f == name)
-        column = [raw.get((e, name)) for e in range(last + 1)]
-        out |= {(e, name) for e, ok in enumerate(confirmed_by_run(column)) if ok}
-    return out
+    columns = number_columns(order, numbers & {f for _, f in raw}, lambda i, n: raw.get((i, n)))
+    return {(i, name) for name, column in columns.items()
+            for i, ok in zip(order, confirmed_by_run(column), strict=True) if ok}
 
 
 def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
@@ -177,7 +175,8 @@ def labelled_pairs(truth: dict[str, Any], predicted: dict[str, Any], template,
     """
     out = []
     page = truth.get("page", "")
-    run = _run_confirmed(raw, template) if raw else set()
+    order = [int(e["index"]) for e in predicted.get("entries", [])]
+    run = _run_confirmed(raw, order, template) if raw else set()
     for t_entry, p_entry in match_entries(truth.get("entries", []), predicted.get("entries", [])):
         one_t = {"page": page, "entries": [t_entry]}
         one_p = {"entries": [p_entry] if p_entry is not None else []}

@@ -23,6 +23,7 @@ Entries without a number (blank or struck rows) break the run: nothing is guesse
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from sohoa.records import Alternative, Reading
@@ -100,6 +101,15 @@ def _confirmed(nums: list[int | None], i: int) -> bool:
     n = nums[i]
     return (n is not None and 0 < i < len(nums) - 1 and nums[i - 1] == n - 1
             and nums[i + 1] == n + 1)
+
+
+def number_columns(order: Sequence[int], names: Iterable[str],
+                   reading_of: Callable[[int, str], Reading | None]
+                   ) -> dict[str, list[Reading | None]]:
+    """Each number field's readings down the page in entry ``order`` (``None`` where an entry
+    has none): the columns ``settle_numbers`` and ``confirmed_by_run`` take, built one way for
+    the pipeline and the calibration benchmark alike."""
+    return {name: [reading_of(i, name) for i in order] for name in sorted(set(names))}
 
 
 def confirmed_by_run(readings: list[Reading | None]) -> list[bool]:
