@@ -14,7 +14,8 @@ import logging
 import cv2
 import numpy as np
 
-from preprocessing.clean import bed_mask, binarize, ink_fraction, normalize_background, to_grey
+from preprocessing.clean import (bed_mask, binarize, grow_faint_ink, ink_fraction,
+                                 normalize_background, to_grey)
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ANALYSIS_SIDE = 1600  # longer side of the analysis copy, pixels
 BLANK_INK = 0.0015  # ink fraction below which a page is blank
+FAINT_K = 0.05  # Sauvola k of the faint strokes grown onto the strict ink (grow_faint_ink)
 NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noise or a photo
 
 
@@ -104,10 +106,13 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
         return _with(base, status=f"not a register page: ink covers {raw:.0%} of the image")
     angle = estimate_skew(ink)
     m0, size0 = upright_transform(w, h, angle, 0)
-    ink0 = binarize(warp(flat, m0, size0))
+    flat0 = warp(flat, m0, size0)
+    ink0 = binarize(flat0)
     found = orient(ink0, template)
     rotation = found.rotation
-    ink_w = np.ascontiguousarray(np.rot90(ink0, undo_turns(rotation)))
+    # field ink: faded strokes grown back from the strict mask (the grid comes from ink0)
+    ink_w = np.ascontiguousarray(np.rot90(grow_faint_ink(flat0, ink0, FAINT_K),
+                                          undo_turns(rotation)))
     m_small, size_small = upright_transform(w, h, angle, rotation)
     # full-resolution transform: input pixels -> work pixels at the input's scale
     m_full = scale_matrix(1.0 / s) @ m_small @ scale_matrix(s)
