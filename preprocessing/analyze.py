@@ -14,8 +14,14 @@ import logging
 import cv2
 import numpy as np
 
-from preprocessing.clean import (bed_mask, binarize, grow_faint_ink, ink_fraction,
-                                 normalize_background, to_grey)
+from preprocessing.clean import (
+    bed_mask,
+    binarize,
+    grow_faint_ink,
+    ink_fraction,
+    normalize_background,
+    to_grey,
+)
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
