@@ -1,14 +1,13 @@
 """Our handwriting line recogniser (CRNN + CTC, :mod:`models`) as an OCR engine.
 
 It reads with the model a workspace has in use (``sohoa models use``), the newest shipped model
-(``models/weights/htr-v1``) when there is no workspace, or any model folder given as
+(``models.registry.DEFAULT_SHIPPED``) when there is no workspace, or any model folder given as
 ``model_dir``. Crops are batched by width; each crop gets the n-best of a CTC prefix beam
 search with their probabilities as alternatives. A character LM or lexicon can be hooked per
 field kind (``lms={FieldKind.NAME: fn}``) to reorder the beam; by default (``char_lms=True``)
 the character LMs of names, places and dates shipped with the model (``name_lm.json``,
-``place_lm.json``, ``date_lm.json``) are hooked. Measured with htr-v1 on 100 crops per kind
-in the test-role fonts (weight 0.5): CER names 20.9 -> 20.1 %, places 20.8 -> 16.5 %, dates
-6.4 -> 6.0 %; about 1.5x the decoding time of those kinds.
+``place_lm.json``, ``date_lm.json``) are hooked (measured in docs/htr.md). Words in mixed case
+are made regular in every hypothesis (``fix_word_case``: ``THị`` -> ``Thị``).
 """
 
 from __future__ import annotations

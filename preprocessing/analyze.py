@@ -17,9 +17,11 @@ import numpy as np
 from preprocessing.clean import (
     bed_mask,
     binarize,
+    drop_red,
     grow_faint_ink,
     ink_fraction,
     normalize_background,
+    red_mask,
     to_grey,
 )
 from preprocessing.columns import ColumnMap, map_columns
@@ -50,16 +52,12 @@ NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noi
 def analysis_grey(image: np.ndarray) -> np.ndarray:
     """Grey for analysis with red stamp ink turned to paper: a commune seal over the grid must
     not count as handwriting (dark pen strokes under the seal are not red and stay)."""
-    grey = to_grey(image)
-    if image.ndim == 3 and image.shape[2] >= 3 and image.dtype == np.uint8:
+    grey = drop_red(image)
+    red = red_mask(image)
+    if red is not None:
         r = image[:, :, 0].astype(np.int16)
         gb = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
-        red = (((r - gb) > 25) & (r > 100)).astype(np.uint8)
-        if red.any():
-            red = cv2.dilate(red, np.ones((3, 3), np.uint8))  # the seal's soft edges
-            grey = grey.copy()
-            grey[red > 0] = np.maximum(grey[red > 0], image[:, :, 0][red > 0])
-            grey[(red > 0) & ((r - gb) > 25)] = 255
+        grey[red & ((r - gb) > 25)] = 255
     return grey
 
 

@@ -30,6 +30,32 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"unsupported image shape {image.shape}")
 
 
+def red_mask(image: np.ndarray) -> np.ndarray | None:
+    """Where an RGB uint8 image has red (stamp) ink, dilated over the seal's soft edges; None
+    for grey images or when there is none."""
+    if image.ndim != 3 or image.shape[2] < 3 or image.dtype != np.uint8:
+        return None
+    r = image[:, :, 0].astype(np.int16)
+    gb = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
+    red = (((r - gb) > 25) & (r > 100)).astype(np.uint8)
+    if not red.any():
+        return None
+    return cv2.dilate(red, np.ones((3, 3), np.uint8)) > 0
+
+
+def drop_red(image: np.ndarray) -> np.ndarray:
+    """Grey with red stamp ink lightened to its red channel ("colour dropout" of form
+    scanning): the seal fades while blue or black pen strokes under it, dark in red too, stay.
+    Grey images come back as they are."""
+    grey = to_grey(image)
+    red = red_mask(image)
+    if red is None:
+        return grey
+    grey = grey.copy()
+    grey[red] = np.maximum(grey[red], image[:, :, 0][red])
+    return grey
+
+
 def normalize_background(grey: np.ndarray, scale: int = 0) -> np.ndarray:
     """Divide out the paper's illumination and tint so paper becomes ~white everywhere.
 

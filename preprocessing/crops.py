@@ -9,10 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from preprocessing.clean import remove_ruling, to_grey
-from preprocessing.layout import EntryLayout, PageLayout, Quad
+from preprocessing.clean import drop_red, remove_ruling
+from preprocessing.layout import EntryLayout, FieldBox, PageLayout, Quad
 from sohoa.records import FieldCrop
 from sohoa.template import Template
+
+FULL_WIDTH = True  # field crops span their cell's width (``_band``)
 
 
 def warp_quad(image: np.ndarray, quad: Quad, margin: float = 0.0) -> np.ndarray:
@@ -38,22 +40,39 @@ def entry_crop(image: np.ndarray, entry: EntryLayout, margin: float = 0.05) -> n
     return warp_quad(image, entry.quad, margin)
 
 
+def _band(box: FieldBox) -> Quad:
+    """The field's cell, from wall to wall, over the rows of its handwriting: a faint first or
+    last letter that the ink box missed is still in the crop."""
+    if box.empty or box.cell is None:
+        return box.quad
+    c = np.array(box.cell, dtype=np.float64)
+    q = np.array(box.quad, dtype=np.float64)
+    down = c[3] - c[0]
+    t0, t1 = (float(np.dot(p - c[0], down) / max(np.dot(down, down), 1e-9)) for p in (q[0], q[3]))
+    right = c[1] - c[0]
+    out = (c[0] + t0 * down, c[0] + right + t0 * (c[2] - c[1]),
+           c[0] + right + t1 * (c[2] - c[1]), c[0] + t1 * down)
+    return tuple((float(x), float(y)) for x, y in out)  # type: ignore[return-value]
+
+
 def field_crops(image: np.ndarray, layout: PageLayout, template: Template,
                 entries: tuple[EntryLayout, ...] | None = None,
-                margin: float = 0.08) -> list[FieldCrop]:
-    """Grey, deskewed, ruling-free crops of every field of every entry (or of ``entries``).
+                margin: float = 0.08, full_width: bool = FULL_WIDTH) -> list[FieldCrop]:
+    """Grey, deskewed, ruling-free crops of every field of every entry (or of ``entries``),
+    with red stamp ink faded (``drop_red``) so a seal over the writing hides less of it.
 
     Crops come entry by entry, each entry's fields in template order, so there are exactly
     ``len(template.fields)`` crops per entry; empty cells are included with ``empty=True``.
     """
-    grey = to_grey(image)
+    grey = drop_red(image)
     out: list[FieldCrop] = []
     for entry in entries if entries is not None else layout.entries:
         for spec in template.fields:
             box = entry.fields.get(spec.name)
             if box is None:
                 continue
-            crop = remove_ruling(warp_quad(grey, box.quad, margin))
+            quad = _band(box) if full_width else box.quad
+            crop = remove_ruling(warp_quad(grey, quad, margin))
             out.append(FieldCrop(field=spec.name, kind=spec.kind, image=crop, bbox=box.bbox,
                                  empty=box.empty))
     return out

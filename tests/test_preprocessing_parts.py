@@ -107,7 +107,10 @@ def test_field_crops_are_grey_deskewed_and_one_per_field() -> None:
     assert not name.empty
     assert name.bbox == layout.entries[0].fields["nksHoTen"].bbox
     x0, y0, x1, y1 = name.bbox
-    assert abs(name.image.shape[1] - (x1 - x0)) <= 0.3 * (y1 - y0) + 4  # upright, box-sized
+    cell = np.array(layout.entries[0].fields["nksHoTen"].cell)
+    cell_w = float(np.linalg.norm(cell[1] - cell[0]))
+    # upright, wall to wall across its cell (a faint first letter is not cut off)
+    assert x1 - x0 <= name.image.shape[1] and abs(name.image.shape[1] - cell_w) <= 0.3 * (y1 - y0) + 4
     dark = name.image < 128
     assert dark.mean() > 0.005  # the handwriting is in the crop
     assert dark.mean(axis=1).max() < 0.8  # no ruling line across it
@@ -183,3 +186,25 @@ def test_a_faded_pen_page_gets_whole_field_crops() -> None:
                 cover.append(inter / ((t1 - t0) * (u1 - u0)))
     assert len(cover) == 147
     assert sum(c < 0.7 for c in cover) <= 15, sorted(cover)[:20]
+    # the crops span their cells, so even a box that missed a faint letter crops all of it
+    tpl = load_template("ks-2006")
+    crops = field_crops(pg.image, layout, tpl)
+    widths = {(i // len(tpl.fields), c.field): c.image.shape[1] for i, c in enumerate(crops)}
+    short = [(e["index"], name) for e in pg.truth["entries"] for name, f in e["fields"].items()
+             if f["text"].strip() and widths[(e["index"], name)] < 0.95 * (f["bbox"][2] - f["bbox"][0])]
+    assert short == []
+
+
+def test_red_stamp_ink_fades_from_field_crops_and_pen_strokes_under_it_stay() -> None:
+    from preprocessing.clean import drop_red
+
+    rgb = np.full((80, 200, 3), (236, 230, 215), np.uint8)  # paper
+    cv2.circle(rgb, (100, 40), 30, (200, 45, 50), 4)  # a red seal's ring
+    cv2.line(rgb, (20, 40), (180, 40), (30, 45, 140), 3)  # blue writing across it
+    grey = drop_red(rgb)
+    plain = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    ring = (100, 10)  # on the ring, away from the writing
+    assert plain[ring[1], ring[0]] < 120 and grey[ring[1], ring[0]] >= 190
+    assert grey[40, 30] == plain[40, 30] < 80  # the pen stroke is untouched
+    assert grey[40, 70] < 80  # ... also where it crosses the ring
+    np.testing.assert_array_equal(drop_red(plain), plain)  # grey scans come back as they are

@@ -10,7 +10,7 @@ map is fitted on is ``FieldPair.correct``, the same judgement the reported figur
 
     cells = cells_from(seg.crops, engine_readings)
     pairs = labelled_pairs(truth, seg, cells, template, engine="htr", ref_year=year)
-    cal = fit_labelled(fit_half_pairs, note="htr-v1 on 12 bench pages")
+    cal = fit_labelled(fit_half_pairs, note="htr on 12 bench pages")
     eval_pairs = recalibrated(eval_half_pairs, cal)   # confidences as the new map gives them
 
 :func:`workspace_pairs` builds the same pairs from a reviewed workspace (confirmed values as
