@@ -151,12 +151,19 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
     return out
 
 
+def _signature(crops) -> list[list[Any]]:
+    """Each crop's field, box and a hash of its pixels: a cached reading is only reused for
+    the very same crop."""
+    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12]]
+            for c in crops]
+
+
 def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float] | None:
     if path is None or not path.exists():
         return None
     data = json.loads(path.read_text("utf-8"))
-    if data["crops"] != [[c.field, list(c.bbox)] for c in crops]:
-        return None  # segmentation changed since: read again
+    if data["crops"] != _signature(crops):
+        return None  # segmentation or cropping changed since: read again
     cells = [CellRead(c["field"], FieldKind(c["kind"]), tuple(c["bbox"]), c["engine"],
                       tuple(Alternative(t, p) for t, p in c["cands"]), c["empty"])
              for c in data["cells"]]
@@ -168,7 +175,7 @@ def save_cells(path: Path | None, crops, cells: list[CellRead], cpu_s: float, wa
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
-        "crops": [[c.field, list(c.bbox)] for c in crops], "cpu_s": cpu_s, "wall_s": wall_s,
+        "crops": _signature(crops), "cpu_s": cpu_s, "wall_s": wall_s,
         "cells": [{"field": c.field, "kind": str(c.kind), "bbox": list(c.bbox),
                    "engine": c.engine, "empty": c.empty,
                    "cands": [[a.text, a.confidence] for a in c.candidates]} for c in cells],
