@@ -259,6 +259,9 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
                              for lo, c, a, n in reliability_bins(
                                  [p.confidence for p in read], [p.correct for p in read])],
         "reliability": s.to_json()["calibration"]["bins"], "kinds": kinds,
+        "confident_mistakes": [
+            {"kind": p.kind, "field": p.field, "truth": p.truth, "read": p.predicted,
+             "confidence": p.confidence} for p in read if p.confidence >= 0.9 and not p.correct],
         "cpu_s_per_page": sum(r.cpu_s for r in runs) / len(runs),
         "wall_s_per_page": sum(r.wall_s for r in runs) / len(runs),
         "cpu_s_per_page_split": {

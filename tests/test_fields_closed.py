@@ -122,3 +122,10 @@ def test_lexicon_files_are_well_formed():
             for form in (r["name"], *r.get("aliases", [])):  # one spelling, one meaning
                 k = lower_key(form)
                 assert owner.setdefault(k, r["name"]) == r["name"], (name, form)
+
+
+def test_a_slip_in_a_short_alias_does_not_make_another_ethnic_group():
+    # "Trái" (Thái with h misread) is one letter from Bru-Vân Kiều's alias "Tri"
+    assert parse_field(FieldKind.ETHNICITY, "Trái").value == "Thái"
+    assert parse_field(FieldKind.ETHNICITY, "Tri").value == "Bru-Vân Kiều"  # exact still works
+    assert parse_field(FieldKind.SEX, "Nan").value == "1"  # short sex forms stay fuzzy

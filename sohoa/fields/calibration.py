@@ -1,5 +1,9 @@
 """Calibrated confidence: P(reading is correct) from engine confidence, parse evidence, whether
-it parsed, its length and its field kind, by a small logistic (Platt) map.
+it parsed, its length, whether a date is unusual for its field, its field kind and the engine
+family, by a small logistic (Platt) map.
+Tesseract's word confidences mean something else than our models' probabilities, so one map
+serving both (the pipeline reads with htr and falls back to Tesseract) has a Tesseract offset
+and slope of its own.
 
 The map is data (``sohoa/data/calibration.json``). The shipped default is hand-set; refit it on
 benchmark readings from real engines with ``fit_calibration`` and save it with
@@ -20,8 +24,9 @@ import numpy as np
 
 from sohoa.records import FieldKind
 
-BASE_FEATURES = ("logit_conf", "evidence", "ok", "length")
-FEATURES = BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind)
+BASE_FEATURES = ("logit_conf", "evidence", "ok", "length", "unusual")
+ENGINE_FEATURES = ("engine_tesseract", "engine_tesseract_x_logit_conf")
+FEATURES = BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
 
 
 class CalibrationError(ValueError):
@@ -37,12 +42,17 @@ class Features:
     ok: bool  # the text parsed as a valid value of its kind
     length: int  # characters in the text
     kind: FieldKind
+    engine: str = ""  # the engine that read it (only "tesseract" is told apart)
+    unusual: bool = False  # a date/year outside the field's usual range (fields.priors)
 
     def vector(self) -> np.ndarray:
         c = min(max(float(self.engine_conf), 1e-3), 1 - 1e-3)
-        out = [math.log(c / (1 - c)), float(self.evidence), float(self.ok),
-               math.log1p(max(self.length, 0)) / 4]
+        logit = math.log(c / (1 - c))
+        out = [logit, float(self.evidence), float(self.ok), math.log1p(max(self.length, 0)) / 4,
+               float(self.unusual)]
         out += [1.0 if FieldKind(self.kind) == k else 0.0 for k in FieldKind]
+        tess = 1.0 if self.engine == "tesseract" else 0.0
+        out += [tess, tess * logit]
         return np.array(out, dtype=np.float64)
 
 

@@ -133,7 +133,7 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
     for cell, entry in zip(cells, crop_entry, strict=True):
         if cell.empty:
             continue
-        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field)
+        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine)
         if found is not None:
             out[(entry, cell.field)] = found[0]
     return out
@@ -238,7 +238,7 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
             crop = FieldCrop(spec.name, spec.kind, _grey(load_image(path)), (0, 0, 0, 0))
             cell = read_cells(engine, [crop])[0]
             chosen = choose_cells([cell], year)[0]
-            found = features_of(cell.kind, list(cell.candidates), year, cell.field)
+            found = features_of(cell.kind, list(cell.candidates), year, cell.field, cell.engine)
             pair = FieldPair(
                 field=spec.name, kind=str(spec.kind), truth=truth,
                 predicted=chosen.value or chosen.text, truth_value=truth,

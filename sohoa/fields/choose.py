@@ -33,6 +33,7 @@ class Scored:
     engine_mass: float
     score: float
     source: Alternative  # the candidate whose text is shown
+    unusual: bool = False  # a date or year outside the field's usual range (priors)
 
 
 def _conf(a: Alternative) -> float:
@@ -44,7 +45,7 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
                     ref_year: int | None = None, field: str = "") -> list[Scored]:
     """Distinct values of the candidates, best first (``field`` adds its plausibility)."""
     kind = FieldKind(kind)
-    groups: dict[str, tuple[ParsedValue, float, Alternative]] = {}
+    groups: dict[str, tuple[ParsedValue, float, Alternative, bool]] = {}
     for alt in candidates:
         if not alt.text.strip():
             continue
@@ -54,19 +55,19 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
             pv = replace(pv, evidence=pv.evidence * factor)
         group = f"v:{pv.value}" if pv.ok and pv.value else f"t:{pv.text}"
         if group in groups:  # keep the best-supported parse and the most confident source
-            best, mass, src = groups[group]
+            best, mass, src, unusual = groups[group]
             groups[group] = (pv if pv.evidence > best.evidence else best, mass + _conf(alt),
-                             alt if _conf(alt) > _conf(src) else src)
+                             alt if _conf(alt) > _conf(src) else src, unusual)
         else:
-            groups[group] = (pv, _conf(alt), alt)
+            groups[group] = (pv, _conf(alt), alt, factor < 1.0)
     weight = LEXICON_WEIGHT.get(kind, 1.0)
     out = []
-    for pv, mass, src in groups.values():
+    for pv, mass, src, unusual in groups.values():
         mass = min(mass, 1.0)
         score = math.log(1e-4 + mass) + weight * math.log(0.05 + pv.evidence)
         if not pv.ok:
             score -= NOT_OK_PENALTY
-        out.append(Scored(pv, mass, score, src))
+        out.append(Scored(pv, mass, score, src, unusual))
     out.sort(key=lambda s: (-s.score, -s.engine_mass))
     return out
 
@@ -83,7 +84,7 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
     best = ranked[0]
     cal = calibration or default_calibration()
     feats = Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
-                     len(best.parsed.text), FieldKind(kind))
+                     len(best.parsed.text), FieldKind(kind), engine, best.unusual)
     confidence = round(cal.predict(feats), 4)
     others = tuple(a for a in alts if a is not best.source and a.text.strip()
                    and a.text != best.parsed.text)
@@ -91,11 +92,11 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
 
 
 def features_of(kind: FieldKind, candidates: Sequence[Alternative], ref_year: int | None = None,
-                field: str = "") -> tuple[Features, ParsedValue] | None:
+                field: str = "", engine: str = "") -> tuple[Features, ParsedValue] | None:
     """Calibration features of the reading ``choose_reading`` would pick (for refitting)."""
     ranked = rank_candidates(kind, list(candidates), ref_year, field)
     if not ranked:
         return None
     b = ranked[0]
     return Features(b.engine_mass, b.parsed.evidence, b.parsed.ok, len(b.parsed.text),
-                    FieldKind(kind)), b.parsed
+                    FieldKind(kind), engine, b.unusual), b.parsed

@@ -40,7 +40,10 @@ class ClosedSet:
     min_fuzzy: float = 80.0
 
     @classmethod
-    def build(cls, entries: list[tuple[str, list[str]]], min_fuzzy: float = 80.0) -> ClosedSet:
+    def build(cls, entries: list[tuple[str, list[str]]], min_fuzzy: float = 80.0,
+              min_fuzzy_len: int = 3) -> ClosedSet:
+        """``min_fuzzy_len``: the shortest folded form matched fuzzily (shorter ones must
+        match exactly or without diacritics)."""
         exact: dict[str, str] = {}
         folded: dict[str, list[str]] = {}
         forms: dict[str, list[str]] = {}
@@ -51,7 +54,7 @@ class ClosedSet:
                 names = folded.setdefault(key(form), [])
                 if name not in names:
                     names.append(name)
-        fuzzy_keys = tuple(k for k in folded if len(k) >= 3)
+        fuzzy_keys = tuple(k for k in folded if len(k) >= min_fuzzy_len)
         return cls(tuple(n for n, _ in entries), exact,
                    {k: tuple(v) for k, v in folded.items()}, fuzzy_keys,
                    {k: tuple(v) for k, v in forms.items()}, min_fuzzy)
@@ -133,7 +136,9 @@ def ethnicities() -> ClosedSet:
     data = _load_toml("ethnicities.toml")
     entries = _entries(data, "groups", "ethnicities.toml")
     entries += _entries(data, "others", "ethnicities.toml")
-    return ClosedSet.build(entries)
+    # a one-letter slip turns a three-letter alias into another group's name ("Trái" is
+    # closer to Bru-Vân Kiều's "Tri" than to Thái): those match exactly or folded only
+    return ClosedSet.build(entries, min_fuzzy_len=4)
 
 
 @cache

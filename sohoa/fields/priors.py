@@ -20,8 +20,8 @@ _USUAL_AGE: dict[str, tuple[int, int]] = {
     "meNgaySinh": (13, 60),
     "chaNgaySinh": (13, 70),
     "nycNgaySinh": (13, 90),
-    "chongNgaySinh": (16, 90),
-    "voNgaySinh": (16, 90),
+    "chongNgaySinh": (16, 80),
+    "voNgaySinh": (16, 80),
 }
 UNUSUAL = 0.5  # evidence factor for a value outside the usual range
 

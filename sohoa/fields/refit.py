@@ -27,6 +27,7 @@ class LabelledReading:
     candidates: Sequence[Alternative]
     truth: str  # the text as written, or its 158 value: both are compared after parsing
     ref_year: int | None = None
+    engine: str = ""
 
 
 def is_correct(kind: FieldKind, chosen_value: str, chosen_text: str, truth: str,
@@ -42,7 +43,7 @@ def calibration_samples(items: Iterable[LabelledReading]) -> list[Sample]:
     """One calibration sample per item with at least one non-empty candidate."""
     out = []
     for it in items:
-        found = features_of(it.kind, list(it.candidates), it.ref_year, it.field)
+        found = features_of(it.kind, list(it.candidates), it.ref_year, it.field, it.engine)
         if found is None:
             continue
         feats, parsed = found
