@@ -5,7 +5,8 @@ checkpoint, side by side on the same crops in one run; crops/s and peak memory.
 Two crop sets, both drawn here by ``sohoa.synth``:
 - ``lines``: field values written by random bench-font hands, degraded like register cells;
 - ``page``: single-line fields (names, dates, years, numbers, sex, ethnicity) cut by their
-  ground-truth boxes from generated register pages (neighbouring ink, ruling, scan noise).
+  ground-truth boxes from generated register pages (neighbouring ink, ruling, scan noise),
+  from the grey the pipeline's field crops come from (red stamp ink faded, ``drop_red``).
 
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
 
@@ -60,8 +61,7 @@ def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
 
 def page_crops(pages: int, seed: int, font_role: str = "bench") -> list[tuple[str, str, np.ndarray]]:
     """Single-line field crops cut from generated pages by their truth boxes (+ margins)."""
-    import cv2
-
+    from preprocessing.clean import drop_red
     from sohoa.synth import generate_page
 
     out = []
@@ -70,7 +70,7 @@ def page_crops(pages: int, seed: int, font_role: str = "bench") -> list[tuple[st
         kinds = {f.name: str(f.kind) for f in load_template(tid).fields}
         page = generate_page(tid, seed + i, "easy" if i % 2 == 0 else "hard",
                              font_role=font_role)
-        grey = cv2.cvtColor(page.image, cv2.COLOR_RGB2GRAY)
+        grey = drop_red(page.image)  # as the pipeline's field crops (red stamp ink faded)
         for entry in page.truth["entries"]:
             for name, f in entry["fields"].items():
                 kind = kinds.get(name, "text")
