@@ -62,8 +62,12 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
         extra_fonts += (f"\n  the run was resumed with other data {len(legs)} time(s); "
                         "earlier legs: " + "; ".join(
                             f"share of extra fonts {t.get('extra_share', 0)}, "
+                            f"shifted tone marks {t.get('mark_share', 0)}, "
                             f"degradations {t.get('degradations', 'before stamps')}"
                             for t in earlier) + ";")
+    if train.get("mark_share"):
+        extra_fonts += (f"\n  {train['mark_share']:.0%} of lines by hands that set each tone mark "
+                        "to the right of its letter (HandStyle.mark_shift, 20-90 % of a letter);")
     if train.get("degradations"):
         extra_fonts += "\n  degradations: " + ", ".join(train["degradations"]) + ";"
     card = f"""# {name}: sohoa handwriting line recogniser

@@ -15,7 +15,7 @@ from sohoa.store import EntryResult, Workspace
 from sohoa.synth import HandStyle, render_handwriting, sample_value
 from sohoa.template import load_template
 
-SHIPPED = Path(__file__).resolve().parent.parent / "models" / "weights" / "htr-v2"
+SHIPPED = Path(__file__).resolve().parent.parent / "models" / "weights" / "htr-v3"
 
 
 def written(kind: FieldKind, n: int, role: str = "test", seed: int = 0,
