@@ -18,7 +18,6 @@ from preprocessing.clean import (
     bed_mask,
     binarize,
     drop_red,
-    grow_faint_ink,
     ink_fraction,
     normalize_background,
     red_mask,
@@ -45,7 +44,7 @@ log = logging.getLogger(__name__)
 
 ANALYSIS_SIDE = 1600  # longer side of the analysis copy, pixels
 BLANK_INK = 0.0015  # ink fraction below which a page is blank
-FAINT_K = 0.05  # Sauvola k of the faint strokes grown onto the strict ink (grow_faint_ink)
+FAINT_K = 0.05  # Sauvola k of the faint strokes that field boxes grow into (grow_faint_ink)
 NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noise or a photo
 
 
@@ -114,9 +113,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     ink0 = binarize(flat0)
     found = orient(ink0, template)
     rotation = found.rotation
-    # field ink: faded strokes grown back from the strict mask (the grid comes from ink0)
-    ink_w = np.ascontiguousarray(np.rot90(grow_faint_ink(flat0, ink0, FAINT_K),
-                                          undo_turns(rotation)))
+    ink_w = np.ascontiguousarray(np.rot90(ink0, undo_turns(rotation)))
+    # faint strokes, for sizing field boxes only (entries and empty cells use the strict ink)
+    faint_w = np.ascontiguousarray(np.rot90(binarize(flat0, k=FAINT_K), undo_turns(rotation)))
     m_small, size_small = upright_transform(w, h, angle, rotation)
     # full-resolution transform: input pixels -> work pixels at the input's scale
     m_full = scale_matrix(1.0 / s) @ m_small @ scale_matrix(s)
@@ -128,7 +127,7 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
         return _with(base, status=status if paper else NO_PAPER)
-    seg = segment(ink_w, grid, template, cmap)
+    seg = segment(ink_w, grid, template, cmap, faint=faint_w)
     if seg.status != "ok":
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input

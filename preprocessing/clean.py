@@ -92,12 +92,12 @@ def binarize(grey: np.ndarray, window: int = 0, k: float = 0.2, r: float = 128.0
     return ink.astype(np.uint8) * 255
 
 
-def grow_faint_ink(grey: np.ndarray, strong: np.ndarray, k: float = 0.1) -> np.ndarray:
-    """``strong`` ink (``binarize``) grown into the fainter strokes joined to it: hysteresis
-    between Sauvola at ``k`` and the stricter ``strong`` mask. A faded pen's thin strokes
-    break into specks at the strict threshold; the faint parts connecting them come back,
-    while faint marks touching no strong ink (paper grain, stains) stay out."""
-    weak = binarize(grey, k=k) | strong
+def grow_faint_ink(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """``strong`` ink grown into the fainter ``weak`` strokes joined to it (hysteresis between
+    two binarisations, e.g. Sauvola at k 0.2 and 0.05). A faded pen's thin strokes break into
+    specks at the strict threshold; the faint parts connecting them come back, while faint
+    marks touching no strong ink (paper grain, stains) stay out."""
+    weak = weak | strong
     n, labels = cv2.connectedComponents(weak, connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(labels[strong > 0])] = True

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from preprocessing.clean import binarize, normalize_background, to_grey
+from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.layout import Grid, RuledLine
@@ -143,12 +143,15 @@ def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]
 
 
 def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
-            ruling: np.ndarray | None = None) -> Segmentation:
+            ruling: np.ndarray | None = None, faint: np.ndarray | None = None) -> Segmentation:
     """Entries and field boxes of a found grid on an upright page.
 
     ``ink`` is the binary page (ink=255) or a grey/RGB page (binarised here); ``cmap`` the
     column mapping (fitted here when missing); ``ruling`` a ruling-line mask to ignore when
-    looking for handwriting (drawn here along the lines taken as rows when missing)."""
+    looking for handwriting (drawn here along the lines taken as rows when missing);
+    ``faint`` a more sensitive binarisation: a written field's box also takes in the faint
+    strokes joined to its ink (a faded pen), while which rows and cells hold writing is still
+    decided on ``ink`` alone."""
     if ink.ndim == 3 or np.count_nonzero((ink != 0) & (ink != 255)):
         ink = binarize(normalize_background(to_grey(ink)))
     if cmap is None:
@@ -173,6 +176,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         used = Grid(tuple(lines), grid.v_lines, grid.bbox)
         ruling = ruling_mask(used, shape, extra_v=cmap.boundaries)
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
+    grown = (grow_faint_ink(clean, cv2.bitwise_and(faint, cv2.bitwise_not(ruling)))
+             if faint is not None else clean)
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     h_top = _Curve(lines[first - 2 if first >= 2 and gaps[first - 1] < 0.6 * he else first - 1])
     h_bot = _Curve(lines[first - 1 if first >= 2 and gaps[first - 1] < 0.6 * he else first])
@@ -198,7 +203,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
             if slot >= template.rows_per_page:
                 break  # below the printed rows: the page's edge, a footer, the scanner bed
             top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
-            rows.append(_row(clean, shape, slot, top, bot, cmap, template, min_area, strikes))
+            rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
+                             strikes))
             slot += 1
     return Segmentation("ok", header, tuple(rows), he, header_cells)
 
@@ -333,8 +339,8 @@ def _drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
     return lines
 
 
-def _row(clean: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve, bot: _Curve,
-         cmap: ColumnMap, template: Template, min_area: int,
+def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
+         bot: _Curve, cmap: ColumnMap, template: Template, min_area: int,
          strikes: list[tuple[float, float, float, float]]) -> RowSeg:
     b = cmap.boundaries
     quad = _quad(top, bot, b[0], b[-1])
@@ -346,6 +352,7 @@ def _row(clean: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve, bot:
         cuts = [0.0] + (_field_split(clean, cq, n, shape) if n > 1 else []) + [1.0]
         cell = _box(cq, shape, inset=2)
         comps = _components(clean, cell, min_comp)
+        wide = _components(grown, cell, min_comp) if grown is not clean else comps
         for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
             fq = _lerp_quad(cq, t0, t1)
             ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
@@ -354,8 +361,11 @@ def _row(clean: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve, bot:
             if len(mine) == 0 or mine[:, 4].sum() < min_area:
                 fields[spec.name] = FieldSeg(fq, True, None)
                 continue
-            ink = (float(mine[:, 0].min()), float(mine[:, 1].min()),
-                   float(mine[:, 2].max()), float(mine[:, 3].max()))
+            grew = wide[(wide[:, 5] >= ya) & (wide[:, 5] < yb)] if len(wide) else wide
+            # the box takes in the faint components (each holds strict ink) of the same band
+            b_ = np.vstack([mine, grew]) if len(grew) else mine
+            ink = (float(b_[:, 0].min()), float(b_[:, 1].min()),
+                   float(b_[:, 2].max()), float(b_[:, 3].max()))
             fields[spec.name] = FieldSeg(fq, False, ink)
     ys = [p[1] for p in quad]
     if strikes and _crosses(strikes, min(ys), max(ys)):

@@ -163,7 +163,7 @@ def test_faint_strokes_joined_to_ink_grow_back_and_lone_faint_marks_do_not() -> 
         cv2.circle(grey, (x, 60), 2, 140, -1)  # ... where the pen pressed harder
     cv2.circle(grey, (320, 60), 6, 215, 2)  # a faint mark touching no darker ink
     strong = binarize(grey)
-    grown = grow_faint_ink(grey, strong, k=0.05)
+    grown = grow_faint_ink(strong, binarize(grey, k=0.05))
     assert strong[60, 150] == 0 and grown[60, 150] == 255  # the tail is back
     assert not grown[:, 300:].any()  # the lone faint ring stays out
     assert (grown >= strong).all()  # nothing strict is lost
