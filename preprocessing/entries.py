@@ -358,10 +358,14 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
             ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
             yb = cq[0][1] + t1 * (cq[3][1] - cq[0][1])
             mine = comps[(comps[:, 5] >= ya) & (comps[:, 5] < yb)] if len(comps) else comps
-            if len(mine) == 0 or mine[:, 4].sum() < min_area:
+            grew = wide[(wide[:, 5] >= ya) & (wide[:, 5] < yb)] if len(wide) else wide
+            # written: enough strict ink, or some strict ink whose faint strokes make enough
+            # (a faded pen); faint marks alone never make a cell written
+            ink_area = max(mine[:, 4].sum() if len(mine) else 0.0,
+                           grew[:, 4].sum() if len(mine) and len(grew) else 0.0)
+            if len(mine) == 0 or ink_area < min_area:
                 fields[spec.name] = FieldSeg(fq, True, None)
                 continue
-            grew = wide[(wide[:, 5] >= ya) & (wide[:, 5] < yb)] if len(wide) else wide
             # the box takes in the faint components (each holds strict ink) of the same band
             b_ = np.vstack([mine, grew]) if len(grew) else mine
             ink = (float(b_[:, 0].min()), float(b_[:, 1].min()),
