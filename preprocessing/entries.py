@@ -359,17 +359,15 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
             yb = cq[0][1] + t1 * (cq[3][1] - cq[0][1])
             mine = comps[(comps[:, 5] >= ya) & (comps[:, 5] < yb)] if len(comps) else comps
             grew = wide[(wide[:, 5] >= ya) & (wide[:, 5] < yb)] if len(wide) else wide
-            # written: enough strict ink, or some strict ink whose faint strokes make enough
-            # (a faded pen); faint marks alone never make a cell written
-            ink_area = max(mine[:, 4].sum() if len(mine) else 0.0,
-                           grew[:, 4].sum() if len(mine) and len(grew) else 0.0)
-            if len(mine) == 0 or ink_area < min_area:
+            # written: strict ink, enough of it alone or with its faint strokes (a faded pen);
+            # faint marks alone never make a cell written
+            if len(mine) == 0 or max(mine[:, 4].sum(), grew[:, 4].sum()) < min_area:
                 fields[spec.name] = FieldSeg(fq, True, None)
                 continue
             # the box takes in the faint components (each holds strict ink) of the same band
-            b_ = np.vstack([mine, grew]) if len(grew) else mine
-            ink = (float(b_[:, 0].min()), float(b_[:, 1].min()),
-                   float(b_[:, 2].max()), float(b_[:, 3].max()))
+            parts = np.vstack([mine, grew])
+            ink = (float(parts[:, 0].min()), float(parts[:, 1].min()),
+                   float(parts[:, 2].max()), float(parts[:, 3].max()))
             fields[spec.name] = FieldSeg(fq, False, ink)
     ys = [p[1] for p in quad]
     if strikes and _crosses(strikes, min(ys), max(ys)):
