@@ -2,6 +2,7 @@
 
 import json
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -163,3 +164,16 @@ def test_calibration_samples_from_labelled_readings():
     samples = calibration_samples(items)
     assert [s.correct for s in samples] == [True, False, True, True]
     assert samples[2].features.kind == FieldKind.DATE
+
+
+def test_calibration_tells_tesseract_apart_and_sees_unusual_dates():
+
+    cal = Calibration({"logit_conf": 1.0, "engine_tesseract": -2.0, "unusual": -3.0}, 0.0)
+    htr = Features(0.9, 1.0, True, 10, FieldKind.DATE, "htr")
+    assert cal.predict(replace(htr, engine="tesseract")) < cal.predict(htr)
+    assert cal.predict(replace(htr, unusual=True)) < cal.predict(htr)
+    # a groom born 1916 in a 2012 marriage book is unusual; 1976 is not
+    feats, _ = features_of(FieldKind.DATE, alts(("17/2/16", 0.9)), 2012, "chongNgaySinh", "htr")
+    assert feats.unusual and feats.engine == "htr"
+    feats, _ = features_of(FieldKind.DATE, alts(("17/2/76", 0.9)), 2012, "chongNgaySinh")
+    assert not feats.unusual

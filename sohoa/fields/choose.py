@@ -83,9 +83,7 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
         return Reading(field, "", "", 0.0, engine, bbox, ())
     best = ranked[0]
     cal = calibration or default_calibration()
-    feats = Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
-                     len(best.parsed.text), FieldKind(kind), engine, best.unusual)
-    confidence = round(cal.predict(feats), 4)
+    confidence = round(cal.predict(_features(best, kind, engine)), 4)
     others = tuple(a for a in alts if a is not best.source and a.text.strip()
                    and a.text != best.parsed.text)
     return Reading(field, best.parsed.text, best.parsed.value, confidence, engine, bbox, others)
@@ -97,6 +95,10 @@ def features_of(kind: FieldKind, candidates: Sequence[Alternative], ref_year: in
     ranked = rank_candidates(kind, list(candidates), ref_year, field)
     if not ranked:
         return None
-    b = ranked[0]
-    return Features(b.engine_mass, b.parsed.evidence, b.parsed.ok, len(b.parsed.text),
-                    FieldKind(kind), engine, b.unusual), b.parsed
+    return _features(ranked[0], kind, engine), ranked[0].parsed
+
+
+def _features(best: Scored, kind: FieldKind, engine: str) -> Features:
+    """What calibration looks at for the chosen value (one place for choice and refitting)."""
+    return Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
+                    len(best.parsed.text), FieldKind(kind), engine, best.unusual)
