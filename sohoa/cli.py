@@ -37,5 +37,18 @@ for _module in COMMAND_MODULES:
     _module.register(app)
 
 
+def main() -> None:
+    """Entry point: runs the app and turns any project error into one line and its exit code."""
+    import sys
+
+    from sohoa.errors import SohoaError
+
+    try:
+        app()
+    except SohoaError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+
+
 if __name__ == "__main__":
-    app()
+    main()
