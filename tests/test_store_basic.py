@@ -11,8 +11,8 @@ from store_helpers import entry_results, make_book, page_image, sha
 
 from sohoa.records import Book, EntryStatus, Reading
 from sohoa.store import EntryLocked, EntryResult, StaleVersion, Workspace, WorkspaceError
-from sohoa.store_schema import SCHEMA_VERSION
-from sohoa.store_users import login_delay
+from sohoa.store.schema import SCHEMA_VERSION
+from sohoa.store.users import login_delay
 
 
 @pytest.fixture
@@ -193,7 +193,7 @@ def test_users_passwords_and_slowed_failures(ws, monkeypatch):
     assert ws.authenticate("lan", "mật khẩu dài").role == "clerk"
     assert ws.authenticate("nobody", "x") is None
     slept: list[float] = []
-    monkeypatch.setattr("sohoa.store_users.time.sleep", slept.append)
+    monkeypatch.setattr("sohoa.store.users.time.sleep", slept.append)
     for _ in range(5):
         assert ws.authenticate("lan", "wrong") is None
     assert ws.user("lan").failed_logins == 5

@@ -23,7 +23,7 @@ import store_helpers
 from store_helpers import entry_results, make_book, page_image, sha
 
 from sohoa.store import Workspace
-from sohoa.store_files import read_rgb
+from sohoa.store.files import read_rgb
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent

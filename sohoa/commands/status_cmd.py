@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """How far each book is: pages, pages needing attention, entries per status."""
         from sohoa.store import Workspace, WorkspaceError
-        from sohoa.store_status import format_status, workspace_status
+        from sohoa.store.status import format_status, workspace_status
 
         try:
             with Workspace.open(workspace) as ws:

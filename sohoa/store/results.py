@@ -12,9 +12,9 @@ import sqlite3
 from pathlib import Path
 
 from sohoa.records import Entry, EntryStatus, Page
-from sohoa.store_base import StoreBase, bbox_json
-from sohoa.store_files import write_png
-from sohoa.store_types import EntryResult, utc_now
+from sohoa.store.base import StoreBase, bbox_json
+from sohoa.store.files import write_png
+from sohoa.store.types import EntryResult, utc_now
 
 _HUMAN = ("confirmed", "approved", "exported")
 

@@ -14,9 +14,9 @@ import time
 from functools import cache
 
 from sohoa.records import nfc
-from sohoa.store_base import StoreBase
-from sohoa.store_schema import ROLES
-from sohoa.store_types import User, WorkspaceError, utc_now
+from sohoa.store.base import StoreBase
+from sohoa.store.schema import ROLES
+from sohoa.store.types import User, WorkspaceError, utc_now
 
 log = logging.getLogger(__name__)
 

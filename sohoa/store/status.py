@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sohoa.store import Workspace
-from sohoa.store_schema import STATUSES
+from sohoa.store.schema import STATUSES
 
 
 @dataclass(frozen=True)

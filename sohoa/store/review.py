@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sohoa.records import EntryStatus, nfc
-from sohoa.store_base import StoreBase
-from sohoa.store_types import AuditRow, EntryLocked, StaleVersion, WorkspaceError, utc_now
+from sohoa.store.base import StoreBase
+from sohoa.store.types import AuditRow, EntryLocked, StaleVersion, WorkspaceError, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sohoa.records import BBox, Book, Entry, Page
-from sohoa.store_schema import connect, write_transaction
-from sohoa.store_types import WorkspaceError
+from sohoa.store.schema import connect, write_transaction
+from sohoa.store.types import WorkspaceError
 
 T = TypeVar("T")
 

@@ -1,8 +1,8 @@
 """The workspace store: one folder with a SQLite database (WAL) and the page and crop images.
 
 The contract is ``docs/STORE_API.md``. This module holds books, pages, processing results,
-entries and exports; review moves live in :mod:`sohoa.store_review`, users in
-:mod:`sohoa.store_users`, the schema and transactions in :mod:`sohoa.store_schema`.
+entries and exports; review moves live in :mod:`sohoa.store.review`, users in
+:mod:`sohoa.store.users`, the schema and transactions in :mod:`sohoa.store.schema`.
 
 Every multi-row change is one ``BEGIN IMMEDIATE`` transaction; image files are written
 atomically *before* the rows that point at them, so a killed process leaves either the old state
@@ -20,18 +20,18 @@ from typing import Any
 import numpy as np
 
 from sohoa.records import Book, Entry, EntryStatus, Page, Reading, nfc
-from sohoa.store_base import (
+from sohoa.store.base import (
     StoreBase,
     bbox_from_json,
     book_from_row,
     entry_from_row,
     page_from_row,
 )
-from sohoa.store_files import read_rgb, write_png
-from sohoa.store_results import ResultsMixin
-from sohoa.store_review import ReviewMixin
-from sohoa.store_schema import PAGE_STATES, STATUSES, migrate
-from sohoa.store_types import (
+from sohoa.store.files import read_rgb, write_png
+from sohoa.store.results import ResultsMixin
+from sohoa.store.review import ReviewMixin
+from sohoa.store.schema import PAGE_STATES, STATUSES, migrate
+from sohoa.store.types import (
     AuditRow,
     EntryLocked,
     EntryResult,
@@ -41,7 +41,7 @@ from sohoa.store_types import (
     WorkspaceError,
     utc_now,
 )
-from sohoa.store_users import UsersMixin
+from sohoa.store.users import UsersMixin
 
 __all__ = [
     "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",

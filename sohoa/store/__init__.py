@@ -1,0 +1,24 @@
+"""The workspace store: one SQLite database (WAL) and the page images in one folder.
+
+Public face: :class:`Workspace` and the records and errors it hands out. The parts live in
+modules of this package: ``schema`` (tables, migrations, transactions), ``base`` (connections,
+row conversion), ``files`` (crash-safe image files), ``results`` (saving a page's reading),
+``review`` (claims, confirmations, audit), ``users`` (logins), ``status`` (progress counts),
+``types`` (records and errors), ``workspace`` (the :class:`Workspace` class).
+"""
+
+from sohoa.store.types import (
+    AuditRow,
+    EntryLocked,
+    EntryResult,
+    EntryView,
+    StaleVersion,
+    User,
+    WorkspaceError,
+)
+from sohoa.store.workspace import Workspace
+
+__all__ = [
+    "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
+    "WorkspaceError",
+]
