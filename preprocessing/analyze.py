@@ -68,7 +68,7 @@ def _status_for_table(grid: Grid, cmap: ColumnMap | None, template: Template,
     if not grid.found or cmap is None:
         return "no table found"
     visible = n - len(cmap.cut)
-    if cmap.matched < max(3, int(0.5 * visible)) or visible < 0.4 * n:
+    if cmap.matched < max(3, int(0.4 * visible)) or visible < 0.4 * n:
         return (f"no table found matching template {template.id} "
                 f"({cmap.matched} of {n} column lines)")
     w, _ = size

@@ -27,6 +27,7 @@ class PageTask:
     template_id: str
     ref_year: int
     attempt: int = 1
+    prior: tuple[float, ...] | None = None  # the book's consensus columns (preprocessing)
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,13 @@ def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
         image = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
         template = load_template(task.template_id)
         if plan is None:
-            seg = segment_image(image, template, name=task.source, keep_crops=True)
+            seg = segment_image(image, template, name=task.source, keep_crops=True,
+                                prior=task.prior)
             return TaskResult(task, None, segmented=seg)
         if plan not in _RECOGNIZERS:
             _RECOGNIZERS[plan] = Recognizer(plan)
-        work = read_image(image, template, _RECOGNIZERS[plan],
-                          name=task.source, ref_year=task.ref_year, keep_crops=True)
+        work = read_image(image, template, _RECOGNIZERS[plan], name=task.source,
+                          ref_year=task.ref_year, keep_crops=True, prior=task.prior)
         return TaskResult(task, work)
     except Exception as exc:  # noqa: BLE001 - reported to the coordinator, retried once
         log.warning("page %s (%s) failed: %s", task.page_id, task.source, exc)

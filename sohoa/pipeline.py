@@ -26,6 +26,7 @@ class PageWork:
     reading: PageReading
     entry_crops: tuple[np.ndarray, ...] = ()
     field_crops: tuple[dict[str, np.ndarray], ...] = ()
+    geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,19 @@ class Segmented:
     crops: tuple[FieldCrop, ...] = ()
     crop_entry: tuple[int, ...] = ()  # the entry index of each crop
     entry_crops: tuple[np.ndarray, ...] = ()
+    geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
 
 
 def segment_image(image: np.ndarray, template: Template, *, name: str = "",
-                  keep_crops: bool = False) -> Segmented:
-    """Preprocess and segment one page image into entries and field crops."""
+                  keep_crops: bool = False, prior: tuple[float, ...] | None = None) -> Segmented:
+    """Preprocess and segment one page image into entries and field crops. ``prior``: the
+    book's consensus column boundaries (preprocessing.consensus), when known."""
     from preprocessing import analyze_page, entry_crop, field_crops
 
-    layout = analyze_page(image, template)
+    layout = analyze_page(image, template, prior=prior)
     if not layout.entries:  # a bad page: nothing to cut, the status says why
-        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status)
+        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status,
+                         geometry=layout.geometry)
     crops = tuple(field_crops(image, layout, template))
     entries = tuple(
         EntryReading(
@@ -68,6 +72,7 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
         name, template.id, layout.angle, layout.rotation, layout.status, entries, crops,
         crop_entry=tuple(_entry_of(layout, c.bbox, c.field) for c in crops),
         entry_crops=tuple(entry_crop(image, e) for e in layout.entries) if keep_crops else (),
+        geometry=layout.geometry,
     )
 
 
@@ -75,7 +80,7 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
     """Put a segmented page and the readings of its crops (same order) together."""
     if not seg.entries:
         return PageWork(PageReading(seg.name, seg.template_id, seg.angle, seg.rotation,
-                                    seg.status, ()))
+                                    seg.status, ()), geometry=seg.geometry)
     by_entry: dict[int, dict[str, Reading]] = {}
     crop_images: dict[int, dict[str, np.ndarray]] = {}
     for crop, idx, reading in zip(seg.crops, seg.crop_entry, readings, strict=True):
@@ -85,9 +90,10 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
     entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
     page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, seg.status, entries)
     if not keep_crops:
-        return PageWork(page)
+        return PageWork(page, geometry=seg.geometry)
     return PageWork(page, entry_crops=seg.entry_crops,
-                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries))
+                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries),
+                    geometry=seg.geometry)
 
 
 def _settle_numbers(seg: Segmented, by_entry: dict[int, dict[str, Reading]]) -> None:
@@ -111,9 +117,10 @@ def read_image(
     name: str = "",
     ref_year: int | None = None,
     keep_crops: bool = False,
+    prior: tuple[float, ...] | None = None,
 ) -> PageWork:
     """Read one page image into the ``read`` contract (and, for the store, its crops)."""
-    seg = segment_image(image, template, name=name, keep_crops=keep_crops)
+    seg = segment_image(image, template, name=name, keep_crops=keep_crops, prior=prior)
     readings = recognizer.read(seg.crops, ref_year=ref_year) if seg.crops else []
     return assemble(seg, readings, keep_crops=keep_crops)
 

@@ -177,3 +177,26 @@ def test_entry_written_over_two_printed_rows_stays_one_entry() -> None:
     assert fb.bbox[3] >= y1 + dy - 4  # the field takes in its second line
     others = {**truth, "entries": truth["entries"][:-1]}
     assert len(match_entries(others, layout)) == len(truth["entries"]) - 1
+
+
+def test_segment_command_exits_0_and_prints_json_for_a_partial_page(tmp_path) -> None:
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from sohoa.cli import app
+
+    tpl = variant("ks-2006")
+    g = geometry_of(tpl, 3, (number_row,))
+    p = drawn(tpl, 3, (number_row,))
+    cut = crop_page(p, 0, int((g.x_edges[10] + g.x_edges[11]) / 2))
+    path = tmp_path / "cut.png"
+    Image.fromarray(cut.image).save(path)
+    res = CliRunner().invoke(app, ["segment", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["status"].startswith("partial page: the table is cut off at the right")
+    assert len(out["entries"]) == len(cut.truth["entries"])
+    assert out["entries"][0]["fields"]["ghiChu"]["empty"] is True
+    assert "reason" in out["entries"][0]["fields"]["ghiChu"]
