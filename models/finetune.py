@@ -22,6 +22,7 @@ import numpy as np
 
 from models.augment import degrade
 from models.data import Sample, SynthSource
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ TEXTUAL_KINDS = {"name", "place", "relation", "text"}
 DONE = ("confirmed", "approved", "exported")
 
 
-class FinetuneError(RuntimeError):
+class FinetuneError(SohoaError, RuntimeError):
     """Not enough confirmed data, or the workspace cannot be read."""
 
 

@@ -23,6 +23,7 @@ from models.checkpoint import load_model_dir, resolve_device, save_model_dir
 from models.crnn import CRNNConfig, build_crnn, output_lengths
 from models.data import Sample, torch_stream
 from models.evaluate import evaluate_samples
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class TrainOptions:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-class TrainError(RuntimeError):
+class TrainError(SohoaError, RuntimeError):
     """Training cannot start or resume (bad run folder, mismatched options)."""
 
 

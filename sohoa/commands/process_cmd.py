@@ -20,15 +20,11 @@ def register(app: typer.Typer) -> None:
         book: str = typer.Option(None, "--book", help="Only this book (id or volume)."),
     ) -> None:
         """Segment and prefill every page not processed yet; resumable after a kill."""
-        from ocr import DeviceError, pick_device
+        from ocr import pick_device
         from sohoa.process import run_process
 
         if device:
-            try:
-                pick_device(device)
-            except DeviceError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2) from exc
+            pick_device(device)
         report = run_process(workspace, engine=engine, device=device, batch_size=batch_size,
                              workers=workers, scheduler=scheduler, retry_failed=retry_failed, book=book)
         typer.echo(f"processed {report.processed} pages, {report.entries} entries prefilled")

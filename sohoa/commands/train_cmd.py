@@ -72,6 +72,14 @@ def _record_data(out: Path, record: dict, resume: bool) -> dict:
     return {**record, "legs": legs} if legs else record
 
 
+def _known_folder(workspace: Path | None) -> None:
+    """Refuse a workspace folder that does not exist (rather than make one for the pointer)."""
+    from sohoa.store import WorkspaceNotFound
+
+    if workspace is not None and not workspace.is_dir():
+        raise WorkspaceNotFound(f"{workspace}: no workspace here")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
@@ -113,15 +121,11 @@ def register(app: typer.Typer) -> None:
         if from_confirmed:
             if workspace is None:
                 raise typer.BadParameter("--from-confirmed needs --workspace")
-            from models.finetune import FinetuneError, finetune
+            from models.finetune import finetune
 
-            try:
-                res = finetune(workspace, mix_synthetic=mix_synthetic, device=device,
-                               threads=threads, workers=workers, minutes=minutes,
-                               epochs=min(epochs, 8), epoch_samples=min(epoch_samples, 1000))
-            except FinetuneError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2) from exc
+            res = finetune(workspace, mix_synthetic=mix_synthetic, device=device,
+                           threads=threads, workers=workers, minutes=minutes,
+                           epochs=min(epochs, 8), epoch_samples=min(epoch_samples, 1000))
             typer.echo(json.dumps({**asdict(res), "path": str(res.path)}, ensure_ascii=False,
                                   indent=2))
             typer.echo(f"held-out CER {res.cer_before:.2%} -> {res.cer_after:.2%}. The model in "
@@ -147,6 +151,7 @@ def register(app: typer.Typer) -> None:
         """Shipped and fine-tuned models; * marks the one in use."""
         from models.registry import list_models
 
+        _known_folder(workspace)
         rows = list_models(workspace)
         if as_json:
             typer.echo(json.dumps([{**asdict(m), "path": str(m.path)} for m in rows],
@@ -163,12 +168,8 @@ def register(app: typer.Typer) -> None:
         workspace: Path = typer.Option(..., "--workspace"),
     ) -> None:
         """Make the workspace read with model NAME."""
-        from models.checkpoint import ModelError
         from models.registry import use_model
 
-        try:
-            m = use_model(workspace, name)
-        except ModelError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        _known_folder(workspace)
+        m = use_model(workspace, name)
         typer.echo(f"{workspace} now reads with {m.name} ({m.path})")

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sohoa.errors import SohoaError
 from sohoa.export.bundle import Manifest, ManifestEntry, sha256_file, write_manifest, write_zip
 from sohoa.export.excel import SheetRow, write_workbook
 from sohoa.export.naming import UniqueNamer, book_stem, check_pattern, entry_stem
@@ -29,7 +30,7 @@ from sohoa.validate import Issue, Severity, blocking, validate_book
 log = logging.getLogger(__name__)
 
 
-class ExportError(RuntimeError):
+class ExportError(SohoaError, RuntimeError):
     """A book cannot be exported (validation errors, missing images); the message says why."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind
 
 BASE_FEATURES = ("logit_conf", "evidence", "ok", "length", "unusual")
@@ -29,7 +30,7 @@ ENGINE_FEATURES = ("engine_tesseract", "engine_tesseract_x_logit_conf")
 FEATURES = BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
 
 
-class CalibrationError(ValueError):
+class CalibrationError(SohoaError, ValueError):
     """A calibration file or sample set is malformed."""
 
 

@@ -15,10 +15,11 @@ from sohoa.store.types import (
     StaleVersion,
     User,
     WorkspaceError,
+    WorkspaceNotFound,
 )
 from sohoa.store.workspace import Workspace
 
 __all__ = [
     "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
-    "WorkspaceError",
+    "WorkspaceError", "WorkspaceNotFound",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind
 from sohoa.synth import degrade as dg
 from sohoa.synth.cells import Written, ink_hull, write_value
@@ -39,7 +40,7 @@ _OPTIONAL = {FieldKind.PLACE, FieldKind.TEXT, FieldKind.ETHNICITY, FieldKind.NAT
              FieldKind.RELATION, FieldKind.YEAR}
 
 
-class SynthError(ValueError):
+class SynthError(SohoaError, ValueError):
     """Bad arguments to the generator."""
 
 
