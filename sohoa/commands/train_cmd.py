@@ -72,6 +72,26 @@ def _record_data(out: Path, record: dict, resume: bool) -> dict:
     return {**record, "legs": legs} if legs else record
 
 
+def _lines(folders: list[Path], out: Path, base: str | None, workspace: Path | None,
+           **opts: object) -> dict:
+    """``train --lines``: fine-tune on trainers' labelled line sets."""
+    from models.checkpoint import ModelError
+    from models.lines import LinesError, read_line_sets
+    from models.lines_run import train_on_lines
+    from models.registry import find_model, model_in_use
+    from models.train import TrainError
+
+    try:
+        if base:
+            base_dir = Path(base) if Path(base).is_dir() else find_model(base, workspace)
+        else:
+            base_dir = model_in_use(workspace)
+        sets = read_line_sets(folders)
+        return train_on_lines(sets, out, base=base_dir, **opts)  # type: ignore[arg-type]
+    except (ModelError, TrainError) as exc:
+        raise LinesError(f"train --lines: {exc}") from exc
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
@@ -102,6 +122,13 @@ def register(app: typer.Typer) -> None:
                                             help="Fine-tune on the workspace's confirmed crops."),
         mix_synthetic: float = typer.Option(0.5, "--mix-synthetic",
                                             help="Share of synthetic lines when fine-tuning."),
+        lines: list[Path] = typer.Option(
+            None, "--lines", help="Fine-tune on labelled lines: a folder with labels.tsv, PAGE "
+            "XML or ALTO (docs/htr.md); repeat for several sets."),
+        base: str = typer.Option(None, "--base", help="--lines: model name or folder to start "
+                                 "from (default: the workspace's model in use, else htr-v3)."),
+        val_share: float = typer.Option(0.2, "--val-share", help="--lines: share of writers "
+                                        "(or lines, without writer ids) held out."),
     ) -> None:
         """Train the handwriting line recogniser (CRNN + CTC, or TrOCR with --arch trocr)."""
         # idle OpenMP threads sleep instead of spinning: on shared cores spinning threads
@@ -110,6 +137,13 @@ def register(app: typer.Typer) -> None:
         logging.getLogger("models").setLevel(logging.INFO)
         if arch not in ("crnn", "trocr"):
             raise typer.BadParameter(f"unknown --arch {arch!r}; use crnn or trocr")
+        if lines:
+            res = _lines(lines, out, base, workspace, resume=resume, val_share=val_share,
+                         mix_synthetic=mix_synthetic, minutes=minutes, epochs=epochs,
+                         epoch_samples=epoch_samples, lr=lr, batch_size=batch_size,
+                         device=device, threads=threads, workers=workers, seed=seed)
+            typer.echo(json.dumps(res, ensure_ascii=False, indent=2))
+            return
         if from_confirmed:
             if workspace is None:
                 raise typer.BadParameter("--from-confirmed needs --workspace")
