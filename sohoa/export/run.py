@@ -114,6 +114,8 @@ def export_book(
     if max_kb < MIN_PDF_KB:
         raise ExportError(f"--pdf-max-kb {max_kb}: a per-entry PDF needs at least {MIN_PDF_KB}"
                           f" KB (its wrapper alone takes about {PDF_OVERHEAD // 1024 + 1} KB)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
     ws.integrity_check()  # a damaged database must not be exported (and marked exported)
     name_rule = check_pattern(name_rule or settings.pdf_name_rule)
     statuses = _selected_statuses(min_status)
@@ -138,7 +140,7 @@ def export_book(
         no_image = tuple(Issue("image", Severity.ERROR, "", "Thiếu ảnh của mục", eid)
                          for eid in missing)
         return replace(base, issues=base.issues + no_image, blocked=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_out(out_dir)
     stem = book_stem(book, draft)
     with book_lock(out_dir, book_stem(book, False)):
         for any_stem in {stem, book_stem(book, True)}:
@@ -166,6 +168,16 @@ def export_book(
             ws.set_status([v.entry.id for v in views], EntryStatus.EXPORTED, user,
                           note=f"158 export {excel.name}")
     return replace(base, excel=excel, zip=zip_path, manifest=manifest_path)
+
+
+def _make_out(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: cannot create the output folder ({exc.strerror or exc})"
+                          ) from exc
 
 
 def _write_book(  # type: ignore[no-untyped-def]
