@@ -97,6 +97,12 @@ CASES = [
     ("synth --out {out} --template {bad_toml}", BAD),
     ("synth --out {out} --format gif", BAD),
     ("demo -w {out}/demo --template nope --no-review", BAD),
+    ("backup -w {nows} --to {out}/backup", MISSING),
+    ("backup -w {garbage} --to {out}/backup", BAD),
+    ("backup -w {ws} --to {a_file}", BAD),
+    ("check -w {nows}", MISSING),
+    ("check -w {garbage}", BAD),
+    ("evaluate --lines {pages} --out {out}", BAD),
 ]
 
 

@@ -29,3 +29,6 @@ COMMAND_MODULES += [segment_cmd]
 from sohoa.commands import calibrate_cmd  # noqa: E402
 
 COMMAND_MODULES += [calibrate_cmd]
+from sohoa.commands import backup_cmd, check_cmd  # noqa: E402
+
+COMMAND_MODULES += [check_cmd, backup_cmd]
