@@ -73,11 +73,16 @@ class SynthSource:
     (:func:`sohoa.synth.fonts.extra_training_fonts`) that has every character of the line:
     more letter shapes, never a test or bench font. ``mark_share`` of the lines are written by
     a hand that sets its tone marks to the right of their letters (``HandStyle.mark_shift``).
+    ``stroke_share`` of the lines are written with pen strokes by a writer of
+    :mod:`sohoa.synth.stroke_writer` whose seed is drawn from ``writer_seeds`` (training writers
+    only: held-out writers raise), photographed (:mod:`sohoa.synth.pen`), and half of them
+    also degraded like register cells.
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
-                 extra_share: float = 0.0, mark_share: float = 0.0) -> None:
+                 extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
+                 writer_seeds: tuple[int, int] = (0, 900_000)) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -90,6 +95,8 @@ class SynthSource:
         self.max_chars = max_chars
         self.extra_share = extra_share
         self.mark_share = mark_share
+        self.stroke_share = stroke_share
+        self.writer_seeds = writer_seeds
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -112,6 +119,8 @@ class SynthSource:
 
         kind, text = self._text(rng)
         text = word_window(text, self.max_chars, rng)
+        if self.stroke_share and rng.random() < self.stroke_share:
+            return Sample(kind, text, stroke_line(text, rng, self.writer_seeds, self.size_range))
         size = float(rng.uniform(*self.size_range))
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
@@ -133,14 +142,42 @@ class SynthSource:
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,
                 **({"mark_share": self.mark_share} if self.mark_share else {}),
+                **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),
+                    "stroke_fonts": [p.name for p in stroke_fonts(False)],
+                    "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}
+                   if self.stroke_share else {}),
                 **({"extra_fonts": [p.name for group in _extra() for p in group]}
                    if self.extra_share else {})}
 
 
-def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    from sohoa.synth.fonts import extra_training_fonts
+def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
+    from sohoa.synth.stroke_writer import stroke_fonts as fonts
 
-    return extra_training_fonts()
+    return fonts(held_out)
+
+
+def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, int],
+                size_range: tuple[float, float], cell_share: float = 0.5) -> np.ndarray:
+    """``text`` written with pen strokes by a writer whose seed is drawn from
+    ``writer_seeds`` (x-height about half the nominal size), photographed; ``cell_share`` of
+    the lines also get the register-cell degradations of :func:`degrade`."""
+    from sohoa.synth.pen import render_stroke_line
+    from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
+
+    seed = int(rng.integers(*writer_seeds))
+    writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0,
+                                 x_height=float(rng.uniform(*size_range)) * 0.45)
+    img = render_stroke_line(text, writer, rng)
+    return degrade(img, rng) if rng.random() < cell_share else img
+
+
+def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The extra training fonts less the families kept for held-out stroke writers."""
+    from sohoa.synth.fonts import extra_training_fonts
+    from sohoa.synth.stroke_writer import HELD_OUT_FAMILIES
+
+    hand, printed = extra_training_fonts()
+    return tuple(p for p in hand if not p.name.startswith(HELD_OUT_FAMILIES)), printed
 
 
 def extra_font_for(text: str, rng: np.random.Generator, hand_share: float = 0.65) -> Path | None:

@@ -48,6 +48,7 @@ class TrainOptions:
     init_from: str = ""  # a model folder to start from (fine-tuning)
     extra_font_share: float = 0.0  # lines written in extra installed fonts (SynthSource)
     mark_share: float = 0.0  # lines by hands that set tone marks to the right (SynthSource)
+    stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
     notes: dict[str, Any] = field(default_factory=dict)
 
 

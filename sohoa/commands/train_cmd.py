@@ -26,7 +26,8 @@ def _options(out: Path, resume: bool, **given: object):  # type: ignore[no-untyp
         saved = json.loads(cfg_file.read_text("utf-8"))
         saved = {k: v for k, v in saved.items() if k in TrainOptions.__dataclass_fields__}
         saved["channels"] = tuple(saved["channels"])
-        for key in ("device", "threads", "workers", "extra_font_share", "mark_share"):
+        for key in ("device", "threads", "workers", "extra_font_share", "mark_share",
+                    "stroke_share"):
             saved[key] = given[key]
         saved["epochs"] = max(int(given["epochs"]), int(saved["epochs"]))  # type: ignore[call-overload]
         if given["time_budget_min"]:
@@ -45,8 +46,11 @@ def _synthetic(out: Path, resume: bool, arch: str, preset: str, val_size: int,
     out.mkdir(parents=True, exist_ok=True)
     val_source = SynthSource("test")
     val = fixed_set(val_source, val_size, seed=12345, cache=out / "val.npz")
+    if opts.stroke_share:  # and lines of validation stroke writers (never held-out ones)
+        stroke_val = SynthSource("test", stroke_share=1.0, writer_seeds=(900_000, 1_000_000))
+        val += fixed_set(stroke_val, val_size // 2, seed=12346, cache=out / "val_strokes.npz")
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
-                     mark_share=opts.mark_share)
+                     mark_share=opts.mark_share, stroke_share=opts.stroke_share)
     record = {"train": source().describe(), "val": val_source.describe(),
               "val_size": len(val)}
     record = _record_data(out, record, resume)
@@ -72,6 +76,26 @@ def _record_data(out: Path, record: dict, resume: bool) -> dict:
     return {**record, "legs": legs} if legs else record
 
 
+def _lines(folders: list[Path], out: Path, base: str | None, workspace: Path | None,
+           **opts: object) -> dict:
+    """``train --lines``: fine-tune on trainers' labelled line sets."""
+    from models.checkpoint import ModelError
+    from models.lines import LinesError, read_line_sets
+    from models.lines_run import train_on_lines
+    from models.registry import find_model, model_in_use
+    from models.train import TrainError
+
+    try:
+        if base:
+            base_dir = Path(base) if Path(base).is_dir() else find_model(base, workspace)
+        else:
+            base_dir = model_in_use(workspace)
+        sets = read_line_sets(folders)
+        return train_on_lines(sets, out, base=base_dir, **opts)  # type: ignore[arg-type]
+    except (ModelError, TrainError) as exc:
+        raise LinesError(f"train --lines: {exc}") from exc
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
@@ -95,6 +119,10 @@ def register(app: typer.Typer) -> None:
         shifted_marks: float = typer.Option(
             0.25, "--shifted-marks", help="Share of lines by hands that set tone marks to the "
             "right of their letters, over the gap or the next letter."),
+        stroke_share: float = typer.Option(
+            0.0, "--stroke-share", help="Share of lines written with pen strokes by synthetic "
+            "writers (skeleton letters, joins, hand-placed marks, pens, photo light)."),
+        init_from: str = typer.Option("", "--init-from", help="Model folder to start from."),
         val_size: int = typer.Option(400, "--val-size"),
         seed: int = typer.Option(1, "--seed"),
         workspace: Path = typer.Option(None, "--workspace", help="Workspace (fine-tuning)."),
@@ -102,6 +130,13 @@ def register(app: typer.Typer) -> None:
                                             help="Fine-tune on the workspace's confirmed crops."),
         mix_synthetic: float = typer.Option(0.5, "--mix-synthetic",
                                             help="Share of synthetic lines when fine-tuning."),
+        lines: list[Path] = typer.Option(
+            None, "--lines", help="Fine-tune on labelled lines: a folder with labels.tsv, PAGE "
+            "XML or ALTO (docs/htr.md); repeat for several sets."),
+        base: str = typer.Option(None, "--base", help="--lines: model name or folder to start "
+                                 "from (default: the workspace's model in use, else htr-v3)."),
+        val_share: float = typer.Option(0.2, "--val-share", help="--lines: share of writers "
+                                        "(or lines, without writer ids) held out."),
     ) -> None:
         """Train the handwriting line recogniser (CRNN + CTC, or TrOCR with --arch trocr)."""
         # idle OpenMP threads sleep instead of spinning: on shared cores spinning threads
@@ -110,6 +145,13 @@ def register(app: typer.Typer) -> None:
         logging.getLogger("models").setLevel(logging.INFO)
         if arch not in ("crnn", "trocr"):
             raise typer.BadParameter(f"unknown --arch {arch!r}; use crnn or trocr")
+        if lines:
+            res = _lines(lines, out, base, workspace, resume=resume, val_share=val_share,
+                         mix_synthetic=mix_synthetic, minutes=minutes, epochs=epochs,
+                         epoch_samples=epoch_samples, lr=lr, batch_size=batch_size,
+                         device=device, threads=threads, workers=workers, seed=seed)
+            typer.echo(json.dumps(res, ensure_ascii=False, indent=2))
+            return
         if from_confirmed:
             if workspace is None:
                 raise typer.BadParameter("--from-confirmed needs --workspace")
@@ -131,7 +173,8 @@ def register(app: typer.Typer) -> None:
         given = dict(device=device, epochs=epochs, epoch_samples=epoch_samples,
                      batch_size=batch_size, lr=lr, height=height, time_budget_min=minutes,
                      patience=patience, workers=workers, threads=threads, seed=seed,
-                     extra_font_share=extra_fonts, mark_share=shifted_marks)
+                     extra_font_share=extra_fonts, mark_share=shifted_marks,
+                     stroke_share=stroke_share, init_from=init_from)
         best = _synthetic(out, resume, arch, preset, val_size, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
 
