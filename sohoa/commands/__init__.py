@@ -29,3 +29,6 @@ COMMAND_MODULES += [segment_cmd]
 from sohoa.commands import calibrate_cmd  # noqa: E402
 
 COMMAND_MODULES += [calibrate_cmd]
+from sohoa.commands import adapt_cmd, models_cmd  # noqa: E402
+
+COMMAND_MODULES += [adapt_cmd, models_cmd]
