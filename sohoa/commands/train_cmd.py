@@ -1,6 +1,6 @@
 """``sohoa train``: train the handwriting recogniser on synthetic handwriting, or fine-tune it
-from a workspace's clerk-confirmed crops; ``sohoa models list|use``: the versioned models and
-the one a workspace reads with.
+from a workspace's clerk-confirmed crops, or on trainers' labelled line sets (``--lines``).
+``sohoa models list|use`` lives in ``models_cmd``.
 """
 
 from __future__ import annotations
@@ -181,38 +181,3 @@ def register(app: typer.Typer) -> None:
                      stroke_share=stroke_share, init_from=init_from)
         best = _synthetic(out, resume, arch, preset, val_size, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
-
-    models_app = typer.Typer(help="Versioned handwriting models and the one in use.",
-                             no_args_is_help=True)
-    app.add_typer(models_app, name="models")
-
-    @models_app.command("list")
-    def models_list(
-        workspace: Path = typer.Option(None, "--workspace", help="Also the workspace's models."),
-        as_json: bool = typer.Option(False, "--json"),
-    ) -> None:
-        """Shipped and fine-tuned models; * marks the one in use."""
-        from models.registry import list_models
-
-        _known_folder(workspace)
-        rows = list_models(workspace)
-        if as_json:
-            typer.echo(json.dumps([{**asdict(m), "path": str(m.path)} for m in rows],
-                                  ensure_ascii=False, indent=2))
-            return
-        for m in rows:
-            cer = f"{m.val_cer:.2%}" if m.val_cer is not None else "-"
-            typer.echo(f"{'*' if m.in_use else ' '} {m.name:<14} {m.origin:<9} {m.arch:<6} "
-                       f"val CER {cer:>7}  {m.path}")
-
-    @models_app.command("use")
-    def models_use(
-        name: str = typer.Argument(..., help="Model name from `sohoa models list`."),
-        workspace: Path = typer.Option(..., "--workspace"),
-    ) -> None:
-        """Make the workspace read with model NAME."""
-        from models.registry import use_model
-
-        _known_folder(workspace)
-        m = use_model(workspace, name)
-        typer.echo(f"{workspace} now reads with {m.name} ({m.path})")
