@@ -38,8 +38,8 @@ from models.checkpoint import (
 from models.crnn import CRNNConfig, build_crnn, output_lengths
 from models.data import Sample, torch_stream
 from models.evaluate import evaluate_samples
-from sohoa.errors import SohoaError
 from models.train_options import TrainOptions
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
