@@ -71,14 +71,6 @@ def _record_data(out: Path, record: dict, resume: bool) -> dict:
     return {**record, "legs": legs} if legs else record
 
 
-def _known_folder(workspace: Path | None) -> None:
-    """Refuse a workspace folder that does not exist (rather than make one for the pointer)."""
-    from sohoa.store import WorkspaceNotFound
-
-    if workspace is not None and not workspace.is_dir():
-        raise WorkspaceNotFound(f"{workspace}: no workspace here")
-
-
 def _lines(folders: list[Path], out: Path, base: str | None, workspace: Path | None,
            **opts: object) -> dict:
     """``train --lines``: fine-tune on trainers' labelled line sets."""
