@@ -71,4 +71,4 @@ def test_bad_set_is_one_line_error(tmp_path: Path) -> None:
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'nope'}: not a folder (give a folder with labels.tsv, PAGE or ALTO)"]
+        f"lỗi: {tmp_path / 'nope'}: not a folder (give a folder with labels.tsv, PAGE or ALTO)"]
