@@ -18,9 +18,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ocr.base import EngineUnavailable
 from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
+
+if TYPE_CHECKING:
+    from sohoa.fields.calibration_seg import LayoutEvidence
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class CellRead:
     engine: str
     candidates: tuple[Alternative, ...] = ()
     empty: bool = False  # segmentation found no ink: nothing was run
+    evidence: LayoutEvidence | None = None  # what the crop says about its box
     entry: int | None = None  # the crop's entry (``FieldCrop.entry``)
 
 
@@ -100,9 +105,12 @@ class Recognizer:
         """The raw step: one :class:`CellRead` per crop, in order. Crops go to their kind's
         engine in batches of ``plan.batch_size``; a wrapped value is cut into its lines
         (:func:`split_lines`) and the lines' n-best joined (:func:`join_lines`); an empty crop
-        is not run."""
+        is not run; each cell keeps the crop's layout evidence (``evidence_of``)."""
+        from sohoa.fields.calibration_seg import evidence_of
+
         out: list[CellRead | None] = [
-            CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True, c.entry)
+            CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True, evidence_of(c),
+                     c.entry)
             if c.empty else None for c in crops]
         groups: dict[FieldKind, list[int]] = defaultdict(list)
         for i, crop in enumerate(crops):
@@ -123,21 +131,23 @@ class Recognizer:
                 c = crops[i]
                 cands = tuple(a for a in join_lines(got) if a.text.strip())
                 out[i] = CellRead(c.field, kind, c.bbox, got[0].engine if got else "", cands,
-                                  entry=c.entry)
+                                  entry=c.entry, evidence=evidence_of(c))
         return [c for c in out if c is not None]
 
     @staticmethod
     def choose(cells: Sequence[CellRead], *, ref_year: int | None = None,
                calibration=None) -> list[Reading]:  # type: ignore[no-untyped-def]
         """The choose step: each cell's reading, its 158 value and calibrated confidence
-        (``choose_reading``; ``calibration`` None: the shipped map). An empty cell reads ''
-        with confidence 1."""
+        (``choose_reading``; ``calibration`` None: the shipped map). An empty cell reads '',
+        with the confidence its ink allows (``empty_confidence``)."""
         from sohoa.fields import choose_reading
+        from sohoa.fields.calibration_seg import empty_confidence
 
-        return [Reading(field=c.field, text="", confidence=1.0, engine="segment", bbox=c.bbox)
+        return [Reading(field=c.field, text="", confidence=empty_confidence(c.evidence),
+                        engine="segment", bbox=c.bbox)
                 if c.empty else
                 choose_reading(c.field, c.kind, list(c.candidates), c.engine, bbox=c.bbox,
-                               ref_year=ref_year, calibration=calibration)
+                               ref_year=ref_year, calibration=calibration, evidence=c.evidence)
                 for c in cells]
 
     def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:

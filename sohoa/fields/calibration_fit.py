@@ -3,8 +3,7 @@
 An engine's n-best per field crop (:class:`CellRead`, the raw step ``Recognizer.raw``) is turned
 into readings two ways: the lexicon-aware choice the pipeline makes (:func:`choose_cells`, the
 choose step ``Recognizer.choose``) and the engine's top-1 text parsed alone (:func:`top1_cells`),
-so that a
-benchmark can compare both on the very same crops. :func:`labelled_pairs` matches a page's
+so that a benchmark can compare both on the very same crops. :func:`labelled_pairs` matches a page's
 readings to its truth with ``sohoa.evaluation.pairs_from_page`` and keeps, per pair, the
 calibration :class:`~sohoa.fields.calibration.Features` of the chosen reading, so the label a
 map is fitted on is ``FieldPair.correct``, the same judgement the reported figures use.
@@ -27,6 +26,7 @@ from typing import Any
 
 from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
+from sohoa.fields.calibration_seg import empty_confidence, evidence_of
 from sohoa.fields.choose import features_of
 from sohoa.fields.parse import parse_field
 from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run, number_columns
@@ -55,7 +55,7 @@ def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[
     for crop, r in zip(crops, readings, strict=True):
         cands = tuple(r.alternatives) or ((Alternative(r.text, r.confidence),) if r.text else ())
         out.append(CellRead(crop.field, FieldKind(crop.kind), crop.bbox, r.engine, cands,
-                            bool(crop.empty)))
+                            bool(crop.empty), entry=crop.entry, evidence=evidence_of(crop)))
     return out
 
 
@@ -66,7 +66,8 @@ def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
 
 
 def _empty(cell: CellRead) -> Reading:
-    return Reading(field=cell.field, text="", confidence=1.0, engine="segment", bbox=cell.bbox)
+    return Reading(field=cell.field, text="", confidence=empty_confidence(cell.evidence),
+                   engine="segment", bbox=cell.bbox)
 
 
 def choose_cells(cells: Sequence[CellRead], ref_year: int | None = None,
@@ -99,7 +100,8 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
     for cell, entry in zip(cells, crop_entry, strict=True):
         if cell.empty:
             continue
-        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine)
+        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine,
+                            cell.evidence)
         if found is not None:
             out[(entry, cell.field)] = found[0]
     return out
@@ -204,7 +206,8 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
             crop = FieldCrop(spec.name, spec.kind, _grey(load_image(path)), (0, 0, 0, 0))
             cell = read_cells(engine, [crop])[0]
             chosen = choose_cells([cell], year)[0]
-            found = features_of(cell.kind, list(cell.candidates), year, cell.field, cell.engine)
+            found = features_of(cell.kind, list(cell.candidates), year, cell.field, cell.engine,
+                                cell.evidence)
             pair = FieldPair(
                 field=spec.name, kind=str(spec.kind), truth=truth,
                 predicted=chosen.value or chosen.text, truth_value=truth,
