@@ -14,6 +14,8 @@ from pathlib import Path
 
 import typer
 
+from sohoa.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -69,14 +71,6 @@ def _record_data(out: Path, record: dict, resume: bool) -> dict:
         data_file.write_text(json.dumps({**record, "legs": legs}, ensure_ascii=False,
                                         indent=2), "utf-8")
     return {**record, "legs": legs} if legs else record
-
-
-def _known_folder(workspace: Path | None) -> None:
-    """Refuse a workspace folder that does not exist (rather than make one for the pointer)."""
-    from sohoa.store import WorkspaceNotFound
-
-    if workspace is not None and not workspace.is_dir():
-        raise WorkspaceNotFound(f"{workspace}: no workspace here")
 
 
 def _lines(folders: list[Path], out: Path, base: str | None, workspace: Path | None,
@@ -157,7 +151,7 @@ def register(app: typer.Typer) -> None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         logging.getLogger("models").setLevel(logging.INFO)
         if arch not in (None, "crnn", "trocr"):
-            raise typer.BadParameter(f"unknown --arch {arch!r}; use crnn or trocr")
+            raise InputError(f"unknown --arch {arch!r}; use crnn or trocr")
         if lines:
             res = _lines(lines, out, base, workspace, resume=resume, val_share=val_share,
                          mix_synthetic=mix_synthetic, minutes=minutes, epochs=epochs,
@@ -167,7 +161,7 @@ def register(app: typer.Typer) -> None:
             return
         if from_confirmed:
             if workspace is None:
-                raise typer.BadParameter("--from-confirmed needs --workspace")
+                raise InputError("--from-confirmed needs --workspace")
             from models.finetune import finetune
 
             res = finetune(workspace, mix_synthetic=mix_synthetic,
