@@ -65,7 +65,7 @@ def test_train_lines_writer_disjoint(tmp_path: Path, sets: dict[str, Path]) -> N
 
 
 def test_bad_set_is_one_line_error(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SOHOA_LANG": "en"}  # English error line
     proc = subprocess.run([sys.executable, "-m", "sohoa.cli", "evaluate", "--lines",
                            str(tmp_path / "nope")], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=120)
