@@ -38,7 +38,19 @@ def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
         if page.book_id not in cache:
             cache[page.book_id] = book_template(ws, page.book_id)
         tpl, year = cache[page.book_id]
-        png = ws.page_path(page.sha256).read_bytes()
+        path = ws.page_path(page.sha256)
+        try:
+            png = path.read_bytes()
+        except OSError as exc:  # the page fails, the run goes on
+            why = "missing" if isinstance(exc, FileNotFoundError) else \
+                f"unreadable ({exc.strerror or exc})"
+            yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
+                           error=f"page image {path.name} is {why}")
+            continue
+        if not png:
+            yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
+                           error=f"page image {path.name} is empty (0 bytes)")
+            continue
         yield PageTask(page.id, page.source, png, tpl.id, year, attempt)
 
 
@@ -111,7 +123,7 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
     for res in results:
         task = res.task
         if res.work is None:
-            if task.attempt == 1:
+            if task.attempt == 1 and not task.error:
                 retry.append(ws.page(task.page_id))
             else:
                 ws.set_page_state(task.page_id, "failed", res.error)

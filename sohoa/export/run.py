@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import multiprocessing
+import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -63,9 +64,14 @@ class _PdfJob:
     title: str
 
 
-def _init_worker() -> None:
-    """One thread per worker process: the processes are the parallelism."""
+def _init_worker(parent_pid: int) -> None:
+    """One thread per worker process (the processes are the parallelism); dies with the
+    exporting process."""
     import cv2
+
+    from sohoa.batch import die_with_parent
+
+    die_with_parent(parent_pid)
 
     cv2.setNumThreads(1)
 
@@ -235,7 +241,7 @@ def _make_pdfs(jobs: list[_PdfJob], workers: int,
         # inherit one of their locks held and hang forever
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 mp_context=ctx) as pool:
+                                 initargs=(os.getpid(),), mp_context=ctx) as pool:
             for job, res in zip(jobs, pool.map(_run_pdf, jobs, chunksize=16), strict=True):
                 out[job.entry_id] = res
                 if progress:
