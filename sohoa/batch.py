@@ -28,6 +28,8 @@ class PageTask:
     ref_year: int
     attempt: int = 1
     error: str = ""  # set when the page cannot even be sent (its image file is missing)
+    width: int = 0  # the page's size: a kept original of another size is resized to it
+    height: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,16 @@ _RECOGNIZERS: dict[EnginePlan, Recognizer] = {}
 def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
     """Read one page: decode, segment, recognise; with ``plan=None`` only segment (the
     coordinator recognises). Engines are loaded once per process."""
-    import cv2
-    import numpy as np
-
+    from sohoa.imageio import ImageError, decode_page
     from sohoa.template import load_template
 
     if task.error:
         return TaskResult(task, None, task.error)
     try:
-        buf = np.frombuffer(task.image_png, dtype=np.uint8)
-        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-        if decoded is None:
-            raise ValueError(f"page image of {task.source} cannot be decoded")
-        image = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        try:
+            image = decode_page(task.image_png, task.width, task.height)
+        except ImageError as exc:
+            raise ValueError(f"page image of {task.source} cannot be decoded ({exc})") from exc
         template = load_template(task.template_id)
         if plan is None:
             seg = segment_image(image, template, name=task.source, keep_crops=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.originals import Original, image_original, pdf_page_jpeg
 from sohoa.records import Book
 from sohoa.settings import Settings
 from sohoa.store import Workspace
@@ -137,28 +138,9 @@ def _open_image(path: Path, settings: Settings):  # type: ignore[no-untyped-def]
 
 def _to_array(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
     """A Pillow frame as grey (H, W) or RGB (H, W, 3) uint8; alpha composited on white."""
-    from PIL import Image
+    from sohoa.imageio import frame_array
 
-    mode = frame.mode
-    if mode in ("1", "L"):
-        return np.asarray(frame.convert("L"))
-    if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float grey
-        arr = np.asarray(frame).astype(np.float64)
-        top = float(arr.max()) if arr.size else 0.0
-        if mode == "F" and top <= 1.0:
-            scale = 255.0
-        elif top <= 255:
-            scale = 1.0
-        elif top <= 65535:
-            scale = 255.0 / 65535.0  # the 16-bit range, not the image's own maximum
-        else:
-            scale = 255.0 / top
-        return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
-    if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in frame.info):
-        rgba = frame.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        frame = Image.alpha_composite(white, rgba)
-    return np.asarray(frame.convert("RGB"))
+    return frame_array(frame)
 
 
 def _collapse_grey(arr: np.ndarray) -> np.ndarray:
@@ -169,8 +151,10 @@ def _collapse_grey(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray | IngestError]]:
-    """(label, image) per page; a page that fails yields its IngestError instead."""
+def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray | IngestError,
+                                                                 Original | None]]:
+    """(label, image, original bytes to keep) per page; a page that fails yields its
+    IngestError instead of the image."""
     label = str(src.path.resolve())
     if src.kind == "pdf":
         yield from _pdf_pages(src, label, settings)
@@ -184,14 +168,15 @@ def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray |
                 frame.load()
                 if src.pages == 1:
                     frame = ImageOps.exif_transpose(frame)  # phone photos: upright as seen
-                yield name, _to_array(frame)
+                arr = _to_array(frame)
+                yield name, arr, image_original(src.path, im, frame, src.pages)
             except (OSError, ValueError, SyntaxError) as exc:
-                yield name, IngestError(f"image data is truncated or corrupt ({exc})")
+                yield name, IngestError(f"image data is truncated or corrupt ({exc})"), None
 
 
 def _pdf_pages(
     src: _Source, label: str, settings: Settings
-) -> Iterator[tuple[str, np.ndarray | IngestError]]:
+) -> Iterator[tuple[str, np.ndarray | IngestError, Original | None]]:
     import pymupdf
 
     zoom = settings.pdf_dpi / 72.0
@@ -200,20 +185,25 @@ def _pdf_pages(
             name = label if doc.page_count == 1 else f"{label}#page={i + 1}"
             try:
                 page = doc[i]
-                w, h = int(page.rect.width * zoom), int(page.rect.height * zoom)
+                box = (page.rect * pymupdf.Matrix(zoom, zoom)).irect
+                w, h = box.width, box.height
                 if w * h > settings.max_image_pixels:
                     raise IngestError(
                         f"page renders to {w}x{h} pixels at {settings.pdf_dpi} dpi, over the"
                         f" limit of {settings.max_image_pixels} (max_image_pixels)"
                     )
+                kept = pdf_page_jpeg(doc, page, w, h)
+                if kept is not None:
+                    yield name, kept[1], kept[0]
+                    continue
                 pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False,
                                       colorspace=pymupdf.csRGB)
                 arr = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
-                yield name, _collapse_grey(arr)
+                yield name, _collapse_grey(arr), None
             except IngestError as exc:
-                yield name, exc
+                yield name, exc, None
             except Exception as exc:  # noqa: BLE001 - mupdf errors on damaged pages
-                yield name, IngestError(f"page cannot be rendered ({exc})")
+                yield name, IngestError(f"page cannot be rendered ({exc})"), None
 
 
 def ingest(
@@ -258,9 +248,9 @@ def ingest(
     n_threads = threads or max(1, min(4, os.cpu_count() or 1))
     pending: deque[tuple[str, np.ndarray, Future[str]]] = deque()
 
-    def prepare(image: np.ndarray) -> str:  # worker thread: hash + PNG encode + write
-        sha = pixel_sha256(image)
-        ws.store_page_file(image, sha)
+    def prepare(image: np.ndarray, original: Original | None) -> str:  # worker thread
+        sha = pixel_sha256(image)  # the page's identity: its pixels
+        ws.store_page_file(image, sha, original)  # the scan's own bytes when there are some
         return sha
 
     def finish_one() -> None:  # main thread, in page order: the row (and its page number)
@@ -285,12 +275,12 @@ def ingest(
           ThreadPoolExecutor(n_threads, thread_name_prefix="ingest") as pool):
         for src in sources:
             try:
-                for name, image in _pages(src, settings):
+                for name, image, original in _pages(src, settings):
                     if isinstance(image, IngestError):
                         bar.update(1)
                         fail(name, str(image))
                         continue
-                    pending.append((name, image, pool.submit(prepare, image)))
+                    pending.append((name, image, pool.submit(prepare, image, original)))
                     while len(pending) > n_threads:  # bounded memory: a few pages in flight
                         finish_one()
                         bar.update(1)

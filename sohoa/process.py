@@ -51,7 +51,8 @@ def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
             yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
                            error=f"page image {path.name} is empty (0 bytes)")
             continue
-        yield PageTask(page.id, page.source, png, tpl.id, year, attempt)
+        yield PageTask(page.id, page.source, png, tpl.id, year, attempt,
+                       width=page.width, height=page.height)
 
 
 def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):

@@ -152,7 +152,7 @@ def test_check_reports_a_sound_workspace_and_a_missing_image(tmp_path):
     path = filled(tmp_path, pages=2, entries=2)
     res = cli("check", "-w", str(path))
     assert res.returncode == 0 and "database sound" in res.stdout, res.stdout + res.stderr
-    next((path / "crops").rglob("*.png")).unlink()
+    next((path / "crops").rglob("*.jpg")).unlink()
     res = cli("check", "-w", str(path))
     assert res.returncode == 1 and "missing file" in res.stdout
 

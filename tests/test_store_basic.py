@@ -205,6 +205,7 @@ def test_users_passwords_and_slowed_failures(ws, monkeypatch):
     assert ws.authenticate("lan", "mật khẩu dài") is not None
     assert time.monotonic() - t0 >= 0.2  # the 6th waited too, then the count is reset
     assert ws.user("lan").failed_logins == 0
+    monkeypatch.undo()
     assert [login_delay(n) for n in (0, 2, 3, 4, 10)] == [0, 0, 0.5, 1.0, 5.0]
     assert [u.name for u in ws.users()] == ["lan"]
 

@@ -32,6 +32,7 @@ from sohoa.export.pdf import (
 )
 from sohoa.export.values import fold, noi_dang_ky, sheet_values
 from sohoa.records import Book, EntryStatus
+from sohoa.store.files import write_png
 from sohoa.template import TemplateError, load_template, template_for_type
 from sohoa.validate import Issue, Severity, blocking, validate_book
 
@@ -131,8 +132,7 @@ def export_book(
     template = _template_of(book)
     issues = validate_book([(v.entry.id, v.values) for v in views], book, template,
                            others=_others(ws, book))
-    missing = [v.entry.id for v in views
-               if v.entry_crop is None or not Path(v.entry_crop).is_file()]
+    recut, missing = _recut(ws, views)
     errors = blocking(issues)
     base = BookExport(book, draft, len(views), None, None, None, tuple(issues), False,
                       len(all_entries) - len(chosen))
@@ -157,7 +157,7 @@ def export_book(
         try:
             excel, zip_path, manifest_path = _write_book(
                 views, book, staging, stem, draft, str(min_status), max_kb, name_rule, workers,
-                progress, set(missing))
+                progress, set(missing), recut)
             issues_name = f"{stem}.issues.csv"
             if issues:
                 _write_issues(staging / issues_name, issues)
@@ -176,6 +176,23 @@ def export_book(
     return replace(base, excel=excel, zip=zip_path, manifest=manifest_path)
 
 
+def _recut(ws, views) -> tuple[dict, list[int]]:  # type: ignore[no-untyped-def,type-arg]
+    """Entry crops to cut from their pages (the cached file is gone) and the entries that
+    have neither a cached crop nor a readable page image."""
+    from sohoa.store import WorkspaceError
+
+    recut, missing = {}, []
+    for v in views:
+        if v.entry_crop is not None and Path(v.entry_crop).is_file():
+            continue
+        try:
+            recut[v.entry.id] = ws.crop_image(v.entry.id)
+        except WorkspaceError as exc:
+            log.warning("entry %d: %s", v.entry.id, exc)
+            missing.append(v.entry.id)
+    return recut, missing
+
+
 def _make_out(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir}: --out names a file, not a folder")
@@ -189,6 +206,7 @@ def _make_out(out_dir: Path) -> None:
 def _write_book(  # type: ignore[no-untyped-def]
     views, book: Book, out_dir: Path, stem: str, draft: bool, min_status: str, max_kb: int,
     name_rule: str, workers: int, progress: Callable[[int], None] | None, missing: set[int],
+    recut: dict | None = None,  # type: ignore[type-arg]
 ) -> tuple[Path, Path, Path]:
     """Excel, PDFs zipped, manifest into ``out_dir`` (the staging folder); returns their
     paths. PDFs are made in a work folder inside it and removed once zipped."""
@@ -203,7 +221,11 @@ def _write_book(  # type: ignore[no-untyped-def]
         if v.entry.id in missing:
             continue
         name = namer.claim(entry_stem(v.values, book, v.entry.id, i + 1, name_rule), ".pdf")
-        jobs.append(_PdfJob(v.entry.id, Path(v.entry_crop), work / name, max_kb,
+        crop = Path(v.entry_crop) if v.entry_crop else work / f"{v.entry.id}.png"
+        if recut and v.entry.id in recut:  # no cached crop: cut from the page by its box
+            crop = work / f"crop-{v.entry.id}.png"
+            write_png(crop, recut[v.entry.id])
+        jobs.append(_PdfJob(v.entry.id, crop, work / name, max_kb,
                             values.get("so", "")))
     excel = write_workbook(out_dir / f"{stem}.xlsx", book.register_type, rows)
     try:

@@ -66,6 +66,31 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, encode_png(image))
 
 
+ENTRY_CROP_QUALITY = 90  # JPEG quality of the cached entry crops (people and PDFs see them)
+
+
+def encode_crop(image: np.ndarray, suffix: str) -> bytes:
+    """A crop as a compact cache file: ``.jpg`` (entry rows, colour, for the eye and PDFs) or
+    ``.webp`` lossless (field cells, grey, what the recognisers and trainers read)."""
+    arr = np.ascontiguousarray(np.asarray(image))
+    if arr.dtype != np.uint8:
+        raise ValueError(f"image must be uint8, got {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    elif arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if suffix == ".jpg":
+        ok, buf = cv2.imencode(".jpg", arr, [cv2.IMWRITE_JPEG_QUALITY, ENTRY_CROP_QUALITY,
+                                              cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+    elif suffix == ".webp":
+        ok, buf = cv2.imencode(".webp", arr, [cv2.IMWRITE_WEBP_QUALITY, 101])  # lossless
+    else:
+        return encode_png(image)
+    if not ok:
+        raise ValueError(f"{suffix} encoding failed")
+    return buf.tobytes()
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """An image file as RGB uint8 (H, W, 3); grey files are expanded to three channels."""
     data = np.fromfile(str(path), dtype=np.uint8)
