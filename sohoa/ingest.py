@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +42,7 @@ class IngestReport:
     duplicates: int
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     page_ids: list[int] = field(default_factory=list)  # pages added, in order
+    book_removed: bool = False  # the book was new and nothing went in: not kept empty
 
     @property
     def ok(self) -> bool:
@@ -67,6 +69,51 @@ def pixel_sha256(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (escape sequences, new lines,
+    bidi overrides) shown as ``\\x1b``-style escapes; letters of any script kept."""
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs") or (cat == "Co"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+                       if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _walk(root: Path, failures: list[tuple[str, str]]) -> list[Path]:
+    """Image files under ``root`` (symbolic links followed); a link back to a folder already
+    walked (a loop) and a broken link are reported, not skipped silently."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def denied(err: OSError) -> None:
+        failures.append((str(err.filename), f"cannot read folder ({err.strerror or err})"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=denied):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            target = os.path.realpath(dirpath)
+            failures.append((dirpath, f"symbolic link loop (leads back to {target}), skipped"))
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if path.is_symlink() and not path.exists():
+                failures.append((str(path), "broken symbolic link"))
+                continue
+            if path.is_file():
+                found.append(path)
+    return found
+
+
 def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to ingest in order (folders walked, naturally sorted) and the paths that failed."""
     files: list[Path] = []
@@ -77,17 +124,20 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[st
             if path.is_dir():
                 if not os.access(path, os.R_OK | os.X_OK):
                     raise PermissionError(str(path))
-                found = [p for p in path.rglob("*") if p.is_file()
-                         and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
+                found = _walk(path, failures)
                 if not found:
                     failures.append((str(path), "folder holds no PDF, TIFF, JPEG or PNG files"))
                 files.extend(sorted(found, key=natural_key))
             elif path.exists():
                 files.append(path)
+            elif path.is_symlink():
+                failures.append((str(path), "broken symbolic link"))
             else:
                 failures.append((str(path), "no such file or folder"))
         except PermissionError:
             failures.append((str(path), "permission denied"))
+        except OSError as exc:  # e.g. ELOOP on a link that points at itself
+            failures.append((str(path), f"cannot open ({exc.strerror or exc})"))
     return files, failures
 
 
@@ -224,12 +274,15 @@ def ingest(
     from tqdm import tqdm
 
     settings = settings or ws.settings()
+    books_before = len(ws.books())
     stored = ws.add_book(book)
+    created = len(ws.books()) > books_before
     book_id = stored.id or 0
     files, early = expand_paths(paths)
     failures: list[tuple[str, str]] = []
 
     def fail(path: str, reason: str) -> None:
+        path, reason = printable(path), printable(reason)
         failures.append((path, reason))
         log.info("%s: %s", path, reason)
         if on_failure is not None:
@@ -291,4 +344,5 @@ def ingest(
                 bar.update(1)
     log.info("ingest into book %d: %d added, %d duplicates, %d failed",
              book_id, added, dups, len(failures))
-    return IngestReport(stored, added, dups, failures, page_ids)
+    removed = created and not added and ws.remove_empty_book(book_id)
+    return IngestReport(stored, added, dups, failures, page_ids, book_removed=removed)

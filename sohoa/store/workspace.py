@@ -26,6 +26,7 @@ from sohoa.store.base import (
     bbox_from_json,
     book_from_row,
     entry_from_row,
+    frame_slot,
     page_from_row,
 )
 from sohoa.store.files import page_file, write_atomic, write_png
@@ -167,6 +168,19 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
             raise WorkspaceError(f"{self.path}: volume {text!r} is ambiguous (books {ids}); use id")
         return book_from_row(rows[0])
 
+    def remove_empty_book(self, book_id: int) -> bool:
+        """Delete a book that has no pages and no exports (an ingest where every file failed);
+        True when it was removed."""
+
+        def tx(c: sqlite3.Connection) -> bool:
+            cur = c.execute(
+                "DELETE FROM books WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pages WHERE"
+                " book_id = ?) AND NOT EXISTS (SELECT 1 FROM exports WHERE book_id = ?)",
+                (int(book_id), int(book_id), int(book_id)))
+            return cur.rowcount > 0
+
+        return bool(self._write(tx))
+
     # -- pages -------------------------------------------------------------------------------
     def page_path(self, sha256: str) -> Path:
         """The page's stored file: the scan's own bytes (``.jpg``, ``.png``, ``.tif``) or a
@@ -209,9 +223,7 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
             row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
             if row is not None:
                 return int(row[0]), False
-            nxt = c.execute(
-                "SELECT COALESCE(MAX(page_no), 0) + 1 FROM pages WHERE book_id = ?", (book_id,)
-            ).fetchone()[0]
+            nxt = frame_slot(c, book_id, nfc(source))
             cur = c.execute(
                 "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at)"
                 " VALUES (?,?,?,?,?,?,?)",
