@@ -40,7 +40,7 @@ def test_process_fills_entries_and_read_contract(tmp_path):
     assert len(keys) == len(truth["entries"])
     with Workspace.open(ws_path) as ws:
         view = ws.entry_view(ws.entries()[0].id)
-        assert view.entry_crop.exists()
+        assert ws.entry_crop_file(view.entry.id).exists()  # cut from the page on first use
         assert set(view.field_crops) >= {"nksHoTen", "ngayDangKy"}
     # a second run has nothing left to do and duplicates nothing
     again = run_process(ws_path, engine="fake", progress=False)

@@ -85,7 +85,9 @@ def test_save_page_result_is_idempotent_and_protects_human_work(ws):
     ids = ws.save_page_result(page.id, 1.2, entry_results(3))
     assert ws.count_by_status()["prefilled"] == 3 and ws.page(page.id).angle == 1.2
     view = ws.entry_view(ids[0])
-    assert view.entry_crop.exists() and view.field_crops["nksHoTen"].exists()
+    assert view.field_crops["nksHoTen"].exists() and not view.entry_crop.exists()
+    assert ws.crop_image(ids[0]).shape[:2] == (10, 80)  # the row, cut from the page
+    assert ws.entry_crop_file(ids[0]) == view.entry_crop and view.entry_crop.exists()
     assert view.readings["nksHoTen"].bbox == (2, 2, 40, 9)
     ws.confirm(ids[0], "lan", {"nksHoTen": "Lò Văn Sửa"}, view.version)
     again = ws.save_page_result(page.id, 0.5, entry_results(2, tag="new"))

@@ -43,9 +43,7 @@ class ResultsMixin(StoreBase):
         for res in results:  # files first: a killed run leaves orphan files, never bad rows
             if res.index in protected:
                 continue
-            if res.entry_crop is not None:
-                path = self.crop_path(page_id, res.index)
-                write_atomic(path, encode_crop(res.entry_crop, path.suffix))
+            # the entry's row is a box on the page, cut when someone looks (crop_image)
             for name, crop in res.field_crops.items():
                 path = self.crop_path(page_id, res.index, name)
                 write_atomic(path, encode_crop(crop, path.suffix))
@@ -141,6 +139,22 @@ class ResultsMixin(StoreBase):
 
 class CropsMixin(StoreBase):
     """:meth:`crop_image`: the one place that turns (page, box) into a crop image."""
+
+    def entry_crop_file(self, entry_id: int) -> Path | None:
+        """The entry's row as an image file for a screen to show: the cached JPEG, cut from
+        the page and cached on first use; None when neither exists."""
+        rows = self._query("SELECT path FROM crops WHERE entry_id = ? AND field = ''",
+                           (int(entry_id),))
+        path = (self.path / rows[0]["path"]) if rows and rows[0]["path"] else \
+            self.path / "crops" / "entries" / f"{int(entry_id)}.jpg"
+        if path.is_file():
+            return path
+        try:
+            image = self.crop_image(entry_id)
+        except WorkspaceError:
+            return None
+        write_atomic(path, encode_crop(image, ".jpg"))
+        return path
 
     def crop_image(self, entry_id: int, field: str = "") -> np.ndarray:
         """The entry's row (``field=""``, colour) or one field's cell (grey), as uint8.
