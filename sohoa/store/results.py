@@ -179,11 +179,16 @@ class CropsMixin(StoreBase):
         entry = self._entry_row(self._conn(), entry_id)
         page = self._query("SELECT * FROM pages WHERE id = ?", (entry["page_id"],))[0]
         page_path = self.page_path(page["sha256"])  # type: ignore[attr-defined]
-        try:
-            image = decode_page(page_path.read_bytes(), page["width"], page["height"])
-        except (OSError, ImageError) as exc:
-            raise WorkspaceError(f"{page_path}: entry {entry_id} has no cached crop and its"
-                                 f" page image cannot be read ({exc})") from exc
+        last = getattr(self._local, "decoded", None)  # entries come page by page: keep one
+        if last is not None and last[0] == page["sha256"]:
+            image = last[1]
+        else:
+            try:
+                image = decode_page(page_path.read_bytes(), page["width"], page["height"])
+            except (OSError, ImageError) as exc:
+                raise WorkspaceError(f"{page_path}: entry {entry_id} has no cached crop and"
+                                     f" its page image cannot be read ({exc})") from exc
+            self._local.decoded = (page["sha256"], image)
         if not field and entry["quad"]:
             from preprocessing.crops import warp_quad
 
