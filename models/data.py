@@ -6,7 +6,7 @@ cells, and batched by similar width so padding stays small.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,11 @@ class SynthSource:
         self.max_chars = max_chars
         self.extra_share = extra_share
         self.mark_share = mark_share
+        from sohoa.synth.stroke_writer import HELD_OUT_SEED0
+
+        if stroke_share and writer_seeds[1] > HELD_OUT_SEED0:
+            raise ValueError(f"writer seeds {writer_seeds} reach the held-out writers "
+                             f"(seeds from {HELD_OUT_SEED0}): they are for measuring only")
         self.stroke_share = stroke_share
         self.writer_seeds = writer_seeds
 
@@ -222,11 +227,25 @@ def _usable(s: Sample, charset: Charset, height: int) -> bool:
     return frames >= 2 * len(text) + 1
 
 
-def stream_batches(source: Any, charset: Charset, height: int, batch_size: int,
-                   seed: int, pool: int = 8) -> Iterator[dict[str, Any]]:
-    """Endless batches; each pool of ``pool`` batches is sorted by width before splitting."""
-    rng = np.random.default_rng(seed)
+def _identity(batch: list[Sample]) -> list[Sample]:
+    return batch
+
+
+def stream_batches(source: Any, charset: Charset, height: int, batch_size: int, seed: int,
+                   pool: int = 8, worker: int = 0, workers: int = 1, start: int = 0,
+                   collate: Callable[[list[Sample]], Any] | None = None) -> Iterator[Any]:
+    """Endless batches, each pool of ``pool`` batches sorted by width before splitting.
+
+    Batch ``b`` of the run is made by worker ``b % workers`` from a pool seeded by (seed,
+    worker, pool number) alone, so a run resumed at step ``start`` (with as many workers) sees
+    exactly the batches an uninterrupted run would. ``collate`` turns a list of samples into
+    what the model takes (default: :func:`make_batch`)."""
+    per = max(1, workers)
+    local = (start - worker + per - 1) // per if start > worker else 0  # batches done here
+    q, skip = divmod(local, pool)
+    build = collate or (lambda items: make_batch(items, charset, height))
     while True:
+        rng = np.random.default_rng([seed, worker, q])
         items: list[Sample] = []
         while len(items) < batch_size * pool:
             s = source.sample(rng)
@@ -234,38 +253,44 @@ def stream_batches(source: Any, charset: Charset, height: int, batch_size: int,
                 items.append(s)
         items.sort(key=lambda s: s.image.shape[1] / max(1, s.image.shape[0]))
         chunks = [items[i: i + batch_size] for i in range(0, len(items), batch_size)]
-        for j in rng.permutation(len(chunks)):
-            yield make_batch(chunks[j], charset, height)
+        for j in rng.permutation(len(chunks))[skip:]:
+            yield build(chunks[j])
+        q, skip = q + 1, 0
 
 
 class BatchStream(IterableDataset):  # type: ignore[type-arg]
     """An endless iterable of batches for a DataLoader worker (picklable, for ``spawn``)."""
 
     def __init__(self, source_factory: Any, charset: Charset, height: int, batch_size: int,
-                 seed: int) -> None:
-        self.args = (source_factory, charset, height, batch_size, seed)
+                 seed: int, workers: int = 0, start: int = 0, samples: bool = False) -> None:
+        self.args = (source_factory, charset, height, batch_size, seed, workers, start, samples)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Any]:
         import cv2
         import torch
         from torch.utils.data import get_worker_info
 
-        factory, charset, height, batch_size, seed = self.args
+        factory, charset, height, batch_size, seed, workers, start, samples = self.args
         info = get_worker_info()
         wid = info.id if info is not None else 0
-        torch.set_num_threads(1)
-        cv2.setNumThreads(1)
-        return stream_batches(factory(), charset, height, batch_size, seed * 100 + wid)
+        if info is not None:  # a rendering process: leave the cores to the trainer
+            torch.set_num_threads(1)
+            cv2.setNumThreads(1)
+        return stream_batches(factory(), charset, height, batch_size, seed, worker=wid,
+                              workers=max(1, workers), start=start,
+                              collate=_identity if samples else None)
 
 
 def torch_stream(source_factory: Any, charset: Charset, height: int, batch_size: int,
-                 seed: int, workers: int) -> Any:
-    """A DataLoader over :func:`stream_batches`, rendering in ``workers`` spawned processes
-    (spawn, not fork: a forked child can hang on locks held by OpenCV/OpenMP threads)."""
+                 seed: int, workers: int, start: int = 0, samples: bool = False) -> Any:
+    """A DataLoader over :func:`stream_batches` from batch ``start`` on, rendering in
+    ``workers`` spawned processes (spawn, not fork: a forked child can hang on locks held by
+    OpenCV/OpenMP threads); ``samples`` yields lists of :class:`Sample` instead of tensors."""
     from torch.utils.data import DataLoader
 
-    ds = BatchStream(source_factory, charset, height, batch_size, seed)
+    ds = BatchStream(source_factory, charset, height, batch_size, seed, workers, start, samples)
     return DataLoader(ds, batch_size=None, num_workers=workers,
+                      collate_fn=_identity if samples else None,
                       persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
                       multiprocessing_context="spawn" if workers else None)
 

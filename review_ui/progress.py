@@ -11,6 +11,7 @@ from typing import Any
 
 from review_ui.fieldhelp import Issue
 from review_ui.logic import REVIEW_ROLES, book_label, book_template, user_role
+from sohoa.errors import SohoaError
 from sohoa.records import EntryStatus
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ OPEN = (EntryStatus.DETECTED, EntryStatus.PREFILLED)
 DONE = (EntryStatus.CONFIRMED, EntryStatus.APPROVED, EntryStatus.EXPORTED)
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(SohoaError, PermissionError):
     """The user's role may not do this (approving and sending back need approver/admin)."""
 
 

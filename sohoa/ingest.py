@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.originals import Original, image_original, pdf_page_jpeg
 from sohoa.records import Book
 from sohoa.settings import Settings
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 
 
-class IngestError(ValueError):
+class IngestError(SohoaError, ValueError):
     """One input cannot be ingested; the message says why (without the path)."""
 
 

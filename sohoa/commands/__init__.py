@@ -32,3 +32,6 @@ COMMAND_MODULES += [calibrate_cmd]
 from sohoa.commands import backup_cmd, check_cmd  # noqa: E402
 
 COMMAND_MODULES += [check_cmd, backup_cmd]
+from sohoa.commands import adapt_cmd, models_cmd  # noqa: E402
+
+COMMAND_MODULES += [adapt_cmd, models_cmd]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
+
 log = logging.getLogger(__name__)
 
 QUALITIES = (85, 75, 65, 55, 45, 38, 32)
@@ -27,7 +29,7 @@ MAX_SIDE = 2400  # an entry row wider than this is downscaled first: beyond ~300
 SCAN_DPI = 300  # page size is drawn as if the scan were 300 dpi
 
 
-class PdfError(ValueError):
+class PdfError(SohoaError, ValueError):
     """The entry image cannot be turned into a PDF within the limits."""
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sohoa.errors import SohoaError
 from sohoa.export.bundle import Manifest, ManifestEntry, sha256_file, write_manifest, write_zip
 from sohoa.export.commit import book_lock, commit, recover, staging_dir
 from sohoa.export.excel import SheetRow, write_workbook
@@ -39,7 +40,7 @@ from sohoa.validate import Issue, Severity, blocking, validate_book
 log = logging.getLogger(__name__)
 
 
-class ExportError(RuntimeError):
+class ExportError(SohoaError, RuntimeError):
     """A book cannot be exported (validation errors, missing images); the message says why."""
 
 

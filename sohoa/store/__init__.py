@@ -22,11 +22,12 @@ from sohoa.store.types import (
     StaleVersion,
     User,
     WorkspaceError,
+    WorkspaceNotFound,
 )
 from sohoa.store.workspace import Workspace
 
 __all__ = [
     "BackupError", "BackupReport", "DatabaseBusy", "DatabaseDamaged", "StoreDatabaseError",
     "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
-    "WorkspaceError",
+    "WorkspaceError", "WorkspaceNotFound",
 ]

@@ -53,6 +53,7 @@ from sohoa.store.types import (
     StaleVersion,
     User,
     WorkspaceError,
+    WorkspaceNotFound,
     utc_now,
 )
 from sohoa.store.users import UsersMixin
@@ -79,7 +80,7 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
         check_before_open(path, db)
         if not db.exists():
             if not create:
-                raise WorkspaceError(f"{path}: no workspace here (no sohoa.db); create it first")
+                raise WorkspaceNotFound(f"{path}: no workspace here (no sohoa.db); create it first")
         try:
             path.mkdir(parents=True, exist_ok=True)
             (path / "pages").mkdir(exist_ok=True)
@@ -162,7 +163,7 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
         rows = self._query("SELECT * FROM books WHERE volume = ? ORDER BY id", (text,))
         if not rows:
             known = ", ".join(f"{b.id} ({b.volume})" for b in self.books()) or "none"
-            raise WorkspaceError(f"{self.path}: no book {text!r}; books: {known}")
+            raise WorkspaceNotFound(f"{self.path}: no book {text!r}; books: {known}")
         if len(rows) > 1:
             ids = ", ".join(str(r["id"]) for r in rows)
             raise WorkspaceError(f"{self.path}: volume {text!r} is ambiguous (books {ids}); use id")
@@ -248,7 +249,7 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
     def page(self, page_id: int) -> Page:
         rows = self._query("SELECT * FROM pages WHERE id = ?", (int(page_id),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no page {page_id}")
+            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
         return page_from_row(rows[0])
 
     def page_image(self, page_id: int) -> np.ndarray:
@@ -263,7 +264,7 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
     def page_state(self, page_id: int) -> tuple[str, str]:
         rows = self._query("SELECT state, message FROM pages WHERE id = ?", (int(page_id),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no page {page_id}")
+            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
         return str(rows[0][0]), str(rows[0][1])
 
     def pages_in_state(self, *states: str) -> list[Page]:
@@ -283,7 +284,7 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
                 "UPDATE pages SET state=?, message=? WHERE id=?", (state, message, int(page_id))
             )
             if cur.rowcount == 0:
-                raise WorkspaceError(f"{self.path}: no page {page_id}")
+                raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
 
         self._write(tx)
 

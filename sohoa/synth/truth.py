@@ -61,7 +61,10 @@ def page_truth(
             "fields": {
                 name: {"text": text, "value": value,
                        "bbox": bbox_of(scan.map_points(w.hull), size),
-                       "cell": bbox_of(scan.map_points(edge_points(*slot)), size)}
+                       "cell": bbox_of(scan.map_points(edge_points(*slot)), size),
+                       "cell_quad": _quad(scan, *slot),
+                       "band_quad": _quad(scan, slot[0], float(w.hull[:, 1].min()), slot[2],
+                                          float(w.hull[:, 1].max()))}
                 for name, (text, value, w, slot) in fields.items()
             },
         }
