@@ -175,7 +175,17 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
         "enable_monitoring": False,
         "mcp_server": False,
         "pwa": False,
+        # the client address reaches the login slowing (sohoa/store/throttle.py)
+        "app_kwargs": {"middleware": [_client_middleware()]},
     }
+
+
+def _client_middleware() -> Any:
+    from starlette.middleware import Middleware
+
+    from sohoa.store.throttle import ClientAddressMiddleware
+
+    return Middleware(ClientAddressMiddleware)
 
 
 def warm_up() -> None:

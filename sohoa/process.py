@@ -32,8 +32,21 @@ def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
             book = ws.book(page.book_id)
             cache[page.book_id] = Template.for_book(book), book.year
         tpl, year = cache[page.book_id]
-        png = ws.page_path(page.sha256).read_bytes()
-        yield PageTask(page.id, page.source, png, tpl.id, year, attempt)
+        path = ws.page_path(page.sha256)
+        try:
+            png = path.read_bytes()
+        except OSError as exc:  # the page fails, the run goes on
+            why = "missing" if isinstance(exc, FileNotFoundError) else \
+                f"unreadable ({exc.strerror or exc})"
+            yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
+                           error=f"page image {path.name} is {why}")
+            continue
+        if not png:
+            yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
+                           error=f"page image {path.name} is empty (0 bytes)")
+            continue
+        yield PageTask(page.id, page.source, png, tpl.id, year, attempt,
+                       width=page.width, height=page.height)
 
 
 def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):
@@ -106,7 +119,7 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
     for res in results:
         task = res.task
         if res.work is None:
-            if task.attempt == 1:
+            if task.attempt == 1 and not task.error:
                 retry.append(ws.page(task.page_id))
             else:
                 ws.set_page_state(task.page_id, "failed", res.error)
