@@ -26,6 +26,7 @@ class PageWork:
     reading: PageReading
     entry_crops: tuple[np.ndarray, ...] = ()
     field_crops: tuple[dict[str, np.ndarray], ...] = ()
+    geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Segmented:
     entries: tuple[EntryReading, ...] = ()  # boxes only; fields empty
     crops: tuple[FieldCrop, ...] = ()  # each knows its entry (``FieldCrop.entry``)
     entry_crops: tuple[np.ndarray, ...] = ()
+    geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
 
     @property
     def crop_entry(self) -> tuple[int, ...]:
@@ -49,13 +51,15 @@ class Segmented:
 
 
 def segment_image(image: np.ndarray, template: Template, *, name: str = "",
-                  keep_crops: bool = False) -> Segmented:
-    """Preprocess and segment one page image into entries and field crops."""
+                  keep_crops: bool = False, prior: tuple[float, ...] | None = None) -> Segmented:
+    """Preprocess and segment one page image into entries and field crops. ``prior``: the
+    book's consensus column boundaries (preprocessing.consensus), when known."""
     from preprocessing import analyze_page, entry_crop, field_crops
 
-    layout = analyze_page(image, template)
+    layout = analyze_page(image, template, prior=prior)
     if not layout.entries:  # a bad page: nothing to cut, the status says why
-        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status)
+        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status,
+                         geometry=layout.geometry)
     crops = tuple(field_crops(image, layout, template))
     entries = tuple(
         EntryReading(
@@ -71,6 +75,7 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
     return Segmented(
         name, template.id, layout.angle, layout.rotation, layout.status, entries, crops,
         entry_crops=tuple(entry_crop(image, e) for e in layout.entries) if keep_crops else (),
+        geometry=layout.geometry,
     )
 
 
@@ -78,7 +83,7 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
     """Put a segmented page and the readings of its crops (same order) together."""
     if not seg.entries:
         return PageWork(PageReading(seg.name, seg.template_id, seg.angle, seg.rotation,
-                                    seg.status, ()))
+                                    seg.status, ()), geometry=seg.geometry)
     by_entry: dict[int, dict[str, Reading]] = {}
     crop_images: dict[int, dict[str, np.ndarray]] = {}
     for crop, reading in zip(seg.crops, readings, strict=True):
@@ -88,9 +93,10 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
     entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
     page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, seg.status, entries)
     if not keep_crops:
-        return PageWork(page)
+        return PageWork(page, geometry=seg.geometry)
     return PageWork(page, entry_crops=seg.entry_crops,
-                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries))
+                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries),
+                    geometry=seg.geometry)
 
 
 def _settle_numbers(seg: Segmented, by_entry: dict[int, dict[str, Reading]]) -> None:
@@ -114,9 +120,10 @@ def read_image(
     name: str = "",
     ref_year: int | None = None,
     keep_crops: bool = False,
+    prior: tuple[float, ...] | None = None,
 ) -> PageWork:
     """Read one page image into the ``read`` contract (and, for the store, its crops)."""
-    seg = segment_image(image, template, name=name, keep_crops=keep_crops)
+    seg = segment_image(image, template, name=name, keep_crops=keep_crops, prior=prior)
     readings = recognizer.read(seg.crops, ref_year=ref_year) if seg.crops else []
     return assemble(seg, readings, keep_crops=keep_crops)
 

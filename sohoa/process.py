@@ -24,8 +24,29 @@ from sohoa.template import Template
 log = logging.getLogger(__name__)
 
 
-def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
-    """Page tasks, made lazily so only the pages in flight are in memory."""
+class BookLayouts:
+    """The column geometry of each book's analysed pages: their consensus (median of the pages
+    whose own lines showed every column, preprocessing.consensus) is the prior of the book's
+    pages made into tasks after them, so a page with faded lines is repaired."""
+
+    def __init__(self, pages) -> None:  # noqa: ANN001 - store pages
+        self.book_of = {p.id: p.book_id for p in pages}
+        self.seen: dict[int, list] = {}
+
+    def add(self, page_id: int, geometry) -> None:  # noqa: ANN001 - ColumnGeometry | None
+        if geometry is not None and page_id in self.book_of:
+            self.seen.setdefault(self.book_of[page_id], []).append(geometry)
+
+    def prior(self, book_id: int) -> tuple[float, ...] | None:
+        from preprocessing.consensus import prior_of
+
+        return prior_of(self.seen.get(book_id, []))
+
+
+def _tasks(ws: Workspace, pages, attempt: int = 1,
+           books: BookLayouts | None = None) -> Iterator[PageTask]:
+    """Page tasks, made lazily so only the pages in flight are in memory (and each gets its
+    book's column consensus from the pages done before it)."""
     cache: dict[int, tuple[Template, int]] = {}
     for page in pages:
         if page.book_id not in cache:
@@ -45,8 +66,9 @@ def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
             yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
                            error=f"page image {path.name} is empty (0 bytes)")
             continue
+        prior = books.prior(page.book_id) if books is not None else None
         yield PageTask(page.id, page.source, png, tpl.id, year, attempt,
-                       width=page.width, height=page.height)
+                       width=page.width, height=page.height, prior=prior)
 
 
 def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):
@@ -114,7 +136,7 @@ def rss_mb() -> float:
 
 
 def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
-             retry: list) -> None:
+             retry: list, books: BookLayouts | None = None) -> None:
     start = time.monotonic()
     for res in results:
         task = res.task
@@ -127,6 +149,8 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
                 bar.update(1)
             continue
         n = save_work(ws, task.page_id, res.work)
+        if books is not None:
+            books.add(task.page_id, res.work.geometry)
         ok, status = res.work.reading.ok, res.work.reading.status
         del res  # the page's images and crops
         _release_memory()
@@ -192,8 +216,10 @@ def run_process(
         report = ProcessReport()
         retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:
-            _consume(ws, execute(_tasks(ws, pages)), report, bar, retry)
+            books = BookLayouts(pages)
+            _consume(ws, execute(_tasks(ws, pages, books=books)), report, bar, retry, books)
             if retry:
                 log.warning("retrying %d failed pages once", len(retry))
-                _consume(ws, execute(_tasks(ws, retry, attempt=2)), report, bar, [])
+                _consume(ws, execute(_tasks(ws, retry, attempt=2, books=books)), report, bar,
+                         [], books)
         return report
