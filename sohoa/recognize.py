@@ -63,16 +63,14 @@ class Recognizer:
 
     def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:
         """One chosen Reading per crop, in the order of ``crops``."""
-        from sohoa.fields import choose_reading
-        from sohoa.fields.calibration_seg import empty_confidence, evidence_of
+        from sohoa.fields.calibration_page import PageItem, choose_page
+        from sohoa.fields.calibration_seg import evidence_of
 
-        out: list[Reading | None] = [None] * len(crops)
+        items = [PageItem(c.field, c.kind, c.bbox, "segment", (), bool(c.empty), evidence_of(c))
+                 for c in crops]
         groups: dict[FieldKind, list[int]] = defaultdict(list)
         for i, crop in enumerate(crops):
-            if crop.empty:
-                out[i] = Reading(field=crop.field, text="", engine="segment", bbox=crop.bbox,
-                                 confidence=empty_confidence(evidence_of(crop)))
-            else:
+            if not crop.empty:
                 groups[crop.kind].append(i)
         for kind, idx in groups.items():
             engine = self._engine(self.plan.engine_for(kind))
@@ -86,12 +84,10 @@ class Recognizer:
             for i, parts in zip(idx, lines, strict=True):
                 got = raw[at : at + len(parts)]
                 at += len(parts)
-                crop = crops[i]
-                engine_name = got[0].engine if got else ""
-                out[i] = choose_reading(crop.field, kind, join_lines(got), engine_name,
-                                        bbox=crop.bbox, ref_year=ref_year,
-                                        evidence=evidence_of(crop))
-        return [r for r in out if r is not None]
+                items[i] = replace(items[i], kind=kind, engine=got[0].engine if got else "",
+                                   candidates=tuple(join_lines(got)))
+        # choice with the page's layout doubt (sohoa.fields.calibration_page)
+        return choose_page(items, ref_year)
 
 
 def split_lines(crop: FieldCrop) -> list[FieldCrop]:

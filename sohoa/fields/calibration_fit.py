@@ -27,8 +27,9 @@ from typing import Any
 
 from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
+from sohoa.fields.calibration_page import PageItem, choose_page, page_features
 from sohoa.fields.calibration_seg import LayoutEvidence, empty_confidence, evidence_of
-from sohoa.fields.choose import choose_reading, features_of
+from sohoa.fields.choose import features_of
 from sohoa.fields.parse import parse_field
 from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run, number_columns
 from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
@@ -103,13 +104,17 @@ def _empty(cell: CellRead) -> Reading:
                    engine="segment", bbox=cell.bbox)
 
 
+def _items(cells: Sequence[CellRead]) -> list[PageItem]:
+    return [PageItem(c.field, c.kind, c.bbox, c.engine, tuple(c.candidates), c.empty,
+                     c.evidence) for c in cells]
+
+
 def choose_cells(cells: Sequence[CellRead], ref_year: int | None = None,
                  calibration: Calibration | None = None) -> list[Reading]:
-    """The pipeline's readings: ``choose_reading`` over each cell's n-best."""
-    return [_empty(c) if c.empty else
-            choose_reading(c.field, c.kind, list(c.candidates), c.engine, bbox=c.bbox,
-                           ref_year=ref_year, calibration=calibration, evidence=c.evidence)
-            for c in cells]
+    """The pipeline's readings (``calibration_page.choose_page``, as ``Recognizer.read``):
+    ``choose_reading`` over each cell's n-best, with the page's layout doubt. ``cells`` are
+    one page's."""
+    return choose_page(_items(cells), ref_year, calibration)
 
 
 def top1_cells(cells: Sequence[CellRead], ref_year: int | None = None) -> list[Reading]:
@@ -133,13 +138,10 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
                   ref_year: int | None = None) -> dict[tuple[int, str], Features]:
     """Calibration features of the chosen reading, keyed by (entry index, field name)."""
     out = {}
-    for cell, entry in zip(cells, crop_entry, strict=True):
-        if cell.empty:
-            continue
-        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine,
-                            cell.evidence)
-        if found is not None:
-            out[(entry, cell.field)] = found[0]
+    feats = page_features(_items(cells), ref_year)
+    for cell, entry, f in zip(cells, crop_entry, feats, strict=True):
+        if f is not None:
+            out[(entry, cell.field)] = f
     return out
 
 

@@ -28,6 +28,13 @@ from sohoa.fields.parse import parse_field
 from sohoa.records import FieldKind
 
 CROP_MARGIN = 0.08  # preprocessing.crops.field_crops(margin=...): the walls sit this far in
+EDGE_DOUBT = 0.2  # a cell whose walls run through more ink than this is doubtful
+OTHER_DOUBT = 0.3  # a value parsing this much better as another kind is doubtful
+# the most handwritten lines a field of each kind takes in its cell (more: the crop holds
+# a neighbour's writing too, e.g. the name above a year in a two-field cell)
+MAX_LINES = {FieldKind.YEAR: 1, FieldKind.SEX: 1, FieldKind.NUMBER: 1, FieldKind.ETHNICITY: 1,
+             FieldKind.NATIONALITY: 1, FieldKind.RELATION: 1, FieldKind.NAME: 2,
+             FieldKind.DATE: 2, FieldKind.PLACE: 4, FieldKind.TEXT: 4}
 EMPTY_WITH_INK = 0.3  # confidence of an empty reading of a cell that holds ink
 INK_SHARE_EMPTY = 0.004  # more ink than this inside an "empty" cell's walls: not empty
 _OTHER_KINDS = (FieldKind.DATE, FieldKind.YEAR, FieldKind.SEX, FieldKind.ETHNICITY,
@@ -42,16 +49,24 @@ class LayoutEvidence:
     edge_ink: float = 0.0
     ink: float = 0.0
     layout_residual: float = 0.0
+    lines: int = 1  # handwritten lines in the crop (preprocessing.lines.text_line_bands)
+    column_doubt: float = 0.0  # set per page by calibration_page
 
     def to_json(self) -> list[float]:
-        return [round(self.edge_ink, 4), round(self.ink, 5), round(self.layout_residual, 4)]
+        return [round(self.edge_ink, 4), round(self.ink, 5), round(self.layout_residual, 4),
+                self.lines]
 
     @classmethod
     def from_json(cls, data: Any) -> LayoutEvidence | None:
-        if not data:
+        if not data or len(data) != 4:
             return None
-        e, i, r = (float(v) for v in data)
-        return cls(e, i, r)
+        e, i, r, n = data
+        return cls(float(e), float(i), float(r), int(n))
+
+
+def extra_lines(kind: FieldKind, lines: int) -> float:
+    """1 when the crop holds more handwritten lines than a field of ``kind`` takes."""
+    return 1.0 if lines > MAX_LINES.get(FieldKind(kind), 4) else 0.0
 
 
 def _components(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,7 +110,10 @@ def crop_evidence(image: np.ndarray | None, residual: float = 0.0,
     bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
     own = keep & (top > 0) & (bottom < h_img)
     share = float(stats[own, cv2.CC_STAT_AREA].sum()) / float(rows * (w_img - 2 * m))
-    return LayoutEvidence(edge_ink=max(walls), ink=share, layout_residual=res)
+    from preprocessing.lines import text_line_bands
+
+    lines = len(text_line_bands(grey.astype(np.uint8))) if share > 0 else 0
+    return LayoutEvidence(edge_ink=max(walls), ink=share, layout_residual=res, lines=lines)
 
 
 def evidence_of(crop: Any) -> LayoutEvidence:
