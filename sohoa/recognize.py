@@ -11,12 +11,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sohoa.errors import NotFoundError
 from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(NotFoundError, RuntimeError):
     """No engine could be loaded for a field kind."""
 
 

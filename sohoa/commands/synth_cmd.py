@@ -30,16 +30,9 @@ def register(app: typer.Typer) -> None:
         from tqdm import tqdm
 
         from sohoa.synth.book import write_book
-        from sohoa.synth.fonts import FontError
-        from sohoa.synth.page import SynthError
-        from sohoa.template import TemplateError
 
-        try:
-            with tqdm(total=pages, unit="page", disable=pages < 2) as bar:
-                files = write_book(template, pages, seed, out, fmt, difficulty, font_role, dpi,
-                                   first_page, progress=bar.update, rotation=rotation,
-                                   workers=workers, layout=layout)
-        except (SynthError, FontError, TemplateError, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        with tqdm(total=pages, unit="page", disable=pages < 2) as bar:
+            files = write_book(template, pages, seed, out, fmt, difficulty, font_role, dpi,
+                               first_page, progress=bar.update, rotation=rotation,
+                               workers=workers, layout=layout)
         typer.echo(f"wrote {len(files)} files to {out}")

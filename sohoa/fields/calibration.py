@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind
 
 BASE_FEATURES = ("logit_conf", "evidence", "ok", "length", "unusual")
@@ -33,7 +34,7 @@ FEATURES = (BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE
             + SEGMENT_FEATURES)
 
 
-class CalibrationError(ValueError):
+class CalibrationError(SohoaError, ValueError):
     """A calibration file or sample set is malformed."""
 
 

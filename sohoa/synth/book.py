@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sohoa.errors import InputError
 from sohoa.synth.fonts import fonts_for_role
 from sohoa.synth.page import book_layout, check_args, generate_page
 from sohoa.template import load_template
@@ -83,7 +84,7 @@ def write_book(
 ) -> list[Path]:
     """Render ``pages`` pages of one book into ``out``; returns the files written."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise InputError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     tpl = check_args(template, difficulty, rotation, first_page)  # fail before workers start
     book_layout(tpl, seed, layout)
     fonts_for_role(font_role)

@@ -14,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind
 from sohoa.synth import degrade as dg
 from sohoa.synth.capture import cut_truth, drop_cut_fields, photo_scan
@@ -55,7 +56,7 @@ _OPTIONAL = {FieldKind.PLACE, FieldKind.TEXT, FieldKind.ETHNICITY, FieldKind.NAT
              FieldKind.RELATION, FieldKind.YEAR}
 
 
-class SynthError(ValueError):
+class SynthError(SohoaError, ValueError):
     """Bad arguments to the generator."""
 
 
