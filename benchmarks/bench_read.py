@@ -177,8 +177,8 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
 def _signature(crops) -> list[list[Any]]:
     """Each crop's field, box and a hash of its pixels: a cached reading is only reused for
     the very same crop."""
-    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12]]
-            for c in crops]
+    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12],
+             round(float(getattr(c, "layout_residual", 0.0)), 4)] for c in crops]
 
 
 def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float] | None:

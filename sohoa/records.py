@@ -213,3 +213,4 @@ class FieldCrop:
     image: Any
     bbox: BBox
     empty: bool = False
+    layout_residual: float = 0.0  # page analysis's doubt about the columns (0 clean .. 1)

@@ -91,6 +91,27 @@ def test_an_empty_cell_that_holds_ink_is_never_confident():
     assert empty_confidence(LayoutEvidence(ink=0.05)) < 0.9
 
 
+def test_the_column_fits_doubt_reaches_every_crop_of_the_page():
+    from types import SimpleNamespace
+
+    from preprocessing import analyze_page
+    from sohoa.fields.calibration_seg import evidence_of, layout_residual_of
+    from sohoa.pipeline import segment_image
+
+    def geo(placed, fit):
+        return SimpleNamespace(geometry=SimpleNamespace(bounds=tuple(range(14)), placed=placed,
+                                                        fit=fit))
+
+    assert layout_residual_of(SimpleNamespace()) == 0.0  # page analysis says nothing
+    assert layout_residual_of(geo(0, 0.0)) == 0.0
+    assert layout_residual_of(geo(6, 0.0)) > layout_residual_of(geo(1, 0.0)) > 0
+    assert layout_residual_of(geo(0, 2.0)) > layout_residual_of(geo(0, 0.2)) > 0
+    page = _page("hand-ruled", 4)
+    want = layout_residual_of(analyze_page(page.image, TPL))
+    seg = segment_image(page.image, TPL)
+    assert seg.crops and all(evidence_of(c).layout_residual == want for c in seg.crops)
+
+
 def test_a_value_of_another_columns_kind_is_flagged():
     assert other_kind_score(FieldKind.NAME, "Bản Nà Sản, Mường La, Sơn La", 0.3, True) > 0.5
     assert other_kind_score(FieldKind.NAME, "1978", 0.0, False) > 0.5

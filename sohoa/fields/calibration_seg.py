@@ -7,10 +7,10 @@ edge. What the crop itself shows is measured here, cheaply, on the crop the engi
 - ``edge_ink``: how much of the crop's side walls (the cell's left and right boundary, ``margin``
   inside the crop) runs through ink: handwriting crossing a field box edge;
 - ``ink``: share of ink pixels inside the walls (an "empty" cell that holds ink is not empty);
-- ``layout_residual``: a hook for page analysis: how poorly the page's columns fit their
-  template prior (0 = a clean fit, 1 = no trust). Set on the crop as the attribute
-  ``layout_residual`` (or ``FieldCrop.layout_residual`` once preprocessing exposes it); 0 when
-  absent.
+- ``layout_residual``: page analysis's doubt about its columns (0 = a clean fit, 1 = no
+  trust): ``FieldCrop.layout_residual``, which ``sohoa.pipeline.segment_image`` sets from
+  ``PageLayout.geometry`` (:func:`layout_residual_of`: boundaries placed without a line of
+  their own, alignment cost); 0 when page analysis does not say.
 
 ``other_kind`` (the value parses better as another column's kind than as its own) is measured
 in ``choose`` from the text. All of them enter ``Features`` and so the logistic map, whose
@@ -114,6 +114,22 @@ def crop_evidence(image: np.ndarray | None, residual: float = 0.0,
 
     lines = len(text_line_bands(grey.astype(np.uint8))) if share > 0 else 0
     return LayoutEvidence(edge_ink=max(walls), ink=share, layout_residual=res, lines=lines)
+
+
+def layout_residual_of(layout: Any) -> float:
+    """How much page analysis doubts its columns, from ``PageLayout.geometry`` when it has
+    one: the share of column boundaries placed without a ruling line of their own, and the
+    alignment cost per matched line (squashed to 0..1). 0 when nothing is known."""
+    geo = getattr(layout, "geometry", None)
+    if geo is None:
+        return 0.0
+    try:
+        n = max(1, len(geo.bounds) - 1)
+        placed = min(1.0, float(geo.placed) / n)
+        fit = 1.0 - float(np.exp(-max(0.0, float(geo.fit))))
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+    return round(min(1.0, 0.5 * placed + 0.5 * fit), 4)
 
 
 def evidence_of(crop: Any) -> LayoutEvidence:
