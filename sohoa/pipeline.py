@@ -60,7 +60,11 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
     if not layout.entries:  # a bad page: nothing to cut, the status says why
         return Segmented(name, template.id, layout.angle, layout.rotation, layout.status,
                          geometry=layout.geometry)
-    crops = tuple(field_crops(image, layout, template))
+    from sohoa.fields.calibration_seg import layout_residual_of
+
+    doubt = layout_residual_of(layout)  # the column fit's doubt, for the confidence
+    crops = tuple(replace(c, layout_residual=doubt) if doubt else c
+                  for c in field_crops(image, layout, template))
     entries = tuple(
         EntryReading(
             index=e.index,

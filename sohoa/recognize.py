@@ -138,17 +138,12 @@ class Recognizer:
     def choose(cells: Sequence[CellRead], *, ref_year: int | None = None,
                calibration=None) -> list[Reading]:  # type: ignore[no-untyped-def]
         """The choose step: each cell's reading, its 158 value and calibrated confidence
-        (``choose_reading``; ``calibration`` None: the shipped map). An empty cell reads '',
-        with the confidence its ink allows (``empty_confidence``)."""
-        from sohoa.fields import choose_reading
-        from sohoa.fields.calibration_seg import empty_confidence
+        (``calibration_page.choose_page``: ``choose_reading`` over each cell's n-best with the
+        page's layout doubt; ``calibration`` None: the shipped map). An empty cell reads '',
+        with the confidence its ink allows. ``cells`` are one page's."""
+        from sohoa.fields.calibration_page import choose_page, items_of
 
-        return [Reading(field=c.field, text="", confidence=empty_confidence(c.evidence),
-                        engine="segment", bbox=c.bbox)
-                if c.empty else
-                choose_reading(c.field, c.kind, list(c.candidates), c.engine, bbox=c.bbox,
-                               ref_year=ref_year, calibration=calibration, evidence=c.evidence)
-                for c in cells]
+        return choose_page(items_of(cells), ref_year, calibration)
 
     def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:
         """One chosen Reading per crop, in the order of ``crops``: ``choose(raw(crops))``."""

@@ -215,3 +215,4 @@ class FieldCrop:
     bbox: BBox
     empty: bool = False
     entry: int | None = None
+    layout_residual: float = 0.0  # page analysis's doubt about the columns (0 clean .. 1)

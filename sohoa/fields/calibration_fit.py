@@ -26,6 +26,7 @@ from typing import Any
 
 from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
+from sohoa.fields.calibration_page import items_of, page_features
 from sohoa.fields.calibration_seg import empty_confidence, evidence_of
 from sohoa.fields.choose import features_of
 from sohoa.fields.parse import parse_field
@@ -97,13 +98,10 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
                   ref_year: int | None = None) -> dict[tuple[int, str], Features]:
     """Calibration features of the chosen reading, keyed by (entry index, field name)."""
     out = {}
-    for cell, entry in zip(cells, crop_entry, strict=True):
-        if cell.empty:
-            continue
-        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine,
-                            cell.evidence)
-        if found is not None:
-            out[(entry, cell.field)] = found[0]
+    feats = page_features(items_of(cells), ref_year)
+    for cell, entry, f in zip(cells, crop_entry, feats, strict=True):
+        if f is not None:
+            out[(entry, cell.field)] = f
     return out
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sohoa.fields.calibration import Calibration, Features, default_calibration
-from sohoa.fields.calibration_seg import LayoutEvidence, other_kind_score
+from sohoa.fields.calibration_seg import LayoutEvidence, extra_lines, other_kind_score
 from sohoa.fields.parse import ParsedValue, parse_field
 from sohoa.fields.priors import plausibility
 from sohoa.records import Alternative, BBox, FieldKind, Reading
@@ -110,4 +110,5 @@ def _features(best: Scored, kind: FieldKind, engine: str,
                              ref_year)
     return Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
                     len(best.parsed.text), FieldKind(kind), engine, best.unusual,
-                    ev.edge_ink, ev.layout_residual, other)
+                    ev.edge_ink, ev.layout_residual, other, extra_lines(kind, ev.lines),
+                    ev.column_doubt)
