@@ -11,11 +11,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sohoa.errors import SohoaError
+
 SETTINGS_FILE = "settings.toml"
 DEVICES = ("auto", "cpu", "cuda")
 
 
-class SettingsError(ValueError):
+class SettingsError(SohoaError, ValueError):
     """A settings file or override is malformed, has an unknown key or a bad value."""
 
 

@@ -29,28 +29,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """CER/WER per field, kind, engine, book and clerk (or, with --lines, per line set); tone-mark errors; confusions;
         calibration; auto-accept curve; reviewing effort."""
-        from sohoa.evaluation.run import (
-            EvaluationError,
-            evaluate_pages,
-            evaluate_workspace,
-            write_report,
-        )
+        from sohoa.errors import InputError
+        from sohoa.evaluation.run import evaluate_pages, evaluate_workspace, write_report
 
         if lines:
             _evaluate_lines(lines, workspace, engine or "htr", model, device, kind, as_json)
             return
         if (workspace is None) == (pages is None):
-            typer.echo("error: give exactly one of --workspace or --pages", err=True)
-            raise typer.Exit(2)
+            raise InputError("give exactly one of --workspace or --pages")
         if fmt not in ("md", "html"):
-            typer.echo(f"error: --format must be md or html, not {fmt!r}", err=True)
-            raise typer.Exit(2)
-        try:
-            summary = (evaluate_workspace(workspace, book) if workspace
-                       else evaluate_pages(pages, engine=engine, device=device))
-        except EvaluationError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise InputError(f"--format must be md or html, not {fmt!r}")
+        summary = (evaluate_workspace(workspace, book) if workspace
+                   else evaluate_pages(pages, engine=engine, device=device))
         path = write_report(summary, out, fmt)
         if as_json:
             typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=1))

@@ -10,6 +10,14 @@ from pathlib import Path
 import typer
 
 
+def _known_folder(workspace: Path | None) -> None:
+    """Refuse a workspace folder that does not exist (rather than make one for the pointer)."""
+    from sohoa.store import WorkspaceNotFound
+
+    if workspace is not None and not workspace.is_dir():
+        raise WorkspaceNotFound(f"{workspace}: no workspace here")
+
+
 def register(app: typer.Typer) -> None:
     models_app = typer.Typer(help="Versioned handwriting models and the one in use.",
                              no_args_is_help=True)
@@ -25,6 +33,7 @@ def register(app: typer.Typer) -> None:
         models (sohoa adapt): kept or rejected, with held-out CER before -> after."""
         from models.registry import book_models, list_models
 
+        _known_folder(workspace)
         rows = list_models(workspace)
         books = book_models(workspace) if workspace else []
         if as_json:
@@ -54,12 +63,8 @@ def register(app: typer.Typer) -> None:
         workspace: Path = typer.Option(..., "--workspace"),
     ) -> None:
         """Make the workspace read with model NAME."""
-        from models.checkpoint import ModelError
         from models.registry import use_model
 
-        try:
-            m = use_model(workspace, name)
-        except ModelError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        _known_folder(workspace)
+        m = use_model(workspace, name)
         typer.echo(f"{workspace} now reads with {m.name} ({m.path})")

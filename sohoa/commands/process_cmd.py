@@ -23,15 +23,11 @@ def register(app: typer.Typer) -> None:
                                    "books with a writer model with it (sohoa adapt; docs/htr.md)."),
     ) -> None:
         """Segment and prefill every page not processed yet; resumable after a kill."""
-        from ocr import DeviceError, pick_device
+        from ocr import pick_device
         from sohoa.process import run_process
 
         if device:
-            try:
-                pick_device(device)
-            except DeviceError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2) from exc
+            pick_device(device)
         if adapt:
             from sohoa.store import Workspace
 

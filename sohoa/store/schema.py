@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from sohoa.errors import ConflictError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -35,7 +37,7 @@ STATUSES = ("detected", "prefilled", "confirmed", "approved", "exported")
 ROLES = ("clerk", "approver", "admin")
 
 
-class SchemaError(RuntimeError):
+class SchemaError(ConflictError, RuntimeError):
     """The database was written by a newer sohoa, or a migration failed."""
 
 
