@@ -1,10 +1,16 @@
 """Per-book writer adaptation (``sohoa adapt``): the CER on a writer the model never trained on,
 after 0, 10, 30, 100 and 300 of that writer's confirmed crops, and the time of each adaptation.
 
-The writer: one fixed hand (``HandStyle.sample`` with a fixed seed) in a font of the synth
-generator's ``test`` role (setofont, Dancing Script: never in any model's training data; the
-training runs use them only to pick their best epoch). It writes register field values of every
-kind (names, dates, places, ethnic groups ...), degraded like scanned cells.
+The writers (``--writers``, default ``stroke:1000000,stroke:1000002,font:1``), none ever in any
+training data:
+- ``stroke:SEED``: a held-out pen-stroke writer of the stroke synthesiser
+  (``StrokeWriter.sample(SEED, held_out=True)``: seeds from ``HELD_OUT_SEED0``, held-out font
+  families), lines photographed (``render_stroke_line``);
+- ``font:K``: a fixed hand (``HandStyle``) in font K of the generator's ``test`` role
+  (setofont, Dancing Script; training runs use them only to pick their best epoch); odd K have
+  habits at the edge of the generator's ranges (tone marks right of their letters, strong
+  slant, cramped, uneven glyphs), degraded like scanned cells.
+Each writes register field values of every kind (names, dates, places, ethnic groups ...).
 
 Each point is the product's own path on a real workspace: a book whose page holds ``n``
 confirmed entries (one crop each, confirmed with the truth) and ``--test`` unconfirmed entries
@@ -60,6 +66,18 @@ def writer_hand(writer: int, writer_seed: int):  # type: ignore[no-untyped-def]
     return hand
 
 
+def make_writer(spec: str, writer_seed: int):  # type: ignore[no-untyped-def]
+    """``stroke:SEED`` -> a held-out StrokeWriter; ``font:K`` -> :func:`writer_hand`."""
+    kind, _, arg = spec.partition(":")
+    if kind == "stroke":
+        from sohoa.synth.stroke_writer import StrokeWriter
+
+        return StrokeWriter.sample(int(arg), held_out=True)
+    if kind == "font":
+        return writer_hand(int(arg), writer_seed)
+    raise SystemExit(f"--writers: unknown writer {spec!r} (stroke:SEED or font:K)")
+
+
 def writer_crops(n: int, hand, seed: int, max_chars: int = 30  # type: ignore[no-untyped-def]
                  ) -> list[tuple[str, str, np.ndarray]]:
     """(kind, truth, grey crop): ``n`` field values written by one held-out hand."""
@@ -68,6 +86,8 @@ def writer_crops(n: int, hand, seed: int, max_chars: int = 30  # type: ignore[no
     from models.augment import degrade
     from models.data import SynthSource, word_window
     from sohoa.synth import render_handwriting
+    from sohoa.synth.pen import render_stroke_line
+    from sohoa.synth.stroke_writer import StrokeWriter
 
     src = SynthSource("test", random_share=0.0)
     rng = np.random.default_rng(seed)
@@ -77,6 +97,9 @@ def writer_crops(n: int, hand, seed: int, max_chars: int = 30  # type: ignore[no
         if kind not in FIELD_OF_KIND:
             continue
         text = word_window(text, max_chars, rng)
+        if isinstance(hand, StrokeWriter):
+            out.append((kind, text, render_stroke_line(text, hand, rng)))
+            continue
         style = replace(hand, size=float(hand.size * rng.uniform(0.95, 1.05)))
         out.append((kind, text, degrade(render_handwriting(text, style, rng), rng)))
     return out
@@ -189,7 +212,8 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=None,
                     help="training budget per adaptation (default: setting adapt_minutes)")
     ap.add_argument("--writer-seed", type=int, default=7001)
-    ap.add_argument("--writers", type=int, default=2, help="held-out writers (one per test font)")
+    ap.add_argument("--writers", default="stroke:1000000,stroke:1000002,font:1",
+                    help="held-out writers: stroke:SEED (>= 1000000) or font:K (test fonts)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     import torch
@@ -202,23 +226,22 @@ def main() -> None:
     minutes = 0.5 if args.quick else (args.minutes or Settings().adapt_minutes)
     writers = []
     with tempfile.TemporaryDirectory(prefix="bench-adapt-") as tmp:
-        for w in range(1 if args.quick else args.writers):
-            hand = writer_hand(w, args.writer_seed)
+        specs = args.writers.split(",")
+        for w, spec in enumerate(specs[:1] if args.quick else specs):
+            hand = make_writer(spec, args.writer_seed)
             pool = writer_crops(max(points), hand, seed=1 + 10 * w)
             test = writer_crops(n_test, hand, seed=2 + 10 * w)
             rows = []
             for n in points:
                 row = run_point(n, pool, test, minutes, Path(tmp))
                 rows.append(row)
-                print(json.dumps({"writer": w, **row}, ensure_ascii=False), flush=True)
-            writers.append({"writer": w, "font": hand.font.name, "seed": args.writer_seed + w,
-                            "points": rows})
-    result = {"role": "test", "test_crops": n_test, "budget_minutes": minutes,
-              "writers": writers,
-              "machine": {"python": platform.python_version(), "torch_threads": args.threads,
-                          "cpu_count": os.cpu_count()}}
-    if not args.quick:
-        OUT.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
+                print(json.dumps({"writer": spec, **row}, ensure_ascii=False), flush=True)
+            writers.append({"writer": spec, "font": hand.font.name, "points": rows})
+            result = {"test_crops": n_test, "budget_minutes": minutes, "writers": writers,
+                      "machine": {"python": platform.python_version(),
+                                  "torch_threads": args.threads, "cpu_count": os.cpu_count()}}
+            if not args.quick:  # after each writer: a long run killed keeps what it measured
+                OUT.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
     print(f"\n{n_test} unconfirmed crops per writer; training budget {minutes} min\n")
     print("| writer (font) | confirmed crops | kept | read CER | exact | model CER | held-out "
           "CER base -> candidate | minutes |")
