@@ -14,7 +14,8 @@ Three crop sets, all drawn here by ``sohoa.synth``:
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
         [--sets lines,page,strokes] [--no-tesseract]
 
-Prints a Markdown table and writes ``benchmarks/results/htr.json``.
+Prints a Markdown table and writes ``benchmarks/results/htr.json``. The adaptation curve (held-out
+writers after 0-300 confirmed crops, ``sohoa adapt``) is ``benchmarks/bench_adapt.py``.
 """
 
 from __future__ import annotations
