@@ -17,6 +17,7 @@ from typing import Any
 
 from models.charset import Charset
 from models.crnn import CRNNConfig, build_crnn
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ WEIGHTS = "weights.pt"
 CHARSET = "charset.json"
 
 
-class ModelError(RuntimeError):
+class ModelError(SohoaError, RuntimeError):
     """A model folder is missing or unreadable."""
 
 

@@ -39,13 +39,14 @@ from models.crnn import CRNNConfig, build_crnn, output_lengths
 from models.data import Sample, torch_stream
 from models.evaluate import evaluate_samples
 from models.train_options import TrainOptions
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Arch", "CRNNArch", "TrainError", "TrainOptions", "fit", "run_training"]
 
 
-class TrainError(RuntimeError):
+class TrainError(SohoaError, RuntimeError):
     """Training cannot start or resume (bad run folder, mismatched options)."""
 
 

@@ -63,6 +63,7 @@ class FieldBox:
     quad: Quad
     empty: bool
     cell: Quad | None = None
+    reason: str = ""  # why an empty field holds nothing to read (a column cut off)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class PageLayout:
     columns: tuple[tuple[int, int], ...] = ()  # column x-ranges on the work page
     transform: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # ingested -> work page
     work_size: tuple[int, int] = (0, 0)  # (width, height) of the work page
+    # ingested -> work page as a 3x3 homography (row-major) when a photo taken at an angle was
+    # rectified; ``transform`` is then only its affine part
+    perspective: tuple[float, ...] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -117,7 +121,9 @@ class PageLayout:
                     "bbox": list(e.bbox),
                     "quad": [list(p) for p in e.quad],
                     "fields": {
-                        n: {"bbox": list(f.bbox), "empty": f.empty} for n, f in e.fields.items()
+                        n: {"bbox": list(f.bbox), "empty": f.empty,
+                            **({"reason": f.reason} if f.reason else {})}
+                        for n, f in e.fields.items()
                     },
                 }
                 for e in self.entries

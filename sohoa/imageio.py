@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from sohoa.errors import SohoaError
+
 DEFAULT_MAX_PIXELS = 200_000_000
 
 
-class ImageError(ValueError):
+class ImageError(SohoaError, ValueError):
     """An image file cannot be used; the message says what is wrong (``load_image`` adds the
     file name; ``ingest`` adds it in its own report)."""
 

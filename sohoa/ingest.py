@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import Book
 from sohoa.settings import Settings
 from sohoa.store import Workspace
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 
 
-class IngestError(ValueError):
+class IngestError(SohoaError, ValueError):
     """One input cannot be ingested; the message says why (without the path)."""
 
 

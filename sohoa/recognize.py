@@ -11,12 +11,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sohoa.errors import NotFoundError
 from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(NotFoundError, RuntimeError):
     """No engine could be loaded for a field kind."""
 
 
@@ -64,13 +65,14 @@ class Recognizer:
     def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:
         """One chosen Reading per crop, in the order of ``crops``."""
         from sohoa.fields import choose_reading
+        from sohoa.fields.calibration_seg import empty_confidence, evidence_of
 
         out: list[Reading | None] = [None] * len(crops)
         groups: dict[FieldKind, list[int]] = defaultdict(list)
         for i, crop in enumerate(crops):
             if crop.empty:
-                out[i] = Reading(field=crop.field, text="", confidence=1.0, engine="segment",
-                                 bbox=crop.bbox)
+                out[i] = Reading(field=crop.field, text="", engine="segment", bbox=crop.bbox,
+                                 confidence=empty_confidence(evidence_of(crop)))
             else:
                 groups[crop.kind].append(i)
         for kind, idx in groups.items():
@@ -88,7 +90,8 @@ class Recognizer:
                 crop = crops[i]
                 engine_name = got[0].engine if got else ""
                 out[i] = choose_reading(crop.field, kind, join_lines(got), engine_name,
-                                        bbox=crop.bbox, ref_year=ref_year)
+                                        bbox=crop.bbox, ref_year=ref_year,
+                                        evidence=evidence_of(crop))
         return [r for r in out if r is not None]
 
 

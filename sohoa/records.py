@@ -12,8 +12,10 @@ from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
+from sohoa.errors import SohoaError
 
-class RecordError(ValueError):
+
+class RecordError(SohoaError, ValueError):
     """A record was built from invalid values."""
 
 

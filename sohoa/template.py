@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind, RegisterType
 
 _TOP_KEYS = {"id", "register_type", "era", "title", "orientation", "rows_per_page", "columns"}
@@ -19,7 +20,7 @@ _COLUMN_KEYS = {"number", "header", "keywords", "width", "fields"}
 _FIELD_KEYS = {"name", "kind", "label"}
 
 
-class TemplateError(ValueError):
+class TemplateError(SohoaError, ValueError):
     """A template file is missing, malformed or inconsistent."""
 
 

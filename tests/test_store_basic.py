@@ -15,13 +15,6 @@ from sohoa.store.schema import SCHEMA_VERSION
 from sohoa.store.users import login_delay
 
 
-@pytest.fixture
-def ws(tmp_path):
-    w = Workspace.open(tmp_path / "w", create=True)
-    yield w
-    w.close()
-
-
 def _page(ws: Workspace, book_id: int, seed: int = 1):
     img = page_image(seed)
     return ws.add_page(book_id, img, f"p{seed}.png", sha(img))[0]

@@ -30,25 +30,17 @@ def register(app: typer.Typer) -> None:
         year: int = typer.Option(None, "--year", help="Reference year for two-digit years."),
     ) -> None:
         """Read one page: entries, their boxes and every field's text, value and confidence."""
-        from ocr import DeviceError, EngineError, pick_device
-        from sohoa.imageio import ImageError, load_image
+        from ocr import pick_device
+        from sohoa.imageio import load_image
         from sohoa.pipeline import read_image
         from sohoa.recognize import Recognizer
-        from sohoa.template import TemplateError, load_template
+        from sohoa.template import load_template
 
-        try:
-            pick_device(device)
-            tpl = load_template(template)
-            img = load_image(image)
-        except (ImageError, TemplateError, DeviceError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        pick_device(device)
+        tpl = load_template(template)
+        img = load_image(image)
         rec = Recognizer(engine_plan(engine, device, batch_size))
-        try:
-            work = read_image(img, tpl, rec, name=str(image), ref_year=year)
-        except EngineError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        work = read_image(img, tpl, rec, name=str(image), ref_year=year)
         out = work.reading.to_json()
         if as_json:
             typer.echo(json.dumps(out, ensure_ascii=False, indent=1))

@@ -1,6 +1,6 @@
 """``sohoa train``: train the handwriting recogniser on synthetic handwriting, or fine-tune it
-from a workspace's clerk-confirmed crops; ``sohoa models list|use``: the versioned models and
-the one a workspace reads with.
+from a workspace's clerk-confirmed crops, or on trainers' labelled line sets (``--lines``).
+``sohoa models list|use`` lives in ``models_cmd``.
 """
 
 from __future__ import annotations
@@ -71,6 +71,35 @@ def _record_data(out: Path, record: dict, resume: bool) -> dict:
     return {**record, "legs": legs} if legs else record
 
 
+def _known_folder(workspace: Path | None) -> None:
+    """Refuse a workspace folder that does not exist (rather than make one for the pointer)."""
+    from sohoa.store import WorkspaceNotFound
+
+    if workspace is not None and not workspace.is_dir():
+        raise WorkspaceNotFound(f"{workspace}: no workspace here")
+
+
+def _lines(folders: list[Path], out: Path, base: str | None, workspace: Path | None,
+           **opts: object) -> dict:
+    """``train --lines``: fine-tune on trainers' labelled line sets."""
+    from models.checkpoint import ModelError
+    from models.lines import LinesError, read_line_sets
+    from models.lines_run import train_on_lines
+    from models.registry import find_model, model_in_use
+    from models.train import TrainError
+
+    try:
+        if base:
+            base_dir = Path(base) if Path(base).is_dir() else find_model(base, workspace)
+        else:
+            base_dir = model_in_use(workspace)
+        sets = read_line_sets(folders)
+        given = {k: v for k, v in opts.items() if v is not None}  # unset flags: the defaults
+        return train_on_lines(sets, out, base=base_dir, **given)  # type: ignore[arg-type]
+    except (ModelError, TrainError) as exc:
+        raise LinesError(f"train --lines: {exc}") from exc
+
+
 def register(app: typer.Typer) -> None:
     from models.train_options import default as d
 
@@ -114,6 +143,13 @@ def register(app: typer.Typer) -> None:
                                             help="Fine-tune on the workspace's confirmed crops."),
         mix_synthetic: float = typer.Option(0.5, "--mix-synthetic",
                                             help="Share of synthetic lines when fine-tuning."),
+        lines: list[Path] = typer.Option(
+            None, "--lines", help="Fine-tune on labelled lines: a folder with labels.tsv, PAGE "
+            "XML or ALTO (docs/htr.md); repeat for several sets."),
+        base: str = typer.Option(None, "--base", help="--lines: model name or folder to start "
+                                 "from (default: the workspace's model in use, else htr-v3)."),
+        val_share: float = typer.Option(0.2, "--val-share", help="--lines: share of writers "
+                                        "(or lines, without writer ids) held out."),
     ) -> None:
         """Train the handwriting line recogniser (CRNN + CTC, or TrOCR with --arch trocr)."""
         # idle OpenMP threads sleep instead of spinning: on shared cores spinning threads
@@ -122,20 +158,23 @@ def register(app: typer.Typer) -> None:
         logging.getLogger("models").setLevel(logging.INFO)
         if arch not in (None, "crnn", "trocr"):
             raise typer.BadParameter(f"unknown --arch {arch!r}; use crnn or trocr")
+        if lines:
+            res = _lines(lines, out, base, workspace, resume=resume, val_share=val_share,
+                         mix_synthetic=mix_synthetic, minutes=minutes, epochs=epochs,
+                         epoch_samples=epoch_samples, lr=lr, batch_size=batch_size,
+                         device=device, threads=threads, workers=workers, seed=seed)
+            typer.echo(json.dumps(res, ensure_ascii=False, indent=2))
+            return
         if from_confirmed:
             if workspace is None:
                 raise typer.BadParameter("--from-confirmed needs --workspace")
-            from models.finetune import FinetuneError, finetune
+            from models.finetune import finetune
 
-            try:
-                res = finetune(workspace, mix_synthetic=mix_synthetic,
-                               device=device or d("device"), threads=threads or d("threads"),
-                               workers=d("workers") if workers is None else workers,
-                               minutes=minutes or 0.0, epochs=min(epochs or d("epochs"), 8),
-                               epoch_samples=min(epoch_samples or d("epoch_samples"), 1000))
-            except FinetuneError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2) from exc
+            res = finetune(workspace, mix_synthetic=mix_synthetic,
+                           device=device or d("device"), threads=threads or d("threads"),
+                           workers=d("workers") if workers is None else workers,
+                           minutes=minutes or 0.0, epochs=min(epochs or d("epochs"), 8),
+                           epoch_samples=min(epoch_samples or d("epoch_samples"), 1000))
             typer.echo(json.dumps({**asdict(res), "path": str(res.path)}, ensure_ascii=False,
                                   indent=2))
             typer.echo(f"held-out CER {res.cer_before:.2%} -> {res.cer_after:.2%}. The model in "
@@ -150,41 +189,3 @@ def register(app: typer.Typer) -> None:
                      val_size=val_size)
         best = _synthetic(out, resume, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
-
-    models_app = typer.Typer(help="Versioned handwriting models and the one in use.",
-                             no_args_is_help=True)
-    app.add_typer(models_app, name="models")
-
-    @models_app.command("list")
-    def models_list(
-        workspace: Path = typer.Option(None, "--workspace", help="Also the workspace's models."),
-        as_json: bool = typer.Option(False, "--json"),
-    ) -> None:
-        """Shipped and fine-tuned models; * marks the one in use."""
-        from models.registry import list_models
-
-        rows = list_models(workspace)
-        if as_json:
-            typer.echo(json.dumps([{**asdict(m), "path": str(m.path)} for m in rows],
-                                  ensure_ascii=False, indent=2))
-            return
-        for m in rows:
-            cer = f"{m.val_cer:.2%}" if m.val_cer is not None else "-"
-            typer.echo(f"{'*' if m.in_use else ' '} {m.name:<14} {m.origin:<9} {m.arch:<6} "
-                       f"val CER {cer:>7}  {m.path}")
-
-    @models_app.command("use")
-    def models_use(
-        name: str = typer.Argument(..., help="Model name from `sohoa models list`."),
-        workspace: Path = typer.Option(..., "--workspace"),
-    ) -> None:
-        """Make the workspace read with model NAME."""
-        from models.checkpoint import ModelError
-        from models.registry import use_model
-
-        try:
-            m = use_model(workspace, name)
-        except ModelError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
-        typer.echo(f"{workspace} now reads with {m.name} ({m.path})")

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+from sohoa.errors import SohoaError
 from sohoa.evaluation.match import FieldPair, pairs_from_page, pairs_from_workspace
 from sohoa.evaluation.render import to_html, to_markdown, write_plots
 from sohoa.evaluation.summary import Summary, effort_from_audit, summarize
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
-class EvaluationError(ValueError):
+class EvaluationError(SohoaError, ValueError):
     """Nothing to evaluate, or the input folder is malformed."""
 
 

@@ -17,10 +17,19 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sohoa.errors import SohoaError
 from sohoa.export.bundle import Manifest, ManifestEntry, sha256_file, write_manifest, write_zip
+from sohoa.export.commit import book_lock, commit, recover, staging_dir
 from sohoa.export.excel import SheetRow, write_workbook
 from sohoa.export.naming import UniqueNamer, book_stem, check_pattern, entry_stem
-from sohoa.export.pdf import PdfError, PdfResult, entry_pdf, load_image
+from sohoa.export.pdf import (
+    MIN_PDF_KB,
+    PDF_OVERHEAD,
+    PdfError,
+    PdfResult,
+    entry_pdf,
+    load_image,
+)
 from sohoa.export.values import fold, noi_dang_ky, sheet_values
 from sohoa.records import Book, EntryStatus
 from sohoa.template import TemplateError, load_template, template_for_type
@@ -29,7 +38,7 @@ from sohoa.validate import Issue, Severity, blocking, validate_book
 log = logging.getLogger(__name__)
 
 
-class ExportError(RuntimeError):
+class ExportError(SohoaError, RuntimeError):
     """A book cannot be exported (validation errors, missing images); the message says why."""
 
 
@@ -102,7 +111,13 @@ def export_book(
     min_status = EntryStatus(min_status)
     draft = min_status.rank < EntryStatus.APPROVED.rank
     settings = ws.settings()
-    max_kb = max_kb or settings.pdf_max_kb
+    max_kb = settings.pdf_max_kb if max_kb is None else int(max_kb)
+    if max_kb < MIN_PDF_KB:
+        raise ExportError(f"--pdf-max-kb {max_kb}: a per-entry PDF needs at least {MIN_PDF_KB}"
+                          f" KB (its wrapper alone takes about {PDF_OVERHEAD // 1024 + 1} KB)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
+    ws.integrity_check()  # a damaged database must not be exported (and marked exported)
     name_rule = check_pattern(name_rule or settings.pdf_name_rule)
     statuses = _selected_statuses(min_status)
     all_entries = ws.entries(book_id=book.id)
@@ -126,30 +141,53 @@ def export_book(
         no_image = tuple(Issue("image", Severity.ERROR, "", "Thiếu ảnh của mục", eid)
                          for eid in missing)
         return replace(base, issues=base.issues + no_image, blocked=True)
-    excel, zip_path, manifest_path = _write_book(
-        views, book, out_dir, draft, str(min_status), max_kb, name_rule, workers, progress,
-        set(missing))
-    if issues:
-        _write_issues(out_dir / f"{excel.stem}.issues.csv", issues)
-    else:
-        (out_dir / f"{excel.stem}.issues.csv").unlink(missing_ok=True)
-    for path in (excel, zip_path):
-        ws.record_export(book.id, str(path), sha256_file(path), len(views), draft, user)
-    if not draft:
-        ws.set_status([v.entry.id for v in views], EntryStatus.EXPORTED, user,
-                      note=f"158 export {excel.name}")
+    _make_out(out_dir)
+    stem = book_stem(book, draft)
+    with book_lock(out_dir, book_stem(book, False)):
+        for any_stem in {stem, book_stem(book, True)}:
+            recover(out_dir, any_stem)
+        staging = staging_dir(out_dir, stem)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            excel, zip_path, manifest_path = _write_book(
+                views, book, staging, stem, draft, str(min_status), max_kb, name_rule, workers,
+                progress, set(missing))
+            issues_name = f"{stem}.issues.csv"
+            if issues:
+                _write_issues(staging / issues_name, issues)
+            commit(staging, out_dir, manifest_path.name, stale=() if issues else (issues_name,))
+        except BaseException:
+            if not (staging / "COMMIT").exists():
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        excel, zip_path = out_dir / excel.name, out_dir / zip_path.name
+        manifest_path = out_dir / manifest_path.name
+        for path in (excel, zip_path):
+            ws.record_export(book.id, str(path), sha256_file(path), len(views), draft, user)
+        if not draft:
+            ws.set_status([v.entry.id for v in views], EntryStatus.EXPORTED, user,
+                          note=f"158 export {excel.name}")
     return replace(base, excel=excel, zip=zip_path, manifest=manifest_path)
 
 
+def _make_out(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: cannot create the output folder ({exc.strerror or exc})"
+                          ) from exc
+
+
 def _write_book(  # type: ignore[no-untyped-def]
-    views, book: Book, out_dir: Path, draft: bool, min_status: str, max_kb: int,
+    views, book: Book, out_dir: Path, stem: str, draft: bool, min_status: str, max_kb: int,
     name_rule: str, workers: int, progress: Callable[[int], None] | None, missing: set[int],
 ) -> tuple[Path, Path, Path]:
-    """Excel, PDFs zipped, manifest; returns their paths. PDFs are made in a hidden work
-    folder beside the outputs and removed once zipped."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = book_stem(book, draft)
-    work = out_dir / f".{stem}.pdfs"
+    """Excel, PDFs zipped, manifest into ``out_dir`` (the staging folder); returns their
+    paths. PDFs are made in a work folder inside it and removed once zipped."""
+    work = out_dir / "pdfs"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     namer = UniqueNamer()

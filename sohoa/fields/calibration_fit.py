@@ -27,6 +27,7 @@ from typing import Any
 
 from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
+from sohoa.fields.calibration_seg import LayoutEvidence, empty_confidence, evidence_of
 from sohoa.fields.choose import choose_reading, features_of
 from sohoa.fields.parse import parse_field
 from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run, number_columns
@@ -45,6 +46,7 @@ class CellRead:
     engine: str
     candidates: tuple[Alternative, ...] = ()
     empty: bool = False  # segmentation found no ink: nothing was run
+    evidence: LayoutEvidence | None = None  # what the crop says about its box
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[
     for crop, r in zip(crops, readings, strict=True):
         cands = tuple(r.alternatives) or ((Alternative(r.text, r.confidence),) if r.text else ())
         out.append(CellRead(crop.field, FieldKind(crop.kind), crop.bbox, r.engine, cands,
-                            bool(crop.empty)))
+                            bool(crop.empty), evidence_of(crop)))
     return out
 
 
@@ -80,7 +82,7 @@ def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
     for i, c in enumerate(crops):
         if not c.empty:
             groups[FieldKind(c.kind)].append(i)
-    out = [CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True)
+    out = [CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True, evidence_of(c))
            if c.empty else None for c in crops]
     for kind, idx in groups.items():
         lines = [split_lines(crops[i]) for i in idx]
@@ -92,12 +94,13 @@ def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
             c = crops[i]
             cands = tuple(a for a in join_lines(got) if a.text.strip())
             out[i] = CellRead(c.field, FieldKind(kind), c.bbox,
-                              got[0].engine if got else "", cands)
+                              got[0].engine if got else "", cands, False, evidence_of(c))
     return [c for c in out if c is not None]
 
 
 def _empty(cell: CellRead) -> Reading:
-    return Reading(field=cell.field, text="", confidence=1.0, engine="segment", bbox=cell.bbox)
+    return Reading(field=cell.field, text="", confidence=empty_confidence(cell.evidence),
+                   engine="segment", bbox=cell.bbox)
 
 
 def choose_cells(cells: Sequence[CellRead], ref_year: int | None = None,
@@ -105,7 +108,7 @@ def choose_cells(cells: Sequence[CellRead], ref_year: int | None = None,
     """The pipeline's readings: ``choose_reading`` over each cell's n-best."""
     return [_empty(c) if c.empty else
             choose_reading(c.field, c.kind, list(c.candidates), c.engine, bbox=c.bbox,
-                           ref_year=ref_year, calibration=calibration)
+                           ref_year=ref_year, calibration=calibration, evidence=c.evidence)
             for c in cells]
 
 
@@ -133,7 +136,8 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
     for cell, entry in zip(cells, crop_entry, strict=True):
         if cell.empty:
             continue
-        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine)
+        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine,
+                            cell.evidence)
         if found is not None:
             out[(entry, cell.field)] = found[0]
     return out
@@ -238,7 +242,8 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
             crop = FieldCrop(spec.name, spec.kind, _grey(load_image(path)), (0, 0, 0, 0))
             cell = read_cells(engine, [crop])[0]
             chosen = choose_cells([cell], year)[0]
-            found = features_of(cell.kind, list(cell.candidates), year, cell.field, cell.engine)
+            found = features_of(cell.kind, list(cell.candidates), year, cell.field, cell.engine,
+                                cell.evidence)
             pair = FieldPair(
                 field=spec.name, kind=str(spec.kind), truth=truth,
                 predicted=chosen.value or chosen.text, truth_value=truth,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sohoa.records import BBox, Book, Entry, Page
 from sohoa.store.schema import connect, write_transaction
-from sohoa.store.types import WorkspaceError
+from sohoa.store.types import WorkspaceError, WorkspaceNotFound
 
 T = TypeVar("T")
 
@@ -86,13 +86,13 @@ class StoreBase:
             (int(entry_id),),
         ).fetchone()
         if row is None:
-            raise WorkspaceError(f"{self.path}: no entry {entry_id}")
+            raise WorkspaceNotFound(f"{self.path}: no entry {entry_id}")
         return row
 
     def _book_row(self, conn: sqlite3.Connection, book_id: int) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM books WHERE id = ?", (int(book_id),)).fetchone()
         if row is None:
-            raise WorkspaceError(f"{self.path}: no book {book_id}")
+            raise WorkspaceNotFound(f"{self.path}: no book {book_id}")
         return row
 
 

@@ -77,3 +77,15 @@ def read_rgb(path: Path) -> np.ndarray:
     if arr.shape[2] == 4:
         return cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+
+
+PAGE_SUFFIXES = (".png", ".jpg", ".tif", ".pdf")
+
+
+def page_file(workspace: Path, sha256: str) -> Path | None:
+    """The stored file of page ``sha256`` in ``workspace/pages`` (whatever its format), or None."""
+    for suffix in PAGE_SUFFIXES:
+        path = Path(workspace) / "pages" / f"{sha256}{suffix}"
+        if path.is_file():
+            return path
+    return None

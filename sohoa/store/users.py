@@ -16,7 +16,7 @@ from functools import cache
 from sohoa.records import nfc
 from sohoa.store.base import StoreBase
 from sohoa.store.schema import ROLES
-from sohoa.store.types import User, WorkspaceError, utc_now
+from sohoa.store.types import User, WorkspaceError, WorkspaceNotFound, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class UsersMixin(StoreBase):
     def user(self, name: str) -> User:
         rows = self._query("SELECT * FROM users WHERE name = ?", (nfc(name).strip(),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no user {name!r}")
+            raise WorkspaceNotFound(f"{self.path}: no user {name!r}")
         return _user(rows[0])
 
     def users(self) -> list[User]:
@@ -95,7 +95,7 @@ class UsersMixin(StoreBase):
                 "UPDATE users SET pw_hash = ?, failed_logins = 0 WHERE name = ?", (pw_hash, name)
             )
             if cur.rowcount == 0:
-                raise WorkspaceError(f"{self.path}: no user {name!r}")
+                raise WorkspaceNotFound(f"{self.path}: no user {name!r}")
 
         self._write(tx)
 

@@ -28,6 +28,18 @@ from sohoa.store.base import (
     page_from_row,
 )
 from sohoa.store.files import read_rgb, write_png
+from sohoa.store.integrity import (
+    BackupReport,
+    DatabaseDamaged,
+    backup,
+    check_before_open,
+    check_not_blank,
+    describe,
+    integrity_check,
+    integrity_problems,
+    quick_check,
+    translate_errors,
+)
 from sohoa.store.results import ResultsMixin
 from sohoa.store.review import ReviewMixin
 from sohoa.store.schema import PAGE_STATES, STATUSES, migrate
@@ -39,6 +51,7 @@ from sohoa.store.types import (
     StaleVersion,
     User,
     WorkspaceError,
+    WorkspaceNotFound,
     utc_now,
 )
 from sohoa.store.users import UsersMixin
@@ -51,6 +64,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+@translate_errors
 class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
     """A workspace folder. Open with :meth:`open`; safe to share between threads."""
 
@@ -61,9 +75,10 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         if path.exists() and not path.is_dir():
             raise WorkspaceError(f"{path}: is a file, not a workspace folder")
         db = path / "sohoa.db"
+        check_before_open(path, db)
         if not db.exists():
             if not create:
-                raise WorkspaceError(f"{path}: no workspace here (no sohoa.db); create it first")
+                raise WorkspaceNotFound(f"{path}: no workspace here (no sohoa.db); create it first")
         try:
             path.mkdir(parents=True, exist_ok=True)
             (path / "pages").mkdir(exist_ok=True)
@@ -72,10 +87,14 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
             raise WorkspaceError(f"{path}: cannot create workspace ({exc.strerror})") from exc
         ws = cls(path)
         try:
-            migrate(ws._conn(), db)
+            conn = ws._conn()
+            check_not_blank(conn, path, db)
+            quick_check(conn, db)
+            migrate(conn, db)
         except sqlite3.DatabaseError as exc:
             ws.close()
-            raise WorkspaceError(f"{db}: not a usable sohoa database ({exc})") from exc
+            raise describe(exc, db) if "locked" in str(exc) else DatabaseDamaged(
+                f"{db}: not a usable sohoa database ({exc})") from exc
         except BaseException:
             ws.close()
             raise
@@ -86,6 +105,18 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def integrity_check(self) -> None:
+        """``PRAGMA integrity_check`` and foreign keys; :class:`DatabaseDamaged` if unsound."""
+        integrity_check(self._conn(), self.db_path)
+
+    def integrity_problems(self) -> list[str]:
+        """What ``integrity_check`` finds (empty list when the database is sound)."""
+        return integrity_problems(self._conn())
+
+    def backup(self, dest: str | Path) -> BackupReport:
+        """A consistent copy of this workspace in ``dest`` (see :func:`integrity.backup`)."""
+        return backup(self._conn(), self.path, Path(dest))
 
     def settings(self, **overrides: Any) -> Any:
         """The typed settings of this workspace (defaults < settings.toml < ``overrides``)."""
@@ -130,7 +161,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         rows = self._query("SELECT * FROM books WHERE volume = ? ORDER BY id", (text,))
         if not rows:
             known = ", ".join(f"{b.id} ({b.volume})" for b in self.books()) or "none"
-            raise WorkspaceError(f"{self.path}: no book {text!r}; books: {known}")
+            raise WorkspaceNotFound(f"{self.path}: no book {text!r}; books: {known}")
         if len(rows) > 1:
             ids = ", ".join(str(r["id"]) for r in rows)
             raise WorkspaceError(f"{self.path}: volume {text!r} is ambiguous (books {ids}); use id")
@@ -194,7 +225,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
     def page(self, page_id: int) -> Page:
         rows = self._query("SELECT * FROM pages WHERE id = ?", (int(page_id),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no page {page_id}")
+            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
         return page_from_row(rows[0])
 
     def page_image(self, page_id: int) -> np.ndarray:
@@ -204,7 +235,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
     def page_state(self, page_id: int) -> tuple[str, str]:
         rows = self._query("SELECT state, message FROM pages WHERE id = ?", (int(page_id),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no page {page_id}")
+            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
         return str(rows[0][0]), str(rows[0][1])
 
     def pages_in_state(self, *states: str) -> list[Page]:
@@ -224,7 +255,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
                 "UPDATE pages SET state=?, message=? WHERE id=?", (state, message, int(page_id))
             )
             if cur.rowcount == 0:
-                raise WorkspaceError(f"{self.path}: no page {page_id}")
+                raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
 
         self._write(tx)
 
