@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from sohoa.errors import NotFoundError
 from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
+from sohoa.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class EnginePlan:
     by_kind: tuple[tuple[FieldKind, str], ...] = ()
     fallback: str = "tesseract"
     device: str = "auto"
-    batch_size: int = 64
+    batch_size: int = Settings.batch_size  # the one default: sohoa.settings
     workspace: str | None = None  # the htr engine reads the model in use there
 
     def options(self, engine: str) -> dict[str, str]:

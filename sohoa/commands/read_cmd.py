@@ -10,12 +10,15 @@ import typer
 from sohoa.records import FieldKind
 
 
-def engine_plan(engine: str | None, device: str, batch_size: int, hand_default: str = "htr"):
-    """The engine plan from CLI flags: one engine for every field, or the default per kind."""
+def engine_plan(engine: str | None, device: str, batch_size: int | None,
+                hand_default: str = "htr"):
+    """The engine plan from CLI flags: one engine for every field, or the default per kind
+    (no batch size given: the settings' default)."""
     from sohoa.recognize import EnginePlan
 
-    return EnginePlan(default=engine or hand_default, device=device, batch_size=batch_size,
-                      fallback="tesseract")
+    size = {"batch_size": batch_size} if batch_size else {}
+    return EnginePlan(default=engine or hand_default, device=device, fallback="tesseract",
+                      **size)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +29,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(True, "--json/--text", help="Print the JSON contract."),
         engine: str = typer.Option(None, "--engine", help="Engine for every field (htr, tesseract, trocr, fake)."),
         device: str = typer.Option("auto", "--device", help="auto|cpu|cuda"),
-        batch_size: int = typer.Option(64, "--batch-size"),
+        batch_size: int = typer.Option(None, "--batch-size",
+                                       help="Crops per recognition batch (default: settings)."),
         year: int = typer.Option(None, "--year", help="Reference year for two-digit years."),
     ) -> None:
         """Read one page: entries, their boxes and every field's text, value and confidence."""
