@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ocr.base import EngineUnavailable
 from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
+from sohoa.settings import Settings
 
 if TYPE_CHECKING:
     from sohoa.fields.calibration_seg import LayoutEvidence
@@ -40,16 +41,18 @@ class EnginePlan:
     by_kind: tuple[tuple[FieldKind, str], ...] = ()
     fallback: str = "tesseract"
     device: str = "auto"
-    batch_size: int = 64
+    batch_size: int = Settings.batch_size  # the one default: sohoa.settings
     workspace: str | None = None  # the htr engine reads the model in use there
 
     @classmethod
-    def from_flags(cls, engine: str | None, *, device: str, batch_size: int,
+    def from_flags(cls, engine: str | None, *, device: str, batch_size: int | None = None,
                    hand_default: str = "htr", fallback: str = "tesseract",
                    workspace: str | None = None) -> EnginePlan:
         """The plan for ``--engine`` (one engine for every field) or, without it, the default
-        handwriting engine; ``fallback`` reads when that one cannot load."""
-        return cls(default=engine or hand_default, device=device, batch_size=batch_size,
+        handwriting engine; ``fallback`` reads when that one cannot load. No batch size: the
+        settings' default."""
+        return cls(default=engine or hand_default, device=device,
+                   batch_size=batch_size or Settings.batch_size,
                    fallback=fallback, workspace=workspace)
 
     def options(self, engine: str) -> dict[str, str]:

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(True, "--json/--text", help="Print the JSON contract."),
         engine: str = typer.Option(None, "--engine", help="Engine for every field (htr, tesseract, trocr, fake)."),
         device: str = typer.Option("auto", "--device", help="auto|cpu|cuda"),
-        batch_size: int = typer.Option(64, "--batch-size"),
+        batch_size: int = typer.Option(None, "--batch-size",
+                                       help="Crops per recognition batch (default: settings)."),
         year: int = typer.Option(None, "--year", help="Reference year for two-digit years."),
     ) -> None:
         """Read one page: entries, their boxes and every field's text, value and confidence."""

@@ -48,7 +48,7 @@ def truth_files(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate_pages(folder: Path, *, engine: str | None = None, device: str = "auto",
-                   batch_size: int = 64) -> Summary:
+                   batch_size: int | None = None) -> Summary:
     """Read every generated page (or use ``<page>.read.json`` when present) against its truth."""
     from sohoa.imageio import load_image
     from sohoa.pipeline import read_image
