@@ -70,12 +70,13 @@ def _token_words(charset: Charset) -> list[str]:
 
 
 def _text(tokens: Sequence[int], charset: Charset) -> str:
-    """The collapsed token path (repeats merged, blanks dropped) as text."""
+    """The collapsed token path (repeats merged, blanks dropped) as text, spaces as read
+    (the parsers clean them; the probability belongs to the text as read)."""
     path = np.asarray(tokens, dtype=np.int64)
     keep = (path > 0) & (path <= len(charset.chars))
     keep[1:] &= path[1:] != path[:-1]
     chars = charset.chars
-    return " ".join("".join(chars[k - 1] for k in path[keep].tolist()).split())
+    return "".join(chars[k - 1] for k in path[keep].tolist())
 
 
 def _results(decoder, logp: np.ndarray, charset: Charset, nbest: int,
@@ -86,9 +87,9 @@ def _results(decoder, logp: np.ndarray, charset: Charset, nbest: int,
     lp = np.ascontiguousarray(logp, dtype=np.float32)
     best: dict[str, float] = {}
     for r in decoder.decode(lp.ctypes.data, lp.shape[0], lp.shape[1]):
-        text = _text(r.tokens, charset)
+        text = _text(r.tokens[1:-1], charset)  # the path is padded with a space at each end
         am = float(r.score - lm_weight * r.lmScore)
-        if text and (text not in best or am > best[text]):
+        if text.strip() and (text not in best or am > best[text]):
             best[text] = am
     ranked = sorted(best.items(), key=lambda kv: -kv[1])[:nbest]
     return [(t, min(1.0, math.exp(s))) for t, s in ranked]
@@ -149,6 +150,12 @@ class LexiconBeam:
             log_add=True, criterion_type=d.CriterionType.CTC)
         self._decoder = d.LexiconDecoder(opts, trie, self._lm, space, 0, -1, [], False)
         self.size, self.lm_weight = len(vocab), lm_weight
+        self.vocab = frozenset(vocab)
+
+    def spells(self, text: str) -> bool:
+        """Whether ``text`` is made of the lexicon's words only (the decoder may end a beam
+        inside a word when no hypothesis reached a word's end)."""
+        return all(w in self.vocab for w in text.split())
 
     def nbest(self, logp: np.ndarray, nbest: int = 3) -> list[tuple[str, float]]:
         """Up to ``nbest`` in-vocabulary texts with P(text | image), best first."""

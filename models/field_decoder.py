@@ -40,6 +40,7 @@ RESPELL_TOP = 1  # open readings of a place that are respelt
 # 0.3/0.6/1.0/1.5/2.0 -> places exact 56/62/67/71/73 %; the LM learnt the generator's own
 # place strings, so the strongest weights are not trusted on real books: 1.0 kept
 ARPA_WEIGHT = 1.0
+MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
 
 
@@ -78,7 +79,8 @@ class FieldDecoder:
         texts = {t for t, _ in pairs}
         lex = self.lexicon(kind)
         if lex is not None:
-            pairs += [(t, p) for t, p in lex.nbest(logp, LEXICON_NBEST) if t not in texts]
+            pairs += [(t, p) for t, p in lex.nbest(logp, LEXICON_NBEST)
+                      if t not in texts and p >= MIN_P and lex.spells(t)]
         elif kind == FieldKind.PLACE and self.lexicons:
             pairs += self._respelt(logp, [t for t, _ in pairs[:RESPELL_TOP]], texts)
         hook = self.hooks.get(kind)
