@@ -72,7 +72,7 @@ def build_app(ctx: AppContext) -> Any:
             line = t("vi", "user_line", user=user, role=t("vi", f"role_{role}") if role else "?")
             return [line, gr.update(visible=boss), gr.update(visible=boss),
                     gr.update(choices=books), gr.update(choices=books[1:]),
-                    gr.update(selected="approve" if boss else "entry")]
+                    gr.update(selected="approve") if boss else gr.update()]
 
         def first(sess: entry_tab.Session, book: Any, code: str,
                   request: gr.Request) -> list[Any]:
