@@ -19,16 +19,9 @@ from sohoa.batch import PageTask, TaskResult, run_dask, run_inline, run_pool
 from sohoa.pipeline import ProcessReport, assemble, save_work
 from sohoa.recognize import EnginePlan, Recognizer
 from sohoa.store import Workspace
-from sohoa.template import Template, load_template, template_for_type
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
-
-
-def book_template(ws: Workspace, book_id: int) -> tuple[Template, int]:
-    """The register template and year of a book (its own template, else its type's default)."""
-    book = ws.book(book_id)
-    tpl = load_template(book.template) if book.template else template_for_type(book.register_type)
-    return tpl, book.year
 
 
 class BookLayouts:
@@ -57,11 +50,25 @@ def _tasks(ws: Workspace, pages, attempt: int = 1,
     cache: dict[int, tuple[Template, int]] = {}
     for page in pages:
         if page.book_id not in cache:
-            cache[page.book_id] = book_template(ws, page.book_id)
+            book = ws.book(page.book_id)
+            cache[page.book_id] = Template.for_book(book), book.year
         tpl, year = cache[page.book_id]
-        png = ws.page_path(page.sha256).read_bytes()
+        path = ws.page_path(page.sha256)
+        try:
+            png = path.read_bytes()
+        except OSError as exc:  # the page fails, the run goes on
+            why = "missing" if isinstance(exc, FileNotFoundError) else \
+                f"unreadable ({exc.strerror or exc})"
+            yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
+                           error=f"page image {path.name} is {why}")
+            continue
+        if not png:
+            yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
+                           error=f"page image {path.name} is empty (0 bytes)")
+            continue
         prior = books.prior(page.book_id) if books is not None else None
-        yield PageTask(page.id, page.source, png, tpl.id, year, attempt, prior)
+        yield PageTask(page.id, page.source, png, tpl.id, year, attempt,
+                       width=page.width, height=page.height, prior=prior)
 
 
 def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):
@@ -93,16 +100,17 @@ class _CoordinatorModel:
         yield from self.flush()
 
     def flush(self) -> Iterator[TaskResult]:
+        """The raw step over the crops of every pending page at once, then each page's choice
+        with its own reference year (as ``read_image`` does for one page)."""
         batch, self.pending = self.pending, []
         segs = [r.segmented for r in batch if r.segmented is not None]
-        crops = [c for seg in segs for c in seg.crops]
-        readings = self.recognizer.read(crops) if crops else []
+        cells = self.recognizer.raw([c for seg in segs for c in seg.crops])
         at = 0
         for res, seg in zip(batch, segs, strict=True):
             n = len(seg.crops)
-            work = assemble(seg, readings[at:at + n], keep_crops=True)
+            readings = self.recognizer.choose(cells[at:at + n], ref_year=res.task.ref_year)
             at += n
-            yield TaskResult(res.task, work)
+            yield TaskResult(res.task, assemble(seg, readings, keep_crops=True))
 
 
 def _release_memory() -> None:
@@ -133,7 +141,7 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
     for res in results:
         task = res.task
         if res.work is None:
-            if task.attempt == 1:
+            if task.attempt == 1 and not task.error:
                 retry.append(ws.page(task.page_id))
             else:
                 ws.set_page_state(task.page_id, "failed", res.error)
@@ -189,9 +197,11 @@ def run_process(
         if book:
             book_id = ws.find_book(book).id
             pages = [p for p in pages if p.book_id == book_id]
-        plan = EnginePlan(default=engine or settings.engine_hand, device=settings.device,
-                          batch_size=settings.batch_size, fallback=settings.engine_print,
-                          workspace=str(Path(workspace).resolve()))
+        plan = EnginePlan.from_flags(engine, device=settings.device,
+                                     batch_size=settings.batch_size,
+                                     hand_default=settings.engine_hand,
+                                     fallback=settings.engine_print,
+                                     workspace=str(Path(workspace).resolve()))
         if coordinator_reads is None:
             coordinator_reads = pick_device(settings.device) == "cuda" and bool(
                 settings.workers > 1 or scheduler)

@@ -26,15 +26,11 @@ def register(app: typer.Typer) -> None:
         Exit code 0 when the page has entries, whatever its status; 1 when none were found;
         2 when the file or template cannot be used."""
         from preprocessing import analyze_page, draw_overlay
-        from sohoa.imageio import ImageError, load_image
-        from sohoa.template import TemplateError, load_template
+        from sohoa.imageio import load_image
+        from sohoa.template import load_template
 
-        try:
-            tpl = load_template(template)
-            img = load_image(image)
-        except (ImageError, TemplateError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        tpl = load_template(template)
+        img = load_image(image)
         layout = analyze_page(img, tpl, ocr_header=ocr_header)
         out = {"page": str(image), "template": tpl.id, **layout.to_json(),
                "notes": list(layout.notes)}
