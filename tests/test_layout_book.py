@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pytest
 from layout_helpers import drawn, erase_vertical, geometry_of, number_row, variant
 from preprocessing_helpers import box_iou, match_entries
 
@@ -54,6 +55,7 @@ def test_book_consensus_repairs_a_page_whose_column_lines_faded() -> None:
     # words place the eight lost lines only roughly
 
 
+@pytest.mark.slow  # three pages through the whole process job (~40 s here)
 def test_process_gives_later_pages_the_book_consensus(tmp_path) -> None:
     """The weak page comes last: its stored field boxes are right only with the consensus of
     the two pages before it (the test above shows the template alone gets them wrong)."""
