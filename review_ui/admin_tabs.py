@@ -14,6 +14,7 @@ import pandas as pd
 from review_ui import progress
 from review_ui.context import AppContext, Forbidden
 from review_ui.i18n import t
+from sohoa.records import nfc
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,35 @@ def _progress_frame(rows: list[progress.Progress], lang: str, first: str) -> pd.
                  t(lang, "col_done"), t(lang, "col_approved"), t(lang, "col_pct")])
 
 
-def _report_frame(issues: list[Any], lang: str) -> pd.DataFrame:
+def _report_frame(issues: list[Any], lang: str, labels: dict[str, str]) -> pd.DataFrame:
+    """The validation report as a table: field labels (not 158 codes), severities and the
+    fixed messages in the interface language, text in NFC."""
     return pd.DataFrame(
-        [[i.entry_id, i.field, i.severity, i.message] for i in issues],
+        [["" if i.entry_id is None else f"#{i.entry_id}", nfc(labels.get(i.field, i.field)),
+          t(lang, f"sev_{i.severity}"), nfc(_message(i.message, lang))] for i in issues],
         columns=[t(lang, "col_entry"), t(lang, "col_field"), t(lang, "col_severity"),
                  t(lang, "col_message")])
+
+
+def _message(text: str, lang: str) -> str:
+    if text == progress.ILLEGIBLE:
+        return t(lang, "illegible")
+    if text.startswith(progress.SENT_BACK + ":"):
+        return t(lang, "sent_back_note", note=text.split(":", 1)[1].strip())
+    return text
+
+
+def blockers_html(issues: tuple[Any, ...], labels: dict[str, str], lang: str,
+                  shown: int = 12) -> str:
+    """The errors that stopped an approval, as a short list under the question."""
+    items = "".join(
+        f"<li>{'' if i.entry_id is None else f'#{i.entry_id} · '}"
+        f"{html.escape(labels.get(i.field, i.field))}: {html.escape(i.message)}</li>"
+        for i in issues[:shown])
+    more = (f"<li>{html.escape(t(lang, 'more_errors', n=len(issues) - shown))}</li>"
+            if len(issues) > shown else "")
+    return (f'<div class="err">{html.escape(t(lang, "approve_has_errors", n=len(issues)))}'
+            f"<ul>{items}{more}</ul></div>")
 
 
 def build_approver(ctx: AppContext, lang: Any) -> TabUI:
@@ -58,6 +83,8 @@ def build_approver(ctx: AppContext, lang: Any) -> TabUI:
                           max_height=360, elem_id="approve-report")
     with gr.Row():
         approve = gr.Button(t("vi", "approve_book"), variant="primary", elem_id="btn-approve")
+        force = gr.Button(t("vi", "approve_force"), variant="stop", visible=False,
+                          elem_id="btn-approve-force")
     with gr.Row():
         ids = gr.Textbox(label=t("vi", "send_back_ids"), scale=2, elem_id="sendback-ids")
         note = gr.Textbox(label=t("vi", "send_back_note"), scale=3, elem_id="sendback-note")
@@ -74,25 +101,36 @@ def build_approver(ctx: AppContext, lang: Any) -> TabUI:
         ws = ctx.pool.get()
         p = next((b for b in progress.book_progress(ws) if b.book_id == int(book_id)), None)
         issues = progress.book_report(ws, int(book_id))
+        labels = progress.field_labels(ws, int(book_id))
         head = "" if p is None else (
             f"<b>{html.escape(p.key)}</b> — {t(code, 'col_total')}: {p.total} · "
             f"{t(code, 'col_open')}: {p.open} · {t(code, 'col_done')}: {p.confirmed} · "
             f"{t(code, 'col_approved')}: {p.approved} · "
             f"{t(code, 'problems')}: {len({i.entry_id for i in issues})}")
-        return head, _report_frame(issues, code)
+        return head, _report_frame(issues, code, labels)
 
-    def do_approve(book_id: Any, code: str, request: gr.Request) -> str:
+    def do_approve(book_id: Any, code: str, request: gr.Request,
+                   forced: bool = False) -> tuple[str, Any]:
+        """Approve; errors in confirmed entries block: they are listed and the approver is
+        asked (the "approve anyway" button appears)."""
         try:
             user = ctx.require_approver(request)
         except Forbidden:
-            return _msg("err", t(code, "forbidden"))
+            return _msg("err", t(code, "forbidden")), gr.update(visible=False)
         if not str(book_id or "").isdigit():
-            return ""
-        out = progress.approve(ctx.pool.get(), user, int(book_id))
+            return "", gr.update(visible=False)
+        ws = ctx.pool.get()
+        out = progress.approve(ws, user, int(book_id), force=forced)
+        if out.blocking:
+            labels = progress.field_labels(ws, int(book_id))
+            return blockers_html(out.blocking, labels, code), gr.update(visible=True)
         text = t(code, "approved_n", n=out.approved, book=book_id)
         if out.still_open:
             text += " " + t(code, "approve_blocked", n=out.still_open)
-        return _msg("ok" if not out.still_open else "info", text)
+        return _msg("ok" if not out.still_open else "info", text), gr.update(visible=False)
+
+    def do_force(book_id: Any, code: str, request: gr.Request) -> tuple[str, Any]:
+        return do_approve(book_id, code, request, forced=True)
 
     def do_send(ids_text: str, note_text: str, code: str, request: gr.Request) -> str:
         try:
@@ -108,12 +146,15 @@ def build_approver(ctx: AppContext, lang: Any) -> TabUI:
     outs = [summary, report]
     for trigger in (book.change, refresh.click):
         trigger(show, [book, lang], outs, api_visibility="private")
-    approve.click(do_approve, [book, lang], msg, api_name="approve").then(
+    approve.click(do_approve, [book, lang], [msg, force], api_name="approve").then(
+        show, [book, lang], outs, api_visibility="private")
+    force.click(do_force, [book, lang], [msg, force], api_name="approve_anyway").then(
         show, [book, lang], outs, api_visibility="private")
     send.click(do_send, [ids, note, lang], msg, api_name="send_back").then(
         show, [book, lang], outs, api_visibility="private")
     labelled = [(book, "book", "label"), (refresh, "refresh", "value"),
                 (report, "validation_report", "label"), (approve, "approve_book", "value"),
+                (force, "approve_force", "value"),
                 (ids, "send_back_ids", "label"), (note, "send_back_note", "label"),
                 (send, "send_back", "value")]
     return TabUI(book, refresh, labelled, show, [book, lang], outs)

@@ -40,7 +40,7 @@ def _static(name: str) -> str:
 def build_app(ctx: AppContext) -> Any:
     """The Gradio Blocks of the review app (not launched)."""
     _offline_env()
-    with gr.Blocks(title=t("vi", "app_title"), analytics_enabled=False) as demo:
+    with gr.Blocks(title=t("vi", "app_title"), analytics_enabled=False, fill_width=True) as demo:
         lang = gr.State("vi")
         with gr.Row(elem_id="topbar"):
             title = gr.Markdown(f"### {t('vi', 'app_title')}")
@@ -49,7 +49,7 @@ def build_app(ctx: AppContext) -> Any:
                                  min_width=220, container=False, elem_id="lang-pick")
             logout = gr.Button(t("vi", "logout"), link="/logout", size="sm", scale=0,
                                min_width=110)
-        with gr.Tabs(elem_id="tabs"):
+        with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab(t("vi", "tab_entry"), id="entry", elem_id="tab-entry") as tab_entry:
                 entry = entry_tab.build(ctx, lang)
                 keys = gr.Markdown(t("vi", "keys_help"), elem_id="keys")
@@ -71,11 +71,16 @@ def build_app(ctx: AppContext) -> Any:
                 (f"{b.register_type} {b.volume} · {b.commune}", b.id) for b in ws.books()]
             line = t("vi", "user_line", user=user, role=t("vi", f"role_{role}") if role else "?")
             return [line, gr.update(visible=boss), gr.update(visible=boss),
-                    gr.update(choices=books), gr.update(choices=books[1:])]
+                    gr.update(choices=books), gr.update(choices=books[1:]),
+                    gr.update(selected="approve") if boss else gr.update()]
 
         def first(sess: entry_tab.Session, book: Any, code: str,
                   request: gr.Request) -> list[Any]:
             user = ctx.require(request)
+            if ctx.role(request) in logic.REVIEW_ROLES:
+                # approvers and admins look at books; they take an entry only when they ask
+                return entry_tab.render(None, sess, code,
+                                        entry_tab.message("info", t(code, "boss_no_claim")))
             screen = logic.claim(ctx.pool.get(), user, int(book) if book else None,
                                  ctx.lease_s, low_conf=ctx.low_conf)
             msg = "" if screen else entry_tab.message("info", t(code, "queue_empty"))
@@ -89,7 +94,7 @@ def build_app(ctx: AppContext) -> Any:
 
         tab_approve.select(approver_books, None, approve.book, api_visibility="private")
         tab_dash.select(dash.show, dash.inputs, dash.outputs, api_visibility="private")
-        demo.load(init, None, [userline, tab_approve, tab_dash, entry.book, sweep.book],
+        demo.load(init, None, [userline, tab_approve, tab_dash, entry.book, sweep.book, tabs],
                   api_visibility="private").then(
             first, [entry.state, entry.book, lang], entry.outputs(), api_visibility="private"
         ).then(
@@ -100,6 +105,7 @@ def build_app(ctx: AppContext) -> Any:
             (tab_approve, "tab_approve", "label"), (tab_dash, "tab_dashboard", "label"),
             (entry.confirm, "confirm", "value"), (entry.skip, "skip", "value"),
             (entry.start, "reload", "value"), (entry.book, "book", "label"),
+            (entry.back, "back", "value"),
             (keys, "keys_help", "value"), (logout, "logout", "value"),
             *sweep.labelled, *approve.labelled, *dash.labelled,
         ]
@@ -108,11 +114,21 @@ def build_app(ctx: AppContext) -> Any:
             out: list[Any] = [code, f"### {t(code, 'app_title')}"]
             for _, key, attr in labelled:
                 out.append(gr.update(**{attr: t(code, key)}))  # type: ignore[arg-type]
-            out += [gr.update(label=t(code, "illegible")) for _ in entry.ills]
+            out += [gr.update(label=t(code, "illegible_short")) for _ in entry.ills]
             return out
 
+        def user_line(code: str, request: gr.Request) -> str:
+            role = ctx.role(request) or ""
+            return t(code, "user_line", user=ctx.require(request),
+                     role=t(code, f"role_{role}") if role else "?")
+
+        again, again_inputs, collect = entry.redisplay
         lang_pick.change(relabel, lang_pick, [lang, title, *(c for c, _, _ in labelled),
-                                              *entry.ills], api_visibility="private")
+                                              *entry.ills], api_visibility="private",
+                         js="(c) => { if (window.sohoaSetLang) window.sohoaSetLang(c); return c; }"
+                         ).then(user_line, lang, userline, api_visibility="private").then(
+            again, again_inputs, entry.outputs(), js=collect, api_visibility="private").then(
+            None, js="() => { if (window.sohoaFocus) window.sohoaFocus(); }")
     return demo
 
 
@@ -137,9 +153,16 @@ def authenticator(ctx: AppContext) -> Any:
 
 def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) -> dict[str, Any]:
     """Everything ``Blocks.launch`` needs for a local, private, offline server."""
+    from starlette.middleware import Middleware
+
+    from review_ui.routes import ReviewRoutes
+
     theme = gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS,
                               font_mono=MONO)
     return {
+        # the client address reaches the login slowing (sohoa/store/throttle.py); our own
+        # routes serve the Vietnamese login page and the typing search (review_ui/routes.py)
+        "app_kwargs": {"middleware": [_client_middleware(), Middleware(ReviewRoutes)]},
         "server_name": host,
         "server_port": port,
         "share": False,
@@ -157,6 +180,14 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
     }
 
 
+def _client_middleware() -> Any:
+    from starlette.middleware import Middleware
+
+    from sohoa.store.throttle import ClientAddressMiddleware
+
+    return Middleware(ClientAddressMiddleware)
+
+
 def warm_up() -> None:
     """Load the lexicons, choice lists and validation tables now, not on the first clerk's
     Ctrl+Enter."""
@@ -168,6 +199,11 @@ def warm_up() -> None:
     suggest(FieldKind.NAME, "Nguyễn Văn")
     suggest(FieldKind.PLACE, "Xã")
     normalise(FieldKind.DATE, "1/1/2000")
+    normalise(FieldKind.PLACE, "xã Chiềng Cơi")
+    from sohoa.fields.typing_search import search
+
+    search("place", "chieng coi")
+    search("name", "nguyen van")
     import sohoa.validate  # noqa: F401
 
 

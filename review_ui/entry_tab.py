@@ -20,6 +20,7 @@ import gradio as gr
 from review_ui import logic
 from review_ui.context import AppContext
 from review_ui.i18n import t
+from sohoa.records import FieldKind
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Session:
     book_id: int | None = None
     skipped: frozenset[int] = frozenset()
     force: bool = False
+    shown: tuple[tuple[str, str], ...] = ()  # the values the screen showed, per field
+    last: int | None = None  # the entry this tab confirmed last (Alt+B goes back to it)
 
 
 @dataclass
@@ -60,6 +63,8 @@ class EntryUI:
     ills: list[Any]
     confirm: Any
     skip: Any
+    back: Any = None
+    redisplay: Any = None  # (handler, inputs, js) that shows the entry again (language switch)
 
     def outputs(self) -> list[Any]:
         """What every entry event returns: plain values only (no ``gr.update``: Gradio spends
@@ -81,32 +86,67 @@ def message(kind: str, text: str) -> str:
     return f'<div class="{kind}">{html.escape(text)}</div>' if text else ""
 
 
+def _pick(n: int, value: str, text: str = "") -> str:
+    return (f'<button class="pick" tabindex="-1" title="Alt+{n}" data-value="{html.escape(value)}">'
+            f'{n}. {html.escape(text or value)}</button>')
+
+
 def _hint(row: logic.FieldRow, lang: str) -> str:
+    """Under the field: its problems, the normalised spelling and the suggestions (pick with
+    Alt+1..4; the live search while typing replaces them)."""
     parts = []
-    if row.low and row.confidence is not None:
-        conf = html.escape(t(lang, "low_conf", conf=row.confidence))
-        parts.append(f'<span class="conf">⚠ {conf}</span> ')
-    if row.normalised:
-        norm = html.escape(t(lang, "normalised", value=row.normalised))
-        parts.append(f'<span class="norm">{norm}</span> ')
-    if row.suggestions:
-        sugg = " ".join(f'<button class="pick" tabindex="-1" title="Alt+{n}" '
-                        f'data-value="{html.escape(s)}">{n}. {html.escape(s)}</button>'
-                        for n, s in enumerate(row.suggestions, 1))
-        parts.append(f'<span class="sugg">{html.escape(t(lang, "suggest"))} {sugg}</span>')
     for i in row.issues:
         cls = "warn" if i.severity == "warning" else "issue"
         parts.append(f'<span class="{cls}">{html.escape(i.message)}</span>')
-    return f'<div class="hint">{"".join(parts)}</div>' if parts else ""
+    picks = []
+    if row.normalised and row.kind == FieldKind.PLACE:
+        picks.append(row.normalised)
+    picks += [s for s in row.suggestions if s not in picks]
+    buttons = " ".join(_pick(n, v) for n, v in enumerate(picks[:4], 1))
+    if row.normalised and row.kind != FieldKind.PLACE:
+        norm = html.escape(t(lang, "normalised", value=row.normalised))
+        parts.append(f'<span class="norm">{norm}</span>')
+    parts.append(f'<span class="sugg">{buttons}</span>')
+    return f'<div class="hint">{"".join(parts)}</div>'
+
+
+def field_label(row: logic.FieldRow, lang: str) -> str:
+    """The register's label, or its English name in English mode when there is one."""
+    if lang == "en":
+        en = t("en", f"field_{row.name}")
+        if en != f"field_{row.name}":
+            return en
+    return row.label
 
 
 def _crop_html(row: logic.FieldRow, version: int, lang: str) -> str:
-    """Label, crop and hints of one field; its classes flag the row (CSS ``:has``)."""
-    flags = " ".join(["crop"] + (["low"] if row.low else []) + (
-        ["bad"] if any(x.severity == "error" for x in row.issues) else []))
-    img = f'<img src="{file_url(row.crop, version)}" alt="">' if row.crop else ""
-    return (f'<div class="{flags}" data-field="{html.escape(row.name)}">'
-            f'<span class="flab">{html.escape(row.label)}</span>{img}{_hint(row, lang)}</div>')
+    """Label and hints of one field; its classes flag the row (CSS ``:has``) and its data
+    carry what the page needs: the field, its kind (live search) and its crop (image pane)."""
+    bad = any(x.severity == "error" for x in row.issues)
+    flags = " ".join(["crop"] + (["low"] if row.low else []) + (["bad"] if bad else []))
+    conf = (f' <span class="conf" title="{html.escape(t(lang, "low_conf", conf=row.confidence))}">'
+            f'{row.confidence:.0%}</span>' if row.low and row.confidence is not None else "")
+    return (f'<div class="{flags}" data-field="{html.escape(row.name)}" '
+            f'data-kind="{html.escape(str(row.kind))}" '
+            f'data-crop="{html.escape(file_url(row.crop, version))}">'
+            f'<span class="flab">{html.escape(field_label(row, lang))}{conf}</span>'
+            f'{_hint(row, lang)}</div>')
+
+
+def pane_html(screen: logic.EntryScreen, lang: str) -> str:
+    """The image pane: the entry's row (zoom, pan, contrast; the focused field outlined) and
+    the focused field's own crop at its natural size (filled in by the page)."""
+    boxes = "".join(
+        f'<div class="fbox" data-field="{html.escape(r.name)}" style="left:{100 * r.box[0]:.2f}%;'
+        f'top:{100 * r.box[1]:.2f}%;width:{100 * (r.box[2] - r.box[0]):.2f}%;'
+        f'height:{100 * (r.box[3] - r.box[1]):.2f}%"></div>'
+        for r in screen.rows if r.box)
+    src = file_url(screen.entry_crop, screen.version)
+    img = f'<img src="{src}" alt="" draggable="false">' if screen.entry_crop else ""
+    return (f'<div class="pane"><div class="viewer" id="view-entry"><div class="stage">{img}{boxes}'
+            '</div></div><div class="viewer" id="view-field"><div class="stage">'
+            '<img alt="" draggable="false"></div></div>'
+            f'<div class="vhelp">{html.escape(t(lang, "pane_help"))}</div></div>')
 
 
 def layout_key(screen: logic.EntryScreen | None) -> str:
@@ -116,7 +156,10 @@ def layout_key(screen: logic.EntryScreen | None) -> str:
 
 
 def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str) -> list[Any]:
-    """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue)."""
+    """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue). What
+    the screen showed (``sess.shown``) is kept when the same version is shown again (a refused
+    confirmation, a language switch), so the clerk's changes stay theirs."""
+    old = sess
     if screen is None:
         sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False)
         return [sess, msg, "", "", "", *(["", "", None] * MAX_FIELDS)]
@@ -124,9 +167,13 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
                    fields=tuple(r.name for r in screen.rows),
                    closed=tuple(r.closed for r in screen.rows),
                    kinds=tuple(str(r.kind) for r in screen.rows))
+    if (screen.entry_id, screen.version) != (old.entry_id, old.version) or not old.shown:
+        sess = replace(sess, shown=tuple((r.name, r.value) for r in screen.rows))
     head = html.escape(t(lang, "entry_header", book=screen.book, page=screen.page_no,
                          row=screen.row, version=screen.version))
     head += f' · <span class="left">{html.escape(t(lang, "remaining", n=screen.remaining))}</span>'
+    if screen.status != "prefilled":
+        head += f' · <span class="again">{html.escape(t(lang, "editing_confirmed"))}</span>'
     # the page sets the "illegible" boxes from data-illegible (fewer outputs: faster events)
     ill = ",".join(r.name for r in screen.rows if r.illegible)
     head = (f'<span id="entry-meta" data-focus="{html.escape(screen.focus)}" '
@@ -137,10 +184,8 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
         head += "</span>"
     for issue in screen.issues:
         head += f'<span class="note">{html.escape(issue.message)}</span>'
-    src = file_url(screen.entry_crop, screen.version)
-    crop = (f'<div class="zoomable" data-zoom="1"><img src="{src}" alt=""></div>'
-            if screen.entry_crop else "")
-    out: list[Any] = [sess, msg, head, crop, layout_key(screen)]
+    head = f'<span class="head">{head}</span>'
+    out: list[Any] = [sess, msg, head, pane_html(screen, lang), layout_key(screen)]
     for i in range(MAX_FIELDS):
         if i >= len(screen.rows):
             out += ["", "", None]
@@ -202,7 +247,9 @@ def parse_payload(sess: Session, payload: str) -> tuple[dict[str, str], frozense
 
 
 def build(ctx: AppContext, lang_state: Any) -> EntryUI:
-    """Lay out the entry tab and wire its events."""
+    """Lay out the entry tab and wire its events: a bar (entry, book, reload), the image pane
+    and, beside it on wide screens or under it on narrow ones, the compact grid of fields and
+    the actions."""
     with gr.Row(elem_id="entry-bar", equal_height=True):
         head = gr.HTML(elem_id="entry-head", scale=6)
         book = gr.Dropdown(choices=[(t("vi", "all_books"), ALL_BOOKS)], value=ALL_BOOKS,
@@ -211,35 +258,49 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
         start = gr.Button(t("vi", "reload"), scale=0, min_width=110, size="sm",
                           elem_id="btn-start")
     msg = gr.HTML(elem_id="msg")
-    crop = gr.HTML(elem_id="entry-crop")
     layout = gr.Textbox(visible="hidden", elem_id="layout-key")
     payload = gr.Textbox(visible="hidden", elem_id="payload")
     rows, crops, texts, drops, ills = [], [], [], [], []
-    with gr.Column(elem_id="entry-fields"):
-        for i in range(MAX_FIELDS):
-            with gr.Row(visible=False, elem_classes=["frow"], equal_height=False) as row:
-                crops.append(gr.HTML(elem_classes=["cropcell"], min_width=200, scale=6))
-                with gr.Column(scale=5, min_width=220, elem_classes=["fcol"]):
-                    # interactive=True: they are no event's input (the page collects them)
-                    texts.append(gr.Textbox(show_label=False, lines=1, max_lines=1,
-                                            interactive=True, elem_id=f"f{i}-text",
-                                            container=False,
-                                            elem_classes=["fin", "ftext"], autoscroll=False))
-                    drops.append(gr.Dropdown(choices=[], show_label=False, interactive=True,
-                                             allow_custom_value=True, filterable=True,
-                                             visible=False, container=False,
-                                             elem_id=f"f{i}-drop", elem_classes=["fin", "fdrop"]))
-                    ills.append(gr.Checkbox(label=t("vi", "illegible"), elem_classes=["ill"],
-                                            interactive=True,
-                                            container=False, elem_id=f"f{i}-ill"))
-            rows.append(row)
-    with gr.Row(elem_id="actions"):
-        confirm = gr.Button(t("vi", "confirm"), variant="primary", scale=3, elem_id="btn-confirm")
-        skip = gr.Button(t("vi", "skip"), scale=1, elem_id="btn-skip")
+    with gr.Row(elem_id="entry-main", equal_height=False):
+        crop = gr.HTML(elem_id="entry-crop")
+        with gr.Column(elem_id="entry-form"):
+            with gr.Column(elem_id="entry-fields"):
+                for i in range(MAX_FIELDS):
+                    with gr.Row(visible=False, elem_classes=["frow"], equal_height=False) as row:
+                        crops.append(gr.HTML(elem_classes=["cropcell"]))
+                        with gr.Row(elem_classes=["fcol"], equal_height=False):
+                            # interactive=True: they are no event's input (the page collects)
+                            texts.append(gr.Textbox(show_label=False, lines=1, max_lines=1,
+                                                    interactive=True, elem_id=f"f{i}-text",
+                                                    container=False, autoscroll=False,
+                                                    elem_classes=["fin", "ftext"]))
+                            drops.append(gr.Dropdown(choices=[], show_label=False,
+                                                     interactive=True, allow_custom_value=True,
+                                                     filterable=True, visible=False,
+                                                     container=False, elem_id=f"f{i}-drop",
+                                                     elem_classes=["fin", "fdrop"]))
+                            ills.append(gr.Checkbox(label=t("vi", "illegible_short"),
+                                                    elem_classes=["ill"], interactive=True,
+                                                    container=False, elem_id=f"f{i}-ill"))
+                    rows.append(row)
+            with gr.Row(elem_id="actions"):
+                confirm = gr.Button(t("vi", "confirm"), variant="primary", scale=3,
+                                    elem_id="btn-confirm")
+                skip = gr.Button(t("vi", "skip"), scale=1, elem_id="btn-skip")
+                back = gr.Button(t("vi", "back"), scale=1, elem_id="btn-back")
     ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, layout, payload, rows, crops,
-                 texts, drops, ills, confirm, skip)
+                 texts, drops, ills, confirm, skip, back)
     _wire(ctx, ui, lang_state)
     return ui
+
+
+COLLECT = "(p, s, l) => [window.sohoaCollect ? window.sohoaCollect() : p, s, l]"
+
+
+def changed_values(sess: Session, typed: dict[str, str]) -> dict[str, str]:
+    """The fields whose typed value differs from what the screen showed."""
+    shown = dict(sess.shown)
+    return {f: v for f, v in typed.items() if v.strip() != (shown.get(f) or "").strip()}
 
 
 def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
@@ -265,16 +326,23 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         typed, illegible = parse_payload(sess, payload)
         out = logic.confirm(ws, user, sess.entry_id, sess.version, typed, illegible, sess.force)
         if out.status == "invalid":
+            # everything the clerk typed and marked stays on screen, with the problems
             screen = logic.describe(ws, sess.entry_id, ctx.low_conf, values=typed,
-                                    issues=list(out.issues))
+                                    issues=list(out.issues), illegible=illegible)
             return render(screen, replace(sess, force=True), lang,
                           message("err", t(lang, "errors_block")))
-        if out.status == "stale":
-            screen = logic.describe(ws, sess.entry_id, ctx.low_conf)
-            if ws.entry_view(sess.entry_id).entry.status == "prefilled":
+        if out.status in ("stale", "gone"):
+            ev = ws.entry_view(sess.entry_id)
+            if str(ev.entry.status) not in ("approved", "exported"):
+                # someone changed it meanwhile: their version, with this clerk's own changes
+                # and marks laid over it, to check and confirm again
+                mine = changed_values(sess, typed)
+                screen = logic.describe(ws, sess.entry_id, ctx.low_conf, values=mine,
+                                        illegible=illegible)
                 return render(screen, replace(sess, force=False), lang,
                               message("err", t(lang, "stale", entry=sess.entry_id)))
-        sess = replace(sess, force=False)
+        sess = replace(sess, force=False,
+                       last=out.entry_id if out.status == "ok" else sess.last)
         text = (t(lang, "confirmed_ok", entry=out.entry_id) if out.status == "ok"
                 else t(lang, "not_claimed"))
         claimed = logic.claim(ws, user, sess.book_id, ctx.lease_s, sess.skipped, ctx.low_conf)
@@ -289,10 +357,42 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
             return load(sess, sess.book_id or ALL_BOOKS, lang, request)
         gone = sess.entry_id
         skipped = sess.skipped | {gone}
-        logic.skip(ws, user, gone)
+        ev = ws.entry_view(gone)
+        if str(ev.entry.status) == "prefilled":
+            logic.skip(ws, user, gone)
         sess = replace(sess, skipped=skipped, force=False)
         screen = logic.claim(ws, user, sess.book_id, ctx.lease_s, skipped, ctx.low_conf)
         return render(screen, sess, lang, message("info", t(lang, "skipped", entry=gone)))
+
+    def back(payload: str, sess: Session, lang: str, request: gr.Request) -> list[Any]:
+        """Reopen the entry this tab confirmed last, to change it (while not approved); the
+        entry on screen stays held and comes back after it."""
+        ctx.require(request)
+        ws = ctx.pool.get()
+        keep = changed_values(sess, parse_payload(sess, payload)[0]) if sess.entry_id else {}
+        if sess.last is None or keep:
+            note = "back_none" if sess.last is None else "back_unsaved"
+            screen = (logic.describe(ws, sess.entry_id, ctx.low_conf, values=keep or None)
+                      if sess.entry_id else None)
+            return render(screen, sess, lang, message("info", t(lang, note)))
+        ev = ws.entry_view(sess.last)
+        if str(ev.entry.status) in ("approved", "exported"):
+            screen = logic.describe(ws, sess.entry_id, ctx.low_conf) if sess.entry_id else None
+            return render(screen, sess, lang,
+                          message("err", t(lang, "back_locked", entry=sess.last)))
+        screen = logic.describe(ws, sess.last, ctx.low_conf)
+        return render(screen, replace(sess, force=False), lang,
+                      message("info", t(lang, "back_open", entry=sess.last)))
+
+    def again(payload: str, sess: Session, lang: str, request: gr.Request) -> list[Any]:
+        """The same entry in the other language, with what the clerk typed and marked."""
+        ctx.require(request)
+        if sess.entry_id is None:
+            return render(None, sess, lang, "")
+        typed, illegible = parse_payload(sess, payload)
+        screen = logic.describe(ctx.pool.get(), sess.entry_id, ctx.low_conf,
+                                values=changed_values(sess, typed) or None, illegible=illegible)
+        return render(screen, sess, lang, "")
 
     common = {"outputs": ui.outputs(), "concurrency_limit": None}
     ui.layout.change(relayout, ui.layout, ui.layout_outputs(), api_visibility="private",
@@ -302,6 +402,8 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
     ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private", **common).then(
         None, js=focus)
     ui.confirm.click(confirm, [ui.payload, ui.state, lang_state], api_name="confirm",
-                     js="(p, s, l) => [window.sohoaCollect ? window.sohoaCollect() : p, s, l]",
-                     **common).then(None, js=focus)
+                     js=COLLECT, **common).then(None, js=focus)
     ui.skip.click(skip, [ui.state, lang_state], api_name="skip", **common).then(None, js=focus)
+    ui.back.click(back, [ui.payload, ui.state, lang_state], api_name="back", js=COLLECT,
+                  **common).then(None, js=focus)
+    ui.redisplay = (again, [ui.payload, ui.state, lang_state], COLLECT)

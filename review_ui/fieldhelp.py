@@ -8,11 +8,12 @@ Kept apart so the screen code never depends on those modules' exact return shape
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sohoa.records import FieldKind
+from sohoa.records import FieldKind, nfc
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,37 @@ def normalise(kind: FieldKind, text: str, ref_year: int | None = None) -> Normal
     return Normalised(text, parsed.message or "?")
 
 
-def validate(values: dict[str, str], template: Any, book: Any, entry_id: int | None) -> list[Issue]:
-    """Validation issues of one entry's values (``sohoa.validate``), as :class:`Issue`."""
-    from sohoa.validate import validate_entry
+_CODE = re.compile(r"\s*\((?:so|ghiChu|[a-z]+[A-Z][A-Za-z]*)\)")
+
+
+def plain_message(text: str) -> str:
+    """A validation message without the 158 column names in brackets (``Ngày sinh
+    (nksNgaySinh)`` -> ``Ngày sinh``): clerks read the labels, not the codes."""
+    return nfc(_CODE.sub("", text))
+
+
+AS_TYPED_KINDS = frozenset({FieldKind.NAME, FieldKind.PLACE, FieldKind.TEXT})
+
+
+def to_store(kind: FieldKind, text: str, ref_year: int | None = None) -> Normalised:
+    """What is saved for a value a clerk typed or chose: the 158 form for codes and dates
+    (``nữ`` -> ``2``, ``5-1-2002`` -> ``05.01.2002``), but names, places and notes exactly as
+    the clerk chose them (NFC, spaces collapsed): their normalised spelling is offered as a
+    suggestion on the screen, never written over what the clerk typed."""
+    norm = normalise(kind, text, ref_year)
+    if kind in AS_TYPED_KINDS:
+        return Normalised(" ".join(nfc(text).split()), norm.error, norm.warning)
+    return norm
+
+
+def validate(values: dict[str, str], template: Any, book: Any, entry_id: int | None,
+             inked: frozenset[str] = frozenset(),
+             illegible: frozenset[str] = frozenset()) -> list[Issue]:
+    """Validation issues of one entry's values (``sohoa.validate``), as :class:`Issue`, plus
+    a silent blank for each ``inked`` field left empty (see :mod:`review_ui.ink`)."""
+    from sohoa.validate import ink_blank_rules, validate_entry
 
     raw = validate_entry(values, book, template, entry_id)
-    return [Issue(field=r.field or "", severity=str(r.severity), message=r.message,
+    raw += ink_blank_rules(values, inked, illegible, entry_id)
+    return [Issue(field=r.field or "", severity=str(r.severity), message=plain_message(r.message),
                   entry_id=entry_id) for r in raw]

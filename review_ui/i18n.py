@@ -24,9 +24,11 @@ VI: dict[str, str] = {
     "reload": "Tải lại",
     "logout": "Đăng xuất",
     "keys_help": (
-        "Tab: trường kế tiếp · Enter: trường kế tiếp · Ctrl+Enter: xác nhận và sang bản ghi sau"
-        " · Alt+S: bỏ qua · Ctrl+I: đánh dấu trường đang chọn là không đọc được"
-        " · Alt+1..4: chọn gợi ý"
+        "**Phím tắt** — Tab / Enter: trường kế tiếp · Ctrl+Enter: xác nhận và sang bản ghi sau"
+        " · Alt+N: trường nghi ngờ kế tiếp · Alt+1..4 hoặc ↓ rồi Enter: chọn gợi ý"
+        " · Ctrl+I: đánh dấu không đọc được · Alt+M / Alt+C: người đi khai là mẹ / cha"
+        " · Alt+S: bỏ qua · Alt+B: sửa bản vừa xác nhận · Alt+= / Alt+− / Alt+0: phóng ảnh"
+        " · Alt+T: tương phản"
     ),
     "user_line": "Người dùng: {user} ({role})",
     "role_clerk": "cán bộ nhập liệu",
@@ -55,6 +57,8 @@ VI: dict[str, str] = {
     "sweep_only_low": "Chỉ trường có độ tin cậy thấp",
     "sweep_load": "Tải danh sách",
     "sweep_save": "Xác nhận các dòng đã xem",
+    "sent_back_note": "đã trả lại: {note}",
+    "sweep_save_keys": "Xác nhận các dòng đã xem (Ctrl+Enter)",
     "sweep_empty": "Không có bản ghi nào phù hợp.",
     "sweep_done": "Đã xem hết danh sách.",
     "sweep_saved": "Đã lưu {n} bản ghi; {stale} bản ghi bị người khác thay đổi (bỏ qua).",
@@ -98,6 +102,46 @@ VI: dict[str, str] = {
     "col_corrected": "Trường đã sửa",
     "col_first": "Bắt đầu (UTC)",
     "col_last": "Gần nhất (UTC)",
+    "illegible_short": "Không đọc được",
+    "back": "Sửa bản vừa xác nhận (Alt+B)",
+    "boss_no_claim": ("Người phê duyệt và quản trị không tự nhận bản ghi của cán bộ nhập liệu. "
+                      "Nhấn «Tải lại» nếu muốn tự nhập một bản ghi."),
+    "pane_help": ("Lăn chuột hoặc Alt+= / Alt+−: phóng to, thu nhỏ · kéo hoặc Alt+↑↓←→: di chuyển"
+                  " · Alt+0: vừa khung · Alt+T: tương phản"),
+    "editing_confirmed": "đang sửa bản đã xác nhận",
+    "back_none": "Chưa có bản ghi nào vừa xác nhận trong phiên này.",
+    "back_unsaved": "Bản ghi đang mở có thay đổi chưa lưu: xác nhận hoặc bỏ qua nó trước.",
+    "back_locked": "Bản ghi #{entry} đã được phê duyệt: không sửa được nữa.",
+    "back_open": ("Đang mở lại bản ghi #{entry} để sửa. Ctrl+Enter lưu, rồi quay về bản ghi "
+                  "đang làm."),
+    "sev_error": "Lỗi",
+    "sev_warning": "Cảnh báo",
+    "st_prefilled": "Chờ rà soát",
+    "st_confirmed": "Đã xác nhận",
+    "st_corrected": "Đã sửa",
+    "st_ink_blank": "Trống nhưng có chữ",
+    "approve_has_errors": ("Sổ còn {n} lỗi ở các bản ghi đã xác nhận, chưa phê duyệt bản ghi "
+                           "nào. Sửa (Trả lại để sửa) hoặc nhấn «Vẫn phê duyệt» nếu chắc chắn:"),
+    "approve_force": "Vẫn phê duyệt dù còn lỗi",
+    "more_errors": "… và {n} lỗi khác (xem bảng kiểm tra dữ liệu).",
+    "col_row": "Trang/dòng",
+    "col_crop": "Ảnh",
+    "field_so": "Số",
+    "field_ngayDangKy": "Ngày đăng ký",
+    "field_nksHoTen": "Họ và tên",
+    "field_nksNgaySinh": "Ngày sinh",
+    "field_nksGioiTinh": "Giới tính",
+    "field_nksDanToc": "Dân tộc",
+    "field_nksQuocTich": "Quốc tịch",
+    "field_nksNoiSinh": "Nơi sinh",
+    "field_nksQueQuan": "Quê quán",
+    "field_meHoTen": "Họ tên mẹ",
+    "field_meNgaySinh": "Năm sinh mẹ",
+    "field_chaHoTen": "Họ tên cha",
+    "field_chaNgaySinh": "Năm sinh cha",
+    "field_nycHoTen": "Người đi khai",
+    "field_nycQuanHe": "Quan hệ",
+    "field_ghiChu": "Ghi chú",
 }
 
 EN: dict[str, str] = {
@@ -116,8 +160,11 @@ EN: dict[str, str] = {
     "reload": "Reload",
     "logout": "Log out",
     "keys_help": (
-        "Tab: next field · Enter: next field · Ctrl+Enter: confirm and load the next entry"
-        " · Alt+S: skip · Ctrl+I: mark the focused field illegible · Alt+1..4: take a suggestion"
+        "**Keys** — Tab / Enter: next field · Ctrl+Enter: confirm and load the next entry"
+        " · Alt+N: next doubtful field · Alt+1..4 or ↓ then Enter: take a suggestion"
+        " · Ctrl+I: mark illegible · Alt+M / Alt+C: declarant is the mother / father"
+        " · Alt+S: skip · Alt+B: edit the entry just confirmed · Alt+= / Alt+− / Alt+0: zoom"
+        " · Alt+T: contrast"
     ),
     "user_line": "User: {user} ({role})",
     "role_clerk": "clerk",
@@ -143,6 +190,8 @@ EN: dict[str, str] = {
     "sweep_only_low": "Low-confidence only",
     "sweep_load": "Load",
     "sweep_save": "Confirm the rows shown",
+    "sent_back_note": "sent back: {note}",
+    "sweep_save_keys": "Confirm the rows shown (Ctrl+Enter)",
     "sweep_empty": "No matching entries.",
     "sweep_done": "End of the list.",
     "sweep_saved": "Saved {n} entries; {stale} changed by someone else (skipped).",
@@ -184,6 +233,45 @@ EN: dict[str, str] = {
     "col_corrected": "Fields corrected",
     "col_first": "First (UTC)",
     "col_last": "Last (UTC)",
+    "illegible_short": "Illegible",
+    "back": "Edit the entry just confirmed (Alt+B)",
+    "boss_no_claim": ("Approvers and admins do not take clerks' entries. Press «Reload» to "
+                      "review an entry yourself."),
+    "pane_help": ("Wheel or Alt+= / Alt+−: zoom · drag or Alt+arrows: pan · Alt+0: fit"
+                  " · Alt+T: contrast"),
+    "editing_confirmed": "editing a confirmed entry",
+    "back_none": "No entry confirmed yet in this session.",
+    "back_unsaved": "The entry on screen has unsaved changes: confirm or skip it first.",
+    "back_locked": "Entry #{entry} is approved: it can no longer be changed.",
+    "back_open": "Entry #{entry} reopened for changes. Ctrl+Enter saves it, then you are back.",
+    "sev_error": "Error",
+    "sev_warning": "Warning",
+    "st_prefilled": "To review",
+    "st_confirmed": "Confirmed",
+    "st_corrected": "Corrected",
+    "st_ink_blank": "Empty but written",
+    "approve_has_errors": ("The book still has {n} errors in confirmed entries; nothing was "
+                           "approved. Fix them (Send back) or press «Approve anyway» if sure:"),
+    "approve_force": "Approve anyway",
+    "more_errors": "… and {n} more (see the validation table).",
+    "col_row": "Page/row",
+    "col_crop": "Image",
+    "field_so": "Number",
+    "field_ngayDangKy": "Registration date",
+    "field_nksHoTen": "Full name",
+    "field_nksNgaySinh": "Date of birth",
+    "field_nksGioiTinh": "Sex",
+    "field_nksDanToc": "Ethnicity",
+    "field_nksQuocTich": "Nationality",
+    "field_nksNoiSinh": "Place of birth",
+    "field_nksQueQuan": "Home town",
+    "field_meHoTen": "Mother's name",
+    "field_meNgaySinh": "Mother's birth year",
+    "field_chaHoTen": "Father's name",
+    "field_chaNgaySinh": "Father's birth year",
+    "field_nycHoTen": "Declarant",
+    "field_nycQuanHe": "Relation",
+    "field_ghiChu": "Notes",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"vi": VI, "en": EN}

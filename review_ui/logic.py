@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from review_ui.fieldhelp import Issue, closed_choices, normalise, suggest, validate
+from review_ui.fieldhelp import Issue, closed_choices, normalise, suggest, to_store, validate
 from sohoa.records import FieldKind
-from sohoa.template import Template, load_template, template_for_type
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,6 @@ def user_role(ws: Any, name: str | None) -> str | None:
     return None
 
 
-def book_template(book: Any) -> Template:
-    """The template a book was registered with, else its register type's default."""
-    return load_template(book.template) if book.template else template_for_type(book.register_type)
-
-
 def book_label(book: Any) -> str:
     return f"{book.register_type} {book.volume} · {book.commune} ({book.year})"
 
@@ -88,6 +83,7 @@ class FieldRow:
     suggestions: tuple[str, ...] = ()
     normalised: str = ""
     issues: tuple[Issue, ...] = ()
+    box: tuple[float, float, float, float] | None = None  # on the entry crop, as fractions
 
     @property
     def closed(self) -> bool:
@@ -107,6 +103,7 @@ class EntryScreen:
     note: str = ""
     issues: tuple[Issue, ...] = ()
     remaining: int = 0  # entries of the book still waiting for review (this one included)
+    status: str = "prefilled"
 
     @property
     def focus(self) -> str:
@@ -121,29 +118,39 @@ def _path(p: Any) -> str | None:
     return str(p) if p and Path(p).exists() else None
 
 
+def inked_blanks(ev: Any, values: dict[str, str]) -> frozenset[str]:
+    """Fields left empty whose cell crop holds handwriting (silent blanks)."""
+    from review_ui.ink import has_ink
+
+    return frozenset(f for f, p in ev.field_crops.items()
+                     if not (values.get(f) or "").strip() and has_ink(p))
+
+
 def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
              values: dict[str, str] | None = None,
-             issues: list[Issue] | None = None) -> EntryScreen:
-    """The entry screen of ``entry_id``; ``values``/``issues`` override the stored values
-    (a refused confirmation shows what the clerk typed, with its problems)."""
+             issues: list[Issue] | None = None,
+             illegible: frozenset[str] | None = None) -> EntryScreen:
+    """The entry screen of ``entry_id``; ``values``/``issues``/``illegible`` override what is
+    stored (a refused confirmation shows what the clerk typed and marked, with its problems)."""
     ev = ws.entry_view(entry_id)
-    tpl = book_template(ev.book)
+    tpl = Template.for_book(ev.book)
     current = dict(ev.values)
     if values is not None:
         current.update(values)
+    marks = ev.illegible if illegible is None else frozenset(illegible)
     if issues is None:
-        issues = validate(current, tpl, ev.book, entry_id)
+        issues = validate(current, tpl, ev.book, entry_id, inked_blanks(ev, current), marks)
     by_field: dict[str, list[Issue]] = {}
     for i in issues:
         by_field.setdefault(i.field, []).append(i)
+    confirmed = ev.confirmed_by is not None
     rows = []
     for spec in tpl.fields:
         reading = ev.readings.get(spec.name)
         value = current.get(spec.name, "")
         conf = reading.confidence if reading is not None else None
-        confirmed = ev.confirmed_by is not None
         norm = (normalise(spec.kind, value, ev.book.year)
-                if spec.kind in (FieldKind.DATE, FieldKind.YEAR) else None)
+                if spec.kind in (FieldKind.DATE, FieldKind.YEAR, FieldKind.PLACE) else None)
         alts = tuple(a.text for a in reading.alternatives) if reading is not None else ()
         rows.append(
             FieldRow(
@@ -154,14 +161,16 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
                 confidence=conf,
                 low=(not confirmed and conf is not None and conf < low_conf and bool(value)),
                 crop=_path(ev.field_crops.get(spec.name)),
-                illegible=spec.name in ev.illegible,
+                illegible=spec.name in marks,
                 choices=closed_choices(spec.kind),
                 suggestions=suggest(spec.kind, value, alts)
                 if conf is not None and conf < low_conf else (),
-                normalised=norm.value if norm and norm.value != value else "",
+                normalised=norm.value if norm and norm.value and norm.value != value else "",
                 issues=tuple(by_field.get(spec.name, ())),
+                box=_box_in(ev, spec.name),
             )
         )
+    left = ws.count_by_status(int(ev.book.id)).get("prefilled", 0)
     return EntryScreen(
         entry_id=entry_id,
         version=int(ev.version),
@@ -169,11 +178,36 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
         book=book_label(ev.book),
         page_no=int(ev.page.page_no),
         row=int(ev.entry.index) + 1,
-        entry_crop=_path(ev.entry_crop),
+        entry_crop=_path(ws.entry_crop_file(entry_id)),  # cut from the page on first use
         rows=tuple(rows),
         note=ev.note or "",
         issues=tuple(i for i in issues if not i.field or i.field not in tpl_names(tpl)),
+        remaining=int(left),
+        status=str(ev.entry.status),
     )
+
+
+def _box_in(ev: Any, name: str, margin: float = 0.05) -> tuple[float, float, float, float] | None:
+    """Where field ``name`` lies on the entry crop, as fractions (x0, y0, x1, y1) of the crop:
+    the entry crop is the row's box widened by ``margin`` of its size on each side (see
+    ``preprocessing.crops.entry_crop``); good enough to outline the field for the eye."""
+    fb = ev.field_boxes.get(name)
+    eb = getattr(ev.entry, "bbox", None)
+    if fb is None or eb is None:
+        return None
+    ex0, ey0, ex1, ey1 = (float(v) for v in eb)
+    w, h = max(1.0, ex1 - ex0), max(1.0, ey1 - ey0)
+    full_w, full_h = w * (1 + 2 * margin), h * (1 + 2 * margin)
+    ox, oy = ex0 - margin * w, ey0 - margin * h
+
+    def fx(x: float) -> float:
+        return min(1.0, max(0.0, (x - ox) / full_w))
+
+    def fy(y: float) -> float:
+        return min(1.0, max(0.0, (y - oy) / full_h))
+
+    x0, y0, x1, y1 = (float(v) for v in fb)
+    return (fx(x0), fy(y0), fx(x1), fy(y1))
 
 
 def tpl_names(tpl: Template) -> frozenset[str]:
@@ -185,14 +219,10 @@ def claim(ws: Any, user: str, book_id: int | None, lease_s: int,
           ) -> EntryScreen | None:
     """Claim the next entry for ``user`` (leased, so no two clerks get the same one) and
     describe it; entries this session skipped are passed over. None when the queue is empty."""
-    from dataclasses import replace
-
     entry_id = _claim_next(ws, user, book_id, lease_s, skipped)
     if entry_id is None:
         return None
-    screen = describe(ws, entry_id, low_conf)
-    left = ws.count_by_status(book_id).get("prefilled", 0)
-    return replace(screen, remaining=int(left))
+    return describe(ws, entry_id, low_conf)
 
 
 def _claim_next(ws: Any, user: str, book_id: int | None, lease_s: int,
@@ -230,7 +260,7 @@ def normalise_values(tpl: Template, typed: dict[str, str], shown: dict[str, str]
             if spec.name in shown:  # an empty cell nobody filled stays absent
                 values[spec.name] = shown[spec.name]
             continue
-        norm = normalise(spec.kind, raw, ref_year)
+        norm = to_store(spec.kind, raw, ref_year)
         values[spec.name] = norm.value
         if norm.error:
             issues.append(Issue(spec.name, "error", norm.error))
@@ -249,9 +279,10 @@ def confirm(ws: Any, user: str, entry_id: int, version: int, typed: dict[str, st
     from sohoa.store import StaleVersion, WorkspaceError
 
     ev = ws.entry_view(entry_id)
-    tpl = book_template(ev.book)
+    tpl = Template.for_book(ev.book)
     values, issues = normalise_values(tpl, typed, ev.values, ev.book.year)
-    issues += validate(values, tpl, ev.book, entry_id)
+    issues += validate(values, tpl, ev.book, entry_id, inked_blanks(ev, values),
+                       frozenset(illegible))
     issues = [i for i in issues if i.field not in illegible]
     errors = [i for i in issues if i.severity == "error"]
     if errors and not force:

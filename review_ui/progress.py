@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from review_ui.fieldhelp import Issue
-from review_ui.logic import REVIEW_ROLES, book_label, book_template, user_role
+from review_ui.logic import REVIEW_ROLES, book_label, user_role
+from sohoa.errors import SohoaError
 from sohoa.records import EntryStatus
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ OPEN = (EntryStatus.DETECTED, EntryStatus.PREFILLED)
 DONE = (EntryStatus.CONFIRMED, EntryStatus.APPROVED, EntryStatus.EXPORTED)
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(SohoaError, PermissionError):
     """The user's role may not do this (approving and sending back need approver/admin)."""
 
 
@@ -108,26 +110,49 @@ def per_hour(ws: Any, book_id: int | None = None) -> list[HourCount]:
 
 def book_report(ws: Any, book_id: int) -> list[Issue]:
     """Validation of a whole book (every entry alone and across entries: duplicates, gaps),
-    plus one warning per field marked illegible; sorted by entry."""
-    from sohoa.validate import validate_book
+    the silent blanks (a written cell left empty, an error), and one warning per field marked
+    illegible; sorted by entry."""
+    from review_ui.fieldhelp import plain_message
+    from review_ui.logic import inked_blanks
+    from sohoa.validate import ink_blank_rules, validate_book
 
     book = ws.book(book_id)
-    tpl = book_template(book)
+    tpl = Template.for_book(book)
     views = [ws.entry_view(e.id) for e in ws.entries(book_id)]
     raw = validate_book([(v.entry.id, v.values) for v in views], book, tpl)
-    out = [Issue(r.field or "", str(r.severity), r.message, r.entry_id) for r in raw]
+    for v in views:
+        raw += ink_blank_rules(v.values, inked_blanks(v, v.values), v.illegible, v.entry.id)
+    out = [Issue(r.field or "", str(r.severity), plain_message(r.message), r.entry_id)
+           for r in raw]
     for v in views:
         for f in sorted(v.illegible):
-            out.append(Issue(f, "warning", "không đọc được (illegible)", v.entry.id))
+            out.append(Issue(f, "warning", ILLEGIBLE, v.entry.id))
         if v.note and str(v.entry.status) in {str(s) for s in OPEN}:
-            out.append(Issue("", "warning", f"trả lại: {v.note}", v.entry.id))
+            out.append(Issue("", "warning", f"{SENT_BACK}: {v.note}", v.entry.id))
     return sorted(out, key=lambda i: (i.entry_id or 0, i.severity != "error", i.field))
+
+
+ILLEGIBLE = "không đọc được"
+SENT_BACK = "đã trả lại"
+
+
+def field_labels(ws: Any, book_id: int) -> dict[str, str]:
+    """158 column name -> the register's label (``nksNgaySinh`` -> ``Ngày sinh``)."""
+    return {f.name: f.label for f in Template.for_book(ws.book(book_id)).fields}
 
 
 @dataclass(frozen=True)
 class ApproveOutcome:
     approved: int
     still_open: int
+    blocking: tuple[Issue, ...] = ()  # errors that stopped the approval (nothing approved)
+
+
+def approval_blockers(ws: Any, book_id: int) -> list[Issue]:
+    """Errors that approving would lock in: those of confirmed entries and of the whole book."""
+    confirmed = {int(e.id) for e in ws.entries(book_id, status=[EntryStatus.CONFIRMED])}
+    return [i for i in book_report(ws, book_id) if i.severity == "error"
+            and (i.entry_id is None or int(i.entry_id) in confirmed)]
 
 
 def _need_approver(ws: Any, user: str) -> None:
@@ -135,9 +160,18 @@ def _need_approver(ws: Any, user: str) -> None:
         raise NotAllowed(f"{user} may not approve or send back")
 
 
-def approve(ws: Any, user: str, book_id: int) -> ApproveOutcome:
-    """Approve (lock) every confirmed entry of the book; says how many are still open."""
+def approve(ws: Any, user: str, book_id: int, force: bool = False) -> ApproveOutcome:
+    """Approve (lock) every confirmed entry of the book; says how many are still open.
+
+    Errors block: while a confirmed entry (or the book) has a blocking error, nothing is
+    approved and the errors come back to be shown; ``force`` approves anyway (the approver
+    was shown the list and said yes)."""
     _need_approver(ws, user)
+    c = ws.count_by_status(book_id)
+    if not force:
+        blockers = approval_blockers(ws, book_id)
+        if blockers:
+            return ApproveOutcome(0, sum(c.get(str(s), 0) for s in OPEN), tuple(blockers))
     n = ws.approve_book(book_id, user)
     c = ws.count_by_status(book_id)
     log.info("%s approved %d entries of book %s", user, n, book_id)

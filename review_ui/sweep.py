@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from review_ui.fieldhelp import normalise
-from review_ui.logic import LOW_CONFIDENCE, book_template
+from review_ui.fieldhelp import to_store
+from review_ui.logic import LOW_CONFIDENCE
 from sohoa.records import EntryStatus
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,14 @@ class SweepItem:
     value: str
     confidence: float | None
     crop: str | None
+    status: str = "prefilled"  # the entry's status
+    corrected: bool = False  # someone changed the machine's reading of this field
+    ink_blank: bool = False  # empty, but its cell holds handwriting (shown red, first)
+
+    @property
+    def state(self) -> str:
+        """The status column: ``corrected``, ``confirmed`` or ``prefilled``."""
+        return "ink_blank" if self.ink_blank else "corrected" if self.corrected else self.status
 
 
 @dataclass(frozen=True)
@@ -40,26 +49,42 @@ class SweepOutcome:
 
 
 def sweep_fields(ws: Any, book_id: int) -> list[tuple[str, str]]:
-    """(label, field name) of the book's template, in template order."""
-    return [(f"{f.label} ({f.name})", f.name) for f in book_template(ws.book(book_id)).fields]
+    """(label, field name) of the book's template, in template order; labels as the register
+    prints them (the same label twice, e.g. mother's and father's year, gets its neighbour)."""
+    fields = Template.for_book(ws.book(book_id)).fields
+    seen = [f.label for f in fields]
+    out = []
+    for i, f in enumerate(fields):
+        label = f.label
+        if seen.count(label) > 1 and i > 0:
+            label = f"{label} ({fields[i - 1].label})"
+        out.append((label, f.name))
+    return out
 
 
 def sweep_items(ws: Any, book_id: int, field: str, only_low: bool = True,
                 low_conf: float = LOW_CONFIDENCE) -> list[SweepItem]:
-    """Prefilled and confirmed entries with their value of ``field`` (lowest confidence first
-    when ``only_low`` is off, only those below ``low_conf`` when it is on)."""
+    """Prefilled and confirmed entries with their value of ``field``, lowest confidence first
+    (only those below ``low_conf`` when ``only_low``); rows already corrected sink to the
+    bottom, so the ones still to look at come first."""
+    from review_ui.ink import has_ink
+
     out = []
     for e in ws.entries(book_id, status=list(SWEEP_STATUSES)):
         ev = ws.entry_view(e.id)
         reading = ev.readings.get(field)
         conf = reading.confidence if reading is not None else None
-        if only_low and (conf is None or conf >= low_conf):
-            continue
         crop = ev.field_crops.get(field)
+        value = ev.values.get(field, "")
+        blank = (not value.strip() and field not in ev.illegible and has_ink(crop))
+        if only_low and not blank and (conf is None or conf >= low_conf):
+            continue
+        corrected = ((reading.value if reading is not None else "") or "") != value
         out.append(SweepItem(e.id, int(ev.version), int(e.index) + 1, int(ev.page.page_no),
-                             ev.values.get(field, ""), conf,
-                             str(crop) if crop and crop.exists() else None))
-    out.sort(key=lambda i: (i.confidence if i.confidence is not None else 1.0, i.entry_id))
+                             value, conf, str(crop) if crop and crop.exists() else None,
+                             str(e.status), corrected, blank))
+    out.sort(key=lambda i: (not i.ink_blank, i.corrected,
+                            i.confidence if i.confidence is not None else 1.0, i.entry_id))
     return out
 
 
@@ -70,7 +95,7 @@ def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepIt
     from sohoa.store import StaleVersion, WorkspaceError
 
     book = ws.book(book_id)
-    kind = book_template(book).field(field).kind
+    kind = Template.for_book(book).field(field).kind
     saved = unchanged = stale = 0
     errors = []
     for item, raw in zip(items, typed, strict=False):
@@ -78,7 +103,7 @@ def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepIt
         if raw == item.value.strip():
             unchanged += 1
             continue
-        norm = normalise(kind, raw, book.year)
+        norm = to_store(kind, raw, book.year)
         if norm.error:
             errors.append(f"#{item.entry_id}: {norm.error}")
             continue

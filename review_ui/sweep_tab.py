@@ -3,6 +3,7 @@ saves the page of rows and shows the next. Logic in :mod:`review_ui.sweep`."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,33 +32,38 @@ class SweepUI:
     labelled: list[tuple[Any, str, str]] = field(default_factory=list)
 
 
-def _row_html(item: sweep.SweepItem) -> str:
+def _row_html(item: sweep.SweepItem, lang: str = "vi") -> str:
+    """One line of the sweep: entry and page/row (confidence), status, the field's crop
+    (natural size while its row has the focus)."""
     conf = f" · {item.confidence:.0%}" if item.confidence is not None else ""
     img = f'<img src="{file_url(item.crop, item.version)}" alt="">' if item.crop else ""
-    return (f'<div class="crop"><span class="flab">#{item.entry_id} · {item.page_no}/{item.row}'
-            f'{conf}</span>{img}</div>')
+    state = item.state
+    return (f'<div class="scell" data-entry="{item.entry_id}" data-state="{state}">'
+            f'<span class="sid">#{item.entry_id} · {item.page_no}/{item.row}{conf}</span>'
+            f'<span class="sstat st-{state}">{html.escape(t(lang, "st_" + state))}</span>'
+            f'<span class="simg">{img}</span></div>')
 
 
 def build(ctx: AppContext, lang: Any) -> SweepUI:
     state = gr.State(SweepState())
-    with gr.Row():
+    with gr.Row(elem_id="sweep-bar", equal_height=True):
         book = gr.Dropdown(choices=[], label=t("vi", "book"), scale=3, elem_id="sweep-book")
         fld = gr.Dropdown(choices=[], label=t("vi", "sweep_field"), scale=3,
                           elem_id="sweep-field")
-        only_low = gr.Checkbox(value=True, label=t("vi", "sweep_only_low"), scale=1)
-        load = gr.Button(t("vi", "sweep_load"), scale=1, elem_id="sweep-load")
+        only_low = gr.Checkbox(value=True, label=t("vi", "sweep_only_low"), scale=1,
+                               container=False)
+        load = gr.Button(t("vi", "sweep_load"), scale=1, elem_id="sweep-load", size="sm")
     msg = gr.HTML(elem_id="sweep-msg")
     rows, crops, texts = [], [], []
     with gr.Column(elem_id="sweep-rows"):
         for i in range(SWEEP_ROWS):
-            with gr.Row(visible=False, elem_classes=["frow", "srow"]) as row:
-                crops.append(gr.HTML(elem_classes=["cropcell"], min_width=200, scale=5))
+            with gr.Row(visible=False, elem_classes=["srow"]) as row:
+                crops.append(gr.HTML(elem_classes=["cropcell"]))
                 texts.append(gr.Textbox(show_label=False, container=False, lines=1, max_lines=1,
-                                        scale=6, elem_id=f"s{i}-text",
-                                        elem_classes=["fin", "ftext"]))
+                                        elem_id=f"s{i}-text", elem_classes=["fin", "ftext"]))
             rows.append(row)
     save = gr.Button(t("vi", "sweep_save") + " (Ctrl+Enter)", variant="primary",
-                     elem_id="sweep-save")
+                     elem_id="sweep-save", size="sm")
 
     def fields_of(book_id: Any, request: gr.Request) -> Any:
         ctx.require(request)
@@ -81,7 +87,7 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
         out: list[Any] = [st, message("info", text)]
         for i in range(SWEEP_ROWS):
             if i < len(page):
-                out += [gr.update(visible=True), _row_html(page[i]), page[i].value]
+                out += [gr.update(visible=True), _row_html(page[i], code), page[i].value]
             else:
                 out += [gr.update(visible=False), "", ""]
         return out
@@ -113,5 +119,6 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
         None, js="() => { const i = document.querySelector('#s0-text input');"
                  " if (i) { i.focus(); i.select(); } }")
     labelled = [(book, "book", "label"), (fld, "sweep_field", "label"),
-                (only_low, "sweep_only_low", "label"), (load, "sweep_load", "value")]
+                (only_low, "sweep_only_low", "label"), (load, "sweep_load", "value"),
+                (save, "sweep_save_keys", "value")]
     return SweepUI(book, labelled)

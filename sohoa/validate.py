@@ -395,6 +395,22 @@ def _subject_id_rules(entries: Sequence[tuple[int, Mapping[str, str]]]) -> list[
     return out
 
 
+INK_BLANK = "ink_blank"
+
+
+def ink_blank_rules(values: Mapping[str, str], inked: Iterable[str],
+                    illegible: Iterable[str] = (), entry_id: int | None = None) -> list[Issue]:
+    """A silent blank: the cell of a field holds handwriting (``inked``, measured on its crop)
+    but its value is empty. An error until someone types the value or marks the field
+    illegible, so one key press never confirms it empty. (A rule of the scan, not of the 158
+    row: it is not in :data:`RULES`, which ``check-158`` runs on Excel rows.)"""
+    skip = frozenset(illegible)
+    return [Issue(INK_BLANK, Severity.ERROR, f,
+                  f"{_label(f)}: ô có chữ viết nhưng giá trị đang trống; hãy nhập, "
+                  "hoặc đánh dấu không đọc được", entry_id)
+            for f in sorted(set(inked)) if f not in skip and not (values.get(f) or "").strip()]
+
+
 def blocking(issues: Iterable[Issue]) -> list[Issue]:
     """The issues that block an export."""
     return [i for i in issues if i.severity is Severity.ERROR]

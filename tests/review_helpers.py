@@ -11,7 +11,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ class TestWorkspace:
     truth: dict[int, dict[str, str]]  # entry id -> field -> true 158 value
     misread: dict[int, str]  # entry id -> field whose reading is wrong
     wrong: dict[int, str]  # entry id -> what was read there instead
+    blank: dict[int, str] = field(default_factory=dict)  # entry id -> written cell read empty
 
 
 def _crop(img: np.ndarray, bbox: list[int], pad: int = 4) -> np.ndarray:
@@ -54,17 +55,20 @@ def _crop(img: np.ndarray, bbox: list[int], pad: int = 4) -> np.ndarray:
 
 
 def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "ks-2006",
-                   users: tuple[tuple[str, str], ...] = USERS) -> TestWorkspace:
+                   users: tuple[tuple[str, str], ...] = USERS,
+                   silent_blank: bool = False) -> TestWorkspace:
     """A workspace with one book of ``pages`` synthetic pages, every entry prefilled.
 
     Confidences: 0.97 for most fields, 0.62 for the birth date of every third entry; the
     child's name of the first entry of each page is misread (:func:`misread`, 0.55, with the
-    true name as the engine's second choice)."""
+    true name as the engine's second choice). With ``silent_blank`` the mother's name of the
+    last entry of the last page is written but "read" as empty (no reading; its crop kept)."""
     tpl = load_template(template)
     truth: dict[int, dict[str, str]] = {}
     misread: dict[int, str] = {}
     wrong: dict[int, str] = {}
     ids: list[int] = []
+    blank: dict[int, str] = {}
     with Workspace.open(root, create=True) as ws:
         for name, role in users:
             if name not in {u.name for u in ws.users()}:
@@ -79,8 +83,10 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
             sha = hashlib.sha256(page.image.tobytes()).hexdigest()
             stored, _ = ws.add_page(book_id, page.image, f"synth-{seed}-{page_no}.png", sha)
             results, wants = [], []
+            last = len(page.truth["entries"]) - 1
             for e in page.truth["entries"]:
                 readings, crops, boxes, want = [], {}, {}, {}
+                drop = silent_blank and page_no == pages and e["index"] == last
                 for f in tpl.fields:
                     cell = e["fields"].get(f.name)
                     if cell is None:
@@ -93,8 +99,9 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
                         alts = (Alternative(value, 0.3),)
                         conf, text = 0.55, misread_text(value)
                         value = text
-                    readings.append(Reading(f.name, text, value, conf, "synth-truth",
-                                            tuple(cell["bbox"]), alts))
+                    if not (drop and f.name == "meHoTen"):
+                        readings.append(Reading(f.name, text, value, conf, "synth-truth",
+                                                tuple(cell["bbox"]), alts))
                     crops[f.name] = _crop(page.image, cell["bbox"])
                     boxes[f.name] = tuple(cell["bbox"])
                     want[f.name] = cell["value"]
@@ -105,11 +112,13 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
             entry_ids = ws.save_page_result(stored.id, float(page.truth["angle"]), results)
             for eid, (index, want) in zip(entry_ids, wants, strict=True):
                 truth[eid] = want
+                if silent_blank and page_no == pages and index == last:
+                    blank[eid] = "meHoTen"
                 if index == 0:
                     misread[eid] = tpl.fields[2].name
                     wrong[eid] = misread_text(want[tpl.fields[2].name])
             ids += entry_ids
-    return TestWorkspace(root, book_id, tuple(ids), truth, misread, wrong)
+    return TestWorkspace(root, book_id, tuple(ids), truth, misread, wrong, blank)
 
 
 def free_port() -> int:

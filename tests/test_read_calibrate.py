@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import ocr
 from ocr.fake import FakeEngine
+from sohoa.errors import ExitCode
 from sohoa.fields.calibration import Calibration
 from sohoa.fields.calibration_fit import refit, workspace_pairs
 from sohoa.records import FieldKind
@@ -74,4 +75,4 @@ def test_calibrate_refuses_a_missing_workspace(tmp_path):
     from sohoa.cli import app
 
     res = CliRunner().invoke(app, ["calibrate", "-w", str(tmp_path / "nope"), "--engine", "fake"])
-    assert res.exit_code == 2 and "no workspace" in res.output
+    assert res.exit_code == ExitCode.NOT_FOUND and "no workspace" in res.output
