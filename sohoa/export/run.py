@@ -289,6 +289,8 @@ def export_workspace(
     progress: Callable[[int], None] | None = None,
 ) -> list[BookExport]:
     """Export one book (id or volume) or every book of the workspace."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
     books = [ws.find_book(book_ref)] if book_ref else ws.books()
     return [export_book(ws, b, Path(out_dir), min_status, user, max_kb, name_rule, workers,
                         progress) for b in books]

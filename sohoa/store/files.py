@@ -68,8 +68,8 @@ def write_png(path: Path, image: np.ndarray) -> None:
 
 ENTRY_CROP_QUALITY = 85  # JPEG quality of an entry crop cached for the review screen
 ENTRY_CROP_MAX_SIDE = 2400  # what the PDFs use at most too
-FIELD_CROP_QUALITY = 85  # WebP quality of the cached field cells
-FIELD_CROP_MAX_HEIGHT = 96  # 3x the HTR input height; Tesseract upscales below 40 px anyway
+FIELD_CROP_QUALITY = 80  # WebP quality of the cached field cells
+FIELD_CROP_MAX_HEIGHT = 64  # 2x the HTR input height (32 px); two written lines keep 32 each
 
 
 def encode_crop(image: np.ndarray, suffix: str) -> bytes:

@@ -180,7 +180,7 @@ class CropsMixin(StoreBase):
         page = self._query("SELECT * FROM pages WHERE id = ?", (entry["page_id"],))[0]
         page_path = self.page_path(page["sha256"])  # type: ignore[attr-defined]
         last = getattr(self._local, "decoded", None)  # entries come page by page: keep one
-        if last is not None and last[0] == page["sha256"]:
+        if last is not None and last[0] == page["sha256"] and page_path.is_file():
             image = last[1]
         else:
             try:
