@@ -152,7 +152,7 @@ def test_check_reports_a_sound_workspace_and_a_missing_image(tmp_path):
     path = filled(tmp_path, pages=2, entries=2)
     res = cli("check", "-w", str(path))
     assert res.returncode == 0 and "database sound" in res.stdout, res.stdout + res.stderr
-    next((path / "crops").rglob("*.png")).unlink()
+    next((path / "crops").rglob("*.webp")).unlink()
     res = cli("check", "-w", str(path))
     assert res.returncode == 1 and "missing file" in res.stdout
 
@@ -190,7 +190,8 @@ def test_backup_is_a_consistent_usable_copy_while_a_writer_runs(tmp_path):
         assert len(pages) >= 4 + 3
         for e in bk.entries():  # every row of the snapshot has its images
             view = bk.entry_view(e.id)
-            assert view.entry_crop is not None and view.entry_crop.is_file()
+            assert view.field_crops and all(p.is_file() for p in view.field_crops.values())
+            assert bk.crop_image(e.id).size > 0
         for p in pages:
             assert (tmp_path / "bk" / "pages" / f"{p.sha256}.png").is_file()
     assert cli("check", "-w", str(tmp_path / "bk")).returncode == 0

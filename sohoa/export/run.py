@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import multiprocessing
+import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +33,8 @@ from sohoa.export.pdf import (
 )
 from sohoa.export.values import fold, noi_dang_ky, sheet_values
 from sohoa.records import Book, EntryStatus
-from sohoa.template import TemplateError, load_template, template_for_type
+from sohoa.store.files import write_png
+from sohoa.template import Template, TemplateError
 from sohoa.validate import Issue, Severity, blocking, validate_book
 
 log = logging.getLogger(__name__)
@@ -64,9 +66,14 @@ class _PdfJob:
     title: str
 
 
-def _init_worker() -> None:
-    """One thread per worker process: the processes are the parallelism."""
+def _init_worker(parent_pid: int) -> None:
+    """One thread per worker process (the processes are the parallelism); dies with the
+    exporting process."""
     import cv2
+
+    from sohoa.batch import die_with_parent
+
+    die_with_parent(parent_pid)
 
     cv2.setNumThreads(1)
 
@@ -77,8 +84,7 @@ def _run_pdf(job: _PdfJob) -> PdfResult:
 
 def _template_of(book: Book):  # type: ignore[no-untyped-def]
     try:
-        return load_template(book.template) if book.template else template_for_type(
-            book.register_type)
+        return Template.for_book(book)
     except TemplateError:
         return None
 
@@ -126,8 +132,7 @@ def export_book(
     template = _template_of(book)
     issues = validate_book([(v.entry.id, v.values) for v in views], book, template,
                            others=_others(ws, book))
-    missing = [v.entry.id for v in views
-               if v.entry_crop is None or not Path(v.entry_crop).is_file()]
+    recut, missing = _recut(ws, views)
     errors = blocking(issues)
     base = BookExport(book, draft, len(views), None, None, None, tuple(issues), False,
                       len(all_entries) - len(chosen))
@@ -152,7 +157,7 @@ def export_book(
         try:
             excel, zip_path, manifest_path = _write_book(
                 views, book, staging, stem, draft, str(min_status), max_kb, name_rule, workers,
-                progress, set(missing))
+                progress, set(missing), recut)
             issues_name = f"{stem}.issues.csv"
             if issues:
                 _write_issues(staging / issues_name, issues)
@@ -171,6 +176,23 @@ def export_book(
     return replace(base, excel=excel, zip=zip_path, manifest=manifest_path)
 
 
+def _recut(ws, views) -> tuple[dict, list[int]]:  # type: ignore[no-untyped-def,type-arg]
+    """Entry crops to cut from their pages (the cached file is gone) and the entries that
+    have neither a cached crop nor a readable page image."""
+    from sohoa.store import WorkspaceError
+
+    recut, missing = {}, []
+    for v in views:
+        if v.entry_crop is not None and Path(v.entry_crop).is_file():
+            continue
+        try:
+            recut[v.entry.id] = ws.crop_image(v.entry.id)
+        except WorkspaceError as exc:
+            log.warning("entry %d: %s", v.entry.id, exc)
+            missing.append(v.entry.id)
+    return recut, missing
+
+
 def _make_out(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir}: --out names a file, not a folder")
@@ -184,6 +206,7 @@ def _make_out(out_dir: Path) -> None:
 def _write_book(  # type: ignore[no-untyped-def]
     views, book: Book, out_dir: Path, stem: str, draft: bool, min_status: str, max_kb: int,
     name_rule: str, workers: int, progress: Callable[[int], None] | None, missing: set[int],
+    recut: dict | None = None,  # type: ignore[type-arg]
 ) -> tuple[Path, Path, Path]:
     """Excel, PDFs zipped, manifest into ``out_dir`` (the staging folder); returns their
     paths. PDFs are made in a work folder inside it and removed once zipped."""
@@ -198,7 +221,11 @@ def _write_book(  # type: ignore[no-untyped-def]
         if v.entry.id in missing:
             continue
         name = namer.claim(entry_stem(v.values, book, v.entry.id, i + 1, name_rule), ".pdf")
-        jobs.append(_PdfJob(v.entry.id, Path(v.entry_crop), work / name, max_kb,
+        crop = Path(v.entry_crop) if v.entry_crop else work / f"{v.entry.id}.png"
+        if recut and v.entry.id in recut:  # no cached crop: cut from the page by its box
+            crop = work / f"crop-{v.entry.id}.png"
+            write_png(crop, recut[v.entry.id])
+        jobs.append(_PdfJob(v.entry.id, crop, work / name, max_kb,
                             values.get("so", "")))
     excel = write_workbook(out_dir / f"{stem}.xlsx", book.register_type, rows)
     try:
@@ -236,7 +263,7 @@ def _make_pdfs(jobs: list[_PdfJob], workers: int,
         # inherit one of their locks held and hang forever
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 mp_context=ctx) as pool:
+                                 initargs=(os.getpid(),), mp_context=ctx) as pool:
             for job, res in zip(jobs, pool.map(_run_pdf, jobs, chunksize=16), strict=True):
                 out[job.entry_id] = res
                 if progress:
@@ -262,6 +289,8 @@ def export_workspace(
     progress: Callable[[int], None] | None = None,
 ) -> list[BookExport]:
     """Export one book (id or volume) or every book of the workspace."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
     books = [ws.find_book(book_ref)] if book_ref else ws.books()
     return [export_book(ws, b, Path(out_dir), min_status, user, max_kb, name_rule, workers,
                         progress) for b in books]

@@ -243,7 +243,9 @@ def missing_files(conn: sqlite3.Connection, workspace: Path, limit: int = MAX_RE
         n_pages += 1
         if page_file(workspace, sha) is None and len(missing) < limit:
             missing.append(f"page image {sha[:12]}... (pages/)")
-    for (rel,) in conn.execute("SELECT path FROM crops WHERE path != '' ORDER BY entry_id"):
+    # entry rows are cut from the page when needed; field cells are kept from processing
+    for (rel,) in conn.execute("SELECT path FROM crops WHERE path != '' AND field != ''"
+                               " ORDER BY entry_id"):
         n_crops += 1
         if not (workspace / rel).is_file() and len(missing) < limit:
             missing.append(str(rel))

@@ -19,15 +19,17 @@ from typing import Any
 
 import numpy as np
 
+from sohoa.imageio import ImageError, decode_page
 from sohoa.records import Book, Entry, EntryStatus, Page, Reading, nfc
 from sohoa.store.base import (
     StoreBase,
     bbox_from_json,
     book_from_row,
     entry_from_row,
+    frame_slot,
     page_from_row,
 )
-from sohoa.store.files import read_rgb, write_png
+from sohoa.store.files import page_file, write_atomic, write_png
 from sohoa.store.integrity import (
     BackupReport,
     DatabaseDamaged,
@@ -40,7 +42,7 @@ from sohoa.store.integrity import (
     quick_check,
     translate_errors,
 )
-from sohoa.store.results import ResultsMixin
+from sohoa.store.results import CropsMixin, ResultsMixin
 from sohoa.store.review import ReviewMixin
 from sohoa.store.schema import PAGE_STATES, STATUSES, migrate
 from sohoa.store.types import (
@@ -65,7 +67,7 @@ log = logging.getLogger(__name__)
 
 
 @translate_errors
-class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
+class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
     """A workspace folder. Open with :meth:`open`; safe to share between threads."""
 
     @classmethod
@@ -167,19 +169,43 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
             raise WorkspaceError(f"{self.path}: volume {text!r} is ambiguous (books {ids}); use id")
         return book_from_row(rows[0])
 
+    def remove_empty_book(self, book_id: int) -> bool:
+        """Delete a book that has no pages and no exports (an ingest where every file failed);
+        True when it was removed."""
+
+        def tx(c: sqlite3.Connection) -> bool:
+            cur = c.execute(
+                "DELETE FROM books WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pages WHERE"
+                " book_id = ?) AND NOT EXISTS (SELECT 1 FROM exports WHERE book_id = ?)",
+                (int(book_id), int(book_id), int(book_id)))
+            return cur.rowcount > 0
+
+        return bool(self._write(tx))
+
     # -- pages -------------------------------------------------------------------------------
     def page_path(self, sha256: str) -> Path:
-        return self.path / "pages" / f"{sha256}.png"
+        """The page's stored file: the scan's own bytes (``.jpg``, ``.png``, ``.tif``) or a
+        PNG of its pixels; ``pages/<sha256>.png`` when there is none."""
+        return page_file(self.path, sha256) or self.path / "pages" / f"{sha256}.png"
 
-    def store_page_file(self, image: np.ndarray, sha256: str) -> Path:
-        """Write ``pages/<sha256>.png`` (atomically) unless it exists; thread-safe.
+    def store_page_file(self, image: np.ndarray, sha256: str,
+                        original: tuple[bytes, str] | None = None) -> Path:
+        """Write the page's file (atomically) unless one exists; thread-safe.
 
-        ``add_page`` calls it; ingest calls it first from worker threads so that PNG encoding
-        runs in parallel while the rows are still added in page order.
+        ``original``: the scan's own bytes and suffix to keep (see :mod:`sohoa.originals`);
+        without it the pixels are stored as PNG. ``add_page`` calls it; ingest calls it first
+        from worker threads so that encoding runs in parallel while rows are added in order.
         """
-        file = self.page_path(sha256)
-        if not file.exists():
-            write_png(file, np.asarray(image))
+        file = page_file(self.path, sha256)
+        if file is not None:
+            return file
+        if original is not None:
+            data, suffix = original
+            file = self.path / "pages" / f"{sha256}{suffix}"
+            write_atomic(file, data)
+            return file
+        file = self.path / "pages" / f"{sha256}.png"
+        write_png(file, np.asarray(image))
         return file
 
     def add_page(
@@ -198,9 +224,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
             row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
             if row is not None:
                 return int(row[0]), False
-            nxt = c.execute(
-                "SELECT COALESCE(MAX(page_no), 0) + 1 FROM pages WHERE book_id = ?", (book_id,)
-            ).fetchone()[0]
+            nxt = frame_slot(c, book_id, nfc(source))
             cur = c.execute(
                 "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at)"
                 " VALUES (?,?,?,?,?,?,?)",
@@ -230,7 +254,12 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
 
     def page_image(self, page_id: int) -> np.ndarray:
         """The page as ingested, RGB uint8 (H, W, 3)."""
-        return read_rgb(self.page_path(self.page(page_id).sha256))
+        page = self.page(page_id)
+        path = self.page_path(page.sha256)
+        try:
+            return decode_page(path.read_bytes(), page.width, page.height)
+        except (OSError, ImageError) as exc:
+            raise WorkspaceError(f"{path}: page {page_id} image cannot be read ({exc})") from exc
 
     def page_state(self, page_id: int) -> tuple[str, str]:
         rows = self._query("SELECT state, message FROM pages WHERE id = ?", (int(page_id),))
