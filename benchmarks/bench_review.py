@@ -52,8 +52,9 @@ def cpu_s(pid: int) -> float:
 def start_server(root: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/sohoa"), "review", "--workspace", str(root), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [sys.executable, "-m", "sohoa.cli", "review", "--workspace", str(root), "--port",
+         str(port)],
+        env=dict(env, PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     import httpx
 
     for _ in range(120):
