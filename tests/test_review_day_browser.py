@@ -224,6 +224,7 @@ def test_keys_tab_stays_doubtful_same_as_and_back(server, browser):
     page.keyboard.press("Alt+b")  # back to the entry just confirmed
     page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{first}'")
     focus_field(page, "ghiChu")
+    page.keyboard.press("Control+a")
     page.keyboard.type("sửa lại")
     page.keyboard.press("Control+Enter")
     page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{second}'")
