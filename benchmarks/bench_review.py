@@ -251,7 +251,7 @@ def run(clerks: int, pages: int, think_s: float, browser: bool = True) -> dict:
         port = free_port()
         proc = start_server(root, port)
         try:
-            barrier = threading.Barrier(clerks + 1)  # the clerks, logged in, and us
+            barrier = threading.Barrier(len(users) + 1)  # the clerks, logged in, and us
             workers = [Clerk(u, f"http://127.0.0.1:{port}/", root, info.truth, info.misread,
                              barrier, think_s) for u, _ in users]
             for w in workers:
