@@ -66,8 +66,8 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, encode_png(image))
 
 
-ENTRY_CROP_QUALITY = 85  # JPEG quality of an entry crop cached for the review screen
-ENTRY_CROP_MAX_SIDE = 2400  # what the PDFs use at most too
+ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry crop cached for the review screen
+ENTRY_CROP_MAX_SIDE = 1600  # a screen's width; the export cuts its own from the page
 FIELD_CROP_QUALITY = 80  # WebP quality of the cached field cells
 FIELD_CROP_MAX_HEIGHT = 64  # 2x the HTR input height (32 px); two written lines keep 32 each
 
