@@ -66,11 +66,10 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, encode_png(image))
 
 
-ENTRY_CROP_QUALITY = 85  # JPEG quality of an entry crop cached for the review screen
-ENTRY_CROP_MAX_SIDE = 2400  # what the PDFs use at most too
+ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry crop cached for the review screen
+ENTRY_CROP_MAX_SIDE = 1600  # a screen's width; the export cuts its own from the page
 # Field cells are shown to clerks and read again by trainers, adaptation and calibration: high
-# enough for a four-line place cell to keep ~32 px a line (64 px squeezed it to 16). WebP q80:
-# bench_ingest --quick 1.32x the scan's bytes (lossless: 2.44x).
+# enough for a four-line place cell to keep ~32 px a line (64 px squeezed it to 16). WebP q80.
 FIELD_CROP_QUALITY = 80
 FIELD_CROP_MAX_HEIGHT = 128
 
