@@ -132,7 +132,8 @@ def main() -> None:
     ap.add_argument("--memory-only", action="store_true",
                     help="only the 10/100-page memory runs (kept with the last speed figures)")
     ap.add_argument("--profile", type=Path, help="write the cProfile stats of the read path")
-    ap.add_argument("--speed-only", action="store_true", help="skip the memory runs")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="skip the memory runs (kept with the last memory figures)")
     args = ap.parse_args()
     n_speed = 4 if args.quick else args.pages
     n_small, n_large = (4, 12) if args.quick else (10, 100)
@@ -142,8 +143,10 @@ def main() -> None:
         speed = pages[:n_speed]
         out = ROOT / "benchmarks" / "results" / "process.json"
         res: dict = {"engine": args.engine, "pages": n_speed}
-        if args.memory_only and out.exists():
-            res = json.loads(out.read_text())
+        if (args.memory_only or args.speed_only) and out.exists():
+            last = json.loads(out.read_text())  # keep the figures of the part not rerun
+            res = last if args.memory_only else {
+                **{k: v for k, v in last.items() if k.startswith("memory_")}, **res}
         if not args.memory_only:
             from bench_process_stages import stage_seconds
 

@@ -1,6 +1,7 @@
 """CPU seconds per page of each stage of the read path, in this process on one thread:
-segmentation, the network, decoding (``models.field_decoder``) and the choice among readings
-(``sohoa.fields.choose_reading``); the rest is crop preparation, line splitting and assembly.
+segmentation, the network, decoding (``models.field_decoder``) and the choice among readings with its
+confidence features (``Recognizer.choose``: ``choose_reading`` per cell, the page's layout
+doubt); the rest is crop preparation, line splitting and assembly.
 Used by ``bench_process.py``; with a path, the cProfile of the same run is written there.
 """
 
@@ -32,17 +33,16 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
     import torch
 
     import models.recognize as net
-    import sohoa.fields as fields
     import sohoa.pipeline as pipeline
     from sohoa.recognize import EnginePlan, Recognizer
     from sohoa.template import load_template
 
     torch.set_num_threads(1)
     table = {"segmentation": 0.0, "network": 0.0, "decoding": 0.0, "choice": 0.0}
-    saved = (pipeline.segment_image, net.log_probs, fields.choose_reading)
+    saved = (pipeline.segment_image, net.log_probs, Recognizer.__dict__["choose"])
     pipeline.segment_image = _timed(table, "segmentation", pipeline.segment_image)
     net.log_probs = _timed(table, "network", net.log_probs)
-    fields.choose_reading = _timed(table, "choice", fields.choose_reading)
+    Recognizer.choose = staticmethod(_timed(table, "choice", Recognizer.choose))
     try:
         tpl = load_template("ks-2006")
         rec = Recognizer(EnginePlan(default=engine, device="cpu"))
@@ -68,4 +68,4 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
         out["whole read path"] = (time.process_time() - t) / n
         return out
     finally:
-        pipeline.segment_image, net.log_probs, fields.choose_reading = saved
+        pipeline.segment_image, net.log_probs, Recognizer.choose = saved

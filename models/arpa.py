@@ -48,6 +48,7 @@ def cached(name: str, inputs: bytes, write: Callable[[Path], None]) -> Path:
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
             os.close(fd)
             write(Path(tmp))
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
             return path
         except OSError:

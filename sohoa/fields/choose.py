@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from sohoa.fields.calibration import Calibration, Features, default_calibration
 from sohoa.fields.calibration_seg import LayoutEvidence, extra_lines, other_kind_score
@@ -38,11 +37,6 @@ class Scored:
     unusual: bool = False  # a date or year outside the field's usual range (priors)
 
 
-# parsing is pure and the same values come back on every page (Thái, Việt Nam, the commune's
-# villages): a bounded memo takes the choice's cost off the per-page path
-_parse = lru_cache(maxsize=16384)(parse_field)
-
-
 def _conf(a: Alternative) -> float:
     c = float(a.confidence)
     return 0.0 if math.isnan(c) else min(max(c, 0.0), 1.0)
@@ -56,7 +50,7 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
     for alt in candidates:
         if not alt.text.strip():
             continue
-        pv = _parse(kind, alt.text, ref_year=ref_year)
+        pv = parse_field(kind, alt.text, ref_year=ref_year)  # memoised
         factor = plausibility(field, kind, pv, ref_year)
         if factor < 1.0:
             pv = replace(pv, evidence=pv.evidence * factor)

@@ -146,6 +146,7 @@ def _levels(part: Part) -> tuple[int, ...]:
     return (1, 2, 3) if part.level is None else ()
 
 
+@lru_cache(maxsize=8192)  # pure; the same values and misreads recur on every page
 def parse_place(text: str) -> PlaceParse:
     """Recognise the administrative units in a written place and correct their spelling."""
     raw = clean(text)
