@@ -50,7 +50,12 @@ from sohoa.evaluation import (
     reliability_bins,
     summarize,
 )
-from sohoa.fields.calibration import Calibration, CalibrationError, default_calibration
+from sohoa.fields.calibration import (
+    ENGINE_FEATURES,
+    Calibration,
+    CalibrationError,
+    default_calibration,
+)
 from sohoa.fields.calibration_fit import (
     CellRead,
     LabelledPair,
@@ -388,6 +393,16 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def keep_unfitted_engines(ship: Calibration, start: Calibration, ship_from: set[str]
+                          ) -> Calibration:
+    """A map fitted without Tesseract readings has no Tesseract terms (they would be 0 and
+    the pipeline's Tesseract fallback would be read as htr): keep the start map's."""
+    if "tesseract" in ship_from:
+        return ship
+    kept = {n: start.weights.get(n, 0.0) for n in ENGINE_FEATURES}
+    return replace(ship, weights={**ship.weights, **kept})
+
+
 def layout_sets(layouts: str, fit_layouts: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     from sohoa.synth import HELD_OUT, TRAINING
 
@@ -454,6 +469,8 @@ def main() -> int:
     fit_pages = sorted({r.spec.key for r in runs if r.spec.half == "fit"
                         and r.engine in ship_from})
     ship = default_calibration() if args.use_shipped else fit(runs, ship_from, "")
+    if ship is not None and not args.use_shipped:
+        ship = keep_unfitted_engines(ship, default_calibration(), ship_from)
     res = report(runs, own, ship)
     text = markdown(res)
     print(text)
@@ -477,7 +494,9 @@ def main() -> int:
             f"{ship.n_samples} fields; ECE on the EVAL half: "
             + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))
             + f" (EVAL layouts {', '.join(layouts)}); held out (never fitted): "
-            + ", ".join(HELD_OUT)))
+            + ", ".join(HELD_OUT)
+            + ("" if "tesseract" in ship_from else
+               "; Tesseract terms kept from the previous map (no Tesseract readings here)")))
         shipped = json.loads(ship.to_json())
         if args.save_calibration:
             ship.save(SHIPPED)
