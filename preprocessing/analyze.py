@@ -157,7 +157,7 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
                  else None)
     # where the scan has paper on the work page (not the canvas, not the scanner bed)
     valid = warp(np.where(bed > 0, 0, 255).astype(np.uint8), m_small, size_small, border=0)
-    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, prior, valid)
+    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, prior, valid, flat_w)
             if grid.found else None)
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:

@@ -30,9 +30,11 @@ EXTRA_STRONG = 1.6  # a well-drawn line that is no boundary
 EXTRA_WEAK = 0.25
 SIGMA = 0.33  # spread of log(width / template width) of one column
 MAX_RATIO = 2.3  # beyond this a span cannot be that many columns
-MAX_SKIP_B = 4  # boundaries skipped between two matched lines
+MAX_SKIP_B = 6  # boundaries skipped between two matched lines (5 lines lost in a row)
 MAX_SKIP_L = 3  # lines skipped between two matched boundaries
 STRONG = 0.6
+PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
+ANCHOR = 3.0  # a column whose header word was read outside it
 WIDER = 4.0  # cost per unit of log(table width / image width) of a table cut at a side
 
 
@@ -46,8 +48,14 @@ def _wcost(obs: float, exp: float) -> float:
     return lr * lr / (2 * SIGMA * SIGMA)
 
 
+def _anchor_cost(anchors: dict[int, float], c0: int, c1: int, x0: float, x1: float) -> float:
+    """Columns c0..c1-1 lie between x0 and x1: each header word read outside costs ANCHOR."""
+    return ANCHOR * sum(1 for c in range(c0, c1) if c in anchors and not x0 < anchors[c] < x1)
+
+
 def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
-           width: float, open_sides: tuple[bool, bool]) -> tuple[float, list[tuple[int, int]]]:
+           width: float, open_sides: tuple[bool, bool],
+           anchors: dict[int, float] | None = None) -> tuple[float, list[tuple[int, int]]]:
     """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
     pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
     fall off the image only on an ``open_sides`` side (left, right)."""
@@ -71,6 +79,8 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     for j in range(nb):
         for i in range(k):
             c0 = before[i] + (edge_cost(pos[i], j, -1) if j else 0.0)
+            if anchors and j:
+                c0 += _anchor_cost(anchors, 0, j, -math.inf, pos[i])
             cand, arg = c0, (-1, -1)
             for dj in range(1, min(MAX_SKIP_B, j) + 1):
                 jp = j - dj
@@ -84,6 +94,8 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
                     if wc == inf:
                         continue
                     c = prev + wc + MISS * (dj - 1) + (before[i] - before[ip + 1])
+                    if anchors:
+                        c += _anchor_cost(anchors, jp, j, pos[ip], pos[i])
                     if c < cand:
                         cand, arg = c, (jp, ip)
             best[j, i] = cand
@@ -97,6 +109,8 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
             tail = before[k] - before[i + 1]
             if j < nb - 1:
                 tail += edge_cost(pos[i], j, 1)
+                if anchors:
+                    tail += _anchor_cost(anchors, j, nb - 1, pos[i], math.inf)
             if best[j, i] + tail < total_best:
                 total_best, end = best[j, i] + tail, (j, i)
     pairs: list[tuple[int, int]] = []
@@ -109,13 +123,14 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
 
 def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Template,
                 width: float, prior: tuple[float, ...] | None = None,
-                open_sides: tuple[bool, bool] = (False, False)) -> ColumnMap | None:
+                open_sides: tuple[bool, bool] = (False, False),
+                anchors: dict[int, float] | None = None) -> ColumnMap | None:
     """Column boundaries of a page from its vertical lines (``width``: the image's width).
 
     ``prior``: normalised boundaries (0..1, n+1 values) to use instead of the template's
     widths, e.g. a book's consensus. ``open_sides``: whether the table may run off the image
-    at the left / right (its row lines reach the image's edge). None when fewer than two
-    lines fit."""
+    at the left / right (its row lines reach the image's edge). ``anchors``: column index ->
+    x where its header was read (preprocessing.header). None when fewer than two lines fit."""
     lines = sorted(v_lines, key=lambda ln: ln.pos)
     if len(lines) < 2:
         return None
@@ -125,13 +140,13 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     span = float(pos[-1] - pos[0])
     if span <= 0:
         return None
-    cost, pairs = _align(pos, strong, frac, span, width, open_sides)
+    cost, pairs = _align(pos, strong, frac, span, width, open_sides, anchors)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
     whole = bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
     # the table's outer lines at both ends fix its scale; otherwise (a cut or faded side)
     # the scale is searched
     for scale in ([] if whole else span * np.geomspace(0.9, 2.2, 14)):
-        cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides)
+        cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides, anchors)
         cost += WIDER * max(0.0, math.log(scale / width))  # a table wider than the image
         if cost < best[0] - 1e-9:
             best = (cost, float(scale), pairs)
@@ -201,10 +216,11 @@ def blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
 
 
 def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
-                     frac: np.ndarray) -> ColumnMap:
+                     frac: np.ndarray, spread: float = 0.5) -> ColumnMap:
     """Move each boundary placed without a line (between two found ones) to the emptiest
     vertical strip of ``clean`` (ink without ruling, rows y0..y1) where the widths on both
-    sides stay between half and twice their share."""
+    sides stay within ``spread`` of their share (0.5: between half and twice the template's;
+    smaller for a book's measured layout)."""
     if not cmap.placed:
         return cmap
     h, w = clean.shape[:2]
@@ -221,8 +237,8 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         lpos, rpos = bounds[left].pos, bounds[right].pos
         share = (frac[j] - frac[left]) / (frac[right] - frac[left])
         est = lpos + share * (rpos - lpos)
-        lo = lpos + 0.5 * (est - lpos)
-        hi = rpos - 0.5 * (rpos - est)
+        lo = lpos + (1 - spread) * (est - lpos)
+        hi = rpos - (1 - spread) * (rpos - est)
         xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
         if xb - xa < 3:
             continue
@@ -241,21 +257,34 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
 
 def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.ndarray,
                     vmask: np.ndarray, prior: tuple[float, ...] | None = None,
-                    valid: np.ndarray | None = None) -> ColumnMap | None:
+                    valid: np.ndarray | None = None, grey: np.ndarray | None = None
+                    ) -> ColumnMap | None:
     """The page's columns: found lines aligned to the template (or to the book's ``prior``
-    when that fits better), missing lines placed at the ink's whitespace valley."""
+    when that fits better); when lines are missing or extra or the fit is poor, the header
+    is read from ``grey`` (preprocessing.header) and the alignment redone with it; missing
+    lines placed at the ink's whitespace valley."""
+    from preprocessing.header import header_anchors, in_doubt
+
     w = ink.shape[1]
     sides = open_sides(grid, hmask, valid)
     cmap = fit_columns(grid.v_lines, template, w, open_sides=sides)
     frac = template_boundaries(template)
+    use = None
     if prior is not None and len(prior) == len(frac):
         alt = fit_columns(grid.v_lines, template, w, prior, sides)
-        if alt is not None and (cmap is None or alt.cost <= cmap.cost):
-            cmap, frac = alt, np.asarray(prior, float)
+        # the book's layout was measured on its pages: it wins unless clearly worse
+        if alt is not None and (cmap is None or alt.cost <= cmap.cost + PRIOR_EDGE):
+            cmap, frac, use = alt, np.asarray(prior, float), prior
+    if grey is not None and in_doubt(cmap):
+        anchors = header_anchors(grey, grid, template)
+        if anchors:
+            read = fit_columns(grid.v_lines, template, w, use, sides, anchors)
+            cmap = read if read is not None else cmap
     if cmap is None:
         return None
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
-    return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac)
+    return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
+                            0.5 if use is None else 0.15)
 
 
 def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None

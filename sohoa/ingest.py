@@ -345,5 +345,5 @@ def ingest(
                 bar.update(1)
     log.info("ingest into book %d: %d added, %d duplicates, %d failed",
              book_id, added, dups, len(failures))
-    removed = created and not added and ws.remove_empty_book(book_id)
+    removed = created and not added and not dups and ws.remove_empty_book(book_id)
     return IngestReport(stored, added, dups, failures, page_ids, book_removed=removed)

@@ -4,8 +4,9 @@
 - A frame of a multi-frame TIFF is kept as a one-frame TIFF with the file's own lossless
   compression (CCITT G4, LZW, deflate, packbits); a JPEG-compressed frame becomes a PNG.
 - A PDF page that is one upright JPEG covering the page (what scanners write) keeps that JPEG;
-  the page's pixels are that JPEG resized to the page's size at ``pdf_dpi``
-  (:func:`sohoa.imageio.decode_page` does the same for every later reader). Other PDF pages
+  the page's pixels are that JPEG resized to the page's size at ``pdf_dpi`` (never above the
+  JPEG's own resolution, never below 150 dpi; :func:`sohoa.imageio.decode_page` does the same
+  for every later reader). Other PDF pages
   are rendered and kept as PNG, as before.
 
 :func:`sohoa.imageio.decode_page` turns any kept file back into the page's pixels.
@@ -46,6 +47,22 @@ def image_original(path: Any, im: Any, frame: Any, frames: int) -> Original | No
     return None
 
 
+MIN_DPI = 150  # a scan below this is brought up to it (the pipeline reads 150-400 dpi)
+
+
+def _no_upsampling(info: dict, page: Any, width: int, height: int) -> tuple[int, int]:
+    """The page's size in pixels: ``pdf_dpi`` (``width`` x ``height``), but not above the
+    JPEG's own resolution, which upsampling would only inflate (a 200 dpi scan stays 200 dpi
+    instead of becoming 300), and not below :data:`MIN_DPI`."""
+    native_w = int(info.get("width") or 0)
+    if not native_w or native_w >= width:
+        return width, height
+    inches = page.rect.width / 72.0
+    dpi = max(native_w / inches, min(MIN_DPI, width / inches))
+    scale = dpi / (width / inches)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def pdf_page_jpeg(doc: Any, page: Any, width: int, height: int
                   ) -> tuple[Original, np.ndarray] | None:
     """When ``page`` is one upright JPEG covering it: (its bytes, the page's pixels at
@@ -68,6 +85,7 @@ def pdf_page_jpeg(doc: Any, page: Any, width: int, height: int
         if info.get("ext") not in ("jpeg", "jpg") or info.get("colorspace") not in (1, 3):
             return None
         data = bytes(info["image"])
+        width, height = _no_upsampling(info, page, width, height)
         arr = decode_page(data, width, height)
     except Exception as exc:  # noqa: BLE001 - any doubt: render the page instead
         log.debug("PDF page %s: not kept as its JPEG (%s)", getattr(page, "number", "?"), exc)

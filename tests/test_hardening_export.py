@@ -176,6 +176,7 @@ def test_a_held_lock_makes_a_second_export_fail_in_one_line(book_ws, tmp_path):
     assert run(export_cmd(ws, out)).returncode == 0  # the lock went with its holder
 
 
+@pytest.mark.slow
 def test_two_exports_of_the_same_book_at_once(book_ws, tmp_path):
     ws, stem = book_ws
     out = tmp_path / "out"

@@ -3,7 +3,6 @@ every failure taking the same time; through the store and through the real revie
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -100,9 +99,10 @@ def test_a_failure_does_the_same_work_and_takes_as_long_for_an_unknown_name(ws, 
     assert len(real[0][1]) == 2
     t_real, t_ghost = [t for t, _ in real], [t for t, _ in ghost]
     assert min(t_real + t_ghost) >= users.FAILURE_FLOOR_S
-    # loose: argon2 on a loaded 2-core CI box varies by itself
-    med = statistics.median(t_real + t_ghost)
-    assert abs(statistics.median(t_real) - statistics.median(t_ghost)) < max(0.15, 0.3 * med)
+    # loose: argon2 on a loaded 2-core CI box varies by itself; the fastest of each kind is
+    # the least disturbed measure of the work itself
+    fast = min(t_real + t_ghost)
+    assert abs(min(t_real) - min(t_ghost)) < max(0.15, 0.3 * fast), (t_real, t_ghost)
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pytest
 from layout_helpers import drawn, erase_vertical, geometry_of, number_row, variant
 from preprocessing_helpers import box_iou, match_entries
 
@@ -14,7 +15,7 @@ from sohoa.template import load_template
 
 TPL = load_template("ks-2006")
 BOOK = variant("ks-2006", {3: 0.5, 6: 1.6, 8: 2.0, 10: 0.6})  # this print run's proportions
-FADED = [3, 4, 8, 9, 10]  # column lines lost on the weak page
+FADED = [2, 3, 4, 5, 8, 9, 10, 11]  # column lines lost on the weak page (8 of 14)
 
 
 @cache
@@ -50,9 +51,11 @@ def test_book_consensus_repairs_a_page_whose_column_lines_faded() -> None:
     helped = analyze_page(weak.image, TPL, prior=prior)
     assert helped.ok, helped.status
     assert _right_share(weak.truth, helped) >= 0.97
-    assert _right_share(weak.truth, alone) < 0.9  # without the book the template misleads
+    assert _right_share(weak.truth, alone) < 0.9  # without the book, template and header
+    # words place the eight lost lines only roughly
 
 
+@pytest.mark.slow  # three pages through the whole process job (~40 s here)
 def test_process_gives_later_pages_the_book_consensus(tmp_path) -> None:
     """The weak page comes last: its stored field boxes are right only with the consensus of
     the two pages before it (the test above shows the template alone gets them wrong)."""

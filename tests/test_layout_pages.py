@@ -200,3 +200,29 @@ def test_segment_command_exits_0_and_prints_json_for_a_partial_page(tmp_path) ->
     assert len(out["entries"]) == len(cut.truth["entries"])
     assert out["entries"][0]["fields"]["ghiChu"]["empty"] is True
     assert "reason" in out["entries"][0]["fields"]["ghiChu"]
+
+
+def test_header_words_read_with_tesseract_place_columns_whose_lines_are_lost(monkeypatch
+                                                                              ) -> None:
+    import preprocessing.header as header
+
+    tpl = variant("ks-2006", {3: 0.5, 6: 1.6, 8: 2.0, 10: 0.6})
+    g = geometry_of(tpl, 3, (number_row,))
+    p = erase_vertical(drawn(tpl, 3, (number_row,)), g, [3, 4, 8, 9, 10])
+
+    def right_share(layout) -> float:
+        pairs = match_entries(p.truth, layout)
+        ious = [0.0 if f.fields[n].empty else box_iou(t["fields"][n]["bbox"], f.fields[n].bbox)
+                for t, f in pairs for n in t["fields"]]
+        return float(np.mean(np.array(ious) >= 0.5))
+
+    read = _analyse(p)
+    assert read.ok, read.status
+    assert right_share(read) >= 0.97
+    grid_only = []
+    real = header.header_anchors
+    monkeypatch.setattr(header, "header_anchors",
+                        lambda *a: grid_only.append(real(*a)) or {})
+    blind = _analyse(p)
+    assert grid_only and len(grid_only[0]) >= 8  # Tesseract named most columns
+    assert right_share(blind) < 0.9  # the same page without reading its header

@@ -177,16 +177,14 @@ def export_book(
 
 
 def _recut(ws, views) -> tuple[dict, list[int]]:  # type: ignore[no-untyped-def,type-arg]
-    """Entry crops to cut from their pages (the cached file is gone) and the entries that
-    have neither a cached crop nor a readable page image."""
+    """Every entry's row cut from its page (the kept scan, at full resolution: the screen's
+    cached JPEG is smaller) and the entries whose page image cannot be read."""
     from sohoa.store import WorkspaceError
 
     recut, missing = {}, []
     for v in views:
-        if v.entry_crop is not None and Path(v.entry_crop).is_file():
-            continue
         try:
-            recut[v.entry.id] = ws.crop_image(v.entry.id)
+            recut[v.entry.id] = ws.crop_image(v.entry.id, cached=False)
         except WorkspaceError as exc:
             log.warning("entry %d: %s", v.entry.id, exc)
             missing.append(v.entry.id)
@@ -289,6 +287,8 @@ def export_workspace(
     progress: Callable[[int], None] | None = None,
 ) -> list[BookExport]:
     """Export one book (id or volume) or every book of the workspace."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ExportError(f"{out_dir}: --out names a file, not a folder")
     books = [ws.find_book(book_ref)] if book_ref else ws.books()
     return [export_book(ws, b, Path(out_dir), min_status, user, max_kb, name_rule, workers,
                         progress) for b in books]

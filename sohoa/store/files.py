@@ -66,10 +66,12 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, encode_png(image))
 
 
-ENTRY_CROP_QUALITY = 85  # JPEG quality of an entry crop cached for the review screen
-ENTRY_CROP_MAX_SIDE = 2400  # what the PDFs use at most too
-FIELD_CROP_QUALITY = 85  # WebP quality of the cached field cells
-FIELD_CROP_MAX_HEIGHT = 96  # 3x the HTR input height; Tesseract upscales below 40 px anyway
+ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry crop cached for the review screen
+ENTRY_CROP_MAX_SIDE = 1600  # a screen's width; the export cuts its own from the page
+# Field cells are shown to clerks and read again by trainers, adaptation and calibration: high
+# enough for a four-line place cell to keep ~32 px a line (64 px squeezed it to 16). WebP q80.
+FIELD_CROP_QUALITY = 80
+FIELD_CROP_MAX_HEIGHT = 128
 
 
 def encode_crop(image: np.ndarray, suffix: str) -> bytes:

@@ -156,12 +156,13 @@ class CropsMixin(StoreBase):
         write_atomic(path, encode_crop(image, ".jpg"))
         return path
 
-    def crop_image(self, entry_id: int, field: str = "") -> np.ndarray:
+    def crop_image(self, entry_id: int, field: str = "", cached: bool = True) -> np.ndarray:
         """The entry's row (``field=""``, colour) or one field's cell (grey), as uint8.
 
-        The cached file is used when it is there; otherwise the crop is cut from the page
-        image by the stored box (the entry's quad, deskewed, as ``process`` cut it; a field's
-        box as an upright rectangle). Readers (review screen, export) need nothing else.
+        The cached file is used when it is there (and ``cached``); otherwise the crop is cut
+        from the page image by the stored box (the entry's quad, deskewed, as ``process`` cut
+        it; a field's box as an upright rectangle). Readers (review screen, export) need
+        nothing else.
         """
         import cv2
 
@@ -169,7 +170,7 @@ class CropsMixin(StoreBase):
 
         row = self._query("SELECT path, bbox FROM crops WHERE entry_id = ? AND field = ?",
                           (int(entry_id), field))
-        if row and row[0]["path"]:
+        if cached and row and row[0]["path"]:
             cached = self.path / row[0]["path"]
             data = np.fromfile(str(cached), np.uint8) if cached.is_file() else None
             img = cv2.imdecode(data, cv2.IMREAD_COLOR if not field else cv2.IMREAD_GRAYSCALE
@@ -180,7 +181,7 @@ class CropsMixin(StoreBase):
         page = self._query("SELECT * FROM pages WHERE id = ?", (entry["page_id"],))[0]
         page_path = self.page_path(page["sha256"])  # type: ignore[attr-defined]
         last = getattr(self._local, "decoded", None)  # entries come page by page: keep one
-        if last is not None and last[0] == page["sha256"]:
+        if last is not None and last[0] == page["sha256"] and page_path.is_file():
             image = last[1]
         else:
             try:
