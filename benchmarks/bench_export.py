@@ -5,12 +5,19 @@
    file), reviewed and approved in a real workspace, exported with 1 and with 2 worker
    processes (target: <= 60 s on 2 cores). The second export is of the same entries (now
    "exported"), which also checks that re-export gives the same files.
+   Every export is atomic (staged, checked against its manifest, committed; see
+   docs/export.md): the time includes that; a third export into the first folder measures a
+   re-export that replaces all three files together, and the check of a set (sha256 of the
+   Excel, ZIP and every PDF against the manifest) is timed on its own.
 2. Sizes: the distribution of the per-entry PDFs (limit 100 KB).
 3. Legibility: crops of printed Vietnamese text on noisy paper, OCR'd by Tesseract (vie,
    psm 6) as drawn and after export (PDF rasterised with pymupdf at the crop's resolution);
    CER of both, plus a 1-bit (Otsu) rendering of the same crops for comparison.
 
-    .venv/bin/python benchmarks/bench_export.py [--quick]
+4. ``check-158`` on a 100,000-row workbook (another tool's inline strings): wall time and peak
+   memory of the command in a child process (the issue saw 106 s and 2.3 GB before streaming).
+
+    .venv/bin/python benchmarks/bench_export.py [--quick] [--check-rows 100000]
 
 Prints a Markdown table and writes ``benchmarks/results/export.json``.
 """
@@ -80,6 +87,29 @@ def run_export(ws_path: Path, out: Path, workers: int
     return took, cpu, sizes, digests
 
 
+def check_rows(n: int, tmp: Path) -> dict[str, float]:
+    """``sohoa check-158`` on an ``n``-row workbook in a child process: seconds, peak MB."""
+    import subprocess
+
+    from test_hardening_check158 import many_rows
+
+    path = tmp / "rows.xlsx"
+    path.write_bytes(many_rows(n))
+    code = ("import json,resource,subprocess,sys,time\nt=time.monotonic()\n"
+            "r=subprocess.run([sys.executable,'-m','sohoa.cli','check-158',sys.argv[1]],"
+            "capture_output=True,text=True)\n"
+            "print(json.dumps({'rc':r.returncode,'s':time.monotonic()-t,'tail':r.stdout[-200:],"
+            "'mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))")
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    res = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, env=env)
+    got = json.loads(res.stdout)
+    return {"rows": n, "file_mb": round(path.stat().st_size / 1e6, 1), "exit": got["rc"],
+            "seconds": round(got["s"], 1), "peak_mb": round(got["mb"]), "summary":
+            got["tail"].strip().splitlines()[-1] if got["tail"].strip() else ""}
+
+
 def printed_crop(text: str, seed: int, size: int = 28, noise: float = 25.0,
                  blur: float = 0.8) -> np.ndarray:
     """A line of printed Vietnamese, about as tall as handwriting in a 200 dpi entry row,
@@ -147,6 +177,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="100 entries, 5 crops")
     ap.add_argument("--entries", type=int, default=None)
+    ap.add_argument("--check-rows", type=int, default=None, help="rows for check-158")
     args = ap.parse_args()
     n = args.entries or (100 if args.quick else 1000)
     tmp = Path(tempfile.mkdtemp(prefix="bench_export_"))
@@ -155,8 +186,16 @@ def main() -> None:
         load = os.getloadavg()[0]
         t2, c2, sizes, d2 = run_export(tmp / "ws", tmp / "out2", workers=2)
         t1, c1, _, d1 = run_export(tmp / "ws", tmp / "out1", workers=1)
+        t_re, _, _, d_re = run_export(tmp / "ws", tmp / "out2", workers=2)  # replaces the set
+        from sohoa.export.commit import verify_set
+
+        manifest = next((tmp / "out2").glob("*.manifest.json"))
+        t = time.perf_counter()
+        problems = verify_set(tmp / "out2", manifest.name)
+        verify_s = time.perf_counter() - t
         kb = np.array(sizes) / 1024
         leg = legibility(5 if args.quick else 20, tmp)
+        rows = check_rows(args.check_rows or (10_000 if args.quick else 100_000), tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result = {
@@ -165,7 +204,10 @@ def main() -> None:
         "speedup_2_vs_1": round(t1 / t2, 2), "entries_per_s_2_workers": round(n / t2, 1),
         "cpu_s_2_workers": round(c2, 1), "cpu_s_1_worker": round(c1, 1),
         "load_average_before": round(load, 1),
-        "reexport_identical": d1 == d2,
+        "reexport_identical": d1 == d2 == d_re,
+        "reexport_replace_s": round(t_re, 1), "verify_set_s": round(verify_s, 2),
+        "set_agrees_with_manifest": problems == [],
+        "check158": rows,
         "pdf_kb": {"min": round(float(kb.min()), 1), "median": round(float(np.median(kb)), 1),
                    "p95": round(float(np.percentile(kb, 95)), 1),
                    "max": round(float(kb.max()), 1)},
@@ -182,6 +224,12 @@ def main() -> None:
     print(f"| CPU seconds (2 workers / 1 worker) | {result['cpu_s_2_workers']} / "
           f"{result['cpu_s_1_worker']} (load average {result['load_average_before']}) |")
     print(f"| re-export byte-identical | {result['reexport_identical']} |")
+    print(f"| re-export replacing the set (2 workers) | {result['reexport_replace_s']} s |")
+    print(f"| check of the set against its manifest | {result['verify_set_s']} s, agrees:"
+          f" {result['set_agrees_with_manifest']} |")
+    r = result["check158"]
+    print(f"| check-158, {r['rows']} rows ({r['file_mb']} MB) | {r['seconds']} s, peak"
+          f" {r['peak_mb']} MB, exit {r['exit']}: {r['summary']} |")
     p = result["pdf_kb"]
     print(f"| PDF KB min / median / p95 / max | {p['min']} / {p['median']} / {p['p95']} / "
           f"{p['max']} |")

@@ -2,15 +2,20 @@
 CER and exact match per field kind for our ``htr`` model, Tesseract and (optionally) a TrOCR
 checkpoint, side by side on the same crops in one run; crops/s and peak memory.
 
-Two crop sets, both drawn here by ``sohoa.synth``:
+Three crop sets, all drawn here by ``sohoa.synth``:
 - ``lines``: field values written by random bench-font hands, degraded like register cells;
 - ``page``: single-line fields (names, dates, years, numbers, sex, ethnicity) cut by their
   ground-truth boxes from generated register pages (neighbouring ink, ruling, scan noise),
-  from the grey the pipeline's field crops come from (red stamp ink faded, ``drop_red``).
+  from the grey the pipeline's field crops come from (red stamp ink faded, ``drop_red``);
+- ``strokes``: field values written with pen strokes by held-out writers of the stroke
+  synthesiser (``sohoa.synth.stroke_writer``: seeds from ``HELD_OUT_SEED0``, font families
+  no training source uses), photographed, half of them degraded like register cells.
 
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
+        [--sets lines,page,strokes] [--no-tesseract]
 
-Prints a Markdown table and writes ``benchmarks/results/htr.json``.
+Prints a Markdown table and writes ``benchmarks/results/htr.json``. The adaptation curve (held-out
+writers after 0-300 confirmed crops, ``sohoa adapt``) is ``benchmarks/bench_adapt.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import platform
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +42,19 @@ PAGE_KINDS = {"name", "date", "year", "number", "sex", "ethnicity"}
 OUT = Path(__file__).resolve().parent / "results" / "htr.json"
 
 
-def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
-    """(kind, truth, grey crop) written by bench-font hands."""
-    from sohoa.synth import HandStyle, render_handwriting, sample_value
+def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Generator, int],
+                                                              np.ndarray]
+                 ) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop): ``per_kind`` field values of each kind of the shipped
+    templates, the i-th written by ``write(text, rng, i)``."""
+    from sohoa.synth import sample_value
 
     rng = np.random.default_rng(seed)
     specs: dict[str, list] = defaultdict(list)
     for tid in ("ks-2006", "kt-2006", "kh-2006"):
         for f in load_template(tid).fields:
             specs[str(f.kind)].append(f)
-    out = []
+    out: list[tuple[str, str, np.ndarray]] = []
     for kind in KINDS:
         n = 0
         while n < per_kind:
@@ -53,10 +62,32 @@ def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
             v = sample_value(spec, rng)
             if v is None or not v.text.strip():
                 continue
-            style = HandStyle.sample(rng, font_role="bench", size=float(rng.uniform(22, 40)))
-            out.append((kind, nfc(v.text), degrade(render_handwriting(v.text, style, rng), rng)))
+            out.append((kind, nfc(v.text), write(v.text, rng, len(out))))
             n += 1
     return out
+
+
+def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by bench-font hands."""
+    from sohoa.synth import HandStyle, render_handwriting
+
+    def write(text: str, rng: np.random.Generator, _: int) -> np.ndarray:
+        style = HandStyle.sample(rng, font_role="bench", size=float(rng.uniform(22, 40)))
+        return degrade(render_handwriting(text, style, rng), rng)
+
+    return _value_crops(per_kind, seed, write)
+
+
+def stroke_crops(per_kind: int, seed: int, writers: int = 60) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn."""
+    from models.data import stroke_line
+    from sohoa.synth.stroke_writer import HELD_OUT_SEED0
+
+    def write(text: str, rng: np.random.Generator, i: int) -> np.ndarray:
+        w = HELD_OUT_SEED0 + i % writers
+        return stroke_line(text, rng, (w, w + 1), (22.0, 40.0))
+
+    return _value_crops(per_kind, seed, write)
 
 
 def page_crops(pages: int, seed: int, font_role: str = "bench") -> list[tuple[str, str, np.ndarray]]:
@@ -123,6 +154,8 @@ def main() -> None:
     ap.add_argument("--beam", type=int, default=8)
     ap.add_argument("--seed", type=int, default=20261130)
     ap.add_argument("--tesseract-max", type=int, default=None, help="crops given to tesseract")
+    ap.add_argument("--sets", default="lines,page,strokes", help="comma-separated crop sets")
+    ap.add_argument("--no-tesseract", action="store_true", help="leave Tesseract out")
     args = ap.parse_args()
     import torch
 
@@ -130,7 +163,10 @@ def main() -> None:
     from ocr import get_engine
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
-    sets = {"lines": line_crops(per_kind, args.seed), "page": page_crops(pages, args.seed)}
+    makers = {"lines": lambda: line_crops(per_kind, args.seed),
+              "page": lambda: page_crops(pages, args.seed),
+              "strokes": lambda: stroke_crops(per_kind, args.seed)}
+    sets = {k: makers[k]() for k in args.sets.split(",")}
     engines: dict[str, Any] = {}
     rss0 = _peak_mb()
     engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam)
@@ -138,7 +174,8 @@ def main() -> None:
                                      beam=args.beam, char_lms=False)
     engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1)
     try:
-        engines["tesseract"] = get_engine("tesseract")
+        if not args.no_tesseract:
+            engines["tesseract"] = get_engine("tesseract")
     except Exception as exc:  # noqa: BLE001 - report, do not fail the whole benchmark
         print(f"tesseract unavailable: {exc}")
     if args.trocr:
@@ -165,7 +202,9 @@ def main() -> None:
                           "note": "2 shared CPU cores; other jobs were running"}
     results["model"] = str(engines["htr"].model_dir)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
+    out = OUT if args.sets == "lines,page,strokes" and not args.quick else \
+        OUT.with_name(f"htr-{args.sets.replace(',', '-')}{'-quick' if args.quick else ''}.json")
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
     print(f"model: {results['model']}  crops: {results['sets']}\n")
     print("| set | engine | kind | n | CER | exact | crops/s |")
     print("|---|---|---|---|---|---|---|")

@@ -1,9 +1,12 @@
-"""Ingest speed: pages per second for a 100-page scanned PDF (synthetic register pages).
+"""Ingest speed (pages per second for a 100-page scanned PDF) and bytes kept per page.
 
 The PDF is made like a scanner makes one: each page one JPEG image of a synthetic register
 page (``sohoa.synth.generate_page`` at 200 dpi; a few distinct pages, each copy given its own
-page number mark so every page is different). Ingest renders it at ``pdf_dpi`` (300), hashes,
-stores PNGs and rows. A second run of the same PDF measures the duplicate check.
+page number mark so every page is different). Ingest derives each page at ``pdf_dpi`` (300),
+hashes it, keeps the page's own JPEG and adds rows. A second run of the same PDF measures the
+duplicate check. Then ``--store-pages`` pages are ingested and processed (engine ``fake``) and
+the bytes kept, pages and crops together, are compared with the scan's own size (target
+<= 1.2x) and with the previous format (PNG pages and PNG crops).
 
     .venv/bin/python benchmarks/bench_ingest.py [--quick] [--pages 100] [--dpi 300]
 
@@ -70,7 +73,7 @@ def run_one(pdf: Path, folder: Path, pages: int, dpi: int, threads: int) -> dict
         again_s = time.perf_counter() - t0
         page = ws.page(first.page_ids[0])
     assert first.added == pages and again.duplicates == pages and not first.failures
-    stored = sum(f.stat().st_size for f in (folder / "pages").glob("*.png"))
+    stored = sum(f.stat().st_size for f in (folder / "pages").iterdir())
     return {
         "threads": threads, "pages": pages, "dpi": dpi, "page_size_px": [page.width, page.height],
         "pdf_mb": round(pdf.stat().st_size / 1e6, 1), "stored_mb": round(stored / 1e6, 1),
@@ -80,15 +83,59 @@ def run_one(pdf: Path, folder: Path, pages: int, dpi: int, threads: int) -> dict
     }
 
 
-def run(pages: int, distinct: int, dpi: int, threads: list[int]) -> dict:
+def storage(tmp: Path, pages: int, dpi: int) -> dict:
+    """Bytes kept per page, pages and crops together, against the scan's own size: a
+    ``pages``-page scanned PDF ingested and processed (engine ``fake``: the crops are the
+    real ones, only the reading is skipped). For comparison: the same kept pixels stored the
+    previous way (every page a PNG, every crop a PNG; the previous format also rendered a
+    200 dpi scan at 300 dpi and kept full-size colour entry crops, so it was larger still)."""
+    from sohoa.process import run_process
+    from sohoa.store.files import encode_png
+
+    pdf, folder = tmp / "storage.pdf", tmp / "ws-storage"
+    make_pdf(pdf, pages, min(pages, 4))
+    book = Book(None, "KS", 2008, "02/2008", "Chiềng Cơi", "Thuận Châu", "Sơn La", "ks-2006")
+    with Workspace.open(folder, create=True) as ws:
+        ingest(ws, [pdf], book, Settings(pdf_dpi=dpi))
+        report = run_process(folder, engine="fake", progress=False)
+        old_pages = sum(len(encode_png(ws.page_image(p.id))) for p in ws.pages())
+        page_b = sum(f.stat().st_size for f in (folder / "pages").iterdir())
+        crops = [f for f in (folder / "crops").rglob("*") if f.is_file()]
+        crop_b = sum(f.stat().st_size for f in crops)
+        viewed = [ws.entry_crop_file(e.id) for e in ws.entries()]  # every row shown once
+        viewed_b = sum(f.stat().st_size for f in viewed if f is not None)
+    old_crops = 0
+    for f in crops:
+        img = cv2.imdecode(np.fromfile(str(f), np.uint8), cv2.IMREAD_UNCHANGED)
+        if img is not None and img.ndim == 3 and f.suffix == ".webp":
+            img = img[..., 0]  # field crops are grey; WebP stores three equal channels
+        old_crops += len(cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 1])[1])
+    scan = pdf.stat().st_size
+    return {
+        "pages": pages, "processed": report.processed + len(report.needs_attention),
+        "entries": report.entries, "crop_files": len(crops), "scan_bytes": scan,
+        "pages_bytes": page_b, "crops_bytes": crop_b,
+        "kept_per_page_kb": round((page_b + crop_b) / pages / 1024, 1),
+        "scan_per_page_kb": round(scan / pages / 1024, 1),
+        "ratio": round((page_b + crop_b) / scan, 3),
+        "entry_crops_cached_after_viewing_all_bytes": viewed_b,
+        "ratio_after_viewing_all": round((page_b + crop_b + viewed_b) / scan, 3),
+        "as_png_bytes": old_pages + old_crops,
+        "as_png_ratio": round((old_pages + old_crops) / scan, 2),
+    }
+
+
+def run(pages: int, distinct: int, dpi: int, threads: list[int], store_pages: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         pdf = tmp / "book.pdf"
         gen_s = make_pdf(pdf, pages, distinct)
         rows = [run_one(pdf, tmp / f"ws{t}", pages, dpi, t) for t in threads]
+        kept = storage(tmp, store_pages, dpi)
         load = os.getloadavg()[0]
-        return {"runs": rows, "generate_s": round(gen_s, 1), "cpus": os.cpu_count(),
-                "load_avg_1min": round(load, 1), "machine": platform.machine()}
+        return {"runs": rows, "storage": kept, "generate_s": round(gen_s, 1),
+                "cpus": os.cpu_count(), "load_avg_1min": round(load, 1),
+                "machine": platform.machine()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -100,9 +147,13 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=4)
     ap.add_argument("--dpi", type=int, default=300)
     ap.add_argument("--threads", default="1,4", help="comma list of worker thread counts")
+    ap.add_argument("--store-pages", type=int, default=8,
+                    help="pages ingested and processed to measure bytes kept per page")
     args = ap.parse_args()
     pages, distinct = (10, 2) if args.quick else (args.pages, args.distinct)
-    res = run(pages, distinct, args.dpi, [int(t) for t in args.threads.split(",")])
+    store_pages = 2 if args.quick else args.store_pages
+    res = run(pages, distinct, args.dpi, [int(t) for t in args.threads.split(",")],
+              store_pages)
     res["quick"] = args.quick
     print("| threads | pages | dpi | page px | PDF MB | stored MB | ingest s | pages/s"
           " | CPU s/page | re-ingest pages/s |")
@@ -112,6 +163,14 @@ def main() -> None:
               f" | {r['page_size_px'][0]}x{r['page_size_px'][1]} | {r['pdf_mb']}"
               f" | {r['stored_mb']} | {r['ingest_s']} | {r['pages_per_s']}"
               f" | {r['cpu_s_per_page']} | {r['reingest_pages_per_s']} |")
+    k = res["storage"]
+    print(f"\nbytes kept for {k['pages']} processed pages ({k['entries']} entries,"
+          f" {k['crop_files']} crop files): pages {k['pages_bytes'] / 1e6:.2f} MB + crops"
+          f" {k['crops_bytes'] / 1e6:.2f} MB = {k['kept_per_page_kb']} KB/page against the"
+          f" scan's {k['scan_per_page_kb']} KB/page: {k['ratio']}x (target <= 1.2x);"
+          f" the same pixels as PNG pages and crops (the previous way) {k['as_png_ratio']}x;"
+          f" after every entry has been shown once (its row cached as JPEG)"
+          f" {k['ratio_after_viewing_all']}x")
     print(f"\n{res['cpus']} CPUs, load average {res['load_avg_1min']} at the end")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=2) + "\n")

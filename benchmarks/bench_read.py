@@ -13,11 +13,18 @@ and its n-best per crop is kept (and cached with ``--cache``), so all comparison
   >= 0.9 and their exact rate, ECE over read fields under the map in use at start, the
   engine's own refit and the shipped refit;
 - seconds per page (generation excluded): segmentation + engine + choice, one thread
-  (torch/OpenCV/Tesseract), CPU seconds and wall seconds.
+  (torch/OpenCV/Tesseract), CPU seconds and wall seconds;
+- the ORACLE: the same engine and choice on crops cut at the generator's exact cell boxes
+  (``read_oracle.py``); end-to-end CER / oracle CER is what segmentation loses.
+
+Layouts (``sohoa.synth.families``): ``--layouts default`` (the original layout, as before) or
+``--layouts held-out`` (EVAL half on the held-out families only, FIT half on the default
+layout and the training families: no map is ever fitted on a held-out family), or a list.
 
     .venv/bin/python benchmarks/bench_read.py [--quick] [--pages 6] [--tesseract-pages 2]
         [--engines tesseract,htr] [--htr DIR] [--trocr DIR] [--cache DIR]
-        [--ship htr,tesseract] [--save-calibration]
+        [--ship htr,tesseract] [--save-calibration] [--layouts held-out] [--fit-pages N]
+        [--use-shipped] [--no-oracle]
 
 Prints Markdown, writes ``benchmarks/results/read.json`` (``--save-calibration``: the map too).
 """
@@ -56,7 +63,9 @@ from sohoa.fields.calibration_fit import (
     recalibrated,
     top1_cells,
 )
+from sohoa.fields.calibration_seg import LayoutEvidence
 from sohoa.records import Alternative, FieldKind
+from sohoa.synth import HELD_OUT
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "read.json"
@@ -64,7 +73,7 @@ SHIPPED = ROOT / "sohoa" / "data" / "calibration.json"
 TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
 SEED0 = {"fit": 700_000, "eval": 750_000}
 DIFFICULTIES = ("easy", "hard")
-CELLS_VERSION = "lines-1"  # how n-best per crop is built (wrapped values read line by line)
+CELLS_VERSION = "lines-3"  # how n-best per crop is built (wrapped values read line by line)
 
 
 @dataclass(frozen=True)
@@ -73,10 +82,12 @@ class PageSpec:
     difficulty: str
     template: str
     seed: int
+    layout: str = "default"
 
     @property
     def key(self) -> str:
-        return f"{self.template}-{self.difficulty}-{self.seed}"
+        tail = "" if self.layout == "default" else f"-{self.layout}"
+        return f"{self.template}-{self.difficulty}-{self.seed}{tail}"
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ class PageRun:
     cpu_s: float
     wall_s: float
     split_cpu_s: tuple[float, float, float] = (0.0, 0.0, 0.0)  # segment, engine, choose
+    oracle: tuple[FieldPair, ...] = ()  # the same engine on the generator's cell boxes
 
 
 def cpu_seconds() -> float:
@@ -129,13 +141,24 @@ def one_core() -> None:
         pass
 
 
-def plan(pages: int) -> list[PageSpec]:
+def plan(pages: int, layouts: tuple[str, ...] = ("default",),
+         fit_layouts: tuple[str, ...] = ("default",), fit_pages: int | None = None
+         ) -> list[PageSpec]:
+    """FIT and EVAL pages per difficulty, cycling templates and layout families."""
+    from sohoa.synth import HELD_OUT
+
+    if set(fit_layouts) & set(HELD_OUT):
+        bad = sorted(set(fit_layouts) & set(HELD_OUT))
+        raise SystemExit(f"held-out families never fit a map: {bad}")
     out = []
+    todo = {"fit": (fit_layouts, pages if fit_pages is None else fit_pages),
+            "eval": (layouts, pages)}
     for half, seed0 in SEED0.items():
+        fams, n = todo[half]
         for d_i, diff in enumerate(DIFFICULTIES):
-            for i in range(pages):
+            for i in range(n):
                 out.append(PageSpec(half, diff, TEMPLATES[i % len(TEMPLATES)],
-                                    seed0 + 1000 * d_i + i))
+                                    seed0 + 1000 * d_i + i, fams[i % len(fams)]))
     return out
 
 
@@ -154,8 +177,8 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
 def _signature(crops) -> list[list[Any]]:
     """Each crop's field, box and a hash of its pixels: a cached reading is only reused for
     the very same crop."""
-    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12]]
-            for c in crops]
+    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12],
+             round(float(getattr(c, "layout_residual", 0.0)), 4)] for c in crops]
 
 
 def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float] | None:
@@ -165,7 +188,8 @@ def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float
     if data["crops"] != _signature(crops):
         return None  # segmentation or cropping changed since: read again
     cells = [CellRead(c["field"], FieldKind(c["kind"]), tuple(c["bbox"]), c["engine"],
-                      tuple(Alternative(t, p) for t, p in c["cands"]), c["empty"])
+                      tuple(Alternative(t, p) for t, p in c["cands"]), c["empty"],
+                      LayoutEvidence.from_json(c.get("evidence")))
              for c in data["cells"]]
     return cells, data["cpu_s"], data["wall_s"]
 
@@ -178,18 +202,43 @@ def save_cells(path: Path | None, crops, cells: list[CellRead], cpu_s: float, wa
         "crops": _signature(crops), "cpu_s": cpu_s, "wall_s": wall_s,
         "cells": [{"field": c.field, "kind": str(c.kind), "bbox": list(c.bbox),
                    "engine": c.engine, "empty": c.empty,
+                   "evidence": c.evidence.to_json() if c.evidence else None,
                    "cands": [[a.text, a.confidence] for a in c.candidates]} for c in cells],
     }, ensure_ascii=False), "utf-8")
 
 
+def _cells(engine: Any, crops, path: Path | None) -> tuple[list[CellRead], float, float]:
+    hit = cached_cells(path, crops)
+    if hit is not None:
+        return hit
+    c0, w0 = cpu_seconds(), time.perf_counter()
+    cells = read_cells(engine, crops)
+    e_cpu, e_wall = cpu_seconds() - c0, time.perf_counter() - w0
+    save_cells(path, crops, cells, e_cpu, e_wall)
+    return cells, e_cpu, e_wall
+
+
+def oracle_pairs(page, tpl, engine: Any, path: Path | None, label: str, book: str
+                 ) -> tuple[FieldPair, ...]:
+    """The engine on the generator's exact cell boxes, chosen and assembled as end to end."""
+    from read_oracle import oracle_segmented
+
+    from sohoa.pipeline import assemble
+
+    seg = oracle_segmented(page.image, page.truth, tpl)
+    cells, _, _ = _cells(engine, seg.crops, path)
+    chosen = assemble(seg, choose_cells(cells, page.truth["book"]["year"])).reading.to_json()
+    return tuple(pairs_from_page(page.truth, chosen, tpl, engine=label, book=book))
+
+
 def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
-             cache: Path | None, tess_pages: int) -> list[PageRun]:
+             cache: Path | None, tess_pages: int, oracle: bool = True) -> list[PageRun]:
     from sohoa.pipeline import assemble, segment_image
     from sohoa.synth import generate_page
     from sohoa.template import load_template
 
     tpl = load_template(spec.template)
-    page = generate_page(tpl, spec.seed, spec.difficulty, font_role="bench")
+    page = generate_page(tpl, spec.seed, spec.difficulty, font_role="bench", layout=spec.layout)
     truth, year = page.truth, page.truth["book"]["year"]
     c0, w0 = cpu_seconds(), time.perf_counter()
     seg = segment_image(page.image, tpl, name=spec.key)
@@ -199,14 +248,11 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
         if label == "tesseract" and (spec.seed % 1000) >= tess_pages:
             continue
         path = cache / f"{spec.key}-{fps[label]}.json" if cache else None
-        hit = cached_cells(path, seg.crops)
-        if hit is None:
-            c0, w0 = cpu_seconds(), time.perf_counter()
-            cells = read_cells(engine, seg.crops)
-            e_cpu, e_wall = cpu_seconds() - c0, time.perf_counter() - w0
-            save_cells(path, seg.crops, cells, e_cpu, e_wall)
-        else:
-            cells, e_cpu, e_wall = hit
+        cells, e_cpu, e_wall = _cells(engine, seg.crops, path)
+        orc: tuple[FieldPair, ...] = ()
+        if oracle and spec.half == "eval" and page.truth["entries"]:
+            o_path = cache / f"{spec.key}-{fps[label]}-oracle.json" if cache else None
+            orc = oracle_pairs(page, tpl, engine, o_path, label, spec.difficulty)
         c0, w0 = cpu_seconds(), time.perf_counter()
         raw = choose_cells(cells, year)
         chosen = assemble(seg, raw).reading.to_json()
@@ -218,7 +264,7 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
         top_pairs = pairs_from_page(truth, top, tpl, engine=label, book=spec.difficulty)
         out.append(PageRun(spec, label, tuple(lps), tuple(top_pairs),
                            seg_cpu + e_cpu + ch_cpu, seg_wall + e_wall + ch_wall,
-                           (seg_cpu, e_cpu, ch_cpu)))
+                           (seg_cpu, e_cpu, ch_cpu), orc))
     return out
 
 
@@ -239,6 +285,8 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
     read = [p for p in pairs if p.predicted]
     top = summarize([p for r in runs for p in r.top1])
     at90 = next(a for a in s.auto_accept if a[0] == 0.9)
+    orc_pairs = [p for r in runs for p in r.oracle]
+    orc = summarize(orc_pairs).overall if orc_pairs else None
     kinds = {}
     for k, g in s.groups["kind"].items():
         t = top.groups["kind"][k]
@@ -248,6 +296,9 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
         "pages": len({r.spec.key for r in runs}), "fields": s.overall.n,
         "cer": s.overall.cer, "exact": s.overall.exact, "top1_cer": top.overall.cer,
         "top1_exact": top.overall.exact,
+        "oracle_cer": orc.cer if orc else None, "oracle_exact": orc.exact if orc else None,
+        "oracle_fields": orc.n if orc else 0,
+        "e2e_over_oracle": (s.overall.cer / orc.cer) if orc and orc.cer else None,
         "lexicon_ratio": s.overall.cer / top.overall.cer if top.overall.cer else None,
         "share_at_0.9": at90[1], "exact_at_0.9": at90[2] if at90[1] else None,
         "auto_accept": [{"threshold": t, "share": sh, "exact": a if sh else None}
@@ -308,15 +359,18 @@ def markdown(res: dict[str, Any]) -> str:
             ratio = "–" if not g or g["lexicon_ratio"] is None else f"{g['lexicon_ratio']:.2f}"
             cells += [pct(g["cer"]), pct(g["exact"]), ratio] if g else ["–", "–", "–"]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    lines += ["", "| engine | pages | fields | CER % | exact % | CER lexicon/top-1 | "
+    lines += ["", "| engine | pages | fields | CER % | exact % | oracle CER % | "
+              "CER e2e/oracle | CER lexicon/top-1 | "
               "share ≥0.9 % | exact ≥0.9 % | ECE start map | ECE own refit | ECE shipped | "
-              "CPU s/page | wall s/page |", "|---|" + "---|" * 12]
+              "CPU s/page | wall s/page |", "|---|" + "---|" * 14]
     for e in engines:
         for d, f in res[e].items():
             ratio = "–" if f["lexicon_ratio"] is None else f"{f['lexicon_ratio']:.2f}"
             own = "–" if f["ece_own_refit"] is None else f"{f['ece_own_refit']:.3f}"
+            o_ratio = "–" if f["e2e_over_oracle"] is None else f"{f['e2e_over_oracle']:.2f}"
             lines.append(
                 f"| {e} {d} | {f['pages']} | {f['fields']} | {pct(f['cer'])} | {pct(f['exact'])}"
+                f" | {pct(f['oracle_cer'])} | {o_ratio}"
                 f" | {ratio} | {pct(f['share_at_0.9'])} | {pct(f['exact_at_0.9'])} | "
                 f"{f['ece_start_map']:.3f} | {own} | {f['ece']:.3f} | "
                 f"{f['cpu_s_per_page']:.1f} | {f['wall_s_per_page']:.1f} |")
@@ -332,6 +386,17 @@ def markdown(res: dict[str, Any]) -> str:
                        f"{got[0]['accuracy']:.2f}"] if got else ["0", "–", "–"])
         lines.append(f"| {b / 10:.1f}-{(b + 1) / 10:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def layout_sets(layouts: str, fit_layouts: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from sohoa.synth import HELD_OUT, TRAINING
+
+    ev = HELD_OUT if layouts == "held-out" else tuple(x for x in layouts.split(",") if x)
+    if fit_layouts is None:
+        fit = ("default",) if ev == ("default",) else ("default", *TRAINING)
+    else:
+        fit = tuple(x for x in fit_layouts.split(",") if x)
+    return tuple(ev), fit
 
 
 def main() -> int:
@@ -352,6 +417,16 @@ def main() -> int:
     ap.add_argument("--save-calibration", action="store_true",
                     help=f"write the shipped map to {SHIPPED.relative_to(ROOT)}")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--layouts", default="default",
+                    help="EVAL-half layout families: default, held-out, or a comma list")
+    ap.add_argument("--fit-layouts", default=None,
+                    help="FIT-half families (default: 'default' for --layouts default, else "
+                         "default plus every training family; never a held-out one)")
+    ap.add_argument("--fit-pages", type=int, default=None,
+                    help="FIT pages per difficulty (default: --pages)")
+    ap.add_argument("--use-shipped", action="store_true",
+                    help="report under the shipped map instead of one fitted on the FIT half")
+    ap.add_argument("--no-oracle", action="store_true", help="skip the oracle reading")
     args = ap.parse_args()
     pages = 1 if args.quick else args.pages
     tess_pages = 1 if args.quick else args.tesseract_pages
@@ -366,17 +441,19 @@ def main() -> int:
         return 2
     fps = {s.label: s.fingerprint(engines[s.label]) for s in specs if s.label in engines}
     runs: list[PageRun] = []
-    todo = plan(pages)
+    layouts, fit_layouts = layout_sets(args.layouts, args.fit_layouts)
+    fit_pages = 1 if args.quick else args.fit_pages
+    todo = plan(pages, layouts, fit_layouts, fit_pages)
     t0 = time.perf_counter()
     for i, spec in enumerate(todo, 1):
-        runs += run_page(spec, engines, fps, args.cache, tess_pages)
+        runs += run_page(spec, engines, fps, args.cache, tess_pages, not args.no_oracle)
         print(f"[{i}/{len(todo)}] {spec.half} {spec.key} {time.perf_counter() - t0:.0f} s",
               file=sys.stderr, flush=True)
     own = {e: fit(runs, {e}, f"{e} FIT half") for e in engines}
     ship_from = {e for e in args.ship.split(",") if e in engines} or {next(iter(engines))}
     fit_pages = sorted({r.spec.key for r in runs if r.spec.half == "fit"
                         and r.engine in ship_from})
-    ship = fit(runs, ship_from, "")
+    ship = default_calibration() if args.use_shipped else fit(runs, ship_from, "")
     res = report(runs, own, ship)
     text = markdown(res)
     print(text)
@@ -384,18 +461,23 @@ def main() -> int:
             "engines": {label: str(getattr(e, "model_dir", "") or label)
                         for label, e in engines.items()},
             "seeds": SEED0, "templates": TEMPLATES, "font_role": "bench",
+            "layouts": list(layouts), "fit_layouts": list(fit_layouts),
+            "map": "shipped" if args.use_shipped else "fitted on the FIT half",
             "ship_from": sorted(ship_from), "fit_pages": fit_pages,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs",
             "threads": 1, "seconds": round(time.perf_counter() - t0, 1),
             "start_map": default_calibration().note}
     shipped = None
-    if ship is not None:
+    if ship is not None and not args.use_shipped:
         ece_eval = {e: res[e]["all"]["ece"] for e in ship_from if e in res}
         ship = replace(ship, note=(
             f"fitted by benchmarks/bench_read.py on {'+'.join(sorted(ship_from))} n-best of "
-            f"{len(fit_pages)} generated FIT pages (bench fonts, seeds {SEED0['fit']}+), "
+            f"{len(fit_pages)} generated FIT pages (layouts {', '.join(fit_layouts)}; bench "
+            f"fonts, seeds {SEED0['fit']}+), "
             f"{ship.n_samples} fields; ECE on the EVAL half: "
-            + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))))
+            + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))
+            + f" (EVAL layouts {', '.join(layouts)}); held out (never fitted): "
+            + ", ".join(HELD_OUT)))
         shipped = json.loads(ship.to_json())
         if args.save_calibration:
             ship.save(SHIPPED)

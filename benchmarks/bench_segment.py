@@ -1,6 +1,7 @@
 """Page analysis accuracy, speed and memory on generated register pages.
 
     .venv/bin/python benchmarks/bench_segment.py [--quick] [--pages N] [--jobs J] [--dpi 300]
+        [--layouts default|held-out|FAMILY,...]
 
 For each template (ks-2006, kt-2006, kh-2006) and difficulty (easy, hard) it generates pages
 with the "bench" fonts (seeds disjoint from the tests'; three pages in ten turned by a quarter or
@@ -10,6 +11,12 @@ one core (cv2.setNumThreads(1), CPU time of the analysis only), and peak memory 
 peak of a second, untimed analysis of the page; max RSS of the worker). Prints a Markdown table and writes
 ``benchmarks/results/segment.json``. ``--jobs`` spreads pages over processes (each still
 single-threaded), which changes nothing but the wall-clock time of the run.
+
+``--layouts held-out`` draws the pages from the held-out layout families
+(``sohoa.synth.HELD_OUT``: other column proportions, number rows, two-level headers, 5-15
+uneven rows, hand-drawn and missing lines, cut edges and perspective on hard pages), cycling
+families and templates, and writes ``results/segment-heldout.json``; entry F1 is the
+harmonic mean of precision and recall at quad IoU >= 0.5.
 """
 
 from __future__ import annotations
@@ -73,7 +80,7 @@ def _rotation(seed: int) -> int:
     return {7: 90, 8: 180, 9: 270}.get(r, 0)
 
 
-def measure_page(args: tuple[str, str, int, int]) -> dict:
+def measure_page(args: tuple) -> dict:
     """Generate one page, analyse it, compare with its truth."""
     import cv2
 
@@ -82,10 +89,11 @@ def measure_page(args: tuple[str, str, int, int]) -> dict:
     from sohoa.synth import generate_page
     from sohoa.template import load_template
 
-    tid, difficulty, seed, dpi = args
+    tid, difficulty, seed, dpi = args[:4]
+    family = args[4] if len(args) > 4 else None
     tpl = load_template(tid)
     page = generate_page(tpl, seed, difficulty=difficulty, font_role="bench",
-                         rotation=_rotation(seed), dpi=dpi)
+                         rotation=_rotation(seed), dpi=dpi, layout=family)
     truth = page.truth
     cpu0, wall0 = time.process_time(), time.perf_counter()
     layout = analyze_page(page.image, tpl)
@@ -110,7 +118,8 @@ def measure_page(args: tuple[str, str, int, int]) -> dict:
                 field_ious.append(_iou(te["fields"][name]["bbox"], box.bbox) if not box.empty
                                   else 0.0)
     return {
-        "template": tid, "difficulty": difficulty, "seed": seed,
+        "template": tid, "difficulty": difficulty, "seed": seed, "layout": family or "default",
+        "cut": bool(truth.get("layout", {}).get("cut")),
         "size": [int(page.image.shape[1]), int(page.image.shape[0])],
         "status": layout.status, "truth_entries": len(t_entries), "found_entries": len(found),
         "tp": tp, "field_ious": field_ious, "empty_ok": empty_ok, "empty_n": empty_n,
@@ -128,11 +137,15 @@ def summarise(rows: list[dict]) -> dict:
     found = sum(r["found_entries"] for r in rows)
     ious = [v for r in rows for v in r["field_ious"]]
     errs = np.array([r["angle_err"] for r in rows])
+    prec = tp / found if found else 0.0
+    rec = tp / truth if truth else 0.0
     return {
         "pages": len(rows),
         "ok_pages": sum(r["status"] == "ok" for r in rows),
-        "entry_precision": round(tp / found, 4) if found else 0.0,
-        "entry_recall": round(tp / truth, 4) if truth else 0.0,
+        "no_entry_pages": sum(r["found_entries"] == 0 for r in rows),
+        "entry_precision": round(prec, 4),
+        "entry_recall": round(rec, 4),
+        "entry_f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
         "field_iou_median": round(float(np.median(ious)), 3) if ious else 0.0,
         "field_iou_p10": round(float(np.percentile(ious, 10)), 3) if ious else 0.0,
         "empty_agreement": round(sum(r["empty_ok"] for r in rows)
@@ -162,13 +175,27 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (one core each)")
     ap.add_argument("--dpi", type=int, default=300)
     ap.add_argument("--out", type=Path, default=None,
-                    help="results file (default results/segment.json, --quick: segment-quick)")
+                    help="results file (default results/segment.json, --quick: segment-quick, "
+                         "--layouts held-out: segment-heldout)")
+    ap.add_argument("--layouts", default="default",
+                    help="default (per template and difficulty), held-out, or a comma list of "
+                         "families (--pages pages per difficulty, cycling families, templates)")
     args = ap.parse_args()
-    if args.out is None:
-        args.out = RESULTS.with_name("segment-quick.json") if args.quick else RESULTS
     n = 3 if args.quick else args.pages
-    work = [(t, d, SEED_BASE + i, args.dpi)
-            for t in TEMPLATES for d in DIFFICULTIES for i in range(n)]
+    if args.layouts == "default":
+        if args.out is None:
+            args.out = RESULTS.with_name("segment-quick.json") if args.quick else RESULTS
+        work = [(t, d, SEED_BASE + i, args.dpi)
+                for t in TEMPLATES for d in DIFFICULTIES for i in range(n)]
+    else:
+        from sohoa.synth import HELD_OUT
+
+        fams = HELD_OUT if args.layouts == "held-out" else tuple(args.layouts.split(","))
+        if args.out is None:
+            name = "heldout" if args.layouts == "held-out" else "layouts"
+            args.out = RESULTS.with_name(f"segment-{name}{'-quick' if args.quick else ''}.json")
+        work = [(TEMPLATES[i % len(TEMPLATES)], d, SEED_BASE + 1000 * j + i, args.dpi,
+                 fams[i % len(fams)]) for j, d in enumerate(DIFFICULTIES) for i in range(n)]
     t0 = time.perf_counter()
     rows = []
     if args.jobs > 1:
@@ -181,17 +208,29 @@ def main() -> None:
             rows.append(measure_page(w))
             _progress(len(rows), len(work), t0)
     groups = {}
-    for t in TEMPLATES:
+    if args.layouts == "default":
+        for t in TEMPLATES:
+            for d in DIFFICULTIES:
+                groups[f"{t} {d}"] = summarise([r for r in rows if r["template"] == t
+                                                and r["difficulty"] == d])
+    else:
         for d in DIFFICULTIES:
-            groups[f"{t} {d}"] = summarise([r for r in rows if r["template"] == t
-                                            and r["difficulty"] == d])
+            groups[d] = summarise([r for r in rows if r["difficulty"] == d])
+            for fam in sorted({r["layout"] for r in rows}):
+                sel = [r for r in rows if r["difficulty"] == d and r["layout"] == fam]
+                if sel:
+                    groups[f"{fam} {d}"] = summarise(sel)
+        cut = [r for r in rows if r["cut"]]
+        if cut:
+            groups["cut pages"] = summarise(cut)
     groups["all"] = summarise(rows)
-    failures = [{k: r[k] for k in ("template", "difficulty", "seed", "status", "truth_entries",
-                                   "found_entries", "tp", "angle_err")}
+    failures = [{k: r[k] for k in ("template", "difficulty", "seed", "layout", "status",
+                                   "truth_entries", "found_entries", "tp", "angle_err")}
                 for r in rows if r["tp"] != r["truth_entries"]
                 or r["found_entries"] != r["truth_entries"]]
     out = {
         "benchmark": "segment", "dpi": args.dpi, "pages_per_setting": n,
+        "layouts": args.layouts, "font_role": "bench",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_avg": os.getloadavg()},
         "wall_s_total": round(time.perf_counter() - t0, 1), "groups": groups,
@@ -199,7 +238,8 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False))
-    cols = ["pages", "ok_pages", "entry_precision", "entry_recall", "field_iou_median",
+    cols = ["pages", "ok_pages", "entry_precision", "entry_recall", "entry_f1",
+            "no_entry_pages", "field_iou_median",
             "empty_agreement", "blank_rows_found", "angle_err_median", "angle_err_p95",
             "rotation_accuracy", "cpu_s_per_page", "peak_mb_tracemalloc"]
     print("| set | " + " | ".join(cols) + " |")

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from sohoa.errors import SohoaError
 from sohoa.records import nfc
 
 _BASE_VOWELS = "aăâeêioôơuưy"
@@ -38,7 +39,7 @@ def default_alphabet() -> str:
     return PUNCTUATION + DIGITS + ascii_letters + vietnamese_letters()
 
 
-class CharsetError(ValueError):
+class CharsetError(SohoaError, ValueError):
     """A charset file is malformed or a text holds characters the model cannot write."""
 
 

@@ -9,12 +9,15 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models.charset import Charset
 from models.crnn import CRNNConfig, build_crnn
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +26,7 @@ WEIGHTS = "weights.pt"
 CHARSET = "charset.json"
 
 
-class ModelError(RuntimeError):
+class ModelError(SohoaError, RuntimeError):
     """A model folder is missing or unreadable."""
 
 
@@ -106,3 +109,52 @@ def load_model_dir(path: Path, device: str = "cpu") -> LoadedModel:
                             for k, v in state.items()})
     module.eval().to(dev)
     return LoadedModel(module, config, charset, meta, path, dev)
+
+
+def atomic_save(obj: Any, path: Path) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, flushed to disk, then renamed over
+    it: a crash leaves the previous checkpoint whole, never a truncated one."""
+    import os
+
+    import torch
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+@contextmanager
+def atomic_folder(dest: Path) -> Iterator[Path]:
+    """Write a folder's files into a temporary sibling, then swap it in for ``dest``: readers
+    see the old folder or the new one, never a mix. A crash between the two renames leaves
+    ``dest.old``, which :func:`recover_folder` puts back."""
+    import os
+    import shutil
+
+    dest = Path(dest)
+    tmp, old = dest.with_name(dest.name + ".tmp"), dest.with_name(dest.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    yield tmp
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_folder(dest: Path) -> None:
+    """Undo a swap of :func:`atomic_folder` cut short: restore ``dest.old``, drop ``.tmp``."""
+    import os
+    import shutil
+
+    dest = Path(dest)
+    old, tmp = dest.with_name(dest.name + ".old"), dest.with_name(dest.name + ".tmp")
+    if old.exists() and not dest.exists():
+        os.replace(old, dest)
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -6,7 +6,7 @@ cells, and batched by similar width so padding stays small.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -73,11 +73,16 @@ class SynthSource:
     (:func:`sohoa.synth.fonts.extra_training_fonts`) that has every character of the line:
     more letter shapes, never a test or bench font. ``mark_share`` of the lines are written by
     a hand that sets its tone marks to the right of their letters (``HandStyle.mark_shift``).
+    ``stroke_share`` of the lines are written with pen strokes by a writer of
+    :mod:`sohoa.synth.stroke_writer` whose seed is drawn from ``writer_seeds`` (training writers
+    only: held-out writers raise), photographed (:mod:`sohoa.synth.pen`), and half of them
+    also degraded like register cells.
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
-                 extra_share: float = 0.0, mark_share: float = 0.0) -> None:
+                 extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
+                 writer_seeds: tuple[int, int] = (0, 900_000)) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -90,6 +95,13 @@ class SynthSource:
         self.max_chars = max_chars
         self.extra_share = extra_share
         self.mark_share = mark_share
+        from sohoa.synth.stroke_writer import HELD_OUT_SEED0
+
+        if stroke_share and writer_seeds[1] > HELD_OUT_SEED0:
+            raise ValueError(f"writer seeds {writer_seeds} reach the held-out writers "
+                             f"(seeds from {HELD_OUT_SEED0}): they are for measuring only")
+        self.stroke_share = stroke_share
+        self.writer_seeds = writer_seeds
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -112,6 +124,8 @@ class SynthSource:
 
         kind, text = self._text(rng)
         text = word_window(text, self.max_chars, rng)
+        if self.stroke_share and rng.random() < self.stroke_share:
+            return Sample(kind, text, stroke_line(text, rng, self.writer_seeds, self.size_range))
         size = float(rng.uniform(*self.size_range))
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
@@ -133,14 +147,46 @@ class SynthSource:
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,
                 **({"mark_share": self.mark_share} if self.mark_share else {}),
+                **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),
+                    "stroke_fonts": [p.name for p in stroke_fonts(False)],
+                    "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}
+                   if self.stroke_share else {}),
                 **({"extra_fonts": [p.name for group in _extra() for p in group]}
                    if self.extra_share else {})}
 
 
-def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    from sohoa.synth.fonts import extra_training_fonts
+def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
+    from sohoa.synth.stroke_writer import stroke_fonts as fonts
 
-    return extra_training_fonts()
+    return fonts(held_out)
+
+
+def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, int],
+                size_range: tuple[float, float], cell_share: float = 0.5) -> np.ndarray:
+    """``text`` written with pen strokes by a writer whose seed is drawn from
+    ``writer_seeds`` (x-height about half the nominal size), photographed; ``cell_share`` of
+    the lines also get the register-cell degradations of :func:`degrade`."""
+    from sohoa.synth.pen import render_stroke_line
+    from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
+
+    seed = int(rng.integers(*writer_seeds))
+    writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0,
+                                 x_height=float(rng.uniform(*size_range)) * 0.45)
+    if rng.random() >= cell_share:
+        return render_stroke_line(text, writer, rng)
+    from sohoa.synth.pen import photograph_grey
+
+    # cut like a register cell on clean paper first, then photographed as a whole
+    return photograph_grey(degrade(render_stroke_line(text, writer, rng, photo=False), rng), rng)
+
+
+def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The extra training fonts less the families kept for held-out stroke writers."""
+    from sohoa.synth.fonts import extra_training_fonts
+    from sohoa.synth.stroke_writer import HELD_OUT_FAMILIES
+
+    hand, printed = extra_training_fonts()
+    return tuple(p for p in hand if not p.name.startswith(HELD_OUT_FAMILIES)), printed
 
 
 def extra_font_for(text: str, rng: np.random.Generator, hand_share: float = 0.65) -> Path | None:
@@ -185,11 +231,25 @@ def _usable(s: Sample, charset: Charset, height: int) -> bool:
     return frames >= 2 * len(text) + 1
 
 
-def stream_batches(source: Any, charset: Charset, height: int, batch_size: int,
-                   seed: int, pool: int = 8) -> Iterator[dict[str, Any]]:
-    """Endless batches; each pool of ``pool`` batches is sorted by width before splitting."""
-    rng = np.random.default_rng(seed)
+def _identity(batch: list[Sample]) -> list[Sample]:
+    return batch
+
+
+def stream_batches(source: Any, charset: Charset, height: int, batch_size: int, seed: int,
+                   pool: int = 8, worker: int = 0, workers: int = 1, start: int = 0,
+                   collate: Callable[[list[Sample]], Any] | None = None) -> Iterator[Any]:
+    """Endless batches, each pool of ``pool`` batches sorted by width before splitting.
+
+    Batch ``b`` of the run is made by worker ``b % workers`` from a pool seeded by (seed,
+    worker, pool number) alone, so a run resumed at step ``start`` (with as many workers) sees
+    exactly the batches an uninterrupted run would. ``collate`` turns a list of samples into
+    what the model takes (default: :func:`make_batch`)."""
+    per = max(1, workers)
+    local = (start - worker + per - 1) // per if start > worker else 0  # batches done here
+    q, skip = divmod(local, pool)
+    build = collate or (lambda items: make_batch(items, charset, height))
     while True:
+        rng = np.random.default_rng([seed, worker, q])
         items: list[Sample] = []
         while len(items) < batch_size * pool:
             s = source.sample(rng)
@@ -197,38 +257,44 @@ def stream_batches(source: Any, charset: Charset, height: int, batch_size: int,
                 items.append(s)
         items.sort(key=lambda s: s.image.shape[1] / max(1, s.image.shape[0]))
         chunks = [items[i: i + batch_size] for i in range(0, len(items), batch_size)]
-        for j in rng.permutation(len(chunks)):
-            yield make_batch(chunks[j], charset, height)
+        for j in rng.permutation(len(chunks))[skip:]:
+            yield build(chunks[j])
+        q, skip = q + 1, 0
 
 
 class BatchStream(IterableDataset):  # type: ignore[type-arg]
     """An endless iterable of batches for a DataLoader worker (picklable, for ``spawn``)."""
 
     def __init__(self, source_factory: Any, charset: Charset, height: int, batch_size: int,
-                 seed: int) -> None:
-        self.args = (source_factory, charset, height, batch_size, seed)
+                 seed: int, workers: int = 0, start: int = 0, samples: bool = False) -> None:
+        self.args = (source_factory, charset, height, batch_size, seed, workers, start, samples)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Any]:
         import cv2
         import torch
         from torch.utils.data import get_worker_info
 
-        factory, charset, height, batch_size, seed = self.args
+        factory, charset, height, batch_size, seed, workers, start, samples = self.args
         info = get_worker_info()
         wid = info.id if info is not None else 0
-        torch.set_num_threads(1)
-        cv2.setNumThreads(1)
-        return stream_batches(factory(), charset, height, batch_size, seed * 100 + wid)
+        if info is not None:  # a rendering process: leave the cores to the trainer
+            torch.set_num_threads(1)
+            cv2.setNumThreads(1)
+        return stream_batches(factory(), charset, height, batch_size, seed, worker=wid,
+                              workers=max(1, workers), start=start,
+                              collate=_identity if samples else None)
 
 
 def torch_stream(source_factory: Any, charset: Charset, height: int, batch_size: int,
-                 seed: int, workers: int) -> Any:
-    """A DataLoader over :func:`stream_batches`, rendering in ``workers`` spawned processes
-    (spawn, not fork: a forked child can hang on locks held by OpenCV/OpenMP threads)."""
+                 seed: int, workers: int, start: int = 0, samples: bool = False) -> Any:
+    """A DataLoader over :func:`stream_batches` from batch ``start`` on, rendering in
+    ``workers`` spawned processes (spawn, not fork: a forked child can hang on locks held by
+    OpenCV/OpenMP threads); ``samples`` yields lists of :class:`Sample` instead of tensors."""
     from torch.utils.data import DataLoader
 
-    ds = BatchStream(source_factory, charset, height, batch_size, seed)
+    ds = BatchStream(source_factory, charset, height, batch_size, seed, workers, start, samples)
     return DataLoader(ds, batch_size=None, num_workers=workers,
+                      collate_fn=_identity if samples else None,
                       persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
                       multiprocessing_context="spawn" if workers else None)
 

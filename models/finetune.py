@@ -22,6 +22,7 @@ import numpy as np
 
 from models.augment import degrade
 from models.data import Sample, SynthSource
+from sohoa.errors import SohoaError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ TEXTUAL_KINDS = {"name", "place", "relation", "text"}
 DONE = ("confirmed", "approved", "exported")
 
 
-class FinetuneError(RuntimeError):
+class FinetuneError(SohoaError, RuntimeError):
     """Not enough confirmed data, or the workspace cannot be read."""
 
 
@@ -85,8 +86,10 @@ def _label(kind: str, value: str, reading: Any) -> str | None:
     return None
 
 
-def confirmed_crops(workspace: Path, held_out_share: float = 0.2) -> ConfirmedSet:
-    """Every labelled field crop of the workspace's confirmed/approved/exported entries."""
+def confirmed_crops(workspace: Path, held_out_share: float = 0.2,
+                    book_id: int | None = None) -> ConfirmedSet:
+    """Every labelled field crop of the workspace's (or one book's) confirmed/approved/exported
+    entries."""
     from sohoa.store import Workspace
 
     train: list[Any] = []
@@ -94,7 +97,7 @@ def confirmed_crops(workspace: Path, held_out_share: float = 0.2) -> ConfirmedSe
     skipped = {"illegible": 0, "empty": 0, "no_crop": 0,
                                     "normalised_value": 0}
     with Workspace.open(workspace) as ws:
-        for entry in ws.entries(status=list(DONE)):
+        for entry in ws.entries(book_id=book_id, status=list(DONE)):
             view = ws.entry_view(int(entry.id or 0))
             kinds = _kinds_for(view.book)
             for name, path in view.field_crops.items():
@@ -193,3 +196,120 @@ def finetune(workspace: Path, *, mix_synthetic: float = 0.5, epochs: int = 6,
     log.info("fine-tuned %s: held-out CER %.4f -> %.4f", name, before["cer"], after["cer"])
     return FinetuneResult(name, target, before["cer"], after["cer"], len(data.train),
                           len(data.held_out), data.skipped)
+
+
+class SampleSource:
+    """In-memory samples (re-degraded half the time) mixed with synthetic lines."""
+
+    def __init__(self, samples: tuple[Sample, ...], mix_synthetic: float) -> None:
+        self.samples = samples
+        self.mix = mix_synthetic
+        self.synth = SynthSource("train") if mix_synthetic > 0 else None
+
+    def sample(self, rng: np.random.Generator) -> Sample:
+        if self.synth is not None and rng.random() < self.mix:
+            return self.synth.sample(rng)
+        s = self.samples[int(rng.integers(len(self.samples)))]
+        return Sample(s.kind, s.text, degrade(s.image, rng)) if rng.random() < 0.5 else s
+
+
+def crop_samples(crops: tuple[ConfirmedCrop, ...]) -> list[Sample]:
+    """The crops as training/evaluation samples (images read from the workspace)."""
+    return _samples(crops)
+
+
+def _bands(img: np.ndarray) -> list[np.ndarray]:
+    """A crop cut into its written lines, as the pipeline reads it (``split_lines``)."""
+    from preprocessing.lines import text_line_bands
+
+    bands = text_line_bands(img)
+    return [img] if len(bands) <= 1 else [img[y0:y1] for y0, y1 in bands]
+
+
+def read_texts(model_dir: Path, images: list[np.ndarray]) -> list[str]:
+    """Greedy readings of crops, each cut into its lines and joined by spaces as the pipeline
+    does (a wrapped place read whole is unreadable to any model)."""
+    from models.checkpoint import load_model_dir
+    from models.recognize import recognize_arrays
+
+    m = load_model_dir(model_dir, "cpu")
+    parts = [_bands(img) for img in images]
+    flat = recognize_arrays(m.module, m.charset, m.config.height, [b for p in parts for b in p])
+    out, at = [], 0
+    for p in parts:
+        out.append(" ".join(d.text for d in flat[at:at + len(p)] if d.text).strip())
+        at += len(p)
+    return out
+
+
+def held_out_cer(model_dir: Path, held: list[Sample]) -> float:
+    """CER (edits / truth characters) of a model folder on samples, read like the pipeline."""
+    from rapidfuzz.distance import Levenshtein
+
+    preds = read_texts(model_dir, [s.image for s in held])
+    edits = sum(Levenshtein.distance(p, s.text) for p, s in zip(preds, held, strict=True))
+    return edits / max(1, sum(len(s.text) for s in held))
+
+
+def _word_splits(words: list[str], k: int) -> list[list[str]]:
+    """Every way to cut ``words`` into ``k`` non-empty runs, as texts."""
+    from itertools import combinations
+
+    return [[" ".join(words[a:b]) for a, b in zip((0, *cuts), (*cuts, len(words)),
+                                                  strict=True)]
+            for cuts in combinations(range(1, len(words)), k - 1)]
+
+
+def line_samples(samples: list[Sample], model_dir: Path, max_cer: float = 0.5
+                 ) -> tuple[list[Sample], int]:
+    """Training samples one written line each: a wrapped crop is cut into its lines and its
+    label's words shared out among them in the way that best matches what ``model_dir`` reads
+    on each line; a crop whose best match is poor (or with more lines than words) is dropped.
+    Returns the samples and how many crops were dropped."""
+    from rapidfuzz.distance import Levenshtein
+
+    out: list[Sample] = []
+    wrapped: list[tuple[Sample, list[np.ndarray]]] = []
+    for s in samples:
+        parts = _bands(s.image)
+        if len(parts) == 1:
+            out.append(s)
+        else:
+            wrapped.append((s, parts))
+    reads = read_texts(model_dir, [p for _, parts in wrapped for p in parts]) if wrapped else []
+    dropped, at = 0, 0
+    for s, parts in wrapped:
+        got, at = reads[at:at + len(parts)], at + len(parts)
+        words = s.text.split()
+        if len(words) < len(parts) or len(parts) > 4:
+            dropped += 1
+            continue
+        best = min(_word_splits(words, len(parts)), key=lambda texts: sum(
+            Levenshtein.distance(g, t) for g, t in zip(got, texts, strict=True)))
+        dist = sum(Levenshtein.distance(g, t) for g, t in zip(got, best, strict=True))
+        if dist > max_cer * len(s.text):
+            dropped += 1
+            continue
+        out += [Sample(s.kind, t, img) for t, img in zip(best, parts, strict=True)]
+    return out, dropped
+
+
+def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: float,
+                    lr: float = 5e-4, mix_synthetic: float = 0.25, max_epochs: int = 30,
+                    device: str = "cpu", threads: int = 2, seed: int = 1,
+                    record: dict[str, Any] | None = None) -> Path:
+    """Fine-tune ``start`` on ``train`` within ``minutes`` (early stop on a slice of the
+    training crops: the held-out slice that decides keep/reject is never looked at here).
+    Returns the run's best model folder."""
+    from models.train import TrainOptions, fit
+
+    if not train:
+        raise FinetuneError("no training crops")
+    epoch_samples = int(min(1024, max(128, 4 * len(train))))
+    watch = train[:: max(1, len(train) // 48)][:48]
+    opts = TrainOptions(out=str(run), epochs=max_epochs, epoch_samples=epoch_samples, lr=lr,
+                        warmup_steps=20, time_budget_min=minutes, patience=4, device=device,
+                        threads=threads, workers=0, init_from=str(start), batch_size=16,
+                        seed=seed)
+    fit(opts, partial(SampleSource, tuple(train), mix_synthetic), watch, record or {})
+    return run / "best"

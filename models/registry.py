@@ -128,3 +128,55 @@ def next_version(workspace: Path, base: str = "htr-ft") -> str:
     taken = [int(m.group(1)) for p in (folder.iterdir() if folder.is_dir() else [])
              if (m := re.fullmatch(re.escape(base) + r"-(\d{3})", p.name))]
     return f"{base}-{max(taken, default=0) + 1:03d}"
+
+
+# -- per-book writer models (sohoa adapt) ------------------------------------------------------
+# ``<workspace>/models/books/<book id>/vNNN/``: ``card.json`` always (kept or rejected), the model
+# files only when the version was kept. The newest kept version is the book's model.
+CARD = "card.json"
+
+
+@dataclass(frozen=True)
+class BookModel:
+    book_id: int
+    version: str
+    path: Path
+    kept: bool
+    card: dict[str, Any]
+
+
+def book_models_dir(workspace: Path, book_id: int) -> Path:
+    return workspace_models_dir(workspace) / "books" / str(int(book_id))
+
+
+def book_models(workspace: Path, book_id: int | None = None) -> list[BookModel]:
+    """Every adaptation version of one book (or of all books), oldest first."""
+    root = workspace_models_dir(workspace) / "books"
+    if not root.is_dir():
+        return []
+    books = [root / str(int(book_id))] if book_id is not None else sorted(
+        (p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
+    out = []
+    for folder in books:
+        for v in sorted(folder.glob("v[0-9][0-9][0-9]")) if folder.is_dir() else ():
+            try:
+                card = json.loads((v / CARD).read_text("utf-8"))
+            except (OSError, ValueError):
+                log.warning("%s: no readable %s, skipped", v, CARD)
+                continue
+            kept = bool(card.get("kept")) and (v / MODEL_JSON).exists()
+            out.append(BookModel(int(folder.name), v.name, v, kept, card))
+    return out
+
+
+def book_model(workspace: Path, book_id: int) -> Path | None:
+    """The newest kept model of a book, or None."""
+    kept = [m for m in book_models(workspace, book_id) if m.kept]
+    return kept[-1].path if kept else None
+
+
+def next_book_version(workspace: Path, book_id: int) -> str:
+    taken = [int(m.version[1:]) for m in book_models(workspace, book_id)]
+    folder = book_models_dir(workspace, book_id)
+    taken += [int(p.name[1:]) for p in folder.glob("v[0-9][0-9][0-9]")] if folder.is_dir() else []
+    return f"v{max(taken, default=0) + 1:03d}"

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from sohoa.errors import SohoaError
+
 log = logging.getLogger(__name__)
 
 SPECIAL_TOKENS = ("<pad>", "<s>", "</s>", "<unk>")
@@ -62,7 +64,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-class TrOCRModelError(ValueError):
+class TrOCRModelError(SohoaError, ValueError):
     """A TrOCR folder, preset or charset is unusable."""
 
 

@@ -15,17 +15,20 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from sohoa.errors import ExitCode, SohoaError
 from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
 
 
-class EngineError(RuntimeError):
+class EngineError(SohoaError, RuntimeError):
     """An engine could not be built or could not read its input."""
 
 
 class EngineUnavailable(EngineError):
     """An engine's program, package or model files are missing on this machine."""
+
+    exit_code = ExitCode.NOT_FOUND
 
 
 @runtime_checkable

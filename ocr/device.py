@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from sohoa.errors import SohoaError
+
 log = logging.getLogger(__name__)
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
-class DeviceError(ValueError):
+class DeviceError(SohoaError, ValueError):
     """The device asked for is unknown or not present on this machine."""
 
 

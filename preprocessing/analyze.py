@@ -23,7 +23,8 @@ from preprocessing.clean import (
     red_mask,
     to_grey,
 )
-from preprocessing.columns import ColumnMap, map_columns
+from preprocessing.colfit import columns_of_page
+from preprocessing.columns import ColumnMap
 from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
     apply,
@@ -35,8 +36,9 @@ from preprocessing.geometry import (
     upright_transform,
     warp,
 )
-from preprocessing.layout import EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
+from preprocessing.layout import ColumnGeometry, EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
 from preprocessing.orientation import orient
+from preprocessing.perspective import rectifying, table_quad
 from preprocessing.skew import estimate_skew
 from sohoa.template import Template
 
@@ -65,24 +67,45 @@ def _status_for_table(grid: Grid, cmap: ColumnMap | None, template: Template,
     n = len(template.columns) + 1
     if not grid.found or cmap is None:
         return "no table found"
-    if cmap.matched < max(3, int(0.6 * n)):
+    visible = n - len(cmap.cut)
+    if cmap.matched < max(3, int(0.4 * visible)) or visible < 0.4 * n:
         return (f"no table found matching template {template.id} "
                 f"({cmap.matched} of {n} column lines)")
-    w, h = size
+    w, _ = size
     lpos, rpos = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
-    if rpos - lpos < 0.3 * w:
+    if min(rpos, w) - max(lpos, 0) < 0.3 * w:
         return "no table found (only a small ruled patch)"
-    if lpos < -0.01 * w or rpos > 1.01 * w or cmap.boundaries[0].strength == 0.0 \
-            or cmap.boundaries[-1].strength == 0.0:
-        return "partial page: the table is cut off at a side (torn or cropped page?)"
     return "ok"
 
 
-def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False) -> PageLayout:
+def _cut_status(cmap: ColumnMap, template: Template) -> str:
+    """"partial page: ..." when columns lie off the image (their fields are empty), else ""."""
+    if not cmap.cut:
+        return ""
+    n = len(template.columns)
+    sides = []
+    left = [c for c in cmap.cut if c < n / 2]
+    right = [c for c in cmap.cut if c >= n / 2]
+    if left:
+        sides.append(f"left (columns {_span(left)} missing)")
+    if right:
+        sides.append(f"right (columns {_span(right)} missing)")
+    return "partial page: the table is cut off at the " + " and the ".join(sides)
+
+
+def _span(cols: list[int]) -> str:
+    a, b = min(cols) + 1, max(cols) + 1
+    return str(a) if a == b else f"{a}-{b}"
+
+
+def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False,
+                 prior: tuple[float, ...] | None = None) -> PageLayout:
     """Find the entries and their field boxes on one page image (RGB or grey uint8).
 
     Never raises for a bad page: the reason goes into ``status`` ("blank page", "no table
     found", "partial page ..."). ``ocr_header`` checks the column mapping with Tesseract.
+    ``prior``: the book's consensus column boundaries (0..1, see ``preprocessing.consensus``),
+    used instead of the template's widths when this page's own lines fit them better.
     """
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise ValueError(f"analyze_page: expected an RGB or grey image array, got {image!r:.80}")
@@ -111,19 +134,31 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     m0, size0 = upright_transform(w, h, angle, 0)
     flat0 = warp(flat, m0, size0)
     ink0 = binarize(flat0)
+    quad = table_quad(ink0)  # a photo at an angle: rectify the table (homography)
+    hom = rectifying(quad) if quad is not None else np.eye(3)
+    if quad is not None:
+        flat0 = warp(flat, hom @ m0, size0)
+        ink0 = binarize(flat0)
     found = orient(ink0, template)
     rotation = found.rotation
     ink_w = np.ascontiguousarray(np.rot90(ink0, undo_turns(rotation)))
+    flat_w = np.ascontiguousarray(np.rot90(flat0, undo_turns(rotation)))
+    m_turned, size_small = upright_transform(w, h, angle, rotation)
+    m_small = m_turned @ np.linalg.inv(m0) @ hom @ m0  # turn after the rectification
+    grid, hmask, vmask = found.grid, found.hmask, found.vmask
     # faint strokes, for sizing field boxes only (entries and empty cells use the strict ink)
-    faint_w = np.ascontiguousarray(np.rot90(binarize(flat0, k=FAINT_K), undo_turns(rotation)))
-    m_small, size_small = upright_transform(w, h, angle, rotation)
+    faint_w = binarize(flat_w, k=FAINT_K)
     # full-resolution transform: input pixels -> work pixels at the input's scale
     m_full = scale_matrix(1.0 / s) @ m_small @ scale_matrix(s)
     work_size = (round(size_small[0] / s), round(size_small[1] / s))
     base = _with(base, angle=angle, rotation=rotation, transform=to_affine(m_full),
-                 work_size=work_size)
-    grid = found.grid
-    cmap = map_columns(grid.v_lines, template) if grid.found else None
+                 work_size=work_size,
+                 perspective=tuple(float(v) for v in m_full.ravel()) if quad is not None
+                 else None)
+    # where the scan has paper on the work page (not the canvas, not the scanner bed)
+    valid = warp(np.where(bed > 0, 0, 255).astype(np.uint8), m_small, size_small, border=0)
+    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, prior, valid, flat_w)
+            if grid.found else None)
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
         return _with(base, status=status if paper else NO_PAPER)
@@ -132,11 +167,15 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input
     layout = _layout(base, seg, cmap, inv, s, template)
-    if layout.ok and len(seg.rows) < template.rows_per_page:
-        torn = _dark_share(small, m_small, size_small, seg, template.rows_per_page) > 0.03
-        what = "torn page" if torn else "partial page"
-        layout = _with(layout, status=f"{what}: only {len(seg.rows)} of "
-                       f"{template.rows_per_page} rows found")
+    if layout.ok:
+        layout = _with(layout, status=_cut_status(cmap, template) or layout.status)
+    if layout.ok:  # writing really cut off: the scanner bed in the table, or the image's edge
+        rows = len(layout.entries) + len(layout.skipped_rows)
+        if bed.any() and _dark_share(bed, m_small, size_small, seg) > 0.03:
+            layout = _with(layout, status=f"torn page: the table is torn ({rows} rows left)")
+        elif seg.cut_below:
+            layout = _with(layout, status="partial page: the table is cut off at the bottom "
+                           f"({rows} rows found)")
     if ocr_header and seg.header_cells:
         layout = _with(layout, notes=layout.notes + (_header_note(image, seg, inv, template),))
     return layout
@@ -165,17 +204,17 @@ def _has_paper(grey: np.ndarray) -> bool:
     return float(np.percentile(grey, 95)) >= 190.0
 
 
-def _dark_share(grey: np.ndarray, m_small: np.ndarray, size: tuple[int, int],
-                seg: Segmentation, rows: int) -> float:
-    """Share of scanner-bed darkness inside the table, extended to its full printed height
-    (a tear shows the dark bed where rows should be)."""
-    work = warp(grey, m_small, size)
+def _dark_share(bed: np.ndarray, m_small: np.ndarray, size: tuple[int, int],
+                seg: Segmentation, rows: float = 0.2) -> float:
+    """Share of the scanner bed (``bed`` mask) in the table and ``rows`` rows below it (a
+    tear shows the dark bed where rows should be)."""
+    work = warp(bed, m_small, size, border=0)
     tl, tr, br, bl = (np.array(p) for p in seg.header or ((0, 0),) * 4)
     x0, x1 = int(min(tl[0], bl[0])), int(max(tr[0], br[0]))
     y0 = int(min(tl[1], tr[1]))
-    y1 = int(max(br[1], bl[1]) + seg.entry_height * rows)
+    y1 = int(max(seg.bottom, max(br[1], bl[1])) + seg.entry_height * rows)
     roi = work[max(0, y0):min(work.shape[0], y1), max(0, x0):min(work.shape[1], x1)]
-    return float(np.count_nonzero(roi < 80)) / max(1, roi.size)
+    return float(np.count_nonzero(roi > 127)) / max(1, roi.size)
 
 
 def _shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -218,7 +257,7 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
         for name, f in row.fields.items():
             cq, cb = _map(inv, f.quad, w, h)
             if f.ink is None:
-                fields[name] = FieldBox(bbox=cb, quad=cq, empty=True, cell=cq)
+                fields[name] = FieldBox(bbox=cb, quad=cq, empty=True, cell=cq, reason=f.reason)
                 continue
             x0, y0, x1, y1 = f.ink
             ink_rect = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
@@ -230,8 +269,12 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
         (round(a.pos / s), round(b.pos / s))
         for a, b in zip(cmap.boundaries[:-1], cmap.boundaries[1:], strict=True)
     )
+    xs = [b.pos for b in cmap.boundaries]
+    geometry = ColumnGeometry(tuple(round((x - xs[0]) / (xs[-1] - xs[0]), 5) for x in xs),
+                              round(cmap.cost / max(1, cmap.matched), 4), len(cmap.placed),
+                              len(cmap.cut))
     notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found",
              f"entry row height {seg.entry_height / s:.0f}px")
     status = "ok" if entries or skipped else "no entry rows found"
     return _with(base, status=status, entries=tuple(entries), skipped_rows=tuple(skipped),
-                 header_bbox=header, columns=cols, notes=notes)
+                 header_bbox=header, columns=cols, notes=notes, geometry=geometry)

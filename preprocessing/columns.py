@@ -29,6 +29,9 @@ class ColumnMap:
     matched: int  # boundaries that sit on a found line
     residual: float  # mean distance of matched boundaries, in table widths
     extra: int = 0  # well-drawn found lines that are no column boundary
+    cut: tuple[int, ...] = ()  # columns (0-based) lying off the image: a cropped scan
+    placed: tuple[int, ...] = ()  # boundaries with no line of their own (placed)
+    cost: float = 0.0  # alignment cost (colfit); 0 for the global fit
 
     @property
     def score(self) -> float:

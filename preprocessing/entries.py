@@ -20,12 +20,25 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.layout import Grid, RuledLine
+from preprocessing.rows import (
+    column_span,
+    cut_below,
+    drop_text_lines,
+    entry_height,
+    first_entry_line,
+    fit_to_span,
+    plausible_lines,
+)
 from preprocessing.strikes import components as _components
 from preprocessing.strikes import crosses as _crosses
 from preprocessing.strikes import find_strikes
+from sohoa.records import FieldKind
 from sohoa.template import Template
 
 log = logging.getLogger(__name__)
+
+MAX_ROWS = 30  # row slots read on one page at most
+CUT_REASON = "column cut off at the image's edge"
 
 Pts = tuple[tuple[float, float], ...]
 
@@ -38,6 +51,7 @@ class FieldSeg:
     quad: Pts
     empty: bool
     ink: tuple[float, float, float, float] | None = None
+    reason: str = ""  # why an empty field has no reading ("column cut off")
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class Segmentation:
     rows: tuple[RowSeg, ...]
     entry_height: float
     header_cells: tuple[Pts, ...] = ()
+    bottom: float = 0.0  # y of the table's bottom line
+    cut_below: bool = False  # the table runs into the image's bottom edge
 
 
 class _Curve:
@@ -91,26 +107,6 @@ def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int,
     x1 = int(np.clip(round(max(xs)) - inset, 0, shape[1]))
     y1 = int(np.clip(round(max(ys)) - inset, 0, shape[0]))
     return x0, y0, max(x0, x1), max(y0, y1)
-
-
-def _entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
-    """Usual height of an entry row, from the well-drawn lines (a gap over several rows whose
-    line is missing counts as that many rows)."""
-    strong = [ln for ln in lines if ln.strength >= 0.6]
-    ys = np.array([ln.pos for ln in (strong if len(strong) >= 4 else lines)])
-    gaps = np.diff(ys)
-    body = gaps[1:] if len(gaps) > 3 else gaps
-    # the most common gap: printed rows repeat, header and title lines do not
-    near = np.abs(body[:, None] - body[None, :]) <= 0.08 * body[:, None]
-    counts = near.sum(axis=1) + body / (body.max() + 1.0)  # ties go to the taller gap
-    he = float(np.median(body[near[int(np.argmax(counts))]]))
-    for _ in range(2):  # refine with every gap that is a whole number of rows
-        ratio = body / he
-        k = np.round(ratio)
-        ok = (k >= 1) & (k <= 4) & (np.abs(ratio - k) <= 0.15)
-        if ok.any():
-            he = float(np.median(body[ok] / k[ok]))
-    return he
 
 
 def _split_points(profile: np.ndarray, k: int, search: float) -> list[float]:
@@ -161,16 +157,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     shape = ink.shape[:2]
     if len(grid.h_lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), 0.0)
-    he = _entry_height(grid.h_lines)
-    lines = _plausible_lines(list(grid.h_lines), he)
-    span = _column_span(ink, cmap, he)
+    he = entry_height(grid.h_lines)
+    lines = plausible_lines(list(grid.h_lines), he)
+    span = column_span(ink, cmap, he)
     if span is not None:
-        lines = _fit_to_span(lines, span, he)
+        lines = fit_to_span(lines, span, he)
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
-    first = _first_entry_line(gaps, he, template.rows_per_page)
-    lines = lines[:first] + _drop_text_lines(lines[first:], he)
+    first = first_entry_line(gaps, he)
+    lines = lines[:first] + drop_text_lines(lines[first:], he)
     gaps = np.diff([ln.pos for ln in lines])
     if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
         used = Grid(tuple(lines), grid.v_lines, grid.bbox)
@@ -191,7 +187,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     slot = 0
     for r in range(first, len(lines) - 1):
         top_line, bot_line = lines[r], lines[r + 1]
-        k = max(1, int(round(gaps[r] / he)))
+        # rows differ in height: only a slot of about twice the usual lost a separating line
+        k = max(1, int(gaps[r] / he + 0.25))
         q_all = _quad(_Curve(top_line), _Curve(bot_line), left, right)
         cuts = [0.0]
         if k > 1:
@@ -200,143 +197,15 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
             cuts += _split_points(prof, k, search=0.35)
         cuts.append(1.0)
         for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
-            if slot >= template.rows_per_page:
-                break  # below the printed rows: the page's edge, a footer, the scanner bed
+            if slot >= MAX_ROWS:
+                break
             top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
             rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
                              strikes))
             slot += 1
-    return Segmentation("ok", header, tuple(rows), he, header_cells)
-
-
-def _plausible_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
-    """Well-drawn lines, plus weak ones where a printed separator fits: one or two entry
-    heights from a well-drawn line and not close to one. Joined-up handwriting makes weak
-    "lines" mid-row; broken or faded ruling makes them where rows end."""
-    strong = [ln for ln in lines if ln.strength >= 0.6]
-    if len(strong) < 3:
-        return lines
-    sp = np.array([ln.pos for ln in strong])
-    out = list(strong)
-    for w in lines:
-        if w.strength >= 0.6:
-            continue
-        d = np.abs(sp - w.pos)
-        if d.min() < 0.6 * he:
-            continue
-        steps = d / he
-        if np.any((np.abs(steps - np.round(steps)) <= 0.15) & (np.round(steps) <= 2)):
-            out.append(w)
-    out.sort(key=lambda ln: ln.pos)
-    return _merge_near(out, 0.6 * he)
-
-
-def _merge_near(lines: list[RuledLine], dist: float) -> list[RuledLine]:
-    """Of weak lines closer than ``dist`` to each other keep the stronger."""
-    out: list[RuledLine] = []
-    for ln in lines:
-        if out and ln.pos - out[-1].pos < dist and min(ln.strength, out[-1].strength) < 0.6:
-            if ln.strength > out[-1].strength:
-                out[-1] = ln
-            continue
-        out.append(ln)
-    return out
-
-
-def _column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, float] | None:
-    """Top and bottom of the table: the longest stretch where most column boundaries have a
-    ruling line. Lines above it (title, commune line, the page's edge, show-through from the
-    back of the sheet) and below it are no table rows; a bottom border lost to fading is
-    found again from where the column lines end."""
-    h = ink.shape[0]
-    ys = np.arange(h)
-    hits = np.zeros(h, np.float32)
-    n = 0
-    for ln in cmap.boundaries:
-        if ln.strength == 0.0:
-            continue
-        xs = np.clip(np.round(ln.at(ys.astype(np.float64))).astype(int), 2, ink.shape[1] - 3)
-        col = (ink[ys, xs - 2] | ink[ys, xs - 1] | ink[ys, xs] | ink[ys, xs + 1] | ink[ys, xs + 2])
-        hits += col > 0
-        n += 1
-    if n < 3:
-        return None
-    gap = max(3, int(0.35 * he))  # bridge breaks in broken or faded lines
-    cover = cv2.morphologyEx((hits >= 0.5 * n).astype(np.uint8).reshape(-1, 1), cv2.MORPH_CLOSE,
-                             np.ones((gap, 1), np.uint8)).ravel()
-    idx = np.nonzero(cover)[0]
-    if len(idx) == 0:
-        return None
-    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
-    best = max(runs, key=len)
-    if len(best) < 2 * he:
-        return None
-    return float(best[0]), float(best[-1])
-
-
-def _shifted(ln: RuledLine, dy: float) -> RuledLine:
-    c = list(ln.coeffs)
-    c[-1] += dy
-    return RuledLine(pos=ln.pos + dy, coeffs=tuple(c), strength=0.0)
-
-
-def _fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) -> list[RuledLine]:
-    top, bottom = span
-    tol = 0.3 * he
-    kept = [ln for ln in lines if top - tol <= ln.pos <= bottom + tol]
-    if not kept:
-        return lines
-    if kept[-1].pos < bottom - 0.5 * he:  # the bottom border faded away: continue the rows
-        last = kept[-1]
-        k = max(1, int(round((bottom - last.pos) / he)))
-        step = (bottom - last.pos) / k
-        kept += [_shifted(last, step * j) for j in range(1, k + 1)]
-    if kept[0].pos > top + 0.5 * he:
-        kept.insert(0, _shifted(kept[0], top - kept[0].pos))
-    return kept
-
-
-def _first_entry_line(gaps: np.ndarray, he: float, rows: int) -> int:
-    """Index of the line under the header. The header ends with a short row holding the column
-    numbers 1..n, followed by a full entry row; of such places the one leaving about the
-    template's number of rows below wins (title and page-edge lines above the table lose).
-    Without a row of numbers the entries are the last ``rows`` rows, else all but row 0."""
-    slots = np.maximum(1, np.round(gaps / he)).astype(int)
-    below = np.cumsum(slots[::-1])[::-1]  # slots from each row down to the table's bottom
-    cands = [i for i in range(1, len(gaps) - 1)  # short row between header and first entry
-             if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he and gaps[i - 1] >= 0.75 * he]
-    exact = [i for i in cands if below[i + 1] == rows]
-    if exact:
-        return exact[0] + 1
-    fits = [i for i in range(1, len(gaps)) if below[i] == rows]
-    if fits:
-        return fits[0]
-    if cands:
-        return min(cands, key=lambda i: (abs(int(below[i + 1]) - rows), i)) + 1
-    return 1
-
-
-def _drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
-    """Drop "lines" that cut an entry row into short pieces: a dense line of writing can pass
-    for a faded ruling line, but printed rows all have about the same height. Weak lines go
-    when either neighbour is closer than 0.6 rows; strong ones only when both are."""
-    lines = list(lines)
-    while len(lines) > 2:
-        ys = np.array([ln.pos for ln in lines])
-        worst, worst_strength = -1, 2.0
-        for i in range(1, len(lines) - 1):
-            above, below = ys[i] - ys[i - 1], ys[i + 1] - ys[i]
-            weak = lines[i].strength < 0.6
-            one_row = 0.75 * he <= above + below <= 1.3 * he
-            sliver = min(above, below) < 0.4 * he  # no printed entry row is that thin
-            short = (min(above, below) < 0.6 * he) if weak else (
-                (max(above, below) < 0.75 * he or sliver) and one_row)
-            if short and lines[i].strength < worst_strength:
-                worst, worst_strength = i, lines[i].strength
-        if worst < 0:
-            break
-        del lines[worst]
-    return lines
+    bottom = float(lines[-1].at(0.5 * (left.pos + right.pos)))
+    return Segmentation("ok", header, tuple(join_continued(rows, template)), he, header_cells,
+                        bottom=bottom, cut_below=cut_below(bottom, shape[0], he))
 
 
 def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
@@ -348,6 +217,10 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     min_comp = max(3, min_area // 4)
     for ci, col in enumerate(template.columns):
         cq = _quad(top, bot, b[ci], b[ci + 1])
+        if ci in cmap.cut:  # off the image: nothing to read, and it says why
+            for spec, t0, t1 in zip(col.fields, *_even(len(col.fields)), strict=True):
+                fields[spec.name] = FieldSeg(_lerp_quad(cq, t0, t1), True, None, CUT_REASON)
+            continue
         n = len(col.fields)
         cuts = [0.0] + (_field_split(clean, cq, n, shape) if n > 1 else []) + [1.0]
         cell = _box(cq, shape, inset=2)
@@ -385,3 +258,43 @@ def _lerp_quad(q: Pts, t0: float, t1: float) -> Pts:
     a0, b0 = tl + t0 * (bl - tl), tr + t0 * (br - tr)
     a1, b1 = tl + t1 * (bl - tl), tr + t1 * (br - tr)
     return tuple((float(p[0]), float(p[1])) for p in (a0, b0, b1, a1))  # type: ignore[return-value]
+
+
+def _even(n: int) -> tuple[list[float], list[float]]:
+    return [i / n for i in range(n)], [(i + 1) / n for i in range(n)]
+
+
+def join_continued(rows: list[RowSeg], template: Template) -> list[RowSeg]:
+    """A long entry written over two printed rows stays one entry: a written row whose number
+    and name are empty, under an entry that has them, continues that entry."""
+    keys = [f.name for f in template.fields if f.kind == FieldKind.NUMBER][:1]
+    keys += [f.name for f in template.fields if f.kind == FieldKind.NAME][:1]
+    if not keys:
+        return rows
+    out: list[RowSeg] = []
+    for row in rows:
+        prev = out[-1] if out else None
+        if (prev is not None and row.kind == "entry" and prev.kind == "entry"
+                and all(row.fields[k].empty for k in keys)
+                and not all(prev.fields[k].empty for k in keys)):
+            out[-1] = _joined(prev, row)
+            continue
+        out.append(row)
+    return out
+
+
+def _joined(a: RowSeg, b: RowSeg) -> RowSeg:
+    fields = {}
+    for name, fa in a.fields.items():
+        fb = b.fields[name]
+        if fb.ink is None:
+            fields[name] = fa
+            continue
+        quad = (fa.quad[0], fa.quad[1], fb.quad[2], fb.quad[3])
+        if fa.ink is None:
+            fields[name] = FieldSeg(quad, False, fb.ink)
+            continue
+        ink = (min(fa.ink[0], fb.ink[0]), min(fa.ink[1], fb.ink[1]),
+               max(fa.ink[2], fb.ink[2]), max(fa.ink[3], fb.ink[3]))
+        fields[name] = FieldSeg(quad, False, ink)
+    return RowSeg(a.row, (a.quad[0], a.quad[1], b.quad[2], b.quad[3]), "entry", fields)

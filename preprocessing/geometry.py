@@ -54,10 +54,17 @@ def from_affine(a: Affine) -> np.ndarray:
     return np.array([[a[0], a[1], a[2]], [a[3], a[4], a[5]], [0.0, 0.0, 1.0]])
 
 
+def is_affine(m: np.ndarray) -> bool:
+    return m.shape[0] == 2 or bool(np.allclose(m[2], (0.0, 0.0, 1.0), atol=1e-12))
+
+
 def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Map an (N, 2) array of points through a 3x3 matrix."""
+    """Map an (N, 2) array of points through a 3x3 matrix (affine or a homography)."""
     pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    return pts @ m[:2, :2].T + m[:2, 2]
+    out = pts @ m[:2, :2].T + m[:2, 2]
+    if is_affine(m):
+        return out
+    return out / (pts @ m[2, :2] + m[2, 2])[:, None]
 
 
 def quad_of_box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -86,6 +93,9 @@ def warp(
     """Warp with the paper colour as border so padding never looks like ink."""
     if image.ndim == 3:
         border = (border,) * image.shape[2] if isinstance(border, int) else border
+    if not is_affine(m):
+        return cv2.warpPerspective(image, m, size, flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=border)
     return cv2.warpAffine(
         image, m[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
         borderValue=border,

@@ -63,6 +63,7 @@ class FieldBox:
     quad: Quad
     empty: bool
     cell: Quad | None = None
+    reason: str = ""  # why an empty field holds nothing to read (a column cut off)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,21 @@ class SkippedRow:
 
 
 @dataclass(frozen=True)
+class ColumnGeometry:
+    """A page's column boundaries normalised to its table (0 left edge .. 1 right edge), and
+    how well its own lines showed them: for a book's consensus (preprocessing.consensus)."""
+
+    bounds: tuple[float, ...]
+    fit: float  # alignment cost per matched line (lower is better)
+    placed: int  # boundaries with no line of their own
+    cut: int  # columns off the image
+
+    @property
+    def complete(self) -> bool:
+        return self.placed == 0 and self.cut == 0
+
+
+@dataclass(frozen=True)
 class PageLayout:
     """What page analysis found. ``status`` is "ok" or a human-readable reason."""
 
@@ -99,6 +115,10 @@ class PageLayout:
     columns: tuple[tuple[int, int], ...] = ()  # column x-ranges on the work page
     transform: Affine = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # ingested -> work page
     work_size: tuple[int, int] = (0, 0)  # (width, height) of the work page
+    # ingested -> work page as a 3x3 homography (row-major) when a photo taken at an angle was
+    # rectified; ``transform`` is then only its affine part
+    perspective: tuple[float, ...] | None = None
+    geometry: ColumnGeometry | None = None  # the page's columns, for the book's consensus
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -117,7 +137,9 @@ class PageLayout:
                     "bbox": list(e.bbox),
                     "quad": [list(p) for p in e.quad],
                     "fields": {
-                        n: {"bbox": list(f.bbox), "empty": f.empty} for n, f in e.fields.items()
+                        n: {"bbox": list(f.bbox), "empty": f.empty,
+                            **({"reason": f.reason} if f.reason else {})}
+                        for n, f in e.fields.items()
                     },
                 }
                 for e in self.entries

@@ -160,7 +160,9 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
     theme = gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS,
                               font_mono=MONO)
     return {
-        "app_kwargs": {"middleware": [Middleware(ReviewRoutes)]},
+        # the client address reaches the login slowing (sohoa/store/throttle.py); our own
+        # routes serve the Vietnamese login page and the typing search (review_ui/routes.py)
+        "app_kwargs": {"middleware": [_client_middleware(), Middleware(ReviewRoutes)]},
         "server_name": host,
         "server_port": port,
         "share": False,
@@ -176,6 +178,14 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
         "mcp_server": False,
         "pwa": False,
     }
+
+
+def _client_middleware() -> Any:
+    from starlette.middleware import Middleware
+
+    from sohoa.store.throttle import ClientAddressMiddleware
+
+    return Middleware(ClientAddressMiddleware)
 
 
 def warm_up() -> None:

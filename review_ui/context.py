@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from review_ui import logic
+from sohoa.errors import SohoaError
 
 
-class Forbidden(PermissionError):
+class Forbidden(SohoaError, PermissionError):
     """The logged-in user's role does not allow this action."""
 
 

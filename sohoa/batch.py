@@ -27,6 +27,10 @@ class PageTask:
     template_id: str
     ref_year: int
     attempt: int = 1
+    error: str = ""  # set when the page cannot even be sent (its image file is missing)
+    width: int = 0  # the page's size: a kept original of another size is resized to it
+    height: int = 0
+    prior: tuple[float, ...] | None = None  # the book's consensus columns (preprocessing)
 
 
 @dataclass(frozen=True)
@@ -46,32 +50,58 @@ _RECOGNIZERS: dict[EnginePlan, Recognizer] = {}
 def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
     """Read one page: decode, segment, recognise; with ``plan=None`` only segment (the
     coordinator recognises). Engines are loaded once per process."""
-    import cv2
-    import numpy as np
-
+    from sohoa.imageio import ImageError, decode_page
     from sohoa.template import load_template
 
+    if task.error:
+        return TaskResult(task, None, task.error)
     try:
-        buf = np.frombuffer(task.image_png, dtype=np.uint8)
-        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-        if decoded is None:
-            raise ValueError(f"page image of {task.source} cannot be decoded")
-        image = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        try:
+            image = decode_page(task.image_png, task.width, task.height)
+        except ImageError as exc:
+            raise ValueError(f"page image of {task.source} cannot be decoded ({exc})") from exc
         template = load_template(task.template_id)
         if plan is None:
-            seg = segment_image(image, template, name=task.source, keep_crops=True)
+            seg = segment_image(image, template, name=task.source, keep_crops=True,
+                                prior=task.prior)
             return TaskResult(task, None, segmented=seg)
         if plan not in _RECOGNIZERS:
             _RECOGNIZERS[plan] = Recognizer(plan)
-        work = read_image(image, template, _RECOGNIZERS[plan],
-                          name=task.source, ref_year=task.ref_year, keep_crops=True)
+        work = read_image(image, template, _RECOGNIZERS[plan], name=task.source,
+                          ref_year=task.ref_year, keep_crops=True, prior=task.prior)
         return TaskResult(task, work)
     except Exception as exc:  # noqa: BLE001 - reported to the coordinator, retried once
         log.warning("page %s (%s) failed: %s", task.page_id, task.source, exc)
         return TaskResult(task, None, f"{type(exc).__name__}: {exc}")
 
 
-def _init_worker(threads: int) -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker process die (SIGKILL) when its coordinator dies, even by ``kill -9``.
+
+    Linux: ``prctl(PR_SET_PDEATHSIG)``. The coordinator may already be gone by the time this
+    runs; then the parent pid has changed and the worker leaves at once. Elsewhere the worker
+    notices the closed pipe of its pool when it asks for the next task.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the pool's pipe still ends the worker
+            log.debug("prctl(PR_SET_PDEATHSIG) not available")
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _init_worker(threads: int, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     try:
         import cv2
@@ -114,7 +144,7 @@ def run_pool(tasks: Iterable[PageTask], plan: EnginePlan | None,
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = mp.get_context("spawn")  # torch and fork do not mix
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(threads,)) as pool:
+                             initargs=(threads, os.getpid())) as pool:
         yield from _bounded(lambda t: pool.submit(run_task, t, plan), tasks, 2 * workers)
 
 

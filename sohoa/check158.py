@@ -14,10 +14,11 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from sohoa.export.excel import is_formula_like, read_workbook
+from sohoa.export.excel import is_formula_like
 from sohoa.export.values import parse_date, split_so
+from sohoa.export.xlsx_stream import SheetError, Workbook
 from sohoa.records import Book, RecordError, RegisterType
-from sohoa.spec import canonical, columns, raw_headers
+from sohoa.spec import KS_SHEET, canonical, columns, raw_headers
 from sohoa.validate import Severity, validate_book
 
 log = logging.getLogger(__name__)
@@ -98,31 +99,38 @@ def _row_book(row: dict[str, str], rt: RegisterType) -> Book:
 
 
 def check_file(path: Path, register_type: str | None = None) -> CheckReport:
-    """Check one .xlsx file; raises ``ValueError`` naming the file when it cannot be read."""
+    """Check one .xlsx file; raises ``SheetError`` (a ``ValueError``) naming the file when it
+    cannot be read within the limits of :mod:`sohoa.export.xlsx_stream`."""
     path = Path(path)
-    sheet = read_workbook(path)
-    names = [canonical(h) for h in sheet.headers]
-    rt = RegisterType(register_type.upper()) if register_type else detect_type(names)
-    problems = _header_problems(sheet.headers, rt)
+    if not path.is_file():
+        raise SheetError(f"{path}: no such file")
+    with Workbook(path) as wb:
+        sheet = KS_SHEET if KS_SHEET in wb.sheets else next(iter(wb.sheets))
+        rows = wb.rows(sheet)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise SheetError(f"{path}: sheet {sheet!r} is empty")
+        header_cells = header_row[1]
+        width = max(header_cells, default=0)
+        headers = tuple(header_cells[c].text if c in header_cells else ""
+                        for c in range(1, width + 1))
+        names = [canonical(h) for h in headers]
+        rt = RegisterType(register_type.upper()) if register_type else detect_type(names)
+        problems = _header_problems(headers, rt)
+        if sheet != KS_SHEET:
+            problems.append(Problem(0, "", "", "sheet_name", Severity.WARNING,
+                                    f"Trang tính tên {sheet!r}, mẫu 158 là {KS_SHEET!r}"))
+        groups: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = defaultdict(list)
+        count = 0
+        for excel_row, cells in rows:
+            if not any(c.text.strip() or c.kind == "f" for c in cells.values()):
+                continue
+            count += 1
+            row = _row_problems(excel_row, count, cells, names, problems)
+            values = {k: v for k, v in row.items() if k != "STT"}
+            key = (values.get("quyenSo", ""), values.get("noiDangKy", values.get("noiCap", "")))
+            groups[key].append((excel_row, values))
     letter = {n: get_column_letter(i + 1) for i, n in enumerate(names) if n}
-    groups: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = defaultdict(list)
-    for i, (row, types) in enumerate(zip(sheet.rows, sheet.cell_types, strict=True)):
-        excel_row = i + 2
-        for name, kind in types.items():
-            if kind != "s":
-                problems.append(Problem(excel_row, letter.get(name, ""), name, "cell_type",
-                                        Severity.WARNING,
-                                        f"Ô không ở dạng văn bản (kiểu {kind!r})"))
-        for name, text in row.items():
-            if name != "STT" and is_formula_like(text) and text.startswith("="):
-                problems.append(Problem(excel_row, letter.get(name, ""), name, "formula",
-                                        Severity.WARNING, f"Giá trị giống công thức: {text!r}"))
-        if row.get("STT", "").strip() not in ("", str(i + 1)):
-            problems.append(Problem(excel_row, letter.get("STT", "A"), "STT", "stt",
-                                    Severity.WARNING, f"STT {row['STT']!r}, mong đợi {i + 1}"))
-        values = {k: v for k, v in row.items() if k != "STT"}
-        key = (values.get("quyenSo", ""), values.get("noiDangKy", values.get("noiCap", "")))
-        groups[key].append((excel_row, values))
     for entries in groups.values():
         book = _row_book(entries[0][1], rt)
         for issue in validate_book(entries, book, None):
@@ -130,5 +138,32 @@ def check_file(path: Path, register_type: str | None = None) -> CheckReport:
             problems.append(Problem(issue.entry_id or 0, col, issue.field, issue.rule_id,
                                     issue.severity, issue.message))
     problems.sort(key=lambda p: (p.row, len(p.column), p.column, p.rule_id))
-    log.info("%s: %d rows, %d problems", path, len(sheet.rows), len(problems))
-    return CheckReport(path, rt, len(sheet.rows), tuple(problems))
+    log.info("%s: %d rows, %d problems", path, count, len(problems))
+    return CheckReport(path, rt, count, tuple(problems))
+
+
+def _row_problems(excel_row: int, n: int, cells: dict, names: list[str],  # type: ignore[type-arg]
+                  problems: list[Problem]) -> dict[str, str]:
+    """The row's values by column name; its cell-level problems appended to ``problems``."""
+    row: dict[str, str] = {}
+    for col, cell in sorted(cells.items()):
+        name = names[col - 1] if col <= len(names) else ""
+        letter = get_column_letter(col)
+        if cell.kind == "f":
+            problems.append(Problem(excel_row, letter, name, "formula", Severity.ERROR,
+                                    f"Ô chứa công thức {cell.formula[:80]!r}, không phải văn bản"))
+        elif cell.kind != "s":
+            problems.append(Problem(excel_row, letter, name, "cell_type", Severity.WARNING,
+                                    f"Ô không ở dạng văn bản (kiểu {cell.kind!r})"))
+        if not name:
+            continue
+        row[name] = cell.text
+        if name != "STT" and cell.kind != "f" and is_formula_like(cell.text) \
+                and cell.text.startswith("="):
+            problems.append(Problem(excel_row, letter, name, "formula", Severity.WARNING,
+                                    f"Giá trị giống công thức: {cell.text[:80]!r}"))
+    if row.get("STT", "").strip() not in ("", str(n)):
+        problems.append(Problem(excel_row, get_column_letter(names.index("STT") + 1)
+                                if "STT" in names else "A", "STT", "stt", Severity.WARNING,
+                                f"STT {row['STT']!r}, mong đợi {n}"))
+    return row

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from sohoa.errors import SohoaError
 from sohoa.export.values import fold, normalise_date, parse_date
 from sohoa.records import EntryStatus, RegisterType, nfc
 
@@ -38,7 +39,7 @@ MATCH, MAYBE, TIE = 90.0, 70.0, 3.0
 _SEX = {"1": "1", "2": "2", "3": "3", "nam": "1", "nu": "2", "m": "1", "f": "2"}
 
 
-class CrossCheckError(ValueError):
+class CrossCheckError(SohoaError, ValueError):
     """The population file is missing, unreadable or lacks required columns."""
 
 

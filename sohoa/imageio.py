@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from sohoa.errors import SohoaError
+
 DEFAULT_MAX_PIXELS = 200_000_000
 
 
-class ImageError(ValueError):
+class ImageError(SohoaError, ValueError):
     """An image file cannot be used; the message says what is wrong (``load_image`` adds the
     file name; ``ingest`` adds it in its own report)."""
 
@@ -58,3 +60,64 @@ def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         raise ImageError(f"{path}: {exc}") from exc
     except OSError as exc:  # truncated data found while decoding
         raise ImageError(f"{path}: cannot read ({exc})") from exc
+
+
+def decode_page(data: bytes, width: int = 0, height: int = 0) -> np.ndarray:
+    """A stored page file's bytes (JPEG, PNG or TIFF as kept at ingest) as the RGB uint8 image
+    the pipeline reads: upright (EXIF orientation), alpha on white, and resized to
+    ``width`` x ``height`` when the kept original has another size (a PDF page's JPEG, which the
+    page's pixels were derived from at ``pdf_dpi``). Deterministic, so ingest hashes the same
+    pixels that every later reader gets."""
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise ImageError("page file is empty (0 bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im = ImageOps.exif_transpose(im)
+            arr = frame_array(im)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"page image cannot be decoded ({exc})") from exc
+    arr = fit_size(arr, width, height)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(arr)
+
+
+def fit_size(arr: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``arr`` resized to (height, width) when both are given and differ (area or cubic)."""
+    import cv2
+
+    if not width or not height or (arr.shape[0], arr.shape[1]) == (height, width):
+        return arr
+    shrink = width * height < arr.shape[0] * arr.shape[1]
+    return cv2.resize(arr, (width, height),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+
+def frame_array(frame: Any) -> np.ndarray:
+    """A Pillow frame as grey (H, W) or RGB (H, W, 3) uint8; alpha composited on white."""
+    from PIL import Image
+
+    mode = frame.mode
+    if mode in ("1", "L"):
+        return np.asarray(frame.convert("L"))
+    if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float grey
+        arr = np.asarray(frame).astype(np.float64)
+        top = float(arr.max()) if arr.size else 0.0
+        if mode == "F" and top <= 1.0:
+            scale = 255.0
+        elif top <= 255:
+            scale = 1.0
+        elif top <= 65535:
+            scale = 255.0 / 65535.0  # the 16-bit range, not the image's own maximum
+        else:
+            scale = 255.0 / top
+        return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
+    if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(white, rgba)
+    return np.asarray(frame.convert("RGB"))

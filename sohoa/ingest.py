@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
+from sohoa.originals import Original, image_original, pdf_page_jpeg
 from sohoa.records import Book
 from sohoa.settings import Settings
 from sohoa.store import Workspace
@@ -29,7 +32,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 
 
-class IngestError(ValueError):
+class IngestError(SohoaError, ValueError):
     """One input cannot be ingested; the message says why (without the path)."""
 
 
@@ -40,6 +43,7 @@ class IngestReport:
     duplicates: int
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     page_ids: list[int] = field(default_factory=list)  # pages added, in order
+    book_removed: bool = False  # the book was new and nothing went in: not kept empty
 
     @property
     def ok(self) -> bool:
@@ -66,6 +70,51 @@ def pixel_sha256(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (escape sequences, new lines,
+    bidi overrides) shown as ``\\x1b``-style escapes; letters of any script kept."""
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs") or (cat == "Co"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+                       if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _walk(root: Path, failures: list[tuple[str, str]]) -> list[Path]:
+    """Image files under ``root`` (symbolic links followed); a link back to a folder already
+    walked (a loop) and a broken link are reported, not skipped silently."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def denied(err: OSError) -> None:
+        failures.append((str(err.filename), f"cannot read folder ({err.strerror or err})"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=denied):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            target = os.path.realpath(dirpath)
+            failures.append((dirpath, f"symbolic link loop (leads back to {target}), skipped"))
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if path.is_symlink() and not path.exists():
+                failures.append((str(path), "broken symbolic link"))
+                continue
+            if path.is_file():
+                found.append(path)
+    return found
+
+
 def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to ingest in order (folders walked, naturally sorted) and the paths that failed."""
     files: list[Path] = []
@@ -76,17 +125,20 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[st
             if path.is_dir():
                 if not os.access(path, os.R_OK | os.X_OK):
                     raise PermissionError(str(path))
-                found = [p for p in path.rglob("*") if p.is_file()
-                         and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
+                found = _walk(path, failures)
                 if not found:
                     failures.append((str(path), "folder holds no PDF, TIFF, JPEG or PNG files"))
                 files.extend(sorted(found, key=natural_key))
             elif path.exists():
                 files.append(path)
+            elif path.is_symlink():
+                failures.append((str(path), "broken symbolic link"))
             else:
                 failures.append((str(path), "no such file or folder"))
         except PermissionError:
             failures.append((str(path), "permission denied"))
+        except OSError as exc:  # e.g. ELOOP on a link that points at itself
+            failures.append((str(path), f"cannot open ({exc.strerror or exc})"))
     return files, failures
 
 
@@ -137,28 +189,9 @@ def _open_image(path: Path, settings: Settings):  # type: ignore[no-untyped-def]
 
 def _to_array(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
     """A Pillow frame as grey (H, W) or RGB (H, W, 3) uint8; alpha composited on white."""
-    from PIL import Image
+    from sohoa.imageio import frame_array
 
-    mode = frame.mode
-    if mode in ("1", "L"):
-        return np.asarray(frame.convert("L"))
-    if mode.startswith("I") or mode == "F":  # 16/32-bit integer or float grey
-        arr = np.asarray(frame).astype(np.float64)
-        top = float(arr.max()) if arr.size else 0.0
-        if mode == "F" and top <= 1.0:
-            scale = 255.0
-        elif top <= 255:
-            scale = 1.0
-        elif top <= 65535:
-            scale = 255.0 / 65535.0  # the 16-bit range, not the image's own maximum
-        else:
-            scale = 255.0 / top
-        return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
-    if mode in ("LA", "RGBA", "PA") or (mode == "P" and "transparency" in frame.info):
-        rgba = frame.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        frame = Image.alpha_composite(white, rgba)
-    return np.asarray(frame.convert("RGB"))
+    return frame_array(frame)
 
 
 def _collapse_grey(arr: np.ndarray) -> np.ndarray:
@@ -169,8 +202,10 @@ def _collapse_grey(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray | IngestError]]:
-    """(label, image) per page; a page that fails yields its IngestError instead."""
+def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray | IngestError,
+                                                                 Original | None]]:
+    """(label, image, original bytes to keep) per page; a page that fails yields its
+    IngestError instead of the image."""
     label = str(src.path.resolve())
     if src.kind == "pdf":
         yield from _pdf_pages(src, label, settings)
@@ -184,14 +219,15 @@ def _pages(src: _Source, settings: Settings) -> Iterator[tuple[str, np.ndarray |
                 frame.load()
                 if src.pages == 1:
                     frame = ImageOps.exif_transpose(frame)  # phone photos: upright as seen
-                yield name, _to_array(frame)
+                arr = _to_array(frame)
+                yield name, arr, image_original(src.path, im, frame, src.pages)
             except (OSError, ValueError, SyntaxError) as exc:
-                yield name, IngestError(f"image data is truncated or corrupt ({exc})")
+                yield name, IngestError(f"image data is truncated or corrupt ({exc})"), None
 
 
 def _pdf_pages(
     src: _Source, label: str, settings: Settings
-) -> Iterator[tuple[str, np.ndarray | IngestError]]:
+) -> Iterator[tuple[str, np.ndarray | IngestError, Original | None]]:
     import pymupdf
 
     zoom = settings.pdf_dpi / 72.0
@@ -200,20 +236,25 @@ def _pdf_pages(
             name = label if doc.page_count == 1 else f"{label}#page={i + 1}"
             try:
                 page = doc[i]
-                w, h = int(page.rect.width * zoom), int(page.rect.height * zoom)
+                box = (page.rect * pymupdf.Matrix(zoom, zoom)).irect
+                w, h = box.width, box.height
                 if w * h > settings.max_image_pixels:
                     raise IngestError(
                         f"page renders to {w}x{h} pixels at {settings.pdf_dpi} dpi, over the"
                         f" limit of {settings.max_image_pixels} (max_image_pixels)"
                     )
+                kept = pdf_page_jpeg(doc, page, w, h)
+                if kept is not None:
+                    yield name, kept[1], kept[0]
+                    continue
                 pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False,
                                       colorspace=pymupdf.csRGB)
                 arr = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)
-                yield name, _collapse_grey(arr)
+                yield name, _collapse_grey(arr), None
             except IngestError as exc:
-                yield name, exc
+                yield name, exc, None
             except Exception as exc:  # noqa: BLE001 - mupdf errors on damaged pages
-                yield name, IngestError(f"page cannot be rendered ({exc})")
+                yield name, IngestError(f"page cannot be rendered ({exc})"), None
 
 
 def ingest(
@@ -234,12 +275,15 @@ def ingest(
     from tqdm import tqdm
 
     settings = settings or ws.settings()
+    books_before = len(ws.books())
     stored = ws.add_book(book)
+    created = len(ws.books()) > books_before
     book_id = stored.id or 0
     files, early = expand_paths(paths)
     failures: list[tuple[str, str]] = []
 
     def fail(path: str, reason: str) -> None:
+        path, reason = printable(path), printable(reason)
         failures.append((path, reason))
         log.info("%s: %s", path, reason)
         if on_failure is not None:
@@ -258,9 +302,9 @@ def ingest(
     n_threads = threads or max(1, min(4, os.cpu_count() or 1))
     pending: deque[tuple[str, np.ndarray, Future[str]]] = deque()
 
-    def prepare(image: np.ndarray) -> str:  # worker thread: hash + PNG encode + write
-        sha = pixel_sha256(image)
-        ws.store_page_file(image, sha)
+    def prepare(image: np.ndarray, original: Original | None) -> str:  # worker thread
+        sha = pixel_sha256(image)  # the page's identity: its pixels
+        ws.store_page_file(image, sha, original)  # the scan's own bytes when there are some
         return sha
 
     def finish_one() -> None:  # main thread, in page order: the row (and its page number)
@@ -285,12 +329,12 @@ def ingest(
           ThreadPoolExecutor(n_threads, thread_name_prefix="ingest") as pool):
         for src in sources:
             try:
-                for name, image in _pages(src, settings):
+                for name, image, original in _pages(src, settings):
                     if isinstance(image, IngestError):
                         bar.update(1)
                         fail(name, str(image))
                         continue
-                    pending.append((name, image, pool.submit(prepare, image)))
+                    pending.append((name, image, pool.submit(prepare, image, original)))
                     while len(pending) > n_threads:  # bounded memory: a few pages in flight
                         finish_one()
                         bar.update(1)
@@ -301,4 +345,5 @@ def ingest(
                 bar.update(1)
     log.info("ingest into book %d: %d added, %d duplicates, %d failed",
              book_id, added, dups, len(failures))
-    return IngestReport(stored, added, dups, failures, page_ids)
+    removed = created and not added and not dups and ws.remove_empty_book(book_id)
+    return IngestReport(stored, added, dups, failures, page_ids, book_removed=removed)

@@ -12,8 +12,10 @@ from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any
 
+from sohoa.errors import SohoaError
 
-class RecordError(ValueError):
+
+class RecordError(SohoaError, ValueError):
     """A record was built from invalid values."""
 
 
@@ -203,7 +205,8 @@ class FieldCrop:
     """One field's image cut from a page, handed to a recognition engine.
 
     ``image`` is a grey uint8 numpy array (ruling removed); ``bbox`` is in ingested page pixels.
-    ``empty`` is set by segmentation when the cell holds no ink for this field.
+    ``empty`` is set by segmentation when the cell holds no ink for this field; ``entry`` is the
+    index of the register entry (table row) it was cut from, None for a crop not cut from a page.
     """
 
     field: str
@@ -211,3 +214,5 @@ class FieldCrop:
     image: Any
     bbox: BBox
     empty: bool = False
+    entry: int | None = None
+    layout_residual: float = 0.0  # page analysis's doubt about the columns (0 clean .. 1)

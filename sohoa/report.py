@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sohoa.errors import SohoaError
 from sohoa.export.values import fold
 from sohoa.records import EntryStatus
 
@@ -28,7 +29,7 @@ TARGET_KEYS = {"province", "district", "commune", "target_entries", "deadline"}
 PACE_DAYS = 7
 
 
-class ReportError(ValueError):
+class ReportError(SohoaError, ValueError):
     """A targets file is malformed; the message names the file, the line and the key."""
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sohoa.errors import SohoaError
+
 SETTINGS_FILE = "settings.toml"
 DEVICES = ("auto", "cpu", "cuda")
 
 
-class SettingsError(ValueError):
+class SettingsError(SohoaError, ValueError):
     """A settings file or override is malformed, has an unknown key or a bad value."""
 
 
@@ -32,6 +34,8 @@ class Settings:
     pdf_dpi: int = 300  # rasterisation resolution for PDF scans
     pdf_max_kb: int = 100  # size limit of each per-entry PDF
     pdf_name_rule: str = "{so}_{year}_{name}_{sex}"  # per-entry PDF file name
+    adapt_min_confirmed: int = 30  # a book is adapted to its writer from this many confirmations
+    adapt_minutes: float = 4.0  # training time budget of one book adaptation
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -40,6 +44,8 @@ class Settings:
                      "pdf_max_kb"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        if self.adapt_min_confirmed < 1 or not 0.0 < self.adapt_minutes <= 120.0:
+            raise SettingsError("adapt_min_confirmed must be >= 1 and adapt_minutes in (0, 120]")
         if not 0.0 <= self.low_confidence <= 1.0:
             raise SettingsError(f"low_confidence: {self.low_confidence} not in [0, 1]")
         if not 36 <= self.pdf_dpi <= 1200:

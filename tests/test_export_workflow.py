@@ -67,9 +67,15 @@ def test_errors_block_a_final_export(tmp_path):
 def test_missing_entry_image_blocks(tmp_path):
     ws = new_workspace(tmp_path)
     book, ids = make_book(ws, 3)
-    ws.entry_view(ids[1]).entry_crop.unlink()
+    view = ws.entry_view(ids[1])
+    ws.entry_crop_file(ids[1]).unlink()  # the cached crop is gone: cut again from the page
+    res = export_workspace(ws, tmp_path / "draft", min_status="confirmed")[0]
+    assert not res.blocked and res.zip.exists()
+    ws.page_path(view.page.sha256).unlink()  # and the page too: nothing to show, blocked
     res = export_workspace(ws, tmp_path / "out")[0]
-    assert res.blocked and [i.entry_id for i in res.issues if i.rule_id == "image"] == [ids[1]]
+    on_page = [e.id for e in ws.entries(book.id) if e.page_id == view.page.id]
+    blocked = [i.entry_id for i in res.issues if i.rule_id == "image"]
+    assert res.blocked and ids[1] in blocked and blocked == on_page
     ws.close()
 
 

@@ -79,7 +79,7 @@ def test_trocr_arch_trains_the_same_way_and_loads_in_the_trocr_engine(tmp_path):
     best = fit_trocr(opts, "tiny", partial(SynthSource, "train"), val, {"what": "tiny"})
     assert best["epoch"] == 1 and best["n"] == 4
     for name in ("config.json", "charset.json", "data.json", "metrics.jsonl",
-                 "best/config.json", "last/optim.pt"):
+                 "best/config.json", "last.pt"):
         assert (run / name).exists(), name
     fit_trocr(TrainOptions(**{**opts.__dict__, "epochs": 2}), "tiny",
               partial(SynthSource, "train"), val, {}, resume=True)

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 from ingest_helpers import bad_files, book, ruled_page, write_pdf, write_tiff
 from PIL import Image
 from typer.testing import CliRunner
@@ -28,13 +27,6 @@ EXPECTED = {
     "corrupt_pdf": "PDF",
     "missing": "no such file",
 }
-
-
-@pytest.fixture
-def ws(tmp_path):
-    w = Workspace.open(tmp_path / "ws", create=True)
-    yield w
-    w.close()
 
 
 def test_pdf_tiff_png_jpeg_and_folder_in_order(ws, tmp_path):

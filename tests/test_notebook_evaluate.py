@@ -8,19 +8,16 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from pipeline_helpers import make_workspace
 
-from sohoa.process import run_process
 from sohoa.store import Workspace
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "evaluate_accuracy.ipynb"
 
 
 @pytest.fixture
-def reviewed_workspace(tmp_path):
+def reviewed_workspace(demo_copy):
     """One processed page (the fake engine reads nothing) with three entries confirmed."""
-    ws_path = make_workspace(tmp_path, pages=1, seed=51)
-    run_process(ws_path, engine="fake", progress=False)
+    ws_path = demo_copy
     with Workspace.open(ws_path) as ws:
         ws.add_user("lan", "clerk", "pw-lan-123")
         for entry in ws.entries()[:3]:

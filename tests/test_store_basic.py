@@ -15,13 +15,6 @@ from sohoa.store.schema import SCHEMA_VERSION
 from sohoa.store.users import login_delay
 
 
-@pytest.fixture
-def ws(tmp_path):
-    w = Workspace.open(tmp_path / "w", create=True)
-    yield w
-    w.close()
-
-
 def _page(ws: Workspace, book_id: int, seed: int = 1):
     img = page_image(seed)
     return ws.add_page(book_id, img, f"p{seed}.png", sha(img))[0]
@@ -85,7 +78,9 @@ def test_save_page_result_is_idempotent_and_protects_human_work(ws):
     ids = ws.save_page_result(page.id, 1.2, entry_results(3))
     assert ws.count_by_status()["prefilled"] == 3 and ws.page(page.id).angle == 1.2
     view = ws.entry_view(ids[0])
-    assert view.entry_crop.exists() and view.field_crops["nksHoTen"].exists()
+    assert view.field_crops["nksHoTen"].exists() and not view.entry_crop.exists()
+    assert ws.crop_image(ids[0]).shape[:2] == (10, 80)  # the row, cut from the page
+    assert ws.entry_crop_file(ids[0]) == view.entry_crop and view.entry_crop.exists()
     assert view.readings["nksHoTen"].bbox == (2, 2, 40, 9)
     ws.confirm(ids[0], "lan", {"nksHoTen": "Lò Văn Sửa"}, view.version)
     again = ws.save_page_result(page.id, 0.5, entry_results(2, tag="new"))
@@ -192,14 +187,20 @@ def test_users_passwords_and_slowed_failures(ws, monkeypatch):
     assert stored.startswith("$argon2") and "mật" not in stored
     assert ws.authenticate("lan", "mật khẩu dài").role == "clerk"
     assert ws.authenticate("nobody", "x") is None
-    slept: list[float] = []
-    monkeypatch.setattr("sohoa.store.users.time.sleep", slept.append)
+    monkeypatch.setattr("sohoa.store.throttle.BASE_DELAY_S", 0.05)
+    monkeypatch.setattr("sohoa.store.users.FAILURE_FLOOR_S", 0.0)
+    took = []
     for _ in range(5):
+        t0 = time.monotonic()
         assert ws.authenticate("lan", "wrong") is None
+        took.append(time.monotonic() - t0)
     assert ws.user("lan").failed_logins == 5
-    assert slept == [0.5, 1.0]
+    assert took[3] >= 0.05 and took[4] >= 0.1  # the 4th and 5th attempts waited
+    t0 = time.monotonic()
     assert ws.authenticate("lan", "mật khẩu dài") is not None
-    assert ws.user("lan").failed_logins == 0 and slept[-1] == 2.0
+    assert time.monotonic() - t0 >= 0.2  # the 6th waited too, then the count is reset
+    assert ws.user("lan").failed_logins == 0
+    monkeypatch.undo()
     assert [login_delay(n) for n in (0, 2, 3, 4, 10)] == [0, 0, 0.5, 1.0, 5.0]
     assert [u.name for u in ws.users()] == ["lan"]
 

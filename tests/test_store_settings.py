@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from sohoa.settings import Settings, SettingsError, load_settings
-from sohoa.store import Workspace
 
 
 def test_defaults():
@@ -16,14 +15,13 @@ def test_defaults():
     assert (s.pdf_dpi, s.pdf_max_kb, s.pdf_name_rule) == (300, 100, "{so}_{year}_{name}_{sex}")
 
 
-def test_file_then_overrides(tmp_path):
+def test_file_then_overrides(tmp_path, ws):
     (tmp_path / "settings.toml").write_text(
         'device = "cpu"\nbatch_size = 64\nlow_confidence = 1\n', encoding="utf-8")
     s = load_settings(tmp_path, {"batch_size": "128", "workers": None})
     assert (s.device, s.batch_size, s.low_confidence, s.workers) == ("cpu", 128, 1.0, 1)
-    with Workspace.open(tmp_path / "w", create=True) as ws:
-        (ws.path / "settings.toml").write_text("pdf_dpi = 200\n")
-        assert ws.settings().pdf_dpi == 200 and ws.settings(pdf_dpi=150).pdf_dpi == 150
+    (ws.path / "settings.toml").write_text("pdf_dpi = 200\n")
+    assert ws.settings().pdf_dpi == 200 and ws.settings(pdf_dpi=150).pdf_dpi == 150
 
 
 @pytest.mark.parametrize(("text", "message"), [

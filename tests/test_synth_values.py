@@ -13,7 +13,6 @@ from PIL import ImageFont
 from synth_helpers import page, parse_value_date
 from typer.testing import CliRunner
 
-from sohoa.commands import synth_cmd
 from sohoa.records import FieldKind
 from sohoa.synth import (
     BAD_KINDS,
@@ -157,12 +156,7 @@ def test_bad_pages(kind):
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
-    synth_cmd.register(app)
-
-    @app.callback()
-    def _main() -> None:  # keep "synth" as a sub-command
-        pass
+    from sohoa.cli import app  # the real app: its handler turns errors into one line
 
     return app
 

@@ -29,3 +29,9 @@ COMMAND_MODULES += [segment_cmd]
 from sohoa.commands import calibrate_cmd  # noqa: E402
 
 COMMAND_MODULES += [calibrate_cmd]
+from sohoa.commands import backup_cmd, check_cmd  # noqa: E402
+
+COMMAND_MODULES += [check_cmd, backup_cmd]
+from sohoa.commands import adapt_cmd, models_cmd  # noqa: E402
+
+COMMAND_MODULES += [adapt_cmd, models_cmd]

@@ -24,24 +24,19 @@ def register(app: typer.Typer) -> None:
         """Fit P(correct) on confirmed fields; print held-out ECE before and after."""
         from importlib import resources
 
-        from ocr import EngineError, get_engine
-        from sohoa.fields.calibration import CalibrationError
+        from ocr import get_engine
         from sohoa.fields.calibration_fit import refit, workspace_pairs
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.store import Workspace
 
-        try:
-            opts = {"model_dir": str(model)} if model else {}
-            if engine == "htr" and not model:
-                opts = {"workspace": str(workspace)}  # the model this workspace reads with
-            eng = get_engine(engine, device=device, **opts)
-            with Workspace.open(workspace) as ws:
-                book_id = ws.find_book(book).id if book else None
-                pairs = workspace_pairs(ws, eng, book_id)
-            rep = refit(pairs, note=f"sohoa calibrate on {workspace.name} ({engine}), "
-                                    f"{len(pairs)} confirmed fields")
-        except (EngineError, CalibrationError, WorkspaceError, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        opts = {"model_dir": str(model)} if model else {}
+        if engine == "htr" and not model:
+            opts = {"workspace": str(workspace)}  # the model this workspace reads with
+        eng = get_engine(engine, device=device, **opts)
+        with Workspace.open(workspace) as ws:
+            book_id = ws.find_book(book).id if book else None
+            pairs = workspace_pairs(ws, eng, book_id)
+        rep = refit(pairs, note=f"sohoa calibrate on {workspace.name} ({engine}), "
+                                f"{len(pairs)} confirmed fields")
         rep.calibration.save(out)
         typer.echo(f"{rep.fields} read fields; held-out ECE {rep.ece_before:.3f} with the "
                    f"current map -> {rep.ece_after:.3f} refitted ({rep.eval_fields} fields); "

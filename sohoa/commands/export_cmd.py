@@ -13,11 +13,6 @@ log = logging.getLogger(__name__)
 STATUS_CHOICES = ("prefilled", "confirmed", "approved")
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"lỗi: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
@@ -35,21 +30,18 @@ def register(app: typer.Typer) -> None:
         """Write the 158 Excel, per-entry PDFs (ZIP) and manifest of each book."""
         from tqdm import tqdm
 
-        from sohoa.export.run import ExportError, export_workspace
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.errors import InputError
+        from sohoa.export.run import export_workspace
+        from sohoa.store import Workspace
 
         if min_status not in STATUS_CHOICES:
-            _fail(f"--min-status must be one of {', '.join(STATUS_CHOICES)}")
-        try:
-            with Workspace.open(workspace) as ws:
-                total = sum(len(ws.entries(book_id=b.id)) for b in (
-                    [ws.find_book(book)] if book else ws.books()))
-                with tqdm(total=total, unit="pdf", disable=None) as bar:
-                    results = export_workspace(ws, out, book, min_status, user, max_kb, name_rule,
-                                               workers, progress=bar.update)
-        except (WorkspaceError, ExportError, ValueError) as exc:
-            _fail(str(exc))
-            return
+            raise InputError(f"--min-status must be one of {', '.join(STATUS_CHOICES)}")
+        with Workspace.open(workspace) as ws:
+            total = sum(len(ws.entries(book_id=b.id)) for b in (
+                [ws.find_book(book)] if book else ws.books()))
+            with tqdm(total=total, unit="pdf", disable=None) as bar:
+                results = export_workspace(ws, out, book, min_status, user, max_kb, name_rule,
+                                           workers, progress=bar.update)
         blocked = 0
         for r in results:
             kind = "DRAFT" if r.draft else "158"
@@ -80,12 +72,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a 158 Excel file: columns and rules, every problem by row and column."""
         from sohoa.check158 import check_file
+        from sohoa.errors import InputError
+        from sohoa.records import RegisterType
 
-        try:
-            report = check_file(file, register_type)
-        except (ValueError, KeyError) as exc:
-            _fail(str(exc))
-            return
+        if register_type and register_type.upper() not in RegisterType.__members__:
+            raise InputError(f"--type {register_type!r}: one of "
+                             f"{', '.join(RegisterType.__members__)}")
+        report = check_file(file, register_type)
         for p in report.problems:
             typer.echo(p.line())
         typer.echo(f"{file}: {report.register_type}, {report.rows} dòng, {report.errors} lỗi, "
@@ -103,21 +96,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Daily progress per commune, district and province, against targets (.xlsx/.md/.png)."""
         from datetime import date, datetime
-        from zoneinfo import ZoneInfo
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from sohoa.report import ReportError, build_report, read_targets
+        from sohoa.errors import InputError
+        from sohoa.report import build_report, read_targets
         from sohoa.report_render import write_all
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.store import Workspace
 
         try:
-            d = date.fromisoformat(day) if day else datetime.now(ZoneInfo(tz)).date()
-            goals = read_targets(targets) if targets else []
-            with Workspace.open(workspace) as ws:
-                rows = build_report(ws, d, goals, tz)
-            files = write_all(out, rows, d)
-        except (ReportError, WorkspaceError, ValueError) as exc:
-            _fail(str(exc))
-            return
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InputError(f"--tz {tz!r}: unknown time zone") from exc
+        try:
+            d = date.fromisoformat(day) if day else datetime.now(zone).date()
+        except ValueError as exc:
+            raise InputError(f"--date {day!r}: not a day YYYY-MM-DD") from exc
+        goals = read_targets(targets) if targets else []
+        with Workspace.open(workspace) as ws:
+            rows = build_report(ws, d, goals, tz)
+        files = write_all(out, rows, d)
         total = rows[-1]
         typer.echo(f"{d}: {total.scanned} mục đã quét, {total.reached['confirmed']} đã xác nhận, "
                    f"{total.reached['exported']} đã xuất; trong ngày {total.on_day['confirmed']} "
@@ -136,23 +133,18 @@ def register(app: typer.Typer) -> None:
         """Match confirmed birth records against the population database extract."""
         from sohoa.crosscheck import (
             KIND_LABELS,
-            CrossCheckError,
             crosscheck,
             read_population,
             workspace_records,
             write_report,
         )
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.store import Workspace
 
-        try:
-            people = read_population(population)
-            with Workspace.open(workspace) as ws:
-                records = workspace_records(ws, book)
-            findings = crosscheck(records, people)
-            files = write_report(out, findings)
-        except (CrossCheckError, WorkspaceError) as exc:
-            _fail(str(exc))
-            return
+        people = read_population(population)
+        with Workspace.open(workspace) as ws:
+            records = workspace_records(ws, book)
+        findings = crosscheck(records, people)
+        files = write_report(out, findings)
         for kind, label in KIND_LABELS.items():
             typer.echo(f"{label}: {sum(f.kind == kind for f in findings)}")
         for kind, path in files.items():

@@ -32,29 +32,25 @@ def register(app: typer.Typer) -> None:
 
         from sohoa.ingest import ingest as run_ingest
         from sohoa.records import Book, RecordError, RegisterType
-        from sohoa.settings import SettingsError, load_settings
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.settings import load_settings
+        from sohoa.store import Workspace
         from sohoa.template import template_ids
 
-        try:
-            settings = load_settings(workspace, {"pdf_dpi": dpi})
-            rtype = register_type.upper()
-            tpl = template or next((t for t in template_ids() if t.startswith(rtype.lower())), "")
-            if tpl and tpl not in template_ids():
-                raise RecordError(f"unknown template {tpl!r}; one of {', '.join(template_ids())}")
-            if rtype not in RegisterType.__members__:
-                raise RecordError(f"unknown register type {register_type!r};"
-                                  f" one of {', '.join(RegisterType.__members__)}")
-            book = Book(None, RegisterType(rtype), year, volume, commune, district, province, tpl)
-            with Workspace.open(workspace, create=True) as ws:
-                report = run_ingest(
-                    ws, paths, book, settings, progress=not quiet,
-                    on_failure=lambda p, r: tqdm.write(f"{p}: {r}", file=sys.stderr),
-                )
-                pages = len(ws.pages(report.book.id))
-        except (RecordError, SettingsError, WorkspaceError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        settings = load_settings(workspace, {"pdf_dpi": dpi})
+        rtype = register_type.upper()
+        tpl = template or next((t for t in template_ids() if t.startswith(rtype.lower())), "")
+        if tpl and tpl not in template_ids():
+            raise RecordError(f"unknown template {tpl!r}; one of {', '.join(template_ids())}")
+        if rtype not in RegisterType.__members__:
+            raise RecordError(f"unknown register type {register_type!r};"
+                              f" one of {', '.join(RegisterType.__members__)}")
+        book = Book(None, RegisterType(rtype), year, volume, commune, district, province, tpl)
+        with Workspace.open(workspace, create=True) as ws:
+            report = run_ingest(
+                ws, paths, book, settings, progress=not quiet,
+                on_failure=lambda p, r: tqdm.write(f"{p}: {r}", file=sys.stderr),
+            )
+            pages = len(ws.pages(report.book.id))
         b = report.book
         typer.echo(
             f"book {b.id} ({b.register_type} {b.volume} {b.commune}): {report.added} pages added,"

@@ -22,17 +22,16 @@ def register(app: typer.Typer) -> None:
                                        "the queue."),
     ) -> None:
         """Serve the review screen: clerks confirm entries, approvers sign books off."""
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.errors import InputError
+        from sohoa.store import Workspace
 
-        try:
-            with Workspace.open(workspace) as ws:
-                users = ws.users()
-        except WorkspaceError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--workspace") from exc
+        with Workspace.open(workspace) as ws:
+            ws.settings()  # a bad settings.toml is refused now, not at the first login
+            users = ws.users()
         if not users:
-            raise typer.BadParameter(
+            raise InputError(
                 f"{workspace}: no users yet; add one with "
-                "`sohoa user add NAME --role clerk|approver|admin`", param_hint="--workspace")
+                "`sohoa user add NAME --role clerk|approver|admin`")
         if host not in ("127.0.0.1", "localhost", "::1"):
             typer.echo(f"Warning: serving on {host}: other machines on that network can reach "
                        "the login page.", err=True)

@@ -15,15 +15,11 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """How far each book is: pages, pages needing attention, entries per status."""
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.store import Workspace
         from sohoa.store.status import format_status, workspace_status
 
-        try:
-            with Workspace.open(workspace) as ws:
-                report = workspace_status(ws)
-        except WorkspaceError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        with Workspace.open(workspace) as ws:
+            report = workspace_status(ws)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         else:

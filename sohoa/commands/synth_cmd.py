@@ -21,21 +21,18 @@ def register(app: typer.Typer) -> None:
         first_page: int = typer.Option(1, "--first-page", min=1, help="Page number to start."),
         rotation: int = typer.Option(0, "--rotation", help="Scan turned 0/90/180/270 degrees."),
         workers: int = typer.Option(1, "--workers", min=1, help="Processes drawing pages."),
+        layout: str = typer.Option(
+            "default", "--layout",
+            help="Layout family: default, proportions, two-level, hand-ruled, photo, mixed; "
+                 "held out for benchmarks only: ho-ministry, ho-handbook (docs/synth.md)."),
     ) -> None:
         """Write page-0001.png + page-0001.json ... (or book.pdf + JSON) for one book."""
         from tqdm import tqdm
 
         from sohoa.synth.book import write_book
-        from sohoa.synth.fonts import FontError
-        from sohoa.synth.page import SynthError
-        from sohoa.template import TemplateError
 
-        try:
-            with tqdm(total=pages, unit="page", disable=pages < 2) as bar:
-                files = write_book(template, pages, seed, out, fmt, difficulty, font_role, dpi,
-                                   first_page, progress=bar.update, rotation=rotation,
-                                   workers=workers)
-        except (SynthError, FontError, TemplateError, ValueError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        with tqdm(total=pages, unit="page", disable=pages < 2) as bar:
+            files = write_book(template, pages, seed, out, fmt, difficulty, font_role, dpi,
+                               first_page, progress=bar.update, rotation=rotation,
+                               workers=workers, layout=layout)
         typer.echo(f"wrote {len(files)} files to {out}")

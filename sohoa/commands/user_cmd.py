@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from sohoa.errors import InputError
+
 MIN_PASSWORD = 8
 
 
@@ -16,7 +18,7 @@ def read_password(name: str) -> str:
     if sys.stdin.isatty():
         first = getpass.getpass(f"password for {name}: ")
         if getpass.getpass("again: ") != first:
-            raise ValueError("the two passwords differ")
+            raise InputError("the two passwords differ")
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -32,17 +34,13 @@ def register(app: typer.Typer) -> None:
         workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
     ) -> None:
         """Add a user; the password is asked (twice) or read from standard input."""
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.store import Workspace
 
-        try:
-            password = read_password(name)
-            if len(password) < MIN_PASSWORD:
-                raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
-            with Workspace.open(workspace, create=True) as ws:
-                user = ws.add_user(name, role, password)
-        except (ValueError, WorkspaceError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        password = read_password(name)
+        if len(password) < MIN_PASSWORD:
+            raise InputError(f"password must have at least {MIN_PASSWORD} characters")
+        with Workspace.open(workspace, create=True) as ws:
+            user = ws.add_user(name, role, password)
         typer.echo(f"added {user.name} ({user.role})")
 
     @users.command("list")
@@ -50,14 +48,10 @@ def register(app: typer.Typer) -> None:
         workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
     ) -> None:
         """List users with their role and failed logins in a row."""
-        from sohoa.store import Workspace, WorkspaceError
+        from sohoa.store import Workspace
 
-        try:
-            with Workspace.open(workspace) as ws:
-                rows = ws.users()
-        except WorkspaceError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        with Workspace.open(workspace) as ws:
+            rows = ws.users()
         if not rows:
             typer.echo("no users")
         for u in rows:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sohoa.errors import InputError
 from sohoa.export.values import clean_text
 from sohoa.records import RegisterType
 from sohoa.spec import KS_SHEET, KS_TEMPLATE_FILE, canonical, raw_headers, spec_path
@@ -159,13 +160,13 @@ def read_workbook(path: Path) -> SheetContent:
     try:
         wb = openpyxl.load_workbook(path, read_only=False, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on non-xlsx input
-        raise ValueError(f"{path}: not a readable .xlsx file ({exc})") from exc
+        raise InputError(f"{path}: not a readable .xlsx file ({exc})") from exc
     ws = wb[KS_SHEET] if KS_SHEET in wb.sheetnames else wb.worksheets[0]
     rows_iter = ws.iter_rows()
     try:
         header_cells = next(rows_iter)
     except StopIteration as exc:
-        raise ValueError(f"{path}: sheet {ws.title!r} is empty") from exc
+        raise InputError(f"{path}: sheet {ws.title!r} is empty") from exc
     headers = tuple("" if c.value is None else str(c.value) for c in header_cells)
     names = [canonical(h) for h in headers]
     rows, types = [], []

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sohoa.errors import SohoaError
 from sohoa.records import Book, RegisterType
 
 DEFAULT_PATTERN = "{so}_{year}_{name}_{sex}"
@@ -36,7 +37,7 @@ SUBJECT_SEX = {RegisterType.KS: "nksGioiTinh", RegisterType.KT: "nktGioiTinh",
                RegisterType.HN: "nxnGioiTinh"}
 
 
-class NamingError(ValueError):
+class NamingError(SohoaError, ValueError):
     """A naming pattern uses an unknown placeholder or is malformed."""
 
 

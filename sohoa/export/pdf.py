@@ -17,16 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
+
 log = logging.getLogger(__name__)
 
 QUALITIES = (85, 75, 65, 55, 45, 38, 32)
 SCALES = (1.0, 0.85, 0.72, 0.6, 0.5, 0.42, 0.35)
 PDF_OVERHEAD = 3600  # bytes the PDF wrapper adds around the JPEG stream (measured ~3.4 KB)
+MIN_PDF_KB = 4  # below this the wrapper leaves no room for any image
 MAX_SIDE = 2400  # an entry row wider than this is downscaled first: beyond ~300 dpi adds nothing
 SCAN_DPI = 300  # page size is drawn as if the scan were 300 dpi
 
 
-class PdfError(ValueError):
+class PdfError(SohoaError, ValueError):
     """The entry image cannot be turned into a PDF within the limits."""
 
 
@@ -90,8 +93,9 @@ def choose_jpeg(grey: np.ndarray, budget: int) -> tuple[bytes, int, float, tuple
             data = encode_jpeg(img, quality)
             if len(data) <= budget:
                 return data, quality, scale, (img.shape[1], img.shape[0])
-    raise PdfError(f"the image does not fit in {budget} bytes even at scale {SCALES[-1]} "
-                   f"and quality {QUALITIES[-1]}")
+    raise PdfError(f"the entry image does not fit in {budget} bytes (the PDF limit less its"
+                   f" wrapper) even at scale {SCALES[-1]} and quality {QUALITIES[-1]}; raise"
+                   " --pdf-max-kb")
 
 
 def pdf_bytes(jpeg: bytes, width_px: int, height_px: int, page_w_pt: float, page_h_pt: float,
@@ -123,7 +127,13 @@ def entry_pdf(image: np.ndarray, path: Path, max_kb: int = 100, title: str = "")
     limit = max_kb * 1024
     budget = limit - PDF_OVERHEAD
     while True:
-        jpeg, quality, scale, (jw, jh) = choose_jpeg(grey, budget)
+        if budget < 256:
+            raise PdfError(f"{path.name}: a PDF of at most {max_kb} KB leaves no room for the"
+                           " entry image")
+        try:
+            jpeg, quality, scale, (jw, jh) = choose_jpeg(grey, budget)
+        except PdfError as exc:
+            raise PdfError(f"{path.name}: {exc}") from exc
         data = pdf_bytes(jpeg, jw, jh, page_w, page_h, title)
         if len(data) <= limit:
             break

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from sohoa.errors import InternalError
 from sohoa.fields.text import capitalise, key
 
 log = logging.getLogger(__name__)
 
 
-class AdminUnitsError(RuntimeError):
+class AdminUnitsError(InternalError, RuntimeError):
     """The administrative-unit data of ``vietnamadminunits`` could not be read."""
 
 

@@ -1,6 +1,8 @@
 """Calibrated confidence: P(reading is correct) from engine confidence, parse evidence, whether
-it parsed, its length, whether a date is unusual for its field, its field kind and the engine
-family, by a small logistic (Platt) map.
+it parsed, its length, whether a date is unusual for its field, its field kind, the engine
+family and segmentation doubt (ink crossing the box's walls, the page's column-fit residual, a
+value that parses better as another column's kind: ``calibration_seg``), by a small logistic
+(Platt) map.
 Tesseract's word confidences mean something else than our models' probabilities, so one map
 serving both (the pipeline reads with htr and falls back to Tesseract) has a Tesseract offset
 and slope of its own.
@@ -22,14 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind
 
 BASE_FEATURES = ("logit_conf", "evidence", "ok", "length", "unusual")
 ENGINE_FEATURES = ("engine_tesseract", "engine_tesseract_x_logit_conf")
-FEATURES = BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
+SEGMENT_FEATURES = ("edge_ink", "layout_residual", "other_kind", "extra_lines", "column_doubt")
+FEATURES = (BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
+            + SEGMENT_FEATURES)
 
 
-class CalibrationError(ValueError):
+class CalibrationError(SohoaError, ValueError):
     """A calibration file or sample set is malformed."""
 
 
@@ -44,6 +49,11 @@ class Features:
     kind: FieldKind
     engine: str = ""  # the engine that read it (only "tesseract" is told apart)
     unusual: bool = False  # a date/year outside the field's usual range (fields.priors)
+    edge_ink: float = 0.0  # share of the box's side walls running through ink
+    layout_residual: float = 0.0  # page analysis's column-fit doubt (0 clean .. 1)
+    other_kind: float = 0.0  # how much better the value parses as another kind
+    extra_lines: float = 0.0  # the crop holds more written lines than the field takes
+    column_doubt: float = 0.0  # share of doubtful cells of this field on the page
 
     def vector(self) -> np.ndarray:
         c = min(max(float(self.engine_conf), 1e-3), 1 - 1e-3)
@@ -53,6 +63,8 @@ class Features:
         out += [1.0 if FieldKind(self.kind) == k else 0.0 for k in FieldKind]
         tess = 1.0 if self.engine == "tesseract" else 0.0
         out += [tess, tess * logit]
+        out += [float(self.edge_ink), float(self.layout_residual), float(self.other_kind),
+                float(self.extra_lines), float(self.column_doubt)]
         return np.array(out, dtype=np.float64)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sohoa.fields.calibration import Calibration, Features, default_calibration
+from sohoa.fields.calibration_seg import LayoutEvidence, extra_lines, other_kind_score
 from sohoa.fields.parse import ParsedValue, parse_field
 from sohoa.fields.priors import plausibility
 from sohoa.records import Alternative, BBox, FieldKind, Reading
@@ -49,7 +50,7 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
     for alt in candidates:
         if not alt.text.strip():
             continue
-        pv = parse_field(kind, alt.text, ref_year=ref_year)
+        pv = parse_field(kind, alt.text, ref_year=ref_year)  # memoised
         factor = plausibility(field, kind, pv, ref_year)
         if factor < 1.0:
             pv = replace(pv, evidence=pv.evidence * factor)
@@ -74,31 +75,40 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
 
 def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative], engine: str,
                    bbox: BBox | None = None, ref_year: int | None = None,
-                   calibration: Calibration | None = None) -> Reading:
+                   calibration: Calibration | None = None,
+                   evidence: LayoutEvidence | None = None) -> Reading:
     """The best reading of ``field`` among an engine's alternatives, its 158 value and a
-    calibrated confidence; the other candidates stay in ``Reading.alternatives``."""
+    calibrated confidence (``evidence``: what the crop says about its box, see
+    ``calibration_seg``); the other candidates stay in ``Reading.alternatives``."""
     alts = [a if isinstance(a, Alternative) else Alternative(a[0], a[1]) for a in candidates]
     ranked = rank_candidates(kind, alts, ref_year, field)
     if not ranked:
         return Reading(field, "", "", 0.0, engine, bbox, ())
     best = ranked[0]
     cal = calibration or default_calibration()
-    confidence = round(cal.predict(_features(best, kind, engine)), 4)
+    confidence = round(cal.predict(_features(best, kind, engine, evidence, ref_year)), 4)
     others = tuple(a for a in alts if a is not best.source and a.text.strip()
                    and a.text != best.parsed.text)
     return Reading(field, best.parsed.text, best.parsed.value, confidence, engine, bbox, others)
 
 
 def features_of(kind: FieldKind, candidates: Sequence[Alternative], ref_year: int | None = None,
-                field: str = "", engine: str = "") -> tuple[Features, ParsedValue] | None:
+                field: str = "", engine: str = "", evidence: LayoutEvidence | None = None,
+                ) -> tuple[Features, ParsedValue] | None:
     """Calibration features of the reading ``choose_reading`` would pick (for refitting)."""
     ranked = rank_candidates(kind, list(candidates), ref_year, field)
     if not ranked:
         return None
-    return _features(ranked[0], kind, engine), ranked[0].parsed
+    return _features(ranked[0], kind, engine, evidence, ref_year), ranked[0].parsed
 
 
-def _features(best: Scored, kind: FieldKind, engine: str) -> Features:
+def _features(best: Scored, kind: FieldKind, engine: str,
+              evidence: LayoutEvidence | None = None, ref_year: int | None = None) -> Features:
     """What calibration looks at for the chosen value (one place for choice and refitting)."""
+    ev = evidence or LayoutEvidence()
+    other = other_kind_score(kind, best.parsed.text, best.parsed.evidence, best.parsed.ok,
+                             ref_year)
     return Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
-                    len(best.parsed.text), FieldKind(kind), engine, best.unusual)
+                    len(best.parsed.text), FieldKind(kind), engine, best.unusual,
+                    ev.edge_ink, ev.layout_residual, other, extra_lines(kind, ev.lines),
+                    ev.column_doubt)

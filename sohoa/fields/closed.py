@@ -14,10 +14,11 @@ from importlib import resources
 
 from rapidfuzz import fuzz, process
 
+from sohoa.errors import SohoaError
 from sohoa.fields.text import key, lower_key
 
 
-class LexiconError(ValueError):
+class LexiconError(SohoaError, ValueError):
     """A shipped lexicon file is missing or malformed."""
 
 

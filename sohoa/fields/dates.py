@@ -13,12 +13,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sohoa.errors import SohoaError
 from sohoa.fields.text import fold
 
 MIN_YEAR = 1850
 
 
-class DateError(ValueError):
+class DateError(SohoaError, ValueError):
     """Text that is not a valid date; the message is Vietnamese, for the clerk."""
 
 

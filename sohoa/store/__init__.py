@@ -7,6 +7,13 @@ row conversion), ``files`` (crash-safe image files), ``results`` (saving a page'
 ``types`` (records and errors), ``workspace`` (the :class:`Workspace` class).
 """
 
+from sohoa.store.integrity import (
+    BackupError,
+    BackupReport,
+    DatabaseBusy,
+    DatabaseDamaged,
+    StoreDatabaseError,
+)
 from sohoa.store.types import (
     AuditRow,
     EntryLocked,
@@ -15,10 +22,12 @@ from sohoa.store.types import (
     StaleVersion,
     User,
     WorkspaceError,
+    WorkspaceNotFound,
 )
 from sohoa.store.workspace import Workspace
 
 __all__ = [
+    "BackupError", "BackupReport", "DatabaseBusy", "DatabaseDamaged", "StoreDatabaseError",
     "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
-    "WorkspaceError",
+    "WorkspaceError", "WorkspaceNotFound",
 ]

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sohoa.records import BBox, Book, Entry, Page
 from sohoa.store.schema import connect, write_transaction
-from sohoa.store.types import WorkspaceError
+from sohoa.store.types import WorkspaceError, WorkspaceNotFound
 
 T = TypeVar("T")
 
@@ -86,13 +86,13 @@ class StoreBase:
             (int(entry_id),),
         ).fetchone()
         if row is None:
-            raise WorkspaceError(f"{self.path}: no entry {entry_id}")
+            raise WorkspaceNotFound(f"{self.path}: no entry {entry_id}")
         return row
 
     def _book_row(self, conn: sqlite3.Connection, book_id: int) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM books WHERE id = ?", (int(book_id),)).fetchone()
         if row is None:
-            raise WorkspaceError(f"{self.path}: no book {book_id}")
+            raise WorkspaceNotFound(f"{self.path}: no book {book_id}")
         return row
 
 
@@ -128,3 +128,28 @@ def bbox_from_json(text: str | None) -> BBox | None:
         return None
     x0, y0, x1, y1 = json.loads(text)
     return (int(x0), int(y0), int(x1), int(y1))
+
+
+def frame_slot(c: sqlite3.Connection, book_id: int, source: str) -> int:
+    """The page number for a new page: after the book's last page, except for frame N of a
+    file whose later frames are already in the book (a repaired TIFF ingested again): then
+    just before them, the pages after it moving up one, so the book keeps frame order."""
+    last = int(c.execute("SELECT COALESCE(MAX(page_no), 0) FROM pages WHERE book_id = ?",
+                         (book_id,)).fetchone()[0])
+    file, sep, frame = source.rpartition("#page=")
+    if not sep or not frame.isdigit():
+        return last + 1
+    prefix = file + sep
+    later = [int(no) for no, src in c.execute(
+        "SELECT page_no, source FROM pages WHERE book_id = ? AND substr(source, 1, ?) = ?",
+        (book_id, len(prefix), prefix))
+        if src[len(prefix):].isdigit() and int(src[len(prefix):]) > int(frame)]
+    if not later:
+        return last + 1
+    slot = min(later)
+    shift = last + 1  # two steps keep UNIQUE(book_id, page_no) and page_no >= 1 true throughout
+    c.execute("UPDATE pages SET page_no = page_no + ? WHERE book_id = ? AND page_no >= ?",
+              (shift, book_id, slot))
+    c.execute("UPDATE pages SET page_no = page_no - ? + 1 WHERE book_id = ? AND page_no > ?",
+              (shift, book_id, last))
+    return slot

@@ -66,6 +66,43 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, encode_png(image))
 
 
+ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry crop cached for the review screen
+ENTRY_CROP_MAX_SIDE = 1600  # a screen's width; the export cuts its own from the page
+# Field cells are shown to clerks and read again by trainers, adaptation and calibration: high
+# enough for a four-line place cell to keep ~32 px a line (64 px squeezed it to 16). WebP q80.
+FIELD_CROP_QUALITY = 80
+FIELD_CROP_MAX_HEIGHT = 128
+
+
+def encode_crop(image: np.ndarray, suffix: str) -> bytes:
+    """A crop as a compact cache file of bounded size: ``.jpg`` (entry rows, colour, for the
+    eye; at most :data:`ENTRY_CROP_MAX_SIDE` px) or ``.webp`` (field cells, grey, what the
+    trainers read again; at most :data:`FIELD_CROP_MAX_HEIGHT` px high)."""
+    arr = np.ascontiguousarray(np.asarray(image))
+    if arr.dtype != np.uint8:
+        raise ValueError(f"image must be uint8, got {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    elif arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    h, w = arr.shape[:2]
+    scale = min(1.0, ENTRY_CROP_MAX_SIDE / max(h, w)) if suffix == ".jpg" else min(
+        1.0, FIELD_CROP_MAX_HEIGHT / max(h, 1))
+    if scale < 1.0:
+        arr = cv2.resize(arr, (max(1, round(w * scale)), max(1, round(h * scale))),
+                         interpolation=cv2.INTER_AREA)
+    if suffix == ".jpg":
+        ok, buf = cv2.imencode(".jpg", arr, [cv2.IMWRITE_JPEG_QUALITY, ENTRY_CROP_QUALITY,
+                                              cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+    elif suffix == ".webp":
+        ok, buf = cv2.imencode(".webp", arr, [cv2.IMWRITE_WEBP_QUALITY, FIELD_CROP_QUALITY])
+    else:
+        return encode_png(image)
+    if not ok:
+        raise ValueError(f"{suffix} encoding failed")
+    return buf.tobytes()
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """An image file as RGB uint8 (H, W, 3); grey files are expanded to three channels."""
     data = np.fromfile(str(path), dtype=np.uint8)
@@ -77,3 +114,15 @@ def read_rgb(path: Path) -> np.ndarray:
     if arr.shape[2] == 4:
         return cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB)
     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+
+
+PAGE_SUFFIXES = (".png", ".jpg", ".tif", ".pdf")
+
+
+def page_file(workspace: Path, sha256: str) -> Path | None:
+    """The stored file of page ``sha256`` in ``workspace/pages`` (whatever its format), or None."""
+    for suffix in PAGE_SUFFIXES:
+        path = Path(workspace) / "pages" / f"{sha256}{suffix}"
+        if path.is_file():
+            return path
+    return None

@@ -11,10 +11,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+
 from sohoa.records import Entry, EntryStatus, Page
-from sohoa.store.base import StoreBase, bbox_json
-from sohoa.store.files import write_png
-from sohoa.store.types import EntryResult, utc_now
+from sohoa.store.base import StoreBase, bbox_from_json, bbox_json
+from sohoa.store.files import encode_crop, write_atomic
+from sohoa.store.types import EntryResult, WorkspaceError, utc_now
 
 _HUMAN = ("confirmed", "approved", "exported")
 
@@ -24,7 +26,8 @@ class ResultsMixin(StoreBase):
 
     # -- processing results ------------------------------------------------------------------
     def crop_path(self, page_id: int, index: int, field: str = "") -> Path:
-        name = f"e{index}.png" if not field else f"e{index}_{field}.png"
+        """Where a crop is cached: entry rows as JPEG, field cells as lossless WebP."""
+        name = f"e{index}.jpg" if not field else f"e{index}_{field}.webp"
         return self.path / "crops" / str(page_id) / name
 
     def save_page_result(
@@ -40,10 +43,10 @@ class ResultsMixin(StoreBase):
         for res in results:  # files first: a killed run leaves orphan files, never bad rows
             if res.index in protected:
                 continue
-            if res.entry_crop is not None:
-                write_png(self.crop_path(page_id, res.index), res.entry_crop)
+            # the entry's row is a box on the page, cut when someone looks (crop_image)
             for name, crop in res.field_crops.items():
-                write_png(self.crop_path(page_id, res.index, name), crop)
+                path = self.crop_path(page_id, res.index, name)
+                write_atomic(path, encode_crop(crop, path.suffix))
         return self._write(lambda c: self._save_rows(c, page, float(angle), results))
 
     def _protected_indexes(self, page_id: int) -> set[int]:
@@ -132,3 +135,72 @@ class ResultsMixin(StoreBase):
                 "INSERT INTO crops (entry_id, field, path, bbox) VALUES (?, ?, ?, ?)",
                 (entry_id, name, path_s, bbox_json(res.field_boxes.get(name))),
             )
+
+
+class CropsMixin(StoreBase):
+    """:meth:`crop_image`: the one place that turns (page, box) into a crop image."""
+
+    def entry_crop_file(self, entry_id: int) -> Path | None:
+        """The entry's row as an image file for a screen to show: the cached JPEG, cut from
+        the page and cached on first use; None when neither exists."""
+        rows = self._query("SELECT path FROM crops WHERE entry_id = ? AND field = ''",
+                           (int(entry_id),))
+        path = (self.path / rows[0]["path"]) if rows and rows[0]["path"] else \
+            self.path / "crops" / "entries" / f"{int(entry_id)}.jpg"
+        if path.is_file():
+            return path
+        try:
+            image = self.crop_image(entry_id)
+        except WorkspaceError:
+            return None
+        write_atomic(path, encode_crop(image, ".jpg"))
+        return path
+
+    def crop_image(self, entry_id: int, field: str = "", cached: bool = True) -> np.ndarray:
+        """The entry's row (``field=""``, colour) or one field's cell (grey), as uint8.
+
+        The cached file is used when it is there (and ``cached``); otherwise the crop is cut
+        from the page image by the stored box (the entry's quad, deskewed, as ``process`` cut
+        it; a field's box as an upright rectangle). Readers (review screen, export) need
+        nothing else.
+        """
+        import cv2
+
+        from sohoa.imageio import ImageError, decode_page
+
+        row = self._query("SELECT path, bbox FROM crops WHERE entry_id = ? AND field = ?",
+                          (int(entry_id), field))
+        if cached and row and row[0]["path"]:
+            cached = self.path / row[0]["path"]
+            data = np.fromfile(str(cached), np.uint8) if cached.is_file() else None
+            img = cv2.imdecode(data, cv2.IMREAD_COLOR if not field else cv2.IMREAD_GRAYSCALE
+                               ) if data is not None and data.size else None
+            if img is not None:
+                return cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if img.ndim == 3 else img
+        entry = self._entry_row(self._conn(), entry_id)
+        page = self._query("SELECT * FROM pages WHERE id = ?", (entry["page_id"],))[0]
+        page_path = self.page_path(page["sha256"])  # type: ignore[attr-defined]
+        last = getattr(self._local, "decoded", None)  # entries come page by page: keep one
+        if last is not None and last[0] == page["sha256"] and page_path.is_file():
+            image = last[1]
+        else:
+            try:
+                image = decode_page(page_path.read_bytes(), page["width"], page["height"])
+            except (OSError, ImageError) as exc:
+                raise WorkspaceError(f"{page_path}: entry {entry_id} has no cached crop and"
+                                     f" its page image cannot be read ({exc})") from exc
+            self._local.decoded = (page["sha256"], image)
+        if not field and entry["quad"]:
+            from preprocessing.crops import warp_quad
+
+            return warp_quad(image, tuple(map(tuple, json.loads(entry["quad"]))), 0.05)
+        box = bbox_from_json(row[0]["bbox"]) if row else None
+        if box is None:
+            if field:
+                raise WorkspaceError(f"{self.path}: entry {entry_id} has no box for {field!r}")
+            box = (entry["x0"], entry["y0"], entry["x1"], entry["y1"])
+        x0, y0, x1, y1 = (int(v) for v in box)
+        out = np.ascontiguousarray(image[max(0, y0):max(0, y1), max(0, x0):max(0, x1)])
+        if out.size == 0:
+            raise WorkspaceError(f"{self.path}: entry {entry_id} box {box} is empty")
+        return cv2.cvtColor(out, cv2.COLOR_RGB2GRAY) if field else out

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from sohoa.errors import ConflictError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -35,7 +37,7 @@ STATUSES = ("detected", "prefilled", "confirmed", "approved", "exported")
 ROLES = ("clerk", "approver", "admin")
 
 
-class SchemaError(RuntimeError):
+class SchemaError(ConflictError, RuntimeError):
     """The database was written by a newer sohoa, or a migration failed."""
 
 
@@ -157,8 +159,34 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    """Per-book writer adaptations (``sohoa adapt``): one row per attempt, kept or rejected."""
+    conn.executescript(
+        """
+        CREATE TABLE adaptations (
+            id INTEGER PRIMARY KEY,
+            book_id INTEGER NOT NULL REFERENCES books(id),
+            version TEXT NOT NULL,
+            path TEXT NOT NULL,          -- relative to the workspace folder
+            base_model TEXT NOT NULL,
+            kept INTEGER NOT NULL,
+            confirmed INTEGER NOT NULL,  -- confirmed entries of the book at the time
+            crops_train INTEGER NOT NULL,
+            crops_held_out INTEGER NOT NULL,
+            cer_before REAL,
+            cer_after REAL,
+            reread INTEGER NOT NULL DEFAULT 0,
+            by_user TEXT NOT NULL,
+            at TEXT NOT NULL,
+            UNIQUE (book_id, version)
+        );
+        CREATE INDEX adaptations_book ON adaptations(book_id);
+        """
+    )
+
+
 # Append only: never edit a migration that has shipped; add a new function instead.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

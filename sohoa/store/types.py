@@ -7,15 +7,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sohoa.errors import ExitCode, NotFoundError, SohoaError
 from sohoa.records import BBox, Book, Entry, Page, Reading
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(SohoaError, RuntimeError):
     """A workspace operation cannot be done: missing workspace, book, page or entry, bad state."""
+
+
+class WorkspaceNotFound(NotFoundError, WorkspaceError):
+    """The workspace, or a book, page, entry or user named in it, does not exist."""
 
 
 class StaleVersion(WorkspaceError):
     """The entry changed since the caller read it (optimistic version check failed)."""
+
+    exit_code = ExitCode.CONFLICT
 
     def __init__(self, entry_id: int, expected: int, current: int) -> None:
         super().__init__(
@@ -29,6 +36,8 @@ class StaleVersion(WorkspaceError):
 
 class EntryLocked(WorkspaceError):
     """The entry is approved or exported; send it back before changing it."""
+
+    exit_code = ExitCode.CONFLICT
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,36 @@
 """Review users of a workspace: argon2 password hashes, roles, and slowed repeated failures.
 
-After ``FREE_FAILURES`` wrong passwords in a row, each further attempt for that name first
-waits ``0.5 s * 2^(n - FREE_FAILURES)`` (at most 5 s) and logs a warning; a correct password
-resets the count. Guessing a clerk's password from the commune network becomes slow and loud
-without locking the clerk out for good.
+After ``FREE_FAILURES`` wrong passwords in a row, each further attempt first waits
+``0.5 s * 2^(n - FREE_FAILURES)`` (at most 5 s) and logs a warning; a correct password resets
+the count. The counting is per client and per user name, the same for names that do not exist,
+and every failure takes the same time (:mod:`sohoa.store.throttle`). Guessing a clerk's password
+from the commune network becomes slow and loud without locking the clerk out for good.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from functools import cache
+from pathlib import Path
 
 from sohoa.records import nfc
 from sohoa.store.base import StoreBase
 from sohoa.store.schema import ROLES
-from sohoa.store.types import User, WorkspaceError, utc_now
+from sohoa.store.throttle import (
+    FAILURE_FLOOR_S,
+    LOGIN_CLIENT,
+    LoginThrottle,
+    login_delay,
+    sleep_until,
+)
+from sohoa.store.types import User, WorkspaceError, WorkspaceNotFound, utc_now
+
+__all__ = ["UsersMixin", "login_delay"]
 
 log = logging.getLogger(__name__)
-
-FREE_FAILURES = 3
-BASE_DELAY_S = 0.5
-MAX_DELAY_S = 5.0
-
 
 @cache
 def _hasher():  # type: ignore[no-untyped-def]
@@ -35,13 +42,6 @@ def _hasher():  # type: ignore[no-untyped-def]
 @cache
 def _dummy_hash() -> str:
     return str(_hasher().hash("not a password of anyone"))
-
-
-def login_delay(failures: int) -> float:
-    """Seconds to wait before checking a password after ``failures`` failures in a row."""
-    if failures < FREE_FAILURES:
-        return 0.0
-    return float(min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (failures - FREE_FAILURES)))
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -78,7 +78,7 @@ class UsersMixin(StoreBase):
     def user(self, name: str) -> User:
         rows = self._query("SELECT * FROM users WHERE name = ?", (nfc(name).strip(),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no user {name!r}")
+            raise WorkspaceNotFound(f"{self.path}: no user {name!r}")
         return _user(rows[0])
 
     def users(self) -> list[User]:
@@ -95,41 +95,57 @@ class UsersMixin(StoreBase):
                 "UPDATE users SET pw_hash = ?, failed_logins = 0 WHERE name = ?", (pw_hash, name)
             )
             if cur.rowcount == 0:
-                raise WorkspaceError(f"{self.path}: no user {name!r}")
+                raise WorkspaceNotFound(f"{self.path}: no user {name!r}")
 
         self._write(tx)
 
-    def authenticate(self, name: str, password: str) -> User | None:
-        """The user if ``password`` is right, else None (the failure is counted and slowed)."""
+    def authenticate(self, name: str, password: str, client: str | None = None) -> User | None:
+        """The user if ``password`` is right, else None (after a delay; see
+        :mod:`sohoa.store.throttle`). ``client``: the caller's address (default: the one the
+        review server set for this request, else "")."""
         from argon2.exceptions import InvalidHashError, VerificationError
 
+        start = time.monotonic()
         name = nfc(name).strip()
-        rows = self._query("SELECT * FROM users WHERE name = ?", (name,))
-        if not rows:
-            try:  # same work as a real check, so a wrong name is not faster than a wrong password
-                _hasher().verify(_dummy_hash(), password or "-")
-            except VerificationError:
-                pass
-            log.warning("login failed: unknown user %r", name)
-            return None
-        row = rows[0]
-        delay = login_delay(int(row["failed_logins"]))
-        if delay:
-            log.warning("user %r: %d failed logins in a row, waiting %.1f s",
-                        name, row["failed_logins"], delay)
-            time.sleep(delay)
-        try:
-            _hasher().verify(row["pw_hash"], password)
-        except (VerificationError, InvalidHashError):
-            self._write(lambda c: c.execute(
-                "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ?"
-                " WHERE name = ?", (utc_now(), name)))
-            log.warning("login failed for user %r", name)
-            return None
+        client = LOGIN_CLIENT.get() if client is None else client
+        throttle = _throttle(self.db_path)
+        keys = throttle.keys(name, client)
+        with throttle.turn(client):
+            delay = throttle.begin(keys)
+            if delay:
+                log.warning("login %r from %r: repeated failures, waiting %.1f s",
+                            name, client or "local", delay)
+                time.sleep(delay)
+            rows = self._query("SELECT * FROM users WHERE name = ?", (name,))
+            # the same work for an unknown name as for a wrong password
+            pw_hash = rows[0]["pw_hash"] if rows else _dummy_hash()
+            try:
+                ok = bool(_hasher().verify(pw_hash, password or "-")) and bool(rows)
+            except (VerificationError, InvalidHashError):
+                ok = False
+            if not ok:
+                self._write(lambda c: c.execute(
+                    "UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ?"
+                    " WHERE name = ?", (utc_now(), name)))
+                log.warning("login failed for %r from %r", name, client or "local")
+                sleep_until(start + delay + FAILURE_FLOOR_S)  # every failure takes as long
+                return None
+        throttle.succeeded(keys)
         new_hash = None
-        if _hasher().check_needs_rehash(row["pw_hash"]):
+        if _hasher().check_needs_rehash(rows[0]["pw_hash"]):
             new_hash = _hasher().hash(password)
         self._write(lambda c: c.execute(
             "UPDATE users SET failed_logins = 0, pw_hash = COALESCE(?, pw_hash) WHERE name = ?",
             (new_hash, name)))
         return self.user(name)
+
+
+_THROTTLES: dict[str, LoginThrottle] = {}
+_THROTTLES_LOCK = threading.Lock()
+
+
+def _throttle(db_path: Path) -> LoginThrottle:
+    """One throttle per workspace database in this process (every connection shares it)."""
+    key = str(Path(db_path).resolve())
+    with _THROTTLES_LOCK:
+        return _THROTTLES.setdefault(key, LoginThrottle())

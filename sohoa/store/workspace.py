@@ -19,16 +19,30 @@ from typing import Any
 
 import numpy as np
 
+from sohoa.imageio import ImageError, decode_page
 from sohoa.records import Book, Entry, EntryStatus, Page, Reading, nfc
 from sohoa.store.base import (
     StoreBase,
     bbox_from_json,
     book_from_row,
     entry_from_row,
+    frame_slot,
     page_from_row,
 )
-from sohoa.store.files import read_rgb, write_png
-from sohoa.store.results import ResultsMixin
+from sohoa.store.files import page_file, write_atomic, write_png
+from sohoa.store.integrity import (
+    BackupReport,
+    DatabaseDamaged,
+    backup,
+    check_before_open,
+    check_not_blank,
+    describe,
+    integrity_check,
+    integrity_problems,
+    quick_check,
+    translate_errors,
+)
+from sohoa.store.results import CropsMixin, ResultsMixin
 from sohoa.store.review import ReviewMixin
 from sohoa.store.schema import PAGE_STATES, STATUSES, migrate
 from sohoa.store.types import (
@@ -39,6 +53,7 @@ from sohoa.store.types import (
     StaleVersion,
     User,
     WorkspaceError,
+    WorkspaceNotFound,
     utc_now,
 )
 from sohoa.store.users import UsersMixin
@@ -51,7 +66,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
+@translate_errors
+class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
     """A workspace folder. Open with :meth:`open`; safe to share between threads."""
 
     @classmethod
@@ -61,9 +77,10 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         if path.exists() and not path.is_dir():
             raise WorkspaceError(f"{path}: is a file, not a workspace folder")
         db = path / "sohoa.db"
+        check_before_open(path, db)
         if not db.exists():
             if not create:
-                raise WorkspaceError(f"{path}: no workspace here (no sohoa.db); create it first")
+                raise WorkspaceNotFound(f"{path}: no workspace here (no sohoa.db); create it first")
         try:
             path.mkdir(parents=True, exist_ok=True)
             (path / "pages").mkdir(exist_ok=True)
@@ -72,10 +89,14 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
             raise WorkspaceError(f"{path}: cannot create workspace ({exc.strerror})") from exc
         ws = cls(path)
         try:
-            migrate(ws._conn(), db)
+            conn = ws._conn()
+            check_not_blank(conn, path, db)
+            quick_check(conn, db)
+            migrate(conn, db)
         except sqlite3.DatabaseError as exc:
             ws.close()
-            raise WorkspaceError(f"{db}: not a usable sohoa database ({exc})") from exc
+            raise describe(exc, db) if "locked" in str(exc) else DatabaseDamaged(
+                f"{db}: not a usable sohoa database ({exc})") from exc
         except BaseException:
             ws.close()
             raise
@@ -86,6 +107,18 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def integrity_check(self) -> None:
+        """``PRAGMA integrity_check`` and foreign keys; :class:`DatabaseDamaged` if unsound."""
+        integrity_check(self._conn(), self.db_path)
+
+    def integrity_problems(self) -> list[str]:
+        """What ``integrity_check`` finds (empty list when the database is sound)."""
+        return integrity_problems(self._conn())
+
+    def backup(self, dest: str | Path) -> BackupReport:
+        """A consistent copy of this workspace in ``dest`` (see :func:`integrity.backup`)."""
+        return backup(self._conn(), self.path, Path(dest))
 
     def settings(self, **overrides: Any) -> Any:
         """The typed settings of this workspace (defaults < settings.toml < ``overrides``)."""
@@ -130,25 +163,49 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
         rows = self._query("SELECT * FROM books WHERE volume = ? ORDER BY id", (text,))
         if not rows:
             known = ", ".join(f"{b.id} ({b.volume})" for b in self.books()) or "none"
-            raise WorkspaceError(f"{self.path}: no book {text!r}; books: {known}")
+            raise WorkspaceNotFound(f"{self.path}: no book {text!r}; books: {known}")
         if len(rows) > 1:
             ids = ", ".join(str(r["id"]) for r in rows)
             raise WorkspaceError(f"{self.path}: volume {text!r} is ambiguous (books {ids}); use id")
         return book_from_row(rows[0])
 
+    def remove_empty_book(self, book_id: int) -> bool:
+        """Delete a book that has no pages and no exports (an ingest where every file failed);
+        True when it was removed."""
+
+        def tx(c: sqlite3.Connection) -> bool:
+            cur = c.execute(
+                "DELETE FROM books WHERE id = ? AND NOT EXISTS (SELECT 1 FROM pages WHERE"
+                " book_id = ?) AND NOT EXISTS (SELECT 1 FROM exports WHERE book_id = ?)",
+                (int(book_id), int(book_id), int(book_id)))
+            return cur.rowcount > 0
+
+        return bool(self._write(tx))
+
     # -- pages -------------------------------------------------------------------------------
     def page_path(self, sha256: str) -> Path:
-        return self.path / "pages" / f"{sha256}.png"
+        """The page's stored file: the scan's own bytes (``.jpg``, ``.png``, ``.tif``) or a
+        PNG of its pixels; ``pages/<sha256>.png`` when there is none."""
+        return page_file(self.path, sha256) or self.path / "pages" / f"{sha256}.png"
 
-    def store_page_file(self, image: np.ndarray, sha256: str) -> Path:
-        """Write ``pages/<sha256>.png`` (atomically) unless it exists; thread-safe.
+    def store_page_file(self, image: np.ndarray, sha256: str,
+                        original: tuple[bytes, str] | None = None) -> Path:
+        """Write the page's file (atomically) unless one exists; thread-safe.
 
-        ``add_page`` calls it; ingest calls it first from worker threads so that PNG encoding
-        runs in parallel while the rows are still added in page order.
+        ``original``: the scan's own bytes and suffix to keep (see :mod:`sohoa.originals`);
+        without it the pixels are stored as PNG. ``add_page`` calls it; ingest calls it first
+        from worker threads so that encoding runs in parallel while rows are added in order.
         """
-        file = self.page_path(sha256)
-        if not file.exists():
-            write_png(file, np.asarray(image))
+        file = page_file(self.path, sha256)
+        if file is not None:
+            return file
+        if original is not None:
+            data, suffix = original
+            file = self.path / "pages" / f"{sha256}{suffix}"
+            write_atomic(file, data)
+            return file
+        file = self.path / "pages" / f"{sha256}.png"
+        write_png(file, np.asarray(image))
         return file
 
     def add_page(
@@ -167,9 +224,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
             row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
             if row is not None:
                 return int(row[0]), False
-            nxt = c.execute(
-                "SELECT COALESCE(MAX(page_no), 0) + 1 FROM pages WHERE book_id = ?", (book_id,)
-            ).fetchone()[0]
+            nxt = frame_slot(c, book_id, nfc(source))
             cur = c.execute(
                 "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at)"
                 " VALUES (?,?,?,?,?,?,?)",
@@ -194,17 +249,22 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
     def page(self, page_id: int) -> Page:
         rows = self._query("SELECT * FROM pages WHERE id = ?", (int(page_id),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no page {page_id}")
+            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
         return page_from_row(rows[0])
 
     def page_image(self, page_id: int) -> np.ndarray:
         """The page as ingested, RGB uint8 (H, W, 3)."""
-        return read_rgb(self.page_path(self.page(page_id).sha256))
+        page = self.page(page_id)
+        path = self.page_path(page.sha256)
+        try:
+            return decode_page(path.read_bytes(), page.width, page.height)
+        except (OSError, ImageError) as exc:
+            raise WorkspaceError(f"{path}: page {page_id} image cannot be read ({exc})") from exc
 
     def page_state(self, page_id: int) -> tuple[str, str]:
         rows = self._query("SELECT state, message FROM pages WHERE id = ?", (int(page_id),))
         if not rows:
-            raise WorkspaceError(f"{self.path}: no page {page_id}")
+            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
         return str(rows[0][0]), str(rows[0][1])
 
     def pages_in_state(self, *states: str) -> list[Page]:
@@ -224,7 +284,7 @@ class Workspace(ResultsMixin, ReviewMixin, UsersMixin, StoreBase):
                 "UPDATE pages SET state=?, message=? WHERE id=?", (state, message, int(page_id))
             )
             if cur.rowcount == 0:
-                raise WorkspaceError(f"{self.path}: no page {page_id}")
+                raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
 
         self._write(tx)
 

@@ -10,11 +10,14 @@ Public API::
     fonts_for_role("train" | "test" | "bench") -> list[Path]   (disjoint sets)
     sample_value(field, rng, context) -> FieldValue | None
     render_bad_page(kind, seed) -> RGB uint8 ("blank", "no_table", "torn", "wall")
-    page_plan(rng, rows) / first_so(template, seed, page_no): a page's blank and cancelled
-        rows and its first registration number, without drawing it
+    page_plan(rng, rows) / first_so(template, seed, page_no, layout): a page's blank and
+        cancelled rows and its first registration number, without drawing it
+    generate_page(..., layout="proportions"): a varied layout family (FAMILIES; HELD_OUT ones
+        are for benchmarks only, TRAINING ones for anything else)
 """
 
 from sohoa.synth.bad import BAD_KINDS, render_bad_page
+from sohoa.synth.families import FAMILIES, HELD_OUT, TRAINING, LayoutFamily
 from sohoa.synth.fonts import FontError, fonts_for_role
 from sohoa.synth.hand import HandStyle, render_handwriting, render_ink
 from sohoa.synth.page import PagePlan, SynthError, SynthPage, first_so, generate_page, page_plan
@@ -22,6 +25,10 @@ from sohoa.synth.values import FieldValue, ValueContext, sample_value
 
 __all__ = [
     "BAD_KINDS",
+    "FAMILIES",
+    "HELD_OUT",
+    "TRAINING",
+    "LayoutFamily",
     "FieldValue",
     "FontError",
     "HandStyle",

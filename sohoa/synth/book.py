@@ -15,8 +15,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sohoa.errors import InputError
 from sohoa.synth.fonts import fonts_for_role
-from sohoa.synth.page import check_args, generate_page
+from sohoa.synth.page import book_layout, check_args, generate_page
 from sohoa.template import load_template
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class BookJob:
     dpi: int
     rotation: int
     fmt: str
+    layout: str | None = None
 
 
 def _encode(image: np.ndarray, fmt: str) -> bytes:
@@ -49,7 +51,8 @@ def _encode(image: np.ndarray, fmt: str) -> bytes:
 def render_encoded(job: BookJob, page_no: int) -> tuple[int, bytes, tuple[int, int], dict]:
     """One page as encoded bytes (JPEG for a PDF), its size and its truth."""
     page = generate_page(load_template(job.template), job.seed, job.difficulty, job.font_role,
-                         page_no=page_no, dpi=job.dpi, rotation=job.rotation)
+                         page_no=page_no, dpi=job.dpi, rotation=job.rotation,
+                         layout=job.layout)
     data = _encode(page.image, "jpg" if job.fmt == "pdf" else job.fmt)
     h, w = page.image.shape[:2]
     return page_no, data, (w, h), page.truth
@@ -77,13 +80,15 @@ def write_book(
     progress: Callable[[int], None] | None = None,
     rotation: int = 0,
     workers: int = 1,
+    layout: str | None = None,
 ) -> list[Path]:
     """Render ``pages`` pages of one book into ``out``; returns the files written."""
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    check_args(template, difficulty, rotation, first_page)  # fail before any worker starts
+        raise InputError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    tpl = check_args(template, difficulty, rotation, first_page)  # fail before workers start
+    book_layout(tpl, seed, layout)
     fonts_for_role(font_role)
-    job = BookJob(template, seed, difficulty, font_role, dpi, rotation, fmt)
+    job = BookJob(template, seed, difficulty, font_role, dpi, rotation, fmt, layout)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     pdf = None

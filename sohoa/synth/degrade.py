@@ -31,6 +31,8 @@ class ScanGeometry:
     out_h: int
     angle: float  # degrees, + = counter-clockwise (cv2.getRotationMatrix2D convention)
     rotation: int
+    homography: tuple[tuple[float, ...], ...] | None = None  # phone photo keystone, after affine
+    crop: tuple[int, int, int, int] | None = None  # (x0, y0, x1, y1) kept, before rotation
 
     def curl_offset(self, x: np.ndarray) -> np.ndarray:
         if self.curl == 0:
@@ -45,7 +47,13 @@ class ScanGeometry:
         p[:, 1] += self.curl_offset(p[:, 0])
         m = np.asarray(self.matrix)
         p = p @ m[:, :2].T + m[:, 2]
+        if self.homography is not None:
+            q = np.concatenate([p, np.ones((len(p), 1))], 1) @ np.asarray(self.homography).T
+            p = q[:, :2] / q[:, 2:3]
         w, h = self.out_w, self.out_h
+        if self.crop is not None:
+            p = p - [self.crop[0], self.crop[1]]
+            w, h = self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]
         for _ in range(self.rotation // 90):
             p = np.stack([p[:, 1], w - p[:, 0]], axis=1)
             w, h = h, w
@@ -53,7 +61,23 @@ class ScanGeometry:
 
     @property
     def final_size(self) -> tuple[int, int]:
-        return (self.out_h, self.out_w) if self.rotation in (90, 270) else (self.out_w, self.out_h)
+        w, h = self.out_w, self.out_h
+        if self.crop is not None:
+            w, h = self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]
+        return (h, w) if self.rotation in (90, 270) else (w, h)
+
+    def photo(self, img: np.ndarray, border: tuple[int, ...] | int, nearest: bool = False
+              ) -> np.ndarray:
+        """Keystone and crop (what follows the affine part) on an image of ``out`` size."""
+        if self.homography is not None:
+            img = cv2.warpPerspective(
+                img, np.asarray(self.homography, np.float64), (self.out_w, self.out_h),
+                flags=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+        if self.crop is not None:
+            x0, y0, x1, y1 = self.crop
+            img = np.ascontiguousarray(img[y0:y1, x0:x1])
+        return img
 
 
 def sample_scan(
@@ -180,8 +204,9 @@ def warp(img: np.ndarray, scan: ScanGeometry, border: tuple[int, int, int]) -> n
         map_y = np.arange(h, dtype=np.float32)[:, None] - d[None, :]
         img = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     m = np.asarray(scan.matrix, np.float64)
-    return cv2.warpAffine(img, m, (scan.out_w, scan.out_h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    out = cv2.warpAffine(img, m, (scan.out_w, scan.out_h), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    return scan.photo(out, border)
 
 
 def warp_labels(labels: np.ndarray, scan: ScanGeometry) -> np.ndarray:
@@ -197,7 +222,7 @@ def warp_labels(labels: np.ndarray, scan: ScanGeometry) -> np.ndarray:
     m = np.asarray(scan.matrix, np.float64)
     out = cv2.warpAffine(lab, m, (scan.out_w, scan.out_h), flags=cv2.INTER_NEAREST,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return out.astype(np.int32)
+    return scan.photo(out, 0, nearest=True).astype(np.int32)
 
 
 def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: float) -> None:
@@ -254,3 +279,17 @@ def rotate(img: np.ndarray, rotation: int) -> np.ndarray:
     """The page scanned sideways or upside down: ``rotation`` degrees counter-clockwise."""
     k = (rotation // 90) % 4
     return np.ascontiguousarray(np.rot90(img, k)) if k else img
+
+
+def uneven_light(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """A phone's light: a brighter spot and a darker corner (smooth, up to ``strength`` x 45 %
+    darker at the worst place)."""
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:1:12j, 0:1:16j]
+    cx, cy = rng.uniform(0.2, 0.8, 2)
+    spot = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / rng.uniform(0.1, 0.4))
+    ang = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(ang) * (xx - 0.5) + np.sin(ang) * (yy - 0.5)) + 0.5
+    shade = 1.0 - strength * 0.45 * np.clip(0.6 * ramp + 0.4 * (1 - spot), 0, 1)
+    factor = cv2.resize(shade.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(img.astype(np.float32) * factor[..., None], 0, 255).astype(np.uint8)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from sohoa.errors import NotFoundError
+
 log = logging.getLogger(__name__)
 
 ROLES = ("train", "test", "bench")
@@ -36,7 +38,7 @@ _PRINT_FAMILIES = (  # (regular, bold): Times-like first, as on most printed reg
 )
 
 
-class FontError(RuntimeError):
+class FontError(NotFoundError, RuntimeError):
     """A font role cannot be served because its fonts are missing."""
 
 

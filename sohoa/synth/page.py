@@ -14,13 +14,30 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sohoa.errors import SohoaError
 from sohoa.records import FieldKind
 from sohoa.synth import degrade as dg
+from sohoa.synth.capture import cut_truth, drop_cut_fields, photo_scan
 from sohoa.synth.cells import Written, ink_hull, write_value
+from sohoa.synth.families import (
+    BookLayout,
+    LayoutFamily,
+    LayoutFamilyError,
+    get_family,
+    page_spans,
+    sample_book_layout,
+)
 from sohoa.synth.hand import HandStyle, render_ink
-from sohoa.synth.layout import FillIn, PageGeometry, draw_print, draw_ruling, sample_geometry
+from sohoa.synth.layout import (
+    FillIn,
+    PageGeometry,
+    draw_print,
+    draw_ruling,
+    sample_geometry,
+    vary_geometry,
+)
 from sohoa.synth.people import BookInfo, sample_book
-from sohoa.synth.truth import bbox_of, page_truth, row_box
+from sohoa.synth.truth import bbox_of, layout_truth, page_truth, row_box
 from sohoa.synth.values import (
     ValueContext,
     Writer,
@@ -39,7 +56,7 @@ _OPTIONAL = {FieldKind.PLACE, FieldKind.TEXT, FieldKind.ETHNICITY, FieldKind.NAT
              FieldKind.RELATION, FieldKind.YEAR}
 
 
-class SynthError(ValueError):
+class SynthError(SohoaError, ValueError):
     """Bad arguments to the generator."""
 
 
@@ -78,11 +95,25 @@ def book_for_seed(template: Template, seed: int) -> BookInfo:
     return sample_book(np.random.default_rng([seed, 0]), str(template.register_type))
 
 
-def first_so(template: Template, seed: int, page_no: int) -> int:
+def book_layout(template: Template, seed: int, layout: str | None) -> BookLayout | None:
+    """The varied layout book ``seed`` of family ``layout`` shares (None: the default)."""
+    try:
+        fam = get_family(layout)
+    except LayoutFamilyError as exc:
+        raise SynthError(str(exc)) from exc
+    return None if fam is None else sample_book_layout(template, fam, seed)
+
+
+def first_so(template: Template, seed: int, page_no: int, layout: str | None = None) -> int:
     """Registration number of the first entry on ``page_no`` (entries of earlier pages)."""
-    rows = template.rows_per_page
-    done = sum(page_plan(np.random.default_rng([seed, q]), rows).entries(rows)
-               for q in range(1, page_no))
+    bl = book_layout(template, seed, layout)
+    rows = bl.rows if bl else template.rows_per_page
+    fam = bl.family if bl else None
+    done = 0
+    for q in range(1, page_no):
+        plan = page_plan(np.random.default_rng([seed, q]), rows)
+        spans = page_spans(seed, q, rows, rows - plan.blank, plan.cancelled, fam)
+        done += plan.entries(rows) - len(spans)
     return done + 1
 
 
@@ -124,31 +155,54 @@ def _writers(rng: np.random.Generator, clerks: list[tuple[HandStyle, Writer]], h
     return out
 
 
+Cell = tuple[str, str, Written, tuple[float, float, float, float]]  # text, value, ink, slot
+
+
+def _slot_rows(g: PageGeometry, row: int, last: int, spec_line: int, n: int, kind: FieldKind
+               ) -> tuple[float, float, int, int]:
+    """Where a field goes: (top, bottom, lines in that band, its line there). A long entry
+    over rows ``row``..``last`` writes stacked fields one per row, wraps places and notes
+    over both rows, and keeps short values in its first row."""
+    if last == row:
+        return g.row_edges[row], g.row_edges[row + 1], n, spec_line
+    if n >= 2:
+        r = row + min(spec_line, last - row)
+        return g.row_edges[r], g.row_edges[r + 1], 1, 0
+    if kind in (FieldKind.PLACE, FieldKind.TEXT):
+        return g.row_edges[row], g.row_edges[last + 1], 1, 0
+    return g.row_edges[row], g.row_edges[row + 1], 1, 0
+
+
 def _write_entry(
     page: np.ndarray, g: PageGeometry, tpl: Template, row: int, ctx: ValueContext,
     style: HandStyle, rng: np.random.Generator, labels: np.ndarray | None, names: list[str],
-) -> dict[str, tuple[str, str, Written]]:
-    out: dict[str, tuple[str, str, Written]] = {}
+    last: int | None = None,
+) -> dict[str, Cell]:
+    """Write one entry in table row ``row`` (through row ``last`` for a long entry)."""
+    out: dict[str, Cell] = {}
     pad = g.mm * 0.7
     for ci, col in enumerate(tpl.columns):
-        x0, y0, x1, y1 = g.cell(row, ci)
-        n = len(col.fields)
-        slot = (y1 - y0 - 2 * pad) / n
+        x0, x1 = g.x_edges[ci], g.x_edges[ci + 1]
         for spec in col.fields:
             fv = sample_value(spec, rng, ctx)
             if fv is None or (spec.kind in _OPTIONAL and rng.random() < 0.03):
                 continue
-            top = y0 + pad + spec.line * slot
+            y0, y1, n, line = _slot_rows(g, row, row if last is None else last, spec.line,
+                                         len(col.fields), spec.kind)
+            slot = (y1 - y0 - 2 * pad) / n
+            top = y0 + pad + line * slot
             over = ctx.writer.sprawl * (y1 - y0)  # a sprawling hand crosses the row lines
-            box = (x0 + pad, top - (over if spec.line == 0 else 0.0), x1 - pad,
-                   top + slot + (over if spec.line == n - 1 else 0.0))
+            box = (x0 + pad, top - (over if line == 0 else 0.0), x1 - pad,
+                   top + slot + (over if line == n - 1 else 0.0))
             max_lines = 4 if n == 1 and spec.kind in (FieldKind.PLACE, FieldKind.TEXT) else (
                 2 if n == 1 else 1)
             names.append(f"{row}:{spec.name}")
             written = write_value(page, box, fv.text, spec.kind, style, rng, max_lines,
                                   labels, len(names))
             if len(written.hull):
-                out[spec.name] = (fv.text, fv.value, written)
+                slot_h = (y1 - y0) / n
+                out[spec.name] = (fv.text, fv.value, written,
+                                  (x0, y0 + line * slot_h, x1, y0 + (line + 1) * slot_h))
     return out
 
 
@@ -174,6 +228,7 @@ def generate_page(
     rotation: int = 0,
     dpi: int = 200,
     with_labels: bool = False,
+    layout: str | None = None,
 ) -> SynthPage:
     """Render one page of a synthetic register book and its ground truth.
 
@@ -182,28 +237,46 @@ def generate_page(
     ``-angle`` straightens it. ``rotation`` turns the whole scan counter-clockwise by that many
     degrees (np.rot90), as when a page is fed sideways. ``with_labels`` also returns a mask of
     which field wrote each final pixel (for tests and pixel-exact training crops).
+    ``layout`` names a layout family (``sohoa.synth.families``; None or "default": the
+    original layout, drawn exactly as before).
     """
     tpl = check_args(template, difficulty, rotation, page_no)
     hard = difficulty == "hard"
+    bl = book_layout(tpl, seed, layout)
+    fam = bl.family if bl else None
     book = book_for_seed(tpl, seed)
     rng = np.random.default_rng([seed, page_no])
-    plan = page_plan(rng, tpl.rows_per_page)
-    g = sample_geometry(tpl, dpi, rng)
+    n_rows = bl.rows if bl else tpl.rows_per_page
+    plan = page_plan(rng, n_rows)
+    g = sample_geometry(tpl, dpi, rng) if bl is None else vary_geometry(
+        tpl, dpi, rng, bl, bl.family.missing_lines)
     page, fills = _printed_form(g, tpl, book, page_no, rng, hard)
     writers = _writers(rng, _clerks(seed, font_role, dpi / 25.4), hard)
     header = {f.key: (f.text, _fill_in(page, f, writers[0][0], rng)) for f in fills}
     labels = np.zeros((g.height, g.width), np.int32) if with_labels else None
-    rows = _write_rows(page, g, tpl, book, plan, first_so(tpl, seed, page_no), writers, rng,
-                       labels)
+    spans = page_spans(seed, page_no, n_rows, n_rows - plan.blank, plan.cancelled, fam)
+    rows = _write_rows(page, g, tpl, book, plan, first_so(tpl, seed, page_no, layout), writers,
+                       rng, labels, n_rows, spans)
     if hard:
         _age(page, g, book, rng)
     scan = dg.sample_scan(rng, g.width, g.height, hard, rotation, g.mm)
-    img = _scan(page, scan, rng, hard, g.mm)
+    cap = np.random.default_rng([seed, page_no, 6])
+    if fam is not None:
+        scan = photo_scan(scan, cap, fam, hard, g)
+    img = _scan(page, scan, rng, hard, g.mm, fam, cap)
     if labels is not None:
         labels = dg.rotate(dg.warp_labels(labels, scan), rotation)
     size = scan.final_size
-    truth = page_truth(tpl, g, scan, book, page_no, rows.entries, tpl.rows_per_page, plan.blank,
-                   rows.strike is not None, size)
+    truth = page_truth(tpl, g, scan, book, page_no, rows.entries, n_rows, plan.blank,
+                       rows.strike is not None, size)
+    if bl is not None:
+        truth["layout"] = layout_truth(tpl, g, scan, bl, spans, size)
+        cut = cut_truth(tpl, g, scan)
+        if cut is not None:
+            truth["layout"]["cut"] = cut
+            hulls = {(row, name): scan.map_points(c[2].hull)
+                     for row, _, fields in rows.entries for name, c in fields.items()}
+            drop_cut_fields(truth, scan, hulls)
     truth["struck_rows"] = [row_box(g, scan, r, size) for r in rows.struck_rows]
     truth["blank_rows"] = sorted(truth["blank_rows"] + truth["struck_rows"],
                                  key=lambda b: (b[1], b[0]))
@@ -243,7 +316,7 @@ def _fill_in(page: np.ndarray, fill: FillIn, style: HandStyle, rng: np.random.Ge
 
 @dataclass(frozen=True)
 class _Rows:
-    entries: list[tuple[int, dict[str, tuple[str, str, Written]]]]
+    entries: list[tuple[int, int, dict[str, Cell]]]  # first row, last row, fields
     struck_rows: list[int]
     strike: np.ndarray | None  # hull of the stroke across the blank rows
     names: list[str]
@@ -252,16 +325,18 @@ class _Rows:
 def _write_rows(
     page: np.ndarray, g: PageGeometry, tpl: Template, book: BookInfo, plan: PagePlan, so: int,
     writers: list[tuple[HandStyle, Writer]], rng: np.random.Generator,
-    labels: np.ndarray | None,
+    labels: np.ndarray | None, rows: int, spans: tuple[int, ...] = (),
 ) -> _Rows:
     """Fill the rows top down: entries numbered on from ``so``, the cancelled row struck and
-    rewritten below, the unused rows left blank (and sometimes struck)."""
-    rows = tpl.rows_per_page
-    entries: list[tuple[int, dict[str, tuple[str, str, Written]]]] = []
+    rewritten below, the unused rows left blank (and sometimes struck); an entry in a row of
+    ``spans`` also takes the next row."""
+    entries: list[tuple[int, int, dict[str, Cell]]] = []
     names: list[str] = []
     struck_rows: list[int] = []
     wi, facts = 0, None
     for row in range(rows - plan.blank):
+        if row - 1 in spans:
+            continue
         if rng.random() < 0.15:
             wi = int(rng.integers(len(writers)))
         style, writer = writers[wi]
@@ -273,7 +348,9 @@ def _write_rows(
             _strike(page, g, row, row, style, rng)
             struck_rows.append(row)
             continue
-        entries.append((row, _write_entry(page, g, tpl, row, ctx, style, rng, labels, names)))
+        last = row + 1 if row in spans else row
+        entries.append((row, last, _write_entry(page, g, tpl, row, ctx, style, rng, labels,
+                                                names, last)))
         so += 1
     strike = None
     if plan.blank > 0 and rng.random() < 0.5:
@@ -294,12 +371,20 @@ def _age(page: np.ndarray, g: PageGeometry, book: BookInfo, rng: np.random.Gener
 
 
 def _scan(page: np.ndarray, scan: dg.ScanGeometry, rng: np.random.Generator, hard: bool,
-          mm: float) -> np.ndarray:
-    """The sheet on the scanner bed: skew/curl, gutter, noise, blur, JPEG, rotation."""
+          mm: float, fam: LayoutFamily | None = None, cap: np.random.Generator | None = None,
+          ) -> np.ndarray:
+    """The sheet on the scanner bed: skew/curl, gutter, noise, blur, JPEG, rotation; a
+    varied family's capture (its own rng ``cap``) sets the facing page and uneven light."""
     grey = rng.uniform(15, 75)
     bed = tuple(int(grey + v) for v in rng.uniform(-6, 6, 3)) if hard else (235, 235, 235)
     img = dg.warp(page, scan, bed)  # type: ignore[arg-type]
-    if hard and rng.random() < 0.4:
-        dg.gutter(img, scan, rng, mm)
+    if fam is None or cap is None:
+        if hard and rng.random() < 0.4:
+            dg.gutter(img, scan, rng, mm)
+    else:
+        if hard and cap.random() < fam.facing:
+            dg.gutter(img, scan, cap, mm)
+        if fam.light > 0:
+            img = dg.uneven_light(img, cap, fam.light * (1.0 if hard else 0.5))
     img = dg.noise_blur_jpeg(img, rng, hard)
     return dg.rotate(img, scan.rotation)

@@ -3,6 +3,7 @@ the upright page through the scan geometry into final image pixels."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -48,10 +49,10 @@ def page_truth(
 ) -> dict[str, Any]:
     x0, x1 = g.x_edges[0], g.x_edges[-1]
     entries = []
-    for index, (row, fields) in enumerate(entries_raw):
-        y0, y1 = g.row_edges[row], g.row_edges[row + 1]
+    for index, (row, last, fields) in enumerate(entries_raw):
+        y0, y1 = g.row_edges[row], g.row_edges[last + 1]
         quad = scan.map_points(rect(x0, y0, x1, y1))
-        entries.append({
+        entry = {
             "index": index,
             "row": row,
             "bbox": bbox_of(scan.map_points(edge_points(x0, y0, x1, y1)), size),
@@ -59,10 +60,17 @@ def page_truth(
             "struck": False,
             "fields": {
                 name: {"text": text, "value": value,
-                       "bbox": bbox_of(scan.map_points(w.hull), size)}
-                for name, (text, value, w) in fields.items()
+                       "bbox": bbox_of(scan.map_points(w.hull), size),
+                       "cell": bbox_of(scan.map_points(edge_points(*slot)), size),
+                       "cell_quad": _quad(scan, *slot),
+                       "band_quad": _quad(scan, slot[0], float(w.hull[:, 1].min()), slot[2],
+                                          float(w.hull[:, 1].max()))}
+                for name, (text, value, w, slot) in fields.items()
             },
-        })
+        }
+        if last != row:
+            entry["rows"] = [row, last]
+        entries.append(entry)
     blank = [row_box(g, scan, r, size) for r in range(rows - n_blank, rows)]
     return {
         "page": f"{tpl.id}-{page_no:04d}",
@@ -81,3 +89,46 @@ def page_truth(
         "table": {"quad": [[round(float(x), 1), round(float(y), 1)] for x, y in
                            scan.map_points(rect(x0, g.header_top, x1, g.row_edges[-1]))]},
     }
+
+
+def _box(g: PageGeometry, scan: dg.ScanGeometry, x0: float, y0: float, x1: float, y1: float,
+         size: tuple[int, int]) -> list[int]:
+    return bbox_of(scan.map_points(edge_points(x0, y0, x1, y1)), size)
+
+
+def _quad(scan: dg.ScanGeometry, x0: float, y0: float, x1: float, y1: float) -> list:
+    return [[round(float(x), 1), round(float(y), 1)]
+            for x, y in scan.map_points(rect(x0, y0, x1, y1))]
+
+
+def layout_truth(tpl: Template, g: PageGeometry, scan: dg.ScanGeometry, book: Any,
+                 spans: tuple[int, ...], size: tuple[int, int]) -> dict[str, Any]:
+    """The varied layout of this page: family, column widths (share of the table, upright),
+    header band and number row boxes, rows, merged header groups, missing lines."""
+    x0, x1 = g.x_edges[0], g.x_edges[-1]
+    tw = float(x1 - x0)
+    out: dict[str, Any] = {
+        "family": book.family.name,
+        "held_out": book.family.held_out,
+        "widths": [round((b - a) / tw, 4) for a, b in itertools.pairwise(g.x_edges)],
+        "template_widths": [round(b - a, 4) for a, b in tpl.column_fractions()],
+        "rows": len(g.row_edges) - 1,
+        "row_heights": [b - a for a, b in itertools.pairwise(g.row_edges)],
+        "header_levels": 2 if g.groups else 1,
+        "header_groups": [{"columns": [tpl.columns[a].number, tpl.columns[b].number],
+                           "label": label} for a, b, label in g.groups],
+        "header_bbox": _box(g, scan, x0, g.header_top, x1, g.header_bottom, size),
+        "number_row": g.numbers_bottom > g.header_bottom,
+        "print_family": g.family,
+        "hand_ruled": g.wobble > 0,
+        "two_row_entries": list(spans),
+        "missing_lines": {"columns": sorted(i for k, i in g.missing if k == "v"),
+                          "rows": sorted(i for k, i in g.missing if k == "h")},
+        "column_quads": [_quad(scan, a, g.row_edges[0], b, g.row_edges[-1])
+                         for a, b in itertools.pairwise(g.x_edges)],
+    }
+    out["header_quad"] = _quad(scan, x0, g.header_top, x1, g.header_bottom)
+    if out["number_row"]:
+        out["number_row_bbox"] = _box(g, scan, x0, g.header_bottom, x1, g.numbers_bottom, size)
+        out["number_row_quad"] = _quad(scan, x0, g.header_bottom, x1, g.numbers_bottom)
+    return out

@@ -1,0 +1,50 @@
+"""The options of a training run, with every default in one place (light to import: the CLI
+reads it for its help without loading torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Every training default lives here; the CLI only lays the flags it is given over it."""
+
+    out: str
+    arch: str = "crnn"  # crnn or trocr
+    preset: str = "small"  # trocr size: tiny, small, base
+    height: int = 32
+    channels: tuple[int, ...] = (12, 24, 48, 64, 96, 96)
+    rnn_hidden: int = 96
+    batch_size: int = 32
+    epochs: int = 30
+    epoch_samples: int = 8000
+    lr: float = 1.5e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 300
+    time_budget_min: float = 0.0  # 0 = no budget; else the schedule ends at this time
+    patience: int = 6
+    device: str = "auto"
+    threads: int = 2
+    workers: int = 1
+    seed: int = 1
+    val_size: int = 400
+    init_from: str = ""  # a model folder to start from (fine-tuning)
+    extra_font_share: float = 0.35  # lines written in extra installed fonts (SynthSource)
+    mark_share: float = 0.25  # lines by hands that set tone marks to the right (SynthSource)
+    stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def default(name: str) -> Any:
+    """The default of option ``name`` (for help texts)."""
+    for f in fields(TrainOptions):
+        if f.name == name:
+            return f.default
+    raise KeyError(name)
+
+
+# options a resumed run may change; the rest are the run's own and stay as saved
+RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
+                     "stroke_share", "time_budget_min")

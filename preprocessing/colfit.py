@@ -1,0 +1,316 @@
+"""Columns from the page: the found vertical lines define the columns, the template is a prior.
+
+The template gives the columns' order, count and rough widths. Real books print the same form
+with other proportions (any column may be half or twice its template width), lose lines, and
+get cropped at a side. So the found lines are aligned to the template's boundaries by dynamic
+programming over the two sequences (monotone: boundary j < j' sits on line i < i'), scoring
+each matched span by how far its width is from the template's (in log ratio, so 0.5x and 2x
+cost the same), a boundary without a line, and a well-drawn line left unused. The table's
+scale is searched too, so a table cut at the image's edge maps its visible lines onto the
+columns they belong to and the rest are "cut". A boundary whose line is missing is then put at
+the whitespace valley of the ink between its neighbours (:func:`split_at_valleys`), not at a
+fixed fraction. A book's consensus boundaries (:mod:`preprocessing.consensus`) can replace the
+template's widths as the prior.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from preprocessing.columns import ColumnMap, template_boundaries
+from preprocessing.layout import Grid, RuledLine
+from sohoa.template import Template
+
+MISS = 2.2  # a boundary inside the image with no line
+CUT = 0.6  # a boundary beyond the image's edge (cropped scan)
+EXTRA_STRONG = 1.6  # a well-drawn line that is no boundary
+EXTRA_WEAK = 0.25
+SIGMA = 0.33  # spread of log(width / template width) of one column
+MAX_RATIO = 2.3  # beyond this a span cannot be that many columns
+MAX_SKIP_B = 6  # boundaries skipped between two matched lines (5 lines lost in a row)
+MAX_SKIP_L = 3  # lines skipped between two matched boundaries
+STRONG = 0.6
+PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
+ANCHOR = 3.0  # a column whose header word was read outside it
+WIDER = 4.0  # cost per unit of log(table width / image width) of a table cut at a side
+
+
+def _wcost(obs: float, exp: float) -> float:
+    if exp <= 0 or obs <= 0:
+        return math.inf
+    r = obs / exp
+    if r < 1.0 / MAX_RATIO or r > MAX_RATIO:
+        return math.inf
+    lr = math.log(r)
+    return lr * lr / (2 * SIGMA * SIGMA)
+
+
+def _anchor_cost(anchors: dict[int, float], c0: int, c1: int, x0: float, x1: float) -> float:
+    """Columns c0..c1-1 lie between x0 and x1: each header word read outside costs ANCHOR."""
+    return ANCHOR * sum(1 for c in range(c0, c1) if c in anchors and not x0 < anchors[c] < x1)
+
+
+def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
+           width: float, open_sides: tuple[bool, bool],
+           anchors: dict[int, float] | None = None) -> tuple[float, list[tuple[int, int]]]:
+    """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
+    pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
+    fall off the image only on an ``open_sides`` side (left, right)."""
+    k, nb = len(pos), len(frac)
+    skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
+    before = np.r_[0.0, np.cumsum(skip_cost)]  # cost of skipping lines [0, i)
+    inf = math.inf
+    best = np.full((nb, k), inf)
+    back: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def edge_cost(p: float, j: int, side: int) -> float:
+        """Boundaries beyond the first (side -1) or last (+1) matched one, boundary ``j`` on
+        line position ``p``: cut when they fall off the image, missing otherwise."""
+        others = frac[:j] if side < 0 else frac[j + 1:]
+        xs = p + scale * (others - frac[j])
+        off = (xs < -0.01 * width) if side < 0 else (xs > 1.01 * width)
+        if not open_sides[0 if side < 0 else 1]:
+            return MISS * len(xs) + (math.inf if off.any() else 0.0)
+        return float(CUT * off.sum() + MISS * (~off).sum())
+
+    for j in range(nb):
+        for i in range(k):
+            c0 = before[i] + (edge_cost(pos[i], j, -1) if j else 0.0)
+            if anchors and j:
+                c0 += _anchor_cost(anchors, 0, j, -math.inf, pos[i])
+            cand, arg = c0, (-1, -1)
+            for dj in range(1, min(MAX_SKIP_B, j) + 1):
+                jp = j - dj
+                exp = scale * (frac[j] - frac[jp])
+                for di in range(1, min(MAX_SKIP_L, i) + 1):
+                    ip = i - di
+                    prev = best[jp, ip]
+                    if prev == inf:
+                        continue
+                    wc = _wcost(pos[i] - pos[ip], exp)
+                    if wc == inf:
+                        continue
+                    c = prev + wc + MISS * (dj - 1) + (before[i] - before[ip + 1])
+                    if anchors:
+                        c += _anchor_cost(anchors, jp, j, pos[ip], pos[i])
+                    if c < cand:
+                        cand, arg = c, (jp, ip)
+            best[j, i] = cand
+            if arg[0] >= 0:
+                back[(j, i)] = arg
+    total_best, end = inf, (-1, -1)
+    for j in range(nb):
+        for i in range(k):
+            if best[j, i] == inf:
+                continue
+            tail = before[k] - before[i + 1]
+            if j < nb - 1:
+                tail += edge_cost(pos[i], j, 1)
+                if anchors:
+                    tail += _anchor_cost(anchors, j, nb - 1, pos[i], math.inf)
+            if best[j, i] + tail < total_best:
+                total_best, end = best[j, i] + tail, (j, i)
+    pairs: list[tuple[int, int]] = []
+    node = end
+    while node[0] >= 0:
+        pairs.append(node)
+        node = back.get(node, (-1, -1))
+    return total_best, pairs[::-1]
+
+
+def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Template,
+                width: float, prior: tuple[float, ...] | None = None,
+                open_sides: tuple[bool, bool] = (False, False),
+                anchors: dict[int, float] | None = None) -> ColumnMap | None:
+    """Column boundaries of a page from its vertical lines (``width``: the image's width).
+
+    ``prior``: normalised boundaries (0..1, n+1 values) to use instead of the template's
+    widths, e.g. a book's consensus. ``open_sides``: whether the table may run off the image
+    at the left / right (its row lines reach the image's edge). ``anchors``: column index ->
+    x where its header was read (preprocessing.header). None when fewer than two lines fit."""
+    lines = sorted(v_lines, key=lambda ln: ln.pos)
+    if len(lines) < 2:
+        return None
+    frac = np.asarray(prior, float) if prior is not None else template_boundaries(template)
+    pos = np.array([ln.pos for ln in lines])
+    strong = np.array([ln.strength >= STRONG for ln in lines])
+    span = float(pos[-1] - pos[0])
+    if span <= 0:
+        return None
+    cost, pairs = _align(pos, strong, frac, span, width, open_sides, anchors)
+    best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
+    whole = bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
+    # the table's outer lines at both ends fix its scale; otherwise (a cut or faded side)
+    # the scale is searched
+    for scale in ([] if whole else span * np.geomspace(0.9, 2.2, 14)):
+        cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides, anchors)
+        cost += WIDER * max(0.0, math.log(scale / width))  # a table wider than the image
+        if cost < best[0] - 1e-9:
+            best = (cost, float(scale), pairs)
+    cost, scale, pairs = best
+    if len(pairs) < 2:
+        return None
+    return _build(lines, frac, pairs, width, cost)
+
+
+def _build(lines: list[RuledLine], frac: np.ndarray, pairs: list[tuple[int, int]],
+           width: float, cost: float) -> ColumnMap:
+    nb = len(frac)
+    js = np.array([j for j, _ in pairs])
+    ps = np.array([lines[i].pos for _, i in pairs])
+    b, a = np.polyfit(frac[js], ps, 1)  # table scale and offset from the matched lines
+    out: list[RuledLine | None] = [None] * nb
+    for j, i in pairs:
+        out[j] = lines[i]
+    # boundaries between matched ones: proportional placement (refined at the ink's valley
+    # later); beyond the ends: the template's widths at the fitted scale
+    for j in range(nb):
+        if out[j] is not None:
+            continue
+        left = max((jj for jj in js if jj < j), default=None)
+        right = min((jj for jj in js if jj > j), default=None)
+        if left is not None and right is not None:
+            t = (frac[j] - frac[left]) / (frac[right] - frac[left])
+            out[j] = blend(out[left], out[right], float(t))  # type: ignore[arg-type]
+        else:
+            ref = out[left if left is not None else right]
+            assert ref is not None
+            dx = b * (frac[j] - frac[left if left is not None else right])
+            out[j] = shift(ref, float(dx))
+    bounds = tuple(ln for ln in out if ln is not None)
+    cut = tuple(ci for ci in range(nb - 1)
+                if _visible(bounds[ci].pos, bounds[ci + 1].pos, width) < 0.5)
+    used = {i for _, i in pairs}
+    lo, hi = bounds[0].pos, bounds[-1].pos
+    extra = sum(1 for i, ln in enumerate(lines)
+                if i not in used and lo < ln.pos < hi and ln.strength >= STRONG)
+    resid = float(cost / max(1, len(pairs)))
+    return ColumnMap(bounds, matched=len(pairs), residual=resid / 100.0, extra=extra,
+                     cut=cut, placed=tuple(j for j in range(nb) if j not in set(js.tolist())),
+                     cost=float(cost))
+
+
+def _visible(x0: float, x1: float, width: float) -> float:
+    if x1 <= x0:
+        return 0.0
+    return max(0.0, min(x1, width) - max(x0, 0.0)) / (x1 - x0)
+
+
+def shift(ln: RuledLine, dx: float) -> RuledLine:
+    c = list(ln.coeffs)
+    c[-1] += dx
+    return RuledLine(pos=ln.pos + dx, coeffs=tuple(c), strength=0.0)
+
+
+def blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
+    """The line a fraction ``t`` of the way from ``a`` to ``b`` (their shapes blended)."""
+    n = max(len(a.coeffs), len(b.coeffs))
+    ca = np.r_[np.zeros(n - len(a.coeffs)), a.coeffs]
+    cb = np.r_[np.zeros(n - len(b.coeffs)), b.coeffs]
+    c = (1 - t) * ca + t * cb
+    return RuledLine(pos=(1 - t) * a.pos + t * b.pos, coeffs=tuple(float(v) for v in c),
+                     strength=0.0)
+
+
+def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
+                     frac: np.ndarray, spread: float = 0.5) -> ColumnMap:
+    """Move each boundary placed without a line (between two found ones) to the emptiest
+    vertical strip of ``clean`` (ink without ruling, rows y0..y1) where the widths on both
+    sides stay within ``spread`` of their share (0.5: between half and twice the template's;
+    smaller for a book's measured layout)."""
+    if not cmap.placed:
+        return cmap
+    h, w = clean.shape[:2]
+    ya, yb = int(max(0, y0)), int(min(h, y1))
+    if yb - ya < 10:
+        return cmap
+    bounds = list(cmap.boundaries)
+    found = [j for j in range(len(bounds)) if j not in cmap.placed]
+    for j in cmap.placed:
+        left = max((jj for jj in found if jj < j), default=None)
+        right = min((jj for jj in found if jj > j), default=None)
+        if left is None or right is None:
+            continue
+        lpos, rpos = bounds[left].pos, bounds[right].pos
+        share = (frac[j] - frac[left]) / (frac[right] - frac[left])
+        est = lpos + share * (rpos - lpos)
+        lo = lpos + (1 - spread) * (est - lpos)
+        hi = rpos - (1 - spread) * (rpos - est)
+        xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
+        if xb - xa < 3:
+            continue
+        prof = np.count_nonzero(clean[ya:yb, xa:xb], axis=0).astype(np.float64)
+        prof = np.convolve(prof, np.ones(3) / 3, mode="same")
+        low = np.nonzero(prof <= prof.min() + max(1.0, 0.02 * (yb - ya)))[0]
+        runs = np.split(low, np.nonzero(np.diff(low) > 1)[0] + 1)
+        run = min(runs, key=lambda r: abs(xa + r.mean() - est) - 1.0 * len(r))
+        x = xa + float(run.mean())
+        t = (x - lpos) / (rpos - lpos)
+        bounds[j] = blend(bounds[left], bounds[right], t)
+        found = sorted(found + [j])
+    return ColumnMap(tuple(bounds), cmap.matched, cmap.residual, cmap.extra, cut=cmap.cut,
+                     placed=cmap.placed, cost=cmap.cost)
+
+
+def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.ndarray,
+                    vmask: np.ndarray, prior: tuple[float, ...] | None = None,
+                    valid: np.ndarray | None = None, grey: np.ndarray | None = None
+                    ) -> ColumnMap | None:
+    """The page's columns: found lines aligned to the template (or to the book's ``prior``
+    when that fits better); when lines are missing or extra or the fit is poor, the header
+    is read from ``grey`` (preprocessing.header) and the alignment redone with it; missing
+    lines placed at the ink's whitespace valley."""
+    from preprocessing.header import header_anchors, in_doubt
+
+    w = ink.shape[1]
+    sides = open_sides(grid, hmask, valid)
+    cmap = fit_columns(grid.v_lines, template, w, open_sides=sides)
+    frac = template_boundaries(template)
+    use = None
+    if prior is not None and len(prior) == len(frac):
+        alt = fit_columns(grid.v_lines, template, w, prior, sides)
+        # the book's layout was measured on its pages: it wins unless clearly worse
+        if alt is not None and (cmap is None or alt.cost <= cmap.cost + PRIOR_EDGE):
+            cmap, frac, use = alt, np.asarray(prior, float), prior
+    if grey is not None and in_doubt(cmap):
+        anchors = header_anchors(grey, grid, template)
+        if anchors:
+            read = fit_columns(grid.v_lines, template, w, use, sides, anchors)
+            cmap = read if read is not None else cmap
+    if cmap is None:
+        return None
+    clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
+    return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
+                            0.5 if use is None else 0.15)
+
+
+def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None
+               ) -> tuple[bool, bool]:
+    """Whether the row lines run on past the outermost vertical line to the edge of the
+    image (``valid``: where the scan has pixels, on this page's frame), at the left and at
+    the right: the table is cut there (a cropped scan or photo)."""
+    if not grid.v_lines or not grid.h_lines:
+        return (False, False)
+    h, w = hmask.shape
+    x0, x1 = grid.v_lines[0].pos, grid.v_lines[-1].pos
+    edge = max(4, w // 200)
+    votes = np.zeros((2, 2), int)  # [side][reaches the edge, stops short]
+    for ln in grid.h_lines:
+        if ln.strength < 0.6:
+            continue
+        y = int(round(ln.pos))
+        if not 2 <= y < h - 2:
+            continue
+        ink = np.nonzero(hmask[y - 2:y + 3].any(axis=0))[0]
+        area = np.nonzero(valid[y] > 0)[0] if valid is not None else np.array([0, w - 1])
+        if len(ink) == 0 or len(area) == 0:
+            continue
+        for side, (inner, lim, end) in enumerate(((x0, area[0], ink[0]),
+                                                  (x1, area[-1], ink[-1]))):
+            if abs(inner - lim) <= 2 * edge:
+                continue  # the outer line is at the edge itself
+            votes[side, 0 if abs(end - lim) <= edge else 1] += 1
+    return (bool(votes[0, 0] > votes[0, 1]), bool(votes[1, 0] > votes[1, 1]))

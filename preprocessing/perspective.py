@@ -1,0 +1,123 @@
+"""Phone photos: a table whose outer lines are not parallel is rectified by a homography.
+
+Deskewing turns the page as a whole; a photo taken at an angle also shrinks one side of the
+table (keystone), so its vertical lines lean in opposite directions and the horizontal ones
+fan out. The table's four outer lines are found in ruling masks made with a short kernel
+(which leaning lines survive): band by band, the outermost place where the mask has a line's
+worth of ink, then a straight line through those points. Their four intersections are mapped
+to a rectangle of the same mean width and height.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from preprocessing.clean import line_masks
+
+MIN_TILT = 0.004  # radians of disagreement between opposite sides worth correcting (~0.25 deg)
+MAX_TILT = 0.2  # a side leaning more than this (11 deg) is no table side
+
+
+def _band_peaks(mask: np.ndarray, bands: int = 20) -> list[tuple[float, np.ndarray]]:
+    """For each horizontal band of a vertical-line mask: its centre and the columns where the
+    band holds a line's worth of ink (peak centres)."""
+    h, w = mask.shape
+    edges = np.linspace(0, h, bands + 1).astype(int)
+    out = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        prof = cv2.blur(np.count_nonzero(mask[a:b], axis=0).astype(np.float32).reshape(1, -1),
+                        (5, 1)).ravel()
+        on = prof >= 0.35 * (b - a)
+        on[: int(0.01 * w) + 1] = False  # the image's edge is no line
+        on[int(0.99 * w):] = False
+        idx = np.nonzero(on)[0]
+        if len(idx) == 0:
+            continue
+        runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+        out.append((0.5 * (a + b), np.array([float(r.mean()) for r in runs])))
+    return out
+
+
+def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float = 3.0
+                ) -> tuple[float, float] | None:
+    """v = a*t + b: the outermost (first or last) of the lines that most bands agree on.
+    Candidate lines join peaks of two bands in the first third to peaks of two in the last
+    third; a line's support is the number of bands with a peak on it."""
+    if len(peaks) < 6:
+        return None
+    n = len(peaks)
+    t_all = np.concatenate([np.full(len(v), t) for t, v in peaks])
+    v_all = np.concatenate([v for _, v in peaks])
+    band = np.concatenate([np.full(len(v), i) for i, (_, v) in enumerate(peaks)])
+    # two bands of each outer third are enough to propose every line (and keep this fast)
+    lo = peaks[1:n // 3][::2][:2] or peaks[:1]
+    hi = peaks[-(n // 3):-1][::-2][:2] or peaks[-1:]
+    cands = [(t1, v1, t2, v2) for t1, vs1 in lo for v1 in vs1 for t2, vs2 in hi for v2 in vs2]
+    if not cands:
+        return None
+    c = np.array(cands)
+    a = (c[:, 3] - c[:, 1]) / np.maximum(c[:, 2] - c[:, 0], 1e-6)
+    c, a = c[np.abs(a) <= MAX_TILT], a[np.abs(a) <= MAX_TILT]
+    if len(c) == 0:
+        return None
+    b = c[:, 1] - a * c[:, 0]
+    near = np.abs(v_all[None, :] - (a[:, None] * t_all[None, :] + b[:, None])) <= tol
+    starts = np.r_[0, np.nonzero(np.diff(band))[0] + 1]
+    support = np.logical_or.reduceat(near, starts, axis=1).sum(axis=1)
+    good = support >= max(6, 0.85 * support.max())
+    mid = t_all.mean()
+    pos = a * mid + b
+    pick = np.nonzero(good)[0]
+    k = int(pick[np.argmin(pos[pick])] if first else pick[np.argmax(pos[pick])])
+    keep = near[k]
+    fa, fb = np.polyfit(t_all[keep], v_all[keep], 1)
+    return float(fa), float(fb)
+
+
+def _cross(vert: tuple[float, float], hor: tuple[float, float]) -> tuple[float, float]:
+    """Intersection of x = a1*y + b1 and y = a2*x + b2."""
+    a1, b1 = vert
+    a2, b2 = hor
+    y = (a2 * b1 + b2) / (1 - a1 * a2)
+    return a1 * y + b1, y
+
+
+def table_quad(ink: np.ndarray) -> np.ndarray | None:
+    """Corners (TL, TR, BR, BL) of the table's outer frame on an upright page when opposite
+    sides are not parallel (a photo at an angle); None when they are, or no frame is found."""
+    h, w = ink.shape
+    # leaning verticals need a short kernel; horizontals lean less, and a longer kernel keeps
+    # the dotted fill-in lines of the title out
+    _, vm = line_masks(ink, max(12, max(h, w) // 80))
+    hm, _ = line_masks(ink, max(12, max(h, w) // 30))
+    vp, hp = _band_peaks(vm), _band_peaks(np.ascontiguousarray(hm.T))
+    left, right = _outer_line(vp, True), _outer_line(vp, False)
+    top, bottom = _outer_line(hp, True), _outer_line(hp, False)
+    if None in (left, right, top, bottom):
+        return None
+    assert left and right and top and bottom
+    tilt = max(abs(math.atan(left[0]) - math.atan(right[0])),
+               abs(math.atan(top[0]) - math.atan(bottom[0])))
+    if tilt < MIN_TILT:
+        return None
+    quad = np.array([_cross(left, top), _cross(right, top), _cross(right, bottom),
+                     _cross(left, bottom)])
+    width = min(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
+    height = min(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))
+    if width < 0.3 * w or height < 0.2 * h:
+        return None
+    return quad
+
+
+def rectifying(quad: np.ndarray) -> np.ndarray:
+    """Homography (3x3) taking ``quad`` to an upright rectangle at its top-left corner with
+    the quad's mean width and height."""
+    tl, tr, br, bl = quad
+    width = 0.5 * (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl))
+    height = 0.5 * (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr))
+    x0, y0 = float(min(tl[0], bl[0])), float(min(tl[1], tr[1]))
+    rect = np.array([[x0, y0], [x0 + width, y0], [x0 + width, y0 + height], [x0, y0 + height]])
+    return cv2.getPerspectiveTransform(quad.astype(np.float32), rect.astype(np.float32))

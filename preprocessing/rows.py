@@ -1,0 +1,159 @@
+"""Which horizontal lines are the table's rows: the usual row height, lines that fit it, the
+table's top and bottom from the column lines, where the header ends, and lines that writing
+made. Nothing here depends on a number of rows per page: the page says how many it has.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from preprocessing.columns import ColumnMap
+from preprocessing.layout import RuledLine
+
+
+def entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
+    """Usual height of an entry row, from the well-drawn lines (a gap over several rows whose
+    line is missing counts as that many rows)."""
+    strong = [ln for ln in lines if ln.strength >= 0.6]
+    ys = np.array([ln.pos for ln in (strong if len(strong) >= 4 else lines)])
+    gaps = np.diff(ys)
+    body = gaps[1:] if len(gaps) > 3 else gaps
+    # the most common gap: printed rows repeat, header and title lines do not
+    near = np.abs(body[:, None] - body[None, :]) <= 0.08 * body[:, None]
+    counts = near.sum(axis=1) + body / (body.max() + 1.0)  # ties go to the taller gap
+    he = float(np.median(body[near[int(np.argmax(counts))]]))
+    for _ in range(2):  # refine with every gap that is a whole number of rows
+        ratio = body / he
+        k = np.round(ratio)
+        ok = (k >= 1) & (k <= 4) & (np.abs(ratio - k) <= 0.15)
+        if ok.any():
+            he = float(np.median(body[ok] / k[ok]))
+    return he
+
+
+def plausible_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
+    """Well-drawn lines, plus weak ones where a printed separator fits: one or two entry
+    heights from a well-drawn line and not close to one. Joined-up handwriting makes weak
+    "lines" mid-row; broken or faded ruling makes them where rows end."""
+    strong = [ln for ln in lines if ln.strength >= 0.6]
+    if len(strong) < 3:
+        return lines
+    sp = np.array([ln.pos for ln in strong])
+    out = list(strong)
+    for w in lines:
+        if w.strength >= 0.6:
+            continue
+        d = np.abs(sp - w.pos)
+        if d.min() < 0.6 * he:
+            continue
+        steps = d / he
+        if np.any((np.abs(steps - np.round(steps)) <= 0.15) & (np.round(steps) <= 2)):
+            out.append(w)
+    out.sort(key=lambda ln: ln.pos)
+    return _merge_near(out, 0.6 * he)
+
+
+def _merge_near(lines: list[RuledLine], dist: float) -> list[RuledLine]:
+    """Of weak lines closer than ``dist`` to each other keep the stronger."""
+    out: list[RuledLine] = []
+    for ln in lines:
+        if out and ln.pos - out[-1].pos < dist and min(ln.strength, out[-1].strength) < 0.6:
+            if ln.strength > out[-1].strength:
+                out[-1] = ln
+            continue
+        out.append(ln)
+    return out
+
+
+def column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, float] | None:
+    """Top and bottom of the table: the longest stretch where most column boundaries have a
+    ruling line. Lines above it (title, commune line, the page's edge, show-through from the
+    back of the sheet) and below it are no table rows; a bottom border lost to fading is
+    found again from where the column lines end."""
+    h = ink.shape[0]
+    ys = np.arange(h)
+    hits = np.zeros(h, np.float32)
+    n = 0
+    for ln in cmap.boundaries:
+        if ln.strength == 0.0:
+            continue
+        xs = np.clip(np.round(ln.at(ys.astype(np.float64))).astype(int), 2, ink.shape[1] - 3)
+        col = (ink[ys, xs - 2] | ink[ys, xs - 1] | ink[ys, xs] | ink[ys, xs + 1] | ink[ys, xs + 2])
+        hits += col > 0
+        n += 1
+    if n < 3:
+        return None
+    gap = max(3, int(0.35 * he))  # bridge breaks in broken or faded lines
+    cover = cv2.morphologyEx((hits >= 0.5 * n).astype(np.uint8).reshape(-1, 1), cv2.MORPH_CLOSE,
+                             np.ones((gap, 1), np.uint8)).ravel()
+    idx = np.nonzero(cover)[0]
+    if len(idx) == 0:
+        return None
+    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+    best = max(runs, key=len)
+    if len(best) < 2 * he:
+        return None
+    return float(best[0]), float(best[-1])
+
+
+def _shifted(ln: RuledLine, dy: float) -> RuledLine:
+    c = list(ln.coeffs)
+    c[-1] += dy
+    return RuledLine(pos=ln.pos + dy, coeffs=tuple(c), strength=0.0)
+
+
+def fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) -> list[RuledLine]:
+    top, bottom = span
+    tol = 0.3 * he
+    kept = [ln for ln in lines if top - 0.12 * he <= ln.pos <= bottom + tol]
+    if not kept:
+        return lines
+    if kept[-1].pos < bottom - 0.5 * he:  # the bottom border faded away: continue the rows
+        last = kept[-1]
+        k = max(1, int(round((bottom - last.pos) / he)))
+        step = (bottom - last.pos) / k
+        kept += [_shifted(last, step * j) for j in range(1, k + 1)]
+    if kept[0].pos > top + 0.5 * he:
+        kept.insert(0, _shifted(kept[0], top - kept[0].pos))
+    return kept
+
+
+def first_entry_line(gaps: np.ndarray, he: float) -> int:
+    """Index of the line under the header (lines[0] is the table's top). The header is the
+    first row; it may be cut into short pieces by a row of column numbers 1..n under it, a
+    two-level header's inner line, or a line that its print made. A short piece (under 0.6
+    of an entry's height) before a full row ends the header; everything above that line is
+    printed header, however many text lines it has."""
+    for i in range(1, min(len(gaps) - 1, 4)):
+        if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he:
+            return i + 1
+    return 1
+
+
+def cut_below(bottom: float, height: int, he: float) -> bool:
+    """The table runs into the image's bottom edge: its last printed row may be cut off."""
+    return height - bottom < 0.25 * he
+
+
+def drop_text_lines(lines: list[RuledLine], he: float) -> list[RuledLine]:
+    """Drop "lines" that cut an entry row into short pieces: a dense line of writing can pass
+    for a faded ruling line, but printed rows all have about the same height. Weak lines go
+    when either neighbour is closer than 0.6 rows; strong ones only when both are."""
+    lines = list(lines)
+    while len(lines) > 2:
+        ys = np.array([ln.pos for ln in lines])
+        worst, worst_strength = -1, 2.0
+        for i in range(1, len(lines) - 1):
+            above, below = ys[i] - ys[i - 1], ys[i + 1] - ys[i]
+            weak = lines[i].strength < 0.6
+            one_row = 0.75 * he <= above + below <= 1.3 * he
+            sliver = min(above, below) < 0.4 * he  # no printed entry row is that thin
+            short = (min(above, below) < 0.6 * he) if weak else (
+                (max(above, below) < 0.75 * he or sliver) and one_row)
+            if short and lines[i].strength < worst_strength:
+                worst, worst_strength = i, lines[i].strength
+        if worst < 0:
+            break
+        del lines[worst]
+    return lines

@@ -1,0 +1,332 @@
+"""Per-book writer adaptation: a register book is written by one or two officers, so the
+fastest route to accuracy on it is to learn its writer from the entries clerks confirmed.
+
+``adapt_book`` (``sohoa adapt``), once a book has ``adapt_min_confirmed`` confirmed entries:
+1. its confirmed field crops (``models.finetune.confirmed_crops``), split by a frozen hash of the
+   entry id into training crops and a held-out slice (20 %) that training never sees;
+2. a candidate fine-tuned from the book's current model (its newest kept version, else the
+   workspace's model in use) within a time budget (``adapt_minutes``), early-stopped;
+3. the candidate is **kept only if its held-out CER is below both the base model's and the
+   book's current model's**; every attempt gets a versioned folder
+   ``<workspace>/models/books/<book id>/vNNN/`` with ``card.json`` (model files only if kept),
+   a row in the ``adaptations`` table and an ``adapt`` audit row;
+4. when kept, the book's unconfirmed entries are read again with it (``reread_book``): only
+   machine-only entries (status detected/prefilled, no value a person typed, no note), through
+   the store's ``save_page_result`` like ``process``; a page where someone holds a live claim is
+   skipped. Confirmed, approved and exported entries are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sohoa.errors import SohoaError
+from sohoa.store import Workspace
+from sohoa.store.types import utc_now
+
+log = logging.getLogger(__name__)
+
+DONE = ("confirmed", "approved", "exported")
+LM_FILES = ("name_lm.json", "place_lm.json", "date_lm.json")
+
+
+class AdaptError(SohoaError, RuntimeError):
+    """A book cannot be adapted (too few confirmations, no crops, another engine)."""
+
+
+@dataclass(frozen=True)
+class AdaptOptions:
+    minutes: float | None = None  # training budget; None = setting adapt_minutes
+    min_confirmed: int | None = None  # None = setting adapt_min_confirmed
+    lr: float = 5e-4
+    mix_synthetic: float = 0.25
+    max_epochs: int = 30
+    device: str = "cpu"
+    threads: int = 2
+    reread: bool = True
+    user: str = "adapt"
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class AdaptResult:
+    book_id: int
+    version: str
+    kept: bool
+    path: Path
+    cer_base: float
+    cer_current: float | None
+    cer_candidate: float
+    crops_train: int
+    crops_held_out: int
+    reread: int
+    pages_skipped: int
+    minutes: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "path": str(self.path)}
+
+
+def confirmed_count(ws: Workspace, book_id: int) -> int:
+    return sum(n for s, n in ws.count_by_status(book_id).items() if s in DONE)
+
+
+def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = None
+               ) -> AdaptResult:
+    """Adapt one book's model to its writer (see the module docstring)."""
+    from models.finetune import (
+        confirmed_crops,
+        crop_samples,
+        held_out_cer,
+        line_samples,
+        train_candidate,
+    )
+    from models.registry import book_model, book_models_dir, model_in_use, next_book_version
+
+    opts = options or AdaptOptions()
+    t0 = time.monotonic()
+    workspace = Path(workspace)
+    with Workspace.open(workspace) as ws:
+        b = ws.find_book(str(book))
+        book_id = int(b.id or 0)
+        settings = ws.settings()
+        need = opts.min_confirmed or settings.adapt_min_confirmed
+        minutes = opts.minutes or settings.adapt_minutes
+        confirmed = confirmed_count(ws, book_id)
+        recorded = [int(r["version"][1:]) for r in adaptations(ws, book_id)]
+    if confirmed < need:
+        raise AdaptError(f"book {b.volume} (id {book_id}): {confirmed} confirmed entries; "
+                         f"adaptation starts at {need} (setting adapt_min_confirmed)")
+    data = confirmed_crops(workspace, book_id=book_id)
+    if not data.train or not data.held_out:
+        raise AdaptError(f"book {b.volume} (id {book_id}): {len(data.train)} training and "
+                         f"{len(data.held_out)} held-out confirmed crops; need both "
+                         f"(skipped: {data.skipped})")
+    base, current = model_in_use(workspace), book_model(workspace, book_id)
+    held = crop_samples(data.held_out)
+    train, dropped = line_samples(crop_samples(data.train), current or base)
+    cer_base = held_out_cer(base, held)
+    cer_current = held_out_cer(current, held) if current is not None else None
+    version = max(next_book_version(workspace, book_id), f"v{max(recorded, default=0) + 1:03d}")
+    folder = book_models_dir(workspace, book_id) / version
+    run = workspace / "models" / "runs" / f"book-{book_id}-{version}"
+    shutil.rmtree(run, ignore_errors=True)  # a killed attempt's leftovers
+    start = current or base
+    record = {"book_id": book_id, "started_from": str(start), "train_lines": len(train),
+              "wrapped_crops_dropped": dropped,
+              "held_out_crops": len(held), "held_out_rule": "sha256(entry id) < 0.2"}
+    best = train_candidate(start, train, run, minutes=minutes, lr=opts.lr,
+                           mix_synthetic=opts.mix_synthetic, max_epochs=opts.max_epochs,
+                           device=opts.device, threads=opts.threads, seed=opts.seed,
+                           record=record)
+    cer_cand = held_out_cer(best, held)
+    bar = min(cer_base, cer_current if cer_current is not None else math.inf)
+    kept = cer_cand < bar
+    reason = (f"held-out CER {cer_cand:.4f} < {bar:.4f}" if kept else
+              f"rejected: held-out CER {cer_cand:.4f} is not below {bar:.4f}")
+    train_min = (time.monotonic() - t0) / 60
+    card = {"book_id": book_id, "book": {"volume": b.volume, "year": b.year,
+                                         "commune": b.commune, "register_type": b.register_type},
+            "version": version, "created": utc_now(), "by": opts.user,
+            "base_model": str(base), "started_from": str(start), "kept": kept,
+            "reason": reason, "confirmed_entries": confirmed, "crops_train": len(data.train),
+            "lines_train": len(train),
+            "crops_held_out": len(held), "skipped": {**data.skipped, "wrapped": dropped},
+            "cer_base": cer_base, "cer_current_book_model": cer_current,
+            "cer_candidate": cer_cand, "minutes": round(train_min, 2),
+            "budget_minutes": minutes, "options": {k: v for k, v in asdict(opts).items()
+                                                   if k != "user"},
+            "licence": "trained on this workspace's own confirmed crops; never leaves it"}
+    _write_version(folder, best if kept else None, base, card)
+    shutil.rmtree(run, ignore_errors=True)
+    with Workspace.open(workspace) as ws:
+        _record(ws, card, folder.relative_to(workspace), len(data.train), len(held))
+    log.info("book %d %s: %s", book_id, version, reason)
+    reread, skipped = 0, 0
+    if kept and opts.reread:
+        reread, skipped = reread_book(workspace, book_id, folder, device=opts.device,
+                                      user=opts.user, version=version)
+    return AdaptResult(book_id, version, kept, folder, cer_base, cer_current, cer_cand,
+                       len(data.train), len(held), reread, skipped,
+                       round((time.monotonic() - t0) / 60, 2), reason)
+
+
+def _write_version(folder: Path, best: Path | None, base: Path, card: dict[str, Any]) -> None:
+    """Model files first, the card last (atomically): a card saying kept has its model."""
+    folder.mkdir(parents=True, exist_ok=False)
+    if best is not None:
+        for f in best.iterdir():
+            if f.is_file():
+                shutil.copy2(f, folder / f.name)
+        for name in LM_FILES:  # the field LMs do not depend on the network's weights
+            if (base / name).exists() and not (folder / name).exists():
+                shutil.copy2(base / name, folder / name)
+    tmp = folder / "card.json.tmp"
+    tmp.write_text(json.dumps(card, ensure_ascii=False, indent=2), "utf-8")
+    tmp.replace(folder / "card.json")
+
+
+def _record(ws: Workspace, card: dict[str, Any], rel: Path, n_train: int, n_held: int) -> None:
+    """One ``adaptations`` row and one ``adapt`` audit row, in one transaction."""
+    summary = json.dumps({k: card[k] for k in ("version", "kept", "reason", "base_model",
+                                              "crops_train", "crops_held_out", "cer_base",
+                                              "cer_candidate")}, ensure_ascii=False)
+
+    def tx(c: Any) -> None:
+        c.execute("INSERT INTO adaptations (book_id, version, path, base_model, kept, confirmed,"
+                  " crops_train, crops_held_out, cer_before, cer_after, by_user, at)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                  (card["book_id"], card["version"], str(rel), card["base_model"],
+                   int(card["kept"]), card["confirmed_entries"], n_train, n_held,
+                   card["cer_base"], card["cer_candidate"], card["by"], card["created"]))
+        ws._audit(c, card["by"], "adapt", book_id=card["book_id"], field="model",
+                  new=summary, at=card["created"])
+
+    ws._write(tx)
+
+
+def adaptations(ws: Workspace, book_id: int | None = None) -> list[dict[str, Any]]:
+    """The recorded attempts, oldest first."""
+    sql = "SELECT * FROM adaptations" + (" WHERE book_id = ?" if book_id is not None else "")
+    rows = ws._query(sql + " ORDER BY id", (book_id,) if book_id is not None else ())
+    return [dict(r) for r in rows]
+
+
+def _read_crop(path: Path) -> np.ndarray | None:
+    import cv2
+
+    data = np.fromfile(str(path), dtype=np.uint8) if path.exists() else np.zeros(0, np.uint8)
+    arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if arr is None or arr.ndim == 2:
+        return arr
+    return cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if arr.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+_MACHINE_ONLY = ("SELECT id, idx, quad, claimed_by, claim_until FROM entries e WHERE page_id = ?"
+                 " AND status IN ('detected', 'prefilled') AND note = '' AND NOT EXISTS"
+                 " (SELECT 1 FROM \"values\" v WHERE v.entry_id = e.id) ORDER BY idx")
+
+
+def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str = "cpu",
+                page_ids: set[int] | None = None, user: str = "adapt", version: str = ""
+                ) -> tuple[int, int]:
+    """Read the book's machine-only entries again with ``model_dir``; returns (entries read,
+    pages skipped because someone holds a claim there)."""
+    from ocr.htr import HTREngine
+    from sohoa.recognize import EnginePlan, Recognizer
+    from sohoa.template import Template
+
+    done, skipped = 0, 0
+    with Workspace.open(workspace) as ws:
+        settings = ws.settings()
+        if settings.engine_hand != "htr":
+            raise AdaptError(f"engine_hand is {settings.engine_hand!r}: book models are htr "
+                             "models")
+        book = ws.book(book_id)
+        tpl, year = Template.for_book(book), book.year
+        kinds = {f.name: f.kind for f in tpl.fields}
+        plan = EnginePlan(default="htr", fallback=settings.engine_print, device=device,
+                          batch_size=settings.batch_size, workspace=str(workspace))
+        rec = Recognizer(plan, engines={"htr": HTREngine(model_dir=model_dir, device=device)})
+        for page in ws.pages(book_id):
+            if page_ids is not None and page.id not in page_ids:
+                continue
+            rows = ws._query(_MACHINE_ONLY, (page.id,))
+            if not rows:
+                continue
+            if any(r["claimed_by"] and (r["claim_until"] or 0) > time.time() for r in rows):
+                skipped += 1
+                continue
+            done += _reread_page(ws, page, rows, tpl, kinds, year, rec)
+        ws._write(lambda c: ws._audit(c, user, "reread", book_id=book_id, field="model",
+                                      new=json.dumps({"model": str(model_dir), "version":
+                                                      version, "entries": done,
+                                                      "pages_skipped": skipped})))
+        if version:
+            ws._write(lambda c: c.execute("UPDATE adaptations SET reread = reread + ? WHERE "
+                                          "book_id = ? AND version = ?",
+                                          (done, book_id, version)))
+    return done, skipped
+
+
+def _reread_page(ws: Workspace, page: Any, rows: list, tpl: Any, kinds: dict, year: int,
+                 rec: Any) -> int:
+    import cv2
+
+    from sohoa.pipeline import Segmented, assemble, save_work
+    from sohoa.records import FieldCrop, FieldKind
+    from sohoa.results import EntryReading
+
+    entries, crops, entry_crops = [], [], []
+    for r in rows:
+        view = ws.entry_view(int(r["id"]))
+        quad = tuple(tuple(p) for p in json.loads(r["quad"])) if r["quad"] else None
+        entries.append(EntryReading(index=int(r["idx"]), bbox=view.entry.bbox, quad=quad,
+                                    fields={}, field_boxes=dict(view.field_boxes)))
+        whole = _read_crop(view.entry_crop) if view.entry_crop else None
+        entry_crops.append(whole if whole is not None else np.full((4, 4), 255, np.uint8))
+        for name, path in sorted(view.field_crops.items()):
+            img = _read_crop(path)
+            if img is None:
+                continue
+            if img.ndim == 3:  # the pipeline's field crops are grey; engines expect grey
+                img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+            box = view.field_boxes.get(name) or (0, 0, img.shape[1], img.shape[0])
+            # a cell segmentation found empty has a crop but no stored reading: keep it empty
+            crops.append(FieldCrop(name, kinds.get(name, FieldKind.TEXT), img, box,
+                                   empty=name not in view.readings, entry=int(r["idx"])))
+    state, message = ws.page_state(int(page.id))
+    seg = Segmented(page.source, tpl.id, float(page.angle), 0,
+                    "ok" if state != "needs_attention" else (message or state), tuple(entries),
+                    tuple(crops), tuple(entry_crops))
+    work = assemble(seg, rec.read(list(crops), ref_year=year) if crops else [], keep_crops=True)
+    return save_work(ws, int(page.id), work)
+
+
+def due_books(ws: Workspace, min_confirmed: int) -> list[int]:
+    """Books with at least ``min_confirmed`` confirmations and ``min_confirmed`` more since
+    their last adaptation attempt."""
+    last: dict[int, int] = {}
+    for row in adaptations(ws):
+        last[int(row["book_id"])] = int(row["confirmed"])
+    out = []
+    for b in ws.books():
+        n = confirmed_count(ws, int(b.id or 0))
+        if n >= min_confirmed and n >= last.get(int(b.id or 0), 0) + min_confirmed:
+            out.append(int(b.id or 0))
+    return out
+
+
+def auto_adapt(workspace: Path, new_pages: set[int], options: AdaptOptions | None = None
+               ) -> list[AdaptResult | str]:
+    """``process --adapt``: adapt every due book; then read the pages this run added with each
+    other book's kept model. Returns the results (and one line per book re-read only)."""
+    from models.registry import book_model
+
+    opts = options or AdaptOptions()
+    with Workspace.open(workspace) as ws:
+        need = opts.min_confirmed or ws.settings().adapt_min_confirmed
+        due = due_books(ws, need)
+        books = [(int(b.id or 0), {p.id for p in ws.pages(int(b.id or 0))}) for b in ws.books()]
+    out: list[AdaptResult | str] = []
+    for book_id, pages in books:
+        res = adapt_book(workspace, str(book_id), opts) if book_id in due else None
+        if res is not None:
+            out.append(res)
+        fresh = {int(p) for p in pages if p is not None} & new_pages
+        model = book_model(workspace, book_id)
+        if fresh and model is not None and (res is None or not res.kept):
+            n, _ = reread_book(workspace, book_id, model, device=opts.device, page_ids=fresh,
+                               user=opts.user, version=model.name)
+            out.append(f"book {book_id}: {n} new entries read with {model.name}")
+    return out

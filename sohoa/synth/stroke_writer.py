@@ -1,0 +1,267 @@
+"""Writers who write with pen strokes: a :class:`StrokeWriter` is a seeded style (letter shapes
+from one font family, slant, letter width and spacing, word drift, wobble of the stroke paths,
+how often letters are joined, where and how big the diacritics go, which pen), and
+:func:`write_strokes` lays a line of text out as pen strokes in pixels.
+
+Writers are split by seed and font family: seeds below :data:`HELD_OUT_SEED0` and the
+training families write training lines; held-out writers (seeds from ``HELD_OUT_SEED0``, the
+:data:`HELD_OUT_FAMILIES`) are for measuring only and no training data source draws them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from sohoa.synth.strokes import (
+    HORN,
+    MARK_BELOW,
+    Letter,
+    bar_stroke,
+    letter_strokes,
+    mark_strokes,
+    split_marks,
+)
+
+HELD_OUT_SEED0 = 1_000_000
+HELD_OUT_FAMILIES = ("Caveat", "Kalam", "Satisfy", "ShadowsIntoLight")
+PENS = ("ballpoint", "fountain", "felt")
+
+
+def _family(path: Path) -> str:
+    return path.stem.split("-")[0].split("[")[0]
+
+
+@cache
+def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
+    """Fonts whose letter skeletons training writers (or, with ``held_out``, the measuring
+    writers) use. Never the test or bench fonts of :func:`sohoa.synth.fonts_for_role`."""
+    from sohoa.synth.fonts import extra_training_fonts, fonts_for_role
+
+    hand, _ = extra_training_fonts()
+    if held_out:
+        return tuple(p for p in hand if _family(p) in HELD_OUT_FAMILIES)
+    return tuple(fonts_for_role("train")) + tuple(
+        p for p in hand if _family(p) not in HELD_OUT_FAMILIES)
+
+
+@dataclass(frozen=True)
+class StrokeWriter:
+    """One writer's hand. Lengths are in x-heights unless they say px."""
+
+    seed: int
+    font: Path
+    x_height: float  # px
+    slant: float  # shear, + leans right
+    width: float  # letter width factor
+    spacing: float  # extra gap between letters
+    spacing_jitter: float
+    word_gap: float
+    drift: float  # per-word baseline offset (std)
+    word_tilt: float  # per-word turn, degrees (std)
+    wave: float  # slow baseline wave over the line (amplitude)
+    wobble: float  # smooth displacement of the stroke paths (amplitude)
+    wobble_len: float  # its wavelength
+    letter_jitter: float  # per-letter size (std, fraction) and turn (x 40 degrees)
+    join: float  # probability that two letters of a word are joined
+    mark_dx: float  # where diacritics go relative to the letter's centre / top
+    mark_dy: float
+    mark_scale: float
+    mark_jitter: float
+    tone_right: float  # probability a tone sits right of a hat/breve instead of above it
+    pen: str  # ballpoint, fountain or felt
+    pen_width: float  # stroke width (x-heights)
+    pressure: float  # how much width and ink vary along the line
+    nib_angle: float  # fountain pen nib, radians
+    ink: float  # ink grey level (0 black .. 255)
+
+    @classmethod
+    def sample(cls, seed: int, held_out: bool = False, x_height: float | None = None
+               ) -> StrokeWriter:
+        """The writer of ``seed``: training writers have seeds below ``HELD_OUT_SEED0``,
+        held-out ones from it (and other font families)."""
+        if held_out != (seed >= HELD_OUT_SEED0):
+            raise ValueError(f"writer seed {seed}: held-out writers have seeds >= "
+                             f"{HELD_OUT_SEED0}, training writers below")
+        rng = np.random.default_rng(seed)
+        fonts = stroke_fonts(held_out)
+        if not fonts:
+            raise ValueError(f"no {'held-out' if held_out else 'training'} stroke fonts "
+                             "installed (make setup installs the train extra's fonts)")
+        pen = PENS[int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
+        widths = {"ballpoint": (0.07, 0.13), "fountain": (0.09, 0.17), "felt": (0.13, 0.22)}
+        return cls(
+            seed=seed, font=fonts[int(rng.integers(len(fonts)))],
+            x_height=float(x_height or rng.uniform(9, 19)),
+            slant=float(np.tan(np.radians(rng.uniform(-8, 28)))),
+            width=float(rng.uniform(0.78, 1.25)),
+            spacing=float(rng.uniform(-0.08, 0.3)),
+            spacing_jitter=float(rng.uniform(0.02, 0.12)),
+            word_gap=float(rng.uniform(0.55, 1.4)),
+            drift=float(rng.uniform(0.0, 0.22)),
+            word_tilt=float(rng.uniform(0.0, 4.0)),
+            wave=float(rng.uniform(0.0, 0.3)),
+            wobble=float(rng.uniform(0.02, 0.12)),
+            wobble_len=float(rng.uniform(1.0, 3.5)),
+            letter_jitter=float(rng.uniform(0.02, 0.12)),
+            join=float(rng.choice([0.0, rng.uniform(0.3, 0.7), rng.uniform(0.7, 1.0)],
+                                  p=[0.2, 0.35, 0.45])),
+            mark_dx=float(rng.normal(0.1, 0.15)),
+            mark_dy=float(rng.normal(0.0, 0.1)),
+            mark_scale=float(rng.uniform(0.7, 1.5)),
+            mark_jitter=float(rng.uniform(0.03, 0.12)),
+            tone_right=float(rng.uniform(0.0, 1.0)),
+            pen=pen, pen_width=float(rng.uniform(*widths[pen])),
+            pressure=float(rng.uniform(0.05, 0.45)),
+            nib_angle=float(rng.uniform(0.3, 1.2)),
+            ink=float(rng.uniform(15, 110)),
+        )
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """One pen stroke in pixels: points (n, 2) and the pen's pressure at each (0..1)."""
+
+    points: np.ndarray
+    pressure: np.ndarray
+
+
+def _letter(font: Path, base: str) -> tuple[Letter, list[np.ndarray]]:
+    """A base letter's strokes, with the bar of đ/Đ drawn by hand on d/D."""
+    if base in "đĐ":
+        plain = letter_strokes(font, "d" if base == "đ" else "D")
+        return plain, [*plain.strokes, bar_stroke(base, plain.box)]
+    got = letter_strokes(font, base)
+    if not got.strokes and not base.isspace():
+        from sohoa.synth.fonts import fonts_for_role
+
+        got = letter_strokes(fonts_for_role("train")[0], base)  # a glyph the font lacks
+    return got, list(got.strokes)
+
+
+def _place_marks(marks: tuple[str, ...], box: tuple[float, float, float, float],
+                 w: StrokeWriter, rng: np.random.Generator) -> list[np.ndarray]:
+    x0, y0, x1, y1 = box
+    cx = (x0 + x1) / 2 + w.mark_dx
+    top = min(y0, -1.0)
+    out: list[np.ndarray] = []
+    hat = any(m in "\u0302\u0306" for m in marks)
+    for m in marks:
+        s = w.mark_scale * float(np.exp(rng.normal(0, 0.12)))
+        jx, jy = rng.normal(0, w.mark_jitter, 2)
+        if m == MARK_BELOW:
+            at = ((x0 + x1) / 2 + jx * 0.5, max(y1, 0.0) + 0.3 + w.mark_dy * 0.3 + jy * 0.5)
+        elif m == HORN:
+            at = (x1 - 0.04 + jx * 0.4, y0 + 0.06 + jy * 0.4)
+            s = min(max(s, 0.9), 1.3)
+        elif m in "\u0302\u0306":
+            at = (cx + jx, top - 0.32 + w.mark_dy + jy)
+        elif hat and rng.random() < w.tone_right:  # tone to the right of the hat
+            at = (cx + 0.38 * s + jx, top - 0.5 + w.mark_dy + jy)
+        else:
+            at = (cx + jx, top - (0.75 if hat else 0.38) + w.mark_dy + jy)
+        for p in mark_strokes(m, rng, 0.025):
+            out.append(p * s + np.array(at, np.float32))
+    return out
+
+
+def _ends(strokes: list[np.ndarray]) -> np.ndarray:
+    return np.array([p for s in strokes for p in (s[0], s[-1])], np.float32)
+
+
+def _joint(prev: list[np.ndarray], nxt: list[np.ndarray]) -> np.ndarray | None:
+    """A connecting stroke from the previous letter's exit to the next letter's entry."""
+    a, b = _ends(prev), _ends(nxt)
+    a = a[a[:, 1] > -1.3]
+    b = b[b[:, 1] > -1.3]
+    if not len(a) or not len(b):
+        return None
+    p = a[np.argmax(a[:, 0] + 0.4 * a[:, 1])]
+    q = b[np.argmin(b[:, 0] + 0.3 * np.abs(b[:, 1] + 0.4))]
+    if not -0.3 < q[0] - p[0] < 1.3:
+        return None
+    ctrl = np.array([(p[0] + q[0]) / 2, max(p[1], q[1], -0.1) + 0.1], np.float32)
+    t = np.linspace(0, 1, 7)[:, None]
+    return ((1 - t) ** 2 * p + 2 * (1 - t) * t * ctrl + t ** 2 * q).astype(np.float32)
+
+
+def _turn(pts: np.ndarray, deg: float, about: np.ndarray) -> np.ndarray:
+    r = np.radians(deg)
+    m = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]], np.float32)
+    return (pts - about) @ m.T + about
+
+
+def write_strokes(text: str, w: StrokeWriter, rng: np.random.Generator) -> list[Stroke]:
+    """``text`` as this writer's pen strokes, in pixels (baseline near y = 0)."""
+    strokes: list[np.ndarray] = []
+    x = 0.0
+    for word in text.split(" "):
+        if not word:
+            x += w.word_gap * 0.5
+            continue
+        start = len(strokes)
+        dy = float(rng.normal(0, w.drift))
+        prev: list[np.ndarray] | None = None
+        for ch in word:
+            base, marks = split_marks(ch)
+            letter, own = _letter(w.font, base)
+            s = float(np.exp(rng.normal(0, w.letter_jitter)))
+            turn = float(rng.normal(0, w.letter_jitter * 40))
+            k = np.array([w.width * s * float(np.exp(rng.normal(0, 0.05))), s], np.float32)
+            off = np.array([x, dy + rng.normal(0, w.drift * 0.25)], np.float32)
+            lx0, ly0, lx1, ly1 = letter.box
+            box = (lx0 * k[0], ly0 * k[1], lx1 * k[0], ly1 * k[1])
+            drawn = [_turn(p * k, turn, np.zeros(2, np.float32)) + off for p in own]
+            drawn += [p + off for p in _place_marks(marks, box, w, rng)]
+            if prev is not None and base.isalpha() and base.islower() and drawn and \
+                    rng.random() < w.join:
+                joint = _joint(prev, drawn[:len(own)])
+                if joint is not None:
+                    strokes.append(joint)
+            strokes += drawn
+            prev = drawn[:len(own)] if base.isalpha() and own else None
+            x += letter.advance * k[0] + w.spacing + float(rng.normal(0, w.spacing_jitter))
+        if len(strokes) > start:  # the word turns a little about its start
+            tilt = float(rng.normal(0, w.word_tilt))
+            about = np.array([strokes[start][0, 0], dy], np.float32)
+            strokes[start:] = [_turn(p, tilt, about) for p in strokes[start:]]
+        x += w.word_gap * float(np.exp(rng.normal(0, 0.15)))
+    return _finish(strokes, w, rng)
+
+
+def _finish(strokes: list[np.ndarray], w: StrokeWriter, rng: np.random.Generator
+            ) -> list[Stroke]:
+    """Slant, baseline wave, wobble of the paths (a smooth displacement field), pressure."""
+    if not strokes:
+        return []
+    k = rng.normal(0, 1, (3, 2)) * (2 * np.pi / w.wobble_len)
+    ph = rng.uniform(0, 2 * np.pi, (3, 2))
+    wave_len, wave_ph = float(rng.uniform(8, 20)), float(rng.uniform(0, 2 * np.pi))
+    press_k, press_ph = float(rng.uniform(0.2, 0.8)), float(rng.uniform(0, 2 * np.pi))
+    out = []
+    for p in strokes:
+        p = _resample(p, 0.12)
+        x, y = p[:, 0], p[:, 1]
+        dx = sum(np.sin(k[i, 0] * x + k[i, 1] * y + ph[i, 0]) for i in range(3))
+        dy = sum(np.sin(k[i, 1] * x - k[i, 0] * y + ph[i, 1]) for i in range(3))
+        y2 = y + w.wobble * dy / 1.7 + w.wave * np.sin(2 * np.pi * x / wave_len + wave_ph)
+        x2 = x + w.wobble * dx / 1.7 - w.slant * y2
+        press = 1 - w.pressure * (0.5 + 0.5 * np.sin(press_k * x + press_ph))
+        pts = np.stack([x2, y2], 1) * w.x_height
+        out.append(Stroke(pts.astype(np.float32), press.astype(np.float32)))
+    return out
+
+
+def _resample(p: np.ndarray, step: float) -> np.ndarray:
+    """Points every ``step`` along the polyline (so the wobble bends straight segments)."""
+    if len(p) < 2:
+        return np.repeat(p[:1], 2, axis=0)
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    d = np.concatenate([[0.0], np.cumsum(seg)])
+    if d[-1] <= step:
+        return p
+    t = np.linspace(0, d[-1], int(np.ceil(d[-1] / step)) + 1)
+    return np.stack([np.interp(t, d, p[:, 0]), np.interp(t, d, p[:, 1])], 1).astype(np.float32)
