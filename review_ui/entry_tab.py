@@ -372,7 +372,9 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         entry on screen stays held and comes back after it."""
         ctx.require(request)
         ws = ctx.pool.get()
-        keep = changed_values(sess, parse_payload(sess, payload)[0]) if sess.entry_id else {}
+        typed = parse_payload(sess, payload)[0] if sess.entry_id else {}
+        closed = {f for f, c in zip(sess.fields, sess.closed, strict=False) if c}
+        keep = changed_values(sess, {f: v for f, v in typed.items() if f not in closed})
         if sess.last is None or keep:
             note = "back_none" if sess.last is None else "back_unsaved"
             screen = (logic.describe(ws, sess.entry_id, ctx.low_conf, values=keep or None)
