@@ -14,7 +14,8 @@ Three crop sets, all drawn here by ``sohoa.synth``:
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
         [--sets lines,page,strokes] [--no-tesseract]
 
-Prints a Markdown table and writes ``benchmarks/results/htr.json``.
+Prints a Markdown table and writes ``benchmarks/results/htr.json``. The adaptation curve (held-out
+writers after 0-300 confirmed crops, ``sohoa adapt``) is ``benchmarks/bench_adapt.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import platform
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +42,19 @@ PAGE_KINDS = {"name", "date", "year", "number", "sex", "ethnicity"}
 OUT = Path(__file__).resolve().parent / "results" / "htr.json"
 
 
-def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
-    """(kind, truth, grey crop) written by bench-font hands."""
-    from sohoa.synth import HandStyle, render_handwriting, sample_value
+def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Generator, int],
+                                                              np.ndarray]
+                 ) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop): ``per_kind`` field values of each kind of the shipped
+    templates, the i-th written by ``write(text, rng, i)``."""
+    from sohoa.synth import sample_value
 
     rng = np.random.default_rng(seed)
     specs: dict[str, list] = defaultdict(list)
     for tid in ("ks-2006", "kt-2006", "kh-2006"):
         for f in load_template(tid).fields:
             specs[str(f.kind)].append(f)
-    out = []
+    out: list[tuple[str, str, np.ndarray]] = []
     for kind in KINDS:
         n = 0
         while n < per_kind:
@@ -57,36 +62,32 @@ def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
             v = sample_value(spec, rng)
             if v is None or not v.text.strip():
                 continue
-            style = HandStyle.sample(rng, font_role="bench", size=float(rng.uniform(22, 40)))
-            out.append((kind, nfc(v.text), degrade(render_handwriting(v.text, style, rng), rng)))
+            out.append((kind, nfc(v.text), write(v.text, rng, len(out))))
             n += 1
     return out
+
+
+def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by bench-font hands."""
+    from sohoa.synth import HandStyle, render_handwriting
+
+    def write(text: str, rng: np.random.Generator, _: int) -> np.ndarray:
+        style = HandStyle.sample(rng, font_role="bench", size=float(rng.uniform(22, 40)))
+        return degrade(render_handwriting(text, style, rng), rng)
+
+    return _value_crops(per_kind, seed, write)
 
 
 def stroke_crops(per_kind: int, seed: int, writers: int = 60) -> list[tuple[str, str, np.ndarray]]:
     """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn."""
     from models.data import stroke_line
-    from sohoa.synth import sample_value
     from sohoa.synth.stroke_writer import HELD_OUT_SEED0
 
-    rng = np.random.default_rng(seed)
-    specs: dict[str, list] = defaultdict(list)
-    for tid in ("ks-2006", "kt-2006", "kh-2006"):
-        for f in load_template(tid).fields:
-            specs[str(f.kind)].append(f)
-    out = []
-    for kind in KINDS:
-        n = 0
-        while n < per_kind:
-            spec = specs[kind][int(rng.integers(len(specs[kind])))]
-            v = sample_value(spec, rng)
-            if v is None or not v.text.strip():
-                continue
-            w = HELD_OUT_SEED0 + (len(out) % writers)
-            img = stroke_line(v.text, rng, (w, w + 1), (22.0, 40.0))
-            out.append((kind, nfc(v.text), img))
-            n += 1
-    return out
+    def write(text: str, rng: np.random.Generator, i: int) -> np.ndarray:
+        w = HELD_OUT_SEED0 + i % writers
+        return stroke_line(text, rng, (w, w + 1), (22.0, 40.0))
+
+    return _value_crops(per_kind, seed, write)
 
 
 def page_crops(pages: int, seed: int, font_role: str = "bench") -> list[tuple[str, str, np.ndarray]]:

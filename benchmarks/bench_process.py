@@ -1,8 +1,13 @@
 """End-to-end processing speed and memory (issue: batch processing).
 
 Measures, in one run on the same generated pages:
-- pages per minute of `sohoa process` with 1 and 2 workers (the scaling ratio),
-- plain `tesseract` full-page OCR (vie, psm 3) of the same pages (the ratio to our pipeline),
+- pages per minute of `sohoa process` with 1 and 2 workers (the scaling ratio), and the CPU
+  seconds per page they took (user + system of the process and its workers): the machine is
+  shared, so wall figures move with the load while CPU seconds and ratios hold,
+- plain `tesseract` full-page OCR (vie, psm 3) of the same pages (the ratio to our pipeline,
+  by wall time and by CPU time),
+- in-process CPU seconds per page of each stage of the read path on one thread (segmentation,
+  network, decoding, choice), and with ``--profile FILE`` the cProfile of that path,
 - peak memory (max RSS of the process and its workers) for 10 and 100 pages: it must not grow
   with the page count; and the resident memory after each stored page (from ``sohoa -v
   process``'s debug log) with its slope past page 10, in MB per 100 pages.
@@ -55,16 +60,23 @@ def make_pages(folder: Path, n: int, distinct: int, seed: int) -> list[Path]:
 def run_child(cmd: list[str]) -> tuple[float, float, str]:
     """Run ``cmd`` in a fresh Python that reports wall seconds and its children's max RSS (MB);
     also returns the command's stderr."""
+    secs, mb, _, log = run_child_cpu(cmd)
+    return secs, mb, log
+
+
+def run_child_cpu(cmd: list[str]) -> tuple[float, float, float, str]:
+    """``run_child`` that also gives the CPU seconds (user + system) the command used."""
     code = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
         f"subprocess.run({cmd!r}, check=True, stdout=subprocess.DEVNULL)\n"
-        "print(json.dumps([time.perf_counter() - t,"
-        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))\n"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([time.perf_counter() - t, r.ru_maxrss / 1024,"
+        " r.ru_utime + r.ru_stime]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    secs, mb = json.loads(out.stdout.strip().splitlines()[-1])
-    return secs, mb, out.stderr
+    secs, mb, cpu = json.loads(out.stdout.strip().splitlines()[-1])
+    return secs, mb, cpu, out.stderr
 
 
 def workspace(tmp: Path, name: str, pages: list[Path]) -> Path:
@@ -76,8 +88,12 @@ def workspace(tmp: Path, name: str, pages: list[Path]) -> Path:
 
 
 def process(ws: Path, engine: str, workers: int, trace: bool = False) -> tuple[float, float, str]:
-    return run_child([*SOHOA, *(["-v"] if trace else []), "process", "-w", str(ws), "--engine",
-                      engine, "--workers", str(workers), "--device", "cpu"])
+    return run_child(process_cmd(ws, engine, workers, trace))
+
+
+def process_cmd(ws: Path, engine: str, workers: int, trace: bool = False) -> list[str]:
+    return [*SOHOA, *(["-v"] if trace else []), "process", "-w", str(ws), "--engine", engine,
+            "--workers", str(workers), "--device", "cpu"]
 
 
 def rss_trace(log: str) -> dict[int, float]:
@@ -94,12 +110,18 @@ def slope_per_100(trace: dict[int, float], start: int) -> float:
     return float(np.polyfit(x, y, 1)[0] * 100)
 
 
-def tesseract_pages(pages: list[Path]) -> float:
+def tesseract_pages(pages: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of plain full-page Tesseract over ``pages``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     for p in pages:
         subprocess.run(["tesseract", str(p), "-", "-l", "vie", "--psm", "3"], check=True,
                        capture_output=True)
-    return time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return time.perf_counter() - t, cpu
 
 
 def main() -> None:
@@ -109,6 +131,9 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=10, help="pages for the speed comparison")
     ap.add_argument("--memory-only", action="store_true",
                     help="only the 10/100-page memory runs (kept with the last speed figures)")
+    ap.add_argument("--profile", type=Path, help="write the cProfile stats of the read path")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="skip the memory runs (kept with the last memory figures)")
     args = ap.parse_args()
     n_speed = 4 if args.quick else args.pages
     n_small, n_large = (4, 12) if args.quick else (10, 100)
@@ -118,21 +143,33 @@ def main() -> None:
         speed = pages[:n_speed]
         out = ROOT / "benchmarks" / "results" / "process.json"
         res: dict = {"engine": args.engine, "pages": n_speed}
-        if args.memory_only and out.exists():
-            res = json.loads(out.read_text())
-        for workers in (() if args.memory_only else (1, 2)):
-            secs, mb, _ = process(workspace(tmp, f"w{workers}", speed), args.engine, workers)
-            res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
-                                         "peak_mb": mb}
+        if (args.memory_only or args.speed_only) and out.exists():
+            last = json.loads(out.read_text())  # keep the figures of the part not rerun
+            res = last if args.memory_only else {
+                **{k: v for k, v in last.items() if k.startswith("memory_")}, **res}
         if not args.memory_only:
-            t_secs = tesseract_pages(speed)
+            from bench_process_stages import stage_seconds
+
+            res["stages_cpu_s_per_page"] = stage_seconds(speed, args.engine, args.profile)
+        for workers in (() if args.memory_only else (1, 2)):
+            secs, mb, cpu, _ = run_child_cpu(
+                process_cmd(workspace(tmp, f"w{workers}", speed), args.engine, workers))
+            res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
+                                         "peak_mb": mb, "cpu_s_per_page": cpu / n_speed,
+                                         "pages_per_min_2_cores_by_cpu": 120 * n_speed / cpu}
+        if not args.memory_only:
+            t_secs, t_cpu = tesseract_pages(speed)
             res["tesseract_full_page"] = {"seconds": t_secs,
-                                          "pages_per_min": 60 * n_speed / t_secs}
+                                          "pages_per_min": 60 * n_speed / t_secs,
+                                          "cpu_s_per_page": t_cpu / n_speed}
         res["scaling_2_over_1"] = (res["workers_2"]["pages_per_min"]
                                    / res["workers_1"]["pages_per_min"])
         res["ours_over_tesseract"] = (res["workers_1"]["pages_per_min"]
                                       / res["tesseract_full_page"]["pages_per_min"])
-        for n in (n_small, n_large):
+        if "cpu_s_per_page" in res["tesseract_full_page"]:
+            res["tesseract_cpu_over_ours_cpu"] = (res["tesseract_full_page"]["cpu_s_per_page"]
+                                                  / res["workers_2"]["cpu_s_per_page"])
+        for n in (() if args.speed_only else (n_small, n_large)):
             secs, mb, log = process(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1,
                                     trace=True)
             trace = rss_trace(log)
@@ -140,30 +177,49 @@ def main() -> None:
                 "peak_mb": mb, "seconds": secs,
                 "rss_after_page_mb": {str(k): v for k, v in sorted(trace.items())},
                 "rss_slope_mb_per_100_pages_after_10": slope_per_100(trace, 10)}
-        res["memory_ratio_large_over_small"] = (res[f"memory_{n_large}_pages"]["peak_mb"]
-                                                / res[f"memory_{n_small}_pages"]["peak_mb"])
+        if f"memory_{n_large}_pages" in res and f"memory_{n_small}_pages" in res:
+            res["memory_ratio_large_over_small"] = (res[f"memory_{n_large}_pages"]["peak_mb"]
+                                                    / res[f"memory_{n_small}_pages"]["peak_mb"])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
-    print(f"| measure ({args.engine}, 2 cores) | value |\n|---|---|")
+    report(res, args.engine, n_small, n_large)
+
+
+def report(res: dict, engine: str, n_small: int, n_large: int) -> None:
+    """The results as a Markdown table."""
+    print(f"| measure ({engine}, 2 cores) | value |\n|---|---|")
     for w in (1, 2):
         r = res[f"workers_{w}"]
-        print(f"| process, {w} worker(s) | {r['pages_per_min']:.1f} pages/min, peak {r['peak_mb']:.0f} MB |")
-    print(f"| plain tesseract full page | {res['tesseract_full_page']['pages_per_min']:.1f} pages/min |")
+        print(f"| process, {w} worker(s) | {r['pages_per_min']:.1f} pages/min wall, "
+              f"{r.get('cpu_s_per_page', float('nan')):.2f} CPU s/page, "
+              f"peak {r['peak_mb']:.0f} MB |")
+    t = res["tesseract_full_page"]
+    print(f"| plain tesseract full page | {t['pages_per_min']:.1f} pages/min wall, "
+          f"{t.get('cpu_s_per_page', float('nan')):.2f} CPU s/page |")
     print(f"| scaling 2 workers / 1 | {res['scaling_2_over_1']:.2f} |")
-    print(f"| ours / plain tesseract | {res['ours_over_tesseract']:.2f} |")
+    print(f"| ours / plain tesseract (wall, 1 worker) | {res['ours_over_tesseract']:.2f} |")
+    if "tesseract_cpu_over_ours_cpu" in res:
+        print(f"| tesseract CPU s / ours (2 workers) per page | "
+              f"{res['tesseract_cpu_over_ours_cpu']:.2f} |")
+        print(f"| pages/min on 2 free cores from CPU s (2 workers) | "
+              f"{res['workers_2']['pages_per_min_2_cores_by_cpu']:.1f} |")
+    for stage, secs in res.get("stages_cpu_s_per_page", {}).items():
+        print(f"| read path, {stage} | {secs:.3f} CPU s/page |")
     for n in (n_small, n_large):
-        print(f"| peak memory, {n} pages | {res[f'memory_{n}_pages']['peak_mb']:.0f} MB |")
-    print(f"| memory ratio {n_large}/{n_small} pages | {res['memory_ratio_large_over_small']:.2f} |")
-    big = res[f"memory_{n_large}_pages"]
+        if f"memory_{n}_pages" in res:
+            print(f"| peak memory, {n} pages | {res[f'memory_{n}_pages']['peak_mb']:.0f} MB |")
+    if "memory_ratio_large_over_small" in res:
+        print(f"| memory ratio {n_large}/{n_small} pages | "
+              f"{res['memory_ratio_large_over_small']:.2f} |")
+    big = res.get(f"memory_{n_large}_pages", {})
     if "rss_after_page_mb" in big:
         rss = big["rss_after_page_mb"]
         first, last = rss.get(str(n_small), float("nan")), rss.get(str(n_large), float("nan"))
         print(f"| resident after page {n_small} / {n_large} | {first:.0f} / {last:.0f} MB |")
         print(f"| resident slope past page 10 | "
               f"{big['rss_slope_mb_per_100_pages_after_10']:+.1f} MB per 100 pages |")
-
 
 if __name__ == "__main__":
     main()

@@ -65,6 +65,7 @@ from sohoa.fields.calibration_fit import (
 )
 from sohoa.fields.calibration_seg import LayoutEvidence
 from sohoa.records import Alternative, FieldKind
+from sohoa.synth import HELD_OUT
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "read.json"
@@ -72,7 +73,7 @@ SHIPPED = ROOT / "sohoa" / "data" / "calibration.json"
 TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
 SEED0 = {"fit": 700_000, "eval": 750_000}
 DIFFICULTIES = ("easy", "hard")
-CELLS_VERSION = "lines-2"  # how n-best per crop is built (wrapped values read line by line)
+CELLS_VERSION = "lines-3"  # how n-best per crop is built (wrapped values read line by line)
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,8 @@ def load_engines(specs: list[EngineSpec]) -> dict[str, Any]:
 def _signature(crops) -> list[list[Any]]:
     """Each crop's field, box and a hash of its pixels: a cached reading is only reused for
     the very same crop."""
-    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12]]
-            for c in crops]
+    return [[c.field, list(c.bbox), hashlib.sha1(c.image.tobytes()).hexdigest()[:12],
+             round(float(getattr(c, "layout_residual", 0.0)), 4)] for c in crops]
 
 
 def cached_cells(path: Path | None, crops) -> tuple[list[CellRead], float, float] | None:
@@ -471,9 +472,12 @@ def main() -> int:
         ece_eval = {e: res[e]["all"]["ece"] for e in ship_from if e in res}
         ship = replace(ship, note=(
             f"fitted by benchmarks/bench_read.py on {'+'.join(sorted(ship_from))} n-best of "
-            f"{len(fit_pages)} generated FIT pages (bench fonts, seeds {SEED0['fit']}+), "
+            f"{len(fit_pages)} generated FIT pages (layouts {', '.join(fit_layouts)}; bench "
+            f"fonts, seeds {SEED0['fit']}+), "
             f"{ship.n_samples} fields; ECE on the EVAL half: "
-            + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))))
+            + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))
+            + f" (EVAL layouts {', '.join(layouts)}); held out (never fitted): "
+            + ", ".join(HELD_OUT)))
         shipped = json.loads(ship.to_json())
         if args.save_calibration:
             ship.save(SHIPPED)

@@ -52,8 +52,9 @@ def cpu_s(pid: int) -> float:
 def start_server(root: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/sohoa"), "review", "--workspace", str(root), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [sys.executable, "-m", "sohoa.cli", "review", "--workspace", str(root), "--port",
+         str(port)],
+        env=dict(env, PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     import httpx
 
     for _ in range(120):
@@ -154,26 +155,134 @@ class LeanClient:
         self.http.close()
 
 
-def run(clerks: int, pages: int, think_s: float) -> dict:
+CHROMIUM = "/usr/bin/chromium"
+SHOWN = ("(a) => { const m = document.querySelector('#entry-meta');"
+         " const f = document.activeElement;"
+         " return m && m.dataset.entry !== a && f && f.tagName === 'INPUT'"
+         " && !!f.closest('#entry-fields .frow'); }")
+SHOWN_OR_EMPTY = ("(a) => { const m = document.querySelector('#entry-meta');"
+                  " if (!m) return !!document.querySelector('#msg .ok, #msg .info');"
+                  " const f = document.activeElement;"
+                  " return m.dataset.entry !== a && f && f.tagName === 'INPUT'"
+                  " && !!f.closest('#entry-fields .frow'); }")
+
+
+class BrowserClerk(threading.Thread):
+    """One clerk in headless Chromium (Playwright), beside the simulated ones: Ctrl+Enter ->
+    the next entry on screen with the cursor in its field, as the clerk sees it; and the keys
+    an entry costs: a correct one, and one whose name, date and place are corrected."""
+
+    def __init__(self, user: str, url: str, think_s: float, limit: int = 10) -> None:
+        super().__init__(daemon=True)
+        self.ready, self.go = threading.Event(), threading.Event()
+        self.user, self.url, self.think_s, self.limit = user, url, think_s, limit
+        self.latencies: list[float] = []
+        self.keys: dict[str, int] = {}
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as p:
+                b = p.chromium.launch(executable_path=CHROMIUM,
+                                      args=["--headless", "--no-sandbox", "--disable-gpu"])
+                page = b.new_page(viewport={"width": 1366, "height": 768})
+                page.goto(self.url)
+                page.fill("#username", self.user)
+                page.fill("#password", PASSWORD)
+                page.keyboard.press("Enter")
+                page.wait_for_function(SHOWN, arg="", timeout=120_000)
+                self.ready.set()  # logged in, an entry on screen: wait for the clock
+                self.go.wait(timeout=900)
+                self._correction(page)
+                for _ in range(self.limit):
+                    time.sleep(self.think_s * random.uniform(0.5, 1.5))
+                    eid = page.get_attribute("#entry-meta", "data-entry") or ""
+                    t0 = time.perf_counter()
+                    page.keyboard.press("Control+Enter")
+                    page.wait_for_function(SHOWN_OR_EMPTY, arg=eid, timeout=60_000,
+                                           polling="raf")
+                    if page.query_selector("#entry-meta") is None:
+                        break  # the queue is empty
+                    self.latencies.append(time.perf_counter() - t0)
+                self.keys["correct_entry"] = 1
+                b.close()
+        except Exception as exc:  # reported, not raised: the simulated clerks go on
+            self.errors.append(f"browser: {exc!r}"[:300])
+        finally:
+            self.ready.set()
+
+    def _correction(self, page) -> None:  # type: ignore[no-untyped-def]
+        """Retype a name, a date and a place on the first entry (the place through the live
+        search: a few letters, then the suggestion) and count the keys."""
+        keys = 0
+
+        def field(name: str) -> None:
+            page.locator(f"#entry-fields .frow:has(.crop[data-field='{name}']) .fin input"
+                         ).first.focus()
+
+        field("nksHoTen")
+        page.keyboard.press("Control+a")
+        page.keyboard.type("Lò Văn Hùng")
+        keys += 1 + len("Lò Văn Hùng")
+        field("nksNgaySinh")
+        page.keyboard.press("Control+a")
+        page.keyboard.type("5/1/2002")
+        keys += 1 + len("5/1/2002")
+        field("nksNoiSinh")
+        page.keyboard.press("Control+a")
+        page.keyboard.type("chieng coi")
+        page.locator("#entry-fields .frow:has(.crop[data-field='nksNoiSinh']) .pick",
+                     has_text="Chiềng Cơi").first.wait_for(timeout=10_000)
+        page.keyboard.press("Alt+1")
+        keys += 1 + len("chieng coi") + 1
+        self.keys["place_chars_stored"] = len(
+            page.locator("#entry-fields .frow:has(.crop[data-field='nksNoiSinh']) .fin input"
+                         ).first.input_value())
+        eid = page.get_attribute("#entry-meta", "data-entry") or ""
+        page.keyboard.press("Control+Enter")
+        keys += 1
+        page.wait_for_selector("#msg .ok, #msg .err", state="attached", timeout=60_000)
+        if page.locator("#msg .err").count():  # a rule refused it: confirm as written
+            page.keyboard.press("Control+Enter")
+            keys += 1
+        page.wait_for_function(SHOWN_OR_EMPTY, arg=eid, timeout=60_000)
+        self.keys["corrected_name_date_place"] = keys
+
+
+def run(clerks: int, pages: int, think_s: float, browser: bool = True) -> dict:
     from sohoa.store import Workspace
 
     with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
         root = Path(tmp) / "ws"
         users = tuple((f"clerk{i:02d}", "clerk") for i in range(clerks))
-        info = make_workspace(root, pages=pages, users=users)
+        use_browser = browser and Path(CHROMIUM).exists() and clerks > 1
+        if use_browser:  # one of the clerks works in a real browser
+            users = users[:-1]
+        info = make_workspace(root, pages=pages, users=(*users, ("browser", "clerk")))
         port = free_port()
         proc = start_server(root, port)
         try:
-            barrier = threading.Barrier(clerks + 1)  # the clerks, logged in, and us
+            barrier = threading.Barrier(len(users) + 1)  # the clerks, logged in, and us
             workers = [Clerk(u, f"http://127.0.0.1:{port}/", root, info.truth, info.misread,
                              barrier, think_s) for u, _ in users]
             for w in workers:
                 w.start()
+            web = BrowserClerk("browser", f"http://127.0.0.1:{port}/", think_s) if use_browser \
+                else None
+            if web is not None:
+                web.start()
+                web.ready.wait(timeout=300)
             barrier.wait(timeout=600)  # every clerk logged in: start the clock
+            if web is not None:
+                web.go.set()
             cpu0, t0, me0 = cpu_s(proc.pid), time.perf_counter(), cpu_s(os.getpid())
             for w in workers:
                 w.join()
             wall = time.perf_counter() - t0
+            if web is not None:
+                web.join(timeout=300)
             server_cpu = cpu_s(proc.pid) - cpu0
             client_cpu = cpu_s(os.getpid()) - me0
         finally:
@@ -183,6 +292,9 @@ def run(clerks: int, pages: int, think_s: float) -> dict:
         told = [e for w in workers for e in w.confirmed]
         with Workspace.open(root) as ws:
             stored = [e.id for e in ws.entries(status="confirmed")]
+            by_browser = [e for e in stored if ws.entry_view(e).confirmed_by == "browser"]
+            held = [e.id for e in ws.entries(status="prefilled")
+                    if ws.entry_view(e.id).claimed_by == "browser"]
             confirms = Counter(r.entry_id for r in ws.audit() if r.action == "confirm")
             fixed = sum(ws.entry_view(e).values[f] == info.truth[e][f]
                         for e, f in info.misread.items())
@@ -198,12 +310,22 @@ def run(clerks: int, pages: int, think_s: float) -> dict:
         "next_entry_p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
         "next_entry_p95_ms": round(1000 * pct(lat, 0.95), 1),
         "next_entry_max_ms": round(1000 * max(lat), 1) if lat else None,
-        "lost": len(set(told) - set(stored)),
+        "lost": len(set(told) - set(stored) - set(by_browser)),
         "duplicated_tell": len(told) - len(set(told)),
         "confirmed_twice": sum(1 for n in confirms.values() if n > 1),
-        "unreviewed_left": len(info.entry_ids) - len(stored),
+        # the browser clerk stops after a few entries, holding the one on its screen
+        "unreviewed_left": len(info.entry_ids) - len(stored) - len(held),
         "misread_corrected": f"{fixed}/{len(info.misread)}",
         "client_errors": [e for w in workers for e in w.errors][:5],
+        "browser_clerk": None if web is None else {
+            "confirm_to_next_shown_n": len(web.latencies),
+            "confirm_to_next_shown_p50_ms": round(1000 * statistics.median(web.latencies), 1)
+            if web.latencies else None,
+            "confirm_to_next_shown_p95_ms": round(1000 * pct(web.latencies, 0.95), 1)
+            if web.latencies else None,
+            "keys_per_entry": web.keys,
+            "errors": web.errors,
+        },
         "cpus": os.cpu_count(),
         "load_avg_1min_after": round(os.getloadavg()[0], 1),
     }

@@ -90,10 +90,10 @@ def measure_page(args: tuple) -> dict:
     from sohoa.template import load_template
 
     tid, difficulty, seed, dpi = args[:4]
-    layout = args[4] if len(args) > 4 else None
+    family = args[4] if len(args) > 4 else None
     tpl = load_template(tid)
     page = generate_page(tpl, seed, difficulty=difficulty, font_role="bench",
-                         rotation=_rotation(seed), dpi=dpi, layout=layout)
+                         rotation=_rotation(seed), dpi=dpi, layout=family)
     truth = page.truth
     cpu0, wall0 = time.process_time(), time.perf_counter()
     layout = analyze_page(page.image, tpl)
@@ -118,7 +118,7 @@ def measure_page(args: tuple) -> dict:
                 field_ious.append(_iou(te["fields"][name]["bbox"], box.bbox) if not box.empty
                                   else 0.0)
     return {
-        "template": tid, "difficulty": difficulty, "seed": seed, "layout": layout or "default",
+        "template": tid, "difficulty": difficulty, "seed": seed, "layout": family or "default",
         "cut": bool(truth.get("layout", {}).get("cut")),
         "size": [int(page.image.shape[1]), int(page.image.shape[0])],
         "status": layout.status, "truth_entries": len(t_entries), "found_entries": len(found),

@@ -26,7 +26,6 @@ def oracle_segmented(image: np.ndarray, truth: dict[str, Any], template: Templat
 
     grey = drop_red(image)
     crops: list[FieldCrop] = []
-    crop_entry: list[int] = []
     entries = []
     for e in truth["entries"]:
         i = int(e["index"])
@@ -36,12 +35,11 @@ def oracle_segmented(image: np.ndarray, truth: dict[str, Any], template: Templat
             f = e["fields"].get(spec.name)
             if f is None:
                 crops.append(FieldCrop(spec.name, spec.kind, np.full((8, 8), 255, np.uint8),
-                                       tuple(e["bbox"]), True))
+                                       tuple(e["bbox"]), True, entry=i))
             else:
                 quad = tuple((float(x), float(y)) for x, y in f["band_quad"])
                 img = remove_ruling(warp_quad(grey, quad, 0.08))
-                crops.append(FieldCrop(spec.name, spec.kind, img, tuple(f["cell"]), False))
-            crop_entry.append(i)
+                crops.append(FieldCrop(spec.name, spec.kind, img, tuple(f["cell"]), False,
+                                       entry=i))
     return Segmented(name, template.id, float(truth.get("angle", 0.0)),
-                     int(truth.get("rotation", 0)), "ok", tuple(entries), tuple(crops),
-                     tuple(crop_entry))
+                     int(truth.get("rotation", 0)), "ok", tuple(entries), tuple(crops))

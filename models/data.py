@@ -172,8 +172,12 @@ def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, in
     seed = int(rng.integers(*writer_seeds))
     writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0,
                                  x_height=float(rng.uniform(*size_range)) * 0.45)
-    img = render_stroke_line(text, writer, rng)
-    return degrade(img, rng) if rng.random() < cell_share else img
+    if rng.random() >= cell_share:
+        return render_stroke_line(text, writer, rng)
+    from sohoa.synth.pen import photograph_grey
+
+    # cut like a register cell on clean paper first, then photographed as a whole
+    return photograph_grey(degrade(render_stroke_line(text, writer, rng, photo=False), rng), rng)
 
 
 def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:

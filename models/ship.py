@@ -68,6 +68,17 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
     if train.get("mark_share"):
         extra_fonts += (f"\n  {train['mark_share']:.0%} of lines by hands that set each tone mark "
                         "to the right of its letter (HandStyle.mark_shift, 20-90 % of a letter);")
+    if train.get("stroke_share"):
+        extra_fonts += (f"\n  {train['stroke_share']:.0%} of lines written with pen strokes by "
+                        f"synthetic writers (seeds {train.get('writer_seeds')}; "
+                        f"{train.get('stroke_source', 'sohoa.synth.stroke_writer')}): letter "
+                        "skeletons of " + ", ".join(train.get("stroke_fonts", [])) +
+                        ", joins, hand-placed diacritics, ballpoint/fountain/felt pens, photo "
+                        "light and JPEG; never the held-out stroke writers or families;")
+    cfg = run_dir / "config.json" if run_dir is not None else None
+    init = json.loads(cfg.read_text("utf-8")).get("init_from") if cfg and cfg.exists() else ""
+    if init:
+        extra_fonts += f"\n  fine-tuned from `{init}` (its data as in its own card);"
     if train.get("degradations"):
         extra_fonts += "\n  degradations: " + ", ".join(train["degradations"]) + ";"
     card = f"""# {name}: sohoa handwriting line recogniser

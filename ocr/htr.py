@@ -2,12 +2,15 @@
 
 It reads with the model a workspace has in use (``sohoa models use``), the newest shipped model
 (``models.registry.DEFAULT_SHIPPED``) when there is no workspace, or any model folder given as
-``model_dir``. Crops are batched by width; each crop gets the n-best of a CTC prefix beam
-search with their probabilities as alternatives. A character LM or lexicon can be hooked per
-field kind (``lms={FieldKind.NAME: fn}``) to reorder the beam; by default (``char_lms=True``)
-the character LMs of names, places and dates shipped with the model (``name_lm.json``,
-``place_lm.json``, ``date_lm.json``) are hooked (measured in docs/htr.md). Words in mixed case
-are made regular in every hypothesis (``fix_word_case``: ``THị`` -> ``Thị``).
+``model_dir``. Crops are batched by width; each crop gets the n-best of a compiled CTC beam
+search (:mod:`models.field_decoder`) with their probabilities as alternatives: steered by the
+character LMs of names, places and dates shipped with the model (``name_lm.json``,
+``place_lm.json``, ``date_lm.json``; ``char_lms=True``), joined by the readings of a
+lexicon-constrained beam for names and the closed lists and by places with their units
+respelt (``lexicons=True``); docs/htr.md "Decoding". A Python hook given per field kind
+(``lms={FieldKind.NAME: fn}``, ``fn(prefix, char) -> log-score``) decodes that kind with the
+Python prefix beam (``models.ctc_decode.beam_search``) instead. Words in mixed case are made
+regular in every hypothesis (``fix_word_case``: ``THị`` -> ``Thị``).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class HTREngine:
     def __init__(self, *, device: str = "auto", model_dir: str | Path | None = None,
                  workspace: str | Path | None = None, beam: int = 8, nbest: int = 5,
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
-                 lm_weight: float = 0.5, char_lms: bool = True) -> None:
+                 lm_weight: float = 0.5, char_lms: bool = True, lexicons: bool = True) -> None:
         from models.checkpoint import ModelError, load_model_dir
         from models.registry import model_in_use
 
@@ -63,11 +66,19 @@ class HTREngine:
             raise EngineUnavailable(f"htr model not available: {exc}") from exc
         self.model_dir = path
         self.beam, self.nbest, self.batch_size = max(1, beam), max(1, nbest), batch_size
-        self.lms = dict(lms or {})
+        self.custom = {FieldKind(k): v for k, v in (lms or {}).items()}
+        self.lms = dict(self.custom)
         for kind in LM_FILES if char_lms else ():
             if kind not in self.lms:
                 self.lms[kind] = _load_lm(path, kind)
         self.lm_weight = lm_weight
+        from models.field_decoder import ARPA_KINDS, FieldDecoder, char_arpa
+
+        arpa = {k: a for k in (ARPA_KINDS if char_lms else ())
+                if (a := char_arpa(path, LM_FILES[k])) is not None}
+        self.decoder = FieldDecoder(self.model.charset, beam=self.beam, nbest=self.nbest,
+                                    arpa=arpa, hooks=self.lms, lm_weight=lm_weight,
+                                    lexicons=lexicons)
         log.info("htr: model %s on %s", path, self.device)
 
     @property
@@ -83,13 +94,16 @@ class HTREngine:
 
         m = self.model
         lps = log_probs(m.module, m.config.height, images, self.device, self.batch_size)
-        lm = self.lms.get(FieldKind(kind))
+        kind = FieldKind(kind)
+        custom = self.custom.get(kind)
         out = []
         for lp in lps:
             if self.beam == 1:
                 d = greedy(lp, m.charset)
                 pairs = [(d.text, d.confidence)]
+            elif custom is not None:
+                pairs = beam_search(lp, m.charset, self.beam, self.nbest, custom, self.lm_weight)
             else:
-                pairs = beam_search(lp, m.charset, self.beam, self.nbest, lm, self.lm_weight)
+                pairs = self.decoder.decode(lp, kind)
             out.append(make_hypotheses([(fix_word_case(t), c) for t, c in pairs]))
         return out

@@ -36,7 +36,7 @@ from preprocessing.geometry import (
     upright_transform,
     warp,
 )
-from preprocessing.layout import EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
+from preprocessing.layout import ColumnGeometry, EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
 from preprocessing.orientation import orient
 from preprocessing.perspective import rectifying, table_quad
 from preprocessing.skew import estimate_skew
@@ -68,7 +68,7 @@ def _status_for_table(grid: Grid, cmap: ColumnMap | None, template: Template,
     if not grid.found or cmap is None:
         return "no table found"
     visible = n - len(cmap.cut)
-    if cmap.matched < max(3, int(0.5 * visible)) or visible < 0.4 * n:
+    if cmap.matched < max(3, int(0.4 * visible)) or visible < 0.4 * n:
         return (f"no table found matching template {template.id} "
                 f"({cmap.matched} of {n} column lines)")
     w, _ = size
@@ -155,7 +155,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
                  work_size=work_size,
                  perspective=tuple(float(v) for v in m_full.ravel()) if quad is not None
                  else None)
-    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, prior)
+    # where the scan has paper on the work page (not the canvas, not the scanner bed)
+    valid = warp(np.where(bed > 0, 0, 255).astype(np.uint8), m_small, size_small, border=0)
+    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, prior, valid, flat_w)
             if grid.found else None)
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
@@ -267,8 +269,12 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
         (round(a.pos / s), round(b.pos / s))
         for a, b in zip(cmap.boundaries[:-1], cmap.boundaries[1:], strict=True)
     )
+    xs = [b.pos for b in cmap.boundaries]
+    geometry = ColumnGeometry(tuple(round((x - xs[0]) / (xs[-1] - xs[0]), 5) for x in xs),
+                              round(cmap.cost / max(1, cmap.matched), 4), len(cmap.placed),
+                              len(cmap.cut))
     notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found",
              f"entry row height {seg.entry_height / s:.0f}px")
     status = "ok" if entries or skipped else "no entry rows found"
     return _with(base, status=status, entries=tuple(entries), skipped_rows=tuple(skipped),
-                 header_bbox=header, columns=cols, notes=notes)
+                 header_bbox=header, columns=cols, notes=notes, geometry=geometry)

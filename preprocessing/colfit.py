@@ -30,9 +30,12 @@ EXTRA_STRONG = 1.6  # a well-drawn line that is no boundary
 EXTRA_WEAK = 0.25
 SIGMA = 0.33  # spread of log(width / template width) of one column
 MAX_RATIO = 2.3  # beyond this a span cannot be that many columns
-MAX_SKIP_B = 4  # boundaries skipped between two matched lines
+MAX_SKIP_B = 6  # boundaries skipped between two matched lines (5 lines lost in a row)
 MAX_SKIP_L = 3  # lines skipped between two matched boundaries
 STRONG = 0.6
+PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
+ANCHOR = 3.0  # a column whose header word was read outside it
+WIDER = 4.0  # cost per unit of log(table width / image width) of a table cut at a side
 
 
 def _wcost(obs: float, exp: float) -> float:
@@ -45,10 +48,17 @@ def _wcost(obs: float, exp: float) -> float:
     return lr * lr / (2 * SIGMA * SIGMA)
 
 
+def _anchor_cost(anchors: dict[int, float], c0: int, c1: int, x0: float, x1: float) -> float:
+    """Columns c0..c1-1 lie between x0 and x1: each header word read outside costs ANCHOR."""
+    return ANCHOR * sum(1 for c in range(c0, c1) if c in anchors and not x0 < anchors[c] < x1)
+
+
 def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
-           width: float) -> tuple[float, list[tuple[int, int]]]:
+           width: float, open_sides: tuple[bool, bool],
+           anchors: dict[int, float] | None = None) -> tuple[float, list[tuple[int, int]]]:
     """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
-    pixels per table width; returns its cost and the (boundary, line) pairs."""
+    pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
+    fall off the image only on an ``open_sides`` side (left, right)."""
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
     before = np.r_[0.0, np.cumsum(skip_cost)]  # cost of skipping lines [0, i)
@@ -56,14 +66,21 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     best = np.full((nb, k), inf)
     back: dict[tuple[int, int], tuple[int, int]] = {}
 
-    def edge_cost(p: float, dfrac: float, side: int) -> float:
-        """Boundaries beyond the first/last matched one: cut when they fall off the image."""
-        x = p + side * scale * dfrac
-        return CUT if (x < -0.01 * width or x > 1.01 * width) else MISS
+    def edge_cost(p: float, j: int, side: int) -> float:
+        """Boundaries beyond the first (side -1) or last (+1) matched one, boundary ``j`` on
+        line position ``p``: cut when they fall off the image, missing otherwise."""
+        others = frac[:j] if side < 0 else frac[j + 1:]
+        xs = p + scale * (others - frac[j])
+        off = (xs < -0.01 * width) if side < 0 else (xs > 1.01 * width)
+        if not open_sides[0 if side < 0 else 1]:
+            return MISS * len(xs) + (math.inf if off.any() else 0.0)
+        return float(CUT * off.sum() + MISS * (~off).sum())
 
     for j in range(nb):
         for i in range(k):
-            c0 = before[i] + (j * edge_cost(pos[i], frac[j] - frac[0], -1) if j else 0.0)
+            c0 = before[i] + (edge_cost(pos[i], j, -1) if j else 0.0)
+            if anchors and j:
+                c0 += _anchor_cost(anchors, 0, j, -math.inf, pos[i])
             cand, arg = c0, (-1, -1)
             for dj in range(1, min(MAX_SKIP_B, j) + 1):
                 jp = j - dj
@@ -77,6 +94,8 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
                     if wc == inf:
                         continue
                     c = prev + wc + MISS * (dj - 1) + (before[i] - before[ip + 1])
+                    if anchors:
+                        c += _anchor_cost(anchors, jp, j, pos[ip], pos[i])
                     if c < cand:
                         cand, arg = c, (jp, ip)
             best[j, i] = cand
@@ -88,9 +107,10 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
             if best[j, i] == inf:
                 continue
             tail = before[k] - before[i + 1]
-            rest = nb - 1 - j
-            if rest:
-                tail += rest * edge_cost(pos[i], frac[-1] - frac[j], 1)
+            if j < nb - 1:
+                tail += edge_cost(pos[i], j, 1)
+                if anchors:
+                    tail += _anchor_cost(anchors, j, nb - 1, pos[i], math.inf)
             if best[j, i] + tail < total_best:
                 total_best, end = best[j, i] + tail, (j, i)
     pairs: list[tuple[int, int]] = []
@@ -102,11 +122,15 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
 
 
 def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Template,
-                width: float, prior: tuple[float, ...] | None = None) -> ColumnMap | None:
+                width: float, prior: tuple[float, ...] | None = None,
+                open_sides: tuple[bool, bool] = (False, False),
+                anchors: dict[int, float] | None = None) -> ColumnMap | None:
     """Column boundaries of a page from its vertical lines (``width``: the image's width).
 
     ``prior``: normalised boundaries (0..1, n+1 values) to use instead of the template's
-    widths, e.g. a book's consensus. None when fewer than two lines fit."""
+    widths, e.g. a book's consensus. ``open_sides``: whether the table may run off the image
+    at the left / right (its row lines reach the image's edge). ``anchors``: column index ->
+    x where its header was read (preprocessing.header). None when fewer than two lines fit."""
     lines = sorted(v_lines, key=lambda ln: ln.pos)
     if len(lines) < 2:
         return None
@@ -116,13 +140,14 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     span = float(pos[-1] - pos[0])
     if span <= 0:
         return None
-    cost, pairs = _align(pos, strong, frac, span, width)
+    cost, pairs = _align(pos, strong, frac, span, width, open_sides, anchors)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
     whole = bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
     # the table's outer lines at both ends fix its scale; otherwise (a cut or faded side)
     # the scale is searched
     for scale in ([] if whole else span * np.geomspace(0.9, 2.2, 14)):
-        cost, pairs = _align(pos, strong, frac, float(scale), width)
+        cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides, anchors)
+        cost += WIDER * max(0.0, math.log(scale / width))  # a table wider than the image
         if cost < best[0] - 1e-9:
             best = (cost, float(scale), pairs)
     cost, scale, pairs = best
@@ -191,10 +216,11 @@ def blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
 
 
 def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
-                     frac: np.ndarray) -> ColumnMap:
+                     frac: np.ndarray, spread: float = 0.5) -> ColumnMap:
     """Move each boundary placed without a line (between two found ones) to the emptiest
     vertical strip of ``clean`` (ink without ruling, rows y0..y1) where the widths on both
-    sides stay between half and twice their share."""
+    sides stay within ``spread`` of their share (0.5: between half and twice the template's;
+    smaller for a book's measured layout)."""
     if not cmap.placed:
         return cmap
     h, w = clean.shape[:2]
@@ -211,8 +237,8 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         lpos, rpos = bounds[left].pos, bounds[right].pos
         share = (frac[j] - frac[left]) / (frac[right] - frac[left])
         est = lpos + share * (rpos - lpos)
-        lo = lpos + 0.5 * (est - lpos)
-        hi = rpos - 0.5 * (rpos - est)
+        lo = lpos + (1 - spread) * (est - lpos)
+        hi = rpos - (1 - spread) * (rpos - est)
         xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
         if xb - xa < 3:
             continue
@@ -230,18 +256,61 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
 
 
 def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.ndarray,
-                    vmask: np.ndarray, prior: tuple[float, ...] | None = None
+                    vmask: np.ndarray, prior: tuple[float, ...] | None = None,
+                    valid: np.ndarray | None = None, grey: np.ndarray | None = None
                     ) -> ColumnMap | None:
     """The page's columns: found lines aligned to the template (or to the book's ``prior``
-    when that fits better), missing lines placed at the ink's whitespace valley."""
+    when that fits better); when lines are missing or extra or the fit is poor, the header
+    is read from ``grey`` (preprocessing.header) and the alignment redone with it; missing
+    lines placed at the ink's whitespace valley."""
+    from preprocessing.header import header_anchors, in_doubt
+
     w = ink.shape[1]
-    cmap = fit_columns(grid.v_lines, template, w)
+    sides = open_sides(grid, hmask, valid)
+    cmap = fit_columns(grid.v_lines, template, w, open_sides=sides)
     frac = template_boundaries(template)
+    use = None
     if prior is not None and len(prior) == len(frac):
-        alt = fit_columns(grid.v_lines, template, w, prior)
-        if alt is not None and (cmap is None or alt.cost <= cmap.cost):
-            cmap, frac = alt, np.asarray(prior, float)
+        alt = fit_columns(grid.v_lines, template, w, prior, sides)
+        # the book's layout was measured on its pages: it wins unless clearly worse
+        if alt is not None and (cmap is None or alt.cost <= cmap.cost + PRIOR_EDGE):
+            cmap, frac, use = alt, np.asarray(prior, float), prior
+    if grey is not None and in_doubt(cmap):
+        anchors = header_anchors(grey, grid, template)
+        if anchors:
+            read = fit_columns(grid.v_lines, template, w, use, sides, anchors)
+            cmap = read if read is not None else cmap
     if cmap is None:
         return None
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
-    return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac)
+    return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
+                            0.5 if use is None else 0.15)
+
+
+def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None
+               ) -> tuple[bool, bool]:
+    """Whether the row lines run on past the outermost vertical line to the edge of the
+    image (``valid``: where the scan has pixels, on this page's frame), at the left and at
+    the right: the table is cut there (a cropped scan or photo)."""
+    if not grid.v_lines or not grid.h_lines:
+        return (False, False)
+    h, w = hmask.shape
+    x0, x1 = grid.v_lines[0].pos, grid.v_lines[-1].pos
+    edge = max(4, w // 200)
+    votes = np.zeros((2, 2), int)  # [side][reaches the edge, stops short]
+    for ln in grid.h_lines:
+        if ln.strength < 0.6:
+            continue
+        y = int(round(ln.pos))
+        if not 2 <= y < h - 2:
+            continue
+        ink = np.nonzero(hmask[y - 2:y + 3].any(axis=0))[0]
+        area = np.nonzero(valid[y] > 0)[0] if valid is not None else np.array([0, w - 1])
+        if len(ink) == 0 or len(area) == 0:
+            continue
+        for side, (inner, lim, end) in enumerate(((x0, area[0], ink[0]),
+                                                  (x1, area[-1], ink[-1]))):
+            if abs(inner - lim) <= 2 * edge:
+                continue  # the outer line is at the edge itself
+            votes[side, 0 if abs(end - lim) <= edge else 1] += 1
+    return (bool(votes[0, 0] > votes[0, 1]), bool(votes[1, 0] > votes[1, 1]))

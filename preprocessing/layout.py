@@ -86,6 +86,21 @@ class SkippedRow:
 
 
 @dataclass(frozen=True)
+class ColumnGeometry:
+    """A page's column boundaries normalised to its table (0 left edge .. 1 right edge), and
+    how well its own lines showed them: for a book's consensus (preprocessing.consensus)."""
+
+    bounds: tuple[float, ...]
+    fit: float  # alignment cost per matched line (lower is better)
+    placed: int  # boundaries with no line of their own
+    cut: int  # columns off the image
+
+    @property
+    def complete(self) -> bool:
+        return self.placed == 0 and self.cut == 0
+
+
+@dataclass(frozen=True)
 class PageLayout:
     """What page analysis found. ``status`` is "ok" or a human-readable reason."""
 
@@ -103,6 +118,7 @@ class PageLayout:
     # ingested -> work page as a 3x3 homography (row-major) when a photo taken at an angle was
     # rectified; ``transform`` is then only its affine part
     perspective: tuple[float, ...] | None = None
+    geometry: ColumnGeometry | None = None  # the page's columns, for the book's consensus
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -121,16 +121,14 @@ def fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) ->
 
 def first_entry_line(gaps: np.ndarray, he: float) -> int:
     """Index of the line under the header (lines[0] is the table's top). The header is the
-    first row, which may be followed by a short row holding the column numbers 1..n (a row
-    under 0.6 of an entry's height, before a full entry row): then the entries start under
-    it. Everything above that line is printed header, however many text lines it has."""
-    s0 = 0
-    while s0 < len(gaps) - 2 and gaps[s0] < 0.3 * he:  # a sliver above the header: a stray
-        s0 += 1  # title or fill-in line at the table's top
-    for i in range(s0 + 1, min(len(gaps) - 1, s0 + 3)):
+    first row; it may be cut into short pieces by a row of column numbers 1..n under it, a
+    two-level header's inner line, or a line that its print made. A short piece (under 0.6
+    of an entry's height) before a full row ends the header; everything above that line is
+    printed header, however many text lines it has."""
+    for i in range(1, min(len(gaps) - 1, 4)):
         if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he:
             return i + 1
-    return s0 + 1
+    return 1
 
 
 def cut_below(bottom: float, height: int, he: float) -> bool:

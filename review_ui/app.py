@@ -72,7 +72,7 @@ def build_app(ctx: AppContext) -> Any:
             line = t("vi", "user_line", user=user, role=t("vi", f"role_{role}") if role else "?")
             return [line, gr.update(visible=boss), gr.update(visible=boss),
                     gr.update(choices=books), gr.update(choices=books[1:]),
-                    gr.update(selected="approve" if boss else "entry")]
+                    gr.update(selected="approve") if boss else gr.update()]
 
         def first(sess: entry_tab.Session, book: Any, code: str,
                   request: gr.Request) -> list[Any]:
@@ -160,7 +160,9 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
     theme = gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=FONTS,
                               font_mono=MONO)
     return {
-        "app_kwargs": {"middleware": [Middleware(ReviewRoutes)]},
+        # the client address reaches the login slowing (sohoa/store/throttle.py); our own
+        # routes serve the Vietnamese login page and the typing search (review_ui/routes.py)
+        "app_kwargs": {"middleware": [_client_middleware(), Middleware(ReviewRoutes)]},
         "server_name": host,
         "server_port": port,
         "share": False,
@@ -175,8 +177,6 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
         "enable_monitoring": False,
         "mcp_server": False,
         "pwa": False,
-        # the client address reaches the login slowing (sohoa/store/throttle.py)
-        "app_kwargs": {"middleware": [_client_middleware()]},
     }
 
 

@@ -126,9 +126,12 @@ def _crop_html(row: logic.FieldRow, version: int, lang: str) -> str:
     flags = " ".join(["crop"] + (["low"] if row.low else []) + (["bad"] if bad else []))
     conf = (f' <span class="conf" title="{html.escape(t(lang, "low_conf", conf=row.confidence))}">'
             f'{row.confidence:.0%}</span>' if row.low and row.confidence is not None else "")
+    choices = (f' data-choices="{html.escape("|".join(label for label, _ in row.choices))}"'
+               if row.choices else "")
     return (f'<div class="{flags}" data-field="{html.escape(row.name)}" '
             f'data-kind="{html.escape(str(row.kind))}" '
-            f'data-crop="{html.escape(file_url(row.crop, version))}">'
+            f'data-crop="{html.escape(file_url(row.crop, version))}"'
+            f'{choices}>'
             f'<span class="flab">{html.escape(field_label(row, lang))}{conf}</span>'
             f'{_hint(row, lang)}</div>')
 

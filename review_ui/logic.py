@@ -13,7 +13,7 @@ from typing import Any
 
 from review_ui.fieldhelp import Issue, closed_choices, normalise, suggest, to_store, validate
 from sohoa.records import FieldKind
-from sohoa.template import Template, load_template, template_for_type
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,6 @@ def user_role(ws: Any, name: str | None) -> str | None:
         if u.name == name:
             return str(u.role)
     return None
-
-
-def book_template(book: Any) -> Template:
-    """The template a book was registered with, else its register type's default."""
-    return load_template(book.template) if book.template else template_for_type(book.register_type)
 
 
 def book_label(book: Any) -> str:
@@ -138,7 +133,7 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
     """The entry screen of ``entry_id``; ``values``/``issues``/``illegible`` override what is
     stored (a refused confirmation shows what the clerk typed and marked, with its problems)."""
     ev = ws.entry_view(entry_id)
-    tpl = book_template(ev.book)
+    tpl = Template.for_book(ev.book)
     current = dict(ev.values)
     if values is not None:
         current.update(values)
@@ -284,7 +279,7 @@ def confirm(ws: Any, user: str, entry_id: int, version: int, typed: dict[str, st
     from sohoa.store import StaleVersion, WorkspaceError
 
     ev = ws.entry_view(entry_id)
-    tpl = book_template(ev.book)
+    tpl = Template.for_book(ev.book)
     values, issues = normalise_values(tpl, typed, ev.values, ev.book.year)
     issues += validate(values, tpl, ev.book, entry_id, inked_blanks(ev, values),
                        frozenset(illegible))

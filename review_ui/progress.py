@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from review_ui.fieldhelp import Issue
-from review_ui.logic import REVIEW_ROLES, book_label, book_template, user_role
+from review_ui.logic import REVIEW_ROLES, book_label, user_role
 from sohoa.errors import SohoaError
 from sohoa.records import EntryStatus
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def book_report(ws: Any, book_id: int) -> list[Issue]:
     from sohoa.validate import ink_blank_rules, validate_book
 
     book = ws.book(book_id)
-    tpl = book_template(book)
+    tpl = Template.for_book(book)
     views = [ws.entry_view(e.id) for e in ws.entries(book_id)]
     raw = validate_book([(v.entry.id, v.values) for v in views], book, tpl)
     for v in views:
@@ -137,7 +138,7 @@ SENT_BACK = "đã trả lại"
 
 def field_labels(ws: Any, book_id: int) -> dict[str, str]:
     """158 column name -> the register's label (``nksNgaySinh`` -> ``Ngày sinh``)."""
-    return {f.name: f.label for f in book_template(ws.book(book_id)).fields}
+    return {f.name: f.label for f in Template.for_book(ws.book(book_id)).fields}
 
 
 @dataclass(frozen=True)

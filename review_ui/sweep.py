@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from review_ui.fieldhelp import to_store
-from review_ui.logic import LOW_CONFIDENCE, book_template
+from review_ui.logic import LOW_CONFIDENCE
 from sohoa.records import EntryStatus
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class SweepOutcome:
 def sweep_fields(ws: Any, book_id: int) -> list[tuple[str, str]]:
     """(label, field name) of the book's template, in template order; labels as the register
     prints them (the same label twice, e.g. mother's and father's year, gets its neighbour)."""
-    fields = book_template(ws.book(book_id)).fields
+    fields = Template.for_book(ws.book(book_id)).fields
     seen = [f.label for f in fields]
     out = []
     for i, f in enumerate(fields):
@@ -94,7 +95,7 @@ def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepIt
     from sohoa.store import StaleVersion, WorkspaceError
 
     book = ws.book(book_id)
-    kind = book_template(book).field(field).kind
+    kind = Template.for_book(book).field(field).kind
     saved = unchanged = stale = 0
     errors = []
     for item, raw in zip(items, typed, strict=False):

@@ -47,10 +47,9 @@ def _row_html(item: sweep.SweepItem, lang: str = "vi") -> str:
 def build(ctx: AppContext, lang: Any) -> SweepUI:
     state = gr.State(SweepState())
     with gr.Row(elem_id="sweep-bar", equal_height=True):
-        book = gr.Dropdown(choices=[], label=t("vi", "book"), scale=3, elem_id="sweep-book",
-                           container=False)
+        book = gr.Dropdown(choices=[], label=t("vi", "book"), scale=3, elem_id="sweep-book")
         fld = gr.Dropdown(choices=[], label=t("vi", "sweep_field"), scale=3,
-                          elem_id="sweep-field", container=False)
+                          elem_id="sweep-field")
         only_low = gr.Checkbox(value=True, label=t("vi", "sweep_only_low"), scale=1,
                                container=False)
         load = gr.Button(t("vi", "sweep_load"), scale=1, elem_id="sweep-load", size="sm")

@@ -223,8 +223,8 @@ def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str =
     """Read the book's machine-only entries again with ``model_dir``; returns (entries read,
     pages skipped because someone holds a claim there)."""
     from ocr.htr import HTREngine
-    from sohoa.process import book_template
     from sohoa.recognize import EnginePlan, Recognizer
+    from sohoa.template import Template
 
     done, skipped = 0, 0
     with Workspace.open(workspace) as ws:
@@ -232,7 +232,8 @@ def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str =
         if settings.engine_hand != "htr":
             raise AdaptError(f"engine_hand is {settings.engine_hand!r}: book models are htr "
                              "models")
-        tpl, year = book_template(ws, book_id)
+        book = ws.book(book_id)
+        tpl, year = Template.for_book(book), book.year
         kinds = {f.name: f.kind for f in tpl.fields}
         plan = EnginePlan(default="htr", fallback=settings.engine_print, device=device,
                           batch_size=settings.batch_size, workspace=str(workspace))
@@ -266,7 +267,7 @@ def _reread_page(ws: Workspace, page: Any, rows: list, tpl: Any, kinds: dict, ye
     from sohoa.records import FieldCrop, FieldKind
     from sohoa.results import EntryReading
 
-    entries, crops, crop_entry, entry_crops = [], [], [], []
+    entries, crops, entry_crops = [], [], []
     for r in rows:
         view = ws.entry_view(int(r["id"]))
         quad = tuple(tuple(p) for p in json.loads(r["quad"])) if r["quad"] else None
@@ -283,12 +284,11 @@ def _reread_page(ws: Workspace, page: Any, rows: list, tpl: Any, kinds: dict, ye
             box = view.field_boxes.get(name) or (0, 0, img.shape[1], img.shape[0])
             # a cell segmentation found empty has a crop but no stored reading: keep it empty
             crops.append(FieldCrop(name, kinds.get(name, FieldKind.TEXT), img, box,
-                                   empty=name not in view.readings))
-            crop_entry.append(int(r["idx"]))
+                                   empty=name not in view.readings, entry=int(r["idx"])))
     state, message = ws.page_state(int(page.id))
     seg = Segmented(page.source, tpl.id, float(page.angle), 0,
                     "ok" if state != "needs_attention" else (message or state), tuple(entries),
-                    tuple(crops), tuple(crop_entry), tuple(entry_crops))
+                    tuple(crops), tuple(entry_crops))
     work = assemble(seg, rec.read(list(crops), ref_year=year) if crops else [], keep_crops=True)
     return save_work(ws, int(page.id), work)
 

@@ -30,6 +30,7 @@ class PageTask:
     error: str = ""  # set when the page cannot even be sent (its image file is missing)
     width: int = 0  # the page's size: a kept original of another size is resized to it
     height: int = 0
+    prior: tuple[float, ...] | None = None  # the book's consensus columns (preprocessing)
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,13 @@ def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
             raise ValueError(f"page image of {task.source} cannot be decoded ({exc})") from exc
         template = load_template(task.template_id)
         if plan is None:
-            seg = segment_image(image, template, name=task.source, keep_crops=True)
+            seg = segment_image(image, template, name=task.source, keep_crops=True,
+                                prior=task.prior)
             return TaskResult(task, None, segmented=seg)
         if plan not in _RECOGNIZERS:
             _RECOGNIZERS[plan] = Recognizer(plan)
-        work = read_image(image, template, _RECOGNIZERS[plan],
-                          name=task.source, ref_year=task.ref_year, keep_crops=True)
+        work = read_image(image, template, _RECOGNIZERS[plan], name=task.source,
+                          ref_year=task.ref_year, keep_crops=True, prior=task.prior)
         return TaskResult(task, work)
     except Exception as exc:  # noqa: BLE001 - reported to the coordinator, retried once
         log.warning("page %s (%s) failed: %s", task.page_id, task.source, exc)

@@ -26,6 +26,7 @@ class PageWork:
     reading: PageReading
     entry_crops: tuple[np.ndarray, ...] = ()
     field_crops: tuple[dict[str, np.ndarray], ...] = ()
+    geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
 
 
 @dataclass(frozen=True)
@@ -39,20 +40,31 @@ class Segmented:
     rotation: int
     status: str
     entries: tuple[EntryReading, ...] = ()  # boxes only; fields empty
-    crops: tuple[FieldCrop, ...] = ()
-    crop_entry: tuple[int, ...] = ()  # the entry index of each crop
+    crops: tuple[FieldCrop, ...] = ()  # each knows its entry (``FieldCrop.entry``)
     entry_crops: tuple[np.ndarray, ...] = ()
+    geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
+
+    @property
+    def crop_entry(self) -> tuple[int, ...]:
+        """The entry index of each crop."""
+        return tuple(int(c.entry) for c in self.crops)  # type: ignore[arg-type]
 
 
 def segment_image(image: np.ndarray, template: Template, *, name: str = "",
-                  keep_crops: bool = False) -> Segmented:
-    """Preprocess and segment one page image into entries and field crops."""
+                  keep_crops: bool = False, prior: tuple[float, ...] | None = None) -> Segmented:
+    """Preprocess and segment one page image into entries and field crops. ``prior``: the
+    book's consensus column boundaries (preprocessing.consensus), when known."""
     from preprocessing import analyze_page, entry_crop, field_crops
 
-    layout = analyze_page(image, template)
+    layout = analyze_page(image, template, prior=prior)
     if not layout.entries:  # a bad page: nothing to cut, the status says why
-        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status)
-    crops = tuple(field_crops(image, layout, template))
+        return Segmented(name, template.id, layout.angle, layout.rotation, layout.status,
+                         geometry=layout.geometry)
+    from sohoa.fields.calibration_seg import layout_residual_of
+
+    doubt = layout_residual_of(layout)  # the column fit's doubt, for the confidence
+    crops = tuple(replace(c, layout_residual=doubt) if doubt else c
+                  for c in field_crops(image, layout, template))
     entries = tuple(
         EntryReading(
             index=e.index,
@@ -66,8 +78,8 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
     # a torn or partial page keeps the rows that were found, with its status for a person
     return Segmented(
         name, template.id, layout.angle, layout.rotation, layout.status, entries, crops,
-        crop_entry=tuple(_entry_of(layout, c.bbox, c.field) for c in crops),
         entry_crops=tuple(entry_crop(image, e) for e in layout.entries) if keep_crops else (),
+        geometry=layout.geometry,
     )
 
 
@@ -75,19 +87,20 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
     """Put a segmented page and the readings of its crops (same order) together."""
     if not seg.entries:
         return PageWork(PageReading(seg.name, seg.template_id, seg.angle, seg.rotation,
-                                    seg.status, ()))
+                                    seg.status, ()), geometry=seg.geometry)
     by_entry: dict[int, dict[str, Reading]] = {}
     crop_images: dict[int, dict[str, np.ndarray]] = {}
-    for crop, idx, reading in zip(seg.crops, seg.crop_entry, readings, strict=True):
-        by_entry.setdefault(idx, {})[crop.field] = reading
-        crop_images.setdefault(idx, {})[crop.field] = crop.image
+    for crop, reading in zip(seg.crops, readings, strict=True):
+        by_entry.setdefault(crop.entry, {})[crop.field] = reading  # type: ignore[index]
+        crop_images.setdefault(crop.entry, {})[crop.field] = crop.image  # type: ignore[index]
     _settle_numbers(seg, by_entry)
     entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
     page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, seg.status, entries)
     if not keep_crops:
-        return PageWork(page)
+        return PageWork(page, geometry=seg.geometry)
     return PageWork(page, entry_crops=seg.entry_crops,
-                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries))
+                    field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries),
+                    geometry=seg.geometry)
 
 
 def _settle_numbers(seg: Segmented, by_entry: dict[int, dict[str, Reading]]) -> None:
@@ -111,9 +124,10 @@ def read_image(
     name: str = "",
     ref_year: int | None = None,
     keep_crops: bool = False,
+    prior: tuple[float, ...] | None = None,
 ) -> PageWork:
     """Read one page image into the ``read`` contract (and, for the store, its crops)."""
-    seg = segment_image(image, template, name=name, keep_crops=keep_crops)
+    seg = segment_image(image, template, name=name, keep_crops=keep_crops, prior=prior)
     readings = recognizer.read(seg.crops, ref_year=ref_year) if seg.crops else []
     return assemble(seg, readings, keep_crops=keep_crops)
 
@@ -121,15 +135,6 @@ def read_image(
 def _box(b) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
     x0, y0, x1, y1 = (int(v) for v in b)
     return (x0, y0, x1, y1)
-
-
-def _entry_of(layout, bbox, field_name: str) -> int:
-    """The index of the entry whose field box is ``bbox`` (crops come in entry order)."""
-    for e in layout.entries:
-        fb = e.fields.get(field_name)
-        if fb is not None and tuple(fb.bbox) == tuple(bbox):
-            return e.index
-    raise ValueError(f"field crop {field_name} {bbox} matches no entry")
 
 
 @dataclass

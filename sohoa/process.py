@@ -19,24 +19,39 @@ from sohoa.batch import PageTask, TaskResult, run_dask, run_inline, run_pool
 from sohoa.pipeline import ProcessReport, assemble, save_work
 from sohoa.recognize import EnginePlan, Recognizer
 from sohoa.store import Workspace
-from sohoa.template import Template, load_template, template_for_type
+from sohoa.template import Template
 
 log = logging.getLogger(__name__)
 
 
-def book_template(ws: Workspace, book_id: int) -> tuple[Template, int]:
-    """The register template and year of a book (its own template, else its type's default)."""
-    book = ws.book(book_id)
-    tpl = load_template(book.template) if book.template else template_for_type(book.register_type)
-    return tpl, book.year
+class BookLayouts:
+    """The column geometry of each book's analysed pages: their consensus (median of the pages
+    whose own lines showed every column, preprocessing.consensus) is the prior of the book's
+    pages made into tasks after them, so a page with faded lines is repaired."""
+
+    def __init__(self, pages) -> None:  # noqa: ANN001 - store pages
+        self.book_of = {p.id: p.book_id for p in pages}
+        self.seen: dict[int, list] = {}
+
+    def add(self, page_id: int, geometry) -> None:  # noqa: ANN001 - ColumnGeometry | None
+        if geometry is not None and page_id in self.book_of:
+            self.seen.setdefault(self.book_of[page_id], []).append(geometry)
+
+    def prior(self, book_id: int) -> tuple[float, ...] | None:
+        from preprocessing.consensus import prior_of
+
+        return prior_of(self.seen.get(book_id, []))
 
 
-def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
-    """Page tasks, made lazily so only the pages in flight are in memory."""
+def _tasks(ws: Workspace, pages, attempt: int = 1,
+           books: BookLayouts | None = None) -> Iterator[PageTask]:
+    """Page tasks, made lazily so only the pages in flight are in memory (and each gets its
+    book's column consensus from the pages done before it)."""
     cache: dict[int, tuple[Template, int]] = {}
     for page in pages:
         if page.book_id not in cache:
-            cache[page.book_id] = book_template(ws, page.book_id)
+            book = ws.book(page.book_id)
+            cache[page.book_id] = Template.for_book(book), book.year
         tpl, year = cache[page.book_id]
         path = ws.page_path(page.sha256)
         try:
@@ -51,8 +66,9 @@ def _tasks(ws: Workspace, pages, attempt: int = 1) -> Iterator[PageTask]:
             yield PageTask(page.id, page.source, b"", tpl.id, year, attempt,
                            error=f"page image {path.name} is empty (0 bytes)")
             continue
+        prior = books.prior(page.book_id) if books is not None else None
         yield PageTask(page.id, page.source, png, tpl.id, year, attempt,
-                       width=page.width, height=page.height)
+                       width=page.width, height=page.height, prior=prior)
 
 
 def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):
@@ -84,16 +100,17 @@ class _CoordinatorModel:
         yield from self.flush()
 
     def flush(self) -> Iterator[TaskResult]:
+        """The raw step over the crops of every pending page at once, then each page's choice
+        with its own reference year (as ``read_image`` does for one page)."""
         batch, self.pending = self.pending, []
         segs = [r.segmented for r in batch if r.segmented is not None]
-        crops = [c for seg in segs for c in seg.crops]
-        readings = self.recognizer.read(crops) if crops else []
+        cells = self.recognizer.raw([c for seg in segs for c in seg.crops])
         at = 0
         for res, seg in zip(batch, segs, strict=True):
             n = len(seg.crops)
-            work = assemble(seg, readings[at:at + n], keep_crops=True)
+            readings = self.recognizer.choose(cells[at:at + n], ref_year=res.task.ref_year)
             at += n
-            yield TaskResult(res.task, work)
+            yield TaskResult(res.task, assemble(seg, readings, keep_crops=True))
 
 
 def _release_memory() -> None:
@@ -119,7 +136,7 @@ def rss_mb() -> float:
 
 
 def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
-             retry: list) -> None:
+             retry: list, books: BookLayouts | None = None) -> None:
     start = time.monotonic()
     for res in results:
         task = res.task
@@ -132,6 +149,8 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
                 bar.update(1)
             continue
         n = save_work(ws, task.page_id, res.work)
+        if books is not None:
+            books.add(task.page_id, res.work.geometry)
         ok, status = res.work.reading.ok, res.work.reading.status
         del res  # the page's images and crops
         _release_memory()
@@ -178,9 +197,11 @@ def run_process(
         if book:
             book_id = ws.find_book(book).id
             pages = [p for p in pages if p.book_id == book_id]
-        plan = EnginePlan(default=engine or settings.engine_hand, device=settings.device,
-                          batch_size=settings.batch_size, fallback=settings.engine_print,
-                          workspace=str(Path(workspace).resolve()))
+        plan = EnginePlan.from_flags(engine, device=settings.device,
+                                     batch_size=settings.batch_size,
+                                     hand_default=settings.engine_hand,
+                                     fallback=settings.engine_print,
+                                     workspace=str(Path(workspace).resolve()))
         if coordinator_reads is None:
             coordinator_reads = pick_device(settings.device) == "cuda" and bool(
                 settings.workers > 1 or scheduler)
@@ -195,8 +216,10 @@ def run_process(
         report = ProcessReport()
         retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:
-            _consume(ws, execute(_tasks(ws, pages)), report, bar, retry)
+            books = BookLayouts(pages)
+            _consume(ws, execute(_tasks(ws, pages, books=books)), report, bar, retry, books)
             if retry:
                 log.warning("retrying %d failed pages once", len(retry))
-                _consume(ws, execute(_tasks(ws, retry, attempt=2)), report, bar, [])
+                _consume(ws, execute(_tasks(ws, retry, attempt=2, books=books)), report, bar,
+                         [], books)
         return report

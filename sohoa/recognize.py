@@ -1,7 +1,15 @@
-"""The recognise + parse stage: field crops -> engine readings -> lexicon-aware choice.
+"""The recognise + parse stage: field crops -> engine n-best -> lexicon-aware choice.
 
-Engines (``ocr``) give raw text with n-best alternatives; ``sohoa.fields.choose_reading`` picks
-among them with the field kind's parser and lexicons and gives the calibrated confidence.
+One path, two steps, used by ``read``, ``process`` (also when one model reads the crops of
+several pages at once) and calibration fitting alike:
+
+- :meth:`Recognizer.raw`: each crop's n-best from the engine its field kind is planned for
+  (:class:`CellRead`); a wrapped value is read line by line and the lines joined;
+- :meth:`Recognizer.choose`: ``sohoa.fields.choose_reading`` picks among them with the field
+  kind's parser and lexicons and gives the calibrated confidence.
+
+:class:`EnginePlan` says which engine reads which kind (:meth:`EnginePlan.from_flags` turns the
+command-line flags into one).
 """
 
 from __future__ import annotations
@@ -10,15 +18,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from sohoa.errors import NotFoundError
-from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
+from ocr.base import EngineUnavailable
+from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
+from sohoa.settings import Settings
+
+if TYPE_CHECKING:
+    from sohoa.fields.calibration_seg import LayoutEvidence
 
 log = logging.getLogger(__name__)
 
-
-class EngineUnavailable(NotFoundError, RuntimeError):
-    """No engine could be loaded for a field kind."""
+__all__ = ["CellRead", "EnginePlan", "EngineUnavailable", "Recognizer", "join_lines",
+           "split_lines"]
 
 
 @dataclass(frozen=True)
@@ -29,8 +41,19 @@ class EnginePlan:
     by_kind: tuple[tuple[FieldKind, str], ...] = ()
     fallback: str = "tesseract"
     device: str = "auto"
-    batch_size: int = 64
+    batch_size: int = Settings.batch_size  # the one default: sohoa.settings
     workspace: str | None = None  # the htr engine reads the model in use there
+
+    @classmethod
+    def from_flags(cls, engine: str | None, *, device: str, batch_size: int | None = None,
+                   hand_default: str = "htr", fallback: str = "tesseract",
+                   workspace: str | None = None) -> EnginePlan:
+        """The plan for ``--engine`` (one engine for every field) or, without it, the default
+        handwriting engine; ``fallback`` reads when that one cannot load. No batch size: the
+        settings' default."""
+        return cls(default=engine or hand_default, device=device,
+                   batch_size=batch_size or Settings.batch_size,
+                   fallback=fallback, workspace=workspace)
 
     def options(self, engine: str) -> dict[str, str]:
         """Constructor options for ``engine`` (only htr knows workspaces)."""
@@ -40,6 +63,20 @@ class EnginePlan:
         return dict(self.by_kind).get(kind, self.default)
 
 
+@dataclass(frozen=True)
+class CellRead:
+    """What an engine said about one field crop, before any choice (its n-best, best first)."""
+
+    field: str
+    kind: FieldKind
+    bbox: BBox
+    engine: str
+    candidates: tuple[Alternative, ...] = ()
+    empty: bool = False  # segmentation found no ink: nothing was run
+    evidence: LayoutEvidence | None = None  # what the crop says about its box
+    entry: int | None = None  # the crop's entry (``FieldCrop.entry``)
+
+
 class Recognizer:
     """Loads each engine once, on first use, and reads batches of field crops."""
 
@@ -47,34 +84,41 @@ class Recognizer:
         self.plan = plan
         self._engines: dict[str, object] = dict(engines or {})
 
+    @classmethod
+    def of_engine(cls, engine) -> Recognizer:  # type: ignore[no-untyped-def]
+        """A recognizer that reads every kind with this (already built) ``ocr`` engine."""
+        name = str(getattr(engine, "name", "engine"))
+        return cls(EnginePlan(default=name, fallback=name), {name: engine})
+
     def _engine(self, name: str):  # -> ocr.Engine
         if name not in self._engines:
-            from ocr import EngineUnavailable as Missing
             from ocr import get_engine
 
             try:
                 self._engines[name] = get_engine(name, device=self.plan.device,
                                                  **self.plan.options(name))
-            except Missing as exc:  # a model or program not installed: fall back, logged
+            except EngineUnavailable as exc:  # not installed: fall back, logged
                 if name == self.plan.fallback:
                     raise EngineUnavailable(f"engine {name!r} unavailable: {exc}") from exc
                 log.warning("engine %s unavailable (%s); using %s", name, exc, self.plan.fallback)
                 self._engines[name] = self._engine(self.plan.fallback)
         return self._engines[name]
 
-    def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:
-        """One chosen Reading per crop, in the order of ``crops``."""
-        from sohoa.fields import choose_reading
-        from sohoa.fields.calibration_seg import empty_confidence, evidence_of
+    def raw(self, crops: Sequence[FieldCrop]) -> list[CellRead]:
+        """The raw step: one :class:`CellRead` per crop, in order. Crops go to their kind's
+        engine in batches of ``plan.batch_size``; a wrapped value is cut into its lines
+        (:func:`split_lines`) and the lines' n-best joined (:func:`join_lines`); an empty crop
+        is not run; each cell keeps the crop's layout evidence (``evidence_of``)."""
+        from sohoa.fields.calibration_seg import evidence_of
 
-        out: list[Reading | None] = [None] * len(crops)
+        out: list[CellRead | None] = [
+            CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True, evidence_of(c),
+                     c.entry)
+            if c.empty else None for c in crops]
         groups: dict[FieldKind, list[int]] = defaultdict(list)
         for i, crop in enumerate(crops):
-            if crop.empty:
-                out[i] = Reading(field=crop.field, text="", engine="segment", bbox=crop.bbox,
-                                 confidence=empty_confidence(evidence_of(crop)))
-            else:
-                groups[crop.kind].append(i)
+            if not crop.empty:
+                groups[FieldKind(crop.kind)].append(i)
         for kind, idx in groups.items():
             engine = self._engine(self.plan.engine_for(kind))
             lines = [split_lines(crops[i]) for i in idx]  # wrapped values: one image per line
@@ -87,12 +131,26 @@ class Recognizer:
             for i, parts in zip(idx, lines, strict=True):
                 got = raw[at : at + len(parts)]
                 at += len(parts)
-                crop = crops[i]
-                engine_name = got[0].engine if got else ""
-                out[i] = choose_reading(crop.field, kind, join_lines(got), engine_name,
-                                        bbox=crop.bbox, ref_year=ref_year,
-                                        evidence=evidence_of(crop))
-        return [r for r in out if r is not None]
+                c = crops[i]
+                cands = tuple(a for a in join_lines(got) if a.text.strip())
+                out[i] = CellRead(c.field, kind, c.bbox, got[0].engine if got else "", cands,
+                                  entry=c.entry, evidence=evidence_of(c))
+        return [c for c in out if c is not None]
+
+    @staticmethod
+    def choose(cells: Sequence[CellRead], *, ref_year: int | None = None,
+               calibration=None) -> list[Reading]:  # type: ignore[no-untyped-def]
+        """The choose step: each cell's reading, its 158 value and calibrated confidence
+        (``calibration_page.choose_page``: ``choose_reading`` over each cell's n-best with the
+        page's layout doubt; ``calibration`` None: the shipped map). An empty cell reads '',
+        with the confidence its ink allows. ``cells`` are one page's."""
+        from sohoa.fields.calibration_page import choose_page, items_of
+
+        return choose_page(items_of(cells), ref_year, calibration)
+
+    def read(self, crops: Sequence[FieldCrop], *, ref_year: int | None = None) -> list[Reading]:
+        """One chosen Reading per crop, in the order of ``crops``: ``choose(raw(crops))``."""
+        return self.choose(self.raw(crops), ref_year=ref_year)
 
 
 def split_lines(crop: FieldCrop) -> list[FieldCrop]:

@@ -205,7 +205,8 @@ class FieldCrop:
     """One field's image cut from a page, handed to a recognition engine.
 
     ``image`` is a grey uint8 numpy array (ruling removed); ``bbox`` is in ingested page pixels.
-    ``empty`` is set by segmentation when the cell holds no ink for this field.
+    ``empty`` is set by segmentation when the cell holds no ink for this field; ``entry`` is the
+    index of the register entry (table row) it was cut from, None for a crop not cut from a page.
     """
 
     field: str
@@ -213,3 +214,5 @@ class FieldCrop:
     image: Any
     bbox: BBox
     empty: bool = False
+    entry: int | None = None
+    layout_residual: float = 0.0  # page analysis's doubt about the columns (0 clean .. 1)

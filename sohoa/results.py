@@ -34,6 +34,21 @@ class EntryReading:
         }
         return out
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any], index: int = 0) -> EntryReading:
+        """The entry back from its ``to_json`` form (``index`` when the dict has none)."""
+        quad = data.get("quad")
+        return cls(
+            index=int(data.get("index", index)),
+            bbox=_bbox(data["bbox"]),
+            quad=tuple((int(p[0]), int(p[1])) for p in quad) if quad else None,
+            fields={name: Reading(field=name, text=f.get("text", ""), value=f.get("value", ""),
+                                  confidence=float(f.get("confidence", 0.0)),
+                                  engine=f.get("engine", ""),
+                                  bbox=_bbox(f["bbox"]) if f.get("bbox") else None)
+                    for name, f in data.get("fields", {}).items()},
+        )
+
 
 @dataclass(frozen=True)
 class PageReading:
@@ -59,3 +74,26 @@ class PageReading:
             "status": self.status,
             "entries": [e.to_json() for e in self.entries],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageReading:
+        """The page back from the ``read`` contract (a ``<page>.read.json`` file, say); keys
+        the contract may leave out default to an unnamed, upright, ok page."""
+        return cls(
+            page=str(data.get("page", "")),
+            template=str(data.get("template", "")),
+            angle=float(data.get("angle", 0.0)),
+            rotation=int(data.get("rotation", 0)),
+            status=str(data.get("status", "ok")),
+            entries=tuple(EntryReading.from_json(e, i)
+                          for i, e in enumerate(data.get("entries", []))),
+        )
+
+    def engines(self) -> set[str]:
+        """The engines that read the page's non-empty fields."""
+        return {r.engine for e in self.entries for r in e.fields.values() if r.text and r.engine}
+
+
+def _bbox(values: Any) -> BBox:
+    x0, y0, x1, y1 = (int(v) for v in values)
+    return (x0, y0, x1, y1)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sohoa.errors import SohoaError
 from sohoa.records import FieldKind, RegisterType
@@ -56,6 +57,14 @@ class Template:
     def fields(self) -> tuple[FieldSpec, ...]:
         """Every field in reading order (columns left to right, lines top to bottom)."""
         return tuple(f for c in self.columns for f in c.fields)
+
+    @classmethod
+    def for_book(cls, book: Any) -> Template:
+        """The template a book was registered with (``Book.template``), else its register
+        type's default."""
+        if book.template:
+            return load_template(book.template)
+        return template_for_type(book.register_type)
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:

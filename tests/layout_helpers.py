@@ -55,9 +55,9 @@ def no_number_row(g: PageGeometry, rng: np.random.Generator) -> PageGeometry:
 
 
 def uneven_rows(g: PageGeometry, rng: np.random.Generator) -> PageGeometry:
-    """Rows between 0.75 and 1.3 of the mean height (same table height)."""
+    """Rows between 0.7 and 1.55 of the usual height (same table height)."""
     n = len(g.row_edges) - 1
-    h = np.array([0.75, 1.3, 0.9, 1.15, 0.8, 1.25, 1.0, 0.85, 1.2, 0.95, 1.1, 0.8, 1.3, 0.9,
+    h = np.array([1.0, 1.55, 0.9, 1.15, 0.7, 1.0, 1.3, 0.85, 1.0, 1.5, 1.1, 0.8, 1.3, 0.9,
                   1.05, 0.85, 1.2, 1.0, 0.75, 1.25])[:n]
     top, bottom = g.row_edges[0], g.row_edges[-1]
     cum = np.r_[0.0, np.cumsum(h)] / h.sum()

@@ -154,3 +154,22 @@ def test_adapt_keeps_a_better_model_and_rereads_only_unconfirmed(tmp_path, base)
     for eid in _human(base):
         assert after[eid] == before[eid]
     assert [b.kept for b in book_models(root, base.book_id)] == [True]
+
+
+@pytest.mark.slow
+def test_process_adapt_runs_due_books_by_itself(tmp_path, base):
+    root = _copy(base, tmp_path)
+    (root / "settings.toml").write_text("adapt_min_confirmed = 12\nadapt_minutes = 0.1\n",
+                                        "utf-8")
+    before = _snapshot(root)
+    res = CliRunner().invoke(app, ["process", "--workspace", str(root), "--adapt"])
+    assert res.exit_code == 0, res.output
+    assert f"adapt book {base.book_id} v001:" in res.output
+    with Workspace.open(root) as ws:
+        assert [r["confirmed"] for r in adaptations(ws, base.book_id)] == [N_CONFIRMED]
+    after = _snapshot(root)
+    for eid in _human(base):
+        assert after[eid] == before[eid]
+    # not due again until 12 more confirmations
+    again = CliRunner().invoke(app, ["process", "--workspace", str(root), "--adapt"])
+    assert again.exit_code == 0 and "adapt book" not in again.output

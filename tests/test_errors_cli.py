@@ -83,6 +83,9 @@ CASES = [
     ("models use htr-v1 --workspace {nows}", MISSING),
     ("models use no-such-model --workspace {ws}", BAD),
     ("train --from-confirmed --workspace {nows}", MISSING),
+    ("train --from-confirmed", BAD),
+    ("train --arch rnn --out {out}/run", BAD),
+    ("evaluate --lines {pages} --kind colour", BAD),
     ("ingest {corrupt_png} -w {a_file} --type KS --year 2008 --volume 1 --commune X", BAD),
     ("ingest {corrupt_png} -w {badset} --type KS --year 2008 --volume 1 --commune X", BAD),
     ("ingest {corrupt_png} -w {ws} --type XX --year 2008 --volume 1 --commune X", BAD),
@@ -103,6 +106,9 @@ CASES = [
     ("check -w {nows}", MISSING),
     ("check -w {garbage}", BAD),
     ("evaluate --lines {pages} --out {out}", BAD),
+    ("adapt -w {nows} --book 1", MISSING),
+    ("adapt -w {garbage} --book 1", BAD),
+    ("adapt -w {ws} --book 01/1999", MISSING),
 ]
 
 

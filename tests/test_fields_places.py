@@ -91,3 +91,18 @@ def test_place_suggestions_complete_the_last_part_consistently():
     # a full place in another spelling comes back corrected first
     assert suggestions(PLACE, "x. Co Ma, h. Thuan Chau, t. Son La")[0] == (
         "Xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La")
+
+
+def test_respell_corrects_unit_names_and_keeps_how_the_clerk_wrote_the_rest():
+    from sohoa.fields.places import respell
+
+    # a misread commune inside a known district, abbreviations and separators kept
+    assert respell("X. Co Ma, H. Thuận Chau, T. Sơn La") == "X. Co Mạ, H. Thuận Châu, T. Sơn La"
+    assert (respell("Bản Kéo Bon, xã Châu Quế Mạ, huyện Văn Yên, tỉnh Yên Bái")
+            == "Bản Kéo Bon, xã Châu Quế Hạ, huyện Văn Yên, tỉnh Yên Bái")
+    assert (respell("Bản Mường Nưa - Sàng Ma Sao - Bát Xát - Lào Cai")
+            == "Bản Mường Nưa - Sàng Ma Sáo - Bát Xát - Lào Cai")
+    assert respell("XÃ CO MA, HUYỆN THUẬN CHÂU") == "XÃ CO MẠ, HUYỆN THUẬN CHÂU"
+    # free text and villages are never snapped onto a unit
+    for text in ("Tại nhà", "Trạm y tế xã", "Bản Co Ma", "Bệnh viện đa khoa tỉnh"):
+        assert respell(text) == text

@@ -131,3 +131,136 @@ def test_char_lm_prefers_seen_spellings_round_trips_and_reorders_the_beam(tmp_pa
                     {"ờ": 0.98}, {"": 0.98}])
     assert beam_search(lp, cs)[0][0] == "Luờ"
     assert beam_search(lp, cs, lm=again.as_hook(), lm_weight=0.5)[0][0] == "Lườ"
+
+
+# --- the compiled decoder (flashlight-text) and decoding with what a field can be ---------
+
+
+def _spelt(cs: Charset, text: str, doubt: dict[int, dict[str, float]] | None = None
+           ) -> np.ndarray:
+    """Log-probabilities of a clear writing of ``text`` (each character then a blank); the
+    characters at the positions of ``doubt`` get those class probabilities instead."""
+    frames: list[dict[str, float]] = []
+    for i, ch in enumerate(text):
+        frames += [(doubt or {}).get(i, {ch: 0.97}), {"": 0.97}]
+    return _logp(cs, frames)
+
+
+def test_compiled_beam_reads_as_the_python_beam_where_no_lexicon_applies():
+    from models.fast_decode import FreeBeam, ctc_log_probs
+
+    cs = Charset.default()
+    rng = np.random.default_rng(7)
+    letters = "aáàảãạăâbcdđeêghiklmnoôơpqrstuưvxy "
+    same = 0
+    for _ in range(60):  # writing as the model sees it: mostly clear, some letters in doubt
+        frames: list[dict[str, float]] = []
+        for _ in range(int(rng.integers(3, 12))):
+            a, b = rng.choice(list(letters), 2, replace=False)
+            doubt = float(rng.uniform(0.3, 0.7)) if rng.random() < 0.4 else 0.96
+            frames += [{a: doubt, b: 0.97 - doubt}, {"": float(rng.uniform(0.6, 0.99))}]
+        lp = _logp(cs, frames)
+        old = beam_search(lp, cs, beam=8, nbest=5)
+        new = FreeBeam(cs, beam=8).nbest(lp, 5)
+        same += old[0][0] == new[0][0]
+        exact = math.exp(ctc_log_probs(lp, [new[0][0]], cs)[0])
+        assert new[0][1] == pytest.approx(exact, rel=0.05, abs=1e-4)  # alignments summed
+        assert new[0][1] >= old[0][1] * 0.98 or old[0][0] != new[0][0]
+    assert same >= 58  # the two prune differently; the best reading is the same
+
+
+def test_exact_ctc_probability_sums_every_alignment():
+    from models.fast_decode import ctc_log_probs
+
+    cs = Charset.default()
+    lp = _logp(cs, [{"": 0.6, "a": 0.4}, {"": 0.6, "a": 0.4}])
+    got = np.exp(ctc_log_probs(lp, ["a", "aa", "b", "Ω"], cs))
+    assert got[0] == pytest.approx(0.4 * 0.4 + 0.4 * 0.6 + 0.6 * 0.4, rel=1e-3)
+    assert got[1] == 0.0 or got[1] < 1e-9  # "aa" needs a blank between: 3 frames
+    assert got[2] < 1e-5 and got[3] == 0.0  # "b" only in the 1e-6 floor; "Ω" not writable
+
+
+def test_a_rare_name_outside_the_lexicon_is_still_read():
+    from models.field_decoder import FieldDecoder
+    from sohoa.fields import choose_reading
+    from sohoa.fields.vocab import words
+    from sohoa.records import Alternative, FieldKind
+
+    cs = Charset.default()
+    name = "Vừ Pả Xênh"
+    assert "Xênh" not in words(FieldKind.NAME) and "Pả" not in words(FieldKind.NAME)
+    dec = FieldDecoder(cs)
+    lp = _spelt(cs, name)
+    lexicon_only = dec.lexicon(FieldKind.NAME).nbest(lp, 3)
+    assert name not in [t for t, _ in lexicon_only]  # the constrained beam cannot spell it
+    pairs = dec.decode(lp, FieldKind.NAME)
+    assert pairs[0][0] == name and pairs[0][1] > 0.9
+    chosen = choose_reading("nksHoTen", FieldKind.NAME, [Alternative(t, p) for t, p in pairs],
+                            "htr")
+    assert chosen.text == name
+
+
+def test_the_lexicon_beam_offers_the_listed_spelling_the_open_beam_pruned():
+    from models.field_decoder import FieldDecoder
+    from sohoa.records import FieldKind
+
+    cs = Charset.default()
+    # "Thái" with the last letter unclear: the image favours a "y" no ethnic group ends with
+    lp = _spelt(cs, "Thái", {3: {"y": 0.55, "i": 0.30, "": 0.05}})
+    dec = FieldDecoder(cs)
+    pairs = dict(dec.decode(lp, FieldKind.ETHNICITY))
+    assert "Thái" in pairs and "Tháy" in pairs
+    lexicon = dict(dec.lexicon(FieldKind.ETHNICITY).nbest(lp, 2))
+    assert "Tháy" not in lexicon and lexicon["Thái"] == pytest.approx(pairs["Thái"], rel=0.05)
+
+
+def test_a_place_misread_by_the_recogniser_snaps_to_its_commune():
+    from models.field_decoder import FieldDecoder
+    from sohoa.fields import choose_reading
+    from sohoa.records import Alternative, FieldKind
+
+    cs = Charset.default()
+    truth = "Bản Kéo Bon, xã Châu Quế Hạ, huyện Văn Yên, tỉnh Yên Bái"
+    at = truth.index("Hạ")  # the image reads "Mạ" rather than "Hạ": no such commune there
+    lp = _spelt(cs, truth, {at: {"M": 0.6, "H": 0.37}})
+    pairs = FieldDecoder(cs).decode(lp, FieldKind.PLACE)
+    assert pairs[0][0] == truth.replace("Hạ", "Mạ")
+    assert truth in dict(pairs) and dict(pairs)[truth] == pytest.approx(0.37 / 0.97, rel=0.1)
+    chosen = choose_reading("nksNoiSinh", FieldKind.PLACE,
+                            [Alternative(t, p) for t, p in pairs], "htr")
+    assert chosen.text == truth
+    # the village is no administrative unit: written as read, never snapped to a unit
+    village = truth.replace("Kéo Bon", "Kéo Bòn")
+    assert FieldDecoder(cs).decode(_spelt(cs, village), FieldKind.PLACE)[0][0] == village
+
+
+def test_language_model_files_are_built_once_from_the_shipped_lms(tmp_path, monkeypatch):
+    from models.arpa import cached, write_char_arpa
+    from models.charlm import NGramCharLM
+    from models.fast_decode import FreeBeam
+    from models.field_decoder import fuse
+
+    monkeypatch.setenv("SOHOA_CACHE", str(tmp_path))
+    lm = NGramCharLM(order=3).fit(["Lường Văn Hùng", "Lò Thị Lường", "Quàng Văn Lường"] * 5)
+    calls = []
+
+    def build(path):
+        calls.append(path)
+        write_char_arpa(lm, path)
+
+    a = cached("chars-test", b"v1", build)
+    b = cached("chars-test", b"v1", build)
+    assert a == b and len(calls) == 1 and a.parent == tmp_path / "lm"
+    assert cached("chars-test", b"v2", build) != a and len(calls) == 2
+    text = a.read_text(encoding="utf-8")
+    assert "\\3-grams:" in text and "L ư ờ" in text and "l ư ờ" in text  # every case
+    cs = Charset.default()
+    lp = _logp(cs, [{"L": 0.98}, {"": 0.98}, {"u": 0.55, "ư": 0.43}, {"": 0.98},
+                    {"ờ": 0.98}, {"": 0.98}])
+    assert FreeBeam(cs).nbest(lp)[0][0] == "Luờ"
+    steered = FreeBeam(cs, lm_path=a, lm_weight=1.0).nbest(lp)
+    # the beam reports P(text | image): the LM chose what stayed in the beam, and the
+    # fusion over the n-best moves probability to the likelier spelling
+    assert dict(steered)["Lườ"] == pytest.approx(0.43 / 0.98, rel=0.05)
+    fused = sorted(fuse(steered, lm.as_hook(), 0.5), key=lambda tp: -tp[1])
+    assert fused[0][0] == "Lườ" and fused[0][1] == pytest.approx(dict(steered)["Lườ"])

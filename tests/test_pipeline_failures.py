@@ -57,11 +57,14 @@ def test_a_page_that_keeps_failing_is_marked_failed_then_retried_on_demand(
 
 
 def test_the_demo_book_is_processed_once_with_its_crops(demo_book):
-    """The session's processed book: every entry has its crops stored and a page state."""
+    """The session's processed book: every entry has its boxes stored (crops are cut from the
+    page on demand) and a page state."""
     assert demo_book.processed == 1 and demo_book.entries > 5
     with Workspace.open(demo_book.path) as ws:
         (page,) = ws.pages()
         assert ws.page_state(page.id)[0] == "processed"
         views = [ws.entry_view(e.id) for e in ws.entries()]
+        rows = [ws.crop_image(v.entry.id) for v in views]
     assert len(views) == demo_book.entries
-    assert all(v.entry_crop.exists() and v.field_crops for v in views)
+    assert all(v.field_boxes for v in views)
+    assert all(r.ndim == 3 and r.shape[0] > 10 and r.shape[1] > 100 for r in rows)

@@ -185,17 +185,37 @@
     const c = cropOf(row);
     return !!(c && (c.classList.contains("low") || c.classList.contains("bad")));
   };
-  const moveTo = (inp) => { if (inp) { inp.focus(); if (inp.select) inp.select(); } };
-  const listOpen = (inp) => {
-    const wrap = inp.closest(".fin");
-    return !!(wrap && wrap.querySelector("ul.options, .options li, ul[role=listbox]"));
-  };
-  const closeList = (inp) => {
-    // a filterable dropdown with its list open takes the highlighted choice, then closes
-    if (inp.closest(".fdrop") && listOpen(inp)) {
-      inp.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+  const moveTo = (inp) => {
+    if (!inp) return;
+    inp.focus();
+    if (inp.select) inp.select();
+    // a dropdown opens its list on focus: keep it closed until the clerk types (no list
+    // over the next row); typing or Alt+Down opens it
+    if (inp.closest(".fdrop")) {
+      setTimeout(() => inp.dispatchEvent(new KeyboardEvent("keydown",
+        { key: "Escape", bubbles: true })), 0);
     }
   };
+  const listOpen = (inp) => {
+    const wrap = inp.closest(".fin");
+    return !!(wrap && wrap.querySelector("ul.option-list, ul.options, ul[role=listbox]"));
+  };
+  const fold = (t) => t.normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+    .replace(/[đĐ]/g, "d").toLowerCase().trim();
+  const closeList = (inp) => {
+    // a filterable dropdown takes the choice that what was typed names (exactly, else the
+    // first that starts with it, diacritics optional); Gradio commits it when it loses focus
+    const wrap = inp.closest(".fdrop");
+    if (!wrap) return;
+    const crop = cropOf(wrap.closest(".frow"));
+    const labels = ((crop && crop.dataset.choices) || "").split("|").filter(Boolean);
+    const t = inp.value.trim();
+    if (!labels.length || !t || labels.some((l) => l.toLowerCase() === t.toLowerCase())) return;
+    const m = labels.find((l) => fold(l).startsWith(fold(t)))
+      || labels.find((l) => fold(l).includes(fold(t)));
+    if (m) { inp.value = m; inp.dispatchEvent(new Event("input", { bubbles: true })); }
+  };
+  const afterList = (inp, fn) => { setTimeout(() => { inp.blur(); fn(); }, 30); };
   const step = (from, delta) => {
     const all = fieldInputs();
     if (!all.length) return;
@@ -203,28 +223,23 @@
     const next = all[((i < 0 ? (delta > 0 ? -1 : 0) : i) + delta + all.length) % all.length];
     if (from && from.closest && from.closest(".fdrop")) {
       closeList(from);
-      setTimeout(() => { from.blur(); moveTo(next); }, 20);
+      afterList(from, () => moveTo(next));
     } else moveTo(next);
   };
-  const setField = (name, value) => {
-    const inp = inputOf(rowOf(name));
-    if (!inp) return false;
-    inp.focus();
-    inp.value = value;
-    inp.dispatchEvent(new Event("input", { bubbles: true }));
-    if (inp.closest(".fdrop")) closeList(inp);
-    return true;
-  };
   const sameAs = (who) => {
-    // declarant = mother / father: their name, and the relation
+    // declarant = mother / father: their name, and the relation. The relation is written
+    // into the dropdown's box without focusing it (a focused Gradio dropdown re-opens its list
+    // and takes the focus back); the page collects what the boxes show.
     const src = inputOf(rowOf(who === "me" ? "meHoTen" : "chaHoTen"));
-    if (!src || !rowOf("nycHoTen")) return;
-    setField("nycHoTen", src.value);
-    if (rowOf("nycQuanHe")) {
-      setField("nycQuanHe", who === "me" ? "Mẹ" : "Cha");
-      setTimeout(() => { const a = document.activeElement; if (a) a.blur();
-        moveTo(inputOf(rowOf("nycQuanHe"))); }, 40);
-    }
+    const name = inputOf(rowOf("nycHoTen"));
+    if (!src || !name) return;
+    name.value = src.value;
+    name.dispatchEvent(new Event("input", { bubbles: true }));
+    const rel = inputOf(rowOf("nycQuanHe"));
+    if (rel) rel.value = who === "me" ? "Mẹ" : "Cha";
+    const all = fieldInputs();
+    const last = rel || name;
+    moveTo(all[(all.indexOf(last) + 1) % all.length]);
   };
 
   // ---- live search of places and names while typing (a suggestion, never a rewrite)

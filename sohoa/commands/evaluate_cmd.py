@@ -57,10 +57,12 @@ def _evaluate_lines(folders: list[Path], workspace: Path | None, engine: str, mo
     from models.lines_run import evaluate_lines
     from models.registry import find_model
     from ocr.base import EngineError
+    from sohoa.errors import InputError
     from sohoa.records import FieldKind
 
     if kind not in {k.value for k in FieldKind}:
-        raise typer.BadParameter(f"unknown --kind {kind!r}")
+        raise InputError(f"unknown --kind {kind!r}; one of "
+                         f"{', '.join(k.value for k in FieldKind)}")
     model_dir = None
     if model:
         try:

@@ -7,16 +7,6 @@ from pathlib import Path
 
 import typer
 
-from sohoa.records import FieldKind
-
-
-def engine_plan(engine: str | None, device: str, batch_size: int, hand_default: str = "htr"):
-    """The engine plan from CLI flags: one engine for every field, or the default per kind."""
-    from sohoa.recognize import EnginePlan
-
-    return EnginePlan(default=engine or hand_default, device=device, batch_size=batch_size,
-                      fallback="tesseract")
-
 
 def register(app: typer.Typer) -> None:
     @app.command("read")
@@ -26,20 +16,21 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(True, "--json/--text", help="Print the JSON contract."),
         engine: str = typer.Option(None, "--engine", help="Engine for every field (htr, tesseract, trocr, fake)."),
         device: str = typer.Option("auto", "--device", help="auto|cpu|cuda"),
-        batch_size: int = typer.Option(64, "--batch-size"),
+        batch_size: int = typer.Option(None, "--batch-size",
+                                       help="Crops per recognition batch (default: settings)."),
         year: int = typer.Option(None, "--year", help="Reference year for two-digit years."),
     ) -> None:
         """Read one page: entries, their boxes and every field's text, value and confidence."""
         from ocr import pick_device
         from sohoa.imageio import load_image
         from sohoa.pipeline import read_image
-        from sohoa.recognize import Recognizer
+        from sohoa.recognize import EnginePlan, Recognizer
         from sohoa.template import load_template
 
         pick_device(device)
         tpl = load_template(template)
         img = load_image(image)
-        rec = Recognizer(engine_plan(engine, device, batch_size))
+        rec = Recognizer(EnginePlan.from_flags(engine, device=device, batch_size=batch_size))
         work = read_image(img, tpl, rec, name=str(image), ref_year=year)
         out = work.reading.to_json()
         if as_json:
@@ -52,4 +43,4 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"    {name:<16} {f['confidence']:.2f}  {f['text']}  ->  {f['value']}")
 
 
-__all__ = ["register", "engine_plan", "FieldKind"]
+__all__ = ["register"]

@@ -21,8 +21,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Deskew, turn upright, find the table grid and cut it into entries and fields.
 
-        Boxes are in pixels of IMAGE as given. The status says why a page has no entries
-        (blank page, no table found, partial page ...)."""
+        Boxes are in pixels of IMAGE as given. The status says what is wrong with a page
+        (partial page, torn page) or why it has no entries (blank page, no table found).
+        Exit code 0 when the page has entries, whatever its status; 1 when none were found;
+        2 when the file or template cannot be used."""
         from preprocessing import analyze_page, draw_overlay
         from sohoa.imageio import load_image
         from sohoa.template import load_template
@@ -30,7 +32,8 @@ def register(app: typer.Typer) -> None:
         tpl = load_template(template)
         img = load_image(image)
         layout = analyze_page(img, tpl, ocr_header=ocr_header)
-        out = {"page": str(image), "template": tpl.id, **layout.to_json()}
+        out = {"page": str(image), "template": tpl.id, **layout.to_json(),
+               "notes": list(layout.notes)}
         if debug_dir is not None:
             from PIL import Image
 
@@ -54,5 +57,5 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  note: {note}")
             if debug_dir is not None:
                 typer.echo(f"overlay: {out['overlay']}")
-        if not layout.ok:
+        if not layout.entries:  # nothing to cut on this page; a partial page still has entries
             raise typer.Exit(1)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import typer
 
+from sohoa.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -149,7 +151,7 @@ def register(app: typer.Typer) -> None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         logging.getLogger("models").setLevel(logging.INFO)
         if arch not in (None, "crnn", "trocr"):
-            raise typer.BadParameter(f"unknown --arch {arch!r}; use crnn or trocr")
+            raise InputError(f"unknown --arch {arch!r}; use crnn or trocr")
         if lines:
             res = _lines(lines, out, base, workspace, resume=resume, val_share=val_share,
                          mix_synthetic=mix_synthetic, minutes=minutes, epochs=epochs,
@@ -159,7 +161,7 @@ def register(app: typer.Typer) -> None:
             return
         if from_confirmed:
             if workspace is None:
-                raise typer.BadParameter("--from-confirmed needs --workspace")
+                raise InputError("--from-confirmed needs --workspace")
             from models.finetune import finetune
 
             res = finetune(workspace, mix_synthetic=mix_synthetic,

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from sohoa.results import EntryReading, PageReading
 from sohoa.template import Template
 
 
@@ -50,10 +51,15 @@ def iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def match_entries(truth: list[dict], predicted: list[dict], min_iou: float = 0.5):
-    """Greedy one-to-one matching of entries by bbox IoU: [(truth entry, predicted or None)]."""
+def _box(entry: dict | EntryReading):
+    return entry.bbox if isinstance(entry, EntryReading) else entry["bbox"]
+
+
+def match_entries(truth: list[dict], predicted: list, min_iou: float = 0.5):
+    """Greedy one-to-one matching of entries by bbox IoU: [(truth entry, predicted or None)];
+    predicted entries are ``EntryReading`` records or their JSON dicts."""
     cands = sorted(
-        ((iou(t["bbox"], p["bbox"]), i, j) for i, t in enumerate(truth)
+        ((iou(t["bbox"], _box(p)), i, j) for i, t in enumerate(truth)
          for j, p in enumerate(predicted)),
         reverse=True,
     )
@@ -71,27 +77,31 @@ def match_entries(truth: list[dict], predicted: list[dict], min_iou: float = 0.5
 
 
 def pairs_from_page(
-    truth: dict[str, Any], predicted: dict[str, Any], template: Template, *, engine: str = "",
-    book: str = "",
+    truth: dict[str, Any], predicted: PageReading | dict[str, Any], template: Template, *,
+    engine: str = "", book: str = "",
 ) -> list[FieldPair]:
     """Every template field of every true entry (filled in truth or read), matched by IoU.
 
-    Fields empty in both are left out; an entry that was not found counts all its fields as
-    unread.
+    ``predicted`` is the page's reading, or its ``read`` contract JSON
+    (``PageReading.from_json``). Fields empty in both are left out; an entry that was not found
+    counts all its fields as unread.
     """
+    reading = predicted if isinstance(predicted, PageReading) else PageReading.from_json(predicted)
     out = []
-    for t_entry, p_entry in match_entries(truth.get("entries", []), predicted.get("entries", [])):
-        p_fields = (p_entry or {}).get("fields", {})
+    for t_entry, p_entry in match_entries(truth.get("entries", []), list(reading.entries)):
+        p_fields = p_entry.fields if p_entry is not None else {}
         for spec in template.fields:
             t = t_entry.get("fields", {}).get(spec.name)
             p = p_fields.get(spec.name)
+            if p is not None and not p.text:
+                p = None  # nothing read (the contract leaves such a field out)
             if not t and not p:
                 continue
             out.append(FieldPair(
                 field=spec.name, kind=str(spec.kind),
-                truth=(t or {}).get("text", ""), predicted=(p or {}).get("text", ""),
-                truth_value=(t or {}).get("value", ""), predicted_value=(p or {}).get("value", ""),
-                confidence=float((p or {}).get("confidence", 0.0)),
+                truth=(t or {}).get("text", ""), predicted=p.text if p else "",
+                truth_value=(t or {}).get("value", ""), predicted_value=p.value if p else "",
+                confidence=p.confidence if p else 0.0,
                 engine=engine, book=book, page=str(truth.get("page", "")),
             ))
     return out
@@ -99,13 +109,11 @@ def pairs_from_page(
 
 def pairs_from_workspace(ws, book_id: int | None = None) -> list[FieldPair]:
     """Confirmed values as truth against the first prefill, for every reviewed entry."""
-    from sohoa.process import book_template
-
     out = []
     done = ["confirmed", "approved", "exported"]
     for entry in ws.entries(book_id=book_id, status=done):
         view = ws.entry_view(entry.id)
-        template, _ = book_template(ws, view.book.id)
+        template = Template.for_book(view.book)
         for spec in template.fields:
             truth = view.values.get(spec.name, "")
             reading = view.readings.get(spec.name)
@@ -129,8 +137,6 @@ def pairs_against_truth(ws, book_id: int | None = None) -> list[FieldPair]:
     import json
     from pathlib import Path
 
-    from sohoa.process import book_template
-
     by_page: dict[int, list] = {}
     for entry in ws.entries(book_id=book_id):
         by_page.setdefault(entry.page_id, []).append(entry)
@@ -140,15 +146,11 @@ def pairs_against_truth(ws, book_id: int | None = None) -> list[FieldPair]:
         if not truth_path.exists():
             continue
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
-        template, _ = book_template(ws, page.book_id)
-        predicted: dict[str, list] = {"entries": []}
-        for entry in by_page.get(page.id, []):
-            view = ws.entry_view(entry.id)
-            predicted["entries"].append({"bbox": list(entry.bbox), "fields": {
-                name: {"text": r.text, "value": r.value, "confidence": r.confidence}
-                for name, r in view.readings.items()}})
-        engines = {r["fields"][f].get("engine", "") for r in predicted["entries"]
-                   for f in r["fields"]}
-        out += pairs_from_page(truth, predicted, template, engine=",".join(sorted(engines - {""})),
+        template = Template.for_book(ws.book(page.book_id))
+        predicted = PageReading(page.source, template.id, 0.0, 0, "ok", tuple(
+            EntryReading(e.index, e.bbox, None, dict(ws.entry_view(e.id).readings))
+            for e in by_page.get(page.id, [])))
+        out += pairs_from_page(truth, predicted, template,
+                               engine=",".join(sorted(predicted.engines())),
                                book=str(page.book_id))
     return out

@@ -48,30 +48,29 @@ def truth_files(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate_pages(folder: Path, *, engine: str | None = None, device: str = "auto",
-                   batch_size: int = 64) -> Summary:
+                   batch_size: int | None = None) -> Summary:
     """Read every generated page (or use ``<page>.read.json`` when present) against its truth."""
-    from sohoa.commands.read_cmd import engine_plan
     from sohoa.imageio import load_image
     from sohoa.pipeline import read_image
-    from sohoa.recognize import Recognizer
+    from sohoa.recognize import EnginePlan, Recognizer
+    from sohoa.results import PageReading
     from sohoa.template import load_template
 
-    recognizer = Recognizer(engine_plan(engine, device, batch_size))
+    recognizer = Recognizer(EnginePlan.from_flags(engine, device=device, batch_size=batch_size))
     pairs: list[FieldPair] = []
     for truth_path, image_path in truth_files(folder):
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
         template = load_template(truth["template"])
         cached = truth_path.with_name(truth_path.stem + ".read.json")
         if cached.exists():
-            predicted = json.loads(cached.read_text(encoding="utf-8"))
+            predicted = PageReading.from_json(json.loads(cached.read_text(encoding="utf-8")))
         else:
             year = truth.get("book", {}).get("year")
             predicted = read_image(load_image(image_path), template, recognizer,
-                                   name=str(image_path), ref_year=year).reading.to_json()
-        engines = {f.get("engine") for e in predicted.get("entries", [])
-                   for f in e.get("fields", {}).values()} - {None}
+                                   name=str(image_path), ref_year=year).reading
         pairs += pairs_from_page(truth, predicted, template,
-                                 engine=engine or ",".join(sorted(engines)) or "default",
+                                 engine=engine or ",".join(sorted(predicted.engines()))
+                                 or "default",
                                  book=truth.get("book", folder.name))
     return summarize(pairs, meta={"source": str(folder), "engine": engine or "default",
                                   "fields": len(pairs)})

@@ -34,7 +34,7 @@ from sohoa.export.pdf import (
 from sohoa.export.values import fold, noi_dang_ky, sheet_values
 from sohoa.records import Book, EntryStatus
 from sohoa.store.files import write_png
-from sohoa.template import TemplateError, load_template, template_for_type
+from sohoa.template import Template, TemplateError
 from sohoa.validate import Issue, Severity, blocking, validate_book
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,7 @@ def _run_pdf(job: _PdfJob) -> PdfResult:
 
 def _template_of(book: Book):  # type: ignore[no-untyped-def]
     try:
-        return load_template(book.template) if book.template else template_for_type(
-            book.register_type)
+        return Template.for_book(book)
     except TemplateError:
         return None
 

@@ -29,7 +29,7 @@ from sohoa.records import FieldKind
 
 BASE_FEATURES = ("logit_conf", "evidence", "ok", "length", "unusual")
 ENGINE_FEATURES = ("engine_tesseract", "engine_tesseract_x_logit_conf")
-SEGMENT_FEATURES = ("edge_ink", "layout_residual", "other_kind")
+SEGMENT_FEATURES = ("edge_ink", "layout_residual", "other_kind", "extra_lines", "column_doubt")
 FEATURES = (BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
             + SEGMENT_FEATURES)
 
@@ -52,6 +52,8 @@ class Features:
     edge_ink: float = 0.0  # share of the box's side walls running through ink
     layout_residual: float = 0.0  # page analysis's column-fit doubt (0 clean .. 1)
     other_kind: float = 0.0  # how much better the value parses as another kind
+    extra_lines: float = 0.0  # the crop holds more written lines than the field takes
+    column_doubt: float = 0.0  # share of doubtful cells of this field on the page
 
     def vector(self) -> np.ndarray:
         c = min(max(float(self.engine_conf), 1e-3), 1 - 1e-3)
@@ -61,7 +63,8 @@ class Features:
         out += [1.0 if FieldKind(self.kind) == k else 0.0 for k in FieldKind]
         tess = 1.0 if self.engine == "tesseract" else 0.0
         out += [tess, tess * logit]
-        out += [float(self.edge_ink), float(self.layout_residual), float(self.other_kind)]
+        out += [float(self.edge_ink), float(self.layout_residual), float(self.other_kind),
+                float(self.extra_lines), float(self.column_doubt)]
         return np.array(out, dtype=np.float64)
 
 

@@ -1,9 +1,9 @@
 """Refit the confidence map on real engine output, judged exactly as the evaluation judges it.
 
-An engine's n-best per field crop (:class:`CellRead`) is turned into readings two ways: the
-lexicon-aware choice the pipeline makes (:func:`choose_cells`, identical to
-``Recognizer.read``) and the engine's top-1 text parsed alone (:func:`top1_cells`), so that a
-benchmark can compare both on the very same crops. :func:`labelled_pairs` matches a page's
+An engine's n-best per field crop (:class:`CellRead`, the raw step ``Recognizer.raw``) is turned
+into readings two ways: the lexicon-aware choice the pipeline makes (:func:`choose_cells`, the
+choose step ``Recognizer.choose``) and the engine's top-1 text parsed alone (:func:`top1_cells`),
+so that a benchmark can compare both on the very same crops. :func:`labelled_pairs` matches a page's
 readings to its truth with ``sohoa.evaluation.pairs_from_page`` and keeps, per pair, the
 calibration :class:`~sohoa.fields.calibration.Features` of the chosen reading, so the label a
 map is fitted on is ``FieldPair.correct``, the same judgement the reported figures use.
@@ -20,33 +20,21 @@ truth, stored field crops re-read by an engine) so trainers can refit on real bo
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sohoa.evaluation.match import FieldPair, match_entries, pairs_from_page
 from sohoa.fields.calibration import Calibration, Features, Sample, fit_calibration
-from sohoa.fields.calibration_seg import LayoutEvidence, empty_confidence, evidence_of
-from sohoa.fields.choose import choose_reading, features_of
+from sohoa.fields.calibration_page import items_of, page_features
+from sohoa.fields.calibration_seg import empty_confidence, evidence_of
+from sohoa.fields.choose import features_of
 from sohoa.fields.parse import parse_field
 from sohoa.fields.sequence import RUN_CONFIDENCE, confirmed_by_run, number_columns
-from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
+from sohoa.recognize import CellRead, Recognizer
+from sohoa.records import Alternative, FieldCrop, FieldKind, Reading
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CellRead:
-    """What an engine said about one field crop, before any choice (its n-best, best first)."""
-
-    field: str
-    kind: FieldKind
-    bbox: BBox
-    engine: str
-    candidates: tuple[Alternative, ...] = ()
-    empty: bool = False  # segmentation found no ink: nothing was run
-    evidence: LayoutEvidence | None = None  # what the crop says about its box
 
 
 @dataclass(frozen=True)
@@ -68,34 +56,14 @@ def cells_from(crops: Sequence[FieldCrop], readings: Sequence[Reading]) -> list[
     for crop, r in zip(crops, readings, strict=True):
         cands = tuple(r.alternatives) or ((Alternative(r.text, r.confidence),) if r.text else ())
         out.append(CellRead(crop.field, FieldKind(crop.kind), crop.bbox, r.engine, cands,
-                            bool(crop.empty), evidence_of(crop)))
+                            bool(crop.empty), entry=crop.entry, evidence=evidence_of(crop)))
     return out
 
 
 def read_cells(engine, crops: Sequence[FieldCrop]) -> list[CellRead]:
-    """The engine's n-best per crop exactly as ``Recognizer.read`` builds it: crops grouped by
-    kind, wrapped values cut into lines (``split_lines``), the lines' n-best joined
-    (``join_lines``); empty crops are not run."""
-    from sohoa.recognize import join_lines, split_lines
-
-    groups: dict[FieldKind, list[int]] = defaultdict(list)
-    for i, c in enumerate(crops):
-        if not c.empty:
-            groups[FieldKind(c.kind)].append(i)
-    out = [CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True, evidence_of(c))
-           if c.empty else None for c in crops]
-    for kind, idx in groups.items():
-        lines = [split_lines(crops[i]) for i in idx]
-        raw = engine.recognize([part for parts in lines for part in parts], kind)
-        at = 0
-        for i, parts in zip(idx, lines, strict=True):
-            got = raw[at: at + len(parts)]
-            at += len(parts)
-            c = crops[i]
-            cands = tuple(a for a in join_lines(got) if a.text.strip())
-            out[i] = CellRead(c.field, FieldKind(kind), c.bbox,
-                              got[0].engine if got else "", cands, False, evidence_of(c))
-    return [c for c in out if c is not None]
+    """The engine's n-best per crop: the pipeline's raw step (``Recognizer.raw``) with this
+    one ``ocr`` engine for every kind."""
+    return Recognizer.of_engine(engine).raw(crops)
 
 
 def _empty(cell: CellRead) -> Reading:
@@ -105,11 +73,8 @@ def _empty(cell: CellRead) -> Reading:
 
 def choose_cells(cells: Sequence[CellRead], ref_year: int | None = None,
                  calibration: Calibration | None = None) -> list[Reading]:
-    """The pipeline's readings: ``choose_reading`` over each cell's n-best."""
-    return [_empty(c) if c.empty else
-            choose_reading(c.field, c.kind, list(c.candidates), c.engine, bbox=c.bbox,
-                           ref_year=ref_year, calibration=calibration, evidence=c.evidence)
-            for c in cells]
+    """The pipeline's readings: its choose step (``Recognizer.choose``)."""
+    return Recognizer.choose(cells, ref_year=ref_year, calibration=calibration)
 
 
 def top1_cells(cells: Sequence[CellRead], ref_year: int | None = None) -> list[Reading]:
@@ -133,13 +98,10 @@ def cell_features(cells: Sequence[CellRead], crop_entry: Sequence[int],
                   ref_year: int | None = None) -> dict[tuple[int, str], Features]:
     """Calibration features of the chosen reading, keyed by (entry index, field name)."""
     out = {}
-    for cell, entry in zip(cells, crop_entry, strict=True):
-        if cell.empty:
-            continue
-        found = features_of(cell.kind, list(cell.candidates), ref_year, cell.field, cell.engine,
-                            cell.evidence)
-        if found is not None:
-            out[(entry, cell.field)] = found[0]
+    feats = page_features(items_of(cells), ref_year)
+    for cell, entry, f in zip(cells, crop_entry, feats, strict=True):
+        if f is not None:
+            out[(entry, cell.field)] = f
     return out
 
 
@@ -226,13 +188,13 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
     ``ocr`` engine), chosen as the pipeline chooses, and judged against the confirmed value
     as ``pairs_from_workspace`` judges it. Fields without a stored crop are skipped."""
     from sohoa.imageio import load_image
-    from sohoa.process import book_template
+    from sohoa.template import Template
 
     out = []
     done = ["confirmed", "approved", "exported"]
     for entry in ws.entries(book_id=book_id, status=done):
         view = ws.entry_view(entry.id)
-        template, _ = book_template(ws, view.book.id)
+        template = Template.for_book(view.book)
         year = view.book.year
         for spec in template.fields:
             path = view.field_crops.get(spec.name)

@@ -7,10 +7,10 @@ edge. What the crop itself shows is measured here, cheaply, on the crop the engi
 - ``edge_ink``: how much of the crop's side walls (the cell's left and right boundary, ``margin``
   inside the crop) runs through ink: handwriting crossing a field box edge;
 - ``ink``: share of ink pixels inside the walls (an "empty" cell that holds ink is not empty);
-- ``layout_residual``: a hook for page analysis: how poorly the page's columns fit their
-  template prior (0 = a clean fit, 1 = no trust). Set on the crop as the attribute
-  ``layout_residual`` (or ``FieldCrop.layout_residual`` once preprocessing exposes it); 0 when
-  absent.
+- ``layout_residual``: page analysis's doubt about its columns (0 = a clean fit, 1 = no
+  trust): ``FieldCrop.layout_residual``, which ``sohoa.pipeline.segment_image`` sets from
+  ``PageLayout.geometry`` (:func:`layout_residual_of`: boundaries placed without a line of
+  their own, alignment cost); 0 when page analysis does not say.
 
 ``other_kind`` (the value parses better as another column's kind than as its own) is measured
 in ``choose`` from the text. All of them enter ``Features`` and so the logistic map, whose
@@ -28,6 +28,13 @@ from sohoa.fields.parse import parse_field
 from sohoa.records import FieldKind
 
 CROP_MARGIN = 0.08  # preprocessing.crops.field_crops(margin=...): the walls sit this far in
+EDGE_DOUBT = 0.2  # a cell whose walls run through more ink than this is doubtful
+OTHER_DOUBT = 0.3  # a value parsing this much better as another kind is doubtful
+# the most handwritten lines a field of each kind takes in its cell (more: the crop holds
+# a neighbour's writing too, e.g. the name above a year in a two-field cell)
+MAX_LINES = {FieldKind.YEAR: 1, FieldKind.SEX: 1, FieldKind.NUMBER: 1, FieldKind.ETHNICITY: 1,
+             FieldKind.NATIONALITY: 1, FieldKind.RELATION: 1, FieldKind.NAME: 2,
+             FieldKind.DATE: 2, FieldKind.PLACE: 4, FieldKind.TEXT: 4}
 EMPTY_WITH_INK = 0.3  # confidence of an empty reading of a cell that holds ink
 INK_SHARE_EMPTY = 0.004  # more ink than this inside an "empty" cell's walls: not empty
 _OTHER_KINDS = (FieldKind.DATE, FieldKind.YEAR, FieldKind.SEX, FieldKind.ETHNICITY,
@@ -42,16 +49,24 @@ class LayoutEvidence:
     edge_ink: float = 0.0
     ink: float = 0.0
     layout_residual: float = 0.0
+    lines: int = 1  # handwritten lines in the crop (preprocessing.lines.text_line_bands)
+    column_doubt: float = 0.0  # set per page by calibration_page
 
     def to_json(self) -> list[float]:
-        return [round(self.edge_ink, 4), round(self.ink, 5), round(self.layout_residual, 4)]
+        return [round(self.edge_ink, 4), round(self.ink, 5), round(self.layout_residual, 4),
+                self.lines]
 
     @classmethod
     def from_json(cls, data: Any) -> LayoutEvidence | None:
-        if not data:
+        if not data or len(data) != 4:
             return None
-        e, i, r = (float(v) for v in data)
-        return cls(e, i, r)
+        e, i, r, n = data
+        return cls(float(e), float(i), float(r), int(n))
+
+
+def extra_lines(kind: FieldKind, lines: int) -> float:
+    """1 when the crop holds more handwritten lines than a field of ``kind`` takes."""
+    return 1.0 if lines > MAX_LINES.get(FieldKind(kind), 4) else 0.0
 
 
 def _components(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,7 +110,26 @@ def crop_evidence(image: np.ndarray | None, residual: float = 0.0,
     bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
     own = keep & (top > 0) & (bottom < h_img)
     share = float(stats[own, cv2.CC_STAT_AREA].sum()) / float(rows * (w_img - 2 * m))
-    return LayoutEvidence(edge_ink=max(walls), ink=share, layout_residual=res)
+    from preprocessing.lines import text_line_bands
+
+    lines = len(text_line_bands(grey.astype(np.uint8))) if share > 0 else 0
+    return LayoutEvidence(edge_ink=max(walls), ink=share, layout_residual=res, lines=lines)
+
+
+def layout_residual_of(layout: Any) -> float:
+    """How much page analysis doubts its columns, from ``PageLayout.geometry`` when it has
+    one: the share of column boundaries placed without a ruling line of their own, and the
+    alignment cost per matched line (squashed to 0..1). 0 when nothing is known."""
+    geo = getattr(layout, "geometry", None)
+    if geo is None:
+        return 0.0
+    try:
+        n = max(1, len(geo.bounds) - 1)
+        placed = min(1.0, float(geo.placed) / n)
+        fit = 1.0 - float(np.exp(-max(0.0, float(geo.fit))))
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+    return round(min(1.0, 0.5 * placed + 0.5 * fit), 4)
 
 
 def evidence_of(crop: Any) -> LayoutEvidence:

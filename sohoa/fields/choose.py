@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sohoa.fields.calibration import Calibration, Features, default_calibration
-from sohoa.fields.calibration_seg import LayoutEvidence, other_kind_score
+from sohoa.fields.calibration_seg import LayoutEvidence, extra_lines, other_kind_score
 from sohoa.fields.parse import ParsedValue, parse_field
 from sohoa.fields.priors import plausibility
 from sohoa.records import Alternative, BBox, FieldKind, Reading
@@ -50,7 +50,7 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
     for alt in candidates:
         if not alt.text.strip():
             continue
-        pv = parse_field(kind, alt.text, ref_year=ref_year)
+        pv = parse_field(kind, alt.text, ref_year=ref_year)  # memoised
         factor = plausibility(field, kind, pv, ref_year)
         if factor < 1.0:
             pv = replace(pv, evidence=pv.evidence * factor)
@@ -110,4 +110,5 @@ def _features(best: Scored, kind: FieldKind, engine: str,
                              ref_year)
     return Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
                     len(best.parsed.text), FieldKind(kind), engine, best.unusual,
-                    ev.edge_ink, ev.layout_residual, other)
+                    ev.edge_ink, ev.layout_residual, other, extra_lines(kind, ev.lines),
+                    ev.column_doubt)

@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from sohoa.fields.text import capitalise, clean, fold, has_diacritics, is_syllable, key
@@ -135,6 +135,7 @@ class NameParse:
     dropped: bool  # characters that cannot be in a name were removed
 
 
+@lru_cache(maxsize=8192)  # pure; the same values and misreads recur on every page
 def parse_name(text: str) -> NameParse:
     """Clean, repair and capitalise a person's name and say how name-like it is."""
     raw = clean(text)

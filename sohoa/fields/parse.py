@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sohoa.fields import closed
 from sohoa.fields.dates import DateError, check_range, fix_ocr_digits, parse_date, parse_year_only
@@ -29,6 +30,7 @@ class ParsedValue:
         object.__setattr__(self, "evidence", min(1.0, max(0.0, float(self.evidence))))
 
 
+@lru_cache(maxsize=16384)  # pure: the same values recur on every page (Kinh, Việt Nam, Nam)
 def parse_field(kind: FieldKind, text: str, *, ref_year: int | None = None) -> ParsedValue:
     """Parse ``text`` read in a field of ``kind``; ``ref_year`` is the register's year."""
     kind = FieldKind(kind)

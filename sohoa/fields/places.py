@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -146,6 +146,7 @@ def _levels(part: Part) -> tuple[int, ...]:
     return (1, 2, 3) if part.level is None else ()
 
 
+@lru_cache(maxsize=8192)  # pure; the same values and misreads recur on every page
 def parse_place(text: str) -> PlaceParse:
     """Recognise the administrative units in a written place and correct their spelling."""
     raw = clean(text)
@@ -213,6 +214,40 @@ def _parse_parts(written: list[str]) -> PlaceParse:
         evidence = 0.3 if not problems else 0.1
     return PlaceParse(value, round(evidence, 4), not problems, "; ".join(problems),
                       tuple(reversed(units)))
+
+
+@lru_cache(maxsize=4096)  # a book names the same villages again and again
+def respell(text: str) -> str:
+    """The written place with each recognised unit's name in its official spelling, keeping
+    the writer's unit words, abbreviations, separators and case ("X. Co Ma, H. Thuận Chau"
+    -> "X. Co Mạ, H. Thuận Châu"); parts that are no unit (bản, thôn) stay as written. The
+    decoder offers this as a reading of its own (``models.field_decoder``)."""
+    raw = clean(text)
+    written = _split(raw) if raw and len(raw) <= 400 else []
+    if not written or len(written) > MAX_PARTS:
+        return raw
+    fixes: list[tuple[str, str]] = []  # right to left
+    parent: Unit | None = None
+    floor = 0
+    for part in reversed([_part(w) for w in written]):
+        match = _match_part(part, floor, parent)
+        if not match:
+            continue
+        unit = match[0]
+        parent, floor = unit, unit.level
+        name = part.name if part.word else part.written
+        k = key(name)
+        if k in unit.keys and k != key(unit.name) and len(k) > 4:
+            continue  # an old name of the unit: kept as written
+        new = unit.name.upper() if name.isupper() and len(name) > 1 else unit.name
+        if new != name:
+            fixes.append((name, new))
+    pos = len(raw)
+    for name, new in fixes:
+        at = raw.rfind(name, 0, pos)
+        if at >= 0:
+            raw, pos = raw[:at] + new + raw[at + len(name):], at
+    return raw
 
 
 def _match_part(part: Part, floor: int, parent: Unit | None) -> tuple[Unit, float] | None:

@@ -68,8 +68,10 @@ def write_png(path: Path, image: np.ndarray) -> None:
 
 ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry crop cached for the review screen
 ENTRY_CROP_MAX_SIDE = 1600  # a screen's width; the export cuts its own from the page
-FIELD_CROP_QUALITY = 80  # WebP quality of the cached field cells
-FIELD_CROP_MAX_HEIGHT = 64  # 2x the HTR input height (32 px); two written lines keep 32 each
+# Field cells are shown to clerks and read again by trainers, adaptation and calibration: high
+# enough for a four-line place cell to keep ~32 px a line (64 px squeezed it to 16). WebP q80.
+FIELD_CROP_QUALITY = 80
+FIELD_CROP_MAX_HEIGHT = 128
 
 
 def encode_crop(image: np.ndarray, suffix: str) -> bytes:

@@ -79,19 +79,23 @@ def _texture(canvas: np.ndarray, w: StrokeWriter, rng: np.random.Generator) -> n
 def photograph(cov: np.ndarray, w: StrokeWriter, rng: np.random.Generator) -> np.ndarray:
     """Ink on paper under a phone's light: paper tone and grain, uneven light (a gradient and
     maybe a soft shadow), blur, sensor noise and JPEG. Grey uint8 out."""
-    h, wd = cov.shape
+    return photograph_grey(np.clip(255 - cov * (255 - w.ink), 0, 255), rng)
+
+
+def photograph_grey(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`photograph` of a clean grey line (white paper, dark ink), e.g. one already cut
+    like a register cell: the paper darkened to its tone, the ink with it."""
+    h, wd = grey.shape
     paper = float(rng.uniform(185, 250))
     grain = cv2.GaussianBlur(rng.normal(0, 1, (h, wd)).astype(np.float32), (0, 0), 0.8)
-    img = paper + grain * float(rng.uniform(0, 4))
-    ink = min(w.ink, paper - 60)
-    img = img - cov * (img - ink)
+    img = np.asarray(grey, np.float32) * (paper / 255.0) + grain * float(rng.uniform(0, 4))
     yy, xx = np.mgrid[0:h, 0:wd].astype(np.float32)
     a = float(rng.uniform(0, 2 * np.pi))
     ramp = (np.cos(a) * xx / max(wd, 1) + np.sin(a) * yy / max(h, 1))
     light = 1 - float(rng.uniform(0, 0.25)) * (ramp - ramp.min()) / max(1e-6, np.ptp(ramp))
     if rng.random() < 0.25:  # the shadow of the phone or a hand
         edge = float(rng.uniform(0.2, 0.8)) * wd
-        light *= 1 - float(rng.uniform(0.1, 0.35)) / (1 + np.exp(-(xx - edge) / (0.05 * wd + 1)))
+        light *= 1 - float(rng.uniform(0.1, 0.25)) / (1 + np.exp(-(xx - edge) / (0.05 * wd + 1)))
     img = img * light
     if rng.random() < 0.6:
         img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.3, 0.9)))

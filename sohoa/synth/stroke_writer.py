@@ -88,6 +88,9 @@ class StrokeWriter:
                              f"{HELD_OUT_SEED0}, training writers below")
         rng = np.random.default_rng(seed)
         fonts = stroke_fonts(held_out)
+        if not fonts:
+            raise ValueError(f"no {'held-out' if held_out else 'training'} stroke fonts "
+                             "installed (make setup installs the train extra's fonts)")
         pen = PENS[int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
         widths = {"ballpoint": (0.07, 0.13), "fountain": (0.09, 0.17), "felt": (0.13, 0.22)}
         return cls(

@@ -1,0 +1,259 @@
+"""Per-book writer adaptation (``sohoa adapt``): the CER on a writer the model never trained on,
+after 0, 10, 30, 100 and 300 of that writer's confirmed crops, and the time of each adaptation.
+
+The writers (``--writers``, default ``stroke:1000000,stroke:1000002,font:1``), none ever in any
+training data:
+- ``stroke:SEED``: a held-out pen-stroke writer of the stroke synthesiser
+  (``StrokeWriter.sample(SEED, held_out=True)``: seeds from ``HELD_OUT_SEED0``, held-out font
+  families), lines photographed (``render_stroke_line``);
+- ``font:K``: a fixed hand (``HandStyle``) in font K of the generator's ``test`` role
+  (setofont, Dancing Script; training runs use them only to pick their best epoch); odd K have
+  habits at the edge of the generator's ranges (tone marks right of their letters, strong
+  slant, cramped, uneven glyphs), degraded like scanned cells.
+Each writes register field values of every kind (names, dates, places, ethnic groups ...).
+
+Each point is the product's own path on a real workspace: a book whose page holds ``n``
+confirmed entries (one crop each, confirmed with the truth) and ``--test`` unconfirmed entries
+of the same writer; ``adapt_book`` trains, keeps the model only if it beats the base on the
+held-out slice of the confirmations, and re-reads the unconfirmed entries (beam search, field
+LMs, choice, as ``process`` reads). The CER is that of those re-read entries against the truth;
+at 0 crops, and at any point whose model was rejected, it is the base model's reading.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--minutes 4]
+
+Prints a Markdown table and writes ``benchmarks/results/adapt.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+OUT = Path(__file__).resolve().parent / "results" / "adapt.json"
+FIELD_OF_KIND = {"number": "so", "date": "nksNgaySinh", "name": "nksHoTen", "sex": "nksGioiTinh",
+                 "ethnicity": "nksDanToc", "nationality": "nksQuocTich", "place": "nksNoiSinh",
+                 "year": "meNgaySinh", "relation": "nycQuanHe", "text": "ghiChu"}
+
+
+def writer_hand(writer: int, writer_seed: int):  # type: ignore[no-untyped-def]
+    """Held-out writer ``writer``: a hand drawn from ``writer_seed + writer`` in the test role's
+    font number ``writer`` (two writers cover both test fonts). Odd writers have habits of
+    their own at the edge of the generator's ranges: tone marks set right of their letters,
+    strong slant, cramped letters, uneven glyphs and a wavy line."""
+    from dataclasses import replace
+
+    from sohoa.synth import HandStyle, fonts_for_role
+
+    fonts = fonts_for_role("test")
+    hand = HandStyle.sample(np.random.default_rng(writer_seed + writer), font_role="test",
+                            size=32.0)
+    hand = replace(hand, font=fonts[writer % len(fonts)])
+    if writer % 2:
+        hand = replace(hand, mark_shift=0.5, slant=float(np.tan(np.radians(22))), aspect=0.82,
+                       glyph_jitter=0.08, elastic=0.06 * hand.size, jitter=0.07)
+    return hand
+
+
+def make_writer(spec: str, writer_seed: int):  # type: ignore[no-untyped-def]
+    """``stroke:SEED`` -> a held-out StrokeWriter; ``font:K`` -> :func:`writer_hand`."""
+    kind, _, arg = spec.partition(":")
+    if kind == "stroke":
+        from sohoa.synth.stroke_writer import StrokeWriter
+
+        return StrokeWriter.sample(int(arg), held_out=True)
+    if kind == "font":
+        return writer_hand(int(arg), writer_seed)
+    raise SystemExit(f"--writers: unknown writer {spec!r} (stroke:SEED or font:K)")
+
+
+def writer_crops(n: int, hand, seed: int, max_chars: int = 30  # type: ignore[no-untyped-def]
+                 ) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop): ``n`` field values written by one held-out hand."""
+    from dataclasses import replace
+
+    from models.augment import degrade
+    from models.data import SynthSource, word_window
+    from sohoa.synth import render_handwriting
+    from sohoa.synth.pen import render_stroke_line
+    from sohoa.synth.stroke_writer import StrokeWriter
+
+    src = SynthSource("test", random_share=0.0)
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        kind, text = src._text(rng)
+        if kind not in FIELD_OF_KIND:
+            continue
+        text = word_window(text, max_chars, rng)
+        if isinstance(hand, StrokeWriter):
+            out.append((kind, text, render_stroke_line(text, hand, rng)))
+            continue
+        style = replace(hand, size=float(hand.size * rng.uniform(0.95, 1.05)))
+        out.append((kind, text, degrade(render_handwriting(text, style, rng), rng)))
+    return out
+
+
+def build_workspace(root: Path, confirmed: list, test: list) -> tuple[int, list[int]]:
+    """A book with the confirmed crops (page 1) and the unconfirmed test crops (page 2)."""
+    from sohoa.records import Book, Reading
+    from sohoa.store import EntryResult, Workspace
+
+    with Workspace.open(root, create=True) as ws:
+        book = ws.add_book(Book(None, "KS", 2008, "01/2008", "Chiềng Cơi", "Thành phố Sơn La",
+                                "Sơn La", "ks-2006"))
+        ids: list[list[int]] = []
+        for page_no, items in ((1, confirmed), (2, test)):
+            img = np.full((40, 60, 3), 230, np.uint8)
+            img[page_no, :page_no] = 0
+            page, _ = ws.add_page(int(book.id or 0), img, f"bench-{page_no}",
+                                  hashlib.sha256(img.tobytes()).hexdigest())
+            results = []
+            for i, (kind, text, crop) in enumerate(items):
+                field = FIELD_OF_KIND[kind]
+                guess = text if page_no == 1 else "?"
+                results.append(EntryResult(
+                    index=i, bbox=(0, i, 10, i + 1), field_crops={field: crop},
+                    field_boxes={field: (0, 0, crop.shape[1], crop.shape[0])},
+                    readings=[Reading(field, guess, guess, 0.5, "htr")]))
+            ids.append(ws.save_page_result(int(page.id or 0), 0.0, results) if results else [])
+        for eid, (kind, text, _) in zip(ids[0], confirmed, strict=True):
+            ws.confirm(eid, "clerk", {FIELD_OF_KIND[kind]: text}, ws.entry_view(eid).version)
+    return int(book.id or 0), ids[1]
+
+
+def _as_read(kind: str, text: str) -> str:
+    """The text the product writes for ``text`` read exactly (its parser's normal form: names
+    in capitals become title case, "VN" becomes "Việt Nam"), so policy is not counted."""
+    from sohoa.fields import choose_reading
+    from sohoa.records import Alternative, FieldKind
+
+    return choose_reading(FIELD_OF_KIND[kind], FieldKind(kind), [Alternative(text, 1.0)],
+                          "htr").text or text
+
+
+def test_cer(root: Path, ids: list[int], test: list, model: Path) -> dict[str, Any]:
+    """``cer``/``exact``: the stored readings (beam, LMs, choice) against the truth in the
+    product's normal form; ``model_cer``: the model alone (greedy, lines split)."""
+    from rapidfuzz.distance import Levenshtein
+
+    from models.finetune import read_texts
+    from sohoa.store import Workspace
+
+    greedy = read_texts(model, [c for _, _, c in test])
+    model_edits = sum(Levenshtein.distance(g, t) for g, (_, t, _) in zip(greedy, test,
+                                                                          strict=True))
+    edits = chars = exact = 0
+    per: dict[str, list[int]] = {}
+    with Workspace.open(root) as ws:
+        for eid, (kind, text, _) in zip(ids, test, strict=True):
+            r = ws.entry_view(eid).readings.get(FIELD_OF_KIND[kind])
+            got = r.text if r is not None else ""
+            text = _as_read(kind, text)
+            d = Levenshtein.distance(got, text)
+            edits, chars, exact = edits + d, chars + len(text), exact + (got == text)
+            k = per.setdefault(kind, [0, 0])
+            k[0], k[1] = k[0] + d, k[1] + len(text)
+    return {"cer": edits / max(1, chars), "exact": exact / max(1, len(ids)),
+            "model_cer": model_edits / max(1, sum(len(t) for _, t, _ in test)),
+            "by_kind": {k: round(e / max(1, c), 4) for k, (e, c) in sorted(per.items())}}
+
+
+def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dict[str, Any]:
+    from models.registry import model_in_use
+    from sohoa.adapt import AdaptError, AdaptOptions, adapt_book, reread_book
+
+    root = work / f"ws-{n}"
+    shutil.rmtree(root, ignore_errors=True)
+    book_id, ids = build_workspace(root, pool[:n], test)
+    t0 = time.monotonic()
+    row: dict[str, Any] = {"confirmed_crops": n}
+    model = model_in_use(root)
+    if n == 0:
+        reread_book(root, book_id, model_in_use(root))
+        row["read_s"] = round(time.monotonic() - t0, 1)
+    else:
+        try:
+            res = adapt_book(root, str(book_id), AdaptOptions(minutes=minutes, min_confirmed=1))
+        except AdaptError as exc:  # e.g. no crop fell in the held-out slice
+            row["error"] = str(exc)
+            reread_book(root, book_id, model_in_use(root))
+        else:
+            card = json.loads((res.path / "card.json").read_text("utf-8"))
+            row.update(kept=res.kept, held_out=res.crops_held_out, trained_on=res.crops_train,
+                       held_out_cer_base=round(res.cer_base, 4),
+                       held_out_cer_candidate=round(res.cer_candidate, 4),
+                       adapt_min=card["minutes"], total_min=res.minutes)
+            if not res.kept:  # the book keeps reading with the base model
+                reread_book(root, book_id, model_in_use(root))
+            else:
+                model = res.path
+    row.update(test_cer(root, ids, test, model))
+    shutil.rmtree(root, ignore_errors=True)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="0/10/30 crops, 60 test crops, 0.5 min")
+    ap.add_argument("--points", default="0,10,30,100,300")
+    ap.add_argument("--test", type=int, default=300, help="unconfirmed crops measured")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="training budget per adaptation (default: setting adapt_minutes)")
+    ap.add_argument("--writer-seed", type=int, default=7001)
+    ap.add_argument("--writers", default="stroke:1000000,stroke:1000002,font:1",
+                    help="held-out writers: stroke:SEED (>= 1000000) or font:K (test fonts)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    import torch
+
+    from sohoa.settings import Settings
+
+    torch.set_num_threads(args.threads)
+    points = [0, 10, 30] if args.quick else [int(p) for p in args.points.split(",")]
+    n_test = 60 if args.quick else args.test
+    minutes = 0.5 if args.quick else (args.minutes or Settings().adapt_minutes)
+    writers = []
+    with tempfile.TemporaryDirectory(prefix="bench-adapt-") as tmp:
+        specs = args.writers.split(",")
+        for w, spec in enumerate(specs[:1] if args.quick else specs):
+            hand = make_writer(spec, args.writer_seed)
+            pool = writer_crops(max(points), hand, seed=1 + 10 * w)
+            test = writer_crops(n_test, hand, seed=2 + 10 * w)
+            rows = []
+            for n in points:
+                row = run_point(n, pool, test, minutes, Path(tmp))
+                rows.append(row)
+                print(json.dumps({"writer": spec, **row}, ensure_ascii=False), flush=True)
+            writers.append({"writer": spec, "font": hand.font.name, "points": rows})
+            result = {"test_crops": n_test, "budget_minutes": minutes, "writers": writers,
+                      "machine": {"python": platform.python_version(),
+                                  "torch_threads": args.threads, "cpu_count": os.cpu_count()}}
+            if not args.quick:  # after each writer: a long run killed keeps what it measured
+                OUT.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
+    print(f"\n{n_test} unconfirmed crops per writer; training budget {minutes} min\n")
+    print("| writer (font) | confirmed crops | kept | read CER | exact | model CER | held-out "
+          "CER base -> candidate | minutes |")
+    print("|---|---|---|---|---|---|---|---|")
+    for w in writers:
+        for r in w["points"]:
+            held = (f"{r['held_out_cer_base']:.2%} -> {r['held_out_cer_candidate']:.2%}"
+                    if "held_out_cer_base" in r else "-")
+            print(f"| {w['writer']} ({w['font']}) | {r['confirmed_crops']} | {r.get('kept', '-')} "
+                  f"| {r['cer']:.2%} | {r['exact']:.1%} | {r['model_cer']:.2%} | {held} | "
+                  f"{r.get('total_min', '-')} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""CPU seconds per page of each stage of the read path, in this process on one thread:
+segmentation, the network, decoding (``models.field_decoder``) and the choice among readings with its
+confidence features (``Recognizer.choose``: ``choose_reading`` per cell, the page's layout
+doubt); the rest is crop preparation, line splitting and assembly.
+Used by ``bench_process.py``; with a path, the cProfile of the same run is written there.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+
+def _timed(table: dict[str, float], name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            table[name] += time.process_time() - t
+    return wrapper
+
+
+def stage_seconds(pages: list[Path], engine: str = "htr",
+                  profile: Path | None = None) -> dict[str, float]:
+    """Read ``pages`` (the first one warms up, uncounted) and return CPU s per page by stage."""
+    import torch
+
+    import models.recognize as net
+    import sohoa.pipeline as pipeline
+    from sohoa.recognize import EnginePlan, Recognizer
+    from sohoa.template import load_template
+
+    torch.set_num_threads(1)
+    table = {"segmentation": 0.0, "network": 0.0, "decoding": 0.0, "choice": 0.0}
+    saved = (pipeline.segment_image, net.log_probs, Recognizer.__dict__["choose"])
+    pipeline.segment_image = _timed(table, "segmentation", pipeline.segment_image)
+    net.log_probs = _timed(table, "network", net.log_probs)
+    Recognizer.choose = staticmethod(_timed(table, "choice", Recognizer.choose))
+    try:
+        tpl = load_template("ks-2006")
+        rec = Recognizer(EnginePlan(default=engine, device="cpu"))
+        images = [np.asarray(Image.open(p).convert("RGB")) for p in pages]
+        pipeline.read_image(images[0], tpl, rec, ref_year=2008)
+        htr = rec._engines.get(engine)
+        if htr is not None and hasattr(htr, "decoder"):
+            htr.decoder.decode = _timed(table, "decoding", htr.decoder.decode)
+        for k in table:
+            table[k] = 0.0
+        prof = cProfile.Profile(time.process_time) if profile else None
+        t = time.process_time()
+        if prof:
+            prof.enable()
+        for image in images[1:]:
+            pipeline.read_image(image, tpl, rec, ref_year=2008)
+        if prof:
+            prof.disable()
+            prof.dump_stats(str(profile))
+        n = max(1, len(images) - 1)
+        out = {k: v / n for k, v in table.items()}
+        out["decoding + choice"] = out["decoding"] + out["choice"]
+        out["whole read path"] = (time.process_time() - t) / n
+        return out
+    finally:
+        pipeline.segment_image, net.log_probs, Recognizer.choose = saved

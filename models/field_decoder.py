@@ -1,0 +1,151 @@
+"""Decoding one field crop's CTC output with what the field can be.
+
+Per field kind, the n-best readings with P(text | image) come from:
+
+1. the open beam (:class:`models.fast_decode.FreeBeam`, C++), steered for names, places and
+   dates by the model's character LM as a KenLM file built from ``*_lm.json``;
+2. for kinds with a closed or nearly closed vocabulary (names, sex, ethnic groups,
+   nationalities, relations: ``sohoa.fields.vocab``) the lexicon-constrained beam
+   (:class:`models.fast_decode.LexiconBeam`): its in-vocabulary readings join the open ones,
+   which stay, so a rare name outside the lexicon is still read (the out-of-vocabulary
+   escape) and the choice (``sohoa.fields.choose``) weighs image against lexicon;
+3. for places, the open readings with their administrative units respelt
+   (``sohoa.fields.places.respell``: "xã Châu Quế Mạ, huyện Văn Yên" -> "... Hạ ..."), scored
+   by the exact CTC probability of the respelt text, so the image still has its say;
+4. for names and places the character LM's log-ratio score (``models.charlm``) moves
+   probability away from unlikely spellings among the n-best (never adds any).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from models.charset import Charset
+from models.ctc_decode import CharLM
+from models.fast_decode import FreeBeam, LexiconBeam, ctc_log_probs
+from sohoa.records import FieldKind
+
+log = logging.getLogger(__name__)
+
+FUSED_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # measured: dates read worse with it
+LEXICON_NBEST = 2
+RESPELL_TOP = 1  # open readings of a place that are respelt
+# weight of the character KenLM in the open beam (names, places): measured on generated lines
+# 0.3/0.6/1.0/1.5/2.0 -> places exact 56/62/67/71/73 %; the LM learnt the generator's own
+# place strings, so the strongest weights are not trusted on real books: 1.0 kept
+ARPA_WEIGHT = 1.0
+MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
+ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
+
+
+class FieldDecoder:
+    """n-best decoding per field kind; decoders and LM files are built on first use."""
+
+    def __init__(self, charset: Charset, *, beam: int = 8, nbest: int = 5,
+                 arpa: Mapping[FieldKind, Path] | None = None,
+                 hooks: Mapping[FieldKind, CharLM] | None = None, lm_weight: float = 0.5,
+                 lexicons: bool = True, arpa_weight: float = ARPA_WEIGHT) -> None:
+        self.charset, self.beam, self.nbest = charset, beam, nbest
+        self.arpa_weight = arpa_weight
+        self.arpa = dict(arpa or {})
+        self.hooks = dict(hooks or {})
+        self.lm_weight = lm_weight
+        self.lexicons = lexicons
+        self._free: dict[FieldKind, FreeBeam] = {}
+        self._lex: dict[FieldKind, LexiconBeam | None] = {}
+
+    def free(self, kind: FieldKind) -> FreeBeam:
+        if kind not in self._free:
+            self._free[kind] = FreeBeam(self.charset, self.beam, self.arpa.get(kind),
+                                        self.arpa_weight)
+        return self._free[kind]
+
+    def lexicon(self, kind: FieldKind) -> LexiconBeam | None:
+        if kind not in self._lex:
+            self._lex[kind] = lexicon_beam(self.charset, kind, self.beam) if self.lexicons \
+                else None
+        return self._lex[kind]
+
+    def decode(self, logp: np.ndarray, kind: FieldKind) -> list[tuple[str, float]]:
+        """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
+        kind = FieldKind(kind)
+        pairs = self.free(kind).nbest(logp, self.nbest)
+        texts = {t for t, _ in pairs}
+        lex = self.lexicon(kind)
+        if lex is not None and not (pairs and lex.spells(pairs[0][0])):
+            # the best open reading is already in the vocabulary: the constrained beam would
+            # find it again (measured: same choices, a third of the time)
+            pairs += [(t, p) for t, p in lex.nbest(logp, LEXICON_NBEST)
+                      if t not in texts and p >= MIN_P and lex.spells(t)]
+        elif kind == FieldKind.PLACE and self.lexicons:
+            pairs += self._respelt(logp, [t for t, _ in pairs[:RESPELL_TOP]], texts)
+        hook = self.hooks.get(kind)
+        if hook is not None and kind in FUSED_KINDS and len(pairs) > 1:
+            pairs = fuse(pairs, hook, self.lm_weight)
+        return sorted(pairs, key=lambda tp: -tp[1])[: self.nbest + LEXICON_NBEST]
+
+    def _respelt(self, logp: np.ndarray, tops: list[str], seen: set[str]
+                 ) -> list[tuple[str, float]]:
+        from sohoa.fields.places import respell
+
+        new = []
+        for t in tops:
+            r = respell(t)
+            if r and r not in seen and r not in new:
+                new.append(r)
+        if not new:
+            return []
+        scores = ctc_log_probs(logp, new, self.charset)
+        return [(t, min(1.0, math.exp(s))) for t, s in zip(new, scores, strict=True)
+                if s > -math.inf]
+
+
+def fuse(pairs: list[tuple[str, float]], hook: CharLM, weight: float
+         ) -> list[tuple[str, float]]:
+    """Each probability times exp(weight x (LM score - the best LM score among them))."""
+    scores: dict[str, float] = {}
+    prev, cum = "", [0.0]  # running scores of the previous text, shared with the next
+    for text in sorted({t for t, _ in pairs}):
+        same = len(os.path.commonprefix([prev, text]))
+        cum = cum[: same + 1]
+        for i in range(same, len(text)):
+            cum.append(cum[-1] + hook(text[:i], text[i]))
+        scores[text], prev = cum[-1], text
+    top = max(scores.values())
+    return [(t, p * math.exp(weight * (scores[t] - top))) for t, p in pairs]
+
+
+def lexicon_beam(charset: Charset, kind: FieldKind, beam: int) -> LexiconBeam | None:
+    """The lexicon-constrained beam of ``kind``, or None for kinds without a vocabulary."""
+    from models.arpa import cached, write_word_arpa
+    from sohoa.fields.vocab import LEXICON_KINDS, phrases, words
+
+    if kind not in LEXICON_KINDS:
+        return None
+    table = phrases(kind)
+    path = cached(f"words-{kind.value}", repr(table).encode("utf-8"),
+                  lambda p: write_word_arpa(table, p))
+    try:
+        return LexiconBeam(charset, words(kind), path, beam=beam)
+    except ValueError as exc:
+        log.warning("no lexicon decoding of %s: %s", kind.value, exc)
+        return None
+
+
+def char_arpa(model_dir: Path, lm_file: str) -> Path | None:
+    """The KenLM file of a model folder's character LM (built and cached on first use)."""
+    from models.arpa import cached, write_char_arpa
+    from models.charlm import NGramCharLM
+
+    src = model_dir / lm_file
+    if not src.exists():
+        return None
+    data = src.read_bytes()
+    stem = lm_file.rsplit(".", 1)[0]
+    return cached(f"chars-{stem}", data, lambda p: write_char_arpa(NGramCharLM.load(src), p))

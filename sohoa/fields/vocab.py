@@ -1,0 +1,75 @@
+"""What a field can be, as words for a lexicon-constrained decoder: the syllables of person
+names (family, middle, given, with their counts) and the written forms of the closed lists
+(sex, ethnic groups, nationalities, relations), each in the cases clerks write them.
+
+``phrases(kind)`` gives (text, count) pairs for the decoder's word LM and ``words(kind)`` the
+distinct words with their counts for its trie; kinds without a closed vocabulary give none.
+Places have an open part (bản, thôn, "Trạm y tế ...") and a hierarchy a word list cannot say:
+they are corrected after decoding (``sohoa.fields.places.respell``) rather than spelt from a
+list.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+from sohoa.fields import closed
+from sohoa.fields.text import capitalise
+from sohoa.records import FieldKind
+
+LEXICON_KINDS = (FieldKind.NAME, FieldKind.SEX, FieldKind.ETHNICITY, FieldKind.NATIONALITY,
+                 FieldKind.RELATION)
+
+_CLOSED = {FieldKind.ETHNICITY: ("ethnicities.toml", ("groups", "others")),
+           FieldKind.NATIONALITY: ("nationalities.toml", ("countries",)),
+           FieldKind.RELATION: ("relations.toml", ("relations",))}
+_SEX_FORMS = ("Nam", "Nữ", "Không xác định", "Trai", "Gái", "Con trai", "Con gái",
+              "Nam giới", "Nữ giới", "Không rõ", "Chưa xác định")
+
+
+def _cases(text: str) -> set[str]:
+    """A written form as clerks write it: as listed, first word capitalised, every word
+    capitalised, all lower and all upper case."""
+    words = text.split()
+    first = " ".join([capitalise(words[0]), *words[1:]]) if words else text
+    return {text, first, " ".join(capitalise(w) for w in words), text.lower(), text.upper()}
+
+
+@cache
+def phrases(kind: FieldKind) -> tuple[tuple[str, float], ...]:
+    """(written form, count) pairs of ``kind``'s vocabulary; empty for open kinds."""
+    kind = FieldKind(kind)
+    out: Counter[str] = Counter()
+    if kind == FieldKind.NAME:
+        from sohoa.fields.names import lexicon
+
+        lex = lexicon()
+        for table in (lex.family, lex.middle, lex.given):
+            for form, count in table.items():
+                for w in form.split():
+                    out[w] += count
+                    out[w.upper()] += max(1, count // 10)
+    elif kind == FieldKind.SEX:
+        for form in _SEX_FORMS:
+            for c in _cases(form):
+                out[c] += 1
+    elif kind in _CLOSED:
+        name, tables = _CLOSED[kind]
+        data = closed._load_toml(name)
+        for table in tables:
+            for canonical, aliases in closed._entries(data, table, name):
+                for form in (canonical, *aliases):
+                    for c in _cases(form):
+                        out[c] += 2 if form == canonical else 1
+    return tuple(sorted(out.items()))
+
+
+@cache
+def words(kind: FieldKind) -> dict[str, float]:
+    """The distinct space-free words of ``kind``'s vocabulary with their counts."""
+    out: Counter[str] = Counter()
+    for text, count in phrases(kind):
+        for w in text.split():
+            out[w] += count
+    return dict(out)

@@ -1,0 +1,85 @@
+"""The line splitter (``preprocessing.lines.text_line_bands``) cuts a field crop into lines
+only on clear evidence of two lines: tall single lines whose baseline drifts, that lean, that
+carry tall ascenders, descenders and stacked tone marks, or lie under uneven light stay whole;
+true two-line cells are cut in the gap between their lines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from preprocessing.lines import text_line_bands
+from sohoa.synth.pen import render_stroke_line
+from sohoa.synth.stroke_writer import StrokeWriter
+
+TEXTS = ("Nguyễn Thị Hường", "bản Phiêng Ngần, xã Chiềng Ơn, huyện Quỳnh Nhai",
+         "Đặng Quốc Kỳ, Lý Thị Ghép", "ngày 23 tháng 5 năm 2006", "Giàng Seo Pháy, Hmông",
+         "Lường Văn Dũng", "Kỷ Ỷ Ẵng Ễ Ỗ Ữ ỹ ỵ gầy", "Yên Bái, Lục Yên, Lâm Thượng")
+
+
+def _paper(img: np.ndarray) -> int:
+    return int(np.percentile(img, 90))
+
+
+def _tall_single(seed: int) -> np.ndarray:
+    """One line in a cell up to twice its height: strong word drift and baseline wave,
+    leaning, maybe under a light gradient."""
+    rng = np.random.default_rng(seed)
+    w = replace(StrokeWriter.sample(seed), drift=float(rng.uniform(0.15, 0.45)),
+                wave=float(rng.uniform(0.2, 0.6)), word_tilt=float(rng.uniform(2, 8)),
+                mark_scale=float(rng.uniform(1.0, 1.6)), mark_dy=float(rng.uniform(-0.3, 0)))
+    img = render_stroke_line(TEXTS[seed % len(TEXTS)], w, rng)
+    ang = float(rng.uniform(-3.5, 3.5))
+    hh, ww = img.shape
+    pad = int(abs(np.sin(np.radians(ang))) * ww / 2) + 2
+    img = np.pad(img, ((pad, pad), (0, 0)), constant_values=_paper(img))
+    img = cv2.warpAffine(img, cv2.getRotationMatrix2D((ww / 2, img.shape[0] / 2), ang, 1.0),
+                         (ww, img.shape[0]), borderValue=_paper(img))
+    extra = int(img.shape[0] * rng.uniform(0.2, 1.0))
+    top = int(rng.integers(0, extra + 1))
+    out = np.pad(img, ((top, extra - top), (0, 0)), constant_values=_paper(img))
+    if seed % 2:
+        g = np.linspace(rng.uniform(0.45, 0.75), 1.0, out.shape[0])[:, None]
+        out = out.astype(np.float32) * (g if seed % 4 == 1 else g[::-1])
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_a_tall_single_line_is_never_cut(seed):
+    img = _tall_single(seed)
+    assert text_line_bands(img) == [(0, img.shape[0])]
+
+
+def test_the_two_halves_of_a_drifting_line_are_one_line():
+    rng = np.random.default_rng(5)
+    w = StrokeWriter.sample(5)
+    a = render_stroke_line("Lò Văn", w, rng, photo=False)
+    b = render_stroke_line("Hùng", w, rng, photo=False)
+    h = a.shape[0] + b.shape[0] + 6  # "Hùng" written well above the end of "Lò Văn"
+    img = np.full((h, a.shape[1] + b.shape[1]), 255, np.uint8)
+    img[h - a.shape[0]:, : a.shape[1]] = a
+    img[: b.shape[0], a.shape[1]:] = b
+    assert text_line_bands(img) == [(0, h)]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_true_two_line_cell_is_cut_in_its_gap(seed):
+    rng = np.random.default_rng(100 + seed)
+    w = StrokeWriter.sample(100 + seed)
+    a = render_stroke_line(TEXTS[seed % len(TEXTS)], w, rng, photo=False)
+    b = render_stroke_line(TEXTS[(seed + 3) % len(TEXTS)], w, rng, photo=False)
+    gap = max(2, int(a.shape[0] * rng.uniform(0.08, 0.4)))
+    width = max(a.shape[1], b.shape[1])
+    img = np.full((a.shape[0] + gap + b.shape[0], width), 255, np.uint8)
+    img[: a.shape[0], : a.shape[1]] = a
+    img[a.shape[0] + gap:, : b.shape[1]] = b
+    bands = text_line_bands(img)
+    assert len(bands) == 2, bands
+    assert bands[0][0] == 0 and bands[1][1] == img.shape[0]
+    cut = bands[0][1]
+    ink = img < 128
+    assert not ink[cut].any()  # the cut runs through an empty row
+    assert ink[:cut].any() and ink[cut:].any()

@@ -1,0 +1,132 @@
+"""The stroke handwriting synthesiser (sohoa.synth.strokes / stroke_writer / pen): letters
+traced from font skeletons, written by seeded writers with joins and hand-placed diacritics,
+drawn with pens and photographed. Deterministic per seed, writers differ measurably, marks are
+drawn, and the lines are in a sane ink and size range; held-out writers stay out of training."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from models.data import SynthSource
+from sohoa.synth.pen import render_stroke_line
+from sohoa.synth.stroke_writer import (
+    HELD_OUT_SEED0,
+    StrokeWriter,
+    stroke_fonts,
+    write_strokes,
+)
+from sohoa.synth.strokes import letter_strokes, split_marks, trace_skeleton
+
+
+def test_skeleton_tracing_covers_every_skeleton_pixel():
+    img = np.zeros((40, 40), np.uint8)
+    cv2.circle(img, (20, 20), 12, 1, 1)  # a loop
+    cv2.line(img, (20, 8), (20, 0), 1, 1)  # with a tail
+    paths = trace_skeleton(img.astype(bool))
+    drawn = {(int(x), int(y)) for p in paths for x, y in p}
+    assert drawn == {(int(x), int(y)) for y, x in zip(*np.nonzero(img), strict=True)}
+    font = stroke_fonts(False)[0]
+    o = letter_strokes(font, "o")
+    assert o.strokes and -1.3 < o.box[1] < -0.7 and abs(o.box[3]) < 0.3  # x-height units
+
+
+def test_nfd_splits_letters_from_their_marks():
+    assert split_marks("ầ") == ("a", ("\u0302", "\u0300"))
+    assert split_marks("ự") == ("u", ("\u031b", "\u0323"))
+    assert split_marks("đ") == ("đ", ())
+
+
+def test_same_seed_same_line_other_seed_other_line():
+    w = StrokeWriter.sample(7)
+    a = render_stroke_line("Nguyễn Văn Đức", w, np.random.default_rng(1))
+    b = render_stroke_line("Nguyễn Văn Đức", StrokeWriter.sample(7), np.random.default_rng(1))
+    c = render_stroke_line("Nguyễn Văn Đức", w, np.random.default_rng(2))
+    assert a.shape == b.shape and np.array_equal(a, b)
+    assert a.shape != c.shape or not np.array_equal(a, c)
+    assert StrokeWriter.sample(7) == w and StrokeWriter.sample(8) != w
+
+
+def _style(img: np.ndarray) -> np.ndarray:
+    """Crude writer features: line length per ink height, stroke width per ink height."""
+    ink = (img < np.percentile(img, 90) - 60).astype(np.uint8)
+    ys, xs = np.nonzero(ink)
+    h = float(np.percentile(ys, 90) - np.percentile(ys, 10)) + 1
+    width = float(np.percentile(xs, 98) - np.percentile(xs, 2)) / h
+    stroke = float(cv2.distanceTransform(ink, cv2.DIST_L2, 3)[ink > 0].mean()) * 2 / h
+    return np.array([width / 10, stroke * 5])
+
+
+def test_writers_differ_more_than_one_writer_from_line_to_line():
+    text = "Lò Thị Hương, bản Nà Ngần"
+    feats = {s: [_style(render_stroke_line(text, StrokeWriter.sample(s, x_height=16),
+                                           np.random.default_rng(r), photo=False))
+                 for r in range(3)] for s in range(1, 7)}
+    within = np.mean([np.linalg.norm(f[i] - f[j]) for f in feats.values()
+                      for i in range(3) for j in range(i + 1, 3)])
+    means = [np.mean(f, axis=0) for f in feats.values()]
+    between = np.mean([np.linalg.norm(means[i] - means[j]) for i in range(6)
+                       for j in range(i + 1, 6)])
+    assert between > 2 * within, (between, within)
+
+
+def test_tone_marks_and_diacritics_are_drawn_where_they_belong():
+    w = replace(StrokeWriter.sample(3, x_height=20), wobble=0.02, drift=0.0, wave=0.0,
+                slant=0.0, letter_jitter=0.02)
+
+    def extent(text: str) -> tuple[float, float, int]:
+        strokes = write_strokes(text, w, np.random.default_rng(0))
+        ys = np.concatenate([s.points[:, 1] for s in strokes]) / w.x_height
+        return float(ys.min()), float(ys.max()), len(strokes)
+
+    top_a, bottom_a, n_a = extent("a")
+    top_acute, _, n_acute = extent("á")
+    _, bottom_dot, n_dot = extent("ạ")
+    top_hat, _, n_hat = extent("ấ")
+    assert n_acute == n_a + 1 and n_dot == n_a + 1 and n_hat == n_a + 2
+    assert top_acute < top_a - 0.2  # the acute above the letter
+    assert bottom_dot > bottom_a + 0.15  # the dot below it
+    assert top_hat < top_acute - 0.1  # the tone stacked over (or beside) the hat
+    img_a = render_stroke_line("a", w, np.random.default_rng(0), photo=False)
+    img_acute = render_stroke_line("á", w, np.random.default_rng(0), photo=False)
+    assert img_acute.shape[0] > img_a.shape[0]  # the line is taller by its mark
+
+
+def test_joined_writing_has_fewer_pieces_than_print():
+    w = replace(StrokeWriter.sample(11, x_height=20), pen="ballpoint", pen_width=0.12)
+
+    def pieces(join: float) -> int:
+        img = render_stroke_line("minimum nằm", replace(w, join=join, spacing=0.15),
+                                 np.random.default_rng(4), photo=False)
+        return cv2.connectedComponents((img < 128).astype(np.uint8))[0] - 1
+
+    assert pieces(1.0) < pieces(0.0)
+
+
+def test_lines_are_in_a_sane_ink_and_size_range():
+    src = SynthSource("train", stroke_share=1.0)
+    rng = np.random.default_rng(9)
+    for _ in range(12):
+        s = src.sample(rng)
+        img = s.image
+        assert img.dtype == np.uint8 and img.ndim == 2
+        assert 10 <= img.shape[0] <= 250 and img.shape[1] >= img.shape[0] * 0.5
+        paper = cv2.dilate(img, np.ones((15, 15), np.uint8)).astype(int)  # the paper's light
+        ink = (img.astype(int) < paper - 50).mean()
+        assert np.median(paper) > 100 and 0.005 < ink < 0.4, (s.text, np.median(paper), ink)
+    assert "stroke_share" in src.describe()
+
+
+def test_held_out_writers_are_kept_out_of_training():
+    assert not set(stroke_fonts(True)) & set(stroke_fonts(False))
+    with pytest.raises(ValueError, match="held-out"):
+        StrokeWriter.sample(HELD_OUT_SEED0 + 1)
+    with pytest.raises(ValueError, match="held-out"):
+        StrokeWriter.sample(5, held_out=True)
+    with pytest.raises(ValueError, match="held-out"):
+        SynthSource("train", stroke_share=0.5, writer_seeds=(0, HELD_OUT_SEED0 + 10))
+    held = StrokeWriter.sample(HELD_OUT_SEED0 + 1, held_out=True)
+    assert held.font in stroke_fonts(True)
