@@ -81,14 +81,19 @@ def _score(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray, rot: int,
 def orient(ink: np.ndarray, template: Template) -> Orientation:
     """Find the page's quarter turn from a deskewed ink mask. The two turns that match the
     template's page shape (landscape/portrait) are tried first; the other two only when
-    neither of those shows a table that fits the template."""
+    neither of those shows a table (not merely a poor fit to the template's proportions)."""
     hmask, vmask = line_masks(ink, line_length(ink.shape))
     h, w = ink.shape
     shaped = (template.orientation == "landscape") == (w >= h)
     first = (0, 180) if shaped else (90, 270)
     results = {r: _score(ink, hmask, vmask, r, template) for r in first}
-    good = 0.6 * (len(template.columns) + 1)
-    if max(v[0] for v in results.values()) < good:
+    # The page's shape (landscape/portrait) is the template's: stay with these two turns. A
+    # flexible column fit can fit a quarter-turned table (even rows read as columns) better
+    # than a page whose columns are proportioned unlike the template, so the other two turns
+    # are tried only when neither of these shows a table at all.
+    weak = 0.25 * (len(template.columns) + 1)
+    if all(not v[1].found for v in results.values()) or max(
+            v[0] for v in results.values()) < weak:
         for r in {0, 90, 180, 270} - set(first):
             results[r] = _score(ink, hmask, vmask, r, template)
     best = max(results, key=lambda r: results[r][0])
