@@ -159,6 +159,7 @@
   });
 
   // ---- focus: the first doubtful field, its text selected; marks from data-illegible
+  let focusedEntry = "";
   window.sohoaFocus = () => {
     setTimeout(() => {
       const meta = document.getElementById("entry-meta");
@@ -173,6 +174,12 @@
       });
       const ev = $("#view-entry");
       if (ev && !ev.dataset.ready) { ev.dataset.ready = "1"; fit(ev); }
+      // a late call (the layout event after the entry) never takes the cursor from a
+      // clerk already working in this entry's fields
+      const here = document.activeElement;
+      const entry = meta ? meta.dataset.entry : "";
+      if (entry && entry === focusedEntry && here && here.closest && here.closest("#entry-fields")) return;
+      focusedEntry = entry;
       const want = meta ? meta.dataset.focus : "";
       let target = want ? inputOf(rowOf(want)) : null;
       if (!target) target = fieldInputs()[0];
