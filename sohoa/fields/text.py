@@ -58,8 +58,11 @@ def fold(text: str) -> str:
     return text.translate(_FOLD).lower()
 
 
+@lru_cache(maxsize=131_072)
 def key(text: str) -> str:
-    """Folded and stripped of everything but letters and digits: a compact look-up key."""
+    """Folded and stripped of everything but letters and digits: a compact look-up key.
+    Memoised (pure): completing a place compares the typed text with every unit's key, and
+    recomputing ~10,000 unit keys per suggestion cost the review screen ~40 ms."""
     return re.sub(r"[^0-9a-z]", "", fold(text))
 
 
