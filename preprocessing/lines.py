@@ -87,8 +87,10 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     if profile.max() <= 0:
         return whole
     # a gap between handwritten lines still holds some ink (descenders, stray marks, a stamp):
-    # rows under a fifth of a typical line's ink count as gap
-    bands = _bands(profile, 0.2 * float(np.percentile(profile, 95)))
+    # rows under a tenth of the densest rows' ink count as gap. A fifth dropped a short middle
+    # line of a wrapped place ("da khoa") when a ruling remnant or a long line set the scale:
+    # its rows fell in with the gaps, the bands merged and the cell was read as one line
+    bands = _bands(profile, 0.1 * float(np.percentile(profile, 95)))
     if len(bands) < 2:
         return whole
     tall = max(b[1] - b[0] for b in bands)

@@ -83,3 +83,30 @@ def test_a_true_two_line_cell_is_cut_in_its_gap(seed):
     ink = img < 128
     assert not ink[cut].any()  # the cut runs through an empty row
     assert ink[:cut].any() and ink[cut:].any()
+
+
+def _stack(lines: list[np.ndarray], gap: int = 6) -> np.ndarray:
+    paper = max(_paper(x) for x in lines)
+    width = max(x.shape[1] for x in lines)
+    rows = []
+    for x in lines:
+        rows.append(np.pad(x, ((0, gap), (0, width - x.shape[1])), constant_values=paper))
+    return np.vstack(rows).astype(np.uint8)
+
+
+def test_a_three_line_cell_with_a_short_middle_line_and_a_ruling_remnant_is_cut():
+    """A place wrapped on three lines ("Bệnh viện / da khoa / huyện Lục Yên") whose short
+    middle line holds little ink per row, under the dark remnant of the cell's top ruling
+    line: a threshold taken from the densest rows must not drop the middle line (the demo
+    read such cells as 'B')."""
+    rng = np.random.default_rng(11)
+    w = StrokeWriter.sample(11)
+    lines = [render_stroke_line(t, w, rng) for t in
+             ("Bệnh viện đa khoa", "da khoa", "huyện Lục Yên, tỉnh Yên Bái")]
+    img = _stack(lines)
+    img = np.vstack([np.full((3, img.shape[1]), 60, np.uint8), img])  # ruling remnant
+    bands = text_line_bands(img)
+    assert len(bands) == 3, bands
+    tops = np.cumsum([3] + [x.shape[0] + 6 for x in lines])[:3]
+    for (y0, y1), top, x in zip(bands, tops, lines, strict=True):
+        assert y0 <= top + x.shape[0] // 2 < y1  # each band holds its line's middle
