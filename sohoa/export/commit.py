@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sohoa.errors import ConflictError, SohoaError
+from sohoa.export.bundle import sha256_file
+from sohoa.store.files import fsync_file
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +51,6 @@ class ExportMismatch(SohoaError, RuntimeError):
 
 def staging_dir(out_dir: Path, stem: str) -> Path:
     return out_dir / f".{stem}.staging"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -134,14 +128,6 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def commit(staging: Path, out_dir: Path, manifest_name: str, stale: tuple[str, ...] = ()
            ) -> None:
     """Check the staged set, mark it committed and move it into ``out_dir`` (manifest last).
@@ -155,11 +141,11 @@ def commit(staging: Path, out_dir: Path, manifest_name: str, stale: tuple[str, .
                              f" ({'; '.join(problems[:3])}); nothing was replaced")
     names = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != COMMIT)
     for name in names:
-        _fsync_file(staging / name)
+        fsync_file(staging / name)
     mark = staging / f"{COMMIT}.part"
     mark.write_text(json.dumps({"manifest": manifest_name, "files": names,
                                 "stale": list(stale)}), encoding="utf-8")
-    _fsync_file(mark)
+    fsync_file(mark)
     os.replace(mark, staging / COMMIT)
     _fsync_dir(staging)
     _apply(staging, out_dir)

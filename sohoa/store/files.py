@@ -16,16 +16,22 @@ import numpy as np
 PNG_COMPRESSION = 1  # zlib level: 1 is ~5x faster than 6 and ~15 % larger on scans
 
 
-def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes of a grey (H, W) or RGB (H, W, 3) uint8 image."""
-    arr = np.asarray(image)
+def _for_opencv(image: np.ndarray) -> np.ndarray:
+    """A uint8 grey or RGB image in OpenCV's order (BGR, a single channel squeezed)."""
+    arr = np.ascontiguousarray(np.asarray(image))
     if arr.dtype != np.uint8:
         raise ValueError(f"image must be uint8, got {arr.dtype}")
     if arr.ndim == 3 and arr.shape[2] == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    elif arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
-    elif arr.ndim != 2:
+        return cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        return arr[:, :, 0]
+    return arr
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of a grey (H, W) or RGB (H, W, 3) uint8 image."""
+    arr = _for_opencv(image)
+    if arr.ndim != 2 and not (arr.ndim == 3 and arr.shape[2] == 3):
         raise ValueError(f"image must be (H, W) or (H, W, 3), got shape {arr.shape}")
     ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
     if not ok:
@@ -47,6 +53,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush one file's bytes to disk (before it is renamed or marked done)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -78,13 +93,7 @@ def encode_crop(image: np.ndarray, suffix: str) -> bytes:
     """A crop as a compact cache file of bounded size: ``.jpg`` (entry rows, colour, for the
     eye; at most :data:`ENTRY_CROP_MAX_SIDE` px) or ``.webp`` (field cells, grey, what the
     trainers read again; at most :data:`FIELD_CROP_MAX_HEIGHT` px high)."""
-    arr = np.ascontiguousarray(np.asarray(image))
-    if arr.dtype != np.uint8:
-        raise ValueError(f"image must be uint8, got {arr.dtype}")
-    if arr.ndim == 3 and arr.shape[2] == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    elif arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[:, :, 0]
+    arr = _for_opencv(image)
     h, w = arr.shape[:2]
     scale = min(1.0, ENTRY_CROP_MAX_SIDE / max(h, w)) if suffix == ".jpg" else min(
         1.0, FIELD_CROP_MAX_HEIGHT / max(h, 1))

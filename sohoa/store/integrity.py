@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sohoa.errors import ConflictError, SohoaError
+from sohoa.store.files import fsync_file
 from sohoa.store.types import WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def backup(conn: sqlite3.Connection, workspace: Path, dest: Path) -> BackupRepor
             part.unlink(missing_ok=True)
             raise DatabaseDamaged(f"{workspace / 'sohoa.db'}: the database is damaged"
                                   f" ({'; '.join(bad[:3])}); no backup written")
-        _fsync(part)
+        fsync_file(part)
         for stale in ("sohoa.db-wal", "sohoa.db-shm"):
             (dest / stale).unlink(missing_ok=True)
         os.replace(part, dest / "sohoa.db")
@@ -221,14 +222,6 @@ def backup(conn: sqlite3.Connection, workspace: Path, dest: Path) -> BackupRepor
 
 class BackupError(WorkspaceError, SohoaError):
     """The backup folder cannot be used or written."""
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def missing_files(conn: sqlite3.Connection, workspace: Path, limit: int = MAX_REPORTED
