@@ -19,6 +19,7 @@ from sohoa.store.types import (
     EntryLocked,
     EntryResult,
     EntryView,
+    ReceivedFile,
     StaleVersion,
     User,
     WorkspaceError,
@@ -28,6 +29,6 @@ from sohoa.store.workspace import Workspace
 
 __all__ = [
     "BackupError", "BackupReport", "DatabaseBusy", "DatabaseDamaged", "StoreDatabaseError",
-    "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
-    "WorkspaceError", "WorkspaceNotFound",
+    "AuditRow", "EntryLocked", "EntryResult", "EntryView", "ReceivedFile", "StaleVersion",
+    "User", "Workspace", "WorkspaceError", "WorkspaceNotFound",
 ]

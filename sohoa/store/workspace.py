@@ -11,6 +11,7 @@ or the new one, never half of a page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -50,6 +51,7 @@ from sohoa.store.types import (
     EntryLocked,
     EntryResult,
     EntryView,
+    ReceivedFile,
     StaleVersion,
     User,
     WorkspaceError,
@@ -209,31 +211,60 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
         return file
 
     def add_page(
-        self, book_id: int, image: np.ndarray, source: str, sha256: str
+        self, book_id: int, image: np.ndarray, source: str, sha256: str,
+        original: ReceivedFile | None = None,
     ) -> tuple[Page, bool]:
-        """Store a page image as the book's next page; ``(page, False)`` if already stored."""
+        """Store a page image as the book's next page; ``(page, False)`` if already stored.
+
+        ``original``: the file the page came from, as received (its path, sha256 and size),
+        recorded once in ``originals``. The sha256 and size of the page's kept file are
+        recorded with the page for ``sohoa check``.
+        """
         existing = self._page_by_sha(sha256)
         if existing is not None:
             return existing, False
         self._book_row(self._conn(), book_id)
         arr = np.asarray(image)
         height, width = int(arr.shape[0]), int(arr.shape[1])
-        self.store_page_file(arr, sha256)
+        kept = self.store_page_file(arr, sha256).read_bytes()
+        kept_sha, kept_bytes = hashlib.sha256(kept).hexdigest(), len(kept)
+        del kept
 
         def tx(c: sqlite3.Connection) -> tuple[int, bool]:
             row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
             if row is not None:
                 return int(row[0]), False
+            original_id = None
+            if original is not None:
+                c.execute("INSERT OR IGNORE INTO originals (path, sha256, bytes, received_at)"
+                          " VALUES (?,?,?,?)", (nfc(original.path), original.sha256,
+                                                int(original.bytes), utc_now()))
+                original_id = int(c.execute(
+                    "SELECT id FROM originals WHERE path = ? AND sha256 = ?",
+                    (nfc(original.path), original.sha256)).fetchone()[0])
             nxt = frame_slot(c, book_id, nfc(source))
             cur = c.execute(
-                "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (book_id, nxt, nfc(source), sha256, width, height, utc_now()),
+                "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at,"
+                " original_id, kept_sha256, kept_bytes) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (book_id, nxt, nfc(source), sha256, width, height, utc_now(), original_id,
+                 kept_sha, kept_bytes),
             )
             return int(cur.lastrowid or 0), True
 
         page_id, created = self._write(tx)
         return self.page(page_id), created
+
+    def originals(self, book_id: int | None = None) -> list[dict[str, Any]]:
+        """The files received for ``book_id`` (or every book), in the order they came: path,
+        sha256 and size as received, book, pages kept from it."""
+        sql = ("SELECT o.id, o.path, o.sha256, o.bytes, o.received_at, p.book_id,"
+               " COUNT(p.id) AS pages, SUM(p.kept_bytes) AS kept_bytes FROM originals o"
+               " JOIN pages p ON p.original_id = o.id")
+        params: tuple[Any, ...] = ()
+        if book_id is not None:
+            sql, params = sql + " WHERE p.book_id = ?", (int(book_id),)
+        rows = self._query(sql + " GROUP BY o.id, p.book_id ORDER BY o.id", params)
+        return [dict(r) for r in rows]
 
     def _page_by_sha(self, sha256: str) -> Page | None:
         rows = self._query("SELECT * FROM pages WHERE sha256 = ?", (sha256,))
