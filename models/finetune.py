@@ -100,7 +100,7 @@ def confirmed_crops(workspace: Path, held_out_share: float = 0.2,
         for entry in ws.entries(book_id=book_id, status=list(DONE)):
             view = ws.entry_view(int(entry.id or 0))
             kinds = _kinds_for(view.book)
-            for name, path in view.field_crops.items():
+            for name, path in ws.field_crop_files(int(entry.id or 0)).items():
                 value = view.values.get(name, "")
                 if name in view.illegible:
                     skipped["illegible"] += 1

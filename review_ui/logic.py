@@ -132,6 +132,7 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
              illegible: frozenset[str] | None = None) -> EntryScreen:
     """The entry screen of ``entry_id``; ``values``/``issues``/``illegible`` override what is
     stored (a refused confirmation shows what the clerk typed and marked, with its problems)."""
+    row_file = ws.entry_crop_file(entry_id)  # the page's rows and cells cut on its first view
     ev = ws.entry_view(entry_id)
     tpl = Template.for_book(ev.book)
     current = dict(ev.values)
@@ -178,7 +179,7 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
         book=book_label(ev.book),
         page_no=int(ev.page.page_no),
         row=int(ev.entry.index) + 1,
-        entry_crop=_path(ws.entry_crop_file(entry_id)),  # cut from the page on first use
+        entry_crop=_path(row_file),
         rows=tuple(rows),
         note=ev.note or "",
         issues=tuple(i for i in issues if not i.field or i.field not in tpl_names(tpl)),

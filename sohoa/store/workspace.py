@@ -30,6 +30,8 @@ from sohoa.store.base import (
     frame_slot,
     page_from_row,
 )
+from sohoa.store.crop_cache import cache_file
+from sohoa.store.crops import CropsMixin
 from sohoa.store.files import page_file, write_atomic, write_png
 from sohoa.store.integrity import (
     BackupReport,
@@ -43,7 +45,7 @@ from sohoa.store.integrity import (
     quick_check,
     translate_errors,
 )
-from sohoa.store.results import CropsMixin, ResultsMixin
+from sohoa.store.results import ResultsMixin
 from sohoa.store.review import ReviewMixin
 from sohoa.store.schema import PAGE_STATES, STATUSES, migrate
 from sohoa.store.types import (
@@ -373,8 +375,12 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
             if cr["field"] == "":
                 entry_crop = self.path / cr["path"]
                 continue
-            if cr["path"]:
+            if cr["path"]:  # kept from processing (a cell read as empty)
                 field_crops[cr["field"]] = self.path / cr["path"]
+            else:  # a box on the page: a file once a screen has cut it (field_crop_file)
+                cut = cache_file(self.path, row["page_id"], row["idx"], cr["field"])
+                if cut.is_file():
+                    field_crops[cr["field"]] = cut
             box = bbox_from_json(cr["bbox"])
             if box is not None:
                 boxes[cr["field"]] = box
