@@ -81,17 +81,25 @@ def sweep_items(ws: Any, book_id: int, field: str, only_low: bool = True,
             continue
         corrected = ((reading.value if reading is not None else "") or "") != value
         out.append(SweepItem(e.id, int(ev.version), int(e.index) + 1, int(ev.page.page_no),
-                             value, conf, _shown(ws, e.id, field),
+                             value, conf, str(crop) if crop and crop.exists() else None,
                              str(e.status), corrected, blank))
     out.sort(key=lambda i: (not i.ink_blank, i.corrected,
                             i.confidence if i.confidence is not None else 1.0, i.entry_id))
     return out
 
 
-def _shown(ws: Any, entry_id: int, field: str) -> str | None:
-    """The cell's crop file for the sweep (cut with its page's others on first need)."""
-    path = ws.field_crop_file(entry_id, field)
-    return str(path) if path is not None else None
+def with_crops(ws: Any, items: tuple[SweepItem, ...], field: str) -> tuple[SweepItem, ...]:
+    """The items about to be shown, each with its cell's crop file: cells are boxes on the
+    page, cut here (that one cell, not the whole page) when no screen has cut them yet."""
+    from dataclasses import replace
+
+    out = []
+    for item in items:
+        if item.crop is None:
+            path = ws.field_crop_file(item.entry_id, field, whole_page=False)
+            item = replace(item, crop=str(path) if path is not None else None)
+        out.append(item)
+    return tuple(out)
 
 
 def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepItem],

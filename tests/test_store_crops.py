@@ -105,3 +105,19 @@ def test_first_view_cuts_the_page_once_and_the_cache_is_bounded(processed, monke
         assert evicted == [pages[0].id] and not both[0].exists() and both[1].is_dir()
         again = ws.entry_crop_file(first.id)  # cut again on the next view
         assert again is not None and again.is_file()
+
+
+def test_a_list_of_one_field_cuts_only_that_cell(processed):
+    """The field sweep shows one field across pages: each cell is cut alone, not its page."""
+    with Workspace.open(processed) as ws:
+        page = ws.pages()[1]
+        folder = crop_cache.cache_folder(processed, page.id)
+        if folder.exists():
+            import shutil
+
+            shutil.rmtree(folder)
+        entry = next(e for e in ws.entries() if e.page_id == page.id)
+        path = ws.field_crop_file(entry.id, "nksHoTen", whole_page=False)
+        assert path is not None and [f.name for f in folder.iterdir()] == [path.name]
+        assert np.array_equal(ws.crop_image(entry.id, "nksHoTen", cached=False).shape,
+                              ws.crop_image(entry.id, "nksHoTen").shape)

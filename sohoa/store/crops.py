@@ -48,7 +48,7 @@ class CropsMixin(StoreBase):
         kept = self.path / row["path"] if row["path"] else None
         return kept, cache_file(self.path, row["page_id"], row["idx"], field)
 
-    def _screen_file(self, entry_id: int, field: str) -> Path | None:
+    def _screen_file(self, entry_id: int, field: str, whole_page: bool = True) -> Path | None:
         kept, cached = self._files_of(entry_id, field)
         for path in (kept, cached):
             if path is not None and path.is_file():
@@ -56,8 +56,16 @@ class CropsMixin(StoreBase):
                     touch(path.parent)
                 return path
         page_id = int(self._entry_row(self._conn(), entry_id)["page_id"])
-        self.cut_page_crops(page_id)
-        return cached if cached.is_file() else None
+        if whole_page:
+            self.cut_page_crops(page_id)
+            return cached if cached.is_file() else None
+        try:
+            image = self.crop_image(entry_id, field, cached=False)
+        except WorkspaceError:
+            return None
+        write_atomic(cached, encode_crop(image, ".jpg", view=True))
+        self._bound(page_id)
+        return cached
 
     def entry_crop_file(self, entry_id: int) -> Path | None:
         """The entry's row as an image file for a screen (JPEG, at most 1600 px): cut from
@@ -65,10 +73,12 @@ class CropsMixin(StoreBase):
         decode per page, not per clerk's thread); None when the page cannot be read."""
         return self._screen_file(entry_id, "")
 
-    def field_crop_file(self, entry_id: int, field: str) -> Path | None:
+    def field_crop_file(self, entry_id: int, field: str, whole_page: bool = True
+                        ) -> Path | None:
         """One cell as an image file for a screen (natural size up to 400 px high): the crop
-        kept from processing when there is one, else cut with the page's others."""
-        return self._screen_file(entry_id, field)
+        kept from processing when there is one, else cut with the page's others (or alone:
+        ``whole_page=False``, for a list of one field across many pages)."""
+        return self._screen_file(entry_id, field, whole_page)
 
     def field_crop_files(self, entry_id: int) -> dict[str, Path]:
         """Every cell of the entry that has a box, as files (see :meth:`field_crop_file`)."""
@@ -103,9 +113,12 @@ class CropsMixin(StoreBase):
                 continue
             write_atomic(target, encode_crop(image, ".jpg", view=True))
             written += 1
+        self._bound(page_id)
+        return written
+
+    def _bound(self, page_id: int) -> None:
         n_pages = int(self._query("SELECT COUNT(*) FROM pages")[0][0])
         bound_cache(self.path, n_pages, keep=int(page_id))
-        return written
 
     def crop_image(self, entry_id: int, field: str = "", cached: bool = True) -> np.ndarray:
         """The entry's row (``field=""``, colour) or one field's cell (grey), as uint8.

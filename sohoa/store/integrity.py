@@ -204,8 +204,9 @@ def backup(conn: sqlite3.Connection, workspace: Path, dest: Path) -> BackupRepor
         n, size = 0, 0
         for sub in IMAGE_DIRS:
             for src in sorted((Path(workspace) / sub).rglob("*")):
-                if not src.is_file() or src.name.endswith(".tmp"):
-                    continue
+                if not src.is_file() or src.name.endswith(".tmp") or \
+                        src.relative_to(workspace).parts[:2] == ("crops", "cache"):
+                    continue  # the screens' crop cache is cut again from the pages
                 dst = dest / src.relative_to(workspace)
                 if dst.exists() and dst.stat().st_size == src.stat().st_size:
                     continue
