@@ -203,5 +203,6 @@ def test_odd_names_are_printed_escaped_and_an_all_failed_ingest_keeps_no_book(tm
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert "\x1b" not in res.stderr + res.stdout and "\x07" not in res.stderr + res.stdout
     assert "\\x1b[31mred\\x07.png" in res.stderr, res.stderr
+    assert "was not created" in res.stdout and "book 1" not in res.stdout, res.stdout
     with Workspace.open(tmp_path / "ws") as w:
         assert w.books() == []  # nothing went in: no empty book left behind
