@@ -140,6 +140,7 @@ def storage(tmp: Path, pages: int, dpi: int) -> dict:
         later = time.time() + crop_cache.CACHE_GRACE_S + 1  # an hour on: the bound applies
         evicted = crop_cache.bound_cache(folder, pages, now=later)
         bounded_b = _size(folder / "crops" / crop_cache.CACHE_DIR)
+    db_b = sum(f.stat().st_size for f in folder.glob("sohoa.db*"))  # closed: checkpointed
     scan = pdf.stat().st_size
     ratio = (page_b + crop_b) / scan
     cache_share = crop_cache.CACHE_SHARE * cache_b / max(page_b, 1)
@@ -159,6 +160,8 @@ def storage(tmp: Path, pages: int, dpi: int) -> dict:
                        " of pages)",
         "first_view_cpu_s_per_page": round(sum(first_view_cpu) / max(len(first_view_cpu), 1),
                                            3),
+        "db_bytes": db_b,
+        "db_per_page_kb": round(db_b / pages / 1024, 1),
         "as_png_bytes": old_pages,
         "as_png_ratio": round(old_pages / scan, 2),
     }
@@ -207,6 +210,7 @@ def main() -> None:
           f" {k['kept_crop_files']} kept cell files): pages {k['pages_bytes'] / 1e6:.2f} MB +"
           f" crops {k['crops_bytes'] / 1e6:.2f} MB = {k['kept_per_page_kb']} KB/page against"
           f" the scan's {k['scan_per_page_kb']} KB/page: {k['ratio']}x (target <= 1.2x);"
+          f" the database (boxes, readings) {k['db_per_page_kb']} KB/page;"
           f" pages as PNG (the previous way) {k['as_png_ratio']}x")
     print(f"screens' cache: {k['view_cache_per_page_kb']} KB/page once viewed, first view"
           f" {k['first_view_cpu_s_per_page']} CPU s/page; every page viewed"
