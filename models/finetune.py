@@ -137,7 +137,9 @@ class ConfirmedSource:
         self.crops = crops
         self.mix = mix_synthetic
         self.synth = SynthSource("train") if mix_synthetic > 0 else None
-        self._cache: dict[Path, np.ndarray] = {}
+        # read now: the cells are files of the store's screen cache, which may evict them
+        # an hour after they were cut (sohoa/store/crop_cache.py), and a run can be longer
+        self._cache: dict[Path, np.ndarray] = {c.image: _read(c.image) for c in crops}
 
     def sample(self, rng: np.random.Generator) -> Sample:
         if self.synth is not None and rng.random() < self.mix:
