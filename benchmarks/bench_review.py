@@ -103,24 +103,31 @@ class Clerk(threading.Thread):
             client = LeanClient(self.url, self.name_, PASSWORD)
         ws = Workspace.open(self.root)
         self.barrier.wait()
-        out = client.call("next", [None, 0, None])
-        m = ENTRY_RE.search(out[2] or "")
+        out = shown(client.call("next", [None, 0, None]))
+        m = ENTRY_RE.search(out["head"])
         while m:
             eid = int(m.group(1))
             args = self._values(ws, eid)
             if self.think_s:  # the clerk looks at the crops before pressing Ctrl+Enter
                 time.sleep(self.think_s * random.uniform(0.5, 1.5))
             t0 = time.perf_counter()
-            out = client.call("confirm", [*args, None, None])
+            out = shown(client.call("confirm", [*args, None, None]))
             self.latencies.append(time.perf_counter() - t0)
-            msg = out[1] or ""
+            msg = out["msg"]
             if 'class="ok"' in msg and f"#{eid}" in msg:
                 self.confirmed.append(eid)
             else:
                 self.errors.append(f"{eid}: {re.sub('<[^>]+>', '', msg)[:120]}")
-            m = ENTRY_RE.search(out[2] or "")
+            m = ENTRY_RE.search(out["head"])
         ws.close()
         client.close()
+
+
+def shown(out: list) -> dict:
+    """What an entry event sends the page: message, header, pane and rows (one JSON string,
+    the output after the session state)."""
+    data = json.loads(out[1] or "{}")
+    return {"msg": data.get("msg") or "", "head": data.get("head") or "", **data}
 
 
 class LeanClient:
