@@ -142,9 +142,12 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
         return None
     cost, pairs = _align(pos, strong, frac, span, width, open_sides, anchors)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
-    whole = bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
     # the table's outer lines at both ends fix its scale; otherwise (a cut or faded side)
-    # the scale is searched
+    # the scale is searched. A side whose row lines run on to the image's edge may be cut
+    # there, so its outermost line need not be the table's: the scale is searched then too
+    # (else the columns still on the image are stretched over the whole table)
+    whole = (bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
+             and not any(open_sides))
     for scale in ([] if whole else span * np.geomspace(0.9, 2.2, 14)):
         cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides, anchors)
         cost += WIDER * max(0.0, math.log(scale / width))  # a table wider than the image

@@ -1,0 +1,31 @@
+"""Column alignment of a table cut at the image's side: the lines still on the image keep
+their own columns (the table is not stretched over them)."""
+
+from __future__ import annotations
+
+from preprocessing.colfit import fit_columns
+from preprocessing.layout import RuledLine
+from sohoa.template import load_template
+
+
+def lines(xs):
+    return [RuledLine(pos=float(x), coeffs=(float(x),), strength=1.0) for x in xs]
+
+
+def test_cut_right_side_keeps_columns_in_place():
+    # kh-2006 printed with other proportions, boundary 1 faded, boundaries 8 and 9 beyond the
+    # image's right edge (1612 px): found lines are boundaries 0, 2-7
+    truth = [203, 274, 445, 695, 856, 1142, 1325, 1412, 1711, 1919]
+    found = [x for i, x in enumerate(truth) if i != 1 and x < 1612]
+    cmap = fit_columns(lines(found), load_template("kh-2006"), 1612.0, open_sides=(False, True))
+    assert cmap is not None
+    got = [round(b.pos) for b in cmap.boundaries]
+    assert got[0] == 203 and got[2:8] == truth[2:8]
+    assert 1 in cmap.placed and 8 in cmap.cut
+
+
+def test_closed_sides_still_use_outer_lines():
+    truth = [203, 274, 445, 695, 856, 1142, 1325, 1412, 1711, 1919]
+    cmap = fit_columns(lines(truth), load_template("kh-2006"), 2000.0)
+    assert cmap is not None and [round(b.pos) for b in cmap.boundaries] == truth
+    assert not cmap.cut and not cmap.placed
