@@ -31,7 +31,8 @@ EXTRA_WEAK = 0.25
 SIGMA = 0.33  # spread of log(width / template width) of one column
 MAX_RATIO = 2.3  # beyond this a span cannot be that many columns
 MAX_SKIP_B = 6  # boundaries skipped between two matched lines (5 lines lost in a row)
-MAX_SKIP_L = 3  # lines skipped between two matched boundaries
+MAX_SKIP_L = 3  # well-drawn lines skipped between two matched boundaries, plus one
+MAX_SKIP_WEAK = 8  # lines of any strength skipped there (faint dashes, pen strokes cluster)
 STRONG = 0.6
 PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
 ANCHOR = 3.0  # a column whose header word was read outside it
@@ -62,6 +63,7 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
     before = np.r_[0.0, np.cumsum(skip_cost)]  # cost of skipping lines [0, i)
+    n_strong = np.r_[0, np.cumsum(strong)]  # well-drawn lines among [0, i)
     inf = math.inf
     best = np.full((nb, k), inf)
     back: dict[tuple[int, int], tuple[int, int]] = {}
@@ -85,8 +87,10 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
             for dj in range(1, min(MAX_SKIP_B, j) + 1):
                 jp = j - dj
                 exp = scale * (frac[j] - frac[jp])
-                for di in range(1, min(MAX_SKIP_L, i) + 1):
+                for di in range(1, min(MAX_SKIP_WEAK, i) + 1):
                     ip = i - di
+                    if n_strong[i] - n_strong[ip + 1] >= MAX_SKIP_L:
+                        break  # too many well-drawn lines between: no column is that wide
                     prev = best[jp, ip]
                     if prev == inf:
                         continue

@@ -29,3 +29,16 @@ def test_closed_sides_still_use_outer_lines():
     cmap = fit_columns(lines(truth), load_template("kh-2006"), 2000.0)
     assert cmap is not None and [round(b.pos) for b in cmap.boundaries] == truth
     assert not cmap.cut and not cmap.placed
+
+
+def test_faint_strokes_inside_a_column_do_not_hide_its_line():
+    # kh-2006 with a two-level header: three faint strokes (strength 0.4) inside column 3 used
+    # up the alignment's skip budget, so the faint one replaced the real boundary at 753
+    found = [(121, 1.0), (216, 1.0), (383, 1.0), (578, 1.0), (646, 0.4), (669, 0.4),
+             (682, 0.4), (753, 1.0), (907, 1.0), (1060, 1.0), (1165, 1.0), (1198, 0.4),
+             (1398, 1.0), (1528, 1.0)]
+    v = [RuledLine(pos=float(x), coeffs=(float(x),), strength=s) for x, s in found]
+    cmap = fit_columns(v, load_template("kh-2006"), 1620.0)
+    assert cmap is not None
+    assert [round(b.pos) for b in cmap.boundaries] == [121, 216, 383, 578, 753, 907, 1060,
+                                                       1165, 1398, 1528]
