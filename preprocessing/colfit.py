@@ -318,6 +318,9 @@ def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None
         for side, (inner, lim, end) in enumerate(((x0, area[0], ink[0]),
                                                   (x1, area[-1], ink[-1]))):
             if abs(inner - lim) <= 2 * edge:
-                continue  # the outer line is at the edge itself
+                # the outer line is at the edge itself: the table may go on past it (a scan
+                # cut just beyond a column line); the alignment's costs decide
+                votes[side, 0] += 1
+                continue
             votes[side, 0 if abs(end - lim) <= edge else 1] += 1
     return (bool(votes[0, 0] > votes[0, 1]), bool(votes[1, 0] > votes[1, 1]))

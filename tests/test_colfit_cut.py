@@ -42,3 +42,20 @@ def test_faint_strokes_inside_a_column_do_not_hide_its_line():
     assert cmap is not None
     assert [round(b.pos) for b in cmap.boundaries] == [121, 216, 383, 578, 753, 907, 1060,
                                                        1165, 1398, 1528]
+
+
+def test_outer_line_at_the_image_edge_leaves_that_side_open():
+    """A scan cut just past a column line: the row lines stop at that line, which is at the
+    image's edge, so the table may go on beyond it; a side with a margin stays closed."""
+    import numpy as np
+
+    from preprocessing.colfit import open_sides
+    from preprocessing.layout import Grid
+
+    w, h = 800, 400
+    hmask = np.zeros((h, w), np.uint8)
+    ys = [50, 150, 250, 350]
+    for y in ys:
+        hmask[y - 1:y + 2, 60:w - 8] = 255  # from the left line to the right line at w - 8
+    grid = Grid(tuple(lines(ys)), tuple(lines([60, 300, w - 8])), (60, 50, w - 8, 350))
+    assert open_sides(grid, hmask) == (False, True)
