@@ -30,7 +30,7 @@ from sohoa.template import Template
 log = logging.getLogger(__name__)
 
 AXIS_SURE = 0.15  # |text_axis| beyond which the writing's direction decides the axis
-MARKS_W = 2.0  # weight of diacritics above the letters (-1..1) in a turn's score
+MARKS_W = 1.0  # weight of diacritics above the letters (-1..1) in a turn's score
 MIN_WORDS = 40  # word blobs needed before the writing's direction is trusted
 
 
@@ -40,20 +40,31 @@ def text_ink(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray) -> np.ndarra
     return cv2.bitwise_and(ink, cv2.bitwise_not(rul))
 
 
-def _letter_size(stats: np.ndarray) -> float:
-    w, h, a = stats[:, 2], stats[:, 3], stats[:, 4]
-    keep = a >= 6
-    return float(np.median(np.sqrt(w[keep] * h[keep]))) if keep.any() else 5.0
+@dataclass(frozen=True)
+class _Text:
+    """Connected components of the writing (ruling taken out) and the letters' size."""
+
+    labels: np.ndarray
+    stats: np.ndarray  # cv2 stats of the components, background row dropped
+    centroids: np.ndarray
+    size: float  # median sqrt(width * height) of the letters (pixels)
 
 
-def text_axis(text: np.ndarray) -> float:
+def _components(text: np.ndarray) -> _Text:
+    _, lab, st, cen = cv2.connectedComponentsWithStats(text, connectivity=8)
+    st, cen = st[1:], cen[1:]
+    keep = st[:, 4] >= 6
+    size = float(np.median(np.sqrt(st[keep, 2] * st[keep, 3]))) if keep.any() else 5.0
+    return _Text(lab, st, cen, size)
+
+
+def text_axis(text: np.ndarray, comps: _Text | None = None) -> float:
     """> 0 when the writing runs along the image's rows (page upright or upside down), < 0
     along its columns (turned by a quarter): area-weighted mean log(width / height) of the
     words (letters joined by a closing of a little more than a letter's size, the same both
     ways: a smaller one leaves single letters, whose shape says little), 0 when there are too
     few words to say."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(text, connectivity=8)
-    size = _letter_size(stats[1:])
+    size = (comps or _components(text)).size
     k = max(3, int(round(1.2 * size)))
     closed = cv2.morphologyEx(text, cv2.MORPH_CLOSE,
                               cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
@@ -66,27 +77,38 @@ def text_axis(text: np.ndarray) -> float:
     return float(np.sum(np.log(w[keep] / h[keep]) * wt) / np.sum(wt))
 
 
-def marks_above(text: np.ndarray) -> float:
+def marks_above(text: np.ndarray, along_x: bool = False, comps: _Text | None = None) -> float:
     """+1 when the small marks (diacritics, i-dots) sit above the letter bodies, -1 below
-    (the page is upside down), 0 when there are none: Vietnamese marks are mostly above."""
-    n, lab, st, cen = cv2.connectedComponentsWithStats(text, connectivity=8)
-    if n < 20:
+    (the page is upside down), 0 when there are too few: Vietnamese marks are mostly above.
+    ``along_x``: judge "above" along the image's rows (a page turned by 90 degrees, whose
+    top is at the left; -1 then means turned by 270)."""
+    c = comps or _components(text)
+    if len(c.stats) < 20:
         return 0.0
-    st, cen = st[1:], cen[1:]
-    size = _letter_size(st)
-    y, w, h, a = st[:, 1], st[:, 2], st[:, 3], st[:, 4]
-    bodies = np.r_[False, (h >= 0.9 * size) & (a >= 6)]
-    body = bodies[lab].astype(np.int32)
-    small = np.nonzero((a >= 3) & (h <= 0.5 * size) & (w <= 1.2 * size))[0]
+    ax = 1 if along_x else 0  # 0: marks above along y; 1: along x
+    start = c.stats[:, 0] if along_x else c.stats[:, 1]
+    length = c.stats[:, 2] if along_x else c.stats[:, 3]
+    across = c.stats[:, 3] if along_x else c.stats[:, 2]
+    a = c.stats[:, 4]
+    bodies = np.r_[False, (length >= 0.9 * c.size) & (a >= 6)]
+    body = bodies[c.labels].astype(np.uint8)
+    small = np.nonzero((a >= 3) & (length <= 0.5 * c.size) & (across <= 1.2 * c.size))[0]
     if len(small) == 0:
         return 0.0
-    rows, cols = text.shape
-    r = max(2, int(round(size)))
-    cum = np.vstack([np.zeros((1, cols), np.int32), np.cumsum(body, axis=0, dtype=np.int32)])
-    cx = np.clip(np.round(cen[small, 0]).astype(int), 0, cols - 1)
-    top, bot = y[small], y[small] + h[small]
-    under = cum[np.clip(bot + r, 0, rows), cx] - cum[np.clip(bot, 0, rows), cx] > 0
-    over = cum[np.clip(top, 0, rows), cx] - cum[np.clip(top - r, 0, rows), cx] > 0
+    r = max(2, int(round(c.size)))
+    shape = (r, 1) if ax == 0 else (1, r)
+    kern = np.ones(shape, np.uint8)
+    after = cv2.dilate(body, kern, anchor=(0, 0))  # a body within r pixels after
+    before = cv2.dilate(body, kern, anchor=(0, r - 1) if ax == 0 else (r - 1, 0))
+    n = body.shape[ax]
+    pos_end = np.clip(start[small] + length[small], 0, n - 1)
+    pos_start = np.clip(start[small] - 1, 0, n - 1)
+    cross = np.clip(np.round(c.centroids[small, ax]).astype(int), 0,
+                    body.shape[1 - ax] - 1)
+    if ax == 0:
+        under, over = after[pos_end, cross] > 0, before[pos_start, cross] > 0
+    else:
+        under, over = after[cross, pos_end] > 0, before[cross, pos_start] > 0
     up, down = int(np.sum(under & ~over)), int(np.sum(over & ~under))
     if up + down < 8:
         return 0.0
@@ -158,18 +180,17 @@ def orient(ink: np.ndarray, template: Template) -> Orientation:
     say, the template's page shape (landscape/portrait) counts and all four are scored."""
     hmask, vmask = line_masks(ink, line_length(ink.shape))
     text = text_ink(ink, hmask, vmask)
-    axis = text_axis(text)
+    comps = _components(text)
+    axis = text_axis(text, comps)
     shape = abs(axis) < AXIS_SURE
     if shape:
         turns: tuple[int, ...] = (0, 90, 180, 270)
     else:
         turns = (0, 180) if axis > 0 else (90, 270)
     marks: dict[int, float] = {}
-    for r in turns:
-        if (r + 180) % 360 in marks:
-            marks[r] = -marks[(r + 180) % 360]
-        else:
-            marks[r] = marks_above(np.ascontiguousarray(np.rot90(text, undo_turns(r))))
+    for base in sorted({r % 180 for r in turns}):  # a half turn flips the marks
+        m = marks_above(text, base == 90, comps)
+        marks[base], marks[base + 180] = m, -m
     results = {r: _score(ink, hmask, vmask, r, template, marks[r], shape) for r in turns}
     best = max(results, key=lambda r: results[r][0])
     scores = {r: round(v[0], 3) for r, v in results.items()}
@@ -182,10 +203,11 @@ def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
     """Score of each scan rotation (0/90/180/270, counter-clockwise) for a deskewed ink mask."""
     hmask, vmask = line_masks(ink, line_length(ink.shape))
     text = text_ink(ink, hmask, vmask)
+    comps = _components(text)
     out = {}
     for r in (0, 90, 180, 270):
-        marks = marks_above(np.ascontiguousarray(np.rot90(text, undo_turns(r))))
-        out[r] = _score(ink, hmask, vmask, r, template, marks, True)[0]
+        m = marks_above(text, r % 180 == 90, comps) * (1 if r < 180 else -1)
+        out[r] = _score(ink, hmask, vmask, r, template, m, True)[0]
     return out
 
 

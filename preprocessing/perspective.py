@@ -79,28 +79,27 @@ def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float =
     pos = a * mid + b
     pick = np.nonzero(good)[0]
     pick = pick[np.argsort(pos[pick] if first else -pos[pick])]
-    if across is not None:
-        met = [int(i) for i in pick[:40] if _junctions(across, a[i], b[i]) >= MIN_JUNCTIONS]
-        if not met:
+    if across is not None:  # the outermost candidate that meets the crossing ruling
+        met = next((int(i) for i in pick[:40]
+                    if _junctions(across, a[i], b[i]) >= MIN_JUNCTIONS), None)
+        if met is None:
             return None
-        pick = np.array(met)
+        pick = np.array([met])
     k = int(pick[0])
     keep = near[k]
     fa, fb = np.polyfit(t_all[keep], v_all[keep], 1)
     return float(fa), float(fb)
 
 
-def _junctions(across: np.ndarray, a: float, b: float, reach: int = 4) -> int:
-    """How many lines of ``across`` (a ruling mask whose rows are t) meet the line
-    v = a*t + b: separate runs of rows with ruling within ``reach`` pixels of it."""
+def _junctions(across: np.ndarray, a: float, b: float) -> int:
+    """How many lines of ``across`` (a ruling mask whose rows are t, widened by the reach
+    allowed) meet the line v = a*t + b: separate runs of rows with ruling on it."""
     n, m = across.shape
     t = np.arange(n)
     v = np.round(a * t + b).astype(int)
     ok = (v >= 0) & (v < m)
     hit = np.zeros(n, bool)
-    for d in range(-reach, reach + 1):
-        vv = np.clip(v + d, 0, m - 1)
-        hit |= ok & (across[t, vv] > 0)
+    hit[ok] = across[t[ok], v[ok]] > 0
     idx = np.nonzero(hit)[0]
     if len(idx) == 0:
         return 0
@@ -123,24 +122,28 @@ def table_quad(ink: np.ndarray) -> np.ndarray | None:
     # the dotted fill-in lines of the title out
     _, vm = line_masks(ink, max(12, max(h, w) // 80))
     hm, _ = line_masks(ink, max(12, max(h, w) // 30))
-    hm_t, vm_t = np.ascontiguousarray(hm.T), np.ascontiguousarray(vm.T)
+    hm_t = np.ascontiguousarray(hm.T)
+    # the crossing ruling, widened by how far a side may miss it (4 px)
+    reach = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1))
+    hm_near = cv2.dilate(hm, reach)
+    vm_near = np.ascontiguousarray(cv2.dilate(vm, reach.T).T)
     # the table's top and bottom first (a facing page's edge and the gutter are not level);
     # then its sides, in bands between them only: above and below the table, the title and
     # the facing page's edge would propose the side lines
     hp = _band_peaks(hm_t)
-    top, bottom = _outer_line(hp, True, across=vm_t), _outer_line(hp, False, across=vm_t)
+    top, bottom = _outer_line(hp, True, across=vm_near), _outer_line(hp, False, across=vm_near)
     if top is None or bottom is None:
         return None
     ys = (top[1], top[0] * w + top[1], bottom[1], bottom[0] * w + bottom[1])
     vp = _band_peaks(vm, span=(min(ys[:2]) + 3, max(ys[2:]) - 3))
-    left, right = _outer_line(vp, True, across=hm), _outer_line(vp, False, across=hm)
+    left, right = _outer_line(vp, True, across=hm_near), _outer_line(vp, False, across=hm_near)
     if left is None or right is None:
         return None
     # the top and bottom again, between the sides found
     xs = (left[1], left[0] * h + left[1], right[1], right[0] * h + right[1])
     hp = _band_peaks(hm_t, span=(min(xs[:2]) + 3, max(xs[2:]) - 3))
-    top = _outer_line(hp, True, across=vm_t) or top
-    bottom = _outer_line(hp, False, across=vm_t) or bottom
+    top = _outer_line(hp, True, across=vm_near) or top
+    bottom = _outer_line(hp, False, across=vm_near) or bottom
     tilt = max(abs(math.atan(left[0]) - math.atan(right[0])),
                abs(math.atan(top[0]) - math.atan(bottom[0])))
     if tilt < MIN_TILT:
