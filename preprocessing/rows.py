@@ -23,6 +23,15 @@ def entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
     near = np.abs(body[:, None] - body[None, :]) <= 0.08 * body[:, None]
     counts = near.sum(axis=1) + body / (body.max() + 1.0)  # ties go to the taller gap
     he = float(np.median(body[near[int(np.argmax(counts))]]))
+    # rows of uneven height (hand-ruled books) with lines missing: no gap repeats, and the
+    # most common one may span two rows; single rows are the short end of the gaps (slivers
+    # under half the median are a number row or a stray line, not rows)
+    rows = body[body >= 0.45 * np.median(body)]
+    if len(rows) >= 4:
+        single = rows[rows <= 1.45 * np.percentile(rows, 25)]
+        low = float(np.median(single))
+        if he > 1.3 * low:
+            he = low
     for _ in range(2):  # refine with every gap that is a whole number of rows
         ratio = body / he
         k = np.round(ratio)
