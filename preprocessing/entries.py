@@ -168,7 +168,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     first = first_entry_line(gaps, he)
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     xm = 0.5 * (left.pos + right.pos)
-    bounds = _body_rows(ink, grid, cmap, lines, first, he, xm)
+    bounds = _body_rows(ink, grid, cmap, template, lines, first, he, xm)
     body_lines = [b.line for b in bounds if b.t == 0.0]
     if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
         used = Grid(tuple(lines[:first] + body_lines), grid.v_lines, grid.bbox)
@@ -196,8 +196,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                         bottom=bottom, cut_below=cut_below(bottom, shape[0], he))
 
 
-def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, lines: list[RuledLine],
-               first: int, he: float, xm: float) -> list[Boundary]:
+def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
+               lines: list[RuledLine], first: int, he: float, xm: float) -> list[Boundary]:
     """Row boundaries from the first entry line to the table's bottom: every found line
     between them is a candidate, and so is every gap the handwriting leaves (see rowfit)."""
     top, bottom = lines[first], lines[-1]
@@ -214,14 +214,22 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, lines: list[RuledLi
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(
         ruling_mask(every, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)))
     iy0, iy1 = int(np.floor(y0)), int(np.ceil(y1)) + 1
-    prof = column_profiles(clean, cmap, top, bottom, iy0, iy1)
-    bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0)
+    # a stroke through unused rows is no writing: rows are found without it
+    box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
+               ink.shape[:2], inset=3)
+    for sx0, sy0, sx1, sy1 in find_strikes(clean, box, he):
+        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 7)
+    prof, cols = column_profiles(clean, cmap, top, bottom, iy0, iy1)
+    nums = [i for i, c in enumerate(template.columns)
+            if any(f.kind == FieldKind.NUMBER for f in c.fields)][:1]
+    num = prof[cols.index(nums[0])] if nums and nums[0] in cols else None
+    bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
     # the usual height again from the rows found (lines and writing gaps), when it differs
     ys = np.array([_Curve(bd.line, bd.below, bd.t).y(xm) for bd in bounds])
     if len(ys) >= 5:
         he2 = float(np.median(np.diff(ys)))
         if abs(he2 - he) > 0.1 * he:
-            bounds = fit_rows(top, bottom, inner, prof, he2, xm, y_origin=iy0)
+            bounds = fit_rows(top, bottom, inner, prof, he2, xm, y_origin=iy0, num=num)
     return bounds
 
 
@@ -241,8 +249,9 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
         n = len(col.fields)
         cuts = [0.0] + (_field_split(clean, cq, n, shape) if n > 1 else []) + [1.0]
         cell = _box(cq, shape, inset=2)
-        comps = _components(clean, cell, min_comp)
-        wide = _components(grown, cell, min_comp) if grown is not clean else comps
+        comps = _off_ruling(_components(clean, cell, min_comp), cell)
+        wide = (_off_ruling(_components(grown, cell, min_comp), cell) if grown is not clean
+                else comps)
         for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
             fq = _lerp_quad(cq, t0, t1)
             ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
@@ -267,6 +276,19 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     else:
         kind = "entry"
     return RowSeg(slot, quad, kind, fields)
+
+
+def _off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray:
+    """Drop what a hand-drawn ruling line leaves beside its traced path: slivers at most two
+    pixels thick, running along the cell's side (or top or bottom) close to it."""
+    if len(comps) == 0:
+        return comps
+    w = comps[:, 2] - comps[:, 0]
+    h = comps[:, 3] - comps[:, 1]
+    x0, y0, x1, y1 = cell
+    side = (w <= 2) & (h >= 4 * w) & ((comps[:, 0] - x0 <= 4) | (x1 - comps[:, 2] <= 4))
+    edge = (h <= 2) & (w >= 4 * h) & ((comps[:, 1] - y0 <= 4) | (y1 - comps[:, 3] <= 4))
+    return comps[~(side | edge)]
 
 
 def _lerp_quad(q: Pts, t0: float, t1: float) -> Pts:

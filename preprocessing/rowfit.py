@@ -9,6 +9,9 @@ body's top line to its bottom line:
   costs, unless writing runs through it (joined-up writing makes weak "lines" mid-row);
 * a boundary where no line was found is expensive, unless the writing leaves a gap there across
   every written column with writing above and below it: that is where a missing line was;
+* a row holding two entry numbers is two rows (a tall row may have a gap in its writing,
+  but it has one number; two short rows whose line is missing have two);
+* a written row with a long empty stretch at its top or bottom took in a blank row;
 * a row's height costs nothing from 0.6 to 1.5 of the usual row height and grows steeply
   outside it (no sliver rows, no slot of three rows taken as one).
 
@@ -28,7 +31,9 @@ from preprocessing.layout import RuledLine
 
 FLAT = (0.6, 1.5)  # row heights (x the usual) that cost nothing
 MISSING = 1.2  # a boundary without a line and without a writing gap
-GAP_REWARD = 1.6  # taken off MISSING at a clean gap between written bands
+GAP_REWARD = 1.0  # taken off MISSING at a clean gap between written bands
+TWO_NUMBERS = 2.0  # a row holding two entry numbers (per number beyond the first)
+EMPTY_END = 1.5  # a written row with an empty stretch of more than 0.8 rows at an end
 SKIP = 0.9  # leaving out a full-strength line that has no writing across it
 
 
@@ -53,15 +58,17 @@ def _height_cost(r: np.ndarray) -> np.ndarray:
 
 
 def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: RuledLine,
-                    y0: int, y1: int) -> np.ndarray:
+                    y0: int, y1: int) -> tuple[np.ndarray, list[int]]:
     """Ink per row of each column (columns x (y1 - y0)), straightened along the body's top
-    and bottom lines, measured between the column's lines with a margin (wobbly ruling)."""
+    and bottom lines, measured between the column's lines with a margin (wobbly ruling);
+    and the template column index of each profile (columns cut off the image have none)."""
     b = cmap.boundaries
     xm = 0.5 * (b[0].pos + b[-1].pos)
     h, w = clean.shape
     ys = np.arange(y0, y1, dtype=np.float64)
     tt = (ys - y0) / max(1.0, y1 - y0)
     out = []
+    idx: list[int] = []
     for ci in range(len(b) - 1):
         if ci in cmap.cut:
             continue
@@ -76,7 +83,22 @@ def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: 
         rows = np.clip(np.round(ys + (1 - tt) * d_top + tt * d_bot).astype(int), 0, h - 1)
         prof = np.count_nonzero(clean[:, ia:ib], axis=1)
         out.append(prof[rows])
-    return np.array(out, dtype=np.float64).reshape(len(out), len(ys))
+        idx.append(ci)
+    return np.array(out, dtype=np.float64).reshape(len(out), len(ys)), idx
+
+
+def number_marks(num: np.ndarray | None, he: float) -> np.ndarray:
+    """Centres (row indexes) of the separate pieces of writing in the entry-number column:
+    every entry has one number, so a row holding two numbers is two entries."""
+    if num is None or len(num) == 0:
+        return np.zeros(0)
+    occ = (num >= 2).astype(np.uint8)
+    gap = max(2, int(0.2 * he))
+    idx = np.nonzero(occ)[0]
+    if len(idx) == 0:
+        return np.zeros(0)
+    runs = np.split(idx, np.nonzero(np.diff(idx) > gap)[0] + 1)
+    return np.array([0.5 * (r[0] + r[-1]) for r in runs if r[-1] - r[0] + 1 >= 0.08 * he])
 
 
 def gap_evidence(prof: np.ndarray, he: float, widen: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -105,11 +127,12 @@ def gap_evidence(prof: np.ndarray, he: float, widen: int = 0) -> tuple[np.ndarra
 
 
 def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np.ndarray,
-             he: float, xm: float, y_origin: float | None = None) -> list[Boundary]:
+             he: float, xm: float, y_origin: float | None = None,
+             num: np.ndarray | None = None) -> list[Boundary]:
     """Row boundaries from ``top`` to ``bottom`` (both kept): ``inner`` are the candidate
     ruling lines between them, ``prof`` the straightened column profiles of the body (rows
-    from ``y_origin``, default the top line at ``xm``). Dynamic programming, see the module's
-    docstring."""
+    from ``y_origin``, default the top line at ``xm``), ``num`` the entry-number column's
+    profile. Dynamic programming, see the module's docstring."""
     y0 = float(top.at(xm))
     y1 = float(bottom.at(xm))
     org = y0 if y_origin is None else float(y_origin)
@@ -143,6 +166,16 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
             node_cost[i] = -0.5 * s + 2.0 * (1.0 - s) * through
             skip_cost[i] = SKIP * s * (0.3 + 0.7 * fl)
     csum = np.r_[0.0, np.cumsum(skip_cost)]
+    # where the writing is: a row whose writing leaves a long empty stretch at its top or
+    # bottom took in a blank row whose line is missing (blank rows under the last entry)
+    inked = (prof >= 3).any(axis=0) if prof.size else np.zeros(n, bool)
+    rows_idx = np.arange(n)
+    last_ink = np.maximum.accumulate(np.where(inked, rows_idx, -1))
+    next_ink = np.minimum.accumulate(np.where(inked, rows_idx, n)[::-1])[::-1]
+    node_j = np.clip(np.round(ys - org).astype(int), 0, n - 1)
+    marks = number_marks(num, he) + org
+    # numbers above each node: a row from node i to j holds marks[i] .. marks[j] of them
+    n_above = np.searchsorted(np.sort(marks), ys)
     best = np.full(len(nodes), np.inf)
     back = np.zeros(len(nodes), int)
     best[0] = 0.0
@@ -153,7 +186,14 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
             lo += 1
         i = np.arange(lo, j)
         hgt = (ys[j] - ys[i]) / he
-        cost = best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
+        extra = np.maximum(0, n_above[j] - n_above[i] - 1)
+        a, bj = node_j[i], node_j[j]
+        lo_ink, hi_ink = next_ink[a], last_ink[bj]
+        written = lo_ink < bj
+        empty = np.where(written, np.maximum(lo_ink - a, bj - hi_ink) / he, 0.0)
+        extra = extra + np.clip((empty - 0.55) / 0.25, 0.0, 1.0) * (EMPTY_END / TWO_NUMBERS)
+        cost = (best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
+                + TWO_NUMBERS * extra)
         k = int(np.argmin(cost))
         best[j], back[j] = cost[k], int(i[k])
     chosen = [len(nodes) - 1]
