@@ -12,7 +12,7 @@ body's top line to its bottom line:
 * a row holding two entry numbers is two rows (a tall row may have a gap in its writing,
   but it has one number; two short rows whose line is missing have two);
 * a written row with a long empty stretch at its top or bottom took in a blank row;
-* a row's height costs nothing from 0.6 to 1.5 of the usual row height and grows steeply
+* a row's height costs nothing from 0.55 to 1.9 of the usual (short) row height and grows steeply
   outside it (no sliver rows, no slot of three rows taken as one).
 
 Blank rows at the bottom are cut at the usual height. Everything is measured on the work page at
@@ -29,7 +29,7 @@ import numpy as np
 from preprocessing.columns import ColumnMap
 from preprocessing.layout import RuledLine
 
-FLAT = (0.6, 1.5)  # row heights (x the usual) that cost nothing
+FLAT = (0.55, 1.9)  # row heights (x the usual, read off the short rows) that cost nothing
 MISSING = 1.2  # a boundary without a line and without a writing gap
 GAP_REWARD = 1.0  # taken off MISSING at a clean gap between written bands
 TWO_NUMBERS = 2.0  # a row holding two entry numbers (per number beyond the first)
