@@ -112,10 +112,13 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
 
     outs = [state, msg, *(c for i in range(SWEEP_ROWS) for c in (rows[i], crops[i], texts[i]))]
     book.change(fields_of, book, fld, api_visibility="private")
-    load.click(do_load, [book, fld, only_low, lang], outs, api_name="sweep_load").then(
+    # the loading status on the message only: rows are containers, which Gradio's page walks
+    # (every component inside) on each status update of every later event
+    quiet = {"show_progress": "hidden", "show_progress_on": [msg]}
+    load.click(do_load, [book, fld, only_low, lang], outs, api_name="sweep_load", **quiet).then(
         None, js="() => { const i = document.querySelector('#s0-text input');"
                  " if (i) { i.focus(); i.select(); } }")
-    save.click(do_save, [state, lang, *texts], outs, api_name="sweep_save").then(
+    save.click(do_save, [state, lang, *texts], outs, api_name="sweep_save", **quiet).then(
         None, js="() => { const i = document.querySelector('#s0-text input');"
                  " if (i) { i.focus(); i.select(); } }")
     labelled = [(book, "book", "label"), (fld, "sweep_field", "label"),
