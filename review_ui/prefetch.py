@@ -46,24 +46,25 @@ class Warmer(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True, name="sohoa-crop-warmer")
         self.jobs: queue.Queue[tuple[Any, int, int]] = queue.Queue(maxsize=256)
-        self.done: set[int] = set()  # pages whose rows are cut
-        self.firsts: dict[int, list[tuple[int, int]]] = {}  # book -> [(page id, first entry)]
+        # keyed by workspace folder too: ids repeat across workspaces served by one process
+        self.done: set[tuple[str, int]] = set()  # pages whose rows are cut
+        self.firsts: dict[tuple[str, int], list[tuple[int, int]]] = {}  # book -> [(page, entry)]
 
     def ahead(self, ws: Any, book_id: int, page_id: int) -> None:
         """Ask for the rows of the ``AHEAD`` pages after ``page_id`` (never blocks)."""
-        self.done.add(int(page_id))  # the clerk's own view just cut it
+        self.done.add((str(ws.path), int(page_id)))  # the clerk's own view just cut it
         try:
             self.jobs.put_nowait((ws, int(book_id), int(page_id)))
         except queue.Full:
             pass
 
     def _pages(self, ws: Any, book_id: int, page_id: int) -> list[tuple[int, int]]:
-        firsts = self.firsts.get(book_id)
+        firsts = self.firsts.get((str(ws.path), book_id))
         if firsts is None or page_id not in {p for p, _ in firsts}:
             seen: dict[int, int] = {}
             for e in ws.entries(book_id=book_id):
                 seen.setdefault(int(e.page_id), int(e.id))
-            firsts = self.firsts[book_id] = list(seen.items())
+            firsts = self.firsts[(str(ws.path), book_id)] = list(seen.items())
         return firsts
 
     def run(self) -> None:
@@ -73,9 +74,9 @@ class Warmer(threading.Thread):
                 firsts = self._pages(ws, book_id, page_id)
                 at = [p for p, _ in firsts].index(page_id) if page_id in dict(firsts) else -1
                 for pid, first in firsts[at + 1:at + 1 + AHEAD]:
-                    if pid not in self.done:
+                    if (str(ws.path), pid) not in self.done:
                         entry_crop(ws, first, pid)
-                        self.done.add(pid)
+                        self.done.add((str(ws.path), pid))
             except Exception:  # a warm-up failure only costs speed: the view cuts it itself
                 log.exception("cutting the rows after page %s failed", page_id)
 
