@@ -135,6 +135,10 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
     """The entry screen of ``entry_id``; ``values``/``issues``/``illegible`` override what is
     stored (a refused confirmation shows what the clerk typed and marked, with its problems)."""
     ev = ws.entry_view(entry_id)
+    # the page's rows and cells are cut on its first view, once whoever asks first
+    row_file = entry_crop(ws, entry_id, int(ev.page.id))
+    if set(ev.field_boxes) - set(ev.field_crops):  # cells cut just now: see their files
+        ev = ws.entry_view(entry_id)
     tpl = Template.for_book(ev.book)
     current = dict(ev.values)
     if values is not None:
@@ -180,7 +184,7 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
         book=book_label(ev.book),
         page_no=int(ev.page.page_no),
         row=int(ev.entry.index) + 1,
-        entry_crop=entry_crop(ws, entry_id, int(ev.page.id)),  # cut from the page once
+        entry_crop=row_file,
         rows=tuple(rows),
         note=ev.note or "",
         issues=tuple(i for i in issues if not i.field or i.field not in tpl_names(tpl)),

@@ -75,7 +75,7 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
         ws = ctx.pool.get()
         items = (sweep.sweep_items(ws, st.book_id, st.field, st.only_low, ctx.low_conf)
                  if st.book_id and st.field else [])
-        page = tuple(items[st.offset:st.offset + SWEEP_ROWS])
+        page = sweep.with_crops(ws, tuple(items[st.offset:st.offset + SWEEP_ROWS]), st.field)
         st = replace(st, shown=page)
         if not page:
             done = "sweep_done" if st.offset and items else "sweep_empty"
