@@ -308,8 +308,11 @@ def run(clerks: int, pages: int, think_s: float, browser: bool = True,
             held = [e.id for e in ws.entries(status="prefilled")
                     if ws.entry_view(e.id).claimed_by == "browser"]
             confirms = Counter(r.entry_id for r in ws.audit() if r.action == "confirm")
+            # the simulated clerks correct every misread name they get; the browser clerk
+            # confirms as shown (one key) or retypes a name of its own
+            theirs = {e: f for e, f in info.misread.items() if e in set(told)}
             fixed = sum(ws.entry_view(e).values[f] == info.truth[e][f]
-                        for e, f in info.misread.items())
+                        for e, f in theirs.items())
     return {
         "clerks": clerks,
         "think_s": think_s,
@@ -327,7 +330,7 @@ def run(clerks: int, pages: int, think_s: float, browser: bool = True,
         "confirmed_twice": sum(1 for n in confirms.values() if n > 1),
         # the browser clerk stops after a few entries, holding the one on its screen
         "unreviewed_left": len(info.entry_ids) - len(stored) - len(held),
-        "misread_corrected": f"{fixed}/{len(info.misread)}",
+        "misread_corrected": f"{fixed}/{len(theirs)}",
         "client_errors": [e for w in workers for e in w.errors][:5],
         "browser_clerk": None if web is None else {
             "confirm_to_next_shown_n": len(web.latencies),

@@ -22,20 +22,24 @@ log = logging.getLogger(__name__)
 AHEAD = 2  # pages cut ahead of the page a clerk just opened
 
 _guard = threading.Lock()
-_locks: dict[int, threading.Lock] = {}
+_locks: dict[tuple[str, int], threading.Lock] = {}
 
 
-def page_lock(page_id: int) -> threading.Lock:
+def _key(ws: Any, page_id: int) -> tuple[str, int]:
+    return (str(getattr(ws, "path", "")), int(page_id))  # ids are per workspace
+
+
+def page_lock(ws: Any, page_id: int) -> threading.Lock:
     with _guard:
-        lock = _locks.get(int(page_id))
+        lock = _locks.get(_key(ws, page_id))
         if lock is None:
-            lock = _locks[int(page_id)] = threading.Lock()
+            lock = _locks[_key(ws, page_id)] = threading.Lock()
         return lock
 
 
 def entry_crop(ws: Any, entry_id: int, page_id: int) -> str | None:
     """The entry's row image file (cut from the page once, whoever asks first)."""
-    with page_lock(page_id):
+    with page_lock(ws, page_id):
         path = ws.entry_crop_file(entry_id)
     return str(path) if path and Path(path).exists() else None
 
@@ -46,25 +50,25 @@ class Warmer(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True, name="sohoa-crop-warmer")
         self.jobs: queue.Queue[tuple[Any, int, int]] = queue.Queue(maxsize=256)
-        # keyed by workspace folder too: ids repeat across workspaces served by one process
         self.done: set[tuple[str, int]] = set()  # pages whose rows are cut
-        self.firsts: dict[tuple[str, int], list[tuple[int, int]]] = {}  # book -> [(page, entry)]
+        # (workspace, book) -> [(page id, its first entry)]
+        self.firsts: dict[tuple[str, int], list[tuple[int, int]]] = {}
 
     def ahead(self, ws: Any, book_id: int, page_id: int) -> None:
         """Ask for the rows of the ``AHEAD`` pages after ``page_id`` (never blocks)."""
-        self.done.add((str(ws.path), int(page_id)))  # the clerk's own view just cut it
+        self.done.add(_key(ws, page_id))  # the clerk's own view just cut it
         try:
             self.jobs.put_nowait((ws, int(book_id), int(page_id)))
         except queue.Full:
             pass
 
     def _pages(self, ws: Any, book_id: int, page_id: int) -> list[tuple[int, int]]:
-        firsts = self.firsts.get((str(ws.path), book_id))
+        firsts = self.firsts.get(_key(ws, book_id))
         if firsts is None or page_id not in {p for p, _ in firsts}:
             seen: dict[int, int] = {}
             for e in ws.entries(book_id=book_id):
                 seen.setdefault(int(e.page_id), int(e.id))
-            firsts = self.firsts[(str(ws.path), book_id)] = list(seen.items())
+            firsts = self.firsts[_key(ws, book_id)] = list(seen.items())
         return firsts
 
     def run(self) -> None:
@@ -74,9 +78,9 @@ class Warmer(threading.Thread):
                 firsts = self._pages(ws, book_id, page_id)
                 at = [p for p, _ in firsts].index(page_id) if page_id in dict(firsts) else -1
                 for pid, first in firsts[at + 1:at + 1 + AHEAD]:
-                    if (str(ws.path), pid) not in self.done:
+                    if _key(ws, pid) not in self.done:
                         entry_crop(ws, first, pid)
-                        self.done.add((str(ws.path), pid))
+                        self.done.add(_key(ws, pid))
             except Exception:  # a warm-up failure only costs speed: the view cuts it itself
                 log.exception("cutting the rows after page %s failed", page_id)
 

@@ -196,3 +196,23 @@ def test_a_page_is_decoded_once_and_the_next_page_ahead(tmp_path, monkeypatch):
         assert len(decodes) == 2  # page 2 cut ahead, before anyone opened it
         assert logic.describe(ws, page2[-1]).entry_crop  # (waits for the cut if still going)
         assert len(decodes) == 2  # its last row needed no decode of its own
+
+
+def test_events_report_progress_on_few_leaf_components(base):
+    """Gradio's page updates (and snapshots) the loading status of each progress target of
+    every event, and walks every component inside a container target, on every later event:
+    no event may target a container, and the entry events one component each."""
+    from review_ui.app import build_app
+    from review_ui.context import AppContext
+
+    demo = build_app(AppContext.open(base.root))
+    cfg = demo.get_config_file()
+    kinds = {c["id"]: c["type"] for c in cfg["components"]}
+    names = {d.get("api_name"): d for d in cfg["dependencies"]}
+    containers = {"row", "column", "tabs", "tabitem", "group", "form", "accordion"}
+    for dep in cfg["dependencies"]:
+        targets = dep.get("show_progress_on") or dep["outputs"]
+        assert not [kinds[t] for t in targets if kinds[t] in containers], dep.get("api_name")
+    for api in ("confirm", "next", "skip", "back"):
+        assert len(names[api]["show_progress_on"]) == 1
+        assert len(names[api]["outputs"]) <= 20  # was 53

@@ -7,8 +7,14 @@
   const visible = (el) => !!(el && el.offsetParent !== null);
   const $ = (sel, root) => (root || document).querySelector(sel);
   const rows = () => Array.from(document.querySelectorAll("#entry-fields .frow")).filter(visible);
-  const inputOf = (row) =>
-    row && Array.from(row.querySelectorAll(".fin input, .fin textarea")).find(visible);
+  // a closed field (its label carries data-choices) is its dropdown, any other its text box:
+  // until the layout event has shown the right one, the row has no input (nothing collected)
+  const inputOf = (row) => {
+    const crop = row && row.querySelector(".crop[data-field]");
+    if (!crop) return undefined;
+    const sel = crop.dataset.choices ? ".fdrop input" : ".ftext input, .ftext textarea";
+    return Array.from(row.querySelectorAll(sel)).find(visible);
+  };
   const fieldInputs = () => rows().map(inputOf).filter(Boolean);
   const rowOf = (name) => {
     const crop = document.querySelector(`#entry-fields .crop[data-field="${name}"]`);
