@@ -23,7 +23,9 @@ Stages, in the order a field meets them:
 
 Per stage: fields, characters, end-to-end and oracle edits, the stage's loss in CER points of
 the whole (end-to-end minus oracle edits, over all characters: the losses and the oracle's CER
-add up to the end-to-end CER), and fields read at confidence >= 0.9 with how many are wrong.
+add up to the end-to-end CER), and fields read at confidence >= 0.9 with how many are wrong
+(the confidence as read, under the map in use when the run started: with ``--use-shipped``
+the map reported on).
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ def stage_markdown(name: str, table: dict[str, dict[str, Any]]) -> list[str]:
     lines = [f"Per stage ({name}): what each stage loses, in CER points of the end-to-end CER "
              "(oracle CER + losses = end-to-end CER)", "",
              "| stage | fields | chars % | e2e CER % | oracle CER % | loss (CER points) | "
-             "≥0.9 fields | ≥0.9 wrong |", "|---|---|---|---|---|---|---|---|"]
+             "≥0.9 fields (map at start) | ≥0.9 wrong |", "|---|---|---|---|---|---|---|---|"]
     for stage, f in table.items():
         lines.append(
             f"| {stage} | {f['fields']} | {100 * f['share_chars']:.1f} | "

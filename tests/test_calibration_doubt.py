@@ -51,3 +51,24 @@ def test_choose_reading_caps_ink_across_the_walls():
                              evidence=LayoutEvidence(edge_ink=0.6, ink=0.05))
     assert clean.text == crossed.text == "Lò Văn Thắng"
     assert clean.confidence >= 0.9 > DOUBT_CAP >= crossed.confidence
+
+
+def test_fit_never_lets_doubt_raise_confidence():
+    """Readings with extra written lines happen to be right more often here: the fitted map
+    still gives that doubt feature no positive weight (it is held at 0), and the other
+    features are fitted as usual."""
+    import random
+
+    from sohoa.fields.calibration import fit_calibration
+
+    rng = random.Random(3)
+    samples = []
+    for i in range(400):
+        conf = rng.random()
+        right = rng.random() < conf
+        extra = 1.0 if (right and i % 3 == 0) else 0.0
+        samples.append((replace(CLEAR, engine_conf=min(max(conf, 0.01), 0.99),
+                                extra_lines=extra), right))
+    cal = fit_calibration(samples)
+    assert cal.weights["extra_lines"] == 0.0
+    assert cal.weights["logit_conf"] > 0

@@ -172,6 +172,26 @@ def fit_calibration(samples: Iterable[Sample | tuple[Features, bool]], *, l2: fl
     x = np.stack([r.features.vector() for r in rows])
     y = np.array([1.0 if r.correct else 0.0 for r in rows])
     x1 = np.hstack([np.ones((len(rows), 1)), x])
+    # segmentation doubt may only lower confidence: a doubt feature whose fitted weight comes
+    # out positive (it co-occurs with other evidence of a right reading) is held at 0
+    held = np.zeros(x1.shape[1], bool)
+    doubt = np.array([False] + [n in SEGMENT_FEATURES for n in FEATURES])
+    while True:
+        beta = _newton(np.where(held, 0.0, 1.0)[None, :] * x1, y, l2)
+        over = doubt & ~held & (beta > 0)
+        if not over.any():
+            break
+        held |= over
+    weights = {name: round(float(w), 6) for name, w in zip(FEATURES, beta[1:], strict=True)}
+    cal = Calibration(weights, round(float(beta[0]), 6), note, len(rows))
+    conf = [cal.predict(r.features) for r in rows]
+    return Calibration(cal.weights, cal.bias, note, len(rows),
+                       round(expected_calibration_error(conf, [r.correct for r in rows]), 6))
+
+
+def _newton(x1: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    """L2-penalised logistic regression by Newton's method (column 0: the unpenalised bias);
+    an all-zero column keeps weight 0."""
     beta = np.zeros(x1.shape[1])
     penalty = np.full(x1.shape[1], l2)
     penalty[0] = 1e-6
@@ -183,11 +203,7 @@ def fit_calibration(samples: Iterable[Sample | tuple[Features, bool]], *, l2: fl
         beta -= step
         if np.max(np.abs(step)) < 1e-8:
             break
-    weights = {name: round(float(w), 6) for name, w in zip(FEATURES, beta[1:], strict=True)}
-    cal = Calibration(weights, round(float(beta[0]), 6), note, len(rows))
-    conf = [cal.predict(r.features) for r in rows]
-    return Calibration(cal.weights, cal.bias, note, len(rows),
-                       round(expected_calibration_error(conf, [r.correct for r in rows]), 6))
+    return beta
 
 
 def expected_calibration_error(conf: Sequence[float], correct: Sequence[bool],
