@@ -285,6 +285,20 @@ def _as_written(part: Part) -> str:
     return part.written
 
 
+@cache
+def _by_start() -> dict[tuple[int, str], tuple[Unit, ...]]:
+    """Every unit under (level, first letter) and (level, first two letters) of its folded
+    key, in the index's order: completing a place looks at the few units that can match
+    instead of all ~10,000 (~14 ms a call before)."""
+    out: dict[tuple[int, str], list[Unit]] = {}
+    for u in admin_index().units.values():
+        k = key(u.name)
+        for n in (1, 2):
+            if len(k) >= n:
+                out.setdefault((u.level, k[:n]), []).append(u)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def complete(prefix: str, limit: int = 10) -> list[str]:
     """Places completing what was typed (review UI): the last part is completed to a unit
     with its district and province; the parts before it are kept. A text that already reads
@@ -315,7 +329,8 @@ def complete(prefix: str, limit: int = 10) -> list[str]:
             chain.append(ix.units[chain[-1].parent])
         pool = chain[1:]
     for level in levels:
-        for u in pool:
+        units = pool if known else _by_start().get((level, want[:2]), ())
+        for u in units:
             if u.level == level and key(u.name).startswith(want):
                 full = _full(u)
                 text = f"{lead}, {full[:1].lower()}{full[1:]}" if lead else full
