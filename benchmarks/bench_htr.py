@@ -146,6 +146,24 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cached(folder: str | None, name: str, make: Callable[[], list[tuple[str, str, np.ndarray]]]
+            ) -> list[tuple[str, str, np.ndarray]]:
+    if folder is None:
+        return make()
+    path = Path(folder) / f"{name}.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=True)
+        return [(str(k), str(t), im) for k, t, im in
+                zip(data["kinds"], data["texts"], data["images"], strict=True)]
+    crops = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = np.empty(len(crops), dtype=object)
+    images[:] = [c[2] for c in crops]
+    np.savez_compressed(path, kinds=np.array([c[0] for c in crops]),
+                        texts=np.array([c[1] for c in crops]), images=images)
+    return crops
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small run (~1-2 min)")
@@ -157,6 +175,11 @@ def main() -> None:
     ap.add_argument("--sets", default="lines,page,strokes", help="comma-separated crop sets")
     ap.add_argument("--no-tesseract", action="store_true", help="leave Tesseract out")
     ap.add_argument("--out", default=None, help="results JSON (default: by the sets chosen)")
+    ap.add_argument("--crops-cache", default=None,
+                    help="folder keeping the drawn crops (.npz per set, seed and size) so that "
+                         "several models are compared on the same crops without redrawing")
+    ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
+                    help="comma-separated: htr, htr-noLM, htr-greedy")
     args = ap.parse_args()
     import torch
 
@@ -167,13 +190,17 @@ def main() -> None:
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
               "page": lambda: page_crops(pages, args.seed),
               "strokes": lambda: stroke_crops(per_kind, args.seed)}
-    sets = {k: makers[k]() for k in args.sets.split(",")}
+    sets = {k: _cached(args.crops_cache, f"{k}-{args.seed}-{per_kind}-{pages}", makers[k])
+            for k in args.sets.split(",")}
     engines: dict[str, Any] = {}
     rss0 = _peak_mb()
+    chosen = args.engines.split(",")
     engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam)
-    engines["htr-noLM"] = get_engine("htr", device="cpu", model_dir=args.model,
-                                     beam=args.beam, char_lms=False)
-    engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1)
+    if "htr-noLM" in chosen:
+        engines["htr-noLM"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                         beam=args.beam, char_lms=False)
+    if "htr-greedy" in chosen:
+        engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1)
     try:
         if not args.no_tesseract:
             engines["tesseract"] = get_engine("tesseract")

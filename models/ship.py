@@ -75,6 +75,10 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
                         "skeletons of " + ", ".join(train.get("stroke_fonts", [])) +
                         ", joins, hand-placed diacritics, ballpoint/fountain/felt pens, photo "
                         "light and JPEG; never the held-out stroke writers or families;")
+    if train.get("distort_share"):
+        extra_fonts += (f"\n  {train['distort_share']:.0%} of lines also distorted "
+                        "(models.augment.distort: " + ", ".join(train.get("distortions", []))
+                        + ");")
     cfg = run_dir / "config.json" if run_dir is not None else None
     init = json.loads(cfg.read_text("utf-8")).get("init_from") if cfg and cfg.exists() else ""
     if init:
