@@ -20,10 +20,10 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.layout import Grid, RuledLine
+from preprocessing.rowfit import Boundary, column_profiles, fit_rows
 from preprocessing.rows import (
     column_span,
     cut_below,
-    drop_text_lines,
     entry_height,
     first_entry_line,
     fit_to_span,
@@ -166,15 +166,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
     first = first_entry_line(gaps, he)
-    lines = lines[:first] + drop_text_lines(lines[first:], he)
-    gaps = np.diff([ln.pos for ln in lines])
+    left, right = cmap.boundaries[0], cmap.boundaries[-1]
+    xm = 0.5 * (left.pos + right.pos)
+    bounds = _body_rows(ink, grid, cmap, template, lines, first, he, xm)
+    body_lines = [b.line for b in bounds if b.t == 0.0]
     if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
-        used = Grid(tuple(lines), grid.v_lines, grid.bbox)
-        ruling = ruling_mask(used, shape, extra_v=cmap.boundaries)
+        used = Grid(tuple(lines[:first] + body_lines), grid.v_lines, grid.bbox)
+        ruling = ruling_mask(used, shape, extra_v=cmap.boundaries, ink=ink)
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
     grown = (grow_faint_ink(clean, cv2.bitwise_and(faint, cv2.bitwise_not(ruling)))
              if faint is not None else clean)
-    left, right = cmap.boundaries[0], cmap.boundaries[-1]
     h_top = _Curve(lines[first - 2 if first >= 2 and gaps[first - 1] < 0.6 * he else first - 1])
     h_bot = _Curve(lines[first - 1 if first >= 2 and gaps[first - 1] < 0.6 * he else first])
     header = _quad(h_top, _Curve(lines[first]), left, right)
@@ -184,28 +185,52 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     body = _box(_quad(_Curve(lines[first]), _Curve(lines[-1]), left, right), shape, inset=3)
     strikes = find_strikes(clean, body, he)
     rows: list[RowSeg] = []
-    slot = 0
-    for r in range(first, len(lines) - 1):
-        top_line, bot_line = lines[r], lines[r + 1]
-        # rows differ in height: only a slot of about twice the usual lost a separating line
-        k = max(1, int(gaps[r] / he + 0.25))
-        q_all = _quad(_Curve(top_line), _Curve(bot_line), left, right)
-        cuts = [0.0]
-        if k > 1:
-            bx = _box(q_all, shape, inset=3)
-            prof = np.count_nonzero(clean[bx[1]:bx[3], bx[0]:bx[2]], axis=1)
-            cuts += _split_points(prof, k, search=0.35)
-        cuts.append(1.0)
-        for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
-            if slot >= MAX_ROWS:
-                break
-            top, bot = _Curve(top_line, bot_line, t0), _Curve(top_line, bot_line, t1)
-            rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
-                             strikes))
-            slot += 1
+    curves = [_Curve(bd.line, bd.below, bd.t) for bd in bounds]
+    for slot, (top, bot) in enumerate(zip(curves[:-1], curves[1:], strict=True)):
+        if slot >= MAX_ROWS:
+            break
+        rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
+                         strikes))
     bottom = float(lines[-1].at(0.5 * (left.pos + right.pos)))
     return Segmentation("ok", header, tuple(join_continued(rows, template)), he, header_cells,
                         bottom=bottom, cut_below=cut_below(bottom, shape[0], he))
+
+
+def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
+               lines: list[RuledLine], first: int, he: float, xm: float) -> list[Boundary]:
+    """Row boundaries from the first entry line to the table's bottom: every found line
+    between them is a candidate, and so is every gap the handwriting leaves (see rowfit)."""
+    top, bottom = lines[first], lines[-1]
+    y0, y1 = float(top.at(xm)), float(bottom.at(xm))
+    cands = [ln for ln in list(grid.h_lines) + lines[first + 1:-1]
+             if y0 + 0.15 * he < float(ln.at(xm)) < y1 - 0.15 * he]
+    cands.sort(key=lambda ln: -ln.strength)
+    inner: list[RuledLine] = []
+    for ln in cands:  # the same line found twice (grid and span fit): keep the stronger
+        if all(abs(float(ln.at(xm)) - float(o.at(xm))) > 0.1 * he for o in inner):
+            inner.append(ln)
+    inner.sort(key=lambda ln: float(ln.at(xm)))
+    every = Grid(tuple(lines[:first + 1] + inner + [bottom]), grid.v_lines, grid.bbox)
+    clean = cv2.bitwise_and(ink, cv2.bitwise_not(
+        ruling_mask(every, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)))
+    iy0, iy1 = int(np.floor(y0)), int(np.ceil(y1)) + 1
+    # a stroke through unused rows is no writing: rows are found without it
+    box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
+               ink.shape[:2], inset=3)
+    for sx0, sy0, sx1, sy1 in find_strikes(clean, box, he):
+        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 7)
+    prof, cols = column_profiles(clean, cmap, top, bottom, iy0, iy1)
+    nums = [i for i, c in enumerate(template.columns)
+            if any(f.kind == FieldKind.NUMBER for f in c.fields)][:1]
+    num = prof[cols.index(nums[0])] if nums and nums[0] in cols else None
+    bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
+    # the usual height again from the rows found (lines and writing gaps), when it differs
+    ys = np.array([_Curve(bd.line, bd.below, bd.t).y(xm) for bd in bounds])
+    if len(ys) >= 5:
+        he2 = float(np.median(np.diff(ys)))
+        if abs(he2 - he) > 0.1 * he:
+            bounds = fit_rows(top, bottom, inner, prof, he2, xm, y_origin=iy0, num=num)
+    return bounds
 
 
 def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
@@ -224,8 +249,9 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
         n = len(col.fields)
         cuts = [0.0] + (_field_split(clean, cq, n, shape) if n > 1 else []) + [1.0]
         cell = _box(cq, shape, inset=2)
-        comps = _components(clean, cell, min_comp)
-        wide = _components(grown, cell, min_comp) if grown is not clean else comps
+        comps = _off_ruling(_components(clean, cell, min_comp), cell)
+        wide = (_off_ruling(_components(grown, cell, min_comp), cell) if grown is not clean
+                else comps)
         for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
             fq = _lerp_quad(cq, t0, t1)
             ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
@@ -252,6 +278,19 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     return RowSeg(slot, quad, kind, fields)
 
 
+def _off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray:
+    """Drop what a hand-drawn ruling line leaves beside its traced path: slivers at most two
+    pixels thick, running along the cell's side (or top or bottom) close to it."""
+    if len(comps) == 0:
+        return comps
+    w = comps[:, 2] - comps[:, 0]
+    h = comps[:, 3] - comps[:, 1]
+    x0, y0, x1, y1 = cell
+    side = (w <= 2) & (h >= 4 * w) & ((comps[:, 0] - x0 <= 4) | (x1 - comps[:, 2] <= 4))
+    edge = (h <= 2) & (w >= 4 * h) & ((comps[:, 1] - y0 <= 4) | (y1 - comps[:, 3] <= 4))
+    return comps[~(side | edge)]
+
+
 def _lerp_quad(q: Pts, t0: float, t1: float) -> Pts:
     """Sub-quad between fractions t0 and t1 of the height of q (corners TL, TR, BR, BL)."""
     tl, tr, br, bl = (np.array(p) for p in q)
@@ -266,9 +305,12 @@ def _even(n: int) -> tuple[list[float], list[float]]:
 
 def join_continued(rows: list[RowSeg], template: Template) -> list[RowSeg]:
     """A long entry written over two printed rows stays one entry: a written row whose number
-    and name are empty, under an entry that has them, continues that entry."""
+    and first one-field name or date cell (the registration date, the name) are empty, under
+    an entry that has them, continues that entry. A two-field cell (name over birth date) does
+    not decide: a long entry writes its second field in the second row."""
     keys = [f.name for f in template.fields if f.kind == FieldKind.NUMBER][:1]
-    keys += [f.name for f in template.fields if f.kind == FieldKind.NAME][:1]
+    alone = [c.fields[0] for c in template.columns if len(c.fields) == 1]
+    keys += [f.name for f in alone if f.kind in (FieldKind.NAME, FieldKind.DATE)][:1]
     if not keys:
         return rows
     out: list[RowSeg] = []

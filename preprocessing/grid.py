@@ -10,6 +10,7 @@ lines outside it (the edge of a facing page, a long underline in the title) are 
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -216,20 +217,55 @@ def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
 
 
 def ruling_mask(grid: Grid, shape: tuple[int, int], thickness: int = 5,
-                extra_v: tuple[RuledLine, ...] = ()) -> np.ndarray:
+                extra_v: tuple[RuledLine, ...] = (), ink: np.ndarray | None = None) -> np.ndarray:
     """A mask of the found ruling lines, drawn along their fitted curves.
 
     Unlike a morphological line mask it leaves a long, shallow strike-through stroke alone, so
-    that stroke can still be recognised as one."""
+    that stroke can still be recognised as one. With ``ink`` each line is drawn where its ink
+    really runs (``trace``): a hand-drawn line wanders off any smooth curve, and the pieces
+    left beside the curve would pass for writing in the cells along it."""
     mask = np.zeros(shape, np.uint8)
     x0, y0, x1, y1 = grid.bbox
     pad = 4 * thickness
     xs = np.arange(max(0, x0 - pad), min(shape[1], x1 + pad) + 1, 4, dtype=np.float64)
     ys = np.arange(max(0, y0 - pad), min(shape[0], y1 + pad) + 1, 4, dtype=np.float64)
     for ln in grid.h_lines:
-        pts = np.stack([xs, ln.at(xs)], axis=1).round().astype(np.int32)
+        yv = ln.at(xs) if ink is None else trace(ink, ln, xs)
+        pts = np.stack([xs, yv], axis=1).round().astype(np.int32)
         cv2.polylines(mask, [pts], False, 255, thickness)
     for ln in tuple(grid.v_lines) + tuple(extra_v):
-        pts = np.stack([ln.at(ys), ys], axis=1).round().astype(np.int32)
+        xv = ln.at(ys) if ink is None else trace(ink.T, ln, ys)
+        pts = np.stack([xv, ys], axis=1).round().astype(np.int32)
         cv2.polylines(mask, [pts], False, 255, thickness)
     return mask
+
+
+def trace(ink: np.ndarray, ln: RuledLine, ts: np.ndarray, reach: int = 6) -> np.ndarray:
+    """Where a horizontal line's ink runs at each of ``ts`` (x positions): within ``reach``
+    pixels of the fitted curve, the row of the band with most ink over a short window (9 px),
+    where the line shows there; elsewhere the curve. A median over neighbouring positions
+    keeps a letter touching the line from pulling it away. (Pass ``ink.T`` for a vertical
+    line.)"""
+    h, w = ink.shape
+    fit = ln.at(ts)
+    if len(ts) < 3 or w < 16:
+        return fit
+    d = np.arange(-reach, reach + 1)
+    xs_all = np.arange(w)
+    yfit = np.round(ln.at(xs_all.astype(np.float64))).astype(int)
+    rows = np.clip(yfit[None, :] + d[:, None], 0, h - 1)
+    band = (ink[rows, xs_all[None, :]] > 0).astype(np.float32)
+    win = cv2.blur(band, (9, 1), borderType=cv2.BORDER_REPLICATE)
+    xi = np.clip(np.round(ts).astype(int), 0, w - 1)
+    col = win[:, xi]
+    best = np.argmax(col, axis=0)
+    shows = col[best, np.arange(len(xi))] >= 0.6
+    off = np.where(shows, d[best].astype(np.float64), np.nan)
+    # median over 5 neighbours (gaps in the line keep the curve)
+    pad = np.pad(off, 2, mode="edge")
+    stack = np.stack([pad[i:i + len(off)] for i in range(5)])
+    with warnings.catch_warnings():  # a stretch where the line never shows: all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(stack, axis=0)
+    med = np.where(np.isfinite(med), med, 0.0)
+    return fit + med

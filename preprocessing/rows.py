@@ -23,6 +23,15 @@ def entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
     near = np.abs(body[:, None] - body[None, :]) <= 0.08 * body[:, None]
     counts = near.sum(axis=1) + body / (body.max() + 1.0)  # ties go to the taller gap
     he = float(np.median(body[near[int(np.argmax(counts))]]))
+    # rows of uneven height (hand-ruled books) with lines missing: no gap repeats, and the
+    # most common one may span two rows; single rows are the short end of the gaps (slivers
+    # under half the median are a number row or a stray line, not rows)
+    rows = body[body >= 0.45 * np.median(body)]
+    if len(rows) >= 4:
+        single = rows[rows <= 1.45 * np.percentile(rows, 25)]
+        low = float(np.median(single))
+        if he > 1.3 * low:
+            he = low
     for _ in range(2):  # refine with every gap that is a whole number of rows
         ratio = body / he
         k = np.round(ratio)
@@ -94,7 +103,23 @@ def column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, flo
     best = max(runs, key=len)
     if len(best) < 2 * he:
         return None
-    return float(best[0]), float(best[-1])
+    # a dotted fill-in line just above the table crosses every column line's x for a pixel
+    # or two; the closing above bridged it to the table: start where the lines really start
+    raw = hits >= 0.5 * n
+    start, end = int(best[0]), int(best[-1])
+    for _ in range(3):
+        on = np.nonzero(raw[start:end])[0]
+        if len(on) < 2:
+            break
+        breaks = np.nonzero(np.diff(on) > 1)[0]
+        if len(breaks) == 0:
+            break
+        first_len = int(on[breaks[0]]) + 1
+        gap = int(on[breaks[0] + 1] - on[breaks[0]]) - 1
+        if first_len > max(6.0, 0.12 * he) or gap < 4:
+            break
+        start += int(on[breaks[0] + 1])
+    return float(start), float(end)
 
 
 def _shifted(ln: RuledLine, dy: float) -> RuledLine:
@@ -106,7 +131,8 @@ def _shifted(ln: RuledLine, dy: float) -> RuledLine:
 def fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) -> list[RuledLine]:
     top, bottom = span
     tol = 0.3 * he
-    kept = [ln for ln in lines if top - 0.12 * he <= ln.pos <= bottom + tol]
+    # the commune's fill-in line can sit just above the table: only the frame's own width
+    kept = [ln for ln in lines if top - max(5.0, 0.06 * he) <= ln.pos <= bottom + tol]
     if not kept:
         return lines
     if kept[-1].pos < bottom - 0.5 * he:  # the bottom border faded away: continue the rows
@@ -126,7 +152,8 @@ def first_entry_line(gaps: np.ndarray, he: float) -> int:
     of an entry's height) before a full row ends the header; everything above that line is
     printed header, however many text lines it has."""
     for i in range(1, min(len(gaps) - 1, 4)):
-        if gaps[i] < 0.6 * he and gaps[i + 1] >= 0.75 * he:
+        # rows differ in height: the row under the piece need only be clearly taller
+        if gaps[i] < 0.6 * he and gaps[i + 1] >= max(0.5 * he, 1.25 * gaps[i]):
             return i + 1
     return 1
 

@@ -44,7 +44,7 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
     groups: list[list[np.ndarray]] = []
     for seg in (segs.reshape(-1, 4).astype(np.float64) if segs is not None else []):
         sx0, sy0, sx1, sy1 = seg
-        if sx1 == sx0 or not 1.0 <= abs(np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0))) <= 60:
+        if sx1 == sx0 or not 0.5 <= abs(np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0))) <= 60:
             continue
         slope = (sy1 - sy0) / (sx1 - sx0)
         for g in groups:  # Hough returns one long stroke as several pieces of one line
@@ -61,7 +61,7 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
         slope, icpt = np.polyfit(pts[:, 0], pts[:, 1], 1)
         ax, bx = float(pts[:, 0].min()), float(pts[:, 0].max())
         dx, dy = (bx - ax) * 2.0, abs(slope) * (bx - ax) * 2.0
-        if dx < 0.4 * (x1 - x0) or dy < 0.5 * he:
+        if dx < 0.4 * (x1 - x0) or dy < 0.3 * he:  # a short row makes a shallow stroke
             continue
         # a pen stroke is continuous; a "line" Hough threads through words has gaps
         px = np.arange(int(ax), int(bx) + 1)

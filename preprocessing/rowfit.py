@@ -1,0 +1,215 @@
+"""Row boundaries of the table body from ruling lines AND the handwriting between them.
+
+Hand-ruled and worn registers lose row lines, draw them wobbly, and have rows of uneven height,
+so the height of a slot alone cannot say how many rows it holds (two short rows are as tall as
+one tall row). Each boundary is chosen by dynamic programming over candidate positions from the
+body's top line to its bottom line:
+
+* a found ruling line is a cheap boundary (the stronger, the cheaper), and leaving one out
+  costs, unless writing runs through it (joined-up writing makes weak "lines" mid-row);
+* a boundary where no line was found is expensive, unless the writing leaves a gap there across
+  every written column with writing above and below it: that is where a missing line was;
+* a row holding two entry numbers is two rows (a tall row may have a gap in its writing,
+  but it has one number; two short rows whose line is missing have two);
+* a written row with a long empty stretch at its top or bottom took in a blank row;
+* a row's height costs nothing from 0.55 to 1.9 of the usual (short) row height and grows steeply
+  outside it (no sliver rows, no slot of three rows taken as one).
+
+Blank rows at the bottom are cut at the usual height. Everything is measured on the work page at
+the table's centre line, with each column's profile shifted along the body's top and bottom
+lines (a tilted or curled page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from preprocessing.columns import ColumnMap
+from preprocessing.layout import RuledLine
+
+FLAT = (0.55, 1.9)  # row heights (x the usual, read off the short rows) that cost nothing
+MISSING = 1.2  # a boundary without a line and without a writing gap
+GAP_REWARD = 1.0  # taken off MISSING at a clean gap between written bands
+TWO_NUMBERS = 2.0  # a row holding two entry numbers (per number beyond the first)
+EMPTY_END = 1.5  # a written row with an empty stretch of more than 0.8 rows at an end
+SKIP = 0.9  # leaving out a full-strength line that has no writing across it
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A row boundary: ``line`` itself (t == 0) or a blend ``t`` of the way from ``line`` to
+    ``below`` (a boundary where a line is missing follows its neighbours' shape)."""
+
+    line: RuledLine
+    below: RuledLine | None = None
+    t: float = 0.0
+
+
+def _height_cost(r: np.ndarray) -> np.ndarray:
+    lo, hi = FLAT
+    c = np.zeros_like(r)
+    small = r < lo
+    big = r > hi
+    c[small] = (np.log(r[small] / lo) / 0.12) ** 2
+    c[big] = (np.log(r[big] / hi) / 0.15) ** 2
+    return c
+
+
+def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: RuledLine,
+                    y0: int, y1: int) -> tuple[np.ndarray, list[int]]:
+    """Ink per row of each column (columns x (y1 - y0)), straightened along the body's top
+    and bottom lines, measured between the column's lines with a margin (wobbly ruling);
+    and the template column index of each profile (columns cut off the image have none)."""
+    b = cmap.boundaries
+    xm = 0.5 * (b[0].pos + b[-1].pos)
+    h, w = clean.shape
+    ys = np.arange(y0, y1, dtype=np.float64)
+    tt = (ys - y0) / max(1.0, y1 - y0)
+    out = []
+    idx: list[int] = []
+    for ci in range(len(b) - 1):
+        if ci in cmap.cut:
+            continue
+        xa, xb = float(b[ci].pos), float(b[ci + 1].pos)
+        inset = max(3.0, min(8.0, 0.12 * (xb - xa)))
+        ia, ib = int(max(0, xa + inset)), int(min(w, xb - inset))
+        if ib - ia < 3:
+            continue
+        xc = 0.5 * (xa + xb)
+        d_top = float(top.at(xc)) - float(top.at(xm))
+        d_bot = float(bottom.at(xc)) - float(bottom.at(xm))
+        rows = np.clip(np.round(ys + (1 - tt) * d_top + tt * d_bot).astype(int), 0, h - 1)
+        prof = np.count_nonzero(clean[:, ia:ib], axis=1)
+        out.append(prof[rows])
+        idx.append(ci)
+    return np.array(out, dtype=np.float64).reshape(len(out), len(ys)), idx
+
+
+def number_marks(num: np.ndarray | None, he: float) -> np.ndarray:
+    """Centres (row indexes) of the separate pieces of writing in the entry-number column:
+    every entry has one number, so a row holding two numbers is two entries."""
+    if num is None or len(num) == 0:
+        return np.zeros(0)
+    occ = (num >= 2).astype(np.uint8)
+    gap = max(2, int(0.2 * he))
+    idx = np.nonzero(occ)[0]
+    if len(idx) == 0:
+        return np.zeros(0)
+    runs = np.split(idx, np.nonzero(np.diff(idx) > gap)[0] + 1)
+    return np.array([0.5 * (r[0] + r[-1]) for r in runs if r[-1] - r[0] + 1 >= 0.08 * he])
+
+
+def gap_evidence(prof: np.ndarray, he: float, widen: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(free, between) per row: the share of written columns with no ink within ``widen``
+    plus a few rows of it, and whether writing lies both above and below it (within one row
+    height)."""
+    n = prof.shape[1]
+    if prof.size == 0:
+        return np.ones(n), np.zeros(n)
+    occ = prof >= 2
+    r = max(1, int(round(0.03 * he))) + widen
+    k = np.ones(2 * r + 1)
+    near = np.array([np.convolve(o.astype(np.float64), k, mode="same") > 0 for o in occ])
+    active = occ.any(axis=1)
+    if not active.any():
+        return np.ones(n), np.zeros(n)
+    free = 1.0 - near[active].mean(axis=0)
+    any_ink = occ[active].sum(axis=0) > 0
+    c = np.r_[0, np.cumsum(any_ink)]
+    lo_w, hi_w = int(0.1 * he), int(0.8 * he)
+    idx = np.arange(n)
+    above = c[np.clip(idx - lo_w, 0, n)] - c[np.clip(idx - hi_w, 0, n)]
+    below = c[np.clip(idx + hi_w, 0, n)] - c[np.clip(idx + lo_w, 0, n)]
+    between = ((above >= 2) & (below >= 2)).astype(np.float64)
+    return free, between
+
+
+def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np.ndarray,
+             he: float, xm: float, y_origin: float | None = None,
+             num: np.ndarray | None = None) -> list[Boundary]:
+    """Row boundaries from ``top`` to ``bottom`` (both kept): ``inner`` are the candidate
+    ruling lines between them, ``prof`` the straightened column profiles of the body (rows
+    from ``y_origin``, default the top line at ``xm``), ``num`` the entry-number column's
+    profile. Dynamic programming, see the module's docstring."""
+    y0 = float(top.at(xm))
+    y1 = float(bottom.at(xm))
+    org = y0 if y_origin is None else float(y_origin)
+    n = prof.shape[1]
+    free, between = gap_evidence(prof, he)
+    # a line's own band was removed from the ink: look past it for writing running through
+    free_line, _ = gap_evidence(prof, he, widen=3)
+    step = max(2.0, he / 25.0)
+    ys_line = [float(ln.at(xm)) for ln in inner]
+    grid = list(np.arange(y0 + step, y1 - 0.5 * step, step))
+    grid = [y for y in grid if all(abs(y - yl) > 0.15 * he for yl in ys_line)]
+    nodes = [(y0, top, 0.0)] + [(y, None, 0.0) for y in grid]
+    nodes += [(yl, ln, 0.0) for yl, ln in zip(ys_line, inner, strict=True)]
+    nodes.append((y1, bottom, 0.0))
+    nodes.sort(key=lambda t: t[0])
+    ys = np.array([t[0] for t in nodes])
+    # cost of a boundary at each node, and of leaving a line out (prefix sums)
+    node_cost = np.zeros(len(nodes))
+    skip_cost = np.zeros(len(nodes))
+    for i, (y, ln, _) in enumerate(nodes):
+        j = int(np.clip(round(y - org), 0, n - 1))
+        f = float(free[j])
+        if ln is None:
+            gap = float(np.clip((f - 0.7) / 0.25, 0.0, 1.0)) * float(between[j])
+            node_cost[i] = MISSING - GAP_REWARD * gap
+        elif 0 < i < len(nodes) - 1:
+            s = min(1.0, ln.strength)
+            fl = float(free_line[j])
+            # a weak "line" with writing running through it is made by the writing
+            through = float(np.clip((0.85 - fl) / 0.5, 0.0, 1.0))
+            node_cost[i] = -0.5 * s + 2.0 * (1.0 - s) * through
+            skip_cost[i] = SKIP * s * (0.3 + 0.7 * fl)
+    csum = np.r_[0.0, np.cumsum(skip_cost)]
+    # where the writing is: a row whose writing leaves a long empty stretch at its top or
+    # bottom took in a blank row whose line is missing (blank rows under the last entry)
+    inked = (prof >= 3).any(axis=0) if prof.size else np.zeros(n, bool)
+    rows_idx = np.arange(n)
+    last_ink = np.maximum.accumulate(np.where(inked, rows_idx, -1))
+    next_ink = np.minimum.accumulate(np.where(inked, rows_idx, n)[::-1])[::-1]
+    node_j = np.clip(np.round(ys - org).astype(int), 0, n - 1)
+    marks = number_marks(num, he) + org
+    # numbers above each node: a row from node i to j holds marks[i] .. marks[j] of them
+    n_above = np.searchsorted(np.sort(marks), ys)
+    best = np.full(len(nodes), np.inf)
+    back = np.zeros(len(nodes), int)
+    best[0] = 0.0
+    max_h = 3.2 * he
+    lo = 0
+    for j in range(1, len(nodes)):
+        while ys[j] - ys[lo] > max_h and lo < j - 1:
+            lo += 1
+        i = np.arange(lo, j)
+        hgt = (ys[j] - ys[i]) / he
+        extra = np.maximum(0, n_above[j] - n_above[i] - 1)
+        a, bj = node_j[i], node_j[j]
+        lo_ink, hi_ink = next_ink[a], last_ink[bj]
+        written = lo_ink < bj
+        empty = np.where(written, np.maximum(lo_ink - a, bj - hi_ink) / he, 0.0)
+        extra = extra + np.clip((empty - 0.55) / 0.25, 0.0, 1.0) * (EMPTY_END / TWO_NUMBERS)
+        cost = (best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
+                + TWO_NUMBERS * extra)
+        k = int(np.argmin(cost))
+        best[j], back[j] = cost[k], int(i[k])
+    chosen = [len(nodes) - 1]
+    while chosen[-1] != 0:
+        chosen.append(int(back[chosen[-1]]))
+    chosen.reverse()
+    # a boundary without a line: a blend of the nearest lines above and below
+    lines_at = [(t[0], t[1]) for t in nodes if t[1] is not None]
+    out: list[Boundary] = []
+    for c in chosen:
+        y, ln, _ = nodes[c]
+        if ln is not None:
+            out.append(Boundary(ln))
+            continue
+        a = max((p for p in lines_at if p[0] <= y), key=lambda p: p[0])
+        bl = min((p for p in lines_at if p[0] >= y), key=lambda p: p[0])
+        t = (y - a[0]) / max(1e-6, bl[0] - a[0])
+        out.append(Boundary(a[1], bl[1], float(t)))
+    return out

@@ -1,0 +1,121 @@
+"""Rows on hand-ruled, uneven pages: wobbly lines, missing row lines, rows of uneven height,
+6 and 14 rows a page, an entry written over two printed rows, blank rows at the bottom.
+
+Pages are generated (150 dpi) from the template with the hand-drawn ruling of the generator's
+varied layouts forced onto the page geometry, so each case is drawn on purpose; the rows found
+are compared with the generator's truth (row quads, IoU >= 0.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from preprocessing import analyze_page
+from preprocessing.layout import RuledLine
+from preprocessing.rowfit import fit_rows
+from sohoa.synth import generate_page
+from sohoa.synth import page as synth_page
+from sohoa.synth.layout import PageGeometry, sample_geometry
+from tests.layout_helpers import variant
+from tests.preprocessing_helpers import match_entries
+
+HEIGHTS = (1.0, 0.7, 1.3, 0.75, 1.25, 0.95, 1.35, 0.7, 1.1, 0.8, 1.3, 0.9, 1.2, 0.72)
+
+
+def _hand_ruled(missing: tuple[int, ...], rows_h: tuple[float, ...] = HEIGHTS):
+    """Geometry change: uneven rows (same table height), hand-drawn wobbly ruling, the row
+    lines ``missing`` (indexes into row_edges) not drawn."""
+    def shape(g: PageGeometry, rng: np.random.Generator) -> PageGeometry:
+        n = len(g.row_edges) - 1
+        h = np.array(rows_h[:n])
+        top, bottom = g.row_edges[0], g.row_edges[-1]
+        cum = np.r_[0.0, np.cumsum(h)] / h.sum()
+        edges = tuple(int(round(top + c * (bottom - top))) for c in cum)
+        return replace(g, row_edges=edges, wobble=g.mm * 0.6,
+                       missing=frozenset(("h", i) for i in missing))
+    return shape
+
+
+def _page(rows: int, seed: int, missing: tuple[int, ...] = (), spans: tuple[int, ...] = ()):
+    tpl = variant("ks-2006", rows=rows)
+    shape = _hand_ruled(missing)
+
+    def geometry(template, dpi, rng):  # type: ignore[no-untyped-def]
+        return shape(sample_geometry(template, dpi, rng), rng)
+
+    with mock.patch.object(synth_page, "sample_geometry", geometry), \
+            mock.patch.object(synth_page, "page_spans", lambda *a: spans):
+        return generate_page(tpl, seed, font_role="test", dpi=150)
+
+
+def _check(p) -> None:  # type: ignore[no-untyped-def]
+    layout = analyze_page(p.image, variant("ks-2006"))
+    assert layout.ok, layout.status
+    truth = p.truth
+    pairs = match_entries(truth, layout)
+    assert len(layout.entries) == len(truth["entries"]), (
+        [t["row"] for t in truth["entries"]], [e.bbox for e in layout.entries])
+    assert len(pairs) == len(truth["entries"])
+    # blank rows are reported, never entries
+    assert len(layout.skipped_rows) >= len(truth["blank_rows"])
+
+
+@pytest.mark.parametrize("rows,seed", [(6, 21), (14, 22)])
+def test_hand_ruled_uneven_pages_of_6_and_14_rows_keep_every_entry(rows: int, seed: int) -> None:
+    _check(_page(rows, seed))
+
+
+def test_missing_row_lines_between_uneven_rows_are_found_from_the_writing() -> None:
+    # lines under rows 1 and 3 missing: a short row over a tall one, a tall one over a short one
+    _check(_page(10, 23, missing=(2, 4)))
+
+
+def test_entry_over_two_printed_rows_stays_one_entry_with_or_without_the_line_between() -> None:
+    for missing, seed in (((), 24), ((3,), 25)):
+        p = _page(9, seed, missing=missing, spans=(2,))
+        spanning = [t for t in p.truth["entries"] if t["row"] == 2]
+        assert spanning, "the generator wrote no entry in row 2"
+        _check(p)
+
+
+# --- the dynamic programming itself, on made-up column profiles -----------------------------
+
+def _flat(y: float) -> RuledLine:
+    return RuledLine(pos=y, coeffs=(y,), strength=1.0)
+
+
+def _profile(n: int, bands: list[tuple[int, int, list[int]]], cols: int = 8) -> np.ndarray:
+    prof = np.zeros((cols, n))
+    for y0, y1, which in bands:
+        for c in which:
+            prof[c, y0:y1] = 5
+    return prof
+
+
+def test_two_short_rows_without_their_line_are_split_where_the_numbers_say() -> None:
+    # rows 0-40 and 40-80 (he 60: each 0.67 of the usual height), no line at 40
+    prof = _profile(100, [(10, 30, list(range(8))), (50, 70, list(range(8))),
+                          (85, 95, list(range(8)))])
+    bounds = fit_rows(_flat(0), _flat(100), [_flat(80)], prof, 60.0, 0.0, num=prof[0])
+    ys = [b.line.at(0) + b.t * ((b.below.at(0) if b.below else 0) - b.line.at(0))
+          for b in bounds]
+    assert len(bounds) == 4
+    assert 32 <= ys[1] <= 48
+
+
+def test_a_tall_row_with_one_number_and_a_gap_in_its_writing_stays_one_row() -> None:
+    # one row of 1.3x the usual height: names on two lines with a gap, one number low down
+    prof = _profile(78, [(10, 25, [1, 2, 3, 4]), (40, 60, [0, 1, 2, 3, 5, 6])])
+    bounds = fit_rows(_flat(0), _flat(78), [], prof, 60.0, 0.0, num=prof[0])
+    assert len(bounds) == 2
+
+
+def test_a_weak_line_through_the_writing_is_not_a_row_line() -> None:
+    prof = _profile(120, [(15, 45, list(range(8))), (75, 105, list(range(8)))])
+    weak = RuledLine(pos=30.0, coeffs=(30.0,), strength=0.3)  # joined-up writing's baseline
+    bounds = fit_rows(_flat(0), _flat(120), [weak, _flat(60)], prof, 60.0, 0.0, num=prof[0])
+    assert [b.line.pos for b in bounds] == [0.0, 60.0, 120.0]
