@@ -81,7 +81,7 @@ def test_photo_with_the_facing_pages_edge_is_rectified_on_the_table() -> None:
     assert min(quad_iou(t["quad"], f.quad) for t, f in pairs) >= 0.75
 
 
-@pytest.mark.parametrize(("seed", "side", "keep"), [(3, "left", 0.22), (4, "right", 0.65)])
+@pytest.mark.parametrize(("seed", "side", "keep"), [(5, "left", 0.22), (4, "right", 0.65)])
 def test_photo_cut_at_the_edge_keeps_every_entry_and_its_whole_row(seed: int, side: str,
                                                                    keep: float) -> None:
     """A keystoned photo of a hand-ruled book (wobbly lines) whose table runs off the image:
