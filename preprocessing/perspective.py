@@ -139,11 +139,6 @@ def table_quad(ink: np.ndarray) -> np.ndarray | None:
     left, right = _outer_line(vp, True, across=hm_near), _outer_line(vp, False, across=hm_near)
     if left is None or right is None:
         return None
-    # the top and bottom again, between the sides found
-    xs = (left[1], left[0] * h + left[1], right[1], right[0] * h + right[1])
-    hp = _band_peaks(hm_t, span=(min(xs[:2]) + 3, max(xs[2:]) - 3))
-    top = _outer_line(hp, True, across=vm_near) or top
-    bottom = _outer_line(hp, False, across=vm_near) or bottom
     tilt = max(abs(math.atan(left[0]) - math.atan(right[0])),
                abs(math.atan(top[0]) - math.atan(bottom[0])))
     if tilt < MIN_TILT:
