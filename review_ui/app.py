@@ -223,6 +223,12 @@ def serve(root: str | Path, host: str = "127.0.0.1", port: int = 7860, lease_s: 
     _offline_env()
     ctx = AppContext.open(root, lease_s=lease_s)
     warm_up()
+    try:  # the first waiting pages' rows, cut in the background before clerks log in
+        from review_ui.prefetch import warm_queue
+
+        warm_queue(ctx.pool.get())
+    except Exception:  # only speed is lost
+        log.exception("cutting the first pages ahead failed")
     demo = build_app(ctx)
     demo.queue(default_concurrency_limit=None, max_size=None)
     demo.launch(prevent_thread_lock=not block, quiet=not block,

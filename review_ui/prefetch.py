@@ -54,11 +54,13 @@ class Warmer(threading.Thread):
         # (workspace, book) -> [(page id, its first entry)]
         self.firsts: dict[tuple[str, int], list[tuple[int, int]]] = {}
 
-    def ahead(self, ws: Any, book_id: int, page_id: int) -> None:
-        """Ask for the rows of the ``AHEAD`` pages after ``page_id`` (never blocks)."""
-        self.done.add(_key(ws, page_id))  # the clerk's own view just cut it
+    def ahead(self, ws: Any, book_id: int, page_id: int, itself: bool = False) -> None:
+        """Ask for the rows of the ``AHEAD`` pages after ``page_id`` (never blocks), and of
+        that page too with ``itself``."""
+        if not itself:
+            self.done.add(_key(ws, page_id))  # the clerk's own view just cut it
         try:
-            self.jobs.put_nowait((ws, int(book_id), int(page_id)))
+            self.jobs.put_nowait((ws, int(book_id), -int(page_id) if itself else int(page_id)))
         except queue.Full:
             pass
 
@@ -74,10 +76,12 @@ class Warmer(threading.Thread):
     def run(self) -> None:
         while True:
             ws, book_id, page_id = self.jobs.get()
+            itself, page_id = page_id < 0, abs(page_id)
             try:
                 firsts = self._pages(ws, book_id, page_id)
                 at = [p for p, _ in firsts].index(page_id) if page_id in dict(firsts) else -1
-                for pid, first in firsts[at + 1:at + 1 + AHEAD]:
+                at -= 1 if itself and at >= 0 else 0
+                for pid, first in firsts[at + 1:at + 1 + AHEAD + int(itself)]:
                     if _key(ws, pid) not in self.done:
                         entry_crop(ws, first, pid)
                         self.done.add(_key(ws, pid))
@@ -88,11 +92,20 @@ class Warmer(threading.Thread):
 _warmer: Warmer | None = None
 
 
-def warm_ahead(ws: Any, book_id: int, page_id: int) -> None:
-    """Have the rows of the next pages of ``book_id`` cut in the background."""
+def warm_ahead(ws: Any, book_id: int, page_id: int, itself: bool = False) -> None:
+    """Have the rows of the next pages of ``book_id`` (and of ``page_id`` with ``itself``)
+    cut in the background."""
     global _warmer
     with _guard:
         if _warmer is None:
             _warmer = Warmer()
             _warmer.start()
-    _warmer.ahead(ws, book_id, page_id)
+    _warmer.ahead(ws, book_id, page_id, itself)
+
+
+def warm_queue(ws: Any) -> None:
+    """At start: the first waiting pages of every book, before the first clerk asks."""
+    for book in ws.books():
+        waiting = ws.entries(book_id=int(book.id), status="prefilled")
+        if waiting:
+            warm_ahead(ws, int(book.id), int(waiting[0].page_id), itself=True)

@@ -11,7 +11,7 @@ import gradio as gr
 
 from review_ui import sweep
 from review_ui.context import AppContext
-from review_ui.entry_tab import file_url, message
+from review_ui.entry_render import file_url, message
 from review_ui.i18n import t
 
 SWEEP_ROWS = 20

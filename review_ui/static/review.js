@@ -168,14 +168,15 @@
   // header, image pane, each row's label and hints, each text box's value; the dropdowns are
   // Gradio's). A call with null fills only inputs that appeared since (the layout event), so
   // nothing the clerk typed is overwritten.
-  let shown = null; let shownSeq = 0;
+  let shown = null; let shownSeq = 0; let laidOut = null;
   const setSlot = (root, html) => {
     // the same text again (a refused confirmation) leaves the element, and the pane's zoom
     const s = root && root.querySelector(".slot");
     if (s && s.dataset.html !== html) { s.innerHTML = html; s.dataset.html = html; }
   };
-  window.sohoaShow = (d) => {
+  window.sohoaShow = (d, layout) => {
     const fresh = typeof d === "string" && d !== "";
+    if (typeof layout === "string") laidOut = layout;  // after the layout event
     if (fresh) {
       try { shown = JSON.parse(d); } catch (e) { return; }
       shownSeq += 1;
@@ -194,6 +195,9 @@
       const inp = document.querySelector(`#f${i}-text input, #f${i}-text textarea`);
       if (inp && (fresh || inp.dataset.seq !== mark)) { inp.value = r[1]; inp.dataset.seq = mark; }
     }
+    // a new template's inputs (dropdown or text box per row) come with the layout event:
+    // the cursor waits for them
+    if ((shown.layout || "") !== (laidOut || "") && shown.rows && shown.rows.length) return;
     window.sohoaFocus();
   };
 
