@@ -218,7 +218,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
     for sx0, sy0, sx1, sy1 in find_strikes(clean, box, he):
-        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 7)
+        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     prof, cols = column_profiles(clean, cmap, top, bottom, iy0, iy1)
     nums = [i for i, c in enumerate(template.columns)
             if any(f.kind == FieldKind.NUMBER for f in c.fields)][:1]
