@@ -156,6 +156,7 @@ def main() -> None:
     ap.add_argument("--tesseract-max", type=int, default=None, help="crops given to tesseract")
     ap.add_argument("--sets", default="lines,page,strokes", help="comma-separated crop sets")
     ap.add_argument("--no-tesseract", action="store_true", help="leave Tesseract out")
+    ap.add_argument("--out", default=None, help="results JSON (default: by the sets chosen)")
     args = ap.parse_args()
     import torch
 
@@ -204,6 +205,7 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     out = OUT if args.sets == "lines,page,strokes" and not args.quick else \
         OUT.with_name(f"htr-{args.sets.replace(',', '-')}{'-quick' if args.quick else ''}.json")
+    out = Path(args.out) if args.out else out
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
     print(f"model: {results['model']}  crops: {results['sets']}\n")
     print("| set | engine | kind | n | CER | exact | crops/s |")

@@ -43,6 +43,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from read_stages import StageRow, stage_markdown, stage_rows, stage_table
+
 from sohoa.evaluation import (
     FieldPair,
     expected_calibration_error,
@@ -125,6 +127,7 @@ class PageRun:
     wall_s: float
     split_cpu_s: tuple[float, float, float] = (0.0, 0.0, 0.0)  # segment, engine, choose
     oracle: tuple[FieldPair, ...] = ()  # the same engine on the generator's cell boxes
+    stages: tuple[StageRow, ...] = ()  # each true field's stage (read_stages)
 
 
 def cpu_seconds() -> float:
@@ -224,7 +227,7 @@ def _cells(engine: Any, crops, path: Path | None) -> tuple[list[CellRead], float
 
 
 def oracle_pairs(page, tpl, engine: Any, path: Path | None, label: str, book: str
-                 ) -> tuple[FieldPair, ...]:
+                 ) -> tuple[tuple[FieldPair, ...], dict[str, Any]]:
     """The engine on the generator's exact cell boxes, chosen and assembled as end to end."""
     from read_oracle import oracle_segmented
 
@@ -233,7 +236,7 @@ def oracle_pairs(page, tpl, engine: Any, path: Path | None, label: str, book: st
     seg = oracle_segmented(page.image, page.truth, tpl)
     cells, _, _ = _cells(engine, seg.crops, path)
     chosen = assemble(seg, choose_cells(cells, page.truth["book"]["year"])).reading.to_json()
-    return tuple(pairs_from_page(page.truth, chosen, tpl, engine=label, book=book))
+    return tuple(pairs_from_page(page.truth, chosen, tpl, engine=label, book=book)), chosen
 
 
 def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
@@ -249,15 +252,17 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
     seg = segment_image(page.image, tpl, name=spec.key)
     seg_cpu, seg_wall = cpu_seconds() - c0, time.perf_counter() - w0
     out = []
+    layout = None
     for label, engine in engines.items():
         if label == "tesseract" and (spec.seed % 1000) >= tess_pages:
             continue
         path = cache / f"{spec.key}-{fps[label]}.json" if cache else None
         cells, e_cpu, e_wall = _cells(engine, seg.crops, path)
         orc: tuple[FieldPair, ...] = ()
+        orc_json = None
         if oracle and spec.half == "eval" and page.truth["entries"]:
             o_path = cache / f"{spec.key}-{fps[label]}-oracle.json" if cache else None
-            orc = oracle_pairs(page, tpl, engine, o_path, label, spec.difficulty)
+            orc, orc_json = oracle_pairs(page, tpl, engine, o_path, label, spec.difficulty)
         c0, w0 = cpu_seconds(), time.perf_counter()
         raw = choose_cells(cells, year)
         chosen = assemble(seg, raw).reading.to_json()
@@ -267,9 +272,16 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
                              raw=raw_choices(raw, seg.crop_entry))
         top = assemble(seg, top1_cells(cells, year)).reading.to_json()
         top_pairs = pairs_from_page(truth, top, tpl, engine=label, book=spec.difficulty)
+        stages: tuple[StageRow, ...] = ()
+        if orc_json is not None:
+            if layout is None:  # the boxes segment_image cut from (deterministic), untimed
+                from preprocessing import analyze_page
+
+                layout = analyze_page(page.image, tpl)
+            stages = tuple(stage_rows(truth, layout, chosen, orc_json, tpl))
         out.append(PageRun(spec, label, tuple(lps), tuple(top_pairs),
                            seg_cpu + e_cpu + ch_cpu, seg_wall + e_wall + ch_wall,
-                           (seg_cpu, e_cpu, ch_cpu), orc))
+                           (seg_cpu, e_cpu, ch_cpu), orc, stages))
     return out
 
 
@@ -315,6 +327,7 @@ def figures(runs: list[PageRun], cal: Calibration | None) -> dict[str, Any]:
                              for lo, c, a, n in reliability_bins(
                                  [p.confidence for p in read], [p.correct for p in read])],
         "reliability": s.to_json()["calibration"]["bins"], "kinds": kinds,
+        "stages": stage_table([st for r in runs for st in r.stages]) if orc_pairs else None,
         "confident_mistakes": [
             {"kind": p.kind, "field": p.field, "truth": p.truth, "read": p.predicted,
              "confidence": p.confidence} for p in read if p.confidence >= 0.9 and not p.correct],
@@ -379,6 +392,10 @@ def markdown(res: dict[str, Any]) -> str:
                 f" | {ratio} | {pct(f['share_at_0.9'])} | {pct(f['exact_at_0.9'])} | "
                 f"{f['ece_start_map']:.3f} | {own} | {f['ece']:.3f} | "
                 f"{f['cpu_s_per_page']:.1f} | {f['wall_s_per_page']:.1f} |")
+    for e in engines:
+        for d, f in res[e].items():
+            if f.get("stages") and d != "tesseract pages":
+                lines += [""] + stage_markdown(f"{e} {d}", f["stages"])
     lines += ["", "Reliability (EVAL half, shipped map, read fields): confidence bin -> "
               "fields, mean confidence, exact rate", "",
               "| bin | " + " | ".join(f"{e} n | {e} conf | {e} exact" for e in engines) + " |",

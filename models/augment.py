@@ -130,3 +130,71 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         f = cv2.GaussianBlur(f, (0, 0), s)
     f = np.asarray(f + rng.normal(0, rng.uniform(0, 0.07), f.shape), dtype=np.float32)
     return np.clip(f * 255.0, 0, 255).astype(np.uint8)
+
+
+# how often distort() applies each step (recorded in data.json like P)
+P_DISTORT = {"elastic": 0.5, "baseline warp": 0.4, "stroke width": 0.4, "shear": 0.3,
+             "blur": 0.3, "faded ink": 0.2, "jpeg": 0.5}
+
+
+def _remap(img: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    h, w = img.shape
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(img, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _smooth_field(rng: np.random.Generator, h: int, w: int, cell: float) -> np.ndarray:
+    """A smooth random field in [-1, 1] with features about ``cell`` pixels apart."""
+    gh, gw = max(2, int(h / cell) + 2), max(2, int(w / cell) + 2)
+    coarse = rng.uniform(-1, 1, (gh, gw)).astype(np.float32)
+    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def distort(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Shape and ink changes that neither fonts nor the cell degradations make, for the
+    general case of hands never seen (grey uint8 in and out, dark ink on light paper):
+    elastic distortion of the letters, a baseline that wanders along the line, thinner or
+    thicker strokes (erosion/dilation), a small shear, blur, faded ink and JPEG."""
+    h, w = img.shape
+    if h < 8 or w < 8:
+        return img
+    if rng.random() < P_DISTORT["elastic"]:  # letters bent out of shape, line by line
+        a = h * rng.uniform(0.02, 0.06)
+        cell = h * rng.uniform(0.35, 0.8)
+        img = _remap(img, a * _smooth_field(rng, h, w, cell), a * _smooth_field(rng, h, w, cell))
+    if rng.random() < P_DISTORT["baseline warp"]:  # the words drift up and down
+        n = max(2, int(w / (h * rng.uniform(1.0, 3.0))) + 2)
+        curve = cv2.resize(rng.uniform(-1, 1, (1, n)).astype(np.float32), (w, 1),
+                           interpolation=cv2.INTER_CUBIC)
+        dy = np.repeat(curve, h, axis=0) * h * rng.uniform(0.03, 0.1)
+        img = _remap(img, np.zeros_like(dy), dy)
+    if rng.random() < P_DISTORT["shear"]:
+        s = rng.uniform(-0.25, 0.25)
+        m = np.float32([[1, s, -s * h / 2], [0, 1, 0]])
+        img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    if rng.random() < P_DISTORT["stroke width"]:  # another pen: thicker (erode) or thinner
+        k = 2 if h < 48 or rng.random() < 0.7 else 3
+        kernel = np.ones((k, k), np.uint8)
+        img = cv2.erode(img, kernel) if rng.random() < 0.5 else cv2.dilate(img, kernel)
+    if rng.random() < P_DISTORT["faded ink"]:  # pale ink: pull the dark end towards the paper
+        lo = rng.uniform(40, 140)
+        img = (lo + img.astype(np.float32) * (255 - lo) / 255).astype(np.uint8)
+    if rng.random() < P_DISTORT["blur"]:
+        if rng.random() < 0.5:
+            img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.3))
+        else:  # a little camera shake
+            k = int(rng.integers(3, 6))
+            kern = np.zeros((k, k), np.float32)
+            kern[k // 2, :] = 1.0 / k
+            rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), rng.uniform(0, 180), 1)
+            kern = cv2.warpAffine(kern, rot, (k, k))
+            img = cv2.filter2D(img, -1, kern / max(kern.sum(), 1e-6))
+    if rng.random() < P_DISTORT["jpeg"]:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
+        if ok:
+            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return img
+
+
+DISTORTIONS = tuple(f"{k} {v:g}" for k, v in P_DISTORT.items())

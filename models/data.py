@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from models.augment import DEGRADATIONS, degrade
+from models.augment import DEGRADATIONS, DISTORTIONS, degrade, distort
 from models.charset import Charset
 from models.preprocess import batch_tensor, prepare
 
@@ -82,7 +82,7 @@ class SynthSource:
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
                  extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
-                 writer_seeds: tuple[int, int] = (0, 900_000)) -> None:
+                 writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -102,6 +102,7 @@ class SynthSource:
                              f"(seeds from {HELD_OUT_SEED0}): they are for measuring only")
         self.stroke_share = stroke_share
         self.writer_seeds = writer_seeds
+        self.distort_share = distort_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -120,6 +121,12 @@ class SynthSource:
         return "random", random_syllables(rng)
 
     def sample(self, rng: np.random.Generator) -> Sample:
+        s = self._sample(rng)
+        if self.distort_share and rng.random() < self.distort_share:
+            return Sample(s.kind, s.text, distort(s.image, rng))
+        return s
+
+    def _sample(self, rng: np.random.Generator) -> Sample:
         from sohoa.synth import HandStyle, render_handwriting
 
         kind, text = self._text(rng)
@@ -147,6 +154,8 @@ class SynthSource:
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,
                 **({"mark_share": self.mark_share} if self.mark_share else {}),
+                **({"distort_share": self.distort_share, "distortions": list(DISTORTIONS)}
+                   if self.distort_share else {}),
                 **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),
                     "stroke_fonts": [p.name for p in stroke_fonts(False)],
                     "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}

@@ -40,6 +40,7 @@ RESPELL_TOP = 1  # open readings of a place that are respelt
 # 0.3/0.6/1.0/1.5/2.0 -> places exact 56/62/67/71/73 %; the LM learnt the generator's own
 # place strings, so the strongest weights are not trusted on real books: 1.0 kept
 ARPA_WEIGHT = 1.0
+BEST_PATH_MARGIN = 0.0  # nats: the best path joins when the image prefers it at all
 MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
 
@@ -76,6 +77,8 @@ class FieldDecoder:
         """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
+        if kind in self.arpa:
+            pairs = self._with_best_path(logp, pairs)
         texts = {t for t, _ in pairs}
         lex = self.lexicon(kind)
         if lex is not None and not (pairs and lex.spells(pairs[0][0])):
@@ -89,6 +92,24 @@ class FieldDecoder:
         if hook is not None and kind in FUSED_KINDS and len(pairs) > 1:
             pairs = fuse(pairs, hook, self.lm_weight)
         return sorted(pairs, key=lambda tp: -tp[1])[: self.nbest + LEXICON_NBEST]
+
+    def _with_best_path(self, logp: np.ndarray, pairs: list[tuple[str, float]]
+                        ) -> list[tuple[str, float]]:
+        """The LM-steered beam's readings plus the plain best path (greedy decoding) with
+        its exact P(text | image): the LM chooses which prefixes stay in the beam, and on
+        writing unlike what it learnt (house numbers, streets, words of no register) it can
+        prune the image's own reading, leaving only readings the image supports far less.
+        With the best path among the candidates the read path is never forced below it."""
+        from models.ctc_decode import greedy
+
+        text = greedy(logp, self.charset).text
+        if not text.strip() or any(t == text for t, _ in pairs):
+            return pairs
+        s = float(ctc_log_probs(logp, [text], self.charset)[0])
+        top = math.log(max(pairs[0][1], 1e-300)) if pairs else -math.inf
+        if s == -math.inf or s < top + BEST_PATH_MARGIN:
+            return pairs
+        return sorted([*pairs, (text, min(1.0, math.exp(s)))], key=lambda tp: -tp[1])
 
     def _respelt(self, logp: np.ndarray, tops: list[str], seen: set[str]
                  ) -> list[tuple[str, float]]:

@@ -100,7 +100,7 @@ def confirmed_crops(workspace: Path, held_out_share: float = 0.2,
         for entry in ws.entries(book_id=book_id, status=list(DONE)):
             view = ws.entry_view(int(entry.id or 0))
             kinds = _kinds_for(view.book)
-            for name, path in view.field_crops.items():
+            for name, path in ws.field_crop_files(int(entry.id or 0)).items():
                 value = view.values.get(name, "")
                 if name in view.illegible:
                     skipped["illegible"] += 1
@@ -137,7 +137,9 @@ class ConfirmedSource:
         self.crops = crops
         self.mix = mix_synthetic
         self.synth = SynthSource("train") if mix_synthetic > 0 else None
-        self._cache: dict[Path, np.ndarray] = {}
+        # read now: the cells are files of the store's screen cache, which may evict them
+        # an hour after they were cut (sohoa/store/crop_cache.py), and a run can be longer
+        self._cache: dict[Path, np.ndarray] = {c.image: _read(c.image) for c in crops}
 
     def sample(self, rng: np.random.Generator) -> Sample:
         if self.synth is not None and rng.random() < self.mix:

@@ -34,6 +34,7 @@ class TrainOptions:
     extra_font_share: float = 0.35  # lines written in extra installed fonts (SynthSource)
     mark_share: float = 0.25  # lines by hands that set tone marks to the right (SynthSource)
     stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
+    distort_share: float = 0.0  # lines also bent, warped, re-inked (models.augment.distort)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -47,4 +48,4 @@ def default(name: str) -> Any:
 
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
-                     "stroke_share", "time_budget_min")
+                     "stroke_share", "distort_share", "time_budget_min")

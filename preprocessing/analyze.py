@@ -10,6 +10,7 @@ be cut from the full-resolution page.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -30,6 +31,7 @@ from preprocessing.geometry import (
     apply,
     bbox_of,
     scale_matrix,
+    straight_within,
     to_affine,
     to_quad,
     undo_turns,
@@ -162,6 +164,8 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
         return _with(base, status=status if paper else NO_PAPER)
+    if cmap.boundaries[0].pos < 0 or cmap.boundaries[-1].pos > ink_w.shape[1]:  # cut table
+        grid = replace(grid, h_lines=straight_within(grid.h_lines, 0, ink_w.shape[1]))
     seg = segment(ink_w, grid, template, cmap, faint=faint_w)
     if seg.status != "ok":
         return _with(base, status=seg.status)

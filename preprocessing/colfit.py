@@ -31,7 +31,8 @@ EXTRA_WEAK = 0.25
 SIGMA = 0.33  # spread of log(width / template width) of one column
 MAX_RATIO = 2.3  # beyond this a span cannot be that many columns
 MAX_SKIP_B = 6  # boundaries skipped between two matched lines (5 lines lost in a row)
-MAX_SKIP_L = 3  # lines skipped between two matched boundaries
+MAX_SKIP_L = 3  # well-drawn lines skipped between two matched boundaries, plus one
+MAX_SKIP_WEAK = 8  # lines of any strength skipped there (faint dashes, pen strokes cluster)
 STRONG = 0.6
 PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
 ANCHOR = 3.0  # a column whose header word was read outside it
@@ -62,6 +63,7 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
     before = np.r_[0.0, np.cumsum(skip_cost)]  # cost of skipping lines [0, i)
+    n_strong = np.r_[0, np.cumsum(strong)]  # well-drawn lines among [0, i)
     inf = math.inf
     best = np.full((nb, k), inf)
     back: dict[tuple[int, int], tuple[int, int]] = {}
@@ -85,8 +87,10 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
             for dj in range(1, min(MAX_SKIP_B, j) + 1):
                 jp = j - dj
                 exp = scale * (frac[j] - frac[jp])
-                for di in range(1, min(MAX_SKIP_L, i) + 1):
+                for di in range(1, min(MAX_SKIP_WEAK, i) + 1):
                     ip = i - di
+                    if n_strong[i] - n_strong[ip + 1] >= MAX_SKIP_L:
+                        break  # too many well-drawn lines between: no column is that wide
                     prev = best[jp, ip]
                     if prev == inf:
                         continue
@@ -142,9 +146,12 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
         return None
     cost, pairs = _align(pos, strong, frac, span, width, open_sides, anchors)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
-    whole = bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
     # the table's outer lines at both ends fix its scale; otherwise (a cut or faded side)
-    # the scale is searched
+    # the scale is searched. A side whose row lines run on to the image's edge may be cut
+    # there, so its outermost line need not be the table's: the scale is searched then too
+    # (else the columns still on the image are stretched over the whole table)
+    whole = (bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
+             and not any(open_sides))
     for scale in ([] if whole else span * np.geomspace(0.9, 2.2, 14)):
         cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides, anchors)
         cost += WIDER * max(0.0, math.log(scale / width))  # a table wider than the image
@@ -311,6 +318,9 @@ def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None
         for side, (inner, lim, end) in enumerate(((x0, area[0], ink[0]),
                                                   (x1, area[-1], ink[-1]))):
             if abs(inner - lim) <= 2 * edge:
-                continue  # the outer line is at the edge itself
+                # the outer line is at the edge itself: the table may go on past it (a scan
+                # cut just beyond a column line); the alignment's costs decide
+                votes[side, 0] += 1
+                continue
             votes[side, 0 if abs(end - lim) <= edge else 1] += 1
     return (bool(votes[0, 0] > votes[0, 1]), bool(votes[1, 0] > votes[1, 1]))

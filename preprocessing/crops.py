@@ -74,5 +74,7 @@ def field_crops(image: np.ndarray, layout: PageLayout, template: Template,
             quad = _band(box) if full_width else box.quad
             crop = remove_ruling(warp_quad(grey, quad, margin))
             out.append(FieldCrop(field=spec.name, kind=spec.kind, image=crop, bbox=box.bbox,
-                                 empty=box.empty, entry=entry.index))
+                                 empty=box.empty, entry=entry.index,
+                                 quad=tuple((float(x), float(y)) for x, y in quad),
+                                 margin=float(margin)))
     return out

@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from preprocessing.layout import Affine, BBox, Quad
+from preprocessing.layout import Affine, BBox, Quad, RuledLine
 
 
 def upright_transform(
@@ -108,3 +108,18 @@ def box_iou(a: BBox, b: BBox) -> float:
     inter = ix * iy
     ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / ua if ua > 0 else 0.0
+
+
+def straight_within(lines: tuple[RuledLine, ...], lo: float, hi: float) -> tuple[RuledLine, ...]:
+    """The lines as straight lines fitted between ``lo`` and ``hi`` (the image's extent): a
+    curved fit (a polynomial) of a table cut at the image's edge would run wild where the
+    cut-off columns lie, beyond the ink it was fitted to."""
+    xs = np.linspace(lo, hi, 24)
+    out = []
+    for ln in lines:
+        if len(ln.coeffs) <= 2:
+            out.append(ln)
+            continue
+        b, a = np.polyfit(xs, ln.at(xs), 1)
+        out.append(RuledLine(pos=ln.pos, coeffs=(float(b), float(a)), strength=ln.strength))
+    return tuple(out)

@@ -19,13 +19,18 @@ from preprocessing.clean import line_masks
 
 MIN_TILT = 0.004  # radians of disagreement between opposite sides worth correcting (~0.25 deg)
 MAX_TILT = 0.2  # a side leaning more than this (11 deg) is no table side
+MIN_JUNCTIONS = 3  # ruling lines of the other direction that a table side meets
 
 
-def _band_peaks(mask: np.ndarray, bands: int = 20) -> list[tuple[float, np.ndarray]]:
-    """For each horizontal band of a vertical-line mask: its centre and the columns where the
-    band holds a line's worth of ink (peak centres)."""
+def _band_peaks(mask: np.ndarray, bands: int = 20, span: tuple[float, float] | None = None
+                ) -> list[tuple[float, np.ndarray]]:
+    """For each horizontal band of a vertical-line mask (within rows ``span``, default all):
+    its centre and the columns where the band holds a line's worth of ink (peak centres)."""
     h, w = mask.shape
-    edges = np.linspace(0, h, bands + 1).astype(int)
+    lo, hi = span if span is not None else (0, h)
+    edges = np.linspace(max(0, lo), min(h, hi), bands + 1).astype(int)
+    if edges[-1] - edges[0] < 2 * bands:
+        return []
     out = []
     for a, b in zip(edges[:-1], edges[1:], strict=True):
         prof = cv2.blur(np.count_nonzero(mask[a:b], axis=0).astype(np.float32).reshape(1, -1),
@@ -41,11 +46,13 @@ def _band_peaks(mask: np.ndarray, bands: int = 20) -> list[tuple[float, np.ndarr
     return out
 
 
-def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float = 3.0
-                ) -> tuple[float, float] | None:
+def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float = 3.0,
+                across: np.ndarray | None = None) -> tuple[float, float] | None:
     """v = a*t + b: the outermost (first or last) of the lines that most bands agree on.
     Candidate lines join peaks of two bands in the first third to peaks of two in the last
-    third; a line's support is the number of bands with a peak on it."""
+    third; a line's support is the number of bands with a peak on it. ``across``: the
+    other direction's ruling mask (rows = t): a table's side meets the ruling that crosses
+    it, a facing page's edge or a gutter shadow beside the table does not."""
     if len(peaks) < 6:
         return None
     n = len(peaks)
@@ -71,10 +78,32 @@ def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float =
     mid = t_all.mean()
     pos = a * mid + b
     pick = np.nonzero(good)[0]
-    k = int(pick[np.argmin(pos[pick])] if first else pick[np.argmax(pos[pick])])
+    pick = pick[np.argsort(pos[pick] if first else -pos[pick])]
+    if across is not None:  # the outermost candidate that meets the crossing ruling
+        met = next((int(i) for i in pick[:40]
+                    if _junctions(across, a[i], b[i]) >= MIN_JUNCTIONS), None)
+        if met is None:
+            return None
+        pick = np.array([met])
+    k = int(pick[0])
     keep = near[k]
     fa, fb = np.polyfit(t_all[keep], v_all[keep], 1)
     return float(fa), float(fb)
+
+
+def _junctions(across: np.ndarray, a: float, b: float) -> int:
+    """How many lines of ``across`` (a ruling mask whose rows are t, widened by the reach
+    allowed) meet the line v = a*t + b: separate runs of rows with ruling on it."""
+    n, m = across.shape
+    t = np.arange(n)
+    v = np.round(a * t + b).astype(int)
+    ok = (v >= 0) & (v < m)
+    hit = np.zeros(n, bool)
+    hit[ok] = across[t[ok], v[ok]] > 0
+    idx = np.nonzero(hit)[0]
+    if len(idx) == 0:
+        return 0
+    return int(1 + np.count_nonzero(np.diff(idx) > 3))
 
 
 def _cross(vert: tuple[float, float], hor: tuple[float, float]) -> tuple[float, float]:
@@ -93,12 +122,28 @@ def table_quad(ink: np.ndarray) -> np.ndarray | None:
     # the dotted fill-in lines of the title out
     _, vm = line_masks(ink, max(12, max(h, w) // 80))
     hm, _ = line_masks(ink, max(12, max(h, w) // 30))
-    vp, hp = _band_peaks(vm), _band_peaks(np.ascontiguousarray(hm.T))
-    left, right = _outer_line(vp, True), _outer_line(vp, False)
-    top, bottom = _outer_line(hp, True), _outer_line(hp, False)
-    if None in (left, right, top, bottom):
+    hm_t = np.ascontiguousarray(hm.T)
+    # the crossing ruling, widened by how far a side may miss it (4 px)
+    reach = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1))
+    hm_near = cv2.dilate(hm, reach)
+    vm_near = np.ascontiguousarray(cv2.dilate(vm, reach.T).T)
+    # the table's top and bottom first (a facing page's edge and the gutter are not level);
+    # then its sides, in bands between them only: above and below the table, the title and
+    # the facing page's edge would propose the side lines
+    hp = _band_peaks(hm_t)
+    top, bottom = _outer_line(hp, True, across=vm_near), _outer_line(hp, False, across=vm_near)
+    if top is None or bottom is None:
         return None
-    assert left and right and top and bottom
+    ys = (top[1], top[0] * w + top[1], bottom[1], bottom[0] * w + bottom[1])
+    vp = _band_peaks(vm, span=(min(ys[:2]) + 3, max(ys[2:]) - 3))
+    left, right = _outer_line(vp, True, across=hm_near), _outer_line(vp, False, across=hm_near)
+    if left is None or right is None:
+        return None
+    # the top and bottom again, between the sides found
+    xs = (left[1], left[0] * h + left[1], right[1], right[0] * h + right[1])
+    hp = _band_peaks(hm_t, span=(min(xs[:2]) + 3, max(xs[2:]) - 3))
+    top = _outer_line(hp, True, across=vm_near) or top
+    bottom = _outer_line(hp, False, across=vm_near) or bottom
     tilt = max(abs(math.atan(left[0]) - math.atan(right[0])),
                abs(math.atan(top[0]) - math.atan(bottom[0])))
     if tilt < MIN_TILT:

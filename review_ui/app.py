@@ -31,6 +31,10 @@ def _offline_env() -> None:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    # Gradio's queue summarises its last N events with pandas after every event (for its
+    # monitoring page, which is off): ~6 ms CPU per event at 2,000 events, ~30 at 10,000
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "200")
 
 
 def _static(name: str) -> str:
@@ -94,11 +98,15 @@ def build_app(ctx: AppContext) -> Any:
 
         tab_approve.select(approver_books, None, approve.book, api_visibility="private")
         tab_dash.select(dash.show, dash.inputs, dash.outputs, api_visibility="private")
+        show_inputs, show_js = entry.show()
+        # tabs are containers: their loading status would make Gradio's page walk (and
+        # snapshot) every component of the app on each status update of every later event
         demo.load(init, None, [userline, tab_approve, tab_dash, entry.book, sweep.book, tabs],
-                  api_visibility="private").then(
-            first, [entry.state, entry.book, lang], entry.outputs(), api_visibility="private"
-        ).then(
-            None, js="() => { if (window.sohoaFocus) window.sohoaFocus(); }")
+                  api_visibility="private", show_progress="hidden",
+                  show_progress_on=[userline]).then(
+            first, [entry.state, entry.book, lang], entry.outputs(), api_visibility="private",
+            show_progress="hidden", show_progress_on=[entry.msg]
+        ).then(None, show_inputs, js=show_js)
 
         labelled: list[tuple[Any, str, str]] = [
             (tab_entry, "tab_entry", "label"), (tab_sweep, "tab_sweep", "label"),
@@ -125,10 +133,12 @@ def build_app(ctx: AppContext) -> Any:
         again, again_inputs, collect = entry.redisplay
         lang_pick.change(relabel, lang_pick, [lang, title, *(c for c, _, _ in labelled),
                                               *entry.ills], api_visibility="private",
+                         show_progress="hidden", show_progress_on=[title],
                          js="(c) => { if (window.sohoaSetLang) window.sohoaSetLang(c); return c; }"
                          ).then(user_line, lang, userline, api_visibility="private").then(
-            again, again_inputs, entry.outputs(), js=collect, api_visibility="private").then(
-            None, js="() => { if (window.sohoaFocus) window.sohoaFocus(); }")
+            again, again_inputs, entry.outputs(), js=collect, api_visibility="private",
+            show_progress="hidden", show_progress_on=[entry.msg]).then(
+            None, show_inputs, js=show_js)
     return demo
 
 

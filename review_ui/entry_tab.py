@@ -56,6 +56,7 @@ class EntryUI:
     crop: Any
     layout: Any
     payload: Any
+    data: Any
     rows: list[Any]
     crops: list[Any]
     texts: list[Any]
@@ -67,15 +68,20 @@ class EntryUI:
     redisplay: Any = None  # (handler, inputs, js) that shows the entry again (language switch)
 
     def outputs(self) -> list[Any]:
-        """What every entry event returns: plain values only (no ``gr.update``: Gradio spends
-        milliseconds per update dict, and these are the events a clerk waits for)."""
-        per_row = [c for i in range(MAX_FIELDS) for c in (
-            self.crops[i], self.texts[i], self.drops[i])]
-        return [self.state, self.msg, self.head, self.crop, self.layout, *per_row]
+        """What every entry event returns: plain values only, and few of them. The message,
+        header, image pane, each row's label and hints and each text box's value travel as
+        one JSON string (``data``) that the page lays out itself (``sohoaShow`` in
+        review.js); only the dropdowns stay Gradio outputs (their state lives in Gradio). Every
+        output costs the page a loading status, a snapshot of its properties and an update
+        per event: 53 outputs made the page, not the server, most of a clerk's wait."""
+        return [self.state, self.data, self.layout, *self.drops]
+
+    def show(self) -> tuple[list[Any], str]:
+        """(inputs, js) of the step after an entry event: lay out ``data`` and focus."""
+        return [self.data], SHOW
 
     def layout_outputs(self) -> list[Any]:
-        return [c for i in range(MAX_FIELDS) for c in (self.rows[i], self.texts[i],
-                                                        self.drops[i])]
+        return [c for i in range(MAX_FIELDS) for c in (self.texts[i], self.drops[i])]
 
 
 def file_url(path: str | None, version: int = 0) -> str:
@@ -158,6 +164,16 @@ def layout_key(screen: logic.EntryScreen | None) -> str:
     return "" if screen is None else ",".join(f"{r.name}:{r.kind}" for r in screen.rows)
 
 
+def _data(msg: str, head: str = "", pane: str = "", rows: list[list[str]] | None = None) -> str:
+    return json.dumps({"msg": msg, "head": head, "pane": pane, "rows": rows or []},
+                      ensure_ascii=False)
+
+
+def _label(row: logic.FieldRow) -> str:
+    """A closed field's value as its dropdown shows it (``2`` -> ``Nữ``)."""
+    return next((label for label, value in row.choices if value == row.value), row.value)
+
+
 def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str) -> list[Any]:
     """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue). What
     the screen showed (``sess.shown``) is kept when the same version is shown again (a refused
@@ -165,7 +181,7 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     old = sess
     if screen is None:
         sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False)
-        return [sess, msg, "", "", "", *(["", "", None] * MAX_FIELDS)]
+        return [sess, _data(msg), "", *([None] * MAX_FIELDS)]
     sess = replace(sess, entry_id=screen.entry_id, version=screen.version,
                    fields=tuple(r.name for r in screen.rows),
                    closed=tuple(r.closed for r in screen.rows),
@@ -188,19 +204,17 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     for issue in screen.issues:
         head += f'<span class="note">{html.escape(issue.message)}</span>'
     head = f'<span class="head">{head}</span>'
-    out: list[Any] = [sess, msg, head, pane_html(screen, lang), layout_key(screen)]
-    for i in range(MAX_FIELDS):
-        if i >= len(screen.rows):
-            out += ["", "", None]
-            continue
-        r = screen.rows[i]
-        out += [_crop_html(r, screen.version, lang), "" if r.closed else r.value,
-                (r.value or None) if r.closed else None]
-    return out
+    rows = [[_crop_html(r, screen.version, lang), "" if r.closed else r.value]
+            for r in screen.rows[:MAX_FIELDS]]
+    drops = [(r.value or None) if r.closed else None for r in screen.rows[:MAX_FIELDS]]
+    return [sess, _data(msg, head, pane_html(screen, lang), rows), layout_key(screen),
+            *drops, *([None] * (MAX_FIELDS - len(drops)))]
 
 
 def relayout(key: str) -> list[Any]:
-    """Row visibility, and text box or dropdown (with its choices) per row, for a layout key."""
+    """Text box or dropdown (with its choices) per row, for a layout key. (A row without a
+    field is hidden by the page's style: its label slot is empty. Rows are containers, and
+    Gradio's page walks every component inside an output container on every event.)"""
     from review_ui.fieldhelp import closed_choices
     from sohoa.records import FieldKind
 
@@ -208,10 +222,10 @@ def relayout(key: str) -> list[Any]:
     out: list[Any] = []
     for i in range(MAX_FIELDS):
         if i >= len(specs):
-            out += [gr.update(visible=False), gr.update(), gr.update()]
+            out += [gr.update(), gr.update()]
             continue
         choices = closed_choices(FieldKind(specs[i][1]))
-        out += [gr.update(visible=True), gr.update(visible=not choices),
+        out += [gr.update(visible=not choices),
                 gr.update(visible=bool(choices), choices=list(choices))]
     return out
 
@@ -254,23 +268,24 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
     and, beside it on wide screens or under it on narrow ones, the compact grid of fields and
     the actions."""
     with gr.Row(elem_id="entry-bar", equal_height=True):
-        head = gr.HTML(elem_id="entry-head", scale=6)
+        head = gr.HTML(SLOT, elem_id="entry-head", scale=6)
         book = gr.Dropdown(choices=[(t("vi", "all_books"), ALL_BOOKS)], value=ALL_BOOKS,
                            label=t("vi", "book"), show_label=False, container=False, scale=2,
                            min_width=220, filterable=True, elem_id="book-pick")
         start = gr.Button(t("vi", "reload"), scale=0, min_width=110, size="sm",
                           elem_id="btn-start")
-    msg = gr.HTML(elem_id="msg")
+    msg = gr.HTML(SLOT, elem_id="msg")
     layout = gr.Textbox(visible="hidden", elem_id="layout-key")
     payload = gr.Textbox(visible="hidden", elem_id="payload")
+    data = gr.Textbox(visible="hidden", elem_id="entry-data")
     rows, crops, texts, drops, ills = [], [], [], [], []
     with gr.Row(elem_id="entry-main", equal_height=False):
-        crop = gr.HTML(elem_id="entry-crop")
+        crop = gr.HTML(SLOT, elem_id="entry-crop")
         with gr.Column(elem_id="entry-form"):
             with gr.Column(elem_id="entry-fields"):
                 for i in range(MAX_FIELDS):
-                    with gr.Row(visible=False, elem_classes=["frow"], equal_height=False) as row:
-                        crops.append(gr.HTML(elem_classes=["cropcell"]))
+                    with gr.Row(elem_classes=["frow"], equal_height=False) as row:
+                        crops.append(gr.HTML(SLOT, elem_classes=["cropcell"], elem_id=f"c{i}"))
                         with gr.Row(elem_classes=["fcol"], equal_height=False):
                             # interactive=True: they are no event's input (the page collects)
                             texts.append(gr.Textbox(show_label=False, lines=1, max_lines=1,
@@ -291,13 +306,16 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
                                     elem_id="btn-confirm")
                 skip = gr.Button(t("vi", "skip"), scale=1, elem_id="btn-skip")
                 back = gr.Button(t("vi", "back"), scale=1, elem_id="btn-back")
-    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, layout, payload, rows, crops,
-                 texts, drops, ills, confirm, skip, back)
+    ui = EntryUI(gr.State(Session()), book, start, msg, head, crop, layout, payload, data, rows,
+                 crops, texts, drops, ills, confirm, skip, back)
     _wire(ctx, ui, lang_state)
     return ui
 
 
 COLLECT = "(p, s, l) => [window.sohoaCollect ? window.sohoaCollect() : p, s, l]"
+SHOW = "(d) => { if (window.sohoaShow) window.sohoaShow(d); return []; }"
+# what the page fills in itself (sohoaShow): the message, header, pane and each row's label
+SLOT = '<div class="slot"></div>'
 
 
 def changed_values(sess: Session, typed: dict[str, str]) -> dict[str, str]:
@@ -307,7 +325,9 @@ def changed_values(sess: Session, typed: dict[str, str]) -> dict[str, str]:
 
 
 def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
-    focus = "() => { if (window.sohoaFocus) window.sohoaFocus(); }"
+    # after the layout event: fill the inputs it brought into being, then focus
+    refill = "() => { if (window.sohoaShow) window.sohoaShow(null); }"
+    show = {"fn": None, "inputs": [ui.data], "js": SHOW}
 
     def load(sess: Session, book_id: Any, lang: str, request: gr.Request) -> list[Any]:
         user = ctx.require(request)
@@ -399,16 +419,21 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
                                 values=changed_values(sess, typed) or None, illegible=illegible)
         return render(screen, sess, lang, "")
 
-    common = {"outputs": ui.outputs(), "concurrency_limit": None}
+    # the loading status goes to one component, not to every output: Gradio's page updates
+    # (and snapshots) each progress target several times per event
+    # Gradio's page updates the loading status of each progress target (by default every
+    # output) several times per event, on every event: one small target each
+    common = {"outputs": ui.outputs(), "concurrency_limit": None, "show_progress": "hidden",
+              "show_progress_on": [ui.msg]}
     ui.layout.change(relayout, ui.layout, ui.layout_outputs(), api_visibility="private",
-                     concurrency_limit=None).then(None, js=focus)
-    ui.start.click(load, [ui.state, ui.book, lang_state], api_name="next", **common).then(
-        None, js=focus)
-    ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private", **common).then(
-        None, js=focus)
+                     concurrency_limit=None, show_progress="hidden",
+                     show_progress_on=[ui.layout]).then(None, js=refill)
+    ui.start.click(load, [ui.state, ui.book, lang_state], api_name="next", **common).then(**show)
+    ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private",
+                  **common).then(**show)
     ui.confirm.click(confirm, [ui.payload, ui.state, lang_state], api_name="confirm",
-                     js=COLLECT, **common).then(None, js=focus)
-    ui.skip.click(skip, [ui.state, lang_state], api_name="skip", **common).then(None, js=focus)
+                     js=COLLECT, **common).then(**show)
+    ui.skip.click(skip, [ui.state, lang_state], api_name="skip", **common).then(**show)
     ui.back.click(back, [ui.payload, ui.state, lang_state], api_name="back", js=COLLECT,
-                  **common).then(None, js=focus)
+                  **common).then(**show)
     ui.redisplay = (again, [ui.payload, ui.state, lang_state], COLLECT)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from review_ui.fieldhelp import Issue, closed_choices, normalise, suggest, to_store, validate
+from review_ui.prefetch import entry_crop, warm_ahead
 from sohoa.records import FieldKind
 from sohoa.template import Template
 
@@ -104,6 +105,7 @@ class EntryScreen:
     issues: tuple[Issue, ...] = ()
     remaining: int = 0  # entries of the book still waiting for review (this one included)
     status: str = "prefilled"
+    page_id: int = 0
 
     @property
     def focus(self) -> str:
@@ -133,6 +135,10 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
     """The entry screen of ``entry_id``; ``values``/``issues``/``illegible`` override what is
     stored (a refused confirmation shows what the clerk typed and marked, with its problems)."""
     ev = ws.entry_view(entry_id)
+    # the page's rows and cells are cut on its first view, once whoever asks first
+    row_file = entry_crop(ws, entry_id, int(ev.page.id))
+    if set(ev.field_boxes) - set(ev.field_crops):  # cells cut just now: see their files
+        ev = ws.entry_view(entry_id)
     tpl = Template.for_book(ev.book)
     current = dict(ev.values)
     if values is not None:
@@ -178,12 +184,13 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
         book=book_label(ev.book),
         page_no=int(ev.page.page_no),
         row=int(ev.entry.index) + 1,
-        entry_crop=_path(ws.entry_crop_file(entry_id)),  # cut from the page on first use
+        entry_crop=row_file,
         rows=tuple(rows),
         note=ev.note or "",
         issues=tuple(i for i in issues if not i.field or i.field not in tpl_names(tpl)),
         remaining=int(left),
         status=str(ev.entry.status),
+        page_id=int(ev.page.id),
     )
 
 
@@ -222,7 +229,9 @@ def claim(ws: Any, user: str, book_id: int | None, lease_s: int,
     entry_id = _claim_next(ws, user, book_id, lease_s, skipped)
     if entry_id is None:
         return None
-    return describe(ws, entry_id, low_conf)
+    screen = describe(ws, entry_id, low_conf)
+    warm_ahead(ws, screen.book_id, screen.page_id)  # the next pages' rows, cut meanwhile
+    return screen
 
 
 def _claim_next(ws: Any, user: str, book_id: int | None, lease_s: int,

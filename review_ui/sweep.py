@@ -88,6 +88,20 @@ def sweep_items(ws: Any, book_id: int, field: str, only_low: bool = True,
     return out
 
 
+def with_crops(ws: Any, items: tuple[SweepItem, ...], field: str) -> tuple[SweepItem, ...]:
+    """The items about to be shown, each with its cell's crop file: cells are boxes on the
+    page, cut here (that one cell, not the whole page) when no screen has cut them yet."""
+    from dataclasses import replace
+
+    out = []
+    for item in items:
+        if item.crop is None:
+            path = ws.field_crop_file(item.entry_id, field, whole_page=False)
+            item = replace(item, crop=str(path) if path is not None else None)
+        out.append(item)
+    return tuple(out)
+
+
 def save_sweep(ws: Any, user: str, book_id: int, field: str, items: list[SweepItem],
                typed: list[str]) -> SweepOutcome:
     """Save the rows whose value changed; a row changed by someone since it was shown is

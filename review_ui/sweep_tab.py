@@ -75,7 +75,7 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
         ws = ctx.pool.get()
         items = (sweep.sweep_items(ws, st.book_id, st.field, st.only_low, ctx.low_conf)
                  if st.book_id and st.field else [])
-        page = tuple(items[st.offset:st.offset + SWEEP_ROWS])
+        page = sweep.with_crops(ws, tuple(items[st.offset:st.offset + SWEEP_ROWS]), st.field)
         st = replace(st, shown=page)
         if not page:
             done = "sweep_done" if st.offset and items else "sweep_empty"
@@ -112,10 +112,13 @@ def build(ctx: AppContext, lang: Any) -> SweepUI:
 
     outs = [state, msg, *(c for i in range(SWEEP_ROWS) for c in (rows[i], crops[i], texts[i]))]
     book.change(fields_of, book, fld, api_visibility="private")
-    load.click(do_load, [book, fld, only_low, lang], outs, api_name="sweep_load").then(
+    # the loading status on the message only: rows are containers, which Gradio's page walks
+    # (every component inside) on each status update of every later event
+    quiet = {"show_progress": "hidden", "show_progress_on": [msg]}
+    load.click(do_load, [book, fld, only_low, lang], outs, api_name="sweep_load", **quiet).then(
         None, js="() => { const i = document.querySelector('#s0-text input');"
                  " if (i) { i.focus(); i.select(); } }")
-    save.click(do_save, [state, lang, *texts], outs, api_name="sweep_save").then(
+    save.click(do_save, [state, lang, *texts], outs, api_name="sweep_save", **quiet).then(
         None, js="() => { const i = document.querySelector('#s0-text input');"
                  " if (i) { i.focus(); i.select(); } }")
     labelled = [(book, "book", "label"), (fld, "sweep_field", "label"),

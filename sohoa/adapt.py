@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from sohoa.errors import SohoaError
-from sohoa.store import Workspace
+from sohoa.store import Workspace, WorkspaceError
 from sohoa.store.types import utc_now
 
 log = logging.getLogger(__name__)
@@ -275,9 +275,10 @@ def _reread_page(ws: Workspace, page: Any, rows: list, tpl: Any, kinds: dict, ye
                                     fields={}, field_boxes=dict(view.field_boxes)))
         whole = _read_crop(view.entry_crop) if view.entry_crop else None
         entry_crops.append(whole if whole is not None else np.full((4, 4), 255, np.uint8))
-        for name, path in sorted(view.field_crops.items()):
-            img = _read_crop(path)
-            if img is None:
+        for name in sorted(set(view.field_boxes) | set(view.field_crops)):
+            try:  # cut from the page as process cut it (the page decoded once)
+                img = ws.crop_image(int(r["id"]), name, cached=False)
+            except WorkspaceError:
                 continue
             if img.ndim == 3:  # the pipeline's field crops are grey; engines expect grey
                 img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)

@@ -25,7 +25,7 @@ from sohoa.errors import SohoaError
 from sohoa.originals import Original, image_original, pdf_page_jpeg
 from sohoa.records import Book
 from sohoa.settings import Settings
-from sohoa.store import Workspace
+from sohoa.store import ReceivedFile, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class _Source:
     path: Path
     kind: str  # "pdf" or "image"
     pages: int
+    received: ReceivedFile | None = None  # the file's sha256 and size as received
 
 
 def natural_key(path: Path) -> list[object]:
@@ -157,9 +158,22 @@ def _sniff(path: Path, settings: Settings) -> _Source:
         raise IngestError("file is empty (0 bytes)")
     if head.startswith(b"%PDF"):
         with _open_pdf(path) as doc:
-            return _Source(path, "pdf", doc.page_count)
+            return _Source(path, "pdf", doc.page_count, received_file(path))
     with _open_image(path, settings) as im:
-        return _Source(path, "image", int(getattr(im, "n_frames", 1)))
+        return _Source(path, "image", int(getattr(im, "n_frames", 1)), received_file(path))
+
+
+def received_file(path: Path) -> ReceivedFile:
+    """The file's full name, sha256 and size, read as received."""
+    h, size = hashlib.sha256(), 0
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise IngestError(f"cannot read ({exc.strerror or exc})") from exc
+    return ReceivedFile(str(path.resolve()), h.hexdigest(), size)
 
 
 def _open_pdf(path: Path):  # type: ignore[no-untyped-def]
@@ -300,7 +314,7 @@ def ingest(
     added, dups, page_ids = 0, 0, []
     total = sum(s.pages for s in sources)
     n_threads = threads or max(1, min(4, os.cpu_count() or 1))
-    pending: deque[tuple[str, np.ndarray, Future[str]]] = deque()
+    pending: deque[tuple[str, np.ndarray, ReceivedFile | None, Future[str]]] = deque()
 
     def prepare(image: np.ndarray, original: Original | None) -> str:  # worker thread
         sha = pixel_sha256(image)  # the page's identity: its pixels
@@ -309,13 +323,13 @@ def ingest(
 
     def finish_one() -> None:  # main thread, in page order: the row (and its page number)
         nonlocal added, dups
-        name, image, future = pending.popleft()
+        name, image, received, future = pending.popleft()
         try:
             sha = future.result()
         except OSError as exc:
             fail(name, f"cannot store page ({exc})")
             return
-        page, created = ws.add_page(book_id, image, name, sha)
+        page, created = ws.add_page(book_id, image, name, sha, received)
         if created:
             added += 1
             page_ids.append(page.id or 0)
@@ -334,7 +348,8 @@ def ingest(
                         bar.update(1)
                         fail(name, str(image))
                         continue
-                    pending.append((name, image, pool.submit(prepare, image, original)))
+                    pending.append((name, image, src.received,
+                                    pool.submit(prepare, image, original)))
                     while len(pending) > n_threads:  # bounded memory: a few pages in flight
                         finish_one()
                         bar.update(1)

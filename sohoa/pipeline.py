@@ -27,6 +27,7 @@ class PageWork:
     entry_crops: tuple[np.ndarray, ...] = ()
     field_crops: tuple[dict[str, np.ndarray], ...] = ()
     geometry: object | None = None  # preprocessing.layout.ColumnGeometry, for book consensus
+    field_quads: tuple[dict[str, tuple], ...] = ()  # field -> (quad, margin) on the page
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,13 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
                                     seg.status, ()), geometry=seg.geometry)
     by_entry: dict[int, dict[str, Reading]] = {}
     crop_images: dict[int, dict[str, np.ndarray]] = {}
+    crop_quads: dict[int, dict[str, tuple]] = {}
     for crop, reading in zip(seg.crops, readings, strict=True):
         by_entry.setdefault(crop.entry, {})[crop.field] = reading  # type: ignore[index]
         crop_images.setdefault(crop.entry, {})[crop.field] = crop.image  # type: ignore[index]
+        if getattr(crop, "quad", None) is not None:
+            crop_quads.setdefault(crop.entry, {})[crop.field] = (  # type: ignore[index]
+                crop.quad, crop.margin)
     _settle_numbers(seg, by_entry)
     entries = tuple(replace(e, fields=by_entry.get(e.index, {})) for e in seg.entries)
     page = PageReading(seg.name, seg.template_id, seg.angle, seg.rotation, seg.status, entries)
@@ -100,7 +105,8 @@ def assemble(seg: Segmented, readings: list[Reading], *, keep_crops: bool = Fals
         return PageWork(page, geometry=seg.geometry)
     return PageWork(page, entry_crops=seg.entry_crops,
                     field_crops=tuple(crop_images.get(e.index, {}) for e in seg.entries),
-                    geometry=seg.geometry)
+                    geometry=seg.geometry,
+                    field_quads=tuple(crop_quads.get(e.index, {}) for e in seg.entries))
 
 
 def _settle_numbers(seg: Segmented, by_entry: dict[int, dict[str, Reading]]) -> None:
@@ -167,6 +173,7 @@ def save_work(ws, page_id: int, work: PageWork) -> int:
             field_crops=work.field_crops[i],
             field_boxes=e.field_boxes,
             readings=[r for r in e.fields.values() if r.text],
+            field_quads=work.field_quads[i] if work.field_quads else {},
         )
         for i, e in enumerate(work.reading.entries)
     ]

@@ -216,3 +216,7 @@ class FieldCrop:
     empty: bool = False
     entry: int | None = None
     layout_residual: float = 0.0  # page analysis's doubt about the columns (0 clean .. 1)
+    # where it was cut: the cell's quadrilateral on the ingested page and the margin added
+    # (preprocessing.crops.field_crops); the store keeps it to cut the crop again on demand
+    quad: tuple[tuple[float, float], ...] | None = None
+    margin: float = 0.0

@@ -94,3 +94,22 @@ def failing_engine(monkeypatch) -> type[FailingEngine]:
     monkeypatch.setattr(FailingEngine, "fail", 0)
     monkeypatch.setattr(FailingEngine, "raised", 0)
     return FailingEngine
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium through Playwright, one per test module (the review browser
+    tests); skipped where Chromium is not installed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from review_helpers import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -22,6 +22,9 @@ from sohoa.synth.page import generate_page
 from sohoa.template import load_template
 
 PASSWORD = "mat-khau-thu-1"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, driven by Playwright (the browser tests, the bench)
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 USERS = (("an", "clerk"), ("binh", "clerk"), ("duyet", "approver"))
 _CONFUSE = {"à": "á", "á": "à", "ă": "â", "â": "ă", "ô": "ơ", "ơ": "ô", "u": "ư", "ư": "u",
             "i": "ì", "a": "o", "o": "a", "e": "ê", "ê": "e", "ũ": "u", "ị": "i", "ạ": "a"}

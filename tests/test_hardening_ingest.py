@@ -108,6 +108,55 @@ def test_tiff_frames_keep_their_compression_and_their_pixels(ws, tmp_path):
     assert stored_bytes(ws) <= 1.2 * len(data_bilevel)
 
 
+def _segments(data: bytes, frame: int) -> list[bytes]:
+    """The compressed strips (or tiles) of one frame of a TIFF, as stored in the file."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.seek(frame)
+        off, cnt = (324, 325) if 324 in im.tag_v2 else (273, 279)
+        return [data[o:o + n] for o, n in zip(im.tag_v2[off], im.tag_v2[cnt], strict=True)]
+
+
+def test_jpeg_tiff_frames_are_kept_as_their_jpeg_bytes_not_a_png(ws, tmp_path):
+    frames = [scan(50 + i, (1100, 850)) for i in range(3)]
+    ims = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    ims[0].save(buf, "TIFF", save_all=True, append_images=ims[1:], compression="jpeg",
+                quality=80)
+    data = buf.getvalue()
+    (tmp_path / "jpeg.tif").write_bytes(data)
+    rep = ingest(ws, [tmp_path / "jpeg.tif"], book())
+    assert rep.added == 3 and not rep.failures
+    for i, pid in enumerate(rep.page_ids):
+        page = ws.page(pid)
+        kept = ws.page_path(page.sha256)
+        assert kept.suffix == ".tif"
+        with Image.open(kept) as im:
+            assert im.info.get("compression") == "jpeg"
+            want = Image.open(io.BytesIO(data))
+            want.seek(i)
+            assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(want.convert("RGB")))
+        assert _segments(kept.read_bytes(), 0) == _segments(data, i)  # the JPEG bytes, copied
+        assert np.array_equal(ws.page_image(pid), np.asarray(want.convert("RGB")))
+    assert stored_bytes(ws) <= 1.05 * len(data), (stored_bytes(ws), len(data))
+
+
+def test_tiled_tiff_frames_are_copied_tile_for_tile(ws, tmp_path):
+    import tifffile
+
+    frames = [scan(60 + i, (512, 384), colour=False) for i in range(2)]
+    path = tmp_path / "tiled.tif"
+    with tifffile.TiffWriter(path) as tw:
+        for f in frames:
+            tw.write(f, tile=(128, 128), compression="zlib")
+    data = path.read_bytes()
+    rep = ingest(ws, [path], book())
+    assert rep.added == 2 and not rep.failures
+    for i, (pid, f) in enumerate(zip(rep.page_ids, frames, strict=True)):
+        kept = ws.page_path(ws.page(pid).sha256).read_bytes()
+        assert _segments(kept, 0) == _segments(data, i)
+        assert np.array_equal(ws.page_image(pid)[..., 0], f)
+
+
 def test_a_repaired_tiff_keeps_frame_order(ws, tmp_path):
     frames = [scan(30 + i, colour=False) for i in range(3)]
     good = _tiff(frames, "tiff_deflate")
@@ -154,5 +203,6 @@ def test_odd_names_are_printed_escaped_and_an_all_failed_ingest_keeps_no_book(tm
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert "\x1b" not in res.stderr + res.stdout and "\x07" not in res.stderr + res.stdout
     assert "\\x1b[31mred\\x07.png" in res.stderr, res.stderr
+    assert "was not created" in res.stdout and "book 1" not in res.stdout, res.stdout
     with Workspace.open(tmp_path / "ws") as w:
         assert w.books() == []  # nothing went in: no empty book left behind

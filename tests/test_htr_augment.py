@@ -33,3 +33,30 @@ def test_degrade_gives_grey_uint8_crops_and_sometimes_a_stamp() -> None:
         out = degrade(_line(), rng)
         assert out.ndim == 2 and out.dtype == np.uint8 and out.size > 0
     assert any(d.startswith("stamp") for d in DEGRADATIONS)
+
+
+def test_distort_bends_and_reinks_the_writing_but_keeps_it_readable_in_shape() -> None:
+    """distort() (the shape/ink augmentation for unseen hands) keeps a crop's size and type,
+    changes its pixels, keeps the ink dark on light paper, and is what SynthSource applies
+    to ``distort_share`` of its lines (recorded in describe())."""
+    import cv2
+
+    from models.augment import DISTORTIONS, distort
+    from models.data import SynthSource
+
+    img = np.full((40, 200), 235, np.uint8)
+    cv2.putText(img, "Co Ma 1998", (5, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 2)
+    changed = 0
+    for seed in range(20):
+        out = distort(img.copy(), np.random.default_rng(seed))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        changed += int(np.abs(out.astype(int) - img).mean() > 0.5)
+        assert np.median(out) > 150  # still paper
+        assert out.min() < 150  # still ink
+    assert changed >= 15
+    tiny = np.full((5, 5), 255, np.uint8)
+    assert distort(tiny, np.random.default_rng(0)) is tiny
+    src = SynthSource("train", distort_share=1.0)
+    assert src.describe()["distortions"] == list(DISTORTIONS)
+    s = src.sample(np.random.default_rng(3))
+    assert s.image.ndim == 2 and s.text

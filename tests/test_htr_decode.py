@@ -264,3 +264,32 @@ def test_language_model_files_are_built_once_from_the_shipped_lms(tmp_path, monk
     assert dict(steered)["Lườ"] == pytest.approx(0.43 / 0.98, rel=0.05)
     fused = sorted(fuse(steered, lm.as_hook(), 0.5), key=lambda tp: -tp[1])
     assert fused[0][0] == "Lườ" and fused[0][1] == pytest.approx(dict(steered)["Lườ"])
+
+
+def test_the_place_lm_never_prunes_a_reading_the_image_prefers():
+    """Ordinary text in a place field (a house number, a street: no register value) read with
+    the shipped place LM in the beam: the LM alone would prune the digits the image shows
+    (0.6 against 0.3 for a look-alike letter) and leave 'B9BlA6'; the best path joins the
+    candidates with its exact probability, so the read path is never below greedy decoding."""
+    from pathlib import Path
+
+    from models.ctc_decode import greedy
+    from models.field_decoder import FieldDecoder, char_arpa
+    from sohoa.fields import choose_reading
+    from sohoa.records import Alternative, FieldKind
+
+    model = Path(__file__).resolve().parents[1] / "models" / "weights" / "htr-v3"
+    cs = Charset.load(model / "charset.json")
+    arpa = {FieldKind.PLACE: char_arpa(model, "place_lm.json")}
+    truth = "ngõ 398/46 Phan Đình Phùng"
+    look = {"3": "B", "9": "g", "8": "B", "/": "l", "4": "A", "6": "b"}
+    lp = _spelt(cs, truth, {i: {c: 0.6, look[c]: 0.3} for i, c in enumerate(truth) if c in look})
+    assert greedy(lp, cs).text == truth
+    pairs = FieldDecoder(cs, arpa=arpa).decode(lp, FieldKind.PLACE)
+    assert pairs[0][0] == truth
+    chosen = choose_reading("noiCuTru", FieldKind.PLACE, [Alternative(t, p) for t, p in pairs],
+                            "htr")
+    assert chosen.text == truth
+    # without the best path the LM-steered beam loses the digits (what this guards against)
+    free = FieldDecoder(cs, arpa=arpa).free(FieldKind.PLACE).nbest(lp, 5)
+    assert truth not in [t for t, _ in free]

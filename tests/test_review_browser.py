@@ -11,13 +11,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import PASSWORD, free_port, make_workspace  # noqa: E402
+from review_helpers import CHROMIUM, PASSWORD, free_port, make_workspace  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +28,6 @@ def server(tmp_path_factory):
     demo = serve(root, port=port, block=False)
     yield info, f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def login(browser, url: str, user: str, outside: list[str] | None = None):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import PASSWORD, USERS, free_port, make_workspace  # noqa: E402
-from test_review_browser import ARGS, CHROMIUM, next_entry, pick, shown_entry  # noqa: E402
+from review_helpers import CHROMIUM, PASSWORD, USERS, free_port, make_workspace  # noqa: E402
+from test_review_browser import next_entry, pick, shown_entry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -34,16 +34,6 @@ def server(tmp_path_factory):
     demo = serve(root, port=port, block=False)
     yield info, f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def login(browser, url, user, width=1366, height=768):

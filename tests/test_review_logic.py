@@ -158,3 +158,61 @@ def test_review_command_refuses_missing_workspace_and_no_users(tmp_path):
     Workspace.open(tmp_path / "empty", create=True).close()
     res = CliRunner().invoke(app, ["review", "--workspace", str(tmp_path / "empty")])
     assert res.exit_code != 0 and "sohoa user add" in said(res)
+
+
+def test_a_page_is_decoded_once_and_the_next_page_ahead(tmp_path, monkeypatch):
+    """Eight clerks opening rows of one fresh page at once cost one page decode (not eight),
+    and claiming a row has the next page's rows cut in the background before anyone asks."""
+    import threading
+
+    import sohoa.imageio
+
+    info = make_workspace(tmp_path / "ws", pages=2)
+    decodes: list[int] = []
+    real = sohoa.imageio.decode_page
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        decodes.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(sohoa.imageio, "decode_page", counting)
+    with Workspace.open(info.root) as ws:
+        entries = ws.entries(info.book_id)
+        page1 = [e.id for e in entries if e.page_id == entries[0].page_id]
+        page2 = [e.id for e in entries if e.page_id != entries[0].page_id]
+        shown: list[str | None] = []
+        threads = [threading.Thread(target=lambda e=e: shown.append(
+            logic.describe(ws, e).entry_crop)) for e in page1[:8]]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert len(decodes) == 1 and all(shown) and len(shown) == len(page1[:8])
+        screen = logic.claim(ws, "an", info.book_id, 600)
+        assert screen is not None and screen.entry_id in page1
+        deadline = time.time() + 60
+        while len(decodes) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(decodes) == 2  # page 2 cut ahead, before anyone opened it
+        assert logic.describe(ws, page2[-1]).entry_crop  # (waits for the cut if still going)
+        assert len(decodes) == 2  # its last row needed no decode of its own
+
+
+def test_events_report_progress_on_few_leaf_components(base):
+    """Gradio's page updates (and snapshots) the loading status of each progress target of
+    every event, and walks every component inside a container target, on every later event:
+    no event may target a container, and the entry events one component each."""
+    from review_ui.app import build_app
+    from review_ui.context import AppContext
+
+    demo = build_app(AppContext.open(base.root))
+    cfg = demo.get_config_file()
+    kinds = {c["id"]: c["type"] for c in cfg["components"]}
+    names = {d.get("api_name"): d for d in cfg["dependencies"]}
+    containers = {"row", "column", "tabs", "tabitem", "group", "form", "accordion"}
+    for dep in cfg["dependencies"]:
+        targets = dep.get("show_progress_on") or dep["outputs"]
+        assert not [kinds[t] for t in targets if kinds[t] in containers], dep.get("api_name")
+    for api in ("confirm", "next", "skip", "back"):
+        assert len(names[api]["show_progress_on"]) == 1
+        assert len(names[api]["outputs"]) <= 20  # was 53

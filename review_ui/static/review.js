@@ -7,8 +7,14 @@
   const visible = (el) => !!(el && el.offsetParent !== null);
   const $ = (sel, root) => (root || document).querySelector(sel);
   const rows = () => Array.from(document.querySelectorAll("#entry-fields .frow")).filter(visible);
-  const inputOf = (row) =>
-    row && Array.from(row.querySelectorAll(".fin input, .fin textarea")).find(visible);
+  // a closed field (its label carries data-choices) is its dropdown, any other its text box:
+  // until the layout event has shown the right one, the row has no input (nothing collected)
+  const inputOf = (row) => {
+    const crop = row && row.querySelector(".crop[data-field]");
+    if (!crop) return undefined;
+    const sel = crop.dataset.choices ? ".fdrop input" : ".ftext input, .ftext textarea";
+    return Array.from(row.querySelectorAll(sel)).find(visible);
+  };
   const fieldInputs = () => rows().map(inputOf).filter(Boolean);
   const rowOf = (name) => {
     const crop = document.querySelector(`#entry-fields .crop[data-field="${name}"]`);
@@ -157,6 +163,39 @@
     const el = ev.target.closest && ev.target.closest(".viewer");
     if (el) fit(el);
   });
+
+  // ---- the entry on screen, laid out from the one JSON string the server sends (message,
+  // header, image pane, each row's label and hints, each text box's value; the dropdowns are
+  // Gradio's). A call with null fills only inputs that appeared since (the layout event), so
+  // nothing the clerk typed is overwritten.
+  let shown = null; let shownSeq = 0;
+  const setSlot = (root, html) => {
+    // the same text again (a refused confirmation) leaves the element, and the pane's zoom
+    const s = root && root.querySelector(".slot");
+    if (s && s.dataset.html !== html) { s.innerHTML = html; s.dataset.html = html; }
+  };
+  window.sohoaShow = (d) => {
+    const fresh = typeof d === "string" && d !== "";
+    if (fresh) {
+      try { shown = JSON.parse(d); } catch (e) { return; }
+      shownSeq += 1;
+      setSlot(document.getElementById("msg"), shown.msg || "");
+      setSlot(document.getElementById("entry-head"), shown.head || "");
+      setSlot(document.getElementById("entry-crop"), shown.pane || "");
+    }
+    if (!shown) return;
+    const mark = String(shownSeq);
+    for (let i = 0; ; i++) {
+      const cell = document.getElementById(`c${i}`);
+      if (!cell) break;
+      const r = (shown.rows || [])[i] || ["", ""];
+      const slot = cell.querySelector(".slot");
+      if (slot && (fresh || slot.dataset.seq !== mark)) { setSlot(cell, r[0]); slot.dataset.seq = mark; }
+      const inp = document.querySelector(`#f${i}-text input, #f${i}-text textarea`);
+      if (inp && (fresh || inp.dataset.seq !== mark)) { inp.value = r[1]; inp.dataset.seq = mark; }
+    }
+    window.sohoaFocus();
+  };
 
   // ---- focus: the first doubtful field, its text selected; marks from data-illegible
   let focusedEntry = "";

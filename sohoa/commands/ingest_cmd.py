@@ -52,10 +52,14 @@ def register(app: typer.Typer) -> None:
             )
             pages = len(ws.pages(report.book.id))
         b = report.book
-        typer.echo(
-            f"book {b.id} ({b.register_type} {b.volume} {b.commune}): {report.added} pages added,"
-            f" {report.duplicates} already there, {len(report.failures)} failed;"
-            f" the book now has {pages} pages"
-        )
+        if report.book_removed:
+            typer.echo(f"no page went in ({len(report.failures)} failed); book"
+                       f" {b.register_type} {b.volume} {b.commune} was not created")
+        else:
+            typer.echo(
+                f"book {b.id} ({b.register_type} {b.volume} {b.commune}): {report.added} pages"
+                f" added, {report.duplicates} already there, {len(report.failures)} failed;"
+                f" the book now has {pages} pages"
+            )
         if report.failures:
             raise typer.Exit(1)

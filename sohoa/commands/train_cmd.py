@@ -51,7 +51,8 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
         val += fixed_set(stroke_val, opts.val_size // 2, seed=12346,
                          cache=out / "val_strokes.npz")
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
-                     mark_share=opts.mark_share, stroke_share=opts.stroke_share)
+                     mark_share=opts.mark_share, stroke_share=opts.stroke_share,
+                     distort_share=opts.distort_share)
     record = {"train": source().describe(), "val": val_source.describe(),
               "val_size": len(val)}
     record = _record_data(out, record, resume)
@@ -129,6 +130,10 @@ def register(app: typer.Typer) -> None:
             None, "--stroke-share", help="Share of lines written with pen strokes by synthetic "
             "writers (skeleton letters, joins, hand-placed marks, pens, photo light) "
             f"(default {d('stroke_share')})."),
+        distort_share: float = typer.Option(
+            None, "--distort-share", help="Share of lines also bent (elastic), baseline-warped, "
+            "sheared, re-inked thinner/thicker, blurred, faded and JPEG-compressed "
+            f"(models.augment.distort) (default {d('distort_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
         val_size: int = typer.Option(None, "--val-size", help=f"(default {d('val_size')})"),
         seed: int = typer.Option(None, "--seed", help=f"(default {d('seed')})"),
@@ -180,6 +185,6 @@ def register(app: typer.Typer) -> None:
                      time_budget_min=minutes, patience=patience, workers=workers,
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
-                     val_size=val_size)
+                     val_size=val_size, distort_share=distort_share)
         best = _synthetic(out, resume, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))

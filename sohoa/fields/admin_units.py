@@ -1,8 +1,14 @@
-"""Pre-2025 administrative units (63 provinces, ~700 districts, ~10,000 communes) from the
-``vietnamadminunits`` package's shipped SQLite file, indexed for fast forgiving look-ups.
+"""Administrative units from the ``vietnamadminunits`` package's shipped SQLite file, indexed
+for fast forgiving look-ups: the pre-2025 units (63 provinces, ~700 districts, ~10,000
+communes) and the units in force from 1 July 2025 (34 provinces, 3,321 communes, wards and
+special zones, no districts).
 
-Old registers name the old units, so the ``admin_units_legacy`` table is the one we want; its
-alias columns also carry the names of communes merged away in 2019-2020.
+Old registers name the old units (``admin_units_legacy``; its alias columns also carry the
+names of communes merged away in 2019-2020); registers written after mid-2025 name the new
+ones (``admin_units``): "xã X, tỉnh Y" with no district, merged communes under new names,
+merged provinces under the name of one of them. Every new province bears the name of an old
+one, so it is that province's unit; the new communes are added as its direct children (a
+commune whose code and name did not change is the old unit already).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import json
 import logging
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -29,11 +35,13 @@ class AdminUnitsError(InternalError, RuntimeError):
 @dataclass(frozen=True)
 class Unit:
     level: int  # 1 province, 2 district, 3 commune (ward)
-    type: str  # "Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã", "Phường", "Thị trấn"
+    type: str  # "Tỉnh", "Thành phố", "Huyện", "Quận", "Thị xã", "Xã", "Phường", "Thị trấn",
+    # "Đặc khu" (from 2025)
     name: str  # short name with proper capitals ("Co Mạ")
     code: str
     parent: str = ""  # parent unit code
     keys: frozenset[str] = field(default=frozenset())  # folded keys incl. old names
+    since_2025: bool = False  # a commune of the 2025 reform (its parent is a province)
 
     @property
     def full(self) -> str:
@@ -74,7 +82,8 @@ def _name(short: str, unit_type: str = "") -> str:
 
 @cache
 def admin_index() -> AdminIndex:
-    """Read and index the legacy units once (about 0.2 s); read-only, nothing is written."""
+    """Read and index the legacy and the 2025 units once (about 0.3 s); read-only, nothing
+    is written."""
     path = _db_path()
     sql = ("SELECT province, provinceShort, provinceCode, provinceAlias, provinceKeywords, "
            "districtType, districtShort, districtCode, districtAlias, districtKeywords, "
@@ -86,6 +95,11 @@ def admin_index() -> AdminIndex:
             rows = conn.execute(sql).fetchall()
     except sqlite3.Error as exc:
         raise AdminUnitsError(f"{path}: cannot read admin_units_legacy: {exc}") from exc
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            rows_2025 = conn.execute(SQL_2025).fetchall()
+    except sqlite3.Error as exc:
+        raise AdminUnitsError(f"{path}: cannot read admin_units: {exc}") from exc
     units: dict[str, Unit] = {}
     for (prov, pshort, pcode, palias, pkw, dtype, dshort, dcode, dalias, dkw,
          wtype, wshort, wcode, walias, wkw) in rows:
@@ -104,6 +118,7 @@ def admin_index() -> AdminIndex:
             keys = {key(k) for k in {wshort} | _aliases(walias) | _aliases(wkw)}
             keys.add(key(_name(wshort, wtype)))
             units[wid] = Unit(3, wtype, _name(wshort, wtype), wid, did, frozenset(keys))
+    _add_2025(units, rows_2025)
     children: dict[str, list[Unit]] = {}
     by_key: dict[tuple[int, str], list[Unit]] = {}
     for u in units.values():
@@ -113,3 +128,35 @@ def admin_index() -> AdminIndex:
     log.debug("loaded %d administrative units from %s", len(units), path)
     return AdminIndex(units, {k: tuple(v) for k, v in children.items()},
                       {k: tuple(v) for k, v in by_key.items()})
+
+
+SQL_2025 = ("SELECT province, provinceShort, provinceCode, provinceAlias, provinceKeywords, "
+            "wardType, wardShort, wardCode, wardAlias, wardKeywords FROM admin_units")
+
+
+def _add_2025(units: dict[str, Unit], rows: list[tuple]) -> None:
+    """The units in force from 1 July 2025 laid into the legacy ones (in place): each new
+    province is the old province of its name (its keys extended), or a new unit when no old
+    one has it; each new commune not already there (same code, name and province) becomes a
+    child of its province, coded ``3:n<code>``."""
+    by_name = {key(u.name): u for u in units.values() if u.level == 1}
+    legacy = {u.code: (u.keys, units[u.parent].parent if u.parent in units else "")
+              for u in units.values() if u.level == 3}
+    for (prov, pshort, pcode, palias, pkw, wtype, wshort, wcode, walias, wkw) in rows:
+        pkeys = {key(k) for k in {pshort} | _aliases(palias) | _aliases(pkw)}
+        old = by_name.get(key(_name(pshort)))
+        if old is None:
+            ptype = "Thành phố" if prov.startswith("Thành phố") else "Tỉnh"
+            old = Unit(1, ptype, _name(pshort), f"1:n{pcode}", "", frozenset(pkeys))
+        elif not pkeys <= old.keys:
+            old = replace(old, keys=old.keys | pkeys)
+        units[old.code] = by_name[key(old.name)] = old
+        if not (wshort and wcode):
+            continue
+        keys = {key(k) for k in {wshort} | _aliases(walias) | _aliases(wkw)}
+        keys.add(key(_name(wshort, wtype)))
+        same = legacy.get(f"3:{wcode}")
+        if same is not None and key(_name(wshort, wtype)) in same[0] and same[1] == old.code:
+            continue  # the old commune kept its code, name and province
+        wid = f"3:n{wcode}"
+        units[wid] = Unit(3, wtype, _name(wshort, wtype), wid, old.code, frozenset(keys), True)

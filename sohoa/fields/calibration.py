@@ -32,6 +32,13 @@ ENGINE_FEATURES = ("engine_tesseract", "engine_tesseract_x_logit_conf")
 SEGMENT_FEATURES = ("edge_ink", "layout_residual", "other_kind", "extra_lines", "column_doubt")
 FEATURES = (BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
             + SEGMENT_FEATURES)
+# A reading whose box is in doubt is never auto-accepted, whatever the map says: ink runs
+# across the box's walls (the box cuts through writing), the value parses clearly better as
+# another column's kind, or page analysis placed half its column boundaries without lines
+DOUBT_CAP = 0.85
+EDGE_DOUBT = 0.2  # = calibration_seg.EDGE_DOUBT
+OTHER_DOUBT = 0.3  # = calibration_seg.OTHER_DOUBT
+RESIDUAL_DOUBT = 0.5
 
 
 class CalibrationError(SohoaError, ValueError):
@@ -68,6 +75,12 @@ class Features:
         return np.array(out, dtype=np.float64)
 
 
+def box_doubt(features: Features) -> bool:
+    """Whether the field's box itself is in doubt (see ``DOUBT_CAP``)."""
+    return (features.edge_ink > EDGE_DOUBT or features.other_kind > OTHER_DOUBT
+            or features.layout_residual >= RESIDUAL_DOUBT)
+
+
 @dataclass(frozen=True)
 class Sample:
     features: Features
@@ -91,9 +104,11 @@ class Calibration:
             raise CalibrationError(f"calibration: unknown features {sorted(unknown)}")
 
     def predict(self, features: Features) -> float:
+        """P(correct); at most ``DOUBT_CAP`` when the box is in doubt (:func:`box_doubt`)."""
         w = np.array([self.weights.get(n, 0.0) for n in FEATURES])
         z = float(self.bias + w @ features.vector())
-        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        p = 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+        return min(p, DOUBT_CAP) if box_doubt(features) else p
 
     def to_json(self) -> str:
         return json.dumps({"version": 1, "method": "logistic", "bias": self.bias,

@@ -187,7 +187,7 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
     """Confirmed entries of a workspace: each stored field crop re-read by ``engine`` (an
     ``ocr`` engine), chosen as the pipeline chooses, and judged against the confirmed value
     as ``pairs_from_workspace`` judges it. Fields without a stored crop are skipped."""
-    from sohoa.imageio import load_image
+    from sohoa.store import WorkspaceError
     from sohoa.template import Template
 
     out = []
@@ -197,11 +197,12 @@ def workspace_pairs(ws, engine, book_id: int | None = None) -> list[LabelledPair
         template = Template.for_book(view.book)
         year = view.book.year
         for spec in template.fields:
-            path = view.field_crops.get(spec.name)
             truth = view.values.get(spec.name, "")
-            if path is None or not path.exists():
+            try:  # the cell cut from the page as process cut it
+                image = ws.crop_image(int(entry.id), spec.name, cached=False)
+            except WorkspaceError:
                 continue
-            crop = FieldCrop(spec.name, spec.kind, _grey(load_image(path)), (0, 0, 0, 0))
+            crop = FieldCrop(spec.name, spec.kind, _grey(image), (0, 0, 0, 0))
             cell = read_cells(engine, [crop])[0]
             chosen = choose_cells([cell], year)[0]
             found = features_of(cell.kind, list(cell.candidates), year, cell.field, cell.engine,

@@ -29,6 +29,7 @@ from sohoa.records import FieldKind
 
 CROP_MARGIN = 0.08  # preprocessing.crops.field_crops(margin=...): the walls sit this far in
 EDGE_DOUBT = 0.2  # a cell whose walls run through more ink than this is doubtful
+# (calibration.DOUBT_CAP keeps such a reading below auto-accept; tests check both agree)
 OTHER_DOUBT = 0.3  # a value parsing this much better as another kind is doubtful
 # the most handwritten lines a field of each kind takes in its cell (more: the crop holds
 # a neighbour's writing too, e.g. the name above a year in a two-field cell)

@@ -2,9 +2,11 @@
 corrected string "Bản Co Mạ, xã Co Mạ, huyện Thuận Châu, tỉnh Sơn La".
 
 Parts are matched right to left (province, then district inside it, then commune inside that)
-against the pre-2025 units, forgiving diacritics and small spelling errors. Parts that are not
-administrative units (bản, thôn, "Trạm y tế ...", "Tại nhà") are kept exactly as written: we
-correct what we can recognise and never snap free text onto a unit.
+against the pre-2025 units and those in force from July 2025 ("xã Mèo Vạc, tỉnh Tuyên
+Quang": no district, merged communes and provinces; ``admin_units``), forgiving diacritics
+and small spelling errors. Parts that are not administrative units (bản, thôn, "Trạm y tế
+...", "Tại nhà") are kept exactly as written: we correct what we can recognise and never
+snap free text onto a unit.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ _PREFIXES: dict[str, tuple[int, str]] = {
     "thanh pho": (-1, "Thành phố"), "tp": (-1, "Thành phố"), "t p": (-1, "Thành phố"),
     "tinh": (1, "Tỉnh"), "t": (1, "Tỉnh"),
     "ban": (0, "Bản"), "b": (0, "Bản"), "thon": (0, "Thôn"), "xom": (0, "Xóm"), "to": (0, "Tổ"),
+    "dac khu": (3, "Đặc khu"),  # a special zone of the 2025 units (Phú Quốc, Côn Đảo)
     "khoi": (0, "Khối"), "ap": (0, "Ấp"), "lang": (0, "Làng"), "tieu khu": (0, "Tiểu khu"),
     "khu pho": (0, "Khu phố"), "doi": (0, "Đội"), "so nha": (0, "Số nhà"), "khu": (0, "Khu"),
 }
 _SINGLE_LETTER = {"x", "h", "q", "t", "p", "b"}  # only with a dot: "X. Co Mạ"
 _PREFIX_RE = re.compile(
-    r"^(thi tran|thi xa|thanh pho|tieu khu|khu pho|so nha|t\s?p|tt|tx|xa|phuong|huyen|quan|"
+    r"^(thi tran|thi xa|thanh pho|dac khu|tieu khu|khu pho|so nha|t\s?p|tt|tx|xa|phuong|huyen|quan|"
     r"tinh|ban|thon|xom|to|khoi|ap|lang|doi|khu|[xhqtpb])(\.\s*|\s+)(?=\S)")
 _SPLIT = re.compile(r"\s*[,;]\s*|\s*-\s*|\s+–\s+")
 MAX_PARTS = 12
@@ -126,11 +129,15 @@ def _level_keys(level: int) -> dict[str, str]:
 
 
 def _descendants(parent: Unit, level: int) -> list[Unit]:
+    """Units of ``level`` under ``parent``: a province's communes are those of its districts
+    (before 2025) and its direct children (the 2025 communes)."""
     ix = admin_index()
     units = list(ix.children.get(parent.code, ()))
-    while units and units[0].level < level:
-        units = [c for u in units for c in ix.children.get(u.code, ())]
-    return [u for u in units if u.level == level]
+    out = [u for u in units if u.level == level]
+    while units:
+        units = [c for u in units if u.level < level for c in ix.children.get(u.code, ())]
+        out += [u for u in units if u.level == level]
+    return out
 
 
 def _prefer_spelling(name: str, units: list[Unit]) -> Unit:
@@ -167,7 +174,8 @@ def parse_place(text: str) -> PlaceParse:
     return result
 
 
-_INNER_WORD = re.compile(r"\s(?=(?:xa|phuong|thi tran|huyen|quan|thi xa|thanh pho|tinh|tp)[\s.])")
+_INNER_WORD = re.compile(
+    r"\s(?=(?:xa|phuong|thi tran|dac khu|huyen|quan|thi xa|thanh pho|tinh|tp)[\s.])")
 
 
 def _split_at_unit_words(raw: str) -> list[str]:
@@ -240,6 +248,11 @@ def respell(text: str) -> str:
         if k in unit.keys and k != key(unit.name) and len(k) > 4:
             continue  # an old name of the unit: kept as written
         new = unit.name.upper() if name.isupper() and len(name) > 1 else unit.name
+        extra = len(name.split()) - len(new.split())
+        if extra < 0:
+            continue  # a respelling corrects letters, never adds words
+        if extra > 0:  # "chường Thạch Thang": the tail names the unit, the head stays
+            name = " ".join(name.split()[extra:])
         if new != name:
             fixes.append((name, new))
     pos = len(raw)
@@ -272,6 +285,20 @@ def _as_written(part: Part) -> str:
     return part.written
 
 
+@cache
+def _by_start() -> dict[tuple[int, str], tuple[Unit, ...]]:
+    """Every unit under (level, first letter) and (level, first two letters) of its folded
+    key, in the index's order: completing a place looks at the few units that can match
+    instead of all ~10,000 (~14 ms a call before)."""
+    out: dict[tuple[int, str], list[Unit]] = {}
+    for u in admin_index().units.values():
+        k = key(u.name)
+        for n in (1, 2):
+            if len(k) >= n:
+                out.setdefault((u.level, k[:n]), []).append(u)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def complete(prefix: str, limit: int = 10) -> list[str]:
     """Places completing what was typed (review UI): the last part is completed to a unit
     with its district and province; the parts before it are kept. A text that already reads
@@ -302,7 +329,8 @@ def complete(prefix: str, limit: int = 10) -> list[str]:
             chain.append(ix.units[chain[-1].parent])
         pool = chain[1:]
     for level in levels:
-        for u in pool:
+        units = pool if known else _by_start().get((level, want[:2]), ())
+        for u in units:
             if u.level == level and key(u.name).startswith(want):
                 full = _full(u)
                 text = f"{lead}, {full[:1].lower()}{full[1:]}" if lead else full

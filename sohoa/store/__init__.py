@@ -2,7 +2,9 @@
 
 Public face: :class:`Workspace` and the records and errors it hands out. The parts live in
 modules of this package: ``schema`` (tables, migrations, transactions), ``base`` (connections,
-row conversion), ``files`` (crash-safe image files), ``results`` (saving a page's reading),
+row conversion), ``files`` (crash-safe image files), ``pages`` (kept scans and originals),
+``results`` (saving a page's reading), ``crops`` and ``crop_cache`` (crops cut from the page,
+the screens' bounded cache), ``integrity`` (checks, backup),
 ``review`` (claims, confirmations, audit), ``users`` (logins), ``status`` (progress counts),
 ``types`` (records and errors), ``workspace`` (the :class:`Workspace` class).
 """
@@ -19,6 +21,7 @@ from sohoa.store.types import (
     EntryLocked,
     EntryResult,
     EntryView,
+    ReceivedFile,
     StaleVersion,
     User,
     WorkspaceError,
@@ -28,6 +31,6 @@ from sohoa.store.workspace import Workspace
 
 __all__ = [
     "BackupError", "BackupReport", "DatabaseBusy", "DatabaseDamaged", "StoreDatabaseError",
-    "AuditRow", "EntryLocked", "EntryResult", "EntryView", "StaleVersion", "User", "Workspace",
-    "WorkspaceError", "WorkspaceNotFound",
+    "AuditRow", "EntryLocked", "EntryResult", "EntryView", "ReceivedFile", "StaleVersion",
+    "User", "Workspace", "WorkspaceError", "WorkspaceNotFound",
 ]

@@ -81,27 +81,37 @@ def write_png(path: Path, image: np.ndarray) -> None:
     write_atomic(path, encode_png(image))
 
 
-ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry crop cached for the review screen
+ENTRY_CROP_QUALITY = 80  # JPEG quality of an entry row cut for the review screen
 ENTRY_CROP_MAX_SIDE = 1600  # a screen's width; the export cuts its own from the page
-# Field cells are shown to clerks and read again by trainers, adaptation and calibration: high
-# enough for a four-line place cell to keep ~32 px a line (64 px squeezed it to 16). WebP q80.
+# Cells read as empty are kept from processing (the review screen looks for ink in them):
+# up to 128 px high (the height ``review_ui.ink`` was calibrated on), WebP q80.
 FIELD_CROP_QUALITY = 80
 FIELD_CROP_MAX_HEIGHT = 128
+# Cells cut for a screen (cache): natural size (a four-line place cell at 300 dpi is ~250 px),
+# grey JPEG, fast to write when a page is first viewed.
+FIELD_VIEW_QUALITY = 80
+FIELD_VIEW_MAX_HEIGHT = 400
 
 
-def encode_crop(image: np.ndarray, suffix: str) -> bytes:
-    """A crop as a compact cache file of bounded size: ``.jpg`` (entry rows, colour, for the
-    eye; at most :data:`ENTRY_CROP_MAX_SIDE` px) or ``.webp`` (field cells, grey, what the
-    trainers read again; at most :data:`FIELD_CROP_MAX_HEIGHT` px high)."""
+def encode_crop(image: np.ndarray, suffix: str, view: bool = False) -> bytes:
+    """A crop as a compact file of bounded size: ``.jpg`` (entry rows, colour, for the eye,
+    at most :data:`ENTRY_CROP_MAX_SIDE` px; with ``view`` a grey cell for a screen, at most
+    :data:`FIELD_VIEW_MAX_HEIGHT` px high) or ``.webp`` (cells kept from processing, at most
+    :data:`FIELD_CROP_MAX_HEIGHT` px high)."""
     arr = _for_opencv(image)
     h, w = arr.shape[:2]
-    scale = min(1.0, ENTRY_CROP_MAX_SIDE / max(h, w)) if suffix == ".jpg" else min(
-        1.0, FIELD_CROP_MAX_HEIGHT / max(h, 1))
+    cell = view and arr.ndim == 2
+    if suffix == ".jpg":
+        scale = min(1.0, (FIELD_VIEW_MAX_HEIGHT / max(h, 1)) if cell else
+                    ENTRY_CROP_MAX_SIDE / max(h, w))
+    else:
+        scale = min(1.0, FIELD_CROP_MAX_HEIGHT / max(h, 1))
     if scale < 1.0:
         arr = cv2.resize(arr, (max(1, round(w * scale)), max(1, round(h * scale))),
                          interpolation=cv2.INTER_AREA)
     if suffix == ".jpg":
-        ok, buf = cv2.imencode(".jpg", arr, [cv2.IMWRITE_JPEG_QUALITY, ENTRY_CROP_QUALITY,
+        quality = FIELD_VIEW_QUALITY if cell else ENTRY_CROP_QUALITY
+        ok, buf = cv2.imencode(".jpg", arr, [cv2.IMWRITE_JPEG_QUALITY, quality,
                                               cv2.IMWRITE_JPEG_OPTIMIZE, 1])
     elif suffix == ".webp":
         ok, buf = cv2.imencode(".webp", arr, [cv2.IMWRITE_WEBP_QUALITY, FIELD_CROP_QUALITY])

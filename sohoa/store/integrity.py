@@ -204,8 +204,9 @@ def backup(conn: sqlite3.Connection, workspace: Path, dest: Path) -> BackupRepor
         n, size = 0, 0
         for sub in IMAGE_DIRS:
             for src in sorted((Path(workspace) / sub).rglob("*")):
-                if not src.is_file() or src.name.endswith(".tmp"):
-                    continue
+                if not src.is_file() or src.name.endswith(".tmp") or \
+                        src.relative_to(workspace).parts[:2] == ("crops", "cache"):
+                    continue  # the screens' crop cache is cut again from the pages
                 dst = dest / src.relative_to(workspace)
                 if dst.exists() and dst.stat().st_size == src.stat().st_size:
                     continue
@@ -243,3 +244,34 @@ def missing_files(conn: sqlite3.Connection, workspace: Path, limit: int = MAX_RE
         if not (workspace / rel).is_file() and len(missing) < limit:
             missing.append(str(rel))
     return n_pages, n_crops, missing
+
+
+def kept_file_problems(conn: sqlite3.Connection, workspace: Path, limit: int = MAX_REPORTED
+                       ) -> tuple[int, int, list[str]]:
+    """(pages whose kept file was hashed and compared, pages ingested before hashes were
+    recorded, the first ``limit`` pages whose kept file no longer has the sha256 recorded at
+    ingest: the scan's bytes changed or were damaged on disk)."""
+    import hashlib
+
+    from sohoa.store.files import page_file
+
+    checked = unrecorded = 0
+    bad: list[str] = []
+    for row in conn.execute("SELECT id, book_id, page_no, sha256, kept_sha256 FROM pages"
+                            " ORDER BY id"):
+        if not row["kept_sha256"]:
+            unrecorded += 1
+            continue
+        path = page_file(workspace, row["sha256"])
+        if path is None:
+            continue  # reported as missing by missing_files
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        checked += 1
+        if h.hexdigest() != row["kept_sha256"] and len(bad) < limit:
+            bad.append(f"{path.relative_to(workspace)} (book {row['book_id']} page"
+                       f" {row['page_no']}): sha256 {h.hexdigest()[:12]}... differs from"
+                       f" {row['kept_sha256'][:12]}... recorded at ingest")
+    return checked, unrecorded, bad

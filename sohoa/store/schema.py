@@ -185,8 +185,34 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Originals as received and what was kept of them (issue 17): one ``originals`` row per
+    input file (its sha256 and size as received); each page points at its original and records
+    the sha256 of the bytes kept in ``pages/`` (the scan's own JPEG, TIFF frame or PDF page
+    image), which ``sohoa check`` verifies. Field cells become boxes on the page: ``crops.quad``
+    is the cell's quadrilateral, cut (with ``crops.margin``) when someone needs the crop."""
+    conn.executescript(
+        """
+        CREATE TABLE originals (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,          -- the file as named when received (escaped)
+            sha256 TEXT NOT NULL,        -- of the whole file as received
+            bytes INTEGER NOT NULL,
+            received_at TEXT NOT NULL,
+            UNIQUE (path, sha256)
+        );
+        ALTER TABLE pages ADD COLUMN original_id INTEGER REFERENCES originals(id);
+        ALTER TABLE pages ADD COLUMN kept_sha256 TEXT;
+        ALTER TABLE pages ADD COLUMN kept_bytes INTEGER;
+        CREATE INDEX pages_original ON pages(original_id);
+        ALTER TABLE crops ADD COLUMN quad TEXT;
+        ALTER TABLE crops ADD COLUMN margin REAL;
+        """
+    )
+
+
 # Append only: never edit a migration that has shipped; add a new function instead.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -84,3 +84,18 @@ def format_status(status: WorkspaceStatus) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.insert(len(lines) - 1, "  ".join("-" * w for w in widths))
     return f"workspace {status.path}\n" + "\n".join(lines)
+
+
+def format_originals(rows: list[dict[str, Any]]) -> str:
+    """The files received, one line each: book, pages kept, size, sha256, name (escaped)."""
+    from sohoa.ingest import printable
+
+    if not rows:
+        return "\nno originals recorded (pages ingested before sohoa kept their hashes)"
+    lines = ["", "originals as received (sha256 of each file):",
+             "book  pages        bytes  sha256                                                "
+             "            file"]
+    for r in rows:
+        lines.append(f"{r['book_id']:>4}  {r['pages']:>5}  {r['bytes']:>11}  {r['sha256']}"
+                     f"  {printable(r['path'])}")
+    return "\n".join(lines)

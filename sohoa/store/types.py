@@ -51,6 +51,17 @@ class EntryResult:
     field_crops: dict[str, Any] = field(default_factory=dict)  # field -> np.ndarray
     field_boxes: dict[str, BBox] = field(default_factory=dict)
     readings: list[Reading] = field(default_factory=list)
+    # field -> (quad of the cell on the page, margin): where ``crop_image`` cuts it again
+    field_quads: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An input file as ingest received it: its name, the sha256 of its bytes, its size."""
+
+    path: str
+    sha256: str
+    bytes: int
 
 
 @dataclass(frozen=True)

@@ -17,19 +17,16 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from sohoa.imageio import ImageError, decode_page
-from sohoa.records import Book, Entry, EntryStatus, Page, Reading, nfc
+from sohoa.records import Book, Entry, EntryStatus, Reading, nfc
 from sohoa.store.base import (
     StoreBase,
     bbox_from_json,
     book_from_row,
     entry_from_row,
-    frame_slot,
     page_from_row,
 )
-from sohoa.store.files import page_file, write_atomic, write_png
+from sohoa.store.crop_cache import cache_file
+from sohoa.store.crops import CropsMixin
 from sohoa.store.integrity import (
     BackupReport,
     DatabaseDamaged,
@@ -42,9 +39,10 @@ from sohoa.store.integrity import (
     quick_check,
     translate_errors,
 )
-from sohoa.store.results import CropsMixin, ResultsMixin
+from sohoa.store.pages import PagesMixin
+from sohoa.store.results import ResultsMixin
 from sohoa.store.review import ReviewMixin
-from sohoa.store.schema import PAGE_STATES, STATUSES, migrate
+from sohoa.store.schema import STATUSES, migrate
 from sohoa.store.types import (
     AuditRow,
     EntryLocked,
@@ -67,7 +65,7 @@ log = logging.getLogger(__name__)
 
 
 @translate_errors
-class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
+class Workspace(PagesMixin, ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
     """A workspace folder. Open with :meth:`open`; safe to share between threads."""
 
     @classmethod
@@ -182,112 +180,6 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
 
         return bool(self._write(tx))
 
-    # -- pages -------------------------------------------------------------------------------
-    def page_path(self, sha256: str) -> Path:
-        """The page's stored file: the scan's own bytes (``.jpg``, ``.png``, ``.tif``) or a
-        PNG of its pixels; ``pages/<sha256>.png`` when there is none."""
-        return page_file(self.path, sha256) or self.path / "pages" / f"{sha256}.png"
-
-    def store_page_file(self, image: np.ndarray, sha256: str,
-                        original: tuple[bytes, str] | None = None) -> Path:
-        """Write the page's file (atomically) unless one exists; thread-safe.
-
-        ``original``: the scan's own bytes and suffix to keep (see :mod:`sohoa.originals`);
-        without it the pixels are stored as PNG. ``add_page`` calls it; ingest calls it first
-        from worker threads so that encoding runs in parallel while rows are added in order.
-        """
-        file = page_file(self.path, sha256)
-        if file is not None:
-            return file
-        if original is not None:
-            data, suffix = original
-            file = self.path / "pages" / f"{sha256}{suffix}"
-            write_atomic(file, data)
-            return file
-        file = self.path / "pages" / f"{sha256}.png"
-        write_png(file, np.asarray(image))
-        return file
-
-    def add_page(
-        self, book_id: int, image: np.ndarray, source: str, sha256: str
-    ) -> tuple[Page, bool]:
-        """Store a page image as the book's next page; ``(page, False)`` if already stored."""
-        existing = self._page_by_sha(sha256)
-        if existing is not None:
-            return existing, False
-        self._book_row(self._conn(), book_id)
-        arr = np.asarray(image)
-        height, width = int(arr.shape[0]), int(arr.shape[1])
-        self.store_page_file(arr, sha256)
-
-        def tx(c: sqlite3.Connection) -> tuple[int, bool]:
-            row = c.execute("SELECT id FROM pages WHERE sha256 = ?", (sha256,)).fetchone()
-            if row is not None:
-                return int(row[0]), False
-            nxt = frame_slot(c, book_id, nfc(source))
-            cur = c.execute(
-                "INSERT INTO pages (book_id, page_no, source, sha256, width, height, created_at)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (book_id, nxt, nfc(source), sha256, width, height, utc_now()),
-            )
-            return int(cur.lastrowid or 0), True
-
-        page_id, created = self._write(tx)
-        return self.page(page_id), created
-
-    def _page_by_sha(self, sha256: str) -> Page | None:
-        rows = self._query("SELECT * FROM pages WHERE sha256 = ?", (sha256,))
-        return page_from_row(rows[0]) if rows else None
-
-    def pages(self, book_id: int | None = None) -> list[Page]:
-        if book_id is None:
-            rows = self._query("SELECT * FROM pages ORDER BY book_id, page_no")
-        else:
-            rows = self._query("SELECT * FROM pages WHERE book_id=? ORDER BY page_no", (book_id,))
-        return [page_from_row(r) for r in rows]
-
-    def page(self, page_id: int) -> Page:
-        rows = self._query("SELECT * FROM pages WHERE id = ?", (int(page_id),))
-        if not rows:
-            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
-        return page_from_row(rows[0])
-
-    def page_image(self, page_id: int) -> np.ndarray:
-        """The page as ingested, RGB uint8 (H, W, 3)."""
-        page = self.page(page_id)
-        path = self.page_path(page.sha256)
-        try:
-            return decode_page(path.read_bytes(), page.width, page.height)
-        except (OSError, ImageError) as exc:
-            raise WorkspaceError(f"{path}: page {page_id} image cannot be read ({exc})") from exc
-
-    def page_state(self, page_id: int) -> tuple[str, str]:
-        rows = self._query("SELECT state, message FROM pages WHERE id = ?", (int(page_id),))
-        if not rows:
-            raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
-        return str(rows[0][0]), str(rows[0][1])
-
-    def pages_in_state(self, *states: str) -> list[Page]:
-        for s in states:
-            _check_state(s)
-        marks = ",".join("?" * len(states))
-        rows = self._query(
-            f"SELECT * FROM pages WHERE state IN ({marks}) ORDER BY book_id, page_no", states
-        )
-        return [page_from_row(r) for r in rows]
-
-    def set_page_state(self, page_id: int, state: str, message: str = "") -> None:
-        _check_state(state)
-
-        def tx(c: sqlite3.Connection) -> None:
-            cur = c.execute(
-                "UPDATE pages SET state=?, message=? WHERE id=?", (state, message, int(page_id))
-            )
-            if cur.rowcount == 0:
-                raise WorkspaceNotFound(f"{self.path}: no page {page_id}")
-
-        self._write(tx)
-
     # -- entries -----------------------------------------------------------------------------
     def entries(
         self,
@@ -342,8 +234,12 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
             if cr["field"] == "":
                 entry_crop = self.path / cr["path"]
                 continue
-            if cr["path"]:
+            if cr["path"]:  # kept from processing (a cell read as empty)
                 field_crops[cr["field"]] = self.path / cr["path"]
+            else:  # a box on the page: a file once a screen has cut it (field_crop_file)
+                cut = cache_file(self.path, row["page_id"], row["idx"], cr["field"])
+                if cut.is_file():
+                    field_crops[cr["field"]] = cut
             box = bbox_from_json(cr["bbox"])
             if box is not None:
                 boxes[cr["field"]] = box
@@ -393,7 +289,3 @@ class Workspace(ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
         rows = self._query(sql + " ORDER BY id", params)
         return [{**dict(r), "draft": bool(r["draft"])} for r in rows]
 
-
-def _check_state(state: str) -> None:
-    if state not in PAGE_STATES:
-        raise WorkspaceError(f"unknown page state {state!r}; one of {', '.join(PAGE_STATES)}")

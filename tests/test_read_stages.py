@@ -1,0 +1,79 @@
+"""bench_read's per-stage breakdown: each true field goes to the stage that decided it, and
+the stages' losses plus the oracle's CER add up to the end-to-end CER."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from preprocessing.layout import EntryLayout, FieldBox, PageLayout
+from sohoa.template import load_template
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from read_stages import box_stage, stage_rows, stage_table  # noqa: E402
+
+
+def quad(x0, y0, x1, y1):
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def truth_field(text, x0, y0, x1, y1, band=None):
+    b = band or (x0, y0 + 10, x1, y1 - 10)
+    return {"text": text, "value": text, "cell": [x0, y0, x1, y1],
+            "band_quad": [list(p) for p in quad(*b)]}
+
+
+@pytest.mark.parametrize(("pred", "stage"), [
+    (quad(100, 100, 200, 200), "box ok"),
+    (quad(200, 100, 300, 200), "wrong column"),  # the neighbour's cell
+    (quad(130, 100, 230, 200), "column edge"),  # a boundary 30 % into the cell
+    (quad(100, 40, 200, 200), "header in box"),  # reaches 60 px (>0.2 row) above the table
+    (quad(100, 100, 200, 140), "row band"),  # only the top of the band
+    (None, "wrong column"),
+])
+def test_box_stage(pred, stage):
+    t = truth_field("Lò Văn A", 100, 100, 200, 200)
+    assert box_stage(pred, t, header_y=100, row_h=100) == stage
+
+
+def test_stage_rows_add_up_to_end_to_end():
+    tpl = load_template("ks-2006")
+    names = [f.name for f in tpl.fields][:3]
+    truth = {"entries": [
+        {"index": 0, "bbox": [0, 100, 600, 200],
+         "fields": {names[0]: truth_field("12", 0, 100, 200, 200),
+                    names[1]: truth_field("Lò Văn An", 200, 100, 400, 200)}},
+        {"index": 1, "bbox": [0, 200, 600, 300],
+         "fields": {names[0]: truth_field("13", 0, 200, 200, 300)}},
+    ]}
+    # found: entry 0 only; its second field's box lies in the third column
+    fields = {names[0]: FieldBox((0, 100, 200, 200), quad(0, 100, 200, 200), False,
+                                 quad(0, 100, 200, 200)),
+              names[1]: FieldBox((400, 100, 600, 200), quad(400, 100, 600, 200), False,
+                                 quad(400, 100, 600, 200))}
+    layout = PageLayout("ok", 0.0, 0, 600, 400,
+                        entries=(EntryLayout(0, (0, 100, 600, 200), quad(0, 100, 600, 200),
+                                             fields),))
+    e2e = {"page": "p", "template": tpl.id, "angle": 0, "rotation": 0, "status": "ok",
+           "entries": [{"index": 0, "bbox": [0, 100, 600, 200], "fields": {
+               names[0]: {"text": "12", "value": "12", "confidence": 0.95},
+               names[1]: {"text": "Hà Nội", "value": "Hà Nội", "confidence": 0.95}}}]}
+    oracle = {"page": "p", "template": tpl.id, "angle": 0, "rotation": 0, "status": "ok",
+              "entries": [
+                  {"index": 0, "bbox": [0, 100, 600, 200], "fields": {
+                      names[0]: {"text": "12", "value": "12", "confidence": 0.9},
+                      names[1]: {"text": "Lò Văn Ân", "value": "Lò Văn Ân",
+                                 "confidence": 0.5}}},
+                  {"index": 1, "bbox": [0, 200, 600, 300], "fields": {
+                      names[0]: {"text": "13", "value": "13", "confidence": 0.9}}}]}
+    rows = stage_rows(truth, layout, e2e, oracle, tpl)
+    assert sorted((r.stage, r.e2e_edits, r.oracle_edits) for r in rows) == [
+        ("box ok", 0, 0), ("entry missed", 2, 0), ("wrong column", 8, 1)]
+    table = stage_table(rows)
+    total = table["all"]
+    assert total["chars"] == 2 + 9 + 2
+    losses = sum(f["loss"] for s, f in table.items() if s != "all")
+    assert losses + total["oracle_cer"] == pytest.approx(total["e2e_cer"])
+    assert table["wrong column"]["at_0.9"] == 1 and table["wrong column"]["wrong_at_0.9"] == 1
