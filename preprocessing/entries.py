@@ -183,6 +183,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     header_cells = tuple(_quad(h_top, h_bot, b[i], b[i + 1]) for i in range(len(b) - 1))
     min_area = max(10, int(0.004 * he * he))
     body = _box(_quad(_Curve(lines[first]), _Curve(lines[-1]), left, right), shape, inset=3)
+    # on the ink with only the lines taken as rows removed: a shallow stroke through a short
+    # row can pass for a weak ruling line
     strikes = find_strikes(clean, body, he)
     rows: list[RowSeg] = []
     curves = [_Curve(bd.line, bd.below, bd.t) for bd in bounds]
@@ -217,8 +219,9 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     # a stroke through unused rows is no writing: rows are found without it
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
-    for sx0, sy0, sx1, sy1 in find_strikes(clean, box, he):
-        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 7)
+    strikes = find_strikes(clean, box, he)
+    for sx0, sy0, sx1, sy1 in strikes:
+        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     prof, cols = column_profiles(clean, cmap, top, bottom, iy0, iy1)
     nums = [i for i, c in enumerate(template.columns)
             if any(f.kind == FieldKind.NUMBER for f in c.fields)][:1]

@@ -10,7 +10,6 @@ lines outside it (the edge of a facing page, a long underline in the title) are 
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -251,21 +250,21 @@ def trace(ink: np.ndarray, ln: RuledLine, ts: np.ndarray, reach: int = 6) -> np.
     if len(ts) < 3 or w < 16:
         return fit
     d = np.arange(-reach, reach + 1)
-    xs_all = np.arange(w)
+    a, b = max(0, int(ts.min()) - 8), min(w, int(ts.max()) + 9)  # only along the line
+    xs_all = np.arange(a, b)
     yfit = np.round(ln.at(xs_all.astype(np.float64))).astype(int)
     rows = np.clip(yfit[None, :] + d[:, None], 0, h - 1)
     band = (ink[rows, xs_all[None, :]] > 0).astype(np.float32)
     win = cv2.blur(band, (9, 1), borderType=cv2.BORDER_REPLICATE)
-    xi = np.clip(np.round(ts).astype(int), 0, w - 1)
+    xi = np.clip(np.round(ts).astype(int) - a, 0, b - a - 1)
     col = win[:, xi]
     best = np.argmax(col, axis=0)
     shows = col[best, np.arange(len(xi))] >= 0.6
     off = np.where(shows, d[best].astype(np.float64), np.nan)
-    # median over 5 neighbours (gaps in the line keep the curve)
+    # median over 5 neighbours where the line shows (where it does not: the curve)
     pad = np.pad(off, 2, mode="edge")
-    stack = np.stack([pad[i:i + len(off)] for i in range(5)])
-    with warnings.catch_warnings():  # a stretch where the line never shows: all NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(stack, axis=0)
-    med = np.where(np.isfinite(med), med, 0.0)
+    stack = np.sort(np.stack([pad[i:i + len(off)] for i in range(5)]), axis=0)  # NaN last
+    count = np.isfinite(stack).sum(axis=0)
+    cols = np.arange(len(off))
+    med = np.where(count > 0, stack[np.maximum(0, (count - 1) // 2), cols], 0.0)
     return fit + med

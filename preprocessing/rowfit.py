@@ -11,7 +11,8 @@ body's top line to its bottom line:
   every written column with writing above and below it: that is where a missing line was;
 * a row holding two entry numbers is two rows (a tall row may have a gap in its writing,
   but it has one number; two short rows whose line is missing have two);
-* a written row with a long empty stretch at its top or bottom took in a blank row;
+* a written row whose writing hugs one end, the other end long and empty, took in a blank
+  row;
 * a row's height costs nothing from 0.55 to 1.9 of the usual (short) row height and grows steeply
   outside it (no sliver rows, no slot of three rows taken as one).
 
@@ -33,7 +34,7 @@ FLAT = (0.55, 1.9)  # row heights (x the usual, read off the short rows) that co
 MISSING = 1.2  # a boundary without a line and without a writing gap
 GAP_REWARD = 1.0  # taken off MISSING at a clean gap between written bands
 TWO_NUMBERS = 2.0  # a row holding two entry numbers (per number beyond the first)
-EMPTY_END = 1.5  # a written row with an empty stretch of more than 0.8 rows at an end
+EMPTY_END = 1.5  # a written row whose empty end is 0.7 rows longer than its other end
 SKIP = 0.9  # leaving out a full-strength line that has no writing across it
 
 
@@ -126,6 +127,18 @@ def gap_evidence(prof: np.ndarray, he: float, widen: int = 0) -> tuple[np.ndarra
     return free, between
 
 
+def _runs_at_least(mask: np.ndarray, k: int) -> np.ndarray:
+    """``mask`` without its runs of True shorter than ``k``."""
+    idx = np.nonzero(mask)[0]
+    out = np.zeros_like(mask)
+    if len(idx) == 0:
+        return out
+    for r in np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1):
+        if len(r) >= k:
+            out[r] = True
+    return out
+
+
 def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np.ndarray,
              he: float, xm: float, y_origin: float | None = None,
              num: np.ndarray | None = None) -> list[Boundary]:
@@ -168,7 +181,8 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     csum = np.r_[0.0, np.cumsum(skip_cost)]
     # where the writing is: a row whose writing leaves a long empty stretch at its top or
     # bottom took in a blank row whose line is missing (blank rows under the last entry)
-    inked = (prof >= 3).any(axis=0) if prof.size else np.zeros(n, bool)
+    inked = _runs_at_least((prof >= 3).any(axis=0) if prof.size else np.zeros(n, bool),
+                           max(3, int(0.1 * he)))  # specks a line left are no writing
     rows_idx = np.arange(n)
     last_ink = np.maximum.accumulate(np.where(inked, rows_idx, -1))
     next_ink = np.minimum.accumulate(np.where(inked, rows_idx, n)[::-1])[::-1]
@@ -190,8 +204,10 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
         a, bj = node_j[i], node_j[j]
         lo_ink, hi_ink = next_ink[a], last_ink[bj]
         written = lo_ink < bj
-        empty = np.where(written, np.maximum(lo_ink - a, bj - hi_ink) / he, 0.0)
-        extra = extra + np.clip((empty - 0.55) / 0.25, 0.0, 1.0) * (EMPTY_END / TWO_NUMBERS)
+        # writing hugging one end (not centred, as in a tall row): the other end is blank
+        lop = np.abs((lo_ink - a) - (bj - hi_ink)) / he
+        empty = np.where(written, lop, 0.0)
+        extra = extra + np.clip((empty - 0.45) / 0.25, 0.0, 1.0) * (EMPTY_END / TWO_NUMBERS)
         cost = (best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
                 + TWO_NUMBERS * extra)
         k = int(np.argmin(cost))
