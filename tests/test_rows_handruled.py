@@ -76,10 +76,7 @@ def test_missing_row_lines_between_uneven_rows_are_found_from_the_writing() -> N
 
 @pytest.mark.parametrize("missing,seed", [
     ((), 24),
-    pytest.param((3,), 25, marks=pytest.mark.xfail(
-        strict=False, reason="perspective.py (after merging i14cut) rectifies this flat page "
-        "with wobbly outer lines by a homography and the grid then loses its row lines; "
-        "passes with the rectification off")),
+    ((3,), 25),  # (failed while perspective.py rectified flat pages: fixed in 0b4eb9e)
 ])
 def test_entry_over_two_printed_rows_stays_one_entry_with_or_without_the_line_between(
         missing: tuple[int, ...], seed: int) -> None:
