@@ -17,7 +17,8 @@ import numpy as np
 
 from preprocessing.clean import line_masks
 
-MIN_TILT = 0.004  # radians of disagreement between opposite sides worth correcting (~0.25 deg)
+MIN_TILT = 0.012  # radians (~0.7 deg) of disagreement between opposite sides worth a homography:
+# a hand-drawn frame wobbles by more than 0.25 deg, and rectifying a flat page by it tilts rows
 MAX_TILT = 0.2  # a side leaning more than this (11 deg) is no table side
 MIN_JUNCTIONS = 3  # ruling lines of the other direction that a table side meets
 
