@@ -283,7 +283,8 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
 
 def _off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray:
     """Drop what a hand-drawn ruling line leaves beside its traced path: slivers at most two
-    pixels thick, running along the cell's side (or top or bottom) close to it."""
+    pixels thick, running along the cell's side (or top or bottom) close to it; and a thin
+    stroke through the cell's whole height (a column line the grid did not find)."""
     if len(comps) == 0:
         return comps
     w = comps[:, 2] - comps[:, 0]
@@ -291,7 +292,10 @@ def _off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarra
     x0, y0, x1, y1 = cell
     side = (w <= 2) & (h >= 4 * w) & ((comps[:, 0] - x0 <= 4) | (x1 - comps[:, 2] <= 4))
     edge = (h <= 2) & (w >= 4 * h) & ((comps[:, 1] - y0 <= 4) | (y1 - comps[:, 3] <= 4))
-    return comps[~(side | edge)]
+    # a column line drawn where none was found (or off its place) runs through the cell from
+    # top to bottom, thin: no handwriting is that tall in one row
+    through = (h >= 0.75 * (y1 - y0)) & (h >= 6 * w)
+    return comps[~(side | edge | through)]
 
 
 def _lerp_quad(q: Pts, t0: float, t1: float) -> Pts:

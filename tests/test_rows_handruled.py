@@ -132,3 +132,18 @@ def test_a_weak_line_through_the_writing_is_not_a_row_line() -> None:
     weak = RuledLine(pos=30.0, coeffs=(30.0,), strength=0.3)  # joined-up writing's baseline
     bounds = fit_rows(_flat(0), _flat(120), [weak, _flat(60)], prof, 60.0, 0.0, num=prof[0])
     assert [b.line.pos for b in bounds] == [0.0, 60.0, 120.0]
+
+
+def test_a_thin_line_through_the_whole_cell_is_ruling_not_writing() -> None:
+    """A column line the grid did not find runs through a blank cell top to bottom: it must not
+    make the cell (and so a blank row under the last entry) count as written; handwriting of
+    the same thickness but a row's letter height stays."""
+    from preprocessing.entries import _off_ruling
+
+    cell = (100, 200, 260, 357)  # x0, y0, x1, y1: a 157 px high row
+    # x0, y0, x1, y1, area, cy
+    line = [140, 201, 146, 356, 800, 278]  # 6 px wide, the cell's whole height, mid-cell
+    stroke = [180, 250, 186, 300, 250, 275]  # a tall letter ('l', '1'): a third of the row
+    word = [110, 260, 200, 300, 900, 280]
+    kept = _off_ruling(np.array([line, stroke, word], dtype=np.float64), cell)
+    assert kept.tolist() == [stroke, word]
