@@ -137,3 +137,20 @@ def private_copy(base, tmp_path: Path) -> Iterator[Workspace]:  # type: ignore[n
     shutil.copytree(base.root, root)
     with Workspace.open(root) as w:
         yield w
+
+
+def login(browser, url: str, user: str, width: int = 1366, height: int = 768,  # type: ignore[no-untyped-def]
+          outside: list[str] | None = None):
+    """A new browser context logged in as ``user`` on the review screen at ``url``; requests
+    leaving the machine are appended to ``outside`` when given."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    if outside is not None:
+        page.on("request", lambda r: outside.append(r.url)
+                if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    page.goto(url)
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#userline, .userline", timeout=60_000)
+    return ctx, page

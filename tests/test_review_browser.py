@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from review_helpers import CHROMIUM, PASSWORD, free_port, make_workspace  # noqa: E402
+from review_helpers import login as helpers_login  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +32,7 @@ def server(tmp_path_factory):
 
 
 def login(browser, url: str, user: str, outside: list[str] | None = None):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = ctx.new_page()
-    if outside is not None:
-        page.on("request", lambda r: outside.append(r.url)
-                if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
-    page.goto(url)
-    page.fill("input[type=text]", user)
-    page.fill("input[type=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#userline, .userline", timeout=60_000)
-    return ctx, page
+    return helpers_login(browser, url, user, 1440, 1000, outside)
 
 
 def shown_entry(page, timeout: float = 30_000) -> int | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import CHROMIUM, PASSWORD, USERS, free_port, make_workspace  # noqa: E402
+from review_helpers import CHROMIUM, PASSWORD, USERS, free_port, login, make_workspace  # noqa: E402
 from test_review_browser import next_entry, pick, shown_entry  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -34,17 +34,6 @@ def server(tmp_path_factory):
     demo = serve(root, port=port, block=False)
     yield info, f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-def login(browser, url, user, width=1366, height=768):
-    ctx = browser.new_context(viewport={"width": width, "height": height})
-    page = ctx.new_page()
-    page.goto(url)
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector(".userline", timeout=60_000)
-    return ctx, page
 
 
 def field_row(page, name):
