@@ -59,12 +59,15 @@ def _peaks(profile: np.ndarray, threshold: float, min_dist: int) -> list[_Peak]:
 
 
 def _link(
-    strip_peaks: list[list[_Peak]], centers: np.ndarray, tol: float
+    strip_peaks: list[list[_Peak]], centers: np.ndarray, tol: float, wander: bool = False
 ) -> list[list[tuple[float, float]]]:
     """Chain peaks of neighbouring strips into lines, starting from the strip with most peaks.
 
     Each chain predicts its next position from its last two samples, so a line bending at a
-    curled page edge stays one chain."""
+    curled page edge stays one chain. With ``wander`` a peak level with the chain's last
+    sample also continues it: a hand-drawn line's slope turns from strip to strip, and the
+    straight prediction then misses (row lines only: in the column strips, text would chain
+    into false column lines)."""
     n = len(strip_peaks)
     start = int(np.argmax([len(p) for p in strip_peaks]))
     ys0 = sorted(p.pos for p in strip_peaks[start])
@@ -75,16 +78,21 @@ def _link(
         s = start + direction
         while 0 <= s < n:
             x = centers[s]
-            pred: dict[int, float] = {}
+            pred: dict[int, tuple[float, float]] = {}
             for i, line in enumerate(lines):
                 pts = line[-2:] if direction == 1 else line[:2][::-1]
+                last = pts[-1][1]
                 if len(pts) == 2 and abs(pts[1][0] - pts[0][0]) > 0:
                     (xa, ya), (xb, yb) = pts
-                    pred[i] = yb + (yb - ya) * (x - xb) / (xb - xa)
+                    pred[i] = (yb + (yb - ya) * (x - xb) / (xb - xa), last)
                 else:
-                    pred[i] = pts[-1][1]
-            pairs = sorted((abs(y - pk.pos), i, k) for i, y in pred.items()
-                           for k, pk in enumerate(strip_peaks[s]) if abs(y - pk.pos) <= tol)
+                    pred[i] = (last, last)
+            # a hand-drawn line wanders: its slope turns between strips, so the straight
+            # prediction can miss where the line simply stays level (or the reverse)
+            pairs = sorted((d, i, k) for i, (y, last) in pred.items()
+                           for k, pk in enumerate(strip_peaks[s])
+                           if (d := min(abs(y - pk.pos),
+                                        abs(last - pk.pos) if wander else tol + 1)) <= tol)
             used_l: set[int] = set()
             used_p: set[int] = set()
             for _, i, k in pairs:  # nearest pairs first
@@ -120,7 +128,7 @@ def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float) -> Ruled
 
 
 def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
-           cover: float = 0.55) -> list[RuledLine]:
+           cover: float = 0.55, wander: bool = False) -> list[RuledLine]:
     """Horizontal lines of a horizontal-line mask, measured in strips between x=lo and x=hi."""
     lo, hi = max(0, lo), min(mask.shape[1], hi)
     if hi - lo < STRIPS * 4:
@@ -133,12 +141,17 @@ def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
         peaks.append(_peaks(prof, cover * (b - a), min_dist))
     if not any(peaks):
         return []
-    chains = _link(peaks, centers, tol)
+    chains = _link(peaks, centers, tol, wander)
     mid = (lo + hi) / 2.0
     lines = [_fit(c, STRIPS, mid) for c in chains]
-    # on a deskewed page a ruling line is level; a chain that drifts is made of text
+    # on a deskewed page ruling lines are level, or all tilt alike (a skew estimate a little
+    # off, a hand-ruled table drawn askew): a chain that drifts otherwise is made of text
     span = float(hi - lo)
-    lines = [ln for ln in lines if abs(float(ln.at(hi)) - float(ln.at(lo))) <= 0.015 * span]
+    drift = np.array([float(ln.at(hi)) - float(ln.at(lo)) for ln in lines])
+    full = np.array([ln.strength >= 0.8 for ln in lines])
+    common = float(np.median(drift[full])) if full.sum() >= 3 else 0.0
+    common = float(np.clip(common, -0.02 * span, 0.02 * span))
+    lines = [ln for ln, d in zip(lines, drift, strict=True) if abs(d - common) <= 0.015 * span]
     return sorted((ln for ln in lines if ln.strength >= MIN_STRENGTH), key=lambda ln: ln.pos)
 
 
@@ -196,7 +209,7 @@ def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
         x0, x1 = _extent(h_in, 0)
     if x1 - x0 < w * 0.2 or y1 - y0 < h * 0.15:
         return Grid((), (), (0, 0, 0, 0))
-    h_lines = _lines(h_in, x0, x1, min_dist, tol)
+    h_lines = _lines(h_in, x0, x1, min_dist, tol, wander=True)
     # writing makes level runs, never long vertical ones: vertical lines may be more broken
     v_lines = _lines(v_in.T, y0, y1, min_dist, tol, cover=0.35)
     h_lines = [ln for ln in h_lines if y0 - pad <= ln.pos <= y1 + pad]
