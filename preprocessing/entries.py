@@ -24,9 +24,11 @@ from preprocessing.rowfit import Boundary, column_profiles, fit_rows
 from preprocessing.rows import (
     column_span,
     cut_below,
+    drop_header_print,
     entry_height,
     first_entry_line,
     fit_to_span,
+    number_row,
     plausible_lines,
 )
 from preprocessing.strikes import components as _components
@@ -162,10 +164,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     span = column_span(ink, cmap, he)
     if span is not None:
         lines = fit_to_span(lines, span, he)
+    lines = drop_header_print(lines, he)
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
     first = first_entry_line(gaps, he)
+    numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
+    if (not numbers and first + 1 < len(lines)
+            and number_row(ink, lines[first], lines[first + 1], cmap, he)):
+        first += 1  # a row of printed column numbers as tall as a short entry row
+        numbers = True
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     xm = 0.5 * (left.pos + right.pos)
     bounds = _body_rows(ink, grid, cmap, template, lines, first, he, xm)
@@ -176,8 +184,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(ruling))
     grown = (grow_faint_ink(clean, cv2.bitwise_and(faint, cv2.bitwise_not(ruling)))
              if faint is not None else clean)
-    h_top = _Curve(lines[first - 2 if first >= 2 and gaps[first - 1] < 0.6 * he else first - 1])
-    h_bot = _Curve(lines[first - 1 if first >= 2 and gaps[first - 1] < 0.6 * he else first])
+    h_top = _Curve(lines[first - 2 if numbers else first - 1])
+    h_bot = _Curve(lines[first - 1 if numbers else first])
     header = _quad(h_top, _Curve(lines[first]), left, right)
     b = cmap.boundaries
     header_cells = tuple(_quad(h_top, h_bot, b[i], b[i + 1]) for i in range(len(b) - 1))

@@ -158,6 +158,66 @@ def first_entry_line(gaps: np.ndarray, he: float) -> int:
     return 1
 
 
+def drop_header_print(lines: list[RuledLine], he: float) -> list[RuledLine]:
+    """Without the weak "lines" between the table's top and its first full-length line under
+    it (within four entry heights): there the header's print makes them (a row of bold words
+    whose strokes join into runs, a two-level header's group line under a few columns only);
+    the header's own bottom line runs across the table, found in (almost) every strip."""
+    for k in range(1, min(len(lines), 6)):
+        if lines[k].strength >= 0.8:
+            if k > 1 and lines[k].pos - lines[0].pos <= 4 * he:
+                return [lines[0], *lines[k:]]
+            break
+    return lines
+
+
+def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
+               he: float) -> bool:
+    """Whether the row between ``top`` and ``bottom`` is the printed row of column numbers
+    (1, 2, ... n) under the header: no taller than an entry row, and in most columns one small
+    mark (a number of one or two digits) in the middle of the cell, the marks of about one
+    height. Handwriting never fills most cells of a row with short centred marks: a name or a
+    place runs across its cell."""
+    b = cmap.boundaries
+    xm = 0.5 * (b[0].pos + b[-1].pos)
+    rh = float(bottom.at(xm)) - float(top.at(xm))
+    if not 0.2 * he <= rh <= 1.2 * he:
+        return False
+    h, w = ink.shape[:2]
+    hits = heights = 0
+    seen: list[float] = []
+    for ci in range(len(b) - 1):
+        if ci in cmap.cut:
+            continue
+        xa, xb = float(b[ci].pos), float(b[ci + 1].pos)
+        cw = xb - xa
+        inset = max(3.0, 0.1 * cw)
+        x0, x1 = int(max(0, xa + inset)), int(min(w, xb - inset))
+        xc = 0.5 * (xa + xb)
+        y0 = int(max(0, float(top.at(xc)) + 3))
+        y1 = int(min(h, float(bottom.at(xc)) - 2))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        heights += 1
+        crop = np.ascontiguousarray(ink[y0:y1, x0:x1])
+        n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+        keep = [s for s in stats[1:] if s[4] >= 4 and s[3] >= 3 and s[2] < 0.9 * (x1 - x0)]
+        if not keep:
+            continue
+        ks = np.array(keep)
+        mx0, my0 = ks[:, 0].min(), ks[:, 1].min()
+        mx1, my1 = (ks[:, 0] + ks[:, 2]).max(), (ks[:, 1] + ks[:, 3]).max()
+        mw, mh = mx1 - mx0, my1 - my0
+        centre = x0 + 0.5 * (mx0 + mx1)
+        if mw <= max(0.45 * cw, 1.5 * mh) and mw <= 3.0 * mh and abs(centre - xc) <= 0.2 * cw:
+            hits += 1
+            seen.append(float(mh))
+    if heights < 3 or hits < 0.7 * heights:
+        return False
+    hs = np.array(seen)
+    return bool(np.std(hs) <= 0.3 * np.median(hs))
+
+
 def cut_below(bottom: float, height: int, he: float) -> bool:
     """The table runs into the image's bottom edge: its last printed row may be cut off."""
     return height - bottom < 0.25 * he
