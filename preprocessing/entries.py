@@ -164,7 +164,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     span = column_span(ink, cmap, he)
     if span is not None:
         lines = fit_to_span(lines, span, he)
-    lines = drop_header_print(lines, he)
+    lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])

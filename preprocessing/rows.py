@@ -158,13 +158,34 @@ def first_entry_line(gaps: np.ndarray, he: float) -> int:
     return 1
 
 
-def drop_header_print(lines: list[RuledLine], he: float) -> list[RuledLine]:
-    """Without the weak "lines" between the table's top and its first full-length line under
-    it (within four entry heights): there the header's print makes them (a row of bold words
-    whose strokes join into runs, a two-level header's group line under a few columns only);
-    the header's own bottom line runs across the table, found in (almost) every strip."""
+def coverage(ink: np.ndarray, ln: RuledLine, x0: float, x1: float, reach: int = 2) -> float:
+    """Share of the x positions from ``x0`` to ``x1`` where ``ink`` shows within ``reach``
+    pixels of the line's curve: a ruling line (even wobbly or worn) covers most of its
+    length, a "line" made by a row of printed words covers the words only."""
+    h, w = ink.shape[:2]
+    xs = np.arange(int(max(0, x0)), int(min(w, x1)), 2)
+    if len(xs) == 0:
+        return 0.0
+    ys = np.round(ln.at(xs.astype(np.float64))).astype(int)
+    hit = np.zeros(len(xs), bool)
+    for d in range(-reach, reach + 1):
+        hit |= ink[np.clip(ys + d, 0, h - 1), xs] > 0
+    return float(hit.mean())
+
+
+def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: float,
+                      x1: float) -> list[RuledLine]:
+    """Without the "lines" between the table's top and its first full-length line under it
+    (ink along at least 70 % of the table's width, within four entry heights): there the
+    header's print makes them (a row of bold words whose strokes join into runs), and the
+    header's own bottom line runs across the table. A line under 70 % of the width less than
+    half a row above a full-length line is no table's top either (the commune's fill-in line
+    over the table): the table's top frame runs across it."""
+    if (len(lines) > 3 and lines[1].pos - lines[0].pos < 0.5 * he
+            and coverage(ink, lines[0], x0, x1) < 0.7 <= coverage(ink, lines[1], x0, x1)):
+        lines = lines[1:]
     for k in range(1, min(len(lines), 6)):
-        if lines[k].strength >= 0.8:
+        if coverage(ink, lines[k], x0, x1) >= 0.7:
             if k > 1 and lines[k].pos - lines[0].pos <= 4 * he:
                 return [lines[0], *lines[k:]]
             break

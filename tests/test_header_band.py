@@ -47,12 +47,47 @@ def _line(y: float, strength: float) -> RuledLine:
     return RuledLine(pos=y, coeffs=(y,), strength=strength)
 
 
-def test_weak_lines_in_the_header_are_its_print_not_its_bottom() -> None:
-    lines = [_line(177, 1.0), _line(221, 0.4), _line(276, 1.0), _line(306, 1.0),
+def _ink(full: list[int], words: list[int]) -> np.ndarray:
+    """Ruling lines across x 100..1500 at ``full``; at ``words`` a row of bold print: 40 px
+    words with 40 px spaces (the strokes a line mask may join into a weak "line")."""
+    ink = np.zeros((600, 1600), np.uint8)
+    for y in full:
+        ink[y - 1:y + 2, 100:1500] = 255
+    for y in words:
+        for x in range(110, 1490, 80):
+            ink[y - 6:y + 6, x:x + 40] = 255
+    return ink
+
+
+def test_lines_made_by_the_header_print_are_not_its_bottom() -> None:
+    full = [177, 276, 306, 355, 417]
+    lines = [_line(177, 1.0), _line(221, 0.6), _line(276, 1.0), _line(306, 1.0),
              _line(355, 1.0), _line(417, 1.0)]
-    assert [ln.pos for ln in drop_header_print(lines, 45.0)] == [177, 276, 306, 355, 417]
-    # a well-drawn line right under the top is the header's bottom: nothing dropped
-    assert drop_header_print(lines[:1] + lines[2:], 45.0) == lines[:1] + lines[2:]
-    # no well-drawn line within four rows of the top: the weak one may be all there is
-    far = [_line(177, 1.0), _line(221, 0.4), _line(400, 1.0), _line(450, 1.0)]
-    assert drop_header_print(far, 45.0) == far
+    ink = _ink(full, [221])
+    kept = drop_header_print(lines, 45.0, ink, 100, 1500)
+    assert [ln.pos for ln in kept] == full
+    # a faint header line (weak in the strips) still runs across the table: it stays
+    faint = [_line(177, 1.0), _line(221, 0.3), *lines[2:]]
+    assert drop_header_print(faint, 45.0, _ink([177, 221, *full[1:]], []), 100, 1500) == faint
+    # no full-length line within four rows of the top: nothing is dropped
+    far = [_line(177, 1.0), _line(221, 0.6), _line(400, 1.0), _line(450, 1.0)]
+    assert drop_header_print(far, 45.0, _ink([177, 400, 450], [221]), 100, 1500) == far
+
+
+def test_a_fill_in_line_just_above_the_table_is_not_its_top() -> None:
+    """The commune's fill-in line 21 px over the table's top frame, a row of header print,
+    the header's bottom: the header runs from the frame to its bottom line."""
+    full = [244, 367, 404, 458, 520]
+    ink = _ink(full, [307])
+    ink[222:225, 100:800] = 255  # the fill-in line: under the commune's name only
+    lines = [_line(223, 0.8), _line(244, 1.0), _line(307, 0.7), *[_line(y, 1.0)
+                                                                 for y in full[1:]]]
+    assert [ln.pos for ln in drop_header_print(lines, 60.0, ink, 100, 1500)] == full
+
+
+def test_a_short_header_under_a_full_top_frame_keeps_its_top() -> None:
+    """Tall rows (few a page) under a header only 0.45 of a row tall: the top frame runs
+    across the table, so it is the top however close the header's bottom line is."""
+    full = [175, 227, 347, 426, 549]
+    lines = [_line(y, 1.0) for y in full]
+    assert drop_header_print(lines, 116.0, _ink(full, []), 100, 1500) == lines
