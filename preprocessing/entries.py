@@ -114,8 +114,10 @@ def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int,
 def _split_points(profile: np.ndarray, k: int, search: float) -> list[float]:
     """Fractions in (0, 1) where a slot of ``k`` text rows is cut, at the emptiest ink rows."""
     n = len(profile)
-    if n == 0 or k <= 1:
+    if k <= 1:
         return []
+    if n == 0:  # a cell of no height: even cuts (every field still gets its band)
+        return [i / k for i in range(1, k)]
     sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
     out = []
     for i in range(1, k):
@@ -170,7 +172,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     gaps = np.diff([ln.pos for ln in lines])
     first = first_entry_line(gaps, he)
     numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
-    if (not numbers and first + 1 < len(lines)
+    if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
             and number_row(ink, lines[first], lines[first + 1], cmap, he)):
         first += 1  # a row of printed column numbers as tall as a short entry row
         numbers = True

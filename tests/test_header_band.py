@@ -91,3 +91,12 @@ def test_a_short_header_under_a_full_top_frame_keeps_its_top() -> None:
     full = [175, 227, 347, 426, 549]
     lines = [_line(y, 1.0) for y in full]
     assert drop_header_print(lines, 116.0, _ink(full, []), 100, 1500) == lines
+
+
+def test_a_cell_of_no_height_still_gives_every_field_its_band() -> None:
+    """A row squeezed to no height (its two boundaries on one line) cuts its two-field cells
+    evenly: before, no cut came back and the page raised instead of reporting."""
+    from preprocessing.entries import _split_points
+
+    assert _split_points(np.zeros(0), 2, 0.45) == [0.5]
+    assert _split_points(np.zeros(0), 3, 0.45) == [1 / 3, 2 / 3]
