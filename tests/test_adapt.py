@@ -150,6 +150,8 @@ def test_adapt_keeps_a_better_model_and_rereads_only_unconfirmed(tmp_path, base)
     assert res.kept and res.cer_candidate < res.cer_base
     assert book_model(root, base.book_id) == res.path
     assert res.reread > 0
+    lexicon = json.loads((res.path / "book_lexicon.json").read_text("utf-8"))  # versioned
+    assert lexicon["entries"] == N_CONFIRMED and lexicon["values"]["place"]
     after = _snapshot(root)
     for eid in _human(base):
         assert after[eid] == before[eid]

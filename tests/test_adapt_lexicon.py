@@ -92,3 +92,22 @@ def test_saved_with_the_model_and_used_when_the_book_is_read_again(tmp_path):
     n_place = sum(k in t for t in truth.values() for k in ("nksNoiSinh", "nksQueQuan"))
     assert right == n_place  # every place the book had is read as it was confirmed
     assert (model / FILE).exists()
+
+
+def test_bench_adapt_draws_values_as_one_book_holds_them():
+    """bench_adapt's writer writes one book: entry numbers in order, the commune's places
+    repeating, values whole (a long place wrapped, not cut to a random run of words)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_adapt import _two_lines, book_values
+
+    values = book_values(300, seed=5)
+    numbers = [int(t) for _, f, t in values if f == "so"]
+    assert len(numbers) > 5 and numbers == sorted(set(numbers))
+    places = [t for k, _, t in values if k == "place"]
+    assert len(places) > 10 and len(set(places)) < 0.8 * len(places)
+    provinces = {p.replace(" - ", ", ").split(", ")[-1] for p in places if "," in p or " - " in p}
+    assert len({p.removeprefix("tỉnh ") for p in provinces}) == 1  # one commune's province
+    long = max(places, key=len)
+    assert len(long) > 30 and " ".join(_two_lines(long, 30)) == long
