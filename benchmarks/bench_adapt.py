@@ -10,14 +10,18 @@ training data:
   (setofont, Dancing Script; training runs use them only to pick their best epoch); odd K have
   habits at the edge of the generator's ranges (tone marks right of their letters, strong
   slant, cramped, uneven glyphs), degraded like scanned cells.
-Each writes register field values of every kind (names, dates, places, ethnic groups ...).
+Each writes one birth register book (:func:`book_values`: one commune, one clerk's habits,
+entries in order; names, dates, places, ethnic groups ... long values on two lines); the first
+``n`` entries are confirmed, the next ``--test`` are read. ``--draw random`` keeps the first
+bench's draw (every value from a fresh random book, cut to a random run of words).
 
 Each point is the product's own path on a real workspace: a book whose page holds ``n``
 confirmed entries (one crop each, confirmed with the truth) and ``--test`` unconfirmed entries
 of the same writer; ``adapt_book`` trains, keeps the model only if it beats the base on the
 held-out slice of the confirmations, and re-reads the unconfirmed entries (beam search, field
-LMs, choice, as ``process`` reads). The CER is that of those re-read entries against the truth;
-at 0 crops, and at any point whose model was rejected, it is the base model's reading.
+LMs, book lexicon, choice, as ``process`` reads). The CER is that of those re-read entries
+against the truth (and, for a kept model, again without the book lexicon); at 0 crops, and at
+any point whose model was rejected, it is the base model's reading.
 
     nice -n 10 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--minutes 4]
 
