@@ -139,7 +139,7 @@ def test_adapt_keeps_a_better_model_and_rereads_only_unconfirmed(tmp_path, base)
     torch.manual_seed(0)
     with torch.no_grad():
         for p in m.module.parameters():
-            p.add_(torch.randn_like(p) * 0.12 * p.std())
+            p.add_(torch.randn_like(p) * 0.3 * p.std())
     save_model_dir(workspace_models_dir(root) / "htr-damaged", m.module, m.config, m.charset,
                    {"note": "test: htr-v3 with noise"})
     use_model(root, "htr-damaged")
