@@ -156,7 +156,7 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     _write_version(folder, best if kept else None, base, card, lexicon)
     shutil.rmtree(run, ignore_errors=True)
     with Workspace.open(workspace) as ws:
-        _record(ws, card, folder.relative_to(workspace), len(data.train), len(held))
+        ws.record_adaptation(card, str(folder.relative_to(workspace)), len(data.train), len(held))
     log.info("book %d %s: %s", book_id, version, reason)
     reread, skipped = 0, 0
     if kept and opts.reread:
@@ -186,30 +186,9 @@ def _write_version(folder: Path, best: Path | None, base: Path, card: dict[str, 
     tmp.replace(folder / "card.json")
 
 
-def _record(ws: Workspace, card: dict[str, Any], rel: Path, n_train: int, n_held: int) -> None:
-    """One ``adaptations`` row and one ``adapt`` audit row, in one transaction."""
-    summary = json.dumps({k: card[k] for k in ("version", "kept", "reason", "base_model",
-                                              "crops_train", "crops_held_out", "cer_base",
-                                              "cer_candidate")}, ensure_ascii=False)
-
-    def tx(c: Any) -> None:
-        c.execute("INSERT INTO adaptations (book_id, version, path, base_model, kept, confirmed,"
-                  " crops_train, crops_held_out, cer_before, cer_after, by_user, at)"
-                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                  (card["book_id"], card["version"], str(rel), card["base_model"],
-                   int(card["kept"]), card["confirmed_entries"], n_train, n_held,
-                   card["cer_base"], card["cer_candidate"], card["by"], card["created"]))
-        ws._audit(c, card["by"], "adapt", book_id=card["book_id"], field="model",
-                  new=summary, at=card["created"])
-
-    ws._write(tx)
-
-
 def adaptations(ws: Workspace, book_id: int | None = None) -> list[dict[str, Any]]:
-    """The recorded attempts, oldest first."""
-    sql = "SELECT * FROM adaptations" + (" WHERE book_id = ?" if book_id is not None else "")
-    rows = ws._query(sql + " ORDER BY id", (book_id,) if book_id is not None else ())
-    return [dict(r) for r in rows]
+    """The recorded attempts, oldest first (:meth:`Workspace.adaptations`)."""
+    return ws.adaptations(book_id)
 
 
 def _read_crop(path: Path) -> np.ndarray | None:
@@ -220,11 +199,6 @@ def _read_crop(path: Path) -> np.ndarray | None:
     if arr is None or arr.ndim == 2:
         return arr
     return cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if arr.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-
-
-_MACHINE_ONLY = ("SELECT id, idx, quad, claimed_by, claim_until FROM entries e WHERE page_id = ?"
-                 " AND status IN ('detected', 'prefilled') AND note = '' AND NOT EXISTS"
-                 " (SELECT 1 FROM \"values\" v WHERE v.entry_id = e.id) ORDER BY idx")
 
 
 def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str = "cpu",
@@ -253,22 +227,16 @@ def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str =
         for page in ws.pages(book_id):
             if page_ids is not None and page.id not in page_ids:
                 continue
-            rows = ws._query(_MACHINE_ONLY, (page.id,))
+            rows = ws.machine_only_entries(page.id)
             if not rows:
                 continue
             if any(r["claimed_by"] and (r["claim_until"] or 0) > time.time() for r in rows):
                 skipped += 1
                 continue
             done += _reread_page(ws, page, rows, tpl, kinds, year, rec, lex)
-        ws._write(lambda c: ws._audit(c, user, "reread", book_id=book_id, field="model",
-                                      new=json.dumps({"model": str(model_dir), "version":
-                                                      version, "entries": done,
-                                                      "pages_skipped": skipped,
-                                                      "book_lexicon": len(lex or ())})))
-        if version:
-            ws._write(lambda c: c.execute("UPDATE adaptations SET reread = reread + ? WHERE "
-                                          "book_id = ? AND version = ?",
-                                          (done, book_id, version)))
+        ws.record_reread(user, book_id, {"model": str(model_dir), "version": version,
+                                         "entries": done, "pages_skipped": skipped,
+                                         "book_lexicon": len(lex or ())}, version)
     return done, skipped
 
 
