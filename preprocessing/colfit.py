@@ -20,6 +20,7 @@ import math
 import cv2
 import numpy as np
 
+from preprocessing.colplace import header_separators, separator_near
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
@@ -223,11 +224,14 @@ def blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
 
 
 def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
-                     frac: np.ndarray, spread: float = 0.5) -> ColumnMap:
+                     frac: np.ndarray, spread: float = 0.5,
+                     header: np.ndarray | None = None) -> ColumnMap:
     """Move each boundary placed without a line (between two found ones) to the emptiest
     vertical strip of ``clean`` (ink without ruling, rows y0..y1) where the widths on both
     sides stay within ``spread`` of their share (0.5: between half and twice the template's;
-    smaller for a book's measured layout)."""
+    smaller for a book's measured layout). ``header``: per x, how much of the header band's
+    lower part a vertical stroke runs through (:mod:`preprocessing.colplace`); a separator
+    there, within the same range, wins over the valley."""
     if not cmap.placed:
         return cmap
     h, w = clean.shape[:2]
@@ -248,6 +252,11 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         hi = rpos - (1 - spread) * (rpos - est)
         xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
         if xb - xa < 3:
+            continue
+        sep = separator_near(header, xa, xb, est) if header is not None else None
+        if sep is not None:
+            bounds[j] = blend(bounds[left], bounds[right], (sep - lpos) / (rpos - lpos))
+            found = sorted(found + [j])
             continue
         prof = np.count_nonzero(clean[ya:yb, xa:xb], axis=0).astype(np.float64)
         prof = np.convolve(prof, np.ones(3) / 3, mode="same")
@@ -290,8 +299,10 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
     if cmap is None:
         return None
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
+    seps = (header_separators(cv2.bitwise_and(ink, cv2.bitwise_not(hmask)), grid)
+            if cmap.placed else None)
     return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
-                            0.5 if use is None else 0.15)
+                            0.5 if use is None else 0.15, seps[0] if seps else None)
 
 
 def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None

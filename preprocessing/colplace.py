@@ -1,0 +1,56 @@
+"""Where a column line the grid did not find lies, from the header's own separator.
+
+A body line that is faded, broken or never drawn (a hand-ruled book, a worn print) usually
+still shows between the header cells above it: the printed header is ruled with the form.
+So a boundary placed without a line is first looked for as a vertical stroke through the
+lower part of the header band (in two-level headers the group cells are merged above it),
+and only where none is there at the whitespace valley of the handwriting
+(:func:`preprocessing.colfit.split_at_valleys`). Header text cannot pass for such a stroke:
+no letter runs through most of the band's lower part.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from preprocessing.layout import Grid
+
+COVER = 0.85  # share of the band's rows a separator runs through
+LOWER = 0.45  # the part of the header band looked at, from its bottom
+WOBBLE = 2  # pixels a hand-drawn or slightly slanted separator may wander either side
+
+
+def header_separators(ink: np.ndarray, grid: Grid) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Per x of the work page, the share of the header band's lower rows with ink within
+    ``WOBBLE`` pixels (``ink``: binary, ruling rows removed, column lines kept), and the
+    rows used; None when the grid has no header band."""
+    from preprocessing.header import header_band
+
+    band = header_band(grid)
+    if band is None:
+        return None
+    y0, y1 = band
+    ya = int(round(y1 - LOWER * (y1 - y0)))
+    yb = y1 - 2
+    if yb - ya < 6:
+        return None
+    strip = ink[max(0, ya):max(0, yb)] > 0
+    if strip.size == 0:
+        return None
+    wide = cv2.dilate(strip.astype(np.uint8), np.ones((1, 2 * WOBBLE + 1), np.uint8)) > 0
+    return wide.mean(axis=0), (ya, yb)
+
+
+def separator_near(cover: np.ndarray, xa: int, xb: int, est: float) -> float | None:
+    """The x of the separator in ``[xa, xb)`` closest to ``est`` (centre of a run of columns
+    whose cover is at least ``COVER``); None when there is none."""
+    xa, xb = max(0, xa), min(len(cover), xb)
+    if xb - xa < 1:
+        return None
+    idx = np.nonzero(cover[xa:xb] >= COVER)[0]
+    if len(idx) == 0:
+        return None
+    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+    centres = [xa + float(r.mean()) for r in runs]
+    return min(centres, key=lambda c: abs(c - est))
