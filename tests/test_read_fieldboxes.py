@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 from layout_helpers import drawn, erase_vertical, geometry_of, number_row, variant
-from preprocessing_helpers import match_entries
+from preprocessing_helpers import box_iou, match_entries
 
 from preprocessing import analyze_page
 from sohoa.template import load_template
@@ -39,3 +39,41 @@ def test_body_column_lines_lost_are_placed_on_the_header_separator() -> None:
     assert len(over) >= 10
     assert min(over) >= 0.85, sorted(over)[:5]
     assert float(np.median(over)) >= 0.92
+
+
+def _paste(img: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
+    h, w = patch.shape[:2]
+    img[y:y + h, x:x + w] = np.minimum(img[y:y + h, x:x + w], patch)
+
+
+def test_long_entry_name_in_its_first_row_year_in_the_second_keep_their_fields() -> None:
+    # a long entry as clerks write it: the mother's name across the middle of its first
+    # printed row, her birth year at the top of the next (otherwise blank) row
+    p = drawn(variant("ks-2006"), 10, ())  # seed 10: two blank rows at the bottom
+    truth = p.truth
+    assert len(truth["blank_rows"]) >= 2 and not truth["blank_rows_struck"]
+    img = p.image.copy()
+    paper = np.median(img.reshape(-1, 3), axis=0).astype(np.uint8)
+    last = truth["entries"][-1]
+    q0, ql = np.array(truth["entries"][0]["quad"]), np.array(last["quad"])
+    dy = int(round((ql - q0)[0][1] / max(1, last["row"])))  # one printed row down
+    name, year = last["fields"]["meHoTen"], last["fields"]["meNgaySinh"]
+    nx0, ny0, nx1, ny1 = name["bbox"]
+    yx0, yy0, yx1, yy1 = year["bbox"]
+    name_ink = img[ny0:ny1, nx0:nx1].copy()
+    year_ink = img[yy0:yy1, yx0:yx1].copy()
+    img[ny0:ny1, nx0:nx1] = paper
+    img[yy0:yy1, yx0:yx1] = paper
+    top, bottom = name["cell"][1], year["cell"][3]
+    my0 = int((top + bottom) / 2 - (ny1 - ny0) / 2)  # the name across the cell's middle
+    _paste(img, name_ink, nx0, my0)
+    _paste(img, year_ink, yx0, ny0 + dy)  # the year where a name would be, a row down
+    layout = analyze_page(img, TPL)
+    assert layout.ok, layout.status
+    assert len(layout.entries) == len(truth["entries"])
+    f = layout.entries[-1].fields
+    assert not f["meHoTen"].empty and not f["meNgaySinh"].empty
+    want_name = (nx0, my0, nx1, my0 + ny1 - ny0)
+    want_year = (yx0, ny0 + dy, yx1, ny0 + dy + yy1 - yy0)
+    assert box_iou(f["meHoTen"].bbox, want_name) >= 0.5, (f["meHoTen"].bbox, want_name)
+    assert box_iou(f["meNgaySinh"].bbox, want_year) >= 0.5, (f["meNgaySinh"].bbox, want_year)
