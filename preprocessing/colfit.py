@@ -20,7 +20,7 @@ import math
 import cv2
 import numpy as np
 
-from preprocessing.colplace import header_separators, separator_near
+from preprocessing.colplace import header_separators, separators
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
@@ -231,7 +231,9 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
     sides stay within ``spread`` of their share (0.5: between half and twice the template's;
     smaller for a book's measured layout). ``header``: per x, how much of the header band's
     lower part a vertical stroke runs through (:mod:`preprocessing.colplace`); a separator
-    there, within the same range, wins over the valley."""
+    there, within the same range, wins over the valley: when a run of placed boundaries
+    has as many separators as boundaries, each takes its own in order, else each in turn
+    takes the one nearest its estimate."""
     if not cmap.placed:
         return cmap
     h, w = clean.shape[:2]
@@ -240,7 +242,11 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         return cmap
     bounds = list(cmap.boundaries)
     found = [j for j in range(len(bounds)) if j not in cmap.placed]
+    if header is not None:
+        found = _on_separators(bounds, found, cmap.placed, header)
     for j in cmap.placed:
+        if j in found:
+            continue
         left = max((jj for jj in found if jj < j), default=None)
         right = min((jj for jj in found if jj > j), default=None)
         if left is None or right is None:
@@ -253,9 +259,10 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
         if xb - xa < 3:
             continue
-        sep = separator_near(header, xa, xb, est) if header is not None else None
-        if sep is not None:
-            bounds[j] = blend(bounds[left], bounds[right], (sep - lpos) / (rpos - lpos))
+        seps = separators(header, xa, xb) if header is not None else []
+        if seps:
+            x = min(seps, key=lambda c: abs(c - est))
+            bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))
             found = sorted(found + [j])
             continue
         prof = np.count_nonzero(clean[ya:yb, xa:xb], axis=0).astype(np.float64)
@@ -269,6 +276,27 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         found = sorted(found + [j])
     return ColumnMap(tuple(bounds), cmap.matched, cmap.residual, cmap.extra, cut=cmap.cut,
                      placed=cmap.placed, cost=cmap.cost)
+
+
+def _on_separators(bounds: list[RuledLine], found: list[int], placed: tuple[int, ...],
+                   header: np.ndarray) -> list[int]:
+    """Where a run of two or more placed boundaries between two found lines has exactly as
+    many header separators between them, each boundary takes its own, in order (however far the
+    template's widths put the estimates); returns the boundaries now on a line or
+    separator."""
+    done = list(found)
+    for left, right in zip(found[:-1], found[1:], strict=True):
+        js = [j for j in placed if left < j < right]
+        if len(js) < 2:  # one lost line: the separator nearest its estimate, in range
+            continue
+        lpos, rpos = bounds[left].pos, bounds[right].pos
+        cands = separators(header, int(math.ceil(lpos)) + 4, int(math.floor(rpos)) - 3)
+        if len(cands) != len(js):  # separators faded or extra: one by one, nearest first
+            continue
+        for j, x in zip(js, cands, strict=True):  # as many as lost lines: each its own
+            bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))
+            done.append(j)
+    return sorted(done)
 
 
 def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.ndarray,

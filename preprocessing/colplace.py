@@ -16,9 +16,9 @@ import numpy as np
 
 from preprocessing.layout import Grid
 
-COVER = 0.85  # share of the band's rows a separator runs through
+COVER = 0.8  # share of the band's rows a separator runs through
 LOWER = 0.45  # the part of the header band looked at, from its bottom
-WOBBLE = 2  # pixels a hand-drawn or slightly slanted separator may wander either side
+WOBBLE = 3  # pixels a hand-drawn or slightly slanted separator may wander either side
 
 
 def header_separators(ink: np.ndarray, grid: Grid) -> tuple[np.ndarray, tuple[int, int]] | None:
@@ -42,15 +42,13 @@ def header_separators(ink: np.ndarray, grid: Grid) -> tuple[np.ndarray, tuple[in
     return wide.mean(axis=0), (ya, yb)
 
 
-def separator_near(cover: np.ndarray, xa: int, xb: int, est: float) -> float | None:
-    """The x of the separator in ``[xa, xb)`` closest to ``est`` (centre of a run of columns
-    whose cover is at least ``COVER``); None when there is none."""
+def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:
+    """Centres of the runs of x in ``[xa, xb)`` whose cover is at least ``COVER``."""
     xa, xb = max(0, xa), min(len(cover), xb)
     if xb - xa < 1:
-        return None
+        return []
     idx = np.nonzero(cover[xa:xb] >= COVER)[0]
     if len(idx) == 0:
-        return None
-    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
-    centres = [xa + float(r.mean()) for r in runs]
-    return min(centres, key=lambda c: abs(c - est))
+        return []
+    return [xa + float(r.mean()) for r in np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)]
+

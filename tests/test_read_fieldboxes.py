@@ -10,6 +10,9 @@ from layout_helpers import drawn, erase_vertical, geometry_of, number_row, varia
 from preprocessing_helpers import box_iou, match_entries
 
 from preprocessing import analyze_page
+from preprocessing.colfit import split_at_valleys
+from preprocessing.columns import ColumnMap, template_boundaries
+from preprocessing.layout import RuledLine
 from sohoa.template import load_template
 
 TPL = load_template("ks-2006")
@@ -77,3 +80,27 @@ def test_long_entry_name_in_its_first_row_year_in_the_second_keep_their_fields()
     want_year = (yx0, ny0 + dy, yx1, ny0 + dy + yy1 - yy0)
     assert box_iou(f["meHoTen"].bbox, want_name) >= 0.5, (f["meHoTen"].bbox, want_name)
     assert box_iou(f["meNgaySinh"].bbox, want_year) >= 0.5, (f["meNgaySinh"].bbox, want_year)
+
+
+
+def test_three_lost_lines_in_a_row_each_take_their_own_header_separator() -> None:
+    # columns 6-8 of a book printed 0.5x / 0.5x / 2x the template's widths, their
+    # three body lines lost: the template's widths put each estimate nearer its neighbour's
+    # separator than its own; with as many separators as lost lines each takes its own
+    w = np.array([c.width * {6: 0.5, 7: 0.5, 8: 2.0}.get(c.number, 1.0)
+                  for c in TPL.columns])
+    xs = 100 + 1400 * np.r_[0.0, np.cumsum(w)] / w.sum()
+    lines = [RuledLine(float(x), (float(x),), 1.0) for x in xs]
+    lost = (6, 7, 8)
+    placed = [RuledLine(float(x), (float(x),), 0.0) for x in
+              np.interp([frac for frac in template_boundaries(TPL)[list(lost)]],
+                        template_boundaries(TPL)[[5, 9]], xs[[5, 9]])]
+    bounds = tuple(placed[lost.index(i)] if i in lost else ln for i, ln in enumerate(lines))
+    cmap = ColumnMap(bounds, len(xs) - 3, 0.0, placed=lost)
+    header = np.zeros(1600)
+    for x in xs:
+        header[int(round(x)) - 2:int(round(x)) + 3] = 1.0  # every separator shows
+    moved = split_at_valleys(cmap, np.zeros((400, 1600), np.uint8), 50, 350,
+                             template_boundaries(TPL), header=header)
+    for i in lost:
+        assert abs(moved.boundaries[i].pos - xs[i]) <= 3, (i, moved.boundaries[i].pos, xs[i])
