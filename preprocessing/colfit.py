@@ -20,7 +20,7 @@ import math
 import cv2
 import numpy as np
 
-from preprocessing.colplace import header_separators, separators
+from preprocessing.colplace import header_separators, off_separator, separators
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
@@ -327,8 +327,9 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
     if cmap is None:
         return None
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
-    seps = (header_separators(cv2.bitwise_and(ink, cv2.bitwise_not(hmask)), grid)
-            if cmap.placed else None)
+    seps = header_separators(cv2.bitwise_and(ink, cv2.bitwise_not(hmask)), grid)
+    if seps is not None:
+        cmap = off_separator(cmap, seps[0])
     return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
                             0.5 if use is None else 0.15, seps[0] if seps else None)
 

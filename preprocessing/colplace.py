@@ -11,9 +11,12 @@ no letter runs through most of the band's lower part.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
+from preprocessing.columns import ColumnMap
 from preprocessing.layout import Grid
 
 COVER = 0.8  # share of the band's rows a separator runs through
@@ -52,3 +55,33 @@ def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:
         return []
     return [xa + float(r.mean()) for r in np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)]
 
+
+
+NEAR = 0.35  # a weak line's separator lies within this share of the narrower column beside
+
+
+def off_separator(cmap: ColumnMap, cover: np.ndarray) -> ColumnMap:
+    """A boundary matched to a weak line (a pen stroke, a faint dash) where the header shows
+    no separator, but shows one close by between its neighbours, moves to that separator:
+    the printed header is ruled with the form, a stroke in the body is not."""
+    from preprocessing.colfit import STRONG, blend
+
+    bounds = list(cmap.boundaries)
+    moved = False
+    for j in range(1, len(bounds) - 1):
+        b = bounds[j]
+        if j in cmap.placed or b.strength <= 0.0 or b.strength >= STRONG:
+            continue
+        x = int(round(b.pos))
+        if 0 <= x < len(cover) and cover[max(0, x - 2):x + 3].max(initial=0.0) >= COVER:
+            continue  # the header agrees with the line
+        lpos, rpos = bounds[j - 1].pos, bounds[j + 1].pos
+        reach = NEAR * min(b.pos - lpos, rpos - b.pos)
+        cands = [c for c in separators(cover, int(b.pos - reach), int(b.pos + reach) + 1)
+                 if lpos + 4 < c < rpos - 4]
+        if not cands:
+            continue
+        c = min(cands, key=lambda v: abs(v - b.pos))
+        bounds[j] = blend(bounds[j - 1], bounds[j + 1], (c - lpos) / (rpos - lpos))
+        moved = True
+    return replace(cmap, boundaries=tuple(bounds)) if moved else cmap

@@ -104,3 +104,22 @@ def test_three_lost_lines_in_a_row_each_take_their_own_header_separator() -> Non
                              template_boundaries(TPL), header=header)
     for i in lost:
         assert abs(moved.boundaries[i].pos - xs[i]) <= 3, (i, moved.boundaries[i].pos, xs[i])
+
+
+def test_a_weak_stroke_taken_for_a_column_line_yields_to_the_header_separator() -> None:
+    from preprocessing.colplace import off_separator
+
+    xs = [100.0, 200.0, 300.0, 400.0]
+    lines = [RuledLine(x, (x,), 1.0) for x in xs]
+    stroke = RuledLine(322.0, (322.0,), 0.3)  # a pen stroke 22 px right of the true line
+    cmap = ColumnMap((lines[0], lines[1], stroke, lines[3]), 4, 0.0)
+    header = np.zeros(500)
+    for x in xs:
+        header[int(x) - 2:int(x) + 3] = 1.0
+    moved = off_separator(cmap, header)
+    assert abs(moved.boundaries[2].pos - 300.0) <= 1.0
+    # a well-drawn line, or a weak one the header agrees with, stays where it is
+    assert off_separator(replace(cmap, boundaries=(*lines[:2], RuledLine(322.0, (322.0,), 1.0),
+                                                   lines[3])), header).boundaries[2].pos == 322
+    header[320:325] = 1.0
+    assert off_separator(cmap, header).boundaries[2].pos == 322
