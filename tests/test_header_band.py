@@ -96,7 +96,9 @@ def test_a_short_header_under_a_full_top_frame_keeps_its_top() -> None:
 def test_a_cell_of_no_height_still_gives_every_field_its_band() -> None:
     """A row squeezed to no height (its two boundaries on one line) cuts its two-field cells
     evenly: before, no cut came back and the page raised instead of reporting."""
-    from preprocessing.entries import _split_points
+    from preprocessing.entries import _field_split
 
-    assert _split_points(np.zeros(0), 2, 0.45) == [0.5]
-    assert _split_points(np.zeros(0), 3, 0.45) == [1 / 3, 2 / 3]
+    clean = np.zeros((100, 100), np.uint8)
+    flat = ((10.0, 50.0), (60.0, 50.0), (60.0, 50.0), (10.0, 50.0))
+    assert _field_split(clean, flat, 2, clean.shape) == [0.5]
+    assert len(_field_split(clean, flat, 3, clean.shape)) == 2
