@@ -164,47 +164,12 @@
     if (el) fit(el);
   });
 
-  // ---- the entry on screen, laid out from the one JSON string the server sends (message,
-  // header, image pane, each row's label and hints, each text box's value; the dropdowns are
-  // Gradio's). A call with null fills only inputs that appeared since (the layout event), so
-  // nothing the clerk typed is overwritten.
-  let shown = null; let shownSeq = 0; let laidOut = null;
-  const setSlot = (root, html) => {
-    // the same text again (a refused confirmation) leaves the element, and the pane's zoom
-    const s = root && root.querySelector(".slot");
-    if (s && s.dataset.html !== html) { s.innerHTML = html; s.dataset.html = html; }
-  };
-  window.sohoaShow = (d, layout) => {
-    const fresh = typeof d === "string" && d !== "";
-    if (typeof layout === "string") laidOut = layout;  // after the layout event
-    if (fresh) {
-      try { shown = JSON.parse(d); } catch (e) { return; }
-      shownSeq += 1;
-      setSlot(document.getElementById("msg"), shown.msg || "");
-      setSlot(document.getElementById("entry-head"), shown.head || "");
-      setSlot(document.getElementById("entry-crop"), shown.pane || "");
-    }
-    if (!shown) return;
-    const mark = String(shownSeq);
-    for (let i = 0; ; i++) {
-      const cell = document.getElementById(`c${i}`);
-      if (!cell) break;
-      const r = (shown.rows || [])[i] || ["", ""];
-      const slot = cell.querySelector(".slot");
-      if (slot && (fresh || slot.dataset.seq !== mark)) { setSlot(cell, r[0]); slot.dataset.seq = mark; }
-      const inp = document.querySelector(`#f${i}-text input, #f${i}-text textarea`);
-      if (inp && (fresh || inp.dataset.seq !== mark)) { inp.value = r[1]; inp.dataset.seq = mark; }
-    }
-    // a new template's inputs (dropdown or text box per row) come with the layout event:
-    // the cursor waits for them
-    if ((shown.layout || "") !== (laidOut || "") && shown.rows && shown.rows.length) return;
-    window.sohoaFocus();
-  };
+  // ---- the entry on screen: static/show.js (sohoaShow, and the next entry shown at once)
 
   // ---- focus: the first doubtful field, its text selected; marks from data-illegible
   let focusedEntry = "";
-  window.sohoaFocus = () => {
-    setTimeout(() => {
+  window.sohoaFocus = (now) => {
+    const run = () => {
       const meta = document.getElementById("entry-meta");
       const marked = new Set(((meta && meta.dataset.illegible) || "").split(",").filter(Boolean));
       document.querySelectorAll("#entry-fields .frow").forEach((row) => {
@@ -228,7 +193,9 @@
       if (!target) target = fieldInputs()[0];
       if (target) { target.focus(); if (target.select) target.select(); }
       else { const b = document.getElementById("btn-confirm"); if (b) b.focus(); }
-    }, 30);
+    };
+    // (after an event, Gradio renders its outputs first; the entry shown ahead is in place)
+    if (now) run(); else setTimeout(run, 30);
   };
 
   const flagged = (row) => {
@@ -364,9 +331,13 @@
     if (!inEntryTab() && !inSweep()) return;
     const key = ev.key;
     const stop = () => { ev.preventDefault(); ev.stopPropagation(); };
+    // while the entry before is being saved (the next one already on screen), actions wait
+    // for the answer, and are dropped if the save was refused (the clerk is brought back)
+    const later = (fn) => !!(inEntryTab() && window.sohoaWhenSaved && window.sohoaWhenSaved(fn));
     if (ev.ctrlKey && key === "Enter") {
       stop();
-      commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save"));
+      const go = () => commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save"));
+      if (!later(go)) go();
       return;
     }
     if (!inEntryTab()) {
@@ -385,8 +356,12 @@
     const row = a && a.closest && a.closest("#entry-fields .frow");
     if (ev.altKey && !ev.ctrlKey) {
       const code = ev.code;
-      if (code === "KeyS") { stop(); commitThen(() => click("btn-skip")); return; }
-      if (code === "KeyB") { stop(); commitThen(() => click("btn-back")); return; }
+      if (code === "KeyS" || code === "KeyB") {
+        stop();
+        const go = () => commitThen(() => click(code === "KeyS" ? "btn-skip" : "btn-back"));
+        if (!later(go)) go();
+        return;
+      }
       if (code === "KeyM") { stop(); sameAs("me"); return; }
       if (code === "KeyC") { stop(); sameAs("cha"); return; }
       if (code === "KeyN") {
@@ -438,7 +413,10 @@
       const all = fieldInputs();
       const i = all.indexOf(a);
       if (i >= 0 && i < all.length - 1) moveTo(all[i + 1]);
-      else commitThen(() => click("btn-confirm"));
+      else {
+        const go = () => commitThen(() => click("btn-confirm"));
+        if (!later(go)) go();
+      }
     }
   }, true);
 }
