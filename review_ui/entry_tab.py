@@ -168,9 +168,9 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
 
 
 COLLECT = "(p, s, l) => [window.sohoaCollect ? window.sohoaCollect() : p, s, l]"
-# Ctrl+Enter: collect, then show the entry claimed ahead at once (static/show.js)
-CONFIRM = ("(p, s, l) => { const c = window.sohoaCollect ? window.sohoaCollect() : p;"
-           " if (window.sohoaAhead) window.sohoaAhead(c); return [c, s, l]; }")
+# Confirm: what the clerk's entry showed, collected when the entry claimed ahead was shown in
+# its place (static/show.js: on Ctrl+Enter before this event starts; on a click, now)
+CONFIRM = "(p, s, l) => [window.sohoaPayload ? window.sohoaPayload() : p, s, l]"
 FAILED = "() => { if (window.sohoaFailed) window.sohoaFailed(); }"
 SHOW = "(d) => { if (window.sohoaShow) window.sohoaShow(d); return []; }"
 # what the page fills in itself (sohoaShow): the message, header, pane and each row's label

@@ -18,7 +18,8 @@ from test_review_browser import SAVED, next_entry, shown_entry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CLERKS = (("hoa", "clerk"), ("khanh", "clerk"), ("linh", "clerk"), ("mai", "clerk"))
+CLERKS = (("hoa", "clerk"), ("khanh", "clerk"), ("linh", "clerk"), ("mai", "clerk"),
+          ("nam", "clerk"))
 FOCUSED_INPUT = ("document.activeElement && document.activeElement.tagName === 'INPUT'"
                  " && !!document.activeElement.closest('#entry-fields .frow')")
 # every entry the screen shows, in order (the entry shown ahead, then the clerk's again)
@@ -204,4 +205,42 @@ def test_keys_pressed_while_saving_wait_for_the_answer(server, browser):
             assert str(ws.entry(eid).status) == "confirmed"
             assert ws.entry_view(eid).confirmed_by == "mai"
             assert [r.action for r in ws.audit(entry_id=eid)].count("confirm") == 1
+    ctx.close()
+
+
+def test_connection_lost_while_saving_keeps_the_work(server, browser):
+    """The confirm request is cut (no answer at all): Gradio reloads the page; the server
+    gives the clerk's entry back, unsaved, and the page lays what they typed and marked over
+    it, with the message; then it saves."""
+    info, url = server
+    ctx, page = login(browser, url, "nam")
+    eid = shown_entry(page)
+    page.wait_for_function(FOCUSED_INPUT)
+    marks_and_edits(page)
+    retype(page, "ngayDangKy", "28/02/2002")
+    deps = page.request.get(url + "config").json()["dependencies"]
+    confirm_fn = next(d["id"] for d in deps if d.get("api_name") == "confirm")
+    cut = []
+
+    def cut_confirm(route):
+        try:
+            fn = json.loads(route.request.post_data or "{}").get("fn_index")
+        except ValueError:
+            fn = None
+        if fn == confirm_fn and not cut:
+            cut.append(fn)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/gradio_api/queue/join*", cut_confirm)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{eid}'"
+                           " && !!document.querySelector('#msg .err')", timeout=60_000)
+    assert cut and "CHƯA được lưu" in page.inner_text("#msg")
+    page.wait_for_function(FOCUSED_INPUT)
+    assert_back_intact(page, eid, "28/02/2002")
+    assert_nothing_stored(info.root, eid)
+    page.unroute("**/gradio_api/queue/join*")
+    save_and_check(page, info.root, eid)
     ctx.close()

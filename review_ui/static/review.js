@@ -24,6 +24,7 @@
   const click = (id) => { const b = document.getElementById(id); if (b) b.click(); };
   const commitThen = (fn) => {
     // Blur first so a filterable dropdown commits a typed custom value before the click.
+    // (The entry's Ctrl+Enter: window.sohoaConfirm in show.js.)
     const a = document.activeElement;
     if (a && a.blur) a.blur();
     setTimeout(fn, 30);
@@ -180,19 +181,27 @@
         const want = !!(crop && marked.has(crop.dataset.field));
         if (box.checked !== want) box.click();
       });
+      // (the pane fits its image on the image's load event; here only if it came first,
+      // and after the cursor is in place: fitting changes styles, a second layout)
       const ev = $("#view-entry");
-      if (ev && !ev.dataset.ready) { ev.dataset.ready = "1"; fit(ev); }
+      const fitLater = !!(ev && !ev.dataset.ready);
+      if (fitLater) ev.dataset.ready = "1";
+      const fitPane = () => { if (fitLater && natural(ev)) fit(ev); };
       // a late call (the layout event after the entry) never takes the cursor from a
       // clerk already working in this entry's fields
       const here = document.activeElement;
       const entry = meta ? meta.dataset.entry : "";
-      if (entry && entry === focusedEntry && here && here.closest && here.closest("#entry-fields")) return;
+      if (entry && entry === focusedEntry && here && here.closest && here.closest("#entry-fields")) {
+        fitPane();
+        return;
+      }
       focusedEntry = entry;
       const want = meta ? meta.dataset.focus : "";
       let target = want ? inputOf(rowOf(want)) : null;
       if (!target) target = fieldInputs()[0];
       if (target) { target.focus(); if (target.select) target.select(); }
       else { const b = document.getElementById("btn-confirm"); if (b) b.focus(); }
+      fitPane();
     };
     // (after an event, Gradio renders its outputs first; the entry shown ahead is in place)
     if (now) run(); else setTimeout(run, 30);
@@ -336,7 +345,8 @@
     const later = (fn) => !!(inEntryTab() && window.sohoaWhenSaved && window.sohoaWhenSaved(fn));
     if (ev.ctrlKey && key === "Enter") {
       stop();
-      const go = () => commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save"));
+      const go = () => (inEntryTab() && window.sohoaConfirm ? window.sohoaConfirm()
+        : commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save")));
       if (!later(go)) go();
       return;
     }
@@ -414,7 +424,8 @@
       const i = all.indexOf(a);
       if (i >= 0 && i < all.length - 1) moveTo(all[i + 1]);
       else {
-        const go = () => commitThen(() => click("btn-confirm"));
+        const go = () => (window.sohoaConfirm ? window.sohoaConfirm()
+          : commitThen(() => click("btn-confirm")));
         if (!later(go)) go();
       }
     }

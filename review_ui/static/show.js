@@ -65,27 +65,51 @@
   const settle = () => {
     const p = pending; pending = null;
     if (p) clearTimeout(p.timer);
+    if (p) { try { sessionStorage.removeItem("sohoa-unsaved"); } catch (e) { /* private */ } }
     saving(false);
     return p;
+  };
+  // what the clerk sent for an entry, laid over that entry's data: values and marks
+  const overlay = (data, payload) => {
+    let sent = {};
+    try { sent = JSON.parse(payload); } catch (e) { sent = {}; }
+    const values = sent.values || {}; const marks = sent.illegible || [];
+    const d = Object.assign({}, data);
+    d.rows = (d.rows || []).map((r) => {
+      const m = /data-field="([^"]+)"/.exec(r[0] || "");
+      const name = m ? m[1] : "";
+      if (!name || !(name in values)) return r;
+      return /data-choices=/.test(r[0]) ? [r[0], r[1], values[name]] : [r[0], values[name], r[2]];
+    });
+    d.head = (d.head || "").replace(/data-illegible="[^"]*"/, `data-illegible="${marks.join(",")}"`);
+    return d;
   };
   // no answer, or the event failed: the entry the clerk confirmed comes back as they left it
   const bringBack = () => {
     const p = settle();
     if (!p) return;
-    let sent = {};
-    try { sent = JSON.parse(p.payload); } catch (e) { sent = {}; }
-    const values = sent.values || {}; const marks = sent.illegible || [];
-    const d = Object.assign({}, p.fromData);
-    d.rows = (d.rows || []).map((r) => {
-      const m = /data-field="([^"]+)"/.exec(r[0] || "");
-      const name = m ? m[1] : "";
-      if (!name || !(name in values)) return r;
-      return r[2] || /data-choices=/.test(r[0]) ? [r[0], r[1], values[name]] : [r[0], values[name], r[2]];
-    });
-    d.head = (d.head || "").replace(/data-illegible="[^"]*"/, `data-illegible="${marks.join(",")}"`);
+    const d = overlay(p.fromData, p.payload);
     paint(d, (d.notes || {}).failed || "");
     window.sohoaFocus(true);
   };
+  // the page itself was reloaded (Gradio does so when it loses the server) while an entry was
+  // being saved: once the server shows that entry again, unsaved, the clerk's work is laid over
+  const STASH = "sohoa-unsaved";
+  const stash = (p) => {
+    try { sessionStorage.setItem(STASH, JSON.stringify({ entry: p.fromData.entry,
+      version: p.fromData.version, payload: p.payload })); } catch (e) { /* private mode */ }
+  };
+  const unstash = (d) => {
+    let st = null;
+    try { st = JSON.parse(sessionStorage.getItem(STASH) || "null"); } catch (e) { st = null; }
+    if (!st || !d || d.entry === undefined || d.entry === null) return d;
+    sessionStorage.removeItem(STASH);
+    if (st.entry !== d.entry || st.version !== d.version) return d;  // saved, or changed since
+    const back = overlay(d, st.payload);
+    back.msg = (d.notes || {}).failed || d.msg;
+    return back;
+  };
+
   // the answer for the entry shown ahead: it is now the clerk's; what they did meanwhile stays
   const landed = (d, p) => {
     shown = d;
@@ -109,9 +133,11 @@
         if (pending) bringBack();
         return;
       }
+      const first = lastN === null;
       lastN = d.n;
       const p = settle();
       if (p && d.entry === p.to && d.version === p.toVersion) { landed(d, p); return; }
+      if (first) d = unstash(d);
       paint(d, d.msg || "");
     } else if (shown) fillRows(shown, false);
     if (!shown || !ready()) return;  // a new template: the cursor waits for its inputs
@@ -121,15 +147,37 @@
   // Ctrl+Enter (the confirm event's js, with the payload it sends): show the entry claimed
   // ahead now, with the cursor in place, while the server saves this one.
   window.sohoaAhead = (payload) => {
-    if (pending || !shown || !shown.next || !shown.entry || !ready()) return;
+    if (pending || !shown || !shown.next || !shown.entry || !ready()) return false;
     const nx = shown.next;
-    if ((nx.layout || "") !== (laidOut || "")) return;
-    pending = { payload, fromData: shown, to: nx.entry, toVersion: nx.version,
+    if ((nx.layout || "") !== (laidOut || "")) return false;
+    pending = { payload, fromData: shown, to: nx.entry, toVersion: nx.version, sent: false,
                 touched: new Map(), queued: [], timer: setTimeout(bringBack, WAIT_MS) };
     saving(true);
+    stash(pending);
     paint(Object.assign({}, nx, { notes: shown.notes, next: null }),
           (shown.notes || {}).saving || "");
     window.sohoaFocus(true);
+    return true;
+  };
+  // The confirm event's payload: what was collected when the next entry was shown (the keys),
+  // or collected now and the next entry shown (a click on the button).
+  window.sohoaPayload = () => {
+    if (pending && !pending.sent) { pending.sent = true; return pending.payload; }
+    const c = window.sohoaCollect();
+    if (window.sohoaAhead(c)) pending.sent = true;
+    return c;
+  };
+  // Ctrl+Enter: the next entry is drawn first, and the confirm event (Gradio's work on a
+  // click) starts once that frame is on screen. Leaving a dropdown, its typed value must be
+  // committed first (blur), which takes Gradio a moment: then the button is clicked later.
+  window.sohoaConfirm = () => {
+    const a = document.activeElement;
+    const drop = !!(a && a.closest && a.closest(".fdrop"));
+    if (a && a.blur) a.blur();
+    const click = () => { const b = byId("btn-confirm"); if (b) b.click(); };
+    if (drop) { setTimeout(click, 30); return; }
+    if (window.sohoaAhead(window.sohoaCollect())) requestAnimationFrame(() => setTimeout(click, 0));
+    else click();
   };
   window.sohoaWhenSaved = (fn) => {
     if (!pending) return false;
