@@ -212,8 +212,10 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         user = ctx.require(request)
         ws = ctx.pool.get()
         bid = int(book_id) if book_id else None
-        if sess.entry_id is not None and bid != sess.book_id:
-            logic.skip(ws, user, sess.entry_id)
+        if bid != sess.book_id:  # another book: the entries held in this one go back
+            for held in (sess.entry_id, sess.ahead):
+                if held is not None:
+                    logic.skip(ws, user, held)
         sess = replace(sess, book_id=bid, skipped=frozenset(), force=False)
         t0 = time.perf_counter()
         screen = logic.claim(ws, user, bid, ctx.lease_s, low_conf=ctx.low_conf)
