@@ -21,6 +21,7 @@ from review_ui.context import AppContext
 from review_ui.entry_render import MAX_FIELDS, Session, layout_key, message  # noqa: F401
 from review_ui.entry_render import render as render_screen
 from review_ui.i18n import t
+from review_ui.prefetch import warm_ahead
 from sohoa.records import FieldKind
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,8 @@ def render(ctx: AppContext, user: str, screen: logic.EntryScreen | None, sess: S
         eid = ws.claim_next(user, sess.book_id, ctx.lease_s,
                             exclude=sess.skipped | {screen.entry_id})
         ahead = logic.describe(ws, eid, ctx.low_conf) if eid is not None else None
+        if ahead is not None:  # the pages after the one ahead: cut before anyone asks
+            warm_ahead(ws, ahead.book_id, ahead.page_id)
     return render_screen(screen, sess, lang, msg, ahead)
 
 
