@@ -202,7 +202,8 @@ CLOCK = """() => {
   window.addEventListener('keydown', (ev) => {
     if (!(ev.ctrlKey && ev.key === 'Enter')) return;
     const m = document.querySelector('#entry-meta');
-    const rec = { from: m ? m.dataset.entry : '', t0: performance.now(), shown: null, saved: null };
+    const rec = { from: m ? m.dataset.entry : '', t0: performance.now(), shown: null, saved: null,
+      behind: document.body.classList.contains('sohoa-saving') };  // the one before not saved
     window.__bench.push(rec);
     // a frame that shows it is drawn after its animation-frame callbacks: the time is taken
     // in a task queued from there (it runs once that frame is rendered)
@@ -237,6 +238,7 @@ class BrowserClerk(threading.Thread):
         self.correction = correction
         self.shown_ms: list[float] = []
         self.saved_ms: list[float] = []
+        self.clear_ms: list[float] = []  # pressed when the entry before was already saved
         self.others_working: list[int] = []  # simulated clerks at work at each sample
         self.keys: dict[str, int] = {}
         self.errors: list[str] = []
@@ -279,6 +281,8 @@ class BrowserClerk(threading.Thread):
                 recs = page.evaluate("window.__bench")
                 self.shown_ms = [r["shown"] for r in recs if r["shown"] is not None]
                 self.saved_ms = [r["saved"] for r in recs if r["saved"] is not None]
+                self.clear_ms = [r["shown"] for r in recs
+                                 if r["shown"] is not None and not r["behind"]]
                 self.keys["correct_entry"] = 1
                 b.close()
         except Exception as exc:  # reported, not raised: the simulated clerks go on
@@ -420,6 +424,7 @@ def run(clerks: int, pages: int, pace: tuple[float, float], browsers: int = 1,
                         for e, f in theirs.items())
     shown_ms = [x for web in webs for x in web.shown_ms]
     saved_ms = [x for web in webs for x in web.saved_ms]
+    clear_ms = [x for web in webs for x in web.clear_ms]
     others = [x for web in webs for x in web.others_working]
     n_conf = len(told) + len(by_browser)
     return {
@@ -448,6 +453,9 @@ def run(clerks: int, pages: int, pace: tuple[float, float], browsers: int = 1,
             "confirm_to_next_shown_p50_ms": _ms(shown_ms, 0.5),
             "confirm_to_next_shown_p95_ms": _ms(shown_ms, 0.95),
             "confirm_to_next_shown_max_ms": _ms(shown_ms, 1.0),
+            "pressed_before_previous_saved": len(shown_ms) - len(clear_ms),
+            "previous_saved_shown_p50_ms": _ms(clear_ms, 0.5),
+            "previous_saved_shown_p95_ms": _ms(clear_ms, 0.95),
             "confirm_to_saved_p50_ms": _ms(saved_ms, 0.5),
             "confirm_to_saved_p95_ms": _ms(saved_ms, 0.95),
             "other_clerks_working_min": min(others) if others else None,
