@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import CHROMIUM, USERS, free_port, login, make_workspace  # noqa: E402
+from review_helpers import CHROMIUM, SETTLED, USERS, free_port, login, make_workspace  # noqa: E402
 from test_review_browser import SAVED, next_entry, shown_entry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 CLERKS = (("hoa", "clerk"), ("khanh", "clerk"), ("linh", "clerk"), ("mai", "clerk"),
           ("nam", "clerk"))
-FOCUSED_INPUT = ("document.activeElement && document.activeElement.tagName === 'INPUT'"
-                 " && !!document.activeElement.closest('#entry-fields .frow')")
+FOCUSED_INPUT = f"{SETTLED} && !!document.activeElement.closest('#entry-fields .frow')"
 # every entry the screen shows, in order (the entry shown ahead, then the clerk's again)
 WATCH = """() => { window.__seen = []; const note = () => {
   const m = document.querySelector('#entry-meta'); const e = m ? m.dataset.entry : '';

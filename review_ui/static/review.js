@@ -166,6 +166,10 @@
   });
 
   // ---- the entry on screen: static/show.js (sohoaShow, and the next entry shown at once)
+  // the entry shown when the clerk last pressed a key in the fields: the deferred focus of a
+  // newly shown entry never takes the cursor from a clerk already typing in it
+  let keyedSeq = -1;
+  const seqNow = () => (window.sohoaSeq ? window.sohoaSeq() : 0);
 
   // ---- focus: the first doubtful field, its text selected; marks from data-illegible
   let focusedEntry = "";
@@ -191,7 +195,9 @@
       // clerk already working in this entry's fields
       const here = document.activeElement;
       const entry = meta ? meta.dataset.entry : "";
-      if (entry && entry === focusedEntry && here && here.closest && here.closest("#entry-fields")) {
+      const working = here && here.closest && here.closest("#entry-fields");
+      if (entry && working && (entry === focusedEntry || keyedSeq === seqNow())) {
+        focusedEntry = entry; if (meta) meta.dataset.focused = "1";
         fitPane();
         return;
       }
@@ -201,6 +207,7 @@
       if (!target) target = fieldInputs()[0];
       if (target) { target.focus(); if (target.select) target.select(); }
       else { const b = document.getElementById("btn-confirm"); if (b) b.focus(); }
+      if (meta) meta.dataset.focused = "1";  // the cursor is in place (tests wait on it)
       fitPane();
     };
     // (after an event, Gradio renders its outputs first; the entry shown ahead is in place)
@@ -338,6 +345,8 @@
 
   document.addEventListener("keydown", (ev) => {
     if (!inEntryTab() && !inSweep()) return;
+    const t = ev.target;
+    if (ev.isTrusted && t && t.closest && t.closest("#entry-fields")) keyedSeq = seqNow();
     const key = ev.key;
     const stop = () => { ev.preventDefault(); ev.stopPropagation(); };
     // while the entry before is being saved (the next one already on screen), actions wait

@@ -179,6 +179,7 @@
     if (window.sohoaAhead(window.sohoaCollect())) requestAnimationFrame(() => setTimeout(click, 0));
     else click();
   };
+  window.sohoaSeq = () => shownSeq;  // which entry painting is on screen (review.js: keys)
   window.sohoaWhenSaved = (fn) => {
     if (!pending) return false;
     pending.queued.push(fn);
