@@ -83,12 +83,12 @@ def build_app(ctx: AppContext) -> Any:
             user = ctx.require(request)
             if ctx.role(request) in logic.REVIEW_ROLES:
                 # approvers and admins look at books; they take an entry only when they ask
-                return entry_tab.render(None, sess, code,
+                return entry_tab.render(ctx, user, None, sess, code,
                                         entry_tab.message("info", t(code, "boss_no_claim")))
             screen = logic.claim(ctx.pool.get(), user, int(book) if book else None,
                                  ctx.lease_s, low_conf=ctx.low_conf)
             msg = "" if screen else entry_tab.message("info", t(code, "queue_empty"))
-            return entry_tab.render(screen, sess, code, msg)
+            return entry_tab.render(ctx, user, screen, sess, code, msg)
 
         def approver_books(request: gr.Request) -> Any:
             if ctx.role(request) not in logic.REVIEW_ROLES:
@@ -182,7 +182,8 @@ def launch_kwargs(ctx: AppContext, host: str = "127.0.0.1", port: int = 7860) ->
         "allowed_paths": [str(Path(ctx.root) / "crops")],
         "theme": theme,
         "css": _static("review.css"),
-        "js": _static("review.js"),
+        # the keys and image pane, then the entry's display (and the next entry shown ahead)
+        "js": f"() => {{ ({_static('review.js')})(); ({_static('show.js')})(); }}",
         "footer_links": [],
         "enable_monitoring": False,
         "mcp_server": False,

@@ -6,6 +6,7 @@ out (``sohoaShow`` in ``static/review.js``), and the dropdowns' values.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,6 +32,7 @@ class Session:
     force: bool = False
     shown: tuple[tuple[str, str], ...] = ()  # the values the screen showed, per field
     last: int | None = None  # the entry this tab confirmed last (Alt+B goes back to it)
+    ahead: int | None = None  # the entry claimed ahead, shown at once on Ctrl+Enter
 
 
 def file_url(path: str | None, version: int = 0) -> str:
@@ -113,26 +115,31 @@ def layout_key(screen: logic.EntryScreen | None) -> str:
     return "" if screen is None else ",".join(f"{r.name}:{r.kind}" for r in screen.rows)
 
 
+_seq = itertools.count(1)
+
+
 def _data(msg: str, head: str = "", pane: str = "", rows: list[list[str]] | None = None,
-          layout: str = "") -> str:
+          layout: str = "", entry: int | None = None, version: int = 0,
+          ahead: dict[str, Any] | None = None, notes: dict[str, str] | None = None) -> str:
+    """The JSON the page lays out. ``n`` is new on every answer (the page tells a failed event,
+    whose data did not change, from a new answer); ``next`` is the entry claimed ahead for
+    this clerk, which the page shows at once on Ctrl+Enter while the confirmation is saved
+    (``notes``: the messages it shows meanwhile and if the save gets no answer)."""
     return json.dumps({"msg": msg, "head": head, "pane": pane, "rows": rows or [],
-                       "layout": layout}, ensure_ascii=False)
+                       "layout": layout, "entry": entry, "version": version, "n": next(_seq),
+                       "next": ahead, "notes": notes or {}}, ensure_ascii=False)
 
 
-def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str) -> list[Any]:
-    """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue). What
-    the screen showed (``sess.shown``) is kept when the same version is shown again (a refused
-    confirmation, a language switch), so the clerk's changes stay theirs."""
-    old = sess
-    if screen is None:
-        sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False)
-        return [sess, _data(msg), "", *([None] * MAX_FIELDS)]
-    sess = replace(sess, entry_id=screen.entry_id, version=screen.version,
-                   fields=tuple(r.name for r in screen.rows),
-                   closed=tuple(r.closed for r in screen.rows),
-                   kinds=tuple(str(r.kind) for r in screen.rows))
-    if (screen.entry_id, screen.version) != (old.entry_id, old.version) or not old.shown:
-        sess = replace(sess, shown=tuple((r.name, r.value) for r in screen.rows))
+def _closed_label(row: logic.FieldRow) -> str:
+    for label, value in row.choices:
+        if value == row.value:
+            return label
+    return row.value
+
+
+def screen_parts(screen: logic.EntryScreen, lang: str) -> dict[str, Any]:
+    """Header, image pane and rows of one entry (each row: its label and hints, the text box
+    value, the dropdown's label), plus the images the page may load ahead."""
     head = html.escape(t(lang, "entry_header", book=screen.book, page=screen.page_no,
                          row=screen.row, version=screen.version))
     head += f' · <span class="left">{html.escape(t(lang, "remaining", n=screen.remaining))}</span>'
@@ -149,9 +156,44 @@ def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str)
     for issue in screen.issues:
         head += f'<span class="note">{html.escape(issue.message)}</span>'
     head = f'<span class="head">{head}</span>'
-    rows = [[_crop_html(r, screen.version, lang), "" if r.closed else r.value]
+    rows = [[_crop_html(r, screen.version, lang), "" if r.closed else r.value,
+             _closed_label(r) if r.closed else ""]
             for r in screen.rows[:MAX_FIELDS]]
+    imgs = [file_url(screen.entry_crop, screen.version)] if screen.entry_crop else []
+    imgs += [file_url(r.crop, screen.version) for r in screen.rows if r.crop]
+    return {"head": head, "pane": pane_html(screen, lang), "rows": rows,
+            "layout": layout_key(screen), "entry": screen.entry_id, "version": screen.version,
+            "imgs": imgs}
+
+
+def render(screen: logic.EntryScreen | None, sess: Session, lang: str, msg: str,
+           ahead: logic.EntryScreen | None = None) -> list[Any]:
+    """Plain values for :meth:`EntryUI.outputs` showing ``screen`` (or an empty queue), and
+    ``ahead``, the entry this clerk gets next, for the page to show at once on Ctrl+Enter.
+    What the screen showed (``sess.shown``) is kept when the same version is shown again (a
+    refused confirmation, a language switch), so the clerk's changes stay theirs."""
+    old = sess
+    if screen is None:
+        sess = replace(sess, entry_id=None, version=0, fields=(), closed=(), force=False,
+                       ahead=None)
+        return [sess, _data(msg), "", *([None] * MAX_FIELDS)]
+    sess = replace(sess, entry_id=screen.entry_id, version=screen.version,
+                   fields=tuple(r.name for r in screen.rows),
+                   closed=tuple(r.closed for r in screen.rows),
+                   kinds=tuple(str(r.kind) for r in screen.rows),
+                   ahead=ahead.entry_id if ahead is not None else None)
+    if (screen.entry_id, screen.version) != (old.entry_id, old.version) or not old.shown:
+        sess = replace(sess, shown=tuple((r.name, r.value) for r in screen.rows))
+    parts = screen_parts(screen, lang)
+    nxt = None
+    if ahead is not None and layout_key(ahead) == parts["layout"]:
+        # (another template needs the layout event first: that entry comes the usual way)
+        if screen.status == "prefilled" and ahead.book_id == screen.book_id:
+            ahead = replace(ahead, remaining=max(0, screen.remaining - 1))  # once this is saved
+        nxt = screen_parts(ahead, lang)
+    notes = {"saving": message("info", t(lang, "saving", entry=screen.entry_id)),
+             "failed": message("err", t(lang, "save_failed", entry=screen.entry_id))}
     drops = [(r.value or None) if r.closed else None for r in screen.rows[:MAX_FIELDS]]
-    key = layout_key(screen)
-    return [sess, _data(msg, head, pane_html(screen, lang), rows, key), key,
+    return [sess, _data(msg, parts["head"], parts["pane"], parts["rows"], parts["layout"],
+                        screen.entry_id, screen.version, nxt, notes), parts["layout"],
             *drops, *([None] * (MAX_FIELDS - len(drops)))]

@@ -18,8 +18,10 @@ import gradio as gr
 
 from review_ui import logic
 from review_ui.context import AppContext
-from review_ui.entry_render import MAX_FIELDS, Session, layout_key, message, render  # noqa: F401
+from review_ui.entry_render import MAX_FIELDS, Session, layout_key, message  # noqa: F401
+from review_ui.entry_render import render as render_screen
 from review_ui.i18n import t
+from review_ui.prefetch import warm_ahead
 from sohoa.records import FieldKind
 
 log = logging.getLogger(__name__)
@@ -167,6 +169,10 @@ def build(ctx: AppContext, lang_state: Any) -> EntryUI:
 
 
 COLLECT = "(p, s, l) => [window.sohoaCollect ? window.sohoaCollect() : p, s, l]"
+# Confirm: what the clerk's entry showed, collected when the entry claimed ahead was shown in
+# its place (static/show.js: on Ctrl+Enter before this event starts; on a click, now)
+CONFIRM = "(p, s, l) => [window.sohoaPayload ? window.sohoaPayload() : p, s, l]"
+FAILED = "() => { if (window.sohoaFailed) window.sohoaFailed(); }"
 SHOW = "(d) => { if (window.sohoaShow) window.sohoaShow(d); return []; }"
 # what the page fills in itself (sohoaShow): the message, header, pane and each row's label
 SLOT = '<div class="slot"></div>'
@@ -178,6 +184,28 @@ def changed_values(sess: Session, typed: dict[str, str]) -> dict[str, str]:
     return {f: v for f, v in typed.items() if v.strip() != (shown.get(f) or "").strip()}
 
 
+def render(ctx: AppContext, user: str, screen: logic.EntryScreen | None, sess: Session,
+           lang: str, msg: str) -> list[Any]:
+    """``screen`` for ``user``, with the entry they get after it claimed ahead (the page shows
+    it at once on Ctrl+Enter while the confirmation is saved; it comes back to ``screen``,
+    with every change, if the confirmation is refused)."""
+    ahead = None
+    if screen is not None:
+        ws = ctx.pool.get()
+        eid = ws.claim_next(user, sess.book_id, ctx.lease_s,
+                            exclude=sess.skipped | {screen.entry_id})
+        ahead = logic.describe(ws, eid, ctx.low_conf) if eid is not None else None
+        if ahead is not None:  # the pages after the one ahead: cut before anyone asks
+            warm_ahead(ws, ahead.book_id, ahead.page_id)
+    return render_screen(screen, sess, lang, msg, ahead)
+
+
+def unsaved(lang: str, entry: int, why: str) -> str:
+    """A refused confirmation: the entry was not saved (the page had already shown the next
+    one), why, and that every change is back on screen."""
+    return message("err", f"{t(lang, 'not_saved', entry=entry)} {t(lang, why, entry=entry)}")
+
+
 def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
     # after the layout event: fill the inputs it brought into being, then focus
     refill = "(k) => { if (window.sohoaShow) window.sohoaShow(null, k); }"
@@ -187,13 +215,16 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         user = ctx.require(request)
         ws = ctx.pool.get()
         bid = int(book_id) if book_id else None
-        if sess.entry_id is not None and bid != sess.book_id:
-            logic.skip(ws, user, sess.entry_id)
+        if bid != sess.book_id:  # another book: the entries held in this one go back
+            for held in (sess.entry_id, sess.ahead):
+                if held is not None:
+                    logic.skip(ws, user, held)
         sess = replace(sess, book_id=bid, skipped=frozenset(), force=False)
         t0 = time.perf_counter()
         screen = logic.claim(ws, user, bid, ctx.lease_s, low_conf=ctx.low_conf)
         log.debug("claim for %s took %.0f ms", user, 1000 * (time.perf_counter() - t0))
-        return render(screen, sess, lang, "" if screen else message("info", t(lang, "queue_empty")))
+        empty = "" if screen else message("info", t(lang, "queue_empty"))
+        return render(ctx, user, screen, sess, lang, empty)
 
     def confirm(payload: str, sess: Session, lang: str, request: gr.Request) -> list[Any]:
         user = ctx.require(request)
@@ -206,8 +237,8 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
             # everything the clerk typed and marked stays on screen, with the problems
             screen = logic.describe(ws, sess.entry_id, ctx.low_conf, values=typed,
                                     issues=list(out.issues), illegible=illegible)
-            return render(screen, replace(sess, force=True), lang,
-                          message("err", t(lang, "errors_block")))
+            return render(ctx, user, screen, replace(sess, force=True), lang,
+                          unsaved(lang, sess.entry_id, "errors_block"))
         if out.status in ("stale", "gone"):
             ev = ws.entry_view(sess.entry_id)
             if str(ev.entry.status) not in ("approved", "exported"):
@@ -216,8 +247,8 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
                 mine = changed_values(sess, typed)
                 screen = logic.describe(ws, sess.entry_id, ctx.low_conf, values=mine,
                                         illegible=illegible)
-                return render(screen, replace(sess, force=False), lang,
-                              message("err", t(lang, "stale", entry=sess.entry_id)))
+                return render(ctx, user, screen, replace(sess, force=False), lang,
+                              unsaved(lang, sess.entry_id, "stale"))
         sess = replace(sess, force=False,
                        last=out.entry_id if out.status == "ok" else sess.last)
         text = (t(lang, "confirmed_ok", entry=out.entry_id) if out.status == "ok"
@@ -225,7 +256,8 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
         claimed = logic.claim(ws, user, sess.book_id, ctx.lease_s, sess.skipped, ctx.low_conf)
         if claimed is None:
             text += " " + t(lang, "queue_empty")
-        return render(claimed, sess, lang, message("ok" if out.status == "ok" else "err", text))
+        return render(ctx, user, claimed, sess, lang,
+                      message("ok" if out.status == "ok" else "err", text))
 
     def skip(sess: Session, lang: str, request: gr.Request) -> list[Any]:
         user = ctx.require(request)
@@ -239,12 +271,13 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
             logic.skip(ws, user, gone)
         sess = replace(sess, skipped=skipped, force=False)
         screen = logic.claim(ws, user, sess.book_id, ctx.lease_s, skipped, ctx.low_conf)
-        return render(screen, sess, lang, message("info", t(lang, "skipped", entry=gone)))
+        return render(ctx, user, screen, sess, lang,
+                      message("info", t(lang, "skipped", entry=gone)))
 
     def back(payload: str, sess: Session, lang: str, request: gr.Request) -> list[Any]:
         """Reopen the entry this tab confirmed last, to change it (while not approved); the
         entry on screen stays held and comes back after it."""
-        ctx.require(request)
+        user = ctx.require(request)
         ws = ctx.pool.get()
         typed = parse_payload(sess, payload)[0] if sess.entry_id else {}
         closed = {f for f, c in zip(sess.fields, sess.closed, strict=False) if c}
@@ -253,25 +286,25 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
             note = "back_none" if sess.last is None else "back_unsaved"
             screen = (logic.describe(ws, sess.entry_id, ctx.low_conf, values=keep or None)
                       if sess.entry_id else None)
-            return render(screen, sess, lang, message("info", t(lang, note)))
+            return render(ctx, user, screen, sess, lang, message("info", t(lang, note)))
         ev = ws.entry_view(sess.last)
         if str(ev.entry.status) in ("approved", "exported"):
             screen = logic.describe(ws, sess.entry_id, ctx.low_conf) if sess.entry_id else None
-            return render(screen, sess, lang,
+            return render(ctx, user, screen, sess, lang,
                           message("err", t(lang, "back_locked", entry=sess.last)))
         screen = logic.describe(ws, sess.last, ctx.low_conf)
-        return render(screen, replace(sess, force=False), lang,
+        return render(ctx, user, screen, replace(sess, force=False), lang,
                       message("info", t(lang, "back_open", entry=sess.last)))
 
     def again(payload: str, sess: Session, lang: str, request: gr.Request) -> list[Any]:
         """The same entry in the other language, with what the clerk typed and marked."""
-        ctx.require(request)
+        user = ctx.require(request)
         if sess.entry_id is None:
-            return render(None, sess, lang, "")
+            return render(ctx, user, None, sess, lang, "")
         typed, illegible = parse_payload(sess, payload)
         screen = logic.describe(ctx.pool.get(), sess.entry_id, ctx.low_conf,
                                 values=changed_values(sess, typed) or None, illegible=illegible)
-        return render(screen, sess, lang, "")
+        return render(ctx, user, screen, sess, lang, "")
 
     # the loading status goes to one component, not to every output: Gradio's page updates
     # (and snapshots) each progress target several times per event
@@ -285,8 +318,10 @@ def _wire(ctx: AppContext, ui: EntryUI, lang_state: Any) -> None:
     ui.start.click(load, [ui.state, ui.book, lang_state], api_name="next", **common).then(**show)
     ui.book.input(load, [ui.state, ui.book, lang_state], api_visibility="private",
                   **common).then(**show)
-    ui.confirm.click(confirm, [ui.payload, ui.state, lang_state], api_name="confirm",
-                     js=COLLECT, **common).then(**show)
+    saved = ui.confirm.click(confirm, [ui.payload, ui.state, lang_state], api_name="confirm",
+                             js=CONFIRM, **common)
+    saved.then(**show)
+    saved.failure(None, None, None, js=FAILED)  # the entry shown ahead goes; the clerk's returns
     ui.skip.click(skip, [ui.state, lang_state], api_name="skip", **common).then(**show)
     ui.back.click(back, [ui.payload, ui.state, lang_state], api_name="back", js=COLLECT,
                   **common).then(**show)

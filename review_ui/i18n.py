@@ -45,6 +45,11 @@ VI: dict[str, str] = {
     "errors_block": "Còn lỗi ở các trường được tô đỏ. Sửa lại, hoặc nhấn Ctrl+Enter lần nữa để "
     "xác nhận vẫn giữ nguyên như trong sổ.",
     "skipped": "Đã bỏ qua bản ghi #{entry}.",
+    "saving": "Đang lưu bản ghi #{entry}…",
+    "not_saved": "Bản ghi #{entry} CHƯA được lưu: đã quay lại bản ghi này, mọi chỗ bạn sửa và "
+    "đánh dấu vẫn còn.",
+    "save_failed": "Bản ghi #{entry} CHƯA được lưu (lỗi mạng hoặc máy chủ). Mọi chỗ bạn sửa vẫn "
+    "còn; nhấn Ctrl+Enter để lưu lại.",
     "not_claimed": "Bản ghi này không còn được giữ cho bạn (hết thời gian). Đã lấy bản ghi mới.",
     "low_conf": "độ tin cậy thấp ({conf:.0%})",
     "normalised": "Chuẩn hoá: {value}",
@@ -179,6 +184,10 @@ EN: dict[str, str] = {
     "errors_block": "Fields in red still have errors. Correct them, or press Ctrl+Enter again to "
     "confirm them as written in the register.",
     "skipped": "Skipped entry #{entry}.",
+    "saving": "Saving entry #{entry}…",
+    "not_saved": "Entry #{entry} was NOT saved: back to it, with every change and mark you made.",
+    "save_failed": "Entry #{entry} was NOT saved (network or server error). Your changes are "
+    "still here; press Ctrl+Enter to save again.",
     "not_claimed": "This entry is no longer held for you (lease expired). Loaded a new one.",
     "low_conf": "low confidence ({conf:.0%})",
     "normalised": "Normalised: {value}",

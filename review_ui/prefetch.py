@@ -19,7 +19,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-AHEAD = 2  # pages cut ahead of the page a clerk just opened
+AHEAD = 3  # pages cut ahead of the page a clerk just opened (or holds next: entry_tab.render)
 
 _guard = threading.Lock()
 _locks: dict[tuple[str, int], threading.Lock] = {}

@@ -43,12 +43,17 @@ def shown_entry(page, timeout: float = 30_000) -> int | None:
     return int(meta.get_attribute("data-entry")) if meta else None
 
 
+SAVED = "!document.body.classList.contains('sohoa-saving')"
+
+
 def next_entry(page, after: int, timeout: float = 30_000) -> int | None:
-    """The entry shown once the screen has moved past ``after`` (None: queue empty)."""
+    """The entry shown once the screen has moved past ``after`` and the server has answered
+    (the next entry is shown at once on Ctrl+Enter, while ``after`` is saved; None: queue
+    empty)."""
     page.wait_for_function(
         f"(() => {{ const m = document.querySelector('#entry-meta');"
-        f" return m ? m.dataset.entry !== '{after}'"
-        f" : !!document.querySelector('#msg .ok, #msg .info'); }})()", timeout=timeout)
+        f" return {SAVED} && (m ? m.dataset.entry !== '{after}'"
+        f" : !!document.querySelector('#msg .ok, #msg .info')); }})()", timeout=timeout)
     return shown_entry(page)
 
 

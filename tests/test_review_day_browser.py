@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from review_helpers import CHROMIUM, PASSWORD, SETTLED, USERS, free_port, login, make_workspace  # noqa: E402
-from test_review_browser import next_entry, pick, shown_entry  # noqa: E402
+from test_review_browser import SAVED, next_entry, pick, shown_entry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -207,7 +207,8 @@ def test_keys_tab_stays_doubtful_same_as_and_back(server, browser):
     page.keyboard.press("Control+a")
     page.keyboard.type("sửa lại")
     page.keyboard.press("Control+Enter")
-    page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{second}'")
+    page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{second}'"
+                           f" && {SAVED}")
     with Workspace.open(info.root) as ws:
         assert ws.entry_view(first).values["ghiChu"] == "sửa lại"
         assert [r.new for r in ws.audit(entry_id=first)

@@ -216,3 +216,29 @@ def test_events_report_progress_on_few_leaf_components(base):
     for api in ("confirm", "next", "skip", "back"):
         assert len(names[api]["show_progress_on"]) == 1
         assert len(names[api]["outputs"]) <= 20  # was 53
+
+
+def test_entry_ahead_is_claimed_sent_and_becomes_the_next(base, ws):
+    """With each entry the clerk gets the one after it, claimed for them and sent to the page
+    (shown at once on Ctrl+Enter); no other clerk gets it, and after the confirmation it is
+    the entry the clerk is given."""
+    import json
+
+    from review_ui import entry_tab
+    from review_ui.context import AppContext
+    from review_ui.entry_render import Session
+
+    ctx = AppContext.open(ws.path)
+    screen = logic.claim(ws, "an", base.book_id, 600)
+    out = entry_tab.render(ctx, "an", screen, Session(book_id=base.book_id), "vi", "")
+    data = json.loads(out[1])
+    ahead = data["next"]["entry"]
+    assert data["entry"] == screen.entry_id and ahead not in (None, screen.entry_id)
+    assert out[0].ahead == ahead and ws.entry_view(ahead).claimed_by == "an"
+    assert [r[1] for r in data["next"]["rows"]] and data["next"]["imgs"]
+    assert logic.claim(ws, "binh", base.book_id, 600).entry_id not in (screen.entry_id, ahead)
+    # the page shows the ahead entry's remaining count as it will be once this one is saved
+    assert f"còn {screen.remaining - 1} bản ghi chờ" in data["next"]["head"]
+    ev = ws.entry_view(screen.entry_id)
+    assert logic.confirm(ws, "an", screen.entry_id, screen.version, dict(ev.values)).status == "ok"
+    assert logic.claim(ws, "an", base.book_id, 600).entry_id == ahead

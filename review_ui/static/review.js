@@ -24,6 +24,7 @@
   const click = (id) => { const b = document.getElementById(id); if (b) b.click(); };
   const commitThen = (fn) => {
     // Blur first so a filterable dropdown commits a typed custom value before the click.
+    // (The entry's Ctrl+Enter: window.sohoaConfirm in show.js.)
     const a = document.activeElement;
     if (a && a.blur) a.blur();
     setTimeout(fn, 30);
@@ -164,50 +165,16 @@
     if (el) fit(el);
   });
 
-  // ---- the entry on screen, laid out from the one JSON string the server sends (message,
-  // header, image pane, each row's label and hints, each text box's value; the dropdowns are
-  // Gradio's). A call with null fills only inputs that appeared since (the layout event), so
-  // nothing the clerk typed is overwritten.
-  let shown = null; let shownSeq = 0; let laidOut = null;
+  // ---- the entry on screen: static/show.js (sohoaShow, and the next entry shown at once)
   // the entry shown when the clerk last pressed a key in the fields: the deferred focus of a
   // newly shown entry never takes the cursor from a clerk already typing in it
   let keyedSeq = -1;
-  const setSlot = (root, html) => {
-    // the same text again (a refused confirmation) leaves the element, and the pane's zoom
-    const s = root && root.querySelector(".slot");
-    if (s && s.dataset.html !== html) { s.innerHTML = html; s.dataset.html = html; }
-  };
-  window.sohoaShow = (d, layout) => {
-    const fresh = typeof d === "string" && d !== "";
-    if (typeof layout === "string") laidOut = layout;  // after the layout event
-    if (fresh) {
-      try { shown = JSON.parse(d); } catch (e) { return; }
-      shownSeq += 1;
-      setSlot(document.getElementById("msg"), shown.msg || "");
-      setSlot(document.getElementById("entry-head"), shown.head || "");
-      setSlot(document.getElementById("entry-crop"), shown.pane || "");
-    }
-    if (!shown) return;
-    const mark = String(shownSeq);
-    for (let i = 0; ; i++) {
-      const cell = document.getElementById(`c${i}`);
-      if (!cell) break;
-      const r = (shown.rows || [])[i] || ["", ""];
-      const slot = cell.querySelector(".slot");
-      if (slot && (fresh || slot.dataset.seq !== mark)) { setSlot(cell, r[0]); slot.dataset.seq = mark; }
-      const inp = document.querySelector(`#f${i}-text input, #f${i}-text textarea`);
-      if (inp && (fresh || inp.dataset.seq !== mark)) { inp.value = r[1]; inp.dataset.seq = mark; }
-    }
-    // a new template's inputs (dropdown or text box per row) come with the layout event:
-    // the cursor waits for them
-    if ((shown.layout || "") !== (laidOut || "") && shown.rows && shown.rows.length) return;
-    window.sohoaFocus();
-  };
+  const seqNow = () => (window.sohoaSeq ? window.sohoaSeq() : 0);
 
   // ---- focus: the first doubtful field, its text selected; marks from data-illegible
   let focusedEntry = "";
-  window.sohoaFocus = () => {
-    setTimeout(() => {
+  window.sohoaFocus = (now) => {
+    const run = () => {
       const meta = document.getElementById("entry-meta");
       const marked = new Set(((meta && meta.dataset.illegible) || "").split(",").filter(Boolean));
       document.querySelectorAll("#entry-fields .frow").forEach((row) => {
@@ -218,15 +185,21 @@
         const want = !!(crop && marked.has(crop.dataset.field));
         if (box.checked !== want) box.click();
       });
+      // (the pane fits its image on the image's load event; here only if it came first,
+      // and after the cursor is in place: fitting changes styles, a second layout)
       const ev = $("#view-entry");
-      if (ev && !ev.dataset.ready) { ev.dataset.ready = "1"; fit(ev); }
+      const fitLater = !!(ev && !ev.dataset.ready);
+      if (fitLater) ev.dataset.ready = "1";
+      const fitPane = () => { if (fitLater && natural(ev)) fit(ev); };
       // a late call (the layout event after the entry) never takes the cursor from a
       // clerk already working in this entry's fields
       const here = document.activeElement;
       const entry = meta ? meta.dataset.entry : "";
       const working = here && here.closest && here.closest("#entry-fields");
-      if (entry && working && (entry === focusedEntry || keyedSeq === shownSeq)) {
-        focusedEntry = entry; if (meta) meta.dataset.focused = "1"; return;
+      if (entry && working && (entry === focusedEntry || keyedSeq === seqNow())) {
+        focusedEntry = entry; if (meta) meta.dataset.focused = "1";
+        fitPane();
+        return;
       }
       focusedEntry = entry;
       const want = meta ? meta.dataset.focus : "";
@@ -235,7 +208,10 @@
       if (target) { target.focus(); if (target.select) target.select(); }
       else { const b = document.getElementById("btn-confirm"); if (b) b.focus(); }
       if (meta) meta.dataset.focused = "1";  // the cursor is in place (tests wait on it)
-    }, 30);
+      fitPane();
+    };
+    // (after an event, Gradio renders its outputs first; the entry shown ahead is in place)
+    if (now) run(); else setTimeout(run, 30);
   };
 
   const flagged = (row) => {
@@ -370,12 +346,17 @@
   document.addEventListener("keydown", (ev) => {
     if (!inEntryTab() && !inSweep()) return;
     const t = ev.target;
-    if (ev.isTrusted && t && t.closest && t.closest("#entry-fields")) keyedSeq = shownSeq;
+    if (ev.isTrusted && t && t.closest && t.closest("#entry-fields")) keyedSeq = seqNow();
     const key = ev.key;
     const stop = () => { ev.preventDefault(); ev.stopPropagation(); };
+    // while the entry before is being saved (the next one already on screen), actions wait
+    // for the answer, and are dropped if the save was refused (the clerk is brought back)
+    const later = (fn) => !!(inEntryTab() && window.sohoaWhenSaved && window.sohoaWhenSaved(fn));
     if (ev.ctrlKey && key === "Enter") {
       stop();
-      commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save"));
+      const go = () => (inEntryTab() && window.sohoaConfirm ? window.sohoaConfirm()
+        : commitThen(() => click(inEntryTab() ? "btn-confirm" : "sweep-save")));
+      if (!later(go)) go();
       return;
     }
     if (!inEntryTab()) {
@@ -394,8 +375,12 @@
     const row = a && a.closest && a.closest("#entry-fields .frow");
     if (ev.altKey && !ev.ctrlKey) {
       const code = ev.code;
-      if (code === "KeyS") { stop(); commitThen(() => click("btn-skip")); return; }
-      if (code === "KeyB") { stop(); commitThen(() => click("btn-back")); return; }
+      if (code === "KeyS" || code === "KeyB") {
+        stop();
+        const go = () => commitThen(() => click(code === "KeyS" ? "btn-skip" : "btn-back"));
+        if (!later(go)) go();
+        return;
+      }
       if (code === "KeyM") { stop(); sameAs("me"); return; }
       if (code === "KeyC") { stop(); sameAs("cha"); return; }
       if (code === "KeyN") {
@@ -447,7 +432,11 @@
       const all = fieldInputs();
       const i = all.indexOf(a);
       if (i >= 0 && i < all.length - 1) moveTo(all[i + 1]);
-      else commitThen(() => click("btn-confirm"));
+      else {
+        const go = () => (window.sohoaConfirm ? window.sohoaConfirm()
+          : commitThen(() => click("btn-confirm")));
+        if (!later(go)) go();
+      }
     }
   }, true);
 }
