@@ -10,14 +10,18 @@ training data:
   (setofont, Dancing Script; training runs use them only to pick their best epoch); odd K have
   habits at the edge of the generator's ranges (tone marks right of their letters, strong
   slant, cramped, uneven glyphs), degraded like scanned cells.
-Each writes register field values of every kind (names, dates, places, ethnic groups ...).
+Each writes one birth register book (:func:`book_values`: one commune, one clerk's habits,
+entries in order; names, dates, places, ethnic groups ... long values on two lines); the first
+``n`` entries are confirmed, the next ``--test`` are read. ``--draw random`` keeps the first
+bench's draw (every value from a fresh random book, cut to a random run of words).
 
 Each point is the product's own path on a real workspace: a book whose page holds ``n``
 confirmed entries (one crop each, confirmed with the truth) and ``--test`` unconfirmed entries
 of the same writer; ``adapt_book`` trains, keeps the model only if it beats the base on the
 held-out slice of the confirmations, and re-reads the unconfirmed entries (beam search, field
-LMs, choice, as ``process`` reads). The CER is that of those re-read entries against the truth;
-at 0 crops, and at any point whose model was rejected, it is the base model's reading.
+LMs, book lexicon, choice, as ``process`` reads). The CER is that of those re-read entries
+against the truth (and, for a kept model, again without the book lexicon); at 0 crops, and at
+any point whose model was rejected, it is the base model's reading.
 
     nice -n 10 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--minutes 4]
 
@@ -67,41 +71,117 @@ def writer_hand(writer: int, writer_seed: int):  # type: ignore[no-untyped-def]
 
 
 def make_writer(spec: str, writer_seed: int):  # type: ignore[no-untyped-def]
-    """``stroke:SEED`` -> a held-out StrokeWriter; ``font:K`` -> :func:`writer_hand`."""
+    """``stroke:SEED`` -> a StrokeWriter (held-out from ``HELD_OUT_SEED0``; training-family
+    seeds below it are for tuning); ``font:K`` -> :func:`writer_hand`."""
     kind, _, arg = spec.partition(":")
     if kind == "stroke":
-        from sohoa.synth.stroke_writer import StrokeWriter
+        from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
 
-        return StrokeWriter.sample(int(arg), held_out=True)
+        return StrokeWriter.sample(int(arg), held_out=int(arg) >= HELD_OUT_SEED0)
     if kind == "font":
         return writer_hand(int(arg), writer_seed)
     raise SystemExit(f"--writers: unknown writer {spec!r} (stroke:SEED or font:K)")
 
 
-def writer_crops(n: int, hand, seed: int, max_chars: int = 30  # type: ignore[no-untyped-def]
-                 ) -> list[tuple[str, str, np.ndarray]]:
-    """(kind, truth, grey crop): ``n`` field values written by one held-out hand."""
+def book_values(n: int, seed: int, max_chars: int = 30, draw: str = "book"
+                ) -> list[tuple[str, str, str]]:
+    """(kind, field, truth): ``n`` field values of one birth register book.
+
+    ``draw="book"`` (default) draws them as one real book holds them: one commune with its
+    villages (``sample_book``), one clerk's habits (date format, place style), entries in
+    order (``sample_facts``: the family names, places of the commune, declarants ...), one
+    field of each entry (names 35 %, the other fields of the ``ks-2006`` template
+    uniformly). Values longer than ``max_chars`` are kept whole (written on two lines, as a
+    wrapped cell). ``draw="random"``: the bench's first draw, every value from a fresh random
+    book and clerk, cut to a random run of words of at most ``max_chars`` (no book repeats
+    its places like that; kept to compare with the old figures).
+    """
+    import datetime as dt
+
+    from models.data import SynthSource, word_window
+    from sohoa.synth.people import sample_book
+    from sohoa.synth.values import (
+        ValueContext,
+        _value,
+        registration_date,
+        sample_facts,
+        sample_writer,
+    )
+    from sohoa.template import load_template
+
+    rng = np.random.default_rng(seed)
+    out: list[tuple[str, str, str]] = []
+    if draw == "random":
+        src = SynthSource("test", random_share=0.0)
+        while len(out) < n:
+            kind, text = src._text(rng)
+            if kind in FIELD_OF_KIND:
+                out.append((kind, FIELD_OF_KIND[kind], word_window(text, max_chars, rng)))
+        return out
+    fields = [f for f in load_template("ks-2006").fields if str(f.kind) in FIELD_OF_KIND]
+    names = [f for f in fields if str(f.kind) == "name"]
+    book, writer = sample_book(rng, "KS"), sample_writer(rng)
+    so = 0
+    while len(out) < n:
+        so += 1
+        reg = registration_date(book, so, float(rng.random()))
+        reg = min(reg, dt.date(book.year, 12, 31))
+        ctx = ValueContext(book, sample_facts(rng, book, so, reg), writer)
+        pool = names if rng.random() < 0.35 else fields
+        spec = pool[int(rng.integers(len(pool)))]
+        value = _value(spec, rng, ctx)
+        if value is not None and value.text.strip():
+            text = value.text if len(value.text) <= 2 * max_chars else \
+                word_window(value.text, 2 * max_chars, rng)
+            out.append((str(spec.kind), spec.name, text))
+    return out
+
+
+def _two_lines(text: str, max_chars: int) -> list[str]:
+    """A value too long for one line of the cell, wrapped at the word nearest its middle."""
+    if len(text) <= max_chars or " " not in text:
+        return [text]
+    cuts = [i for i, c in enumerate(text) if c == " "]
+    cut = min(cuts, key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1:]]
+
+
+def _stack(lines: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Lines written one under the other in one cell (left-aligned, a small gap)."""
+    if len(lines) == 1:
+        return lines[0]
+    w = max(a.shape[1] for a in lines)
+    paper = int(np.median(np.concatenate([a[:2].ravel() for a in lines])))
+    gap = np.full((int(rng.integers(2, 8)), w), paper, np.uint8)
+    rows = []
+    for i, a in enumerate(lines):
+        pad = np.full((a.shape[0], w - a.shape[1]), paper, np.uint8)
+        rows += ([gap] if i else []) + [np.hstack([a, pad])]
+    return np.vstack(rows)
+
+
+def writer_crops(n: int, hand, seed: int, max_chars: int = 30,  # type: ignore[no-untyped-def]
+                 draw: str = "book") -> list[tuple[str, str, str, np.ndarray]]:
+    """(kind, field, truth, grey crop): ``n`` values of one book (:func:`book_values`)
+    written by one hand; a long value is written on two lines of the cell."""
     from dataclasses import replace
 
     from models.augment import degrade
-    from models.data import SynthSource, word_window
     from sohoa.synth import render_handwriting
     from sohoa.synth.pen import render_stroke_line
     from sohoa.synth.stroke_writer import StrokeWriter
 
-    src = SynthSource("test", random_share=0.0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed + 7919)
     out = []
-    while len(out) < n:
-        kind, text = src._text(rng)
-        if kind not in FIELD_OF_KIND:
-            continue
-        text = word_window(text, max_chars, rng)
-        if isinstance(hand, StrokeWriter):
-            out.append((kind, text, render_stroke_line(text, hand, rng)))
-            continue
-        style = replace(hand, size=float(hand.size * rng.uniform(0.95, 1.05)))
-        out.append((kind, text, degrade(render_handwriting(text, style, rng), rng)))
+    for kind, field, text in book_values(n, seed, max_chars, draw):
+        lines = []
+        for line in _two_lines(text, max_chars):
+            if isinstance(hand, StrokeWriter):
+                lines.append(render_stroke_line(line, hand, rng))
+                continue
+            style = replace(hand, size=float(hand.size * rng.uniform(0.95, 1.05)))
+            lines.append(degrade(render_handwriting(line, style, rng), rng))
+        out.append((kind, field, text, _stack(lines, rng)))
     return out
 
 
@@ -120,26 +200,25 @@ def build_workspace(root: Path, confirmed: list, test: list) -> tuple[int, list[
             page, _ = ws.add_page(int(book.id or 0), img, f"bench-{page_no}",
                                   hashlib.sha256(img.tobytes()).hexdigest())
             results = []
-            for i, (kind, text, crop) in enumerate(items):
-                field = FIELD_OF_KIND[kind]
+            for i, (_, field, text, crop) in enumerate(items):
                 guess = text if page_no == 1 else "?"
                 results.append(EntryResult(
                     index=i, bbox=(0, i, 10, i + 1), field_crops={field: crop},
                     field_boxes={field: (0, 0, crop.shape[1], crop.shape[0])},
                     readings=[Reading(field, guess, guess, 0.5, "htr")]))
             ids.append(ws.save_page_result(int(page.id or 0), 0.0, results) if results else [])
-        for eid, (kind, text, _) in zip(ids[0], confirmed, strict=True):
-            ws.confirm(eid, "clerk", {FIELD_OF_KIND[kind]: text}, ws.entry_view(eid).version)
+        for eid, (_, field, text, _) in zip(ids[0], confirmed, strict=True):
+            ws.confirm(eid, "clerk", {field: text}, ws.entry_view(eid).version)
     return int(book.id or 0), ids[1]
 
 
-def _as_read(kind: str, text: str) -> str:
+def _as_read(kind: str, field: str, text: str) -> str:
     """The text the product writes for ``text`` read exactly (its parser's normal form: names
     in capitals become title case, "VN" becomes "Việt Nam"), so policy is not counted."""
     from sohoa.fields import choose_reading
     from sohoa.records import Alternative, FieldKind
 
-    return choose_reading(FIELD_OF_KIND[kind], FieldKind(kind), [Alternative(text, 1.0)],
+    return choose_reading(field, FieldKind(kind), [Alternative(text, 1.0)],
                           "htr").text or text
 
 
@@ -151,22 +230,22 @@ def test_cer(root: Path, ids: list[int], test: list, model: Path) -> dict[str, A
     from models.finetune import read_texts
     from sohoa.store import Workspace
 
-    greedy = read_texts(model, [c for _, _, c in test])
-    model_edits = sum(Levenshtein.distance(g, t) for g, (_, t, _) in zip(greedy, test,
-                                                                          strict=True))
+    greedy = read_texts(model, [c for *_, c in test])
+    model_edits = sum(Levenshtein.distance(g, t) for g, (_, _, t, _) in zip(greedy, test,
+                                                                             strict=True))
     edits = chars = exact = 0
     per: dict[str, list[int]] = {}
     with Workspace.open(root) as ws:
-        for eid, (kind, text, _) in zip(ids, test, strict=True):
-            r = ws.entry_view(eid).readings.get(FIELD_OF_KIND[kind])
+        for eid, (kind, field, text, _) in zip(ids, test, strict=True):
+            r = ws.entry_view(eid).readings.get(field)
             got = r.text if r is not None else ""
-            text = _as_read(kind, text)
+            text = _as_read(kind, field, text)
             d = Levenshtein.distance(got, text)
             edits, chars, exact = edits + d, chars + len(text), exact + (got == text)
             k = per.setdefault(kind, [0, 0])
             k[0], k[1] = k[0] + d, k[1] + len(text)
     return {"cer": edits / max(1, chars), "exact": exact / max(1, len(ids)),
-            "model_cer": model_edits / max(1, sum(len(t) for _, t, _ in test)),
+            "model_cer": model_edits / max(1, sum(len(t) for _, _, t, _ in test)),
             "by_kind": {k: round(e / max(1, c), 4) for k, (e, c) in sorted(per.items())}}
 
 
@@ -184,6 +263,7 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dic
         reread_book(root, book_id, model_in_use(root))
         row["read_s"] = round(time.monotonic() - t0, 1)
     else:
+        cpu0 = time.process_time()
         try:
             res = adapt_book(root, str(book_id), AdaptOptions(minutes=minutes, min_confirmed=1))
         except AdaptError as exc:  # e.g. no crop fell in the held-out slice
@@ -194,12 +274,17 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dic
             row.update(kept=res.kept, held_out=res.crops_held_out, trained_on=res.crops_train,
                        held_out_cer_base=round(res.cer_base, 4),
                        held_out_cer_candidate=round(res.cer_candidate, 4),
-                       adapt_min=card["minutes"], total_min=res.minutes)
+                       adapt_min=card["minutes"], total_min=res.minutes,
+                       cpu_s=round(time.process_time() - cpu0, 1))
             if not res.kept:  # the book keeps reading with the base model
                 reread_book(root, book_id, model_in_use(root))
             else:
                 model = res.path
     row.update(test_cer(root, ids, test, model))
+    if row.get("kept"):  # the same model without the book lexicon: what each brings
+        reread_book(root, book_id, model, lexicon=False)
+        plain = test_cer(root, ids, test, model)
+        row["no_lexicon"] = {k: plain[k] for k in ("cer", "exact", "by_kind")}
     shutil.rmtree(root, ignore_errors=True)
     return row
 
@@ -215,6 +300,10 @@ def main() -> None:
     ap.add_argument("--writers", default="stroke:1000000,stroke:1000002,font:1",
                     help="held-out writers: stroke:SEED (>= 1000000) or font:K (test fonts)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--draw", choices=("book", "random"), default="book",
+                    help="values as one book holds them (default) or the first bench's "
+                         "random draw (every value from a fresh book)")
+    ap.add_argument("--out", type=Path, default=OUT, help="result JSON (full runs only)")
     args = ap.parse_args()
     import torch
 
@@ -229,30 +318,33 @@ def main() -> None:
         specs = args.writers.split(",")
         for w, spec in enumerate(specs[:1] if args.quick else specs):
             hand = make_writer(spec, args.writer_seed)
-            pool = writer_crops(max(points), hand, seed=1 + 10 * w)
-            test = writer_crops(n_test, hand, seed=2 + 10 * w)
+            # one book: the first entries are the confirmed ones, the later ones are read
+            crops = writer_crops(max(points) + n_test, hand, seed=1 + 10 * w, draw=args.draw)
+            pool, test = crops[:max(points)], crops[max(points):]
             rows = []
             for n in points:
                 row = run_point(n, pool, test, minutes, Path(tmp))
                 rows.append(row)
                 print(json.dumps({"writer": spec, **row}, ensure_ascii=False), flush=True)
             writers.append({"writer": spec, "font": hand.font.name, "points": rows})
-            result = {"test_crops": n_test, "budget_minutes": minutes, "writers": writers,
+            result = {"test_crops": n_test, "budget_minutes": minutes, "draw": args.draw,
+                      "writers": writers,
                       "machine": {"python": platform.python_version(),
                                   "torch_threads": args.threads, "cpu_count": os.cpu_count()}}
             if not args.quick:  # after each writer: a long run killed keeps what it measured
-                OUT.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
+                args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
     print(f"\n{n_test} unconfirmed crops per writer; training budget {minutes} min\n")
-    print("| writer (font) | confirmed crops | kept | read CER | exact | model CER | held-out "
-          "CER base -> candidate | minutes |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| writer (font) | confirmed crops | kept | read CER | without book lexicon | exact "
+          "| model CER | held-out CER base -> candidate | minutes | CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for w in writers:
         for r in w["points"]:
             held = (f"{r['held_out_cer_base']:.2%} -> {r['held_out_cer_candidate']:.2%}"
                     if "held_out_cer_base" in r else "-")
+            plain = f"{r['no_lexicon']['cer']:.2%}" if "no_lexicon" in r else "-"
             print(f"| {w['writer']} ({w['font']}) | {r['confirmed_crops']} | {r.get('kept', '-')} "
-                  f"| {r['cer']:.2%} | {r['exact']:.1%} | {r['model_cer']:.2%} | {held} | "
-                  f"{r.get('total_min', '-')} |")
+                  f"| {r['cer']:.2%} | {plain} | {r['exact']:.1%} | {r['model_cer']:.2%} | {held} "
+                  f"| {r.get('total_min', '-')} | {r.get('cpu_s', '-')} |")
 
 
 if __name__ == "__main__":

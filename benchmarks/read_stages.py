@@ -7,17 +7,21 @@ Stages, in the order a field meets them:
 - ``entry missed``: its entry was not found (no predicted entry with IoU >= 0.5, as
   ``sohoa.evaluation.match_entries`` pairs them): every character is lost;
 - ``entry rows``: the entry was found but its rows are wrong (its height overlaps the true
-  entry's by less than 0.8: two rows taken as one, a row split, a row line misplaced), so the
-  field's box takes in a neighbouring row's writing or misses some of its own;
+  entry's by less than 0.8: two rows taken as one, a row split, a row line misplaced), and
+  this field's box shows it (its rows miss the field's band or take in another row, or it
+  was called empty); the other fields of such an entry go to their own box's stage;
 - ``wrong column``: the entry was found but the field's box lies mostly in another column
   (its x-range overlaps the true cell's by less than half: a column boundary far off);
 - ``column edge``: the right column, but a boundary cuts into the cell or takes in a strip
   of the neighbour (x-overlap 0.5-0.85);
 - ``header in box``: the box reaches up into the printed header (its top a fifth of a row or
   more above the first true entry's);
-- ``row band``: the right column, but the box's rows miss part of the field (y-overlap with
-  the true band < 0.7: a wrapped line or one line of a two-field cell cut off, or the other
-  field's line taken in);
+- ``row band``: the right column, but the rows of the crop (the cell's width over the ink's
+  rows, plus the crop margin) hold < 0.7 of the field's true band, or more than 0.35 of
+  them lie outside the field's cell (a wrapped line or one line of a two-field cell cut
+  off, or the other field's line or the next row taken in);
+- ``called empty``: the box is right but segmentation judged the written cell blank (its
+  ink given to another field or row, or too faint), so nothing was read;
 - ``box ok``: the box is right; what is left is recognition on the cut crop (crop margins,
   ruling removal, the line splitter) and the choice.
 
@@ -39,12 +43,15 @@ from sohoa.evaluation.metrics import edit_distance
 from sohoa.results import PageReading
 from sohoa.template import Template
 
-STAGES = ("entry missed", "entry rows", "wrong column", "column edge", "header in box", "row band", "box ok")
+STAGES = ("entry missed", "entry rows", "wrong column", "column edge", "header in box",
+          "row band", "called empty", "box ok")
 MIN_X_WRONG = 0.5
 MIN_X_EDGE = 0.85
 MIN_Y_BAND = 0.7
 MIN_ENTRY_Y = 0.8
 HEADER_ROWS = 0.2
+MAX_BEYOND = 0.35  # share of the crop's rows outside the field's true cell
+CROP_MARGIN = 0.08  # preprocessing.crops.field_crops' margin
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,14 @@ def _bbox(quad: Any) -> tuple[float, float, float, float]:
 
 
 def box_stage(pred_cell: Any, truth_field: dict[str, Any], header_y: float,
-              row_h: float) -> str:
+              row_h: float, pred_band: Any = None, margin: float = CROP_MARGIN) -> str:
     """The stage a field of a found entry falls in: ``pred_cell`` is its box's quad on the
     page (None: no box), ``truth_field`` the generator's field (``cell``, ``band_quad``),
-    ``header_y`` the first true entry's top, ``row_h`` a true row's height."""
+    ``header_y`` the first true entry's top, ``row_h`` a true row's height. ``pred_band``:
+    the quad the crop was cut from (``preprocessing.crops``: the cell's width over its ink's
+    rows, plus ``margin`` of its height around): the rows are judged on what the recogniser
+    saw (does it hold the field's whole band, and not much of another row or field) rather
+    than on the cell."""
     if pred_cell is None:
         return "wrong column"
     px0, py0, px1, py1 = _bbox(pred_cell)
@@ -90,11 +101,28 @@ def box_stage(pred_cell: Any, truth_field: dict[str, Any], header_y: float,
     if py0 < header_y - HEADER_ROWS * row_h:
         return "header in box"
     bx0, by0, bx1, by1 = _bbox(truth_field.get("band_quad") or truth_field["cell"])
+    if pred_band is not None:
+        _, cy0, _, cy1 = _bbox(pred_band)
+        m = margin * (cy1 - cy0)
+        cy0, cy1 = cy0 - m, cy1 + m
+        covered = max(0.0, min(cy1, by1) - max(cy0, by0)) / max(1.0, by1 - by0)
+        # rows of the crop beyond the field's own cell: another row's or field's writing
+        beyond = (max(0.0, ty0 - cy0) + max(0.0, cy1 - ty1)) / max(1.0, cy1 - cy0)
+        if covered < MIN_Y_BAND or beyond > MAX_BEYOND:
+            return "row band"
+        return "box ok"
     # the true band lies inside the predicted box: the box takes in all of the field's rows
     covered = max(0.0, min(py1, by1) - max(py0, by0)) / max(1.0, by1 - by0)
     if covered < MIN_Y_BAND or _overlap(py0, py1, ty0, ty1) < MIN_Y_BAND:
         return "row band"
     return "box ok"
+
+
+def _crop_quad(box: Any) -> Any:
+    """The quad ``preprocessing.crops`` cuts a field from (cell width, ink rows)."""
+    from preprocessing.crops import _band
+
+    return _band(box)
 
 
 def stage_rows(truth: dict[str, Any], layout: Any, e2e: dict[str, Any],
@@ -128,17 +156,23 @@ def stage_rows(truth: dict[str, Any], layout: Any, e2e: dict[str, Any],
             if not t and r is None and ro is None:
                 continue
             truth_text = (t or {}).get("text", "")
+            rows_off = p is not None and _overlap(p.bbox[1], p.bbox[3], t_entry["bbox"][1],
+                                                  t_entry["bbox"][3]) < MIN_ENTRY_Y
             if p is None:
                 stage = "entry missed"
-            elif _overlap(p.bbox[1], p.bbox[3], t_entry["bbox"][1],
-                          t_entry["bbox"][3]) < MIN_ENTRY_Y:
-                stage = "entry rows"
             elif t:
                 fb = boxes.fields.get(spec.name) if boxes else None
                 cell = (fb.cell or fb.quad) if fb is not None else None
-                stage = box_stage(cell, t, header_y, row_h)
-            else:
-                stage = "box ok"  # read where nothing is written: recognition's false alarm
+                band = _crop_quad(fb) if fb is not None and not fb.empty else None
+                stage = box_stage(cell, t, header_y, row_h, band)
+                # an entry whose rows are off loses only the fields whose boxes it spoilt
+                if rows_off and stage in ("row band", "header in box") or (
+                        rows_off and fb is not None and fb.empty):
+                    stage = "entry rows"
+                elif stage == "box ok" and fb is not None and fb.empty:
+                    stage = "called empty"
+            else:  # read where nothing is written: recognition's false alarm, or the rows
+                stage = "entry rows" if rows_off else "box ok"
             pair = judge(field=spec.name, kind=str(spec.kind), truth=truth_text,
                          predicted=r.text if r else "",
                          truth_value=(t or {}).get("value", ""),

@@ -201,18 +201,26 @@ def finetune(workspace: Path, *, mix_synthetic: float = 0.5, epochs: int = 6,
 
 
 class SampleSource:
-    """In-memory samples (re-degraded half the time) mixed with synthetic lines."""
+    """In-memory samples (re-degraded half the time; ``distort_share`` of them also bent,
+    sheared, re-inked: ``models.augment.distort``) mixed with synthetic lines."""
 
-    def __init__(self, samples: tuple[Sample, ...], mix_synthetic: float) -> None:
+    def __init__(self, samples: tuple[Sample, ...], mix_synthetic: float,
+                 distort_share: float = 0.0) -> None:
         self.samples = samples
         self.mix = mix_synthetic
+        self.distort_share = distort_share
         self.synth = SynthSource("train") if mix_synthetic > 0 else None
 
     def sample(self, rng: np.random.Generator) -> Sample:
         if self.synth is not None and rng.random() < self.mix:
             return self.synth.sample(rng)
         s = self.samples[int(rng.integers(len(self.samples)))]
-        return Sample(s.kind, s.text, degrade(s.image, rng)) if rng.random() < 0.5 else s
+        img = degrade(s.image, rng) if rng.random() < 0.5 else s.image
+        if self.distort_share and rng.random() < self.distort_share:
+            from models.augment import distort
+
+            img = distort(img, rng)
+        return s if img is s.image else Sample(s.kind, s.text, img)
 
 
 def crop_samples(crops: tuple[ConfirmedCrop, ...]) -> list[Sample]:
@@ -299,7 +307,7 @@ def line_samples(samples: list[Sample], model_dir: Path, max_cer: float = 0.5
 def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: float,
                     lr: float = 5e-4, mix_synthetic: float = 0.25, max_epochs: int = 30,
                     device: str = "cpu", threads: int = 2, seed: int = 1,
-                    record: dict[str, Any] | None = None) -> Path:
+                    record: dict[str, Any] | None = None, distort_share: float = 0.0) -> Path:
     """Fine-tune ``start`` on ``train`` within ``minutes`` (early stop on a slice of the
     training crops: the held-out slice that decides keep/reject is never looked at here).
     Returns the run's best model folder."""
@@ -313,5 +321,6 @@ def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: flo
                         warmup_steps=20, time_budget_min=minutes, patience=4, device=device,
                         threads=threads, workers=0, init_from=str(start), batch_size=16,
                         seed=seed)
-    fit(opts, partial(SampleSource, tuple(train), mix_synthetic), watch, record or {})
+    fit(opts, partial(SampleSource, tuple(train), mix_synthetic, distort_share), watch,
+        record or {})
     return run / "best"

@@ -20,6 +20,7 @@ import math
 import cv2
 import numpy as np
 
+from preprocessing.colplace import header_separators, off_separator, separators
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
@@ -223,11 +224,16 @@ def blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
 
 
 def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
-                     frac: np.ndarray, spread: float = 0.5) -> ColumnMap:
+                     frac: np.ndarray, spread: float = 0.5,
+                     header: np.ndarray | None = None) -> ColumnMap:
     """Move each boundary placed without a line (between two found ones) to the emptiest
     vertical strip of ``clean`` (ink without ruling, rows y0..y1) where the widths on both
     sides stay within ``spread`` of their share (0.5: between half and twice the template's;
-    smaller for a book's measured layout)."""
+    smaller for a book's measured layout). ``header``: per x, how much of the header band's
+    lower part a vertical stroke runs through (:mod:`preprocessing.colplace`); a separator
+    there, within the same range, wins over the valley: when a run of placed boundaries
+    has as many separators as boundaries, each takes its own in order, else each in turn
+    takes the one nearest its estimate."""
     if not cmap.placed:
         return cmap
     h, w = clean.shape[:2]
@@ -236,7 +242,11 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         return cmap
     bounds = list(cmap.boundaries)
     found = [j for j in range(len(bounds)) if j not in cmap.placed]
+    if header is not None:
+        found = _on_separators(bounds, found, cmap.placed, header)
     for j in cmap.placed:
+        if j in found:
+            continue
         left = max((jj for jj in found if jj < j), default=None)
         right = min((jj for jj in found if jj > j), default=None)
         if left is None or right is None:
@@ -249,6 +259,12 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
         if xb - xa < 3:
             continue
+        seps = separators(header, xa, xb) if header is not None else []
+        if seps:
+            x = min(seps, key=lambda c: abs(c - est))
+            bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))
+            found = sorted(found + [j])
+            continue
         prof = np.count_nonzero(clean[ya:yb, xa:xb], axis=0).astype(np.float64)
         prof = np.convolve(prof, np.ones(3) / 3, mode="same")
         low = np.nonzero(prof <= prof.min() + max(1.0, 0.02 * (yb - ya)))[0]
@@ -260,6 +276,27 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         found = sorted(found + [j])
     return ColumnMap(tuple(bounds), cmap.matched, cmap.residual, cmap.extra, cut=cmap.cut,
                      placed=cmap.placed, cost=cmap.cost)
+
+
+def _on_separators(bounds: list[RuledLine], found: list[int], placed: tuple[int, ...],
+                   header: np.ndarray) -> list[int]:
+    """Where a run of two or more placed boundaries between two found lines has exactly as
+    many header separators between them, each boundary takes its own, in order (however far the
+    template's widths put the estimates); returns the boundaries now on a line or
+    separator."""
+    done = list(found)
+    for left, right in zip(found[:-1], found[1:], strict=True):
+        js = [j for j in placed if left < j < right]
+        if len(js) < 2:  # one lost line: the separator nearest its estimate, in range
+            continue
+        lpos, rpos = bounds[left].pos, bounds[right].pos
+        cands = separators(header, int(math.ceil(lpos)) + 4, int(math.floor(rpos)) - 3)
+        if len(cands) != len(js):  # separators faded or extra: one by one, nearest first
+            continue
+        for j, x in zip(js, cands, strict=True):  # as many as lost lines: each its own
+            bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))
+            done.append(j)
+    return sorted(done)
 
 
 def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.ndarray,
@@ -290,8 +327,11 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
     if cmap is None:
         return None
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
+    seps = header_separators(cv2.bitwise_and(ink, cv2.bitwise_not(hmask)), grid)
+    if seps is not None:
+        cmap = off_separator(cmap, seps[0])
     return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
-                            0.5 if use is None else 0.15)
+                            0.5 if use is None else 0.15, seps[0] if seps else None)
 
 
 def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from preprocessing.cellsplit import stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
@@ -109,33 +110,10 @@ def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int,
     return x0, y0, max(x0, x1), max(y0, y1)
 
 
-def _split_points(profile: np.ndarray, k: int, search: float) -> list[float]:
-    """Fractions in (0, 1) where a slot of ``k`` text rows is cut, at the emptiest ink rows."""
-    n = len(profile)
-    if n == 0 or k <= 1:
-        return []
-    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
-    out = []
-    for i in range(1, k):
-        c = i * n / k
-        lo, hi = int(max(1, c - search * n / k)), int(min(n - 1, c + search * n / k))
-        if hi <= lo:
-            out.append(i / k)
-            continue
-        window = sm[lo:hi]
-        low = window <= window.min() + 1e-6
-        idx = np.nonzero(low)[0]
-        # centre of the run of emptiest rows closest to the expected cut
-        runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
-        best = min(runs, key=lambda r: abs(lo + r.mean() - c) - 0.5 * len(r))
-        out.append(float(lo + best.mean()) / n)
-    return out
-
-
 def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]) -> list[float]:
     x0, y0, x1, y1 = _box(q, shape, inset=2)
     prof = np.count_nonzero(clean[y0:y1, x0:x1], axis=1)
-    return _split_points(prof, n_lines, search=0.45)
+    return stacked_cuts(prof, n_lines)
 
 
 def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
@@ -194,7 +172,13 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
                          strikes))
     bottom = float(lines[-1].at(0.5 * (left.pos + right.pos)))
-    return Segmentation("ok", header, tuple(join_continued(rows, template)), he, header_cells,
+    joined = join_continued(rows, template)
+    # a long entry's cells are cut again over both its rows: a two-field cell's name in the
+    # first row and its year in the second are one cell's two lines
+    joined = [_row(clean, grown, shape, r.row, curves[r.row], curves[end + 1], cmap, template,
+                   min_area, strikes) if end > r.row else r
+              for r, end in ((r, _last_slot(r, rows)) for r in joined)]
+    return Segmentation("ok", header, tuple(joined), he, header_cells,
                         bottom=bottom, cut_below=cut_below(bottom, shape[0], he))
 
 
@@ -330,6 +314,14 @@ def join_continued(rows: list[RowSeg], template: Template) -> list[RowSeg]:
             continue
         out.append(row)
     return out
+
+
+def _last_slot(row: RowSeg, slots: list[RowSeg]) -> int:
+    """The last row slot a (joined) row takes: the slot whose bottom is the row's."""
+    for s in slots[row.row:]:
+        if s.quad[2] == row.quad[2]:
+            return s.row
+    return row.row
 
 
 def _joined(a: RowSeg, b: RowSeg) -> RowSeg:

@@ -25,6 +25,10 @@ PASSWORD = "mat-khau-thu-1"
 CHROMIUM = "/usr/bin/chromium"  # Debian's, driven by Playwright (the browser tests, the bench)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# the entry on screen has its cursor in place (review.js marks #entry-meta once its deferred
+# focus has run): a test types only then, as a clerk types only once the screen has settled
+SETTLED = ("!!document.querySelector('#entry-meta[data-focused]') && !!document.activeElement"
+           " && document.activeElement.tagName === 'INPUT'")
 USERS = (("an", "clerk"), ("binh", "clerk"), ("duyet", "approver"))
 _CONFUSE = {"à": "á", "á": "à", "ă": "â", "â": "ă", "ô": "ơ", "ơ": "ô", "u": "ư", "ư": "u",
             "i": "ì", "a": "o", "o": "a", "e": "ê", "ê": "e", "ũ": "u", "ị": "i", "ạ": "a"}

@@ -139,7 +139,7 @@ def test_adapt_keeps_a_better_model_and_rereads_only_unconfirmed(tmp_path, base)
     torch.manual_seed(0)
     with torch.no_grad():
         for p in m.module.parameters():
-            p.add_(torch.randn_like(p) * 0.12 * p.std())
+            p.add_(torch.randn_like(p) * 0.3 * p.std())
     save_model_dir(workspace_models_dir(root) / "htr-damaged", m.module, m.config, m.charset,
                    {"note": "test: htr-v3 with noise"})
     use_model(root, "htr-damaged")
@@ -150,6 +150,8 @@ def test_adapt_keeps_a_better_model_and_rereads_only_unconfirmed(tmp_path, base)
     assert res.kept and res.cer_candidate < res.cer_base
     assert book_model(root, base.book_id) == res.path
     assert res.reread > 0
+    lexicon = json.loads((res.path / "book_lexicon.json").read_text("utf-8"))  # versioned
+    assert lexicon["entries"] == N_CONFIRMED and lexicon["values"]["place"]
     after = _snapshot(root)
     for eid in _human(base):
         assert after[eid] == before[eid]

@@ -77,3 +77,49 @@ def test_stage_rows_add_up_to_end_to_end():
     losses = sum(f["loss"] for s, f in table.items() if s != "all")
     assert losses + total["oracle_cer"] == pytest.approx(total["e2e_cer"])
     assert table["wrong column"]["at_0.9"] == 1 and table["wrong column"]["wrong_at_0.9"] == 1
+
+
+@pytest.mark.parametrize(("band", "stage"), [
+    (quad(100, 112, 200, 188), "box ok"),  # the crop holds the field's whole band
+    (quad(100, 110, 200, 130), "row band"),  # its ink box took only the first line
+    (quad(100, 112, 200, 260), "row band"),  # and the next row's writing
+])
+def test_box_stage_judges_rows_on_the_crop(band, stage):
+    t = truth_field("Bản Pá Nong, Mường Tè", 100, 100, 200, 200)
+    assert box_stage(quad(100, 100, 200, 200), t, header_y=100, row_h=100,
+                     pred_band=band) == stage
+
+
+def _one_field_page(tpl, field_box, entry_bbox):
+    name = tpl.fields[1].name
+    truth = {"entries": [{"index": 0, "bbox": [0, 100, 600, 200],
+                          "fields": {name: truth_field("Lò Văn An", 200, 100, 400, 200)}}]}
+    layout = PageLayout("ok", 0.0, 0, 600, 400, entries=(
+        EntryLayout(0, entry_bbox, quad(*entry_bbox), {name: field_box}),))
+    e2e = {"page": "p", "template": tpl.id, "angle": 0, "rotation": 0, "status": "ok",
+           "entries": [{"index": 0, "bbox": list(entry_bbox), "fields": {}}]}
+    oracle = {"page": "p", "template": tpl.id, "angle": 0, "rotation": 0, "status": "ok",
+              "entries": [{"index": 0, "bbox": [0, 100, 600, 200], "fields": {
+                  name: {"text": "Lò Văn An", "value": "Lò Văn An", "confidence": 0.9}}}]}
+    return stage_rows(truth, layout, e2e, oracle, tpl)
+
+
+def test_a_written_cell_called_empty_is_its_own_stage():
+    tpl = load_template("ks-2006")
+    box = FieldBox((200, 100, 400, 200), quad(200, 100, 400, 200), True,
+                   quad(200, 100, 400, 200))
+    (row,) = _one_field_page(tpl, box, (0, 100, 600, 200))
+    assert row.stage == "called empty" and row.e2e_edits == 9 and row.oracle_edits == 0
+
+
+def test_entry_with_rows_off_charges_only_the_fields_whose_box_it_spoilt():
+    tpl = load_template("ks-2006")
+    # the entry took the next row too, but this field's box is its own cell's ink
+    good = FieldBox((210, 112, 390, 188), quad(210, 112, 390, 188), False,
+                    quad(200, 100, 400, 300))
+    (row,) = _one_field_page(tpl, good, (0, 100, 600, 300))
+    assert row.stage == "box ok"
+    spoilt = FieldBox((210, 112, 390, 280), quad(210, 112, 390, 280), False,
+                      quad(200, 100, 400, 300))
+    (row,) = _one_field_page(tpl, spoilt, (0, 100, 600, 300))
+    assert row.stage == "entry rows"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import CHROMIUM, PASSWORD, free_port, make_workspace  # noqa: E402
+from review_helpers import CHROMIUM, PASSWORD, SETTLED, free_port, make_workspace  # noqa: E402
 from review_helpers import login as helpers_login  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -90,7 +90,7 @@ def test_correct_entry_confirms_with_one_key(server, browser):
     eid = shown_entry(page)
     with Workspace.open(info.root) as ws:
         before = ws.entry_view(eid).values
-    page.wait_for_function("document.activeElement && document.activeElement.tagName==='INPUT'")
+    page.wait_for_function(SETTLED)
     page.keyboard.press("Control+Enter")
     assert next_entry(page, eid) != eid
     with Workspace.open(info.root) as ws:
@@ -108,7 +108,7 @@ def test_two_clerks_never_share_an_entry(server, browser):
     seen_a, seen_b = [shown_entry(a)], [shown_entry(b)]
     for _ in range(3):
         for page, seen in ((a, seen_a), (b, seen_b)):
-            page.wait_for_function("document.activeElement.tagName==='INPUT'")
+            page.wait_for_function(SETTLED)
             page.keyboard.press("Control+Enter")
             seen.append(next_entry(page, seen[-1]))
     assert None not in seen_a + seen_b
@@ -123,11 +123,11 @@ def test_skip_illegible_and_language_keys(server, browser):
 
     ctx, page = login(browser, url, "an")
     first = shown_entry(page)
-    page.wait_for_function("document.activeElement.tagName==='INPUT'")
+    page.wait_for_function(SETTLED)
     page.keyboard.press("Alt+s")
     eid = next_entry(page, first)
     assert eid not in (None, first)
-    page.wait_for_function("document.activeElement.tagName==='INPUT'")
+    page.wait_for_function(SETTLED)
     field = page.evaluate("document.activeElement.closest('.frow')"
                           ".querySelector('.crop').dataset.field")
     page.keyboard.press("Control+i")

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from review_helpers import CHROMIUM, PASSWORD, USERS, free_port, login, make_workspace  # noqa: E402
+from review_helpers import CHROMIUM, PASSWORD, SETTLED, USERS, free_port, login, make_workspace  # noqa: E402
 from test_review_browser import next_entry, pick, shown_entry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 CLERKS = (("chi", "clerk"), ("dung", "clerk"), ("em", "clerk"), ("giang", "clerk"))
-FOCUSED_INPUT = ("document.activeElement && document.activeElement.tagName === 'INPUT'"
-                 " && !!document.activeElement.closest('#entry-fields .frow')")
+FOCUSED_INPUT = (f"{SETTLED} && !!document.activeElement.closest('#entry-fields .frow')")
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +201,8 @@ def test_keys_tab_stays_doubtful_same_as_and_back(server, browser):
     assert ev.values["nksDanToc"] == "Thái"
     page.wait_for_function(FOCUSED_INPUT)
     page.keyboard.press("Alt+b")  # back to the entry just confirmed
-    page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{first}'")
+    page.wait_for_function(f"document.querySelector('#entry-meta')?.dataset.entry === '{first}'"
+                           f" && {SETTLED}")
     focus_field(page, "ghiChu")
     page.keyboard.press("Control+a")
     page.keyboard.type("sửa lại")

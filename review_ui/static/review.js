@@ -169,6 +169,9 @@
   // Gradio's). A call with null fills only inputs that appeared since (the layout event), so
   // nothing the clerk typed is overwritten.
   let shown = null; let shownSeq = 0; let laidOut = null;
+  // the entry shown when the clerk last pressed a key in the fields: the deferred focus of a
+  // newly shown entry never takes the cursor from a clerk already typing in it
+  let keyedSeq = -1;
   const setSlot = (root, html) => {
     // the same text again (a refused confirmation) leaves the element, and the pane's zoom
     const s = root && root.querySelector(".slot");
@@ -221,13 +224,17 @@
       // clerk already working in this entry's fields
       const here = document.activeElement;
       const entry = meta ? meta.dataset.entry : "";
-      if (entry && entry === focusedEntry && here && here.closest && here.closest("#entry-fields")) return;
+      const working = here && here.closest && here.closest("#entry-fields");
+      if (entry && working && (entry === focusedEntry || keyedSeq === shownSeq)) {
+        focusedEntry = entry; if (meta) meta.dataset.focused = "1"; return;
+      }
       focusedEntry = entry;
       const want = meta ? meta.dataset.focus : "";
       let target = want ? inputOf(rowOf(want)) : null;
       if (!target) target = fieldInputs()[0];
       if (target) { target.focus(); if (target.select) target.select(); }
       else { const b = document.getElementById("btn-confirm"); if (b) b.focus(); }
+      if (meta) meta.dataset.focused = "1";  // the cursor is in place (tests wait on it)
     }, 30);
   };
 
@@ -362,6 +369,8 @@
 
   document.addEventListener("keydown", (ev) => {
     if (!inEntryTab() && !inSweep()) return;
+    const t = ev.target;
+    if (ev.isTrusted && t && t.closest && t.closest("#entry-fields")) keyedSeq = shownSeq;
     const key = ev.key;
     const stop = () => { ev.preventDefault(); ev.stopPropagation(); };
     if (ev.ctrlKey && key === "Enter") {

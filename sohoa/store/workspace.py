@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sohoa.records import Book, Entry, EntryStatus, Reading, nfc
+from sohoa.store.adaptations import AdaptationsMixin
 from sohoa.store.base import (
     StoreBase,
     bbox_from_json,
@@ -65,7 +66,8 @@ log = logging.getLogger(__name__)
 
 
 @translate_errors
-class Workspace(PagesMixin, ResultsMixin, CropsMixin, ReviewMixin, UsersMixin, StoreBase):
+class Workspace(PagesMixin, ResultsMixin, CropsMixin, AdaptationsMixin, ReviewMixin, UsersMixin,
+                StoreBase):
     """A workspace folder. Open with :meth:`open`; safe to share between threads."""
 
     @classmethod

@@ -1,0 +1,109 @@
+"""Where a cell that holds several fields (name over birth year) is cut between them.
+
+The cell's handwriting is first taken apart into text lines (runs of ink rows of the cell's
+row profile; a thin run, such as a line of tone marks, or a neighbour's descender poking in
+at the top or bottom, joins the line it belongs to). Then:
+
+- as many lines as fields, or more (a wrapped value): the cuts go into the gaps between lines,
+  each gap chosen near where the template expects the cut and the wider the better;
+- fewer lines than fields: each line goes to the field whose part of the cell it sits in, and
+  a line about the middle of the cell is the first field's (a cell with one value holds the
+  first field: the name is written, the year left out; a long entry writes its name in the
+  middle of its first printed row and the year in the second).
+
+Cuts are fractions of the cell's height, at the emptiest row of the gap chosen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THIN = 0.3  # a line less tall than this share of the tallest joins its neighbour
+EDGE = 0.5  # a run at the cell's top or bottom edge this thin is the neighbour's ink
+FIRST = 0.62  # one line for two fields: below this share of the cell it is the first's
+
+
+def text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Text lines of a cell as (first row, end row) from its ink per row."""
+    n = len(profile)
+    if n == 0:
+        return []
+    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
+    on = sm > max(0.7, 0.06 * float(sm.max()))
+    idx = np.nonzero(on)[0]
+    if len(idx) == 0:
+        return []
+    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+    bands = [[int(r[0]), int(r[-1]) + 1] for r in runs]
+    tall = max(e - s for s, e in bands)
+    bands = [b for b in bands
+             if not ((b[0] <= 1 or b[1] >= n - 1) and b[1] - b[0] < EDGE * tall)] or bands
+    while len(bands) > 1:
+        hs = [e - s for s, e in bands]
+        i = int(np.argmin(hs))
+        if hs[i] >= THIN * max(hs):
+            break
+        if i == 0:
+            j = 1
+        elif i == len(bands) - 1:
+            j = i - 1
+        else:  # the closer neighbour
+            j = i - 1 if bands[i][0] - bands[i - 1][1] <= bands[i + 1][0] - bands[i][1] else i + 1
+        a, b = sorted((i, j))
+        bands[a] = [bands[a][0], bands[b][1]]
+        del bands[b]
+    return [(s, e) for s, e in bands]
+
+
+def _valley(sm: np.ndarray, lo: int, hi: int) -> float:
+    """Centre of the emptiest rows in [lo, hi)."""
+    if hi <= lo:
+        return float(lo)
+    w = sm[lo:hi]
+    idx = np.nonzero(w <= w.min() + 1e-6)[0]
+    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+    best = max(runs, key=len)
+    return lo + float(best.mean()) + 0.5
+
+
+def stacked_cuts(profile: np.ndarray, k: int) -> list[float]:
+    """The k-1 cuts (fractions of the cell's height, increasing) between k stacked fields."""
+    n = len(profile)
+    even = [i / k for i in range(1, k)]
+    if k <= 1:
+        return []
+    lines = text_lines(profile)
+    if n < 6 or not lines:
+        return even
+    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
+    if len(lines) >= k:  # a cut in the gap nearest each expected cut, wider gaps first
+        cuts, g0 = [], 0
+        for i in range(1, k):
+            last = len(lines) - 1 - (k - 1 - i)  # leave a gap for every later cut
+            def score(g: int, want: float = i / k) -> float:
+                c = 0.5 * (lines[g][1] + lines[g + 1][0]) / n
+                return abs(c - want) - (lines[g + 1][0] - lines[g][1]) / n
+            g = min(range(g0, last), key=score)
+            cuts.append(_valley(sm, lines[g][1], lines[g + 1][0]) / n)
+            g0 = g + 1
+        return cuts
+    # fewer lines than fields: each line to the field whose part of the cell holds it (a line
+    # about the middle of a two-field cell is the first field's)
+    slot = [min(k - 1, int((s + e) / 2 / n * k + (0.5 - FIRST if k == 2 else 0.0)))
+            for s, e in lines]
+    cuts: list[float] = []
+    for i in range(1, k):
+        above = [ln for ln, f in zip(lines, slot, strict=True) if f < i]
+        below = [ln for ln, f in zip(lines, slot, strict=True) if f >= i]
+        want = i / k
+        if above and below:
+            c = _valley(sm, above[-1][1], below[0][0]) / n
+        elif above:
+            c = max(want, (above[-1][1] + 1) / n)
+        elif below:
+            c = min(want, (below[0][0] - 1) / n)
+        else:
+            c = want
+        cuts.append(min(max(c, cuts[-1] + 1e-3 if cuts else 0.0), 1.0))
+    return cuts
+

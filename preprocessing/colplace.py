@@ -1,0 +1,87 @@
+"""Where a column line the grid did not find lies, from the header's own separator.
+
+A body line that is faded, broken or never drawn (a hand-ruled book, a worn print) usually
+still shows between the header cells above it: the printed header is ruled with the form.
+So a boundary placed without a line is first looked for as a vertical stroke through the
+lower part of the header band (in two-level headers the group cells are merged above it),
+and only where none is there at the whitespace valley of the handwriting
+(:func:`preprocessing.colfit.split_at_valleys`). Header text cannot pass for such a stroke:
+no letter runs through most of the band's lower part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from preprocessing.columns import ColumnMap
+from preprocessing.layout import Grid
+
+COVER = 0.8  # share of the band's rows a separator runs through
+LOWER = 0.45  # the part of the header band looked at, from its bottom
+WOBBLE = 3  # pixels a hand-drawn or slightly slanted separator may wander either side
+
+
+def header_separators(ink: np.ndarray, grid: Grid) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Per x of the work page, the share of the header band's lower rows with ink within
+    ``WOBBLE`` pixels (``ink``: binary, ruling rows removed, column lines kept), and the
+    rows used; None when the grid has no header band."""
+    from preprocessing.header import header_band
+
+    band = header_band(grid)
+    if band is None:
+        return None
+    y0, y1 = band
+    ya = int(round(y1 - LOWER * (y1 - y0)))
+    yb = y1 - 2
+    if yb - ya < 6:
+        return None
+    strip = ink[max(0, ya):max(0, yb)] > 0
+    if strip.size == 0:
+        return None
+    wide = cv2.dilate(strip.astype(np.uint8), np.ones((1, 2 * WOBBLE + 1), np.uint8)) > 0
+    return wide.mean(axis=0), (ya, yb)
+
+
+def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:
+    """Centres of the runs of x in ``[xa, xb)`` whose cover is at least ``COVER``."""
+    xa, xb = max(0, xa), min(len(cover), xb)
+    if xb - xa < 1:
+        return []
+    idx = np.nonzero(cover[xa:xb] >= COVER)[0]
+    if len(idx) == 0:
+        return []
+    return [xa + float(r.mean()) for r in np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)]
+
+
+
+NEAR = 0.35  # a weak line's separator lies within this share of the narrower column beside
+
+
+def off_separator(cmap: ColumnMap, cover: np.ndarray) -> ColumnMap:
+    """A boundary matched to a weak line (a pen stroke, a faint dash) where the header shows
+    no separator, but shows one close by between its neighbours, moves to that separator:
+    the printed header is ruled with the form, a stroke in the body is not."""
+    from preprocessing.colfit import STRONG, blend
+
+    bounds = list(cmap.boundaries)
+    moved = False
+    for j in range(1, len(bounds) - 1):
+        b = bounds[j]
+        if j in cmap.placed or b.strength <= 0.0 or b.strength >= STRONG:
+            continue
+        x = int(round(b.pos))
+        if 0 <= x < len(cover) and cover[max(0, x - 2):x + 3].max(initial=0.0) >= COVER:
+            continue  # the header agrees with the line
+        lpos, rpos = bounds[j - 1].pos, bounds[j + 1].pos
+        reach = NEAR * min(b.pos - lpos, rpos - b.pos)
+        cands = [c for c in separators(cover, int(b.pos - reach), int(b.pos + reach) + 1)
+                 if lpos + 4 < c < rpos - 4]
+        if not cands:
+            continue
+        c = min(cands, key=lambda v: abs(v - b.pos))
+        bounds[j] = blend(bounds[j - 1], bounds[j + 1], (c - lpos) / (rpos - lpos))
+        moved = True
+    return replace(cmap, boundaries=tuple(bounds)) if moved else cmap
