@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet \
 	fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf \
 	fonts-sil-andika fonts-sil-charis fonts-sil-gentiumplus fonts-seto \
+	fonts-breip fonts-bwht fonts-ecolier-court fonts-humor-sans fonts-kristi \
+	fonts-kaushanscript fonts-comic-neue fonts-rufscript \
 	chromium chromium-driver poppler-utils libreoffice-calc-nogui
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1

@@ -35,6 +35,7 @@ class TrainOptions:
     mark_share: float = 0.25  # lines by hands that set tone marks to the right (SynthSource)
     stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
     distort_share: float = 0.0  # lines also bent, warped, re-inked (models.augment.distort)
+    val_font_lines: int = 0  # validation also holds this many clean lines in extra fonts
     notes: dict[str, Any] = field(default_factory=dict)
 
 

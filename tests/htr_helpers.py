@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from models.augment import degrade
+from models.registry import DEFAULT_SHIPPED
 from sohoa.records import Book, FieldKind, Reading
 from sohoa.store import EntryResult, Workspace
 from sohoa.synth import HandStyle, render_handwriting, sample_value
 from sohoa.template import load_template
 
-SHIPPED = Path(__file__).resolve().parent.parent / "models" / "weights" / "htr-v3"
+SHIPPED = Path(__file__).resolve().parent.parent / "models" / "weights" / DEFAULT_SHIPPED
 
 
 def written(kind: FieldKind, n: int, role: str = "test", seed: int = 0,

@@ -50,6 +50,9 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
         stroke_val = SynthSource("test", stroke_share=1.0, writer_seeds=(900_000, 1_000_000))
         val += fixed_set(stroke_val, opts.val_size // 2, seed=12346,
                          cache=out / "val_strokes.npz")
+    if opts.val_font_lines:  # clean font lines (extra training fonts, never bench/test ones)
+        val += fixed_set(SynthSource("test", extra_share=1.0), opts.val_font_lines,
+                         seed=12347, cache=out / "val_fonts.npz")
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share)
@@ -135,6 +138,10 @@ def register(app: typer.Typer) -> None:
             "sheared, re-inked thinner/thicker, blurred, faded and JPEG-compressed "
             f"(models.augment.distort) (default {d('distort_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
+        val_font_lines: int = typer.Option(
+            None, "--val-font-lines", help="Validation also holds this many clean lines in the "
+            "extra training fonts (so the run selects on font lines too; never bench fonts) "
+            f"(default {d('val_font_lines')})."),
         val_size: int = typer.Option(None, "--val-size", help=f"(default {d('val_size')})"),
         seed: int = typer.Option(None, "--seed", help=f"(default {d('seed')})"),
         workspace: Path = typer.Option(None, "--workspace", help="Workspace (fine-tuning)."),
@@ -185,6 +192,7 @@ def register(app: typer.Typer) -> None:
                      time_budget_min=minutes, patience=patience, workers=workers,
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
-                     val_size=val_size, distort_share=distort_share)
+                     val_size=val_size, distort_share=distort_share,
+                     val_font_lines=val_font_lines)
         best = _synthetic(out, resume, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))

@@ -13,7 +13,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from PIL import ImageFont
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from sohoa.errors import NotFoundError
 
@@ -166,6 +168,21 @@ def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 # packages (the ``train`` extra), printed/school ones from the Debian font packages the setup
 # installs. A font serves a line only if it has a glyph for every character of that line, so
 # the handwriting fonts without Vietnamese still write dates, numbers and unaccented words.
+# Debian handwriting fonts (make setup installs them), each with a licence that allows training
+# on what it renders: OFL-1.0/1.1 (breip, bwht, ecolier-court, humor-sans, kristi,
+# kaushanscript, comic-neue) and GPL-3+ with the font exception (rufscript). They have no
+# Vietnamese letters: the stroke writers draw the marks by hand; font lines use them only for
+# lines they can write.
+EXTRA_HAND_DEBIAN = {
+    "fonts-breip": ("truetype/breip", "OFL-1.0"),
+    "fonts-bwht": ("opentype/bwht", "OFL-1.1"),
+    "fonts-ecolier-court": ("truetype/ecolier-court", "OFL-1.1"),
+    "fonts-humor-sans": ("truetype/humor-sans", "OFL-1.1"),
+    "fonts-kristi": ("truetype/kristi", "OFL-1.1"),
+    "fonts-kaushanscript": ("opentype/kaushanscript", "OFL-1.1"),
+    "fonts-comic-neue": ("opentype/comic-neue", "OFL-1.1"),
+    "fonts-rufscript": ("truetype/rufscript", "GPL-3+ with font exception"),
+}
 _EXTRA_PRINT_DIRS = ("andika", "charis", "gentiumplus", "dejavu", "noto", "liberation2",
                      "freefont")
 
@@ -191,6 +208,35 @@ def _role_fonts() -> set[str]:
     return names | {"setofont.ttf"}
 
 
+def _glyph_mask(font: ImageFont.FreeTypeFont, ch: str) -> np.ndarray | None:
+    img = Image.new("L", (220, 220), 0)
+    ImageDraw.Draw(img).text((40, 20), ch, font=font, fill=255)
+    a = np.asarray(img)
+    ys, xs = np.nonzero(a > 128)
+    if not len(ys):
+        return None
+    return cv2.resize(a[ys.min():ys.max() + 1, xs.min():xs.max() + 1], (32, 32)) > 128
+
+
+@cache
+def caps_only(path: Path) -> bool:
+    """Whether the font's lower case is drawn as capitals: x nearly as tall as H (>= 82 %)
+    and a, e, g, r, n, b shaped like A, E, G, R, N, B (mean overlap of the normalised glyphs
+    >= 0.5): Humor Sans, Permanent Marker, the Because We fonts. A line in such a font would
+    teach ``nguyen`` from ``NGUYEN`` shapes, so it is never a training hand. (A casual hand
+    with a tall x-height, such as Shadows Into Light, is tall but not capital-shaped.)"""
+    font = load_font(path, 100)
+    x, h = font.getbbox("x"), font.getbbox("H")
+    if (x[3] - x[1]) < 0.82 * max(1, h[3] - h[1]):
+        return False
+    overlaps = []
+    for ch in "aegrnb":
+        lo, up = _glyph_mask(font, ch), _glyph_mask(font, ch.upper())
+        if lo is not None and up is not None:
+            overlaps.append((lo & up).sum() / max(1, (lo | up).sum()))
+    return bool(overlaps) and float(np.mean(overlaps)) >= 0.5
+
+
 @cache
 def extra_training_fonts() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """``(handwriting, printed)`` font files usable as extra training hands, outside every
@@ -207,6 +253,10 @@ def extra_training_fonts() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
             p = Path(str(dist.locate_file(f)))
             if p.suffix.lower() in (".ttf", ".otf") and p.name not in taken and p.exists():
                 hand.append(p)
+    for sub, _licence in EXTRA_HAND_DEBIAN.values():
+        hand += [p for p in sorted(Path("/usr/share/fonts", sub).glob("*.[ot]tf"))
+                 if p.name not in taken]
+    hand = [p for p in hand if not caps_only(p)]
     printed: list[Path] = []
     root = Path("/usr/share/fonts/truetype")
     for d in _EXTRA_PRINT_DIRS:

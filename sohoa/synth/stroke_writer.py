@@ -35,17 +35,55 @@ def _family(path: Path) -> str:
     return path.stem.split("-")[0].split("[")[0]
 
 
+# families that never give a training writer's letters: the held-out writers' and the test
+# and bench fonts' (sohoa.synth.fonts roles), matched on the family key of _family, any case
+NEVER_TRAIN = (*HELD_OUT_FAMILIES, "DancingScript", "setofont", "playpen", "borel",
+               "DejaVuMath")  # a maths font is no hand
+PRINT_SHARE = 0.3  # training writers whose letters come from a printed/school font's skeleton
+
+
+def _never_train(path: Path) -> bool:
+    fam = _family(path).lower().replace("-", "").replace("_", "")
+    return any(fam.startswith(n.lower()) for n in NEVER_TRAIN)
+
+
 @cache
 def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
     """Fonts whose letter skeletons training writers (or, with ``held_out``, the measuring
-    writers) use. Never the test or bench fonts of :func:`sohoa.synth.fonts_for_role`."""
+    writers) use. Never the test or bench fonts of :func:`sohoa.synth.fonts_for_role`.
+
+    Training: the train-role fonts, every extra handwriting font (PyPI ``fontpkg-*`` and the
+    Debian handwriting fonts of :func:`sohoa.synth.fonts.extra_training_fonts`) and the
+    printed/school fonts (their skeletons write like a careful print hand), less the held-out
+    families. Held-out: only the :data:`HELD_OUT_FAMILIES` (unchanged since they were set)."""
     from sohoa.synth.fonts import extra_training_fonts, fonts_for_role
 
-    hand, _ = extra_training_fonts()
+    hand, printed = extra_training_fonts()
     if held_out:
         return tuple(p for p in hand if _family(p) in HELD_OUT_FAMILIES)
-    return tuple(fonts_for_role("train")) + tuple(
-        p for p in hand if _family(p) not in HELD_OUT_FAMILIES)
+    train = tuple(fonts_for_role("train")) + hand + printed
+    return tuple(p for p in train if not _never_train(p))
+
+
+@cache
+def training_families() -> tuple[dict[str, tuple[Path, ...]], dict[str, tuple[Path, ...]]]:
+    """``(handwriting, printed)`` training skeleton fonts grouped by family, so that a family
+    with many files (Noto, Lobster Two) is not drawn more often than one with a single file."""
+    from sohoa.synth.fonts import extra_training_fonts
+
+    _, printed = extra_training_fonts()
+    groups: tuple[dict[str, list[Path]], dict[str, list[Path]]] = ({}, {})
+    for p in stroke_fonts(False):
+        groups[p in printed].setdefault(_family(p), []).append(p)
+    return ({k: tuple(v) for k, v in sorted(groups[0].items())},
+            {k: tuple(v) for k, v in sorted(groups[1].items())})
+
+
+def _training_font(rng: np.random.Generator) -> Path:
+    hand, printed = training_families()
+    pool = printed if printed and (not hand or rng.random() < PRINT_SHARE) else hand
+    fam = pool[sorted(pool)[int(rng.integers(len(pool)))]]
+    return fam[int(rng.integers(len(fam)))]
 
 
 @dataclass(frozen=True)
@@ -77,6 +115,9 @@ class StrokeWriter:
     pressure: float  # how much width and ink vary along the line
     nib_angle: float  # fountain pen nib, radians
     ink: float  # ink grey level (0 black .. 255)
+    ascender: float = 1.0  # height of ascenders (above the x-height) relative to the font's
+    descender: float = 1.0  # depth of descenders relative to the font's
+    width_jitter: float = 0.05  # per-letter width variation (std of the log)
 
     @classmethod
     def sample(cls, seed: int, held_out: bool = False, x_height: float | None = None
@@ -86,11 +127,20 @@ class StrokeWriter:
         if held_out != (seed >= HELD_OUT_SEED0):
             raise ValueError(f"writer seed {seed}: held-out writers have seeds >= "
                              f"{HELD_OUT_SEED0}, training writers below")
-        rng = np.random.default_rng(seed)
         fonts = stroke_fonts(held_out)
         if not fonts:
             raise ValueError(f"no {'held-out' if held_out else 'training'} stroke fonts "
                              "installed (make setup installs the train extra's fonts)")
+        rng = np.random.default_rng(seed)
+        if held_out:
+            return cls._frozen(seed, rng, fonts, x_height)
+        return cls._wide(seed, rng, x_height)
+
+    @classmethod
+    def _frozen(cls, seed: int, rng: np.random.Generator, fonts: tuple[Path, ...],
+                x_height: float | None) -> StrokeWriter:
+        """The measuring writers' distribution, exactly as when the held-out set was drawn
+        (same ranges, same random stream): changing it would change the benchmark."""
         pen = PENS[int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
         widths = {"ballpoint": (0.07, 0.13), "fountain": (0.09, 0.17), "felt": (0.13, 0.22)}
         return cls(
@@ -118,6 +168,44 @@ class StrokeWriter:
             pressure=float(rng.uniform(0.05, 0.45)),
             nib_angle=float(rng.uniform(0.3, 1.2)),
             ink=float(rng.uniform(15, 110)),
+        )
+
+    @classmethod
+    def _wide(cls, seed: int, rng: np.random.Generator, x_height: float | None
+              ) -> StrokeWriter:
+        """Training writers: letters from any of ~40 families (handwriting and printed/school
+        skeletons, family-balanced) and wider ranges than the measuring writers' on every
+        parameter, plus ascender/descender proportions and per-letter width jitter."""
+        pen = PENS[int(rng.choice(3, p=[0.5, 0.25, 0.25]))]
+        widths = {"ballpoint": (0.05, 0.16), "fountain": (0.07, 0.2), "felt": (0.11, 0.27)}
+        return cls(
+            seed=seed, font=_training_font(rng),
+            x_height=float(x_height or rng.uniform(8, 22)),
+            slant=float(np.tan(np.radians(rng.uniform(-15, 36)))),
+            width=float(rng.uniform(0.65, 1.45)),
+            spacing=float(rng.uniform(-0.14, 0.42)),
+            spacing_jitter=float(rng.uniform(0.01, 0.18)),
+            word_gap=float(rng.uniform(0.4, 1.7)),
+            drift=float(rng.uniform(0.0, 0.3)),
+            word_tilt=float(rng.uniform(0.0, 6.0)),
+            wave=float(rng.uniform(0.0, 0.4)),
+            wobble=float(rng.uniform(0.01, 0.17)),
+            wobble_len=float(rng.uniform(0.8, 4.0)),
+            letter_jitter=float(rng.uniform(0.01, 0.16)),
+            join=float(rng.choice([0.0, rng.uniform(0.2, 0.7), rng.uniform(0.7, 1.0)],
+                                  p=[0.25, 0.35, 0.4])),
+            mark_dx=float(rng.normal(0.1, 0.22)),
+            mark_dy=float(rng.normal(0.0, 0.15)),
+            mark_scale=float(rng.uniform(0.6, 1.7)),
+            mark_jitter=float(rng.uniform(0.02, 0.16)),
+            tone_right=float(rng.uniform(0.0, 1.0)),
+            pen=pen, pen_width=float(rng.uniform(*widths[pen])),
+            pressure=float(rng.uniform(0.0, 0.55)),
+            nib_angle=float(rng.uniform(0.2, 1.4)),
+            ink=float(rng.uniform(5, 125)),
+            ascender=float(rng.uniform(0.7, 1.35)),
+            descender=float(rng.uniform(0.6, 1.4)),
+            width_jitter=float(rng.uniform(0.02, 0.14)),
         )
 
 
@@ -188,6 +276,16 @@ def _joint(prev: list[np.ndarray], nxt: list[np.ndarray]) -> np.ndarray | None:
     return ((1 - t) ** 2 * p + 2 * (1 - t) * t * ctrl + t ** 2 * q).astype(np.float32)
 
 
+def _proportion(pts: np.ndarray, w: StrokeWriter) -> np.ndarray:
+    """Ascenders (above the x-height, y < -1) and descenders (below the baseline, y > 0)
+    stretched or shortened by the writer's proportions."""
+    if w.ascender == 1.0 and w.descender == 1.0:
+        return pts
+    y = pts[:, 1]
+    y2 = np.where(y < -1, -1 + (y + 1) * w.ascender, np.where(y > 0, y * w.descender, y))
+    return np.stack([pts[:, 0], y2], 1).astype(np.float32)
+
+
 def _turn(pts: np.ndarray, deg: float, about: np.ndarray) -> np.ndarray:
     r = np.radians(deg)
     m = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]], np.float32)
@@ -210,9 +308,14 @@ def write_strokes(text: str, w: StrokeWriter, rng: np.random.Generator) -> list[
             letter, own = _letter(w.font, base)
             s = float(np.exp(rng.normal(0, w.letter_jitter)))
             turn = float(rng.normal(0, w.letter_jitter * 40))
-            k = np.array([w.width * s * float(np.exp(rng.normal(0, 0.05))), s], np.float32)
+            k = np.array([w.width * s * float(np.exp(rng.normal(0, w.width_jitter))), s],
+                         np.float32)
+            own = [_proportion(p, w) for p in own]
             off = np.array([x, dy + rng.normal(0, w.drift * 0.25)], np.float32)
             lx0, ly0, lx1, ly1 = letter.box
+            if w.ascender != 1.0 or w.descender != 1.0:
+                ly0, ly1 = (float(v) for v in _proportion(
+                    np.array([[0, ly0], [0, ly1]], np.float32), w)[:, 1])
             box = (lx0 * k[0], ly0 * k[1], lx1 * k[0], ly1 * k[1])
             drawn = [_turn(p * k, turn, np.zeros(2, np.float32)) + off for p in own]
             drawn += [p + off for p in _place_marks(marks, box, w, rng)]
