@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from models.registry import book_model, book_models
+from models.registry import DEFAULT_SHIPPED, book_model, book_models
 from sohoa.adapt import AdaptError, AdaptOptions, adapt_book, adaptations, reread_book
 from sohoa.cli import app
 from sohoa.store import Workspace
 from tests.review_helpers import make_workspace
 
-SHIPPED = Path(__file__).resolve().parents[1] / "models" / "weights" / "htr-v3"
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "weights" / DEFAULT_SHIPPED  # in use
 N_CONFIRMED = 12
 
 
