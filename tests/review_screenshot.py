@@ -12,8 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from review_helpers import PASSWORD, free_port, make_workspace  # noqa: E402
-from test_review_browser import ARGS, CHROMIUM  # noqa: E402
+from review_helpers import ARGS, CHROMIUM, PASSWORD, free_port, make_workspace  # noqa: E402
 
 
 def main(out: Path) -> None:
