@@ -10,7 +10,8 @@ training families write training lines; held-out writers (seeds from ``HELD_OUT_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -141,34 +142,8 @@ class StrokeWriter:
                 x_height: float | None) -> StrokeWriter:
         """The measuring writers' distribution, exactly as when the held-out set was drawn
         (same ranges, same random stream): changing it would change the benchmark."""
-        pen = PENS[int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
-        widths = {"ballpoint": (0.07, 0.13), "fountain": (0.09, 0.17), "felt": (0.13, 0.22)}
-        return cls(
-            seed=seed, font=fonts[int(rng.integers(len(fonts)))],
-            x_height=float(x_height or rng.uniform(9, 19)),
-            slant=float(np.tan(np.radians(rng.uniform(-8, 28)))),
-            width=float(rng.uniform(0.78, 1.25)),
-            spacing=float(rng.uniform(-0.08, 0.3)),
-            spacing_jitter=float(rng.uniform(0.02, 0.12)),
-            word_gap=float(rng.uniform(0.55, 1.4)),
-            drift=float(rng.uniform(0.0, 0.22)),
-            word_tilt=float(rng.uniform(0.0, 4.0)),
-            wave=float(rng.uniform(0.0, 0.3)),
-            wobble=float(rng.uniform(0.02, 0.12)),
-            wobble_len=float(rng.uniform(1.0, 3.5)),
-            letter_jitter=float(rng.uniform(0.02, 0.12)),
-            join=float(rng.choice([0.0, rng.uniform(0.3, 0.7), rng.uniform(0.7, 1.0)],
-                                  p=[0.2, 0.35, 0.45])),
-            mark_dx=float(rng.normal(0.1, 0.15)),
-            mark_dy=float(rng.normal(0.0, 0.1)),
-            mark_scale=float(rng.uniform(0.7, 1.5)),
-            mark_jitter=float(rng.uniform(0.03, 0.12)),
-            tone_right=float(rng.uniform(0.0, 1.0)),
-            pen=pen, pen_width=float(rng.uniform(*widths[pen])),
-            pressure=float(rng.uniform(0.05, 0.45)),
-            nib_angle=float(rng.uniform(0.3, 1.2)),
-            ink=float(rng.uniform(15, 110)),
-        )
+        return cls._draw(seed, rng, _MEASURING, lambda: fonts[int(rng.integers(len(fonts)))],
+                         x_height)
 
     @classmethod
     def _wide(cls, seed: int, rng: np.random.Generator, x_height: float | None
@@ -176,37 +151,90 @@ class StrokeWriter:
         """Training writers: letters from any of ~40 families (handwriting and printed/school
         skeletons, family-balanced) and wider ranges than the measuring writers' on every
         parameter, plus ascender/descender proportions and per-letter width jitter."""
-        pen = PENS[int(rng.choice(3, p=[0.5, 0.25, 0.25]))]
-        widths = {"ballpoint": (0.05, 0.16), "fountain": (0.07, 0.2), "felt": (0.11, 0.27)}
-        return cls(
-            seed=seed, font=_training_font(rng),
-            x_height=float(x_height or rng.uniform(8, 22)),
-            slant=float(np.tan(np.radians(rng.uniform(-15, 36)))),
-            width=float(rng.uniform(0.65, 1.45)),
-            spacing=float(rng.uniform(-0.14, 0.42)),
-            spacing_jitter=float(rng.uniform(0.01, 0.18)),
-            word_gap=float(rng.uniform(0.4, 1.7)),
-            drift=float(rng.uniform(0.0, 0.3)),
-            word_tilt=float(rng.uniform(0.0, 6.0)),
-            wave=float(rng.uniform(0.0, 0.4)),
-            wobble=float(rng.uniform(0.01, 0.17)),
-            wobble_len=float(rng.uniform(0.8, 4.0)),
-            letter_jitter=float(rng.uniform(0.01, 0.16)),
-            join=float(rng.choice([0.0, rng.uniform(0.2, 0.7), rng.uniform(0.7, 1.0)],
-                                  p=[0.25, 0.35, 0.4])),
-            mark_dx=float(rng.normal(0.1, 0.22)),
-            mark_dy=float(rng.normal(0.0, 0.15)),
-            mark_scale=float(rng.uniform(0.6, 1.7)),
-            mark_jitter=float(rng.uniform(0.02, 0.16)),
+        return cls._draw(seed, rng, _TRAINING, lambda: _training_font(rng), x_height)
+
+    @classmethod
+    def _draw(cls, seed: int, rng: np.random.Generator, r: _Ranges,
+              font: Callable[[], Path], x_height: float | None) -> StrokeWriter:
+        """One writer from the ranges ``r``, every draw in a fixed order (the held-out
+        writers' stream depends on it)."""
+        def u(lo_hi: tuple[float, float]) -> float:
+            return float(rng.uniform(*lo_hi))
+
+        pen = PENS[int(rng.choice(3, p=r.pens))]
+        w = cls(
+            seed=seed, font=font(),
+            x_height=float(x_height or rng.uniform(*r.x_height)),
+            slant=float(np.tan(np.radians(rng.uniform(*r.slant_deg)))),
+            width=u(r.width), spacing=u(r.spacing), spacing_jitter=u(r.spacing_jitter),
+            word_gap=u(r.word_gap), drift=u(r.drift), word_tilt=u(r.word_tilt),
+            wave=u(r.wave), wobble=u(r.wobble), wobble_len=u(r.wobble_len),
+            letter_jitter=u(r.letter_jitter),
+            join=float(rng.choice([0.0, rng.uniform(*r.join_loose), rng.uniform(0.7, 1.0)],
+                                  p=r.join_p)),
+            mark_dx=float(rng.normal(0.1, r.mark_dx_sd)),
+            mark_dy=float(rng.normal(0.0, r.mark_dy_sd)),
+            mark_scale=u(r.mark_scale), mark_jitter=u(r.mark_jitter),
             tone_right=float(rng.uniform(0.0, 1.0)),
-            pen=pen, pen_width=float(rng.uniform(*widths[pen])),
-            pressure=float(rng.uniform(0.0, 0.55)),
-            nib_angle=float(rng.uniform(0.2, 1.4)),
-            ink=float(rng.uniform(5, 125)),
-            ascender=float(rng.uniform(0.7, 1.35)),
-            descender=float(rng.uniform(0.6, 1.4)),
-            width_jitter=float(rng.uniform(0.02, 0.14)),
+            pen=pen, pen_width=u(r.pen_widths[pen]), pressure=u(r.pressure),
+            nib_angle=u(r.nib_angle), ink=u(r.ink),
         )
+        if not r.proportions:
+            return w
+        return replace(w, ascender=u((0.7, 1.35)), descender=u((0.6, 1.4)),
+                       width_jitter=u((0.02, 0.14)))
+
+
+@dataclass(frozen=True)
+class _Ranges:
+    """Where a writer's parameters are drawn from (uniform unless named otherwise)."""
+
+    pens: tuple[float, float, float]  # ballpoint, fountain, felt
+    pen_widths: dict[str, tuple[float, float]]
+    x_height: tuple[float, float]
+    slant_deg: tuple[float, float]
+    width: tuple[float, float]
+    spacing: tuple[float, float]
+    spacing_jitter: tuple[float, float]
+    word_gap: tuple[float, float]
+    drift: tuple[float, float]
+    word_tilt: tuple[float, float]
+    wave: tuple[float, float]
+    wobble: tuple[float, float]
+    wobble_len: tuple[float, float]
+    letter_jitter: tuple[float, float]
+    join_loose: tuple[float, float]  # a loosely joining hand's join probability
+    join_p: tuple[float, float, float]  # never, loosely, mostly joined
+    mark_dx_sd: float
+    mark_dy_sd: float
+    mark_scale: tuple[float, float]
+    mark_jitter: tuple[float, float]
+    pressure: tuple[float, float]
+    nib_angle: tuple[float, float]
+    ink: tuple[float, float]
+    proportions: bool  # ascender/descender proportions and per-letter width jitter
+
+
+# the measuring (held-out) writers' ranges: frozen, the benchmark's crops depend on them
+_MEASURING = _Ranges(
+    pens=(0.6, 0.2, 0.2),
+    pen_widths={"ballpoint": (0.07, 0.13), "fountain": (0.09, 0.17), "felt": (0.13, 0.22)},
+    x_height=(9, 19), slant_deg=(-8, 28), width=(0.78, 1.25), spacing=(-0.08, 0.3),
+    spacing_jitter=(0.02, 0.12), word_gap=(0.55, 1.4), drift=(0.0, 0.22), word_tilt=(0.0, 4.0),
+    wave=(0.0, 0.3), wobble=(0.02, 0.12), wobble_len=(1.0, 3.5), letter_jitter=(0.02, 0.12),
+    join_loose=(0.3, 0.7), join_p=(0.2, 0.35, 0.45), mark_dx_sd=0.15, mark_dy_sd=0.1,
+    mark_scale=(0.7, 1.5), mark_jitter=(0.03, 0.12), pressure=(0.05, 0.45),
+    nib_angle=(0.3, 1.2), ink=(15, 110), proportions=False)
+# the training writers': wider on every parameter
+_TRAINING = _Ranges(
+    pens=(0.5, 0.25, 0.25),
+    pen_widths={"ballpoint": (0.05, 0.16), "fountain": (0.07, 0.2), "felt": (0.11, 0.27)},
+    x_height=(8, 22), slant_deg=(-15, 36), width=(0.65, 1.45), spacing=(-0.14, 0.42),
+    spacing_jitter=(0.01, 0.18), word_gap=(0.4, 1.7), drift=(0.0, 0.3), word_tilt=(0.0, 6.0),
+    wave=(0.0, 0.4), wobble=(0.01, 0.17), wobble_len=(0.8, 4.0), letter_jitter=(0.01, 0.16),
+    join_loose=(0.2, 0.7), join_p=(0.25, 0.35, 0.4), mark_dx_sd=0.22, mark_dy_sd=0.15,
+    mark_scale=(0.6, 1.7), mark_jitter=(0.02, 0.16), pressure=(0.0, 0.55),
+    nib_angle=(0.2, 1.4), ink=(5, 125), proportions=True)
 
 
 @dataclass(frozen=True)
