@@ -171,8 +171,11 @@ def test_approver_approves_book(server, browser):
     pick(page, "approve-book", book.volume)
     page.wait_for_function("document.querySelector('#approve-summary').innerText.length > 0")
     page.click("#btn-approve")
-    page.wait_for_selector("#approve-msg .ok, #approve-msg .info", timeout=30_000)
-    assert str(confirmed) in page.inner_text("#approve-msg")
+    page.wait_for_selector("#approve-msg .ok, #approve-msg .info, #approve-msg .err",
+                           timeout=30_000)
+    said = page.inner_text("#approve-msg")
+    assert page.locator("#approve-msg .err").count() == 0, said  # no errors asked about
+    assert str(confirmed) in said
     with Workspace.open(info.root) as ws:
         counts = ws.count_by_status(info.book_id)
         rows = [r for r in ws.audit(book_id=info.book_id) if r.action == "approve"]
