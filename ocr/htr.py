@@ -53,6 +53,35 @@ def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:
     return kind_lm(kind.value, n=4000).as_hook()
 
 
+def for_cpu_inference(module):  # type: ignore[no-untyped-def]
+    """A copy of an eval-mode CRNN made faster on the CPU without new weights: each
+    convolution followed by a batch norm becomes one convolution (``fuse_conv_bn_eval``), and
+    the convolutions take channels-last tensors. Forward passes of one page's cells: 0.60 ->
+    0.36 CPU s (1 thread); log-probabilities within 1e-4, no frame's best class changed."""
+    import copy
+
+    import torch
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    net = copy.deepcopy(module).eval()
+    for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
+        layers = list(seq)
+        out: list[nn.Module] = []
+        while layers:
+            layer = layers.pop(0)
+            if (isinstance(layer, nn.Conv2d) and layers
+                    and isinstance(layers[0], nn.BatchNorm2d)):
+                layer = fuse_conv_bn_eval(layer, layers.pop(0))
+            out.append(layer)
+        if len(out) != len(seq):
+            for name in list(seq._modules):
+                del seq._modules[name]
+            for i, layer in enumerate(out):
+                seq.add_module(str(i), layer)
+    return net.to(memory_format=torch.channels_last)
+
+
 class HTREngine:
     """Batched handwriting recognition with a sohoa CRNN model folder."""
 
@@ -87,7 +116,10 @@ class HTREngine:
         self.decoder = FieldDecoder(self.model.charset, beam=self.beam, nbest=self.nbest,
                                     arpa=arpa, hooks=self.lms, lm_weight=lm_weight,
                                     lexicons=lexicons)
-        self.net = self.model.module  # what inference runs
+        # what inference runs: on the CPU, batch norms folded into their convolutions and
+        # channels-last tensors (oneDNN's layout): the same numbers to ~1e-4
+        self.net = for_cpu_inference(self.model.module) if self.device == "cpu" \
+            else self.model.module
         log.info("htr: model %s on %s", path, self.device)
 
     @property
