@@ -1,8 +1,8 @@
 """Per-book writer adaptation (``sohoa adapt``): the CER on a writer the model never trained on,
 after 0, 10, 30, 100 and 300 of that writer's confirmed crops, and the time of each adaptation.
 
-The writers (``--writers``, default ``stroke:1000000,stroke:1000002,font:1``), none ever in any
-training data:
+The writers (``--writers``, default ``HELD_OUT_WRITERS``: ``stroke:1000000,stroke:1000002,font:1``),
+none ever in any training data:
 - ``stroke:SEED``: a held-out pen-stroke writer of the stroke synthesiser
   (``StrokeWriter.sample(SEED, held_out=True)``: seeds from ``HELD_OUT_SEED0``, held-out font
   families), lines photographed (``render_stroke_line``);
@@ -23,7 +23,13 @@ LMs, book lexicon, choice, as ``process`` reads). The CER is that of those re-re
 against the truth (and, for a kept model, again without the book lexicon); at 0 crops, and at
 any point whose model was rejected, it is the base model's reading.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--minutes 4]
+Tuning (``--tuning``) uses training-family stroke writers only (``TUNING_WRITERS``, seeds
+below ``HELD_OUT_SEED0``) and refuses the held-out ones; its results go to
+``adapt-tuning.json``. Each adapted point reports its training steps and CPU seconds (the
+budget is in steps, ``AdaptOptions.steps``; ``--minutes`` is the wall-time cap, so on busy
+cores give it room: ``--minutes 10``). ``--jobs 3 --threads 1`` measures the writers at once.
+
+    nice -n 5 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--tuning] [--jobs 3]
 
 Prints a Markdown table and writes ``benchmarks/results/adapt.json``.
 """
