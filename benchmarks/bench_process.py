@@ -170,16 +170,19 @@ def main() -> None:
             res["tesseract_cpu_over_ours_cpu"] = (res["tesseract_full_page"]["cpu_s_per_page"]
                                                   / res["workers_2"]["cpu_s_per_page"])
         for n in (() if args.speed_only else (n_small, n_large)):
-            secs, mb, log = process(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1,
-                                    trace=True)
+            secs, mb, cpu, log = run_child_cpu(
+                process_cmd(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1, trace=True))
             trace = rss_trace(log)
             res[f"memory_{n}_pages"] = {
-                "peak_mb": mb, "seconds": secs,
+                "peak_mb": mb, "seconds": secs, "cpu_s": cpu,
                 "rss_after_page_mb": {str(k): v for k, v in sorted(trace.items())},
                 "rss_slope_mb_per_100_pages_after_10": slope_per_100(trace, 10)}
         if f"memory_{n_large}_pages" in res and f"memory_{n_small}_pages" in res:
-            res["memory_ratio_large_over_small"] = (res[f"memory_{n_large}_pages"]["peak_mb"]
-                                                    / res[f"memory_{n_small}_pages"]["peak_mb"])
+            big, small = res[f"memory_{n_large}_pages"], res[f"memory_{n_small}_pages"]
+            res["memory_ratio_large_over_small"] = big["peak_mb"] / small["peak_mb"]
+            if "cpu_s" in big and "cpu_s" in small:  # start-up and warm-up cancel out
+                res["workers_1_marginal_cpu_s_per_page"] = (
+                    (big["cpu_s"] - small["cpu_s"]) / (n_large - n_small))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -205,6 +208,10 @@ def report(res: dict, engine: str, n_small: int, n_large: int) -> None:
               f"{res['tesseract_cpu_over_ours_cpu']:.2f} |")
         print(f"| pages/min on 2 free cores from CPU s (2 workers) | "
               f"{res['workers_2']['pages_per_min_2_cores_by_cpu']:.1f} |")
+    if "workers_1_marginal_cpu_s_per_page" in res:
+        m = res["workers_1_marginal_cpu_s_per_page"]
+        print(f"| process, 1 worker, CPU s per page past the first {n_small} (no start-up) | "
+              f"{m:.2f} ({120 / m:.1f} pages/min on 2 free cores) |")
     for stage, secs in res.get("stages_cpu_s_per_page", {}).items():
         print(f"| read path, {stage} | {secs:.3f} CPU s/page |")
     for n in (n_small, n_large):

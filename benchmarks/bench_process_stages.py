@@ -1,7 +1,10 @@
 """CPU seconds per page of each stage of the read path, in this process on one thread:
-segmentation, the network, decoding (``models.field_decoder``) and the choice among readings with its
-confidence features (``Recognizer.choose``: ``choose_reading`` per cell, the page's layout
-doubt); the rest is crop preparation, line splitting and assembly.
+segmentation (page analysis, then cutting the field and entry crops), the network (crop
+preparation and forward passes), decoding (``models.field_decoder``) and the choice among
+readings with its confidence features (``Recognizer.choose``: ``choose_reading`` per cell, the
+page's layout doubt); the rest is line splitting, layout evidence and assembly. Pages are read
+as ``process`` reads them (``keep_crops``); with ``--profile`` the cProfile's own overhead is
+in the figures (measure without it).
 Used by ``bench_process.py``; with a path, the cProfile of the same run is written there.
 """
 
@@ -38,16 +41,24 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
     from sohoa.template import load_template
 
     torch.set_num_threads(1)
-    table = {"segmentation": 0.0, "network": 0.0, "decoding": 0.0, "choice": 0.0}
+    import preprocessing
+
+    table = {"segmentation": 0.0, "page analysis": 0.0, "cutting crops": 0.0, "network": 0.0,
+             "decoding": 0.0, "choice": 0.0}
     saved = (pipeline.segment_image, net.log_probs, Recognizer.__dict__["choose"])
+    saved_pre = (preprocessing.analyze_page, preprocessing.field_crops,
+                 preprocessing.entry_crop)
     pipeline.segment_image = _timed(table, "segmentation", pipeline.segment_image)
+    preprocessing.analyze_page = _timed(table, "page analysis", preprocessing.analyze_page)
+    preprocessing.field_crops = _timed(table, "cutting crops", preprocessing.field_crops)
+    preprocessing.entry_crop = _timed(table, "cutting crops", preprocessing.entry_crop)
     net.log_probs = _timed(table, "network", net.log_probs)
     Recognizer.choose = staticmethod(_timed(table, "choice", Recognizer.choose))
     try:
         tpl = load_template("ks-2006")
         rec = Recognizer(EnginePlan(default=engine, device="cpu"))
         images = [np.asarray(Image.open(p).convert("RGB")) for p in pages]
-        pipeline.read_image(images[0], tpl, rec, ref_year=2008)
+        pipeline.read_image(images[0], tpl, rec, ref_year=2008, keep_crops=True)
         htr = rec._engines.get(engine)
         if htr is not None and hasattr(htr, "decoder"):
             htr.decoder.decode = _timed(table, "decoding", htr.decoder.decode)
@@ -58,14 +69,20 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
         if prof:
             prof.enable()
         for image in images[1:]:
-            pipeline.read_image(image, tpl, rec, ref_year=2008)
+            pipeline.read_image(image, tpl, rec, ref_year=2008, keep_crops=True)
         if prof:
             prof.disable()
             prof.dump_stats(str(profile))
         n = max(1, len(images) - 1)
         out = {k: v / n for k, v in table.items()}
         out["decoding + choice"] = out["decoding"] + out["choice"]
-        out["whole read path"] = (time.process_time() - t) / n
+        whole = (time.process_time() - t) / n
+        # the rest: crop preparation, line splitting, layout evidence, parsing, assembly
+        out["rest of the read path"] = whole - out["segmentation"] - out["network"] \
+            - out["decoding"] - out["choice"]
+        out["whole read path"] = whole
         return out
     finally:
         pipeline.segment_image, net.log_probs, Recognizer.choose = saved
+        preprocessing.analyze_page, preprocessing.field_crops, preprocessing.entry_crop = \
+            saved_pre
