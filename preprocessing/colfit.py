@@ -20,7 +20,8 @@ import math
 import cv2
 import numpy as np
 
-from preprocessing.colplace import header_separators, off_separator, separators
+from preprocessing.colplace import COVER, header_separators, off_separator, separators
+from preprocessing.colsides import open_sides, row_extent
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
@@ -37,6 +38,10 @@ MAX_SKIP_WEAK = 8  # lines of any strength skipped there (faint dashes, pen stro
 STRONG = 0.6
 PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
 ANCHOR = 3.0  # a column whose header word was read outside it
+CONFIRMED = 1.5  # added to leaving out a line the header's own separator continues
+SEP_MATCH = 0.5  # a boundary on a header separator whose body line is missing
+SEP_STRENGTH = 0.05  # strength given to such a separator taken as a candidate line
+SEP_NEAR = 6.0  # pixels: a separator this close to a found line is that line
 WIDER = 4.0  # cost per unit of log(table width / image width) of a table cut at a side
 
 
@@ -57,12 +62,20 @@ def _anchor_cost(anchors: dict[int, float], c0: int, c1: int, x0: float, x1: flo
 
 def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
            width: float, open_sides: tuple[bool, bool],
-           anchors: dict[int, float] | None = None) -> tuple[float, list[tuple[int, int]]]:
+           anchors: dict[int, float] | None = None, confirmed: np.ndarray | None = None,
+           sep: np.ndarray | None = None) -> tuple[float, list[tuple[int, int]]]:
     """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
     pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
-    fall off the image only on an ``open_sides`` side (left, right)."""
+    fall off the image only on an ``open_sides`` side (left, right). ``confirmed``: lines
+    the header's separator continues (leaving one out costs ``CONFIRMED`` more); ``sep``:
+    candidates that are only a header separator (a boundary on one costs ``SEP_MATCH``)."""
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
+    if confirmed is not None:
+        skip_cost = skip_cost + np.where(confirmed, CONFIRMED, 0.0)
+    on = np.zeros(k)
+    if sep is not None:  # the printed header's ruling: leaving a separator out costs too
+        on = np.where(sep, SEP_MATCH, 0.0)
     before = np.r_[0.0, np.cumsum(skip_cost)]  # cost of skipping lines [0, i)
     n_strong = np.r_[0, np.cumsum(strong)]  # well-drawn lines among [0, i)
     inf = math.inf
@@ -81,7 +94,7 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
 
     for j in range(nb):
         for i in range(k):
-            c0 = before[i] + (edge_cost(pos[i], j, -1) if j else 0.0)
+            c0 = before[i] + on[i] + (edge_cost(pos[i], j, -1) if j else 0.0)
             if anchors and j:
                 c0 += _anchor_cost(anchors, 0, j, -math.inf, pos[i])
             cand, arg = c0, (-1, -1)
@@ -98,7 +111,7 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
                     wc = _wcost(pos[i] - pos[ip], exp)
                     if wc == inf:
                         continue
-                    c = prev + wc + MISS * (dj - 1) + (before[i] - before[ip + 1])
+                    c = prev + wc + MISS * (dj - 1) + (before[i] - before[ip + 1]) + on[i]
                     if anchors:
                         c += _anchor_cost(anchors, jp, j, pos[ip], pos[i])
                     if c < cand:
@@ -129,23 +142,51 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
 def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Template,
                 width: float, prior: tuple[float, ...] | None = None,
                 open_sides: tuple[bool, bool] = (False, False),
-                anchors: dict[int, float] | None = None) -> ColumnMap | None:
+                anchors: dict[int, float] | None = None,
+                cover: np.ndarray | None = None,
+                table: tuple[float, float] | None = None) -> ColumnMap | None:
     """Column boundaries of a page from its vertical lines (``width``: the image's width).
 
     ``prior``: normalised boundaries (0..1, n+1 values) to use instead of the template's
     widths, e.g. a book's consensus. ``open_sides``: whether the table may run off the image
     at the left / right (its row lines reach the image's edge). ``anchors``: column index ->
-    x where its header was read (preprocessing.header). None when fewer than two lines fit."""
+    x where its header was read (preprocessing.header). ``cover``: per x, how much of the
+    header band's lower part a vertical stroke runs through (``colplace.header_separators``):
+    a found line the header continues is hard to leave out, and a separator whose body line
+    was not found is a candidate boundary (the printed form's own ruling outweighs the
+    template's widths). ``table``: the x-range the row lines span. None when fewer than
+    two lines fit."""
     lines = sorted(v_lines, key=lambda ln: ln.pos)
     if len(lines) < 2:
         return None
+    confirmed = None
+    inner = np.zeros(len(lines), bool)
+    if cover is not None:
+        lo, hi = lines[0].pos, lines[-1].pos
+        # separators beyond the outermost found lines too, within the table's extent (its
+        # row lines): a faded outer frame line
+        a, b = (lo, hi) if table is None else (min(lo, table[0] - 8), max(hi, table[1] + 8))
+        extra = [x for x in separators(cover, int(a) + 1, int(b))
+                 if min(abs(x - ln.pos) for ln in lines) > SEP_NEAR]
+        lines = sorted(lines + [RuledLine(pos=x, coeffs=(x,), strength=SEP_STRENGTH)
+                                for x in extra], key=lambda ln: ln.pos)
+        confirmed = np.array([_on_cover(cover, ln.pos) and ln.strength != SEP_STRENGTH
+                              for ln in lines])
+        inner = np.array([lo < ln.pos < hi for ln in lines])
+    sep = np.array([ln.strength == SEP_STRENGTH and cover is not None for ln in lines])
+    if confirmed is not None:
+        confirmed = confirmed | (sep & inner)  # an inner separator is hard to leave out
     frac = np.asarray(prior, float) if prior is not None else template_boundaries(template)
     pos = np.array([ln.pos for ln in lines])
     strong = np.array([ln.strength >= STRONG for ln in lines])
     span = float(pos[-1] - pos[0])
     if span <= 0:
         return None
-    cost, pairs = _align(pos, strong, frac, span, width, open_sides, anchors)
+
+    def align(scale: float) -> tuple[float, list[tuple[int, int]]]:
+        return _align(pos, strong, frac, scale, width, open_sides, anchors, confirmed, sep)
+
+    cost, pairs = align(span)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
     # the table's outer lines at both ends fix its scale; otherwise (a cut or faded side)
     # the scale is searched. A side whose row lines run on to the image's edge may be cut
@@ -154,25 +195,48 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     whole = (bool(pairs) and pairs[0][0] == 0 and pairs[-1][0] == len(frac) - 1
              and not any(open_sides))
     for scale in ([] if whole else span * np.geomspace(0.9, 2.2, 14)):
-        cost, pairs = _align(pos, strong, frac, float(scale), width, open_sides, anchors)
+        cost, pairs = align(float(scale))
         cost += WIDER * max(0.0, math.log(scale / width))  # a table wider than the image
         if cost < best[0] - 1e-9:
             best = (cost, float(scale), pairs)
     cost, scale, pairs = best
-    if len(pairs) < 2:
+    if sum(1 for _, i in pairs if not sep[i]) < 2:
         return None
-    return _build(lines, frac, pairs, width, cost)
+    return _build(lines, frac, pairs, width, cost, sep)
+
+
+def _on_cover(cover: np.ndarray, x: float, reach: int = 4) -> bool:
+    """Whether the header's separator runs at ``x`` (within ``reach`` pixels)."""
+    xi = int(round(x))
+    part = cover[max(0, xi - reach):max(0, xi + reach + 1)]
+    return bool(part.size) and float(part.max()) >= COVER
 
 
 def _build(lines: list[RuledLine], frac: np.ndarray, pairs: list[tuple[int, int]],
-           width: float, cost: float) -> ColumnMap:
+           width: float, cost: float, sep: np.ndarray | None = None) -> ColumnMap:
     nb = len(frac)
+    sep = np.zeros(len(lines), bool) if sep is None else sep
     js = np.array([j for j, _ in pairs])
     ps = np.array([lines[i].pos for _, i in pairs])
     b, a = np.polyfit(frac[js], ps, 1)  # table scale and offset from the matched lines
     out: list[RuledLine | None] = [None] * nb
-    for j, i in pairs:
+    real = [(j, i) for j, i in pairs if not sep[i]]
+    for j, i in real:
         out[j] = lines[i]
+    rj = [j for j, _ in real]
+    # a boundary on a header separator: its body line has the shape of its found neighbours
+    on_sep = {j: lines[i].pos for j, i in pairs if sep[i]}
+    for j, x in on_sep.items():
+        left = max((jj for jj in rj if jj < j), default=None)
+        right = min((jj for jj in rj if jj > j), default=None)
+        if left is not None and right is not None:
+            la, ra = out[left], out[right]
+            assert la is not None and ra is not None
+            out[j] = blend(la, ra, (x - la.pos) / (ra.pos - la.pos))
+        else:
+            ref = out[left if left is not None else right]
+            assert ref is not None
+            out[j] = shift(ref, x - ref.pos)
     # boundaries between matched ones: proportional placement (refined at the ink's valley
     # later); beyond the ends: the template's widths at the fitted scale
     for j in range(nb):
@@ -195,9 +259,9 @@ def _build(lines: list[RuledLine], frac: np.ndarray, pairs: list[tuple[int, int]
     lo, hi = bounds[0].pos, bounds[-1].pos
     extra = sum(1 for i, ln in enumerate(lines)
                 if i not in used and lo < ln.pos < hi and ln.strength >= STRONG)
-    resid = float(cost / max(1, len(pairs)))
-    return ColumnMap(bounds, matched=len(pairs), residual=resid / 100.0, extra=extra,
-                     cut=cut, placed=tuple(j for j in range(nb) if j not in set(js.tolist())),
+    resid = float(cost / max(1, len(real)))
+    return ColumnMap(bounds, matched=len(real), residual=resid / 100.0, extra=extra,
+                     cut=cut, placed=tuple(j for j in range(nb) if j not in set(rj)),
                      cost=float(cost))
 
 
@@ -311,56 +375,27 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
 
     w = ink.shape[1]
     sides = open_sides(grid, hmask, valid)
-    cmap = fit_columns(grid.v_lines, template, w, open_sides=sides)
+    walls = cv2.bitwise_and(ink, cv2.bitwise_not(hmask))  # the column lines kept
+    seps = header_separators(walls, grid, ink)
+    cover = seps[0] if seps is not None else None
+    table = row_extent(grid, hmask)
+    cmap = fit_columns(grid.v_lines, template, w, open_sides=sides, cover=cover, table=table)
     frac = template_boundaries(template)
     use = None
     if prior is not None and len(prior) == len(frac):
-        alt = fit_columns(grid.v_lines, template, w, prior, sides)
+        alt = fit_columns(grid.v_lines, template, w, prior, sides, cover=cover, table=table)
         # the book's layout was measured on its pages: it wins unless clearly worse
         if alt is not None and (cmap is None or alt.cost <= cmap.cost + PRIOR_EDGE):
             cmap, frac, use = alt, np.asarray(prior, float), prior
     if grey is not None and in_doubt(cmap):
-        anchors = header_anchors(grey, grid, template)
+        anchors = header_anchors(grey, grid, template, ink, walls)
         if anchors:
-            read = fit_columns(grid.v_lines, template, w, use, sides, anchors)
+            read = fit_columns(grid.v_lines, template, w, use, sides, anchors, cover, table)
             cmap = read if read is not None else cmap
     if cmap is None:
         return None
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
-    seps = header_separators(cv2.bitwise_and(ink, cv2.bitwise_not(hmask)), grid)
-    if seps is not None:
-        cmap = off_separator(cmap, seps[0])
+    if cover is not None:
+        cmap = off_separator(cmap, cover)
     return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
-                            0.5 if use is None else 0.15, seps[0] if seps else None)
-
-
-def open_sides(grid: Grid, hmask: np.ndarray, valid: np.ndarray | None = None
-               ) -> tuple[bool, bool]:
-    """Whether the row lines run on past the outermost vertical line to the edge of the
-    image (``valid``: where the scan has pixels, on this page's frame), at the left and at
-    the right: the table is cut there (a cropped scan or photo)."""
-    if not grid.v_lines or not grid.h_lines:
-        return (False, False)
-    h, w = hmask.shape
-    x0, x1 = grid.v_lines[0].pos, grid.v_lines[-1].pos
-    edge = max(4, w // 200)
-    votes = np.zeros((2, 2), int)  # [side][reaches the edge, stops short]
-    for ln in grid.h_lines:
-        if ln.strength < 0.6:
-            continue
-        y = int(round(ln.pos))
-        if not 2 <= y < h - 2:
-            continue
-        ink = np.nonzero(hmask[y - 2:y + 3].any(axis=0))[0]
-        area = np.nonzero(valid[y] > 0)[0] if valid is not None else np.array([0, w - 1])
-        if len(ink) == 0 or len(area) == 0:
-            continue
-        for side, (inner, lim, end) in enumerate(((x0, area[0], ink[0]),
-                                                  (x1, area[-1], ink[-1]))):
-            if abs(inner - lim) <= 2 * edge:
-                # the outer line is at the edge itself: the table may go on past it (a scan
-                # cut just beyond a column line); the alignment's costs decide
-                votes[side, 0] += 1
-                continue
-            votes[side, 0 if abs(end - lim) <= edge else 1] += 1
-    return (bool(votes[0, 0] > votes[0, 1]), bool(votes[1, 0] > votes[1, 1]))
+                            0.5 if use is None else 0.15, cover)

@@ -24,13 +24,15 @@ LOWER = 0.45  # the part of the header band looked at, from its bottom
 WOBBLE = 3  # pixels a hand-drawn or slightly slanted separator may wander either side
 
 
-def header_separators(ink: np.ndarray, grid: Grid) -> tuple[np.ndarray, tuple[int, int]] | None:
+def header_separators(ink: np.ndarray, grid: Grid, full: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, tuple[int, int]] | None:
     """Per x of the work page, the share of the header band's lower rows with ink within
     ``WOBBLE`` pixels (``ink``: binary, ruling rows removed, column lines kept), and the
-    rows used; None when the grid has no header band."""
+    rows used; None when the grid has no header band. ``full``: the ink with its ruling,
+    to tell the header's bottom line from partial ones (``header.header_band``)."""
     from preprocessing.header import header_band
 
-    band = header_band(grid)
+    band = header_band(grid, ink=full)
     if band is None:
         return None
     y0, y1 = band

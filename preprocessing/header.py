@@ -22,6 +22,7 @@ from sohoa.template import Template
 log = logging.getLogger(__name__)
 
 POOR_FIT = 1.2  # alignment cost per matched line above which the header is read
+FULL = 0.7  # share of the table's width a line under the header runs across
 
 
 def _words(text: str) -> list[str]:
@@ -45,23 +46,42 @@ def in_doubt(cmap: ColumnMap | None) -> bool:
         cmap.cost / max(1, cmap.matched) > POOR_FIT)
 
 
-def header_band(grid: Grid, he: float | None = None) -> tuple[int, int] | None:
+def header_band(grid: Grid, he: float | None = None, ink: np.ndarray | None = None
+                ) -> tuple[int, int] | None:
     """Rows y0..y1 of the header: from the table's top line to the first line at least a
-    third of a row below it (a row of column numbers under it is left out)."""
+    third of a row below it (a row of column numbers under it is left out). With ``ink``
+    (binary, ruling kept), only a line running across most of the table (``FULL`` of its
+    width) ends the header: a two-level header's inner line under its merged group cells,
+    or a row of bold header words the line finder took for a line, does not."""
     ys = [ln.pos for ln in grid.h_lines if ln.strength >= 0.6]
     if len(ys) < 3:
         return None
     gaps = np.diff(ys)
     he = he or float(np.median(gaps))
+    full = None
+    if ink is not None:
+        from preprocessing.rows import coverage
+
+        x0, x1 = float(grid.bbox[0]), float(grid.bbox[2])
+        full = {ln.pos for ln in grid.h_lines if ln.strength >= 0.6
+                and coverage(ink, ln, x0, x1) >= FULL}
     for y in ys[1:]:
-        if y - ys[0] >= 0.35 * he:
+        if y - ys[0] >= 0.35 * he and (full is None or y in full or y == ys[-1]):
             return int(ys[0]), int(y)
     return None
 
 
-def header_anchors(grey: np.ndarray, grid: Grid, template: Template) -> dict[int, float]:
-    """Column index -> x (page pixels) where a word only that column's header has was read."""
-    band = header_band(grid)
+def header_anchors(grey: np.ndarray, grid: Grid, template: Template,
+                   ink: np.ndarray | None = None, walls: np.ndarray | None = None
+                   ) -> dict[int, float]:
+    """Column index -> x (page pixels) where a word only that column's header has was read.
+
+    ``ink``: binary ink with its ruling (finds the header's bottom line, ``header_band``);
+    ``walls``: binary ink without the row ruling, column lines kept: a word written in a
+    merged cell (a two-level header's group label such as "Thông tin về cha mẹ" over the
+    parents' columns) names no single column, so a word with a found column line or header
+    separator between the strokes walling it in at its own rows is no anchor."""
+    band = header_band(grid, ink=ink)
     if band is None or not grid.v_lines:
         return {}
     y0, y1 = band
@@ -79,12 +99,59 @@ def header_anchors(grey: np.ndarray, grid: Grid, template: Template) -> dict[int
         log.warning("header OCR failed: %s", exc)
         return {}
     names = distinctive_words(template)
+    inner = _inner_separators(walls, grid, band) if walls is not None else []
     found: dict[int, list[float]] = {}
-    for text, left, width, conf in zip(data["text"], data["left"], data["width"],
-                                       data["conf"], strict=True):
+    for text, left, top, width, height, conf in zip(
+            data["text"], data["left"], data["top"], data["width"], data["height"],
+            data["conf"], strict=True):
         if float(conf) < 40:
+            continue
+        xc = x0 + left + width / 2.0
+        wy0 = max(0, y0 + 2) + top
+        if walls is not None and _merged(walls, grid, inner, xc, wy0, wy0 + height):
             continue
         for w in _words(text):
             if w in names:
-                found.setdefault(names[w], []).append(x0 + left + width / 2.0)
+                found.setdefault(names[w], []).append(xc)
     return {c: float(np.median(xs)) for c, xs in found.items()}
+
+
+def _inner_separators(walls: np.ndarray, grid: Grid, band: tuple[int, int]) -> list[float]:
+    """x of the found column lines and of the separators in the header band's lower part."""
+    from preprocessing.colplace import LOWER, separators
+
+    y0, y1 = band
+    ya, yb = int(round(y1 - LOWER * (y1 - y0))), y1 - 2
+    xs = [float(ln.pos) for ln in grid.v_lines]
+    if yb - ya >= 6:
+        cover = (walls[ya:yb] > 0).mean(axis=0)
+        xs += separators(cover, 0, len(cover))
+    return sorted(xs)
+
+
+def _merged(walls: np.ndarray, grid: Grid, inner: list[float], xc: float, wy0: float,
+            wy1: float) -> bool:
+    """Whether the word centred at ``xc`` over rows wy0..wy1 sits in a cell that spans a
+    column line or separator lower down (a merged group cell)."""
+    from preprocessing.colplace import COVER, WOBBLE
+
+    h, w = walls.shape[:2]
+    ya, yb = int(wy0 + 0.2 * (wy1 - wy0)), int(wy1 - 0.2 * (wy1 - wy0))
+    if yb - ya < 2:
+        return False
+    ys = np.arange(max(0, ya), min(h, yb))
+    if len(ys) == 0:
+        return False
+
+    def reaches(ln) -> bool:  # type: ignore[no-untyped-def]
+        xs = np.round(ln.at(ys.astype(np.float64))).astype(int)
+        hit = np.zeros(len(ys), bool)
+        for d in range(-WOBBLE, WOBBLE + 1):
+            hit |= walls[ys, np.clip(xs + d, 0, w - 1)] > 0
+        return float(hit.mean()) >= COVER
+
+    left = max((ln.pos for ln in grid.v_lines if ln.pos < xc and reaches(ln)), default=None)
+    right = min((ln.pos for ln in grid.v_lines if ln.pos > xc and reaches(ln)), default=None)
+    lo = left if left is not None else -np.inf
+    hi = right if right is not None else np.inf
+    return any(lo + 2 * WOBBLE < x < hi - 2 * WOBBLE for x in inner)
