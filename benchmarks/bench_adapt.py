@@ -1,8 +1,8 @@
 """Per-book writer adaptation (``sohoa adapt``): the CER on a writer the model never trained on,
 after 0, 10, 30, 100 and 300 of that writer's confirmed crops, and the time of each adaptation.
 
-The writers (``--writers``, default ``stroke:1000000,stroke:1000002,font:1``), none ever in any
-training data:
+The writers (``--writers``, default ``HELD_OUT_WRITERS``: ``stroke:1000000,stroke:1000002,font:1``),
+none ever in any training data:
 - ``stroke:SEED``: a held-out pen-stroke writer of the stroke synthesiser
   (``StrokeWriter.sample(SEED, held_out=True)``: seeds from ``HELD_OUT_SEED0``, held-out font
   families), lines photographed (``render_stroke_line``);
@@ -23,7 +23,13 @@ LMs, book lexicon, choice, as ``process`` reads). The CER is that of those re-re
 against the truth (and, for a kept model, again without the book lexicon); at 0 crops, and at
 any point whose model was rejected, it is the base model's reading.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--minutes 4]
+Tuning (``--tuning``) uses training-family stroke writers only (``TUNING_WRITERS``, seeds
+below ``HELD_OUT_SEED0``) and refuses the held-out ones; its results go to
+``adapt-tuning.json``. Each adapted point reports its training steps and CPU seconds (the
+budget is in steps, ``AdaptOptions.steps``; ``--minutes`` is the wall-time cap, so on busy
+cores give it room: ``--minutes 10``). ``--jobs 3 --threads 1`` measures the writers at once.
+
+    nice -n 5 .venv/bin/python benchmarks/bench_adapt.py [--quick] [--tuning] [--jobs 3]
 
 Prints a Markdown table and writes ``benchmarks/results/adapt.json``.
 """
@@ -38,6 +44,7 @@ import platform
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,8 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 OUT = Path(__file__).resolve().parent / "results" / "adapt.json"
+HELD_OUT_WRITERS = "stroke:1000000,stroke:1000002,font:1"  # measuring only, never tuning
+TUNING_WRITERS = "stroke:777,stroke:31337,stroke:4242"  # training-family stroke writers
 FIELD_OF_KIND = {"number": "so", "date": "nksNgaySinh", "name": "nksHoTen", "sex": "nksGioiTinh",
                  "ethnicity": "nksDanToc", "nationality": "nksQuocTich", "place": "nksNoiSinh",
                  "year": "meNgaySinh", "relation": "nycQuanHe", "text": "ghiChu"}
@@ -249,7 +258,17 @@ def test_cer(root: Path, ids: list[int], test: list, model: Path) -> dict[str, A
             "by_kind": {k: round(e / max(1, c), 4) for k, (e, c) in sorted(per.items())}}
 
 
-def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dict[str, Any]:
+def is_tuning_writer(spec: str) -> bool:
+    """A training-family writer (stroke seed below ``HELD_OUT_SEED0``): the only ones tuned
+    on. Font writers are the generator's test fonts, and held-out seeds are for measuring."""
+    from sohoa.synth.stroke_writer import HELD_OUT_SEED0
+
+    kind, _, arg = spec.partition(":")
+    return kind == "stroke" and arg.isdigit() and int(arg) < HELD_OUT_SEED0
+
+
+def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
+              steps: int | None = None, threads: int = 2) -> dict[str, Any]:
     from models.registry import model_in_use
     from sohoa.adapt import AdaptError, AdaptOptions, adapt_book, reread_book
 
@@ -265,7 +284,10 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dic
     else:
         cpu0 = time.process_time()
         try:
-            res = adapt_book(root, str(book_id), AdaptOptions(minutes=minutes, min_confirmed=1))
+            opts = AdaptOptions(minutes=minutes, min_confirmed=1, threads=threads)
+            if steps is not None:
+                opts = replace(opts, steps=steps or None)
+            res = adapt_book(root, str(book_id), opts)
         except AdaptError as exc:  # e.g. no crop fell in the held-out slice
             row["error"] = str(exc)
             reread_book(root, book_id, model_in_use(root))
@@ -275,6 +297,8 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dic
                        held_out_cer_base=round(res.cer_base, 4),
                        held_out_cer_candidate=round(res.cer_candidate, 4),
                        adapt_min=card["minutes"], total_min=res.minutes,
+                       steps=res.steps, budget_steps=card.get("budget_steps"),
+                       train_cpu_s=res.train_cpu_s,
                        cpu_s=round(time.process_time() - cpu0, 1))
             if not res.kept:  # the book keeps reading with the base model
                 reread_book(root, book_id, model_in_use(root))
@@ -289,6 +313,26 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path) -> dic
     return row
 
 
+def run_writer(w: int, spec: str, points: list[int], n_test: int, minutes: float,
+               steps: int | None, draw: str, writer_seed: int, threads: int
+               ) -> dict[str, Any]:
+    """Every point of one writer (its own process with ``--jobs``)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    hand = make_writer(spec, writer_seed)
+    # one book: the first entries are the confirmed ones, the later ones are read
+    crops = writer_crops(max(points) + n_test, hand, seed=1 + 10 * w, draw=draw)
+    pool, test = crops[:max(points)], crops[max(points):]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-adapt-") as tmp:
+        for n in points:
+            row = run_point(n, pool, test, minutes, Path(tmp), steps, threads)
+            rows.append(row)
+            print(json.dumps({"writer": spec, **row}, ensure_ascii=False), flush=True)
+    return {"writer": spec, "font": hand.font.name, "points": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="0/10/30 crops, 60 test crops, 0.5 min")
@@ -297,9 +341,17 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=None,
                     help="training budget per adaptation (default: setting adapt_minutes)")
     ap.add_argument("--writer-seed", type=int, default=7001)
-    ap.add_argument("--writers", default="stroke:1000000,stroke:1000002,font:1",
-                    help="held-out writers: stroke:SEED (>= 1000000) or font:K (test fonts)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--writers", default=None,
+                    help="writers: stroke:SEED or font:K (default: the held-out writers "
+                         f"{HELD_OUT_WRITERS}; with --tuning {TUNING_WRITERS})")
+    ap.add_argument("--tuning", action="store_true",
+                    help="tune on training-family writers only (stroke seeds below 1000000): "
+                         "held-out writers are refused; results go to adapt-tuning.json")
+    ap.add_argument("--steps", type=int, default=None,
+                    help="training budget in steps (default: AdaptOptions.steps)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads per writer")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="writers measured at once, each in its own process")
     ap.add_argument("--draw", choices=("book", "random"), default="book",
                     help="values as one book holds them (default) or the first bench's "
                          "random draw (every value from a fresh book)")
@@ -311,32 +363,46 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     points = [0, 10, 30] if args.quick else [int(p) for p in args.points.split(",")]
+    args.writers = args.writers or (TUNING_WRITERS if args.tuning else HELD_OUT_WRITERS)
+    if args.tuning:
+        bad = [w for w in args.writers.split(",") if not is_tuning_writer(w)]
+        if bad:
+            raise SystemExit(f"--tuning: {bad} are held-out writers (measuring only); "
+                             "tune on stroke:SEED with SEED < 1000000")
+        if args.out == OUT:
+            args.out = OUT.with_name("adapt-tuning.json")
     n_test = 60 if args.quick else args.test
     minutes = 0.5 if args.quick else (args.minutes or Settings().adapt_minutes)
-    writers = []
-    with tempfile.TemporaryDirectory(prefix="bench-adapt-") as tmp:
-        specs = args.writers.split(",")
-        for w, spec in enumerate(specs[:1] if args.quick else specs):
-            hand = make_writer(spec, args.writer_seed)
-            # one book: the first entries are the confirmed ones, the later ones are read
-            crops = writer_crops(max(points) + n_test, hand, seed=1 + 10 * w, draw=args.draw)
-            pool, test = crops[:max(points)], crops[max(points):]
-            rows = []
-            for n in points:
-                row = run_point(n, pool, test, minutes, Path(tmp))
-                rows.append(row)
-                print(json.dumps({"writer": spec, **row}, ensure_ascii=False), flush=True)
-            writers.append({"writer": spec, "font": hand.font.name, "points": rows})
-            result = {"test_crops": n_test, "budget_minutes": minutes, "draw": args.draw,
-                      "writers": writers,
-                      "machine": {"python": platform.python_version(),
-                                  "torch_threads": args.threads, "cpu_count": os.cpu_count()}}
-            if not args.quick:  # after each writer: a long run killed keeps what it measured
-                args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
+    specs = args.writers.split(",")[:1] if args.quick else args.writers.split(",")
+    jobs = [(w, spec, points, n_test, minutes, args.steps, args.draw, args.writer_seed,
+             args.threads) for w, spec in enumerate(specs)]
+    writers: list[dict[str, Any]] = []
+
+    def save(done: dict[str, Any]) -> None:  # after each writer: a killed run keeps the rest
+        writers.append(done)
+        writers.sort(key=lambda d: specs.index(d["writer"]))
+        result = {"test_crops": n_test, "budget_minutes": minutes, "draw": args.draw,
+                  "tuning": args.tuning, "budget_steps": args.steps, "writers": writers,
+                  "machine": {"python": platform.python_version(), "jobs": args.jobs,
+                              "torch_threads": args.threads, "cpu_count": os.cpu_count()}}
+        if not args.quick:
+            args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), "utf-8")
+
+    if args.jobs > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
+            for done in pool.map(run_writer, *zip(*jobs, strict=True)):
+                save(done)
+    else:
+        for job in jobs:
+            save(run_writer(*job))
     print(f"\n{n_test} unconfirmed crops per writer; training budget {minutes} min\n")
     print("| writer (font) | confirmed crops | kept | read CER | without book lexicon | exact "
-          "| model CER | held-out CER base -> candidate | minutes | CPU s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| model CER | held-out CER base -> candidate | minutes | CPU s | steps "
+          "| training CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for w in writers:
         for r in w["points"]:
             held = (f"{r['held_out_cer_base']:.2%} -> {r['held_out_cer_candidate']:.2%}"
@@ -344,7 +410,8 @@ def main() -> None:
             plain = f"{r['no_lexicon']['cer']:.2%}" if "no_lexicon" in r else "-"
             print(f"| {w['writer']} ({w['font']}) | {r['confirmed_crops']} | {r.get('kept', '-')} "
                   f"| {r['cer']:.2%} | {plain} | {r['exact']:.1%} | {r['model_cer']:.2%} | {held} "
-                  f"| {r.get('total_min', '-')} | {r.get('cpu_s', '-')} |")
+                  f"| {r.get('total_min', '-')} | {r.get('cpu_s', '-')} "
+                  f"| {r.get('steps', '-')} | {r.get('train_cpu_s', '-')} |")
 
 
 if __name__ == "__main__":

@@ -307,20 +307,32 @@ def line_samples(samples: list[Sample], model_dir: Path, max_cer: float = 0.5
 def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: float,
                     lr: float = 5e-4, mix_synthetic: float = 0.25, max_epochs: int = 30,
                     device: str = "cpu", threads: int = 2, seed: int = 1,
-                    record: dict[str, Any] | None = None, distort_share: float = 0.0) -> Path:
-    """Fine-tune ``start`` on ``train`` within ``minutes`` (early stop on a slice of the
-    training crops: the held-out slice that decides keep/reject is never looked at here).
-    Returns the run's best model folder."""
+                    record: dict[str, Any] | None = None, distort_share: float = 0.0,
+                    max_steps: int | None = None, patience: int = 4,
+                    train_only: tuple[str, ...] = (), keep_last: bool = False) -> Path:
+    """Fine-tune ``start`` on ``train`` within ``minutes`` of wall time and, if given,
+    ``max_steps`` steps of 16 lines (the schedule then ends at that step: a budget that means
+    the same on a busy and an idle machine, the wall time only a safety cap); early stop on a
+    slice of the training crops (the held-out slice that decides keep/reject is never looked
+    at here; ``keep_last``: no early stop, the last weights are the result). ``train_only``:
+    parameter-name prefixes to train (``models.train``), the rest frozen. Returns the run's
+    model folder."""
     from models.train import TrainOptions, fit
 
     if not train:
         raise FinetuneError("no training crops")
+    batch = 16
     epoch_samples = int(min(1024, max(128, 4 * len(train))))
+    epochs = max_epochs
+    if max_steps:  # whole epochs of equal length that add up to max_steps (or just over)
+        epochs = max(1, -(-max_steps * batch // epoch_samples))
+        epoch_samples = -(-max_steps // epochs) * batch
     watch = train[:: max(1, len(train) // 48)][:48]
-    opts = TrainOptions(out=str(run), epochs=max_epochs, epoch_samples=epoch_samples, lr=lr,
-                        warmup_steps=20, time_budget_min=minutes, patience=4, device=device,
-                        threads=threads, workers=0, init_from=str(start), batch_size=16,
-                        seed=seed)
+    opts = TrainOptions(out=str(run), epochs=epochs, epoch_samples=epoch_samples, lr=lr,
+                        warmup_steps=20, time_budget_min=minutes, patience=patience,
+                        device=device, threads=threads, workers=0, init_from=str(start),
+                        batch_size=batch, seed=seed, train_only=tuple(train_only),
+                        keep_last=keep_last)
     fit(opts, partial(SampleSource, tuple(train), mix_synthetic, distort_share), watch,
         record or {})
     return run / "best"

@@ -110,6 +110,21 @@ def _seed_all(seed: int) -> None:
     random.seed(seed)
 
 
+def _trainable(model: Any, prefixes: tuple[str, ...] | list[str]) -> list[Any]:
+    """The parameters to train: all, or those whose names start with one of ``prefixes``
+    (the others are frozen: no gradient, not in the optimiser)."""
+    if not prefixes:
+        return list(model.parameters())
+    out = []
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(tuple(prefixes)))
+        if p.requires_grad:
+            out.append(p)
+    if not out:
+        raise TrainError(f"train_only {list(prefixes)}: no parameter of the model matches")
+    return out
+
+
 def run_training(opts: TrainOptions, arch: Arch, source_factory: Callable[[], Any],
                  val: list[Sample], data_record: dict[str, Any], resume: bool = False,
                  charset: Charset | None = None, stop_after: int | None = None
@@ -133,7 +148,8 @@ def run_training(opts: TrainOptions, arch: Arch, source_factory: Callable[[], An
     _seed_all(opts.seed)
     model, described = arch.build(opts, charset)
     model.to(device)
-    optim = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
+    params = _trainable(model, opts.train_only)
+    optim = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
     amp = arch.amp_dtype(device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp == torch.float16)
     state: dict[str, Any] = {"step": 0, "epoch": 0, "elapsed": 0.0, "best_cer": 1e9,
@@ -173,7 +189,7 @@ def run_training(opts: TrainOptions, arch: Arch, source_factory: Callable[[], An
             optim.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optim)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), arch.clip)
+            torch.nn.utils.clip_grad_norm_(params, arch.clip)
             scaler.step(optim)
             scaler.update()
             state["step"] += 1
@@ -197,8 +213,9 @@ def run_training(opts: TrainOptions, arch: Arch, source_factory: Callable[[], An
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
         log.info("epoch %d: loss %.3f val CER %.4f (%.0f samples/s)", state["epoch"],
                  row["train_loss"], metrics["cer"], row["samples_per_s"])
-        if metrics["cer"] < state["best_cer"]:
-            state["best_cer"], state["bad_epochs"], best = metrics["cer"], 0, row
+        if metrics["cer"] < state["best_cer"] or opts.keep_last:
+            state["best_cer"] = min(metrics["cer"], state["best_cer"])
+            state["bad_epochs"], best = 0, row
             with atomic_folder(run / "best") as folder:
                 arch.save(model, folder, {"val": metrics, "epoch": state["epoch"],
                                           "step": state["step"], "data": data_record,

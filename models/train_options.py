@@ -36,6 +36,12 @@ class TrainOptions:
     stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
     distort_share: float = 0.0  # lines also bent, warped, re-inked (models.augment.distort)
     val_font_lines: int = 0  # validation also holds this many clean lines in extra fonts
+    # only the parameters whose names start with one of these are trained (empty: all);
+    # per-book adaptation uses it to train the upper layers of a fine-tuned model
+    train_only: tuple[str, ...] = ()
+    # the run's model folder (``best``) holds the last epoch's weights instead of the best
+    # validation's: fixed-budget fine-tuning whose validation is no guide (its own crops)
+    keep_last: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
 
 

@@ -3,6 +3,8 @@ on three lines, "Việt / Nam") is cut into line images for line recognisers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -32,24 +34,6 @@ def _x_extent(ink: np.ndarray) -> tuple[float, float]:
     return float(cols[np.searchsorted(cum, 0.02)]), float(cols[np.searchsorted(cum, 0.98)])
 
 
-def _two_lines(ink: np.ndarray, upper: list[int], lower: list[int], raw: np.ndarray,
-               min_line: int) -> bool:
-    """Clear evidence that two bands are two lines of writing, not one line that drifts,
-    leans or carries tall marks: an (almost) empty row across the whole width between them,
-    both bands tall enough, and the lower one written under the upper one (a wrapped value
-    goes on below its start; the two halves of a drifting line sit side by side)."""
-    gap = raw[upper[1]: lower[0]]
-    if gap.size == 0 or float(gap.min()) > max(1.0, 0.01 * ink.shape[1]):
-        return False
-    hu, hl = upper[1] - upper[0], lower[1] - lower[0]
-    if min(hu, hl) < max(min_line, 0.5 * max(hu, hl)):
-        return False
-    a0, a1 = _x_extent(ink[upper[0]: upper[1]])
-    b0, b1 = _x_extent(ink[lower[0]: lower[1]])
-    overlap = min(a1, b1) - max(a0, b0)
-    return overlap >= 0.3 * max(1.0, min(a1 - a0, b1 - b0))
-
-
 def _ink(grey: np.ndarray) -> np.ndarray:
     """Ink (1) and paper (0) after dividing out the paper's light: a photo's shadow or light
     gradient across the crop is not ink (a plain Otsu threshold took it for a line)."""
@@ -64,15 +48,86 @@ def _ink(grey: np.ndarray) -> np.ndarray:
     return ink
 
 
+def _writing(ink: np.ndarray) -> np.ndarray:
+    """The ink that is writing: long straight rules (a cell's ruling remnant, a border down
+    an edge) and specks of noise taken out, so that a row between two lines is empty (the
+    rules are looked for only where a row or column holds enough ink for one: the opening
+    costs more than the rest)."""
+    h, w = ink.shape
+    out = ink
+    long_h = max(30, w // 3)
+    if w > long_h and int(ink.sum(axis=1).max()) >= long_h:
+        out = out.copy()
+        out[cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, long_h), np.uint8)) > 0] = 0
+    long_v = max(16, int(0.7 * h))
+    if h > long_v and int(ink.sum(axis=0).max()) >= long_v:
+        out = out.copy() if out is ink else out
+        out[cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((long_v, 1), np.uint8)) > 0] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(out, connectivity=8)
+    specks = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] <= 2) + 1  # noise, not a mark
+    if specks.size:
+        out = out.copy() if out is ink else out
+        out[np.isin(labels, specks)] = 0
+    return out
+
+
+@dataclass
+class _Band:
+    """Rows [y0, y1) holding ink, with an empty row above and below."""
+
+    y0: int
+    y1: int
+    mass: float  # ink pixels
+    core: int  # rows holding at least half the ink of its densest row (~ the x-height)
+    cover: float  # share of the columns of its ink extent that hold ink
+    x0: float
+    x1: float
+
+    @classmethod
+    def of(cls, ink: np.ndarray, y0: int, y1: int) -> _Band:
+        sub = ink[y0:y1]
+        rows = sub.sum(axis=1).astype(float)
+        x0, x1 = _x_extent(sub)
+        cols = sub.any(axis=0)[int(x0): int(x1) + 1]
+        return cls(y0, y1, float(rows.sum()), int((rows >= 0.5 * rows.max()).sum())
+                   if rows.size and rows.max() > 0 else 0,
+                   float(cols.mean()) if cols.size else 0.0, x0, x1)
+
+
+def _is_line(b: _Band, ref: _Band, min_line: int, h: int) -> bool:
+    """A band of writing, not a row of loose tone marks, the tails of descenders, a stray
+    stroke or a rule: about as tall as an x-height of the crop's main line (``ref``, the band
+    with the most ink), with a core (the rows most of its ink is in) of about that size, and
+    either a good share of the main line's ink or a short line's dense ink along its width
+    (marks are dots and ticks with paper between them, or one mark alone, narrow). A short
+    band cut by the crop's top or bottom edge is the end of a neighbouring cell's writing."""
+    if b.y1 - b.y0 < max(0.75 * min_line, 0.6 * ref.core) or b.core < 0.5 * ref.core:
+        return False
+    if (b.y0 <= 1 or b.y1 >= h - 1) and b.y1 - b.y0 < 0.6 * (ref.y1 - ref.y0):
+        return False
+    if b.mass >= 0.25 * ref.mass and b.cover >= 0.5:
+        return True
+    return b.mass >= 0.03 * ref.mass and b.cover >= 0.6 and b.x1 - b.x0 >= 1.5 * ref.core
+
+
+def _under(upper: _Band, lower: _Band) -> bool:
+    """The lower band is written under the upper one (a wrapped value goes on below its
+    start), not beside it (the two halves of a line that drifts off its baseline)."""
+    overlap = min(upper.x1, lower.x1) - max(upper.x0, lower.x0)
+    return overlap >= 0.3 * max(1.0, min(upper.x1 - upper.x0, lower.x1 - lower.x0))
+
+
 def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]]:
     """Row ranges [y0, y1) of the text lines in a grey field crop, top to bottom.
 
-    Ink rows are found on a horizontal projection; small bands (tone marks above a line, the
-    tail of a descender) are merged into the nearest line. Two neighbouring bands stay apart
-    only on clear evidence of two lines (:func:`_two_lines`: an empty row across the whole
-    width, both tall enough, one under the other) and when the crop is tall enough for them
-    (no line taller than 70 % of it); the cuts fall on the emptiest row of each gap. A crop
-    with one line (or no ink) gives one range covering the whole crop.
+    Bands are runs of rows holding writing, split only by (almost) empty rows across the
+    whole width (rules and specks of noise taken out first: :func:`_writing`). A band that
+    is not a line of writing (:func:`_is_line`: loose tone marks far above their letters,
+    descender tails, a stray stroke) is folded into its nearest line, the one below when the
+    gaps are alike (marks sit above their letters). Two lines stay apart when one is written
+    under the other (:func:`_under`) and the crop is tall enough for them (no line taller than
+    70 % of it); the cuts fall on the emptiest row of each gap. A crop with one line (or no
+    ink) gives one range covering the whole crop.
     """
     h = grey.shape[0]
     whole = [(0, h)]
@@ -80,45 +135,42 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
         return whole
     if grey.max() - grey.min() < 40:  # no contrast: paper only
         return whole
-    ink = _ink(grey)
+    ink = _writing(_ink(grey))
     raw = ink.sum(axis=1).astype(float)
-    k = max(1, h // 60)
-    profile = np.convolve(raw, np.ones(k) / k, mode="same")
-    if profile.max() <= 0:
+    if raw.max() <= 0:
         return whole
-    # a gap between handwritten lines still holds some ink (descenders, stray marks, a stamp):
-    # rows under a tenth of the densest rows' ink count as gap. A fifth dropped a short middle
-    # line of a wrapped place ("da khoa") when a ruling remnant or a long line set the scale:
-    # its rows fell in with the gaps, the bands merged and the cell was read as one line
-    bands = _bands(profile, 0.1 * float(np.percentile(profile, 95)))
+    # a row with at most 1 % of the width in ink is empty (a stray stroke crossing the gap)
+    runs = _bands(raw, max(1.0, 0.01 * ink.shape[1]))
+    bands = [_Band.of(ink, a, b) for a, b in runs]
     if len(bands) < 2:
         return whole
-    tall = max(b[1] - b[0] for b in bands)
-    merged = True
-    while merged and len(bands) > 1:  # fold marks and tails into their line
-        merged = False
-        for i, (a, b) in enumerate(bands):
-            if b - a >= max(min_line, 0.45 * tall):
-                continue
-            gap_up = a - bands[i - 1][1] if i > 0 else 1 << 30
-            gap_down = bands[i + 1][0] - b if i + 1 < len(bands) else 1 << 30
-            j = i - 1 if gap_up < gap_down else i + 1  # ties go down: marks sit above letters
-            lo, hi = min(i, j), max(i, j)
-            bands[lo:hi + 1] = [[bands[lo][0], bands[hi][1]]]
-            merged = True
-            break
+    ref = max(bands, key=lambda b: b.mass)  # the main line of writing
+    lines = [_is_line(b, ref, min_line, h) for b in bands]
+    while not all(lines):  # fold marks, tails and strays into their nearest line
+        i = lines.index(False)
+        gap_up = bands[i].y0 - bands[i - 1].y1 if i > 0 else 1 << 30
+        gap_down = bands[i + 1].y0 - bands[i].y1 if i + 1 < len(bands) else 1 << 30
+        j = i - 1 if 2 * gap_up < gap_down else i + 1  # marks sit above their letters
+        if j >= len(bands):
+            j = i - 1
+        lo, hi = min(i, j), max(i, j)
+        keep = lines[j]
+        bands[lo:hi + 1] = [_Band.of(ink, bands[lo].y0, bands[hi].y1)]
+        lines[lo:hi + 1] = [keep or _is_line(bands[lo], ref, min_line, h)]
+        if len(bands) == 1:
+            return whole
     i = 0
-    while i + 1 < len(bands):  # keep two bands apart only on clear evidence
-        if _two_lines(ink, bands[i], bands[i + 1], raw, min_line):
+    while i + 1 < len(bands):  # keep two lines apart only when one is under the other
+        if _under(bands[i], bands[i + 1]):
             i += 1
         else:
-            bands[i:i + 2] = [[bands[i][0], bands[i + 1][1]]]
-    if len(bands) < 2 or max(b - a for a, b in bands) > 0.7 * h:
+            bands[i:i + 2] = [_Band.of(ink, bands[i].y0, bands[i + 1].y1)]
+    if len(bands) < 2 or max(b.y1 - b.y0 for b in bands) > 0.7 * h:
         return whole
     cuts = [0]
-    for (_, e), (s2, _) in zip(bands, bands[1:], strict=False):
-        gap = raw[e:s2]
+    for up, down in zip(bands, bands[1:], strict=False):
+        gap = raw[up.y1:down.y0]
         low = np.flatnonzero(gap <= gap.min())
-        cuts.append(e + int(low[len(low) // 2]))
+        cuts.append(up.y1 + int(low[len(low) // 2]))
     cuts.append(h)
     return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]

@@ -115,27 +115,44 @@ class Recognizer:
             CellRead(c.field, FieldKind(c.kind), c.bbox, "segment", (), True, evidence_of(c),
                      c.entry)
             if c.empty else None for c in crops]
-        groups: dict[FieldKind, list[int]] = defaultdict(list)
+        groups: dict[str, list[int]] = defaultdict(list)  # engine name -> crops it reads
         for i, crop in enumerate(crops):
             if not crop.empty:
-                groups[FieldKind(crop.kind)].append(i)
-        for kind, idx in groups.items():
-            engine = self._engine(self.plan.engine_for(kind))
+                groups[self.plan.engine_for(FieldKind(crop.kind))].append(i)
+        for name, idx in groups.items():
+            engine = self._engine(name)
             lines = [split_lines(crops[i]) for i in idx]  # wrapped values: one image per line
             flat = [line for parts in lines for line in parts]
-            raw: list[Reading] = []
-            size = max(1, self.plan.batch_size)
-            for start in range(0, len(flat), size):
-                raw += engine.recognize(flat[start : start + size], kind)
+            raw = self._recognize(engine, flat)
             at = 0
             for i, parts in zip(idx, lines, strict=True):
                 got = raw[at : at + len(parts)]
                 at += len(parts)
                 c = crops[i]
                 cands = tuple(a for a in join_lines(got) if a.text.strip())
-                out[i] = CellRead(c.field, kind, c.bbox, got[0].engine if got else "", cands,
-                                  entry=c.entry, evidence=evidence_of(c))
+                out[i] = CellRead(c.field, FieldKind(c.kind), c.bbox,
+                                  got[0].engine if got else "", cands, entry=c.entry,
+                                  evidence=evidence_of(c))
         return [c for c in out if c is not None]
+
+    def _recognize(self, engine, flat: Sequence[FieldCrop]) -> list[Reading]:  # type: ignore[no-untyped-def]
+        """One Reading per crop of ``flat`` (lines of cells of any kinds), in order. An engine
+        that can (``recognize_kinds``) gets them all at once, batched by width across kinds;
+        any other gets each kind's crops in batches of ``plan.batch_size``."""
+        size = max(1, self.plan.batch_size)
+        if hasattr(engine, "recognize_kinds"):
+            return engine.recognize_kinds(flat, [FieldKind(c.kind) for c in flat], size)
+        by_kind: dict[FieldKind, list[int]] = defaultdict(list)
+        for j, c in enumerate(flat):
+            by_kind[FieldKind(c.kind)].append(j)
+        out: list[Reading | None] = [None] * len(flat)
+        for kind, js in by_kind.items():
+            for start in range(0, len(js), size):
+                part = js[start : start + size]
+                for j, r in zip(part, engine.recognize([flat[j] for j in part], kind),
+                                strict=True):
+                    out[j] = r
+        return [r for r in out if r is not None]
 
     @staticmethod
     def choose(cells: Sequence[CellRead], *, ref_year: int | None = None,

@@ -125,6 +125,21 @@ def test_adapt_never_keeps_a_worse_model(tmp_path, base):
     assert [b["kept"] for b in listed["book_models"]] == [False]
 
 
+def test_adapt_trains_its_step_budget_and_says_so(tmp_path, base):
+    """The budget is in steps (the same work on a busy or an idle machine): exactly that many
+    are trained, and the card, the result and the adaptations row say how many and what CPU
+    time they took; confirmed entries are untouched whatever the verdict."""
+    root = _copy(base, tmp_path)
+    before = _snapshot(root)
+    res = adapt_book(root, str(base.book_id), AdaptOptions(
+        steps=6, minutes=10, min_confirmed=N_CONFIRMED, reread=False))
+    card = json.loads((res.path / "card.json").read_text("utf-8"))
+    assert res.steps == card["steps"] == card["budget_steps"] == 6
+    assert 0 < res.train_cpu_s == card["train_cpu_s"]
+    assert card["options"]["steps"] == 6 and res.reread == 0
+    assert _snapshot(root) == before  # no re-reading asked: nothing changed, kept or not
+
+
 @pytest.mark.slow
 def test_adapt_keeps_a_better_model_and_rereads_only_unconfirmed(tmp_path, base):
     """The workspace reads with a damaged copy of htr-v3: adapting to the book's confirmations

@@ -125,3 +125,87 @@ def test_a_three_line_cell_with_a_short_middle_line_and_a_ruling_remnant_is_cut(
     tops = np.cumsum([3] + [x.shape[0] + 6 for x in lines])[:3]
     for (y0, y1), top, x in zip(bands, tops, lines, strict=True):
         assert y0 <= top + x.shape[0] // 2 < y1  # each band holds its line's middle
+
+
+_LOW = ("nần nặn xẫm trấn xỡn", "rấ rẩm trếi nhợn ổm", "mỗn nểi vờ", "rặc xẳu ằ", "mổu mệu cầu",
+        "nhồi vẫn sấm", "ơn ước mợi", "cẩm nậu xếu", "sờ vẩn ơi", "nhấc rỗi ờn")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_loose_tone_marks_far_above_a_low_line_never_make_a_band(seed):
+    """Words with few ascenders under stacked marks (hat + tone) set high above them, big or
+    small hands, photographed or not: the marks are a row of ticks with paper between them,
+    or one mark alone; they go with their line (the old splitter cut 12 % of such lines)."""
+    rng = np.random.default_rng(7000 + seed)
+    w = replace(StrokeWriter.sample(7000 + seed, x_height=float(rng.uniform(8, 40))),
+                mark_dy=float(rng.uniform(-0.8, -0.4)), mark_scale=float(rng.uniform(1.2, 1.7)),
+                ascender=1.0, descender=1.0)
+    img = render_stroke_line(_LOW[seed % len(_LOW)], w, rng, photo=seed % 2 == 0)
+    assert text_line_bands(img) == [(0, img.shape[0])]
+
+
+def _ink_rows(img: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero((img < 160).any(axis=1))
+    return img[rows[0]: rows[-1] + 1]
+
+
+def _cell(texts: tuple[str, ...], w: StrokeWriter, seed: int, gap: float = 0.3
+          ) -> tuple[np.ndarray, list[int]]:
+    """Lines of one writer stacked ``gap`` x-heights apart, each from the left edge; the crop
+    and each line's middle row."""
+    rng = np.random.default_rng(seed)
+    lines = [_ink_rows(render_stroke_line(t, w, rng, photo=False)) for t in texts]
+    width = max(x.shape[1] for x in lines) + 6
+    g = max(2, int(round(gap * w.x_height)))
+    rows, mids, y = [np.full((g, width), 255, np.uint8)], [], g
+    for x in lines:
+        rows += [np.pad(x, ((0, 0), (3, width - 3 - x.shape[1])), constant_values=255),
+                 np.full((g, width), 255, np.uint8)]
+        mids.append(y + x.shape[0] // 2)
+        y += x.shape[0] + g
+    return np.vstack(rows), mids
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_small_hand_keeps_the_short_middle_line_of_three_apart(seed):
+    """A small hand (x-height 8-10 px) wraps a place on three lines whose middle one is short
+    and low ("xã an"): its band is much lower than the full lines' (no ascenders) and holds
+    little ink, yet it is a line (the old splitter folded it into a neighbour as if it were
+    a row of marks)."""
+    w = replace(StrokeWriter.sample(300 + seed, x_height=8.0 + seed * 0.4), mark_dy=0.0,
+                drift=0.05, wave=0.05)
+    img, mids = _cell(("Bệnh viện đa khoa", "xã an", "huyện Lục Yên, tỉnh Yên Bái"), w,
+                      seed)
+    bands = text_line_bands(img)
+    assert len(bands) == 3, bands
+    for (y0, y1), m in zip(bands, mids, strict=True):
+        assert y0 <= m < y1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_one_word_second_line_is_its_own_band(seed):
+    """A long first line and a one-word second line ("Lai Châu, / Tỉnh" ... "Bản"): the short
+    line's rows hold a tenth of the long line's ink, which a threshold taken from the densest
+    rows counted as gap."""
+    w = replace(StrokeWriter.sample(400 + seed), drift=0.05, wave=0.05)
+    img, mids = _cell(("Huổi Lự, xã Mai Hịch, huyện Mai Châu, tỉnh Hòa", "Bình"), w, seed,
+                      gap=0.4)
+    bands = text_line_bands(img)
+    assert len(bands) == 2, bands
+    assert bands[0][0] <= mids[0] < bands[0][1] and bands[1][0] <= mids[1] < bands[1][1]
+
+
+def test_a_neighbouring_cells_writing_cut_by_the_crop_edge_is_no_line():
+    """A two-line cell whose crop caught the bottom of the line above (the next cell's value
+    cut by the crop's top edge): two bands, the fragment goes with the first line."""
+    w = replace(StrokeWriter.sample(21), drift=0.05, wave=0.05)
+    img, mids = _cell(("Xã Châu Quế Hạ,", "huyện Văn Yên"), w, 5)
+    rng = np.random.default_rng(5)
+    above = _ink_rows(render_stroke_line("tỉnh Yên Bái", w, rng, photo=False))
+    piece = above[-max(3, above.shape[0] // 3):, : img.shape[1]]
+    piece = np.pad(piece, ((0, 0), (0, img.shape[1] - piece.shape[1])), constant_values=255)
+    img = np.vstack([piece, np.full((3, img.shape[1]), 255, np.uint8), img])
+    mids = [m + piece.shape[0] + 3 for m in mids]
+    bands = text_line_bands(img)
+    assert len(bands) == 2, bands
+    assert bands[0][0] == 0 and bands[0][0] <= mids[0] < bands[0][1] <= mids[1]

@@ -88,3 +88,22 @@ def test_trocr_arch_trains_the_same_way_and_loads_in_the_trocr_engine(tmp_path):
     img = val[0].image
     out = engine.recognize([FieldCrop("x", FieldKind.NAME, img, (0, 0, 1, 1))], FieldKind.NAME)
     assert len(out) == 1 and out[0].engine == "trocr"
+
+
+def test_cramped_lines_are_trained_on_when_ctc_can_spell_them():
+    """A narrow, tightly spaced hand gives ~1.5-2 frames per character: such a line is kept for
+    training as long as CTC can align it (a frame per character, one more between equal
+    neighbours, one to spare), and dropped when it cannot."""
+    from models.charset import Charset
+    from models.data import Sample, _usable, ctc_frames_needed
+
+    assert ctc_frames_needed("Nguyễn") == 6
+    assert ctc_frames_needed("Hoàng Anh") == 9
+    assert ctc_frames_needed("Hoo") == 4 and ctc_frames_needed("aaa") == 5
+    cs = Charset.default()
+    text = "Lò Thị Hương"  # 12 characters
+    # a 32 px high crop w px wide gives w // 4 frames
+    assert _usable(Sample("name", text, np.full((32, 4 * 13 + 2), 255, np.uint8)), cs, 32)
+    assert not _usable(Sample("name", text, np.full((32, 4 * 12), 255, np.uint8)), cs, 32)
+    # the former rule (2 frames per character + 1) dropped the first one too
+    assert 13 < 2 * len(text) + 1

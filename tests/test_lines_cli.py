@@ -33,7 +33,9 @@ def test_evaluate_lines_json_per_set(sets: dict[str, Path]) -> None:
                                    "--device", "cpu"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert out["engine"] == "htr" and out["model"].endswith("htr-v4")
+    from models.registry import DEFAULT_SHIPPED
+
+    assert out["engine"] == "htr" and out["model"].endswith(DEFAULT_SHIPPED)
     tsv, alto, wrong = (out["sets"][k] for k in ("tsv", "alto", "wrong"))
     for r in (tsv, alto, wrong):
         assert r["n"] == 12 and set(r) >= {"cer", "exact", "ece", "confident_share",

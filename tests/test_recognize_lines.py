@@ -54,3 +54,24 @@ def test_recognizer_reads_each_line_and_joins_them():
     (reading,) = rec.read([crop])
     assert reading.value == "Việt Nam"
     assert len(engine.calls[0].read) == 2  # two line images went to the engine
+
+
+def test_evaluate_lines_reads_each_line_image_whole():
+    """``sohoa evaluate --lines`` (``models.lines_run.read_lines``) hands each labelled line
+    image to the engine whole, even one the field splitter would cut in two (a tall line
+    image with marks or a second row of writing): a line set holds single lines."""
+    from models.lines import LabelledLine
+    from models.lines_run import read_lines
+
+    img = _stack("Bản Kéo Tở,", "Lâm Thượng")
+    assert len(text_line_bands(img)) == 2  # the pipeline would read two lines here
+    seen: list[tuple[int, int]] = []
+
+    def script(crop, i):
+        seen.append(crop.image.shape[:2])
+        return ("Bản Kéo Tở, Lâm Thượng", 0.9)
+
+    engine = get_engine("fake", script=script)
+    got = read_lines(engine, [LabelledLine(img, "Bản Kéo Tở, Lâm Thượng", "", "l1.png")])
+    assert seen == [img.shape[:2]]
+    assert got[0][0] == "Bản Kéo Tở, Lâm Thượng"

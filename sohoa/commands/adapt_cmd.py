@@ -15,11 +15,15 @@ def register(app: typer.Typer) -> None:
     def adapt(
         workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace folder."),
         book: str = typer.Option(..., "--book", help="Book id or volume."),
-        minutes: float = typer.Option(None, "--minutes", help="Training time budget "
+        minutes: float = typer.Option(None, "--minutes", help="Wall-time cap of training "
                                       "(default: setting adapt_minutes, 4)."),
+        steps: int = typer.Option(None, "--steps", help="Training budget in steps of 16 "
+                                  "lines (default: sohoa.adapt.STEPS; 0: the wall-time cap "
+                                  "only)."),
         min_confirmed: int = typer.Option(None, "--min-confirmed", help="Confirmed entries "
                                           "needed (default: setting adapt_min_confirmed, 30)."),
-        lr: float = typer.Option(5e-4, "--lr"),
+        lr: float = typer.Option(None, "--lr", help="Learning rate (default: "
+                                 "AdaptOptions.lr)."),
         mix_synthetic: float = typer.Option(0.25, "--mix-synthetic",
                                             help="Share of synthetic lines in training."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
@@ -37,7 +41,7 @@ def register(app: typer.Typer) -> None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         logging.getLogger("sohoa.adapt").setLevel(logging.INFO)
         from models.registry import book_model
-        from sohoa.adapt import AdaptError, AdaptOptions, adapt_book, reread_book
+        from sohoa.adapt import STEPS, AdaptError, AdaptOptions, adapt_book, reread_book
         from sohoa.store import Workspace
 
         if reread_only:
@@ -51,7 +55,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"book {book}: {n} entries read again with {model}; {skipped} pages "
                        "skipped (being reviewed)")
             return
-        opts = AdaptOptions(minutes=minutes, min_confirmed=min_confirmed, lr=lr,
+        opts = AdaptOptions(minutes=minutes, min_confirmed=min_confirmed,
+                            lr=AdaptOptions.lr if lr is None else lr,
+                            steps=STEPS if steps is None else (steps or None),
                             mix_synthetic=mix_synthetic, device=device, threads=threads,
                             reread=not no_reread, user=user)
         res = adapt_book(workspace, book, opts)

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
             None, "--lines", help="Folder of labelled lines (labels.tsv, PAGE XML or ALTO); "
             "repeat for several sets. Reads each line whole (docs/htr.md)."),
         model: str = typer.Option(None, "--model", help="--lines: model name or folder "
-                                  "(default: the workspace's model in use, else htr-v3)."),
+                                  "(default: the workspace's model in use, else the shipped default)."),
         kind: str = typer.Option("text", "--kind", help="--lines: field kind of the lines "
                                  "(text, name, place, date ...): its parser and LM are used."),
     ) -> None:

@@ -153,7 +153,7 @@ def register(app: typer.Typer) -> None:
             None, "--lines", help="Fine-tune on labelled lines: a folder with labels.tsv, PAGE "
             "XML or ALTO (docs/htr.md); repeat for several sets."),
         base: str = typer.Option(None, "--base", help="--lines: model name or folder to start "
-                                 "from (default: the workspace's model in use, else htr-v3)."),
+                                 "from (default: the workspace's model in use, else the shipped default)."),
         val_share: float = typer.Option(0.2, "--val-share", help="--lines: share of writers "
                                         "(or lines, without writer ids) held out."),
     ) -> None:

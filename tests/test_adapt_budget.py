@@ -1,0 +1,63 @@
+"""The adaptation's training budget and recipe pieces: a budget in steps that is kept exactly,
+only the named layers trained, the last weights kept when asked, and the bench's tuning
+writers never the held-out ones."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from htr_helpers import SHIPPED, written
+
+from models.checkpoint import load_model_dir
+from models.data import Sample
+from models.finetune import train_candidate
+from models.train import TrainError, _trainable
+from sohoa.records import FieldKind
+
+
+@pytest.fixture(scope="module")
+def samples() -> list[Sample]:
+    return [Sample("name", t, img) for t, img in written(FieldKind.NAME, 10, role="bench",
+                                                          seed=3)]
+
+
+def _state(path: Path) -> dict[str, torch.Tensor]:
+    return {k: v.float() for k, v in load_model_dir(path, "cpu").module.state_dict().items()}
+
+
+def test_step_budget_frozen_layers_and_last_weights(tmp_path, samples):
+    out = train_candidate(SHIPPED, samples, tmp_path / "run", minutes=10, max_steps=12,
+                          mix_synthetic=0.0, keep_last=True, train_only=("rnn.", "head."),
+                          threads=1)
+    log = (tmp_path / "run" / "metrics.jsonl").read_text("utf-8")
+    rows = [json.loads(r) for r in log.splitlines()]
+    assert [r["step"] for r in rows] == [6, 12]  # two epochs of 6 steps: the budget exactly
+    meta = json.loads((out / "model.json").read_text("utf-8"))
+    assert meta["step"] == 12  # the last weights, whatever the validation said
+    before, after = _state(SHIPPED), _state(out)
+    changed = {k.split(".")[0] for k in before
+               if not torch.equal(before[k], after[k]) and "running" not in k
+               and "num_batches" not in k}
+    assert changed == {"rnn", "head"}, changed
+
+
+def test_train_only_names_no_parameter_is_an_error():
+    model = load_model_dir(SHIPPED, "cpu").module
+    assert len(_trainable(model, ())) == len(list(model.parameters()))
+    with pytest.raises(TrainError, match="no parameter"):
+        _trainable(model, ("nothing.",))
+
+
+def test_bench_tunes_only_on_training_family_writers():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_adapt.py"
+    spec = importlib.util.spec_from_file_location("bench_adapt", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert all(bench.is_tuning_writer(w) for w in bench.TUNING_WRITERS.split(","))
+    assert not any(bench.is_tuning_writer(w) for w in bench.HELD_OUT_WRITERS.split(","))
+    assert not bench.is_tuning_writer("stroke:1000001")
