@@ -5,7 +5,9 @@ with other proportions (any column may be half or twice its template width), los
 get cropped at a side. So the found lines are aligned to the template's boundaries by dynamic
 programming over the two sequences (monotone: boundary j < j' sits on line i < i'), scoring
 each matched span by how far its width is from the template's (in log ratio, so 0.5x and 2x
-cost the same), a boundary without a line, and a well-drawn line left unused. The table's
+cost the same), a boundary without a line, and a well-drawn line left unused; the printed
+header's own ruling counts too (a line it continues is hard to leave out, a separator of its
+whose body line is lost is a candidate boundary). The table's
 scale is searched too, so a table cut at the image's edge maps its visible lines onto the
 columns they belong to and the rest are "cut". A boundary whose line is missing is then put at
 the whitespace valley of the ink between its neighbours (:func:`split_at_valleys`), not at a
