@@ -54,13 +54,28 @@ NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noi
 
 def analysis_grey(image: np.ndarray) -> np.ndarray:
     """Grey for analysis with red stamp ink turned to paper: a commune seal over the grid must
-    not count as handwriting (dark pen strokes under the seal are not red and stay)."""
+    not count as handwriting (dark pen strokes under the seal are not red and stay). The seal's
+    pixels take the level of the paper around them, not white: in a photo or a shadow the
+    paper is grey, and a white ring on it leaves its surroundings darker than the paper next
+    to them, which binarisation turns into specks of "writing" (filling in from the
+    neighbours instead, inpainting, smears the ruling into the seal's star)."""
     grey = drop_red(image)
     red = red_mask(image)
-    if red is not None:
-        r = image[:, :, 0].astype(np.int16)
-        gb = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
-        grey[red & ((r - gb) > 25)] = 255
+    if red is None:
+        return grey
+    r = image[:, :, 0].astype(np.int16)
+    gb = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
+    seal = (red & ((r - gb) > 10)).astype(np.uint8)  # pen strokes are not redder than paper
+    ys, xs = np.nonzero(seal)
+    if len(ys) == 0:
+        return grey
+    pad = 8
+    y0, y1 = max(0, int(ys.min()) - pad), min(grey.shape[0], int(ys.max()) + 1 + pad)
+    x0, x1 = max(0, int(xs.min()) - pad), min(grey.shape[1], int(xs.max()) + 1 + pad)
+    box, mask = grey[y0:y1, x0:x1], seal[y0:y1, x0:x1] > 0
+    paper = box[~mask]
+    if paper.size:
+        box[mask] = np.uint8(np.percentile(paper, 75))
     return grey
 
 

@@ -21,19 +21,27 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.layout import Grid, RuledLine
-from preprocessing.rowfit import Boundary, column_profiles, fit_rows
+from preprocessing.rowfit import (
+    Boundary,
+    column_profiles,
+    fit_rows,
+    height_from_numbers,
+    numbers_pitch,
+)
 from preprocessing.rows import (
     column_span,
     cut_below,
     drop_header_print,
+    drop_header_splits,
     entry_height,
     first_entry_line,
     fit_to_span,
     number_row,
+    open_end,
     plausible_lines,
 )
 from preprocessing.strikes import components as _components
-from preprocessing.strikes import crosses as _crosses
+from preprocessing.strikes import crosses_row as _crosses
 from preprocessing.strikes import find_strikes
 from sohoa.records import FieldKind
 from sohoa.template import Template
@@ -137,12 +145,13 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     shape = ink.shape[:2]
     if len(grid.h_lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), 0.0)
-    he = entry_height(grid.h_lines)
+    he = _numbers_pitch(ink, grid, cmap, template, entry_height(grid.h_lines))
     lines = plausible_lines(list(grid.h_lines), he)
     span = column_span(ink, cmap, he)
     if span is not None:
         lines = fit_to_span(lines, span, he)
     lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
+    lines = drop_header_splits(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
@@ -154,7 +163,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         numbers = True
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     xm = 0.5 * (left.pos + right.pos)
-    bounds = _body_rows(ink, grid, cmap, template, lines, first, he, xm)
+    bounds, he = _body_rows(ink, grid, cmap, template, lines, first, he, xm)
     body_lines = [b.line for b in bounds if b.t == 0.0]
     if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
         used = Grid(tuple(lines[:first] + body_lines), grid.v_lines, grid.bbox)
@@ -172,6 +181,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     # on the ink with only the lines taken as rows removed: a shallow stroke through a short
     # row can pass for a weak ruling line
     strikes = find_strikes(clean, body, he)
+    if strikes:  # the stroke is no writing: a row it only clips (its first, its last) is empty
+        clean, grown = _without_strikes(clean, strikes), _without_strikes(grown, strikes)
     rows: list[RowSeg] = []
     curves = [_Curve(bd.line, bd.below, bd.t) for bd in bounds]
     for slot, (top, bot) in enumerate(zip(curves[:-1], curves[1:], strict=True)):
@@ -187,13 +198,40 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                    min_area, strikes) if end > r.row else r
               for r, end in ((r, _last_slot(r, rows)) for r in joined)]
     return Segmentation("ok", header, tuple(joined), he, header_cells,
-                        bottom=bottom, cut_below=cut_below(bottom, shape[0], he))
+                        bottom=bottom,
+                        cut_below=cut_below(bottom, shape[0], he) or open_end(lines, span))
+
+
+def _numbers_pitch(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
+                   he: float) -> float:
+    """``he``, or the entry numbers' spacing when the found row lines are too few to tell
+    (rowfit.numbers_pitch)."""
+    col = _number_column(template)
+    hs = sorted(grid.h_lines, key=lambda ln: ln.pos)
+    if col is None or col in cmap.cut or len(hs) < 2:
+        return he
+    clean = cv2.bitwise_and(ink, cv2.bitwise_not(
+        ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)))
+    y0, y1 = int(max(0, hs[0].pos)), int(min(ink.shape[0], hs[-1].pos + 1))
+    prof, cols = column_profiles(clean, cmap, hs[0], hs[-1], y0, y1)
+    if col not in cols:
+        return he
+    strong = sum(1 for ln in hs if ln.strength >= 0.6)
+    return numbers_pitch(prof[cols.index(col)], he, strong)
+
+
+def _number_column(template: Template) -> int | None:
+    nums = [i for i, c in enumerate(template.columns)
+            if any(f.kind == FieldKind.NUMBER for f in c.fields)]
+    return nums[0] if nums else None
 
 
 def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
-               lines: list[RuledLine], first: int, he: float, xm: float) -> list[Boundary]:
+               lines: list[RuledLine], first: int, he: float,
+               xm: float) -> tuple[list[Boundary], float]:
     """Row boundaries from the first entry line to the table's bottom: every found line
-    between them is a candidate, and so is every gap the handwriting leaves (see rowfit)."""
+    between them is a candidate, and so is every gap the handwriting leaves (see rowfit);
+    and the usual row height they were fitted with."""
     top, bottom = lines[first], lines[-1]
     y0, y1 = float(top.at(xm)), float(bottom.at(xm))
     cands = [ln for ln in list(grid.h_lines) + lines[first + 1:-1]
@@ -215,9 +253,10 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     for sx0, sy0, sx1, sy1 in strikes:
         cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     prof, cols = column_profiles(clean, cmap, top, bottom, iy0, iy1)
-    nums = [i for i, c in enumerate(template.columns)
-            if any(f.kind == FieldKind.NUMBER for f in c.fields)][:1]
-    num = prof[cols.index(nums[0])] if nums and nums[0] in cols else None
+    col = _number_column(template)
+    num = prof[cols.index(col)] if col is not None and col in cols else None
+    slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
+    he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
     # the usual height again from the rows found (lines and writing gaps), when it differs
     ys = np.array([_Curve(bd.line, bd.below, bd.t).y(xm) for bd in bounds])
@@ -225,7 +264,8 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
         he2 = float(np.median(np.diff(ys)))
         if abs(he2 - he) > 0.1 * he:
             bounds = fit_rows(top, bottom, inner, prof, he2, xm, y_origin=iy0, num=num)
-    return bounds
+            he = he2
+    return bounds, he
 
 
 def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
@@ -263,14 +303,21 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
             ink = (float(parts[:, 0].min()), float(parts[:, 1].min()),
                    float(parts[:, 2].max()), float(parts[:, 3].max()))
             fields[spec.name] = FieldSeg(fq, False, ink)
-    ys = [p[1] for p in quad]
-    if strikes and _crosses(strikes, min(ys), max(ys)):
+    if strikes and _crosses(strikes, top.y, bot.y):
         kind = "struck"
     elif all(f.empty for f in fields.values()):
-        kind = "blank"
+        kind = "struck" if strikes and _crosses(strikes, top.y, bot.y, 0.05) else "blank"
     else:
         kind = "entry"
     return RowSeg(slot, quad, kind, fields)
+
+
+def _without_strikes(ink: np.ndarray,
+                     strikes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    out = ink.copy()
+    for sx0, sy0, sx1, sy1 in strikes:
+        cv2.line(out, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 9)
+    return out
 
 
 def _off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray:

@@ -91,15 +91,69 @@ def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: 
 def number_marks(num: np.ndarray | None, he: float) -> np.ndarray:
     """Centres (row indexes) of the separate pieces of writing in the entry-number column:
     every entry has one number, so a row holding two numbers is two entries."""
+    return _mark_runs(num, he)[0]
+
+
+def _mark_runs(num: np.ndarray | None, he: float) -> tuple[np.ndarray, np.ndarray]:
+    """(centres, heights) of the pieces of writing in the entry-number column."""
     if num is None or len(num) == 0:
-        return np.zeros(0)
-    occ = (num >= 2).astype(np.uint8)
-    gap = max(2, int(0.2 * he))
-    idx = np.nonzero(occ)[0]
+        return np.zeros(0), np.zeros(0)
+    idx = np.nonzero(num >= 2)[0]
     if len(idx) == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
+    gap = max(2, int(0.2 * he))
     runs = np.split(idx, np.nonzero(np.diff(idx) > gap)[0] + 1)
-    return np.array([0.5 * (r[0] + r[-1]) for r in runs if r[-1] - r[0] + 1 >= 0.08 * he])
+    # a number is a few millimetres tall whatever the row height (8 px at the analysis scale)
+    least = max(3.0, min(0.08 * he, 8.0))
+    kept = [r for r in runs if r[-1] - r[0] + 1 >= least]
+    return (np.array([0.5 * (r[0] + r[-1]) for r in kept]),
+            np.array([r[-1] - r[0] + 1 for r in kept], dtype=np.float64))
+
+
+def height_from_numbers(num: np.ndarray | None, slots: np.ndarray, he: float) -> float:
+    """The usual row height, corrected by the entry numbers: when most row lines are missing
+    (a hand-ruled book with a line every two or three rows) the gaps between the found lines
+    span several rows each and ``he`` comes out as one of them; the numbers written in one such
+    slot, one per entry, are a row apart. ``slots``: the found lines' positions (rows of
+    ``num``). Numbers a row apart are several of their own heights apart (pieces of one number
+    are not), and a slot holding k of them is about k rows tall."""
+    for probe in (0.5, 0.33):  # the marks' size and spacing are unknown: a row may hold 2-3
+        marks, sizes = _mark_runs(num, probe * he)
+        diffs: list[float] = []
+        tall: list[tuple[float, int]] = []
+        for a, b in zip(slots[:-1], slots[1:], strict=True):
+            inside = marks[(marks > a) & (marks < b)]
+            if len(inside) >= 2:
+                diffs += list(np.diff(inside))
+                tall.append((float(b - a), len(inside)))
+        if len(diffs) < 2:
+            continue
+        step = float(np.median(diffs))
+        if not 0.25 * he <= step < 0.75 * he or step < 3.0 * float(np.median(sizes)):
+            continue
+        if all(0.7 * k <= h / step <= 1.6 * k for h, k in tall):
+            return step
+    return he
+
+
+def numbers_pitch(num: np.ndarray | None, he: float, lines: int) -> float:
+    """The usual row height from the entry numbers down the whole table (``num``: the number
+    column's ink per row, ruling removed), when the ruling cannot say: ``lines`` row lines were
+    found for more numbers than that (a hand-ruled book drawn faintly), and the gaps between
+    the few found lines give a height that is no row's. Consecutive numbers are a row apart
+    (the short end of their spacing; the header's print and a long entry make the outliers)."""
+    marks, sizes = _mark_runs(num, 0.5 * he)
+    if len(marks) < 5 or lines >= len(marks):
+        return he
+    d = np.diff(marks)
+    m = float(np.median(d))
+    core = d[(d > 0.6 * m) & (d < 1.4 * m)]
+    if len(core) < 4:
+        return he
+    pitch = float(np.median(core))
+    if pitch < 2.0 * float(np.median(sizes)) or abs(pitch - he) <= 0.3 * he:
+        return he
+    return pitch
 
 
 def gap_evidence(prof: np.ndarray, he: float, widen: int = 0) -> tuple[np.ndarray, np.ndarray]:

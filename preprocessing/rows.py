@@ -129,6 +129,11 @@ def _shifted(ln: RuledLine, dy: float) -> RuledLine:
 
 
 def fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) -> list[RuledLine]:
+    """The lines from the table's top to its bottom (``span``), with a faded top or bottom
+    border restored. Column lines running on for a third of a row under the last row line
+    (a table cut off at the image's or the paper's edge: no border closes it) make that
+    stretch a row too: the writing in it is an entry that is there. Its bottom is put where
+    the printed row ends, a usual row height down (``open_end`` tells it was cut)."""
     top, bottom = span
     tol = 0.3 * he
     # the commune's fill-in line can sit just above the table: only the frame's own width
@@ -140,6 +145,8 @@ def fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) ->
         k = max(1, int(round((bottom - last.pos) / he)))
         step = (bottom - last.pos) / k
         kept += [_shifted(last, step * j) for j in range(1, k + 1)]
+    elif bottom - kept[-1].pos >= he / 3:  # cut off: the row as printed, a usual row tall
+        kept.append(_shifted(kept[-1], max(he, bottom - kept[-1].pos)))
     if kept[0].pos > top + 0.5 * he:
         kept.insert(0, _shifted(kept[0], top - kept[0].pos))
     return kept
@@ -192,13 +199,35 @@ def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: fl
     return lines
 
 
+def drop_header_splits(lines: list[RuledLine], he: float, ink: np.ndarray, x0: float,
+                       x1: float) -> list[RuledLine]:
+    """Without a weak, patchy "line" near the table's top that cuts a row into two short
+    pieces (its neighbours less than 1.3 rows apart): the first entry's writing made it, and
+    two short pieces under the header would pass for a number row and a header piece, taking
+    the first entry into the header. A ruling line covers most of the table's width (a printed
+    number row's line too); the line stays a candidate for the rows (rowfit)."""
+    out = list(lines)
+    i = 1
+    while i < min(len(out) - 1, 6):
+        ln = out[i]
+        if (ln.pos - out[0].pos <= 4 * he and ln.strength < 0.7
+                and out[i + 1].pos - out[i - 1].pos < 1.3 * he
+                and coverage(ink, ln, x0, x1) < 0.6):
+            del out[i]
+            continue
+        i += 1
+    return out
+
+
 def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
                he: float) -> bool:
     """Whether the row between ``top`` and ``bottom`` is the printed row of column numbers
     (1, 2, ... n) under the header: no taller than an entry row, and in most columns one small
     mark (a number of one or two digits) in the middle of the cell, the marks of about one
-    height. Handwriting never fills most cells of a row with short centred marks: a name or a
-    place runs across its cell."""
+    height, on one printed line (each under 0.55 of the row's height, their centres level).
+    Handwriting never fills most cells of a row with short centred marks: a name or a place
+    runs across its cell, and a tall row's lines of writing stacked in a narrow cell make a
+    mark as tall as the row."""
     b = cmap.boundaries
     xm = 0.5 * (b[0].pos + b[-1].pos)
     rh = float(bottom.at(xm)) - float(top.at(xm))
@@ -207,6 +236,7 @@ def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
     h, w = ink.shape[:2]
     hits = heights = 0
     seen: list[float] = []
+    mids: list[float] = []
     for ci in range(len(b) - 1):
         if ci in cmap.cut:
             continue
@@ -230,13 +260,21 @@ def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
         mx1, my1 = (ks[:, 0] + ks[:, 2]).max(), (ks[:, 1] + ks[:, 3]).max()
         mw, mh = mx1 - mx0, my1 - my0
         centre = x0 + 0.5 * (mx0 + mx1)
-        if mw <= max(0.45 * cw, 1.5 * mh) and mw <= 3.0 * mh and abs(centre - xc) <= 0.2 * cw:
+        if (mw <= max(0.45 * cw, 1.5 * mh) and mw <= 3.0 * mh and abs(centre - xc) <= 0.2 * cw
+                and mh <= 0.55 * (y1 - y0)):
             hits += 1
             seen.append(float(mh))
+            mids.append(y0 + 0.5 * (my0 + my1) - float(top.at(xc)))
     if heights < 3 or hits < 0.7 * heights:
         return False
     hs = np.array(seen)
-    return bool(np.std(hs) <= 0.3 * np.median(hs))
+    return bool(np.std(hs) <= 0.3 * np.median(hs) and np.std(mids) <= 0.12 * rh)
+
+
+def open_end(lines: list[RuledLine], span: tuple[float, float] | None) -> bool:
+    """Whether the table's last line was put past where its column lines end (fit_to_span:
+    the table is cut off there)."""
+    return span is not None and lines[-1].strength == 0.0 and lines[-1].pos > span[1] + 1
 
 
 def cut_below(bottom: float, height: int, he: float) -> bool:

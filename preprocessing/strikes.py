@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -68,15 +70,54 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
         py = np.clip(np.round(icpt + slope * px).astype(int), 0, half.shape[0] - 1)
         if np.count_nonzero(near[py, px]) < 0.85 * len(px):
             continue
-        out.append((ax * 2.0 + x0, (icpt + slope * ax) * 2.0 + y0,
-                    bx * 2.0 + x0, (icpt + slope * bx) * 2.0 + y0))
+        # Hough may keep only the middle of the stroke: follow its ink on to both ends
+        (ax, ay), (bx, by) = _follow(near, slope, icpt, ax, -1), _follow(near, slope, icpt, bx, 1)
+        out.append((ax * 2.0 + x0, ay * 2.0 + y0, bx * 2.0 + x0, by * 2.0 + y0))
     return out
 
 
-def crosses(strikes: list[tuple[float, float, float, float]], y0: float, y1: float) -> bool:
-    """A stroke runs through at least half of this row's height."""
-    for _x0, sy0, _x1, sy1 in strikes:
-        lo, hi = min(sy0, sy1), max(sy0, sy1)
-        if min(hi, y1) - max(lo, y0) >= 0.5 * (y1 - y0):
+def _follow(near: np.ndarray, slope: float, icpt: float, x: float,
+            step: int) -> tuple[float, float]:
+    """The last point (x, y), going from ``x`` in direction ``step`` along the stroke y =
+    slope x + icpt, where it still has ink: the path follows the ink within 2 px (a hand-drawn
+    stroke bends a little) and crosses gaps where ruling was removed (a row line's band is a
+    long gap along a shallow stroke)."""
+    h, w = near.shape
+    gap = int(min(60.0, max(6.0, 6.0 / max(abs(slope), 1e-3))))
+    xi = int(round(x))
+    y = icpt + slope * xi
+    last = (float(xi), float(y))
+    miss = 0
+    while 0 <= xi + step < w and miss <= gap:
+        xi += step
+        y += slope * step
+        yi = int(round(y))
+        if yi < 2 or yi >= h - 2:
+            break
+        hit = np.nonzero(near[yi - 2:yi + 3, xi])[0]
+        if len(hit):
+            y = yi - 2 + float(hit[np.argmin(np.abs(hit - 2))])
+            last, miss = (float(xi), y), 0
+        else:
+            miss += 1
+    return last
+
+
+def crosses_row(strikes: list[tuple[float, float, float, float]], top: Callable[[float], float],
+                bottom: Callable[[float], float], share: float = 0.5) -> bool:
+    """A stroke runs through at least ``share`` of this row's height, measured between the
+    row's edges where the stroke passes (``top`` and ``bottom``: their y at an x), so a table
+    drawn askew does not make a row line the grid missed, nearly parallel to the edges, a
+    stroke "through" the row (hand-drawn lines fan out by a degree: a shallow stroke through
+    a row written by mistake cannot be told from one by its angle, and is left alone)."""
+    for sx0, sy0, sx1, sy1 in strikes:
+        t = np.linspace(0.0, 1.0, 64)
+        xs, ys = sx0 + t * (sx1 - sx0), sy0 + t * (sy1 - sy0)
+        tops = np.array([top(x) for x in xs])
+        h = np.maximum(1.0, np.array([bottom(x) for x in xs]) - tops)
+        v = (ys - tops) / h
+        inside = v[(v >= 0.0) & (v <= 1.0)]
+        if len(inside) >= 2 and float(inside.max() - inside.min()) >= share:
             return True
     return False
+

@@ -18,12 +18,10 @@ def register(app: typer.Typer) -> None:
         minutes: float = typer.Option(None, "--minutes", help="Wall-time cap of training "
                                       "(default: setting adapt_minutes, 4)."),
         steps: int = typer.Option(None, "--steps", help="Training budget in steps of 16 "
-                                  "lines (default: sohoa.adapt.STEPS; 0: the wall-time cap "
-                                  "only)."),
+                                  "lines (default 600: ~2 CPU min; 0: the wall-time cap only)."),
         min_confirmed: int = typer.Option(None, "--min-confirmed", help="Confirmed entries "
                                           "needed (default: setting adapt_min_confirmed, 30)."),
-        lr: float = typer.Option(None, "--lr", help="Learning rate (default: "
-                                 "AdaptOptions.lr)."),
+        lr: float = typer.Option(None, "--lr", help="Learning rate (default 1.5e-3)."),
         mix_synthetic: float = typer.Option(0.25, "--mix-synthetic",
                                             help="Share of synthetic lines in training."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
