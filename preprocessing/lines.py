@@ -96,14 +96,17 @@ class _Band:
 
 def _is_line(b: _Band, ref: _Band, min_line: int, h: int) -> bool:
     """A band of writing, not a row of loose tone marks, the tails of descenders, a stray
-    stroke or a rule: about as tall as an x-height of the crop's main line (``ref``, the band
-    with the most ink), with a core (the rows most of its ink is in) of about that size, and
-    either a good share of the main line's ink or a short line's dense ink along its width
-    (marks are dots and ticks with paper between them, or one mark alone, narrow). A short
-    band cut by the crop's top or bottom edge is the end of a neighbouring cell's writing."""
-    if b.y1 - b.y0 < max(0.75 * min_line, 0.6 * ref.core) or b.core < 0.5 * ref.core:
+    stroke or a rule, judged against the crop's main line (``ref``, the band with the most
+    ink): about an x-height tall, and either a good share of the main line's ink spread along
+    its width, or a short line's dense ink ("đa khoa", one word) with a core (the rows most of
+    its ink is in) of about the main line's. Marks are dots and ticks with paper between them,
+    or one mark alone, narrow. A short band cut by the crop's top or bottom edge is the end of
+    a neighbouring cell's writing."""
+    if b.y1 - b.y0 < max(0.75 * min_line, 0.6 * ref.core):
         return False
     if (b.y0 <= 1 or b.y1 >= h - 1) and b.y1 - b.y0 < 0.6 * (ref.y1 - ref.y0):
+        return False
+    if b.core < 0.45 * ref.core:
         return False
     if b.mass >= 0.25 * ref.mass and b.cover >= 0.5:
         return True
@@ -131,7 +134,7 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     """
     h = grey.shape[0]
     whole = [(0, h)]
-    if h < 2 * min_line or grey.size == 0:
+    if h < 3 * min_line or grey.size == 0:  # no room for two lines and the gap between
         return whole
     if grey.max() - grey.min() < 40:  # no contrast: paper only
         return whole
@@ -139,8 +142,11 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     raw = ink.sum(axis=1).astype(float)
     if raw.max() <= 0:
         return whole
-    # a row with at most 1 % of the width in ink is empty (a stray stroke crossing the gap)
-    runs = _bands(raw, max(1.0, 0.01 * ink.shape[1]))
+    # a row is empty when it holds at most 1 % of the width in ink (a stray stroke crossing
+    # the gap), not counting the crop's outer columns (a piece of the cell's border)
+    edge = max(2, min(8, int(0.04 * ink.shape[1])))
+    inner = ink[:, edge:-edge].sum(axis=1).astype(float) if ink.shape[1] > 4 * edge else raw
+    runs = _bands(inner, max(1.0, 0.01 * ink.shape[1]))
     bands = [_Band.of(ink, a, b) for a, b in runs]
     if len(bands) < 2:
         return whole
