@@ -5,7 +5,9 @@ with other proportions (any column may be half or twice its template width), los
 get cropped at a side. So the found lines are aligned to the template's boundaries by dynamic
 programming over the two sequences (monotone: boundary j < j' sits on line i < i'), scoring
 each matched span by how far its width is from the template's (in log ratio, so 0.5x and 2x
-cost the same), a boundary without a line, and a well-drawn line left unused. The table's
+cost the same), a boundary without a line, and a well-drawn line left unused; the printed
+header's own ruling counts too (a line it continues is hard to leave out, a separator of its
+whose body line is lost is a candidate boundary). The table's
 scale is searched too, so a table cut at the image's edge maps its visible lines onto the
 columns they belong to and the rest are "cut". A boundary whose line is missing is then put at
 the whitespace valley of the ink between its neighbours (:func:`split_at_valleys`), not at a
@@ -42,6 +44,8 @@ CONFIRMED = 1.5  # added to leaving out a line the header's own separator contin
 SEP_MATCH = 0.5  # a boundary on a header separator whose body line is missing
 SEP_STRENGTH = 0.05  # strength given to such a separator taken as a candidate line
 SEP_NEAR = 6.0  # pixels: a separator this close to a found line is that line
+FRAME = 4.0  # leaving out the outer line the row lines end at (a closed side)
+FRAME_NEAR = 8.0  # pixels between the row lines' end and that line
 WIDER = 4.0  # cost per unit of log(table width / image width) of a table cut at a side
 
 
@@ -63,16 +67,20 @@ def _anchor_cost(anchors: dict[int, float], c0: int, c1: int, x0: float, x1: flo
 def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
            width: float, open_sides: tuple[bool, bool],
            anchors: dict[int, float] | None = None, confirmed: np.ndarray | None = None,
-           sep: np.ndarray | None = None) -> tuple[float, list[tuple[int, int]]]:
+           sep: np.ndarray | None = None, frame: np.ndarray | None = None
+           ) -> tuple[float, list[tuple[int, int]]]:
     """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
     pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
     fall off the image only on an ``open_sides`` side (left, right). ``confirmed``: lines
     the header's separator continues (leaving one out costs ``CONFIRMED`` more); ``sep``:
-    candidates that are only a header separator (a boundary on one costs ``SEP_MATCH``)."""
+    candidates that are only a header separator (a boundary on one costs ``SEP_MATCH``);
+    ``frame``: the table's outer lines (leaving one out costs ``FRAME``)."""
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
     if confirmed is not None:
         skip_cost = skip_cost + np.where(confirmed, CONFIRMED, 0.0)
+    if frame is not None:
+        skip_cost = skip_cost + np.where(frame, FRAME, 0.0)
     on = np.zeros(k)
     if sep is not None:  # the printed header's ruling: leaving a separator out costs too
         on = np.where(sep, SEP_MATCH, 0.0)
@@ -176,6 +184,14 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     sep = np.array([ln.strength == SEP_STRENGTH and cover is not None for ln in lines])
     if confirmed is not None:
         confirmed = confirmed | (sep & inner)  # an inner separator is hard to leave out
+    # a closed side whose row lines end at its outermost found line: that line is the frame
+    frame = np.zeros(len(lines), bool)
+    if table is not None:
+        real = [i for i, ln in enumerate(lines) if not sep[i]]
+        if real and not open_sides[0] and abs(lines[real[0]].pos - table[0]) <= FRAME_NEAR:
+            frame[real[0]] = True
+        if real and not open_sides[1] and abs(lines[real[-1]].pos - table[1]) <= FRAME_NEAR:
+            frame[real[-1]] = True
     frac = np.asarray(prior, float) if prior is not None else template_boundaries(template)
     pos = np.array([ln.pos for ln in lines])
     strong = np.array([ln.strength >= STRONG for ln in lines])
@@ -184,7 +200,8 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
         return None
 
     def align(scale: float) -> tuple[float, list[tuple[int, int]]]:
-        return _align(pos, strong, frac, scale, width, open_sides, anchors, confirmed, sep)
+        return _align(pos, strong, frac, scale, width, open_sides, anchors, confirmed, sep,
+                      frame)
 
     cost, pairs = align(span)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)

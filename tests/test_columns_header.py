@@ -101,3 +101,18 @@ def test_a_line_the_header_continues_is_not_left_out_for_a_stroke() -> None:
     cmap = fit_columns(lines, TPL, 1600, cover=_cover(xs), table=(xs[0], xs[-1]))
     assert cmap is not None and cmap.placed == (8,)
     assert np.allclose([b.pos for b in cmap.boundaries], xs, atol=1.0)
+
+
+def test_a_cut_table_keeps_the_frame_line_its_rows_end_at() -> None:
+    # a photo cut at the left edge (columns 1-2 off the image) whose right frame line the
+    # header's separators do not reach: the row lines end at it, so it is the table's last
+    # boundary, not a line inside the table with boundaries beyond it
+    tpl = load_template("kh-2006")
+    page = generate_page(tpl, 782047, "hard", font_role="test", layout="mixed")
+    layout = analyze_page(page.image, tpl)
+    assert "columns 1-2 missing" in layout.status, layout.status
+    pairs = match_entries(page.truth, layout)
+    assert len(pairs) == len(page.truth["entries"])
+    husband = [(f.fields[n], tf["cell"]) for t, f in pairs for n, tf in t["fields"].items()
+               if n.startswith("chong")]
+    assert husband and all(_x_overlap(b.cell or b.quad, c) >= 0.85 for b, c in husband)

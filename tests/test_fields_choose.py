@@ -177,3 +177,22 @@ def test_calibration_tells_tesseract_apart_and_sees_unusual_dates():
     assert feats.unusual and feats.engine == "htr"
     feats, _ = features_of(FieldKind.DATE, alts(("17/2/76", 0.9)), 2012, "chongNgaySinh")
     assert not feats.unusual
+
+
+def test_a_strong_valid_rival_lowers_the_confidence() -> None:
+    # the engine read "Đinh Văn Hoa" 0.52 and "Đinh Văn Hòa" 0.35: two valid names, a coin
+    # flip (a tone mark on an unseen hand); against a runner-up that is no name it is not
+    from sohoa.fields.choose import choose_reading
+
+    feats, _ = features_of(FieldKind.NAME, alts(("Đinh Văn Hoa", 0.52), ("Đinh Văn Hòa", 0.35)))
+    assert 0.35 < feats.rival < 0.45
+    lone, _ = features_of(FieldKind.NAME, alts(("Đinh Văn Hoa", 0.52), ("12/4/1977", 0.35)))
+    assert lone.rival == 0.0
+    same, _ = features_of(FieldKind.SEX, alts(("Nam", 0.6), ("Nan", 0.3)))  # one value
+    assert same.rival == 0.0
+    doubt = choose_reading("chaHoTen", FieldKind.NAME,
+                           alts(("Đinh Văn Hoa", 0.52), ("Đinh Văn Hòa", 0.35)), "htr")
+    clear = choose_reading("chaHoTen", FieldKind.NAME,
+                           alts(("Đinh Văn Hoa", 0.52), ("12/4/1977", 0.35)), "htr")
+    assert doubt.text == clear.text == "Đinh Văn Hoa"
+    assert doubt.confidence < clear.confidence - 0.05  # the shipped map weighs the rival

@@ -30,8 +30,11 @@ from sohoa.records import FieldKind
 BASE_FEATURES = ("logit_conf", "evidence", "ok", "length", "unusual")
 ENGINE_FEATURES = ("engine_tesseract", "engine_tesseract_x_logit_conf")
 SEGMENT_FEATURES = ("edge_ink", "layout_residual", "other_kind", "extra_lines", "column_doubt")
+# the recogniser's own doubt between two valid values ("Hòa" / "Hoa", "16/4" / "26/4")
+RIVAL_FEATURES = ("rival",)
+DOUBT_FEATURES = SEGMENT_FEATURES + RIVAL_FEATURES  # fitted weights held <= 0
 FEATURES = (BASE_FEATURES + tuple(f"kind_{k.value}" for k in FieldKind) + ENGINE_FEATURES
-            + SEGMENT_FEATURES)
+            + SEGMENT_FEATURES + RIVAL_FEATURES)
 # A reading whose box is in doubt is never auto-accepted, whatever the map says: ink runs
 # across the box's walls (the box cuts through writing), the value parses clearly better as
 # another column's kind, or page analysis placed half its column boundaries without lines
@@ -61,6 +64,7 @@ class Features:
     other_kind: float = 0.0  # how much better the value parses as another kind
     extra_lines: float = 0.0  # the crop holds more written lines than the field takes
     column_doubt: float = 0.0  # share of doubtful cells of this field on the page
+    rival: float = 0.0  # engine mass of the best other valid value / (its + the chosen's)
 
     def vector(self) -> np.ndarray:
         c = min(max(float(self.engine_conf), 1e-3), 1 - 1e-3)
@@ -71,7 +75,7 @@ class Features:
         tess = 1.0 if self.engine == "tesseract" else 0.0
         out += [tess, tess * logit]
         out += [float(self.edge_ink), float(self.layout_residual), float(self.other_kind),
-                float(self.extra_lines), float(self.column_doubt)]
+                float(self.extra_lines), float(self.column_doubt), float(self.rival)]
         return np.array(out, dtype=np.float64)
 
 
@@ -172,10 +176,11 @@ def fit_calibration(samples: Iterable[Sample | tuple[Features, bool]], *, l2: fl
     x = np.stack([r.features.vector() for r in rows])
     y = np.array([1.0 if r.correct else 0.0 for r in rows])
     x1 = np.hstack([np.ones((len(rows), 1)), x])
-    # segmentation doubt may only lower confidence: a doubt feature whose fitted weight comes
-    # out positive (it co-occurs with other evidence of a right reading) is held at 0
+    # segmentation doubt (and a valid rival value) may only lower confidence: a doubt
+    # feature whose fitted weight comes out positive (it co-occurs with other evidence of a
+    # right reading) is held at 0
     held = np.zeros(x1.shape[1], bool)
-    doubt = np.array([False] + [n in SEGMENT_FEATURES for n in FEATURES])
+    doubt = np.array([False] + [n in DOUBT_FEATURES for n in FEATURES])
     while True:
         beta = _newton(np.where(held, 0.0, 1.0)[None, :] * x1, y, l2)
         over = doubt & ~held & (beta > 0)

@@ -86,7 +86,8 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
         return Reading(field, "", "", 0.0, engine, bbox, ())
     best = ranked[0]
     cal = calibration or default_calibration()
-    confidence = round(cal.predict(_features(best, kind, engine, evidence, ref_year)), 4)
+    confidence = round(cal.predict(_features(best, kind, engine, evidence, ref_year,
+                                             rival_of(ranked))), 4)
     others = tuple(a for a in alts if a is not best.source and a.text.strip()
                    and a.text != best.parsed.text)
     return Reading(field, best.parsed.text, best.parsed.value, confidence, engine, bbox, others)
@@ -99,11 +100,27 @@ def features_of(kind: FieldKind, candidates: Sequence[Alternative], ref_year: in
     ranked = rank_candidates(kind, list(candidates), ref_year, field)
     if not ranked:
         return None
-    return _features(ranked[0], kind, engine, evidence, ref_year), ranked[0].parsed
+    return (_features(ranked[0], kind, engine, evidence, ref_year, rival_of(ranked)),
+            ranked[0].parsed)
+
+
+def rival_of(ranked: Sequence[Scored]) -> float:
+    """How strongly the engine also read another valid value (0 none .. 0.5 as strongly as the
+    chosen one): "Đinh Văn Hoa" 0.52 against "Đinh Văn Hòa" 0.35 is a coin flip between two
+    names, whatever the lexicon says of each."""
+    if not ranked:
+        return 0.0
+    best = ranked[0]
+    for s in ranked[1:]:
+        if s.parsed.ok and s.parsed.value != best.parsed.value:
+            total = best.engine_mass + s.engine_mass
+            return float(s.engine_mass / total) if total > 0 else 0.0
+    return 0.0
 
 
 def _features(best: Scored, kind: FieldKind, engine: str,
-              evidence: LayoutEvidence | None = None, ref_year: int | None = None) -> Features:
+              evidence: LayoutEvidence | None = None, ref_year: int | None = None,
+              rival: float = 0.0) -> Features:
     """What calibration looks at for the chosen value (one place for choice and refitting)."""
     ev = evidence or LayoutEvidence()
     other = other_kind_score(kind, best.parsed.text, best.parsed.evidence, best.parsed.ok,
@@ -111,4 +128,4 @@ def _features(best: Scored, kind: FieldKind, engine: str,
     return Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
                     len(best.parsed.text), FieldKind(kind), engine, best.unusual,
                     ev.edge_ink, ev.layout_residual, other, extra_lines(kind, ev.lines),
-                    ev.column_doubt)
+                    ev.column_doubt, rival)
