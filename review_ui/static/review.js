@@ -196,7 +196,10 @@
       const here = document.activeElement;
       const entry = meta ? meta.dataset.entry : "";
       const working = here && here.closest && here.closest("#entry-fields");
-      if (entry && working && (entry === focusedEntry || keyedSeq === seqNow())) {
+      // (a clerk who pressed a key in this entry keeps the cursor even while it is between
+      // two fields: a dropdown's choice blurs its input for 30 ms before the next takes it)
+      const keyed = keyedSeq === seqNow();
+      if (entry && (keyed || (working && entry === focusedEntry))) {
         focusedEntry = entry; if (meta) meta.dataset.focused = "1";
         fitPane();
         return;
