@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ocr.base import EngineUnavailable
 from sohoa.records import Alternative, BBox, FieldCrop, FieldKind, Reading
 from sohoa.settings import Settings
@@ -121,7 +123,8 @@ class Recognizer:
                 groups[self.plan.engine_for(FieldKind(crop.kind))].append(i)
         for name, idx in groups.items():
             engine = self._engine(name)
-            lines = [split_lines(crops[i]) for i in idx]  # wrapped values: one image per line
+            bands = {i: _line_bands(crops[i]) for i in idx}  # found once: lines and evidence
+            lines = [split_lines(crops[i], bands[i]) for i in idx]  # one image per line
             flat = [line for parts in lines for line in parts]
             raw = self._recognize(engine, flat)
             at = 0
@@ -132,7 +135,7 @@ class Recognizer:
                 cands = tuple(a for a in join_lines(got) if a.text.strip())
                 out[i] = CellRead(c.field, FieldKind(c.kind), c.bbox,
                                   got[0].engine if got else "", cands, entry=c.entry,
-                                  evidence=evidence_of(c))
+                                  evidence=evidence_of(c, bands[i]))
         return [c for c in out if c is not None]
 
     def _recognize(self, engine, flat: Sequence[FieldCrop]) -> list[Reading]:  # type: ignore[no-untyped-def]
@@ -170,11 +173,25 @@ class Recognizer:
         return self.choose(self.raw(crops), ref_year=ref_year)
 
 
-def split_lines(crop: FieldCrop) -> list[FieldCrop]:
-    """A field crop cut into its handwritten lines (one crop when the value is on one line)."""
+def _line_bands(crop: FieldCrop) -> list[tuple[int, int]] | None:
+    """The text line bands of a grey uint8 crop (None for any other image: each user then
+    finds its own from the image as it takes it)."""
     from preprocessing.lines import text_line_bands
 
-    bands = text_line_bands(crop.image)
+    img = crop.image
+    if img is None or img.ndim != 2 or img.dtype != np.uint8:
+        return None
+    return text_line_bands(img)
+
+
+def split_lines(crop: FieldCrop,
+                bands: Sequence[tuple[int, int]] | None = None) -> list[FieldCrop]:
+    """A field crop cut into its handwritten lines (one crop when the value is on one line);
+    ``bands``: its ``text_line_bands`` when the caller has them."""
+    from preprocessing.lines import text_line_bands
+
+    if bands is None:
+        bands = text_line_bands(crop.image)
     if len(bands) == 1:
         return [crop]
     return [replace(crop, image=crop.image[y0:y1]) for y0, y1 in bands]

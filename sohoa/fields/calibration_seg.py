@@ -19,6 +19,7 @@ weights are fitted on readings of non-held-out layout families only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +87,11 @@ def _components(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def crop_evidence(image: np.ndarray | None, residual: float = 0.0,
-                  margin: float = CROP_MARGIN) -> LayoutEvidence:
-    """Layout evidence of a grey field crop cut with ``margin`` (see module doc)."""
+                  margin: float = CROP_MARGIN,
+                  bands: Sequence[tuple[int, int]] | None = None) -> LayoutEvidence:
+    """Layout evidence of a grey field crop cut with ``margin`` (see module doc). ``bands``:
+    the crop's text line bands when the caller has them (``text_line_bands`` of the same
+    grey uint8 image), so they are not found twice."""
     import cv2
 
     res = float(min(max(residual, 0.0), 1.0))
@@ -111,9 +115,14 @@ def crop_evidence(image: np.ndarray | None, residual: float = 0.0,
     bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
     own = keep & (top > 0) & (bottom < h_img)
     share = float(stats[own, cv2.CC_STAT_AREA].sum()) / float(rows * (w_img - 2 * m))
-    from preprocessing.lines import text_line_bands
+    if share <= 0:
+        lines = 0
+    elif bands is not None:
+        lines = len(bands)
+    else:
+        from preprocessing.lines import text_line_bands
 
-    lines = len(text_line_bands(grey.astype(np.uint8))) if share > 0 else 0
+        lines = len(text_line_bands(grey.astype(np.uint8)))
     return LayoutEvidence(edge_ink=max(walls), ink=share, layout_residual=res, lines=lines)
 
 
@@ -133,10 +142,10 @@ def layout_residual_of(layout: Any) -> float:
     return round(min(1.0, 0.5 * placed + 0.5 * fit), 4)
 
 
-def evidence_of(crop: Any) -> LayoutEvidence:
+def evidence_of(crop: Any, bands: Sequence[tuple[int, int]] | None = None) -> LayoutEvidence:
     """Evidence of a ``FieldCrop`` (its image, and its ``layout_residual`` when set)."""
     return crop_evidence(getattr(crop, "image", None),
-                         float(getattr(crop, "layout_residual", 0.0) or 0.0))
+                         float(getattr(crop, "layout_residual", 0.0) or 0.0), bands=bands)
 
 
 def empty_confidence(evidence: LayoutEvidence | None) -> float:
