@@ -53,13 +53,16 @@ def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:
     return kind_lm(kind.value, n=4000).as_hook()
 
 
-# Cramped lines read again stretched in width (docs/htr.md "Cramped hands"): a line whose
+# Cramped lines read again stretched in width (docs/htr.md "Fifth candidate"): a line whose
 # greedy reading spends fewer than STRETCH_BELOW CTC frames per character (first to last
-# character frame over the characters) is read again STRETCH_FACTOR times wider, and the
-# reading with the higher confidence is kept (STRETCH_CHOOSE) or the stretched one always
-STRETCH_BELOW = 2.4
-STRETCH_FACTOR = 1.5
-STRETCH_CHOOSE = True
+# character frame over the characters) is read again STRETCH_FACTOR times wider, and that
+# reading replaces the first (STRETCH_CHOOSE: the one with the higher confidence is kept
+# instead). Tuned on validation stroke writers and test fonts only
+# (benchmarks/htr_stretch_tune.py): 1.3x below 2.6 frames per character; 1.5-2x and
+# choosing by confidence were worse there
+STRETCH_BELOW = 2.6
+STRETCH_FACTOR = 1.3
+STRETCH_CHOOSE = False
 STRETCH_DEFAULT = False  # engines stretch cramped lines unless told (``stretch=``)
 
 
