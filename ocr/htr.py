@@ -63,7 +63,7 @@ def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:
 STRETCH_BELOW = 2.6
 STRETCH_FACTOR = 1.3
 STRETCH_CHOOSE = False
-STRETCH_DEFAULT = False  # engines stretch cramped lines unless told (``stretch=``)
+STRETCH_DEFAULT = True  # engines stretch cramped lines unless told (``stretch=False``)
 
 
 def greedy_frames_per_char(lp: np.ndarray, charset=None) -> float:  # type: ignore[no-untyped-def]

@@ -91,3 +91,33 @@ def test_frames_per_char_and_stretch() -> None:
     img = np.zeros((10, 40), np.uint8)
     assert stretch_width(img, 1.5).shape == (10, 60)
     assert stretch_width(img, 1.0) is img
+
+
+def test_engine_reads_cramped_lines_stretched() -> None:
+    """A line under STRETCH_BELOW frames per character is read as its 1.3x-wide copy; a
+    roomy line as it is; ``stretch=False`` reads both as they are."""
+    from models.recognize import log_probs as lps
+    from ocr.htr import (
+        STRETCH_BELOW,
+        STRETCH_FACTOR,
+        HTREngine,
+        greedy_frames_per_char,
+        stretch_width,
+    )
+    from sohoa.records import FieldKind
+    from sohoa.synth import HandStyle, render_handwriting
+
+    rng = np.random.default_rng(5)
+    style = HandStyle.sample(rng, font_role="test", size=30.0)
+    roomy = render_handwriting("Lò Văn Minh", style, rng)
+    cramped = np.ascontiguousarray(stretch_width(roomy, 0.5))  # squeezed to half its width
+    on = HTREngine(device="cpu", model_dir=SHIPPED, stretch=True)
+    off = HTREngine(device="cpu", model_dir=SHIPPED, stretch=False)
+    fpc = [greedy_frames_per_char(lp) for lp in lps(on.net, 32, [roomy, cramped])]
+    assert fpc[0] >= STRETCH_BELOW > fpc[1]
+    kind = FieldKind.NAME
+    got = on._read([roomy, cramped], [kind, kind], 64)
+    plain = off._read([roomy, cramped], [kind, kind], 64)
+    wide = off._read([stretch_width(cramped, STRETCH_FACTOR)], [kind], 64)
+    assert got[0] == plain[0]
+    assert got[1] == wide[0]
