@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -122,12 +123,9 @@ def _init_worker(threads: int, parent_pid: int | None = None) -> None:
         cv2.setNumThreads(threads)
     except ImportError:
         pass
-    try:
-        import torch
-
+    torch = sys.modules.get("torch")  # loaded by the fork server; else it reads the variable
+    if torch is not None:
         torch.set_num_threads(threads)
-    except ImportError:
-        pass
 
 
 def run_inline(tasks: Iterable[PageTask], plan: EnginePlan | None) -> Iterator[TaskResult]:
