@@ -155,15 +155,17 @@ def _context(plan: EnginePlan | None):  # -> multiprocessing context
     import multiprocessing as mp
     from multiprocessing import forkserver
 
-    from sohoa.batch_preload import PARENT_ENV, PLAN_ENV, encode_plan
+    from sohoa.batch_preload import MAIN_ENV, PARENT_ENV, PLAN_ENV, encode_plan
 
     try:
         ctx = mp.get_context("forkserver")
     except ValueError:
         return mp.get_context("spawn")  # torch and fork do not mix: never plain fork
-    saved = {k: os.environ.get(k) for k in (PLAN_ENV, PARENT_ENV)}
+    saved = {k: os.environ.get(k) for k in (PLAN_ENV, PARENT_ENV, MAIN_ENV)}
     os.environ[PLAN_ENV] = encode_plan(plan) if plan is not None else ""
     os.environ[PARENT_ENV] = str(os.getpid())
+    os.environ[MAIN_ENV] = getattr(getattr(sys.modules.get("__main__"), "__spec__", None),
+                                   "name", "") or ""
     ctx.set_forkserver_preload(["sohoa.batch_preload"])
     try:
         forkserver.ensure_running()  # reads the environment and the preload list now
