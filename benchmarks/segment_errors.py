@@ -100,7 +100,7 @@ def run_page(args: tuple) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--layouts", default="hand-ruled,photo,mixed,proportions,two-level")
+    ap.add_argument("--layouts", default="hand-photo,hand-ruled,photo,mixed,proportions,two-level")
     ap.add_argument("--pages", type=int, default=8, help="pages per difficulty")
     ap.add_argument("--difficulty", default="easy,hard")
     ap.add_argument("--seed0", type=int, default=500_000)
