@@ -58,6 +58,29 @@ def _height_cost(r: np.ndarray) -> np.ndarray:
     return c
 
 
+def without_rules(clean: np.ndarray, he: float) -> np.ndarray:
+    """``clean`` without what is left of ruling lines: straight vertical strokes over half a
+    row tall and straight horizontal ones over 0.4 of a row long. A column line the grid did
+    not find (a hand-drawn one, wandering off the place the template put it) runs through
+    every row of its column, which then has no gap between entries and "writing" the whole
+    way down (the entry-number column of a hand-ruled book); a hand-drawn row line that
+    wanders off its fitted curve near the table's edge leaves stubs that pass for writing at
+    every row's top. A letter's stroke is shorter, and handwriting is neither straight nor
+    level over that length. (Not for finding strike-through strokes: a shallow one is level
+    enough to go.)"""
+    import cv2
+
+    tall, long = max(12, int(0.5 * he)), max(12, int(0.4 * he))
+    out = clean
+    for size, wobble, grow in (((tall, 1), (1, 3), (3, 5)), ((1, long), (3, 1), (5, 3))):
+        wide = cv2.dilate(clean, np.ones(wobble, np.uint8))  # a hand-drawn line drifts
+        rules = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones(size, np.uint8))
+        if rules.any():
+            out = cv2.bitwise_and(out, cv2.bitwise_not(cv2.dilate(rules, np.ones(grow,
+                                                                                 np.uint8))))
+    return out
+
+
 def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: RuledLine,
                     y0: int, y1: int) -> tuple[np.ndarray, list[int]]:
     """Ink per row of each column (columns x (y1 - y0)), straightened along the body's top
