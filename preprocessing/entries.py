@@ -31,6 +31,7 @@ from preprocessing.rowfit import (
 )
 from preprocessing.rows import (
     column_span,
+    coverage,
     cut_below,
     drop_header_print,
     drop_header_splits,
@@ -156,9 +157,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
-    # a short piece under the header is the number row only if it holds the column numbers
-    first = first_entry_line(gaps, he, lambda i: number_row(ink, lines[i], lines[i + 1], cmap,
-                                                            float(gaps[i])))
+    x0, x1 = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
+
+    def header_piece(i: int) -> bool:
+        """The short piece from line i down ends the header: it is the lower level of a
+        two-level header (line i, under the merged group cells only, does not cross the whole
+        table) or it holds the printed column numbers; a short entry row is neither."""
+        return (coverage(ink, lines[i], x0, x1, reach=4) < 0.9
+                or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
+
+    first = first_entry_line(gaps, he, header_piece)
     numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
             and number_row(ink, lines[first], lines[first + 1], cmap, he)):

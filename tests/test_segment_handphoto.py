@@ -43,6 +43,14 @@ def _analysed(tid: str, seed: int, family: str):  # type: ignore[no-untyped-def]
     ("ks-2006", 600027, "mixed", "frame"),
     # a photographed hand-ruled page, cut at the right: the same, on a page with a facing page
     ("kh-2006", 601056, "hand-photo", "frame on a photo"),
+    # a number row 25 px tall between wobbly lines that dip onto its digits: once a short
+    # piece under the header had to be the number row (see kh-2006 600065), this one was not
+    # recognised as one (digits joined to the line; digits over 0.55 of the room inside the
+    # lines) and became an entry (it passed before only because any short piece did)
+    ("kt-2006", 600076, "hand-photo", "number row between wobbly lines"),
+    # a row line missing under a 2-row slot written with a faint pen (no entry numbers
+    # found): the clean gap across every column, a quarter row tall, was not enough to cut
+    ("kt-2006", 600001, "hand-ruled", "missing line, clean gap"),
 ])
 def test_hand_ruled_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
                                                    why: str) -> None:
