@@ -100,7 +100,7 @@ def run_page(args: tuple) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--layouts", default="hand-ruled,photo,mixed,proportions,two-level")
+    ap.add_argument("--layouts", default="hand-photo,hand-ruled,photo,mixed,proportions,two-level")
     ap.add_argument("--pages", type=int, default=8, help="pages per difficulty")
     ap.add_argument("--difficulty", default="easy,hard")
     ap.add_argument("--seed0", type=int, default=500_000)
@@ -111,14 +111,12 @@ def main() -> None:
     work = [(TEMPLATES[i % len(TEMPLATES)], d, args.seed0 + 1000 * j + i, fams[i % len(fams)])
             for j, d in enumerate(("easy", "hard")) if d in args.difficulty.split(",")
             for i in range(args.pages)]
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as ex:
-            rows = list(ex.map(run_page, work))
-    else:
-        rows = [run_page(w) for w in work]
+    rows: list[dict] = []
     total: Counter[str] = Counter()
     by_fam: dict[str, Counter[str]] = {}
-    for r in rows:
+    ex = ProcessPoolExecutor(args.jobs) if args.jobs > 1 else None
+    for r in (ex.map(run_page, work) if ex else map(run_page, work)):  # lines as pages finish
+        rows.append(r)
         c = Counter(r["kinds"])
         c["extra"] += len(r["extra"])
         total.update(c)
@@ -129,7 +127,10 @@ def main() -> None:
             print(f"{r['family']:11s} {r['difficulty']} {r['template']} {r['seed']}: "
                   f"{r['status'][:40]!r} found {r['found']}/{len(r['kinds'])} extra "
                   f"{r['extra']} of {r['found']} {' '.join(bad)} | two-row {r['two_row']} missing "
-                  f"{r['missing'].get('rows', [])} cut {r['cut']} rot_ok {r['rotation_ok']}")
+                  f"{r['missing'].get('rows', [])} cut {r['cut']} rot_ok {r['rotation_ok']}",
+                  flush=True)
+    if ex:
+        ex.shutdown()
     for k, c in sorted(by_fam.items()):
         n = sum(v for key, v in c.items() if key != "extra")
         print(f"{k:20s} {n:4d} entries: " + ", ".join(f"{key} {v}" for key, v in c.items()))

@@ -27,9 +27,11 @@ from preprocessing.rowfit import (
     fit_rows,
     height_from_numbers,
     numbers_pitch,
+    without_rules,
 )
 from preprocessing.rows import (
     column_span,
+    coverage,
     cut_below,
     drop_header_print,
     drop_header_splits,
@@ -155,7 +157,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
-    first = first_entry_line(gaps, he)
+    x0, x1 = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
+
+    def header_piece(i: int) -> bool:
+        """The short piece from line i down ends the header: it is the lower level of a
+        two-level header (line i, under the merged group cells only, does not cross the whole
+        table) or it holds the printed column numbers; a short entry row is neither."""
+        return (coverage(ink, lines[i], x0, x1, reach=4) < 0.9
+                or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
+
+    first = first_entry_line(gaps, he, header_piece)
     numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
             and number_row(ink, lines[first], lines[first + 1], cmap, he)):
@@ -210,8 +221,8 @@ def _numbers_pitch(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Templ
     hs = sorted(grid.h_lines, key=lambda ln: ln.pos)
     if col is None or col in cmap.cut or len(hs) < 2:
         return he
-    clean = cv2.bitwise_and(ink, cv2.bitwise_not(
-        ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)))
+    clean = without_rules(cv2.bitwise_and(ink, cv2.bitwise_not(
+        ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries, ink=ink))), he)
     y0, y1 = int(max(0, hs[0].pos)), int(min(ink.shape[0], hs[-1].pos + 1))
     prof, cols = column_profiles(clean, cmap, hs[0], hs[-1], y0, y1)
     if col not in cols:
@@ -252,7 +263,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     strikes = find_strikes(clean, box, he)
     for sx0, sy0, sx1, sy1 in strikes:
         cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
-    prof, cols = column_profiles(clean, cmap, top, bottom, iy0, iy1)
+    prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1)
     col = _number_column(template)
     num = prof[cols.index(col)] if col is not None and col in cols else None
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]

@@ -116,19 +116,23 @@ def marks_above(text: np.ndarray, along_x: bool = False, comps: _Text | None = N
 
 
 def _header_on_top(grid: Grid) -> float:
-    """+1 when the short row of column numbers sits near the top of the table, -1 near the
-    bottom, 0 when there is none (judged on the well-drawn lines only)."""
+    """+1 when the short row of column numbers sits at the top of the table, -1 at the
+    bottom, 0 when there is none or both ends look alike (judged on the well-drawn lines
+    only). The number row lies right under the header, a gap at least twice its height and
+    an entry row or more tall: in a book of uneven rows (hand-ruled) a short entry row can
+    be anywhere, even last, but it has no tall header band on its outer side."""
     strong = [ln.pos for ln in grid.h_lines if ln.strength >= 0.6]
     if len(strong) < 5:
         return 0.0
     ys = np.array(strong)
     gaps = np.diff(ys)
     he = float(np.median(gaps))
-    short = np.nonzero(gaps < 0.6 * he)[0]
-    if len(short) == 0:
-        return 0.0
-    mid = (len(gaps) - 1) / 2.0
-    return float(np.sign(mid - short.mean()))
+
+    def numbers_at(g: np.ndarray) -> bool:  # g: the gaps from one end of the table inward
+        return any(g[i] < 0.6 * he and g[i - 1] >= max(he, 2.0 * g[i])
+                   for i in range(1, min(3, len(g))))
+
+    return float(numbers_at(gaps)) - float(numbers_at(gaps[::-1]))
 
 
 def _title_above(ink: np.ndarray, grid: Grid) -> float:

@@ -47,11 +47,14 @@ def _band_peaks(mask: np.ndarray, bands: int = 20, span: tuple[float, float] | N
     return out
 
 
-def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float = 3.0,
+def _outer_line(peaks: list[tuple[float, np.ndarray]], first: bool, tol: float = 5.0,
                 across: np.ndarray | None = None) -> tuple[float, float] | None:
     """v = a*t + b: the outermost (first or last) of the lines that most bands agree on.
     Candidate lines join peaks of two bands in the first third to peaks of two in the last
-    third; a line's support is the number of bands with a peak on it. ``across``: the
+    third; a line's support is the number of bands with a peak on it within ``tol`` pixels
+    (a hand-drawn frame wanders by up to 5 px at the analysis scale: with a tighter reach
+    it loses its support to the straight inner lines, and a line through the table was
+    taken for its side, tilting a flat page's rows). ``across``: the
     other direction's ruling mask (rows = t): a table's side meets the ruling that crosses
     it, a facing page's edge or a gutter shadow beside the table does not."""
     if len(peaks) < 6:

@@ -35,6 +35,7 @@ MISSING = 1.2  # a boundary without a line and without a writing gap
 GAP_REWARD = 1.0  # taken off MISSING at a clean gap between written bands
 TWO_NUMBERS = 2.0  # a row holding two entry numbers (per number beyond the first)
 EMPTY_END = 1.5  # a written row whose empty end is 0.7 rows longer than its other end
+WIDE_GAP = 0.3  # more off MISSING where that gap is clean and tall (a quarter row)
 SKIP = 0.9  # leaving out a full-strength line that has no writing across it
 
 
@@ -56,6 +57,29 @@ def _height_cost(r: np.ndarray) -> np.ndarray:
     c[small] = (np.log(r[small] / lo) / 0.12) ** 2
     c[big] = (np.log(r[big] / hi) / 0.15) ** 2
     return c
+
+
+def without_rules(clean: np.ndarray, he: float) -> np.ndarray:
+    """``clean`` without what is left of ruling lines: straight vertical strokes over half a
+    row tall and straight horizontal ones over 0.4 of a row long. A column line the grid did
+    not find (a hand-drawn one, wandering off the place the template put it) runs through
+    every row of its column, which then has no gap between entries and "writing" the whole
+    way down (the entry-number column of a hand-ruled book); a hand-drawn row line that
+    wanders off its fitted curve near the table's edge leaves stubs that pass for writing at
+    every row's top. A letter's stroke is shorter, and handwriting is neither straight nor
+    level over that length. (Not for finding strike-through strokes: a shallow one is level
+    enough to go.)"""
+    import cv2
+
+    tall, long = max(12, int(0.5 * he)), max(12, int(0.4 * he))
+    out = clean
+    for size, wobble, grow in (((tall, 1), (1, 3), (3, 5)), ((1, long), (3, 1), (5, 3))):
+        wide = cv2.dilate(clean, np.ones(wobble, np.uint8))  # a hand-drawn line drifts
+        rules = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones(size, np.uint8))
+        if rules.any():
+            out = cv2.bitwise_and(out, cv2.bitwise_not(cv2.dilate(rules, np.ones(grow,
+                                                                                 np.uint8))))
+    return out
 
 
 def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: RuledLine,
@@ -181,6 +205,17 @@ def gap_evidence(prof: np.ndarray, he: float, widen: int = 0) -> tuple[np.ndarra
     return free, between
 
 
+def _free_width(mask: np.ndarray) -> np.ndarray:
+    """For each row: the length of the run of True rows it lies in (0 where False)."""
+    out = np.zeros(len(mask))
+    idx = np.nonzero(mask)[0]
+    if len(idx) == 0:
+        return out
+    for r in np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1):
+        out[r] = len(r)
+    return out
+
+
 def _runs_at_least(mask: np.ndarray, k: int) -> np.ndarray:
     """``mask`` without its runs of True shorter than ``k``."""
     idx = np.nonzero(mask)[0]
@@ -207,6 +242,7 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     free, between = gap_evidence(prof, he)
     # a line's own band was removed from the ink: look past it for writing running through
     free_line, _ = gap_evidence(prof, he, widen=3)
+    wide = _free_width(free >= 0.95) / he  # how tall the clean gap around each row is
     step = max(2.0, he / 25.0)
     ys_line = [float(ln.at(xm)) for ln in inner]
     grid = list(np.arange(y0 + step, y1 - 0.5 * step, step))
@@ -224,6 +260,11 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
         f = float(free[j])
         if ln is None:
             gap = float(np.clip((f - 0.7) / 0.25, 0.0, 1.0)) * float(between[j])
+            # a gap across every written column as tall as two rows' margins is where a
+            # missing line was (two text lines of one tall entry leave a narrower one, and
+            # a centred one-line cell beside them fills it)
+            gap += WIDE_GAP * float(np.clip((wide[j] - 0.15) / 0.1, 0.0, 1.0)) * float(
+                between[j])
             node_cost[i] = MISSING - GAP_REWARD * gap
         elif 0 < i < len(nodes) - 1:
             s = min(1.0, ln.strength)

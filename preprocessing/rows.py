@@ -5,6 +5,8 @@ made. Nothing here depends on a number of rows per page: the page says how many 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -152,15 +154,21 @@ def fit_to_span(lines: list[RuledLine], span: tuple[float, float], he: float) ->
     return kept
 
 
-def first_entry_line(gaps: np.ndarray, he: float) -> int:
+def first_entry_line(gaps: np.ndarray, he: float,
+                     numbers: Callable[[int], bool] | None = None) -> int:
     """Index of the line under the header (lines[0] is the table's top). The header is the
     first row; it may be cut into short pieces by a row of column numbers 1..n under it, a
     two-level header's inner line, or a line that its print made. A short piece (under 0.6
     of an entry's height) before a full row ends the header; everything above that line is
-    printed header, however many text lines it has."""
+    printed header, however many text lines it has. ``numbers(i)``: whether the piece from
+    line i to line i + 1 is header (the printed row of column numbers, a two-level header's
+    lower level); when given, a short piece must be: in a book of uneven rows (hand-ruled)
+    the first entry rows can be as short as a number row, and the header must not take them
+    in."""
     for i in range(1, min(len(gaps) - 1, 4)):
         # rows differ in height: the row under the piece need only be clearly taller
-        if gaps[i] < 0.6 * he and gaps[i + 1] >= max(0.5 * he, 1.25 * gaps[i]):
+        if (gaps[i] < 0.6 * he and gaps[i + 1] >= max(0.5 * he, 1.25 * gaps[i])
+                and (numbers is None or numbers(i))):
             return i + 1
     return 1
 
@@ -224,10 +232,11 @@ def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
     """Whether the row between ``top`` and ``bottom`` is the printed row of column numbers
     (1, 2, ... n) under the header: no taller than an entry row, and in most columns one small
     mark (a number of one or two digits) in the middle of the cell, the marks of about one
-    height, on one printed line (each under 0.55 of the row's height, their centres level).
-    Handwriting never fills most cells of a row with short centred marks: a name or a place
-    runs across its cell, and a tall row's lines of writing stacked in a narrow cell make a
-    mark as tall as the row."""
+    height, on one printed line (each under 0.7 of the row's height from line to line, their
+    centres level: a short number row on a hand-ruled page leaves little room inside its
+    wobbly lines). Handwriting never fills most cells of a row with short centred marks: a
+    name or a place runs across its cell, and a tall row's lines of writing stacked in a
+    narrow cell make a mark as tall as the row."""
     b = cmap.boundaries
     xm = 0.5 * (b[0].pos + b[-1].pos)
     rh = float(bottom.at(xm)) - float(top.at(xm))
@@ -251,6 +260,11 @@ def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
             continue
         heights += 1
         crop = np.ascontiguousarray(ink[y0:y1, x0:x1])
+        # a wobbly (hand-drawn) row line dips into the cell and joins the digit: take level
+        # runs longer than a number is wide out first
+        run = cv2.morphologyEx(crop, cv2.MORPH_OPEN,
+                               np.ones((1, max(8, int(0.4 * (x1 - x0)))), np.uint8))
+        crop = cv2.bitwise_and(crop, cv2.bitwise_not(run))
         n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
         keep = [s for s in stats[1:] if s[4] >= 4 and s[3] >= 3 and s[2] < 0.9 * (x1 - x0)]
         if not keep:
@@ -261,7 +275,7 @@ def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
         mw, mh = mx1 - mx0, my1 - my0
         centre = x0 + 0.5 * (mx0 + mx1)
         if (mw <= max(0.45 * cw, 1.5 * mh) and mw <= 3.0 * mh and abs(centre - xc) <= 0.2 * cw
-                and mh <= 0.55 * (y1 - y0)):
+                and mh <= 0.7 * (float(bottom.at(xc)) - float(top.at(xc)))):
             hits += 1
             seen.append(float(mh))
             mids.append(y0 + 0.5 * (my0 + my1) - float(top.at(xc)))

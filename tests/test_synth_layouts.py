@@ -215,3 +215,22 @@ def test_synth_cli_writes_a_held_out_family(tmp_path):
     assert truth["layout"]["family"] == "ho-ministry" and truth["layout"]["held_out"]
     bad = CliRunner().invoke(app, ["synth", "--out", str(tmp_path), "--layout", "nope"])
     assert bad.exit_code != 0 and "unknown layout family" in bad.output
+
+
+def test_hand_photo_family_is_training_hand_ruled_and_photographed():
+    """The training side of hand-ruled books taken with a phone: hand ruling always, training
+    print fonts only (never the held-out family's), hard pages keystoned (the table's corners
+    are not a rectangle), and wider ranges than any held-out family it resembles."""
+    fam = FAMILIES["hand-photo"]
+    assert "hand-photo" in TRAINING and not fam.held_out
+    held_fonts = {f for n in HELD_OUT for f in FAMILIES[n].print_families}
+    assert not set(fam.print_families) & (held_fonts - {0, 1, 2})
+    assert 3 not in fam.print_families
+    assert fam.hand_ruled == 1.0 and fam.perspective > 0 and fam.crop > 0
+    books = [sample_book_layout(TPL, fam, s) for s in range(30)]
+    assert all(b.hand_ruled for b in books) and {b.print_family for b in books} <= {0, 1, 2}
+    lay = page("hand-photo", 3, "hard").truth["layout"]
+    assert lay["family"] == "hand-photo" and lay["hand_ruled"] and not lay["held_out"]
+    q = np.array(lay["header_quad"], float)
+    top, bottom = q[1, 0] - q[0, 0], q[2, 0] - q[3, 0]
+    assert abs(top - bottom) > 0.005 * top or abs(q[0, 1] - q[1, 1]) > 2  # not a flatbed box

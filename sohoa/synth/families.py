@@ -61,6 +61,12 @@ FAMILIES: dict[str, LayoutFamily] = {f.name: f for f in (
                  width_spread=0.5, number_row=0.5, two_level=0.4, rows=(5, 15),
                  row_unevenness=0.25, two_row_entry=0.2, missing_lines=0.05, hand_ruled=0.3,
                  crop=0.3, perspective=0.04, light=0.4, facing=0.4),
+    LayoutFamily("hand-photo", False, "hand-ruled book photographed with a phone: wobbly "
+                 "and missing lines, long entries, uneven rows, perspective, cut edge, light",
+                 width_spread=0.45, number_row=0.4, two_level=0.35, print_families=(0, 1, 2),
+                 header_scale=(0.85, 1.25), rows=(4, 16), row_unevenness=0.4,
+                 two_row_entry=0.4, missing_lines=0.15, hand_ruled=1.0, crop=0.5,
+                 perspective=0.07, light=0.7, facing=0.7),
     # held out: benchmarks only
     LayoutFamily("ho-ministry", True, "held out: Ministry form of another print run: other "
                  "proportions, number row, other font, 6-10 rows, some two-level headers",
