@@ -162,10 +162,11 @@ def samples_of(pairs: Iterable[LabelledPair]) -> list[Sample]:
     return [Sample(lp.features, lp.pair.correct) for lp in pairs if lp.features is not None]
 
 
-def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1.0
-                 ) -> Calibration:
+def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1.0,
+                 accept_precision: float | None = None) -> Calibration:
     """Fit the logistic map on labelled pairs (see ``fit_calibration``)."""
-    return fit_calibration(samples_of(pairs), l2=l2, note=note)
+    return fit_calibration(samples_of(pairs), l2=l2, note=note,
+                           accept_precision=accept_precision)
 
 
 def recalibrated(pairs: Iterable[LabelledPair], calibration: Calibration) -> list[FieldPair]:
