@@ -53,6 +53,7 @@ from sohoa.evaluation import (
     summarize,
 )
 from sohoa.fields.calibration import (
+    ACCEPT_PRECISION,
     ENGINE_FEATURES,
     Calibration,
     CalibrationError,
@@ -80,6 +81,7 @@ SHIPPED = ROOT / "sohoa" / "data" / "calibration.json"
 TEMPLATES = ("ks-2006", "kt-2006", "kh-2006")
 SEED0 = {"fit": 700_000, "eval": 750_000}
 DIFFICULTIES = ("easy", "hard")
+FONT_SEED = 100_000  # seed offset of each further font role's pages (--fit-fonts/--eval-fonts)
 CELLS_VERSION = "lines-3"  # how n-best per crop is built (wrapped values read line by line)
 
 
@@ -90,10 +92,12 @@ class PageSpec:
     template: str
     seed: int
     layout: str = "default"
+    fonts: str = "bench"  # the handwriting font role (sohoa.synth.fonts.ROLES)
 
     @property
     def key(self) -> str:
         tail = "" if self.layout == "default" else f"-{self.layout}"
+        tail += "" if self.fonts == "bench" else f"-{self.fonts}"
         return f"{self.template}-{self.difficulty}-{self.seed}{tail}"
 
 
@@ -150,23 +154,28 @@ def one_core() -> None:
 
 
 def plan(pages: int, layouts: tuple[str, ...] = ("default",),
-         fit_layouts: tuple[str, ...] = ("default",), fit_pages: int | None = None
+         fit_layouts: tuple[str, ...] = ("default",), fit_pages: int | None = None,
+         fit_fonts: tuple[str, ...] = ("bench",), eval_fonts: tuple[str, ...] = ("bench",)
          ) -> list[PageSpec]:
-    """FIT and EVAL pages per difficulty, cycling templates and layout families."""
+    """FIT and EVAL pages per difficulty, cycling templates and layout families; each font
+    role of a half gets its own run of pages (a page with another role gets seeds 100000 on,
+    so no two pages of a half share a book)."""
     from sohoa.synth import HELD_OUT
 
     if set(fit_layouts) & set(HELD_OUT):
         bad = sorted(set(fit_layouts) & set(HELD_OUT))
         raise SystemExit(f"held-out families never fit a map: {bad}")
     out = []
-    todo = {"fit": (fit_layouts, pages if fit_pages is None else fit_pages),
-            "eval": (layouts, pages)}
+    todo = {"fit": (fit_layouts, pages if fit_pages is None else fit_pages, fit_fonts),
+            "eval": (layouts, pages, eval_fonts)}
     for half, seed0 in SEED0.items():
-        fams, n = todo[half]
-        for d_i, diff in enumerate(DIFFICULTIES):
-            for i in range(n):
-                out.append(PageSpec(half, diff, TEMPLATES[i % len(TEMPLATES)],
-                                    seed0 + 1000 * d_i + i, fams[i % len(fams)]))
+        fams, n, roles = todo[half]
+        for r_i, role in enumerate(roles):
+            for d_i, diff in enumerate(DIFFICULTIES):
+                for i in range(n):
+                    out.append(PageSpec(half, diff, TEMPLATES[i % len(TEMPLATES)],
+                                        seed0 + FONT_SEED * r_i + 1000 * d_i + i,
+                                        fams[i % len(fams)], role))
     return out
 
 
@@ -246,7 +255,8 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
     from sohoa.template import load_template
 
     tpl = load_template(spec.template)
-    page = generate_page(tpl, spec.seed, spec.difficulty, font_role="bench", layout=spec.layout)
+    page = generate_page(tpl, spec.seed, spec.difficulty, font_role=spec.fonts,
+                         layout=spec.layout)
     truth, year = page.truth, page.truth["book"]["year"]
     c0, w0 = cpu_seconds(), time.perf_counter()
     seg = segment_image(page.image, tpl, name=spec.key)
@@ -285,10 +295,11 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
     return out
 
 
-def fit(runs: list[PageRun], engines: set[str], note: str) -> Calibration | None:
+def fit(runs: list[PageRun], engines: set[str], note: str,
+        accept_precision: float | None = ACCEPT_PRECISION) -> Calibration | None:
     lps = [lp for r in runs if r.spec.half == "fit" and r.engine in engines for lp in r.chosen]
     try:
-        return fit_labelled(lps, note=note)
+        return fit_labelled(lps, note=note, accept_precision=accept_precision)
     except CalibrationError as exc:
         print(f"no calibration fit for {sorted(engines)}: {exc}", file=sys.stderr)
         return None
@@ -459,6 +470,14 @@ def main() -> int:
     ap.add_argument("--use-shipped", action="store_true",
                     help="report under the shipped map instead of one fitted on the FIT half")
     ap.add_argument("--no-oracle", action="store_true", help="skip the oracle reading")
+    ap.add_argument("--fit-fonts", default="bench",
+                    help="handwriting font roles of the FIT half, comma list (each role its "
+                         "own --fit-pages pages per difficulty): 'bench,test' also fits the map "
+                         "on hands the recogniser reads worse (sohoa.synth.fonts)")
+    ap.add_argument("--eval-fonts", default="bench", help="font roles of the EVAL half")
+    ap.add_argument("--accept-precision", type=float, default=ACCEPT_PRECISION,
+                    help="exact rate the fitting fields must reach from the map's output "
+                         "moved onto 0.9 (sohoa.fields.calibration.accept_point; 0: no guard)")
     args = ap.parse_args()
     pages = 1 if args.quick else args.pages
     tess_pages = 1 if args.quick else args.tesseract_pages
@@ -475,17 +494,20 @@ def main() -> int:
     runs: list[PageRun] = []
     layouts, fit_layouts = layout_sets(args.layouts, args.fit_layouts)
     fit_pages = 1 if args.quick else args.fit_pages
-    todo = plan(pages, layouts, fit_layouts, fit_pages)
+    fit_fonts = tuple(f for f in args.fit_fonts.split(",") if f)
+    eval_fonts = tuple(f for f in args.eval_fonts.split(",") if f)
+    todo = plan(pages, layouts, fit_layouts, fit_pages, fit_fonts, eval_fonts)
     t0 = time.perf_counter()
     for i, spec in enumerate(todo, 1):
         runs += run_page(spec, engines, fps, args.cache, tess_pages, not args.no_oracle)
         print(f"[{i}/{len(todo)}] {spec.half} {spec.key} {time.perf_counter() - t0:.0f} s",
               file=sys.stderr, flush=True)
-    own = {e: fit(runs, {e}, f"{e} FIT half") for e in engines}
+    accept = args.accept_precision or None
+    own = {e: fit(runs, {e}, f"{e} FIT half", accept) for e in engines}
     ship_from = {e for e in args.ship.split(",") if e in engines} or {next(iter(engines))}
     fit_pages = sorted({r.spec.key for r in runs if r.spec.half == "fit"
                         and r.engine in ship_from})
-    ship = default_calibration() if args.use_shipped else fit(runs, ship_from, "")
+    ship = default_calibration() if args.use_shipped else fit(runs, ship_from, "", accept)
     if ship is not None and not args.use_shipped:
         ship = keep_unfitted_engines(ship, default_calibration(), ship_from)
     res = report(runs, own, ship)
@@ -495,6 +517,7 @@ def main() -> int:
             "engines": {label: str(getattr(e, "model_dir", "") or label)
                         for label, e in engines.items()},
             "seeds": SEED0, "templates": TEMPLATES, "font_role": "bench",
+            "fit_fonts": list(fit_fonts), "eval_fonts": list(eval_fonts),
             "layouts": list(layouts), "fit_layouts": list(fit_layouts),
             "map": "shipped" if args.use_shipped else "fitted on the FIT half",
             "ship_from": sorted(ship_from), "fit_pages": fit_pages,
@@ -506,8 +529,8 @@ def main() -> int:
         ece_eval = {e: res[e]["all"]["ece"] for e in ship_from if e in res}
         ship = replace(ship, note=(
             f"fitted by benchmarks/bench_read.py on {'+'.join(sorted(ship_from))} n-best of "
-            f"{len(fit_pages)} generated FIT pages (layouts {', '.join(fit_layouts)}; bench "
-            f"fonts, seeds {SEED0['fit']}+), "
+            f"{len(fit_pages)} generated FIT pages (layouts {', '.join(fit_layouts)}; "
+            f"{'+'.join(fit_fonts)} fonts, seeds {SEED0['fit']}+), "
             f"{ship.n_samples} fields; ECE on the EVAL half: "
             + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))
             + f" (EVAL layouts {', '.join(layouts)}); held out (never fitted): "

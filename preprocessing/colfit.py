@@ -22,7 +22,13 @@ import math
 import cv2
 import numpy as np
 
-from preprocessing.colplace import COVER, header_separators, off_separator, separators
+from preprocessing.colplace import (
+    COVER,
+    header_separators,
+    off_separator,
+    separators,
+    weak_separator,
+)
 from preprocessing.colsides import open_sides, row_extent
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
@@ -341,6 +347,9 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
         if xb - xa < 3:
             continue
         seps = separators(header, xa, xb) if header is not None else []
+        if not seps and header is not None:  # a worn separator, alone in the range
+            weak = weak_separator(header, xa, xb)
+            seps = [] if weak is None else [weak]
         if seps:
             x = min(seps, key=lambda c: abs(c - est))
             bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))

@@ -58,6 +58,32 @@ def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:
     return [xa + float(r.mean()) for r in np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)]
 
 
+WEAK_COVER = 0.6  # a broken separator (a hard page's worn ruling) still runs through this
+WEAK_MARGIN = 0.15  # ... and stands this far above anything else in the range (header text)
+WEAK_WIDTH = 4 * WOBBLE + 6  # pixels: a separator's run is a line's width plus the wobble
+
+
+def weak_separator(cover: np.ndarray, xa: int, xb: int) -> float | None:
+    """The one broken separator in ``[xa, xb)``: the only run of cover >= ``WEAK_COVER``
+    there, narrow as a line and ``WEAK_MARGIN`` above every other x of the range (letters
+    of the header's text reach 0.5-0.7 in several runs, a worn line alone); None otherwise."""
+    xa, xb = max(0, xa), min(len(cover), xb)
+    if xb - xa < 3:
+        return None
+    part = cover[xa:xb]
+    idx = np.nonzero(part >= WEAK_COVER)[0]
+    if len(idx) == 0:
+        return None
+    runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+    if len(runs) != 1 or len(runs[0]) > WEAK_WIDTH:
+        return None
+    r = runs[0]
+    rest = np.ones(len(part), bool)
+    rest[max(0, r[0] - 2 * WOBBLE):r[-1] + 2 * WOBBLE + 1] = False
+    if rest.any() and float(part[rest].max()) > float(part[r].max()) - WEAK_MARGIN:
+        return None
+    return xa + float(r.mean())
+
 
 NEAR = 0.35  # a weak line's separator lies within this share of the narrower column beside
 

@@ -162,10 +162,11 @@ def samples_of(pairs: Iterable[LabelledPair]) -> list[Sample]:
     return [Sample(lp.features, lp.pair.correct) for lp in pairs if lp.features is not None]
 
 
-def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1.0
-                 ) -> Calibration:
+def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1.0,
+                 accept_precision: float | None = None) -> Calibration:
     """Fit the logistic map on labelled pairs (see ``fit_calibration``)."""
-    return fit_calibration(samples_of(pairs), l2=l2, note=note)
+    return fit_calibration(samples_of(pairs), l2=l2, note=note,
+                           accept_precision=accept_precision)
 
 
 def recalibrated(pairs: Iterable[LabelledPair], calibration: Calibration) -> list[FieldPair]:
@@ -243,13 +244,14 @@ class RefitReport:
 
 def refit(pairs: Sequence[LabelledPair], *, current: Calibration | None = None,
           note: str = "") -> RefitReport:
-    """Fit on every second labelled field, measure ECE on the rest, then fit on all of them."""
+    """Fit on every second labelled field, measure ECE on the rest, then fit on all of them
+    (with the accept guard, as the shipped map: ``calibration.ACCEPT_PRECISION``)."""
     from sohoa.evaluation import expected_calibration_error
-    from sohoa.fields.calibration import default_calibration
+    from sohoa.fields.calibration import ACCEPT_PRECISION, default_calibration
 
     read = [lp for lp in pairs if lp.features is not None]
     fit_half, eval_half = read[0::2], read[1::2]
-    half = fit_labelled(fit_half, note=note)
+    half = fit_labelled(fit_half, note=note, accept_precision=ACCEPT_PRECISION)
 
     def ece(cal: Calibration) -> float:
         got = recalibrated(eval_half, cal)
@@ -257,5 +259,6 @@ def refit(pairs: Sequence[LabelledPair], *, current: Calibration | None = None,
 
     before = ece(current or default_calibration())
     after = ece(half)
-    full = fit_labelled(read, note=f"{note}; held-out ECE {after:.3f} (was {before:.3f})")
+    full = fit_labelled(read, note=f"{note}; held-out ECE {after:.3f} (was {before:.3f})",
+                        accept_precision=ACCEPT_PRECISION)
     return RefitReport(full, len(read), len(eval_half), before, after)

@@ -27,11 +27,17 @@ from sohoa.fields.calibration_seg import (
     extra_lines,
     other_kind_score,
 )
-from sohoa.fields.choose import choose_reading, features_of
+from sohoa.fields.choose import choose_reading, features_of, rank_candidates
 from sohoa.fields.parse import parse_field
 from sohoa.records import Alternative, BBox, FieldKind, Reading
 
 MIN_COLUMN = 3  # cells of a field on a page before its column doubt counts
+# kinds whose values are short enough that the chosen value's engine mass says how sure the
+# recogniser is of the hand (a wrapped place's mass is a product over lines and words)
+SHORT_KINDS = frozenset({FieldKind.NAME, FieldKind.DATE, FieldKind.YEAR, FieldKind.SEX,
+                         FieldKind.ETHNICITY, FieldKind.NATIONALITY, FieldKind.RELATION,
+                         FieldKind.NUMBER})
+MIN_PAGE = 6  # short fields read on a page before its page doubt counts
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,25 @@ def column_doubts(items: Sequence[PageItem], first: Sequence[Reading],
     return [share[it.field] for it in items]
 
 
-def _with_doubt(ev: LayoutEvidence | None, doubt: float) -> LayoutEvidence:
-    return replace(ev or LayoutEvidence(), column_doubt=doubt)
+def page_doubt(items: Sequence[PageItem], ref_year: int | None = None) -> float:
+    """The recogniser's doubt over the page: 1 - the mean engine mass of the chosen value over
+    the page's short fields that were read (0 below ``MIN_PAGE`` of them). A hand the
+    recogniser reads badly lowers it on every field it wrote, and the same mass is then worth
+    less: a name at 0.6 on a page read at 0.95 elsewhere is not one on a page read at 0.6."""
+    masses = []
+    for it in items:
+        if it.empty or FieldKind(it.kind) not in SHORT_KINDS:
+            continue
+        ranked = rank_candidates(it.kind, list(it.candidates), ref_year, it.field)
+        if ranked:
+            masses.append(ranked[0].engine_mass)
+    if len(masses) < MIN_PAGE:
+        return 0.0
+    return float(1.0 - sum(masses) / len(masses))
+
+
+def _with_doubt(ev: LayoutEvidence | None, doubt: float, page: float = 0.0) -> LayoutEvidence:
+    return replace(ev or LayoutEvidence(), column_doubt=doubt, page_doubt=page)
 
 
 def _choose(it: PageItem, ev: LayoutEvidence | None, ref_year: int | None,
@@ -97,8 +120,9 @@ def choose_page(items: Sequence[PageItem], ref_year: int | None = None,
     first = [_empty(it) if it.empty else _choose(it, it.evidence, ref_year, calibration)
              for it in items]
     doubts = column_doubts(items, first, ref_year)
-    return [r if it.empty or d <= 0 else _choose(it, _with_doubt(it.evidence, d), ref_year,
-                                                  calibration)
+    page = page_doubt(items, ref_year)
+    return [r if it.empty or (d <= 0 and page <= 0) else _choose(
+                it, _with_doubt(it.evidence, d, page), ref_year, calibration)
             for it, r, d in zip(items, first, doubts, strict=True)]
 
 
@@ -109,10 +133,11 @@ def page_features(items: Sequence[PageItem], ref_year: int | None = None
     first = [_empty(it) if it.empty else _choose(it, it.evidence, ref_year, None)
              for it in items]
     doubts = column_doubts(items, first, ref_year)
+    page = page_doubt(items, ref_year)
     out: list[Features | None] = []
     for it, d in zip(items, doubts, strict=True):
         found = None if it.empty else features_of(
             it.kind, list(it.candidates), ref_year, it.field, it.engine,
-            _with_doubt(it.evidence, d))
+            _with_doubt(it.evidence, d, page))
         out.append(found[0] if found else None)
     return out

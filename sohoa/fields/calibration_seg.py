@@ -53,6 +53,7 @@ class LayoutEvidence:
     layout_residual: float = 0.0
     lines: int = 1  # handwritten lines in the crop (preprocessing.lines.text_line_bands)
     column_doubt: float = 0.0  # set per page by calibration_page
+    page_doubt: float = 0.0  # the recogniser's doubt over the page's cells (calibration_page)
 
     def to_json(self) -> list[float]:
         return [round(self.edge_ink, 4), round(self.ink, 5), round(self.layout_residual, 4),

@@ -87,7 +87,7 @@ def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative
     best = ranked[0]
     cal = calibration or default_calibration()
     confidence = round(cal.predict(_features(best, kind, engine, evidence, ref_year,
-                                             rival_of(ranked))), 4)
+                                             rival_of(ranked), junk_of(ranked))), 4)
     others = tuple(a for a in alts if a is not best.source and a.text.strip()
                    and a.text != best.parsed.text)
     return Reading(field, best.parsed.text, best.parsed.value, confidence, engine, bbox, others)
@@ -100,7 +100,8 @@ def features_of(kind: FieldKind, candidates: Sequence[Alternative], ref_year: in
     ranked = rank_candidates(kind, list(candidates), ref_year, field)
     if not ranked:
         return None
-    return (_features(ranked[0], kind, engine, evidence, ref_year, rival_of(ranked)),
+    return (_features(ranked[0], kind, engine, evidence, ref_year, rival_of(ranked),
+                      junk_of(ranked)),
             ranked[0].parsed)
 
 
@@ -118,9 +119,19 @@ def rival_of(ranked: Sequence[Scored]) -> float:
     return 0.0
 
 
+def junk_of(ranked: Sequence[Scored]) -> float:
+    """Share of the candidates' engine mass on readings that do not parse as the field's kind
+    (0 when the chosen value does not parse either: then nothing tells junk apart)."""
+    if not ranked or not ranked[0].parsed.ok:
+        return 0.0
+    total = sum(s.engine_mass for s in ranked)
+    bad = sum(s.engine_mass for s in ranked if not s.parsed.ok)
+    return float(bad / total) if total > 0 else 0.0
+
+
 def _features(best: Scored, kind: FieldKind, engine: str,
               evidence: LayoutEvidence | None = None, ref_year: int | None = None,
-              rival: float = 0.0) -> Features:
+              rival: float = 0.0, junk: float = 0.0) -> Features:
     """What calibration looks at for the chosen value (one place for choice and refitting)."""
     ev = evidence or LayoutEvidence()
     other = other_kind_score(kind, best.parsed.text, best.parsed.evidence, best.parsed.ok,
@@ -128,4 +139,4 @@ def _features(best: Scored, kind: FieldKind, engine: str,
     return Features(best.engine_mass, best.parsed.evidence, best.parsed.ok,
                     len(best.parsed.text), FieldKind(kind), engine, best.unusual,
                     ev.edge_ink, ev.layout_residual, other, extra_lines(kind, ev.lines),
-                    ev.column_doubt, rival)
+                    ev.column_doubt, rival, junk, ev.page_doubt)
