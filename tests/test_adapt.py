@@ -134,7 +134,11 @@ def test_adapt_trains_its_step_budget_and_says_so(tmp_path, base):
     res = adapt_book(root, str(base.book_id), AdaptOptions(
         steps=6, minutes=10, min_confirmed=N_CONFIRMED, reread=False))
     card = json.loads((res.path / "card.json").read_text("utf-8"))
-    assert res.steps == card["steps"] == card["budget_steps"] == 6
+    assert res.fold_steps == card["fold_steps"] == [3, 3]  # each fold candidate: half
+    # the book model itself is trained (its whole budget) only when the gate passes
+    assert res.steps == card["steps"] == (6 if card["gate"]["gain"] >= card["gate"]["needed"]
+                                          else 0)
+    assert card["budget_steps"] == 6
     assert 0 < res.train_cpu_s == card["train_cpu_s"]
     assert card["options"]["steps"] == 6 and res.reread == 0
     assert _snapshot(root) == before  # no re-reading asked: nothing changed, kept or not

@@ -33,8 +33,9 @@ def register(app: typer.Typer) -> None:
         user: str = typer.Option("adapt", "--user", help="Name written in the audit log."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Fine-tune a model for BOOK's writer on its confirmed field crops; keep it only if it
-        beats the base model on a held-out slice of them, then re-read the book's unconfirmed
+        """Fine-tune a model for BOOK's writer on its confirmed field crops; keep it only if
+        the recipe beats the book's current model on them, cross-fitted (each crop read by a
+        candidate trained without it, docs/htr.md), then re-read the book's unconfirmed
         entries with it (confirmed ones are never touched)."""
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         logging.getLogger("sohoa.adapt").setLevel(logging.INFO)
@@ -64,5 +65,5 @@ def register(app: typer.Typer) -> None:
             return
         verdict = "kept" if res.kept else "rejected"
         typer.echo(f"book {res.book_id} {res.version}: {verdict} ({res.reason}); "
-                   f"{res.crops_train} training crops, {res.crops_held_out} held out; "
+                   f"{res.crops_train} confirmed crops, each scored out of sample; "
                    f"{res.reread} unconfirmed entries read again; {res.minutes:.1f} min")
