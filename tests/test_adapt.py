@@ -109,6 +109,10 @@ def test_adapt_never_keeps_a_worse_model(tmp_path, base):
     assert sorted(p.name for p in res.path.iterdir()) == ["card.json"]  # no weights kept
     card = json.loads((res.path / "card.json").read_text("utf-8"))
     assert card["kept"] is False and card["base_model"] == str(SHIPPED)
+    gate = card["gate"]  # cross-fitted: every confirmed crop read by a fold candidate
+    assert gate["crops"] == res.crops_train and gate["gain"] < gate["needed"]
+    assert gate["edits_candidate"] > gate["edits_start"] and gate["worsened"] > 0
+    assert card["steps"] == 0 and card["gate"]["final_in_sample_cer"] is None  # never trained
     assert card["cer_candidate"] == res.cer_candidate and card["by"] == "it-staff"
     assert _snapshot(root) == before  # nothing re-read, nothing changed
     with Workspace.open(root) as ws:
