@@ -72,6 +72,8 @@ class AdaptOptions:
     fold_steps: int | None = None  # each fold candidate's steps; None: steps // 2
     gate_z: float = Z  # the paired test's standard errors (sohoa.adapt_gate.paired_verdict)
     distort_share: float = 0.0  # confirmed lines also bent/sheared/re-inked (models.augment)
+    join_share: float = 0.0  # confirmed lines joined two by two into one (finetune_recipe)
+    l2sp: float = 0.0  # pull toward the start weights (models.finetune_recipe.L2SPArch)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,8 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                                max_epochs=opts.max_epochs, device=opts.device,
                                threads=opts.threads, seed=opts.seed, record=record,
                                max_steps=steps, keep_last=steps is not None,
-                               distort_share=opts.distort_share)
+                               distort_share=opts.distort_share,
+                               join_share=opts.join_share, l2sp=opts.l2sp)
 
     cpu0 = time.process_time()
     cand_edits, fold_taken = list(start_edits), []
