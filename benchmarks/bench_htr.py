@@ -178,6 +178,9 @@ def main() -> None:
     ap.add_argument("--crops-cache", default=None,
                     help="folder keeping the drawn crops (.npz per set, seed and size) so that "
                          "several models are compared on the same crops without redrawing")
+    ap.add_argument("--stretch", choices=("default", "on", "off"), default="default",
+                    help="read cramped lines again stretched in width (ocr.htr STRETCH_*): "
+                         "the engine's default, or forced on or off")
     ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
                     help="comma-separated: htr, htr-noLM, htr-greedy")
     args = ap.parse_args()
@@ -195,12 +198,15 @@ def main() -> None:
     engines: dict[str, Any] = {}
     rss0 = _peak_mb()
     chosen = args.engines.split(",")
-    engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam)
+    st = {"default": {}, "on": {"stretch": True}, "off": {"stretch": False}}[args.stretch]
+    engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam,
+                                **st)
     if "htr-noLM" in chosen:
         engines["htr-noLM"] = get_engine("htr", device="cpu", model_dir=args.model,
-                                         beam=args.beam, char_lms=False)
+                                         beam=args.beam, char_lms=False, **st)
     if "htr-greedy" in chosen:
-        engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1)
+        engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1,
+                                           **st)
     try:
         if not args.no_tesseract:
             engines["tesseract"] = get_engine("tesseract")
@@ -229,6 +235,7 @@ def main() -> None:
     results["machine"] = {"python": platform.python_version(), "cpu_threads": 2,
                           "note": "2 shared CPU cores; other jobs were running"}
     results["model"] = str(engines["htr"].model_dir)
+    results["stretch"] = bool(engines["htr"].stretch)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     out = OUT if args.sets == "lines,page,strokes" and not args.quick else \
         OUT.with_name(f"htr-{args.sets.replace(',', '-')}{'-quick' if args.quick else ''}.json")

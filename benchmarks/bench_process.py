@@ -134,39 +134,47 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, help="write the cProfile stats of the read path")
     ap.add_argument("--speed-only", action="store_true",
                     help="skip the memory runs (kept with the last memory figures)")
+    ap.add_argument("--workers", default="1,2", help="worker counts of the speed runs")
+    ap.add_argument("--no-tesseract", action="store_true", help="skip plain tesseract")
+    ap.add_argument("--no-stages", action="store_true", help="skip the in-process stages")
+    ap.add_argument("--out", type=Path, help="result JSON (default results/process.json)")
     args = ap.parse_args()
+    counts = [int(w) for w in args.workers.split(",") if w]
     n_speed = 4 if args.quick else args.pages
     n_small, n_large = (4, 12) if args.quick else (10, 100)
     tmp = Path(tempfile.mkdtemp(prefix="bench-process-"))
     try:
-        pages = make_pages(tmp / "scans", n_large, distinct=n_speed, seed=9100)
+        pages = make_pages(tmp / "scans", n_speed if args.speed_only else max(n_large, n_speed),
+                           distinct=n_speed, seed=9100)
         speed = pages[:n_speed]
-        out = ROOT / "benchmarks" / "results" / "process.json"
+        out = args.out or ROOT / "benchmarks" / "results" / "process.json"
         res: dict = {"engine": args.engine, "pages": n_speed}
         if (args.memory_only or args.speed_only) and out.exists():
             last = json.loads(out.read_text())  # keep the figures of the part not rerun
             res = last if args.memory_only else {
                 **{k: v for k, v in last.items() if k.startswith("memory_")}, **res}
-        if not args.memory_only:
+        if not args.memory_only and not args.no_stages:
             from bench_process_stages import stage_seconds
 
             res["stages_cpu_s_per_page"] = stage_seconds(speed, args.engine, args.profile)
-        for workers in (() if args.memory_only else (1, 2)):
+        for workers in (() if args.memory_only else counts):
             secs, mb, cpu, _ = run_child_cpu(
                 process_cmd(workspace(tmp, f"w{workers}", speed), args.engine, workers))
             res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
                                          "peak_mb": mb, "cpu_s_per_page": cpu / n_speed,
                                          "pages_per_min_2_cores_by_cpu": 120 * n_speed / cpu}
-        if not args.memory_only:
+        if not args.memory_only and not args.no_tesseract:
             t_secs, t_cpu = tesseract_pages(speed)
             res["tesseract_full_page"] = {"seconds": t_secs,
                                           "pages_per_min": 60 * n_speed / t_secs,
                                           "cpu_s_per_page": t_cpu / n_speed}
-        res["scaling_2_over_1"] = (res["workers_2"]["pages_per_min"]
-                                   / res["workers_1"]["pages_per_min"])
-        res["ours_over_tesseract"] = (res["workers_1"]["pages_per_min"]
-                                      / res["tesseract_full_page"]["pages_per_min"])
-        if "cpu_s_per_page" in res["tesseract_full_page"]:
+        if "workers_1" in res and "workers_2" in res:
+            res["scaling_2_over_1"] = (res["workers_2"]["pages_per_min"]
+                                       / res["workers_1"]["pages_per_min"])
+        if "workers_1" in res and "tesseract_full_page" in res:
+            res["ours_over_tesseract"] = (res["workers_1"]["pages_per_min"]
+                                          / res["tesseract_full_page"]["pages_per_min"])
+        if "workers_2" in res and "cpu_s_per_page" in res.get("tesseract_full_page", {}):
             res["tesseract_cpu_over_ours_cpu"] = (res["tesseract_full_page"]["cpu_s_per_page"]
                                                   / res["workers_2"]["cpu_s_per_page"])
         for n in (() if args.speed_only else (n_small, n_large)):
@@ -194,15 +202,21 @@ def report(res: dict, engine: str, n_small: int, n_large: int) -> None:
     """The results as a Markdown table."""
     print(f"| measure ({engine}, 2 cores) | value |\n|---|---|")
     for w in (1, 2):
-        r = res[f"workers_{w}"]
+        r = res.get(f"workers_{w}")
+        if r is None:
+            continue
         print(f"| process, {w} worker(s) | {r['pages_per_min']:.1f} pages/min wall, "
               f"{r.get('cpu_s_per_page', float('nan')):.2f} CPU s/page, "
-              f"peak {r['peak_mb']:.0f} MB |")
-    t = res["tesseract_full_page"]
-    print(f"| plain tesseract full page | {t['pages_per_min']:.1f} pages/min wall, "
-          f"{t.get('cpu_s_per_page', float('nan')):.2f} CPU s/page |")
-    print(f"| scaling 2 workers / 1 | {res['scaling_2_over_1']:.2f} |")
-    print(f"| ours / plain tesseract (wall, 1 worker) | {res['ours_over_tesseract']:.2f} |")
+              f"{r.get('pages_per_min_2_cores_by_cpu', float('nan')):.1f} pages/min on 2 "
+              f"free cores by CPU, peak {r['peak_mb']:.0f} MB |")
+    t = res.get("tesseract_full_page")
+    if t is not None:
+        print(f"| plain tesseract full page | {t['pages_per_min']:.1f} pages/min wall, "
+              f"{t.get('cpu_s_per_page', float('nan')):.2f} CPU s/page |")
+    if "scaling_2_over_1" in res:
+        print(f"| scaling 2 workers / 1 | {res['scaling_2_over_1']:.2f} |")
+    if "ours_over_tesseract" in res:
+        print(f"| ours / plain tesseract (wall, 1 worker) | {res['ours_over_tesseract']:.2f} |")
     if "tesseract_cpu_over_ours_cpu" in res:
         print(f"| tesseract CPU s / ours (2 workers) per page | "
               f"{res['tesseract_cpu_over_ours_cpu']:.2f} |")

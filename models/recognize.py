@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from models.charset import Charset
-from models.crnn import output_lengths
+from models.crnn import model_stride, output_lengths
 from models.ctc_decode import Decoded, greedy
 from models.preprocess import batch_tensor, padded_width, prepare
 
@@ -47,7 +47,7 @@ def log_probs(model: Any, height: int, images: Sequence[np.ndarray], device: str
         for idx in width_batches([a.shape[1] for a in arrays], height, batch_size):
             x, widths = batch_tensor([arrays[i] for i in idx])
             lp = model(torch.from_numpy(x).to(device)).float().cpu().numpy()
-            lens = output_lengths(widths)
+            lens = output_lengths(widths, model_stride(model))
             for j, i in enumerate(idx):
                 out[i] = lp[: max(1, min(int(lens[j]), lp.shape[0])), j]
     return [o for o in out if o is not None]

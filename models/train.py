@@ -20,7 +20,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -252,9 +252,17 @@ class CRNNArch:
             if loaded.charset != charset:
                 raise TrainError(f"{opts.init_from}: its charset differs from the run's")
             self.cfg = loaded.config
-            return loaded.module.train(), self.cfg.to_dict()
+            stride = opts.width_stride or loaded.config.width_stride
+            if stride == loaded.config.width_stride:
+                return loaded.module.train(), self.cfg.to_dict()
+            # another frame rate, the same weight shapes: start from the loaded weights
+            self.cfg = replace(loaded.config, width_stride=stride)
+            module = build_crnn(self.cfg)
+            module.load_state_dict(loaded.module.state_dict())
+            return module.train(), self.cfg.to_dict()
         self.cfg = CRNNConfig(num_classes=charset.num_classes, height=opts.height,
-                              channels=tuple(opts.channels), rnn_hidden=opts.rnn_hidden)
+                              channels=tuple(opts.channels), rnn_hidden=opts.rnn_hidden,
+                              width_stride=opts.width_stride or 4)
         return build_crnn(self.cfg), self.cfg.to_dict()
 
     def batches(self, source_factory: Callable[[], Any], charset: Charset, opts: TrainOptions,
@@ -269,7 +277,8 @@ class CRNNArch:
         x = b["images"].to(device, non_blocking=True)
         with torch.autocast("cuda", dtype=amp or torch.float16, enabled=amp is not None):
             logp = model(x)
-        lens = output_lengths(b["widths"]).clamp(max=logp.shape[0])
+        assert self.cfg is not None
+        lens = output_lengths(b["widths"], self.cfg.width_stride).clamp(max=logp.shape[0])
         loss = torch.nn.functional.ctc_loss(logp.float(), b["targets"], lens,
                                             b["target_lengths"], zero_infinity=True)
         return loss, len(b["texts"])

@@ -17,6 +17,10 @@ class TrainOptions:
     height: int = 32
     channels: tuple[int, ...] = (12, 24, 48, 64, 96, 96)
     rnn_hidden: int = 96
+    # input columns per CTC frame: 4, or 2 (twice the frames for cramped hands); 0 = the
+    # ``init_from`` model's own (4 for a new model). A stride-2 model can start from a
+    # stride-4 one's weights (the same shapes)
+    width_stride: int = 0
     batch_size: int = 32
     epochs: int = 30
     epoch_samples: int = 8000

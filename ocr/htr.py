@@ -53,6 +53,46 @@ def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:
     return kind_lm(kind.value, n=4000).as_hook()
 
 
+# Cramped lines read again stretched in width (docs/htr.md "Fifth candidate"): a line whose
+# greedy reading spends fewer than STRETCH_BELOW CTC frames per character (first to last
+# character frame over the characters) is read again STRETCH_FACTOR times wider, and that
+# reading replaces the first (STRETCH_CHOOSE: the one with the higher confidence is kept
+# instead). Tuned on validation stroke writers and test fonts only
+# (benchmarks/htr_stretch_tune.py): 1.3x below 2.6 frames per character; 1.5-2x and
+# choosing by confidence were worse there
+STRETCH_BELOW = 2.6
+STRETCH_FACTOR = 1.3
+STRETCH_CHOOSE = False
+STRETCH_DEFAULT = True  # engines stretch cramped lines unless told (``stretch=False``)
+
+
+def greedy_frames_per_char(lp: np.ndarray, charset=None) -> float:  # type: ignore[no-untyped-def]
+    """CTC frames per character of a crop's best path: from the first to the last frame that
+    emits a character, over the characters emitted (runs of one class count once); ``inf``
+    under 3 characters (too few to tell a letter pitch)."""
+    best = lp.argmax(axis=1)
+    nz = np.flatnonzero(best)
+    if nz.size == 0:
+        return float("inf")
+    runs = best[nz]
+    # a character is a run of one class not broken by a blank or another class
+    n = 1 + int(np.count_nonzero((np.diff(nz) > 1) | (np.diff(runs) != 0)))
+    if n < 3:
+        return float("inf")
+    return float(nz[-1] - nz[0] + 1) / n
+
+
+def stretch_width(image: np.ndarray, factor: float) -> np.ndarray:
+    """``image`` made ``factor`` times wider (linear interpolation); the same for 1.0."""
+    if factor == 1.0:
+        return image
+    import cv2
+
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(1, int(round(w * factor))), h),
+                      interpolation=cv2.INTER_LINEAR)
+
+
 def for_cpu_inference(module):  # type: ignore[no-untyped-def]
     """A copy of an eval-mode CRNN made faster on the CPU without new weights: each
     convolution followed by a batch norm becomes one convolution (``fuse_conv_bn_eval``), and
@@ -90,7 +130,8 @@ class HTREngine:
     def __init__(self, *, device: str = "auto", model_dir: str | Path | None = None,
                  workspace: str | Path | None = None, beam: int = 8, nbest: int = 5,
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
-                 lm_weight: float = 0.5, char_lms: bool = True, lexicons: bool = True) -> None:
+                 lm_weight: float = 0.5, char_lms: bool = True, lexicons: bool = True,
+                 stretch: bool | None = None) -> None:
         from models.checkpoint import ModelError, load_model_dir
         from models.registry import model_in_use
 
@@ -103,6 +144,7 @@ class HTREngine:
             raise EngineUnavailable(f"htr model not available: {exc}") from exc
         self.model_dir = path
         self.beam, self.nbest, self.batch_size = max(1, beam), max(1, nbest), batch_size
+        self.stretch = STRETCH_DEFAULT if stretch is None else stretch
         self.custom = {FieldKind(k): v for k, v in (lms or {}).items()}
         self.lms = dict(self.custom)
         for kind in LM_FILES if char_lms else ():
@@ -135,25 +177,44 @@ class HTREngine:
         """``recognize`` for crops of several kinds at once (a page's cells): one pass of the
         network over all of them, batched by width across kinds (less padding, fewer and
         fuller batches), then each crop decoded as its own kind."""
-        from models.recognize import log_probs
 
         todo = [i for i, c in enumerate(crops) if not c.empty]
         images = [grey_image(crops[i]) for i in todo]
-        m = self.model
-        lps = log_probs(self.net, m.config.height, images, self.device,
-                        batch_size or self.batch_size) if images else []
+        hyps = self._read(images, [FieldKind(kinds[i]) for i in todo],
+                          batch_size or self.batch_size) if images else []
         out = [empty_reading(c, self.name) if c.empty else None for c in crops]
-        for i, lp in zip(todo, lps, strict=True):
-            out[i] = to_reading(crops[i], self.name, self._decode(lp, FieldKind(kinds[i])))
+        for i, hyp in zip(todo, hyps, strict=True):
+            out[i] = to_reading(crops[i], self.name, hyp)
         return [r for r in out if r is not None]
 
     def _hypotheses(self, images: list[np.ndarray], kind: FieldKind) -> list[Hypotheses]:
+        kind = FieldKind(kind)
+        return self._read(images, [kind] * len(images), self.batch_size)
+
+    def _read(self, images: list[np.ndarray], kinds: Sequence[FieldKind],
+              batch_size: int) -> list[Hypotheses]:
+        """Each image's n-best; cramped lines (few frames per character) are read again
+        stretched in width and the better-scored reading kept (``stretch``)."""
         from models.recognize import log_probs
 
-        m = self.model
-        lps = log_probs(self.net, m.config.height, images, self.device, self.batch_size)
-        kind = FieldKind(kind)
-        return [self._decode(lp, kind) for lp in lps]
+        height = self.model.config.height
+        lps = log_probs(self.net, height, images, self.device, batch_size)
+        hyps = [self._decode(lp, k) for lp, k in zip(lps, kinds, strict=True)]
+        if not self.stretch:
+            return hyps
+        cramped = [i for i, lp in enumerate(lps)
+                   if greedy_frames_per_char(lp) < STRETCH_BELOW]
+        if not cramped:
+            return hyps
+        wide = log_probs(self.net, height, [stretch_width(images[i], STRETCH_FACTOR)
+                                            for i in cramped], self.device, batch_size)
+        for i, lp in zip(cramped, wide, strict=True):
+            h = self._decode(lp, kinds[i])
+            old = hyps[i]
+            if not STRETCH_CHOOSE or (h.confidences[:1] or (0.0,))[0] > \
+                    (old.confidences[:1] or (0.0,))[0]:
+                hyps[i] = h
+        return hyps
 
     def _decode(self, lp: np.ndarray, kind: FieldKind) -> Hypotheses:
         """One crop's n-best from its (T, C) log-probabilities, decoded as ``kind``."""

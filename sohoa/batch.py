@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -66,7 +67,9 @@ def run_task(task: PageTask, plan: EnginePlan | None) -> TaskResult:
                                 prior=task.prior)
             return TaskResult(task, None, segmented=seg)
         if plan not in _RECOGNIZERS:
-            _RECOGNIZERS[plan] = Recognizer(plan)
+            from sohoa.batch_preload import preloaded
+
+            _RECOGNIZERS[plan] = preloaded(plan) or Recognizer(plan)
         work = read_image(image, template, _RECOGNIZERS[plan], name=task.source,
                           ref_year=task.ref_year, keep_crops=True, prior=task.prior)
         return TaskResult(task, work)
@@ -95,8 +98,19 @@ def die_with_parent(parent_pid: int) -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):  # no prctl: the pool's pipe still ends the worker
             log.debug("prctl(PR_SET_PDEATHSIG) not available")
-    if os.getppid() != parent_pid:
+    ppid = os.getppid()
+    if ppid != parent_pid and _parent_of(ppid) != parent_pid:
         os._exit(1)
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent of process ``pid`` (Linux /proc; None elsewhere or when it is gone). A worker
+    forked by the fork server is the coordinator's grandchild."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return int(f.read().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _init_worker(threads: int, parent_pid: int | None = None) -> None:
@@ -109,12 +123,9 @@ def _init_worker(threads: int, parent_pid: int | None = None) -> None:
         cv2.setNumThreads(threads)
     except ImportError:
         pass
-    try:
-        import torch
-
+    torch = sys.modules.get("torch")  # loaded by the fork server; else it reads the variable
+    if torch is not None:
         torch.set_num_threads(threads)
-    except ImportError:
-        pass
 
 
 def run_inline(tasks: Iterable[PageTask], plan: EnginePlan | None) -> Iterator[TaskResult]:
@@ -136,16 +147,138 @@ def _bounded(submit: Callable[[PageTask], Future], tasks: Iterable[PageTask],
         yield from (f.result() for f in done)
 
 
+def _context(plan: EnginePlan | None):  # -> multiprocessing context
+    """The fork server's context, its preload set to ``plan`` (``sohoa.batch_preload``), or
+    ``spawn`` where there is no fork server (not Linux/macOS). The fork server is started here,
+    once per process: later runs in the same process fork from it (a worker of another plan
+    loads its own engines)."""
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+
+    from sohoa.batch_preload import MAIN_ENV, PARENT_ENV, PLAN_ENV, encode_plan
+
+    try:
+        ctx = mp.get_context("forkserver")
+    except ValueError:
+        return mp.get_context("spawn")  # torch and fork do not mix: never plain fork
+    saved = {k: os.environ.get(k) for k in (PLAN_ENV, PARENT_ENV, MAIN_ENV)}
+    os.environ[PLAN_ENV] = encode_plan(plan) if plan is not None else ""
+    os.environ[PARENT_ENV] = str(os.getpid())
+    os.environ[MAIN_ENV] = getattr(getattr(sys.modules.get("__main__"), "__spec__", None),
+                                   "name", "") or ""
+    ctx.set_forkserver_preload(["sohoa.batch_preload"])
+    try:
+        forkserver.ensure_running()  # reads the environment and the preload list now
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return ctx
+
+
+def _stop_fork_server() -> None:
+    """Stop this process's fork server and wait for it (so its CPU time and its workers' is
+    this process's children's, as ``getrusage`` counts it); the next run starts a fresh one
+    for its own plan. Uses the stdlib's private ``_stop``; without it the server stays until
+    this process exits."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except OSError as exc:
+            log.debug("fork server stop: %s", exc)
+
+
+class WorkerPool:
+    """Worker processes for the page tasks of one ``process`` run (every book, the retry pass):
+    each with ``cores / workers`` threads, forked from a fork server that loaded the engines
+    once (``sohoa.batch_preload``). At most two pages per worker are in flight.
+
+    A worker that dies (``kill -9``, out of memory, a crash in native code) breaks the pool:
+    the pages it and the others had in flight come back as failed tasks (the coordinator
+    retries each once, then reports it) and a fresh pool takes the remaining pages."""
+
+    def __init__(self, plan: EnginePlan | None, workers: int) -> None:
+        self.plan, self.workers = plan, max(1, workers)
+        self.threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self.ctx = _context(plan)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=self.ctx,
+                                            initializer=_init_worker,
+                                            initargs=(self.threads, os.getpid()))
+        return self.pool
+
+    def _drop(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool (its other futures fail by themselves); the next task starts
+        a fresh one."""
+        pool.shutdown(wait=False, cancel_futures=True)
+        if self.pool is pool:
+            log.warning("a worker process died; starting new workers")
+            self.pool = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        if self.ctx.get_start_method() == "forkserver":
+            _stop_fork_server()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, tasks: Iterable[PageTask]) -> Iterator[TaskResult]:
+        """The tasks' results as they complete (any order)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        limit = 2 * self.workers
+        pending: dict[Future, tuple[PageTask, ProcessPoolExecutor]] = {}
+
+        def results(done: set[Future]) -> Iterator[TaskResult]:
+            for f in done:
+                task, pool = pending.pop(f)
+                try:
+                    res = f.result()
+                except BrokenProcessPool:
+                    self._drop(pool)
+                    res = TaskResult(task, None, "the worker process reading it died")
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent
+                    res = TaskResult(task, None, f"{type(exc).__name__}: {exc}")
+                yield res
+
+        for task in tasks:
+            pending[self._submit(task)] = (task, self._pool())
+            if len(pending) >= limit:
+                done, _ = wait(set(pending), return_when=FIRST_COMPLETED)
+                yield from results(done)
+        while pending:
+            done, _ = wait(set(pending), return_when=FIRST_COMPLETED)
+            yield from results(done)
+
+    def _submit(self, task: PageTask) -> Future:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._pool().submit(run_task, task, self.plan)
+        except BrokenProcessPool:  # broke since the last result: its futures fail on their own
+            self._drop(self._pool())
+            return self._pool().submit(run_task, task, self.plan)
+
+
 def run_pool(tasks: Iterable[PageTask], plan: EnginePlan | None,
              workers: int) -> Iterator[TaskResult]:
-    """Worker processes, each with its own engines and ``cores / workers`` threads."""
-    import multiprocessing as mp
-
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    ctx = mp.get_context("spawn")  # torch and fork do not mix
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(threads, os.getpid())) as pool:
-        yield from _bounded(lambda t: pool.submit(run_task, t, plan), tasks, 2 * workers)
+    """The tasks on a :class:`WorkerPool` of ``workers`` processes, closed at the end."""
+    with WorkerPool(plan, workers) as pool:
+        yield from pool.run(tasks)
 
 
 def run_dask(tasks: Iterable[PageTask], plan: EnginePlan | None,

@@ -12,10 +12,11 @@ import gc
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 from ocr import pick_device
-from sohoa.batch import PageTask, TaskResult, run_dask, run_inline, run_pool
+from sohoa.batch import PageTask, TaskResult, WorkerPool, run_dask, run_inline
 from sohoa.pipeline import ProcessReport, assemble, save_work
 from sohoa.recognize import EnginePlan, Recognizer
 from sohoa.store import Workspace
@@ -71,11 +72,14 @@ def _tasks(ws: Workspace, pages, attempt: int = 1,
                        width=page.width, height=page.height, prior=prior)
 
 
-def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None):
+def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None,
+              stack: ExitStack):
+    """How tasks run: on the cluster, in worker processes (one pool for the whole run, closed
+    with ``stack``), or in this process."""
     if scheduler:
         return lambda tasks: run_dask(tasks, plan, scheduler)
     if workers > 1:
-        return lambda tasks: run_pool(tasks, plan, workers)
+        return stack.enter_context(WorkerPool(plan, workers)).run
     return lambda tasks: run_inline(tasks, plan)
 
 
@@ -188,7 +192,7 @@ def run_process(
     """
     from tqdm import tqdm
 
-    with Workspace.open(workspace) as ws:
+    with Workspace.open(workspace) as ws, ExitStack() as stack:
         overrides = {k: v for k, v in (("device", device), ("batch_size", batch_size),
                                        ("workers", workers)) if v}
         settings = ws.settings(**overrides)
@@ -207,12 +211,12 @@ def run_process(
                 settings.workers > 1 or scheduler)
         if coordinator_reads:  # workers segment, one model in this process reads across pages
             model = _CoordinatorModel(plan, min_crops=4 * settings.batch_size)
-            segment = _executor(None, settings.workers, scheduler)
+            segment = _executor(None, settings.workers, scheduler, stack)
 
             def execute(tasks):
                 return model.feed(segment(tasks))
         else:
-            execute = _executor(plan, settings.workers, scheduler)
+            execute = _executor(plan, settings.workers, scheduler, stack)
         report = ProcessReport()
         retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:

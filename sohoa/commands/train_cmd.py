@@ -116,6 +116,10 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(None, "--lr", help=f"(default {d('lr')})"),
         height: int = typer.Option(None, "--height",
                                    help=f"CRNN input height (multiple of 16) (default {d('height')})."),
+        width_stride: int = typer.Option(
+            None, "--width-stride", help="CRNN input columns per CTC frame, 4 or 2; a stride-2 "
+            "model can start from a stride-4 one (--init-from) (default: the --init-from "
+            "model's, else 4)."),
         minutes: float = typer.Option(None, "--minutes", help="Time budget; 0 = none (default 0)."),
         patience: int = typer.Option(None, "--patience",
                                      help=f"Epochs without a better CER (default {d('patience')})."),
@@ -189,6 +193,7 @@ def register(app: typer.Typer) -> None:
             return
         given = dict(arch=arch, preset=preset, device=device, epochs=epochs,
                      epoch_samples=epoch_samples, batch_size=batch_size, lr=lr, height=height,
+                     width_stride=width_stride,
                      time_budget_min=minutes, patience=patience, workers=workers,
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
