@@ -298,6 +298,7 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
                        held_out_cer_candidate=round(res.cer_candidate, 4),
                        adapt_min=card["minutes"], total_min=res.minutes,
                        steps=res.steps, budget_steps=card.get("budget_steps"),
+                       fold_steps=res.fold_steps, gate=card.get("gate"),
                        train_cpu_s=res.train_cpu_s,
                        cpu_s=round(time.process_time() - cpu0, 1))
             if not res.kept:  # the book keeps reading with the base model

@@ -205,16 +205,21 @@ class SampleSource:
     sheared, re-inked: ``models.augment.distort``) mixed with synthetic lines."""
 
     def __init__(self, samples: tuple[Sample, ...], mix_synthetic: float,
-                 distort_share: float = 0.0) -> None:
+                 distort_share: float = 0.0, join_share: float = 0.0) -> None:
         self.samples = samples
         self.mix = mix_synthetic
         self.distort_share = distort_share
+        self.join_share = join_share
         self.synth = SynthSource("train") if mix_synthetic > 0 else None
 
     def sample(self, rng: np.random.Generator) -> Sample:
         if self.synth is not None and rng.random() < self.mix:
             return self.synth.sample(rng)
         s = self.samples[int(rng.integers(len(self.samples)))]
+        if self.join_share and rng.random() < self.join_share:
+            from models.finetune_recipe import joined
+
+            s = joined(s, self.samples[int(rng.integers(len(self.samples)))], rng)
         img = degrade(s.image, rng) if rng.random() < 0.5 else s.image
         if self.distort_share and rng.random() < self.distort_share:
             from models.augment import distort
@@ -272,36 +277,41 @@ def _word_splits(words: list[str], k: int) -> list[list[str]]:
 
 def line_samples(samples: list[Sample], model_dir: Path, max_cer: float = 0.5
                  ) -> tuple[list[Sample], int]:
-    """Training samples one written line each: a wrapped crop is cut into its lines and its
-    label's words shared out among them in the way that best matches what ``model_dir`` reads
-    on each line; a crop whose best match is poor (or with more lines than words) is dropped.
-    Returns the samples and how many crops were dropped."""
+    """Training samples one written line each (:func:`crop_lines`, flattened); returns the
+    samples and how many crops were dropped."""
+    per = crop_lines(samples, model_dir, max_cer)
+    return [s for lines in per for s in lines], sum(not lines for lines in per)
+
+
+def crop_lines(samples: list[Sample], model_dir: Path, max_cer: float = 0.5
+               ) -> list[list[Sample]]:
+    """Each crop as training samples of one written line each: a wrapped crop is cut into its
+    lines and its label's words shared out among them in the way that best matches what
+    ``model_dir`` reads on each line; a crop whose best match is poor (or with more lines than
+    words) gets no sample (an empty list)."""
     from rapidfuzz.distance import Levenshtein
 
-    out: list[Sample] = []
-    wrapped: list[tuple[Sample, list[np.ndarray]]] = []
+    out: list[list[Sample]] = []
+    wrapped: list[tuple[int, Sample, list[np.ndarray]]] = []
     for s in samples:
         parts = _bands(s.image)
-        if len(parts) == 1:
-            out.append(s)
-        else:
-            wrapped.append((s, parts))
-    reads = read_texts(model_dir, [p for _, parts in wrapped for p in parts]) if wrapped else []
-    dropped, at = 0, 0
-    for s, parts in wrapped:
+        out.append([s] if len(parts) == 1 else [])
+        if len(parts) > 1:
+            wrapped.append((len(out) - 1, s, parts))
+    reads = (read_texts(model_dir, [p for _, _, parts in wrapped for p in parts])
+             if wrapped else [])
+    at = 0
+    for i, s, parts in wrapped:
         got, at = reads[at:at + len(parts)], at + len(parts)
         words = s.text.split()
         if len(words) < len(parts) or len(parts) > 4:
-            dropped += 1
             continue
         best = min(_word_splits(words, len(parts)), key=lambda texts: sum(
             Levenshtein.distance(g, t) for g, t in zip(got, texts, strict=True)))
         dist = sum(Levenshtein.distance(g, t) for g, t in zip(got, best, strict=True))
-        if dist > max_cer * len(s.text):
-            dropped += 1
-            continue
-        out += [Sample(s.kind, t, img) for t, img in zip(best, parts, strict=True)]
-    return out, dropped
+        if dist <= max_cer * len(s.text):
+            out[i] = [Sample(s.kind, t, img) for t, img in zip(best, parts, strict=True)]
+    return out
 
 
 def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: float,
@@ -309,14 +319,16 @@ def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: flo
                     device: str = "cpu", threads: int = 2, seed: int = 1,
                     record: dict[str, Any] | None = None, distort_share: float = 0.0,
                     max_steps: int | None = None, patience: int = 4,
-                    train_only: tuple[str, ...] = (), keep_last: bool = False) -> Path:
+                    train_only: tuple[str, ...] = (), keep_last: bool = False,
+                    join_share: float = 0.0, l2sp: float = 0.0) -> Path:
     """Fine-tune ``start`` on ``train`` within ``minutes`` of wall time and, if given,
     ``max_steps`` steps of 16 lines (the schedule then ends at that step: a budget that means
     the same on a busy and an idle machine, the wall time only a safety cap); early stop on a
     slice of the training crops (the held-out slice that decides keep/reject is never looked
     at here; ``keep_last``: no early stop, the last weights are the result). ``train_only``:
-    parameter-name prefixes to train (``models.train``), the rest frozen. Returns the run's
-    model folder."""
+    parameter-name prefixes to train (``models.train``), the rest frozen. ``join_share``: that
+    share of the confirmed lines joined with another into one line; ``l2sp``: the weight of
+    the pull toward ``start`` (``models.finetune_recipe``). Returns the run's model folder."""
     from models.train import TrainOptions, fit
 
     if not train:
@@ -333,6 +345,12 @@ def train_candidate(start: Path, train: list[Sample], run: Path, *, minutes: flo
                         device=device, threads=threads, workers=0, init_from=str(start),
                         batch_size=batch, seed=seed, train_only=tuple(train_only),
                         keep_last=keep_last)
-    fit(opts, partial(SampleSource, tuple(train), mix_synthetic, distort_share), watch,
-        record or {})
+    source = partial(SampleSource, tuple(train), mix_synthetic, distort_share, join_share)
+    if l2sp:  # a CRNN pulled toward its start (models.finetune_recipe.L2SPArch)
+        from models.finetune_recipe import L2SPArch
+        from models.train import run_training
+
+        run_training(opts, L2SPArch(l2sp), source, watch, record or {})
+    else:
+        fit(opts, source, watch, record or {})
     return run / "best"

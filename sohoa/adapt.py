@@ -2,13 +2,18 @@
 fastest route to accuracy on it is to learn its writer from the entries clerks confirmed.
 
 ``adapt_book`` (``sohoa adapt``), once a book has ``adapt_min_confirmed`` confirmed entries:
-1. its confirmed field crops (``models.finetune.confirmed_crops``), split by a frozen hash of the
-   entry id into training crops and a held-out slice (20 %) that training never sees;
-2. a candidate fine-tuned from the book's current model (its newest kept version, else the
-   workspace's model in use) for a budget of ``STEPS`` steps (the same work on a busy or an
-   idle machine), the wall time (``adapt_minutes``) only a safety cap;
-3. the candidate is **kept only if its held-out CER is below both the base model's and the
-   book's current model's**; every attempt gets a versioned folder
+1. its confirmed field crops (``models.finetune.confirmed_crops``), every one of them;
+2. the keep/reject gate, cross-fitted (``sohoa.adapt_gate``): the entries are cut into 2 folds
+   by a frozen hash of the entry id; for each fold a candidate is fine-tuned from the book's
+   current model (its newest kept version, else the workspace's model in use) on the other
+   fold only and reads this fold's crops, which it never saw; the paired per-crop edits of
+   these out-of-sample readings against the start model's decide (a one-sided 90 % test, and
+   below the base model's too);
+3. only if the gate passes, the book model is fine-tuned the same way on all the confirmed
+   crops, for a budget of ``STEPS`` steps (each fold candidate half of it; the same work on a
+   busy or an idle machine), the wall time (``adapt_minutes``) only a safety cap shared out
+   among the runs; it is kept unless it reads the confirmations worse than its start (a
+   check against a broken run). Every attempt gets a versioned folder
    ``<workspace>/models/books/<book id>/vNNN/`` with ``card.json`` (model files only if kept),
    a row in the ``adaptations`` table and an ``adapt`` audit row;
    the version also holds the book lexicon (``sohoa.book_lexicon``: the values confirmed in
@@ -23,15 +28,15 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sohoa.adapt_gate import FOLDS, Z, crop_edits, fold_of, paired_verdict
 from sohoa.book_lexicon import BookLexicon
 from sohoa.errors import SohoaError
 from sohoa.store import Workspace, WorkspaceError
@@ -63,6 +68,12 @@ class AdaptOptions:
     reread: bool = True
     user: str = "adapt"
     seed: int = 1
+    folds: int = FOLDS  # the keep/reject gate's folds (sohoa.adapt_gate)
+    fold_steps: int | None = None  # each fold candidate's steps; None: steps // 2
+    gate_z: float = Z  # the paired test's standard errors (sohoa.adapt_gate.paired_verdict)
+    distort_share: float = 0.0  # confirmed lines also bent/sheared/re-inked (models.augment)
+    join_share: float = 0.0  # confirmed lines joined two by two into one (finetune_recipe)
+    l2sp: float = 0.0  # pull toward the start weights (models.finetune_recipe.L2SPArch)
 
 
 @dataclass(frozen=True)
@@ -80,8 +91,9 @@ class AdaptResult:
     pages_skipped: int
     minutes: float
     reason: str
-    steps: int = 0  # training steps taken (16 lines each)
-    train_cpu_s: float = 0.0  # CPU seconds of the training (all threads)
+    steps: int = 0  # training steps of the kept/final model (16 lines each; 0: not trained)
+    train_cpu_s: float = 0.0  # CPU seconds of all the training (folds and final, all threads)
+    fold_steps: list[int] = field(default_factory=list)  # steps of each fold's candidate
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "path": str(self.path)}
@@ -94,13 +106,7 @@ def confirmed_count(ws: Workspace, book_id: int) -> int:
 def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = None
                ) -> AdaptResult:
     """Adapt one book's model to its writer (see the module docstring)."""
-    from models.finetune import (
-        confirmed_crops,
-        crop_samples,
-        held_out_cer,
-        line_samples,
-        train_candidate,
-    )
+    from models.finetune import confirmed_crops, crop_lines, crop_samples, train_candidate
     from models.registry import book_model, book_models_dir, model_in_use, next_book_version
 
     opts = options or AdaptOptions()
@@ -117,67 +123,107 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     if confirmed < need:
         raise AdaptError(f"book {b.volume} (id {book_id}): {confirmed} confirmed entries; "
                          f"adaptation starts at {need} (setting adapt_min_confirmed)")
-    data = confirmed_crops(workspace, book_id=book_id)
-    if not data.train or not data.held_out:
-        raise AdaptError(f"book {b.volume} (id {book_id}): {len(data.train)} training and "
-                         f"{len(data.held_out)} held-out confirmed crops; need both "
-                         f"(skipped: {data.skipped})")
+    crops = confirmed_crops(workspace, held_out_share=0.0, book_id=book_id)
+    folds = [fold_of(c.entry_id, opts.folds) for c in crops.train]
+    if len(set(folds)) < max(2, opts.folds):
+        raise AdaptError(f"book {b.volume} (id {book_id}): {len(crops.train)} confirmed crops "
+                         f"fall in {len(set(folds))} of the {opts.folds} folds of the gate; "
+                         f"need crops in each (skipped: {crops.skipped})")
     base, current = model_in_use(workspace), book_model(workspace, book_id)
-    held = crop_samples(data.held_out)
-    train, dropped = line_samples(crop_samples(data.train), current or base)
-    cer_base = held_out_cer(base, held)
-    cer_current = held_out_cer(current, held) if current is not None else None
+    start = current or base
+    samples = crop_samples(crops.train)
+    per_crop = crop_lines(samples, start)
+    dropped = sum(not lines for lines in per_crop)
+    start_edits = crop_edits(start, samples)
+    base_edits = crop_edits(base, samples) if current is not None else start_edits
+    chars = sum(len(s.text) for s in samples)
     version = max(next_book_version(workspace, book_id), f"v{max(recorded, default=0) + 1:03d}")
     folder = book_models_dir(workspace, book_id) / version
     run = workspace / "models" / "runs" / f"book-{book_id}-{version}"
     shutil.rmtree(run, ignore_errors=True)  # a killed attempt's leftovers
-    start = current or base
-    record = {"book_id": book_id, "started_from": str(start), "train_lines": len(train),
-              "wrapped_crops_dropped": dropped,
-              "held_out_crops": len(held), "held_out_rule": "sha256(entry id) < 0.2"}
+    fold_steps = opts.fold_steps or (max(1, opts.steps // 2) if opts.steps else None)
+    work = opts.folds * (fold_steps or 1) + (opts.steps or 1)  # the wall cap, shared out
+
+    def train(lines: list[Any], name: str, steps: int | None) -> Path:
+        record = {"book_id": book_id, "started_from": str(start), "train_lines": len(lines),
+                  "wrapped_crops_dropped": dropped, "run": name,
+                  "gate": f"{opts.folds} folds by sha256(entry id)"}
+        return train_candidate(start, lines, run / name, minutes=minutes * (steps or 1) / work,
+                               lr=opts.lr, mix_synthetic=opts.mix_synthetic,
+                               max_epochs=opts.max_epochs, device=opts.device,
+                               threads=opts.threads, seed=opts.seed, record=record,
+                               max_steps=steps, keep_last=steps is not None,
+                               distort_share=opts.distort_share,
+                               join_share=opts.join_share, l2sp=opts.l2sp)
+
     cpu0 = time.process_time()
-    best = train_candidate(start, train, run, minutes=minutes, lr=opts.lr,
-                           mix_synthetic=opts.mix_synthetic, max_epochs=opts.max_epochs,
-                           device=opts.device, threads=opts.threads, seed=opts.seed,
-                           record=record, max_steps=opts.steps,
-                           keep_last=opts.steps is not None)
+    cand_edits, fold_taken = list(start_edits), []
+    for j in range(opts.folds):  # each fold read by a candidate trained on the others only
+        lines = [s for ls, f in zip(per_crop, folds, strict=True) if f != j for s in ls]
+        idx = [i for i, f in enumerate(folds) if f == j]
+        if not lines:  # nothing to train on: the fold counts as no gain
+            fold_taken.append(0)
+            continue
+        model = train(lines, f"fold{j}", fold_steps)
+        fold_taken.append(_steps_taken(run / f"fold{j}")[0])
+        for i, e in zip(idx, crop_edits(model, [samples[i] for i in idx]), strict=True):
+            cand_edits[i] = e
+    verdict = paired_verdict(start_edits, cand_edits, chars, opts.gate_z)
+    kept, reason = verdict.keep, verdict.reason
+    if kept and sum(cand_edits) >= sum(base_edits):
+        kept, reason = False, f"rejected: not below the base model ({sum(base_edits)} edits); "\
+            + reason
+    best, steps, epochs, final_edits = None, 0, 0, None
+    if kept:  # the book model: the same recipe on every confirmation
+        best = train([s for ls in per_crop for s in ls], "final", opts.steps)
+        steps, epochs = _steps_taken(run / "final")
+        final_edits = crop_edits(best, samples)
+        if sum(final_edits) > sum(start_edits):  # a broken final run (in sample: a sanity check)
+            kept, reason = False, (f"rejected: the model trained on all reads them worse than "
+                                   f"its start ({sum(final_edits)} vs {sum(start_edits)} edits)")
     train_cpu = round(time.process_time() - cpu0, 1)
-    steps, epochs = _steps_taken(run)
-    cer_cand = held_out_cer(best, held)
-    bar = min(cer_base, cer_current if cer_current is not None else math.inf)
-    kept = cer_cand < bar
-    reason = (f"held-out CER {cer_cand:.4f} < {bar:.4f}" if kept else
-              f"rejected: held-out CER {cer_cand:.4f} is not below {bar:.4f}")
+    cer_base = sum(base_edits) / max(1, chars)
+    cer_current = sum(start_edits) / max(1, chars) if current is not None else None
+    cer_cand = verdict.cer_candidate
     train_min = (time.monotonic() - t0) / 60
     card = {"book_id": book_id, "book": {"volume": b.volume, "year": b.year,
                                          "commune": b.commune, "register_type": b.register_type},
             "version": version, "created": utc_now(), "by": opts.user,
             "base_model": str(base), "started_from": str(start), "kept": kept,
-            "reason": reason, "confirmed_entries": confirmed, "crops_train": len(data.train),
-            "lines_train": len(train),
-            "crops_held_out": len(held), "skipped": {**data.skipped, "wrapped": dropped},
+            "reason": reason, "confirmed_entries": confirmed, "crops_train": len(samples),
+            "lines_train": sum(len(x) for x in per_crop),
+            "crops_held_out": len(samples), "skipped": {**crops.skipped, "wrapped": dropped},
             "cer_base": cer_base, "cer_current_book_model": cer_current,
             "cer_candidate": cer_cand, "minutes": round(train_min, 2),
+            "gate": {"rule": f"cross-fitted over {opts.folds} folds of sha256(entry id); "
+                             f"paired gain >= {opts.gate_z} x sqrt(sum d^2)",
+                     "crops": verdict.crops, "chars": chars, "edits_start":
+                     verdict.edits_start, "edits_candidate": verdict.edits_candidate,
+                     "improved": verdict.improved, "worsened": verdict.worsened,
+                     "gain": verdict.gain, "needed": verdict.needed,
+                     "final_in_sample_cer": None if final_edits is None else
+                     round(sum(final_edits) / max(1, chars), 4)},
             "budget_minutes": minutes, "budget_steps": opts.steps, "steps": steps,
-            "epochs": epochs, "train_cpu_s": train_cpu,
+            "fold_steps": fold_taken, "epochs": epochs, "train_cpu_s": train_cpu,
             "options": {k: v for k, v in asdict(opts).items()
                                                    if k != "user"},
             "licence": "trained on this workspace's own confirmed crops; never leaves it"}
-    lexicon = BookLexicon.of_values([(c.kind, c.text) for c in (*data.train, *data.held_out)],
-                                    confirmed)
+    lexicon = BookLexicon.of_values([(c.kind, c.text) for c in crops.train], confirmed)
     card["book_lexicon"] = {k: len(v) for k, v in lexicon.values.items()}
     _write_version(folder, best if kept else None, base, card, lexicon)
     shutil.rmtree(run, ignore_errors=True)
     with Workspace.open(workspace) as ws:
-        ws.record_adaptation(card, str(folder.relative_to(workspace)), len(data.train), len(held))
+        ws.record_adaptation(card, str(folder.relative_to(workspace)), len(samples),
+                             len(samples))
     log.info("book %d %s: %s", book_id, version, reason)
     reread, skipped = 0, 0
     if kept and opts.reread:
         reread, skipped = reread_book(workspace, book_id, folder, device=opts.device,
                                       user=opts.user, version=version)
     return AdaptResult(book_id, version, kept, folder, cer_base, cer_current, cer_cand,
-                       len(data.train), len(held), reread, skipped,
-                       round((time.monotonic() - t0) / 60, 2), reason, steps, train_cpu)
+                       len(samples), len(samples), reread, skipped,
+                       round((time.monotonic() - t0) / 60, 2), reason, steps, train_cpu,
+                       fold_taken)
 
 
 def _steps_taken(run: Path) -> tuple[int, int]:

@@ -109,6 +109,10 @@ def test_adapt_never_keeps_a_worse_model(tmp_path, base):
     assert sorted(p.name for p in res.path.iterdir()) == ["card.json"]  # no weights kept
     card = json.loads((res.path / "card.json").read_text("utf-8"))
     assert card["kept"] is False and card["base_model"] == str(SHIPPED)
+    gate = card["gate"]  # cross-fitted: every confirmed crop read by a fold candidate
+    assert gate["crops"] == res.crops_train and gate["gain"] < gate["needed"]
+    assert gate["edits_candidate"] > gate["edits_start"] and gate["worsened"] > 0
+    assert card["steps"] == 0 and card["gate"]["final_in_sample_cer"] is None  # never trained
     assert card["cer_candidate"] == res.cer_candidate and card["by"] == "it-staff"
     assert _snapshot(root) == before  # nothing re-read, nothing changed
     with Workspace.open(root) as ws:
@@ -134,7 +138,11 @@ def test_adapt_trains_its_step_budget_and_says_so(tmp_path, base):
     res = adapt_book(root, str(base.book_id), AdaptOptions(
         steps=6, minutes=10, min_confirmed=N_CONFIRMED, reread=False))
     card = json.loads((res.path / "card.json").read_text("utf-8"))
-    assert res.steps == card["steps"] == card["budget_steps"] == 6
+    assert res.fold_steps == card["fold_steps"] == [3, 3]  # each fold candidate: half
+    # the book model itself is trained (its whole budget) only when the gate passes
+    assert res.steps == card["steps"] == (6 if card["gate"]["gain"] >= card["gate"]["needed"]
+                                          else 0)
+    assert card["budget_steps"] == 6
     assert 0 < res.train_cpu_s == card["train_cpu_s"]
     assert card["options"]["steps"] == 6 and res.reread == 0
     assert _snapshot(root) == before  # no re-reading asked: nothing changed, kept or not

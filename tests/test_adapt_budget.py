@@ -61,3 +61,27 @@ def test_bench_tunes_only_on_training_family_writers():
     assert all(bench.is_tuning_writer(w) for w in bench.TUNING_WRITERS.split(","))
     assert not any(bench.is_tuning_writer(w) for w in bench.HELD_OUT_WRITERS.split(","))
     assert not bench.is_tuning_writer("stroke:1000001")
+
+
+def test_joined_lines_and_l2sp_pull_toward_the_start(tmp_path, samples):
+    import numpy as np
+
+    from models.finetune_recipe import joined
+
+    a, b = samples[0], samples[1]
+    j = joined(a, b, np.random.default_rng(0), max_chars=200)
+    assert j.text == f"{a.text} {b.text}" and j.image.dtype == np.uint8
+    assert j.image.shape[0] == max(a.image.shape[0], b.image.shape[0])
+    assert j.image.shape[1] > a.image.shape[1] + b.image.shape[1] * 0.5
+    assert joined(a, b, np.random.default_rng(0), max_chars=3) is a  # too long: a alone
+
+    def drift(l2sp: float) -> float:
+        out = train_candidate(SHIPPED, samples, tmp_path / f"run-{l2sp}", minutes=10,
+                              max_steps=8, mix_synthetic=0.0, keep_last=True, threads=1,
+                              lr=3e-3, l2sp=l2sp)
+        before, after = _state(SHIPPED), _state(out)
+        return sum(float(((after[k] - before[k]) ** 2).sum()) for k in before
+                   if "running" not in k and "num_batches" not in k)
+
+    free, pulled = drift(0.0), drift(50.0)
+    assert 0 < pulled < 0.5 * free, (pulled, free)

@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(None, "--lr", help="Learning rate (default 1.5e-3)."),
         mix_synthetic: float = typer.Option(0.25, "--mix-synthetic",
                                             help="Share of synthetic lines in training."),
+        l2sp: float = typer.Option(0.0, "--l2sp", help="Pull toward the start weights "
+                                   "(L2-SP; 0: off; 0.01 tried, docs/htr.md)."),
+        join_share: float = typer.Option(0.0, "--join-share", help="Share of confirmed "
+                                         "lines joined two by two into one line."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
         threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
         no_reread: bool = typer.Option(False, "--no-reread", help="Do not read the book's "
@@ -33,8 +37,9 @@ def register(app: typer.Typer) -> None:
         user: str = typer.Option("adapt", "--user", help="Name written in the audit log."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Fine-tune a model for BOOK's writer on its confirmed field crops; keep it only if it
-        beats the base model on a held-out slice of them, then re-read the book's unconfirmed
+        """Fine-tune a model for BOOK's writer on its confirmed field crops; keep it only if
+        the recipe beats the book's current model on them, cross-fitted (each crop read by a
+        candidate trained without it, docs/htr.md), then re-read the book's unconfirmed
         entries with it (confirmed ones are never touched)."""
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         logging.getLogger("sohoa.adapt").setLevel(logging.INFO)
@@ -57,6 +62,7 @@ def register(app: typer.Typer) -> None:
                             lr=AdaptOptions.lr if lr is None else lr,
                             steps=STEPS if steps is None else (steps or None),
                             mix_synthetic=mix_synthetic, device=device, threads=threads,
+                            l2sp=l2sp, join_share=join_share,
                             reread=not no_reread, user=user)
         res = adapt_book(workspace, book, opts)
         if as_json:
@@ -64,5 +70,5 @@ def register(app: typer.Typer) -> None:
             return
         verdict = "kept" if res.kept else "rejected"
         typer.echo(f"book {res.book_id} {res.version}: {verdict} ({res.reason}); "
-                   f"{res.crops_train} training crops, {res.crops_held_out} held out; "
+                   f"{res.crops_train} confirmed crops, each scored out of sample; "
                    f"{res.reread} unconfirmed entries read again; {res.minutes:.1f} min")

@@ -1,0 +1,54 @@
+"""Recipe pieces of per-book fine-tuning (:func:`models.finetune.train_candidate`) for few
+confirmed crops: lines joined into new lines (new neighbours for every word the writer wrote)
+and L2-SP, a pull of the weights toward the model the run started from (Li et al., 2018,
+"Explicit inductive bias for transfer learning with convolutional networks")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from models.data import Sample
+from models.train import CRNNArch
+
+
+def _to_height(img: np.ndarray, h: int) -> np.ndarray:
+    import cv2
+
+    if img.shape[0] == h:
+        return img
+    w = max(1, round(img.shape[1] * h / img.shape[0]))
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def joined(a: Sample, b: Sample, rng: np.random.Generator, max_chars: int = 40) -> Sample:
+    """``a`` and ``b`` written one after the other on one line (scaled to one height, a
+    word-sized gap of paper between); ``a`` alone if the two would be too long a line."""
+    if len(a.text) + 1 + len(b.text) > max_chars:
+        return a
+    h = max(a.image.shape[0], b.image.shape[0])
+    left, right = _to_height(a.image, h), _to_height(b.image, h)
+    paper = int(np.median(np.concatenate([left[:, :2].ravel(), right[:, -2:].ravel()])))
+    gap = np.full((h, int(h * rng.uniform(0.25, 0.6))), paper, np.uint8)
+    return Sample(a.kind, f"{a.text} {b.text}", np.hstack([left, gap, right]))
+
+
+class L2SPArch(CRNNArch):
+    """The CRNN trained with ``alpha / 2 * sum((w - w0)^2)`` added to its CTC loss, ``w0``
+    the weights it started from: few crops move the network only as far as they must."""
+
+    def __init__(self, alpha: float) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.anchor: list[tuple[Any, Any]] = []
+
+    def build(self, opts: Any, charset: Any) -> tuple[Any, dict[str, Any]]:
+        model, described = super().build(opts, charset)
+        self.anchor = [(p, p.detach().clone()) for p in model.parameters()]
+        return model, described
+
+    def loss(self, model: Any, b: dict[str, Any], device: str, amp: Any) -> tuple[Any, int]:
+        loss, n = super().loss(model, b, device, amp)
+        pull = sum(((p - p0.to(p.device)) ** 2).sum() for p, p0 in self.anchor)
+        return loss + 0.5 * self.alpha * pull, n
