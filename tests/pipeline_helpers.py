@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sohoa.demo import make_scans
@@ -28,3 +29,13 @@ def make_workspace(root: Path, pages: int, seed: int = 11, scans: list[Path] | N
         report = ingest(ws, scans, book)
         assert report.added == pages, report
     return ws_path
+
+
+def processed_pages(ws: Path) -> int:
+    """Pages past ingest in ``ws``'s database, read by a connection of its own (a run may be
+    writing)."""
+    con = sqlite3.connect(ws / "sohoa.db", timeout=30)
+    try:
+        return con.execute("SELECT count(*) FROM pages WHERE state != 'ingested'").fetchone()[0]
+    finally:
+        con.close()

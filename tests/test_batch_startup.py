@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from batch_probe import probe
-from pipeline_helpers import make_workspace
+from pipeline_helpers import make_workspace, processed_pages
 
 from sohoa.batch import WorkerPool
 from sohoa.recognize import EnginePlan
@@ -67,14 +66,6 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _stored(ws: Path) -> int:
-    con = sqlite3.connect(ws / "sohoa.db", timeout=30)
-    try:
-        return con.execute("SELECT count(*) FROM pages WHERE state != 'ingested'").fetchone()[0]
-    finally:
-        con.close()
-
-
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_no_page(tmp_path):
     pages = 6
@@ -91,7 +82,7 @@ def test_a_worker_killed_mid_run_loses_no_page(tmp_path):
             tree = _descendants(proc.pid)
             servers = {p for p in tree if "forkserver" in _cmdline(p)}
             workers = [p for p, parent in tree.items() if parent in servers]
-            if len(workers) >= 2 and _stored(ws) >= 1:  # a page stored, others in flight
+            if len(workers) >= 2 and processed_pages(ws) >= 1:  # a page stored, others in flight
                 victim = workers[0]
             time.sleep(0.05)
         assert victim is not None, "no worker to kill"

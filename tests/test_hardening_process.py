@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import make_workspace
+from pipeline_helpers import make_workspace, processed_pages
 
 from sohoa.store import Workspace
 
@@ -96,14 +95,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _processed(ws: Path) -> int:
-    con = sqlite3.connect(ws / "sohoa.db", timeout=30)
-    try:
-        return con.execute("SELECT count(*) FROM pages WHERE state != 'ingested'").fetchone()[0]
-    finally:
-        con.close()
-
-
 @pytest.mark.slow
 def test_kill_9_of_the_coordinator_takes_its_workers_along(tmp_path):
     ws = make_workspace(tmp_path, pages=6, seed=43)
@@ -113,7 +104,7 @@ def test_kill_9_of_the_coordinator_takes_its_workers_along(tmp_path):
     try:
         deadline = time.monotonic() + 180
         workers: set[int] = set()
-        while time.monotonic() < deadline and _processed(ws) < 1:  # workers busy by then
+        while time.monotonic() < deadline and processed_pages(ws) < 1:  # workers busy by then
             assert proc.poll() is None, "process ended before it could be killed"
             workers |= _children(proc.pid)
             time.sleep(0.1)
