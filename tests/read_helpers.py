@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from ocr.fake import FakeEngine
+from sohoa.fields.calibration_fit import read_cells
 from sohoa.records import FieldCrop, FieldKind
 
 # what the kind engine "reads" in every non-empty cell of a kind
@@ -47,3 +48,23 @@ class KindEngine(FakeEngine):
 
     def __init__(self, *, device: str = "auto") -> None:
         super().__init__(device=device, script=lambda crop, i: (KIND_TEXT[crop.kind], 0.8))
+
+
+def read_page(seed: int, script):
+    """Engine n-best per crop, built as the pipeline and the benchmark build it."""
+    page, seg = segmented_page(seed=seed)
+    assert seg.status == "ok", seg.status
+    truth = page.truth
+    year = truth["book"]["year"]
+    seen: set[tuple] = set()
+
+    def first_line(crop, i):
+        """A wrapped value is read line by line: the first line gets the whole text."""
+        key = (crop.field, crop.bbox)
+        if key in seen:
+            return None
+        seen.add(key)
+        return script(crop, truth_text(truth, crop))
+
+    cells = read_cells(FakeEngine(script=first_line), seg.crops)
+    return page, seg, cells, year

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from read_helpers import segmented_page, truth_text
+from read_helpers import read_page
 
-from ocr.fake import FakeEngine
 from sohoa.evaluation import pairs_from_page
 from sohoa.fields.calibration import (
     ACCEPT_FROM,
@@ -29,7 +28,6 @@ from sohoa.fields.calibration_fit import (
     choose_cells,
     labelled_pairs,
     raw_choices,
-    read_cells,
     recalibrated,
 )
 from sohoa.fields.calibration_page import PageItem, choose_page, page_doubt
@@ -134,23 +132,16 @@ def test_pipeline_and_refit_path_give_the_same_guarded_confidences():
     """A generated page read by a scripted engine whose masses vary: the confidences the
     pipeline's choose step gives under a map with the new terms and a guard are those the
     benchmark's refit path (features + ``recalibrated``) gives."""
-    page, seg = segmented_page(seed=424244)
-    truth, year = page.truth, page.truth["book"]["year"]
     rng = np.random.default_rng(5)
-    seen: set[tuple] = set()
 
-    def script(crop, i):
-        key = (crop.field, crop.bbox)
-        if key in seen:
-            return None
-        seen.add(key)
-        written = truth_text(truth, crop)
+    def script(crop, written):
         if not written:
             return None
         p = float(rng.uniform(0.3, 1.0))
         return (written, p, [(written + "x", (1 - p) / 2)])
 
-    cells = read_cells(FakeEngine(script=script), seg.crops)
+    page, seg, cells, year = read_page(424244, script)
+    truth = page.truth
     cal = Calibration({"logit_conf": 0.8, "evidence": 2.0, "ok": 2.0, "junk": -2.0,
                        "page_doubt": -3.0, "char_logp": 0.5}, -1.0, accept=0.95)
     tpl = load_template("ks-2006")

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from read_helpers import segmented_page, truth_text
+from read_helpers import read_page, segmented_page
 from typer.testing import CliRunner
 
-from ocr.fake import FakeEngine
 from sohoa.evaluation import expected_calibration_error, pairs_from_page, summarize
 from sohoa.fields.calibration import Calibration
 from sohoa.fields.calibration_fit import (
@@ -24,7 +23,6 @@ from sohoa.fields.calibration_fit import (
     fit_labelled,
     labelled_pairs,
     raw_choices,
-    read_cells,
     recalibrated,
     samples_of,
     top1_cells,
@@ -38,26 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def corrupt(text: str) -> str:
     """A misreading: the last character replaced (digits and codes no longer parse)."""
     return text[:-1] + "x" if len(text) > 1 else text + "x"
-
-
-def read_page(seed: int, script):
-    """Engine n-best per crop, built as the pipeline and the benchmark build it."""
-    page, seg = segmented_page(seed=seed)
-    assert seg.status == "ok", seg.status
-    truth = page.truth
-    year = truth["book"]["year"]
-    seen: set[tuple] = set()
-
-    def first_line(crop, i):
-        """A wrapped value is read line by line: the first line gets the whole text."""
-        key = (crop.field, crop.bbox)
-        if key in seen:
-            return None
-        seen.add(key)
-        return script(crop, truth_text(truth, crop))
-
-    cells = read_cells(FakeEngine(script=first_line), seg.crops)
-    return page, seg, cells, year
 
 
 def lexicon_script(crop, written: str):
