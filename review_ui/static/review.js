@@ -251,7 +251,15 @@
       || labels.find((l) => fold(l).includes(fold(t)));
     if (m) { inp.value = m; inp.dispatchEvent(new Event("input", { bubbles: true })); }
   };
-  const afterList = (inp, fn) => { setTimeout(() => { inp.blur(); fn(); }, 30); };
+  // (a clerk who put the cursor in another field meanwhile keeps it: under load the 30 ms
+  // can come after their click or the next key)
+  const afterList = (inp, fn) => {
+    setTimeout(() => {
+      const now = document.activeElement;
+      if (now && now !== inp && now.closest && now.closest("#entry-fields .frow")) return;
+      inp.blur(); fn();
+    }, 30);
+  };
   const step = (from, delta) => {
     const all = fieldInputs();
     if (!all.length) return;
