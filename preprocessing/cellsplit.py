@@ -29,7 +29,9 @@ def text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
     if n == 0:
         return []
     sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
-    on = sm > max(0.7, 0.06 * float(sm.max()))
+    # a row without ink always parts two lines: the smoothing must not bridge a one-row gap
+    # between a name and the year written just under it
+    on = (sm > max(0.7, 0.06 * float(sm.max()))) & (profile > 0)
     idx = np.nonzero(on)[0]
     if len(idx) == 0:
         return []
