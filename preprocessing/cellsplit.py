@@ -16,6 +16,9 @@ Cuts are fractions of the cell's height, at the emptiest row of the gap chosen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import cv2
 import numpy as np
 
 THIN = 0.3  # a line less tall than this share of the tallest joins its neighbour
@@ -109,3 +112,40 @@ def stacked_cuts(profile: np.ndarray, k: int) -> list[float]:
         cuts.append(min(max(c, cuts[-1] + 1e-3 if cuts else 0.0), 1.0))
     return cuts
 
+
+
+def cell_profile(clean: np.ndarray, quad: Sequence[Sequence[float]], inset: int = 2
+                 ) -> np.ndarray:
+    """Ink per row of a cell in its own frame: the cell's quad (corners TL, TR, BR, BL)
+    warped upright, so the lines of a tilted cell (a page not quite straight, a hand-drawn
+    row line that slopes) stay apart instead of smearing into each other; ``inset`` pixels
+    of each side left out (the ruling's remnants)."""
+    src = np.array(quad, np.float32)
+    w = max(2, int(round(max(np.linalg.norm(src[1] - src[0]), np.linalg.norm(src[2] - src[3])))))
+    h = max(2, int(round(max(np.linalg.norm(src[3] - src[0]), np.linalg.norm(src[2] - src[1])))))
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    up = cv2.warpPerspective(clean, cv2.getPerspectiveTransform(src, dst), (w, h),
+                             flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=0)
+    part = up[inset:max(inset, h - inset), inset:max(inset, w - inset)]
+    return np.count_nonzero(part, axis=1)
+
+
+def in_band(comps: np.ndarray, quad: Sequence[Sequence[float]], t0: float, t1: float
+            ) -> np.ndarray:
+    """Which components (rows x0, y0, x1, y1, area, cy) have their centre between the
+    fractions ``t0`` and ``t1`` of the cell's height, measured at the component's own x
+    (the cell's top and bottom lines may slope)."""
+    if len(comps) == 0:
+        return np.zeros(0, bool)
+    tl, tr, br, bl = (np.asarray(p, np.float64) for p in quad)
+    cx = 0.5 * (comps[:, 0] + comps[:, 2])
+
+    def edge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        dx = b[0] - a[0]
+        return a[1] + (cx - a[0]) * ((b[1] - a[1]) / dx if abs(dx) > 1e-6 else 0.0)
+
+    top, bot = edge(tl, tr), edge(bl, br)
+    ya, yb = top + t0 * (bot - top), top + t1 * (bot - top)
+    cy = comps[:, 5]
+    return (cy >= ya) & (cy < yb)

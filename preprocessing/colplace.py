@@ -22,6 +22,7 @@ from preprocessing.layout import Grid
 COVER = 0.8  # share of the band's rows a separator runs through
 LOWER = 0.45  # the part of the header band looked at, from its bottom
 WOBBLE = 3  # pixels a hand-drawn or slightly slanted separator may wander either side
+ABOVE = LOWER  # the band's part above its lower part also looked at (0: not)
 
 
 def header_separators(ink: np.ndarray, grid: Grid, full: np.ndarray | None = None
@@ -47,7 +48,7 @@ def header_separators(ink: np.ndarray, grid: Grid, full: np.ndarray | None = Non
     # a band that ends too low (the header's bottom line not found: a hand-drawn, curved
     # one) has the first entry row in its lower part; its separators then run through the
     # part above, which is looked at too (per x, the better of the two)
-    upper = _cover(ink, int(round(ya - LOWER * (y1 - y0))), ya)
+    upper = _cover(ink, int(round(ya - ABOVE * (y1 - y0))), ya) if ABOVE > 0 else None
     if upper is not None:
         cover = np.maximum(cover, upper)
     return cover, (ya, yb)
