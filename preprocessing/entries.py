@@ -21,12 +21,12 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.layout import Grid, RuledLine
+from preprocessing.numbercol import number_column, number_profile, pitch_from_numbers
 from preprocessing.rowfit import (
     Boundary,
     column_profiles,
     fit_rows,
     height_from_numbers,
-    numbers_pitch,
     without_rules,
 )
 from preprocessing.rows import (
@@ -147,7 +147,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     shape = ink.shape[:2]
     if len(grid.h_lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), 0.0)
-    he = _numbers_pitch(ink, grid, cmap, template, entry_height(grid.h_lines))
+    he = pitch_from_numbers(ink, grid, cmap, template, entry_height(grid.h_lines))
     lines = plausible_lines(list(grid.h_lines), he)
     span = column_span(ink, cmap, he)
     if span is not None:
@@ -213,28 +213,6 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                         cut_below=cut_below(bottom, shape[0], he) or open_end(lines, span))
 
 
-def _numbers_pitch(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
-                   he: float) -> float:
-    """``he``, or the entry numbers' spacing when the found row lines are too few to tell
-    (rowfit.numbers_pitch)."""
-    col = _number_column(template)
-    hs = sorted(grid.h_lines, key=lambda ln: ln.pos)
-    if col is None or col in cmap.cut or len(hs) < 2:
-        return he
-    clean = without_rules(cv2.bitwise_and(ink, cv2.bitwise_not(
-        ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries, ink=ink))), he)
-    y0, y1 = int(max(0, hs[0].pos)), int(min(ink.shape[0], hs[-1].pos + 1))
-    prof, cols = column_profiles(clean, cmap, hs[0], hs[-1], y0, y1)
-    if col not in cols:
-        return he
-    strong = sum(1 for ln in hs if ln.strength >= 0.6)
-    return numbers_pitch(prof[cols.index(col)], he, strong)
-
-
-def _number_column(template: Template) -> int | None:
-    nums = [i for i, c in enumerate(template.columns)
-            if any(f.kind == FieldKind.NUMBER for f in c.fields)]
-    return nums[0] if nums else None
 
 
 def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
@@ -253,19 +231,27 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
         if all(abs(float(ln.at(xm)) - float(o.at(xm))) > 0.1 * he for o in inner):
             inner.append(ln)
     inner.sort(key=lambda ln: float(ln.at(xm)))
-    every = Grid(tuple(lines[:first + 1] + inner + [bottom]), grid.v_lines, grid.bbox)
-    clean = cv2.bitwise_and(ink, cv2.bitwise_not(
-        ruling_mask(every, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)))
+    # the entry numbers are read with only the well-drawn lines taken out: a weak "line" that
+    # a row's writing made runs through that row's number and would erase it
+    strong = Grid(tuple(lines[:first + 1] + [ln for ln in inner if ln.strength >= 0.6]
+                        + [bottom]), grid.v_lines, grid.bbox)
+    m_strong = ruling_mask(strong, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)
+    weak = Grid(tuple(ln for ln in inner if ln.strength < 0.6), (), grid.bbox)
+    m_all = cv2.bitwise_or(m_strong, ruling_mask(weak, ink.shape[:2], ink=ink))
+    clean = cv2.bitwise_and(ink, cv2.bitwise_not(m_all))
+    clean_num = cv2.bitwise_and(ink, cv2.bitwise_not(m_strong))
     iy0, iy1 = int(np.floor(y0)), int(np.ceil(y1)) + 1
     # a stroke through unused rows is no writing: rows are found without it
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
     strikes = find_strikes(clean, box, he)
     for sx0, sy0, sx1, sy1 in strikes:
-        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
+        for im in (clean, clean_num):
+            cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1)
-    col = _number_column(template)
-    num = prof[cols.index(col)] if col is not None and col in cols else None
+    col = number_column(template)
+    num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he)
+           if col is not None and col in cols else None)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
     he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
@@ -277,6 +263,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
             bounds = fit_rows(top, bottom, inner, prof, he2, xm, y_origin=iy0, num=num)
             he = he2
     return bounds, he
+
 
 
 def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
