@@ -152,7 +152,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     span = column_span(ink, cmap, he)
     if span is not None:
         lines = fit_to_span(lines, span, he)
-    lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
+    lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos,
+                              [float(b.pos) for b in cmap.boundaries])
     lines = drop_header_splits(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
@@ -249,7 +250,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
         for im in (clean, clean_num):
             cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1)
-    col = number_column(template)
+    col = number_column(template, cols)
     num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he)
            if col is not None and col in cols else None)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]

@@ -34,11 +34,22 @@ def pitch_from_numbers(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: T
     return numbers_pitch(prof[cols.index(col)], he, strong)
 
 
-def number_column(template: Template) -> int | None:
-    """The template's column holding the entry number (None: the register has none)."""
+def number_column(template: Template, visible: list[int] | None = None) -> int | None:
+    """The template's column holding the entry number (None: the register has none). With
+    ``visible`` (the columns on the page) and the number column not among them (cut off at
+    the image's edge), a column that also holds one short value per entry stands in for it:
+    sex, else the first one-field date (the registration date), so that two entries whose
+    row line is missing are still told apart by their two values."""
     nums = [i for i, c in enumerate(template.columns)
             if any(f.kind == FieldKind.NUMBER for f in c.fields)]
-    return nums[0] if nums else None
+    if visible is None or (nums and nums[0] in visible):
+        return nums[0] if nums else None
+    for kind in (FieldKind.SEX, FieldKind.DATE):
+        alone = [i for i, c in enumerate(template.columns)
+                 if len(c.fields) == 1 and c.fields[0].kind == kind and i in visible]
+        if alone:
+            return alone[0]
+    return None
 
 
 def number_profile(clean: np.ndarray, cmap: ColumnMap, col: int,

@@ -6,11 +6,16 @@ one tall row). Each boundary is chosen by dynamic programming over candidate pos
 body's top line to its bottom line:
 
 * a found ruling line is a cheap boundary (the stronger, the cheaper), and leaving one out
-  costs, unless writing runs through it (joined-up writing makes weak "lines" mid-row);
+  costs, unless writing runs through it (joined-up writing makes weak "lines" mid-row: a weak
+  one with writing through it counts as much as no line there);
 * a boundary where no line was found is expensive, unless the writing leaves a gap there across
   every written column with writing above and below it: that is where a missing line was;
+  it never goes through an entry number, and between two numbers it lies midway;
 * a row holding two entry numbers is two rows (a tall row may have a gap in its writing,
   but it has one number; two short rows whose line is missing have two);
+* a row about two rows tall whose one number sits low, under a gap clean across every column
+  with a row's worth of writing above it, is a continuation (a long entry's wrapped values,
+  whose line is missing) over the next entry: it is cut at the gap;
 * a written row whose writing hugs one end, the other end long and empty, took in a blank
   row;
 * a row's height costs nothing from 0.55 to 1.9 of the usual (short) row height and grows steeply

@@ -78,6 +78,23 @@ def test_rows_follow_the_numbers_and_the_writing(tid: str, seed: int, why: str) 
     _exact(tid, seed, "hand-photo", why)
 
 
+def test_rows_whose_number_column_is_cut_off_are_told_apart_by_another_column() -> None:
+    """A photo cut at the left (the number and date columns are off the image) with four
+    rows, the line under the first missing: the two entries were one (no numbers to count).
+    The sex column, one short value per entry, stands in for the numbers; and four rows are
+    enough to take the usual height from the short gaps (the 2-row slot had set it)."""
+    p, layout = _analysed("kt-2006", 631040, "hand-photo")
+    assert p.truth["layout"]["cut"] and 1 in p.truth["layout"]["missing_lines"]["rows"]
+    _exact("kt-2006", 631040, "hand-photo", "number column cut off")
+
+
+def test_a_page_of_four_rows_takes_its_row_height_from_the_short_gaps() -> None:
+    """Four rows, one line missing: with three gaps the tallest (two rows) was taken as the
+    usual height, two pairs of entries were joined and the page called "torn"."""
+    _exact("ks-2006", 631048, "hand-photo", "few rows")
+    assert _analysed("ks-2006", 631048, "hand-photo")[1].status == "ok"
+
+
 # --- the dynamic programming, on made-up column profiles ------------------------------------
 
 def _flat(y: float) -> RuledLine:
@@ -122,3 +139,17 @@ def test_a_boundary_without_a_line_lies_between_two_numbers() -> None:
     prof[0] = num
     ys = _ys(fit_rows(_flat(0), _flat(110), [], prof, 60.0, 0.0, num=num))
     assert len(ys) == 3 and 38 <= ys[1] <= 52
+
+
+@pytest.mark.parametrize("tid,seed,family", [
+    ("ks-2006", 630027, "two-level"),
+    ("kh-2006", 630038, "mixed"),
+    ("kh-2006", 601023, "mixed"),  # hard: a photo, the homography a little off
+])
+def test_a_two_level_headers_inner_line_is_no_row_line(tid: str, seed: int,
+                                                       family: str) -> None:
+    """The line under a two-level header's group labels runs across 70 % of the table and
+    was taken for the header's bottom: the header's lower level became entry 0. It crosses
+    only the grouped columns (the others' header cells span both levels), a row line
+    crosses every column."""
+    _exact(tid, seed, family, "two-level header's lower level")
