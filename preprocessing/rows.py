@@ -189,13 +189,13 @@ def coverage(ink: np.ndarray, ln: RuledLine, x0: float, x1: float, reach: int = 
 
 
 def crosses_every_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> bool:
-    """Whether the line shows (over 30 % of the width) in every column between the boundaries
+    """Whether the line shows (over 10 % of the width) in every column between the boundaries
     ``xs`` (columns under 8 px on the image left out): a row line crosses them all, faded or
     hand-drawn ones too; a two-level header's inner line runs under its merged group labels
     only, the columns whose cells span both levels have none."""
     w = ink.shape[1]
     spans = [(max(0.0, a), min(float(w), b)) for a, b in zip(xs[:-1], xs[1:], strict=True)]
-    return all(coverage(ink, ln, a + 2, b - 2, reach=4) >= 0.3 for a, b in spans if b - a >= 8)
+    return all(coverage(ink, ln, a + 2, b - 2, reach=4) >= 0.1 for a, b in spans if b - a >= 8)
 
 
 def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: float,
