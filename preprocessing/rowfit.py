@@ -240,29 +240,23 @@ def _runs_at_least(mask: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _continued_above(i: np.ndarray, j: int, n_above: np.ndarray, marks: np.ndarray,
-                     tops: np.ndarray, ys: np.ndarray, a: np.ndarray, next_ink: np.ndarray,
-                     prev_gap: np.ndarray, he: float) -> np.ndarray:
-    """1.0 for each row from node ``i`` to ``j``, about two rows tall, that holds one entry
-    number in its lower part (centre past 0.62 of the row) with a row's worth of writing
-    above a gap clean across every written column, the gap above the number: that writing
-    continues the entry above (a long entry wrapped into the next printed row, whose line
-    is missing), and this row's entry starts at the gap."""
-    one = (n_above[j] - n_above[i]) == 1
-    out = np.zeros(len(i))
-    if not one.any() or len(marks) == 0:
-        return out
-    k = np.clip(n_above[i], 0, len(marks) - 1)
-    rel = (marks[k] - ys[i]) / np.maximum(1e-6, ys[j] - ys[i])
+def _continued_from(n_above: np.ndarray, marks: np.ndarray, tops: np.ndarray,
+                    node_j: np.ndarray, next_ink: np.ndarray, prev_gap: np.ndarray,
+                    he: float) -> tuple[np.ndarray, np.ndarray]:
+    """For a row starting at each node: whether the first number below it has a row's worth
+    of writing above a gap clean across every written column, the gap above the number (see
+    ``CONTINUED``), and that number's y (inf when none)."""
+    ok = np.zeros(len(n_above), bool)
+    mark_y = np.full(len(n_above), np.inf)
+    if len(marks) == 0:
+        return ok, mark_y
+    k = np.clip(n_above, 0, len(marks) - 1)
     top_idx = np.clip(np.round(tops[k]).astype(int) - max(2, int(0.05 * he)), 0,
                       len(prev_gap) - 1)
     g = prev_gap[top_idx]
-    # the row is about two rows tall and the writing above the gap a row's worth: a tall row
-    # of one entry may have a gap between its lines of writing and its number low down
-    low = (one & (rel >= 0.62) & (ys[j] - ys[i] >= 1.45 * he) & (g - a >= 0.6 * he)
-           & (next_ink[np.clip(a, 0, len(next_ink) - 1)] < g))
-    out[low] = 1.0
-    return out
+    ok = (n_above < len(marks)) & (g - node_j >= 0.6 * he) & (next_ink[node_j] < g)
+    mark_y = np.where(n_above < len(marks), marks[k], np.inf)
+    return ok, mark_y
 
 
 def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np.ndarray,
@@ -347,7 +341,8 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     # where a row holds one number low down and writing above a gap clean across every
     # column over that number: the writing above is no part of this entry
     gap_at = np.where(free >= 0.95, rows_idx, -1)
-    prev_gap = np.maximum.accumulate(gap_at)
+    cont_ok, cont_y = _continued_from(n_above, marks, tops, node_j, next_ink,
+                                      np.maximum.accumulate(gap_at), he)
     best = np.full(len(nodes), np.inf)
     back = np.zeros(len(nodes), int)
     best[0] = 0.0
@@ -366,8 +361,15 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
         lop = np.abs((lo_ink - a) - (bj - hi_ink)) / he
         empty = np.where(written, lop, 0.0)
         extra = extra + np.clip((empty - 0.45) / 0.25, 0.0, 1.0) * (EMPTY_END / TWO_NUMBERS)
-        extra = extra + _continued_above(i, j, n_above, marks, tops, ys, a, next_ink, prev_gap,
-                                         he) * (CONTINUED / TWO_NUMBERS)
+        # a row about two rows tall holding one number in its lower part (past 0.62 of the
+        # row) under a clean gap with a row's worth of writing above it: that writing
+        # continues the entry above (a long entry wrapped into the next printed row, whose
+        # line is missing) and this row's entry starts at the gap (a tall row of one entry
+        # may have a gap between its lines and its number low down, not all three)
+        hh = ys[j] - ys[i]
+        low = (cont_ok[i] & (n_above[j] - n_above[i] == 1) & (hh >= 1.45 * he)
+               & (cont_y[i] - ys[i] >= 0.62 * hh))
+        extra = extra + low * (CONTINUED / TWO_NUMBERS)
         cost = (best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
                 + TWO_NUMBERS * extra)
         k = int(np.argmin(cost))
