@@ -20,6 +20,7 @@ from preprocessing.cellsplit import stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
+from preprocessing.header import lower_level
 from preprocessing.layout import Grid, RuledLine
 from preprocessing.rowfit import (
     Boundary,
@@ -167,7 +168,9 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
+    lower = first == 1 and lower_level(ink, lines, cmap, he)  # two-level header (header.py)
+    first = 2 if lower else first
+    numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
             and number_row(ink, lines[first], lines[first + 1], cmap, he)):
         first += 1  # a row of printed column numbers as tall as a short entry row
