@@ -71,3 +71,15 @@ def test_faint_ruling_gets_a_second_look() -> None:
     p, layout = _analysed("kh-2006", 671017, "photo")
     assert len(layout.entries) == len(p.truth["entries"]) == 8
     assert len(match_entries(p.truth, layout)) == 8
+
+
+def test_cut_off_key_columns_join_no_rows() -> None:
+    """A table cut at the left through its first columns (ks-2006 681027, mixed, turned 90):
+    the entry number and registration date, which tell a long entry's second row from a new
+    entry, lie off the image or are cut through, so their cells were "empty" in row after
+    row and nine entries were joined into one. Cut-away cells are no evidence: every entry
+    stays."""
+    p, layout = _analysed("ks-2006", 681027, "mixed")
+    assert layout.status.startswith("partial page: the table is cut off at the left")
+    assert len(layout.entries) == len(p.truth["entries"]) == 12
+    assert len(match_entries(p.truth, layout)) == 12
