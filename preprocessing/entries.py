@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from preprocessing.cellsplit import stacked_cuts
+from preprocessing.cellsplit import cell_profile, in_band, stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
@@ -124,9 +124,7 @@ def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int,
 
 
 def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]) -> list[float]:
-    x0, y0, x1, y1 = _box(q, shape, inset=2)
-    prof = np.count_nonzero(clean[y0:y1, x0:x1], axis=1)
-    return stacked_cuts(prof, n_lines)
+    return stacked_cuts(cell_profile(clean, q), n_lines)  # rows in the cell's own frame
 
 
 def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
@@ -291,10 +289,8 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
                 else comps)
         for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
             fq = _lerp_quad(cq, t0, t1)
-            ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
-            yb = cq[0][1] + t1 * (cq[3][1] - cq[0][1])
-            mine = comps[(comps[:, 5] >= ya) & (comps[:, 5] < yb)] if len(comps) else comps
-            grew = wide[(wide[:, 5] >= ya) & (wide[:, 5] < yb)] if len(wide) else wide
+            mine = comps[in_band(comps, cq, t0, t1)] if len(comps) else comps  # at its x
+            grew = wide[in_band(wide, cq, t0, t1)] if len(wide) else wide
             # written: strict ink, enough of it alone or with its faint strokes (a faded pen);
             # faint marks alone never make a cell written
             if len(mine) == 0 or max(mine[:, 4].sum(), grew[:, 4].sum()) < min_area:
