@@ -20,13 +20,14 @@ from preprocessing.cellsplit import cell_profile, in_band, stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
+from preprocessing.header import lower_level
 from preprocessing.layout import Grid, RuledLine
+from preprocessing.numbercol import number_column, number_profile, pitch_from_numbers
 from preprocessing.rowfit import (
     Boundary,
     column_profiles,
     fit_rows,
     height_from_numbers,
-    numbers_pitch,
     without_rules,
 )
 from preprocessing.rows import (
@@ -145,12 +146,13 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     shape = ink.shape[:2]
     if len(grid.h_lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), 0.0)
-    he = _numbers_pitch(ink, grid, cmap, template, entry_height(grid.h_lines))
+    he = pitch_from_numbers(ink, grid, cmap, template, entry_height(grid.h_lines))
     lines = plausible_lines(list(grid.h_lines), he)
     span = column_span(ink, cmap, he)
     if span is not None:
         lines = fit_to_span(lines, span, he)
-    lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
+    lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos,
+                              [float(b.pos) for b in cmap.boundaries])
     lines = drop_header_splits(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
@@ -165,7 +167,9 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
+    lower = first == 1 and lower_level(ink, lines, cmap, he)  # two-level header (header.py)
+    first = 2 if lower else first
+    numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
             and number_row(ink, lines[first], lines[first + 1], cmap, he)):
         first += 1  # a row of printed column numbers as tall as a short entry row
@@ -200,7 +204,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
                          strikes))
     bottom = float(lines[-1].at(0.5 * (left.pos + right.pos)))
-    joined = join_continued(rows, template)
+    joined = join_continued(rows, template, _at_cut(cmap, template, shape[1]))
     # a long entry's cells are cut again over both its rows: a two-field cell's name in the
     # first row and its year in the second are one cell's two lines
     joined = [_row(clean, grown, shape, r.row, curves[r.row], curves[end + 1], cmap, template,
@@ -211,28 +215,6 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                         cut_below=cut_below(bottom, shape[0], he) or open_end(lines, span))
 
 
-def _numbers_pitch(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
-                   he: float) -> float:
-    """``he``, or the entry numbers' spacing when the found row lines are too few to tell
-    (rowfit.numbers_pitch)."""
-    col = _number_column(template)
-    hs = sorted(grid.h_lines, key=lambda ln: ln.pos)
-    if col is None or col in cmap.cut or len(hs) < 2:
-        return he
-    clean = without_rules(cv2.bitwise_and(ink, cv2.bitwise_not(
-        ruling_mask(grid, ink.shape[:2], extra_v=cmap.boundaries, ink=ink))), he)
-    y0, y1 = int(max(0, hs[0].pos)), int(min(ink.shape[0], hs[-1].pos + 1))
-    prof, cols = column_profiles(clean, cmap, hs[0], hs[-1], y0, y1)
-    if col not in cols:
-        return he
-    strong = sum(1 for ln in hs if ln.strength >= 0.6)
-    return numbers_pitch(prof[cols.index(col)], he, strong)
-
-
-def _number_column(template: Template) -> int | None:
-    nums = [i for i, c in enumerate(template.columns)
-            if any(f.kind == FieldKind.NUMBER for f in c.fields)]
-    return nums[0] if nums else None
 
 
 def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
@@ -251,19 +233,27 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
         if all(abs(float(ln.at(xm)) - float(o.at(xm))) > 0.1 * he for o in inner):
             inner.append(ln)
     inner.sort(key=lambda ln: float(ln.at(xm)))
-    every = Grid(tuple(lines[:first + 1] + inner + [bottom]), grid.v_lines, grid.bbox)
-    clean = cv2.bitwise_and(ink, cv2.bitwise_not(
-        ruling_mask(every, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)))
+    # the entry numbers are read with only the well-drawn lines taken out: a weak "line" that
+    # a row's writing made runs through that row's number and would erase it
+    strong = Grid(tuple(lines[:first + 1] + [ln for ln in inner if ln.strength >= 0.6]
+                        + [bottom]), grid.v_lines, grid.bbox)
+    m_strong = ruling_mask(strong, ink.shape[:2], extra_v=cmap.boundaries, ink=ink)
+    weak = Grid(tuple(ln for ln in inner if ln.strength < 0.6), (), grid.bbox)
+    m_all = cv2.bitwise_or(m_strong, ruling_mask(weak, ink.shape[:2], ink=ink))
+    clean = cv2.bitwise_and(ink, cv2.bitwise_not(m_all))
+    clean_num = cv2.bitwise_and(ink, cv2.bitwise_not(m_strong))
     iy0, iy1 = int(np.floor(y0)), int(np.ceil(y1)) + 1
     # a stroke through unused rows is no writing: rows are found without it
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
     strikes = find_strikes(clean, box, he)
     for sx0, sy0, sx1, sy1 in strikes:
-        cv2.line(clean, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
+        for im in (clean, clean_num):
+            cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1)
-    col = _number_column(template)
-    num = prof[cols.index(col)] if col is not None and col in cols else None
+    col = number_column(template, cols)
+    num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he)
+           if col is not None and col in cols else None)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
     he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
@@ -275,6 +265,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
             bounds = fit_rows(top, bottom, inner, prof, he2, xm, y_origin=iy0, num=num)
             he = he2
     return bounds, he
+
 
 
 def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
@@ -356,14 +347,25 @@ def _even(n: int) -> tuple[list[float], list[float]]:
     return [i / n for i in range(n)], [(i + 1) / n for i in range(n)]
 
 
-def join_continued(rows: list[RowSeg], template: Template) -> list[RowSeg]:
+def _at_cut(cmap: ColumnMap, template: Template, width: int) -> set[str]:
+    """Fields of the columns a cut edge removed or cuts through (not wholly on the image)."""
+    b = cmap.boundaries
+    return {f.name for ci, col in enumerate(template.columns) for f in col.fields
+            if ci in cmap.cut or b[ci].pos < 0 or b[ci + 1].pos > width}
+
+
+def join_continued(rows: list[RowSeg], template: Template,
+                   unseen: set[str] | frozenset[str] = frozenset()) -> list[RowSeg]:
     """A long entry written over two printed rows stays one entry: a written row whose number
     and first one-field name or date cell (the registration date, the name) are empty, under
     an entry that has them, continues that entry. A two-field cell (name over birth date) does
-    not decide: a long entry writes its second field in the second row."""
+    not decide: a long entry writes its second field in the second row. A cell in ``unseen``
+    (its column cut off, or cut through, at the image's edge) is no evidence: empty there
+    means cut away, and with no such cell left to decide no row is joined."""
     keys = [f.name for f in template.fields if f.kind == FieldKind.NUMBER][:1]
     alone = [c.fields[0] for c in template.columns if len(c.fields) == 1]
     keys += [f.name for f in alone if f.kind in (FieldKind.NAME, FieldKind.DATE)][:1]
+    keys = [k for k in keys if k not in unseen]
     if not keys:
         return rows
     out: list[RowSeg] = []

@@ -6,11 +6,16 @@ one tall row). Each boundary is chosen by dynamic programming over candidate pos
 body's top line to its bottom line:
 
 * a found ruling line is a cheap boundary (the stronger, the cheaper), and leaving one out
-  costs, unless writing runs through it (joined-up writing makes weak "lines" mid-row);
+  costs, unless writing runs through it (joined-up writing makes weak "lines" mid-row: a weak
+  one with writing through it counts as much as no line there);
 * a boundary where no line was found is expensive, unless the writing leaves a gap there across
   every written column with writing above and below it: that is where a missing line was;
+  it never goes through an entry number, and between two numbers it lies midway;
 * a row holding two entry numbers is two rows (a tall row may have a gap in its writing,
   but it has one number; two short rows whose line is missing have two);
+* a row about two rows tall whose one number sits low, under a gap clean across every column
+  with a row's worth of writing above it, is a continuation (a long entry's wrapped values,
+  whose line is missing) over the next entry: it is cut at the gap;
 * a written row whose writing hugs one end, the other end long and empty, took in a blank
   row;
 * a row's height costs nothing from 0.55 to 1.9 of the usual (short) row height and grows steeply
@@ -37,6 +42,9 @@ TWO_NUMBERS = 2.0  # a row holding two entry numbers (per number beyond the firs
 EMPTY_END = 1.5  # a written row whose empty end is 0.7 rows longer than its other end
 WIDE_GAP = 0.3  # more off MISSING where that gap is clean and tall (a quarter row)
 SKIP = 0.9  # leaving out a full-strength line that has no writing across it
+CUT_NUMBER = 1.0  # a boundary without a (well-drawn) line through an entry number
+MIDWAY = 0.3  # a boundary without a line at a number's edge rather than between two
+CONTINUED = 0.6  # a row's number low under a clean gap with writing above it
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,10 @@ def _mark_runs(num: np.ndarray | None, he: float) -> tuple[np.ndarray, np.ndarra
     # a number is a few millimetres tall whatever the row height (8 px at the analysis scale)
     least = max(3.0, min(0.08 * he, 8.0))
     kept = [r for r in runs if r[-1] - r[0] + 1 >= least]
+    # specks (noise, a stray dot) chained into a run have a fraction of a number's ink
+    mass = np.array([num[r[0]:r[-1] + 1].sum() for r in kept])
+    if len(kept) >= 3:
+        kept = [r for r, m in zip(kept, mass, strict=True) if m >= 0.25 * np.median(mass)]
     return (np.array([0.5 * (r[0] + r[-1]) for r in kept]),
             np.array([r[-1] - r[0] + 1 for r in kept], dtype=np.float64))
 
@@ -228,6 +240,25 @@ def _runs_at_least(mask: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _continued_from(n_above: np.ndarray, marks: np.ndarray, tops: np.ndarray,
+                    node_j: np.ndarray, next_ink: np.ndarray, prev_gap: np.ndarray,
+                    he: float) -> tuple[np.ndarray, np.ndarray]:
+    """For a row starting at each node: whether the first number below it has a row's worth
+    of writing above a gap clean across every written column, the gap above the number (see
+    ``CONTINUED``), and that number's y (inf when none)."""
+    ok = np.zeros(len(n_above), bool)
+    mark_y = np.full(len(n_above), np.inf)
+    if len(marks) == 0:
+        return ok, mark_y
+    k = np.clip(n_above, 0, len(marks) - 1)
+    top_idx = np.clip(np.round(tops[k]).astype(int) - max(2, int(0.05 * he)), 0,
+                      len(prev_gap) - 1)
+    g = prev_gap[top_idx]
+    ok = (n_above < len(marks)) & (g - node_j >= 0.6 * he) & (next_ink[node_j] < g)
+    mark_y = np.where(n_above < len(marks), marks[k], np.inf)
+    return ok, mark_y
+
+
 def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np.ndarray,
              he: float, xm: float, y_origin: float | None = None,
              num: np.ndarray | None = None) -> list[Boundary]:
@@ -252,27 +283,50 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     nodes.append((y1, bottom, 0.0))
     nodes.sort(key=lambda t: t[0])
     ys = np.array([t[0] for t in nodes])
+    centres, sizes = _mark_runs(num, he)
+    order = np.argsort(centres)
+    marks, tops = centres[order] + org, (centres - 0.5 * sizes)[order]
+    # a boundary through an entry number
+    cuts = np.zeros(n, bool)
+    for c, sz in zip(centres, sizes, strict=True):
+        cuts[int(max(0, np.ceil(c - 0.5 * sz + 1))):int(max(0, np.floor(c + 0.5 * sz)))] = True
+    # between two numbers, with no line and no gap to go by, the boundary lies midway
+    # between them (each number is written in its own row): off the middle costs a little
+    off_mid = np.zeros(n)
+    ends = sorted(zip(centres - 0.5 * sizes, centres + 0.5 * sizes, strict=True))
+    for (_, b0), (t1, _) in zip(ends[:-1], ends[1:], strict=True):
+        lo_r, hi_r = int(max(0, np.floor(b0))), int(min(n, np.ceil(t1) + 1))
+        if hi_r - lo_r >= 2:
+            mid, half = 0.5 * (b0 + t1), max(1.0, 0.5 * (t1 - b0))
+            off_mid[lo_r:hi_r] = np.abs(np.arange(lo_r, hi_r) - mid) / half
     # cost of a boundary at each node, and of leaving a line out (prefix sums)
     node_cost = np.zeros(len(nodes))
     skip_cost = np.zeros(len(nodes))
     for i, (y, ln, _) in enumerate(nodes):
         j = int(np.clip(round(y - org), 0, n - 1))
         f = float(free[j])
+        gap = float(np.clip((f - 0.7) / 0.25, 0.0, 1.0)) * float(between[j])
+        # a gap across every written column as tall as two rows' margins is where a
+        # missing line was (two text lines of one tall entry leave a narrower one, and
+        # a centred one-line cell beside them fills it)
+        gap += WIDE_GAP * float(np.clip((wide[j] - 0.15) / 0.1, 0.0, 1.0)) * float(
+            between[j])
+        no_line = (MISSING - GAP_REWARD * gap + CUT_NUMBER * float(cuts[j])
+                   + MIDWAY * float(off_mid[j]))
         if ln is None:
-            gap = float(np.clip((f - 0.7) / 0.25, 0.0, 1.0)) * float(between[j])
-            # a gap across every written column as tall as two rows' margins is where a
-            # missing line was (two text lines of one tall entry leave a narrower one, and
-            # a centred one-line cell beside them fills it)
-            gap += WIDE_GAP * float(np.clip((wide[j] - 0.15) / 0.1, 0.0, 1.0)) * float(
-                between[j])
-            node_cost[i] = MISSING - GAP_REWARD * gap
+            node_cost[i] = no_line
         elif 0 < i < len(nodes) - 1:
             s = min(1.0, ln.strength)
             fl = float(free_line[j])
-            # a weak "line" with writing running through it is made by the writing
+            # a weak "line" with writing running through it is made by the writing: it
+            # counts as much as no line there
             through = float(np.clip((0.85 - fl) / 0.5, 0.0, 1.0))
-            node_cost[i] = -0.5 * s + 2.0 * (1.0 - s) * through
             skip_cost[i] = SKIP * s * (0.3 + 0.7 * fl)
+            node_cost[i] = (-0.5 * s + 2.0 * (1.0 - s) * through
+                            + CUT_NUMBER * (1.0 - s) * float(cuts[j]))
+            if s < 0.6:
+                node_cost[i] = max(node_cost[i], through * no_line)
+                skip_cost[i] *= 1.0 - through
     csum = np.r_[0.0, np.cumsum(skip_cost)]
     # where the writing is: a row whose writing leaves a long empty stretch at its top or
     # bottom took in a blank row whose line is missing (blank rows under the last entry)
@@ -282,9 +336,13 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     last_ink = np.maximum.accumulate(np.where(inked, rows_idx, -1))
     next_ink = np.minimum.accumulate(np.where(inked, rows_idx, n)[::-1])[::-1]
     node_j = np.clip(np.round(ys - org).astype(int), 0, n - 1)
-    marks = number_marks(num, he) + org
     # numbers above each node: a row from node i to j holds marks[i] .. marks[j] of them
-    n_above = np.searchsorted(np.sort(marks), ys)
+    n_above = np.searchsorted(marks, ys)
+    # where a row holds one number low down and writing above a gap clean across every
+    # column over that number: the writing above is no part of this entry
+    gap_at = np.where(free >= 0.95, rows_idx, -1)
+    cont_ok, cont_y = _continued_from(n_above, marks, tops, node_j, next_ink,
+                                      np.maximum.accumulate(gap_at), he)
     best = np.full(len(nodes), np.inf)
     back = np.zeros(len(nodes), int)
     best[0] = 0.0
@@ -303,6 +361,15 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
         lop = np.abs((lo_ink - a) - (bj - hi_ink)) / he
         empty = np.where(written, lop, 0.0)
         extra = extra + np.clip((empty - 0.45) / 0.25, 0.0, 1.0) * (EMPTY_END / TWO_NUMBERS)
+        # a row about two rows tall holding one number in its lower part (past 0.62 of the
+        # row) under a clean gap with a row's worth of writing above it: that writing
+        # continues the entry above (a long entry wrapped into the next printed row, whose
+        # line is missing) and this row's entry starts at the gap (a tall row of one entry
+        # may have a gap between its lines and its number low down, not all three)
+        hh = ys[j] - ys[i]
+        low = (cont_ok[i] & (n_above[j] - n_above[i] == 1) & (hh >= 1.45 * he)
+               & (cont_y[i] - ys[i] >= 0.62 * hh))
+        extra = extra + low * (CONTINUED / TWO_NUMBERS)
         cost = (best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
                 + TWO_NUMBERS * extra)
         k = int(np.argmin(cost))

@@ -29,7 +29,7 @@ def entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
     # most common one may span two rows; single rows are the short end of the gaps (slivers
     # under half the median are a number row or a stray line, not rows)
     rows = body[body >= 0.45 * np.median(body)]
-    if len(rows) >= 4:
+    if len(rows) >= 3:
         single = rows[rows <= 1.45 * np.percentile(rows, 25)]
         low = float(np.median(single))
         if he > 1.3 * low:
@@ -176,31 +176,49 @@ def first_entry_line(gaps: np.ndarray, he: float,
 def coverage(ink: np.ndarray, ln: RuledLine, x0: float, x1: float, reach: int = 2) -> float:
     """Share of the x positions from ``x0`` to ``x1`` where ``ink`` shows within ``reach``
     pixels of the line's curve: a ruling line (even wobbly or worn) covers most of its
-    length, a "line" made by a row of printed words covers the words only."""
+    length, a "line" made by a row of printed words covers the words only. Measured along
+    the line's ink where it runs (``grid.trace``): a hand-drawn line wanders off its fitted
+    curve by more than ``reach``, and a residual keystone bends it away at one end."""
+    from preprocessing.grid import trace
+
     h, w = ink.shape[:2]
     xs = np.arange(int(max(0, x0)), int(min(w, x1)), 2)
     if len(xs) == 0:
         return 0.0
-    ys = np.round(ln.at(xs.astype(np.float64))).astype(int)
+    ys = np.round(trace(ink, ln, xs.astype(np.float64))).astype(int)
     hit = np.zeros(len(xs), bool)
     for d in range(-reach, reach + 1):
         hit |= ink[np.clip(ys + d, 0, h - 1), xs] > 0
     return float(hit.mean())
 
 
+def crosses_every_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> bool:
+    """Whether the line shows (over 10 % of the width) in every column between the boundaries
+    ``xs`` (columns under 8 px on the image left out): a row line crosses them all, faded or
+    hand-drawn ones too; a two-level header's inner line runs under its merged group labels
+    only, the columns whose cells span both levels have none."""
+    w = ink.shape[1]
+    spans = [(max(0.0, a), min(float(w), b)) for a, b in zip(xs[:-1], xs[1:], strict=True)]
+    return all(coverage(ink, ln, a + 2, b - 2, reach=4) >= 0.1 for a, b in spans if b - a >= 8)
+
+
 def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: float,
-                      x1: float) -> list[RuledLine]:
+                      x1: float, xs: list[float] | None = None) -> list[RuledLine]:
     """Without the "lines" between the table's top and its first full-length line under it
     (ink along at least 70 % of the table's width, within four entry heights): there the
     header's print makes them (a row of bold words whose strokes join into runs), and the
     header's own bottom line runs across the table. A line under 70 % of the width less than
     half a row above a full-length line is no table's top either (the commune's fill-in line
-    over the table): the table's top frame runs across it."""
+    over the table): the table's top frame runs across it. With the column boundaries ``xs``
+    a full-length line must also cross every column (a two-level header's inner line covers
+    most of the width but not the columns spanning both levels)."""
     if (len(lines) > 3 and lines[1].pos - lines[0].pos < 0.5 * he
             and coverage(ink, lines[0], x0, x1) < 0.7 <= coverage(ink, lines[1], x0, x1)):
         lines = lines[1:]
     for k in range(1, min(len(lines), 6)):
-        if coverage(ink, lines[k], x0, x1) >= 0.7:
+        if coverage(ink, lines[k], x0, x1) >= 0.7 and (
+                xs is None or lines[k].pos - lines[0].pos > 4 * he
+                or crosses_every_column(ink, lines[k], xs)):
             if k > 1 and lines[k].pos - lines[0].pos <= 4 * he:
                 return [lines[0], *lines[k:]]
             break

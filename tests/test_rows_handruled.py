@@ -110,14 +110,18 @@ def _profile(n: int, bands: list[tuple[int, int, list[int]]], cols: int = 8) -> 
 
 
 def test_two_short_rows_without_their_line_are_split_where_the_numbers_say() -> None:
-    # rows 0-40 and 40-80 (he 60: each 0.67 of the usual height), no line at 40
-    prof = _profile(100, [(10, 30, list(range(8))), (50, 70, list(range(8))),
-                          (85, 95, list(range(8)))])
-    bounds = fit_rows(_flat(0), _flat(100), [_flat(80)], prof, 60.0, 0.0, num=prof[0])
+    # rows 0-40 and 40-80 (he 60: each 0.67 of the usual height), no line at 40, and a row
+    # 80-120 (its last row was 20 px, a third of a row, before: only a boundary through the
+    # second number at 67 made rows of plausible height of it, and a boundary where no line
+    # is no longer cuts a number)
+    prof = _profile(120, [(10, 30, list(range(8))), (50, 70, list(range(8))),
+                          (90, 110, list(range(8)))])
+    bounds = fit_rows(_flat(0), _flat(120), [_flat(80)], prof, 60.0, 0.0, num=prof[0])
     ys = [b.line.at(0) + b.t * ((b.below.at(0) if b.below else 0) - b.line.at(0))
           for b in bounds]
     assert len(bounds) == 4
     assert 32 <= ys[1] <= 48
+    assert ys[2] == 80
 
 
 def test_a_tall_row_with_one_number_and_a_gap_in_its_writing_stays_one_row() -> None:
