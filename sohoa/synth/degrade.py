@@ -7,7 +7,7 @@ image, so the ground-truth boxes follow the ink exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -231,7 +231,9 @@ def gutter(img: np.ndarray, scan: ScanGeometry, rng: np.random.Generator, mm: fl
     h, w = img.shape[:2]
     left = not scan.curl_left if scan.curl else bool(rng.random() < 0.5)
     ex = 0.0 if left else float(scan.page_w)
-    top, bottom = scan.map_points(np.array([[ex, 0.0], [ex, float(scan.page_h)]]))
+    # the image is not turned yet (``rotate`` comes last): the edge in unturned coordinates
+    unturned = replace(scan, rotation=0)
+    top, bottom = unturned.map_points(np.array([[ex, 0.0], [ex, float(scan.page_h)]]))
     ys = np.arange(h, dtype=np.float32)
     t = (ys - top[1]) / max(1e-6, bottom[1] - top[1])
     edge = (top[0] + t * (bottom[0] - top[0])).astype(np.float32)  # page edge x per row
