@@ -39,7 +39,7 @@ from preprocessing.geometry import (
     warp,
 )
 from preprocessing.layout import ColumnGeometry, EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
-from preprocessing.orientation import orient
+from preprocessing.orientation import Orientation, orient
 from preprocessing.perspective import rectifying, table_quad
 from preprocessing.skew import estimate_skew
 from sohoa.template import Template
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 ANALYSIS_SIDE = 1600  # longer side of the analysis copy, pixels
 BLANK_INK = 0.0015  # ink fraction below which a page is blank
 FAINT_K = 0.05  # Sauvola k of the faint strokes that field boxes grow into (grow_faint_ink)
+STRICT_K = 0.2  # Sauvola k of the ink everything is measured on
+RULING_K = 0.12  # ... and on a page whose ruling that ink breaks up (faint, thin lines)
 NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noise or a photo
 
 
@@ -115,6 +117,37 @@ def _span(cols: list[int]) -> str:
     return str(a) if a == b else f"{a}-{b}"
 
 
+def _strong_rows(grid: Grid) -> int:
+    """Row lines seen along most of the table."""
+    return sum(ln.strength >= 0.6 for ln in grid.h_lines) if grid.found else 0
+
+
+def _faint_ruling(grid: Grid) -> bool:
+    """Whether the ruling came out broken: no table, or under three row lines seen along most
+    of the table (a faint, thin ruling in a photo binarises into dashes shorter than the
+    line masks keep). A table of even four rows has six."""
+    return _strong_rows(grid) < 3
+
+
+def _upright(flat: np.ndarray, ink: np.ndarray, template: Template, k: float
+             ) -> tuple[float, np.ndarray, tuple[int, int], np.ndarray, np.ndarray,
+                        np.ndarray | None, np.ndarray, Orientation]:
+    """Skew, perspective and quarter turn of the page on ink binarised with Sauvola ``k``:
+    (angle, deskewing matrix, its size, flat and ink deskewed and rectified, table quad,
+    homography, orientation with the grid)."""
+    h, w = flat.shape
+    angle = estimate_skew(ink)
+    m0, size0 = upright_transform(w, h, angle, 0)
+    flat0 = warp(flat, m0, size0)
+    ink0 = binarize(flat0, k=k)
+    quad = table_quad(ink0)  # a photo at an angle: rectify the table (homography)
+    hom = rectifying(quad) if quad is not None else np.eye(3)
+    if quad is not None:
+        flat0 = warp(flat, hom @ m0, size0)
+        ink0 = binarize(flat0, k=k)
+    return angle, m0, size0, flat0, ink0, quad, hom, orient(ink0, template)
+
+
 def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False,
                  prior: tuple[float, ...] | None = None) -> PageLayout:
     """Find the entries and their field boxes on one page image (RGB or grey uint8).
@@ -147,16 +180,11 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     raw = ink_fraction(ink)
     if raw > NOISE_INK:
         return _with(base, status=f"not a register page: ink covers {raw:.0%} of the image")
-    angle = estimate_skew(ink)
-    m0, size0 = upright_transform(w, h, angle, 0)
-    flat0 = warp(flat, m0, size0)
-    ink0 = binarize(flat0)
-    quad = table_quad(ink0)  # a photo at an angle: rectify the table (homography)
-    hom = rectifying(quad) if quad is not None else np.eye(3)
-    if quad is not None:
-        flat0 = warp(flat, hom @ m0, size0)
-        ink0 = binarize(flat0)
-    found = orient(ink0, template)
+    angle, m0, size0, flat0, ink0, quad, hom, found = _upright(flat, ink, template, STRICT_K)
+    if _faint_ruling(found.grid):  # a second look with a more sensitive ink
+        again = _upright(flat, binarize(flat, k=RULING_K), template, RULING_K)
+        if _strong_rows(again[-1].grid) > _strong_rows(found.grid):
+            angle, m0, size0, flat0, ink0, quad, hom, found = again
     rotation = found.rotation
     ink_w = np.ascontiguousarray(np.rot90(ink0, undo_turns(rotation)))
     flat_w = np.ascontiguousarray(np.rot90(flat0, undo_turns(rotation)))

@@ -16,6 +16,8 @@ Cuts are fractions of the cell's height, at the emptiest row of the gap chosen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 THIN = 0.3  # a line less tall than this share of the tallest joins its neighbour
@@ -30,6 +32,10 @@ def text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
         return []
     sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
     on = sm > max(0.7, 0.06 * float(sm.max()))
+    # a row without ink inside a run parts two lines: the smoothing must not bridge a
+    # one-row gap between a name and the year written just under it (a run's ends keep the
+    # row the smoothing adds to them)
+    on = on & ~((profile == 0) & np.r_[False, on[:-1]] & np.r_[on[1:], False])
     idx = np.nonzero(on)[0]
     if len(idx) == 0:
         return []
@@ -107,3 +113,58 @@ def stacked_cuts(profile: np.ndarray, k: int) -> list[float]:
         cuts.append(min(max(c, cuts[-1] + 1e-3 if cuts else 0.0), 1.0))
     return cuts
 
+
+
+def cell_profile(clean: np.ndarray, quad: Sequence[Sequence[float]], inset: int = 2
+                 ) -> np.ndarray:
+    """Ink per row of a cell (corners TL, TR, BR, BL), ``inset`` pixels of each side left
+    out (the ruling's remnants): over the page's rows, or measured from the cell's top line
+    (:func:`_along_top`) when that parts more text lines (a tilted cell whose writing runs
+    along its ruling: over the page's rows its lines smear into each other). Writing that
+    does not quite follow a nearly level line keeps the page's rows."""
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    h, w = clean.shape[:2]
+    x0, y0 = (int(np.clip(round(min(v)) + inset, 0, m)) for v, m in ((xs, w), (ys, h)))
+    x1, y1 = (int(np.clip(round(max(v)) - inset, 0, m)) for v, m in ((xs, w), (ys, h)))
+    rows = np.count_nonzero(clean[y0:max(y0, y1), x0:max(x0, x1)], axis=1)
+    along = _along_top(clean, quad, inset)
+    return along if len(text_lines(along)) > len(text_lines(rows)) else rows
+
+
+def _along_top(clean: np.ndarray, quad: Sequence[Sequence[float]], inset: int) -> np.ndarray:
+    """Ink per row of a cell, each pixel column read from where the cell's top line is at
+    that x."""
+    tl, tr, br, bl = (np.asarray(p, np.float64) for p in quad)
+    x0 = int(np.ceil(min(tl[0], bl[0]))) + inset
+    x1 = int(np.floor(max(tr[0], br[0]))) - inset
+    h = int(round(max(bl[1] - tl[1], br[1] - tr[1]))) - 2 * inset
+    if x1 - x0 < 1 or h < 1:
+        return np.zeros(max(h, 0), np.int64)
+    xs = np.arange(x0, x1)
+    dx = tr[0] - tl[0]
+    top = tl[1] + (xs - tl[0]) * ((tr[1] - tl[1]) / dx if abs(dx) > 1e-6 else 0.0)
+    ys = np.rint(top[:, None] + inset + np.arange(h)[None, :]).astype(np.int64)
+    inside = (ys >= 0) & (ys < clean.shape[0]) & (xs[:, None] >= 0) & (xs[:, None] < clean.shape[1])
+    vals = clean[np.clip(ys, 0, clean.shape[0] - 1),
+                 np.clip(xs, 0, clean.shape[1] - 1)[:, None]] > 0
+    return np.count_nonzero(vals & inside, axis=0)
+
+
+def in_band(comps: np.ndarray, quad: Sequence[Sequence[float]], t0: float, t1: float
+            ) -> np.ndarray:
+    """Which components (rows x0, y0, x1, y1, area, cy) have their centre between the
+    fractions ``t0`` and ``t1`` of the cell's height, measured at the component's own x
+    (the cell's top and bottom lines may slope)."""
+    if len(comps) == 0:
+        return np.zeros(0, bool)
+    tl, tr, br, bl = (np.asarray(p, np.float64) for p in quad)
+    cx = 0.5 * (comps[:, 0] + comps[:, 2])
+
+    def edge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        dx = b[0] - a[0]
+        return a[1] + (cx - a[0]) * ((b[1] - a[1]) / dx if abs(dx) > 1e-6 else 0.0)
+
+    top, bot = edge(tl, tr), edge(bl, br)
+    ya, yb = top + t0 * (bot - top), top + t1 * (bot - top)
+    cy = comps[:, 5]
+    return (cy >= ya) & (cy < yb)

@@ -22,13 +22,15 @@ from preprocessing.layout import Grid
 COVER = 0.8  # share of the band's rows a separator runs through
 LOWER = 0.45  # the part of the header band looked at, from its bottom
 WOBBLE = 3  # pixels a hand-drawn or slightly slanted separator may wander either side
+ABOVE = LOWER  # the band's part above its lower part also looked at (0: not)
 
 
 def header_separators(ink: np.ndarray, grid: Grid, full: np.ndarray | None = None
                       ) -> tuple[np.ndarray, tuple[int, int]] | None:
     """Per x of the work page, the share of the header band's lower rows with ink within
-    ``WOBBLE`` pixels (``ink``: binary, ruling rows removed, column lines kept), and the
-    rows used; None when the grid has no header band. ``full``: the ink with its ruling,
+    ``WOBBLE`` pixels (``ink``: binary, ruling rows removed, column lines kept), or of the
+    rows just above them where that is more, and the lower rows used; None when the grid
+    has no header band. ``full``: the ink with its ruling,
     to tell the header's bottom line from partial ones (``header.header_band``)."""
     from preprocessing.header import header_band
 
@@ -40,11 +42,25 @@ def header_separators(ink: np.ndarray, grid: Grid, full: np.ndarray | None = Non
     yb = y1 - 2
     if yb - ya < 6:
         return None
+    cover = _cover(ink, ya, yb)
+    if cover is None:
+        return None
+    # a band that ends too low (the header's bottom line not found: a hand-drawn, curved
+    # one) has the first entry row in its lower part; its separators then run through the
+    # part above, which is looked at too (per x, the better of the two)
+    upper = _cover(ink, int(round(ya - ABOVE * (y1 - y0))), ya) if ABOVE > 0 else None
+    if upper is not None:
+        cover = np.maximum(cover, upper)
+    return cover, (ya, yb)
+
+
+def _cover(ink: np.ndarray, ya: int, yb: int) -> np.ndarray | None:
+    """Per x, the share of rows ``ya..yb`` with ink within ``WOBBLE`` pixels."""
     strip = ink[max(0, ya):max(0, yb)] > 0
-    if strip.size == 0:
+    if strip.shape[0] < 6 or strip.size == 0:
         return None
     wide = cv2.dilate(strip.astype(np.uint8), np.ones((1, 2 * WOBBLE + 1), np.uint8)) > 0
-    return wide.mean(axis=0), (ya, yb)
+    return wide.mean(axis=0)
 
 
 def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:

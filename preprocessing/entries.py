@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from preprocessing.cellsplit import stacked_cuts
+from preprocessing.cellsplit import cell_profile, in_band, stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
+from preprocessing.header import lower_level
 from preprocessing.layout import Grid, RuledLine
 from preprocessing.numbercol import number_column, number_profile, pitch_from_numbers
 from preprocessing.rowfit import (
@@ -123,9 +124,7 @@ def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int,
 
 
 def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]) -> list[float]:
-    x0, y0, x1, y1 = _box(q, shape, inset=2)
-    prof = np.count_nonzero(clean[y0:y1, x0:x1], axis=1)
-    return stacked_cuts(prof, n_lines)
+    return stacked_cuts(cell_profile(clean, q), n_lines)  # rows in the cell's own frame
 
 
 def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
@@ -168,7 +167,9 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    numbers = first >= 2 and gaps[first - 1] < 0.6 * he  # a short piece under the header
+    lower = first == 1 and lower_level(ink, lines, cmap, he)  # two-level header (header.py)
+    first = 2 if lower else first
+    numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
             and number_row(ink, lines[first], lines[first + 1], cmap, he)):
         first += 1  # a row of printed column numbers as tall as a short entry row
@@ -203,7 +204,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
                          strikes))
     bottom = float(lines[-1].at(0.5 * (left.pos + right.pos)))
-    joined = join_continued(rows, template)
+    joined = join_continued(rows, template, _at_cut(cmap, template, shape[1]))
     # a long entry's cells are cut again over both its rows: a two-field cell's name in the
     # first row and its year in the second are one cell's two lines
     joined = [_row(clean, grown, shape, r.row, curves[r.row], curves[end + 1], cmap, template,
@@ -288,10 +289,8 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
                 else comps)
         for spec, t0, t1 in zip(col.fields, cuts[:-1], cuts[1:], strict=True):
             fq = _lerp_quad(cq, t0, t1)
-            ya = cq[0][1] + t0 * (cq[3][1] - cq[0][1])
-            yb = cq[0][1] + t1 * (cq[3][1] - cq[0][1])
-            mine = comps[(comps[:, 5] >= ya) & (comps[:, 5] < yb)] if len(comps) else comps
-            grew = wide[(wide[:, 5] >= ya) & (wide[:, 5] < yb)] if len(wide) else wide
+            mine = comps[in_band(comps, cq, t0, t1)] if len(comps) else comps  # at its x
+            grew = wide[in_band(wide, cq, t0, t1)] if len(wide) else wide
             # written: strict ink, enough of it alone or with its faint strokes (a faded pen);
             # faint marks alone never make a cell written
             if len(mine) == 0 or max(mine[:, 4].sum(), grew[:, 4].sum()) < min_area:
@@ -348,14 +347,25 @@ def _even(n: int) -> tuple[list[float], list[float]]:
     return [i / n for i in range(n)], [(i + 1) / n for i in range(n)]
 
 
-def join_continued(rows: list[RowSeg], template: Template) -> list[RowSeg]:
+def _at_cut(cmap: ColumnMap, template: Template, width: int) -> set[str]:
+    """Fields of the columns a cut edge removed or cuts through (not wholly on the image)."""
+    b = cmap.boundaries
+    return {f.name for ci, col in enumerate(template.columns) for f in col.fields
+            if ci in cmap.cut or b[ci].pos < 0 or b[ci + 1].pos > width}
+
+
+def join_continued(rows: list[RowSeg], template: Template,
+                   unseen: set[str] | frozenset[str] = frozenset()) -> list[RowSeg]:
     """A long entry written over two printed rows stays one entry: a written row whose number
     and first one-field name or date cell (the registration date, the name) are empty, under
     an entry that has them, continues that entry. A two-field cell (name over birth date) does
-    not decide: a long entry writes its second field in the second row."""
+    not decide: a long entry writes its second field in the second row. A cell in ``unseen``
+    (its column cut off, or cut through, at the image's edge) is no evidence: empty there
+    means cut away, and with no such cell left to decide no row is joined."""
     keys = [f.name for f in template.fields if f.kind == FieldKind.NUMBER][:1]
     alone = [c.fields[0] for c in template.columns if len(c.fields) == 1]
     keys += [f.name for f in alone if f.kind in (FieldKind.NAME, FieldKind.DATE)][:1]
+    keys = [k for k in keys if k not in unseen]
     if not keys:
         return rows
     out: list[RowSeg] = []

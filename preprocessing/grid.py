@@ -146,13 +146,25 @@ def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
     lines = [_fit(c, STRIPS, mid) for c in chains]
     # on a deskewed page ruling lines are level, or all tilt alike (a skew estimate a little
     # off, a hand-ruled table drawn askew): a chain that drifts otherwise is made of text
+    # (measured where the chain has samples, scaled to the span: a cubic fit of a wobbly
+    # hand-drawn line bends away beyond its first and last samples, and its value at the
+    # span's ends would call a table's frame "drifting")
     span = float(hi - lo)
-    drift = np.array([float(ln.at(hi)) - float(ln.at(lo)) for ln in lines])
+    drift = np.array([_drift(ln, c, span) for ln, c in zip(lines, chains, strict=True)])
     full = np.array([ln.strength >= 0.8 for ln in lines])
     common = float(np.median(drift[full])) if full.sum() >= 3 else 0.0
     common = float(np.clip(common, -0.02 * span, 0.02 * span))
     lines = [ln for ln, d in zip(lines, drift, strict=True) if abs(d - common) <= 0.015 * span]
     return sorted((ln for ln in lines if ln.strength >= MIN_STRENGTH), key=lambda ln: ln.pos)
+
+
+def _drift(ln: RuledLine, samples: list[tuple[float, float]], span: float) -> float:
+    """How far the line rises over ``span`` at its mean slope between its first and last
+    samples (0 for a single sample)."""
+    ta, tb = samples[0][0], samples[-1][0]
+    if tb - ta <= 0:
+        return 0.0
+    return (float(ln.at(tb)) - float(ln.at(ta))) * span / (tb - ta)
 
 
 def _merge_close(lines: list[RuledLine], min_dist: float) -> list[RuledLine]:

@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from preprocessing.columns import ColumnMap
-from preprocessing.layout import Grid
+from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
 
 log = logging.getLogger(__name__)
@@ -155,3 +155,36 @@ def _merged(walls: np.ndarray, grid: Grid, inner: list[float], xc: float, wy0: f
     lo = left if left is not None else -np.inf
     hi = right if right is not None else np.inf
     return any(lo + 2 * WOBBLE < x < hi - 2 * WOBBLE for x in inner)
+
+
+def group_line(ink: np.ndarray, ln: RuledLine, cmap: ColumnMap) -> bool:
+    """Whether ``ln`` is a two-level header's inner line: drawn under the merged group cells
+    only, so it runs clean across some columns (at least two) and is absent across whole
+    others (the columns whose header cell spans both levels). A row line, even hand-drawn,
+    faded or wobbly, does not stop and start at the column lines. ``ink``: binary, ruling
+    kept; columns cut off or off the image are not looked at."""
+    from preprocessing.rows import coverage
+
+    w = ink.shape[1]
+    crossed = absent = 0
+    b = cmap.boundaries
+    for i in range(len(b) - 1):
+        if i in cmap.cut:
+            continue
+        xa, xb = float(b[i].at(ln.pos)), float(b[i + 1].at(ln.pos))
+        if xa < 0 or xb > w or xb - xa < 12:
+            continue
+        m = 0.15 * (xb - xa)
+        cov = coverage(ink, ln, xa + m, xb - m)
+        crossed += cov >= 0.7
+        absent += cov < 0.25
+    return crossed >= 2 and absent >= 1
+
+
+def lower_level(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, he: float) -> bool:
+    """Whether the piece between ``lines[1]`` and ``lines[2]`` is still header: the header's
+    first row is short (under 0.8 of an entry row: a header's upper level) and the line under
+    it is a two-level header's inner line (``group_line``). Then the printed text of the lower
+    level (the grouped columns' own headers) is no entry."""
+    return (len(lines) >= 5 and lines[1].pos - lines[0].pos < 0.8 * he
+            and group_line(ink, lines[1], cmap))
