@@ -192,6 +192,12 @@ def coverage(ink: np.ndarray, ln: RuledLine, x0: float, x1: float, reach: int = 
     return float(hit.mean())
 
 
+# share of the table's width a line under the header's top must cover (along its traced ink)
+# to end the header's print: a traced row of bold header words reaches 0.71, a wobbly
+# hand-drawn header line 0.93
+FULL_LINE = 0.8
+
+
 def crosses_every_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> bool:
     """Whether the line shows (over 10 % of the width) in every column between the boundaries
     ``xs`` (columns under 8 px on the image left out): a row line crosses them all, faded or
@@ -216,7 +222,7 @@ def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: fl
             and coverage(ink, lines[0], x0, x1) < 0.7 <= coverage(ink, lines[1], x0, x1)):
         lines = lines[1:]
     for k in range(1, min(len(lines), 6)):
-        if coverage(ink, lines[k], x0, x1) >= 0.7 and (
+        if coverage(ink, lines[k], x0, x1) >= FULL_LINE and (
                 xs is None or lines[k].pos - lines[0].pos > 4 * he
                 or crosses_every_column(ink, lines[k], xs)):
             if k > 1 and lines[k].pos - lines[0].pos <= 4 * he:
