@@ -75,6 +75,14 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
                         "skeletons of " + ", ".join(train.get("stroke_fonts", [])) +
                         ", joins, hand-placed diacritics, ballpoint/fountain/felt pens, photo "
                         "light and JPEG; never the held-out stroke writers or families;")
+    if train.get("shards"):
+        sh = train["shards"]
+        extra_fonts += (f"\n  {sh.get('share', 0):.0%} of the samples drawn from a cache of "
+                        "pre-rendered training lines (models.shards: written beside the "
+                        "trainer by a nice'd producer from the same training source"
+                        + "".join(f", stroke share {s.get('stroke_share', 0)}"
+                                  for s in sh.get("shard_sources", []))
+                        + "; kept out of the repository), half of them width-jittered;")
     if train.get("distort_share"):
         extra_fonts += (f"\n  {train['distort_share']:.0%} of lines also distorted "
                         "(models.augment.distort: " + ", ".join(train.get("distortions", []))

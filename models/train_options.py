@@ -40,6 +40,10 @@ class TrainOptions:
     stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
     distort_share: float = 0.0  # lines also bent, warped, re-inked (models.augment.distort)
     val_font_lines: int = 0  # validation also holds this many clean lines in extra fonts
+    # a folder of pre-rendered training shards (models.shards) and the share of samples
+    # drawn from it (the rest fresh); "" = every sample fresh
+    shards: str = ""
+    shard_share: float = 0.75
     # only the parameters whose names start with one of these are trained (empty: all);
     # per-book adaptation uses it to train the upper layers of a fine-tuned model
     train_only: tuple[str, ...] = ()
@@ -59,4 +63,5 @@ def default(name: str) -> Any:
 
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
-                     "stroke_share", "distort_share", "time_budget_min")
+                     "stroke_share", "distort_share", "time_budget_min", "shards",
+                     "shard_share")

@@ -56,6 +56,10 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share)
+    if opts.shards:  # pre-rendered training lines mixed in (models.shards)
+        from models.shards import shard_source
+
+        source = partial(shard_source, source, opts.shards, opts.shard_share)
     record = {"train": source().describe(), "val": val_source.describe(),
               "val_size": len(val)}
     record = _record_data(out, record, resume)
@@ -142,6 +146,12 @@ def register(app: typer.Typer) -> None:
             "sheared, re-inked thinner/thicker, blurred, faded and JPEG-compressed "
             f"(models.augment.distort) (default {d('distort_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
+        shards: str = typer.Option(
+            None, "--shards", help="Folder of pre-rendered training lines (`python -m "
+            "models.shards`, run beside training under nice) mixed into the fresh samples."),
+        shard_share: float = typer.Option(
+            None, "--shard-share", help="Share of samples drawn from --shards "
+            f"(default {d('shard_share')})."),
         val_font_lines: int = typer.Option(
             None, "--val-font-lines", help="Validation also holds this many clean lines in the "
             "extra training fonts (so the run selects on font lines too; never bench fonts) "
@@ -198,6 +208,6 @@ def register(app: typer.Typer) -> None:
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
                      val_size=val_size, distort_share=distort_share,
-                     val_font_lines=val_font_lines)
+                     val_font_lines=val_font_lines, shards=shards, shard_share=shard_share)
         best = _synthetic(out, resume, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
