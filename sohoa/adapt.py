@@ -73,7 +73,9 @@ class AdaptOptions:
     gate_z: float = Z  # the paired test's standard errors (sohoa.adapt_gate.paired_verdict)
     distort_share: float = 0.0  # confirmed lines also bent/sheared/re-inked (models.augment)
     join_share: float = 0.0  # confirmed lines joined two by two into one (finetune_recipe)
-    l2sp: float = 0.0  # pull toward the start weights (models.finetune_recipe.L2SPArch)
+    # pull toward the start weights (models.finetune_recipe.L2SPArch); measured better on
+    # tuning writers and then on the held-out ones (docs/htr.md), the default since 3 Dec late
+    l2sp: float = 0.01
     # the book model's own stretch of cramped lines (on or off, whichever its fold candidates
     # read the confirmations better with); False: the engine's default (ocr.htr)
     choose_stretch: bool = True
