@@ -267,8 +267,33 @@ def is_tuning_writer(spec: str) -> bool:
     return kind == "stroke" and arg.isdigit() and int(arg) < HELD_OUT_SEED0
 
 
+def parse_recipe(text: str) -> dict[str, Any]:
+    """``'l2sp=0.01,join_share=0.3'`` -> AdaptOptions fields, each converted to its field's
+    type; an unknown field is an error."""
+    from dataclasses import fields
+
+    from sohoa.adapt import AdaptOptions
+
+    types = {f.name: f.default for f in fields(AdaptOptions)}
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        if key not in types or not value:
+            raise SystemExit(f"--recipe: {part!r} is not NAME=VALUE of an AdaptOptions field "
+                             f"({', '.join(types)})")
+        default = types[key]
+        if isinstance(default, bool):
+            out[key] = value.lower() in ("1", "true", "yes")
+        elif isinstance(default, int) or key in ("steps", "fold_steps"):
+            out[key] = int(value)
+        else:
+            out[key] = float(value)
+    return out
+
+
 def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
-              steps: int | None = None, threads: int = 2) -> dict[str, Any]:
+              steps: int | None = None, threads: int = 2,
+              recipe: dict[str, Any] | None = None) -> dict[str, Any]:
     from models.registry import model_in_use
     from sohoa.adapt import AdaptError, AdaptOptions, adapt_book, reread_book
 
@@ -284,7 +309,8 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
     else:
         cpu0 = time.process_time()
         try:
-            opts = AdaptOptions(minutes=minutes, min_confirmed=1, threads=threads)
+            opts = AdaptOptions(minutes=minutes, min_confirmed=1, threads=threads,
+                                **(recipe or {}))
             if steps is not None:
                 opts = replace(opts, steps=steps or None)
             res = adapt_book(root, str(book_id), opts)
@@ -315,8 +341,8 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
 
 
 def run_writer(w: int, spec: str, points: list[int], n_test: int, minutes: float,
-               steps: int | None, draw: str, writer_seed: int, threads: int
-               ) -> dict[str, Any]:
+               steps: int | None, draw: str, writer_seed: int, threads: int,
+               recipe: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every point of one writer (its own process with ``--jobs``)."""
     import torch
 
@@ -328,7 +354,7 @@ def run_writer(w: int, spec: str, points: list[int], n_test: int, minutes: float
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-adapt-") as tmp:
         for n in points:
-            row = run_point(n, pool, test, minutes, Path(tmp), steps, threads)
+            row = run_point(n, pool, test, minutes, Path(tmp), steps, threads, recipe)
             rows.append(row)
             print(json.dumps({"writer": spec, **row}, ensure_ascii=False), flush=True)
     return {"writer": spec, "font": hand.font.name, "points": rows}
@@ -356,6 +382,9 @@ def main() -> None:
     ap.add_argument("--draw", choices=("book", "random"), default="book",
                     help="values as one book holds them (default) or the first bench's "
                          "random draw (every value from a fresh book)")
+    ap.add_argument("--recipe", default="",
+                    help="AdaptOptions fields of the recipe, e.g. 'l2sp=0.01,join_share=0.3' "
+                         "(default: AdaptOptions' defaults)")
     ap.add_argument("--out", type=Path, default=OUT, help="result JSON (full runs only)")
     args = ap.parse_args()
     import torch
@@ -375,15 +404,17 @@ def main() -> None:
     n_test = 60 if args.quick else args.test
     minutes = 0.5 if args.quick else (args.minutes or Settings().adapt_minutes)
     specs = args.writers.split(",")[:1] if args.quick else args.writers.split(",")
+    recipe = parse_recipe(args.recipe)
     jobs = [(w, spec, points, n_test, minutes, args.steps, args.draw, args.writer_seed,
-             args.threads) for w, spec in enumerate(specs)]
+             args.threads, recipe) for w, spec in enumerate(specs)]
     writers: list[dict[str, Any]] = []
 
     def save(done: dict[str, Any]) -> None:  # after each writer: a killed run keeps the rest
         writers.append(done)
         writers.sort(key=lambda d: specs.index(d["writer"]))
         result = {"test_crops": n_test, "budget_minutes": minutes, "draw": args.draw,
-                  "tuning": args.tuning, "budget_steps": args.steps, "writers": writers,
+                  "tuning": args.tuning, "budget_steps": args.steps, "recipe": recipe,
+                  "writers": writers,
                   "machine": {"python": platform.python_version(), "jobs": args.jobs,
                               "torch_threads": args.threads, "cpu_count": os.cpu_count()}}
         if not args.quick:

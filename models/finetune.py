@@ -241,15 +241,28 @@ def _bands(img: np.ndarray) -> list[np.ndarray]:
     return [img] if len(bands) <= 1 else [img[y0:y1] for y0, y1 in bands]
 
 
-def read_texts(model_dir: Path, images: list[np.ndarray]) -> list[str]:
+def read_texts(model_dir: Path, images: list[np.ndarray], stretch: bool = False) -> list[str]:
     """Greedy readings of crops, each cut into its lines and joined by spaces as the pipeline
-    does (a wrapped place read whole is unreadable to any model)."""
+    does (a wrapped place read whole is unreadable to any model). ``stretch``: a cramped line
+    is read again wider, as the ``htr`` engine reads it (``ocr.htr``: fewer than
+    ``STRETCH_BELOW`` frames per character, ``STRETCH_FACTOR`` times wider)."""
     from models.checkpoint import load_model_dir
-    from models.recognize import recognize_arrays
+    from models.recognize import greedy, log_probs
 
     m = load_model_dir(model_dir, "cpu")
     parts = [_bands(img) for img in images]
-    flat = recognize_arrays(m.module, m.charset, m.config.height, [b for p in parts for b in p])
+    lines = [b for p in parts for b in p]
+    lps = log_probs(m.module, m.config.height, lines) if lines else []
+    if stretch and lps:
+        from ocr.htr import STRETCH_BELOW, STRETCH_FACTOR, greedy_frames_per_char, stretch_width
+
+        cramped = [i for i, lp in enumerate(lps) if greedy_frames_per_char(lp) < STRETCH_BELOW]
+        wide = log_probs(m.module, m.config.height,
+                         [stretch_width(lines[i], STRETCH_FACTOR) for i in cramped])
+        lps = list(lps)
+        for i, lp in zip(cramped, wide, strict=True):
+            lps[i] = lp
+    flat = [greedy(lp, m.charset) for lp in lps]
     out, at = [], 0
     for p in parts:
         out.append(" ".join(d.text for d in flat[at:at + len(p)] if d.text).strip())

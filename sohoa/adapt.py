@@ -73,7 +73,12 @@ class AdaptOptions:
     gate_z: float = Z  # the paired test's standard errors (sohoa.adapt_gate.paired_verdict)
     distort_share: float = 0.0  # confirmed lines also bent/sheared/re-inked (models.augment)
     join_share: float = 0.0  # confirmed lines joined two by two into one (finetune_recipe)
-    l2sp: float = 0.0  # pull toward the start weights (models.finetune_recipe.L2SPArch)
+    # pull toward the start weights (models.finetune_recipe.L2SPArch); measured better on
+    # tuning writers and then on the held-out ones (docs/htr.md), the default since 3 Dec late
+    l2sp: float = 0.01
+    # the book model's own stretch of cramped lines (on or off, whichever its fold candidates
+    # read the confirmations better with); False: the engine's default (ocr.htr)
+    choose_stretch: bool = True
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     """Adapt one book's model to its writer (see the module docstring)."""
     from models.finetune import confirmed_crops, crop_lines, crop_samples, train_candidate
     from models.registry import book_model, book_models_dir, model_in_use, next_book_version
+    from ocr.htr import STRETCH_DEFAULT
 
     opts = options or AdaptOptions()
     t0 = time.monotonic()
@@ -134,8 +140,10 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     samples = crop_samples(crops.train)
     per_crop = crop_lines(samples, start)
     dropped = sum(not lines for lines in per_crop)
-    start_edits = crop_edits(start, samples)
-    base_edits = crop_edits(base, samples) if current is not None else start_edits
+    # each model read as the htr engine reads with it: its own stretch (the base: the default)
+    start_edits = crop_edits(start, samples, model_stretch(start))
+    base_edits = crop_edits(base, samples, model_stretch(base)) if current is not None \
+        else start_edits
     chars = sum(len(s.text) for s in samples)
     version = max(next_book_version(workspace, book_id), f"v{max(recorded, default=0) + 1:03d}")
     folder = book_models_dir(workspace, book_id) / version
@@ -157,7 +165,9 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                                join_share=opts.join_share, l2sp=opts.l2sp)
 
     cpu0 = time.process_time()
-    cand_edits, fold_taken = list(start_edits), []
+    modes = (STRETCH_DEFAULT, not STRETCH_DEFAULT) if opts.choose_stretch else (STRETCH_DEFAULT,)
+    by_mode = {m: list(start_edits) for m in modes}
+    fold_taken = []
     for j in range(opts.folds):  # each fold read by a candidate trained on the others only
         lines = [s for ls, f in zip(per_crop, folds, strict=True) if f != j for s in ls]
         idx = [i for i, f in enumerate(folds) if f == j]
@@ -166,8 +176,11 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
             continue
         model = train(lines, f"fold{j}", fold_steps)
         fold_taken.append(_steps_taken(run / f"fold{j}")[0])
-        for i, e in zip(idx, crop_edits(model, [samples[i] for i in idx]), strict=True):
-            cand_edits[i] = e
+        for m in modes:  # read with and without the stretch: the book's writer decides
+            for i, e in zip(idx, crop_edits(model, [samples[i] for i in idx], m), strict=True):
+                by_mode[m][i] = e
+    stretch = min(modes, key=lambda m: sum(by_mode[m]))  # a tie: the engine's default
+    cand_edits = by_mode[stretch]
     verdict = paired_verdict(start_edits, cand_edits, chars, opts.gate_z)
     kept, reason = verdict.keep, verdict.reason
     if kept and sum(cand_edits) >= sum(base_edits):
@@ -177,7 +190,7 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     if kept:  # the book model: the same recipe on every confirmation
         best = train([s for ls in per_crop for s in ls], "final", opts.steps)
         steps, epochs = _steps_taken(run / "final")
-        final_edits = crop_edits(best, samples)
+        final_edits = crop_edits(best, samples, stretch)
         if sum(final_edits) > sum(start_edits):  # a broken final run (in sample: a sanity check)
             kept, reason = False, (f"rejected: the model trained on all reads them worse than "
                                    f"its start ({sum(final_edits)} vs {sum(start_edits)} edits)")
@@ -202,7 +215,13 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                      "improved": verdict.improved, "worsened": verdict.worsened,
                      "gain": verdict.gain, "needed": verdict.needed,
                      "final_in_sample_cer": None if final_edits is None else
-                     round(sum(final_edits) / max(1, chars), 4)},
+                     round(sum(final_edits) / max(1, chars), 4),
+                     "edits_candidate_by_stretch": {("on" if m else "off"): sum(e)
+                                                    for m, e in by_mode.items()},
+                     "start_stretch": model_stretch(start),
+                     "edits_start_other_stretch": sum(crop_edits(
+                         start, samples, not model_stretch(start)))},
+            "stretch": stretch,
             "budget_minutes": minutes, "budget_steps": opts.steps, "steps": steps,
             "fold_steps": fold_taken, "epochs": epochs, "train_cpu_s": train_cpu,
             "options": {k: v for k, v in asdict(opts).items()
@@ -224,6 +243,19 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                        len(samples), len(samples), reread, skipped,
                        round((time.monotonic() - t0) / 60, 2), reason, steps, train_cpu,
                        fold_taken)
+
+
+def model_stretch(model_dir: Path) -> bool:
+    """Whether the htr engine stretches cramped lines when it reads with ``model_dir``: a book
+    model's own choice (``card.json`` ``stretch``), else the engine's default."""
+    from ocr.htr import STRETCH_DEFAULT
+
+    try:
+        card = json.loads((Path(model_dir) / "card.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return STRETCH_DEFAULT
+    value = card.get("stretch") if isinstance(card, dict) else None
+    return STRETCH_DEFAULT if value is None else bool(value)
 
 
 def _steps_taken(run: Path) -> tuple[int, int]:
@@ -290,7 +322,8 @@ def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str =
         kinds = {f.name: f.kind for f in tpl.fields}
         plan = EnginePlan(default="htr", fallback=settings.engine_print, device=device,
                           batch_size=settings.batch_size, workspace=str(workspace))
-        rec = Recognizer(plan, engines={"htr": HTREngine(model_dir=model_dir, device=device)})
+        engine = HTREngine(model_dir=model_dir, device=device, stretch=model_stretch(model_dir))
+        rec = Recognizer(plan, engines={"htr": engine})
         lex = BookLexicon.load(model_dir) if lexicon else None
         for page in ws.pages(book_id):
             if page_ids is not None and page.id not in page_ids:

@@ -36,15 +36,16 @@ def fold_of(entry_id: int, folds: int = FOLDS) -> int:
     return int.from_bytes(h[:8], "big") % folds
 
 
-def crop_edits(model_dir: Path, samples: list[Any]) -> list[int]:
-    """Edits of each crop's reading (greedy, lines split as the pipeline reads) to its label."""
+def crop_edits(model_dir: Path, samples: list[Any], stretch: bool = False) -> list[int]:
+    """Edits of each crop's reading (greedy, lines split as the pipeline reads, cramped lines
+    read again wider when ``stretch``, as the ``htr`` engine does) to its label."""
     from rapidfuzz.distance import Levenshtein
 
     from models.finetune import read_texts
 
     if not samples:
         return []
-    preds = read_texts(model_dir, [s.image for s in samples])
+    preds = read_texts(model_dir, [s.image for s in samples], stretch=stretch)
     return [Levenshtein.distance(p, s.text) for p, s in zip(preds, samples, strict=True)]
 
 

@@ -145,7 +145,41 @@ def test_adapt_trains_its_step_budget_and_says_so(tmp_path, base):
     assert card["budget_steps"] == 6
     assert 0 < res.train_cpu_s == card["train_cpu_s"]
     assert card["options"]["steps"] == 6 and res.reread == 0
+    # the candidates read the confirmations with and without the stretch of cramped lines;
+    # the gate judged the better of the two, and the book model keeps that choice
+    by = card["gate"]["edits_candidate_by_stretch"]
+    assert set(by) == {"on", "off"} and isinstance(card["stretch"], bool)
+    assert card["gate"]["edits_candidate"] == by["on" if card["stretch"] else "off"] == min(
+        by.values())
     assert _snapshot(root) == before  # no re-reading asked: nothing changed, kept or not
+
+
+def test_a_book_model_is_read_with_its_own_stretch(tmp_path, base, monkeypatch):
+    """The book model's card says whether cramped lines are read again wider; re-reading the
+    book uses that choice (the base model: the engine's default)."""
+    import ocr.htr
+    from sohoa.adapt import model_stretch
+
+    root = _copy(base, tmp_path)
+    folder = tmp_path / "book-model"
+    shutil.copytree(SHIPPED, folder)
+    assert model_stretch(folder) is ocr.htr.STRETCH_DEFAULT  # no card: the default
+    (folder / "card.json").write_text(json.dumps({"stretch": not ocr.htr.STRETCH_DEFAULT}))
+    assert model_stretch(folder) is (not ocr.htr.STRETCH_DEFAULT)
+    seen: list[bool] = []
+    real = ocr.htr.HTREngine.__init__
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real(self, *args, **kwargs)
+        seen.append(self.stretch)
+
+    monkeypatch.setattr(ocr.htr.HTREngine, "__init__", spy)
+    before = _snapshot(root)
+    n, _ = reread_book(root, base.book_id, folder, version="test")
+    assert n > 0 and seen == [not ocr.htr.STRETCH_DEFAULT]
+    after = _snapshot(root)
+    for eid in _human(base):  # confirmed and swept entries untouched
+        assert after[eid] == before[eid]
 
 
 @pytest.mark.slow

@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(None, "--lr", help="Learning rate (default 1.5e-3)."),
         mix_synthetic: float = typer.Option(0.25, "--mix-synthetic",
                                             help="Share of synthetic lines in training."),
-        l2sp: float = typer.Option(0.0, "--l2sp", help="Pull toward the start weights "
-                                   "(L2-SP; 0: off; 0.01 tried, docs/htr.md)."),
+        l2sp: float = typer.Option(None, "--l2sp", help="Pull toward the start weights "
+                                   "(L2-SP; default 0.01, docs/htr.md; 0: off)."),
         join_share: float = typer.Option(0.0, "--join-share", help="Share of confirmed "
                                          "lines joined two by two into one line."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
@@ -62,7 +62,8 @@ def register(app: typer.Typer) -> None:
                             lr=AdaptOptions.lr if lr is None else lr,
                             steps=STEPS if steps is None else (steps or None),
                             mix_synthetic=mix_synthetic, device=device, threads=threads,
-                            l2sp=l2sp, join_share=join_share,
+                            l2sp=AdaptOptions.l2sp if l2sp is None else l2sp,
+                            join_share=join_share,
                             reread=not no_reread, user=user)
         res = adapt_book(workspace, book, opts)
         if as_json:
