@@ -76,3 +76,14 @@ def field_ious(pairs) -> list[float]:
             fb = f.fields[name]
             out.append(0.0 if fb.empty else box_iou(tf["bbox"], fb.bbox))
     return out
+
+
+@cache
+def analysed_family_page(tid: str, seed: int, family: str) -> tuple[SynthPage, PageLayout]:
+    """A training-family page drawn as ``benchmarks/segment_errors.py`` draws it (seed % 10_000
+    >= 1000 is hard; last digit 7/8/9 turns it 90/180/270), and its analysis."""
+    difficulty = "hard" if seed % 10_000 >= 1000 else "easy"
+    rotation = {7: 90, 8: 180, 9: 270}.get(seed % 10, 0)
+    p = generate_page(load_template(tid), seed, difficulty=difficulty, font_role="bench",
+                      rotation=rotation, layout=family)
+    return p, analyze_page(p.image, load_template(tid))

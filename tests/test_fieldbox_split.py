@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from preprocessing_helpers import match_entries
 
 from preprocessing import analyze_page
@@ -69,25 +70,22 @@ def test_a_one_row_gap_parts_a_name_from_the_year_under_it() -> None:
     assert len(text_lines(touching)) == 1
 
 
-def test_name_and_year_written_close_get_their_own_fields() -> None:
+@pytest.mark.parametrize("tid,seed,difficulty,family,index,names", [
     # ks-2006, easy, hand-ruled: the father's name and birth year one ink row apart: the
     # name's box took both lines and the year was called empty
-    pairs = _pairs("ks-2006", 800001, "easy", "hand-ruled")
-    t, f = next((t, f) for t, f in pairs if t["index"] == 4)
-    for name in ("chaHoTen", "chaNgaySinh"):
-        box = f.fields[name]
-        assert not box.empty, name
-        assert _y_overlap(box.cell, t["fields"][name]["cell"]) >= 0.6, name
-
-
-def test_a_tilted_cell_is_cut_along_its_own_rows() -> None:
+    ("ks-2006", 800001, "easy", "hand-ruled", 4, ("chaHoTen", "chaNgaySinh")),
     # ks-2006, hard, proportions: the page is left a little tilted (23 px over the cell's
     # 300 px); the declarant's name runs along the tilt and "Mẹ" sits under its start: over
     # the page's rows the two lines smear into one (the name's box took both, the relation
     # was called empty)
-    pairs = _pairs("ks-2006", 801022, "hard", "proportions")
-    t, f = next((t, f) for t, f in pairs if t["index"] == 2)
-    for name in ("nycHoTen", "nycQuanHe"):
+    ("ks-2006", 801022, "hard", "proportions", 2, ("nycHoTen", "nycQuanHe")),
+])
+def test_two_fields_stacked_in_one_cell_get_their_own_boxes(
+        tid: str, seed: int, difficulty: str, family: str, index: int,
+        names: tuple[str, str]) -> None:
+    pairs = _pairs(tid, seed, difficulty, family)
+    t, f = next((t, f) for t, f in pairs if t["index"] == index)
+    for name in names:
         box = f.fields[name]
         assert not box.empty, name
         assert _y_overlap(box.cell, t["fields"][name]["cell"]) >= 0.6, name

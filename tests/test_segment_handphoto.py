@@ -6,25 +6,11 @@ Every page must give exactly its written entries, each matching the generator's 
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pytest
 
-from preprocessing import analyze_page
 from preprocessing.rowfit import without_rules
-from sohoa.synth import generate_page
-from sohoa.template import load_template
-from tests.preprocessing_helpers import match_entries
-
-
-@cache
-def _analysed(tid: str, seed: int, family: str):  # type: ignore[no-untyped-def]
-    difficulty = "hard" if seed % 10_000 >= 1000 else "easy"  # as segment_errors draws them
-    rotation = {7: 90, 8: 180, 9: 270}.get(seed % 10, 0)
-    p = generate_page(load_template(tid), seed, difficulty=difficulty, font_role="bench",
-                      rotation=rotation, layout=family)
-    return p, analyze_page(p.image, load_template(tid))
+from tests.preprocessing_helpers import analysed_family_page, match_entries
 
 
 @pytest.mark.parametrize("tid,seed,family,why", [
@@ -54,7 +40,7 @@ def _analysed(tid: str, seed: int, family: str):  # type: ignore[no-untyped-def]
 ])
 def test_hand_ruled_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
                                                    why: str) -> None:
-    p, layout = _analysed(tid, seed, family)
+    p, layout = analysed_family_page(tid, seed, family)
     truth = p.truth["entries"]
     assert layout.rotation == p.truth["rotation"], why
     assert len(layout.entries) == len(truth), (why, [e.bbox for e in layout.entries])
@@ -63,7 +49,7 @@ def test_hand_ruled_page_keeps_exactly_its_entries(tid: str, seed: int, family: 
 
 def test_flat_hand_ruled_page_is_not_rectified() -> None:
     """An easy page is a flatbed scan: no homography, whatever its hand-drawn frame does."""
-    p, layout = _analysed("ks-2006", 600027, "mixed")
+    p, layout = analysed_family_page("ks-2006", 600027, "mixed")
     assert not p.truth["layout"].get("perspective")
     assert layout.perspective is None
 

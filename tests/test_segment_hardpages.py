@@ -6,26 +6,12 @@ quad (IoU >= 0.5)."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pytest
 
-from preprocessing import analyze_page
 from preprocessing.grid import _drift
 from preprocessing.layout import RuledLine
-from sohoa.synth import generate_page
-from sohoa.template import load_template
-from tests.preprocessing_helpers import match_entries
-
-
-@cache
-def _analysed(tid: str, seed: int, family: str):  # type: ignore[no-untyped-def]
-    difficulty = "hard" if seed % 10_000 >= 1000 else "easy"  # as segment_errors draws them
-    rotation = {7: 90, 8: 180, 9: 270}.get(seed % 10, 0)
-    p = generate_page(load_template(tid), seed, difficulty=difficulty, font_role="bench",
-                      rotation=rotation, layout=family)
-    return p, analyze_page(p.image, load_template(tid))
+from tests.preprocessing_helpers import analysed_family_page, match_entries
 
 
 @pytest.mark.parametrize("tid,seed,family,why", [
@@ -46,7 +32,7 @@ def _analysed(tid: str, seed: int, family: str):  # type: ignore[no-untyped-def]
 ])
 def test_header_band_takes_no_entry_and_gives_no_print(tid: str, seed: int, family: str,
                                                         why: str) -> None:
-    p, layout = _analysed(tid, seed, family)
+    p, layout = analysed_family_page(tid, seed, family)
     truth = p.truth["entries"]
     assert len(layout.entries) == len(truth), (why, [e.bbox for e in layout.entries])
     assert len(match_entries(p.truth, layout)) == len(truth), why
@@ -70,7 +56,7 @@ def test_faint_ruling_gets_a_second_look() -> None:
     masks keep (kh-2006 671017, photo, turned 90): no row line was seen along most of the
     table, a third of the table was taken for all of it and its 8 entries came out as 3.
     The ruling is looked for again on a more sensitive ink."""
-    p, layout = _analysed("kh-2006", 671017, "photo")
+    p, layout = analysed_family_page("kh-2006", 671017, "photo")
     assert len(layout.entries) == len(p.truth["entries"]) == 8
     assert len(match_entries(p.truth, layout)) == 8
 
@@ -81,7 +67,7 @@ def test_cut_off_key_columns_join_no_rows() -> None:
     entry, lie off the image or are cut through, so their cells were "empty" in row after
     row and nine entries were joined into one. Cut-away cells are no evidence: every entry
     stays."""
-    p, layout = _analysed("ks-2006", 681027, "mixed")
+    p, layout = analysed_family_page("ks-2006", 681027, "mixed")
     assert layout.status.startswith("partial page: the table is cut off at the left")
     assert len(layout.entries) == len(p.truth["entries"]) == 12
     assert len(match_entries(p.truth, layout)) == 12

@@ -7,30 +7,16 @@ the code before (joined, split into three, or shifted)."""
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pytest
 
-from preprocessing import analyze_page
 from preprocessing.layout import RuledLine
 from preprocessing.rowfit import fit_rows
-from sohoa.synth import generate_page
-from sohoa.template import load_template
-from tests.preprocessing_helpers import match_entries
-
-
-@cache
-def _analysed(tid: str, seed: int, family: str):  # type: ignore[no-untyped-def]
-    difficulty = "hard" if seed % 10_000 >= 1000 else "easy"  # as segment_errors draws them
-    rotation = {7: 90, 8: 180, 9: 270}.get(seed % 10, 0)
-    p = generate_page(load_template(tid), seed, difficulty=difficulty, font_role="bench",
-                      rotation=rotation, layout=family)
-    return p, analyze_page(p.image, load_template(tid))
+from tests.preprocessing_helpers import analysed_family_page, match_entries
 
 
 def _exact(tid: str, seed: int, family: str, why: str) -> None:
-    p, layout = _analysed(tid, seed, family)
+    p, layout = analysed_family_page(tid, seed, family)
     truth = p.truth["entries"]
     assert len(layout.entries) == len(truth), (why, [e.bbox for e in layout.entries])
     assert len(match_entries(p.truth, layout)) == len(truth), why
@@ -41,7 +27,7 @@ def test_long_entry_over_two_rows_stays_one_entry_and_the_next_one_is_apart() ->
     and the line under row 2 is missing: row 2's continuation sat above a gap clean across
     the table, entry 3's number low under it, and the two were taken as one 1.9-row entry
     (the wrapped place read with entry 3)."""
-    p, layout = _analysed("kt-2006", 630004, "hand-photo")
+    p, layout = analysed_family_page("kt-2006", 630004, "hand-photo")
     lay = p.truth["layout"]
     # the generator draws the phenomenon: one entry, its truth box over both printed rows
     assert lay["two_row_entries"] == [1] and 3 in lay["missing_lines"]["rows"]
@@ -87,7 +73,7 @@ def test_rows_whose_number_column_is_cut_off_are_told_apart_by_another_column() 
     rows, the line under the first missing: the two entries were one (no numbers to count).
     The sex column, one short value per entry, stands in for the numbers; and four rows are
     enough to take the usual height from the short gaps (the 2-row slot had set it)."""
-    p, layout = _analysed("kt-2006", 631040, "hand-photo")
+    p, layout = analysed_family_page("kt-2006", 631040, "hand-photo")
     assert p.truth["layout"]["cut"] and 1 in p.truth["layout"]["missing_lines"]["rows"]
     _exact("kt-2006", 631040, "hand-photo", "number column cut off")
 
@@ -96,7 +82,7 @@ def test_a_page_of_four_rows_takes_its_row_height_from_the_short_gaps() -> None:
     """Four rows, one line missing: with three gaps the tallest (two rows) was taken as the
     usual height, two pairs of entries were joined and the page called "torn"."""
     _exact("ks-2006", 631048, "hand-photo", "few rows")
-    assert _analysed("ks-2006", 631048, "hand-photo")[1].status == "ok"
+    assert analysed_family_page("ks-2006", 631048, "hand-photo")[1].status == "ok"
 
 
 # --- the dynamic programming, on made-up column profiles ------------------------------------
