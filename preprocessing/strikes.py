@@ -28,6 +28,23 @@ def components(clean: np.ndarray, box: tuple[int, int, int, int],
     ], axis=1)
 
 
+def off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray:
+    """Drop what a hand-drawn ruling line leaves beside its traced path: slivers at most two
+    pixels thick, running along the cell's side (or top or bottom) close to it; and a thin
+    stroke through the cell's whole height (a column line the grid did not find)."""
+    if len(comps) == 0:
+        return comps
+    w = comps[:, 2] - comps[:, 0]
+    h = comps[:, 3] - comps[:, 1]
+    x0, y0, x1, y1 = cell
+    side = (w <= 2) & (h >= 4 * w) & ((comps[:, 0] - x0 <= 4) | (x1 - comps[:, 2] <= 4))
+    edge = (h <= 2) & (w >= 4 * h) & ((comps[:, 1] - y0 <= 4) | (y1 - comps[:, 3] <= 4))
+    # a column line drawn where none was found (or off its place) runs through the cell from
+    # top to bottom, thin: no handwriting is that tall in one row
+    through = (h >= 0.75 * (y1 - y0)) & (h >= 6 * w)
+    return comps[~(side | edge | through)]
+
+
 def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
                  he: float) -> list[tuple[float, float, float, float]]:
     """Long diagonal pen strokes across the table body (x0, y0, x1, y1), e.g. the one line a
