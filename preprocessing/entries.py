@@ -22,7 +22,12 @@ from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.header import lower_level
 from preprocessing.layout import Grid, RuledLine
-from preprocessing.numbercol import number_column, number_profile, pitch_from_numbers
+from preprocessing.numbercol import (
+    join_wrapped,
+    number_column,
+    number_profile,
+    pitch_from_numbers,
+)
 from preprocessing.rowfit import (
     Boundary,
     column_profiles,
@@ -245,6 +250,8 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     col = number_column(template, cols)
     num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he)
            if col is not None and col in cols else None)
+    if num is not None and col != number_column(template):  # a stand-in's value may wrap
+        num = join_wrapped(num, he)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
     he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)

@@ -51,7 +51,7 @@ def written_beyond_number(row: RowSeg, bare: np.ndarray, template: Template,
     ink with what is left of ruling lines taken out: straight strokes over half a row). Every
     register entry has more than its number; a blank row is not made an entry by a number
     written ahead, a speck in the number cell, or the stubs of a ruling line the grid did not
-    find (or found off its place) running through its cells."""
+    find (or found off its place) running through its cells or along their edges."""
     number = {f.name for f in template.fields if f.kind == FieldKind.NUMBER}
     min_comp = max(3, min_area // 4)
     for name, f in row.fields.items():
@@ -59,6 +59,10 @@ def written_beyond_number(row: RowSeg, bare: np.ndarray, template: Template,
             continue
         cell = _box(f.quad, bare.shape)
         comps = off_ruling(components(bare, cell, min_comp), cell)
+        # a thin level piece is a row line's stub (where the line left its fitted curve),
+        # not writing: letters are taller than 4 px on the analysis copy
+        h, w = comps[:, 3] - comps[:, 1], comps[:, 2] - comps[:, 0]
+        comps = comps[~((h <= 4) & (w >= 4 * h))]
         if len(comps) and comps[:, 4].sum() >= min_area:
             return True
     return False

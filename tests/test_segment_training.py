@@ -13,11 +13,12 @@ from sohoa.template import load_template
 from tests.preprocessing_helpers import match_entries
 
 
-def _entries(tid: str, seed: int, family: str, rotation: int):  # type: ignore[no-untyped-def]
+def _entries(tid: str, seed: int, family: str, rotation: int,  # type: ignore[no-untyped-def]
+             dpi: int = 200):
     tpl = load_template(tid)
     difficulty = "hard" if seed % 10_000 >= 1000 else "easy"  # as segment_errors draws them
     p = generate_page(tpl, seed, difficulty=difficulty, font_role="bench", rotation=rotation,
-                      layout=family)
+                      layout=family, dpi=dpi)
     layout = analyze_page(p.image, tpl)
     truth = p.truth["entries"]
     return p, layout, truth
@@ -74,3 +75,25 @@ def test_faint_hand_ruled_rows_take_their_height_from_the_entry_numbers() -> Non
     pairs = match_entries(p.truth, layout)
     assert len(pairs) >= 11, [e.bbox for e in layout.entries]
     assert any(t["row"] == 0 and f.index == 0 for t, f in pairs)  # entry 0 is not header
+
+
+@pytest.mark.parametrize("tid,seed,family,rotation,why", [
+    # four blank rows under two entries where the grid missed column lines at the page's
+    # curled side: stubs of the row lines along the cells' top and bottom edges (3 px thick,
+    # off the fitted lines) made two blank rows "written" entries
+    ("ks-2006", 711009, "mixed", 270, "ruling stubs along the cells' edges"),
+    # a row written by mistake and struck out with one line from near its top to near its
+    # bottom: found crossing 0.47 of the short row (its ends fade into the ruling), under
+    # the 0.5 asked, it stayed an entry
+    ("kh-2006", 711029, "two-level", 270, "shallow strike through one row"),
+    # the number column cut off at the left: the registration date stands in for the numbers,
+    # written over two lines ("ngay 3 thang" over "nam 1996"), read as two numbers: the row
+    # was cut in two
+    ("kh-2006", 711044, "photo", 0, "wrapped stand-in for the numbers"),
+])
+def test_bench_scale_training_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
+                                                             rotation: int, why: str) -> None:
+    # drawn at 300 dpi as bench_segment draws them (segment_errors.py --dpi 300, 710000 series)
+    p, layout, truth = _entries(tid, seed, family, rotation, dpi=300)
+    assert len(layout.entries) == len(truth), (why, [e.bbox for e in layout.entries])
+    assert len(match_entries(p.truth, layout)) == len(truth), why
