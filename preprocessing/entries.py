@@ -222,7 +222,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     top, bottom = lines[first], lines[-1]
     y0, y1 = float(top.at(xm)), float(bottom.at(xm))
     cands = [ln for ln in list(grid.h_lines) + lines[first + 1:-1]
-             if y0 + 0.15 * he < float(ln.at(xm)) < y1 - 0.15 * he]
+             if y0 + 0.3 * he < float(ln.at(xm)) < y1 - 0.3 * he]
     cands.sort(key=lambda ln: -ln.strength)
     inner: list[RuledLine] = []
     for ln in cands:  # the same line found twice (grid and span fit): keep the stronger

@@ -90,6 +90,10 @@ def test_faint_hand_ruled_rows_take_their_height_from_the_entry_numbers() -> Non
     # written over two lines ("ngay 3 thang" over "nam 1996"), read as two numbers: the row
     # was cut in two
     ("kh-2006", 711044, "photo", 0, "wrapped stand-in for the numbers"),
+    # a wobbly header line traced twice (0.15 rows apart, both strong): the lower trace was
+    # a row-line candidate and its removal erased the first entry's number, so the struck
+    # row under it (their line missing) had no second number to be told apart by
+    ("ks-2006", 720048, "hand-photo", 180, "header line traced twice"),
 ])
 def test_bench_scale_training_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
                                                              rotation: int, why: str) -> None:
