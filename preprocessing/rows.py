@@ -79,9 +79,10 @@ def _merge_near(lines: list[RuledLine], dist: float) -> list[RuledLine]:
 
 def column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, float] | None:
     """Top and bottom of the table: the longest stretch where most column boundaries have a
-    ruling line. Lines above it (title, commune line, the page's edge, show-through from the
-    back of the sheet) and below it are no table rows; a bottom border lost to fading is
-    found again from where the column lines end."""
+    ruling line (continued down across a break of under a row in most of them at once).
+    Lines above it (title, commune line, the page's edge, show-through from the back of the
+    sheet) and below it are no table rows; a bottom border lost to fading is found again
+    from where the column lines end."""
     h = ink.shape[0]
     ys = np.arange(h)
     hits = np.zeros(h, np.float32)
