@@ -155,7 +155,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     Never raises for a bad page: the reason goes into ``status`` ("blank page", "no table
     found", "partial page ..."). ``ocr_header`` checks the column mapping with Tesseract.
     ``prior``: the book's consensus column boundaries (0..1, see ``preprocessing.consensus``),
-    used instead of the template's widths when this page's own lines fit them better.
+    used instead of the template's widths only when this page's own lines are weak (missing,
+    extra, a poor fit, a column cut off) and they fit the book's layout well;
+    ``geometry.prior_used`` says when it was.
     """
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise ValueError(f"analyze_page: expected an RGB or grey image array, got {image!r:.80}")
@@ -319,8 +321,9 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
     xs = [b.pos for b in cmap.boundaries]
     geometry = ColumnGeometry(tuple(round((x - xs[0]) / (xs[-1] - xs[0]), 5) for x in xs),
                               round(cmap.cost / max(1, cmap.matched), 4), len(cmap.placed),
-                              len(cmap.cut))
-    notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found",
+                              len(cmap.cut), cmap.prior_used)
+    notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found"
+             + (", the rest placed by the book's layout" if cmap.prior_used else ""),
              f"entry row height {seg.entry_height / s:.0f}px")
     status = "ok" if entries or skipped else "no entry rows found"
     return _with(base, status=status, entries=tuple(entries), skipped_rows=tuple(skipped),

@@ -94,6 +94,7 @@ class ColumnGeometry:
     fit: float  # alignment cost per matched line (lower is better)
     placed: int  # boundaries with no line of their own
     cut: int  # columns off the image
+    prior_used: bool = False  # the book's consensus placed this page's columns
 
     @property
     def complete(self) -> bool:

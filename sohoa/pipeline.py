@@ -151,6 +151,10 @@ class ProcessReport:
     entries: int = 0
     needs_attention: list[tuple[int, str, str]] = field(default_factory=list)
     failed: list[tuple[int, str, str]] = field(default_factory=list)
+    second_looks: int = 0  # weak pages analysed again with their book's layout
+    book_layout: set[int] = field(default_factory=set)  # pages whose columns it placed
+    stored: dict[int, tuple[bool, int]] = field(default_factory=dict, repr=False)  # page ->
+    # (ok, entries) as stored in this run
 
 
 def save_work(ws, page_id: int, work: PageWork) -> int:
