@@ -113,6 +113,7 @@ def measure_book(args: tuple) -> list[dict]:
     cv2.setNumThreads(1)
     from preprocessing import analyze_page
     from preprocessing.book import analyze_book
+    from preprocessing.consensus import pitch_off, prior_of
     from sohoa.synth import generate_page
     from sohoa.template import load_template
 
@@ -131,9 +132,11 @@ def measure_book(args: tuple) -> list[dict]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     book = analyze_book([p.image for p in pages], tpl)
     cpu, wall = (time.process_time() - cpu0) / k, (time.perf_counter() - wall0) / k
+    prior = prior_of(book)  # the book's row height: a page far off it is flagged
     for p, (page, layout) in enumerate(zip(pages, book, strict=True)):
         rows.append(_score(page, layout, tid, difficulty, seed, family, cpu, wall, 0,
-                           mode="book", page_no=p + 1))
+                           mode="book", page_no=p + 1,
+                           pitch_off=pitch_off(layout.geometry, prior)))
     return rows
 
 
@@ -196,6 +199,8 @@ def summarise(rows: list[dict]) -> dict:
         "angle_err_p95": round(float(np.percentile(errs, 95)), 3),
         "rotation_accuracy": round(float(np.mean([r["rotation_ok"] for r in rows])), 4),
         "prior_used_pages": sum(r["prior_used"] for r in rows),
+        "pitch_off_pages": f"{sum(_bad(r) for r in rows if r.get('pitch_off'))}"
+                           f"/{sum(bool(r.get('pitch_off')) for r in rows)}",
         "cpu_s_per_page": round(float(np.mean([r["cpu_s"] for r in rows])), 3),
         "cpu_s_p95": round(float(np.percentile([r["cpu_s"] for r in rows], 95)), 3),
         "peak_mb_tracemalloc": round(float(max(r["peak_mb"] for r in rows)), 1),
@@ -243,6 +248,15 @@ def _group(layouts: str, rows: list[dict]) -> dict:
             groups["cut pages"] = summarise(cut)
     groups["all"] = summarise(rows)
     return groups
+
+
+def _share(ious: list[float]) -> float:
+    return round(float(np.mean(np.array(ious) >= 0.5)), 4) if ious else 0.0
+
+
+def _bad(r: dict) -> bool:
+    """A page with missed or extra entries."""
+    return r["tp"] != r["truth_entries"] or r["found_entries"] != r["truth_entries"]
 
 
 def _progress(done: int, total: int, t0: float) -> None:
@@ -315,14 +329,18 @@ def main() -> None:
                                       "status", "truth_entries", "tp", "found_entries")}
                    | {"alone_tp": alone[(r["seed"], r["difficulty"], r["page_no"])]["tp"],
                       "alone_found": alone[(r["seed"], r["difficulty"],
-                                            r["page_no"])]["found_entries"]}
+                                            r["page_no"])]["found_entries"],
+                      "fields_iou_ge_0.5": _share(r["field_ious"]),
+                      "alone_fields_iou_ge_0.5": _share(
+                          alone[(r["seed"], r["difficulty"], r["page_no"])]["field_ious"])}
                    for r in book_rows if r["prior_used"]]
     else:
         groups = _group(args.layouts, rows)
         changed = []
         book_rows = rows
     failures = [{k: r[k] for k in ("template", "difficulty", "seed", "layout", "status",
-                                   "truth_entries", "found_entries", "tp", "angle_err")}
+                                   "truth_entries", "found_entries", "tp", "angle_err")
+                 if k in r} | ({"page_no": r["page_no"]} if "page_no" in r else {})
                 for r in book_rows if r["tp"] != r["truth_entries"]
                 or r["found_entries"] != r["truth_entries"]]
     out = {
@@ -343,7 +361,8 @@ def main() -> None:
             "empty_agreement", "blank_rows_found", "angle_err_median", "angle_err_p95",
             "rotation_accuracy", "cpu_s_per_page", "peak_mb_tracemalloc"]
     if args.book_pages:
-        cols = [c for c in cols if c != "peak_mb_tracemalloc"] + ["prior_used_pages"]
+        cols = [c for c in cols if c != "peak_mb_tracemalloc"] + ["prior_used_pages",
+                                                                    "pitch_off_pages"]
     print("| set | " + " | ".join(cols) + " |")
     print("|" + "---|" * (len(cols) + 1))
     for name, g in groups.items():

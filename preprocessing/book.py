@@ -25,7 +25,7 @@ class _Page:
     done: bool = False
     geometry: ColumnGeometry | None = None
     status: str = ""
-    prior: tuple[float, ...] | None = None  # the book's layout the page was analysed with
+    prior: BookPrior | None = None  # the book's layout the page was analysed with
 
 
 class BookPass:
@@ -37,9 +37,9 @@ class BookPass:
         self._priors: dict[Hashable, BookPrior | None] = {}
 
     def add(self, key: Hashable, geometry: ColumnGeometry | None, status: str,
-            prior: tuple[float, ...] | None = None) -> None:
-        """A page's analysis: its geometry and status (``prior``: the book's boundaries it
-        was given, ``BookPrior.bounds``)."""
+            prior: BookPrior | None = None) -> None:
+        """A page's analysis: its geometry and status (``prior``: the book's layout it was
+        given)."""
         page = self.pages.get(key)
         if page is None:
             return
@@ -49,8 +49,9 @@ class BookPass:
     def prior(self, book: Hashable) -> BookPrior | None:
         """The consensus of the book's strong pages analysed so far (None: too few)."""
         if book not in self._priors:
-            self._priors[book] = prior_of([p.geometry for p in self.pages.values()
-                                           if p.book == book and p.done])
+            mine = [p for p in self.pages.values() if p.book == book and p.done]
+            self._priors[book] = prior_of([p.geometry for p in mine],
+                                          statuses=[p.status for p in mine])
         return self._priors[book]
 
     def prior_for(self, key: Hashable) -> BookPrior | None:
@@ -62,9 +63,12 @@ class BookPass:
         given (analysed before the book had one, or with one from fewer pages that differs)."""
         out = []
         for key, page in self.pages.items():
-            if not page.done or not weakness(geometry=page.geometry, status=page.status):
+            if not page.done:
                 continue
             now = self.prior(page.book)
+            if now is None or now.bounds is None or not weakness(geometry=page.geometry,
+                                                                  status=page.status):
+                continue
             if now is not None and (page.prior is None or not now.close_to(page.prior)):
                 out.append(key)
         return out
@@ -85,15 +89,11 @@ def analyze_book(pages: Sequence[np.ndarray] | Callable[[int], np.ndarray], temp
     run = BookPass({i: 0 for i in range(count)})
     out: list[PageLayout] = []
     for i in range(count):
-        prior = bounds(run.prior(0))
+        prior = run.prior(0)
         out.append(analyze_page(load(i), template, prior=prior, **kw))
         run.add(i, out[i].geometry, out[i].status, prior)
     for i in run.second_look():  # the weak pages analysed before the book had its layout
-        prior = bounds(run.prior(0))
+        prior = run.prior(0)
         out[i] = analyze_page(load(i), template, prior=prior, **kw)
         run.add(i, out[i].geometry, out[i].status, prior)
     return out
-
-
-def bounds(prior: BookPrior | None) -> tuple[float, ...] | None:
-    return prior.bounds if prior is not None else None

@@ -20,19 +20,27 @@ from preprocessing.layout import ColumnGeometry, PageLayout
 MIN_PAGES = 2  # fewer strong pages are no consensus
 POOR_FIT = 1.2  # alignment cost per matched line above which a page's columns are in doubt
 CLOSE = 0.004  # boundaries (table widths) within which two consensuses are the same
+PITCH_OFF = 0.18  # a page's row height this far (share) from its book's is its own mistake
 
 
 @dataclass(frozen=True)
 class BookPrior:
     """A book's layout learnt from its strong pages."""
 
-    bounds: tuple[float, ...]  # column boundaries, 0 (table's left) .. 1 (right)
-    pages: int  # strong pages it is the median of
+    bounds: tuple[float, ...] | None  # column boundaries, 0 (table's left) .. 1 (right)
+    pages: int  # pages whose own lines showed every column (the boundaries' median)
+    pitch: float = 0.0  # entry row height / table width (0: unknown)
 
-    def close_to(self, other: Sequence[float]) -> bool:
-        """Whether boundaries ``other`` are this layout's (within ``CLOSE``)."""
-        return len(self.bounds) == len(other) and max(
-            abs(a - b) for a, b in zip(self.bounds, other, strict=True)) <= CLOSE
+    def close_to(self, other: BookPrior) -> bool:
+        """Whether ``other`` is this layout (boundaries within ``CLOSE``, row height 5 %)."""
+        if (self.bounds is None) != (other.bounds is None) or (
+                (self.pitch > 0) != (other.pitch > 0)):
+            return False
+        if self.pitch and abs(other.pitch / self.pitch - 1) > 0.05:
+            return False
+        return self.bounds is None or other.bounds is None or (
+            len(self.bounds) == len(other.bounds) and max(
+                abs(a - b) for a, b in zip(self.bounds, other.bounds, strict=True)) <= CLOSE)
 
 
 def book_prior(bounds: Sequence[Sequence[float]], fits: Sequence[float],
@@ -61,6 +69,14 @@ def _good(bounds: Sequence[Sequence[float]], fits: Sequence[float],
     return good if len(good) >= min_pages else None
 
 
+def pitch_off(geometry: ColumnGeometry | None, prior: BookPrior | None) -> bool:
+    """Whether a page's row height is far (``PITCH_OFF``) from its book's: printed rows of one
+    book differ by a few percent, a measure that far off took two rows for one or text lines
+    for rows. Reported (``book_check``); the rows stage does not take the book's yet."""
+    return bool(geometry is not None and prior is not None and prior.pitch > 0
+                and geometry.pitch > 0 and abs(geometry.pitch / prior.pitch - 1) > PITCH_OFF)
+
+
 def strong(geometry: ColumnGeometry | None) -> bool:
     """A page whose own lines showed every column well (it may teach the book)."""
     return geometry is not None and geometry.complete and not geometry.prior_used \
@@ -86,12 +102,26 @@ def weakness(layout: PageLayout | None = None, *, geometry: ColumnGeometry | Non
 
 
 def prior_of(pages: Sequence[ColumnGeometry | PageLayout | None],
-             min_pages: int = MIN_PAGES) -> BookPrior | None:
-    """The consensus of a book's analysed pages (layouts or their geometries); only the
-    strong ones count (a page repaired by the book's prior never teaches it)."""
+             min_pages: int = MIN_PAGES, statuses: Sequence[str] | None = None
+             ) -> BookPrior | None:
+    """The consensus of a book's analysed pages (layouts, or geometries with their
+    ``statuses``): column boundaries from the pages whose own lines showed every column; the
+    row height from the analysed pages that agree on one (at least ``min_pages + 1``, most
+    within 10 % of their median). A page the book's layout repaired never teaches it."""
+    if statuses is None:
+        statuses = [p.status if isinstance(p, PageLayout) else "ok" for p in pages]
     geoms = [p.geometry if isinstance(p, PageLayout) else p for p in pages]
     done = [g for g in geoms if g is not None and strong(g)]
     bounds = book_prior([g.bounds for g in done], [g.fit for g in done], min_pages)
-    if bounds is None:
+    pitches = np.array([g.pitch for g, st in zip(geoms, statuses, strict=True)
+                        if g is not None and g.pitch > 0 and not g.prior_used
+                        and not st.startswith(("no ", "not ", "blank"))])
+    pitch = 0.0
+    if len(pitches) > min_pages:
+        med = float(np.median(pitches))
+        if np.count_nonzero(np.abs(pitches / med - 1) <= 0.1) >= max(min_pages + 1,
+                                                                     0.6 * len(pitches)):
+            pitch = round(med, 5)
+    if bounds is None and not pitch:
         return None
-    return BookPrior(bounds, len(done))
+    return BookPrior(bounds, len(done), pitch)

@@ -95,6 +95,7 @@ class ColumnGeometry:
     placed: int  # boundaries with no line of their own
     cut: int  # columns off the image
     prior_used: bool = False  # the book's consensus placed this page's columns
+    pitch: float = 0.0  # entry row height / table width (0: unknown)
 
     @property
     def complete(self) -> bool:

@@ -58,8 +58,7 @@ def _tasks(ws: Workspace, pages, attempt: int = 1, books=None) -> Iterator[PageT
             continue
         prior = books.prior(page.book_id) if books is not None else None
         yield PageTask(page.id, page.source, png, tpl.id, year, attempt,
-                       width=page.width, height=page.height,
-                       prior=prior.bounds if prior is not None else None)
+                       width=page.width, height=page.height, prior=prior)
 
 
 def _executor(plan: EnginePlan | None, workers: int, scheduler: str | None,

@@ -152,7 +152,7 @@ def test_the_consensus_is_learnt_only_from_strong_pages() -> None:
     assert run.second_look() == []  # no consensus yet
     run.add("c", good, "ok")
     assert run.second_look() == ["a"]
-    run.add("a", weak, "ok", prior=run.prior(1).bounds)  # analysed with it: done
+    run.add("a", weak, "ok", prior=run.prior(1))  # analysed with it: done
     assert run.second_look() == []
 
 
