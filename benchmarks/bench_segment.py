@@ -191,6 +191,7 @@ def summarise(rows: list[dict]) -> dict:
         "entry_recall": round(rec, 4),
         "entry_f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
         "field_iou_median": round(float(np.median(ious)), 3) if ious else 0.0,
+        "fields_iou_ge_0.5": _share(ious),
         "field_iou_p10": round(float(np.percentile(ious, 10)), 3) if ious else 0.0,
         "empty_agreement": round(sum(r["empty_ok"] for r in rows)
                                  / max(1, sum(r["empty_n"] for r in rows)), 4),
@@ -357,7 +358,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False))
     cols = ["pages", "ok_pages", "entry_precision", "entry_recall", "entry_f1",
-            "no_entry_pages", "field_iou_median",
+            "no_entry_pages", "field_iou_median", "fields_iou_ge_0.5",
             "empty_agreement", "blank_rows_found", "angle_err_median", "angle_err_p95",
             "rotation_accuracy", "cpu_s_per_page", "peak_mb_tracemalloc"]
     if args.book_pages:

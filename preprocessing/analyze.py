@@ -324,7 +324,8 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
     geometry = ColumnGeometry(tuple(round((x - xs[0]) / (xs[-1] - xs[0]), 5) for x in xs),
                               round(cmap.cost / max(1, cmap.matched), 4), len(cmap.placed),
                               len(cmap.cut), cmap.prior_used,
-                              round(seg.entry_height / max(1.0, xs[-1] - xs[0]), 5))
+                              round(seg.entry_height / max(1.0, xs[-1] - xs[0]), 5),
+                              tuple(cmap.placed), tuple(cmap.cut))
     notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found"
              + (", the rest placed by the book's layout" if cmap.prior_used else ""),
              f"entry row height {seg.entry_height / s:.0f}px")

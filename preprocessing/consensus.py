@@ -20,6 +20,7 @@ from preprocessing.layout import ColumnGeometry, PageLayout
 MIN_PAGES = 2  # fewer strong pages are no consensus
 POOR_FIT = 1.2  # alignment cost per matched line above which a page's columns are in doubt
 CLOSE = 0.004  # boundaries (table widths) within which two consensuses are the same
+FIT_RES = 0.006  # table widths: a page whose found lines sit further from the book's is left out
 PITCH_OFF = 0.18  # a page's row height this far (share) from its book's is its own mistake
 
 
@@ -105,14 +106,18 @@ def prior_of(pages: Sequence[ColumnGeometry | PageLayout | None],
              min_pages: int = MIN_PAGES, statuses: Sequence[str] | None = None
              ) -> BookPrior | None:
     """The consensus of a book's analysed pages (layouts, or geometries with their
-    ``statuses``): column boundaries from the pages whose own lines showed every column; the
-    row height from the analysed pages that agree on one (at least ``min_pages + 1``, most
-    within 10 % of their median). A page the book's layout repaired never teaches it."""
+    ``statuses``): column boundaries from the pages whose own lines showed every column, or
+    else boundary by boundary from the pages whose own line showed it (a hand-ruled book
+    loses other lines on each page); the row height from the analysed pages that agree on one
+    (at least ``min_pages + 1``, most within 10 % of their median). A page the book's layout
+    repaired never teaches it."""
     if statuses is None:
         statuses = [p.status if isinstance(p, PageLayout) else "ok" for p in pages]
     geoms = [p.geometry if isinstance(p, PageLayout) else p for p in pages]
     done = [g for g in geoms if g is not None and strong(g)]
     bounds = book_prior([g.bounds for g in done], [g.fit for g in done], min_pages)
+    if bounds is None:
+        bounds = _by_boundary([g for g in geoms if g is not None], min_pages)
     pitches = np.array([g.pitch for g, st in zip(geoms, statuses, strict=True)
                         if g is not None and g.pitch > 0 and not g.prior_used
                         and not st.startswith(("no ", "not ", "blank"))])
@@ -125,3 +130,45 @@ def prior_of(pages: Sequence[ColumnGeometry | PageLayout | None],
     if bounds is None and not pitch:
         return None
     return BookPrior(bounds, len(done), pitch)
+
+
+def _by_boundary(geoms: Sequence[ColumnGeometry], min_pages: int,
+                 rounds: int = 6) -> tuple[float, ...] | None:
+    """The book's boundaries from every page's own lines, cut or not: each page sees its
+    found boundaries (not placed, not at a column off the image) through its own offset and
+    scale, x = a + b * f; alternately fit each page's (a, b) to the book's f and each f to the
+    pages' lines (medians), leaving out a page whose lines do not fit (mislabelled lines). A
+    boundary no page that fits showed a line for takes the median of where they placed it.
+    None with fewer than ``min_pages`` pages that fit."""
+    n = max((len(g.bounds) for g in geoms), default=0)
+    obs = []
+    for g in geoms:
+        if (g.prior_used or len(g.bounds) != n or len(g.placed_at) != g.placed
+                or len(g.cut_at) != g.cut):
+            continue
+        off = set(g.cut_at) | {c + 1 for c in g.cut_at}
+        seen = {j: x for j, x in enumerate(g.bounds) if j not in g.placed_at and j not in off}
+        if len(seen) >= 4:
+            obs.append((seen, np.asarray(g.bounds, float)))
+    if len(obs) < min_pages:
+        return None
+    f = np.array([np.median([s[j] for s, _ in obs if j in s]) if any(j in s for s, _ in obs)
+                  else np.median([b[j] for _, b in obs]) for j in range(n)])
+    keep: list[tuple[dict[int, float], np.ndarray, float, float]] = []
+    for _ in range(rounds):
+        keep = []
+        for s, allb in obs:
+            js = list(s)
+            b, a = np.polyfit(f[js], [s[j] for j in js], 1)
+            res = np.abs(np.array([s[j] for j in js]) - (a + b * f[js]))
+            if b > 0 and np.median(res) <= FIT_RES * b and res.max() <= 4 * FIT_RES * b:
+                keep.append((s, allb, float(a), float(b)))
+        if len(keep) < min_pages:
+            return None
+        f = np.array([np.median([(s[j] - a) / b for s, _, a, b in keep if j in s])
+                      if any(j in s for s, _, _, _ in keep)
+                      else np.median([(allb[j] - a) / b for _, allb, a, b in keep])
+                      for j in range(n)])
+        f = (f - f[0]) / max(1e-6, f[-1] - f[0])
+    arr = np.maximum.accumulate(f)
+    return tuple(round(float(v), 5) for v in arr)
