@@ -75,11 +75,11 @@ class BookPass:
 
 
 def analyze_book(pages: Sequence[np.ndarray] | Callable[[int], np.ndarray], template: Template,
-                 *, count: int | None = None, **kw: object) -> list[PageLayout]:
+                 *, count: int | None = None, ocr_header: bool = False) -> list[PageLayout]:
     """Analyse a book's pages in order, each with the consensus of the pages before it, then
     the weak pages analysed before the book had its layout once more with it (so a weak first
     page is repaired too). ``pages``: the images, or a function of the page index that loads
-    one (``count`` pages; only one image in memory at a time). ``kw`` goes to
+    one (``count`` pages; only one image in memory at a time). ``ocr_header`` as in
     ``analyze_page``."""
     from preprocessing.analyze import analyze_page
 
@@ -90,10 +90,11 @@ def analyze_book(pages: Sequence[np.ndarray] | Callable[[int], np.ndarray], temp
     out: list[PageLayout] = []
     for i in range(count):
         prior = run.prior(0)
-        out.append(analyze_page(load(i), template, prior=prior, **kw))
+        out.append(analyze_page(load(i), template, prior=prior, ocr_header=ocr_header))
         run.add(i, out[i].geometry, out[i].status, prior)
-    for i in run.second_look():  # the weak pages analysed before the book had its layout
+    for key in run.second_look():  # the weak pages analysed before the book had its layout
+        j = int(key)  # type: ignore[call-overload]
         prior = run.prior(0)
-        out[i] = analyze_page(load(i), template, prior=prior, **kw)
-        run.add(i, out[i].geometry, out[i].status, prior)
+        out[j] = analyze_page(load(j), template, prior=prior, ocr_header=ocr_header)
+        run.add(j, out[j].geometry, out[j].status, prior)
     return out
