@@ -167,7 +167,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    lower = first == 1 and lower_level(ink, lines, cmap, he)  # two-level header (header.py)
+    lower = first == 1 and lower_level(ink, lines, cmap, he, template)  # 2-level header (header.py)
     first = 2 if lower else first
     numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
