@@ -21,6 +21,7 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.header import lower_level
+from preprocessing.headerband import split_open_header
 from preprocessing.layout import Grid, RuledLine
 from preprocessing.numbercol import number_column, number_profile, pitch_from_numbers
 from preprocessing.rowfit import (
@@ -154,6 +155,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos,
                               [float(b.pos) for b in cmap.boundaries])
     lines = drop_header_splits(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
+    lines = split_open_header(ink, lines, cmap, he, template, grid.h_lines)  # headerband.py
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
