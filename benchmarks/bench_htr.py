@@ -43,8 +43,8 @@ OUT = Path(__file__).resolve().parent / "results" / "htr.json"
 
 
 def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Generator, int],
-                                                              np.ndarray]
-                 ) -> list[tuple[str, str, np.ndarray]]:
+                                                              np.ndarray],
+                 kinds: tuple[str, ...] = KINDS) -> list[tuple[str, str, np.ndarray]]:
     """(kind, truth, grey crop): ``per_kind`` field values of each kind of the shipped
     templates, the i-th written by ``write(text, rng, i)``."""
     from sohoa.synth import sample_value
@@ -55,7 +55,7 @@ def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Gener
         for f in load_template(tid).fields:
             specs[str(f.kind)].append(f)
     out: list[tuple[str, str, np.ndarray]] = []
-    for kind in KINDS:
+    for kind in kinds:
         n = 0
         while n < per_kind:
             spec = specs[kind][int(rng.integers(len(specs[kind])))]
@@ -78,13 +78,22 @@ def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
     return _value_crops(per_kind, seed, write)
 
 
-def stroke_crops(per_kind: int, seed: int, writers: int = 60) -> list[tuple[str, str, np.ndarray]]:
-    """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn."""
+# training-side stroke writers for tuning (``--writers training``): training font families,
+# seeds of the validation range that no training run drew (benchmarks/decode_tune.py)
+TRAINING_WRITER_SEED0 = 930_000
+
+
+def stroke_crops(per_kind: int, seed: int, writers: int = 60, held_out: bool = True
+                 ) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn (or
+    training-side ones, for tuning, with ``held_out=False``)."""
     from models.data import stroke_line
     from sohoa.synth.stroke_writer import HELD_OUT_SEED0
 
+    seed0 = HELD_OUT_SEED0 if held_out else TRAINING_WRITER_SEED0
+
     def write(text: str, rng: np.random.Generator, i: int) -> np.ndarray:
-        w = HELD_OUT_SEED0 + i % writers
+        w = seed0 + i % writers
         return stroke_line(text, rng, (w, w + 1), (22.0, 40.0))
 
     return _value_crops(per_kind, seed, write)
@@ -181,6 +190,9 @@ def main() -> None:
     ap.add_argument("--stretch", choices=("default", "on", "off"), default="default",
                     help="read cramped lines again stretched in width (ocr.htr STRETCH_*): "
                          "the engine's default, or forced on or off")
+    ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
+                    help="stroke writers of the strokes set: held-out (measuring) or "
+                         "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
     ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
                     help="comma-separated: htr, htr-noLM, htr-greedy")
     args = ap.parse_args()
@@ -192,8 +204,11 @@ def main() -> None:
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
               "page": lambda: page_crops(pages, args.seed),
-              "strokes": lambda: stroke_crops(per_kind, args.seed)}
-    sets = {k: _cached(args.crops_cache, f"{k}-{args.seed}-{per_kind}-{pages}", makers[k])
+              "strokes": lambda: stroke_crops(per_kind, args.seed,
+                                              held_out=args.writers == "held-out")}
+    tag = "" if args.writers == "held-out" else "-training"
+    sets = {k: _cached(args.crops_cache, f"{k}{tag if k == 'strokes' else ''}-{args.seed}-"
+                       f"{per_kind}-{pages}", makers[k])
             for k in args.sets.split(",")}
     engines: dict[str, Any] = {}
     rss0 = _peak_mb()
@@ -236,6 +251,7 @@ def main() -> None:
                           "note": "2 shared CPU cores; other jobs were running"}
     results["model"] = str(engines["htr"].model_dir)
     results["stretch"] = bool(engines["htr"].stretch)
+    results["writers"] = args.writers
     OUT.parent.mkdir(parents=True, exist_ok=True)
     out = OUT if args.sets == "lines,page,strokes" and not args.quick else \
         OUT.with_name(f"htr-{args.sets.replace(',', '-')}{'-quick' if args.quick else ''}.json")

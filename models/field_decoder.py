@@ -14,6 +14,16 @@ Per field kind, the n-best readings with P(text | image) come from:
    by the exact CTC probability of the respelt text, so the image still has its say;
 4. for names and places the character LM's log-ratio score (``models.charlm``) moves
    probability away from unlikely spellings among the n-best (never adds any).
+
+Names and places are then chosen with what the field can be (``NAME_WEIGHT``,
+``PLACE_WEIGHT``; docs/htr.md "Decoding with what the field can be"): every candidate (open
+n-best, best path, the lexicon beam's readings, the places' gazetteer chains) gets its exact
+P(text | image), and its probability is multiplied by exp(weight x (prior - the best prior
+among the candidates)), the prior being the name's syllable prior by position with an
+out-of-vocabulary escape cost (``sohoa.fields.names.name_prior``) or the place's agreement
+with the gazetteer hierarchy (``sohoa.fields.place_match.place_prior``). A probability is
+never raised above the image's own: a lexicon or gazetteer match can win the ranking, and
+its confidence is what the image gives it.
 """
 
 from __future__ import annotations
@@ -43,6 +53,12 @@ ARPA_WEIGHT = 1.0
 BEST_PATH_MARGIN = 0.0  # nats: the best path joins when the image prefers it at all
 MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
+# choice with priors (tuned on training-side stroke writers only, benchmarks/decode_tune.py)
+NAME_WEIGHT = 1.0
+NAME_LEXICON_NBEST = 32  # lexicon beam readings of a name offered (its beam is as wide)
+PLACE_WEIGHT = 3.0
+PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
+PRIOR_FUSE = True  # the character LM's fusion after the prior
 
 
 class FieldDecoder:
@@ -77,6 +93,8 @@ class FieldDecoder:
         """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
+        if self.lexicons and kind in (FieldKind.NAME, FieldKind.PLACE) and pairs:
+            return self._with_prior(logp, pairs, kind)
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
         texts = {t for t, _ in pairs}
@@ -110,6 +128,46 @@ class FieldDecoder:
         if s == -math.inf or s < top + BEST_PATH_MARGIN:
             return pairs
         return sorted([*pairs, (text, min(1.0, math.exp(s)))], key=lambda tp: -tp[1])
+
+    def _with_prior(self, logp: np.ndarray, pairs: list[tuple[str, float]],
+                    kind: FieldKind) -> list[tuple[str, float]]:
+        """Names and places: the candidates rescored by exact CTC and ranked with the prior."""
+        from models.ctc_decode import greedy
+        from sohoa.fields.names import name_case, name_prior
+        from sohoa.fields.place_match import place_prior, place_variants
+
+        texts = [t for t, _ in pairs]
+        best_path = greedy(logp, self.charset).text  # the image's own reading stays a candidate
+        if best_path.strip():
+            texts.append(best_path)
+        if kind == FieldKind.NAME:
+            lex = self.lexicon(kind)
+            if lex is not None:
+                texts += [t for t, _ in lex.nbest(logp, NAME_LEXICON_NBEST) if lex.spells(t)]
+            prior, weight = name_prior, NAME_WEIGHT
+        else:
+            for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
+                texts += place_variants(t)
+            prior, weight = place_prior, PLACE_WEIGHT
+        texts = list(dict.fromkeys(texts))
+        scores = ctc_log_probs(logp, texts, self.charset)
+        merged: dict[str, float] = {}  # a name in any case is the same name: log-add
+        for t, s in zip(texts, scores, strict=True):
+            if s == -math.inf:
+                continue
+            t = name_case(t) if kind == FieldKind.NAME else t
+            merged[t] = float(np.logaddexp(merged[t], s)) if t in merged else float(s)
+        if not merged:
+            return pairs
+        priors = {t: prior(t) for t in merged}
+        top = max(priors.values())
+        out = [(t, min(1.0, math.exp(s + weight * (priors[t] - top))))
+               for t, s in merged.items()]
+        hook = self.hooks.get(kind)
+        if PRIOR_FUSE and hook is not None and len(out) > 1:
+            out = fuse(out, hook, self.lm_weight)
+        out = [(t, p) for t, p in out if p >= MIN_P * MIN_P] or out
+        return sorted(out, key=lambda tp: -tp[1])[: self.nbest + LEXICON_NBEST]
 
     def _respelt(self, logp: np.ndarray, tops: list[str], seen: set[str]
                  ) -> list[tuple[str, float]]:

@@ -1,0 +1,163 @@
+"""Places read against the gazetteer as a whole: the administrative parts of a reading are
+matched right to left as a CHAIN (a province, a district inside it, a commune inside that,
+or the 2025 units: a commune straight under its province), keeping the few likeliest units
+per level instead of one, so a decoder can weigh each consistent chain against the image.
+
+``place_variants(text)`` gives the reading with its unit names replaced by those of each of
+the best chains (the writer's unit words, abbreviations, separators, case and villages kept),
+best chain first; ``place_prior(text)`` says how well a reading agrees with the gazetteer:
+units recognised exactly, fuzzily, or admin parts (a written unit word) that name no unit.
+Neither ever invents a level or reorders parts; villages (bản, thôn ...) and free text are
+never snapped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from sohoa.fields.admin_units import Unit, admin_index
+from sohoa.fields.places import MAX_PARTS, Part, _descendants, _levels, _part, parse_place
+from sohoa.fields.text import clean, key, lower_key
+
+_SEP = re.compile(r"(\s*[,;]\s*|\s*-\s*|\s+–\s+)")
+PER_LEVEL = 3  # units kept per part
+CHAINS = 4  # chains kept (and variants returned)
+CUTOFF = 70  # rapidfuzz ratio on folded keys for a unit to be considered at all
+# gazetteer prior of a reading (tuned on training-side stroke writers, benchmarks/decode_tune.py)
+UNIT_BONUS = 2.0  # per administrative unit recognised
+FUZZY_COST = 3.0  # x (1 - match score) per unit recognised only fuzzily
+MISSING_COST = 1.0  # per part with a unit word that names no unit in its parent
+
+
+@dataclass(frozen=True)
+class _Chain:
+    score: float  # sum of match ratios (0-1) of the units matched
+    parent: Unit | None
+    floor: int
+    fixes: tuple[tuple[int, str], ...]  # (part index, new name)
+
+
+def _tokens(raw: str) -> list[str]:
+    """Parts and separators alternating (parts at even indices)."""
+    return _SEP.split(raw)
+
+
+def _pool(level: int, parent: Unit | None, explicit: bool, k: str) -> list[Unit]:
+    ix = admin_index()
+    if parent is not None:
+        return _descendants(parent, level)
+    if level == 3 or (level == 2 and not explicit and len(k) < 6):
+        return []  # a bare word is not "a commune somewhere in the country"
+    return [u for u in ix.units.values() if u.level == level]
+
+
+@lru_cache(maxsize=4096)
+def _keys_of(level: int, parent_code: str) -> tuple[tuple[str, ...], tuple[Unit, ...]]:
+    ix = admin_index()
+    parent = ix.units.get(parent_code) if parent_code else None
+    units = _pool(level, parent, True, "xxxxxx")
+    keys, owners = [], []
+    for u in units:
+        for kk in u.keys:
+            keys.append(kk)
+            owners.append(u)
+    return tuple(keys), tuple(owners)
+
+
+def _matches(part: Part, floor: int, parent: Unit | None) -> list[tuple[Unit, float]]:
+    """Up to ``PER_LEVEL`` units the part may name below ``floor`` under ``parent``."""
+    name = part.name if part.word else part.written
+    k = key(name)
+    if len(k) < 2 or len(k) > 60:
+        return []
+    found: dict[str, tuple[Unit, float]] = {}
+    for level in _levels(part):
+        if level <= floor or not _pool_allowed(level, parent, bool(part.word), k):
+            continue
+        keys, owners = _keys_of(level, parent.code if parent else "")
+        for _, score, i in process.extract(k, keys, scorer=fuzz.ratio, limit=PER_LEVEL * 2,
+                                           score_cutoff=CUTOFF):
+            u = owners[i]
+            if u.code not in found or found[u.code][1] < score / 100:
+                found[u.code] = (u, score / 100)
+    return sorted(found.values(), key=lambda us: -us[1])[:PER_LEVEL]
+
+
+def _pool_allowed(level: int, parent: Unit | None, explicit: bool, k: str) -> bool:
+    if parent is not None:
+        return True
+    return not (level == 3 or (level == 2 and not explicit and len(k) < 6))
+
+
+def _respelt_name(name: str, unit: Unit) -> str | None:
+    new = unit.name.upper() if name.isupper() and len(name) > 1 else unit.name
+    k = key(name)
+    if k in unit.keys and k != key(unit.name) and len(k) > 4:
+        return None  # an old name of the unit: kept as written
+    if len(name.split()) != len(new.split()):
+        return None  # a respelling corrects letters, never adds or drops words
+    return new
+
+
+@lru_cache(maxsize=4096)
+def place_variants(text: str) -> tuple[str, ...]:
+    """The reading with its administrative parts respelt as each of the best gazetteer
+    chains names them, best chain first (the reading itself left out)."""
+    raw = clean(text)
+    if not raw or len(raw) > 400:
+        return ()
+    toks = _tokens(raw)
+    parts = [_part(t) for t in toks[::2]]
+    if not parts or len(parts) > MAX_PARTS:
+        return ()
+    chains = [_Chain(0.0, None, 0, ())]
+    for j in range(len(parts) - 1, -1, -1):
+        part = parts[j]
+        grown: list[_Chain] = []
+        for c in chains:
+            grown.append(c)  # the part names no unit (a village, free text)
+            for unit, score in _matches(part, c.floor, c.parent):
+                name = part.name if part.word else part.written
+                new = _respelt_name(name, unit)
+                fixes = c.fixes if new is None or new == name else (*c.fixes, (j, new))
+                grown.append(_Chain(c.score + score, unit, unit.level, fixes))
+        grown.sort(key=lambda c: (-c.score, len(c.fixes)))
+        chains = grown[:CHAINS]
+    out: list[str] = []
+    for c in chains:
+        if not c.fixes:
+            continue
+        new_toks = list(toks)
+        for j, new in c.fixes:
+            part = parts[j]
+            old = part.name if part.word else part.written
+            t = new_toks[2 * j]
+            at = t.rfind(old)
+            if at >= 0:
+                new_toks[2 * j] = t[:at] + new + t[at + len(old):]
+        v = "".join(new_toks)
+        if v != raw and v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def place_prior(text: str) -> float:
+    """How well a reading agrees with the gazetteer (log-scale, higher is better): a bonus
+    per unit recognised, less for fuzzy ones, a cost per unit word naming no unit."""
+    p = parse_place(text)
+    if not p.text:
+        return -10.0
+    units = len(p.units)
+    problems = p.message.count(";") + 1 if p.message and not p.ok else 0
+    fuzzy = 0.0
+    if units:
+        # parse_place's evidence averages 1.0 (exact), 0.9 (key), 0.85 x ratio (fuzzy)
+        fuzzy = max(0.0, 1.0 - p.evidence) * units
+    exact_spelt = sum(1 for u in p.units if lower_key(u.name) in lower_key(text))
+    return UNIT_BONUS * units - FUZZY_COST * fuzzy - MISSING_COST * problems \
+        - 0.5 * (units - exact_spelt)
