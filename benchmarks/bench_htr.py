@@ -194,7 +194,8 @@ def main() -> None:
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
     ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
-                    help="comma-separated: htr, htr-noLM, htr-greedy")
+                    help="comma-separated: htr, htr-noLM, htr-greedy, htr-nopriors (names "
+                         "and places decoded as before the lexicon/gazetteer priors)")
     args = ap.parse_args()
     import torch
 
@@ -219,6 +220,10 @@ def main() -> None:
     if "htr-noLM" in chosen:
         engines["htr-noLM"] = get_engine("htr", device="cpu", model_dir=args.model,
                                          beam=args.beam, char_lms=False, **st)
+    if "htr-nopriors" in chosen:
+        engines["htr-nopriors"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                             beam=args.beam, **st)
+        engines["htr-nopriors"].decoder.priors = False
     if "htr-greedy" in chosen:
         engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1,
                                            **st)

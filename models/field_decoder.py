@@ -18,12 +18,13 @@ Per field kind, the n-best readings with P(text | image) come from:
 Names and places are then chosen with what the field can be (``NAME_WEIGHT``,
 ``PLACE_WEIGHT``; docs/htr.md "Decoding with what the field can be"): every candidate (open
 n-best, best path, the lexicon beam's readings, the places' gazetteer chains) gets its exact
-P(text | image), and its probability is multiplied by exp(weight x (prior - the best prior
-among the candidates)), the prior being the name's syllable prior by position with an
+P(text | image), and they are ranked by log P(text | image) + weight x prior (+ the character
+LM score, as the fusion weighs it), the prior being the syllable prior of a name by position with an
 out-of-vocabulary escape cost (``sohoa.fields.names.name_prior``) or the place's agreement
-with the gazetteer hierarchy (``sohoa.fields.place_match.place_prior``). A probability is
-never raised above the image's own: a lexicon or gazetteer match can win the ranking, and
-its confidence is what the image gives it.
+with the gazetteer hierarchy (``sohoa.fields.place_match.place_prior``). Each keeps the
+image's own probability, capped by the one ranked above it (``honest``): a lexicon or
+gazetteer match can win the ranking, never a higher probability than the image gives it, and
+a reading the image preferred keeps as much mass as the winner, so the confidence drops.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ NAME_LEXICON_NBEST = 32  # lexicon beam readings of a name offered (its beam is 
 PLACE_WEIGHT = 3.0
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PRIOR_FUSE = True  # the character LM's fusion after the prior
+PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
+PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # kinds chosen with a prior (() = as before)
 
 
 class FieldDecoder:
@@ -74,6 +77,7 @@ class FieldDecoder:
         self.hooks = dict(hooks or {})
         self.lm_weight = lm_weight
         self.lexicons = lexicons
+        self.priors = True  # names and places chosen with their priors (PRIOR_KINDS)
         self._free: dict[FieldKind, FreeBeam] = {}
         self._lex: dict[FieldKind, LexiconBeam | None] = {}
 
@@ -93,7 +97,7 @@ class FieldDecoder:
         """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
-        if self.lexicons and kind in (FieldKind.NAME, FieldKind.PLACE) and pairs:
+        if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs:
             return self._with_prior(logp, pairs, kind)
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
@@ -159,15 +163,19 @@ class FieldDecoder:
             merged[t] = float(np.logaddexp(merged[t], s)) if t in merged else float(s)
         if not merged:
             return pairs
+        best = max(merged.values())  # readings the image gives no chance are not weighed
+        merged = {t: s for t, s in merged.items() if s >= best - PRIOR_SPAN}
         priors = {t: prior(t) for t in merged}
-        top = max(priors.values())
-        out = [(t, min(1.0, math.exp(s + weight * (priors[t] - top))))
-               for t, s in merged.items()]
         hook = self.hooks.get(kind)
-        if PRIOR_FUSE and hook is not None and len(out) > 1:
-            out = fuse(out, hook, self.lm_weight)
-        out = [(t, p) for t, p in out if p >= MIN_P * MIN_P] or out
-        return sorted(out, key=lambda tp: -tp[1])[: self.nbest + LEXICON_NBEST]
+        lm = lm_scores(list(merged), hook) if PRIOR_FUSE and hook is not None \
+            else dict.fromkeys(merged, 0.0)
+        ranked = sorted(merged, key=lambda t: -(merged[t] + weight * priors[t]
+                                                 + self.lm_weight * lm[t]))
+        keep = self.nbest + LEXICON_NBEST
+        image_best = max(merged, key=lambda t: merged[t])
+        if image_best not in ranked[:keep]:  # what the image preferred stays an alternative
+            ranked = [*ranked[: keep - 1], image_best]
+        return honest(ranked[:keep], merged)
 
     def _respelt(self, logp: np.ndarray, tops: list[str], seen: set[str]
                  ) -> list[tuple[str, float]]:
@@ -185,17 +193,37 @@ class FieldDecoder:
                 if s > -math.inf]
 
 
-def fuse(pairs: list[tuple[str, float]], hook: CharLM, weight: float
-         ) -> list[tuple[str, float]]:
-    """Each probability times exp(weight x (LM score - the best LM score among them))."""
+def honest(ranked: list[str], logp: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Texts in the order the priors chose, each with the image's own probability capped so
+    that none reads as likelier than one ranked above it: a reading the image preferred but
+    the lexicon or gazetteer put second keeps as much mass as the first (the choice's rival
+    feature then lowers the confidence), and no probability is ever raised."""
+    out: list[tuple[str, float]] = []
+    cap = 1.0
+    for t in ranked:
+        p = min(cap, math.exp(logp[t]))
+        out.append((t, p))
+        cap = p * (1.0 - 1e-6)
+    return out
+
+
+def lm_scores(texts: list[str], hook: CharLM) -> dict[str, float]:
+    """The character LM's score of each text (sum of log-ratios), prefixes shared."""
     scores: dict[str, float] = {}
     prev, cum = "", [0.0]  # running scores of the previous text, shared with the next
-    for text in sorted({t for t, _ in pairs}):
+    for text in sorted(set(texts)):
         same = len(os.path.commonprefix([prev, text]))
         cum = cum[: same + 1]
         for i in range(same, len(text)):
             cum.append(cum[-1] + hook(text[:i], text[i]))
         scores[text], prev = cum[-1], text
+    return scores
+
+
+def fuse(pairs: list[tuple[str, float]], hook: CharLM, weight: float
+         ) -> list[tuple[str, float]]:
+    """Each probability times exp(weight x (LM score - the best LM score among them))."""
+    scores = lm_scores([t for t, _ in pairs], hook)
     top = max(scores.values())
     return [(t, p * math.exp(weight * (scores[t] - top))) for t, p in pairs]
 

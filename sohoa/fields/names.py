@@ -216,7 +216,7 @@ def complete(prefix: str, limit: int = 10) -> list[str]:
 # still read when the image is clear), a malformed one PRIOR_MALFORMED
 PRIOR_FREQ = 0.3
 PRIOR_ELSEWHERE = 1.5
-PRIOR_OOV = 4.0
+PRIOR_OOV = 2.0
 PRIOR_MALFORMED = 3.0
 _FLOOR = {"elsewhere": math.log(1e-4), "oov": math.log(1e-5)}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from sohoa.fields.admin_units import Unit, admin_index
 from sohoa.fields.places import MAX_PARTS, Part, _descendants, _levels, _part, parse_place
@@ -31,6 +32,10 @@ CUTOFF = 70  # rapidfuzz ratio on folded keys for a unit to be considered at all
 UNIT_BONUS = 2.0  # per administrative unit recognised
 FUZZY_COST = 3.0  # x (1 - match score) per unit recognised only fuzzily
 MISSING_COST = 1.0  # per part with a unit word that names no unit in its parent
+UNIT_WORD_COST = 1.0  # per part starting with a misspelt unit word ("Xa", "tỉn", "Bảm")
+# unit words as written in full (a closed list: a misread one is respelt, case kept)
+UNIT_WORDS = ("bản", "thôn", "xóm", "tổ", "khối", "ấp", "xã", "phường", "huyện", "quận",
+              "tỉnh", "thị trấn", "thị xã", "thành phố", "đặc khu", "tiểu khu")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ def _keys_of(level: int, parent_code: str) -> tuple[tuple[str, ...], tuple[Unit,
     return tuple(keys), tuple(owners)
 
 
+@lru_cache(maxsize=16384)
 def _matches(part: Part, floor: int, parent: Unit | None) -> list[tuple[Unit, float]]:
     """Up to ``PER_LEVEL`` units the part may name below ``floor`` under ``parent``."""
     name = part.name if part.word else part.written
@@ -103,13 +109,47 @@ def _respelt_name(name: str, unit: Unit) -> str | None:
     return new
 
 
+@lru_cache(maxsize=16384)
+def _unit_word_fix(token: str) -> str | None:
+    """The unit word a part starts with, when it is one letter off a unit word written in
+    full ("Xa" -> "Xã", "tỉn" -> "tỉnh", "Bảm" -> "Bản"); None when it is right or none."""
+    lead = token.lstrip()
+    words = lead.split(" ")
+    for n in (2, 1):
+        if len(words) <= n:
+            continue  # a unit word alone is no part
+        head = " ".join(words[:n])
+        low = head.lower()
+        if low in UNIT_WORDS:
+            return None
+        for w in UNIT_WORDS:
+            if len(w.split()) == n and low[:1] in (w[:1], key(w[:1])) and len(low) >= 2 \
+                    and Levenshtein.distance(low, w) == 1:
+                fixed = w.capitalize() if head[:1].isupper() else w
+                return token[: len(token) - len(lead)] + fixed + lead[len(head):]
+    return None
+
+
+def _misspelt_unit_words(raw: str) -> int:
+    return sum(1 for t in _tokens(raw)[::2] if _unit_word_fix(t) is not None)
+
+
 @lru_cache(maxsize=4096)
 def place_variants(text: str) -> tuple[str, ...]:
     """The reading with its administrative parts respelt as each of the best gazetteer
-    chains names them, best chain first (the reading itself left out)."""
+    chains names them, best chain first (the reading itself left out); misspelt unit words
+    are respelt first ("tỉn Yên Bái" -> "tỉnh Yên Bái")."""
     raw = clean(text)
     if not raw or len(raw) > 400:
         return ()
+    toks = _tokens(raw)
+    fixed = "".join(_unit_word_fix(t) or t if i % 2 == 0 else t for i, t in enumerate(toks))
+    if fixed == raw:
+        return _chain_variants(raw)
+    return tuple(dict.fromkeys((*_chain_variants(fixed), fixed, *_chain_variants(raw))))
+
+
+def _chain_variants(raw: str) -> tuple[str, ...]:
     toks = _tokens(raw)
     parts = [_part(t) for t in toks[::2]]
     if not parts or len(parts) > MAX_PARTS:
@@ -160,4 +200,4 @@ def place_prior(text: str) -> float:
         fuzzy = max(0.0, 1.0 - p.evidence) * units
     exact_spelt = sum(1 for u in p.units if lower_key(u.name) in lower_key(text))
     return UNIT_BONUS * units - FUZZY_COST * fuzzy - MISSING_COST * problems \
-        - 0.5 * (units - exact_spelt)
+        - 0.5 * (units - exact_spelt) - UNIT_WORD_COST * _misspelt_unit_words(clean(text))

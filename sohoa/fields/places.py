@@ -82,6 +82,7 @@ def _split(text: str) -> list[str]:
     return merged
 
 
+@lru_cache(maxsize=32768)  # pure; a reading's candidates share most of their parts
 def _find(name: str, level: int, parent: Unit | None, explicit: bool = False,
           fuzzy: bool = True) -> tuple[Unit, float] | None:
     """The unit of ``level`` called ``name`` (under ``parent`` when known) and how sure.
@@ -124,6 +125,7 @@ def _pool_keys(parent: Unit, level: int) -> tuple[tuple[str, ...], tuple[Unit, .
     return _keys_of_pool(_descendants(parent, level))
 
 
+@lru_cache(maxsize=8192)
 def _global_fuzzy(name: str, level: int) -> tuple[Unit, float] | None:
     if level == 3:
         return None  # 10,000 communes share many names: not without a district
