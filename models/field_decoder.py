@@ -60,6 +60,7 @@ NAME_LEXICON_NBEST = 32  # lexicon beam readings of a name offered (its beam is 
 PLACE_WEIGHT = 3.0
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PRIOR_FUSE = True  # the character LM's fusion after the prior
+EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are close)
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
 PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # kinds chosen with a prior (() = as before)
 
@@ -89,7 +90,8 @@ class FieldDecoder:
 
     def lexicon(self, kind: FieldKind) -> LexiconBeam | None:
         if kind not in self._lex:
-            self._lex[kind] = lexicon_beam(self.charset, kind, self.beam) if self.lexicons \
+            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME else self.beam
+            self._lex[kind] = lexicon_beam(self.charset, kind, width) if self.lexicons \
                 else None
         return self._lex[kind]
 
@@ -140,21 +142,28 @@ class FieldDecoder:
         from sohoa.fields.names import name_case, name_prior
         from sohoa.fields.place_match import place_prior, place_variants
 
-        texts = [t for t, _ in pairs]
+        # log P(text | image): the beams' own sums over the alignments they kept, exact CTC
+        # (every alignment) for texts no beam reported
+        known = {t: math.log(max(p, 1e-300)) for t, p in pairs}
         best_path = greedy(logp, self.charset).text  # the image's own reading stays a candidate
-        if best_path.strip():
-            texts.append(best_path)
+        extra = [best_path] if best_path.strip() else []
         if kind == FieldKind.NAME:
             lex = self.lexicon(kind)
             if lex is not None:
-                texts += [t for t, _ in lex.nbest(logp, NAME_LEXICON_NBEST) if lex.spells(t)]
+                for t, p in lex.nbest(logp, NAME_LEXICON_NBEST):
+                    if lex.spells(t) and t not in known:
+                        known[t] = math.log(max(p, 1e-300))
             prior, weight = name_prior, NAME_WEIGHT
         else:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
-                texts += place_variants(t)
+                base = place_prior(t)  # a variant is weighed only if it agrees better
+                extra += [v for v in place_variants(t) if place_prior(v) > base]
             prior, weight = place_prior, PLACE_WEIGHT
-        texts = list(dict.fromkeys(texts))
-        scores = ctc_log_probs(logp, texts, self.charset)
+        if EXACT_ALL:
+            extra, known = [*known, *extra], {}
+        extra = [t for t in dict.fromkeys(extra) if t not in known]
+        texts = [*known, *extra]
+        scores = [*known.values(), *ctc_log_probs(logp, extra, self.charset)]
         merged: dict[str, float] = {}  # a name in any case is the same name: log-add
         for t, s in zip(texts, scores, strict=True):
             if s == -math.inf:

@@ -21,8 +21,16 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from sohoa.fields.admin_units import Unit, admin_index
-from sohoa.fields.places import MAX_PARTS, Part, _descendants, _levels, _part, parse_place
-from sohoa.fields.text import clean, key, lower_key
+from sohoa.fields.places import (
+    _INNER_WORD,
+    MAX_PARTS,
+    Part,
+    _descendants,
+    _levels,
+    _part,
+    parse_place,
+)
+from sohoa.fields.text import clean, fold, key, lower_key
 
 _SEP = re.compile(r"(\s*[,;]\s*|\s*-\s*|\s+–\s+)")
 PER_LEVEL = 3  # units kept per part
@@ -47,8 +55,19 @@ class _Chain:
 
 
 def _tokens(raw: str) -> list[str]:
-    """Parts and separators alternating (parts at even indices)."""
-    return _SEP.split(raw)
+    """Parts and separators alternating (parts at even indices); a place written without
+    separators ("Trạm y tế huyện A", "xã B huyện C") is cut before its inner unit words."""
+    toks = _SEP.split(raw)
+    folded = fold(raw)
+    if len(toks) > 1 or len(folded) != len(raw):
+        return toks
+    cuts = [m.start() for m in _INNER_WORD.finditer(folded)]
+    out: list[str] = []
+    at = 0
+    for c in cuts:
+        out += [raw[at:c], raw[c]]
+        at = c + 1
+    return [*out, raw[at:]]
 
 
 def _pool(level: int, parent: Unit | None, explicit: bool, k: str) -> list[Unit]:
@@ -130,8 +149,35 @@ def _unit_word_fix(token: str) -> str | None:
     return None
 
 
+# what a place of birth or death often is besides an address: a closed list of how health
+# facilities and the home are named (the unit after them is matched as usual)
+FACILITIES = ("trạm y tế", "bệnh viện đa khoa", "bệnh viện", "trung tâm y tế", "nhà hộ sinh",
+              "phòng khám đa khoa", "tại nhà", "tại trạm y tế", "tại bệnh viện")
+
+
+@lru_cache(maxsize=16384)
+def _facility_fix(token: str) -> str | None:
+    """A part that starts with a facility's name one or two letters off ("Trạm y tê xã A",
+    "Bệnh viện đa khoa huyện B") respelt; None when right or none. Words are never added."""
+    words = token.split(" ")
+    for fac in FACILITIES:
+        n = len(fac.split())
+        if len(words) < n:
+            continue
+        head = " ".join(words[:n])
+        low = head.lower()
+        if low == fac:
+            return None
+        if low[:1] == fac[:1] and Levenshtein.distance(low, fac) <= max(1, len(fac) // 6):
+            fixed = fac[:1].upper() + fac[1:] if head[:1].isupper() else fac
+            return " ".join([fixed, *words[n:]])
+    return None
+
+
 def _misspelt_unit_words(raw: str) -> int:
-    return sum(1 for t in _tokens(raw)[::2] if _unit_word_fix(t) is not None)
+    toks = _tokens(raw)[::2]
+    fac = 1 if toks and _facility_fix(toks[0].strip()) is not None else 0
+    return fac + sum(1 for t in toks if _unit_word_fix(t) is not None)
 
 
 @lru_cache(maxsize=4096)
@@ -143,6 +189,7 @@ def place_variants(text: str) -> tuple[str, ...]:
     if not raw or len(raw) > 400:
         return ()
     toks = _tokens(raw)
+    toks[0] = _facility_fix(toks[0]) or toks[0]
     fixed = "".join(_unit_word_fix(t) or t if i % 2 == 0 else t for i, t in enumerate(toks))
     if fixed == raw:
         return _chain_variants(raw)
@@ -189,7 +236,9 @@ def _chain_variants(raw: str) -> tuple[str, ...]:
 def place_prior(text: str) -> float:
     """How well a reading agrees with the gazetteer (log-scale, higher is better): a bonus
     per unit recognised, less for fuzzy ones, a cost per unit word naming no unit."""
-    p = parse_place(text)
+    low = text.lower()
+    fac = next((f for f in FACILITIES if low.startswith(f + " ")), "")
+    p = parse_place(text[len(fac):].strip() if fac else text)  # "Trạm y tế | xã A"
     if not p.text:
         return -10.0
     units = len(p.units)
