@@ -62,7 +62,9 @@ PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are close)
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
-PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # kinds chosen with a prior (() = as before)
+PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICITY,
+               FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR)
+CLOSED_WEIGHT = 3.0  # the closed lists' and grammar kinds' prior (sohoa.fields.vocab)
 
 
 class FieldDecoder:
@@ -154,11 +156,24 @@ class FieldDecoder:
                     if lex.spells(t) and t not in known:
                         known[t] = math.log(max(p, 1e-300))
             prior, weight = name_prior, NAME_WEIGHT
-        else:
+        elif kind == FieldKind.PLACE:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
                 base = place_prior(t)  # a variant is weighed only if it agrees better
                 extra += [v for v in place_variants(t) if place_prior(v) > base]
             prior, weight = place_prior, PLACE_WEIGHT
+        else:
+            from sohoa.fields.vocab import field_prior
+
+            lex = self.lexicon(kind)
+            if lex is not None:
+                for t, p in lex.nbest(logp, LEXICON_NBEST):
+                    if lex.spells(t) and t not in known and p >= MIN_P:
+                        known[t] = math.log(p)
+
+            def prior(t: str) -> float:
+                return field_prior(kind, t)
+
+            weight = CLOSED_WEIGHT
         if EXACT_ALL:
             extra, known = [*known, *extra], {}
         extra = [t for t in dict.fromkeys(extra) if t not in known]
@@ -177,10 +192,11 @@ class FieldDecoder:
         priors = {t: prior(t) for t in merged}
         hook = self.hooks.get(kind)
         lm = lm_scores(list(merged), hook) if PRIOR_FUSE and hook is not None \
+            and kind in FUSED_KINDS \
             else dict.fromkeys(merged, 0.0)
         ranked = sorted(merged, key=lambda t: -(merged[t] + weight * priors[t]
                                                  + self.lm_weight * lm[t]))
-        keep = self.nbest + LEXICON_NBEST
+        keep = self.nbest
         image_best = max(merged, key=lambda t: merged[t])
         if image_best not in ranked[:keep]:  # what the image preferred stays an alternative
             ranked = [*ranked[: keep - 1], image_best]
