@@ -284,7 +284,7 @@ def parse_recipe(text: str) -> dict[str, Any]:
         default = types[key]
         if isinstance(default, bool):
             out[key] = value.lower() in ("1", "true", "yes")
-        elif isinstance(default, int) or key in ("steps", "fold_steps"):
+        elif isinstance(default, int) or key in ("steps", "fold_steps", "folds"):
             out[key] = int(value)
         else:
             out[key] = float(value)
@@ -324,7 +324,8 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
                        held_out_cer_candidate=round(res.cer_candidate, 4),
                        adapt_min=card["minutes"], total_min=res.minutes,
                        steps=res.steps, budget_steps=card.get("budget_steps"),
-                       fold_steps=res.fold_steps, gate=card.get("gate"),
+                       fold_steps=res.fold_steps, gate=card.get("gate"), l2sp=card.get("l2sp"),
+                       stretch=card.get("stretch"),
                        train_cpu_s=res.train_cpu_s,
                        cpu_s=round(time.process_time() - cpu0, 1))
             if not res.kept:  # the book keeps reading with the base model
