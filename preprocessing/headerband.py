@@ -3,14 +3,16 @@ never drawn in a hand-ruled book): from what is printed and what is handwritten.
 
 The header's first row then runs from the table's top down to the first entry's bottom
 line, and the first entry (with a row of column numbers, even two entries) would be taken
-into the header. Printed header text is set in one font: its glyphs are about one height,
-the same at the bottom of a header cell as at its top, and sit on straight baselines; a
-handwritten row under it has taller glyphs (ascenders, joined letters, larger writing) or
-glyphs that wander about their baseline. Only when the band's lowest glyphs are clearly
-taller than its top ones, or sit less evenly on their baselines, is the band read with
-Tesseract (one call, ~1 CPU s): the header is where it reads the template's header words,
-the entry where it reads other words under them. The boundary goes on a weak line found
-there (what is left of the worn line), else on the widest blank gap between the two.
+into the header. A printed row of column numbers inside the band (a small mark centred in
+most cells, all on one level, nothing beside them) ends the header where it ends, when
+writing follows under it. Otherwise: printed header text is set in one font, its glyphs
+about one height, the same at the bottom of a header cell as at its top, on straight
+baselines; a handwritten row under it has taller glyphs (ascenders, joined letters, larger
+writing) or glyphs that wander about their baseline. Only when the band's lowest glyphs
+are clearly taller than its top ones, or sit less evenly on their baselines, is the band
+read with Tesseract (one call, ~1 CPU s): the header is where it reads the template's
+header words, the entry where it reads other words under them. The boundary goes on a weak
+line found there (what is left of the worn line), else on the widest blank gap between.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ MIN_BAND = 1.0  # the band must be at least this many entry rows tall to hold an
 
 
 def _components(crop: np.ndarray) -> np.ndarray:
-    """(y centre, height) of the glyph-sized ink components of a binary cell crop, ruling
+    """(y centre, height, x centre, width) of the glyph-sized ink components of a binary
+    cell crop, ruling
     runs taken out (a component over 0.9 of the crop's width or height is ruling)."""
     if crop.shape[0] < 6 or crop.shape[1] < 6:
-        return np.zeros((0, 2))
+        return np.zeros((0, 4))
     run = cv2.morphologyEx(crop, cv2.MORPH_OPEN,
                            np.ones((1, max(8, int(0.4 * crop.shape[1]))), np.uint8))
     clean = cv2.bitwise_and(crop, cv2.bitwise_not(run))
@@ -44,7 +47,8 @@ def _components(crop: np.ndarray) -> np.ndarray:
     keep = ((st[:, 3] >= 4) & (st[:, 4] >= 8) & (st[:, 2] < 0.9 * crop.shape[1])
             & (st[:, 3] < 0.9 * crop.shape[0]))
     st = st[keep]
-    return np.stack([st[:, 1] + 0.5 * st[:, 3], st[:, 3]], axis=1).astype(np.float64)
+    return np.stack([st[:, 1] + 0.5 * st[:, 3], st[:, 3], st[:, 0] + 0.5 * st[:, 2], st[:, 2]],
+                    axis=1).astype(np.float64)
 
 
 def _cells(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap
@@ -71,7 +75,7 @@ def lower_text_taller(ink: np.ndarray, top: RuledLine, bottom: RuledLine,
     """How much taller the band's lowest glyphs are than its top ones: the median height of
     the lowest 30 % of its ink components (by their centres, over all cells) over that of the
     top 30 %. Print in one font gives about 1; handwriting under print 1.5-2."""
-    comps = [c + np.array([y0, 0.0]) for x0, y0, x1, y1 in _cells(ink, top, bottom, cmap)
+    comps = [c + np.array([y0, 0.0, 0.0, 0.0]) for x0, y0, x1, y1 in _cells(ink, top, bottom, cmap)
              if len(c := _components(np.ascontiguousarray(ink[y0:y1, x0:x1])))]
     if not comps:
         return 0.0
@@ -122,6 +126,62 @@ def jitter(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap
         up += _bottoms_jitter(c[c[:, 0] < mid])
         low += _bottoms_jitter(c[c[:, 0] >= mid])
     return (float(np.median(up)) if up else -1.0, float(np.median(low)) if low else -1.0)
+
+
+def number_level(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
+                 he: float) -> float | None:
+    """The bottom (y at the table's middle) of a printed row of column numbers inside the
+    band, with writing under it, or None: a level where most cells hold one small mark
+    centred in the cell (digits one height, their centres level) and nothing else, and most
+    cells have ink below it. Handwriting never lines up a small centred mark in most cells
+    with nothing beside it."""
+    cells = _cells(ink, top, bottom, cmap)
+    if len(cells) < 4:
+        return None
+    marks: list[tuple[int, float, float, float]] = []  # (cell, y centre, height, bottom)
+    comps = []
+    for k, (x0, y0, x1, y1) in enumerate(cells):
+        c = _components(np.ascontiguousarray(ink[y0:y1, x0:x1]))
+        comps.append(c + np.array([y0, 0.0, x0, 0.0]) if len(c) else c)
+        if not len(c):
+            continue
+        cw = x1 - x0
+        mid = 0.5 * cw
+        small = c[(c[:, 1] <= 0.35 * he) & (np.abs(c[:, 2] - mid) <= 0.25 * cw)
+                  & (c[:, 3] <= 0.45 * cw)]
+        for yc, hh, _, _ in small:
+            marks.append((k, y0 + yc, hh, y0 + yc + 0.5 * hh))
+    if not marks:
+        return None
+    best: tuple[int, float] | None = None
+    for _, yc, hh, _ in marks:
+        level = [m for m in marks if abs(m[1] - yc) <= max(3.0, 0.4 * hh)]
+        cols = {m[0] for m in level}
+        # nothing else in those cells at that level: a mark beside writing is a letter
+        alone = [k for k in cols
+                 if np.sum(np.abs(comps[k][:, 0] - yc) <= max(4.0, 0.6 * hh)) <= 2]
+        hs = np.array([m[2] for m in level])
+        if (len(alone) >= 0.7 * len(cells) and np.std(hs) <= 0.3 * np.median(hs)
+                and (best is None or len(alone) > best[0])):
+            best = (len(alone), max(m[3] for m in level))
+    if best is None:
+        return None
+    y = best[1]
+    under = sum(bool(np.any(c[:, 0] - 0.5 * c[:, 1] > y + 2)) for c in comps if len(c))
+    xm = 0.5 * (cmap.boundaries[0].pos + cmap.boundaries[-1].pos)
+    if under < 0.5 * len(cells) or float(bottom.at(xm)) - y < 0.4 * he:
+        return None
+    return y
+
+
+def _below(ink: np.ndarray, cell: tuple[int, int, int, int], y: float) -> np.ndarray:
+    """Tops (page y) of the cell's ink components that start below ``y``."""
+    x0, y0, x1, y1 = cell
+    c = _components(np.ascontiguousarray(ink[y0:y1, x0:x1]))
+    if not len(c):
+        return c[:, 0]
+    tops = y0 + c[:, 0] - 0.5 * c[:, 1]
+    return tops[tops > y]
 
 
 def _blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
@@ -221,6 +281,16 @@ def split_open_header(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, 
     the table's top) holds handwriting under it (``header_end``); unchanged otherwise."""
     if len(lines) < 3 or lines[1].pos - lines[0].pos < MIN_BAND * he:
         return lines
+    numbers = number_level(ink, lines[0], lines[1], cmap, he)
+    if numbers is not None:  # the printed column numbers, writing under them
+        tops = [float(np.min(t)) for c in _cells(ink, lines[0], lines[1], cmap)
+                if len(t := _below(ink, c, numbers + 2))]
+        first = float(np.percentile(tops, 20)) if tops else numbers + 4
+        xm = 0.5 * (cmap.boundaries[0].pos + cmap.boundaries[-1].pos)
+        tb, bb = float(lines[0].at(xm)), float(lines[1].at(xm))
+        y = 0.5 * (numbers + max(numbers, first))
+        log.debug("column numbers end at %.0f, writing from %.0f", numbers, first)
+        return [lines[0], _blend(lines[0], lines[1], (y - tb) / max(1.0, bb - tb)), *lines[1:]]
     ratio = lower_text_taller(ink, lines[0], lines[1], cmap)
     up, low = jitter(ink, lines[0], lines[1], cmap) if ratio < TALLER else (0.0, 0.0)
     log.debug("first row %.0f px (%.2f rows), lowest glyphs %.2fx its top ones, baseline "
