@@ -98,7 +98,8 @@ class FieldDecoder:
 
     def lexicon(self, kind: FieldKind) -> LexiconBeam | None:
         if kind not in self._lex:
-            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME else self.beam
+            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME \
+                and self.priors else self.beam  # priors off: the decoder as it was
             self._lex[kind] = lexicon_beam(self.charset, kind, width) if self.lexicons \
                 else None
         return self._lex[kind]
