@@ -56,10 +56,16 @@ MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth 
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
 # choice with priors (tuned on training-side stroke writers only, benchmarks/decode_tune.py)
 NAME_WEIGHT = 1.0
-NAME_LEXICON_NBEST = 32  # lexicon beam readings of a name offered (its beam is as wide)
+NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is as wide)
 PLACE_WEIGHT = 3.0
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
+PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
 PRIOR_FUSE = True  # the character LM's fusion after the prior
+# a best open reading the priors cannot better (every syllable a name in its position, every
+# admin part an exact unit, a listed form, a date that parses) is decoded as before: what
+# clear writing costs stays what it was
+PRIOR_SHORTCUT = True
+SETTLED_PLACE_P = 0.3  # a settled place reading must also be this likely to skip the rest
 EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are close)
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
 PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICITY,
@@ -92,7 +98,8 @@ class FieldDecoder:
 
     def lexicon(self, kind: FieldKind) -> LexiconBeam | None:
         if kind not in self._lex:
-            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME else self.beam
+            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME \
+                and self.priors else self.beam  # priors off: the decoder as it was
             self._lex[kind] = lexicon_beam(self.charset, kind, width) if self.lexicons \
                 else None
         return self._lex[kind]
@@ -101,7 +108,9 @@ class FieldDecoder:
         """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
-        if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs:
+        if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs \
+                and not (PRIOR_SHORTCUT and settled(kind, pairs[0][0])
+                         and (kind != FieldKind.PLACE or pairs[0][1] >= SETTLED_PLACE_P)):
             return self._with_prior(logp, pairs, kind)
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
@@ -146,7 +155,8 @@ class FieldDecoder:
 
         # log P(text | image): the beams' own sums over the alignments they kept, exact CTC
         # (every alignment) for texts no beam reported
-        known = {t: math.log(max(p, 1e-300)) for t, p in pairs}
+        opened = pairs[:PLACE_OPEN] if kind == FieldKind.PLACE else pairs
+        known = {t: math.log(max(p, 1e-300)) for t, p in opened}
         best_path = greedy(logp, self.charset).text  # the image's own reading stays a candidate
         extra = [best_path] if best_path.strip() else []
         if kind == FieldKind.NAME:
@@ -216,6 +226,21 @@ class FieldDecoder:
         scores = ctc_log_probs(logp, new, self.charset)
         return [(t, min(1.0, math.exp(s))) for t, s in zip(new, scores, strict=True)
                 if s > -math.inf]
+
+
+def settled(kind: FieldKind, text: str) -> bool:
+    """Whether ``text`` already has the best prior its kind gives (``PRIOR_SHORTCUT``)."""
+    if kind == FieldKind.NAME:
+        from sohoa.fields.names import name_known
+
+        return name_known(text)
+    if kind == FieldKind.PLACE:
+        from sohoa.fields.place_match import place_settled
+
+        return place_settled(text)
+    from sohoa.fields.vocab import field_prior
+
+    return field_prior(kind, text) == 0.0
 
 
 def honest(ranked: list[str], logp: Mapping[str, float]) -> list[tuple[str, float]]:

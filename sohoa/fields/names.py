@@ -241,6 +241,7 @@ def _syllable_prior(word: str, position: str) -> float:
     return PRIOR_FREQ * _FLOOR["oov"] - PRIOR_MALFORMED
 
 
+@lru_cache(maxsize=16384)
 def name_prior(text: str) -> float:
     """Log prior of a written name under the syllable lexicons by position, with an
     out-of-vocabulary escape cost per unknown syllable (never minus infinity)."""
@@ -252,6 +253,7 @@ def name_prior(text: str) -> float:
     return sum(_syllable_prior(w, _position(i, n)) for i, w in enumerate(words))
 
 
+@lru_cache(maxsize=16384)
 def name_case(text: str) -> str:
     """A name as names are written: each word capitalised (``Bùi Thị ngân`` -> ``Bùi Thị
     Ngân``), or all in capitals when the writer wrote it so (``LÒ VĂN HÙNG``)."""
@@ -259,3 +261,15 @@ def name_case(text: str) -> str:
     if len(letters) > 1 and all(c.isupper() for c in letters):
         return text
     return " ".join(capitalise(w) for w in text.split(" "))
+
+
+def name_known(text: str) -> bool:
+    """Whether every word of ``text`` is a listed syllable in its position, written as names
+    are (``name_case``)."""
+    words = text.split()
+    if not words or name_case(text) != text:
+        return False
+    lex = lexicon()
+    n = len(words)
+    return all(getattr(lex, _position(i, n)).get(capitalise(w), 0) > 0
+               for i, w in enumerate(words))

@@ -34,7 +34,7 @@ from sohoa.fields.text import clean, fold, key, lower_key
 
 _SEP = re.compile(r"(\s*[,;]\s*|\s*-\s*|\s+–\s+)")
 PER_LEVEL = 3  # units kept per part
-CHAINS = 4  # chains kept (and variants returned)
+CHAINS = 2  # chains kept (and variants returned) per reading
 CUTOFF = 70  # rapidfuzz ratio on folded keys for a unit to be considered at all
 # gazetteer prior of a reading (tuned on training-side stroke writers, benchmarks/decode_tune.py)
 UNIT_BONUS = 2.0  # per administrative unit recognised
@@ -250,3 +250,10 @@ def place_prior(text: str) -> float:
     exact_spelt = sum(1 for u in p.units if lower_key(u.name) in lower_key(text))
     return UNIT_BONUS * units - FUZZY_COST * fuzzy - MISSING_COST * problems \
         - 0.5 * (units - exact_spelt) - UNIT_WORD_COST * _misspelt_unit_words(clean(text))
+
+
+def place_settled(text: str) -> bool:
+    """Whether a reading already agrees with the gazetteer as well as it can: units found,
+    every one exactly and in its official spelling, no unit word misspelt or unmatched."""
+    p = parse_place(text)
+    return bool(p.units) and place_prior(text) >= UNIT_BONUS * len(p.units) - 1e-9

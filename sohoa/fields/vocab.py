@@ -12,7 +12,7 @@ list.
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 
 from sohoa.fields import closed
 from sohoa.fields.text import capitalise
@@ -89,6 +89,7 @@ def _listed(kind: FieldKind) -> frozenset[str]:
     return frozenset(t for t, _ in phrases(kind))
 
 
+@lru_cache(maxsize=16384)
 def field_prior(kind: FieldKind, text: str) -> float:
     """Log prior of a reading of a closed-list kind (sex, ethnic group, nationality,
     relation) or a grammar kind (date, year): listed forms 0, what the parser accepts
