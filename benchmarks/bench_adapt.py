@@ -284,7 +284,7 @@ def parse_recipe(text: str) -> dict[str, Any]:
         default = types[key]
         if isinstance(default, bool):
             out[key] = value.lower() in ("1", "true", "yes")
-        elif isinstance(default, int) or key in ("steps", "fold_steps"):
+        elif isinstance(default, int) or key in ("steps", "fold_steps", "folds"):
             out[key] = int(value)
         else:
             out[key] = float(value)
@@ -324,7 +324,8 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
                        held_out_cer_candidate=round(res.cer_candidate, 4),
                        adapt_min=card["minutes"], total_min=res.minutes,
                        steps=res.steps, budget_steps=card.get("budget_steps"),
-                       fold_steps=res.fold_steps, gate=card.get("gate"),
+                       fold_steps=res.fold_steps, gate=card.get("gate"), l2sp=card.get("l2sp"),
+                       stretch=card.get("stretch"),
                        train_cpu_s=res.train_cpu_s,
                        cpu_s=round(time.process_time() - cpu0, 1))
             if not res.kept:  # the book keeps reading with the base model
@@ -342,15 +343,18 @@ def run_point(n: int, pool: list, test: list, minutes: float, work: Path,
 
 def run_writer(w: int, spec: str, points: list[int], n_test: int, minutes: float,
                steps: int | None, draw: str, writer_seed: int, threads: int,
-               recipe: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every point of one writer (its own process with ``--jobs``)."""
+               recipe: dict[str, Any] | None = None, pool_size: int = 0) -> dict[str, Any]:
+    """Every point of one writer (its own process with ``--jobs``). The book's first
+    ``pool_size`` entries (default: the largest point) can be confirmed, the next ``n_test``
+    are read: the same test crops whatever subset of the points a run measures."""
     import torch
 
     torch.set_num_threads(threads)
     hand = make_writer(spec, writer_seed)
     # one book: the first entries are the confirmed ones, the later ones are read
-    crops = writer_crops(max(points) + n_test, hand, seed=1 + 10 * w, draw=draw)
-    pool, test = crops[:max(points)], crops[max(points):]
+    size = max(pool_size, *points)
+    crops = writer_crops(size + n_test, hand, seed=1 + 10 * w, draw=draw)
+    pool, test = crops[:size], crops[size:]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-adapt-") as tmp:
         for n in points:
@@ -385,6 +389,10 @@ def main() -> None:
     ap.add_argument("--recipe", default="",
                     help="AdaptOptions fields of the recipe, e.g. 'l2sp=0.01,join_share=0.3' "
                          "(default: AdaptOptions' defaults)")
+    ap.add_argument("--pool", type=int, default=0,
+                    help="confirmable entries of each book (default: the largest point); the "
+                         "test crops follow them, so give 300 to measure some of the points "
+                         "of the full curve on its test crops")
     ap.add_argument("--out", type=Path, default=OUT, help="result JSON (full runs only)")
     args = ap.parse_args()
     import torch
@@ -406,14 +414,14 @@ def main() -> None:
     specs = args.writers.split(",")[:1] if args.quick else args.writers.split(",")
     recipe = parse_recipe(args.recipe)
     jobs = [(w, spec, points, n_test, minutes, args.steps, args.draw, args.writer_seed,
-             args.threads, recipe) for w, spec in enumerate(specs)]
+             args.threads, recipe, args.pool) for w, spec in enumerate(specs)]
     writers: list[dict[str, Any]] = []
 
     def save(done: dict[str, Any]) -> None:  # after each writer: a killed run keeps the rest
         writers.append(done)
         writers.sort(key=lambda d: specs.index(d["writer"]))
         result = {"test_crops": n_test, "budget_minutes": minutes, "draw": args.draw,
-                  "tuning": args.tuning, "budget_steps": args.steps, "recipe": recipe,
+                  "tuning": args.tuning, "budget_steps": args.steps, "recipe": recipe, "pool": max(args.pool, *points),
                   "writers": writers,
                   "machine": {"python": platform.python_version(), "jobs": args.jobs,
                               "torch_threads": args.threads, "cpu_count": os.cpu_count()}}

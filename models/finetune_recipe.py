@@ -5,12 +5,31 @@ and L2-SP, a pull of the weights toward the model the run started from (Li et al
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from models.data import Sample
 from models.train import CRNNArch
+
+# L2-SP weight by the number of confirmed crops: (crops, weight) anchors, interpolated
+# log-log between them and flat beyond the ends. Measured on tuning writers (docs/htr.md):
+# up to 100 crops 0.01 (a stronger pull, 0.03, was worse at 30 crops; 0.003 no better at
+# 100), weaker with many crops
+L2SP_BY_CROPS: tuple[tuple[int, float], ...] = ((100, 0.01), (300, 0.003))
+
+
+def l2sp_for(crops: int, table: tuple[tuple[int, float], ...] = L2SP_BY_CROPS) -> float:
+    """The pull toward the start weights for a book of ``crops`` confirmed crops: strong
+    when few crops could drag the network anywhere, weak when many say where to go."""
+    if crops <= table[0][0]:
+        return table[0][1]
+    for (n0, a0), (n1, a1) in zip(table, table[1:], strict=False):
+        if crops <= n1:
+            t = math.log(crops / n0) / math.log(n1 / n0)
+            return round(math.exp(math.log(a0) + t * (math.log(a1) - math.log(a0))), 6)
+    return table[-1][1]
 
 
 def _to_height(img: np.ndarray, h: int) -> np.ndarray:

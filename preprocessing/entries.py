@@ -21,6 +21,7 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.header import lower_level
+from preprocessing.headerband import split_open_header
 from preprocessing.layout import Grid, RuledLine
 from preprocessing.numbercol import (
     join_wrapped,
@@ -145,6 +146,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos,
                               [float(b.pos) for b in cmap.boundaries])
     lines = drop_header_splits(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
+    lines = split_open_header(ink, lines, cmap, he, template, grid.h_lines)  # headerband.py
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
@@ -158,7 +160,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    lower = first == 1 and lower_level(ink, lines, cmap, he)  # two-level header (header.py)
+    lower = first == 1 and lower_level(ink, lines, cmap, he, template)  # 2-level header (header.py)
     first = 2 if lower else first
     numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body

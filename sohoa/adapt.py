@@ -3,21 +3,24 @@ fastest route to accuracy on it is to learn its writer from the entries clerks c
 
 ``adapt_book`` (``sohoa adapt``), once a book has ``adapt_min_confirmed`` confirmed entries:
 1. its confirmed field crops (``models.finetune.confirmed_crops``), every one of them;
-2. the keep/reject gate, cross-fitted (``sohoa.adapt_gate``): the entries are cut into 2 folds
-   by a frozen hash of the entry id; for each fold a candidate is fine-tuned from the book's
-   current model (its newest kept version, else the workspace's model in use) on the other
-   fold only and reads this fold's crops, which it never saw; the paired per-crop edits of
-   these out-of-sample readings against the start model's decide (a one-sided 90 % test, and
-   below the base model's too);
+2. the keep/reject gate, cross-fitted (``sohoa.adapt_gate``): the entries are cut into folds
+   (5 below 60 confirmed crops, else 2: ``folds_for``) by a frozen hash of the entry id; for
+   each fold a candidate is fine-tuned from the book's current model (its newest kept
+   version, else the workspace's model in use) on the other folds only and reads this
+   fold's crops, which it never saw; the paired per-crop edits of these out-of-sample
+   readings against the start model's decide (a one-sided 90 % test, and below the base
+   model's too);
 3. only if the gate passes, the book model is fine-tuned the same way on all the confirmed
-   crops, for a budget of ``STEPS`` steps (each fold candidate half of it; the same work on a
-   busy or an idle machine), the wall time (``adapt_minutes``) only a safety cap shared out
-   among the runs; it is kept unless it reads the confirmations worse than its start (a
-   check against a broken run). Every attempt gets a versioned folder
-   ``<workspace>/models/books/<book id>/vNNN/`` with ``card.json`` (model files only if kept),
-   a row in the ``adaptations`` table and an ``adapt`` audit row;
-   the version also holds the book lexicon (``sohoa.book_lexicon``: the values confirmed in
-   the book, which weigh in on the readings of places, notes and relations);
+   crops, for a budget of ``STEPS`` steps (the fold candidates share as much; the same work
+   on a busy or an idle machine), pulled toward its start by L2-SP with a weight that falls
+   with the number of crops (``models.finetune_recipe.l2sp_for``), the wall time
+   (``adapt_minutes``) only a safety cap shared out among the runs; it is kept unless it
+   reads the confirmations worse than its start (a check against a broken run). Every
+   attempt gets a versioned folder ``<workspace>/models/books/<book id>/vNNN/`` with
+   ``card.json`` (model files only if kept), a row in the ``adaptations`` table and an
+   ``adapt`` audit row; the version also holds the book lexicon (``sohoa.book_lexicon``:
+   the values confirmed in the book, which weigh in on the readings of places, notes and
+   relations);
 4. when kept, the book's unconfirmed entries are read again with it (``reread_book``): only
    machine-only entries (status detected/prefilled, no value a person typed, no note), through
    the store's ``save_page_result`` like ``process``; a page where someone holds a live claim is
@@ -36,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from sohoa.adapt_gate import FOLDS, Z, crop_edits, fold_of, paired_verdict
+from sohoa.adapt_gate import Z, assign_folds, crop_edits, folds_for, paired_verdict
 from sohoa.book_lexicon import BookLexicon
 from sohoa.errors import SohoaError
 from sohoa.store import Workspace, WorkspaceError
@@ -68,14 +71,17 @@ class AdaptOptions:
     reread: bool = True
     user: str = "adapt"
     seed: int = 1
-    folds: int = FOLDS  # the keep/reject gate's folds (sohoa.adapt_gate)
-    fold_steps: int | None = None  # each fold candidate's steps; None: steps // 2
+    # the keep/reject gate's folds; None: by the number of confirmed crops
+    # (sohoa.adapt_gate.folds_for: 5 below 60 crops, else 2)
+    folds: int | None = None
+    fold_steps: int | None = None  # each fold candidate's steps; None: steps // folds
     gate_z: float = Z  # the paired test's standard errors (sohoa.adapt_gate.paired_verdict)
     distort_share: float = 0.0  # confirmed lines also bent/sheared/re-inked (models.augment)
     join_share: float = 0.0  # confirmed lines joined two by two into one (finetune_recipe)
-    # pull toward the start weights (models.finetune_recipe.L2SPArch); measured better on
-    # tuning writers and then on the held-out ones (docs/htr.md), the default since 3 Dec late
-    l2sp: float = 0.01
+    # pull toward the start weights (models.finetune_recipe.L2SPArch); None: by the number
+    # of confirmed crops (models.finetune_recipe.l2sp_for: strong with few, weak with many;
+    # measured on tuning writers, docs/htr.md); 0: off
+    l2sp: float | None = None
     # the book model's own stretch of cramped lines (on or off, whichever its fold candidates
     # read the confirmations better with); False: the engine's default (ocr.htr)
     choose_stretch: bool = True
@@ -112,6 +118,7 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                ) -> AdaptResult:
     """Adapt one book's model to its writer (see the module docstring)."""
     from models.finetune import confirmed_crops, crop_lines, crop_samples, train_candidate
+    from models.finetune_recipe import l2sp_for
     from models.registry import book_model, book_models_dir, model_in_use, next_book_version
     from ocr.htr import STRETCH_DEFAULT
 
@@ -130,11 +137,13 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
         raise AdaptError(f"book {b.volume} (id {book_id}): {confirmed} confirmed entries; "
                          f"adaptation starts at {need} (setting adapt_min_confirmed)")
     crops = confirmed_crops(workspace, held_out_share=0.0, book_id=book_id)
-    folds = [fold_of(c.entry_id, opts.folds) for c in crops.train]
-    if len(set(folds)) < max(2, opts.folds):
+    n_folds, folds = assign_folds([c.entry_id for c in crops.train],
+                                  opts.folds or folds_for(len(crops.train)))
+    if len(set(folds)) < max(2, n_folds):
         raise AdaptError(f"book {b.volume} (id {book_id}): {len(crops.train)} confirmed crops "
-                         f"fall in {len(set(folds))} of the {opts.folds} folds of the gate; "
+                         f"fall in {len(set(folds))} of the {n_folds} folds of the gate; "
                          f"need crops in each (skipped: {crops.skipped})")
+    l2sp = l2sp_for(len(crops.train)) if opts.l2sp is None else opts.l2sp
     base, current = model_in_use(workspace), book_model(workspace, book_id)
     start = current or base
     samples = crop_samples(crops.train)
@@ -149,26 +158,26 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     folder = book_models_dir(workspace, book_id) / version
     run = workspace / "models" / "runs" / f"book-{book_id}-{version}"
     shutil.rmtree(run, ignore_errors=True)  # a killed attempt's leftovers
-    fold_steps = opts.fold_steps or (max(1, opts.steps // 2) if opts.steps else None)
-    work = opts.folds * (fold_steps or 1) + (opts.steps or 1)  # the wall cap, shared out
+    fold_steps = opts.fold_steps or (max(1, opts.steps // n_folds) if opts.steps else None)
+    work = n_folds * (fold_steps or 1) + (opts.steps or 1)  # the wall cap, shared out
 
     def train(lines: list[Any], name: str, steps: int | None) -> Path:
         record = {"book_id": book_id, "started_from": str(start), "train_lines": len(lines),
                   "wrapped_crops_dropped": dropped, "run": name,
-                  "gate": f"{opts.folds} folds by sha256(entry id)"}
+                  "gate": f"{n_folds} folds by sha256(entry id)", "l2sp": l2sp}
         return train_candidate(start, lines, run / name, minutes=minutes * (steps or 1) / work,
                                lr=opts.lr, mix_synthetic=opts.mix_synthetic,
                                max_epochs=opts.max_epochs, device=opts.device,
                                threads=opts.threads, seed=opts.seed, record=record,
                                max_steps=steps, keep_last=steps is not None,
                                distort_share=opts.distort_share,
-                               join_share=opts.join_share, l2sp=opts.l2sp)
+                               join_share=opts.join_share, l2sp=l2sp)
 
     cpu0 = time.process_time()
     modes = (STRETCH_DEFAULT, not STRETCH_DEFAULT) if opts.choose_stretch else (STRETCH_DEFAULT,)
     by_mode = {m: list(start_edits) for m in modes}
     fold_taken = []
-    for j in range(opts.folds):  # each fold read by a candidate trained on the others only
+    for j in range(n_folds):  # each fold read by a candidate trained on the others only
         lines = [s for ls, f in zip(per_crop, folds, strict=True) if f != j for s in ls]
         idx = [i for i, f in enumerate(folds) if f == j]
         if not lines:  # nothing to train on: the fold counts as no gain
@@ -208,9 +217,9 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
             "crops_held_out": len(samples), "skipped": {**crops.skipped, "wrapped": dropped},
             "cer_base": cer_base, "cer_current_book_model": cer_current,
             "cer_candidate": cer_cand, "minutes": round(train_min, 2),
-            "gate": {"rule": f"cross-fitted over {opts.folds} folds of sha256(entry id); "
+            "gate": {"rule": f"cross-fitted over {n_folds} folds of sha256(entry id); "
                              f"paired gain >= {opts.gate_z} x sqrt(sum d^2)",
-                     "crops": verdict.crops, "chars": chars, "edits_start":
+                     "folds": n_folds, "crops": verdict.crops, "chars": chars, "edits_start":
                      verdict.edits_start, "edits_candidate": verdict.edits_candidate,
                      "improved": verdict.improved, "worsened": verdict.worsened,
                      "gain": verdict.gain, "needed": verdict.needed,
@@ -221,7 +230,7 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                      "start_stretch": model_stretch(start),
                      "edits_start_other_stretch": sum(crop_edits(
                          start, samples, not model_stretch(start)))},
-            "stretch": stretch,
+            "stretch": stretch, "l2sp": l2sp,
             "budget_minutes": minutes, "budget_steps": opts.steps, "steps": steps,
             "fold_steps": fold_taken, "epochs": epochs, "train_cpu_s": train_cpu,
             "options": {k: v for k, v in asdict(opts).items()

@@ -3,7 +3,9 @@
 One frozen 20 % slice of a book's confirmations is too small to decide on (18 crops at 100
 confirmations, 5 at 30: one misread letter decides), and training never sees it. Instead:
 
-1. the confirmed entries are cut into ``K`` folds by a frozen hash of the entry id;
+1. the confirmed entries are cut into ``K`` folds by a frozen hash of the entry id (``K`` by
+   the number of confirmed crops, :func:`folds_for`: 5 folds below 60 crops, so each
+   candidate learns from 80 % of few crops, not half of them; 2 from 60 on);
 2. for each fold a candidate is trained with the same recipe from the same start model on
    the other folds only, and reads the fold's crops (which it never saw);
 3. so every confirmed crop has two readings by models that never trained on it: the start
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 FOLDS = 2
+FOLDS_FEW, FEW_CROPS = 5, 60  # below FEW_CROPS confirmed crops: FOLDS_FEW folds
 Z = 1.28  # one-sided 90 %: the paired gain must exceed 1.28 standard errors of its sum
 
 
@@ -34,6 +37,26 @@ def fold_of(entry_id: int, folds: int = FOLDS) -> int:
     """Deterministic: an entry is always in the same fold."""
     h = hashlib.sha256(f"sohoa-fold:{int(entry_id)}".encode()).digest()
     return int.from_bytes(h[:8], "big") % folds
+
+
+def folds_for(crops: int) -> int:
+    """The gate's folds for a book of ``crops`` confirmed crops: with few crops a candidate
+    trained on half of them is much weaker than the book model trained on all, and the gate
+    would judge a recipe far worse than the one kept (at 10-30 crops it rejected nearly
+    everything); 5 folds train each candidate on 80 % of them. The total training of the
+    folds stays the same (``sohoa.adapt``: the step budget shared out among them)."""
+    return FOLDS_FEW if crops < FEW_CROPS else FOLDS
+
+
+def assign_folds(entry_ids: list[int], folds: int) -> tuple[int, list[int]]:
+    """(K, fold of each entry id): ``folds`` folds if each gets an entry, else fewer (down to
+    2; fewer than 2 distinct folds is the caller's error)."""
+    k = folds
+    while True:
+        got = [fold_of(e, k) for e in entry_ids]
+        if k <= 2 or len(set(got)) == k:
+            return k, got
+        k -= 1
 
 
 def crop_edits(model_dir: Path, samples: list[Any], stretch: bool = False) -> list[int]:

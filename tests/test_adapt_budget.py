@@ -85,3 +85,19 @@ def test_joined_lines_and_l2sp_pull_toward_the_start(tmp_path, samples):
 
     free, pulled = drift(0.0), drift(50.0)
     assert 0 < pulled < 0.5 * free, (pulled, free)
+
+
+def test_l2sp_weight_falls_with_the_number_of_crops():
+    """Strong pull toward the start model with few confirmed crops, weak with many: the
+    anchors of the table exactly, log-log in between, flat beyond the ends."""
+    from models.finetune_recipe import L2SP_BY_CROPS, l2sp_for
+
+    for n, a in L2SP_BY_CROPS:
+        assert l2sp_for(n) == pytest.approx(a)
+    ns = [1, 5, 10, 30, 45, 60, 100, 150, 300, 1000, 5000]
+    weights = [l2sp_for(n) for n in ns]
+    assert all(a >= b for a, b in zip(weights, weights[1:], strict=False))
+    assert l2sp_for(10) >= l2sp_for(100) > l2sp_for(300) > 0
+    assert l2sp_for(1) == L2SP_BY_CROPS[0][1] and l2sp_for(5000) == L2SP_BY_CROPS[-1][1]
+    mid = l2sp_for(int((L2SP_BY_CROPS[0][0] * L2SP_BY_CROPS[1][0]) ** 0.5))
+    assert L2SP_BY_CROPS[1][1] < mid < L2SP_BY_CROPS[0][1]
