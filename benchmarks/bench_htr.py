@@ -43,8 +43,8 @@ OUT = Path(__file__).resolve().parent / "results" / "htr.json"
 
 
 def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Generator, int],
-                                                              np.ndarray]
-                 ) -> list[tuple[str, str, np.ndarray]]:
+                                                              np.ndarray],
+                 kinds: tuple[str, ...] = KINDS) -> list[tuple[str, str, np.ndarray]]:
     """(kind, truth, grey crop): ``per_kind`` field values of each kind of the shipped
     templates, the i-th written by ``write(text, rng, i)``."""
     from sohoa.synth import sample_value
@@ -55,7 +55,7 @@ def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Gener
         for f in load_template(tid).fields:
             specs[str(f.kind)].append(f)
     out: list[tuple[str, str, np.ndarray]] = []
-    for kind in KINDS:
+    for kind in kinds:
         n = 0
         while n < per_kind:
             spec = specs[kind][int(rng.integers(len(specs[kind])))]
@@ -78,13 +78,22 @@ def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
     return _value_crops(per_kind, seed, write)
 
 
-def stroke_crops(per_kind: int, seed: int, writers: int = 60) -> list[tuple[str, str, np.ndarray]]:
-    """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn."""
+# training-side stroke writers for tuning (``--writers training``): training font families,
+# seeds of the validation range that no training run drew (benchmarks/decode_tune.py)
+TRAINING_WRITER_SEED0 = 930_000
+
+
+def stroke_crops(per_kind: int, seed: int, writers: int = 60, held_out: bool = True
+                 ) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn (or
+    training-side ones, for tuning, with ``held_out=False``)."""
     from models.data import stroke_line
     from sohoa.synth.stroke_writer import HELD_OUT_SEED0
 
+    seed0 = HELD_OUT_SEED0 if held_out else TRAINING_WRITER_SEED0
+
     def write(text: str, rng: np.random.Generator, i: int) -> np.ndarray:
-        w = HELD_OUT_SEED0 + i % writers
+        w = seed0 + i % writers
         return stroke_line(text, rng, (w, w + 1), (22.0, 40.0))
 
     return _value_crops(per_kind, seed, write)
@@ -117,16 +126,18 @@ def page_crops(pages: int, seed: int, font_role: str = "bench") -> list[tuple[st
 
 
 def _run(engine: Any, crops: list[tuple[str, str, np.ndarray]]) -> tuple[list[str], float]:
-    """Recognise crops grouped by kind (one batch per kind, as the pipeline does)."""
+    """Recognise crops grouped by kind (one batch per kind, as the pipeline does); wall
+    seconds returned, CPU seconds (all threads) left in ``_run.cpu``."""
     by_kind: dict[str, list[int]] = defaultdict(list)
     for i, (k, _, _) in enumerate(crops):
         by_kind[k].append(i)
     preds = [""] * len(crops)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for k, idx in by_kind.items():
         fc = [FieldCrop(f"f{i}", FieldKind(k), crops[i][2], (0, 0, 1, 1)) for i in idx]
         for i, r in zip(idx, engine.recognize(fc, FieldKind(k)), strict=True):
             preds[i] = r.text
+    _run.cpu = time.process_time() - c0  # type: ignore[attr-defined]
     return preds, time.perf_counter() - t0
 
 
@@ -181,8 +192,12 @@ def main() -> None:
     ap.add_argument("--stretch", choices=("default", "on", "off"), default="default",
                     help="read cramped lines again stretched in width (ocr.htr STRETCH_*): "
                          "the engine's default, or forced on or off")
+    ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
+                    help="stroke writers of the strokes set: held-out (measuring) or "
+                         "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
     ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
-                    help="comma-separated: htr, htr-noLM, htr-greedy")
+                    help="comma-separated: htr, htr-noLM, htr-greedy, htr-nopriors (names "
+                         "and places decoded as before the lexicon/gazetteer priors)")
     args = ap.parse_args()
     import torch
 
@@ -192,8 +207,11 @@ def main() -> None:
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
               "page": lambda: page_crops(pages, args.seed),
-              "strokes": lambda: stroke_crops(per_kind, args.seed)}
-    sets = {k: _cached(args.crops_cache, f"{k}-{args.seed}-{per_kind}-{pages}", makers[k])
+              "strokes": lambda: stroke_crops(per_kind, args.seed,
+                                              held_out=args.writers == "held-out")}
+    tag = "" if args.writers == "held-out" else "-training"
+    sets = {k: _cached(args.crops_cache, f"{k}{tag if k == 'strokes' else ''}-{args.seed}-"
+                       f"{per_kind}-{pages}", makers[k])
             for k in args.sets.split(",")}
     engines: dict[str, Any] = {}
     rss0 = _peak_mb()
@@ -204,6 +222,10 @@ def main() -> None:
     if "htr-noLM" in chosen:
         engines["htr-noLM"] = get_engine("htr", device="cpu", model_dir=args.model,
                                          beam=args.beam, char_lms=False, **st)
+    if "htr-nopriors" in chosen:
+        engines["htr-nopriors"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                             beam=args.beam, **st)
+        engines["htr-nopriors"].decoder.priors = False
     if "htr-greedy" in chosen:
         engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1,
                                            **st)
@@ -226,6 +248,8 @@ def main() -> None:
             preds, dt = _run(eng, use)
             m = score(preds, [t for _, t, _ in use], [k for k, _, _ in use])
             m["crops_per_s"] = len(use) / max(dt, 1e-9)
+            # per CPU second (all threads): what the shared cores' load does not change
+            m["crops_per_cpu_s"] = len(use) / max(_run.cpu, 1e-9)  # type: ignore[attr-defined]
             m["errors"] = _errors(use, preds, per_kind=8)
             res[set_name] = m
         if name == "htr":
@@ -236,22 +260,23 @@ def main() -> None:
                           "note": "2 shared CPU cores; other jobs were running"}
     results["model"] = str(engines["htr"].model_dir)
     results["stretch"] = bool(engines["htr"].stretch)
+    results["writers"] = args.writers
     OUT.parent.mkdir(parents=True, exist_ok=True)
     out = OUT if args.sets == "lines,page,strokes" and not args.quick else \
         OUT.with_name(f"htr-{args.sets.replace(',', '-')}{'-quick' if args.quick else ''}.json")
     out = Path(args.out) if args.out else out
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
     print(f"model: {results['model']}  crops: {results['sets']}\n")
-    print("| set | engine | kind | n | CER | exact | crops/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| set | engine | kind | n | CER | exact | crops/s | crops/CPU s |")
+    print("|---|---|---|---|---|---|---|---|")
     for set_name in sets:
         for name, res in results["engines"].items():
             m = res[set_name]
             print(f"| {set_name} | {name} | **all** | {m['n']} | {m['cer']:.2%} | "
-                  f"{m['exact']:.0%} | {m['crops_per_s']:.0f} |")
+                  f"{m['exact']:.0%} | {m['crops_per_s']:.0f} | {m['crops_per_cpu_s']:.0f} |")
             for kind, km in sorted(m.get("by_kind", {}).items()):
                 print(f"| {set_name} | {name} | {kind} | {km['n']} | {km['cer']:.2%} | "
-                      f"{km['exact']:.0%} | |")
+                      f"{km['exact']:.0%} | | |")
     h = results["engines"]["htr"]
     print(f"\nhtr peak RSS {h['peak_rss_mb']:.0f} MB (model + inference {h['model_rss_mb']:.0f} MB)")
 

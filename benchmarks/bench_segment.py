@@ -94,7 +94,6 @@ def measure_page(args: tuple) -> dict:
     tpl = load_template(tid)
     page = generate_page(tpl, seed, difficulty=difficulty, font_role="bench",
                          rotation=_rotation(seed), dpi=dpi, layout=family)
-    truth = page.truth
     cpu0, wall0 = time.process_time(), time.perf_counter()
     layout = analyze_page(page.image, tpl)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -102,6 +101,49 @@ def measure_page(args: tuple) -> dict:
     analyze_page(page.image, tpl)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    return _score(page, layout, tid, difficulty, seed, family, cpu, wall, peak)
+
+
+def measure_book(args: tuple) -> list[dict]:
+    """Generate one book's pages (one layout draw, each page its own capture), analyse each
+    page alone and the book as ``sohoa process`` does (preprocessing.book.analyze_book), and
+    compare both with the truth: a row per page and mode ("alone", "book")."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    from preprocessing import analyze_page
+    from preprocessing.book import analyze_book
+    from preprocessing.consensus import pitch_off, prior_of
+    from sohoa.synth import generate_page
+    from sohoa.template import load_template
+
+    tid, difficulty, seed, dpi, family, k = args
+    tpl = load_template(tid)
+    pages = [generate_page(tpl, seed, difficulty=difficulty, font_role="bench", page_no=p + 1,
+                           rotation=_rotation(seed + p), dpi=dpi, layout=family)
+             for p in range(k)]
+    rows = []
+    for p, page in enumerate(pages):
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        layout = analyze_page(page.image, tpl)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        rows.append(_score(page, layout, tid, difficulty, seed, family, cpu, wall, 0,
+                           mode="alone", page_no=p + 1))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    book = analyze_book([p.image for p in pages], tpl)
+    cpu, wall = (time.process_time() - cpu0) / k, (time.perf_counter() - wall0) / k
+    prior = prior_of(book)  # the book's row height: a page far off it is flagged
+    for p, (page, layout) in enumerate(zip(pages, book, strict=True)):
+        rows.append(_score(page, layout, tid, difficulty, seed, family, cpu, wall, 0,
+                           mode="book", page_no=p + 1,
+                           pitch_off=pitch_off(layout.geometry, prior)))
+    return rows
+
+
+def _score(page, layout, tid: str, difficulty: str, seed: int, family: str | None,  # noqa: ANN001
+           cpu: float, wall: float, peak: float, **extra: object) -> dict:
+    """One analysed page against its truth."""
+    truth = page.truth
     found = list(layout.entries)
     t_entries = truth["entries"]
     pairs = _match(t_entries, found)
@@ -117,6 +159,7 @@ def measure_page(args: tuple) -> dict:
             if written:
                 field_ious.append(_iou(te["fields"][name]["bbox"], box.bbox) if not box.empty
                                   else 0.0)
+    geo = layout.geometry
     return {
         "template": tid, "difficulty": difficulty, "seed": seed, "layout": family or "default",
         "cut": bool(truth.get("layout", {}).get("cut")),
@@ -126,8 +169,9 @@ def measure_page(args: tuple) -> dict:
         "angle_err": abs(layout.angle - truth["angle"]),
         "rotation_ok": layout.rotation == truth["rotation"],
         "truth_blank": len(truth["blank_rows"]), "skipped": len(layout.skipped_rows),
+        "prior_used": bool(geo is not None and geo.prior_used),
         "cpu_s": cpu, "wall_s": wall, "peak_mb": peak / 2**20,
-        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra,
     }
 
 
@@ -147,6 +191,7 @@ def summarise(rows: list[dict]) -> dict:
         "entry_recall": round(rec, 4),
         "entry_f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
         "field_iou_median": round(float(np.median(ious)), 3) if ious else 0.0,
+        "fields_iou_ge_0.5": _share(ious),
         "field_iou_p10": round(float(np.percentile(ious, 10)), 3) if ious else 0.0,
         "empty_agreement": round(sum(r["empty_ok"] for r in rows)
                                  / max(1, sum(r["empty_n"] for r in rows)), 4),
@@ -154,6 +199,9 @@ def summarise(rows: list[dict]) -> dict:
         "angle_err_median": round(float(np.median(errs)), 3),
         "angle_err_p95": round(float(np.percentile(errs, 95)), 3),
         "rotation_accuracy": round(float(np.mean([r["rotation_ok"] for r in rows])), 4),
+        "prior_used_pages": sum(r["prior_used"] for r in rows),
+        "pitch_off_pages": f"{sum(_bad(r) for r in rows if r.get('pitch_off'))}"
+                           f"/{sum(bool(r.get('pitch_off')) for r in rows)}",
         "cpu_s_per_page": round(float(np.mean([r["cpu_s"] for r in rows])), 3),
         "cpu_s_p95": round(float(np.percentile([r["cpu_s"] for r in rows], 95)), 3),
         "peak_mb_tracemalloc": round(float(max(r["peak_mb"] for r in rows)), 1),
@@ -161,8 +209,59 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
+def _books(work: list[tuple], k: int, fams: tuple[str, ...] | None) -> list[tuple]:
+    """The same number of pages per setting, drawn as books of ``k`` pages (the last of a
+    setting may be shorter). Book b of a difficulty takes template b % 3 and family b % F
+    (with ``fams``); its pages are pages 1..k of its seed (one layout draw, each page its own
+    capture, degradations and writing). Seeds are disjoint from the page-alone runs'."""
+    out = []
+    settings = sorted({(w[0] if fams is None else "", w[1]) for w in work},
+                      key=lambda s: (DIFFICULTIES.index(s[1]), s[0]))
+    for tid, d in settings:
+        n = sum(1 for w in work if w[1] == d and (fams is not None or w[0] == tid))
+        j = DIFFICULTIES.index(d)
+        for b, start in enumerate(range(0, n, k)):
+            t = tid or TEMPLATES[b % len(TEMPLATES)]
+            seed = SEED_BASE + 100_000 + 10_000 * j + 1000 * TEMPLATES.index(t) * (
+                fams is None) + b
+            out.append((t, d, seed, work[0][3], fams[b % len(fams)] if fams else None,
+                        min(k, n - start)))
+    return out
+
+
+def _group(layouts: str, rows: list[dict]) -> dict:
+    groups = {}
+    if layouts == "default":
+        for t in TEMPLATES:
+            for d in DIFFICULTIES:
+                sel = [r for r in rows if r["template"] == t and r["difficulty"] == d]
+                if sel:
+                    groups[f"{t} {d}"] = summarise(sel)
+    else:
+        for d in DIFFICULTIES:
+            groups[d] = summarise([r for r in rows if r["difficulty"] == d])
+            for fam in sorted({r["layout"] for r in rows}):
+                sel = [r for r in rows if r["difficulty"] == d and r["layout"] == fam]
+                if sel:
+                    groups[f"{fam} {d}"] = summarise(sel)
+        cut = [r for r in rows if r["cut"]]
+        if cut:
+            groups["cut pages"] = summarise(cut)
+    groups["all"] = summarise(rows)
+    return groups
+
+
+def _share(ious: list[float]) -> float:
+    return round(float(np.mean(np.array(ious) >= 0.5)), 4) if ious else 0.0
+
+
+def _bad(r: dict) -> bool:
+    """A page with missed or extra entries."""
+    return r["tp"] != r["truth_entries"] or r["found_entries"] != r["truth_entries"]
+
+
 def _progress(done: int, total: int, t0: float) -> None:
-    if done % 10 == 0 or done == total:
+    if done % 10 == 0 or done == total or total < 30:
         print(f"{done}/{total} pages, {time.perf_counter() - t0:.0f} s", file=sys.stderr,
               flush=True)
 
@@ -180,8 +279,12 @@ def main() -> None:
     ap.add_argument("--layouts", default="default",
                     help="default (per template and difficulty), held-out, or a comma list of "
                          "families (--pages pages per difficulty, cycling families, templates)")
+    ap.add_argument("--book-pages", type=int, default=0,
+                    help="draw the pages as books of K pages (one layout draw a book) and "
+                         "report each page alone and analysed as a book (book consensus)")
     args = ap.parse_args()
     n = 3 if args.quick else args.pages
+    fams = None
     if args.layouts == "default":
         if args.out is None:
             args.out = RESULTS.with_name("segment-quick.json") if args.quick else RESULTS
@@ -196,37 +299,50 @@ def main() -> None:
             args.out = RESULTS.with_name(f"segment-{name}{'-quick' if args.quick else ''}.json")
         work = [(TEMPLATES[i % len(TEMPLATES)], d, SEED_BASE + 1000 * j + i, args.dpi,
                  fams[i % len(fams)]) for j, d in enumerate(DIFFICULTIES) for i in range(n)]
+    if args.book_pages:
+        work = _books(work, args.book_pages, fams)
+        measure = measure_book
+    else:
+        measure = measure_page
     t0 = time.perf_counter()
-    rows = []
+    rows: list[dict] = []
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as ex:
-            for r in ex.map(measure_page, work, chunksize=2):
-                rows.append(r)
-                _progress(len(rows), len(work), t0)
+            for done, r in enumerate(ex.map(measure, work,
+                                            chunksize=1 if args.book_pages else 2), 1):
+                rows.extend(r if isinstance(r, list) else [r])
+                _progress(done, len(work), t0)
     else:
-        for w in work:
-            rows.append(measure_page(w))
-            _progress(len(rows), len(work), t0)
-    groups = {}
-    if args.layouts == "default":
-        for t in TEMPLATES:
-            for d in DIFFICULTIES:
-                groups[f"{t} {d}"] = summarise([r for r in rows if r["template"] == t
-                                                and r["difficulty"] == d])
+        for done, w in enumerate(work, 1):
+            r = measure(w)
+            rows.extend(r if isinstance(r, list) else [r])
+            _progress(done, len(work), t0)
+    if args.book_pages:  # the same pages alone and as books, side by side
+        groups = {}
+        for mode in ("alone", "book"):
+            sub = _group(args.layouts, [r for r in rows if r["mode"] == mode])
+            groups.update({f"{name} {mode}": g for name, g in sub.items()})
+        groups = dict(sorted(groups.items(), key=lambda kv: kv[0].rsplit(" ", 1)[0]))
+        book_rows = [r for r in rows if r["mode"] == "book"]
+        alone = {(r["seed"], r["difficulty"], r["page_no"]): r for r in rows
+                 if r["mode"] == "alone"}
+        changed = [{k: r[k] for k in ("template", "difficulty", "seed", "page_no", "layout",
+                                      "status", "truth_entries", "tp", "found_entries")}
+                   | {"alone_tp": alone[(r["seed"], r["difficulty"], r["page_no"])]["tp"],
+                      "alone_found": alone[(r["seed"], r["difficulty"],
+                                            r["page_no"])]["found_entries"],
+                      "fields_iou_ge_0.5": _share(r["field_ious"]),
+                      "alone_fields_iou_ge_0.5": _share(
+                          alone[(r["seed"], r["difficulty"], r["page_no"])]["field_ious"])}
+                   for r in book_rows if r["prior_used"]]
     else:
-        for d in DIFFICULTIES:
-            groups[d] = summarise([r for r in rows if r["difficulty"] == d])
-            for fam in sorted({r["layout"] for r in rows}):
-                sel = [r for r in rows if r["difficulty"] == d and r["layout"] == fam]
-                if sel:
-                    groups[f"{fam} {d}"] = summarise(sel)
-        cut = [r for r in rows if r["cut"]]
-        if cut:
-            groups["cut pages"] = summarise(cut)
-    groups["all"] = summarise(rows)
+        groups = _group(args.layouts, rows)
+        changed = []
+        book_rows = rows
     failures = [{k: r[k] for k in ("template", "difficulty", "seed", "layout", "status",
-                                   "truth_entries", "found_entries", "tp", "angle_err")}
-                for r in rows if r["tp"] != r["truth_entries"]
+                                   "truth_entries", "found_entries", "tp", "angle_err")
+                 if k in r} | ({"page_no": r["page_no"]} if "page_no" in r else {})
+                for r in book_rows if r["tp"] != r["truth_entries"]
                 or r["found_entries"] != r["truth_entries"]]
     out = {
         "benchmark": "segment", "dpi": args.dpi, "pages_per_setting": n,
@@ -236,12 +352,18 @@ def main() -> None:
         "wall_s_total": round(time.perf_counter() - t0, 1), "groups": groups,
         "imperfect_pages": failures[:40],
     }
+    if args.book_pages:
+        out["book_pages"] = args.book_pages
+        out["pages_with_book_prior"] = changed
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False))
     cols = ["pages", "ok_pages", "entry_precision", "entry_recall", "entry_f1",
-            "no_entry_pages", "field_iou_median",
+            "no_entry_pages", "field_iou_median", "fields_iou_ge_0.5",
             "empty_agreement", "blank_rows_found", "angle_err_median", "angle_err_p95",
             "rotation_accuracy", "cpu_s_per_page", "peak_mb_tracemalloc"]
+    if args.book_pages:
+        cols = [c for c in cols if c != "peak_mb_tracemalloc"] + ["prior_used_pages",
+                                                                    "pitch_off_pages"]
     print("| set | " + " | ".join(cols) + " |")
     print("|" + "---|" * (len(cols) + 1))
     for name, g in groups.items():

@@ -1,7 +1,8 @@
 """What kind of entry errors segmentation makes, page by page (training families only).
 
     .venv/bin/python benchmarks/segment_errors.py --layouts hand-ruled,mixed --pages 8
-        [--difficulty easy,hard] [--seed0 500000] [--jobs 1] [--json out.json]
+        [--difficulty easy,hard] [--seed0 500000] [--jobs 1] [--dpi 200] [--json out.json]
+        [--no-header-line]
 
 Generates pages the way ``bench_segment.py --layouts ...`` does (same seeds by default),
 analyses each and sorts every truth entry into one of: ``ok`` (a found entry with quad IoU
@@ -79,12 +80,15 @@ def run_page(args: tuple) -> dict:
     from sohoa.synth import HELD_OUT, generate_page
     from sohoa.template import load_template
 
-    tid, difficulty, seed, family = args
+    tid, difficulty, seed, family = args[:4]
+    dpi = args[4] if len(args) > 4 else 200
+    header_line = args[5] if len(args) > 5 else True
     if family in HELD_OUT:
         raise SystemExit(f"{family} is held out: measure it with bench_segment.py only")
     tpl = load_template(tid)
     page = generate_page(tpl, seed, difficulty=difficulty, font_role="bench",
-                         rotation=_rotation(seed), layout=family)
+                         rotation=_rotation(seed), layout=family, dpi=dpi,
+                         header_line=header_line)
     layout = analyze_page(page.image, tpl)
     truth = page.truth["entries"]
     kinds, extra, yerr = classify(truth, list(layout.entries))
@@ -105,10 +109,14 @@ def main() -> None:
     ap.add_argument("--difficulty", default="easy,hard")
     ap.add_argument("--seed0", type=int, default=500_000)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--dpi", type=int, default=200, help="bench_segment draws at 300")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-header-line", action="store_true",
+                    help="draw no line under the header (generate_page header_line=False)")
     args = ap.parse_args()
     fams = args.layouts.split(",")
-    work = [(TEMPLATES[i % len(TEMPLATES)], d, args.seed0 + 1000 * j + i, fams[i % len(fams)])
+    work = [(TEMPLATES[i % len(TEMPLATES)], d, args.seed0 + 1000 * j + i, fams[i % len(fams)],
+             args.dpi, not args.no_header_line)
             for j, d in enumerate(("easy", "hard")) if d in args.difficulty.split(",")
             for i in range(args.pages)]
     rows: list[dict] = []

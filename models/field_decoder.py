@@ -14,6 +14,17 @@ Per field kind, the n-best readings with P(text | image) come from:
    by the exact CTC probability of the respelt text, so the image still has its say;
 4. for names and places the character LM's log-ratio score (``models.charlm``) moves
    probability away from unlikely spellings among the n-best (never adds any).
+
+Names and places are then chosen with what the field can be (``NAME_WEIGHT``,
+``PLACE_WEIGHT``; docs/htr.md "Decoding with what the field can be"): every candidate (open
+n-best, best path, the lexicon beam's readings, the places' gazetteer chains) gets its exact
+P(text | image), and they are ranked by log P(text | image) + weight x prior (+ the character
+LM score, as the fusion weighs it), the prior being the syllable prior of a name by position with an
+out-of-vocabulary escape cost (``sohoa.fields.names.name_prior``) or the place's agreement
+with the gazetteer hierarchy (``sohoa.fields.place_match.place_prior``). Each keeps the
+image's own probability, capped by the one ranked above it (``honest``): a lexicon or
+gazetteer match can win the ranking, never a higher probability than the image gives it, and
+a reading the image preferred keeps as much mass as the winner, so the confidence drops.
 """
 
 from __future__ import annotations
@@ -43,6 +54,23 @@ ARPA_WEIGHT = 1.0
 BEST_PATH_MARGIN = 0.0  # nats: the best path joins when the image prefers it at all
 MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
+# choice with priors (tuned on training-side stroke writers only, benchmarks/decode_tune.py)
+NAME_WEIGHT = 1.0
+NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is as wide)
+PLACE_WEIGHT = 3.0
+PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
+PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
+PRIOR_FUSE = True  # the character LM's fusion after the prior
+# a best open reading the priors cannot better (every syllable a name in its position, every
+# admin part an exact unit, a listed form, a date that parses) is decoded as before: what
+# clear writing costs stays what it was
+PRIOR_SHORTCUT = True
+SETTLED_PLACE_P = 0.3  # a settled place reading must also be this likely to skip the rest
+EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are close)
+PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
+PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICITY,
+               FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR)
+CLOSED_WEIGHT = 3.0  # the closed lists' and grammar kinds' prior (sohoa.fields.vocab)
 
 
 class FieldDecoder:
@@ -58,6 +86,7 @@ class FieldDecoder:
         self.hooks = dict(hooks or {})
         self.lm_weight = lm_weight
         self.lexicons = lexicons
+        self.priors = True  # names and places chosen with their priors (PRIOR_KINDS)
         self._free: dict[FieldKind, FreeBeam] = {}
         self._lex: dict[FieldKind, LexiconBeam | None] = {}
 
@@ -69,7 +98,9 @@ class FieldDecoder:
 
     def lexicon(self, kind: FieldKind) -> LexiconBeam | None:
         if kind not in self._lex:
-            self._lex[kind] = lexicon_beam(self.charset, kind, self.beam) if self.lexicons \
+            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME \
+                and self.priors else self.beam  # priors off: the decoder as it was
+            self._lex[kind] = lexicon_beam(self.charset, kind, width) if self.lexicons \
                 else None
         return self._lex[kind]
 
@@ -77,6 +108,10 @@ class FieldDecoder:
         """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
+        if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs \
+                and not (PRIOR_SHORTCUT and settled(kind, pairs[0][0])
+                         and (kind != FieldKind.PLACE or pairs[0][1] >= SETTLED_PLACE_P)):
+            return self._with_prior(logp, pairs, kind)
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
         texts = {t for t, _ in pairs}
@@ -111,6 +146,72 @@ class FieldDecoder:
             return pairs
         return sorted([*pairs, (text, min(1.0, math.exp(s)))], key=lambda tp: -tp[1])
 
+    def _with_prior(self, logp: np.ndarray, pairs: list[tuple[str, float]],
+                    kind: FieldKind) -> list[tuple[str, float]]:
+        """Names and places: the candidates rescored by exact CTC and ranked with the prior."""
+        from models.ctc_decode import greedy
+        from sohoa.fields.names import name_case, name_prior
+        from sohoa.fields.place_match import place_prior, place_variants
+
+        # log P(text | image): the beams' own sums over the alignments they kept, exact CTC
+        # (every alignment) for texts no beam reported
+        opened = pairs[:PLACE_OPEN] if kind == FieldKind.PLACE else pairs
+        known = {t: math.log(max(p, 1e-300)) for t, p in opened}
+        best_path = greedy(logp, self.charset).text  # the image's own reading stays a candidate
+        extra = [best_path] if best_path.strip() else []
+        if kind == FieldKind.NAME:
+            lex = self.lexicon(kind)
+            if lex is not None:
+                for t, p in lex.nbest(logp, NAME_LEXICON_NBEST):
+                    if lex.spells(t) and t not in known:
+                        known[t] = math.log(max(p, 1e-300))
+            prior, weight = name_prior, NAME_WEIGHT
+        elif kind == FieldKind.PLACE:
+            for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
+                base = place_prior(t)  # a variant is weighed only if it agrees better
+                extra += [v for v in place_variants(t) if place_prior(v) > base]
+            prior, weight = place_prior, PLACE_WEIGHT
+        else:
+            from sohoa.fields.vocab import field_prior
+
+            lex = self.lexicon(kind)
+            if lex is not None:
+                for t, p in lex.nbest(logp, LEXICON_NBEST):
+                    if lex.spells(t) and t not in known and p >= MIN_P:
+                        known[t] = math.log(p)
+
+            def prior(t: str) -> float:
+                return field_prior(kind, t)
+
+            weight = CLOSED_WEIGHT
+        if EXACT_ALL:
+            extra, known = [*known, *extra], {}
+        extra = [t for t in dict.fromkeys(extra) if t not in known]
+        texts = [*known, *extra]
+        scores = [*known.values(), *ctc_log_probs(logp, extra, self.charset)]
+        merged: dict[str, float] = {}  # a name in any case is the same name: log-add
+        for t, s in zip(texts, scores, strict=True):
+            if s == -math.inf:
+                continue
+            t = name_case(t) if kind == FieldKind.NAME else t
+            merged[t] = float(np.logaddexp(merged[t], s)) if t in merged else float(s)
+        if not merged:
+            return pairs
+        best = max(merged.values())  # readings the image gives no chance are not weighed
+        merged = {t: s for t, s in merged.items() if s >= best - PRIOR_SPAN}
+        priors = {t: prior(t) for t in merged}
+        hook = self.hooks.get(kind)
+        lm = lm_scores(list(merged), hook) if PRIOR_FUSE and hook is not None \
+            and kind in FUSED_KINDS \
+            else dict.fromkeys(merged, 0.0)
+        ranked = sorted(merged, key=lambda t: -(merged[t] + weight * priors[t]
+                                                 + self.lm_weight * lm[t]))
+        keep = self.nbest
+        image_best = max(merged, key=lambda t: merged[t])
+        if image_best not in ranked[:keep]:  # what the image preferred stays an alternative
+            ranked = [*ranked[: keep - 1], image_best]
+        return honest(ranked[:keep], merged)
+
     def _respelt(self, logp: np.ndarray, tops: list[str], seen: set[str]
                  ) -> list[tuple[str, float]]:
         from sohoa.fields.places import respell
@@ -127,17 +228,52 @@ class FieldDecoder:
                 if s > -math.inf]
 
 
-def fuse(pairs: list[tuple[str, float]], hook: CharLM, weight: float
-         ) -> list[tuple[str, float]]:
-    """Each probability times exp(weight x (LM score - the best LM score among them))."""
+def settled(kind: FieldKind, text: str) -> bool:
+    """Whether ``text`` already has the best prior its kind gives (``PRIOR_SHORTCUT``)."""
+    if kind == FieldKind.NAME:
+        from sohoa.fields.names import name_known
+
+        return name_known(text)
+    if kind == FieldKind.PLACE:
+        from sohoa.fields.place_match import place_settled
+
+        return place_settled(text)
+    from sohoa.fields.vocab import field_prior
+
+    return field_prior(kind, text) == 0.0
+
+
+def honest(ranked: list[str], logp: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Texts in the order the priors chose, each with the image's own probability capped so
+    that none reads as likelier than one ranked above it: a reading the image preferred but
+    the lexicon or gazetteer put second keeps as much mass as the first (the choice's rival
+    feature then lowers the confidence), and no probability is ever raised."""
+    out: list[tuple[str, float]] = []
+    cap = 1.0
+    for t in ranked:
+        p = min(cap, math.exp(logp[t]))
+        out.append((t, p))
+        cap = p * (1.0 - 1e-6)
+    return out
+
+
+def lm_scores(texts: list[str], hook: CharLM) -> dict[str, float]:
+    """The character LM's score of each text (sum of log-ratios), prefixes shared."""
     scores: dict[str, float] = {}
     prev, cum = "", [0.0]  # running scores of the previous text, shared with the next
-    for text in sorted({t for t, _ in pairs}):
+    for text in sorted(set(texts)):
         same = len(os.path.commonprefix([prev, text]))
         cum = cum[: same + 1]
         for i in range(same, len(text)):
             cum.append(cum[-1] + hook(text[:i], text[i]))
         scores[text], prev = cum[-1], text
+    return scores
+
+
+def fuse(pairs: list[tuple[str, float]], hook: CharLM, weight: float
+         ) -> list[tuple[str, float]]:
+    """Each probability times exp(weight x (LM score - the best LM score among them))."""
+    scores = lm_scores([t for t, _ in pairs], hook)
     top = max(scores.values())
     return [(t, p * math.exp(weight * (scores[t] - top))) for t, p in pairs]
 

@@ -26,6 +26,7 @@ from preprocessing.clean import (
 )
 from preprocessing.colfit import columns_of_page
 from preprocessing.columns import ColumnMap
+from preprocessing.consensus import BookPrior
 from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
     apply,
@@ -149,13 +150,15 @@ def _upright(flat: np.ndarray, ink: np.ndarray, template: Template, k: float
 
 
 def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False,
-                 prior: tuple[float, ...] | None = None) -> PageLayout:
+                 prior: BookPrior | tuple[float, ...] | None = None) -> PageLayout:
     """Find the entries and their field boxes on one page image (RGB or grey uint8).
 
     Never raises for a bad page: the reason goes into ``status`` ("blank page", "no table
     found", "partial page ..."). ``ocr_header`` checks the column mapping with Tesseract.
-    ``prior``: the book's consensus column boundaries (0..1, see ``preprocessing.consensus``),
-    used instead of the template's widths when this page's own lines fit them better.
+    ``prior``: the book's layout (``preprocessing.consensus.BookPrior``, or only its column
+    boundaries 0..1), used instead of the template's widths only when this page's own lines
+    are weak (missing, extra, a poor fit, a column cut off) and they fit the book's layout
+    well (``geometry.prior_used``).
     """
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise ValueError(f"analyze_page: expected an RGB or grey image array, got {image!r:.80}")
@@ -202,7 +205,8 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
                  else None)
     # where the scan has paper on the work page (not the canvas, not the scanner bed)
     valid = warp(np.where(bed > 0, 0, 255).astype(np.uint8), m_small, size_small, border=0)
-    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, prior, valid, flat_w)
+    bounds = prior.bounds if isinstance(prior, BookPrior) else prior
+    cmap = (columns_of_page(grid, template, ink_w, hmask, vmask, bounds, valid, flat_w)
             if grid.found else None)
     status = _status_for_table(grid, cmap, template, (ink_w.shape[1], ink_w.shape[0]))
     if status != "ok" or cmap is None:
@@ -319,8 +323,11 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
     xs = [b.pos for b in cmap.boundaries]
     geometry = ColumnGeometry(tuple(round((x - xs[0]) / (xs[-1] - xs[0]), 5) for x in xs),
                               round(cmap.cost / max(1, cmap.matched), 4), len(cmap.placed),
-                              len(cmap.cut))
-    notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found",
+                              len(cmap.cut), cmap.prior_used,
+                              round(seg.entry_height / max(1.0, xs[-1] - xs[0]), 5),
+                              tuple(cmap.placed), tuple(cmap.cut))
+    notes = (f"{cmap.matched}/{len(cmap.boundaries)} column lines found"
+             + (", the rest placed by the book's layout" if cmap.prior_used else ""),
              f"entry row height {seg.entry_height / s:.0f}px")
     status = "ok" if entries or skipped else "no entry rows found"
     return _with(base, status=status, entries=tuple(entries), skipped_rows=tuple(skipped),

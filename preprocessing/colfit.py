@@ -18,6 +18,7 @@ template's widths as the prior.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -45,6 +46,7 @@ MAX_SKIP_L = 3  # well-drawn lines skipped between two matched boundaries, plus 
 MAX_SKIP_WEAK = 8  # lines of any strength skipped there (faint dashes, pen strokes cluster)
 STRONG = 0.6
 PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the template
+BOOK_SPREAD = 0.15  # how far a placed boundary may move to a valley from where the book has it
 ANCHOR = 3.0  # a column whose header word was read outside it
 CONFIRMED = 1.5  # added to leaving out a line the header's own separator continues
 SEP_MATCH = 0.5  # a boundary on a header separator whose body line is missing
@@ -408,7 +410,8 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
     cmap = fit_columns(grid.v_lines, template, w, open_sides=sides, cover=cover, table=table)
     frac = template_boundaries(template)
     use = None
-    if prior is not None and len(prior) == len(frac):
+    # the book's consensus only where the page's own lines are weak (never over strong ones)
+    if prior is not None and len(prior) == len(frac) and (in_doubt(cmap) or bool(cmap.cut)):
         alt = fit_columns(grid.v_lines, template, w, prior, sides, cover=cover, table=table)
         # the book's layout was measured on its pages: it wins unless clearly worse
         if alt is not None and (cmap is None or alt.cost <= cmap.cost + PRIOR_EDGE):
@@ -423,5 +426,6 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.bitwise_or(hmask, vmask)))
     if cover is not None:
         cmap = off_separator(cmap, cover)
-    return split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
-                            0.5 if use is None else 0.15, cover)
+    out = split_at_valleys(cmap, clean, grid.bbox[1], grid.bbox[3], frac,
+                           0.5 if use is None else BOOK_SPREAD, cover)
+    return replace(out, prior_used=True) if use is not None else out

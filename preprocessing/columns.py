@@ -32,6 +32,7 @@ class ColumnMap:
     cut: tuple[int, ...] = ()  # columns (0-based) lying off the image: a cropped scan
     placed: tuple[int, ...] = ()  # boundaries with no line of their own (placed)
     cost: float = 0.0  # alignment cost (colfit); 0 for the global fit
+    prior_used: bool = False  # a book's consensus, not the template, was the prior
 
     @property
     def score(self) -> float:

@@ -21,14 +21,27 @@ from preprocessing.clean import binarize, grow_faint_ink, normalize_background, 
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.grid import ruling_mask
 from preprocessing.header import lower_level
+from preprocessing.headerband import split_open_header
 from preprocessing.layout import Grid, RuledLine
-from preprocessing.numbercol import number_column, number_profile, pitch_from_numbers
+from preprocessing.numbercol import (
+    join_wrapped,
+    number_column,
+    number_profile,
+    pitch_from_numbers,
+)
 from preprocessing.rowfit import (
     Boundary,
     column_profiles,
     fit_rows,
     height_from_numbers,
     without_rules,
+)
+from preprocessing.rowkind import (
+    FieldSeg,
+    RowSeg,
+    join_continued,
+    last_slot,
+    unwritten_to_blank,
 )
 from preprocessing.rows import (
     column_span,
@@ -46,7 +59,7 @@ from preprocessing.rows import (
 from preprocessing.strikes import components as _components
 from preprocessing.strikes import crosses_row as _crosses
 from preprocessing.strikes import find_strikes
-from sohoa.records import FieldKind
+from preprocessing.strikes import off_ruling as _off_ruling
 from sohoa.template import Template
 
 log = logging.getLogger(__name__)
@@ -55,27 +68,6 @@ MAX_ROWS = 30  # row slots read on one page at most
 CUT_REASON = "column cut off at the image's edge"
 
 Pts = tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
-class FieldSeg:
-    """A field's region (its cell, or its line of a two-line cell) and the box around the
-    handwriting found in it (None when empty)."""
-
-    quad: Pts
-    empty: bool
-    ink: tuple[float, float, float, float] | None = None
-    reason: str = ""  # why an empty field has no reading ("column cut off")
-
-
-@dataclass(frozen=True)
-class RowSeg:
-    """One row slot of the table: ``kind`` is "entry", "blank" or "struck"."""
-
-    row: int
-    quad: Pts
-    kind: str
-    fields: dict[str, FieldSeg]
 
 
 @dataclass(frozen=True)
@@ -154,6 +146,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     lines = drop_header_print(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos,
                               [float(b.pos) for b in cmap.boundaries])
     lines = drop_header_splits(lines, he, ink, cmap.boundaries[0].pos, cmap.boundaries[-1].pos)
+    lines = split_open_header(ink, lines, cmap, he, template, grid.h_lines)  # headerband.py
     if len(lines) < 3:
         return Segmentation("no table found: too few row lines", None, (), he)
     gaps = np.diff([ln.pos for ln in lines])
@@ -167,7 +160,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    lower = first == 1 and lower_level(ink, lines, cmap, he)  # two-level header (header.py)
+    lower = first == 1 and lower_level(ink, lines, cmap, he, template)  # 2-level header (header.py)
     first = 2 if lower else first
     numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
@@ -204,12 +197,17 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         rows.append(_row(clean, grown, shape, slot, top, bot, cmap, template, min_area,
                          strikes))
     bottom = float(lines[-1].at(0.5 * (left.pos + right.pos)))
+    # a row with no writing beyond its number cell (a number written ahead, a speck, stubs of
+    # a ruling line the grid missed) is no entry: measured with straight strokes taken out
+    struck = [bool(strikes) and _crosses(strikes, c0.y, c1.y, 0.05)
+              for c0, c1 in zip(curves[:len(rows)], curves[1:len(rows) + 1], strict=True)]
+    rows = unwritten_to_blank(rows, without_rules(clean, he), template, min_area, struck)
     joined = join_continued(rows, template, _at_cut(cmap, template, shape[1]))
     # a long entry's cells are cut again over both its rows: a two-field cell's name in the
     # first row and its year in the second are one cell's two lines
     joined = [_row(clean, grown, shape, r.row, curves[r.row], curves[end + 1], cmap, template,
                    min_area, strikes) if end > r.row else r
-              for r, end in ((r, _last_slot(r, rows)) for r in joined)]
+              for r, end in ((r, last_slot(r, rows)) for r in joined)]
     return Segmentation("ok", header, tuple(joined), he, header_cells,
                         bottom=bottom,
                         cut_below=cut_below(bottom, shape[0], he) or open_end(lines, span))
@@ -254,6 +252,8 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     col = number_column(template, cols)
     num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he)
            if col is not None and col in cols else None)
+    if num is not None and col != number_column(template):  # a stand-in's value may wrap
+        num = join_wrapped(num, he)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
     he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
@@ -318,23 +318,6 @@ def _without_strikes(ink: np.ndarray,
     return out
 
 
-def _off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray:
-    """Drop what a hand-drawn ruling line leaves beside its traced path: slivers at most two
-    pixels thick, running along the cell's side (or top or bottom) close to it; and a thin
-    stroke through the cell's whole height (a column line the grid did not find)."""
-    if len(comps) == 0:
-        return comps
-    w = comps[:, 2] - comps[:, 0]
-    h = comps[:, 3] - comps[:, 1]
-    x0, y0, x1, y1 = cell
-    side = (w <= 2) & (h >= 4 * w) & ((comps[:, 0] - x0 <= 4) | (x1 - comps[:, 2] <= 4))
-    edge = (h <= 2) & (w >= 4 * h) & ((comps[:, 1] - y0 <= 4) | (y1 - comps[:, 3] <= 4))
-    # a column line drawn where none was found (or off its place) runs through the cell from
-    # top to bottom, thin: no handwriting is that tall in one row
-    through = (h >= 0.75 * (y1 - y0)) & (h >= 6 * w)
-    return comps[~(side | edge | through)]
-
-
 def _lerp_quad(q: Pts, t0: float, t1: float) -> Pts:
     """Sub-quad between fractions t0 and t1 of the height of q (corners TL, TR, BR, BL)."""
     tl, tr, br, bl = (np.array(p) for p in q)
@@ -352,54 +335,3 @@ def _at_cut(cmap: ColumnMap, template: Template, width: int) -> set[str]:
     b = cmap.boundaries
     return {f.name for ci, col in enumerate(template.columns) for f in col.fields
             if ci in cmap.cut or b[ci].pos < 0 or b[ci + 1].pos > width}
-
-
-def join_continued(rows: list[RowSeg], template: Template,
-                   unseen: set[str] | frozenset[str] = frozenset()) -> list[RowSeg]:
-    """A long entry written over two printed rows stays one entry: a written row whose number
-    and first one-field name or date cell (the registration date, the name) are empty, under
-    an entry that has them, continues that entry. A two-field cell (name over birth date) does
-    not decide: a long entry writes its second field in the second row. A cell in ``unseen``
-    (its column cut off, or cut through, at the image's edge) is no evidence: empty there
-    means cut away, and with no such cell left to decide no row is joined."""
-    keys = [f.name for f in template.fields if f.kind == FieldKind.NUMBER][:1]
-    alone = [c.fields[0] for c in template.columns if len(c.fields) == 1]
-    keys += [f.name for f in alone if f.kind in (FieldKind.NAME, FieldKind.DATE)][:1]
-    keys = [k for k in keys if k not in unseen]
-    if not keys:
-        return rows
-    out: list[RowSeg] = []
-    for row in rows:
-        prev = out[-1] if out else None
-        if (prev is not None and row.kind == "entry" and prev.kind == "entry"
-                and all(row.fields[k].empty for k in keys)
-                and not all(prev.fields[k].empty for k in keys)):
-            out[-1] = _joined(prev, row)
-            continue
-        out.append(row)
-    return out
-
-
-def _last_slot(row: RowSeg, slots: list[RowSeg]) -> int:
-    """The last row slot a (joined) row takes: the slot whose bottom is the row's."""
-    for s in slots[row.row:]:
-        if s.quad[2] == row.quad[2]:
-            return s.row
-    return row.row
-
-
-def _joined(a: RowSeg, b: RowSeg) -> RowSeg:
-    fields = {}
-    for name, fa in a.fields.items():
-        fb = b.fields[name]
-        if fb.ink is None:
-            fields[name] = fa
-            continue
-        quad = (fa.quad[0], fa.quad[1], fb.quad[2], fb.quad[3])
-        if fa.ink is None:
-            fields[name] = FieldSeg(quad, False, fb.ink)
-            continue
-        ink = (min(fa.ink[0], fb.ink[0]), min(fa.ink[1], fb.ink[1]),
-               max(fa.ink[2], fb.ink[2]), max(fa.ink[3], fb.ink[3]))
-        fields[name] = FieldSeg(quad, False, ink)
-    return RowSeg(a.row, (a.quad[0], a.quad[1], b.quad[2], b.quad[3]), "entry", fields)

@@ -157,17 +157,25 @@ def _merged(walls: np.ndarray, grid: Grid, inner: list[float], xc: float, wy0: f
     return any(lo + 2 * WOBBLE < x < hi - 2 * WOBBLE for x in inner)
 
 
-def group_line(ink: np.ndarray, ln: RuledLine, cmap: ColumnMap) -> bool:
+def group_line(ink: np.ndarray, ln: RuledLine, cmap: ColumnMap,
+               below: RuledLine | None = None) -> bool:
     """Whether ``ln`` is a two-level header's inner line: drawn under the merged group cells
     only, so it runs clean across some columns (at least two) and is absent across whole
     others (the columns whose header cell spans both levels). A row line, even hand-drawn,
     faded or wobbly, does not stop and start at the column lines. ``ink``: binary, ruling
-    kept; columns cut off or off the image are not looked at."""
+    kept; columns cut off or off the image are not looked at.
+
+    With ``below`` (the next row line) a bare column must be one that the rows cross: where
+    the row lines are gone too, the table is cut there (its outermost column at the image's
+    edge) or its ruling lost, which says nothing of its header. (Where the line ends inside
+    a column would tell a worn line's gap from a group line's end, but along the line the
+    bold labels of the ungrouped columns read as 0.7-0.8 "coverage"; the print under the
+    line decides instead, ``lower_level``.)"""
     from preprocessing.rows import coverage
 
     w = ink.shape[1]
-    crossed = absent = 0
     b = cmap.boundaries
+    cov: dict[int, float] = {}
     for i in range(len(b) - 1):
         if i in cmap.cut:
             continue
@@ -175,16 +183,63 @@ def group_line(ink: np.ndarray, ln: RuledLine, cmap: ColumnMap) -> bool:
         if xa < 0 or xb > w or xb - xa < 12:
             continue
         m = 0.15 * (xb - xa)
-        cov = coverage(ink, ln, xa + m, xb - m)
-        crossed += cov >= 0.7
-        absent += cov < 0.25
+        cov[i] = coverage(ink, ln, xa + m, xb - m)
+        if cov[i] < 0.25 and below is not None and coverage(ink, below, xa + m, xb - m) < 0.7:
+            cov[i] = -1.0  # no row line across it either: no evidence
+    crossed = sum(c >= 0.7 for c in cov.values())
+    absent = sum(0.0 <= c < 0.25 for c in cov.values())
     return crossed >= 2 and absent >= 1
 
 
-def lower_level(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, he: float) -> bool:
+def lower_level(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, he: float,
+                template: Template | None = None) -> bool:
     """Whether the piece between ``lines[1]`` and ``lines[2]`` is still header: the header's
-    first row is short (under 0.8 of an entry row: a header's upper level) and the line under
-    it is a two-level header's inner line (``group_line``). Then the printed text of the lower
-    level (the grouped columns' own headers) is no entry."""
-    return (len(lines) >= 5 and lines[1].pos - lines[0].pos < 0.8 * he
-            and group_line(ink, lines[1], cmap))
+    first row is short (under 0.8 of an entry row: a header's upper level), the line under
+    it is a two-level header's inner line (``group_line``), and, with ``template``, the piece
+    holds printed header words (``printed_header``: the grouped columns' own labels; a tall
+    first entry under a short one-level header is handwriting). Then the printed text of the
+    lower level is no entry."""
+    if not (len(lines) >= 5 and lines[1].pos - lines[0].pos < 0.8 * he
+            and group_line(ink, lines[1], cmap, lines[2])):
+        return False
+    if template is None:
+        return True
+    said = printed_header(ink, lines[1], lines[2], cmap, template)
+    return True if said is None else said
+
+
+def header_vocabulary(template: Template) -> set[str]:
+    """Every word of the template's column headers and keywords (two letters or more)."""
+    return {w for col in template.columns
+            for w in _words(" ".join((col.header, *col.keywords))) if len(w) >= 2}
+
+
+def printed_header(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
+                   template: Template) -> bool | None:
+    """Whether the band between ``top`` and ``bottom`` holds printed header labels rather than
+    handwriting: Tesseract (``vie``) reads at least three words of the template's column
+    headers, and they are at least 0.4 of the words it reads with confidence >= 50. Print in
+    the form's font is read well and names columns; handwriting (names, places, dates) is
+    read as other words or with low confidence. None when Tesseract cannot run."""
+    b = cmap.boundaries
+    h, w = ink.shape[:2]
+    x0, x1 = int(max(0.0, b[0].pos)), int(min(float(w), b[-1].pos))
+    y0 = int(max(0.0, min(float(top.at(x0)), float(top.at(x1))))) + 3
+    y1 = int(min(float(h), max(float(bottom.at(x0)), float(bottom.at(x1))))) - 2
+    if y1 - y0 < 8 or x1 - x0 < 40:
+        return None
+    try:
+        import pytesseract
+
+        data = pytesseract.image_to_data(255 - ink[y0:y1, x0:x1], lang="vie",
+                                         config="--psm 11",
+                                         output_type=pytesseract.Output.DICT)
+    except Exception as exc:  # noqa: BLE001 - Tesseract missing or failed: no evidence
+        log.warning("header OCR failed: %s", exc)
+        return None
+    vocab = header_vocabulary(template)
+    read = [w for text, conf in zip(data["text"], data["conf"], strict=True)
+            if float(conf) >= 50 for w in _words(text) if len(w) >= 2 and not w.isdigit()]
+    hits = sum(w in vocab for w in read)
+    log.debug("band read as %s: %d header words", read, hits)
+    return hits >= 3 and hits >= 0.4 * len(read)

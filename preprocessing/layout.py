@@ -94,6 +94,10 @@ class ColumnGeometry:
     fit: float  # alignment cost per matched line (lower is better)
     placed: int  # boundaries with no line of their own
     cut: int  # columns off the image
+    prior_used: bool = False  # the book's consensus placed this page's columns
+    pitch: float = 0.0  # entry row height / table width (0: unknown)
+    placed_at: tuple[int, ...] = ()  # which boundaries had no line of their own
+    cut_at: tuple[int, ...] = ()  # which columns lie off the image
 
     @property
     def complete(self) -> bool:

@@ -105,10 +105,15 @@ def column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, flo
     best = max(runs, key=len)
     if len(best) < 2 * he:
         return None
+    end = int(best[-1])
+    for run in runs:  # the column lines broken together across the body (a band of light
+        # or a fold in a photo) for under a row: the rows under the break are the table's too
+        if run[0] > end and run[0] - end <= 0.8 * he and len(run) >= he:
+            end = int(run[-1])
     # a dotted fill-in line just above the table crosses every column line's x for a pixel
     # or two; the closing above bridged it to the table: start where the lines really start
     raw = hits >= 0.5 * n
-    start, end = int(best[0]), int(best[-1])
+    start = int(best[0])
     for _ in range(3):
         on = np.nonzero(raw[start:end])[0]
         if len(on) < 2:
@@ -200,11 +205,13 @@ FULL_LINE = 0.8
 
 def crosses_every_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> bool:
     """Whether the line shows (over 10 % of the width) in every column between the boundaries
-    ``xs`` (columns under 8 px on the image left out): a row line crosses them all, faded or
-    hand-drawn ones too; a two-level header's inner line runs under its merged group labels
-    only, the columns whose cells span both levels have none."""
+    ``xs`` that lies wholly on the image: a row line crosses them all, faded or hand-drawn ones
+    too; a two-level header's inner line runs under its merged group labels only, the columns
+    whose cells span both levels have none. A column cut by the image's edge is left out: the
+    strip of it that shows is the photo's or the scan's edge, where a line fades or bends
+    away (a cut table's header line showed over 0-8 % of its outermost column)."""
     w = ink.shape[1]
-    spans = [(max(0.0, a), min(float(w), b)) for a, b in zip(xs[:-1], xs[1:], strict=True)]
+    spans = [(a, b) for a, b in zip(xs[:-1], xs[1:], strict=True) if a >= 0 and b <= w]
     return all(coverage(ink, ln, a + 2, b - 2, reach=4) >= 0.1 for a, b in spans if b - a >= 8)
 
 
@@ -260,20 +267,34 @@ def number_row(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
     centres level: a short number row on a hand-ruled page leaves little room inside its
     wobbly lines). Handwriting never fills most cells of a row with short centred marks: a
     name or a place runs across its cell, and a tall row's lines of writing stacked in a
-    narrow cell make a mark as tall as the row."""
+    narrow cell make a mark as tall as the row. The cells are the mapped columns', or else
+    those between the column lines found (boundaries placed where no line was found can be
+    off their place: a table cut at the paper's edge mapped all its columns onto the part
+    that shows, and the numbers were off the cells' middles)."""
     b = cmap.boundaries
     xm = 0.5 * (b[0].pos + b[-1].pos)
     rh = float(bottom.at(xm)) - float(top.at(xm))
     if not 0.2 * he <= rh <= 1.2 * he:
         return False
+    cells = [(float(b[ci].pos), float(b[ci + 1].pos)) for ci in range(len(b) - 1)
+             if ci not in cmap.cut]
+    if _numbered_cells(ink, top, bottom, cells, rh):
+        return True
+    found = [float(ln.pos) for ln in b if ln.strength > 0.0]
+    if len(found) == len(b):
+        return False
+    return _numbered_cells(ink, top, bottom, list(zip(found[:-1], found[1:], strict=True)), rh)
+
+
+def _numbered_cells(ink: np.ndarray, top: RuledLine, bottom: RuledLine,
+                    cells: list[tuple[float, float]], rh: float) -> bool:
+    """Whether most of ``cells`` (x spans) hold one small centred mark between the two lines,
+    the marks of one height and level (``number_row``)."""
     h, w = ink.shape[:2]
     hits = heights = 0
     seen: list[float] = []
     mids: list[float] = []
-    for ci in range(len(b) - 1):
-        if ci in cmap.cut:
-            continue
-        xa, xb = float(b[ci].pos), float(b[ci + 1].pos)
+    for xa, xb in cells:
         cw = xb - xa
         inset = max(3.0, 0.1 * cw)
         x0, x1 = int(max(0, xa + inset)), int(min(w, xb - inset))

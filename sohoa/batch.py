@@ -31,7 +31,7 @@ class PageTask:
     error: str = ""  # set when the page cannot even be sent (its image file is missing)
     width: int = 0  # the page's size: a kept original of another size is resized to it
     height: int = 0
-    prior: tuple[float, ...] | None = None  # the book's consensus columns (preprocessing)
+    prior: object | None = None  # the book's layout (preprocessing.consensus.BookPrior)
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,9 @@ class Segmented:
 
 
 def segment_image(image: np.ndarray, template: Template, *, name: str = "",
-                  keep_crops: bool = False, prior: tuple[float, ...] | None = None) -> Segmented:
+                  keep_crops: bool = False, prior=None) -> Segmented:  # noqa: ANN001
     """Preprocess and segment one page image into entries and field crops. ``prior``: the
-    book's consensus column boundaries (preprocessing.consensus), when known."""
+    book's layout (preprocessing.consensus.BookPrior), when known."""
     from preprocessing import analyze_page, entry_crop, field_crops
 
     layout = analyze_page(image, template, prior=prior)
@@ -130,7 +130,7 @@ def read_image(
     name: str = "",
     ref_year: int | None = None,
     keep_crops: bool = False,
-    prior: tuple[float, ...] | None = None,
+    prior=None,  # noqa: ANN001 - preprocessing.consensus.BookPrior
 ) -> PageWork:
     """Read one page image into the ``read`` contract (and, for the store, its crops)."""
     seg = segment_image(image, template, name=name, keep_crops=keep_crops, prior=prior)
@@ -151,6 +151,10 @@ class ProcessReport:
     entries: int = 0
     needs_attention: list[tuple[int, str, str]] = field(default_factory=list)
     failed: list[tuple[int, str, str]] = field(default_factory=list)
+    second_looks: int = 0  # weak pages analysed again with their book's layout
+    book_layout: set[int] = field(default_factory=set)  # pages whose columns it placed
+    stored: dict[int, tuple[bool, int]] = field(default_factory=dict, repr=False)  # page ->
+    # (ok, entries) as stored in this run
 
 
 def save_work(ws, page_id: int, work: PageWork) -> int:

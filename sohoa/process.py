@@ -25,29 +25,18 @@ from sohoa.template import Template
 log = logging.getLogger(__name__)
 
 
-class BookLayouts:
-    """The column geometry of each book's analysed pages: their consensus (median of the pages
-    whose own lines showed every column, preprocessing.consensus) is the prior of the book's
-    pages made into tasks after them, so a page with faded lines is repaired."""
+def _book_pass(pages):  # noqa: ANN001, ANN202 - store pages -> preprocessing.book.BookPass
+    """Each book's analysed pages and their consensus (preprocessing.book): a page task gets
+    the consensus of the book's strong pages done before it, and once every page is done the
+    weak pages that had none (a weak first page) are analysed again with it."""
+    from preprocessing.book import BookPass
 
-    def __init__(self, pages) -> None:  # noqa: ANN001 - store pages
-        self.book_of = {p.id: p.book_id for p in pages}
-        self.seen: dict[int, list] = {}
-
-    def add(self, page_id: int, geometry) -> None:  # noqa: ANN001 - ColumnGeometry | None
-        if geometry is not None and page_id in self.book_of:
-            self.seen.setdefault(self.book_of[page_id], []).append(geometry)
-
-    def prior(self, book_id: int) -> tuple[float, ...] | None:
-        from preprocessing.consensus import prior_of
-
-        return prior_of(self.seen.get(book_id, []))
+    return BookPass({p.id: p.book_id for p in pages})
 
 
-def _tasks(ws: Workspace, pages, attempt: int = 1,
-           books: BookLayouts | None = None) -> Iterator[PageTask]:
+def _tasks(ws: Workspace, pages, attempt: int = 1, books=None) -> Iterator[PageTask]:  # noqa: ANN001
     """Page tasks, made lazily so only the pages in flight are in memory (and each gets its
-    book's column consensus from the pages done before it)."""
+    book's layout from the pages done before it, ``books``: a BookPass)."""
     cache: dict[int, tuple[Template, int]] = {}
     for page in pages:
         if page.book_id not in cache:
@@ -140,12 +129,18 @@ def rss_mb() -> float:
 
 
 def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport, bar,
-             retry: list, books: BookLayouts | None = None) -> None:
+             retry: list, books=None, again: bool = False) -> None:  # noqa: ANN001
+    """Store each page's result. ``books``: the run's BookPass (told every page's layout).
+    ``again``: a second look at pages already stored: the report is corrected, and a page
+    that fails this time keeps its first result."""
     start = time.monotonic()
     for res in results:
         task = res.task
         if res.work is None:
-            if task.attempt == 1 and not task.error:
+            if again:
+                log.warning("second look at page %d failed (%s); first result kept",
+                            task.page_id, res.error)
+            elif task.attempt == 1 and not task.error:
                 retry.append(ws.page(task.page_id))
             else:
                 ws.set_page_state(task.page_id, "failed", res.error)
@@ -153,22 +148,53 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
                 bar.update(1)
             continue
         n = save_work(ws, task.page_id, res.work)
-        if books is not None:
-            books.add(task.page_id, res.work.geometry)
+        geometry = res.work.geometry
         ok, status = res.work.reading.ok, res.work.reading.status
+        report.book_layout.discard(task.page_id)
+        if getattr(geometry, "prior_used", False):
+            report.book_layout.add(task.page_id)
+            if ok:
+                ws.set_page_state(task.page_id, "processed", BOOK_LAYOUT)
         del res  # the page's images and crops
         _release_memory()
+        if again:  # undo the first look's count
+            was_ok, was_n = report.stored[task.page_id]
+            report.entries -= was_n
+            if was_ok:
+                report.processed -= 1
+            else:
+                report.needs_attention = [t for t in report.needs_attention
+                                          if t[0] != task.page_id]
+        if books is not None:
+            books.add(task.page_id, geometry, status, task.prior)
+        report.stored[task.page_id] = (ok, n)
         report.entries += n
         if ok:
             report.processed += 1
         else:
             report.needs_attention.append((task.page_id, task.source, status))
-        bar.update(1)
+        if not again:
+            bar.update(1)
         minutes = (time.monotonic() - start) / 60
         rss = rss_mb()
         log.debug("page %d stored; %d pages done; rss %.0f MB", task.page_id, bar.n, rss)
         speed = f"{bar.n / minutes:.1f} pages/min, " if minutes > 0 else ""
         bar.set_postfix_str(f"{speed}{rss:.0f} MB")
+
+
+BOOK_LAYOUT = "columns placed by the book's layout (this page's own lines were weak)"
+
+
+def _second_look(ws: Workspace, execute, books, report: ProcessReport, bar) -> None:  # noqa: ANN001
+    """The weak pages done before their book had a layout (a weak first page), once more
+    with it; only those pages, so a run stays one pass plus its weak pages."""
+    keys = books.second_look()
+    if not keys:
+        return
+    log.info("book layout: analysing %d weak pages again", len(keys))
+    report.second_looks = len(keys)
+    pages = [ws.page(k) for k in keys]
+    _consume(ws, execute(_tasks(ws, pages, books=books)), report, bar, [], books, again=True)
 
 
 def run_process(
@@ -220,10 +246,11 @@ def run_process(
         report = ProcessReport()
         retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:
-            books = BookLayouts(pages)
+            books = _book_pass(pages)
             _consume(ws, execute(_tasks(ws, pages, books=books)), report, bar, retry, books)
             if retry:
                 log.warning("retrying %d failed pages once", len(retry))
                 _consume(ws, execute(_tasks(ws, retry, attempt=2, books=books)), report, bar,
                          [], books)
+            _second_look(ws, execute, books, report, bar)
         return report

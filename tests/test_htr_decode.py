@@ -224,8 +224,11 @@ def test_a_place_misread_by_the_recogniser_snaps_to_its_commune():
     at = truth.index("Hạ")  # the image reads "Mạ" rather than "Hạ": no such commune there
     lp = _spelt(cs, truth, {at: {"M": 0.6, "H": 0.37}})
     pairs = FieldDecoder(cs).decode(lp, FieldKind.PLACE)
-    assert pairs[0][0] == truth.replace("Hạ", "Mạ")
-    assert truth in dict(pairs) and dict(pairs)[truth] == pytest.approx(0.37 / 0.97, rel=0.1)
+    # the commune that exists in that district wins the ranking, with the image's own
+    # probability (never raised by the gazetteer match)
+    assert pairs[0][0] == truth
+    assert dict(pairs)[truth] <= 0.37 / 0.97 * 1.05
+    assert truth.replace("Hạ", "Mạ") in dict(pairs)  # the image's reading stays an alternative
     chosen = choose_reading("nksNoiSinh", FieldKind.PLACE,
                             [Alternative(t, p) for t, p in pairs], "htr")
     assert chosen.text == truth

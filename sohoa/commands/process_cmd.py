@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
         report = run_process(workspace, engine=engine, device=device, batch_size=batch_size,
                              workers=workers, scheduler=scheduler, retry_failed=retry_failed, book=book)
         typer.echo(f"processed {report.processed} pages, {report.entries} entries prefilled")
+        if report.book_layout or report.second_looks:
+            typer.echo(f"book layout: columns of {len(report.book_layout)} weak pages placed by "
+                       f"their book's other pages ({report.second_looks} analysed again)")
         for page_id, source, why in report.needs_attention:
             typer.echo(f"needs attention: page {page_id} {source}: {why}")
         for page_id, source, why in report.failed:

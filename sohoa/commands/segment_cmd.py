@@ -1,4 +1,5 @@
-"""``sohoa segment IMAGE``: find a page's register entries and field boxes (no recognition)."""
+"""``sohoa segment IMAGE...``: find a page's (or a book's pages') register entries and field
+boxes (no recognition)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("segment")
     def segment(
-        image: Path = typer.Argument(..., help="Page image (PNG, JPEG, TIFF)."),
+        images: list[Path] = typer.Argument(  # noqa: B008
+            ..., help="Page image(s) (PNG, JPEG, TIFF); several: one book's pages, in order."),
         template: str = typer.Option("ks-2006", "--template", "-t", help="Register template."),
         as_json: bool = typer.Option(False, "--json", help="Print the layout as JSON."),
         debug_dir: Path | None = typer.Option(
@@ -23,30 +25,41 @@ def register(app: typer.Typer) -> None:
 
         Boxes are in pixels of IMAGE as given. The status says what is wrong with a page
         (partial page, torn page) or why it has no entries (blank page, no table found).
-        Exit code 0 when the page has entries, whatever its status; 1 when none were found;
-        2 when the file or template cannot be used."""
-        from preprocessing import analyze_page, draw_overlay
+        Several images are one book's pages: analysed as ``process`` does, the book's layout
+        learnt from its strong pages repairs a page whose own lines are weak ("book_layout":
+        true; with --json one line per page). Exit code 0 when every page has entries,
+        whatever its status; 1 when a page has none; 2 when a file or template cannot be
+        used."""
+        from preprocessing import draw_overlay
+        from preprocessing.book import analyze_book
         from sohoa.imageio import load_image
         from sohoa.template import load_template
 
         tpl = load_template(template)
-        img = load_image(image)
-        layout = analyze_page(img, tpl, ocr_header=ocr_header)
-        out = {"page": str(image), "template": tpl.id, **layout.to_json(),
-               "notes": list(layout.notes)}
-        if debug_dir is not None:
-            from PIL import Image
+        for image in images:  # a bad file fails before any work
+            if not image.is_file():
+                load_image(image)
+        layouts = analyze_book(lambda i: load_image(images[i]), tpl, count=len(images),
+                               ocr_header=ocr_header)
+        for image, layout in zip(images, layouts, strict=True):
+            geo = layout.geometry
+            out = {"page": str(image), "template": tpl.id, **layout.to_json(),
+                   "book_layout": bool(geo is not None and geo.prior_used),
+                   "notes": list(layout.notes)}
+            if debug_dir is not None:
+                from PIL import Image
 
-            debug_dir.mkdir(parents=True, exist_ok=True)
-            path = debug_dir / f"{image.stem}.segment.png"
-            Image.fromarray(draw_overlay(img, layout)).save(path)
-            out["overlay"] = str(path)
-        if as_json:
-            typer.echo(json.dumps(out, ensure_ascii=False))
-        else:
+                debug_dir.mkdir(parents=True, exist_ok=True)
+                path = debug_dir / f"{image.stem}.segment.png"
+                Image.fromarray(draw_overlay(load_image(image), layout)).save(path)
+                out["overlay"] = str(path)
+            if as_json:
+                typer.echo(json.dumps(out, ensure_ascii=False))
+                continue
             typer.echo(f"{image}: {layout.status}; angle {layout.angle:.2f} deg, "
                        f"rotation {layout.rotation}; {len(layout.entries)} entries, "
-                       f"{len(layout.skipped_rows)} rows skipped")
+                       f"{len(layout.skipped_rows)} rows skipped"
+                       + ("; columns from the book's layout" if out["book_layout"] else ""))
             for e in layout.entries:
                 filled = sum(not f.empty for f in e.fields.values())
                 typer.echo(f"  entry {e.index}: bbox {list(e.bbox)}, {filled}/{len(e.fields)} "
@@ -57,5 +70,5 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  note: {note}")
             if debug_dir is not None:
                 typer.echo(f"overlay: {out['overlay']}")
-        if not layout.entries:  # nothing to cut on this page; a partial page still has entries
+        if any(not layout.entries for layout in layouts):  # a partial page still has entries
             raise typer.Exit(1)

@@ -207,3 +207,69 @@ def complete(prefix: str, limit: int = 10) -> list[str]:
             if len(out) >= limit:
                 break
     return out
+
+
+# syllable prior of a reading for the decoder (models.field_decoder), tuned on training-side
+# stroke writers (benchmarks/decode_tune.py): per syllable PRIOR_FREQ x log P(syllable |
+# position); a syllable known only in another position costs PRIOR_ELSEWHERE more, a
+# well-formed Vietnamese syllable outside every list PRIOR_OOV (the escape: a rare name is
+# still read when the image is clear), a malformed one PRIOR_MALFORMED
+PRIOR_FREQ = 0.3
+PRIOR_ELSEWHERE = 1.5
+PRIOR_OOV = 2.0
+PRIOR_MALFORMED = 3.0
+_FLOOR = {"elsewhere": math.log(1e-4), "oov": math.log(1e-5)}
+
+
+@cache
+def _totals() -> dict[str, int]:
+    lex = lexicon()
+    return {p: max(1, sum(getattr(lex, p).values())) for p in ("family", "middle", "given")}
+
+
+@lru_cache(maxsize=65536)
+def _syllable_prior(word: str, position: str) -> float:
+    lex = lexicon()
+    w = capitalise(word)
+    count = getattr(lex, position).get(w, 0)
+    if count > 0:
+        return PRIOR_FREQ * math.log(count / _totals()[position])
+    if any(t.get(w, 0) > 0 for t in (lex.family, lex.middle, lex.given)):
+        return PRIOR_FREQ * _FLOOR["elsewhere"] - PRIOR_ELSEWHERE
+    if is_syllable(w):
+        return PRIOR_FREQ * _FLOOR["oov"] - PRIOR_OOV
+    return PRIOR_FREQ * _FLOOR["oov"] - PRIOR_MALFORMED
+
+
+@lru_cache(maxsize=16384)
+def name_prior(text: str) -> float:
+    """Log prior of a written name under the syllable lexicons by position, with an
+    out-of-vocabulary escape cost per unknown syllable (never minus infinity)."""
+    words = [w.strip("'-.,") for w in text.split()]
+    words = [w for w in words if w]
+    if not words:
+        return -30.0
+    n = len(words)
+    return sum(_syllable_prior(w, _position(i, n)) for i, w in enumerate(words))
+
+
+@lru_cache(maxsize=16384)
+def name_case(text: str) -> str:
+    """A name as names are written: each word capitalised (``Bùi Thị ngân`` -> ``Bùi Thị
+    Ngân``), or all in capitals when the writer wrote it so (``LÒ VĂN HÙNG``)."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return text
+    return " ".join(capitalise(w) for w in text.split(" "))
+
+
+def name_known(text: str) -> bool:
+    """Whether every word of ``text`` is a listed syllable in its position, written as names
+    are (``name_case``)."""
+    words = text.split()
+    if not words or name_case(text) != text:
+        return False
+    lex = lexicon()
+    n = len(words)
+    return all(getattr(lex, _position(i, n)).get(capitalise(w), 0) > 0
+               for i, w in enumerate(words))

@@ -82,6 +82,7 @@ def _split(text: str) -> list[str]:
     return merged
 
 
+@lru_cache(maxsize=32768)  # pure; a reading's candidates share most of their parts
 def _find(name: str, level: int, parent: Unit | None, explicit: bool = False,
           fuzzy: bool = True) -> tuple[Unit, float] | None:
     """The unit of ``level`` called ``name`` (under ``parent`` when known) and how sure.
@@ -105,14 +106,26 @@ def _find(name: str, level: int, parent: Unit | None, explicit: bool = False,
         return best, (1.0 if lower_key(best.name) == lower_key(name) else 0.9)
     if len(k) <= 3 or not fuzzy:
         return None
-    choices = {u.code: max(u.keys, key=lambda kk: fuzz.ratio(k, kk)) for u in pool}
-    found = process.extractOne(k, choices, scorer=fuzz.ratio, score_cutoff=84)
+    keys, owners = _pool_keys(parent, level) if parent is not None else _keys_of_pool(pool)
+    found = process.extractOne(k, keys, scorer=fuzz.ratio, score_cutoff=84)
     if not found:
         return None
-    unit = ix.units[found[2]]
+    unit = owners[found[2]]
     return unit, 0.85 * found[1] / 100
 
 
+def _keys_of_pool(pool: list[Unit]) -> tuple[tuple[str, ...], tuple[Unit, ...]]:
+    """Every folded key of the units (old names included) and the unit each belongs to."""
+    pairs = [(kk, u) for u in pool for kk in sorted(u.keys)]
+    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+
+@lru_cache(maxsize=4096)
+def _pool_keys(parent: Unit, level: int) -> tuple[tuple[str, ...], tuple[Unit, ...]]:
+    return _keys_of_pool(_descendants(parent, level))
+
+
+@lru_cache(maxsize=8192)
 def _global_fuzzy(name: str, level: int) -> tuple[Unit, float] | None:
     if level == 3:
         return None  # 10,000 communes share many names: not without a district

@@ -12,7 +12,7 @@ list.
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 
 from sohoa.fields import closed
 from sohoa.fields.text import capitalise
@@ -73,3 +73,33 @@ def words(kind: FieldKind) -> dict[str, float]:
         for w in text.split():
             out[w] += count
     return dict(out)
+
+
+# the prior of a reading of a kind with a closed list or a grammar (models.field_decoder),
+# tuned on training-side stroke writers (benchmarks/decode_tune.py): 0 for a listed form,
+# PRIOR_PARSES for a reading the field's parser still accepts (an alias, a date in any
+# written form), PRIOR_OTHER for anything else (the escape: still read when the image is clear)
+PRIOR_PARSES = 1.5
+PRIOR_OTHER = 4.0
+GRAMMAR_KINDS = (FieldKind.DATE, FieldKind.YEAR)
+
+
+@cache
+def _listed(kind: FieldKind) -> frozenset[str]:
+    return frozenset(t for t, _ in phrases(kind))
+
+
+@lru_cache(maxsize=16384)
+def field_prior(kind: FieldKind, text: str) -> float:
+    """Log prior of a reading of a closed-list kind (sex, ethnic group, nationality,
+    relation) or a grammar kind (date, year): listed forms 0, what the parser accepts
+    ``-PRIOR_PARSES``, anything else ``-PRIOR_OTHER``."""
+    from sohoa.fields.parse import parse_field
+
+    kind = FieldKind(kind)
+    if kind not in GRAMMAR_KINDS and " ".join(text.split()) in _listed(kind):
+        return 0.0
+    pv = parse_field(kind, text)
+    if pv.ok and pv.value:
+        return -PRIOR_PARSES if kind not in GRAMMAR_KINDS else 0.0
+    return -PRIOR_OTHER

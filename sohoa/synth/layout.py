@@ -232,7 +232,10 @@ def _draw_varied_ruling(cov: np.ndarray, g: PageGeometry, rng: np.random.Generat
         line((x, top), (x, bottom), thick if frame else thin)
     for a, b, _ in g.groups:
         line((g.x_edges[a], g.header_mid), (g.x_edges[b + 1], g.header_mid), thin)
-    ys = [(y0, thick), (g.header_bottom, thin), (g.numbers_bottom, thick)]
+    # ("h", 0) missing: no line under the header nor its number row (generate_page's
+    # header_line=False); the table's top frame stays
+    ys = [(y0, thick)] + ([] if ("h", 0) in g.missing else
+                          [(g.header_bottom, thin), (g.numbers_bottom, thick)])
     ys += [(y, thick if i == len(g.row_edges) - 1 else thin) for i, y in enumerate(g.row_edges)
            if ("h", i) not in g.missing]
     done: set[int] = set()

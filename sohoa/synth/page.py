@@ -229,6 +229,7 @@ def generate_page(
     dpi: int = 200,
     with_labels: bool = False,
     layout: str | None = None,
+    header_line: bool = True,
 ) -> SynthPage:
     """Render one page of a synthetic register book and its ground truth.
 
@@ -238,7 +239,10 @@ def generate_page(
     degrees (np.rot90), as when a page is fed sideways. ``with_labels`` also returns a mask of
     which field wrote each final pixel (for tests and pixel-exact training crops).
     ``layout`` names a layout family (``sohoa.synth.families``; None or "default": the
-    original layout, drawn exactly as before).
+    original layout, drawn exactly as before). ``header_line=False`` (a layout family's page
+    only) draws no line under the header or its number row: the first entry's writing sits
+    right under the printed header, as in a book whose line was never ruled or wore away
+    (``truth["layout"]["missing_lines"]["rows"]`` then holds 0).
     """
     tpl = check_args(template, difficulty, rotation, page_no)
     hard = difficulty == "hard"
@@ -250,6 +254,10 @@ def generate_page(
     plan = page_plan(rng, n_rows)
     g = sample_geometry(tpl, dpi, rng) if bl is None else vary_geometry(
         tpl, dpi, rng, bl, bl.family.missing_lines)
+    if not header_line:
+        if bl is None:
+            raise SynthError("header_line=False needs a layout family (--layout)")
+        g = replace(g, missing=g.missing | {("h", 0)})
     page, fills = _printed_form(g, tpl, book, page_no, rng, hard)
     writers = _writers(rng, _clerks(seed, font_role, dpi / 25.4), hard)
     header = {f.key: (f.text, _fill_in(page, f, writers[0][0], rng)) for f in fills}
