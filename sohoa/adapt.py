@@ -3,8 +3,9 @@ fastest route to accuracy on it is to learn its writer from the entries clerks c
 
 ``adapt_book`` (``sohoa adapt``), once a book has ``adapt_min_confirmed`` confirmed entries:
 1. its confirmed field crops (``models.finetune.confirmed_crops``), every one of them;
-2. the keep/reject gate, cross-fitted (``sohoa.adapt_gate``): the entries are cut into folds
-   (5 below 60 confirmed crops, else 2: ``folds_for``) by a frozen hash of the entry id; for
+2. the keep/reject gate, cross-fitted (``sohoa.adapt_gate``): the entries are cut into 2
+   folds (``AdaptOptions.folds``; None: by crop count, ``folds_for``) by a frozen hash of the
+   entry id; for
    each fold a candidate is fine-tuned from the book's current model (its newest kept
    version, else the workspace's model in use) on the other folds only and reads this
    fold's crops, which it never saw; the paired per-crop edits of these out-of-sample
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from sohoa.adapt_gate import Z, assign_folds, crop_edits, folds_for, paired_verdict
+from sohoa.adapt_gate import FOLDS, Z, assign_folds, crop_edits, folds_for, paired_verdict
 from sohoa.book_lexicon import BookLexicon
 from sohoa.errors import SohoaError
 from sohoa.store import Workspace, WorkspaceError
@@ -72,8 +73,9 @@ class AdaptOptions:
     user: str = "adapt"
     seed: int = 1
     # the keep/reject gate's folds; None: by the number of confirmed crops
-    # (sohoa.adapt_gate.folds_for: 5 below 60 crops, else 2)
-    folds: int | None = None
+    # (sohoa.adapt_gate.folds_for: 5 below 60 crops, else 2): measured worse at 30 crops
+    # than 2 folds of more steps each (docs/htr.md, 4 Dec), so not the default
+    folds: int | None = FOLDS
     fold_steps: int | None = None  # each fold candidate's steps; None: steps // folds
     gate_z: float = Z  # the paired test's standard errors (sohoa.adapt_gate.paired_verdict)
     distort_share: float = 0.0  # confirmed lines also bent/sheared/re-inked (models.augment)

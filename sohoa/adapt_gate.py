@@ -3,9 +3,10 @@
 One frozen 20 % slice of a book's confirmations is too small to decide on (18 crops at 100
 confirmations, 5 at 30: one misread letter decides), and training never sees it. Instead:
 
-1. the confirmed entries are cut into ``K`` folds by a frozen hash of the entry id (``K`` by
-   the number of confirmed crops, :func:`folds_for`: 5 folds below 60 crops, so each
-   candidate learns from 80 % of few crops, not half of them; 2 from 60 on);
+1. the confirmed entries are cut into ``K`` folds by a frozen hash of the entry id (2 by
+   default; :func:`folds_for` gives 5 below 60 crops, so each candidate learns from 80 % of
+   few crops, but with the same total steps each learns for fewer steps, and on the
+   held-out writers at 30 crops that was worse: docs/htr.md, 4 Dec);
 2. for each fold a candidate is trained with the same recipe from the same start model on
    the other folds only, and reads the fold's crops (which it never saw);
 3. so every confirmed crop has two readings by models that never trained on it: the start

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from models.finetune_recipe import l2sp_for
 from models.registry import DEFAULT_SHIPPED, book_model, book_models
 from sohoa.adapt import AdaptError, AdaptOptions, adapt_book, adaptations, reread_book
-from sohoa.adapt_gate import folds_for
 from sohoa.cli import app
 from sohoa.store import Workspace
 from tests.review_helpers import make_workspace
@@ -140,10 +139,10 @@ def test_adapt_trains_its_step_budget_and_says_so(tmp_path, base):
     res = adapt_book(root, str(base.book_id), AdaptOptions(
         steps=6, minutes=10, min_confirmed=N_CONFIRMED, reread=False))
     card = json.loads((res.path / "card.json").read_text("utf-8"))
-    # the folds and the pull toward the start follow the number of confirmed crops; the fold
-    # candidates share the budget among them
-    k = folds_for(res.crops_train)
-    assert card["gate"]["folds"] == k and res.fold_steps == card["fold_steps"] == [6 // k] * k
+    # the fold candidates share the budget among them (2 folds by default); the pull toward
+    # the start is the table's weight for the number of confirmed crops
+    k = card["gate"]["folds"]
+    assert k == 2 and res.fold_steps == card["fold_steps"] == [6 // k] * k
     assert card["l2sp"] > 0 and card["l2sp"] == pytest.approx(l2sp_for(res.crops_train))
     # the book model itself is trained (its whole budget) only when the gate passes
     assert res.steps == card["steps"] == (6 if card["gate"]["gain"] >= card["gate"]["needed"]
