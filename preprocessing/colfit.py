@@ -302,14 +302,15 @@ def shift(ln: RuledLine, dx: float) -> RuledLine:
     return RuledLine(pos=ln.pos + dx, coeffs=tuple(c), strength=0.0)
 
 
-def blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
-    """The line a fraction ``t`` of the way from ``a`` to ``b`` (their shapes blended)."""
+def blend(a: RuledLine, b: RuledLine, t: float, strength: float = 0.0) -> RuledLine:
+    """The line a fraction ``t`` of the way from ``a`` to ``b`` (their shapes blended), of
+    the given ``strength`` (0: placed, not seen)."""
     n = max(len(a.coeffs), len(b.coeffs))
     ca = np.r_[np.zeros(n - len(a.coeffs)), a.coeffs]
     cb = np.r_[np.zeros(n - len(b.coeffs)), b.coeffs]
     c = (1 - t) * ca + t * cb
     return RuledLine(pos=(1 - t) * a.pos + t * b.pos, coeffs=tuple(float(v) for v in c),
-                     strength=0.0)
+                     strength=strength)
 
 
 def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,

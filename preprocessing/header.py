@@ -214,19 +214,18 @@ def header_vocabulary(template: Template) -> set[str]:
             for w in _words(" ".join((col.header, *col.keywords))) if len(w) >= 2}
 
 
-def printed_header(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
-                   template: Template) -> bool | None:
-    """Whether the band between ``top`` and ``bottom`` holds printed header labels rather than
-    handwriting: Tesseract (``vie``) reads at least three words of the template's column
-    headers, and they are at least 0.4 of the words it reads with confidence >= 50. Print in
-    the form's font is read well and names columns; handwriting (names, places, dates) is
-    read as other words or with low confidence. None when Tesseract cannot run."""
+def read_band(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
+              min_height: int) -> tuple[dict, int, int, int] | None:
+    """Tesseract's words (``image_to_data``, ``vie``, sparse text) in the band between ``top``
+    and ``bottom`` across the table's columns, with the band's left, top and right edges in
+    the image; None when the band is under ``min_height`` px or 40 px wide, or Tesseract
+    cannot run."""
     b = cmap.boundaries
     h, w = ink.shape[:2]
     x0, x1 = int(max(0.0, b[0].pos)), int(min(float(w), b[-1].pos))
     y0 = int(max(0.0, min(float(top.at(x0)), float(top.at(x1))))) + 3
     y1 = int(min(float(h), max(float(bottom.at(x0)), float(bottom.at(x1))))) - 2
-    if y1 - y0 < 8 or x1 - x0 < 40:
+    if y1 - y0 < min_height or x1 - x0 < 40:
         return None
     try:
         import pytesseract
@@ -237,6 +236,20 @@ def printed_header(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: Col
     except Exception as exc:  # noqa: BLE001 - Tesseract missing or failed: no evidence
         log.warning("header OCR failed: %s", exc)
         return None
+    return data, x0, y0, x1
+
+
+def printed_header(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
+                   template: Template) -> bool | None:
+    """Whether the band between ``top`` and ``bottom`` holds printed header labels rather than
+    handwriting: Tesseract (``vie``) reads at least three words of the template's column
+    headers, and they are at least 0.4 of the words it reads with confidence >= 50. Print in
+    the form's font is read well and names columns; handwriting (names, places, dates) is
+    read as other words or with low confidence. None when Tesseract cannot run."""
+    band = read_band(ink, top, bottom, cmap, min_height=8)
+    if band is None:
+        return None
+    data = band[0]
     vocab = header_vocabulary(template)
     read = [w for text, conf in zip(data["text"], data["conf"], strict=True)
             if float(conf) >= 50 for w in _words(text) if len(w) >= 2 and not w.isdigit()]

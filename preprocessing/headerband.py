@@ -22,6 +22,7 @@ import logging
 import cv2
 import numpy as np
 
+from preprocessing.colfit import blend
 from preprocessing.columns import ColumnMap
 from preprocessing.layout import RuledLine
 from sohoa.template import Template
@@ -184,40 +185,18 @@ def _below(ink: np.ndarray, cell: tuple[int, int, int, int], y: float) -> np.nda
     return tops[tops > y]
 
 
-def _blend(a: RuledLine, b: RuledLine, t: float) -> RuledLine:
-    """The line a share ``t`` of the way from ``a`` down to ``b`` (their curves blended)."""
-    n = max(len(a.coeffs), len(b.coeffs))
-    ca = np.r_[np.zeros(n - len(a.coeffs)), a.coeffs]
-    cb = np.r_[np.zeros(n - len(b.coeffs)), b.coeffs]
-    c = (1 - t) * ca + t * cb
-    return RuledLine(pos=(1 - t) * a.pos + t * b.pos, coeffs=tuple(float(v) for v in c),
-                     strength=0.6)
-
-
 def header_end(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnMap,
                template: Template, weak: tuple[RuledLine, ...] = ()) -> RuledLine | None:
     """The line where the printed header ends inside the band from ``top`` to ``bottom``
     (a header holding handwriting under its print: its bottom line is missing), or None.
     ``weak``: other lines found across the band (a worn header line's remains)."""
-    from preprocessing.header import _words, header_vocabulary
+    from preprocessing.header import _words, header_vocabulary, read_band
 
-    b = cmap.boundaries
-    h, w = ink.shape[:2]
-    x0, x1 = int(max(0.0, b[0].pos)), int(min(float(w), b[-1].pos))
+    band = read_band(ink, top, bottom, cmap, min_height=16)
+    if band is None:
+        return None
+    data, x0, y0, x1 = band
     xm = 0.5 * (x0 + x1)
-    y0 = int(max(0.0, min(float(top.at(x0)), float(top.at(x1))))) + 3
-    y1 = int(min(float(h), max(float(bottom.at(x0)), float(bottom.at(x1))))) - 2
-    if y1 - y0 < 16 or x1 - x0 < 40:
-        return None
-    try:
-        import pytesseract
-
-        data = pytesseract.image_to_data(255 - ink[y0:y1, x0:x1], lang="vie",
-                                         config="--psm 11",
-                                         output_type=pytesseract.Output.DICT)
-    except Exception as exc:  # noqa: BLE001 - Tesseract missing or failed: no evidence
-        log.warning("header OCR failed: %s", exc)
-        return None
     vocab = header_vocabulary(template)
     printed: list[int] = []  # bottoms of header words
     tokens: list[tuple[int, int, int, str]] = []  # (top, bottom, x centre, text) of the rest
@@ -271,7 +250,7 @@ def header_end(ink: np.ndarray, top: RuledLine, bottom: RuledLine, cmap: ColumnM
         else:
             y = 0.5 * (end + start)
     log.debug("header ends at %.0f (print to %d, writing from %d)", y, end, start)
-    return _blend(top, bottom, (y - tb) / max(1.0, bb - tb))
+    return blend(top, bottom, (y - tb) / max(1.0, bb - tb), strength=0.6)
 
 
 def split_open_header(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, he: float,
@@ -290,7 +269,8 @@ def split_open_header(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, 
         tb, bb = float(lines[0].at(xm)), float(lines[1].at(xm))
         y = 0.5 * (numbers + max(numbers, first))
         log.debug("column numbers end at %.0f, writing from %.0f", numbers, first)
-        return [lines[0], _blend(lines[0], lines[1], (y - tb) / max(1.0, bb - tb)), *lines[1:]]
+        cut = blend(lines[0], lines[1], (y - tb) / max(1.0, bb - tb), strength=0.6)
+        return [lines[0], cut, *lines[1:]]
     ratio = lower_text_taller(ink, lines[0], lines[1], cmap)
     up, low = jitter(ink, lines[0], lines[1], cmap) if ratio < TALLER else (0.0, 0.0)
     log.debug("first row %.0f px (%.2f rows), lowest glyphs %.2fx its top ones, baseline "

@@ -11,21 +11,7 @@ import pytest
 
 from models.charset import Charset
 from sohoa.records import Alternative, FieldKind
-
-
-def _spelt(cs: Charset, text: str, doubt: dict[int, dict[str, float]] | None = None
-           ) -> np.ndarray:
-    """A clear writing of ``text`` (each character then a blank, 0.97 each); the characters
-    at the positions of ``doubt`` get those class probabilities instead."""
-    frames: list[dict[str, float]] = []
-    for i, ch in enumerate(text):
-        frames += [(doubt or {}).get(i, {ch: 0.97}), {"": 0.97}]
-    m = np.full((len(frames), cs.num_classes), 1e-6)
-    for t, f in enumerate(frames):
-        for ch, p in f.items():
-            m[t, 0 if ch == "" else cs.encode(ch)[0]] = p
-    m /= m.sum(axis=1, keepdims=True)
-    return np.log(m)
+from tests.ctc_helpers import spelt as _spelt
 
 
 def _exact(lp: np.ndarray, text: str, cs: Charset) -> float:

@@ -10,6 +10,8 @@ import pytest
 
 from models.charset import Charset, CharsetError, vietnamese_letters
 from models.ctc_decode import beam_search, greedy, lexicon_lm
+from tests.ctc_helpers import frames_logp as _logp
+from tests.ctc_helpers import spelt as _spelt
 
 
 def _every_vietnamese_letter() -> set[str]:
@@ -55,16 +57,6 @@ def test_charset_roundtrip_normalises_eth_and_decomposed_text(tmp_path):
     (tmp_path / "bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(CharsetError, match="bad.json"):
         Charset.load(tmp_path / "bad.json")
-
-
-def _logp(cs: Charset, frames: list[dict[str, float]]) -> np.ndarray:
-    """Frames of {char or '' (blank): prob}; the rest of the mass spread over other classes."""
-    m = np.full((len(frames), cs.num_classes), 1e-6)
-    for t, f in enumerate(frames):
-        for ch, p in f.items():
-            m[t, 0 if ch == "" else cs.encode(ch)[0]] = p
-    m /= m.sum(axis=1, keepdims=True)
-    return np.log(m)
 
 
 def test_greedy_collapses_repeats_and_blanks_with_per_char_confidence():
@@ -134,16 +126,6 @@ def test_char_lm_prefers_seen_spellings_round_trips_and_reorders_the_beam(tmp_pa
 
 
 # --- the compiled decoder (flashlight-text) and decoding with what a field can be ---------
-
-
-def _spelt(cs: Charset, text: str, doubt: dict[int, dict[str, float]] | None = None
-           ) -> np.ndarray:
-    """Log-probabilities of a clear writing of ``text`` (each character then a blank); the
-    characters at the positions of ``doubt`` get those class probabilities instead."""
-    frames: list[dict[str, float]] = []
-    for i, ch in enumerate(text):
-        frames += [(doubt or {}).get(i, {ch: 0.97}), {"": 0.97}]
-    return _logp(cs, frames)
 
 
 def test_compiled_beam_reads_as_the_python_beam_where_no_lexicon_applies():
