@@ -278,3 +278,40 @@ def _child_adds_page(ws: Workspace, book: int) -> None:
     img = page_image(77)
     ws.add_page(book, img, "child.png", sha(img))
     assert ws._conn() is not parent
+
+
+def test_close_from_another_thread_waits_for_a_running_query(ws):
+    """The review screen's crop warmer may be in a query when the server closes the
+    workspace: its connection must stay open until that query ends (closing it under the
+    query crashed SQLite: a segfault in the test run of 4 Dec), then be closed."""
+    import threading
+
+    make_book(ws)
+    started, release = threading.Event(), threading.Event()
+    out: dict[str, object] = {}
+
+    def slow(x: int) -> int:
+        started.set()
+        release.wait(10)
+        return x
+
+    def work() -> None:
+        conn = ws._conn()
+        conn.create_function("slow", 1, slow)
+        try:
+            out["rows"] = [r[0] for r in ws._query("SELECT slow(id) FROM books")]
+        except BaseException as exc:  # noqa: BLE001
+            out["error"] = exc
+        out["conn"] = conn
+
+    t = threading.Thread(target=work)
+    t.start()
+    assert started.wait(10)
+    ws.close()  # from this thread, while the other one is inside its query
+    release.set()
+    t.join(10)
+    assert "error" not in out and out["rows"] == [1]
+    with pytest.raises(sqlite3.ProgrammingError):  # closed by the query's end
+        out["conn"].execute("SELECT 1")  # type: ignore[attr-defined]
+    with pytest.raises(WorkspaceError, match="closed"):
+        ws.books()

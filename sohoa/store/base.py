@@ -10,7 +10,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ class StoreBase:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._busy: dict[sqlite3.Connection, int] = {}  # connections in use: how many calls
         self._closed = False
         self._pid = os.getpid()
 
@@ -49,29 +51,57 @@ class StoreBase:
                 self._all.append(conn)
         return conn
 
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, marked in use so that :meth:`close` from another thread
+        leaves it open until the call ends (closing a connection under a running query crashes
+        SQLite); the last call on a closed workspace closes it."""
+        conn = self._conn()
+        with self._lock:
+            if self._closed:
+                raise WorkspaceError(f"{self.path}: workspace is closed")
+            self._busy[conn] = self._busy.get(conn, 0) + 1
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                left = self._busy.pop(conn) - 1
+                if left:
+                    self._busy[conn] = left
+                last = self._closed and not left
+            if last:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction, retried while the db is busy."""
-        return write_transaction(self._conn(), fn)
+        with self._using() as conn:
+            return write_transaction(conn, fn)
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one read transaction so that it sees one consistent snapshot."""
-        conn = self._conn()
-        if conn.in_transaction:
-            return fn(conn)
-        conn.execute("BEGIN")
-        try:
-            return fn(conn)
-        finally:
-            conn.execute("COMMIT")
+        with self._using() as conn:
+            if conn.in_transaction:
+                return fn(conn)
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return self._conn().execute(sql, tuple(params)).fetchall()
+        with self._using() as conn:
+            return conn.execute(sql, tuple(params)).fetchall()
 
     def close(self) -> None:
-        """Close every thread's connection. The workspace cannot be used afterwards."""
+        """Close every thread's connection (one in use by another thread's running call is
+        closed by that call as it ends). The workspace cannot be used afterwards."""
         with self._lock:
             conns, self._all = self._all, []
             self._closed = True
+            conns = [c for c in conns if c not in self._busy]
         for conn in conns:
             try:
                 conn.close()

@@ -43,7 +43,7 @@ class CropsMixin(StoreBase):
         """(the kept file the database names, if any; the cache file) of a row or cell."""
         row = self._crop_row(entry_id, field)
         if row is None:
-            entry = self._entry_row(self._conn(), entry_id)
+            entry = self._read(lambda c: self._entry_row(c, entry_id))
             return None, cache_file(self.path, entry["page_id"], entry["idx"], field)
         kept = self.path / row["path"] if row["path"] else None
         return kept, cache_file(self.path, row["page_id"], row["idx"], field)
@@ -55,7 +55,7 @@ class CropsMixin(StoreBase):
                 if path.parent.parent.name == "cache":
                     touch(path.parent)
                 return path
-        page_id = int(self._entry_row(self._conn(), entry_id)["page_id"])
+        page_id = int(self._read(lambda c: self._entry_row(c, entry_id))["page_id"])
         if whole_page:
             self.cut_page_crops(page_id)
             return cached if cached.is_file() else None
@@ -142,7 +142,7 @@ class CropsMixin(StoreBase):
                                cv2.IMREAD_GRAYSCALE) if data is not None and data.size else None
             if img is not None:
                 return cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if img.ndim == 3 else img
-        entry = self._entry_row(self._conn(), entry_id)
+        entry = self._read(lambda c: self._entry_row(c, entry_id))
         if field and row is not None and row["quad"]:
             from preprocessing.clean import remove_ruling
             from preprocessing.crops import warp_quad

@@ -59,7 +59,7 @@ class PagesMixin(StoreBase):
         existing = self._page_by_sha(sha256)
         if existing is not None:
             return existing, False
-        self._book_row(self._conn(), book_id)
+        self._read(lambda c: self._book_row(c, book_id))
         arr = np.asarray(image)
         height, width = int(arr.shape[0]), int(arr.shape[1])
         kept = self.store_page_file(arr, sha256).read_bytes()

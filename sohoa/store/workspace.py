@@ -110,15 +110,18 @@ class Workspace(PagesMixin, ResultsMixin, CropsMixin, AdaptationsMixin, ReviewMi
 
     def integrity_check(self) -> None:
         """``PRAGMA integrity_check`` and foreign keys; :class:`DatabaseDamaged` if unsound."""
-        integrity_check(self._conn(), self.db_path)
+        with self._using() as conn:
+            integrity_check(conn, self.db_path)
 
     def integrity_problems(self) -> list[str]:
         """What ``integrity_check`` finds (empty list when the database is sound)."""
-        return integrity_problems(self._conn())
+        with self._using() as conn:
+            return integrity_problems(conn)
 
     def backup(self, dest: str | Path) -> BackupReport:
         """A consistent copy of this workspace in ``dest`` (see :func:`integrity.backup`)."""
-        return backup(self._conn(), self.path, Path(dest))
+        with self._using() as conn:
+            return backup(conn, self.path, Path(dest))
 
     def settings(self, **overrides: Any) -> Any:
         """The typed settings of this workspace (defaults < settings.toml < ``overrides``)."""
@@ -148,7 +151,7 @@ class Workspace(PagesMixin, ResultsMixin, CropsMixin, AdaptationsMixin, ReviewMi
         return self.book(self._write(tx))
 
     def book(self, book_id: int) -> Book:
-        return book_from_row(self._book_row(self._conn(), book_id))
+        return book_from_row(self._read(lambda c: self._book_row(c, book_id)))
 
     def books(self) -> list[Book]:
         return [book_from_row(r) for r in self._query("SELECT * FROM books ORDER BY id")]
@@ -206,7 +209,7 @@ class Workspace(PagesMixin, ResultsMixin, CropsMixin, AdaptationsMixin, ReviewMi
         return [entry_from_row(r) for r in self._query(sql, params)]
 
     def entry(self, entry_id: int) -> Entry:
-        return entry_from_row(self._entry_row(self._conn(), entry_id))
+        return entry_from_row(self._read(lambda c: self._entry_row(c, entry_id)))
 
     def entry_view(self, entry_id: int) -> EntryView:
         return self._read(lambda c: self._entry_view(c, entry_id))
