@@ -31,6 +31,7 @@ from preprocessing.entries import Pts, Segmentation, segment
 from preprocessing.geometry import (
     apply,
     bbox_of,
+    clockwise,
     scale_matrix,
     straight_within,
     to_affine,
@@ -41,7 +42,7 @@ from preprocessing.geometry import (
 )
 from preprocessing.layout import ColumnGeometry, EntryLayout, FieldBox, Grid, PageLayout, SkippedRow
 from preprocessing.orientation import Orientation, orient
-from preprocessing.perspective import rectifying, table_quad
+from preprocessing.perspective import grid_quad, rectifying, table_quad
 from preprocessing.skew import estimate_skew
 from sohoa.template import Template
 
@@ -146,7 +147,18 @@ def _upright(flat: np.ndarray, ink: np.ndarray, template: Template, k: float
     if quad is not None:
         flat0 = warp(flat, hom @ m0, size0)
         ink0 = binarize(flat0, k=k)
-    return angle, m0, size0, flat0, ink0, quad, hom, orient(ink0, template)
+    found = orient(ink0, template)
+    if quad is None:  # no frame found (a faint, dashed ruling): the grid's lines may fan out
+        turned = grid_quad(found.grid)
+        if turned is not None:
+            # the quad in the deskewed page's frame (it was found on the page turned upright)
+            turn = upright_transform(w, h, angle, found.rotation)[0] @ np.linalg.inv(m0)
+            quad = clockwise(apply(np.linalg.inv(turn), turned))
+            hom = rectifying(quad)
+            flat0 = warp(flat, hom @ m0, size0)
+            ink0 = binarize(flat0, k=k)
+            found = orient(ink0, template)
+    return angle, m0, size0, flat0, ink0, quad, hom, found
 
 
 def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False,

@@ -72,6 +72,14 @@ def quad_of_box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
 
 
+def clockwise(pts: np.ndarray) -> np.ndarray:
+    """A convex quad's corners in the order TL, TR, BR, BL of the frame they are in (a quad
+    found on a page turned by quarter turns, mapped back, starts at another corner)."""
+    pts = np.asarray(pts, dtype=np.float64).reshape(4, 2)
+    c = pts.mean(axis=0)
+    return pts[np.argsort(np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0]))]
+
+
 def to_quad(pts: np.ndarray) -> Quad:
     p = [(int(round(x)), int(round(y))) for x, y in np.asarray(pts).reshape(4, 2)]
     return (p[0], p[1], p[2], p[3])

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 STRIPS = 10
 MIN_STRENGTH = 0.3
+COMMON_DRIFT = 0.06  # the most that all full-length lines may tilt alike (a residual skew)
 
 
 @dataclass(frozen=True)
@@ -145,17 +146,49 @@ def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
     mid = (lo + hi) / 2.0
     lines = [_fit(c, STRIPS, mid) for c in chains]
     # on a deskewed page ruling lines are level, or all tilt alike (a skew estimate a little
-    # off, a hand-ruled table drawn askew): a chain that drifts otherwise is made of text
-    # (measured where the chain has samples, scaled to the span: a cubic fit of a wobbly
-    # hand-drawn line bends away beyond its first and last samples, and its value at the
-    # span's ends would call a table's frame "drifting")
+    # off, a hand-ruled table drawn askew), or lean as a pencil through one vanishing point
+    # (a photo at an angle: the keystone fans them out, and their lean then varies linearly
+    # with their position): a chain that drifts otherwise is made of text (measured where
+    # the chain has samples, scaled to the span: a cubic fit of a wobbly hand-drawn line
+    # bends away beyond its first and last samples, and its value at the span's ends would
+    # call a table's frame "drifting")
     span = float(hi - lo)
     drift = np.array([_drift(ln, c, span) for ln, c in zip(lines, chains, strict=True)])
+    pos = np.array([ln.pos for ln in lines])
     full = np.array([ln.strength >= 0.8 for ln in lines])
-    common = float(np.median(drift[full])) if full.sum() >= 3 else 0.0
-    common = float(np.clip(common, -0.02 * span, 0.02 * span))
-    lines = [ln for ln, d in zip(lines, drift, strict=True) if abs(d - common) <= 0.015 * span]
+    expected = pencil_drift(pos[full], drift[full], span)(pos)
+    lines = [ln for ln, d, e in zip(lines, drift, expected, strict=True)
+             if abs(d - e) <= 0.015 * span]
     return sorted((ln for ln in lines if ln.strength >= MIN_STRENGTH), key=lambda ln: ln.pos)
+
+
+def pencil_drift(pos: np.ndarray, drift: np.ndarray, span: float):  # type: ignore[no-untyped-def]
+    """The drift expected of a line at a position, from the full-length lines' (``pos``,
+    ``drift``): their common drift (a residual skew, at most ``COMMON_DRIFT`` of ``span``:
+    a strong keystone leaves the rows tilted ~3 degrees together after deskewing), plus,
+    with four lines or more that agree on it, a lean growing linearly across the table
+    (lines through one vanishing point; at most 12 % of ``span`` from one end of the lines
+    to the other). Theil-Sen: a text chain that passed for a full line moves neither term."""
+    lim = COMMON_DRIFT * span
+    common = float(np.clip(np.median(drift), -lim, lim)) if len(pos) >= 3 else 0.0
+    slope, mid = 0.0, float(np.median(pos)) if len(pos) else 0.0
+    if len(pos) >= 4:
+        i, j = np.triu_indices(len(pos), 1)
+        dp = pos[j] - pos[i]
+        ok = np.abs(dp) > 1e-6
+        slope = float(np.median((drift[j] - drift[i])[ok] / dp[ok]))
+        if abs(slope) * float(pos.max() - pos.min()) > 0.12 * span:
+            slope = 0.0
+        resid = drift - slope * (pos - mid)
+        common = float(np.clip(np.median(resid), -lim, lim))
+        # the lean must explain the lines: most full lines within the tolerance of the model
+        if slope != 0.0 and np.mean(np.abs(resid - common) <= 0.015 * span) < 0.75:
+            slope = 0.0
+            common = float(np.clip(np.median(drift), -lim, lim))
+
+    def expected(p: np.ndarray) -> np.ndarray:
+        return common + slope * (np.asarray(p, dtype=np.float64) - mid)
+    return expected
 
 
 def _drift(ln: RuledLine, samples: list[tuple[float, float]], span: float) -> float:

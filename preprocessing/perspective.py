@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from preprocessing.clean import line_masks
+from preprocessing.layout import Grid, RuledLine
 
 MIN_TILT = 0.012  # radians (~0.7 deg) of disagreement between opposite sides worth a homography:
 # a hand-drawn frame wobbles by more than 0.25 deg, and rectifying a flat page by it tilts rows
@@ -165,3 +166,61 @@ def rectifying(quad: np.ndarray) -> np.ndarray:
     x0, y0 = float(min(tl[0], bl[0])), float(min(tl[1], tr[1]))
     rect = np.array([[x0, y0], [x0 + width, y0], [x0 + width, y0 + height], [x0, y0 + height]])
     return cv2.getPerspectiveTransform(quad.astype(np.float32), rect.astype(np.float32))
+
+
+def _pencil(lines: tuple[RuledLine, ...], lo: float, hi: float
+            ) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """The first and last of one direction's lines, straight (v = a*t + c), as a pencil
+    through a vanishing point: each line fitted straight over t in [lo, hi], its slope
+    linear in its place (Theil-Sen over the lines seen along half the table or more), and
+    the angle between the outer two. Lines that fan out by less than four times the scatter
+    of their own slopes about the pencil (a hand-drawn line's slope wanders) are taken as
+    parallel, at their median slope (angle 0). None with under four such lines."""
+    mid = 0.5 * (lo + hi)
+    ts = np.linspace(lo, hi, 9)
+    fits = []
+    for ln in lines:
+        if ln.strength < 0.5:
+            continue
+        a, b = np.polyfit(ts - mid, ln.at(ts), 1)
+        fits.append((float(b), float(a)))
+    if len(fits) < 4:
+        return None
+    b, a = np.array(fits).T
+    i, j = np.triu_indices(len(b), 1)
+    db = b[j] - b[i]
+    ok = np.abs(db) > 1.0
+    if not ok.any():
+        return None
+    bm = float(b.mean())
+    beta = float(np.median((a[j] - a[i])[ok] / db[ok]))
+    alpha = float(np.median(a - beta * (b - bm)))
+    resid = a - (alpha + beta * (b - bm))
+    spread = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    lo_b, hi_b = float(b.min()), float(b.max())
+    fan = abs(math.atan(alpha + beta * (hi_b - bm)) - math.atan(alpha + beta * (lo_b - bm)))
+    if fan < 4.0 * spread:
+        beta, alpha, fan = 0.0, float(np.median(a)), 0.0
+    a1, a2 = alpha + beta * (lo_b - bm), alpha + beta * (hi_b - bm)
+    return (a1, lo_b - a1 * mid), (a2, hi_b - a2 * mid), fan
+
+
+def grid_quad(grid: Grid) -> np.ndarray | None:
+    """Corners (TL, TR, BR, BL) of a table whose ruling lines of one direction fan out as a
+    pencil through a vanishing point (a photo at an angle), from the grid's lines: for a
+    faint or dashed ruling whose outer frame ``table_quad`` cannot find. The outermost
+    lines' places with the slopes the pencil gives there (a hand-drawn line's own slope
+    wanders); None when the lines are parallel or do not agree on a pencil."""
+    if not grid.found:
+        return None
+    x0, y0, x1, y1 = grid.bbox
+    vert = _pencil(grid.v_lines, y0, y1)
+    hor = _pencil(grid.h_lines, x0, x1)
+    if vert is None or hor is None:
+        return None
+    if max(vert[2], hor[2]) < MIN_TILT or max(abs(vert[0][0]), abs(vert[1][0]),
+                                               abs(hor[0][0]), abs(hor[1][0])) > MAX_TILT:
+        return None
+    left, right, top, bottom = vert[0], vert[1], hor[0], hor[1]
+    return np.array([_cross(left, top), _cross(right, top), _cross(right, bottom),
+                     _cross(left, bottom)])
