@@ -148,16 +148,18 @@ def _upright(flat: np.ndarray, ink: np.ndarray, template: Template, k: float
         flat0 = warp(flat, hom @ m0, size0)
         ink0 = binarize(flat0, k=k)
     found = orient(ink0, template)
-    if quad is None:  # no frame found (a faint, dashed ruling): the grid's lines may fan out
-        turned = grid_quad(found.grid)
-        if turned is not None:
-            # the quad in the deskewed page's frame (it was found on the page turned upright)
-            turn = upright_transform(w, h, angle, found.rotation)[0] @ np.linalg.inv(m0)
-            quad = clockwise(apply(np.linalg.inv(turn), turned))
-            hom = rectifying(quad)
-            flat0 = warp(flat, hom @ m0, size0)
-            ink0 = binarize(flat0, k=k)
-            found = orient(ink0, template)
+    # the grid's lines still fanning out: no frame was found (a faint, dashed ruling), or the
+    # frame found was not the table's (a wobbly hand-drawn side): rectify by the lines
+    turned = grid_quad(found.grid)
+    if turned is not None:
+        # the quad in the deskewed page's frame (it was found on the page turned upright)
+        turn = upright_transform(w, h, angle, found.rotation)[0] @ np.linalg.inv(m0)
+        more = clockwise(apply(np.linalg.inv(turn), turned))
+        quad = more if quad is None else quad
+        hom = rectifying(more) @ hom
+        flat0 = warp(flat, hom @ m0, size0)
+        ink0 = binarize(flat0, k=k)
+        found = orient(ink0, template)
     return angle, m0, size0, flat0, ink0, quad, hom, found
 
 
