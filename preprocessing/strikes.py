@@ -80,7 +80,10 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
         slope, icpt = np.polyfit(pts[:, 0], pts[:, 1], 1)
         ax, bx = float(pts[:, 0].min()), float(pts[:, 0].max())
         dx, dy = (bx - ax) * 2.0, abs(slope) * (bx - ax) * 2.0
-        if dx < 0.4 * (x1 - x0) or dy < 0.3 * he:  # a short row makes a shallow stroke
+        # a short row makes a shallow stroke: 0.3 rows down, or 0.15 over most of the
+        # table's width (a stroke through a row of 0.6 of the usual height, 2 mm in from its
+        # top and bottom; a row line drawn askew is told from it by crosses_row)
+        if dx < 0.4 * (x1 - x0) or dy < (0.15 if dx >= 0.6 * (x1 - x0) else 0.3) * he:
             continue
         # a pen stroke is continuous; a "line" Hough threads through words has gaps
         px = np.arange(int(ax), int(bx) + 1)
