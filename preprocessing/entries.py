@@ -44,6 +44,7 @@ from preprocessing.rowkind import (
     unwritten_to_blank,
 )
 from preprocessing.rows import (
+    as_drawn,
     column_span,
     coverage,
     cut_below,
@@ -225,6 +226,8 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     y0, y1 = float(top.at(xm)), float(bottom.at(xm))
     cands = [ln for ln in list(grid.h_lines) + lines[first + 1:-1]
              if y0 + 0.3 * he < float(ln.at(xm)) < y1 - 0.3 * he]
+    x0, x1 = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
+    cands = as_drawn(ink, cands, x0, x1, he)
     cands.sort(key=lambda ln: -ln.strength)
     inner: list[RuledLine] = []
     for ln in cands:  # the same line found twice (grid and span fit): keep the stronger
@@ -248,9 +251,11 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     for sx0, sy0, sx1, sy1 in strikes:
         for im in (clean, clean_num):
             cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
-    prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1)
+    guides = [top] + [ln for ln in inner if ln.strength >= 0.6] + [bottom]
+    prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1, guides)
     col = number_column(template, cols)
-    num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he)
+    num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he,
+                          guides)
            if col is not None and col in cols else None)
     if num is not None and col != number_column(template):  # a stand-in's value may wrap
         num = join_wrapped(num, he)

@@ -11,7 +11,7 @@ import numpy as np
 from preprocessing.columns import ColumnMap
 from preprocessing.grid import ruling_mask
 from preprocessing.layout import Grid, RuledLine
-from preprocessing.rowfit import column_profiles, numbers_pitch, without_rules
+from preprocessing.rowfit import at_column, column_profiles, numbers_pitch, without_rules
 from sohoa.records import FieldKind
 from sohoa.template import Template
 
@@ -69,7 +69,8 @@ def join_wrapped(num: np.ndarray, he: float) -> np.ndarray:
 
 def number_profile(clean: np.ndarray, cmap: ColumnMap, col: int,
                    lines: tuple[RuledLine, ...], top: RuledLine, bottom: RuledLine, y0: int,
-                   y1: int, he: float) -> np.ndarray:
+                   y1: int, he: float,
+                   guides: list[RuledLine] | tuple[RuledLine, ...] = ()) -> np.ndarray:
     """The entry-number column's ink per row (as ``column_profiles``), with what is left of
     the row lines ``lines`` through it taken out: a pixel row with ink across most of the
     column (no digit fills that much), and the rows next to each line (a thick hand-drawn
@@ -80,20 +81,19 @@ def number_profile(clean: np.ndarray, cmap: ColumnMap, col: int,
     sx0, sx1 = int(max(0, min(xa, xb) - m)), int(min(clean.shape[1], max(xa, xb) + m))
     strip = np.zeros_like(clean)
     strip[:, sx0:sx1] = without_rules(np.ascontiguousarray(clean[:, sx0:sx1]), he)
-    prof, cols = column_profiles(strip, cmap, top, bottom, y0, y1)
+    prof, cols = column_profiles(strip, cmap, top, bottom, y0, y1, guides)
     num = prof[cols.index(col)].copy()
     inset = max(3.0, min(8.0, 0.12 * (xb - xa)))
     width = max(1.0, xb - xa - 2 * inset)
     line = num >= 0.7 * width
     num[np.convolve(line, np.ones(3), mode="same") > 0] = 0
-    # a line's y at the column, in the profile's rows (straightened along top and bottom)
+    # a line's y at the column, in the profile's rows (straightened as column_profiles)
     xc, xm = 0.5 * (xa + xb), 0.5 * (b[0].pos + b[-1].pos)
-    d_top = float(top.at(xc)) - float(top.at(xm))
-    d_bot = float(bottom.at(xc)) - float(bottom.at(xm))
     reach = max(3, int(round(0.05 * he)))
     for ln in lines:
         y = float(ln.at(xc))
-        t = (y - y0) / max(1.0, y1 - y0)
-        r = int(round(y - ((1 - t) * d_top + t * d_bot) - y0))
+        shift = float(at_column(np.array([float(ln.at(xm))]), xc, xm, top, bottom, y0, y1,
+                                guides)[0]) - float(ln.at(xm))
+        r = int(round(y - shift - y0))
         num[max(0, r - reach):max(0, r + reach + 1)] = 0
     return num

@@ -19,7 +19,8 @@ body's top line to its bottom line:
 * a written row whose writing hugs one end, the other end long and empty, took in a blank
   row;
 * a row's height costs nothing from 0.55 to 1.9 of the usual (short) row height and grows steeply
-  outside it (no sliver rows, no slot of three rows taken as one).
+  outside it (no sliver rows, no slot of three rows taken as one); between two well-drawn
+  lines (strength >= 0.8, or the body's top and bottom) from 0.42.
 
 Blank rows at the bottom are cut at the usual height. Everything is measured on the work page at
 the table's centre line, with each column's profile shifted along the body's top and bottom
@@ -45,6 +46,7 @@ SKIP = 0.9  # leaving out a full-strength line that has no writing across it
 CUT_NUMBER = 1.0  # a boundary without a (well-drawn) line through an entry number
 MIDWAY = 0.3  # a boundary without a line at a number's edge rather than between two
 CONTINUED = 0.6  # a row's number low under a clean gap with writing above it
+SHORT_DRAWN = 0.42  # the low end of FLAT for a row between two well-drawn lines
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,13 @@ class Boundary:
     t: float = 0.0
 
 
-def _height_cost(r: np.ndarray) -> np.ndarray:
-    lo, hi = FLAT
+def _height_cost(r: np.ndarray, lo: np.ndarray | float = FLAT[0]) -> np.ndarray:
+    hi = FLAT[1]
+    lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), r.shape)
     c = np.zeros_like(r)
     small = r < lo
     big = r > hi
-    c[small] = (np.log(r[small] / lo) / 0.12) ** 2
+    c[small] = (np.log(r[small] / lo[small]) / 0.12) ** 2
     c[big] = (np.log(r[big] / hi) / 0.15) ** 2
     return c
 
@@ -91,15 +94,20 @@ def without_rules(clean: np.ndarray, he: float) -> np.ndarray:
 
 
 def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: RuledLine,
-                    y0: int, y1: int) -> tuple[np.ndarray, list[int]]:
+                    y0: int, y1: int, guides: list[RuledLine] | tuple[RuledLine, ...] = ()
+                    ) -> tuple[np.ndarray, list[int]]:
     """Ink per row of each column (columns x (y1 - y0)), straightened along the body's top
     and bottom lines, measured between the column's lines with a margin (wobbly ruling);
-    and the template column index of each profile (columns cut off the image have none)."""
+    and the template column index of each profile (columns cut off the image have none).
+    With ``guides`` (well-drawn row lines) the straightening follows the nearest guide above
+    and below each row instead: on a photographed or hand-ruled page the inner lines bend
+    otherwise than the header's line and the bottom one, and a row line at the number
+    column came 12-20 px off its place in the profile (a number under it counted as the row
+    above's)."""
     b = cmap.boundaries
     xm = 0.5 * (b[0].pos + b[-1].pos)
     h, w = clean.shape
     ys = np.arange(y0, y1, dtype=np.float64)
-    tt = (ys - y0) / max(1.0, y1 - y0)
     out = []
     idx: list[int] = []
     for ci in range(len(b) - 1):
@@ -110,14 +118,28 @@ def column_profiles(clean: np.ndarray, cmap: ColumnMap, top: RuledLine, bottom: 
         ia, ib = int(max(0, xa + inset)), int(min(w, xb - inset))
         if ib - ia < 3:
             continue
-        xc = 0.5 * (xa + xb)
-        d_top = float(top.at(xc)) - float(top.at(xm))
-        d_bot = float(bottom.at(xc)) - float(bottom.at(xm))
-        rows = np.clip(np.round(ys + (1 - tt) * d_top + tt * d_bot).astype(int), 0, h - 1)
+        rows = np.clip(np.round(at_column(ys, 0.5 * (xa + xb), xm, top, bottom, y0, y1,
+                                          guides)).astype(int), 0, h - 1)
         prof = np.count_nonzero(clean[:, ia:ib], axis=1)
         out.append(prof[rows])
         idx.append(ci)
     return np.array(out, dtype=np.float64).reshape(len(out), len(ys)), idx
+
+
+def at_column(ys: np.ndarray, xc: float, xm: float, top: RuledLine, bottom: RuledLine,
+              y0: float, y1: float, guides: list[RuledLine] | tuple[RuledLine, ...] = ()
+              ) -> np.ndarray:
+    """The image rows at x = ``xc`` of the rows ``ys`` measured at the table's centre line
+    ``xm``: shifted as the row lines are there (see ``column_profiles``)."""
+    if len(guides) >= 2:
+        g = sorted(guides, key=lambda ln: float(ln.at(xm)))
+        gy = np.array([float(ln.at(xm)) for ln in g])
+        gd = np.array([float(ln.at(xc)) - float(ln.at(xm)) for ln in g])
+        return ys + np.interp(ys, gy, gd)
+    tt = (ys - y0) / max(1.0, y1 - y0)
+    d_top = float(top.at(xc)) - float(top.at(xm))
+    d_bot = float(bottom.at(xc)) - float(bottom.at(xm))
+    return ys + (1 - tt) * d_top + tt * d_bot
 
 
 def number_marks(num: np.ndarray | None, he: float) -> np.ndarray:
@@ -138,10 +160,15 @@ def _mark_runs(num: np.ndarray | None, he: float) -> tuple[np.ndarray, np.ndarra
     # a number is a few millimetres tall whatever the row height (8 px at the analysis scale)
     least = max(3.0, min(0.08 * he, 8.0))
     kept = [r for r in runs if r[-1] - r[0] + 1 >= least]
-    # specks (noise, a stray dot) chained into a run have a fraction of a number's ink
+    # specks (noise, a stray dot) chained into a run have a fraction of a number's ink, and
+    # rows without ink inside the run; a small one-stroke number ("1" in a short first row
+    # of a hand-ruled book, a quarter of a two-digit number's ink) is solid its whole height
     mass = np.array([num[r[0]:r[-1] + 1].sum() for r in kept])
     if len(kept) >= 3:
-        kept = [r for r, m in zip(kept, mass, strict=True) if m >= 0.25 * np.median(mass)]
+        tall = np.array([r[-1] - r[0] + 1 for r in kept], dtype=np.float64)
+        solid = [float(np.mean(num[r[0]:r[-1] + 1] >= 2)) >= 0.6 for r in kept]
+        kept = [r for r, m, t, s in zip(kept, mass, tall, solid, strict=True)
+                if m >= 0.25 * np.median(mass) or (s and t >= 0.4 * np.median(tall))]
     return (np.array([0.5 * (r[0] + r[-1]) for r in kept]),
             np.array([r[-1] - r[0] + 1 for r in kept], dtype=np.float64))
 
@@ -343,6 +370,8 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     gap_at = np.where(free >= 0.95, rows_idx, -1)
     cont_ok, cont_y = _continued_from(n_above, marks, tops, node_j, next_ink,
                                       np.maximum.accumulate(gap_at), he)
+    drawn = np.array([ln is not None and (ln.strength >= 0.8 or k in (0, len(nodes) - 1))
+                      for k, (_, ln, _) in enumerate(nodes)])
     best = np.full(len(nodes), np.inf)
     back = np.zeros(len(nodes), int)
     best[0] = 0.0
@@ -370,7 +399,11 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
         low = (cont_ok[i] & (n_above[j] - n_above[i] == 1) & (hh >= 1.45 * he)
                & (cont_y[i] - ys[i] >= 0.62 * hh))
         extra = extra + low * (CONTINUED / TWO_NUMBERS)
-        cost = (best[i] + _height_cost(hgt) + (csum[j] - csum[i + 1]) + node_cost[j]
+        # between two well-drawn lines a short row is printed so: uneven hand-ruled rows
+        # are down to 0.45 of the usual height (the usual read off the short rows may be
+        # their median when few lines are missing)
+        lo_h = np.where(drawn[i] & drawn[j], SHORT_DRAWN, FLAT[0])
+        cost = (best[i] + _height_cost(hgt, lo_h) + (csum[j] - csum[i + 1]) + node_cost[j]
                 + TWO_NUMBERS * extra)
         k = int(np.argmin(cost))
         best[j], back[j] = cost[k], int(i[k])

@@ -60,9 +60,12 @@ def written_beyond_number(row: RowSeg, bare: np.ndarray, template: Template,
         cell = _box(f.quad, bare.shape)
         comps = off_ruling(components(bare, cell, min_comp), cell)
         # a thin level piece is a row line's stub (where the line left its fitted curve),
-        # not writing: letters are taller than 4 px on the analysis copy
+        # not writing: letters are taller than 4 px on the analysis copy; at the field's top
+        # or bottom edge a thick hand-drawn line's bent end is up to a fifth of its height
         h, w = comps[:, 3] - comps[:, 1], comps[:, 2] - comps[:, 0]
-        comps = comps[~((h <= 4) & (w >= 4 * h))]
+        fh = cell[3] - cell[1]
+        edge = (comps[:, 1] - cell[1] <= 0.2 * fh) | (cell[3] - comps[:, 3] <= 0.2 * fh)
+        comps = comps[~((w >= 4 * h) & ((h <= 4) | (edge & (h <= 0.2 * fh))))]
         if len(comps) and comps[:, 4].sum() >= min_area:
             return True
     return False

@@ -198,6 +198,49 @@ def coverage(ink: np.ndarray, ln: RuledLine, x0: float, x1: float, reach: int = 
     return float(hit.mean())
 
 
+def as_drawn(ink: np.ndarray, lines: list[RuledLine], x0: float, x1: float,
+             he: float) -> list[RuledLine]:
+    """``lines`` with those the writing made or bent made weak (strength at most 0.5): the
+    grid chains a line's pieces strip by strip, and a row of writing beside a missing or
+    broken line (a hand-ruled book) chains into a "line" found in most strips that runs
+    through the words. Such a line covers under half of the table's width with its traced
+    ink (a ruling line, wobbly or worn, covers 0.9 or more), or, found in under 0.8 of the
+    strips, it covers under 0.9 and its shape leaves that of the well-drawn lines above and
+    below it by over 0.3 rows somewhere across the table (words at one end, the real line
+    at the other; hand-drawn lines differ from their neighbours by up to 0.27 rows). A weak
+    line is a candidate that the writing must confirm (rowfit), not a boundary by itself."""
+    cov = [coverage(ink, ln, x0, x1, reach=4) if ln.strength >= 0.6 else 0.0 for ln in lines]
+    good = [ln for ln, c in zip(lines, cov, strict=True) if ln.strength >= 0.6 and c >= 0.9]
+    xm = 0.5 * (x0 + x1)
+    xs = np.linspace(x0 + 0.05 * (x1 - x0), x1 - 0.05 * (x1 - x0), 9)
+    out = []
+    for ln, c in zip(lines, cov, strict=True):
+        if ln.strength >= 0.6 and (c < 0.5 or (ln.strength < 0.8 and c < 0.9 and _bend(
+                ln, good, xs, xm) > 0.3 * he)):
+            ln = RuledLine(pos=ln.pos, coeffs=ln.coeffs, strength=min(0.5, c))
+        out.append(ln)
+    return out
+
+
+def _bend(ln: RuledLine, good: list[RuledLine], xs: np.ndarray, xm: float) -> float:
+    """How far the shape of ``ln`` over ``xs`` leaves the blend of the nearest lines of
+    ``good`` above and below it (0 when there are none)."""
+    above = [g for g in good if g.at(xm) < ln.at(xm) - 1]
+    below = [g for g in good if g.at(xm) > ln.at(xm) + 1]
+    refs = ([max(above, key=lambda g: g.at(xm))] if above else []) + (
+        [min(below, key=lambda g: g.at(xm))] if below else [])
+    if not refs:
+        return 0.0
+    shape = [g.at(xs) - g.at(xm) for g in refs]
+    if len(refs) == 2:
+        ya, yb = refs[0].at(xm), refs[1].at(xm)
+        t = (ln.at(xm) - ya) / max(1e-6, yb - ya)
+        ref = (1 - t) * shape[0] + t * shape[1]
+    else:
+        ref = shape[0]
+    return float(np.abs(ln.at(xs) - ln.at(xm) - ref).max())
+
+
 # share of the table's width a line under the header's top must cover (along its traced ink)
 # to end the header's print: a traced row of bold header words reaches 0.71, a wobbly
 # hand-drawn header line 0.93

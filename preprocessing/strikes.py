@@ -80,7 +80,10 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
         slope, icpt = np.polyfit(pts[:, 0], pts[:, 1], 1)
         ax, bx = float(pts[:, 0].min()), float(pts[:, 0].max())
         dx, dy = (bx - ax) * 2.0, abs(slope) * (bx - ax) * 2.0
-        if dx < 0.4 * (x1 - x0) or dy < 0.3 * he:  # a short row makes a shallow stroke
+        # a short row makes a shallow stroke: 0.3 rows down, or 0.15 over most of the
+        # table's width (a stroke through a row of 0.6 of the usual height, 2 mm in from its
+        # top and bottom; a row line drawn askew is told from it by crosses_row)
+        if dx < 0.4 * (x1 - x0) or dy < (0.15 if dx >= 0.6 * (x1 - x0) else 0.3) * he:
             continue
         # a pen stroke is continuous; a "line" Hough threads through words has gaps
         px = np.arange(int(ax), int(bx) + 1)
@@ -98,7 +101,10 @@ def _follow(near: np.ndarray, slope: float, icpt: float, x: float,
     """The last point (x, y), going from ``x`` in direction ``step`` along the stroke y =
     slope x + icpt, where it still has ink: the path follows the ink within 2 px (a hand-drawn
     stroke bends a little) and crosses gaps where ruling was removed (a row line's band is a
-    long gap along a shallow stroke)."""
+    long gap along a shallow stroke). Past a gap the stroke may go on a few pixels off its
+    line: a shallow stroke along a removed row line keeps only its edge beside the line's
+    band there, a step of 3-4 px where the band ends (hand-photo ks-2006 691018: the stroke's
+    first part lost, and the blank row it crosses taken for an entry)."""
     h, w = near.shape
     gap = int(min(60.0, max(6.0, 6.0 / max(abs(slope), 1e-3))))
     xi = int(round(x))
@@ -111,9 +117,11 @@ def _follow(near: np.ndarray, slope: float, icpt: float, x: float,
         yi = int(round(y))
         if yi < 2 or yi >= h - 2:
             break
-        hit = np.nonzero(near[yi - 2:yi + 3, xi])[0]
+        r = 2 + min(3, miss)  # past a gap, a step of a few pixels (see the docstring)
+        lo = max(0, yi - r)
+        hit = np.nonzero(near[lo:yi + r + 1, xi])[0]
         if len(hit):
-            y = yi - 2 + float(hit[np.argmin(np.abs(hit - 2))])
+            y = lo + float(hit[np.argmin(np.abs(hit + lo - yi))])
             last, miss = (float(xi), y), 0
         else:
             miss += 1
@@ -130,7 +138,10 @@ def crosses_row(strikes: list[tuple[float, float, float, float]], top: Callable[
     a stroke through 0.4 of the row whose middle passes through the row's middle band (0.2-0.8
     of its height) counts too: the one line a clerk draws through a short row from near its
     top to near its bottom, as found (its ends fade into the ruling), crossed 0.47 of it; a
-    row line the grid missed lies at a row's edge, not across its middle."""
+    row line the grid missed lies at a row's edge, not across its middle. A stroke wholly
+    inside the row with its middle in the row's middle (0.3-0.7) needs to cross 0.3 of it:
+    a written row struck out by a shallow line whose ends the ruling hides (hand-photo
+    kt-2006 691019: 0.32-0.70)."""
     for sx0, sy0, sx1, sy1 in strikes:
         t = np.linspace(0.0, 1.0, 65)
         xs, ys = sx0 + t * (sx1 - sx0), sy0 + t * (sy1 - sy0)
@@ -146,5 +157,9 @@ def crosses_row(strikes: list[tuple[float, float, float, float]], top: Callable[
             return True
         mid = v[np.nonzero(on)[0][len(inside) // 2]]  # the middle of its part in this row
         if share >= 0.5 and span >= 0.4 and 0.2 <= mid <= 0.8 and on.mean() >= 0.6:
+            return True
+        # wholly inside the row, its middle at the row's: a written row struck out by one
+        # shallow line from near its top to near its bottom, found over 0.38 of it
+        if share >= 0.5 and span >= 0.3 and 0.3 <= mid <= 0.7 and on.all():
             return True
     return False
