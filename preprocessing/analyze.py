@@ -107,10 +107,9 @@ def _cut_status(cmap: ColumnMap, template: Template) -> str:
     sides = []
     left = [c for c in cmap.cut if c < n / 2]
     right = [c for c in cmap.cut if c >= n / 2]
-    if left:
-        sides.append(f"left (columns {_span(left)} missing)")
-    if right:
-        sides.append(f"right (columns {_span(right)} missing)")
+    for name, cols in (("left", left), ("right", right)):
+        if cols:
+            sides.append(f"{name} (column{'s' if len(cols) > 1 else ''} {_span(cols)} missing)")
     return "partial page: the table is cut off at the " + " and the ".join(sides)
 
 

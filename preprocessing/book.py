@@ -10,7 +10,8 @@ over images in memory (``sohoa segment`` of several pages, the benchmark's book 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,6 +73,28 @@ class BookPass:
             if now is not None and (page.prior is None or not now.close_to(page.prior)):
                 out.append(key)
         return out
+
+
+def page_record(geometry: ColumnGeometry | None, status: str,
+                prior: BookPrior | None = None) -> dict[str, Any]:
+    """What a book's consensus keeps of an analysed page, as plain JSON values (``sohoa
+    process`` writes it to the workspace so a resumed run knows the pages done before)."""
+    return {"geometry": None if geometry is None else asdict(geometry), "status": status,
+            "prior": None if prior is None else asdict(prior)}
+
+
+def from_record(rec: dict[str, Any]) -> tuple[ColumnGeometry | None, str, BookPrior | None]:
+    """The (geometry, status, prior) of a :func:`page_record`; ValueError when it is not
+    one."""
+    try:
+        g, p = rec.get("geometry"), rec.get("prior")
+        geometry = None if g is None else ColumnGeometry(**{
+            k: tuple(v) if isinstance(v, list) else v for k, v in g.items()})
+        prior = None if p is None else BookPrior(**{
+            k: tuple(v) if isinstance(v, list) else v for k, v in p.items()})
+        return geometry, str(rec.get("status", "")), prior
+    except (AttributeError, TypeError) as exc:
+        raise ValueError(f"not a page record: {exc}") from exc
 
 
 def analyze_book(pages: Sequence[np.ndarray] | Callable[[int], np.ndarray], template: Template,

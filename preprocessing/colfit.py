@@ -23,17 +23,14 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from preprocessing.colplace import (
-    COVER,
-    header_separators,
-    off_separator,
-    separators,
-    weak_separator,
-)
-from preprocessing.colsides import open_sides, row_extent
+from preprocessing.colplace import COVER, header_separators, off_separator, separators
+from preprocessing.colsides import open_sides, paper_extent, row_extent
+from preprocessing.colsplit import blend, shift, split_at_valleys
 from preprocessing.columns import ColumnMap, template_boundaries
 from preprocessing.layout import Grid, RuledLine
 from sohoa.template import Template
+
+__all__ = ["blend", "columns_of_page", "fit_columns", "shift", "split_at_valleys"]
 
 MISS = 2.2  # a boundary inside the image with no line
 CUT = 0.6  # a boundary beyond the image's edge (cropped scan)
@@ -54,6 +51,9 @@ SEP_STRENGTH = 0.05  # strength given to such a separator taken as a candidate l
 SEP_NEAR = 6.0  # pixels: a separator this close to a found line is that line
 FRAME = 4.0  # leaving out the outer line the row lines end at (a closed side)
 FRAME_NEAR = 8.0  # pixels between the row lines' end and that line
+INSIDE = 4.0  # the table's outer boundary inside the row lines' extent (they run on past it)
+INSIDE_TOL = 0.02  # of the lines' span: row lines overshooting a (hand-drawn) frame
+SHOWS = 0.2  # share of a column on the page under which it is cut off (else it is read)
 WIDER = 4.0  # cost per unit of log(table width / image width) of a table cut at a side
 
 
@@ -75,14 +75,17 @@ def _anchor_cost(anchors: dict[int, float], c0: int, c1: int, x0: float, x1: flo
 def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
            width: float, open_sides: tuple[bool, bool],
            anchors: dict[int, float] | None = None, confirmed: np.ndarray | None = None,
-           sep: np.ndarray | None = None, frame: np.ndarray | None = None
+           sep: np.ndarray | None = None, frame: np.ndarray | None = None,
+           extent: tuple[float, float] | None = None
            ) -> tuple[float, list[tuple[int, int]]]:
     """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
     pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
     fall off the image only on an ``open_sides`` side (left, right). ``confirmed``: lines
     the header's separator continues (leaving one out costs ``CONFIRMED`` more); ``sep``:
     candidates that are only a header separator (a boundary on one costs ``SEP_MATCH``);
-    ``frame``: the table's outer lines (leaving one out costs ``FRAME``)."""
+    ``frame``: the table's outer lines (leaving one out costs ``FRAME``); ``extent``: the
+    x-range the row lines span: the table's outer boundaries lie at its ends or beyond (a
+    frame put well inside it costs ``INSIDE``: the row lines would run on past the table)."""
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
     if confirmed is not None:
@@ -98,19 +101,36 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     best = np.full((nb, k), inf)
     back: dict[tuple[int, int], tuple[int, int]] = {}
 
+    tol = INSIDE_TOL * float(pos[-1] - pos[0]) if len(pos) else 0.0
+
+    def inside(p: float, j: int, side: int) -> float:
+        """``INSIDE`` when the table's outer boundary on ``side``, boundary ``j`` on line
+        position ``p``, lies well inside the row lines' extent."""
+        if extent is None:
+            return 0.0
+        if side < 0:
+            return INSIDE if p - scale * (frac[j] - frac[0]) > extent[0] + tol else 0.0
+        return INSIDE if p + scale * (frac[-1] - frac[j]) < extent[1] - tol else 0.0
+
     def edge_cost(p: float, j: int, side: int) -> float:
         """Boundaries beyond the first (side -1) or last (+1) matched one, boundary ``j`` on
-        line position ``p``: cut when they fall off the image, missing otherwise."""
+        line position ``p``: missing when they lie on the image; on an open side the outer
+        ones may be cut instead (:func:`_open_edge`)."""
+        if (j == 0 and side < 0) or (j == nb - 1 and side > 0):
+            return inside(p, j, side)
         others = frac[:j] if side < 0 else frac[j + 1:]
         xs = p + scale * (others - frac[j])
         off = (xs < -0.01 * width) if side < 0 else (xs > 1.01 * width)
         if not open_sides[0 if side < 0 else 1]:
-            return MISS * len(xs) + (math.inf if off.any() else 0.0)
-        return float(CUT * off.sum() + MISS * (~off).sum())
+            return MISS * len(xs) + (math.inf if off.any() else 0.0) + inside(p, j, side)
+        edge = (0.0 if side < 0 else width) if extent is None else extent[0 if side < 0 else 1]
+        on = side * (edge - xs) >= -0.01 * width  # before the row lines' (the paper's) end
+        return _open_edge(p, xs[::-1] if side < 0 else xs, on[::-1] if side < 0 else on,
+                          side, edge)[0] + inside(p, j, side)
 
     for j in range(nb):
         for i in range(k):
-            c0 = before[i] + on[i] + (edge_cost(pos[i], j, -1) if j else 0.0)
+            c0 = before[i] + on[i] + edge_cost(pos[i], j, -1)
             if anchors and j:
                 c0 += _anchor_cost(anchors, 0, j, -math.inf, pos[i])
             cand, arg = c0, (-1, -1)
@@ -140,9 +160,8 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
         for i in range(k):
             if best[j, i] == inf:
                 continue
-            tail = before[k] - before[i + 1]
+            tail = before[k] - before[i + 1] + edge_cost(pos[i], j, 1)
             if j < nb - 1:
-                tail += edge_cost(pos[i], j, 1)
                 if anchors:
                     tail += _anchor_cost(anchors, j, nb - 1, pos[i], math.inf)
             if best[j, i] + tail < total_best:
@@ -155,12 +174,38 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     return total_best, pairs[::-1]
 
 
+def _open_edge(p: float, xs: np.ndarray, on: np.ndarray, side: int, edge: float
+               ) -> tuple[float, int]:
+    """Cost of the boundaries ``xs`` (outward from the matched line at ``p``, where the
+    template's widths put them; ``on``: inside the image) beyond an open side whose row lines
+    end at ``edge``, and how many lie on the image: the first k are on the image with no line
+    found (``MISS`` each), the rest cut (``CUT`` each). Columns vary in width, so the
+    boundary the template's widths put last on the image may be cut instead (a wide column
+    the edge runs through), one at most; the column the edge cuts through must then be at
+    least as wide as what shows of it (a column drawn narrower than that costs as much wider
+    as it must be)."""
+    n = len(xs)
+    n_on = int(np.cumprod(on).sum()) if n else 0
+    if n_on == n:
+        return MISS * n, n
+    chain = np.r_[p, xs]
+    ks = np.arange(max(0, n_on - 1), n_on + 1)
+    vis = side * (edge - chain[ks])  # what shows of the column beyond chain[k]
+    exp = np.abs(chain[ks + 1] - chain[ks])
+    lr = np.log(np.maximum(vis, 1e-6) / np.maximum(exp, 1e-6))
+    wide = np.where(vis > exp, np.minimum(3.0, lr * lr / (2 * SIGMA * SIGMA)), 0.0)
+    cost = MISS * ks + CUT * (n - ks) + wide
+    i = int(np.argmin(cost))
+    return float(cost[i]), int(ks[i])
+
+
 def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Template,
                 width: float, prior: tuple[float, ...] | None = None,
                 open_sides: tuple[bool, bool] = (False, False),
                 anchors: dict[int, float] | None = None,
                 cover: np.ndarray | None = None,
-                table: tuple[float, float] | None = None) -> ColumnMap | None:
+                table: tuple[float, float] | None = None,
+                shows: tuple[float, float] | None = None) -> ColumnMap | None:
     """Column boundaries of a page from its vertical lines (``width``: the image's width).
 
     ``prior``: normalised boundaries (0..1, n+1 values) to use instead of the template's
@@ -170,8 +215,9 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     header band's lower part a vertical stroke runs through (``colplace.header_separators``):
     a found line the header continues is hard to leave out, and a separator whose body line
     was not found is a candidate boundary (the printed form's own ruling outweighs the
-    template's widths). ``table``: the x-range the row lines span. None when fewer than
-    two lines fit."""
+    template's widths). ``table``: the x-range the row lines span; ``shows``: the x-range
+    where the page shows paper (a column mostly outside it is cut; default the image). None
+    when fewer than two lines fit."""
     lines = sorted(v_lines, key=lambda ln: ln.pos)
     if len(lines) < 2:
         return None
@@ -209,7 +255,7 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
 
     def align(scale: float) -> tuple[float, list[tuple[int, int]]]:
         return _align(pos, strong, frac, scale, width, open_sides, anchors, confirmed, sep,
-                      frame)
+                      frame, table)
 
     cost, pairs = align(span)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
@@ -227,7 +273,9 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     cost, scale, pairs = best
     if sum(1 for _, i in pairs if not sep[i]) < 2:
         return None
-    return _build(lines, frac, pairs, width, cost, sep)
+    edges = tuple(((table[i] if table is not None else (0.0, width)[i]) if open_sides[i]
+                   else None) for i in (0, 1))
+    return _build(lines, frac, pairs, shows or (0.0, width), cost, sep, edges)
 
 
 def _on_cover(cover: np.ndarray, x: float, reach: int = 4) -> bool:
@@ -237,8 +285,29 @@ def _on_cover(cover: np.ndarray, x: float, reach: int = 4) -> bool:
     return bool(part.size) and float(part.max()) >= COVER
 
 
+def _cut_beyond(out: list, end: int, side: int, edge: float, lim: tuple[float, float]
+                ) -> None:
+    """Beyond the outermost matched boundary ``end`` on an open ``side`` whose row lines end
+    at ``edge``: the boundaries the alignment takes for cut (:func:`_open_edge`) but the
+    template's widths put on the page are moved off it (past ``edge``)."""
+    idx = list(range(end - 1, -1, -1)) if side < 0 else list(range(end + 1, len(out)))
+    if not idx:
+        return
+    xs = np.array([out[j].pos for j in idx])
+    on = side * (edge - xs) >= -0.01 * (lim[1] - lim[0])
+    _, k = _open_edge(out[end].pos, xs, on, side, edge)
+    if k < len(idx) and side * (edge + side - xs[k]) > 0:
+        d = float(edge + side - xs[k])
+        for j in idx[k:]:
+            out[j] = shift(out[j], d)
+
+
 def _build(lines: list[RuledLine], frac: np.ndarray, pairs: list[tuple[int, int]],
-           width: float, cost: float, sep: np.ndarray | None = None) -> ColumnMap:
+           lim: tuple[float, float], cost: float, sep: np.ndarray | None = None,
+           edges: tuple[float | None, float | None] = (None, None)) -> ColumnMap:
+    """The column map of an alignment; a column is cut when under ``SHOWS`` of it lies
+    within ``lim`` (the x-range of the page that shows). ``edges``: where the row lines end
+    on an open side (None: closed), as the alignment saw it."""
     nb = len(frac)
     sep = np.zeros(len(lines), bool) if sep is None else sep
     js = np.array([j for j, _ in pairs])
@@ -277,9 +346,12 @@ def _build(lines: list[RuledLine], frac: np.ndarray, pairs: list[tuple[int, int]
             assert ref is not None
             dx = b * (frac[j] - frac[left if left is not None else right])
             out[j] = shift(ref, float(dx))
+    for side, edge in zip((-1, 1), edges, strict=True):
+        if edge is not None:
+            _cut_beyond(out, int(js.min() if side < 0 else js.max()), side, edge, lim)
     bounds = tuple(ln for ln in out if ln is not None)
     cut = tuple(ci for ci in range(nb - 1)
-                if _visible(bounds[ci].pos, bounds[ci + 1].pos, width) < 0.5)
+                if _visible(bounds[ci].pos, bounds[ci + 1].pos, lim) < SHOWS)
     used = {i for _, i in pairs}
     lo, hi = bounds[0].pos, bounds[-1].pos
     extra = sum(1 for i, ln in enumerate(lines)
@@ -290,106 +362,10 @@ def _build(lines: list[RuledLine], frac: np.ndarray, pairs: list[tuple[int, int]
                      cost=float(cost))
 
 
-def _visible(x0: float, x1: float, width: float) -> float:
+def _visible(x0: float, x1: float, lim: tuple[float, float]) -> float:
     if x1 <= x0:
         return 0.0
-    return max(0.0, min(x1, width) - max(x0, 0.0)) / (x1 - x0)
-
-
-def shift(ln: RuledLine, dx: float) -> RuledLine:
-    c = list(ln.coeffs)
-    c[-1] += dx
-    return RuledLine(pos=ln.pos + dx, coeffs=tuple(c), strength=0.0)
-
-
-def blend(a: RuledLine, b: RuledLine, t: float, strength: float = 0.0) -> RuledLine:
-    """The line a fraction ``t`` of the way from ``a`` to ``b`` (their shapes blended), of
-    the given ``strength`` (0: placed, not seen)."""
-    n = max(len(a.coeffs), len(b.coeffs))
-    ca = np.r_[np.zeros(n - len(a.coeffs)), a.coeffs]
-    cb = np.r_[np.zeros(n - len(b.coeffs)), b.coeffs]
-    c = (1 - t) * ca + t * cb
-    return RuledLine(pos=(1 - t) * a.pos + t * b.pos, coeffs=tuple(float(v) for v in c),
-                     strength=strength)
-
-
-def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
-                     frac: np.ndarray, spread: float = 0.5,
-                     header: np.ndarray | None = None) -> ColumnMap:
-    """Move each boundary placed without a line (between two found ones) to the emptiest
-    vertical strip of ``clean`` (ink without ruling, rows y0..y1) where the widths on both
-    sides stay within ``spread`` of their share (0.5: between half and twice the template's;
-    smaller for a book's measured layout). ``header``: per x, how much of the header band's
-    lower part a vertical stroke runs through (:mod:`preprocessing.colplace`); a separator
-    there, within the same range, wins over the valley: when a run of placed boundaries
-    has as many separators as boundaries, each takes its own in order, else each in turn
-    takes the one nearest its estimate."""
-    if not cmap.placed:
-        return cmap
-    h, w = clean.shape[:2]
-    ya, yb = int(max(0, y0)), int(min(h, y1))
-    if yb - ya < 10:
-        return cmap
-    bounds = list(cmap.boundaries)
-    found = [j for j in range(len(bounds)) if j not in cmap.placed]
-    if header is not None:
-        found = _on_separators(bounds, found, cmap.placed, header)
-    for j in cmap.placed:
-        if j in found:
-            continue
-        left = max((jj for jj in found if jj < j), default=None)
-        right = min((jj for jj in found if jj > j), default=None)
-        if left is None or right is None:
-            continue
-        lpos, rpos = bounds[left].pos, bounds[right].pos
-        share = (frac[j] - frac[left]) / (frac[right] - frac[left])
-        est = lpos + share * (rpos - lpos)
-        lo = lpos + (1 - spread) * (est - lpos)
-        hi = rpos - (1 - spread) * (rpos - est)
-        xa, xb = int(max(0, math.ceil(lo))), int(min(w, math.floor(hi)))
-        if xb - xa < 3:
-            continue
-        seps = separators(header, xa, xb) if header is not None else []
-        if not seps and header is not None:  # a worn separator, alone in the range
-            weak = weak_separator(header, xa, xb)
-            seps = [] if weak is None else [weak]
-        if seps:
-            x = min(seps, key=lambda c: abs(c - est))
-            bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))
-            found = sorted(found + [j])
-            continue
-        prof = np.count_nonzero(clean[ya:yb, xa:xb], axis=0).astype(np.float64)
-        prof = np.convolve(prof, np.ones(3) / 3, mode="same")
-        low = np.nonzero(prof <= prof.min() + max(1.0, 0.02 * (yb - ya)))[0]
-        runs = np.split(low, np.nonzero(np.diff(low) > 1)[0] + 1)
-        run = min(runs, key=lambda r: abs(xa + r.mean() - est) - 1.0 * len(r))
-        x = xa + float(run.mean())
-        t = (x - lpos) / (rpos - lpos)
-        bounds[j] = blend(bounds[left], bounds[right], t)
-        found = sorted(found + [j])
-    return ColumnMap(tuple(bounds), cmap.matched, cmap.residual, cmap.extra, cut=cmap.cut,
-                     placed=cmap.placed, cost=cmap.cost)
-
-
-def _on_separators(bounds: list[RuledLine], found: list[int], placed: tuple[int, ...],
-                   header: np.ndarray) -> list[int]:
-    """Where a run of two or more placed boundaries between two found lines has exactly as
-    many header separators between them, each boundary takes its own, in order (however far the
-    template's widths put the estimates); returns the boundaries now on a line or
-    separator."""
-    done = list(found)
-    for left, right in zip(found[:-1], found[1:], strict=True):
-        js = [j for j in placed if left < j < right]
-        if len(js) < 2:  # one lost line: the separator nearest its estimate, in range
-            continue
-        lpos, rpos = bounds[left].pos, bounds[right].pos
-        cands = separators(header, int(math.ceil(lpos)) + 4, int(math.floor(rpos)) - 3)
-        if len(cands) != len(js):  # separators faded or extra: one by one, nearest first
-            continue
-        for j, x in zip(js, cands, strict=True):  # as many as lost lines: each its own
-            bounds[j] = blend(bounds[left], bounds[right], (x - lpos) / (rpos - lpos))
-            done.append(j)
-    return sorted(done)
+    return max(0.0, min(x1, lim[1]) - max(x0, lim[0])) / (x1 - x0)
 
 
 def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.ndarray,
@@ -408,19 +384,23 @@ def columns_of_page(grid: Grid, template: Template, ink: np.ndarray, hmask: np.n
     seps = header_separators(walls, grid, ink)
     cover = seps[0] if seps is not None else None
     table = row_extent(grid, hmask)
-    cmap = fit_columns(grid.v_lines, template, w, open_sides=sides, cover=cover, table=table)
+    paper = paper_extent(grid, valid, w)
+    cmap = fit_columns(grid.v_lines, template, w, open_sides=sides, cover=cover, table=table,
+                       shows=paper)
     frac = template_boundaries(template)
     use = None
     # the book's consensus only where the page's own lines are weak (never over strong ones)
     if prior is not None and len(prior) == len(frac) and (in_doubt(cmap) or bool(cmap.cut)):
-        alt = fit_columns(grid.v_lines, template, w, prior, sides, cover=cover, table=table)
+        alt = fit_columns(grid.v_lines, template, w, prior, sides, cover=cover, table=table,
+                          shows=paper)
         # the book's layout was measured on its pages: it wins unless clearly worse
         if alt is not None and (cmap is None or alt.cost <= cmap.cost + PRIOR_EDGE):
             cmap, frac, use = alt, np.asarray(prior, float), prior
     if grey is not None and in_doubt(cmap):
         anchors = header_anchors(grey, grid, template, ink, walls)
         if anchors:
-            read = fit_columns(grid.v_lines, template, w, use, sides, anchors, cover, table)
+            read = fit_columns(grid.v_lines, template, w, use, sides, anchors, cover, table,
+                               paper)
             cmap = read if read is not None else cmap
     if cmap is None:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -25,13 +26,56 @@ from sohoa.template import Template
 log = logging.getLogger(__name__)
 
 
-def _book_pass(pages):  # noqa: ANN001, ANN202 - store pages -> preprocessing.book.BookPass
+def _book_pass(ws: Workspace, pages):  # noqa: ANN001, ANN202 - -> preprocessing.book.BookPass
     """Each book's analysed pages and their consensus (preprocessing.book): a page task gets
     the consensus of the book's strong pages done before it, and once every page is done the
-    weak pages that had none (a weak first page) are analysed again with it."""
-    from preprocessing.book import BookPass
+    weak pages that had none (a weak first page) are analysed again with it. The book's pages
+    done by an earlier run (a killed run resumed, pages ingested later) count too: their
+    geometry is read back from the workspace's ``book_layouts.jsonl``."""
+    from preprocessing.book import BookPass, from_record
 
-    return BookPass({p.id: p.book_id for p in pages})
+    run = {p.id for p in pages}
+    everyone = {q.id: q.book_id for b in {p.book_id for p in pages} for q in ws.pages(b)}
+    books = BookPass(everyone)
+    for key, rec in _stored_layouts(ws).items():
+        if key in everyone and key not in run:
+            try:
+                books.add(key, *from_record(rec))
+            except ValueError as exc:
+                log.warning("book layout of page %d not used: %s", key, exc)
+    return books
+
+
+LAYOUTS = "book_layouts.jsonl"  # in the workspace: each analysed page's column geometry
+
+
+def _stored_layouts(ws: Workspace) -> dict[int, dict]:
+    """Page id -> its latest layout record (a torn last line of a killed run is skipped)."""
+    path = Path(ws.path) / LAYOUTS
+    out: dict[int, dict] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+            out[int(rec["page"])] = rec
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def _store_layout(ws: Workspace, page_id: int, geometry, status: str, prior) -> None:  # noqa: ANN001
+    """Append a page's layout record (preprocessing.book.page_record) for later runs."""
+    from preprocessing.book import page_record
+
+    line = json.dumps({"page": int(page_id), **page_record(geometry, status, prior)})
+    try:
+        with open(Path(ws.path) / LAYOUTS, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+    except OSError as exc:  # the page is stored; only a later run's consensus misses it
+        log.warning("book layout of page %d not kept: %s", page_id, exc)
 
 
 def _tasks(ws: Workspace, pages, attempt: int = 1, books=None) -> Iterator[PageTask]:  # noqa: ANN001
@@ -157,6 +201,11 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
                 ws.set_page_state(task.page_id, "processed", BOOK_LAYOUT)
         del res  # the page's images and crops
         _release_memory()
+        _store_layout(ws, task.page_id, geometry, status, task.prior)
+        if books is not None:
+            books.add(task.page_id, geometry, status, task.prior)
+        if again and task.page_id not in report.stored:  # a page an earlier run did
+            continue
         if again:  # undo the first look's count
             was_ok, was_n = report.stored[task.page_id]
             report.entries -= was_n
@@ -165,8 +214,6 @@ def _consume(ws: Workspace, results: Iterable[TaskResult], report: ProcessReport
             else:
                 report.needs_attention = [t for t in report.needs_attention
                                           if t[0] != task.page_id]
-        if books is not None:
-            books.add(task.page_id, geometry, status, task.prior)
         report.stored[task.page_id] = (ok, n)
         report.entries += n
         if ok:
@@ -246,7 +293,7 @@ def run_process(
         report = ProcessReport()
         retry: list = []
         with tqdm(total=len(pages), unit="page", disable=not progress, desc="process") as bar:
-            books = _book_pass(pages)
+            books = _book_pass(ws, pages)
             _consume(ws, execute(_tasks(ws, pages, books=books)), report, bar, retry, books)
             if retry:
                 log.warning("retrying %d failed pages once", len(retry))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_columns_header import _off_column
 
-import preprocessing.colfit as colfit
+import preprocessing.colsplit as colsplit
 import preprocessing.colplace as colplace
 from preprocessing.colplace import weak_separator
 
@@ -25,7 +25,7 @@ from preprocessing.colplace import weak_separator
 def test_worn_header_separator_places_the_lost_line(
         monkeypatch: pytest.MonkeyPatch, seed: int, fields: set[str]) -> None:
     assert _off_column("ks-2006", seed, "hard") == []
-    monkeypatch.setattr(colfit, "weak_separator", lambda cover, xa, xb: None)
+    monkeypatch.setattr(colsplit, "weak_separator", lambda cover, xa, xb: None)
     # the separator's intact upper part (colplace.ABOVE) would place it too
     monkeypatch.setattr(colplace, "ABOVE", 0.0)
     off = _off_column("ks-2006", seed, "hard")
