@@ -59,6 +59,7 @@ NAME_WEIGHT = 1.0
 NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is as wide)
 PLACE_WEIGHT = 3.0
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
+PLACE_UNITS = True  # the units read part by part on the image (models.place_decode)
 PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every
@@ -170,6 +171,10 @@ class FieldDecoder:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
                 base = place_prior(t)  # a variant is weighed only if it agrees better
                 extra += [v for v in place_variants(t) if place_prior(v) > base]
+            if PLACE_UNITS:  # the units the image supports best, part by part
+                from models.place_decode import unit_readings
+
+                extra += unit_readings(logp, self.charset, pairs[0][0])
             prior, weight = place_prior, PLACE_WEIGHT
         else:
             from sohoa.fields.vocab import field_prior
