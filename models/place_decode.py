@@ -89,18 +89,19 @@ def _levels_below(parent, word_level: int | None) -> tuple[int, ...]:  # type: i
     return tuple(lv for lv in want if lv > parent.level)
 
 
+@lru_cache(maxsize=8192)  # pure; a book names the same places again and again
 def _candidates(token: str, parent, word_level: int | None  # type: ignore[no-untyped-def]
-                ) -> list[tuple[str, object]]:
+                ) -> tuple[tuple[str, object], ...]:
     """(token text, unit) of the units that may stand in a part, the closest names first."""
     from sohoa.fields.places import _part
     from sohoa.fields.text import key
 
     levels = _levels_below(parent, word_level)
     if not levels:
-        return []
+        return ()
     keys, owners = _pool(parent.code if parent is not None else "", levels)
     if not keys:
-        return []
+        return ()
     part = _part(token)
     name = part.name if part.word else token.strip()
     head = token[: len(token) - len(token.lstrip())]
@@ -121,22 +122,41 @@ def _candidates(token: str, parent, word_level: int | None  # type: ignore[no-un
                         f" {new}", u))
         if len(seen) >= SPAN_TOP:
             break
+    return tuple(out)
+
+
+def _cut(text: str) -> list[str]:
+    """``place_match._tokens``, with a part that runs on into the next unit word without a
+    separator ("Văn Yên tỉnh Yên Bái") cut before that word (the space as its separator)."""
+    from sohoa.fields.place_match import _tokens
+    from sohoa.fields.places import _INNER_WORD
+    from sohoa.fields.text import fold
+
+    out: list[str] = []
+    for i, t in enumerate(_tokens(text)):
+        folded = fold(t)
+        cuts = [m.start() for m in _INNER_WORD.finditer(folded)] \
+            if i % 2 == 0 and len(folded) == len(t) else []
+        at = 0
+        for c in cuts:
+            out += [t[at:c], t[c]]
+            at = c + 1
+        out.append(t[at:])
     return out
 
 
 def unit_readings(logp: np.ndarray, charset: Charset, base: str) -> list[str]:
     """``base`` (an open reading with the best path's parts) with its administrative parts
     replaced by the units the image supports best, as consistent chains, best first."""
-    from sohoa.fields.place_match import _tokens
     from sohoa.fields.places import MAX_PARTS, _part
 
     text, starts, ends = aligned(logp, charset)
     if not text or len(text) > 400:
         return []
-    toks = _tokens(text)
+    toks = _cut(text)
     if "".join(toks) != text or len(toks) < 3 or len(toks) // 2 + 1 > MAX_PARTS:
         return []  # one part: no hierarchy to read
-    base_toks = _tokens(base) if base else toks
+    base_toks = _cut(base) if base else toks
     if len(base_toks) != len(toks):
         base_toks = toks
     at, spans = 0, []
@@ -153,16 +173,21 @@ def unit_readings(logp: np.ndarray, charset: Charset, base: str) -> list[str]:
         if f1 - f0 < MIN_FRAMES or not tok.strip():
             break
         level = _part(tok).level
-        grown: list[_Chain] = []
-        for c in chains:
-            cands = _candidates(tok, c.parent, level)
-            if not cands:
-                continue
-            scores = ctc_log_probs(logp[f0:f1], [t for t, _ in cands], charset)
-            grown += [_Chain(c.score + float(s), u, (*c.fixes, (j, t)))
-                      for (t, u), s in zip(cands, scores, strict=True) if np.isfinite(s)]
-        if not grown:
+        texts: list[str] = []
+        owners: list[tuple[_Chain, str, object]] = []
+        for c in chains:  # every chain's candidates scored on the part's frames at once
+            for t, u in _candidates(tok, c.parent, level):
+                texts.append(t)
+                owners.append((c, t, u))
+        if not texts:
             break  # no unit stands here: the rest is no administrative part
+        scores = ctc_log_probs(logp[f0:f1], texts, charset)
+        total = scores + np.array([o[0].score for o in owners])
+        best = [i for i in np.argsort(-total)[:CHAINS] if np.isfinite(total[i])]
+        if not best:
+            break
+        grown = [_Chain(float(total[i]), owners[i][2], (*owners[i][0].fixes, (j, owners[i][1])))
+                 for i in best]
         grown.sort(key=lambda c: -c.score)
         chains = grown[:CHAINS]
     out: list[str] = []
