@@ -76,6 +76,7 @@ PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICI
 # 8.54 -> 7.44 %, relation 10.34 -> 8.97 %, sex 2.16 -> 1.89 %, dates and years unchanged
 CLOSED_WEIGHT = 8.0
 CLOSED_LEXICON_NBEST = 5
+DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
 
 
 class FieldDecoder:
@@ -188,6 +189,11 @@ class FieldDecoder:
                 for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):
                     if lex.spells(t) and t not in known and p > 0.0:
                         known[t] = math.log(p)
+
+            if DIGIT_SLOTS and kind in (FieldKind.DATE, FieldKind.YEAR):
+                from models.date_decode import digit_readings
+
+                extra += digit_readings(logp, self.charset, kind == FieldKind.YEAR)
 
             def prior(t: str) -> float:
                 return field_prior(kind, t)
