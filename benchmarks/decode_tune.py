@@ -41,8 +41,9 @@ def draw(per_kind: int, kinds: tuple[str, ...], writers: int = 60, value_seed: i
     return bench_htr._value_crops(per_kind, value_seed, write, kinds=kinds)
 
 
-def log_probs_of(engine, images):  # type: ignore[no-untyped-def]
-    """Each image's (T, C) log-probabilities as the engine decodes them (stretch included)."""
+def log_probs_of(engine, images, plain=None):  # type: ignore[no-untyped-def]
+    """Each image's (T, C) log-probabilities as the engine decodes them (stretch included);
+    ``plain``, a list, also gets the unstretched ones (None where not stretched)."""
     from models.recognize import log_probs
     from ocr.htr import STRETCH_BELOW, STRETCH_FACTOR, greedy_frames_per_char, stretch_width
 
@@ -52,6 +53,10 @@ def log_probs_of(engine, images):  # type: ignore[no-untyped-def]
         cramped = [i for i, lp in enumerate(lps) if greedy_frames_per_char(lp) < STRETCH_BELOW]
         wide = log_probs(engine.net, h, [stretch_width(images[i], STRETCH_FACTOR)
                                          for i in cramped], engine.device, 64)
+        if plain is not None:
+            plain[:] = [None] * len(lps)
+            for i in cramped:
+                plain[i] = lps[i]
         for i, lp in zip(cramped, wide, strict=True):
             lps[i] = lp
     return lps
@@ -65,12 +70,15 @@ def load_or_make(cache: Path, per_kind: int, kinds: tuple[str, ...], engine,  # 
     t0 = time.process_time()
     crops = draw(per_kind, kinds, value_seed=value_seed)
     print(f"drew {len(crops)} crops in {time.process_time() - t0:.0f} CPU s")
-    lps = log_probs_of(engine, [c[2] for c in crops])
+    plain: list = []
+    lps = log_probs_of(engine, [c[2] for c in crops], plain)
     arr = np.empty(len(lps), dtype=object)
     arr[:] = lps
+    arr0 = np.empty(len(lps), dtype=object)
+    arr0[:] = plain or [None] * len(lps)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(cache, kinds=np.array([c[0] for c in crops]),
-                        texts=np.array([c[1] for c in crops]), lps=arr)
+                        texts=np.array([c[1] for c in crops]), lps=arr, plain=arr0)
     return [c[0] for c in crops], [c[1] for c in crops], lps
 
 

@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -162,14 +163,19 @@ class LexiconBeam:
         return _results(self._decoder, logp, self.charset, nbest, self.lm_weight)
 
 
+@lru_cache(maxsize=8)
+def _class_index(chars: str) -> dict[str, int]:
+    return {c: i + 1 for i, c in enumerate(chars)}
+
+
 def ctc_log_probs(logp: np.ndarray, texts: Sequence[str], charset: Charset) -> np.ndarray:
     """Exact log P(text | image) of each text (every alignment summed, torch's compiled CTC);
     -inf for a text the model cannot write or that does not fit in the frames."""
     import torch
 
-    index = {c: i + 1 for i, c in enumerate(charset.chars)}
+    index = _class_index(charset.chars)
     out = np.full(len(texts), -math.inf)
-    keep = [i for i, t in enumerate(texts) if t and all(c in index for c in t)]
+    keep = [i for i, t in enumerate(texts) if t and index.keys() >= set(t)]
     if not keep:
         return out
     targets = [[index[c] for c in texts[i]] for i in keep]

@@ -199,11 +199,12 @@ class HTREngine:
 
         height = self.model.config.height
         lps = log_probs(self.net, height, images, self.device, batch_size)
-        hyps = [self._decode(lp, k) for lp, k in zip(lps, kinds, strict=True)]
-        if not self.stretch:
-            return hyps
         cramped = [i for i, lp in enumerate(lps)
-                   if greedy_frames_per_char(lp) < STRETCH_BELOW]
+                   if greedy_frames_per_char(lp) < STRETCH_BELOW] if self.stretch else []
+        # a cramped line's first reading is only needed when the two are compared
+        skip = set() if STRETCH_CHOOSE else set(cramped)
+        hyps = [make_hypotheses([]) if i in skip else self._decode(lp, k)
+                for i, (lp, k) in enumerate(zip(lps, kinds, strict=True))]
         if not cramped:
             return hyps
         wide = log_probs(self.net, height, [stretch_width(images[i], STRETCH_FACTOR)

@@ -250,7 +250,44 @@ def name_prior(text: str) -> float:
     if not words:
         return -30.0
     n = len(words)
-    return sum(_syllable_prior(w, _position(i, n)) for i, w in enumerate(words))
+    return sum(_syllable_prior(w, _position(i, n)) for i, w in enumerate(words)) \
+        + _pair_prior(words)
+
+
+# the last two syllables as a pair (tuned on training-side stroke writers): a listed
+# two-syllable given name (``boy.txt``/``girl.txt``: "Gia Hân") gains PAIR_BONUS; "Văn" before
+# a given syllable listed only for girls, or "Thị" before one listed only for boys, costs
+# SEX_MISMATCH (Văn marks men's names and Thị women's)
+PAIR_BONUS = 3.0
+SEX_MISMATCH = 0.0
+
+
+@cache
+def _pairs() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Listed two-syllable given names, and the last syllables of boys' and girls' names."""
+    pairs: set[str] = set()
+    last: dict[str, set[str]] = {"boy": set(), "girl": set()}
+    for sex in ("boy", "girl"):
+        for line in _text(f"names/{sex}.txt").splitlines():
+            words = [capitalise(w) for w in clean(line).split()]
+            if words:
+                last[sex].add(words[-1])
+            if len(words) == 2:
+                pairs.add(" ".join(words))
+    return frozenset(pairs), frozenset(last["boy"]), frozenset(last["girl"])
+
+
+def _pair_prior(words: list[str]) -> float:
+    if len(words) < 3 or not (PAIR_BONUS or SEX_MISMATCH):
+        return 0.0
+    pairs, boys, girls = _pairs()
+    mid, given = capitalise(words[-2]), capitalise(words[-1])
+    if f"{mid} {given}" in pairs:
+        return PAIR_BONUS
+    if (mid == "Văn" and given in girls and given not in boys) or (
+            mid == "Thị" and given in boys and given not in girls):
+        return -SEX_MISMATCH
+    return 0.0
 
 
 @lru_cache(maxsize=16384)
@@ -265,11 +302,18 @@ def name_case(text: str) -> str:
 
 def name_known(text: str) -> bool:
     """Whether every word of ``text`` is a listed syllable in its position, written as names
-    are (``name_case``)."""
+    are (``name_case``), and its last two form a listed pair when the pair prior could
+    prefer one (the decoder's shortcut: such a reading is decoded without the priors)."""
     words = text.split()
     if not words or name_case(text) != text:
         return False
     lex = lexicon()
     n = len(words)
+    if n >= 3 and PAIR_BONUS and not SETTLED_MIDDLES & {capitalise(words[-2])} \
+            and " ".join(capitalise(w) for w in words[-2:]) not in _pairs()[0]:
+        return False  # a listed pair one letter away could still gain PAIR_BONUS
     return all(getattr(lex, _position(i, n)).get(capitalise(w), 0) > 0
                for i, w in enumerate(words))
+
+
+SETTLED_MIDDLES = frozenset({"Văn", "Thị"})  # no listed pair to gain: settled as they are

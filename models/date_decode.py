@@ -1,0 +1,94 @@
+"""Dates and years read group by group with what each group can be.
+
+The best path's alignment cuts a date's CTC frames at its separators ("/", ".", "-", " ");
+with three groups each is scored, by exact CTC (``models.fast_decode.ctc_log_probs``),
+against every value its slot can hold: a day (1-31, with or without a leading zero), a month
+(1-12), a year (1900-2039 or two digits). The best value of each slot gives a reading with
+the writer's separators kept ("10/102/2009" -> "10/12/2009", "06/08/098" -> "06/08/1998");
+for a year field the last group is read as a year ("NS 198" -> "NS 1982"). The decoder
+(``models.field_decoder``) weighs these like any other candidate: exact P(text | image) of the
+whole crop and the field's parse prior, so the image keeps its say and no probability is
+raised.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+
+from models.charset import Charset
+from models.fast_decode import ctc_log_probs
+from models.place_decode import aligned
+
+_SEP = re.compile(r"[/.\-\s]+")
+YEARS = (1900, 2040)
+
+
+@cache
+def _slot(name: str) -> tuple[str, ...]:
+    if name == "day":
+        return (*(str(d) for d in range(1, 32)), *(f"{d:02d}" for d in range(1, 10)))
+    if name == "month":
+        return (*(str(m) for m in range(1, 13)), *(f"{m:02d}" for m in range(1, 10)))
+    return (*(str(y) for y in range(*YEARS)), *(f"{y:02d}" for y in range(100)))
+
+
+def _groups(text: str) -> list[tuple[int, int]]:
+    """(start, end) character ranges of the groups between separators."""
+    out, at = [], 0
+    for m in _SEP.finditer(text):
+        if m.start() > at:
+            out.append((at, m.start()))
+        at = m.end()
+    if at < len(text):
+        out.append((at, len(text)))
+    return out
+
+
+def _digitish(s: str) -> bool:
+    return sum(c.isdigit() for c in s) * 2 >= len(s)
+
+
+def digit_readings(logp: np.ndarray, charset: Charset, year_only: bool = False) -> list[str]:
+    """The best path with each group replaced by its slot's likeliest value on its frames
+    (a date's day, month, year; a year field's last group), when that changes anything."""
+    text, starts, ends = aligned(logp, charset)
+    groups = _groups(text)
+    if year_only:
+        groups = groups[-1:]
+        slots = ["year"]
+    else:
+        slots = ["day", "month", "year"]
+    if not groups or not all(_digitish(text[a:b]) for a, b in groups):
+        return []
+    plan: list[tuple[int, int, tuple[str, ...]]] = []
+    if len(groups) == len(slots):
+        plan = [(a, b, _slot(slot)) for (a, b), slot in zip(groups, slots, strict=True)]
+    elif len(groups) == 2 and not year_only:  # a separator not written or not seen
+        sep = text[groups[0][1]: groups[1][0]].strip() or "/"
+        for i in (0, 1):  # the group that holds two slots ("174/2011": day and month)
+            a, b = groups[i]
+            pair = ("day", "month") if i == 0 else ("month", "year")
+            values = tuple(x + sep + y for x in _slot(pair[0]) for y in _slot(pair[1])
+                           if x + y == text[a:b])
+            if values:
+                other = groups[1 - i]
+                plan = sorted([(a, b, values),
+                               (*other, _slot("year" if i == 0 else "day"))])
+                break
+    if not plan:
+        return []
+    T = logp.shape[0]
+    new = text
+    for a, b, values in reversed(plan):
+        f0 = int(ends[a - 1]) + 1 if a > 0 else 0
+        f1 = int(starts[b]) if b < len(text) else T
+        if f1 <= f0:
+            return []
+        scores = ctc_log_probs(logp[f0:f1], values, charset)
+        best = int(np.argmax(scores))
+        if np.isfinite(scores[best]):
+            new = new[:a] + values[best] + new[b:]
+    return [new] if new != text else []
