@@ -23,6 +23,7 @@ import numpy as np
 THIN = 0.3  # a line less tall than this share of the tallest joins its neighbour
 EDGE = 0.5  # a run at the cell's top or bottom edge this thin is the neighbour's ink
 FIRST = 0.62  # one line for two fields: below this share of the cell it is the first's
+FAR = 0.12  # a thin band this share of the cell's height from both neighbours is a line
 
 
 def text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
@@ -46,19 +47,27 @@ def text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
              if not ((b[0] <= 1 or b[1] >= n - 1) and b[1] - b[0] < EDGE * tall)] or bands
     while len(bands) > 1:
         hs = [e - s for s, e in bands]
-        i = int(np.argmin(hs))
-        if hs[i] >= THIN * max(hs):
+        # a thin band far from both neighbours is a line of its own: faint writing (a faded
+        # pen's name leaves a few specks in the binarised cell over a dark year), not tone
+        # marks or a descender, which sit close to their line
+        near = [i for i in range(len(bands)) if hs[i] < THIN * max(hs)
+                and min(_gap(bands, i, i - 1), _gap(bands, i, i + 1)) < FAR * n]
+        if not near:
             break
-        if i == 0:
-            j = 1
-        elif i == len(bands) - 1:
-            j = i - 1
-        else:  # the closer neighbour
-            j = i - 1 if bands[i][0] - bands[i - 1][1] <= bands[i + 1][0] - bands[i][1] else i + 1
+        i = min(near, key=lambda k: hs[k])
+        j = i - 1 if _gap(bands, i, i - 1) <= _gap(bands, i, i + 1) else i + 1  # the closer
         a, b = sorted((i, j))
         bands[a] = [bands[a][0], bands[b][1]]
         del bands[b]
     return [(s, e) for s, e in bands]
+
+
+def _gap(bands: list[list[int]], i: int, j: int) -> float:
+    """Empty rows between bands ``i`` and ``j`` (infinite when ``j`` is not a band)."""
+    if not 0 <= j < len(bands):
+        return float("inf")
+    a, b = sorted((i, j))
+    return float(bands[b][0] - bands[a][1])
 
 
 def _valley(sm: np.ndarray, lo: int, hi: int) -> float:

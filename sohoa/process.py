@@ -150,10 +150,20 @@ class _CoordinatorModel:
             yield TaskResult(res.task, assemble(seg, readings, keep_crops=True))
 
 
+_FROZEN: list[bool] = []  # gc.freeze done in this process
+
+
 def _release_memory() -> None:
     """Give freed page buffers back to the system after each page, so a long run's memory
-    stays flat (glibc otherwise keeps fragments of the large image arrays)."""
+    stays flat (glibc otherwise keeps fragments of the large image arrays). What is alive
+    after the first collection (modules, engines, indexes, the store) is moved out of the
+    collector's way (``gc.freeze``): a full collection walked all of it after every page,
+    0.09 CPU s a page in a 2-worker run's coordinator and 0.13 s with the engines in this
+    process; a page's own objects are made after it and are still collected."""
     gc.collect()
+    if not _FROZEN:
+        gc.freeze()
+        _FROZEN.append(True)
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc

@@ -102,3 +102,24 @@ def test_components_go_to_the_band_at_their_own_x() -> None:
     cv2.line(img, (20, 143), (280, 117), 255, 3)  # and one in the lower half
     prof = cell_profile(img, quad)
     assert len(text_lines(prof)) == 2
+
+
+# ink per row of a mother's cell (name over birth year) on the demo book's page 2 (ks-2006,
+# default layout, hard, test-role hands, seed 2008): the name is written with a faded pen and
+# only a few specks of it survive binarisation (rows 16-24), far above the dark year
+FAINT_NAME_OVER_YEAR = [0] * 16 + [2, 2, 2, 2, 0, 2, 5, 4, 1] + [0] * 17 + [
+    1, 3, 6, 17, 18, 10, 11, 12, 14, 11, 12, 11, 11, 9, 10, 9, 13, 19, 12, 10, 9, 9, 9, 9, 10,
+    8, 8, 8, 7, 5, 6, 6, 4, 0, 0, 0]
+
+
+def test_a_faint_name_far_above_its_year_is_a_line_of_its_own() -> None:
+    # before: the thin band joined the year as "tone marks", the one line sat low in the cell
+    # and the whole cell went to the year (name empty, year read as 'T97')
+    prof = np.array(FAINT_NAME_OVER_YEAR)
+    lines = text_lines(prof)
+    assert len(lines) == 2, lines
+    (cut,) = stacked_cuts(prof, 2)
+    assert lines[0][1] <= cut * len(prof) <= lines[1][0], (cut, lines)
+    # tone marks written just over their line (two empty rows) still join it
+    marks = np.array([0] * 20 + [3, 4, 3, 0, 0] + [12] * 20 + [0] * 33)
+    assert len(text_lines(marks)) == 1

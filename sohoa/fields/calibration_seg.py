@@ -72,12 +72,17 @@ def extra_lines(kind: FieldKind, lines: int) -> float:
     return 1.0 if lines > MAX_LINES.get(FieldKind(kind), 4) else 0.0
 
 
-def _components(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _components(grey: np.ndarray, u8: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dark connected components, without what is left of the ruling (flat dashes of a
-    broken row line) and specks: (labels, stats, kept)."""
+    broken row line) and specks: (labels, stats, kept). ``u8``: the same image as uint8 when
+    it is one (its paper level is then read from a histogram: the same value, faster)."""
     import cv2
 
-    paper = float(np.percentile(grey, 90))
+    from preprocessing.quantile import percentile_u8
+
+    paper = percentile_u8(u8, 90, np.float32) if u8 is not None else \
+        float(np.percentile(grey, 90))
     ink = (grey < paper - max(40.0, 0.35 * paper)).astype(np.uint8)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h = grey.shape[0]
@@ -105,7 +110,8 @@ def crop_evidence(image: np.ndarray | None, residual: float = 0.0,
     m = int(round(margin * h_img / (1 + 2 * margin)))  # warp_quad: m = margin x cell height
     if h_img - 2 * m < 4 or w_img - 2 * m < 4:
         return LayoutEvidence(layout_residual=res)
-    lab, stats, keep = _components(grey.astype(np.float32))
+    lab, stats, keep = _components(grey.astype(np.float32),
+                                   grey if grey.dtype == np.uint8 and grey.size else None)
     ink = keep[lab]
     rows = h_img - 2 * m
     walls = [float(ink[m:h_img - m, max(0, x - 1):x + 2].any(axis=1).sum()) / rows
