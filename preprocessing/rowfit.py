@@ -45,8 +45,10 @@ WIDE_GAP = 0.3  # more off MISSING where that gap is clean and tall (a quarter r
 SKIP = 0.9  # leaving out a full-strength line that has no writing across it
 CUT_NUMBER = 1.0  # a boundary without a (well-drawn) line through an entry number
 MIDWAY = 0.3  # a boundary without a line at a number's edge rather than between two
+MIDWAY_REACH = 3.0  # ... two numbers at most this many rows apart
 CONTINUED = 0.6  # a row's number low under a clean gap with writing above it
 SHORT_DRAWN = 0.42  # the low end of FLAT for a row between two well-drawn lines
+DRAWN = 0.8  # the strength of a well-drawn line (found in most strips, its ink across the table)
 
 
 @dataclass(frozen=True)
@@ -318,12 +320,14 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     for c, sz in zip(centres, sizes, strict=True):
         cuts[int(max(0, np.ceil(c - 0.5 * sz + 1))):int(max(0, np.floor(c + 0.5 * sz)))] = True
     # between two numbers, with no line and no gap to go by, the boundary lies midway
-    # between them (each number is written in its own row): off the middle costs a little
+    # between them (each number is written in its own row): off the middle costs a little;
+    # not between numbers over three rows apart (numbers in between were not
+    # found: a faint pen), where the middle says nothing
     off_mid = np.zeros(n)
     ends = sorted(zip(centres - 0.5 * sizes, centres + 0.5 * sizes, strict=True))
     for (_, b0), (t1, _) in zip(ends[:-1], ends[1:], strict=True):
         lo_r, hi_r = int(max(0, np.floor(b0))), int(min(n, np.ceil(t1) + 1))
-        if hi_r - lo_r >= 2:
+        if 2 <= hi_r - lo_r <= MIDWAY_REACH * he:
             mid, half = 0.5 * (b0 + t1), max(1.0, 0.5 * (t1 - b0))
             off_mid[lo_r:hi_r] = np.abs(np.arange(lo_r, hi_r) - mid) / half
     # cost of a boundary at each node, and of leaving a line out (prefix sums)
@@ -370,7 +374,7 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     gap_at = np.where(free >= 0.95, rows_idx, -1)
     cont_ok, cont_y = _continued_from(n_above, marks, tops, node_j, next_ink,
                                       np.maximum.accumulate(gap_at), he)
-    drawn = np.array([ln is not None and (ln.strength >= 0.8 or k in (0, len(nodes) - 1))
+    drawn = np.array([ln is not None and (ln.strength >= DRAWN or k in (0, len(nodes) - 1))
                       for k, (_, ln, _) in enumerate(nodes)])
     best = np.full(len(nodes), np.inf)
     back = np.zeros(len(nodes), int)

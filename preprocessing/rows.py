@@ -12,6 +12,7 @@ import numpy as np
 
 from preprocessing.columns import ColumnMap
 from preprocessing.layout import RuledLine
+from preprocessing.rowfit import DRAWN
 
 
 def entry_height(lines: list[RuledLine] | tuple[RuledLine, ...]) -> float:
@@ -218,6 +219,11 @@ def as_drawn(ink: np.ndarray, lines: list[RuledLine], x0: float, x1: float,
         if ln.strength >= 0.6 and (c < 0.5 or (ln.strength < 0.8 and c < 0.9 and _bend(
                 ln, good, xs, xm) > 0.3 * he)):
             ln = RuledLine(pos=ln.pos, coeffs=ln.coeffs, strength=min(0.5, c))
+        elif ln.strength >= DRAWN and c < 0.9:
+            # found in most strips but its ink covers under 0.9 of the width: not a
+            # well-drawn line (rowfit's short rows between two of them); a line chained
+            # along a row of writing on a printed page covered 0.66 at strength 0.8
+            ln = RuledLine(pos=ln.pos, coeffs=ln.coeffs, strength=0.75)
         out.append(ln)
     return out
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from test_columns_header import _off_column
 
-import preprocessing.colsplit as colsplit
 import preprocessing.colplace as colplace
+import preprocessing.colsplit as colsplit
 from preprocessing.colplace import weak_separator
 
 
