@@ -73,11 +73,15 @@ def _token_words(charset: Charset) -> list[str]:
 def _text(tokens: Sequence[int], charset: Charset) -> str:
     """The collapsed token path (repeats merged, blanks dropped) as text, spaces as read
     (the parsers clean them; the probability belongs to the text as read)."""
-    path = np.asarray(tokens, dtype=np.int64)
-    keep = (path > 0) & (path <= len(charset.chars))
-    keep[1:] &= path[1:] != path[:-1]
     chars = charset.chars
-    return "".join(chars[k - 1] for k in path[keep].tolist())
+    n = len(chars)
+    out: list[str] = []
+    prev = None
+    for k in tokens:  # a plain loop: the paths are short, numpy's set-up cost more (s9speed)
+        if k != prev and 0 < k <= n:
+            out.append(chars[k - 1])
+        prev = k
+    return "".join(out)
 
 
 def _results(decoder, logp: np.ndarray, charset: Charset, nbest: int,

@@ -27,7 +27,7 @@ from sohoa.fields.calibration_seg import (
     extra_lines,
     other_kind_score,
 )
-from sohoa.fields.choose import choose_reading, features_of, rank_candidates
+from sohoa.fields.choose import Scored, choose_reading, features_of, rank_candidates
 from sohoa.fields.parse import parse_field
 from sohoa.records import Alternative, BBox, FieldKind, Reading
 
@@ -87,16 +87,19 @@ def column_doubts(items: Sequence[PageItem], first: Sequence[Reading],
     return [share[it.field] for it in items]
 
 
-def page_doubt(items: Sequence[PageItem], ref_year: int | None = None) -> float:
+def page_doubt(items: Sequence[PageItem], ref_year: int | None = None,
+               ranks: Sequence[Sequence[Scored] | None] | None = None) -> float:
     """The recogniser's doubt over the page: 1 - the mean engine mass of the chosen value over
     the page's short fields that were read (0 below ``MIN_PAGE`` of them). A hand the
     recogniser reads badly lowers it on every field it wrote, and the same mass is then worth
     less: a name at 0.6 on a page read at 0.95 elsewhere is not one on a page read at 0.6."""
     masses = []
-    for it in items:
+    for i, it in enumerate(items):
         if it.empty or FieldKind(it.kind) not in SHORT_KINDS:
             continue
-        ranked = rank_candidates(it.kind, list(it.candidates), ref_year, it.field)
+        known = ranks[i] if ranks is not None else None
+        ranked = known if known is not None else rank_candidates(
+            it.kind, list(it.candidates), ref_year, it.field)
         if ranked:
             masses.append(ranked[0].engine_mass)
     if len(masses) < MIN_PAGE:
@@ -109,21 +112,28 @@ def _with_doubt(ev: LayoutEvidence | None, doubt: float, page: float = 0.0) -> L
 
 
 def _choose(it: PageItem, ev: LayoutEvidence | None, ref_year: int | None,
-            calibration: Calibration | None) -> Reading:
+            calibration: Calibration | None,
+            ranked: Sequence[Scored] | None = None) -> Reading:
     return choose_reading(it.field, it.kind, list(it.candidates), it.engine, bbox=it.bbox,
-                          ref_year=ref_year, calibration=calibration, evidence=ev)
+                          ref_year=ref_year, calibration=calibration, evidence=ev,
+                          ranked=ranked)
 
 
 def choose_page(items: Sequence[PageItem], ref_year: int | None = None,
                 calibration: Calibration | None = None) -> list[Reading]:
-    """The page's chosen readings (same order as ``items``) with layout doubt."""
-    first = [_empty(it) if it.empty else _choose(it, it.evidence, ref_year, calibration)
+    """The page's chosen readings (same order as ``items``) with layout doubt. Each cell's
+    candidates are ranked once and the ranking reused by both passes and the page's doubt
+    (it depends on neither: s9speed)."""
+    ranks = [None if it.empty or not all(isinstance(a, Alternative) for a in it.candidates)
+             else rank_candidates(it.kind, list(it.candidates), ref_year, it.field)
              for it in items]
+    first = [_empty(it) if it.empty else _choose(it, it.evidence, ref_year, calibration, rk)
+             for it, rk in zip(items, ranks, strict=True)]
     doubts = column_doubts(items, first, ref_year)
-    page = page_doubt(items, ref_year)
+    page = page_doubt(items, ref_year, ranks)
     return [r if it.empty or (d <= 0 and page <= 0) else _choose(
-                it, _with_doubt(it.evidence, d, page), ref_year, calibration)
-            for it, r, d in zip(items, first, doubts, strict=True)]
+                it, _with_doubt(it.evidence, d, page), ref_year, calibration, rk)
+            for it, r, d, rk in zip(items, first, doubts, ranks, strict=True)]
 
 
 def page_features(items: Sequence[PageItem], ref_year: int | None = None

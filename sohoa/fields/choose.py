@@ -76,12 +76,16 @@ def rank_candidates(kind: FieldKind, candidates: Sequence[Alternative],
 def choose_reading(field: str, kind: FieldKind, candidates: Sequence[Alternative], engine: str,
                    bbox: BBox | None = None, ref_year: int | None = None,
                    calibration: Calibration | None = None,
-                   evidence: LayoutEvidence | None = None) -> Reading:
+                   evidence: LayoutEvidence | None = None,
+                   ranked: Sequence[Scored] | None = None) -> Reading:
     """The best reading of ``field`` among an engine's alternatives, its 158 value and a
     calibrated confidence (``evidence``: what the crop says about its box, see
-    ``calibration_seg``); the other candidates stay in ``Reading.alternatives``."""
+    ``calibration_seg``); the other candidates stay in ``Reading.alternatives``.
+    ``ranked``: ``rank_candidates`` of these very ``candidates`` (Alternative objects), when
+    the caller has it (``choose_page`` chooses each cell twice)."""
     alts = [a if isinstance(a, Alternative) else Alternative(a[0], a[1]) for a in candidates]
-    ranked = rank_candidates(kind, alts, ref_year, field)
+    if ranked is None:
+        ranked = rank_candidates(kind, alts, ref_year, field)
     if not ranked:
         return Reading(field, "", "", 0.0, engine, bbox, ())
     best = ranked[0]
