@@ -30,18 +30,30 @@ def greedy(logp: np.ndarray, charset: Charset) -> Decoded:
     """Best path; a character's confidence is the highest frame probability in its run."""
     best = logp.argmax(axis=1)
     probs = np.exp(logp.max(axis=1))
-    # a run starts where a character differs from the frame before (a blank between two equal
-    # characters starts a new one); its frames up to the next start are its own or blanks
-    prev = np.concatenate(([0], best[:-1])) if len(best) else best
-    starts = np.flatnonzero((best != 0) & (best != prev))
-    chars: list[int] = best[starts].tolist()
-    confs: list[float] = (np.maximum.reduceat(np.where(best != 0, probs, 0), starts).tolist()
-                          if len(starts) else [])
+    chars: list[int] = []
+    confs: list[float] = []
+    prev = 0
+    for t, k in enumerate(best):
+        k = int(k)
+        if k != 0 and k != prev:
+            chars.append(k)
+            confs.append(float(probs[t]))
+        elif k != 0 and k == prev:
+            confs[-1] = max(confs[-1], float(probs[t]))
+        prev = k
     text = charset.decode(chars)
     conf = float(np.prod(confs)) ** (1.0 / max(1, len(confs))) if confs else 0.0
     if confs:
         conf = min(conf, min(confs) ** 0.5)
     return Decoded(text, conf, tuple(confs))
+
+
+def best_path_text(logp: np.ndarray, charset: Charset) -> str:
+    """``greedy(logp, charset).text`` without the confidences: the decoders need only the
+    best path's text as a candidate (s9speed)."""
+    best = logp.argmax(axis=1)
+    prev = np.concatenate(([0], best[:-1])) if len(best) else best
+    return charset.decode(best[np.flatnonzero((best != 0) & (best != prev))].tolist())
 
 
 def _logsumexp(a: float, b: float) -> float:

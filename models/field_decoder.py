@@ -141,9 +141,9 @@ class FieldDecoder:
         writing unlike what it learnt (house numbers, streets, words of no register) it can
         prune the image's own reading, leaving only readings the image supports far less.
         With the best path among the candidates the read path is never forced below it."""
-        from models.ctc_decode import greedy
+        from models.ctc_decode import best_path_text
 
-        text = greedy(logp, self.charset).text
+        text = best_path_text(logp, self.charset)
         if not text.strip() or any(t == text for t, _ in pairs):
             return pairs
         s = float(ctc_log_probs(logp, [text], self.charset)[0])
@@ -155,7 +155,7 @@ class FieldDecoder:
     def _with_prior(self, logp: np.ndarray, pairs: list[tuple[str, float]],
                     kind: FieldKind) -> list[tuple[str, float]]:
         """Names and places: the candidates rescored by exact CTC and ranked with the prior."""
-        from models.ctc_decode import greedy
+        from models.ctc_decode import best_path_text
         from sohoa.fields.names import name_case, name_prior
         from sohoa.fields.place_match import place_prior, place_variants
 
@@ -163,7 +163,7 @@ class FieldDecoder:
         # (every alignment) for texts no beam reported
         opened = pairs[:PLACE_OPEN] if kind == FieldKind.PLACE else pairs
         known = {t: math.log(max(p, 1e-300)) for t, p in opened}
-        best_path = greedy(logp, self.charset).text  # the image's own reading stays a candidate
+        best_path = best_path_text(logp, self.charset)  # the image's own reading stays one
         extra = [best_path] if best_path.strip() else []
         if kind == FieldKind.NAME:
             lex = self.lexicon(kind)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.charset import Charset
-from models.ctc_decode import greedy
+from models.ctc_decode import best_path_text, greedy
 from models.fast_decode import _text
 from sohoa.fields.calibration_page import (
     PageItem,
@@ -18,38 +18,6 @@ from sohoa.fields.calibration_page import (
 )
 from sohoa.fields.choose import choose_reading, rank_candidates
 from sohoa.records import Alternative, FieldKind
-
-
-def _greedy_loop(logp: np.ndarray, charset: Charset) -> tuple[str, float, tuple[float, ...]]:
-    """The best path as it was computed before, frame by frame."""
-    best = logp.argmax(axis=1)
-    probs = np.exp(logp.max(axis=1))
-    chars: list[int] = []
-    confs: list[float] = []
-    prev = 0
-    for t, k in enumerate(best):
-        k = int(k)
-        if k != 0 and k != prev:
-            chars.append(k)
-            confs.append(float(probs[t]))
-        elif k != 0 and k == prev:
-            confs[-1] = max(confs[-1], float(probs[t]))
-        prev = k
-    conf = float(np.prod(confs)) ** (1.0 / max(1, len(confs))) if confs else 0.0
-    if confs:
-        conf = min(conf, min(confs) ** 0.5)
-    return charset.decode(chars), conf, tuple(confs)
-
-
-def test_the_vectorised_best_path_is_the_frame_by_frame_one() -> None:
-    cs = Charset("ab ")
-    rng = np.random.default_rng(7)
-    for i in range(400):
-        frames = int(rng.integers(0, 25))
-        x = np.log(rng.dirichlet(np.full(4, 0.3), size=frames) + 1e-30)
-        x = x.astype(np.float32 if i % 2 else np.float64)
-        d = greedy(x, cs)
-        assert (d.text, d.confidence, d.char_confidences) == _greedy_loop(x, cs)
 
 
 def test_a_token_path_collapses_as_before() -> None:
@@ -105,3 +73,41 @@ def test_a_page_is_chosen_as_before() -> None:
     before = _choose_page_as_before(items, 2008)
     assert chosen == before
     assert [r.alternatives for r in chosen] == [r.alternatives for r in before]
+
+
+def test_the_best_path_text_is_greedy_s() -> None:
+    cs = Charset("ab ")
+    rng = np.random.default_rng(8)
+    for frames in [0, 1, 2, *rng.integers(3, 40, size=300).tolist()]:
+        x = np.log(rng.dirichlet(np.full(4, 0.3), size=frames) + 1e-30).astype(np.float32)
+        assert best_path_text(x, cs) == greedy(x, cs).text
+
+
+def _other_kind_score_loop(kind: FieldKind, text: str, own_evidence: float, own_ok: bool,
+                           ref_year: int | None) -> float:
+    """``other_kind_score`` as it was: every other kind parsed."""
+    from sohoa.fields.calibration_seg import _OTHER_KINDS
+    from sohoa.fields.parse import parse_field
+
+    if not text.strip() or kind == FieldKind.TEXT:
+        return 0.0
+    own = own_evidence if own_ok else 0.0
+    best = 0.0
+    for other in _OTHER_KINDS:
+        if other != kind:
+            pv = parse_field(other, text, ref_year=ref_year)
+            if pv.ok:
+                best = max(best, float(pv.evidence))
+    return float(max(0.0, best - own))
+
+
+def test_the_other_kind_score_stops_only_where_nothing_can_change() -> None:
+    from sohoa.fields.calibration_seg import other_kind_score
+
+    texts = ["Lò Văn Hùng", "12/03/2006", "1975", "Nam", "Kinh", "Việt Nam", "Bà nội",
+             "xã Châu Quế Hạ, huyện Văn Yên, tỉnh Yên Bái", "Nữ", "Tày", "Mẹ", "12/3", ""]
+    for kind in FieldKind:
+        for text in texts:
+            for own, ok in ((1.0, True), (0.9, True), (1.0, False), (0.0, False), (0.5, True)):
+                assert other_kind_score(kind, text, own, ok, 2008) == \
+                    _other_kind_score_loop(kind, text, own, ok, 2008), (kind, text, own, ok)
