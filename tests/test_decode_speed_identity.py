@@ -111,3 +111,14 @@ def test_the_other_kind_score_stops_only_where_nothing_can_change() -> None:
             for own, ok in ((1.0, True), (0.9, True), (1.0, False), (0.0, False), (0.5, True)):
                 assert other_kind_score(kind, text, own, ok, 2008) == \
                     _other_kind_score_loop(kind, text, own, ok, 2008), (kind, text, own, ok)
+
+
+def test_a_word_is_capitalised_as_by_its_parts() -> None:
+    import re
+
+    from sohoa.fields.text import capitalise
+
+    for w in ["hùng", "H'MÔNG", "h'mông", "ê-đê", "", "ĐINH", "a", "-", "'", "x-y'z", "ǆa",
+              "ß", "İi", "ŉ", "ﬀ", "Lò"]:
+        parts = re.split(r"([-'])", w.lower())
+        assert capitalise(w) == "".join(p[:1].upper() + p[1:] for p in parts), w

@@ -73,7 +73,10 @@ def lower_key(text: str) -> str:
 
 def capitalise(word: str) -> str:
     """First letter of each hyphen/apostrophe part upper case, the rest lower (``h'mông``)."""
-    parts = re.split(r"([-'])", word.lower())
+    low = word.lower()
+    if "-" not in low and "'" not in low:  # one part (nearly every syllable): no regex
+        return low[:1].upper() + low[1:]
+    parts = re.split(r"([-'])", low)
     return "".join(p[:1].upper() + p[1:] for p in parts)
 
 
