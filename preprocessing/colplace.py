@@ -74,7 +74,12 @@ def _cover(ink: np.ndarray, ya: int, yb: int, full: np.ndarray | None = None
     gone = (full[max(0, ya):max(0, yb)] > 0) & ~strip
     hidden = (cv2.dilate(gone.astype(np.uint8), kernel) > 0) & ~wide
     seen = np.maximum(strip.shape[0] - hidden.sum(axis=0), SEEN * strip.shape[0])
-    return wide.sum(axis=0) / seen
+    plain = wide.mean(axis=0)
+    # separators seen over all rows keep their runs exactly (their centres place lines):
+    # only where none is near does the share over the unmasked rows count
+    near = cv2.dilate((plain >= COVER).astype(np.uint8)[None, :],
+                      np.ones((1, 4 * WOBBLE + 1), np.uint8))[0] > 0
+    return np.where(near, plain, np.maximum(plain, wide.sum(axis=0) / seen))
 
 
 def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:

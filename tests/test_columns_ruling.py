@@ -14,7 +14,7 @@ import numpy as np
 from preprocessing_helpers import match_entries
 
 from preprocessing import analyze_page
-from preprocessing.colplace import COVER, _cover
+from preprocessing.colplace import COVER, _cover, separators
 from preprocessing.colsplit import split_at_valleys
 from preprocessing.columns import ColumnMap
 from preprocessing.layout import RuledLine
@@ -82,3 +82,16 @@ def test_a_found_lines_own_separator_is_not_a_lost_lines() -> None:
     clean = np.zeros((200, 1000), np.uint8)
     out = split_at_valleys(cmap, clean, 0, 200, frac, header=header)
     assert [round(b.pos) for b in out.boundaries][2:4] == [200, 450]
+
+
+def test_a_separator_seen_over_all_rows_keeps_its_run() -> None:
+    # a separator through every row that jogs right in the lower half, beside header text
+    # the mask took in the upper half: its run (whose centre places the line) stays as it
+    # was; only separators not seen before are judged on the unmasked rows
+    full = np.zeros((40, 100), np.uint8)
+    full[:, 50:53] = 255
+    full[20:, 53:55] = 255
+    full[:20, 58:70] = 255  # header text, taken by the mask
+    ink = full.copy()
+    ink[:20, 58:70] = 0
+    assert separators(_cover(ink, 0, 40, full), 0, 100) == separators(_cover(ink, 0, 40), 0, 100)
