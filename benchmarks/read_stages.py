@@ -81,17 +81,22 @@ def _bbox(quad: Any) -> tuple[float, float, float, float]:
 
 
 def box_stage(pred_cell: Any, truth_field: dict[str, Any], header_y: float,
-              row_h: float, pred_band: Any = None, margin: float = CROP_MARGIN) -> str:
+              row_h: float, pred_band: Any = None, margin: float = CROP_MARGIN,
+              width: float | None = None) -> str:
     """The stage a field of a found entry falls in: ``pred_cell`` is its box's quad on the
     page (None: no box), ``truth_field`` the generator's field (``cell``, ``band_quad``),
     ``header_y`` the first true entry's top, ``row_h`` a true row's height. ``pred_band``:
     the quad the crop was cut from (``preprocessing.crops``: the cell's width over its ink's
     rows, plus ``margin`` of its height around): the rows are judged on what the recogniser
     saw (does it hold the field's whole band, and not much of another row or field) rather
-    than on the cell."""
+    than on the cell. ``width``: the page image's; a box running past its side (a table cut
+    at the image's edge) is judged on the part on the page, as the truth's cell is (the
+    crop holds only that part, end to end and for the oracle alike)."""
     if pred_cell is None:
         return "wrong column"
     px0, py0, px1, py1 = _bbox(pred_cell)
+    if width is not None and px1 > 0 and px0 < width:
+        px0, px1 = max(0.0, px0), min(float(width), px1)
     tx0, ty0, tx1, ty1 = (float(v) for v in truth_field["cell"])
     ox = _overlap(px0, px1, tx0, tx1)
     if ox < MIN_X_WRONG:
@@ -164,7 +169,7 @@ def stage_rows(truth: dict[str, Any], layout: Any, e2e: dict[str, Any],
                 fb = boxes.fields.get(spec.name) if boxes else None
                 cell = (fb.cell or fb.quad) if fb is not None else None
                 band = _crop_quad(fb) if fb is not None and not fb.empty else None
-                stage = box_stage(cell, t, header_y, row_h, band)
+                stage = box_stage(cell, t, header_y, row_h, band, width=truth.get("width"))
                 # an entry whose rows are off loses only the fields whose boxes it spoilt
                 if rows_off and stage in ("row band", "header in box") or (
                         rows_off and fb is not None and fb.empty):

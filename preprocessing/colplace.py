@@ -42,25 +42,44 @@ def header_separators(ink: np.ndarray, grid: Grid, full: np.ndarray | None = Non
     yb = y1 - 2
     if yb - ya < 6:
         return None
-    cover = _cover(ink, ya, yb)
+    cover = _cover(ink, ya, yb, full)
     if cover is None:
         return None
     # a band that ends too low (the header's bottom line not found: a hand-drawn, curved
     # one) has the first entry row in its lower part; its separators then run through the
     # part above, which is looked at too (per x, the better of the two)
-    upper = _cover(ink, int(round(ya - ABOVE * (y1 - y0))), ya) if ABOVE > 0 else None
+    upper = _cover(ink, int(round(ya - ABOVE * (y1 - y0))), ya, full) if ABOVE > 0 else None
     if upper is not None:
         cover = np.maximum(cover, upper)
     return cover, (ya, yb)
 
 
-def _cover(ink: np.ndarray, ya: int, yb: int) -> np.ndarray | None:
-    """Per x, the share of rows ``ya..yb`` with ink within ``WOBBLE`` pixels."""
+SEEN = 0.5  # share of the rows a separator's cover is judged on at least
+
+
+def _cover(ink: np.ndarray, ya: int, yb: int, full: np.ndarray | None = None
+           ) -> np.ndarray | None:
+    """Per x, the share of rows ``ya..yb`` with ink within ``WOBBLE`` pixels. With ``full``
+    (the ink before the ruling mask was taken out), rows where the mask took out ink at x
+    (a header line crossing the separator, header text the mask took with it) neither show
+    nor refute a separator there: the share is over the other rows (at least ``SEEN`` of
+    them), so a separator the mask cut into pieces is not taken for a broken one."""
     strip = ink[max(0, ya):max(0, yb)] > 0
     if strip.shape[0] < 6 or strip.size == 0:
         return None
-    wide = cv2.dilate(strip.astype(np.uint8), np.ones((1, 2 * WOBBLE + 1), np.uint8)) > 0
-    return wide.mean(axis=0)
+    kernel = np.ones((1, 2 * WOBBLE + 1), np.uint8)
+    wide = cv2.dilate(strip.astype(np.uint8), kernel) > 0
+    if full is None or full.shape != ink.shape:
+        return wide.mean(axis=0)
+    gone = (full[max(0, ya):max(0, yb)] > 0) & ~strip
+    hidden = (cv2.dilate(gone.astype(np.uint8), kernel) > 0) & ~wide
+    seen = np.maximum(strip.shape[0] - hidden.sum(axis=0), SEEN * strip.shape[0])
+    plain = wide.mean(axis=0)
+    # separators seen over all rows keep their runs exactly (their centres place lines):
+    # only where none is near does the share over the unmasked rows count
+    near = cv2.dilate((plain >= COVER).astype(np.uint8)[None, :],
+                      np.ones((1, 4 * WOBBLE + 1), np.uint8))[0] > 0
+    return np.where(near, plain, np.maximum(plain, wide.sum(axis=0) / seen))
 
 
 def separators(cover: np.ndarray, xa: int, xb: int) -> list[float]:

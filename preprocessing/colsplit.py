@@ -12,6 +12,8 @@ from preprocessing.colplace import separators, weak_separator
 from preprocessing.columns import ColumnMap
 from preprocessing.layout import RuledLine
 
+OWN = 8.0  # pixels: a header separator this close to a found line is that line's own
+
 
 def shift(ln: RuledLine, dx: float) -> RuledLine:
     c = list(ln.coeffs)
@@ -100,7 +102,10 @@ def _on_separators(bounds: list[RuledLine], found: list[int], placed: tuple[int,
         if len(js) < 2:  # one lost line: the separator nearest its estimate, in range
             continue
         lpos, rpos = bounds[left].pos, bounds[right].pos
-        cands = separators(header, int(math.ceil(lpos)) + 4, int(math.floor(rpos)) - 3)
+        # the found lines' own separators (a slanted or wobbly line's runs a few pixels off
+        # it) are not the lost lines': the range is searched whole and they are dropped
+        cands = [c for c in separators(header, int(lpos), int(math.ceil(rpos)) + 1)
+                 if lpos + OWN < c < rpos - OWN]
         if len(cands) != len(js):  # separators faded or extra: one by one, nearest first
             continue
         for j, x in zip(js, cands, strict=True):  # as many as lost lines: each its own

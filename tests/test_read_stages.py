@@ -123,3 +123,18 @@ def test_entry_with_rows_off_charges_only_the_fields_whose_box_it_spoilt():
                       quad(200, 100, 400, 300))
     (row,) = _one_field_page(tpl, spoilt, (0, 100, 600, 300))
     assert row.stage == "entry rows"
+
+
+def test_a_box_past_the_image_edge_is_judged_on_the_page():
+    # a table cut at the image's left edge: the truth's cell starts at 0, the box at -60
+    # (the column's line lies off the image); the crop holds the same visible part
+    t = truth_field("Lò Văn A", 0, 100, 150, 200)
+    assert box_stage(quad(-60, 100, 150, 200), t, header_y=100, row_h=100) == "column edge"
+    assert box_stage(quad(-60, 100, 150, 200), t, header_y=100, row_h=100,
+                     width=1000) == "box ok"
+    t = truth_field("Lò Văn A", 900, 100, 1000, 200)  # cut at the right
+    assert box_stage(quad(900, 100, 1100, 200), t, header_y=100, row_h=100,
+                     width=1000) == "box ok"
+    # a box that is a column off on the page stays wrong
+    assert box_stage(quad(-60, 100, 40, 200), truth_field("x", 40, 100, 150, 200),
+                     header_y=100, row_h=100, width=1000) == "wrong column"
