@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 ANALYSIS_SIDE = 1600  # longer side of the analysis copy, pixels
 BLANK_INK = 0.0015  # ink fraction below which a page is blank
 FAINT_K = 0.05  # Sauvola k of the faint strokes that field boxes grow into (grow_faint_ink)
+FADED_K = 0.1  # ... of the ink rows called blank are looked at again on (faded.py)
 STRICT_K = 0.2  # Sauvola k of the ink everything is measured on
 RULING_K = 0.12  # ... and on a page whose ruling that ink breaks up (faint, thin lines)
 NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noise or a photo
@@ -226,7 +227,8 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
         return _with(base, status=status if paper else NO_PAPER)
     if cmap.boundaries[0].pos < 0 or cmap.boundaries[-1].pos > ink_w.shape[1]:  # cut table
         grid = replace(grid, h_lines=straight_within(grid.h_lines, 0, ink_w.shape[1]))
-    seg = segment(ink_w, grid, template, cmap, faint=faint_w)
+    seg = segment(ink_w, grid, template, cmap, faint=faint_w,
+                  faded=lambda: binarize(flat_w, k=FADED_K))
     if seg.status != "ok":
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input

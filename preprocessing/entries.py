@@ -11,6 +11,7 @@ Coordinates here are those of the image passed in (the work page).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -19,6 +20,7 @@ import numpy as np
 from preprocessing.cellsplit import cell_profile, in_band, stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
+from preprocessing.faded import is_faded_row
 from preprocessing.grid import ruling_mask
 from preprocessing.header import lower_level
 from preprocessing.headerband import split_open_header
@@ -121,7 +123,8 @@ def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]
 
 
 def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
-            ruling: np.ndarray | None = None, faint: np.ndarray | None = None) -> Segmentation:
+            ruling: np.ndarray | None = None, faint: np.ndarray | None = None,
+            faded: Callable[[], np.ndarray] | None = None) -> Segmentation:
     """Entries and field boxes of a found grid on an upright page.
 
     ``ink`` is the binary page (ink=255) or a grey/RGB page (binarised here); ``cmap`` the
@@ -129,7 +132,9 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     looking for handwriting (drawn here along the lines taken as rows when missing);
     ``faint`` a more sensitive binarisation: a written field's box also takes in the faint
     strokes joined to its ink (a faded pen), while which rows and cells hold writing is still
-    decided on ``ink`` alone."""
+    decided on ``ink`` alone, but for rows that it calls blank and that hold faint writing in
+    most columns on ``faded()`` (a binarisation between the two, made only when a row is
+    blank: a pen too faded for ``ink``, ``faded.py``)."""
     if ink.ndim == 3 or np.count_nonzero((ink != 0) & (ink != 255)):
         ink = binarize(normalize_background(to_grey(ink)))
     if cmap is None:
@@ -161,7 +166,11 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)
-    lower = first == 1 and lower_level(ink, lines, cmap, he, template)  # 2-level header (header.py)
+    # a two-level header (header.py) ends at its lower level's bottom line. When a short
+    # piece was found three pieces down (first 4), the piece above it is an entry row under
+    # the two-level header (a line the writing made split the next row), not more header:
+    # a number row comes straight under the header (first 3 with a two-level header)
+    lower = first in (1, 4) and lower_level(ink, lines, cmap, he, template)
     first = 2 if lower else first
     numbers = not lower and first >= 2 and gaps[first - 1] < 0.6 * he  # short piece under it
     if (not numbers and first + 2 < len(lines)  # a row under it: the table has a body
@@ -203,6 +212,14 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     struck = [bool(strikes) and _crosses(strikes, c0.y, c1.y, 0.05)
               for c0, c1 in zip(curves[:len(rows)], curves[1:len(rows) + 1], strict=True)]
     rows = unwritten_to_blank(rows, without_rules(clean, he), template, min_area, struck)
+    if faded is not None and any(r.kind == "blank" for r in rows):
+        # a pen so faded the strict ink shows next to nothing (faded.py): on a more sensitive
+        # ink without the ruling, strikes and straight lines (the back page's ruling showing
+        # through, stray borders)
+        weak = cv2.bitwise_and(faded(), cv2.bitwise_not(ruling))
+        bare = without_rules(_without_strikes(weak, strikes) if strikes else weak, he)
+        rows = [_faded_row(bare, shape, r, curves, cmap, template, min_area, strikes)
+                if r.kind == "blank" else r for r in rows]
     joined = join_continued(rows, template, _at_cut(cmap, template, shape[1]))
     # a long entry's cells are cut again over both its rows: a two-field cell's name in the
     # first row and its year in the second are one cell's two lines
@@ -313,6 +330,20 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     else:
         kind = "entry"
     return RowSeg(slot, quad, kind, fields)
+
+
+def _faded_row(weak: np.ndarray, shape: tuple[int, int], r: RowSeg, curves: list[_Curve],
+               cmap: ColumnMap, template: Template, min_area: int,
+               strikes: list[tuple[float, float, float, float]]) -> RowSeg:
+    """A row called blank judged again on the sensitive ink when most of its columns hold
+    faint writing there (``faded.is_faded_row``); else the row as it was."""
+    top, bot, b = curves[r.row], curves[r.row + 1], cmap.boundaries
+    cells = [_box(_quad(top, bot, b[ci], b[ci + 1]), shape, inset=2)
+             for ci in range(1, len(template.columns)) if ci not in cmap.cut]
+    if not is_faded_row(weak, cells, min_area):
+        return r
+    again = _row(weak, weak, shape, r.row, top, bot, cmap, template, min_area, strikes)
+    return again if again.kind == "entry" else r
 
 
 def _without_strikes(ink: np.ndarray,
