@@ -54,6 +54,7 @@ FAINT_K = 0.05  # Sauvola k of the faint strokes that field boxes grow into (gro
 FADED_K = 0.1  # ... of the ink rows called blank are looked at again on (faded.py)
 STRICT_K = 0.2  # Sauvola k of the ink everything is measured on
 RULING_K = 0.12  # ... and on a page whose ruling that ink breaks up (faint, thin lines)
+MAX_STRUCK_AMONG = 2  # rows above the last entry taken as struck through, at most, on an "ok" page
 NOISE_INK = 0.3  # a written register page is mostly paper; above this it is noise or a photo
 
 
@@ -304,6 +305,21 @@ def _with(layout: PageLayout, **changes: object) -> PageLayout:
     return replace(layout, **changes)  # type: ignore[arg-type]
 
 
+def _struck_among_entries(seg: Segmentation) -> str:
+    """"check page: ..." when more than ``MAX_STRUCK_AMONG`` rows above the last entry were
+    taken as struck through, else "". A clerk strikes the unused rows under the last entry
+    with one line, and now and then one entry written by mistake (rewritten on the next row);
+    rows struck all over a page are rather row lines taken for strokes (a hand-ruled photo
+    whose lines stay tilted: hand-photo hard kh-2006 781077 gave 1 of 7 entries as "ok").
+    Its entries are kept, and a person looks at the page."""
+    last = max(r.row for r in seg.rows if r.kind == "entry")
+    among = [r.row + 1 for r in seg.rows if r.kind == "struck" and r.row < last]
+    if len(among) <= MAX_STRUCK_AMONG:
+        return ""
+    return (f"check page: {len(among)} rows among the entries taken as struck through "
+            f"(rows {', '.join(map(str, among))})")
+
+
 def _map(inv: np.ndarray, q: Pts, w: int, h: int):  # type: ignore[no-untyped-def]
     pts = apply(inv, np.array(q))
     return to_quad(pts), bbox_of(pts, w, h)
@@ -345,5 +361,7 @@ def _layout(base: PageLayout, seg: Segmentation, cmap: ColumnMap, inv: np.ndarra
              + (", the rest placed by the book's layout" if cmap.prior_used else ""),
              f"entry row height {seg.entry_height / s:.0f}px")
     status = "ok" if entries or skipped else "no entry rows found"
+    if entries:
+        status = _struck_among_entries(seg) or status
     return _with(base, status=status, entries=tuple(entries), skipped_rows=tuple(skipped),
                  header_bbox=header, columns=cols, notes=notes, geometry=geometry)
