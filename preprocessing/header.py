@@ -195,16 +195,17 @@ def lower_level(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, he: fl
                 template: Template | None = None) -> bool:
     """Whether the piece between ``lines[1]`` and ``lines[2]`` is still header: the header's
     first row is short (under 0.8 of an entry row, or under half the row below it: a
-    header's upper level), the line under
-    it is a two-level header's inner line (``group_line``), and, with ``template``, the piece
+    header's upper level), the line under it is a two-level header's inner line
+    (``group_line``), and, with ``template``, the piece
     holds printed header words (``printed_header``: the grouped columns' own labels; a tall
     first entry under a short one-level header is handwriting). Then the printed text of the
     lower level is no entry."""
-    upper, lower = lines[1].pos - lines[0].pos, lines[2].pos - lines[1].pos if len(lines) > 2 else 0
+    if len(lines) < 5:
+        return False
     # the upper level (the group labels, one line of print) is short: under 0.8 of an entry
     # row, or under half the level below it (a book of small rows under a tall header)
-    if not (len(lines) >= 5 and upper < max(0.8 * he, 0.5 * lower)
-            and group_line(ink, lines[1], cmap, lines[2])):
+    upper, lower = lines[1].pos - lines[0].pos, lines[2].pos - lines[1].pos
+    if not (upper < max(0.8 * he, 0.5 * lower) and group_line(ink, lines[1], cmap, lines[2])):
         return False
     if template is None:
         return True
