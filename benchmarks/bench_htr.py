@@ -192,6 +192,9 @@ def main() -> None:
     ap.add_argument("--stretch", choices=("default", "on", "off"), default="default",
                     help="read cramped lines again stretched in width (ocr.htr STRETCH_*): "
                          "the engine's default, or forced on or off")
+    ap.add_argument("--deslant", choices=("on", "off"), default="on",
+                    help="shear strongly slanted lines upright before reading "
+                         "(models.preprocess.DESLANT; on is the product's default)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -202,7 +205,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
+    import models.preprocess
     from ocr import get_engine
+
+    models.preprocess.DESLANT = args.deslant == "on"
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
@@ -237,7 +243,8 @@ def main() -> None:
     if args.trocr:
         engines["trocr"] = get_engine("trocr", device="cpu", model_dir=args.trocr)
     tmax = args.tesseract_max or (60 if args.quick else 240)
-    results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {}}
+    results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
+                               "deslant": args.deslant}
     for name, eng in engines.items():
         res: dict[str, Any] = {}
         for set_name, crops in sets.items():

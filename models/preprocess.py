@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 MAX_WIDTH_FACTOR = 28  # widest input is height * this (a long place name)
+DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
@@ -25,8 +26,10 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return img
 
 
-def prepare(image: np.ndarray, height: int) -> np.ndarray:
-    """Grey crop (dark ink on light paper) -> float32 (height, W) with ink ~1 and paper 0."""
+def prepare(image: np.ndarray, height: int, deslant: bool | None = None) -> np.ndarray:
+    """Grey crop (dark ink on light paper) -> float32 (height, W) with ink ~1 and paper 0;
+    a strongly slanted hand is sheared to lean as the network reads best (``deslant``,
+    default ``DESLANT``; a few pixels wider then)."""
     import cv2
 
     from preprocessing.quantile import percentiles_u8
@@ -43,8 +46,12 @@ def prepare(image: np.ndarray, height: int) -> np.ndarray:
     # = np.percentile(img, 90) and (img, 1), read from one histogram
     paper, ink = percentiles_u8(small, (90, 1), np.float32)
     span = max(paper - ink, 40.0)
-    out = (paper - img) / span
-    return np.clip(out, 0.0, 1.0)
+    out = np.clip((paper - img) / span, 0.0, 1.0)
+    if DESLANT if deslant is None else deslant:
+        from models.deslant import deslant as _deslant
+
+        out = _deslant(out)
+    return out
 
 
 def padded_width(width: int) -> int:
