@@ -32,7 +32,7 @@ class LayoutFamily:
     width_spread: float = 0.5  # each column's width x U(1 - s, 1 + s) of the template's
     number_row: float = 0.5  # a printed row of column numbers under the header
     two_level: float = 0.0  # a two-level header: group cells merged over 2-4 columns
-    print_families: tuple[int, ...] = (0, 1, 2)  # indexes of fonts.print_families()
+    print_families: tuple[int, ...] = (0, 1, 2)  # indexes of fonts.print_font_path()
     header_scale: tuple[float, float] = (0.9, 1.1)  # header font size factor
     rows: tuple[int, int] = (5, 15)  # printed rows per page (inclusive)
     row_unevenness: float = 0.2  # row heights x U(1 - u, 1 + u), book-wide, +-5 % per page
@@ -67,6 +67,13 @@ FAMILIES: dict[str, LayoutFamily] = {f.name: f for f in (
                  header_scale=(0.85, 1.25), rows=(4, 16), row_unevenness=0.4,
                  two_row_entry=0.4, missing_lines=0.15, hand_ruled=1.0, crop=0.5,
                  perspective=0.07, light=0.7, facing=0.7),
+    LayoutFamily("sans-print", False, "forms printed in sans or school type of other widths "
+                 "(Liberation Sans, Noto Sans, Andika): wider header text, more wrapped "
+                 "header lines, some two-level headers, phone photos",
+                 width_spread=0.5, number_row=0.6, two_level=0.35, print_families=(4, 5, 6),
+                 header_scale=(0.85, 1.2), rows=(5, 14), row_unevenness=0.2,
+                 two_row_entry=0.15, missing_lines=0.04, crop=0.3, perspective=0.04,
+                 light=0.4, facing=0.4),
     # held out: benchmarks only
     LayoutFamily("ho-ministry", True, "held out: Ministry form of another print run: other "
                  "proportions, number row, other font, 6-10 rows, some two-level headers",

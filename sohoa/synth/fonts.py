@@ -38,6 +38,17 @@ _PRINT_FAMILIES = (  # (regular, bold): Times-like first, as on most printed reg
     ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
      "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
 )
+# Further printed families for the layout families only (indexes 4, 5, 6 of
+# print_font_path): sans and school type of other widths, so the generator's forms are not
+# all Times-like. The default layout draws from _PRINT_FAMILIES alone, as before.
+_MORE_PRINT_FAMILIES = (
+    ("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf"),
+    ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+     "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
+    ("/usr/share/fonts/truetype/andika/Andika-Regular.ttf",
+     "/usr/share/fonts/truetype/andika/Andika-Bold.ttf"),
+)
 
 
 class FontError(NotFoundError, RuntimeError):
@@ -134,11 +145,16 @@ def covers_vietnamese(path: Path) -> bool:
 
 
 @cache
+def _usable(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[Path, Path], ...]:
+    return tuple((Path(r), Path(b)) for r, b in pairs
+                 if Path(r).exists() and Path(b).exists()
+                 and covers_vietnamese(Path(r)) and covers_vietnamese(Path(b)))
+
+
 def print_families() -> tuple[tuple[Path, Path], ...]:
-    """Installed (regular, bold) printed font pairs with every Vietnamese letter."""
-    found = tuple((Path(r), Path(b)) for r, b in _PRINT_FAMILIES
-                  if Path(r).exists() and Path(b).exists()
-                  and covers_vietnamese(Path(r)) and covers_vietnamese(Path(b)))
+    """Installed (regular, bold) printed font pairs with every Vietnamese letter (the ones the
+    default layout draws from)."""
+    found = _usable(_PRINT_FAMILIES)
     if not found:
         other = _fc_match("Liberation Serif") or _fc_match("DejaVu Serif")
         if other is None:
@@ -147,9 +163,22 @@ def print_families() -> tuple[tuple[Path, Path], ...]:
     return found
 
 
+@cache
+def more_print_families() -> tuple[tuple[Path, Path], ...]:
+    """Installed further printed families (sans and school type) for the layout families."""
+    return _usable(_MORE_PRINT_FAMILIES)
+
+
 def print_font_path(weight: str = "regular", family: int = 0) -> Path:
-    """A printed font for the form; ``family`` picks one of :func:`print_families`."""
+    """A printed font for the form; ``family`` picks one of :func:`print_families`, or from
+    ``len(_PRINT_FAMILIES)`` on one of :func:`more_print_families` (the first family where
+    that one is not installed)."""
     fams = print_families()
+    if family >= len(_PRINT_FAMILIES):
+        more = more_print_families()
+        k = family - len(_PRINT_FAMILIES)
+        fams = more if k < len(more) else fams
+        family = k if k < len(more) else 0
     regular, bold = fams[family % len(fams)]
     return bold if weight == "bold" else regular
 
