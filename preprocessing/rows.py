@@ -78,6 +78,10 @@ def _merge_near(lines: list[RuledLine], dist: float) -> list[RuledLine]:
     return out
 
 
+SPAN_STRAY = 0.3  # a first piece of the column lines at most this x the row height, apart
+# from the rest by a gap, is no table (was 0.12: a dotted line only)
+
+
 def column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, float] | None:
     """Top and bottom of the table: the longest stretch where most column boundaries have a
     ruling line (continued down across a break of under a row in most of them at once).
@@ -113,19 +117,21 @@ def column_span(ink: np.ndarray, cmap: ColumnMap, he: float) -> tuple[float, flo
         if run[0] > end and run[0] - end <= 0.8 * he and len(run) >= he:
             end = int(run[-1])
     # a dotted fill-in line just above the table crosses every column line's x for a pixel
-    # or two; the closing above bridged it to the table: start where the lines really start
+    # or two, and the printed commune line above a tilted or keystoned table (its text and
+    # fill-in dots where the column lines run on) for a text line's height; the closing above
+    # bridged them to the table: start where the lines really start
     raw = hits >= 0.5 * n
     start = int(best[0])
     for _ in range(3):
         on = np.nonzero(raw[start:end])[0]
         if len(on) < 2:
             break
-        breaks = np.nonzero(np.diff(on) > 1)[0]
+        # the first block: pieces apart by under 4 px (a dotted line's dots, a text line)
+        breaks = np.nonzero(np.diff(on) >= 5)[0]
         if len(breaks) == 0:
             break
         first_len = int(on[breaks[0]]) + 1
-        gap = int(on[breaks[0] + 1] - on[breaks[0]]) - 1
-        if first_len > max(6.0, 0.12 * he) or gap < 4:
+        if first_len > max(6.0, SPAN_STRAY * he):
             break
         start += int(on[breaks[0] + 1])
     return float(start), float(end)
