@@ -1,0 +1,79 @@
+"""The paper above and below a line's writing is cut off before the network scales the crop
+to its height (models/preprocess.py ``trim_rows``): a loosely cut line (a photographed line
+with paper around it) reads as well as a tight one; tone marks far above the letters and
+crops with no ink are kept whole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import preprocess
+from models.preprocess import prepare, trim_rows
+from sohoa.synth.pen import render_stroke_line
+from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
+
+TEXTS = ("Nguyễn Văn Hùng", "Lò Thị Hương", "xã Chiềng Mung", "Quàng Văn Minh",
+         "huyện Mai Sơn", "Cầm Thị Lan", "bản Nà Sản", "Tòng Văn Ún")
+
+
+def _line(text: str, seed: int) -> np.ndarray:
+    assert 900_000 + seed < HELD_OUT_SEED0  # training-side validation writers only
+    img = render_stroke_line(text, StrokeWriter.sample(900_000 + seed, x_height=13.0),
+                             np.random.default_rng(seed), photo=False)
+    return img if img.ndim == 2 else img.mean(axis=2).astype(np.uint8)
+
+
+def _padded(img: np.ndarray, times: float = 1.0) -> np.ndarray:
+    paper = int(np.percentile(img, 90))
+    pad = np.full((int(times * img.shape[0]), img.shape[1]), paper, np.uint8)
+    return np.vstack([pad, img, pad])
+
+
+def test_paper_around_a_line_is_cut_off_and_the_writing_kept() -> None:
+    img = _line("Lò Thị Hương", 1)
+    big = _padded(img, 1.5)
+    out = trim_rows(big)
+    assert out.shape[0] < 0.5 * big.shape[0]
+    # every row holding ink in the padded crop is still there
+    dark = big < 128
+    rows = np.flatnonzero(dark.any(axis=1))
+    assert dark[rows[0]: rows[-1] + 1].sum() == (out < 128).sum()
+
+
+def test_a_lone_tone_mark_high_above_the_line_is_kept() -> None:
+    img = np.full((90, 300), 235, np.uint8)
+    img[50:70, 20:280:7] = 30  # the letters
+    img[20:24, 140:144] = 30  # a mark set high above them, 4 px of 300 wide
+    out = trim_rows(img)
+    assert out.shape[0] < 90 and (out < 128).sum() == (img < 128).sum()
+
+
+def test_a_crop_without_ink_is_passed_as_it_is() -> None:
+    blank = np.full((40, 120), 230, np.uint8)
+    assert trim_rows(blank) is blank
+    full = np.full((40, 120), 230, np.uint8)
+    full[:, 10:110:5] = 20  # ink from top to bottom
+    assert trim_rows(full) is full
+
+
+def test_loosely_cut_lines_read_as_well_as_tight_ones() -> None:
+    from models.checkpoint import load_model_dir
+    from models.evaluate import score
+    from models.recognize import recognize_arrays
+    from tests.htr_helpers import SHIPPED
+
+    m = load_model_dir(SHIPPED)
+    texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
+    loose = [_padded(_line(t, 200 + i), 1.0) for i, t in enumerate(texts)]
+    cer = {}
+    for on in (False, True):
+        old = preprocess.TRIM
+        preprocess.TRIM = on
+        try:
+            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
+                                                    m.config.height, loose)]
+        finally:
+            preprocess.TRIM = old
+        cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
+    assert cer[False] > 0.5 and cer[True] < 0.25, cer
+    assert prepare(loose[0], 32).shape[1] > 2 * prepare(loose[0], 32, trim=False).shape[1]
