@@ -198,6 +198,9 @@ def main() -> None:
     ap.add_argument("--trim", choices=("on", "off"), default="on",
                     help="cut the paper above and below the writing before scaling "
                          "(models.preprocess.TRIM; on is the product's default)")
+    ap.add_argument("--edge-pieces", choices=("on", "off"), default="on",
+                    help="with --trim: also cut off a neighbouring line's writing cut by the "
+                         "crop's top or bottom edge (models.preprocess.TRIM_EDGE_PIECES)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -213,6 +216,7 @@ def main() -> None:
 
     models.preprocess.DESLANT = args.deslant == "on"
     models.preprocess.TRIM = args.trim == "on"
+    models.preprocess.TRIM_EDGE_PIECES = args.edge_pieces == "on"
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
@@ -248,7 +252,8 @@ def main() -> None:
         engines["trocr"] = get_engine("trocr", device="cpu", model_dir=args.trocr)
     tmax = args.tesseract_max or (60 if args.quick else 240)
     results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
-                               "deslant": args.deslant, "trim": args.trim}
+                               "deslant": args.deslant, "trim": args.trim,
+                               "edge_pieces": args.edge_pieces}
     for name, eng in engines.items():
         res: dict[str, Any] = {}
         for set_name, crops in sets.items():

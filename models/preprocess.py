@@ -12,30 +12,62 @@ DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 TRIM = True  # paper above and below the writing is cut off before scaling (trim_rows)
 TRIM_MARGIN = 0.1  # paper kept above and below the ink, x the ink's height (+ 1 px)
 TRIM_ROW_INK = 0.003  # a row holds writing: ink in more than this share of the width (>= 2 px)
+TRIM_EDGE_PIECES = True  # a neighbouring line cut by the crop's edge is cut off too
+EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
+EDGE_PIECE = 0.4  # a piece at the edge at least this x the line's core tall is no mark
 
 
 def trim_rows(img: np.ndarray, margin: float = TRIM_MARGIN) -> np.ndarray:
     """A grey crop without the paper above its first and below its last row of ink (keeping
-    ``margin`` x the ink's height): the network scales the whole crop to its height, so a
-    loosely cut line (a photographed line with paper around it) would be read at a fraction
-    of its size (htr-v4 greedy on training-side stroke writers: 17 % CER as drawn, 90 % with
-    the line's height of paper added above and below, 16 % with that paper cut off). Ink is
-    what lies below the middle between the paper (90th percentile) and the darkest ink (1st).
-    A crop with no such row is returned as it is."""
+    ``margin`` x the ink's height), and without a neighbouring line's writing that the crop
+    cut through at its top or bottom edge (``_edge_pieces``): the network scales the whole
+    crop to its height, so a loosely cut line (a photographed line with paper around it)
+    would be read at a fraction of its size (htr-v4 greedy on training-side stroke writers:
+    17 % CER as drawn, 90 % with the line's height of paper added above and below, 16 % with
+    that paper cut off). Ink is what lies below the middle between the paper (90th
+    percentile) and the darkest ink (1st). A crop with no such row is returned as it is."""
     from preprocessing.quantile import percentiles_u8
 
     h, w = img.shape
     if h < 8:
         return img
     paper, ink = percentiles_u8(img, (90, 1), np.float32)
-    rows = np.count_nonzero(img < paper - 0.5 * max(paper - ink, 40.0), axis=1)
-    on = np.flatnonzero(rows > max(1.0, TRIM_ROW_INK * w))
+    dark = img < paper - 0.5 * max(paper - ink, 40.0)
+    rows = np.count_nonzero(dark, axis=1)
+    inked = rows > max(1.0, TRIM_ROW_INK * w)
+    on = np.flatnonzero(inked)
     if on.size == 0:
         return img
     y0, y1 = int(on[0]), int(on[-1]) + 1
+    if TRIM_EDGE_PIECES:
+        y0, y1 = _edge_pieces(inked, rows, y0, y1)
     keep = int(round(margin * (y1 - y0))) + 1
     y0, y1 = max(0, y0 - keep), min(h, y1 + keep)
     return img[y0:y1] if (y0, y1) != (0, h) else img
+
+
+def _edge_pieces(inked: np.ndarray, rows: np.ndarray, y0: int, y1: int) -> tuple[int, int]:
+    """The rows ``y0:y1`` without a piece of another line cut by the crop's top or bottom
+    edge: a run of inked rows touching the edge, apart from the line (the run holding the
+    most ink) by at least ``EDGE_GAP`` empty rows, and at least ``EDGE_PIECE`` x the line's
+    core tall (the rows holding half its densest row's ink, ~ the x-height). Tone marks set
+    high, even at the edge of a tight crop, are lower than that and stay."""
+    h = len(inked)
+    idx = np.flatnonzero(inked)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) > EDGE_GAP) + 1)
+    if len(runs) < 2:
+        return y0, y1
+    mass = [int(rows[r].sum()) for r in runs]
+    k = int(np.argmax(mass))
+    main = runs[k]
+    prof = rows[main[0]: main[-1] + 1]
+    core = max(1, int(np.count_nonzero(prof >= 0.5 * prof.max())))
+    first, last = 0, len(runs) - 1
+    if k > 0 and runs[0][0] <= 1 and len(runs[0]) >= EDGE_PIECE * core:
+        first = 1
+    if k < last and runs[-1][-1] >= h - 2 and len(runs[-1]) >= EDGE_PIECE * core:
+        last -= 1
+    return int(runs[first][0]), int(runs[last][-1]) + 1
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:

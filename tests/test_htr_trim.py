@@ -77,3 +77,61 @@ def test_loosely_cut_lines_read_as_well_as_tight_ones() -> None:
         cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
     assert cer[False] > 0.5 and cer[True] < 0.25, cer
     assert prepare(loose[0], 32).shape[1] > 2 * prepare(loose[0], 32, trim=False).shape[1]
+
+
+def _with_neighbours(img: np.ndarray, above: np.ndarray, below: np.ndarray,
+                     share: float = 0.35) -> np.ndarray:
+    """``img`` with the bottom ``share`` of the line above and the top of the line below, as a
+    loosely cut photographed line has them."""
+    w = img.shape[1]
+
+    def fit(x: np.ndarray) -> np.ndarray:
+        paper = int(np.percentile(x, 90))
+        x = x[:, :w]
+        return np.hstack([x, np.full((x.shape[0], w - x.shape[1]), paper, np.uint8)])
+
+    a, b = fit(above), fit(below)
+    return np.vstack([a[int((1 - share) * a.shape[0]):], img, b[: int(share * b.shape[0])]])
+
+
+def test_a_neighbouring_line_cut_by_the_crop_edge_is_cut_off() -> None:
+    img = np.full((100, 300), 235, np.uint8)
+    img[0:14, 10:290:9] = 30  # the line above, cut through by the crop's top edge
+    img[40:62, 20:280:7] = 30  # the line
+    img[86:100, 15:285:8] = 30  # the line below, cut through by the bottom edge
+    out = trim_rows(img)
+    assert (out < 128).sum() == (img[40:62] < 128).sum()
+    assert out.shape[0] < 40
+
+
+def test_tone_marks_at_the_edge_of_a_tight_crop_stay() -> None:
+    img = np.full((40, 300), 235, np.uint8)
+    img[0:4, 60:64] = 30  # marks above their letters, the crop cut tight on them
+    img[0:5, 200:204] = 30
+    img[10:32, 20:280:7] = 30  # the letters (core 22 rows)
+    out = trim_rows(img)
+    assert (out < 128).sum() == (img < 128).sum()
+
+
+def test_lines_with_their_neighbours_cut_in_read_better_with_the_pieces_cut_off() -> None:
+    from models.checkpoint import load_model_dir
+    from models.evaluate import score
+    from models.recognize import recognize_arrays
+    from tests.htr_helpers import SHIPPED
+
+    m = load_model_dir(SHIPPED)
+    texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
+    lines = [_line(t, 300 + i) for i, t in enumerate(texts)]
+    crops = [_with_neighbours(lines[i], lines[(i + 1) % 16], lines[(i + 2) % 16])
+             for i in range(16)]
+    cer = {}
+    for on in (False, True):
+        old = preprocess.TRIM_EDGE_PIECES
+        preprocess.TRIM_EDGE_PIECES = on
+        try:
+            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
+                                                    m.config.height, crops)]
+        finally:
+            preprocess.TRIM_EDGE_PIECES = old
+        cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
+    assert cer[True] < cer[False] - 0.1, cer
