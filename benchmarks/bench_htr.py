@@ -201,6 +201,9 @@ def main() -> None:
     ap.add_argument("--edge-pieces", choices=("on", "off"), default="on",
                     help="with --trim: also cut off a neighbouring line's writing cut by the "
                          "crop's top or bottom edge (models.preprocess.TRIM_EDGE_PIECES)")
+    ap.add_argument("--even-light", choices=("on", "off"), default="on",
+                    help="even out uneven light over a crop before reading "
+                         "(models.preprocess.EVEN_LIGHT)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -217,6 +220,7 @@ def main() -> None:
     models.preprocess.DESLANT = args.deslant == "on"
     models.preprocess.TRIM = args.trim == "on"
     models.preprocess.TRIM_EDGE_PIECES = args.edge_pieces == "on"
+    models.preprocess.EVEN_LIGHT = args.even_light == "on"
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
@@ -253,7 +257,8 @@ def main() -> None:
     tmax = args.tesseract_max or (60 if args.quick else 240)
     results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
                                "deslant": args.deslant, "trim": args.trim,
-                               "edge_pieces": args.edge_pieces}
+                               "edge_pieces": args.edge_pieces,
+                               "even_light": args.even_light}
     for name, eng in engines.items():
         res: dict[str, Any] = {}
         for set_name, crops in sets.items():

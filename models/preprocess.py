@@ -12,9 +12,37 @@ DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 TRIM = True  # paper above and below the writing is cut off before scaling (trim_rows)
 TRIM_MARGIN = 0.1  # paper kept above and below the ink, x the ink's height (+ 1 px)
 TRIM_ROW_INK = 0.003  # a row holds writing: ink in more than this share of the width (>= 2 px)
+EVEN_LIGHT = True  # uneven light over a crop (a shadow, a light gradient) is evened out first
+LIGHT_SPREAD = 0.2  # the paper's level across the crop's quarters varies more: evened out
 TRIM_EDGE_PIECES = True  # a neighbouring line cut by the crop's edge is cut off too
 EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
 EDGE_PIECE = 0.4  # a piece at the edge at least this x the line's core tall is no mark
+
+
+def even_light(img: np.ndarray) -> np.ndarray:
+    """A grey crop whose paper is lit unevenly (a shadow, a light falling off across a
+    photographed line) divided by its own background, so the paper is one level and the
+    ink keeps its contrast everywhere; the same array when the paper's level (90th
+    percentile) differs by at most ``LIGHT_SPREAD`` between the crop's four quarters
+    along the line. The background: the crop closed with a square of 0.8 of its height
+    (strokes are thinner), blurred. htr-v4 greedy on training-side stroke writers: a shadow
+    darkening 60 % of the line to 0.4 of the light 34.6 % CER, evened 17.5 % (as drawn
+    17.4 %)."""
+    import cv2
+
+    h, w = img.shape
+    if h < 8 or w < 16:
+        return img
+    quarters = [float(np.percentile(q, 90)) for q in np.array_split(img, 4, axis=1)]
+    top = max(quarters)
+    if top <= 0 or (top - min(quarters)) / top <= LIGHT_SPREAD:
+        return img
+    k = max(3, int(0.8 * h)) | 1
+    bg = cv2.morphologyEx(img, cv2.MORPH_CLOSE,
+                          cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.GaussianBlur(bg, (k, k), 0).astype(np.float32)
+    out = img.astype(np.float32) / np.maximum(bg, 1.0) * top
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def trim_rows(img: np.ndarray, margin: float = TRIM_MARGIN) -> np.ndarray:
@@ -96,6 +124,8 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     from preprocessing.quantile import percentiles_u8
 
     img = to_grey(image)
+    if EVEN_LIGHT:
+        img = even_light(img)
     if TRIM if trim is None else trim:
         img = trim_rows(img)
     h, w = img.shape

@@ -135,3 +135,47 @@ def test_lines_with_their_neighbours_cut_in_read_better_with_the_pieces_cut_off(
             preprocess.TRIM_EDGE_PIECES = old
         cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
     assert cer[True] < cer[False] - 0.1, cer
+
+
+def _shadowed(img: np.ndarray, low: float = 0.45) -> np.ndarray:
+    """The right part of ``img`` in a shadow falling to ``low`` of the light."""
+    x = np.arange(img.shape[1], dtype=np.float32)
+    light = 1 - (1 - low) / (1 + np.exp(-(x - 0.6 * img.shape[1]) / (0.05 * img.shape[1])))
+    return np.clip(img.astype(np.float32) * light[None, :], 0, 255).astype(np.uint8)
+
+
+def test_evenly_lit_crops_are_passed_as_they_are() -> None:
+    from models.preprocess import even_light
+
+    img = _line("Lò Thị Hương", 5)
+    assert even_light(img) is img
+    shaded = _shadowed(img)
+    out = even_light(shaded)
+    assert out is not shaded and out.shape == shaded.shape
+    # the paper in the shadow is lit as the rest again
+    left, right = out[:, : out.shape[1] // 4], out[:, -out.shape[1] // 4:]
+    assert abs(float(np.percentile(left, 90)) - float(np.percentile(right, 90))) < 12
+
+
+def test_a_line_half_in_shadow_reads_as_well_as_one_in_even_light() -> None:
+    from models.checkpoint import load_model_dir
+    from models.evaluate import score
+    from models.recognize import recognize_arrays
+    from tests.htr_helpers import SHIPPED
+
+    m = load_model_dir(SHIPPED)
+    texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
+    lit = [_line(t, 400 + i) for i, t in enumerate(texts)]
+    shaded = [_shadowed(x, 0.4) for x in lit]
+    cer = {}
+    for name, crops, on in (("lit", lit, True), ("shaded", shaded, False),
+                            ("evened", shaded, True)):
+        old = preprocess.EVEN_LIGHT
+        preprocess.EVEN_LIGHT = on
+        try:
+            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
+                                                    m.config.height, crops)]
+        finally:
+            preprocess.EVEN_LIGHT = old
+        cer[name] = score(got, texts, ["name"] * len(texts))["cer"]
+    assert cer["evened"] < cer["shaded"] - 0.05 and cer["evened"] < cer["lit"] + 0.05, cer
