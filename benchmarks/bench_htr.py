@@ -204,6 +204,9 @@ def main() -> None:
     ap.add_argument("--even-light", choices=("on", "off"), default="on",
                     help="even out uneven light over a crop before reading "
                          "(models.preprocess.EVEN_LIGHT)")
+    ap.add_argument("--level-line", choices=("on", "off"), default="on",
+                    help="turn a line written or photographed at an angle level before "
+                         "reading (models.preprocess.LEVEL_LINE)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -221,6 +224,7 @@ def main() -> None:
     models.preprocess.TRIM = args.trim == "on"
     models.preprocess.TRIM_EDGE_PIECES = args.edge_pieces == "on"
     models.preprocess.EVEN_LIGHT = args.even_light == "on"
+    models.preprocess.LEVEL_LINE = args.level_line == "on"
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
@@ -258,7 +262,8 @@ def main() -> None:
     results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
                                "deslant": args.deslant, "trim": args.trim,
                                "edge_pieces": args.edge_pieces,
-                               "even_light": args.even_light}
+                               "even_light": args.even_light,
+                               "level_line": args.level_line}
     for name, eng in engines.items():
         res: dict[str, Any] = {}
         for set_name, crops in sets.items():
