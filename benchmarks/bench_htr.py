@@ -198,9 +198,11 @@ def main() -> None:
     ap.add_argument("--trim", choices=("on", "off"), default="on",
                     help="cut the paper above and below the writing before scaling "
                          "(models.preprocess.TRIM; on is the product's default)")
-    ap.add_argument("--edge-pieces", choices=("on", "off"), default="on",
+    ap.add_argument("--edge-pieces", choices=("on", "off"), default="off",
                     help="with --trim: also cut off a neighbouring line's writing cut by the "
-                         "crop's top or bottom edge (models.preprocess.TRIM_EDGE_PIECES)")
+                         "crop's top or bottom edge (models.preprocess.TRIM_EDGE_PIECES; "
+                         "the product does it for whole line images only: "
+                         "sohoa evaluate --lines)")
     ap.add_argument("--even-light", choices=("on", "off"), default="on",
                     help="even out uneven light over a crop before reading "
                          "(models.preprocess.EVEN_LIGHT)")

@@ -47,6 +47,8 @@ def read_lines(eng: Any, lines: list[LabelledLine], kind: str = "text",
     from sohoa.records import Alternative, FieldCrop, FieldKind
 
     fk = FieldKind(kind)
+    if hasattr(eng, "whole_lines"):  # whole line images: a neighbour's writing cut by the
+        eng.whole_lines = True  # image's top or bottom edge is cut off (preprocess.trim_rows)
     out: list[tuple[str, float]] = []
     for start in range(0, len(lines), batch_size):
         chunk = lines[start:start + batch_size]

@@ -37,11 +37,12 @@ def width_batches(widths: Sequence[int], height: int, batch_size: int,
 
 
 def log_probs(model: Any, height: int, images: Sequence[np.ndarray], device: str = "cpu",
-              batch_size: int = 64) -> list[np.ndarray]:
-    """Per-crop (T, C) log-probabilities, in the input order."""
+              batch_size: int = 64, edge_pieces: bool | None = None) -> list[np.ndarray]:
+    """Per-crop (T, C) log-probabilities, in the input order (``edge_pieces``: see
+    ``models.preprocess.trim_rows``; whole line images)."""
     import torch
 
-    arrays = [prepare(im, height) for im in images]
+    arrays = [prepare(im, height, edge_pieces=edge_pieces) for im in images]
     out: list[np.ndarray | None] = [None] * len(arrays)
     with torch.inference_mode():
         for idx in width_batches([a.shape[1] for a in arrays], height, batch_size):

@@ -145,6 +145,9 @@ class HTREngine:
         self.model_dir = path
         self.beam, self.nbest, self.batch_size = max(1, beam), max(1, nbest), batch_size
         self.stretch = STRETCH_DEFAULT if stretch is None else stretch
+        # whole line images (labelled lines, not the splitter's bands of a cell): a
+        # neighbouring line cut by the image's top or bottom edge is cut off before reading
+        self.whole_lines = False
         self.custom = {FieldKind(k): v for k, v in (lms or {}).items()}
         self.lms = dict(self.custom)
         for kind in LM_FILES if char_lms else ():
@@ -198,7 +201,8 @@ class HTREngine:
         from models.recognize import log_probs
 
         height = self.model.config.height
-        lps = log_probs(self.net, height, images, self.device, batch_size)
+        lps = log_probs(self.net, height, images, self.device, batch_size,
+                        edge_pieces=self.whole_lines or None)
         cramped = [i for i, lp in enumerate(lps)
                    if greedy_frames_per_char(lp) < STRETCH_BELOW] if self.stretch else []
         # a cramped line's first reading is only needed when the two are compared
@@ -208,7 +212,8 @@ class HTREngine:
         if not cramped:
             return hyps
         wide = log_probs(self.net, height, [stretch_width(images[i], STRETCH_FACTOR)
-                                            for i in cramped], self.device, batch_size)
+                                            for i in cramped], self.device, batch_size,
+                         edge_pieces=self.whole_lines or None)
         for i, lp in zip(cramped, wide, strict=True):
             h = self._decode(lp, kinds[i])
             old = hyps[i]

@@ -99,9 +99,12 @@ def test_a_neighbouring_line_cut_by_the_crop_edge_is_cut_off() -> None:
     img[0:14, 10:290:9] = 30  # the line above, cut through by the crop's top edge
     img[40:62, 20:280:7] = 30  # the line
     img[86:100, 15:285:8] = 30  # the line below, cut through by the bottom edge
-    out = trim_rows(img)
+    out = trim_rows(img, edge_pieces=True)
     assert (out < 128).sum() == (img[40:62] < 128).sum()
     assert out.shape[0] < 40
+    # a cell's crop (the line splitter's band, the default) keeps them: a short second line
+    # of a value the splitter left whole looks the same
+    assert (trim_rows(img) < 128).sum() == (img < 128).sum()
 
 
 def test_tone_marks_at_the_edge_of_a_tight_crop_stay() -> None:
@@ -109,32 +112,35 @@ def test_tone_marks_at_the_edge_of_a_tight_crop_stay() -> None:
     img[0:4, 60:64] = 30  # marks above their letters, the crop cut tight on them
     img[0:5, 200:204] = 30
     img[10:32, 20:280:7] = 30  # the letters (core 22 rows)
-    out = trim_rows(img)
+    out = trim_rows(img, edge_pieces=True)
     assert (out < 128).sum() == (img < 128).sum()
 
 
-def test_lines_with_their_neighbours_cut_in_read_better_with_the_pieces_cut_off() -> None:
-    from models.checkpoint import load_model_dir
+def test_whole_line_images_with_their_neighbours_cut_in_read_better() -> None:
+    """``sohoa evaluate --lines`` reads whole line images (``models.lines_run.read_lines``):
+    there, a neighbouring line cut by the image's edge is cut off before reading."""
+    from models.lines import LabelledLine
+    from models.lines_run import read_lines
     from models.evaluate import score
-    from models.recognize import recognize_arrays
-    from tests.htr_helpers import SHIPPED
+    from ocr import get_engine
 
-    m = load_model_dir(SHIPPED)
     texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
     lines = [_line(t, 300 + i) for i, t in enumerate(texts)]
     crops = [_with_neighbours(lines[i], lines[(i + 1) % 16], lines[(i + 2) % 16])
              for i in range(16)]
-    cer = {}
-    for on in (False, True):
-        old = preprocess.TRIM_EDGE_PIECES
-        preprocess.TRIM_EDGE_PIECES = on
-        try:
-            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
-                                                    m.config.height, crops)]
-        finally:
-            preprocess.TRIM_EDGE_PIECES = old
-        cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
-    assert cer[True] < cer[False] - 0.1, cer
+    eng = get_engine("htr", device="cpu")
+    from sohoa.records import FieldCrop, FieldKind
+
+    as_cells = [r.text for r in eng.recognize(
+        [FieldCrop("line", FieldKind.TEXT, c, (0, 0, c.shape[1], c.shape[0])) for c in crops],
+        FieldKind.TEXT)]
+    assert not eng.whole_lines
+    as_lines = [t for t, _ in read_lines(eng, [LabelledLine(c, t, "", f"l{i}.png")
+                                               for i, (c, t) in enumerate(zip(crops, texts))])]
+    assert eng.whole_lines
+    cer_cells = score(as_cells, texts, ["text"] * 16)["cer"]
+    cer_lines = score(as_lines, texts, ["text"] * 16)["cer"]
+    assert cer_lines < cer_cells - 0.1, (cer_lines, cer_cells)
 
 
 def _shadowed(img: np.ndarray, low: float = 0.45) -> np.ndarray:
