@@ -157,6 +157,20 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# the input steps of models.preprocess, each switchable here: flag -> (module attribute, the
+# product's default, what it does)
+INPUT_STEPS = {
+    "deslant": ("DESLANT", "on", "shear strongly slanted lines upright before reading"),
+    "trim": ("TRIM", "on", "cut the paper above and below the writing before scaling"),
+    "edge-pieces": ("TRIM_EDGE_PIECES", "off", "with --trim: also cut off a neighbouring "
+                    "line's writing cut by the crop's top or bottom edge (the product does "
+                    "it for whole line images only: sohoa evaluate --lines)"),
+    "even-light": ("EVEN_LIGHT", "on", "even out uneven light over a crop"),
+    "level-line": ("LEVEL_LINE", "on", "turn a line written or photographed at an angle "
+                   "level"),
+}
+
+
 def _cached(folder: str | None, name: str, make: Callable[[], list[tuple[str, str, np.ndarray]]]
             ) -> list[tuple[str, str, np.ndarray]]:
     if folder is None:
@@ -192,23 +206,9 @@ def main() -> None:
     ap.add_argument("--stretch", choices=("default", "on", "off"), default="default",
                     help="read cramped lines again stretched in width (ocr.htr STRETCH_*): "
                          "the engine's default, or forced on or off")
-    ap.add_argument("--deslant", choices=("on", "off"), default="on",
-                    help="shear strongly slanted lines upright before reading "
-                         "(models.preprocess.DESLANT; on is the product's default)")
-    ap.add_argument("--trim", choices=("on", "off"), default="on",
-                    help="cut the paper above and below the writing before scaling "
-                         "(models.preprocess.TRIM; on is the product's default)")
-    ap.add_argument("--edge-pieces", choices=("on", "off"), default="off",
-                    help="with --trim: also cut off a neighbouring line's writing cut by the "
-                         "crop's top or bottom edge (models.preprocess.TRIM_EDGE_PIECES; "
-                         "the product does it for whole line images only: "
-                         "sohoa evaluate --lines)")
-    ap.add_argument("--even-light", choices=("on", "off"), default="on",
-                    help="even out uneven light over a crop before reading "
-                         "(models.preprocess.EVEN_LIGHT)")
-    ap.add_argument("--level-line", choices=("on", "off"), default="on",
-                    help="turn a line written or photographed at an angle level before "
-                         "reading (models.preprocess.LEVEL_LINE)")
+    for flag, (attr, default, what) in INPUT_STEPS.items():
+        ap.add_argument(f"--{flag}", choices=("on", "off"), default=default,
+                        help=f"{what} (models.preprocess.{attr}; default: the product's)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -222,11 +222,8 @@ def main() -> None:
     import models.preprocess
     from ocr import get_engine
 
-    models.preprocess.DESLANT = args.deslant == "on"
-    models.preprocess.TRIM = args.trim == "on"
-    models.preprocess.TRIM_EDGE_PIECES = args.edge_pieces == "on"
-    models.preprocess.EVEN_LIGHT = args.even_light == "on"
-    models.preprocess.LEVEL_LINE = args.level_line == "on"
+    for flag, (attr, _, _) in INPUT_STEPS.items():
+        setattr(models.preprocess, attr, getattr(args, flag.replace("-", "_")) == "on")
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
@@ -262,10 +259,8 @@ def main() -> None:
         engines["trocr"] = get_engine("trocr", device="cpu", model_dir=args.trocr)
     tmax = args.tesseract_max or (60 if args.quick else 240)
     results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
-                               "deslant": args.deslant, "trim": args.trim,
-                               "edge_pieces": args.edge_pieces,
-                               "even_light": args.even_light,
-                               "level_line": args.level_line}
+                               "input_steps": {f: getattr(args, f.replace("-", "_"))
+                                               for f in INPUT_STEPS}}
     for name, eng in engines.items():
         res: dict[str, Any] = {}
         for set_name, crops in sets.items():

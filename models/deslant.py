@@ -85,7 +85,7 @@ def shear(ink: np.ndarray, s: float) -> np.ndarray:
     h, w = ink.shape
     yc = (h - 1) / 2
     pad = int(math.ceil(abs(s) * h / 2)) + 1
-    m = np.float32([[1, s, -s * yc + pad], [0, 1, 0]])
+    m = np.array([[1.0, s, -s * yc + pad], [0.0, 1.0, 0.0]], dtype=np.float32)
     return cv2.warpAffine(np.asarray(ink, np.float32), m, (w + 2 * pad, h),
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=0)

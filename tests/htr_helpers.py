@@ -67,3 +67,23 @@ def confirmed_workspace(path: Path, names: list[tuple[str, np.ndarray]],
                 else "01.01.2008"
         ws.confirm(eid, "clerk", values, view.version)
     return ws
+
+
+def cer_with(setting: str, on: bool, crops: list[np.ndarray], texts: list[str],
+             kind: str = "name") -> float:
+    """Greedy CER of the shipped model on ``crops`` with ``models.preprocess.<setting>``
+    switched ``on`` or off for the reading (restored after)."""
+    from models import preprocess
+    from models.checkpoint import load_model_dir
+    from models.evaluate import score
+    from models.recognize import recognize_arrays
+
+    m = load_model_dir(SHIPPED)
+    old = getattr(preprocess, setting)
+    setattr(preprocess, setting, on)
+    try:
+        got = [d.text for d in recognize_arrays(m.module.eval(), m.charset, m.config.height,
+                                                crops)]
+    finally:
+        setattr(preprocess, setting, old)
+    return float(score(got, texts, [kind] * len(texts))["cer"])

@@ -11,12 +11,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from models import preprocess
 from models.deslant import TARGET_DEG, deslant, estimate_slant, shear
 from models.preprocess import prepare
 from sohoa.synth.pen import render_stroke_line
 from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
-from tests.htr_helpers import written
+from tests.htr_helpers import cer_with, written
 
 TEXTS = ("Nguyễn Văn Hùng", "Lò Thị Hương", "xã Chiềng Mung", "Quàng Văn Minh",
          "huyện Mai Sơn", "Cầm Thị Lan", "bản Nà Sản", "Tòng Văn Ún")
@@ -86,22 +85,7 @@ def test_most_font_crops_are_not_touched():
 
 
 def test_slanted_training_side_hands_read_better_with_it():
-    from models.checkpoint import load_model_dir
-    from models.evaluate import score
-    from models.recognize import recognize_arrays
-    from tests.htr_helpers import SHIPPED
-
-    m = load_model_dir(SHIPPED)
     texts = [TEXTS[i % len(TEXTS)] for i in range(24)]
     imgs = [_line(t, 100 + i, 33.0 + (i % 5)) for i, t in enumerate(texts)]
-    cer = {}
-    for on in (False, True):
-        old = preprocess.DESLANT
-        preprocess.DESLANT = on
-        try:
-            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
-                                                    m.config.height, imgs)]
-        finally:
-            preprocess.DESLANT = old
-        cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
+    cer = {on: cer_with("DESLANT", on, imgs, texts) for on in (False, True)}
     assert cer[True] < cer[False], cer

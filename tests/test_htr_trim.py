@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from models import preprocess
 from models.preprocess import prepare, trim_rows
 from sohoa.synth.pen import render_stroke_line
 from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
+from tests.htr_helpers import cer_with
 
 TEXTS = ("Nguyễn Văn Hùng", "Lò Thị Hương", "xã Chiềng Mung", "Quàng Văn Minh",
          "huyện Mai Sơn", "Cầm Thị Lan", "bản Nà Sản", "Tòng Văn Ún")
@@ -57,24 +57,9 @@ def test_a_crop_without_ink_is_passed_as_it_is() -> None:
 
 
 def test_loosely_cut_lines_read_as_well_as_tight_ones() -> None:
-    from models.checkpoint import load_model_dir
-    from models.evaluate import score
-    from models.recognize import recognize_arrays
-    from tests.htr_helpers import SHIPPED
-
-    m = load_model_dir(SHIPPED)
     texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
     loose = [_padded(_line(t, 200 + i), 1.0) for i, t in enumerate(texts)]
-    cer = {}
-    for on in (False, True):
-        old = preprocess.TRIM
-        preprocess.TRIM = on
-        try:
-            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
-                                                    m.config.height, loose)]
-        finally:
-            preprocess.TRIM = old
-        cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
+    cer = {on: cer_with("TRIM", on, loose, texts) for on in (False, True)}
     assert cer[False] > 0.5 and cer[True] < 0.25, cer
     assert prepare(loose[0], 32).shape[1] > 2 * prepare(loose[0], 32, trim=False).shape[1]
 
@@ -119,9 +104,9 @@ def test_tone_marks_at_the_edge_of_a_tight_crop_stay() -> None:
 def test_whole_line_images_with_their_neighbours_cut_in_read_better() -> None:
     """``sohoa evaluate --lines`` reads whole line images (``models.lines_run.read_lines``):
     there, a neighbouring line cut by the image's edge is cut off before reading."""
+    from models.evaluate import score
     from models.lines import LabelledLine
     from models.lines_run import read_lines
-    from models.evaluate import score
     from ocr import get_engine
 
     texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
@@ -136,7 +121,8 @@ def test_whole_line_images_with_their_neighbours_cut_in_read_better() -> None:
         FieldKind.TEXT)]
     assert not eng.whole_lines
     as_lines = [t for t, _ in read_lines(eng, [LabelledLine(c, t, "", f"l{i}.png")
-                                               for i, (c, t) in enumerate(zip(crops, texts))])]
+                                               for i, (c, t) in enumerate(zip(crops, texts,
+                                                                              strict=True))])]
     assert eng.whole_lines
     cer_cells = score(as_cells, texts, ["text"] * 16)["cer"]
     cer_lines = score(as_lines, texts, ["text"] * 16)["cer"]
@@ -164,26 +150,12 @@ def test_evenly_lit_crops_are_passed_as_they_are() -> None:
 
 
 def test_a_line_half_in_shadow_reads_as_well_as_one_in_even_light() -> None:
-    from models.checkpoint import load_model_dir
-    from models.evaluate import score
-    from models.recognize import recognize_arrays
-    from tests.htr_helpers import SHIPPED
-
-    m = load_model_dir(SHIPPED)
     texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
     lit = [_line(t, 400 + i) for i, t in enumerate(texts)]
     shaded = [_shadowed(x, 0.4) for x in lit]
-    cer = {}
-    for name, crops, on in (("lit", lit, True), ("shaded", shaded, False),
-                            ("evened", shaded, True)):
-        old = preprocess.EVEN_LIGHT
-        preprocess.EVEN_LIGHT = on
-        try:
-            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
-                                                    m.config.height, crops)]
-        finally:
-            preprocess.EVEN_LIGHT = old
-        cer[name] = score(got, texts, ["name"] * len(texts))["cer"]
+    cer = {"lit": cer_with("EVEN_LIGHT", True, lit, texts),
+           "shaded": cer_with("EVEN_LIGHT", False, shaded, texts),
+           "evened": cer_with("EVEN_LIGHT", True, shaded, texts)}
     assert cer["evened"] < cer["shaded"] - 0.05 and cer["evened"] < cer["lit"] + 0.05, cer
 
 
@@ -216,22 +188,7 @@ def test_a_line_photographed_at_an_angle_is_turned_level() -> None:
 
 
 def test_lines_at_an_angle_read_better_turned_level() -> None:
-    from models.checkpoint import load_model_dir
-    from models.evaluate import score
-    from models.recognize import recognize_arrays
-    from tests.htr_helpers import SHIPPED
-
-    m = load_model_dir(SHIPPED)
     texts = [TEXTS[i % len(TEXTS)] for i in range(16)]
     tilted = [_turned(_line(t, 500 + i), 6.0 if i % 2 else -6.0) for i, t in enumerate(texts)]
-    cer = {}
-    for on in (False, True):
-        old = preprocess.LEVEL_LINE
-        preprocess.LEVEL_LINE = on
-        try:
-            got = [d.text for d in recognize_arrays(m.module.eval(), m.charset,
-                                                    m.config.height, tilted)]
-        finally:
-            preprocess.LEVEL_LINE = old
-        cer[on] = score(got, texts, ["name"] * len(texts))["cer"]
+    cer = {on: cer_with("LEVEL_LINE", on, tilted, texts) for on in (False, True)}
     assert cer[True] < cer[False] - 0.04, cer
