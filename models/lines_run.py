@@ -47,17 +47,24 @@ def read_lines(eng: Any, lines: list[LabelledLine], kind: str = "text",
     from sohoa.records import Alternative, FieldCrop, FieldKind
 
     fk = FieldKind(kind)
-    if hasattr(eng, "whole_lines"):  # whole line images: a neighbour's writing cut by the
-        eng.whole_lines = True  # image's top or bottom edge is cut off (preprocess.trim_rows)
+    # whole line images: a neighbour's writing cut in by the image's top or bottom edge is
+    # cut off before reading (models.preprocess.trim_rows); the engine is left as it was
+    whole = getattr(eng, "whole_lines", None)
+    if whole is not None:
+        eng.whole_lines = True
     out: list[tuple[str, float]] = []
-    for start in range(0, len(lines), batch_size):
-        chunk = lines[start:start + batch_size]
-        crops = [FieldCrop("line", fk, ln.image, (0, 0, ln.image.shape[1], ln.image.shape[0]))
-                 for ln in chunk]
-        for r in eng.recognize(crops, fk):
-            alts = list(r.alternatives) or [Alternative(r.text, r.confidence)]
-            chosen = choose_reading("line", fk, alts, r.engine)
-            out.append((chosen.text, float(chosen.confidence)))
+    try:
+        for start in range(0, len(lines), batch_size):
+            chunk = lines[start:start + batch_size]
+            crops = [FieldCrop("line", fk, ln.image,
+                               (0, 0, ln.image.shape[1], ln.image.shape[0])) for ln in chunk]
+            for r in eng.recognize(crops, fk):
+                alts = list(r.alternatives) or [Alternative(r.text, r.confidence)]
+                chosen = choose_reading("line", fk, alts, r.engine)
+                out.append((chosen.text, float(chosen.confidence)))
+    finally:
+        if whole is not None:
+            eng.whole_lines = whole
     return out
 
 

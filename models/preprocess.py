@@ -121,8 +121,9 @@ def _dark(img: np.ndarray) -> np.ndarray:
 def trim_rows(img: np.ndarray, margin: float = TRIM_MARGIN,
               dark: np.ndarray | None = None, edge_pieces: bool | None = None) -> np.ndarray:
     """A grey crop without the paper above its first and below its last row of ink (keeping
-    ``margin`` x the ink's height), and without a neighbouring line's writing that the crop
-    cut through at its top or bottom edge (``_edge_pieces``): the network scales the whole
+    ``margin`` x the ink's height), and with ``edge_pieces`` (whole line images) without a
+    neighbouring line's writing that the crop cut through at its top or bottom edge
+    (``_edge_pieces``; default ``TRIM_EDGE_PIECES``, off): the network scales the whole
     crop to its height, so a loosely cut line (a photographed line with paper around it)
     would be read at a fraction of its size (htr-v4 greedy on training-side stroke writers:
     17 % CER as drawn, 90 % with the line's height of paper added above and below, 16 % with
@@ -185,10 +186,13 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
             trim: bool | None = None, edge_pieces: bool | None = None) -> np.ndarray:
-    """Grey crop (dark ink on light paper) -> float32 (height, W) with ink ~1 and paper 0;
-    the paper above and below the writing cut off first (``trim``, default ``TRIM``), and a
-    strongly slanted hand sheared to lean as the network reads best (``deslant``, default
-    ``DESLANT``; a few pixels wider then)."""
+    """Grey crop (dark ink on light paper) -> float32 (height, W) with ink ~1 and paper 0.
+    On the way, each step passing a crop it has nothing to do for unchanged: uneven light
+    evened out (``even_light``, ``EVEN_LIGHT``), a line at an angle turned level
+    (``level_line``, ``LEVEL_LINE``), the paper above and below the writing cut off
+    (``trim_rows``; ``trim``, default ``TRIM``; ``edge_pieces`` for whole line images), and,
+    after scaling, a strongly slanted hand sheared to lean as the network reads best
+    (``deslant``, default ``DESLANT``; a few pixels wider then)."""
     import cv2
 
     from preprocessing.quantile import percentiles_u8
@@ -196,11 +200,13 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     img = to_grey(image)
     if EVEN_LIGHT:
         img = even_light(img)
-    dark = _dark(img) if img.shape[0] >= 8 else None  # the ink, shared by the two steps
+    trimmed = TRIM if trim is None else trim
+    # the ink, found once for the two steps that weigh rows (again only if the line turned)
+    dark = _dark(img) if (LEVEL_LINE or trimmed) and img.shape[0] >= 8 else None
     if LEVEL_LINE:
         turned = level_line(img, dark)
         img, dark = (img, dark) if turned is img else (turned, None)
-    if TRIM if trim is None else trim:
+    if trimmed:
         img = trim_rows(img, dark=dark, edge_pieces=edge_pieces)
     h, w = img.shape
     if h < 2 or w < 2:
