@@ -222,6 +222,11 @@ def run_training(opts: TrainOptions, arch: Arch, source_factory: Callable[[], An
                                           "train_minutes": round(state["elapsed"] / 60, 1)})
         else:
             state["bad_epochs"] += 1
+        if opts.keep_epochs:
+            with atomic_folder(run / "epochs" / f"{state['epoch']:03d}") as folder:
+                arch.save(model, folder, {"val": metrics, "epoch": state["epoch"],
+                                          "step": state["step"], "data": data_record,
+                                          "train_minutes": round(state["elapsed"] / 60, 1)})
         atomic_save({"model": model.state_dict(), "optim": optim.state_dict(),
                      "scaler": scaler.state_dict(), "rng": _rng_state(), "state": state,
                      "arch": arch.name, "config": described}, last)

@@ -50,6 +50,10 @@ class TrainOptions:
     # the run's model folder (``best``) holds the last epoch's weights instead of the best
     # validation's: fixed-budget fine-tuning whose validation is no guide (its own crops)
     keep_last: bool = False
+    # every epoch's model is also kept as ``RUN/epochs/NNN`` (1.7 MB each for the CRNN), so a
+    # run can be selected afterwards with the reading it ships with (beam, LMs, stretch),
+    # not only by the greedy validation CER that picks ``best``
+    keep_epochs: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,4 +68,4 @@ def default(name: str) -> Any:
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
                      "stroke_share", "distort_share", "time_budget_min", "shards",
-                     "shard_share")
+                     "shard_share", "keep_epochs")

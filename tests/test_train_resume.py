@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 import torch
 
-from models.checkpoint import atomic_folder, atomic_save, recover_folder
+from models.checkpoint import atomic_folder, atomic_save, load_model_dir, recover_folder
 from models.data import SynthSource, fixed_set
 from models.train import TrainOptions, fit
 
@@ -84,3 +84,18 @@ def test_cli_flags_are_laid_over_train_options(tmp_path):
     again = _options(tmp_path, True, lr=0.5, epochs=5, workers=0, stroke_share=0.5)
     assert again.lr == 0.1  # the run's own option stays
     assert (again.epochs, again.workers, again.stroke_share) == (5, 0, 0.5)
+
+
+def test_keep_epochs_keeps_every_epochs_model_loadable(tmp_path):
+    val = fixed_set(SynthSource("test"), 4, seed=3)
+    run = tmp_path / "run"
+    fit(TrainOptions(out=str(run), keep_epochs=True, **TINY), partial(SynthSource, "train"),
+        val, {})
+    kept = sorted(p.name for p in (run / "epochs").iterdir())
+    assert kept == ["001", "002", "003"]
+    metas = [json.loads((run / "epochs" / k / "model.json").read_text()) for k in kept]
+    assert [m["epoch"] for m in metas] == [1, 2, 3]
+    a = torch.load(run / "epochs" / "001" / "weights.pt", weights_only=False)
+    b = torch.load(run / "epochs" / "003" / "weights.pt", weights_only=False)
+    assert any(not torch.equal(a[k], b[k]) for k in a if torch.is_tensor(a[k]))
+    assert load_model_dir(run / "epochs" / "002").meta["epoch"] == 2

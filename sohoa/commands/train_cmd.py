@@ -156,6 +156,9 @@ def register(app: typer.Typer) -> None:
             None, "--val-font-lines", help="Validation also holds this many clean lines in the "
             "extra training fonts (so the run selects on font lines too; never bench fonts) "
             f"(default {d('val_font_lines')})."),
+        keep_epochs: bool = typer.Option(
+            None, "--keep-epochs", help="Also keep every epoch's model as RUN/epochs/NNN (to "
+            "select the run afterwards with the reading it ships with)."),
         val_size: int = typer.Option(None, "--val-size", help=f"(default {d('val_size')})"),
         seed: int = typer.Option(None, "--seed", help=f"(default {d('seed')})"),
         workspace: Path = typer.Option(None, "--workspace", help="Workspace (fine-tuning)."),
@@ -208,6 +211,7 @@ def register(app: typer.Typer) -> None:
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
                      val_size=val_size, distort_share=distort_share,
-                     val_font_lines=val_font_lines, shards=shards, shard_share=shard_share)
+                     val_font_lines=val_font_lines, shards=shards, shard_share=shard_share,
+                     keep_epochs=keep_epochs)
         best = _synthetic(out, resume, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
