@@ -67,12 +67,14 @@ def _value_crops(per_kind: int, seed: int, write: Callable[[str, np.random.Gener
     return out
 
 
-def line_crops(per_kind: int, seed: int) -> list[tuple[str, str, np.ndarray]]:
-    """(kind, truth, grey crop) written by bench-font hands."""
+def line_crops(per_kind: int, seed: int, font_role: str = "bench"
+               ) -> list[tuple[str, str, np.ndarray]]:
+    """(kind, truth, grey crop) written by bench-font hands (or another role's: "test" for
+    choosing among a run's checkpoints, benchmarks/htr_select.py)."""
     from sohoa.synth import HandStyle, render_handwriting
 
     def write(text: str, rng: np.random.Generator, _: int) -> np.ndarray:
-        style = HandStyle.sample(rng, font_role="bench", size=float(rng.uniform(22, 40)))
+        style = HandStyle.sample(rng, font_role=font_role, size=float(rng.uniform(22, 40)))
         return degrade(render_handwriting(text, style, rng), rng)
 
     return _value_crops(per_kind, seed, write)
