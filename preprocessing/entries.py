@@ -63,6 +63,7 @@ from preprocessing.strikes import components as _components
 from preprocessing.strikes import crosses_row as _crosses
 from preprocessing.strikes import find_strikes
 from preprocessing.strikes import off_ruling as _off_ruling
+from preprocessing.writing_size import min_written_area
 from sohoa.template import Template
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     header = _quad(h_top, _Curve(lines[first]), left, right)
     b = cmap.boundaries
     header_cells = tuple(_quad(h_top, h_bot, b[i], b[i + 1]) for i in range(len(b) - 1))
-    min_area = max(10, int(0.004 * he * he))
     body = _box(_quad(_Curve(lines[first]), _Curve(lines[-1]), left, right), shape, inset=3)
+    min_area = min_written_area(clean, body, he)
     # on the ink with only the lines taken as rows removed: a shallow stroke through a short
     # row can pass for a weak ruling line
     strikes = find_strikes(clean, body, he)
