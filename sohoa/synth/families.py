@@ -74,6 +74,12 @@ FAMILIES: dict[str, LayoutFamily] = {f.name: f for f in (
                  header_scale=(0.85, 1.2), rows=(5, 14), row_unevenness=0.2,
                  two_row_entry=0.15, missing_lines=0.04, crop=0.3, perspective=0.04,
                  light=0.4, facing=0.4),
+    LayoutFamily("wide-columns", False, "columns from 0.4 to 1.6 of the template's widths "
+                 "(past the half-to-twice the product is built for), header type 0.7-1.3, "
+                 "4-18 rows, number rows, two-level headers, a few missing lines",
+                 width_spread=0.6, number_row=0.7, two_level=0.5, print_families=(0, 1, 2),
+                 header_scale=(0.7, 1.3), rows=(4, 18), row_unevenness=0.3,
+                 two_row_entry=0.2, missing_lines=0.05),
     # held out: benchmarks only
     LayoutFamily("ho-ministry", True, "held out: Ministry form of another print run: other "
                  "proportions, number row, other font, 6-10 rows, some two-level headers",

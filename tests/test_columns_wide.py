@@ -1,0 +1,48 @@
+"""Columns much wider or narrower than the template's (preprocessing/colfit.py): the widths
+are a prior only. The ``wide-columns`` training family draws each column at 0.4-1.6 of its
+template width; with the prior's spread at 0.33 (log width ratio) and a hard limit at 2.3x,
+a narrow "notes" column or a narrow column whose body line is missing made the fit leave out
+a well-drawn line and cut a wide column in two, shifting every column after it."""
+
+from __future__ import annotations
+
+import pytest
+
+from preprocessing.colfit import _wcost
+from sohoa.synth import FAMILIES, TRAINING
+from tests.preprocessing_helpers import analysed_family_page, match_entries
+
+
+def _x_overlap(quad, cell) -> float:  # noqa: ANN001
+    xs = [p[0] for p in quad]
+    a0, a1, b0, b1 = min(xs), max(xs), float(cell[0]), float(cell[2])
+    inter = max(0.0, min(a1, b1) - max(a0, b0))
+    return inter / (max(a1, b1) - min(a0, b0))
+
+
+@pytest.mark.parametrize(("tid", "seed"), [
+    ("kt-2006", 880052),  # the last column at 0.41 of its width: past the old 2.3x limit
+    ("kt-2006", 880013),  # column 8 at half its width, its body line missing
+    ("ks-2006", 880000),  # column 11 at 0.38 of its width, every line drawn
+])
+def test_every_field_lies_in_its_own_column(tid: str, seed: int) -> None:
+    p, layout = analysed_family_page(tid, seed, "wide-columns")
+    pairs = match_entries(p.truth, layout)
+    assert len(pairs) == len(p.truth["entries"])
+    bad = [f"{t['index']}:{name}" for t, f in pairs for name, tf in t["fields"].items()
+           if _x_overlap(f.fields[name].cell or f.fields[name].quad, tf["cell"]) < 0.85]
+    assert bad == []
+
+
+def test_width_prior_is_soft_past_twice_and_hard_only_far_beyond() -> None:
+    assert _wcost(100, 100) == 0.0
+    half, third = _wcost(50, 100), _wcost(38, 100)
+    assert 0 < half < 2.0  # half or twice the template's width: cheaper than a missing line
+    assert half < third < float("inf")  # 0.38: costly, still possible
+    assert _wcost(25, 100) == float("inf")  # a quarter: no column is that far off
+
+
+def test_wide_columns_family_is_training_side() -> None:
+    fam = FAMILIES["wide-columns"]
+    assert "wide-columns" in TRAINING and not fam.held_out
+    assert fam.width_spread > max(f.width_spread for f in FAMILIES.values() if f.held_out)
