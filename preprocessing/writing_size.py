@@ -14,8 +14,9 @@ to 25 px and the specks the strict ink keeps of its faded rows passed for writin
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from preprocessing.strikes import components
 
 AREA_SHARE = 0.004  # of the (capped) row height squared
 ROWS_PER_LETTER = 10.0  # a row counts at most this many median writing components tall
@@ -26,13 +27,9 @@ def writing_height(clean: np.ndarray, body: tuple[int, int, int, int], he: float
     """Median height of the writing's components inside ``body`` (x0, y0, x1, y1) of the
     ink without ruling; components of one or two pixels, taller than 0.8 row or wider than
     three rows (strikes, ruling left-overs) are left out. None with too few to tell."""
-    x0, y0, x1, y1 = body
-    sub = clean[y0:y1, x0:x1]
-    if sub.size == 0:
-        return None
-    n, _, st, _ = cv2.connectedComponentsWithStats((sub > 0).astype(np.uint8), connectivity=8)
-    a, w, h = st[1:, 4], st[1:, 2], st[1:, 3]
-    keep = (a >= 3) & (h >= 4) & (h <= 0.8 * he) & (w <= 3 * he)
+    comps = components(clean, body, min_comp=3)
+    w, h = comps[:, 2] - comps[:, 0], comps[:, 3] - comps[:, 1]
+    keep = (h >= 4) & (h <= 0.8 * he) & (w <= 3 * he)
     if int(keep.sum()) < MIN_COMPONENTS:
         return None
     return float(np.median(h[keep]))
