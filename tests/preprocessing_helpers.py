@@ -78,6 +78,22 @@ def field_ious(pairs) -> list[float]:
     return out
 
 
+def x_overlap(quad, cell) -> float:  # noqa: ANN001
+    """Share of the union of a found box's x-range (a quad's corners) and a truth cell's
+    (x0, y0, x1, y1) that both cover: 1.0 when the box lies exactly over the cell's columns."""
+    xs = [p[0] for p in quad]
+    a0, a1, b0, b1 = min(xs), max(xs), float(cell[0]), float(cell[2])
+    inter = max(0.0, min(a1, b1) - max(a0, b0))
+    return inter / (max(a1, b1) - min(a0, b0))
+
+
+def off_column_fields(pairs, least: float = 0.85) -> list[str]:  # noqa: ANN001
+    """``entry:field`` of the matched entries' fields whose box (its cell, else its quad)
+    overlaps the truth cell's x-range by less than ``least``: read from another column."""
+    return [f"{t['index']}:{name}" for t, f in pairs for name, tf in t["fields"].items()
+            if x_overlap(f.fields[name].cell or f.fields[name].quad, tf["cell"]) < least]
+
+
 @cache
 def analysed_family_page(tid: str, seed: int, family: str) -> tuple[SynthPage, PageLayout]:
     """A training-family page drawn as ``benchmarks/segment_errors.py`` draws it (seed % 10_000

@@ -7,20 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from preprocessing_helpers import match_entries
+from preprocessing_helpers import match_entries, x_overlap
 
 from preprocessing import analyze_page
 from preprocessing.colfit import fit_columns
 from preprocessing.layout import RuledLine
 from sohoa.synth import generate_page
 from sohoa.template import load_template
-
-
-def _x_overlap(quad, cell) -> float:
-    xs = [p[0] for p in quad]
-    a0, a1, b0, b1 = min(xs), max(xs), float(cell[0]), float(cell[2])
-    inter = max(0.0, min(a1, b1) - max(a0, b0))
-    return inter / (max(a1, b1) - min(a0, b0))
 
 
 def _off_column(tid: str, seed: int, difficulty: str = "easy") -> list[str]:
@@ -34,7 +27,7 @@ def _off_column(tid: str, seed: int, difficulty: str = "easy") -> list[str]:
     for t, f in pairs:
         for name, tf in t["fields"].items():
             box = f.fields[name]
-            if _x_overlap(box.cell or box.quad, tf["cell"]) < 0.85:
+            if x_overlap(box.cell or box.quad, tf["cell"]) < 0.85:
                 bad.append(f"{t['index']}:{name}")
     return bad
 
@@ -116,4 +109,4 @@ def test_a_cut_table_keeps_the_frame_line_its_rows_end_at() -> None:
     assert len(pairs) == len(page.truth["entries"])
     husband = [(f.fields[n], tf["cell"]) for t, f in pairs for n, tf in t["fields"].items()
                if n.startswith("chong")]
-    assert husband and all(_x_overlap(b.cell or b.quad, c) >= 0.85 for b, c in husband)
+    assert husband and all(x_overlap(b.cell or b.quad, c) >= 0.85 for b, c in husband)

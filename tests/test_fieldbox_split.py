@@ -9,19 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from preprocessing_helpers import match_entries
+from preprocessing_helpers import match_entries, x_overlap
 
 from preprocessing import analyze_page
 from preprocessing.cellsplit import cell_profile, in_band, stacked_cuts, text_lines
 from sohoa.synth import generate_page
 from sohoa.template import load_template
-
-
-def _x_overlap(quad, cell) -> float:
-    xs = [p[0] for p in quad]
-    a0, a1, b0, b1 = min(xs), max(xs), float(cell[0]), float(cell[2])
-    inter = max(0.0, min(a1, b1) - max(a0, b0))
-    return inter / (max(a1, b1) - min(a0, b0))
 
 
 def _y_overlap(quad, cell) -> float:
@@ -46,7 +39,7 @@ def test_lost_line_under_a_header_band_that_ends_too_low_takes_the_separator() -
     # cause-of-death column
     pairs = _pairs("kt-2006", 801027, "hard", "mixed")
     names = ("nktNguyenNhanChet", "nycHoTen", "nycQuanHe")
-    over = [_x_overlap(f.fields[n].cell, t["fields"][n]["cell"])
+    over = [x_overlap(f.fields[n].cell, t["fields"][n]["cell"])
             for t, f in pairs for n in names if n in t["fields"]]
     assert len(over) >= 10
     assert min(over) >= 0.85, sorted(over)[:5]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 from layout_helpers import drawn, erase_vertical, geometry_of, number_row, variant
-from preprocessing_helpers import box_iou, match_entries
+from preprocessing_helpers import box_iou, match_entries, x_overlap
 
 from preprocessing import analyze_page
 from preprocessing.colfit import split_at_valleys
@@ -16,13 +16,6 @@ from preprocessing.layout import RuledLine
 from sohoa.template import load_template
 
 TPL = load_template("ks-2006")
-
-
-def _x_overlap(quad, cell) -> float:
-    xs = [p[0] for p in quad]
-    a0, a1, b0, b1 = min(xs), max(xs), float(cell[0]), float(cell[2])
-    inter = max(0.0, min(a1, b1) - max(a0, b0))
-    return inter / (max(a1, b1) - min(a0, b0))
 
 
 def test_body_column_lines_lost_are_placed_on_the_header_separator() -> None:
@@ -37,7 +30,7 @@ def test_body_column_lines_lost_are_placed_on_the_header_separator() -> None:
     pairs = match_entries(p.truth, layout)
     assert len(pairs) == len(p.truth["entries"])
     names = [f.name for c in TPL.columns if c.number in (3, 4, 5) for f in c.fields]
-    over = [_x_overlap(f.fields[n].cell, t["fields"][n]["cell"])
+    over = [x_overlap(f.fields[n].cell, t["fields"][n]["cell"])
             for t, f in pairs for n in names if n in t["fields"]]
     assert len(over) >= 10
     assert min(over) >= 0.85, sorted(over)[:5]
