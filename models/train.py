@@ -213,20 +213,18 @@ def run_training(opts: TrainOptions, arch: Arch, source_factory: Callable[[], An
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
         log.info("epoch %d: loss %.3f val CER %.4f (%.0f samples/s)", state["epoch"],
                  row["train_loss"], metrics["cer"], row["samples_per_s"])
+        meta = {"val": metrics, "epoch": state["epoch"], "step": state["step"],
+                "data": data_record, "train_minutes": round(state["elapsed"] / 60, 1)}
         if metrics["cer"] < state["best_cer"] or opts.keep_last:
             state["best_cer"] = min(metrics["cer"], state["best_cer"])
             state["bad_epochs"], best = 0, row
             with atomic_folder(run / "best") as folder:
-                arch.save(model, folder, {"val": metrics, "epoch": state["epoch"],
-                                          "step": state["step"], "data": data_record,
-                                          "train_minutes": round(state["elapsed"] / 60, 1)})
+                arch.save(model, folder, meta)
         else:
             state["bad_epochs"] += 1
         if opts.keep_epochs:
             with atomic_folder(run / "epochs" / f"{state['epoch']:03d}") as folder:
-                arch.save(model, folder, {"val": metrics, "epoch": state["epoch"],
-                                          "step": state["step"], "data": data_record,
-                                          "train_minutes": round(state["elapsed"] / 60, 1)})
+                arch.save(model, folder, meta)
         atomic_save({"model": model.state_dict(), "optim": optim.state_dict(),
                      "scaler": scaler.state_dict(), "rng": _rng_state(), "state": state,
                      "arch": arch.name, "config": described}, last)
