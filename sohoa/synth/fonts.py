@@ -151,6 +151,7 @@ def _usable(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[Path, Path], ...]
                  and covers_vietnamese(Path(r)) and covers_vietnamese(Path(b)))
 
 
+@cache
 def print_families() -> tuple[tuple[Path, Path], ...]:
     """Installed (regular, bold) printed font pairs with every Vietnamese letter (the ones the
     default layout draws from)."""
