@@ -12,11 +12,22 @@ seconds:
 Prints CER / exact per kind of the decoder's best reading and of ``choose_reading``, and the
 misreads of names and places by category (tone/diacritic only, one syllable, split/merge,
 other). ``benchmarks/bench_htr.py --writers training`` gives the same crops' bench figures.
+
+A new network's decoding weights (``models.decode_weights``: name, place, closed, lm, arpa)
+are searched on its own cached outputs with ``--grid`` (every combination of the values
+given; the one with the lowest mean CER over the cache's kinds wins) and written into its
+model folder with ``--write`` (the ``decoding`` entry of its ``model.json``):
+
+    benchmarks/decode_tune.py --model runs/x/best --cache runs/tune-x.npz --kinds name,place \
+        --grid name=0.5,1,1.5 --grid place=2,3,4,6 --grid lm=0.25,0.5,1 --write
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import os
 import time
 import unicodedata
 from collections import Counter
@@ -100,6 +111,64 @@ def category(truth: str, read: str) -> str:
     return "words added/lost"
 
 
+def parse_grid(specs: list[str]) -> dict[str, list[float]]:
+    """``name=0.5,1`` entries -> {"name": [0.5, 1.0]}; the names are DecodeWeights fields."""
+    from dataclasses import fields
+
+    from models.decode_weights import DecodeWeights
+
+    known = {f.name for f in fields(DecodeWeights)}
+    grid: dict[str, list[float]] = {}
+    for spec in specs:
+        key, _, values = spec.partition("=")
+        if key not in known or not values:
+            raise SystemExit(f"--grid {spec!r}: expected WEIGHT=v1,v2,... with WEIGHT one of "
+                             f"{sorted(known)}")
+        grid[key] = [float(v) for v in values.split(",")]
+    return grid
+
+
+def search(engine, lps, texts, kinds, grid: dict[str, list[float]]):  # type: ignore[no-untyped-def]
+    """Every combination's per-kind CER, best (lowest mean over kinds) first."""
+    from dataclasses import replace
+
+    from models.evaluate import score
+    from models.field_decoder import FieldDecoder
+    from ocr.htr import fix_word_case
+    from sohoa.records import FieldKind
+
+    base = engine.decoder
+    rows = []
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        w = replace(base.weights, **dict(zip(keys, values, strict=True)))
+        dec = FieldDecoder(base.charset, beam=base.beam, nbest=base.nbest, arpa=base.arpa,
+                           hooks=base.hooks, lexicons=base.lexicons, weights=w)
+        preds = []
+        for lp, k in zip(lps, kinds, strict=True):
+            pairs = dec.decode(lp, FieldKind(k))
+            preds.append(fix_word_case(pairs[0][0]) if pairs else "")
+        m = score(preds, texts, kinds)
+        by = {k: km["cer"] for k, km in m["by_kind"].items()}
+        rows.append((sum(by.values()) / len(by), w, by))
+        print(f"  {dict(zip(keys, values, strict=True))}: mean {rows[-1][0]:.2%} " +
+              " ".join(f"{k} {v:.2%}" for k, v in sorted(by.items())), flush=True)
+    return sorted(rows, key=lambda r: r[0])
+
+
+def write_weights(model_dir: Path, weights) -> None:  # type: ignore[no-untyped-def]
+    """The ``decoding`` entry of the folder's model.json, replaced atomically."""
+    from models.checkpoint import MODEL_JSON
+
+    meta_file = model_dir / MODEL_JSON
+    meta = json.loads(meta_file.read_text("utf-8"))
+    meta["decoding"] = weights.to_meta()
+    tmp = meta_file.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
+    os.replace(tmp, meta_file)
+    print(f"wrote decoding weights {weights.to_meta()} into {meta_file}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", default="runs/tune-lp.npz")
@@ -109,7 +178,14 @@ def main() -> None:
     ap.add_argument("--value-seed", type=int, default=VALUE_SEED)
     ap.add_argument("--show", type=int, default=0, help="print this many misreads per kind")
     ap.add_argument("--choose", action="store_true", help="also score choose_reading")
+    ap.add_argument("--grid", action="append", default=[], metavar="WEIGHT=v1,v2,...",
+                    help="search these decoding weights (repeatable; models.decode_weights)")
+    ap.add_argument("--write", action="store_true",
+                    help="write the grid's best weights into --model's model.json")
     args = ap.parse_args()
+    grid = parse_grid(args.grid)
+    if args.write and not (grid and args.model):
+        raise SystemExit("--write needs --grid and --model (the folder the weights are for)")
     import torch
 
     torch.set_num_threads(1)
@@ -121,6 +197,15 @@ def main() -> None:
     engine = get_engine("htr", device="cpu", model_dir=args.model)
     kinds, texts, lps = load_or_make(Path(args.cache), args.per_kind,
                                      tuple(args.kinds.split(",")), engine, args.value_seed)
+    if grid:
+        print(f"{len(lps)} crops, weights now {engine.decoder.weights.to_meta()}")
+        rows = search(engine, lps, texts, kinds, grid)
+        mean, best, by = rows[0]
+        print(f"best: {best.to_meta()} mean CER {mean:.2%} " +
+              " ".join(f"{k} {v:.2%}" for k, v in sorted(by.items())))
+        if args.write:
+            write_weights(Path(args.model), best)
+        return
     t0 = time.process_time()
     nbest = [engine.decoder.decode(lp, FieldKind(k)) for lp, k in zip(lps, kinds, strict=True)]
     dt = time.process_time() - t0

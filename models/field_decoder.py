@@ -15,14 +15,14 @@ Per field kind, the n-best readings with P(text | image) come from:
 4. for names and places the character LM's log-ratio score (``models.charlm``) moves
    probability away from unlikely spellings among the n-best (never adds any).
 
-Names and places are then chosen with what the field can be (``NAME_WEIGHT``,
-``PLACE_WEIGHT``; docs/htr.md "Decoding with what the field can be"): every candidate (open
-n-best, best path, the lexicon beam's readings, the places' gazetteer chains) gets its exact
-P(text | image), and they are ranked by log P(text | image) + weight x prior (+ the character
-LM score, as the fusion weighs it), the prior being the syllable prior of a name by position with an
-out-of-vocabulary escape cost (``sohoa.fields.names.name_prior``) or the place's agreement
-with the gazetteer hierarchy (``sohoa.fields.place_match.place_prior``). Each keeps the
-image's own probability, capped by the one ranked above it (``honest``): a lexicon or
+Names and places are then chosen with what the field can be (the network's
+``models.decode_weights.DecodeWeights``; docs/htr.md "Decoding with what the field can be"):
+every candidate (open n-best, best path, the lexicon beam's readings, the places' gazetteer
+chains) gets its exact P(text | image), and they are ranked by log P(text | image) + weight x
+prior (+ the character LM score, as the fusion weighs it), the prior being the syllable prior
+of a name by position with an out-of-vocabulary escape cost (``sohoa.fields.names.name_prior``)
+or the place's agreement with the gazetteer hierarchy (``sohoa.fields.place_match.place_prior``).
+Each keeps the image's own probability, capped by the one ranked above it (``honest``): a lexicon or
 gazetteer match can win the ranking, never a higher probability than the image gives it, and
 a reading the image preferred keeps as much mass as the winner, so the confidence drops.
 """
@@ -39,6 +39,7 @@ import numpy as np
 
 from models.charset import Charset
 from models.ctc_decode import CharLM
+from models.decode_weights import DecodeWeights
 from models.fast_decode import FreeBeam, LexiconBeam, ctc_log_probs
 from sohoa.records import FieldKind
 
@@ -47,17 +48,11 @@ log = logging.getLogger(__name__)
 FUSED_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # measured: dates read worse with it
 LEXICON_NBEST = 2
 RESPELL_TOP = 1  # open readings of a place that are respelt
-# weight of the character KenLM in the open beam (names, places): measured on generated lines
-# 0.3/0.6/1.0/1.5/2.0 -> places exact 56/62/67/71/73 %; the LM learnt the generator's own
-# place strings, so the strongest weights are not trusted on real books: 1.0 kept
-ARPA_WEIGHT = 1.0
 BEST_PATH_MARGIN = 0.0  # nats: the best path joins when the image prefers it at all
 MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
-# choice with priors (tuned on training-side stroke writers only, benchmarks/decode_tune.py)
-NAME_WEIGHT = 1.0
+# the choice's weights: models.decode_weights (per network, in its model.json)
 NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is as wide)
-PLACE_WEIGHT = 4.0  # 3 -> 4 with the unit readings: places 14.70 -> 14.67 %, 14.28 -> 13.96 %
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PLACE_UNITS = True  # the units read part by part on the image (models.place_decode)
 PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
@@ -71,10 +66,6 @@ EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are 
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
 PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICITY,
                FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR)
-# the closed lists' and grammar kinds' prior (sohoa.fields.vocab), tuned on training-side
-# stroke writers (150 each): 3 -> 8 and 5 lexicon readings at any probability: ethnicity
-# 8.54 -> 7.44 %, relation 10.34 -> 8.97 %, sex 2.16 -> 1.89 %, dates and years unchanged
-CLOSED_WEIGHT = 8.0
 CLOSED_LEXICON_NBEST = 5
 DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
 
@@ -84,13 +75,14 @@ class FieldDecoder:
 
     def __init__(self, charset: Charset, *, beam: int = 8, nbest: int = 5,
                  arpa: Mapping[FieldKind, Path] | None = None,
-                 hooks: Mapping[FieldKind, CharLM] | None = None, lm_weight: float = 0.5,
-                 lexicons: bool = True, arpa_weight: float = ARPA_WEIGHT) -> None:
+                 hooks: Mapping[FieldKind, CharLM] | None = None,
+                 lexicons: bool = True, weights: DecodeWeights | None = None) -> None:
         self.charset, self.beam, self.nbest = charset, beam, nbest
-        self.arpa_weight = arpa_weight
+        self.weights = weights or DecodeWeights()
+        self.arpa_weight = self.weights.arpa
         self.arpa = dict(arpa or {})
         self.hooks = dict(hooks or {})
-        self.lm_weight = lm_weight
+        self.lm_weight = self.weights.lm
         self.lexicons = lexicons
         self.priors = True  # names and places chosen with their priors (PRIOR_KINDS)
         self._free: dict[FieldKind, FreeBeam] = {}
@@ -171,7 +163,7 @@ class FieldDecoder:
                 for t, p in lex.nbest(logp, NAME_LEXICON_NBEST):
                     if lex.spells(t) and t not in known:
                         known[t] = math.log(max(p, 1e-300))
-            prior, weight = name_prior, NAME_WEIGHT
+            prior, weight = name_prior, self.weights.name
         elif kind == FieldKind.PLACE:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
                 base = place_prior(t)  # a variant is weighed only if it agrees better
@@ -180,7 +172,7 @@ class FieldDecoder:
                 from models.place_decode import unit_readings
 
                 extra += unit_readings(logp, self.charset, pairs[0][0])
-            prior, weight = place_prior, PLACE_WEIGHT
+            prior, weight = place_prior, self.weights.place
         else:
             from sohoa.fields.vocab import field_prior
 
@@ -198,7 +190,7 @@ class FieldDecoder:
             def prior(t: str) -> float:
                 return field_prior(kind, t)
 
-            weight = CLOSED_WEIGHT
+            weight = self.weights.closed
         if EXACT_ALL:
             extra, known = [*known, *extra], {}
         extra = [t for t in dict.fromkeys(extra) if t not in known]

@@ -247,6 +247,7 @@ class CRNNArch:
     def __init__(self) -> None:
         self.cfg: CRNNConfig | None = None
         self.charset: Charset | None = None
+        self.inherited: dict[str, Any] = {}  # what a fine-tune keeps of its base's meta
 
     def build(self, opts: TrainOptions, charset: Charset) -> tuple[Any, dict[str, Any]]:
         self.charset = charset
@@ -254,6 +255,9 @@ class CRNNArch:
             loaded = load_model_dir(Path(opts.init_from))
             if loaded.charset != charset:
                 raise TrainError(f"{opts.init_from}: its charset differs from the run's")
+            # the base's decoding weights (models.decode_weights) are the best guess for a
+            # network fine-tuned from it until they are tuned again on its own outputs
+            self.inherited = {k: loaded.meta[k] for k in ("decoding",) if k in loaded.meta}
             self.cfg = loaded.config
             stride = opts.width_stride or loaded.config.width_stride
             if stride == loaded.config.width_stride:
@@ -292,7 +296,7 @@ class CRNNArch:
 
     def save(self, model: Any, folder: Path, meta: dict[str, Any]) -> None:
         assert self.cfg is not None and self.charset is not None
-        save_model_dir(folder, model, self.cfg, self.charset, meta)
+        save_model_dir(folder, model, self.cfg, self.charset, {**self.inherited, **meta})
 
     def amp_dtype(self, device: str) -> Any:
         import torch

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -130,7 +131,7 @@ class HTREngine:
     def __init__(self, *, device: str = "auto", model_dir: str | Path | None = None,
                  workspace: str | Path | None = None, beam: int = 8, nbest: int = 5,
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
-                 lm_weight: float = 0.5, char_lms: bool = True, lexicons: bool = True,
+                 lm_weight: float | None = None, char_lms: bool = True, lexicons: bool = True,
                  stretch: bool | None = None) -> None:
         from models.checkpoint import ModelError, load_model_dir
         from models.registry import model_in_use
@@ -153,14 +154,22 @@ class HTREngine:
         for kind in LM_FILES if char_lms else ():
             if kind not in self.lms:
                 self.lms[kind] = _load_lm(path, kind)
-        self.lm_weight = lm_weight
+        from models.decode_weights import DecodeWeights, DecodeWeightsError
         from models.field_decoder import ARPA_KINDS, FieldDecoder, char_arpa
+
+        try:  # the weights tuned on this network's outputs, where its folder names them
+            weights = DecodeWeights.from_meta(self.model.meta, str(path / "model.json"))
+        except DecodeWeightsError as exc:
+            raise EngineUnavailable(f"htr model not usable: {exc}") from exc
+        if lm_weight is not None:
+            weights = replace(weights, lm=lm_weight)
+        self.lm_weight = weights.lm
 
         arpa = {k: a for k in (ARPA_KINDS if char_lms else ())
                 if (a := char_arpa(path, LM_FILES[k])) is not None}
         self.decoder = FieldDecoder(self.model.charset, beam=self.beam, nbest=self.nbest,
-                                    arpa=arpa, hooks=self.lms, lm_weight=lm_weight,
-                                    lexicons=lexicons)
+                                    arpa=arpa, hooks=self.lms, lexicons=lexicons,
+                                    weights=weights)
         # what inference runs: on the CPU, batch norms folded into their convolutions and
         # channels-last tensors (oneDNN's layout): the same numbers to ~1e-4
         self.net = for_cpu_inference(self.model.module) if self.device == "cpu" \

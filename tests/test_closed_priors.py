@@ -1,5 +1,5 @@
 """Closed lists (ethnic groups, relations, sex) decoded with their prior
-(models.field_decoder.CLOSED_WEIGHT): a listed form wins over a near reading the image
+(``DecodeWeights.closed``): a listed form wins over a near reading the image
 prefers by a few nats, and keeps the image's own (low) probability."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from models.charset import Charset
+from models.decode_weights import DecodeWeights
 from sohoa.records import Alternative, FieldKind
 from tests.ctc_helpers import spelt as _spelt
 
@@ -28,9 +29,6 @@ def test_a_listed_group_wins_over_a_form_the_image_prefers_and_stays_unsure():
     chosen = choose_reading("nksDanToc", FieldKind.ETHNICITY,
                             [Alternative(t, p) for t, p in pairs], "htr")
     assert chosen.confidence < 0.9  # the image did not say so: no auto-accept
-    saved = fd.CLOSED_WEIGHT
-    fd.CLOSED_WEIGHT = 3.0
-    try:  # the former weight let the image's misread stand
-        assert fd.FieldDecoder(cs).decode(lp, FieldKind.ETHNICITY)[0][0] == misread
-    finally:
-        fd.CLOSED_WEIGHT = saved
+    # the former weight let the image's misread stand
+    weaker = fd.FieldDecoder(cs, weights=DecodeWeights(closed=3.0))
+    assert weaker.decode(lp, FieldKind.ETHNICITY)[0][0] == misread
