@@ -216,7 +216,8 @@ def main() -> None:
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
     ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
                     help="comma-separated: htr, htr-noLM, htr-greedy, htr-nopriors (names "
-                         "and places decoded as before the lexicon/gazetteer priors)")
+                         "and places decoded as before the lexicon/gazetteer priors), "
+                         "htr-nofacilities (places without facility kinds and seats)")
     args = ap.parse_args()
     import torch
 
@@ -249,6 +250,10 @@ def main() -> None:
         engines["htr-nopriors"] = get_engine("htr", device="cpu", model_dir=args.model,
                                              beam=args.beam, **st)
         engines["htr-nopriors"].decoder.priors = False
+    if "htr-nofacilities" in chosen:  # places without sohoa.fields.facilities (session 13)
+        engines["htr-nofacilities"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                                 beam=args.beam)
+        engines["htr-nofacilities"].decoder.facilities = False
     if "htr-greedy" in chosen:
         engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1,
                                            **st)

@@ -55,6 +55,7 @@ ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM
 NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is as wide)
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PLACE_UNITS = True  # the units read part by part on the image (models.place_decode)
+PLACE_FACILITIES = True  # facility kinds and their seats (sohoa.fields.facilities)
 PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every
@@ -85,6 +86,7 @@ class FieldDecoder:
         self.lm_weight = self.weights.lm
         self.lexicons = lexicons
         self.priors = True  # names and places chosen with their priors (PRIOR_KINDS)
+        self.facilities = PLACE_FACILITIES  # facility kinds and their seats among places
         self._free: dict[FieldKind, FreeBeam] = {}
         self._lex: dict[FieldKind, LexiconBeam | None] = {}
 
@@ -168,6 +170,11 @@ class FieldDecoder:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
                 base = place_prior(t)  # a variant is weighed only if it agrees better
                 extra += [v for v in place_variants(t) if place_prior(v) > base]
+            if self.facilities:  # "Trạm y tế xã ...": the facility kind and its seat
+                from sohoa.fields.facilities import facility_variants
+
+                for t in dict.fromkeys([best_path, *(t for t, _ in pairs[:PLACE_RESPELL_TOP])]):
+                    extra += facility_variants(t)
             if PLACE_UNITS:  # the units the image supports best, part by part
                 from models.place_decode import unit_readings
 

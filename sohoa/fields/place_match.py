@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from sohoa.fields.admin_units import Unit, admin_index
+from sohoa.fields.facilities import FACILITIES, facility_of, seat_unit
 from sohoa.fields.places import (
     _INNER_WORD,
     MAX_PARTS,
@@ -155,11 +156,7 @@ def _unit_word_fix(token: str) -> str | None:
     return None
 
 
-# what a place of birth or death often is besides an address: a closed list of how health
-# facilities and the home are named (the unit after them is matched as usual)
-FACILITIES = ("trạm y tế", "bệnh viện đa khoa", "bệnh viện", "trung tâm y tế", "nhà hộ sinh",
-              "phòng khám đa khoa", "tại nhà", "tại trạm y tế", "tại bệnh viện")
-
+# what a place of birth or death often is besides an address: sohoa.fields.facilities
 _FACILITY_WORDS = tuple((f, len(f.split())) for f in FACILITIES)
 
 
@@ -243,11 +240,13 @@ def _chain_variants(raw: str) -> tuple[str, ...]:
 def place_prior(text: str) -> float:
     """How well a reading agrees with the gazetteer (log-scale, higher is better): a bonus
     per unit recognised, less for fuzzy ones, a cost per unit word naming no unit."""
-    low = text.lower()
-    fac = next((f for f in FACILITIES if low.startswith(f + " ")), "")
-    p = parse_place(text[len(fac):].strip() if fac else text)  # "Trạm y tế | xã A"
+    fac, rest = facility_of(text)
+    p = parse_place(rest)  # "Trạm y tế | xã A"
     if not p.text:
         return -10.0
+    if fac and not p.units and seat_unit(text) is not None:
+        # "Trạm y tế xã Na Sang": its seat, a unit somewhere in the country, named exactly
+        return UNIT_BONUS - UNIT_WORD_COST * _misspelt_unit_words(clean(text))
     units = len(p.units)
     problems = p.message.count(";") + 1 if p.message and not p.ok else 0
     fuzzy = 0.0
