@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 STRIPS = 10
 MIN_STRENGTH = 0.3
 COMMON_DRIFT = 0.06  # the most that all full-length lines may tilt alike (a residual skew)
+# an outer horizontal line is the table's frame only if some column lines run on from it:
+# under this share of the vertical lines crossing the band to the next line, it is not
+UNWALLED = 0.2
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,40 @@ def _extent(mask: np.ndarray, axis: int, frac: float = 0.02) -> tuple[int, int]:
     return int(nz[0]), int(nz[-1]) + 1
 
 
+def _walls_between(a: RuledLine, b: RuledLine, v_lines: list[RuledLine],
+                   vmask: np.ndarray) -> float:
+    """Share of the vertical lines whose ruling runs through the band between horizontal
+    lines ``a`` and ``b`` (sampled on its middle half)."""
+    h, w = vmask.shape
+    hits = 0
+    for v in v_lines:
+        x = float(v.pos)
+        ya, yb = float(a.at(x)), float(b.at(x))
+        lo, hi = int(round(ya + 0.25 * (yb - ya))), int(round(ya + 0.75 * (yb - ya)))
+        xi = int(round(float(v.at(0.5 * (ya + yb)))))
+        if hi <= lo or not 0 <= xi < w:
+            continue
+        strip = vmask[max(0, lo):min(h, hi + 1), max(0, xi - 3):min(w, xi + 4)]
+        if strip.size and np.count_nonzero(strip.any(axis=1)) >= 0.5 * strip.shape[0]:
+            hits += 1
+    return hits / max(1, len(v_lines))
+
+
+def _walled(h_lines: list[RuledLine], v_lines: list[RuledLine], vmask: np.ndarray
+            ) -> list[RuledLine]:
+    """The horizontal lines without an outer one that no column line reaches: the dotted
+    leaders of a "Xã/phường: ......" row just above the table, or a signature line just below
+    it, pass for ruling but the table's columns start and end at its frame (``UNWALLED``)."""
+    out = list(h_lines)
+    if len(v_lines) < 3:
+        return out
+    while len(out) >= 4 and _walls_between(out[0], out[1], v_lines, vmask) < UNWALLED:
+        out.pop(0)
+    while len(out) >= 4 and _walls_between(out[-2], out[-1], v_lines, vmask) < UNWALLED:
+        out.pop()
+    return out
+
+
 def line_length(shape: tuple[int, ...]) -> int:
     """Shortest straight run kept as ruling: long enough that joined-up writing is not."""
     return max(12, max(shape[0], shape[1]) // 30)
@@ -272,6 +309,7 @@ def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
     v_lines = _merge_close(v_lines, min_dist)
     if not h_lines or not v_lines:
         return Grid(tuple(h_lines), tuple(v_lines), (0, 0, 0, 0))
+    h_lines = _walled(h_lines, v_lines, v_in)
     bbox = (
         int(v_lines[0].pos),
         int(h_lines[0].pos),
