@@ -41,8 +41,8 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
     smaller for a book's measured layout). ``header``: per x, how much of the header band's
     lower part a vertical stroke runs through (:mod:`preprocessing.colplace`); a separator
     there, within the same range, wins over the valley: when a run of placed boundaries
-    has as many separators as boundaries, each takes its own in order, else each in turn
-    takes the one nearest its estimate."""
+    has as many separators as boundaries (one lost line and one separator too), each takes
+    its own in order, else each in turn takes the one nearest its estimate."""
     if not cmap.placed:
         return cmap
     h, w = clean.shape[:2]
@@ -92,14 +92,15 @@ def split_at_valleys(cmap: ColumnMap, clean: np.ndarray, y0: float, y1: float,
 
 def _on_separators(bounds: list[RuledLine], found: list[int], placed: tuple[int, ...],
                    header: np.ndarray) -> list[int]:
-    """Where a run of two or more placed boundaries between two found lines has exactly as
-    many header separators between them, each boundary takes its own, in order (however far the
-    template's widths put the estimates); returns the boundaries now on a line or
+    """Where a run of placed boundaries between two found lines has exactly as many header
+    separators between them, each boundary takes its own, in order (however far the
+    template's widths put the estimates: a lost line of a column at 0.4 of its width has its
+    separator outside the range the widths allow); returns the boundaries now on a line or
     separator."""
     done = list(found)
     for left, right in zip(found[:-1], found[1:], strict=True):
         js = [j for j in placed if left < j < right]
-        if len(js) < 2:  # one lost line: the separator nearest its estimate, in range
+        if not js:
             continue
         lpos, rpos = bounds[left].pos, bounds[right].pos
         # the found lines' own separators (a slanted or wobbly line's runs a few pixels off
