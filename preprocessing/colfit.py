@@ -52,6 +52,9 @@ PRIOR_EDGE = 1.0  # cost margin within which a book's consensus beats the templa
 BOOK_SPREAD = 0.15  # how far a placed boundary may move to a valley from where the book has it
 ANCHOR = 3.0  # a column whose header word was read outside it
 CONFIRMED = 1.5  # added to leaving out a line the header's own separator continues
+# ... when the header shows exactly one separator per boundary: the printed form's ruling
+# names every column, and a well-drawn line it continues is no stray one
+CONFIRMED_ALL = 4.0
 SEP_MATCH = 0.5  # a boundary on a header separator whose body line is missing
 SEP_STRENGTH = 0.05  # strength given to such a separator taken as a candidate line
 SEP_NEAR = 6.0  # pixels: a separator this close to a found line is that line
@@ -83,7 +86,7 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
            width: float, open_sides: tuple[bool, bool],
            anchors: dict[int, float] | None = None, confirmed: np.ndarray | None = None,
            sep: np.ndarray | None = None, frame: np.ndarray | None = None,
-           extent: tuple[float, float] | None = None
+           extent: tuple[float, float] | None = None, confirmed_cost: float = CONFIRMED
            ) -> tuple[float, list[tuple[int, int]]]:
     """Best monotone assignment of boundaries (``frac``) to lines (``pos``) at ``scale``
     pixels per table width; returns its cost and the (boundary, line) pairs. Boundaries may
@@ -96,7 +99,7 @@ def _align(pos: np.ndarray, strong: np.ndarray, frac: np.ndarray, scale: float,
     k, nb = len(pos), len(frac)
     skip_cost = np.where(strong, EXTRA_STRONG, EXTRA_WEAK)
     if confirmed is not None:
-        skip_cost = skip_cost + np.where(confirmed, CONFIRMED, 0.0)
+        skip_cost = skip_cost + np.where(confirmed, confirmed_cost, 0.0)
     if frame is not None:
         skip_cost = skip_cost + np.where(frame, FRAME, 0.0)
     on = np.zeros(k)
@@ -229,13 +232,18 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     if len(lines) < 2:
         return None
     confirmed = None
+    confirmed_cost = CONFIRMED
     inner = np.zeros(len(lines), bool)
     if cover is not None:
         lo, hi = lines[0].pos, lines[-1].pos
         # separators beyond the outermost found lines too, within the table's extent (its
         # row lines): a faded outer frame line
         a, b = (lo, hi) if table is None else (min(lo, table[0] - 8), max(hi, table[1] + 8))
-        extra = [x for x in separators(cover, int(a) + 1, int(b))
+        seps_all = separators(cover, int(a) + 1, int(b))
+        n_bounds = len(prior) if prior is not None else len(template_boundaries(template))
+        if len(seps_all) == n_bounds:
+            confirmed_cost = CONFIRMED_ALL
+        extra = [x for x in seps_all
                  if min(abs(x - ln.pos) for ln in lines) > SEP_NEAR]
         lines = sorted(lines + [RuledLine(pos=x, coeffs=(x,), strength=SEP_STRENGTH)
                                 for x in extra], key=lambda ln: ln.pos)
@@ -262,7 +270,7 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
 
     def align(scale: float) -> tuple[float, list[tuple[int, int]]]:
         return _align(pos, strong, frac, scale, width, open_sides, anchors, confirmed, sep,
-                      frame, table)
+                      frame, table, confirmed_cost)
 
     cost, pairs = align(span)
     best: tuple[float, float, list[tuple[int, int]]] = (cost, span, pairs)
