@@ -26,6 +26,7 @@ COMMON_DRIFT = 0.06  # the most that all full-length lines may tilt alike (a res
 # an outer horizontal line is the table's frame only if some column lines run on from it:
 # under this share of the vertical lines crossing the band to the next line, it is not
 UNWALLED = 0.2
+BROKEN = 0.8  # ... and only a line found over less of the table's width than this
 
 
 @dataclass(frozen=True)
@@ -253,15 +254,20 @@ def _walls_between(a: RuledLine, b: RuledLine, v_lines: list[RuledLine],
 
 def _walled(h_lines: list[RuledLine], v_lines: list[RuledLine], vmask: np.ndarray
             ) -> list[RuledLine]:
-    """The horizontal lines without an outer one that no column line reaches: the dotted
-    leaders of a "Xã/phường: ......" row just above the table, or a signature line just below
-    it, pass for ruling but the table's columns start and end at its frame (``UNWALLED``)."""
+    """The horizontal lines without an outer one that no column line reaches and that is
+    broken (found over less than ``BROKEN`` of the width): the dotted leaders of a "Xã/phường:
+    ......" row just above the table, or of a signature line just below it, pass for ruling
+    but the table's columns start and end at its frame (``UNWALLED``). A solid outer rule
+    stays even so: a title row or merged header cells inside the frame have no column lines
+    either (kh-2006 731011, a keystoned photo)."""
     out = list(h_lines)
     if len(v_lines) < 3:
         return out
-    while len(out) >= 4 and _walls_between(out[0], out[1], v_lines, vmask) < UNWALLED:
+    while len(out) >= 4 and out[0].strength < BROKEN \
+            and _walls_between(out[0], out[1], v_lines, vmask) < UNWALLED:
         out.pop(0)
-    while len(out) >= 4 and _walls_between(out[-2], out[-1], v_lines, vmask) < UNWALLED:
+    while len(out) >= 4 and out[-1].strength < BROKEN \
+            and _walls_between(out[-2], out[-1], v_lines, vmask) < UNWALLED:
         out.pop()
     return out
 

@@ -13,8 +13,8 @@ from preprocessing.layout import RuledLine
 from tests.preprocessing_helpers import analysed_family_page, match_entries, off_column_fields
 
 
-def _line(pos: float) -> RuledLine:
-    return RuledLine(pos=pos, coeffs=(pos,), strength=1.0)
+def _line(pos: float, strength: float = 1.0) -> RuledLine:
+    return RuledLine(pos=pos, coeffs=(pos,), strength=strength)
 
 
 def test_an_outer_line_no_column_line_reaches_is_dropped_and_the_frame_kept() -> None:
@@ -22,10 +22,13 @@ def test_an_outer_line_no_column_line_reaches_is_dropped_and_the_frame_kept() ->
     xs = (50, 150, 250, 350, 450, 550)
     for x in xs:
         vmask[100:361, x - 1:x + 2] = 255  # columns from the frame at 100 to 360
-    h = [_line(y) for y in (80, 100, 160, 220, 280, 360, 380)]
+    h = [_line(80, 0.6), *(_line(y) for y in (100, 160, 220, 280, 360)), _line(380, 0.5)]
     v = [_line(x) for x in xs]
     kept = _walled(h, v, vmask)
     assert [ln.pos for ln in kept] == [100, 160, 220, 280, 360]
+    # a solid rule over a band without column lines (a title row inside the frame) stays
+    solid = [_line(80), *h[1:]]
+    assert [ln.pos for ln in _walled(solid, v, vmask)][0] == 80
     vmask[80:100, 150 - 1:150 + 2] = 255  # one column line of six above: not enough
     assert [ln.pos for ln in _walled(h, v, vmask)][0] == 100
     vmask[80:100, 50 - 1:50 + 2] = 255  # a third of them: a band of the table
