@@ -68,12 +68,16 @@ def seat_unit(text: str) -> str | None:
     levels = SEATS.get(fac.lower())
     if not levels or not rest:
         return None
-    keys, texts = _seats(levels)
-    k = key(rest)
-    for kk, t in zip(keys, texts, strict=True):
-        if kk == k:
-            return t
-    return None
+    return _seat_index(levels).get(key(rest))
+
+
+@lru_cache(maxsize=8)
+def _seat_index(levels: tuple[int, ...]) -> dict[str, str]:
+    """Folded key -> the first seat text with it (``_seats`` order)."""
+    index: dict[str, str] = {}
+    for k, t in zip(*_seats(levels), strict=True):
+        index.setdefault(k, t)
+    return index
 
 
 def _kinds_near(text: str) -> list[tuple[str, int]]:
