@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import time
 import unicodedata
 from collections import Counter
@@ -159,13 +158,12 @@ def search(engine, lps, texts, kinds, grid: dict[str, list[float]]):  # type: ig
 def write_weights(model_dir: Path, weights) -> None:  # type: ignore[no-untyped-def]
     """The ``decoding`` entry of the folder's model.json, replaced atomically."""
     from models.checkpoint import MODEL_JSON
+    from sohoa.store.files import write_atomic
 
     meta_file = model_dir / MODEL_JSON
     meta = json.loads(meta_file.read_text("utf-8"))
     meta["decoding"] = weights.to_meta()
-    tmp = meta_file.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
-    os.replace(tmp, meta_file)
+    write_atomic(meta_file, json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8"))
     print(f"wrote decoding weights {weights.to_meta()} into {meta_file}")
 
 
