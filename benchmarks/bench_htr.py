@@ -217,7 +217,8 @@ def main() -> None:
     ap.add_argument("--engines", default="htr,htr-noLM,htr-greedy",
                     help="comma-separated: htr, htr-noLM, htr-greedy, htr-nopriors (names "
                          "and places decoded as before the lexicon/gazetteer priors), "
-                         "htr-nofacilities (places without facility kinds and seats)")
+                         "htr-nofacilities (places without facility kinds and seats), "
+                         "htr-novillages (places without the village-word candidates)")
     args = ap.parse_args()
     import torch
 
@@ -254,6 +255,10 @@ def main() -> None:
         engines["htr-nofacilities"] = get_engine("htr", device="cpu", model_dir=args.model,
                                                  beam=args.beam)
         engines["htr-nofacilities"].decoder.facilities = False
+    if "htr-novillages" in chosen:  # places without sohoa.fields.villages (session 13)
+        engines["htr-novillages"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                               beam=args.beam)
+        engines["htr-novillages"].decoder.villages = False
     if "htr-greedy" in chosen:
         engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1,
                                            **st)

@@ -56,6 +56,7 @@ NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is 
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PLACE_UNITS = True  # the units read part by part on the image (models.place_decode)
 PLACE_FACILITIES = True  # facility kinds and their seats (sohoa.fields.facilities)
+PLACE_VILLAGES = True  # village words opening an address (sohoa.fields.villages)
 PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every
@@ -87,6 +88,7 @@ class FieldDecoder:
         self.lexicons = lexicons
         self.priors = True  # names and places chosen with their priors (PRIOR_KINDS)
         self.facilities = PLACE_FACILITIES  # facility kinds and their seats among places
+        self.villages = PLACE_VILLAGES  # the village word opening an address
         self._free: dict[FieldKind, FreeBeam] = {}
         self._lex: dict[FieldKind, LexiconBeam | None] = {}
 
@@ -175,6 +177,11 @@ class FieldDecoder:
 
                 for t in dict.fromkeys([best_path, *(t for t, _ in pairs[:PLACE_RESPELL_TOP])]):
                     extra += facility_variants(t)
+            if self.villages:  # "Thần Bá Lạn, xã ...": the village word before the name
+                from sohoa.fields.villages import village_variants
+
+                for t in dict.fromkeys([best_path, *(t for t, _ in pairs[:PLACE_RESPELL_TOP])]):
+                    extra += village_variants(t)
             if PLACE_UNITS:  # the units the image supports best, part by part
                 from models.place_decode import unit_readings
 
