@@ -172,16 +172,15 @@ class FieldDecoder:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
                 base = place_prior(t)  # a variant is weighed only if it agrees better
                 extra += [v for v in place_variants(t) if place_prior(v) > base]
+            tops = dict.fromkeys([best_path, *(t for t, _ in pairs[:PLACE_RESPELL_TOP])])
             if self.facilities:  # "Trạm y tế xã ...": the facility kind and its seat
                 from sohoa.fields.facilities import facility_variants
 
-                for t in dict.fromkeys([best_path, *(t for t, _ in pairs[:PLACE_RESPELL_TOP])]):
-                    extra += facility_variants(t)
+                extra += [v for t in tops for v in facility_variants(t)]
             if self.villages:  # "Thần Bá Lạn, xã ...": the village word before the name
                 from sohoa.fields.villages import village_variants
 
-                for t in dict.fromkeys([best_path, *(t for t, _ in pairs[:PLACE_RESPELL_TOP])]):
-                    extra += village_variants(t)
+                extra += [v for t in tops for v in village_variants(t)]
             if PLACE_UNITS:  # the units the image supports best, part by part
                 from models.place_decode import unit_readings
 
