@@ -133,7 +133,7 @@ class HTREngine:
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
                  lm_weight: float | None = None, char_lms: bool = True, lexicons: bool = True,
                  stretch: bool | None = None) -> None:
-        from models.checkpoint import ModelError, load_model_dir
+        from models.checkpoint import MODEL_JSON, ModelError, load_model_dir
         from models.registry import model_in_use
 
         self.device = pick_device(device)
@@ -158,7 +158,7 @@ class HTREngine:
         from models.field_decoder import ARPA_KINDS, FieldDecoder, char_arpa
 
         try:  # the weights tuned on this network's outputs, where its folder names them
-            weights = DecodeWeights.from_meta(self.model.meta, str(path / "model.json"))
+            weights = DecodeWeights.from_meta(self.model.meta, str(path / MODEL_JSON))
         except DecodeWeightsError as exc:
             raise EngineUnavailable(f"htr model not usable: {exc}") from exc
         if lm_weight is not None:

@@ -231,6 +231,7 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
     lines = sorted(v_lines, key=lambda ln: ln.pos)
     if len(lines) < 2:
         return None
+    frac = np.asarray(prior, float) if prior is not None else template_boundaries(template)
     confirmed = None
     confirmed_cost = CONFIRMED
     inner = np.zeros(len(lines), bool)
@@ -240,8 +241,7 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
         # row lines): a faded outer frame line
         a, b = (lo, hi) if table is None else (min(lo, table[0] - 8), max(hi, table[1] + 8))
         seps_all = separators(cover, int(a) + 1, int(b))
-        n_bounds = len(prior) if prior is not None else len(template_boundaries(template))
-        if len(seps_all) == n_bounds:
+        if len(seps_all) == len(frac):
             confirmed_cost = CONFIRMED_ALL
         extra = [x for x in seps_all
                  if min(abs(x - ln.pos) for ln in lines) > SEP_NEAR]
@@ -261,7 +261,6 @@ def fit_columns(v_lines: tuple[RuledLine, ...] | list[RuledLine], template: Temp
             frame[real[0]] = True
         if real and not open_sides[1] and abs(lines[real[-1]].pos - table[1]) <= FRAME_NEAR:
             frame[real[-1]] = True
-    frac = np.asarray(prior, float) if prior is not None else template_boundaries(template)
     pos = np.array([ln.pos for ln in lines])
     strong = np.array([ln.strength >= STRONG for ln in lines])
     span = float(pos[-1] - pos[0])
