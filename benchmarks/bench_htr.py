@@ -218,7 +218,8 @@ def main() -> None:
                     help="comma-separated: htr, htr-noLM, htr-greedy, htr-nopriors (names "
                          "and places decoded as before the lexicon/gazetteer priors), "
                          "htr-nofacilities (places without facility kinds and seats), "
-                         "htr-novillages (places without the village-word candidates)")
+                         "htr-novillages (places without the village-word candidates), "
+                         "htr-nonumbers (numbers read without their prior and digits path)")
     args = ap.parse_args()
     import torch
 
@@ -259,6 +260,10 @@ def main() -> None:
         engines["htr-novillages"] = get_engine("htr", device="cpu", model_dir=args.model,
                                                beam=args.beam)
         engines["htr-novillages"].decoder.villages = False
+    if "htr-nonumbers" in chosen:  # numbers as before session 14 (models.date_decode)
+        engines["htr-nonumbers"] = get_engine("htr", device="cpu", model_dir=args.model,
+                                              beam=args.beam)
+        engines["htr-nonumbers"].decoder.numbers = False
     if "htr-greedy" in chosen:
         engines["htr-greedy"] = get_engine("htr", device="cpu", model_dir=args.model, beam=1,
                                            **st)

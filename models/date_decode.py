@@ -1,4 +1,4 @@
-"""Dates and years read group by group with what each group can be.
+"""Dates and years read group by group with what each group can be; numbers read as digits.
 
 The best path's alignment cuts a date's CTC frames at its separators ("/", ".", "-", " ");
 with three groups each is scored, by exact CTC (``models.fast_decode.ctc_log_probs``),
@@ -9,6 +9,10 @@ for a year field the last group is read as a year ("NS 198" -> "NS 1982"). The d
 (``models.field_decoder``) weighs these like any other candidate: exact P(text | image) of the
 whole crop and the field's parse prior, so the image keeps its say and no probability is
 raised.
+
+A register number's cell holds a number, but a cramped or looped hand is often read as
+letters ("30" -> "N", "171" -> "Nữ"): ``number_readings`` offers the best path over the digits
+alone (each frame's likeliest of blank and the ten digits), weighed the same way.
 """
 
 from __future__ import annotations
@@ -92,3 +96,25 @@ def digit_readings(logp: np.ndarray, charset: Charset, year_only: bool = False) 
         if np.isfinite(scores[best]):
             new = new[:a] + values[best] + new[b:]
     return [new] if new != text else []
+
+
+def number_readings(logp: np.ndarray, charset: Charset) -> list[str]:
+    """The best path when only digits may be written (frames whose likeliest class is a
+    letter take their likeliest digit or blank), if it has a digit and differs from the
+    open best path."""
+    digits = _digit_classes(charset.chars)
+    allowed = np.full(logp.shape[1], -np.inf, dtype=logp.dtype)
+    allowed[0] = 0.0
+    allowed[list(digits)] = 0.0
+    best = (logp + allowed).argmax(axis=1)
+    prev = np.concatenate(([0], best[:-1]))
+    text = "".join(charset.chars[int(k) - 1] for k in best[(best != 0) & (best != prev)])
+    if not text or text == aligned(logp, charset)[0]:
+        return []
+    return [text]
+
+
+@cache
+def _digit_classes(chars: str) -> tuple[int, ...]:
+    """CTC classes of the ten digits (class 0 is the blank)."""
+    return tuple(i + 1 for i, c in enumerate(chars) if c in "0123456789")

@@ -67,9 +67,11 @@ SETTLED_PLACE_P = 0.3  # a settled place reading must also be this likely to ski
 EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are close)
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
 PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICITY,
-               FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR)
+               FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR,
+               FieldKind.NUMBER)
 CLOSED_LEXICON_NBEST = 5
 DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
+NUMBER_DIGITS = True  # numbers chosen with a prior, the digits-only path offered (date_decode)
 
 
 class FieldDecoder:
@@ -89,6 +91,7 @@ class FieldDecoder:
         self.priors = True  # names and places chosen with their priors (PRIOR_KINDS)
         self.facilities = PLACE_FACILITIES  # facility kinds and their seats among places
         self.villages = PLACE_VILLAGES  # the village word opening an address
+        self.numbers = NUMBER_DIGITS  # register numbers chosen with their prior (digits)
         self._free: dict[FieldKind, FreeBeam] = {}
         self._lex: dict[FieldKind, LexiconBeam | None] = {}
 
@@ -111,6 +114,7 @@ class FieldDecoder:
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
         if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs \
+                and (kind != FieldKind.NUMBER or self.numbers) \
                 and not (PRIOR_SHORTCUT and settled(kind, pairs[0][0])
                          and (kind != FieldKind.PLACE or pairs[0][1] >= SETTLED_PLACE_P)):
             return self._with_prior(logp, pairs, kind)
@@ -199,6 +203,10 @@ class FieldDecoder:
                 from models.date_decode import digit_readings
 
                 extra += digit_readings(logp, self.charset, kind == FieldKind.YEAR)
+            if kind == FieldKind.NUMBER:
+                from models.date_decode import number_readings
+
+                extra += number_readings(logp, self.charset)
 
             def prior(t: str) -> float:
                 return field_prior(kind, t)

@@ -81,7 +81,7 @@ def words(kind: FieldKind) -> dict[str, float]:
 # written form), PRIOR_OTHER for anything else (the escape: still read when the image is clear)
 PRIOR_PARSES = 1.5
 PRIOR_OTHER = 4.0
-GRAMMAR_KINDS = (FieldKind.DATE, FieldKind.YEAR)
+GRAMMAR_KINDS = (FieldKind.DATE, FieldKind.YEAR, FieldKind.NUMBER)
 
 
 @cache
@@ -92,8 +92,8 @@ def _listed(kind: FieldKind) -> frozenset[str]:
 @lru_cache(maxsize=16384)
 def field_prior(kind: FieldKind, text: str) -> float:
     """Log prior of a reading of a closed-list kind (sex, ethnic group, nationality,
-    relation) or a grammar kind (date, year): listed forms 0, what the parser accepts
-    ``-PRIOR_PARSES``, anything else ``-PRIOR_OTHER``."""
+    relation) or a grammar kind (date, year, register number): listed forms 0, what the
+    parser accepts ``-PRIOR_PARSES``, anything else ``-PRIOR_OTHER``."""
     from sohoa.fields.parse import parse_field
 
     kind = FieldKind(kind)
@@ -101,5 +101,7 @@ def field_prior(kind: FieldKind, text: str) -> float:
         return 0.0
     pv = parse_field(kind, text)
     if pv.ok and pv.value:
+        if kind == FieldKind.NUMBER and pv.evidence < 1.0:
+            return -PRIOR_PARSES  # a number among other writing ("M4", "12 KS")
         return -PRIOR_PARSES if kind not in GRAMMAR_KINDS else 0.0
     return -PRIOR_OTHER
