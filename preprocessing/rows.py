@@ -257,6 +257,9 @@ def _bend(ln: RuledLine, good: list[RuledLine], xs: np.ndarray, xm: float) -> fl
 # to end the header's print: a traced row of bold header words reaches 0.71, a wobbly
 # hand-drawn header line 0.93
 FULL_LINE = 0.8
+TALL_HEADER = 6  # entry heights a header may take when only weak lines lie in it
+PRINT_LINE = 0.5  # strength under which a line in the header may be its print
+COLUMN_DRAWN = 0.95  # share of a column's middle a line covers where it is drawn there
 
 
 def crosses_every_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> bool:
@@ -269,6 +272,14 @@ def crosses_every_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> boo
     w = ink.shape[1]
     spans = [(a, b) for a, b in zip(xs[:-1], xs[1:], strict=True) if a >= 0 and b <= w]
     return all(coverage(ink, ln, a + 2, b - 2, reach=4) >= 0.1 for a, b in spans if b - a >= 8)
+
+
+def drawn_in_a_column(ink: np.ndarray, ln: RuledLine, xs: list[float]) -> bool:
+    """Whether ``ln`` runs unbroken (``COLUMN_DRAWN`` of the middle 70 %) across some column
+    between the boundaries ``xs``: ruling does, the print of a row of labels does not (its
+    letters and word spaces leave gaps; 0.84 at most on a tall header's labels)."""
+    return any(coverage(ink, ln, a + 0.15 * (b - a), b - 0.15 * (b - a)) >= COLUMN_DRAWN
+               for a, b in zip(xs[:-1], xs[1:], strict=True) if b - a >= 12)
 
 
 def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: float,
@@ -285,10 +296,16 @@ def drop_header_print(lines: list[RuledLine], he: float, ink: np.ndarray, x0: fl
             and coverage(ink, lines[0], x0, x1) < 0.7 <= coverage(ink, lines[1], x0, x1)):
         lines = lines[1:]
     for k in range(1, min(len(lines), 6)):
+        # a tall header over short rows (many a page) may reach further down when what
+        # lies between is only its print: weak "lines" drawn across no column (a two-level
+        # header's inner line is weak too, but runs clean across its group's columns)
+        reach = TALL_HEADER if k > 1 and xs is not None and all(
+            ln.strength < PRINT_LINE and not drawn_in_a_column(ink, ln, xs)
+            for ln in lines[1:k]) else 4
         if coverage(ink, lines[k], x0, x1) >= FULL_LINE and (
-                xs is None or lines[k].pos - lines[0].pos > 4 * he
+                xs is None or lines[k].pos - lines[0].pos > reach * he
                 or crosses_every_column(ink, lines[k], xs)):
-            if k > 1 and lines[k].pos - lines[0].pos <= 4 * he:
+            if k > 1 and lines[k].pos - lines[0].pos <= reach * he:
                 return [lines[0], *lines[k:]]
             break
     return lines

@@ -102,3 +102,34 @@ def test_a_cell_of_no_height_still_gives_every_field_its_band() -> None:
     flat = ((10.0, 50.0), (60.0, 50.0), (60.0, 50.0), (10.0, 50.0))
     assert _field_split(clean, flat, 2, clean.shape) == [0.5]
     assert len(_field_split(clean, flat, 3, clean.shape)) == 2
+
+
+def test_a_header_over_four_short_rows_tall_drops_the_weak_lines_its_print_made() -> None:
+    """18 short rows under a two-level header with a number row: the header is 4.1 entry
+    heights tall, and its labels, centred on one level, make a weak "line" in it. Only print
+    lies between the top frame and the header's bottom, so it goes even that far down."""
+    full = [161, 301, 328, 362, 401]
+    xs = [100.0, 380.0, 660.0, 940.0, 1220.0, 1500.0]
+    lines = [_line(161, 1.0), _line(234, 0.3), *[_line(y, 1.0) for y in full[1:]]]
+    kept = drop_header_print(lines, 34.0, _ink(full, [234]), 100, 1500, xs)
+    assert [ln.pos for ln in kept] == full
+    # a well-drawn line that far down is ruling (an entry's), not print: nothing is dropped
+    ruled = [_line(161, 1.0), _line(234, 0.8), *lines[2:]]
+    assert drop_header_print(ruled, 34.0, _ink(full, [234]), 100, 1500, xs) == ruled
+    # a two-level header's inner line is weak (under its group's columns only) but drawn
+    # clean across them: it stays (kh-2006 751011, hand-photo)
+    ink = _ink(full, [])
+    ink[233:236, 380:940] = 255
+    assert drop_header_print(lines, 34.0, ink, 100, 1500, xs) == lines
+
+
+def test_a_tall_two_level_header_over_many_rows_takes_no_entry() -> None:
+    """``wide-columns`` training page 891191 (kh-2006): 18 rows, a two-level header 4.1 rows
+    tall with a number row. Its labels made a weak line in the header, taken for its
+    bottom: the lower header level became entry 0 and the number row an entry."""
+    from preprocessing_helpers import analysed_family_page, off_column_fields
+
+    p, layout = analysed_family_page("kh-2006", 891191, "wide-columns")
+    pairs = match_entries(p.truth, layout)
+    assert len(pairs) == len(p.truth["entries"]) == len(layout.entries)
+    assert off_column_fields(pairs) == []
