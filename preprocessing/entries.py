@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 
 MAX_ROWS = 30  # row slots read on one page at most
 CUT_REASON = "column cut off at the image's edge"
+EDGE_BAND = 0.1  # of a cell's height: a flat band of ink along its edge is no writing of its own
 
 Pts = tuple[tuple[float, float], ...]
 
@@ -297,6 +298,7 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     b = cmap.boundaries
     quad = _quad(top, bot, b[0], b[-1])
     fields: dict[str, FieldSeg] = {}
+    edges: list[bool] = []  # per written field: its ink a flat band along the cell's edge
     min_comp = max(3, min_area // 4)
     for ci, col in enumerate(template.columns):
         cq = _quad(top, bot, b[ci], b[ci + 1])
@@ -324,6 +326,10 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
             ink = (float(parts[:, 0].min()), float(parts[:, 1].min()),
                    float(parts[:, 2].max()), float(parts[:, 3].max()))
             fields[spec.name] = FieldSeg(fq, False, ink)
+            edges.append(_at_edge(ink, cell))
+    if edges and all(edges):  # only the ends of a neighbour's writing or of a wobbly line
+        fields = {k: f if f.empty else FieldSeg(f.quad, True, None)
+                  for k, f in fields.items()}
     if strikes and _crosses(strikes, top.y, bot.y):
         kind = "struck"
     elif all(f.empty for f in fields.values()):
@@ -331,6 +337,15 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     else:
         kind = "entry"
     return RowSeg(slot, quad, kind, fields)
+
+
+def _at_edge(ink: tuple[float, float, float, float], cell: tuple[int, int, int, int]) -> bool:
+    """Whether a field's ink is a flat band (``EDGE_BAND`` of the cell's height at most)
+    along the cell's top or bottom edge: a tilted or wobbly row line's box reaches past it,
+    and the tails of the next row's writing, or pieces of the line, fall inside."""
+    y0, y1 = cell[1], cell[3]
+    return (ink[3] - ink[1] <= EDGE_BAND * (y1 - y0)
+            and (ink[1] - y0 <= 4 or y1 - ink[3] <= 4))
 
 
 def _faded_row(weak: np.ndarray, shape: tuple[int, int], r: RowSeg, curves: list[_Curve],

@@ -151,3 +151,33 @@ def test_a_thin_line_through_the_whole_cell_is_ruling_not_writing() -> None:
     word = [110, 260, 200, 300, 900, 280]
     kept = _off_ruling(np.array([line, stroke, word], dtype=np.float64), cell)
     assert kept.tolist() == [stroke, word]
+
+
+def test_a_blank_row_under_a_wobbly_line_is_not_a_continuation() -> None:
+    """kh-2006 891146 (``hand-ruled`` training page, easy, 200 dpi): the hand-drawn line under
+    the last entry bends, the axis-aligned box of the blank row under it reaches past it, and
+    the line's own broken pieces fell inside, a flat band 4 px tall at the cell's top. The
+    row read as written with no number or date, a continuation, and the last entry took in
+    the blank row under it."""
+    from sohoa.template import load_template
+
+    tpl = load_template("kh-2006")
+    p = generate_page(tpl, 891146, difficulty="easy", font_role="bench", layout="hand-ruled",
+                      dpi=200)
+    layout = analyze_page(p.image, tpl)
+    truth = p.truth["entries"]
+    pairs = match_entries(p.truth, layout)
+    assert len(layout.entries) == len(truth) == len(pairs) == 5
+    last_t = max(truth, key=lambda t: t["row"])
+    bottom = max(q[1] for q in last_t["quad"])
+    assert layout.entries[-1].bbox[3] <= bottom + 20  # it ran to the blank row's bottom
+
+
+def test_a_flat_band_at_a_cells_edge_is_no_writing_but_writing_beside_it_is() -> None:
+    from preprocessing.entries import _at_edge
+
+    cell = (100, 200, 300, 300)  # 100 px tall
+    assert _at_edge((150.0, 201.0, 200.0, 205.0), cell)  # a 4 px band at the top
+    assert _at_edge((150.0, 292.0, 200.0, 299.0), cell)  # and at the bottom
+    assert not _at_edge((150.0, 201.0, 200.0, 240.0), cell)  # writing up to the edge
+    assert not _at_edge((150.0, 240.0, 200.0, 246.0), cell)  # a flat mark mid-cell
