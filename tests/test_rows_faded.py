@@ -91,3 +91,23 @@ def test_two_level_header_over_small_rows_keeps_the_first_entry() -> None:
     # the header's box (axis-aligned round a tilted quad) no longer reaches the first row's
     # bottom (it ran to 687 px, the row's bottom line at 684)
     assert layout.header_bbox[3] < max(y for _, y in first["quad"]) - 40
+
+
+def test_a_washed_out_photos_rows_with_few_written_columns_are_found() -> None:
+    """kt-2006 861049 (proportions, hard): a photo in flat light where the strict ink keeps
+    little of the lower rows' writing. Death-register entries leave columns empty (no notes,
+    no declarant's relation), so five of twelve looked-at columns held faint writing: under
+    the half the rule asked, and seven of eleven entries were called blank rows."""
+    p, layout = analysed_family_page("kt-2006", 861049, "proportions")
+    truth = p.truth["entries"]
+    assert len(truth) == 11
+    assert len(match_entries(p.truth, layout)) >= 9  # was 4
+
+
+def test_five_of_twelve_faintly_written_cells_make_a_faded_row_four_do_not() -> None:
+    weak = np.zeros((CELL_H, 12 * CELL_W), np.uint8)
+    for i in range(5):
+        _word(weak, i * CELL_W + 20, 30)
+    assert is_faded_row(weak, _cells(12), min_area=20)
+    weak[:, 4 * CELL_W:5 * CELL_W] = 0
+    assert not is_faded_row(weak, _cells(12), min_area=20)
