@@ -102,14 +102,13 @@ def number_readings(logp: np.ndarray, charset: Charset) -> list[str]:
     """The best path when only digits may be written (frames whose likeliest class is a
     letter take their likeliest digit or blank), if it has a digit and differs from the
     open best path."""
-    digits = _digit_classes(charset.chars)
+    from models.ctc_decode import best_path_text
+
     allowed = np.full(logp.shape[1], -np.inf, dtype=logp.dtype)
     allowed[0] = 0.0
-    allowed[list(digits)] = 0.0
-    best = (logp + allowed).argmax(axis=1)
-    prev = np.concatenate(([0], best[:-1]))
-    text = "".join(charset.chars[int(k) - 1] for k in best[(best != 0) & (best != prev)])
-    if not text or text == aligned(logp, charset)[0]:
+    allowed[list(_digit_classes(charset.chars))] = 0.0
+    text = best_path_text(logp + allowed, charset)
+    if not text or text == best_path_text(logp, charset):
         return []
     return [text]
 
