@@ -15,7 +15,9 @@ from functools import lru_cache
 
 from sohoa.fields.text import clean
 
-# the words that name a place below a commune (sohoa.fields.places' level-0 unit words)
+# the words that name a place below a commune: the level-0 unit words of
+# sohoa.fields.places._PREFIXES that open a village's name (not Đội, Số nhà, Khu),
+# plus Buôn and Sóc, which the place parser does not know as unit words yet
 VILLAGE_WORDS = ("Bản", "Thôn", "Xóm", "Tổ", "Khối", "Ấp", "Làng", "Buôn", "Sóc", "Tiểu khu",
                  "Khu phố")
 
