@@ -27,6 +27,7 @@ COMMON_DRIFT = 0.06  # the most that all full-length lines may tilt alike (a res
 # under this share of the vertical lines crossing the band to the next line, it is not
 UNWALLED = 0.2
 BROKEN = 0.8  # ... and only a line found over less of the table's width than this
+DOTTED = 0.7  # ... or one whose ink covers less of its length (a leader of dots)
 
 
 @dataclass(frozen=True)
@@ -252,22 +253,37 @@ def _walls_between(a: RuledLine, b: RuledLine, v_lines: list[RuledLine],
     return hits / max(1, len(v_lines))
 
 
-def _walled(h_lines: list[RuledLine], v_lines: list[RuledLine], vmask: np.ndarray
-            ) -> list[RuledLine]:
+def _broken(ln: RuledLine, v_lines: list[RuledLine], ink: np.ndarray | None) -> bool:
+    """Found over less than ``BROKEN`` of the width, or (with ``ink``, binary, ruling kept)
+    a row of dots: its ink covers under ``DOTTED`` of its length. The leader of a
+    "Xã/phường: ......" row closes into a line in the ruling mask (its gaps are shorter than
+    the closing), and the words written on it fill it in across 0.8-0.9 of the width; its own
+    ink covers about half its length, a ruled line 0.8 or more."""
+    if ln.strength < BROKEN:
+        return True
+    if ink is None:
+        return False
+    from preprocessing.rows import coverage
+
+    return coverage(ink, ln, float(v_lines[0].pos), float(v_lines[-1].pos)) < DOTTED
+
+
+def _walled(h_lines: list[RuledLine], v_lines: list[RuledLine], vmask: np.ndarray,
+            ink: np.ndarray | None = None) -> list[RuledLine]:
     """The horizontal lines without an outer one that no column line reaches and that is
-    broken (found over less than ``BROKEN`` of the width): the dotted leaders of a "Xã/phường:
-    ......" row just above the table, or of a signature line just below it, pass for ruling
-    but the table's columns start and end at its frame (``UNWALLED``). A solid outer rule
-    stays even so: a title row or merged header cells inside the frame have no column lines
-    either (kh-2006 731011, a keystoned photo)."""
+    broken (``_broken``): the dotted leaders of a "Xã/phường: ......" row just above the
+    table, or of a signature line just below it, pass for ruling but the table's columns
+    start and end at its frame (``UNWALLED``). A solid outer rule stays even so: a title row
+    or merged header cells inside the frame have no column lines either (kh-2006 731011, a
+    keystoned photo)."""
     out = list(h_lines)
     if len(v_lines) < 3:
         return out
-    while len(out) >= 4 and out[0].strength < BROKEN \
-            and _walls_between(out[0], out[1], v_lines, vmask) < UNWALLED:
+    while len(out) >= 4 and _walls_between(out[0], out[1], v_lines, vmask) < UNWALLED \
+            and _broken(out[0], v_lines, ink):
         out.pop(0)
-    while len(out) >= 4 and out[-1].strength < BROKEN \
-            and _walls_between(out[-2], out[-1], v_lines, vmask) < UNWALLED:
+    while len(out) >= 4 and _walls_between(out[-2], out[-1], v_lines, vmask) < UNWALLED \
+            and _broken(out[-1], v_lines, ink):
         out.pop()
     return out
 
@@ -283,11 +299,14 @@ def find_grid(image: np.ndarray, ink: np.ndarray | None = None) -> Grid:
         ink = binarize(normalize_background(to_grey(image)))
     h, w = ink.shape
     hmask, vmask = line_masks(ink, line_length(ink.shape))
-    return grid_from_masks(hmask, vmask)
+    return grid_from_masks(hmask, vmask, ink)
 
 
-def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
-    """The table made of the lines in horizontal and vertical ruling masks."""
+def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray, ink: np.ndarray | None = None
+                    ) -> Grid:
+    """The table made of the lines in horizontal and vertical ruling masks (``ink``: the
+    binary ink they came from, to tell a dotted leader above or below the table from its
+    frame)."""
     h, w = hmask.shape
     min_dist = max(4, max(h, w) // 200)
     tol = max(3.0, max(h, w) / 250.0)
@@ -315,7 +334,7 @@ def grid_from_masks(hmask: np.ndarray, vmask: np.ndarray) -> Grid:
     v_lines = _merge_close(v_lines, min_dist)
     if not h_lines or not v_lines:
         return Grid(tuple(h_lines), tuple(v_lines), (0, 0, 0, 0))
-    h_lines = _walled(h_lines, v_lines, v_in)
+    h_lines = _walled(h_lines, v_lines, v_in, ink)
     bbox = (
         int(v_lines[0].pos),
         int(h_lines[0].pos),

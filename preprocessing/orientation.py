@@ -166,11 +166,12 @@ def _score(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray, rot: int,
     k = undo_turns(rot)
     hm, vm = (hmask, vmask) if k % 2 == 0 else (vmask, hmask)
     hm, vm = np.ascontiguousarray(np.rot90(hm, k)), np.ascontiguousarray(np.rot90(vm, k))
-    grid = grid_from_masks(hm, vm)
+    turned = np.ascontiguousarray(np.rot90(ink, k))
+    grid = grid_from_masks(hm, vm, turned)
     cmap = map_columns(grid.v_lines, template) if grid.found else None
     score = 0.5 * cmap.score if cmap else 0.0
     if grid.found:
-        score += 1.5 * _header_on_top(grid) + 1.5 * _title_above(np.rot90(ink, k), grid)
+        score += 1.5 * _header_on_top(grid) + 1.5 * _title_above(turned, grid)
     score += MARKS_W * marks
     rows, cols = hm.shape
     if shape and (template.orientation == "landscape") == (cols > rows):

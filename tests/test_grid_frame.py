@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from preprocessing import analyze_page
 from preprocessing.grid import _walled
 from preprocessing.layout import RuledLine
+from sohoa.synth import generate_page
+from sohoa.template import load_template
 from tests.preprocessing_helpers import analysed_family_page, match_entries, off_column_fields
 
 
@@ -45,3 +48,40 @@ def test_commune_line_leaders_above_a_wide_columns_table_are_not_its_top() -> No
     hb = p.truth["layout"]["header_bbox"]
     first = min(layout.entries, key=lambda e: min(y for _, y in e.quad))
     assert min(y for _, y in first.quad) > hb[1] + 0.8 * (hb[3] - hb[1])
+
+
+def test_a_leader_of_dots_found_across_most_of_the_width_is_no_frame() -> None:
+    """The leaders close into a line in the ruling mask, and the words written on them fill
+    it in across 0.8-0.9 of the table's width: found that far, the line is judged on its own
+    ink, dots covering about half its length; a ruled frame's ink covers all of it."""
+    vmask = np.zeros((400, 660), np.uint8)
+    ink = np.zeros((400, 660), np.uint8)
+    xs = (50, 150, 250, 350, 450, 550)
+    for x in xs:
+        vmask[100:361, x - 1:x + 2] = 255
+    for y in (100, 160, 220, 280, 360):
+        ink[y - 1:y + 2, 50:551] = 255
+    ink[79:82, 50:540:4] = 255  # dots every 4 px, one wide ...
+    ink[79:82, 51:540:4] = 255  # ... two wide: half the line
+    h = [_line(80, 0.9), *(_line(y) for y in (100, 160, 220, 280, 360))]
+    v = [_line(x) for x in xs]
+    assert [ln.pos for ln in _walled(h, v, vmask, ink)][0] == 100
+    assert [ln.pos for ln in _walled(h, v, vmask)][0] == 80  # without its ink: kept
+    ink[79:82, 50:540] = 255  # a solid rule over a band without column lines stays
+    assert [ln.pos for ln in _walled(h, v, vmask, ink)][0] == 80
+
+
+def test_leaders_found_over_0_8_of_the_width_over_a_hand_ruled_photo() -> None:
+    """ks-2006 894033 (hand-photo, easy, 200 dpi): the commune line's leaders, with the
+    commune, district and province written on them, were found over 0.8 of the width and
+    kept as the table's top; the header band was the 17 px between them and the frame, its
+    words gave no anchors, the four column lines missing from the body were placed by the
+    template and seven columns were wrong (28 % of the fields' boxes overlapped their truth
+    by half); the number row was an entry."""
+    tpl = load_template("ks-2006")
+    p = generate_page(tpl, 894033, difficulty="easy", font_role="bench", layout="hand-photo",
+                      dpi=200)
+    layout = analyze_page(p.image, tpl)
+    pairs = match_entries(p.truth, layout)
+    assert len(pairs) == len(p.truth["entries"]) == len(layout.entries) == 16
+    assert off_column_fields(pairs) == []
