@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/column_errors.py --layouts photo,hand-photo,mixed --pages 40
         [--difficulty hard] [--seed0 700000] [--jobs 2] [--dpi 200] [--cut-only] [--json out]
+        [--print-families 7,8,9,10]
 
 Generates pages as ``segment_errors.py`` does (same seeds), analyses each, matches found
 entries to truth entries (quad IoU >= 0.5) and compares each field's cell with the truth's
@@ -10,6 +11,9 @@ cell IoU of its fields is under 0.5 over the matched entries, or when the page c
 and the truth shows it (or the reverse). Prints one line per imperfect page (status, the
 truth's cut side and columns, the columns the page called cut, the wrong columns) and the
 share of written fields whose ink box has IoU >= 0.5. Refuses held-out families.
+``--print-families`` prints the forms in other fonts than the family's (indexes of
+``fonts.print_font_path``; 7-10 are fonts no family uses): a probe for header reading in
+type never seen, on training-side families and seeds.
 """
 
 from __future__ import annotations
@@ -33,9 +37,16 @@ def run_page(args: tuple) -> dict:
     from sohoa.synth import HELD_OUT, generate_page
     from sohoa.template import load_template
 
-    tid, difficulty, seed, family, dpi = args
+    tid, difficulty, seed, family, dpi, print_fams = args
     if family in HELD_OUT:
         raise SystemExit(f"{family} is held out: measure it with bench_segment.py only")
+    if print_fams:
+        from dataclasses import replace
+
+        from sohoa.synth import families
+
+        families.FAMILIES[family] = replace(families.FAMILIES[family],
+                                            print_families=print_fams)
     tpl = load_template(tid)
     page = generate_page(tpl, seed, difficulty=difficulty, font_role="bench",
                          rotation=_rotation(seed), layout=family, dpi=dpi)
@@ -91,10 +102,15 @@ def main() -> None:
     ap.add_argument("--cut-only", action="store_true", help="list only pages the cut removed "
                     "columns from or cut into")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--print-families", default="", help="print fonts instead of the "
+                    "family's, e.g. 7,8,9,10 (fonts no family uses)")
     args = ap.parse_args()
     fams = args.layouts.split(",")
+    print_fams = tuple(int(x) for x in args.print_families.split(",") if x)
+    if 3 in print_fams:
+        raise SystemExit("print family 3 is the held-out families' font")
     work = [(TEMPLATES[i % len(TEMPLATES)], d, args.seed0 + 1000 * j + i, fams[i % len(fams)],
-             args.dpi)
+             args.dpi, print_fams)
             for j, d in enumerate(("easy", "hard")) if d in args.difficulty.split(",")
             for i in range(args.pages)]
     from concurrent.futures import ProcessPoolExecutor

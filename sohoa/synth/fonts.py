@@ -50,6 +50,20 @@ _MORE_PRINT_FAMILIES = (
      "/usr/share/fonts/truetype/andika/Andika-Bold.ttf"),
 )
 
+# Printed families no layout family uses (indexes 7 on): for probes only (``column_errors.py
+# --print-families``), to look on training-side pages for what a print font never seen does
+# to header reading, without touching the held-out families' fonts.
+_PROBE_PRINT_FAMILIES = (
+    ("/usr/share/fonts/truetype/freefont/FreeSerif.ttf",
+     "/usr/share/fonts/truetype/freefont/FreeSerifBold.ttf"),
+    ("/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+     "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf"),
+    ("/usr/share/fonts/truetype/charis/CharisSIL-Regular.ttf",
+     "/usr/share/fonts/truetype/charis/CharisSIL-Bold.ttf"),
+    ("/usr/share/fonts/truetype/gentiumplus/GentiumPlus-Regular.ttf",
+     "/usr/share/fonts/truetype/gentiumplus/GentiumPlus-Bold.ttf"),
+)
+
 
 class FontError(NotFoundError, RuntimeError):
     """A font role cannot be served because its fonts are missing."""
@@ -172,10 +186,16 @@ def more_print_families() -> tuple[tuple[Path, Path], ...]:
 
 def print_font_path(weight: str = "regular", family: int = 0) -> Path:
     """A printed font for the form; ``family`` picks one of :func:`print_families`, or from
-    ``len(_PRINT_FAMILIES)`` on one of :func:`more_print_families` (the first family where
-    that one is not installed)."""
+    ``len(_PRINT_FAMILIES)`` on one of :func:`more_print_families`, or from 7 on one of the
+    probe families (the first family where that one is not installed)."""
     fams = print_families()
-    if family >= len(_PRINT_FAMILIES):
+    first_probe = len(_PRINT_FAMILIES) + len(_MORE_PRINT_FAMILIES)
+    if family >= first_probe:
+        probe = _usable(_PROBE_PRINT_FAMILIES)
+        k = family - first_probe
+        fams = probe if k < len(probe) else fams
+        family = k if k < len(probe) else 0
+    elif family >= len(_PRINT_FAMILIES):
         more = more_print_families()
         k = family - len(_PRINT_FAMILIES)
         fams = more if k < len(more) else fams
