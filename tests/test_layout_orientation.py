@@ -23,3 +23,36 @@ def test_page_with_other_proportions_stays_upright(family: str, seed: int) -> No
     layout = analyze_page(page.image, tpl)
     assert layout.rotation == page.truth["rotation"] == 0
     assert len(layout.entries) >= len(page.truth["entries"]) - 1
+
+
+def test_close_set_bold_writing_is_no_ruling_when_the_marks_are_counted() -> None:
+    """Two-level kh-2006 901245 (easy, 200 dpi, bench hands): the ruling masks keep any
+    straight run a line long once small gaps are closed, and lines of bold, close-set
+    writing were such runs; taken out as ruling, they left the writing in specks, the
+    diacritics said nothing (0.0 either way) and the page was read upside down, every
+    column mirrored. Only long runs are ruling for the writing's cues now."""
+    tpl = load_template("kh-2006")
+    page = generate_page(tpl, 901245, difficulty="easy", font_role="bench", rotation=0,
+                         layout="two-level", dpi=200)
+    layout = analyze_page(page.image, tpl)
+    assert layout.rotation == 0
+    assert len(layout.entries) == len(page.truth["entries"]) == 12
+
+
+def test_text_ink_keeps_a_short_run_of_words_and_drops_a_ruling_line() -> None:
+    import cv2
+    import numpy as np
+
+    from preprocessing.clean import line_masks
+    from preprocessing.grid import line_length
+    from preprocessing.orientation import text_ink
+
+    ink = np.zeros((400, 1200), np.uint8)
+    ink[50:53, 20:1180] = 255  # a row line across the page
+    for x in range(100, 260, 9):  # a word of bold letters 3 px apart: one run in the mask
+        ink[120:134, x:x + 6] = 255
+    hmask, vmask = line_masks(ink, line_length(ink.shape))
+    assert hmask[127, 110:240].all()  # the mask took the word for a line
+    text = text_ink(ink, hmask, vmask)
+    assert not text[45:58].any()  # the ruling is gone
+    assert cv2.countNonZero(text[120:134]) == cv2.countNonZero(ink[120:134])  # the word stays
