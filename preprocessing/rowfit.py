@@ -147,10 +147,10 @@ def at_column(ys: np.ndarray, xc: float, xm: float, top: RuledLine, bottom: Rule
 def number_marks(num: np.ndarray | None, he: float) -> np.ndarray:
     """Centres (row indexes) of the separate pieces of writing in the entry-number column:
     every entry has one number, so a row holding two numbers is two entries."""
-    return _mark_runs(num, he)[0]
+    return mark_runs(num, he)[0]
 
 
-def _mark_runs(num: np.ndarray | None, he: float) -> tuple[np.ndarray, np.ndarray]:
+def mark_runs(num: np.ndarray | None, he: float) -> tuple[np.ndarray, np.ndarray]:
     """(centres, heights) of the pieces of writing in the entry-number column."""
     if num is None or len(num) == 0:
         return np.zeros(0), np.zeros(0)
@@ -183,7 +183,7 @@ def height_from_numbers(num: np.ndarray | None, slots: np.ndarray, he: float) ->
     ``num``). Numbers a row apart are several of their own heights apart (pieces of one number
     are not), and a slot holding k of them is about k rows tall."""
     for probe in (0.5, 0.33):  # the marks' size and spacing are unknown: a row may hold 2-3
-        marks, sizes = _mark_runs(num, probe * he)
+        marks, sizes = mark_runs(num, probe * he)
         diffs: list[float] = []
         tall: list[tuple[float, int]] = []
         for a, b in zip(slots[:-1], slots[1:], strict=True):
@@ -207,7 +207,7 @@ def numbers_pitch(num: np.ndarray | None, he: float, lines: int) -> float:
     found for more numbers than that (a hand-ruled book drawn faintly), and the gaps between
     the few found lines give a height that is no row's. Consecutive numbers are a row apart
     (the short end of their spacing; the header's print and a long entry make the outliers)."""
-    marks, sizes = _mark_runs(num, 0.5 * he)
+    marks, sizes = mark_runs(num, 0.5 * he)
     if len(marks) < 5 or lines >= len(marks):
         return he
     d = np.diff(marks)
@@ -312,7 +312,7 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     nodes.append((y1, bottom, 0.0))
     nodes.sort(key=lambda t: t[0])
     ys = np.array([t[0] for t in nodes])
-    centres, sizes = _mark_runs(num, he)
+    centres, sizes = mark_runs(num, he)
     order = np.argsort(centres)
     marks, tops = centres[order] + org, (centres - 0.5 * sizes)[order]
     # a boundary through an entry number

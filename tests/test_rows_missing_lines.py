@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from preprocessing.layout import PageLayout, RuledLine
-from preprocessing.rowfit import _mark_runs, at_column, fit_rows
+from preprocessing.rowfit import at_column, fit_rows, mark_runs
 from preprocessing.rows import as_drawn
 from sohoa.synth import SynthPage
 from tests.preprocessing_helpers import analysed_family_page, match_entries
@@ -102,7 +102,7 @@ def test_a_small_solid_number_is_a_number_and_chained_specks_are_not() -> None:
         num[c - 10:c + 10] = 10
     num[40:52] = 3  # a "1": 12 rows of 3 px, a sixth of their ink
     num[[150, 154, 158, 162, 166]] = 2  # specks 4 rows apart, chained into one run
-    centres, _ = _mark_runs(num, 60.0)
+    centres, _ = mark_runs(num, 60.0)
     assert [round(c) for c in centres] == [46, 100, 200, 300]
 
 
