@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import cache
 
 import cv2
 import numpy as np
@@ -228,8 +229,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
         return _with(base, status=status if paper else NO_PAPER)
     if cmap.boundaries[0].pos < 0 or cmap.boundaries[-1].pos > ink_w.shape[1]:  # cut table
         grid = replace(grid, h_lines=straight_within(grid.h_lines, 0, ink_w.shape[1]))
+    # the faded ink is made at most once: the entry numbers and the rows called blank use it
     seg = segment(ink_w, grid, template, cmap, faint=faint_w,
-                  faded=lambda: binarize(flat_w, k=FADED_K))
+                  faded=cache(lambda: binarize(flat_w, k=FADED_K)))
     if seg.status != "ok":
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input

@@ -30,6 +30,7 @@ from preprocessing.numbercol import (
     number_column,
     number_profile,
     pitch_from_numbers,
+    with_faint_numbers,
 )
 from preprocessing.rowfit import (
     Boundary,
@@ -135,8 +136,9 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     ``faint`` a more sensitive binarisation: a written field's box also takes in the faint
     strokes joined to its ink (a faded pen), while which rows and cells hold writing is still
     decided on ``ink`` alone, but for rows that it calls blank and that hold faint writing in
-    most columns on ``faded()`` (a binarisation between the two, made only when a row is
-    blank: a pen too faded for ``ink``, ``faded.py``)."""
+    most columns on ``faded()`` (a binarisation between the two, made when needed: a pen too
+    faded for ``ink``, ``faded.py``); the entry numbers are looked for on it too where
+    ``ink`` shows none (``numbercol.with_faint_numbers``)."""
     if ink.ndim == 3 or np.count_nonzero((ink != 0) & (ink != 255)):
         ink = binarize(normalize_background(to_grey(ink)))
     if cmap is None:
@@ -181,7 +183,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         numbers = True
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     xm = 0.5 * (left.pos + right.pos)
-    bounds, he = _body_rows(ink, grid, cmap, template, lines, first, he, xm)
+    bounds, he = _body_rows(ink, grid, cmap, template, lines, first, he, xm, faded)
     body_lines = [b.line for b in bounds if b.t == 0.0]
     if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
         used = Grid(tuple(lines[:first] + body_lines), grid.v_lines, grid.bbox)
@@ -237,7 +239,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
 
 def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
                lines: list[RuledLine], first: int, he: float,
-               xm: float) -> tuple[list[Boundary], float]:
+               xm: float, faded: Callable[[], np.ndarray] | None = None
+               ) -> tuple[list[Boundary], float]:
     """Row boundaries from the first entry line to the table's bottom: every found line
     between them is a candidate, and so is every gap the handwriting leaves (see rowfit);
     and the usual row height they were fitted with."""
@@ -262,13 +265,15 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     m_all = cv2.bitwise_or(m_strong, ruling_mask(weak, ink.shape[:2], ink=ink))
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(m_all))
     clean_num = cv2.bitwise_and(ink, cv2.bitwise_not(m_strong))
+    faint_num = (cv2.bitwise_and(faded(), cv2.bitwise_not(m_strong)) if faded is not None
+                 else None)
     iy0, iy1 = int(np.floor(y0)), int(np.ceil(y1)) + 1
     # a stroke through unused rows is no writing: rows are found without it
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
     strikes = find_strikes(clean, box, he)
     for sx0, sy0, sx1, sy1 in strikes:
-        for im in (clean, clean_num):
+        for im in (clean, clean_num) if faint_num is None else (clean, clean_num, faint_num):
             cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     guides = [top] + [ln for ln in inner if ln.strength >= 0.6] + [bottom]
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1, guides)
@@ -278,6 +283,9 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
            if col is not None and col in cols else None)
     if num is not None and col != number_column(template):  # a stand-in's value may wrap
         num = join_wrapped(num, he)
+    elif num is not None and faint_num is not None:  # numbers in a pen too faded for ``ink``
+        num = with_faint_numbers(num, number_profile(faint_num, cmap, col, strong.h_lines, top,
+                                                     bottom, iy0, iy1, he, guides), he)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
     he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
