@@ -36,12 +36,24 @@ RULING_RUNS = 4  # ruling taken out of the writing: runs of this many shortest l
 
 
 def text_ink(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray) -> np.ndarray:
-    """The ink with the ruling taken out (handwriting and print). Only the masks' long runs
-    (``RULING_RUNS`` times the shortest line kept, ``grid.line_length``) are ruling here: the
-    masks keep any straight run of a line's length once gaps of a few pixels are closed, and
-    a line of bold, close-set writing is one (two-level kh-2006 901245: most of the writing
-    was in the mask, what was left of it broken into specks, the diacritics said nothing and
-    the page was read upside down). Words break such runs at their spaces; ruling runs on."""
+    """The ink with the ruling taken out (handwriting and print): everything the ruling
+    masks hold, so that no piece of a line is left to pass for a long word when the
+    writing's direction is judged (``text_axis``)."""
+    rul = cv2.dilate(cv2.bitwise_or(hmask, vmask), np.ones((5, 5), np.uint8))
+    return cv2.bitwise_and(ink, cv2.bitwise_not(rul))
+
+
+def letters_ink(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray) -> np.ndarray:
+    """The ink with only the long ruling runs taken out (``RULING_RUNS`` times the shortest
+    line kept, ``grid.line_length``), for the diacritics above the letters (``marks_above``):
+    the masks keep any straight run of a line's length once gaps of a few pixels are closed,
+    and a line of bold, close-set writing is one (two-level kh-2006 901245: most of the
+    writing was in the masks, what was left of it broken into specks, the marks said nothing
+    and the page was read upside down). Words break such runs at their spaces; ruling runs
+    on. The pieces of a broken, hand-drawn line left in are neither marks nor letters' bodies
+    (too long across), but they would pass for words: the direction is judged on
+    ``text_ink`` (hand-photo kh-2006 781077, turned: judged on this ink it had no direction
+    and was read upright)."""
     n = RULING_RUNS * line_length(ink.shape) | 1  # odd: the opening keeps the run in place
     long_h = cv2.morphologyEx(hmask, cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
     long_v = cv2.morphologyEx(vmask, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
@@ -193,9 +205,9 @@ def orient(ink: np.ndarray, template: Template) -> Orientation:
     the axis (two turns); the header's place picks the half turn. When the writing does not
     say, the template's page shape (landscape/portrait) counts and all four are scored."""
     hmask, vmask = line_masks(ink, line_length(ink.shape))
-    text = text_ink(ink, hmask, vmask)
+    axis = text_axis(text_ink(ink, hmask, vmask))
+    text = letters_ink(ink, hmask, vmask)
     comps = _components(text)
-    axis = text_axis(text, comps)
     shape = abs(axis) < AXIS_SURE
     if shape:
         turns: tuple[int, ...] = (0, 90, 180, 270)
@@ -216,7 +228,7 @@ def orient(ink: np.ndarray, template: Template) -> Orientation:
 def orientation_scores(ink: np.ndarray, template: Template) -> dict[int, float]:
     """Score of each scan rotation (0/90/180/270, counter-clockwise) for a deskewed ink mask."""
     hmask, vmask = line_masks(ink, line_length(ink.shape))
-    text = text_ink(ink, hmask, vmask)
+    text = letters_ink(ink, hmask, vmask)
     comps = _components(text)
     out = {}
     for r in (0, 90, 180, 270):

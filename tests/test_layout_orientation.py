@@ -39,13 +39,13 @@ def test_close_set_bold_writing_is_no_ruling_when_the_marks_are_counted() -> Non
     assert len(layout.entries) == len(page.truth["entries"]) == 12
 
 
-def test_text_ink_keeps_a_short_run_of_words_and_drops_a_ruling_line() -> None:
+def test_letters_ink_keeps_a_short_run_of_words_and_drops_a_ruling_line() -> None:
     import cv2
     import numpy as np
 
     from preprocessing.clean import line_masks
     from preprocessing.grid import line_length
-    from preprocessing.orientation import text_ink
+    from preprocessing.orientation import letters_ink
 
     ink = np.zeros((400, 1200), np.uint8)
     ink[50:53, 20:1180] = 255  # a row line across the page
@@ -53,6 +53,6 @@ def test_text_ink_keeps_a_short_run_of_words_and_drops_a_ruling_line() -> None:
         ink[120:134, x:x + 6] = 255
     hmask, vmask = line_masks(ink, line_length(ink.shape))
     assert hmask[127, 110:240].all()  # the mask took the word for a line
-    text = text_ink(ink, hmask, vmask)
+    text = letters_ink(ink, hmask, vmask)
     assert not text[45:58].any()  # the ruling is gone
     assert cv2.countNonZero(text[120:134]) == cv2.countNonZero(ink[120:134])  # the word stays
