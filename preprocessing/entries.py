@@ -283,10 +283,12 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
            if col is not None and col in cols else None)
     if num is not None and col != number_column(template):  # a stand-in's value may wrap
         num = join_wrapped(num, he)
-    elif num is not None and faint_num is not None:  # numbers in a pen too faded for ``ink``
-        num = with_faint_numbers(num, number_profile(faint_num, cmap, col, strong.h_lines, top,
-                                                     bottom, iy0, iy1, he, guides), he)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
+    if num is not None and faint_num is not None and col == number_column(template):
+        # numbers in a pen too faded for ``ink``, where two rows may have stayed one
+        num = with_faint_numbers(num, number_profile(faint_num, cmap, col, strong.h_lines, top,
+                                                     bottom, iy0, iy1, he, guides), he,
+                                 np.array(slots) - iy0)
     he = height_from_numbers(num, np.array(slots) - iy0, he)
     bounds = fit_rows(top, bottom, inner, prof, he, xm, y_origin=iy0, num=num)
     # the usual height again from the rows found (lines and writing gaps), when it differs

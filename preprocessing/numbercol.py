@@ -74,22 +74,32 @@ def join_wrapped(num: np.ndarray, he: float) -> np.ndarray:
 
 
 FAINT_NUMBER = 0.45  # a number only the faded ink shows: this share of the usual one's height
+ROOM_FOR_TWO = 1.5  # a stretch between found lines this many rows tall may hold two entries
 
 
-def with_faint_numbers(num: np.ndarray, faint: np.ndarray, he: float) -> np.ndarray:
+def with_faint_numbers(num: np.ndarray, faint: np.ndarray, he: float,
+                       slots: np.ndarray) -> np.ndarray:
     """``num`` (the number column's strict ink per row, ``number_profile``) with the numbers
-    that only ``faint`` (the same on the faded ink, ``faded.py``) shows: a pen too faded for
-    the strict ink leaves its rows without numbers, and where a row line is missing too the
-    rows stay one (mixed kt-2006 901022: entries 8 and 9 written faintly, the line between
-    them not drawn). A faint run counts where no strict number lies within half a row of it,
-    and only when it is at least ``FAINT_NUMBER`` of the strict numbers' usual height: the
-    faded ink also holds specks (7 px where numbers are 20) and the stubs of lines."""
+    that only ``faint`` (the same on the faded ink, ``faded.py``) shows, in the stretches
+    between found lines (``slots``: their rows, top to bottom) tall enough for two entries
+    (``ROOM_FOR_TWO`` rows), half a row or more clear of every strict number: there a
+    missing row line leaves the numbers to tell the entries apart, and a pen too faded for
+    the strict ink leaves none (mixed kt-2006 901022: entries 8 and 9 written faintly, the
+    line between them not drawn, taken as one). A faint run counts when it is at least
+    ``FAINT_NUMBER`` of the strict numbers' usual height. Elsewhere ``num`` is left as it
+    is: the faded ink also holds specks and the stubs of lines, and taken everywhere they
+    split rows and erased numbers (hand-ruled kt-2006 600001, whose numbers are small: specks
+    of 6-7 px against numbers of 9)."""
     marks, sizes = mark_runs(num, he)
     least = FAINT_NUMBER * float(np.median(sizes)) if len(sizes) else 0.0
     out = num.copy()
     for c, t in zip(*mark_runs(faint, he), strict=True):
-        # clear of every strict number by half a row (edge to edge)
-        if t < least or np.any(np.abs(marks - c) < 0.5 * (sizes + t) + 0.5 * he):
+        k = int(np.searchsorted(slots, c)) - 1
+        if t < least or not 0 <= k < len(slots) - 1:
+            continue
+        # clear of every strict number by half a row, edge to edge
+        if float(slots[k + 1] - slots[k]) < ROOM_FOR_TWO * he or np.any(
+                np.abs(marks - c) < 0.5 * (sizes + t) + 0.5 * he):
             continue
         a, b = max(0, int(round(c - t / 2))), min(len(num), int(round(c + t / 2)) + 1)
         out[a:b] = np.maximum(out[a:b], faint[a:b])

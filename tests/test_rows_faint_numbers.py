@@ -21,17 +21,21 @@ def _profile(runs: list[tuple[int, int]], n: int = 600, ink: float = 6.0) -> np.
     return p
 
 
-def test_a_faint_number_clear_of_the_strict_ones_is_taken_and_a_speck_is_not() -> None:
+def test_a_faint_number_in_room_for_two_entries_is_taken_and_a_speck_is_not() -> None:
     he = 60.0
     strict = _profile([(20, 40), (80, 100), (140, 160)])  # three numbers 20 px tall
     faint = _profile([(20, 40), (80, 100), (140, 160), (260, 272), (320, 332), (400, 406)])
-    out = with_faint_numbers(strict, faint, he)
+    slots = np.array([0.0, 60.0, 120.0, 180.0, 420.0])  # the last stretch four rows tall
+    out = with_faint_numbers(strict, faint, he, slots)
     centres, _ = mark_runs(out, he)
-    # the 12 px numbers far from any strict one are taken; the 6 px speck is not
+    # the 12 px numbers in the tall stretch are taken; the 6 px speck is not
     assert [round(c) for c in centres] == [30, 90, 150, 266, 326]
     # a faint run next to a strict number (within half a row) is that number's own faint ink
-    near = with_faint_numbers(strict, _profile([(20, 40), (175, 187)]), he)
+    near = with_faint_numbers(strict, _profile([(20, 40), (175, 187)]), he, slots)
     assert np.array_equal(near, strict)
+    # in a stretch one row tall a faint run is left out (a speck splits no row there)
+    short = np.array([0.0, 60.0, 120.0, 180.0, 240.0, 300.0, 360.0, 420.0])
+    assert np.array_equal(with_faint_numbers(strict, faint, he, short), strict)
 
 
 def test_two_entries_written_faintly_under_a_missing_row_line_are_two() -> None:
