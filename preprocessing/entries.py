@@ -26,6 +26,7 @@ from preprocessing.header import lower_level
 from preprocessing.headerband import split_open_header
 from preprocessing.layout import Grid, RuledLine
 from preprocessing.numbercol import (
+    ROOM_FOR_TWO,
     join_wrapped,
     number_column,
     number_profile,
@@ -265,15 +266,13 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     m_all = cv2.bitwise_or(m_strong, ruling_mask(weak, ink.shape[:2], ink=ink))
     clean = cv2.bitwise_and(ink, cv2.bitwise_not(m_all))
     clean_num = cv2.bitwise_and(ink, cv2.bitwise_not(m_strong))
-    faint_num = (cv2.bitwise_and(faded(), cv2.bitwise_not(m_strong)) if faded is not None
-                 else None)
     iy0, iy1 = int(np.floor(y0)), int(np.ceil(y1)) + 1
     # a stroke through unused rows is no writing: rows are found without it
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
     strikes = find_strikes(clean, box, he)
     for sx0, sy0, sx1, sy1 in strikes:
-        for im in (clean, clean_num) if faint_num is None else (clean, clean_num, faint_num):
+        for im in (clean, clean_num):
             cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
     guides = [top] + [ln for ln in inner if ln.strength >= 0.6] + [bottom]
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1, guides)
@@ -284,8 +283,13 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     if num is not None and col != number_column(template):  # a stand-in's value may wrap
         num = join_wrapped(num, he)
     slots = [y0] + [float(ln.at(xm)) for ln in inner] + [y1]
-    if num is not None and faint_num is not None and col == number_column(template):
-        # numbers in a pen too faded for ``ink``, where two rows may have stayed one
+    if (num is not None and faded is not None and col == number_column(template)
+            and np.diff(slots).max() >= ROOM_FOR_TWO * he):
+        # numbers in a pen too faded for ``ink``, where two rows may have stayed one (the
+        # faded ink is made only for a page with such room)
+        faint_num = cv2.bitwise_and(faded(), cv2.bitwise_not(m_strong))
+        for sx0, sy0, sx1, sy1 in strikes:
+            cv2.line(faint_num, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
         num = with_faint_numbers(num, number_profile(faint_num, cmap, col, strong.h_lines, top,
                                                      bottom, iy0, iy1, he, guides), he,
                                  np.array(slots) - iy0)
