@@ -271,9 +271,9 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
     strikes = find_strikes(clean, box, he)
-    for sx0, sy0, sx1, sy1 in strikes:
-        for im in (clean, clean_num):
-            cv2.line(im, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
+    if strikes:
+        clean, clean_num = _without_strikes(clean, strikes, 11), _without_strikes(clean_num,
+                                                                                 strikes, 11)
     guides = [top] + [ln for ln in inner if ln.strength >= 0.6] + [bottom]
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1, guides)
     col = number_column(template, cols)
@@ -287,9 +287,8 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
             and np.diff(slots).max() >= ROOM_FOR_TWO * he):
         # numbers in a pen too faded for ``ink``, where two rows may have stayed one (the
         # faded ink is made only for a page with such room)
-        faint_num = cv2.bitwise_and(faded(), cv2.bitwise_not(m_strong))
-        for sx0, sy0, sx1, sy1 in strikes:
-            cv2.line(faint_num, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 11)
+        faint_num = _without_strikes(cv2.bitwise_and(faded(), cv2.bitwise_not(m_strong)),
+                                     strikes, 11)
         num = with_faint_numbers(num, number_profile(faint_num, cmap, col, strong.h_lines, top,
                                                      bottom, iy0, iy1, he, guides), he,
                                  np.array(slots) - iy0)
@@ -376,11 +375,12 @@ def _faded_row(weak: np.ndarray, shape: tuple[int, int], r: RowSeg, curves: list
     return again if again.kind == "entry" else r
 
 
-def _without_strikes(ink: np.ndarray,
-                     strikes: list[tuple[float, float, float, float]]) -> np.ndarray:
+def _without_strikes(ink: np.ndarray, strikes: list[tuple[float, float, float, float]],
+                     width: int = 9) -> np.ndarray:
+    """A copy of ``ink`` with the strokes painted out, ``width`` px wide."""
     out = ink.copy()
     for sx0, sy0, sx1, sy1 in strikes:
-        cv2.line(out, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, 9)
+        cv2.line(out, (round(sx0), round(sy0)), (round(sx1), round(sy1)), 0, width)
     return out
 
 

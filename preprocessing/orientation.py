@@ -55,10 +55,8 @@ def letters_ink(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray) -> np.nda
     ``text_ink`` (hand-photo kh-2006 781077, turned: judged on this ink it had no direction
     and was read upright)."""
     n = RULING_RUNS * line_length(ink.shape) | 1  # odd: the opening keeps the run in place
-    long_h = cv2.morphologyEx(hmask, cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
-    long_v = cv2.morphologyEx(vmask, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
-    rul = cv2.dilate(cv2.bitwise_or(long_h, long_v), np.ones((5, 5), np.uint8))
-    return cv2.bitwise_and(ink, cv2.bitwise_not(rul))
+    return text_ink(ink, cv2.morphologyEx(hmask, cv2.MORPH_OPEN, np.ones((1, n), np.uint8)),
+                    cv2.morphologyEx(vmask, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8)))
 
 
 @dataclass(frozen=True)
