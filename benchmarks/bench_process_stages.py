@@ -45,14 +45,19 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
 
     table = {"segmentation": 0.0, "page analysis": 0.0, "cutting crops": 0.0, "network": 0.0,
              "decoding": 0.0, "choice": 0.0}
-    saved = (pipeline.segment_image, net.log_probs, Recognizer.__dict__["choose"])
+    import models.preprocess as prep
+
+    # the network: crops prepared for it (models.preprocess.prepare) and its forward passes
+    saved = (pipeline.segment_image, net.prepared_log_probs, net.prepare, prep.prepare,
+             Recognizer.__dict__["choose"])
     saved_pre = (preprocessing.analyze_page, preprocessing.field_crops,
                  preprocessing.entry_crop)
     pipeline.segment_image = _timed(table, "segmentation", pipeline.segment_image)
     preprocessing.analyze_page = _timed(table, "page analysis", preprocessing.analyze_page)
     preprocessing.field_crops = _timed(table, "cutting crops", preprocessing.field_crops)
     preprocessing.entry_crop = _timed(table, "cutting crops", preprocessing.entry_crop)
-    net.log_probs = _timed(table, "network", net.log_probs)
+    net.prepared_log_probs = _timed(table, "network", net.prepared_log_probs)
+    net.prepare = prep.prepare = _timed(table, "network", prep.prepare)
     Recognizer.choose = staticmethod(_timed(table, "choice", Recognizer.choose))
     try:
         tpl = load_template("ks-2006")
@@ -83,6 +88,7 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
         out["whole read path"] = whole
         return out
     finally:
-        pipeline.segment_image, net.log_probs, Recognizer.choose = saved
+        pipeline.segment_image, net.prepared_log_probs, net.prepare, prep.prepare, \
+            Recognizer.choose = saved
         preprocessing.analyze_page, preprocessing.field_crops, preprocessing.entry_crop = \
             saved_pre

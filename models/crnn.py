@@ -10,7 +10,7 @@ the feature of each column so that a hook above and a dot below stay distinguish
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -23,10 +23,15 @@ class CRNNConfig:
     rnn_layers: int = 2
     dropout: float = 0.1
     width_stride: int = 4  # input columns per output frame: 4 or 2 (model.json without it: 4)
+    # networks of this shape read side by side, their log-probabilities averaged per frame
+    # (an ensemble, :mod:`models.ensemble`); 1: one network (model.json without it: 1)
+    members: int = 1
 
     def __post_init__(self) -> None:
         if self.width_stride not in (2, 4):
             raise ValueError(f"CRNN width_stride must be 2 or 4, got {self.width_stride}")
+        if self.members < 1:
+            raise ValueError(f"CRNN members must be >= 1, got {self.members}")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -36,7 +41,7 @@ class CRNNConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CRNNConfig:
         known = {"num_classes", "height", "channels", "rnn_hidden", "rnn_layers", "dropout",
-                 "width_stride"}
+                 "width_stride", "members"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"CRNNConfig: unknown keys {sorted(unknown)}")
@@ -47,7 +52,10 @@ class CRNNConfig:
 
 
 def build_crnn(cfg: CRNNConfig) -> Any:
-    """The torch module for ``cfg`` (torch imported here, not at package import)."""
+    """The torch module for ``cfg`` (torch imported here, not at package import): one CRNN,
+    or for ``cfg.members`` > 1 that many side by side (:func:`build_ensemble`)."""
+    if cfg.members > 1:
+        return build_ensemble(cfg)
     import torch
     from torch import nn
 
@@ -112,6 +120,31 @@ def build_crnn(cfg: CRNNConfig) -> Any:
             return self.head(self.drop(f)).log_softmax(-1)
 
     return CRNN()
+
+
+def build_ensemble(cfg: CRNNConfig) -> Any:
+    """``cfg.members`` CRNNs of one shape read as one: each frame's log-probabilities are the
+    members' averaged (a product of experts) and normalised again. The members share the input
+    and the frame rate, so a frame means the same input columns in each; the module has the
+    CRNN's interface ((N, 1, H, W) -> (T, N, C) log-probabilities, ``width_stride``), so
+    reading, training and fine-tuning take it as they take one network (its weights are
+    ``members.<i>.<the CRNN's names>``)."""
+    import torch
+    from torch import nn
+
+    one = replace(cfg, members=1)
+
+    class CRNNEnsemble(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.members = nn.ModuleList(build_crnn(one) for _ in range(cfg.members))
+            self.width_stride = cfg.width_stride
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            lp = torch.stack([m(x) for m in self.members]).mean(0)
+            return lp.log_softmax(-1)
+
+    return CRNNEnsemble()
 
 
 def crnn_pools(width_stride: int = 4) -> tuple[tuple[int, int] | str | None, ...]:

@@ -48,6 +48,20 @@ def greedy(logp: np.ndarray, charset: Charset) -> Decoded:
     return Decoded(text, conf, tuple(confs))
 
 
+def greedy_confidence(logp: np.ndarray) -> float:
+    """``greedy(logp, charset).confidence`` without the text, in array operations (asked of
+    every crop an ensemble's first member reads, ``ocr.htr.ENSEMBLE_BELOW``)."""
+    best = logp.argmax(axis=1)
+    nz = best != 0
+    start = nz & np.concatenate(([True], best[1:] != best[:-1]))
+    if not start.any():
+        return 0.0
+    probs = np.exp(logp.max(axis=1))[nz]
+    confs = np.maximum.reduceat(probs, np.flatnonzero(start[nz]))
+    conf = float(np.exp(np.log(confs).mean()))
+    return min(conf, float(confs.min()) ** 0.5)
+
+
 def best_path_text(logp: np.ndarray, charset: Charset) -> str:
     """``greedy(logp, charset).text`` without the confidences: the decoders need only the
     best path's text as a candidate (s9speed)."""

@@ -40,9 +40,16 @@ def log_probs(model: Any, height: int, images: Sequence[np.ndarray], device: str
               batch_size: int = 64, edge_pieces: bool | None = None) -> list[np.ndarray]:
     """Per-crop (T, C) log-probabilities, in the input order (``edge_pieces``: see
     ``models.preprocess.trim_rows``; whole line images)."""
+    arrays = [prepare(im, height, edge_pieces=edge_pieces) for im in images]
+    return prepared_log_probs(model, height, arrays, device, batch_size)
+
+
+def prepared_log_probs(model: Any, height: int, arrays: Sequence[np.ndarray],
+                       device: str = "cpu", batch_size: int = 64) -> list[np.ndarray]:
+    """:func:`log_probs` of crops already through ``models.preprocess.prepare`` (several
+    networks reading the same crops prepare them once)."""
     import torch
 
-    arrays = [prepare(im, height, edge_pieces=edge_pieces) for im in images]
     out: list[np.ndarray | None] = [None] * len(arrays)
     with torch.inference_mode():
         for idx in width_batches([a.shape[1] for a in arrays], height, batch_size):

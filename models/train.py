@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
@@ -112,12 +113,15 @@ def _seed_all(seed: int) -> None:
 
 def _trainable(model: Any, prefixes: tuple[str, ...] | list[str]) -> list[Any]:
     """The parameters to train: all, or those whose names start with one of ``prefixes``
-    (the others are frozen: no gradient, not in the optimiser)."""
+    (the others are frozen: no gradient, not in the optimiser); in an ensemble, each member's
+    parameters of those names."""
     if not prefixes:
         return list(model.parameters())
     out = []
     for name, p in model.named_parameters():
-        p.requires_grad_(name.startswith(tuple(prefixes)))
+        # an ensemble's members have the same names under members.<i>. (models.ensemble)
+        own = re.sub(r"^members\.\d+\.", "", name)
+        p.requires_grad_(own.startswith(tuple(prefixes)))
         if p.requires_grad:
             out.append(p)
     if not out:

@@ -119,6 +119,7 @@ def confirmed_count(ws: Workspace, book_id: int) -> int:
 def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = None
                ) -> AdaptResult:
     """Adapt one book's model to its writer (see the module docstring)."""
+    from models.ensemble import member_folder
     from models.finetune import confirmed_crops, crop_lines, crop_samples, train_candidate
     from models.finetune_recipe import l2sp_for
     from models.registry import book_model, book_models_dir, model_in_use, next_book_version
@@ -160,14 +161,19 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     folder = book_models_dir(workspace, book_id) / version
     run = workspace / "models" / "runs" / f"book-{book_id}-{version}"
     shutil.rmtree(run, ignore_errors=True)  # a killed attempt's leftovers
+    # an ensemble is adapted through its first member: one network's cost and curve
+    train_start = member_folder(start, run / "start")
     fold_steps = opts.fold_steps or (max(1, opts.steps // n_folds) if opts.steps else None)
     work = n_folds * (fold_steps or 1) + (opts.steps or 1)  # the wall cap, shared out
 
     def train(lines: list[Any], name: str, steps: int | None) -> Path:
-        record = {"book_id": book_id, "started_from": str(start), "train_lines": len(lines),
+        record = {"book_id": book_id, "started_from": str(start),
+                  "trained_from": "member 0" if train_start != start else "itself",
+                  "train_lines": len(lines),
                   "wrapped_crops_dropped": dropped, "run": name,
                   "gate": f"{n_folds} folds by sha256(entry id)", "l2sp": l2sp}
-        return train_candidate(start, lines, run / name, minutes=minutes * (steps or 1) / work,
+        return train_candidate(train_start, lines, run / name,
+                               minutes=minutes * (steps or 1) / work,
                                lr=opts.lr, mix_synthetic=opts.mix_synthetic,
                                max_epochs=opts.max_epochs, device=opts.device,
                                threads=opts.threads, seed=opts.seed, record=record,
@@ -213,7 +219,8 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     card = {"book_id": book_id, "book": {"volume": b.volume, "year": b.year,
                                          "commune": b.commune, "register_type": b.register_type},
             "version": version, "created": utc_now(), "by": opts.user,
-            "base_model": str(base), "started_from": str(start), "kept": kept,
+            "base_model": str(base), "started_from": str(start),
+            "trained_from": "member 0" if train_start != start else "itself", "kept": kept,
             "reason": reason, "confirmed_entries": confirmed, "crops_train": len(samples),
             "lines_train": sum(len(x) for x in per_crop),
             "crops_held_out": len(samples), "skipped": {**crops.skipped, "wrapped": dropped},

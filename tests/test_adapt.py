@@ -110,6 +110,9 @@ def test_adapt_never_keeps_a_worse_model(tmp_path, base):
     assert sorted(p.name for p in res.path.iterdir()) == ["card.json"]  # no weights kept
     card = json.loads((res.path / "card.json").read_text("utf-8"))
     assert card["kept"] is False and card["base_model"] == str(SHIPPED)
+    # an ensemble base (htr-v5) is adapted through its first network alone
+    members = json.loads((SHIPPED / "model.json").read_text("utf-8"))["config"].get("members", 1)
+    assert card["trained_from"] == ("member 0" if members > 1 else "itself")
     gate = card["gate"]  # cross-fitted: every confirmed crop read by a fold candidate
     assert gate["crops"] == res.crops_train and gate["gain"] < gate["needed"]
     assert gate["edits_candidate"] > gate["edits_start"] and gate["worsened"] > 0

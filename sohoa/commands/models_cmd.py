@@ -1,9 +1,10 @@
-"""``sohoa models list|use``: the versioned models (shipped, fine-tuned, per-book writer models)
-and the one a workspace reads with."""
+"""``sohoa models list|use|join``: the versioned models (shipped, fine-tuned, per-book writer
+models), the one a workspace reads with, and ensembles of them."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -68,3 +69,28 @@ def register(app: typer.Typer) -> None:
         _known_folder(workspace)
         m = use_model(workspace, name)
         typer.echo(f"{workspace} now reads with {m.name} ({m.path})")
+
+    @models_app.command("join")
+    def models_join(
+        name: str = typer.Argument(..., help="Name of the new ensemble model."),
+        members: list[str] = typer.Option(..., "--from", help="A model name from `sohoa "
+                                          "models list` or a model folder; give it 2+ times."),
+        workspace: Path = typer.Option(..., "--workspace"),
+    ) -> None:
+        """Join single networks of one shape into an ensemble read as one (their
+        log-probabilities averaged; docs/htr.md "Eighth candidate"), kept in the workspace's
+        models; `sohoa models use NAME` then reads with it."""
+        from models.ensemble import join_models
+        from models.registry import find_model, workspace_models_dir
+
+        _known_folder(workspace)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+            raise typer.BadParameter(f"{name!r}: use letters, digits, '.', '_' and '-'",
+                                     param_hint="NAME")
+        out = workspace_models_dir(workspace) / name
+        if out.exists():
+            raise typer.BadParameter(f"{out} exists; choose another name", param_hint="NAME")
+        folders = [Path(m) if Path(m).is_dir() else find_model(m, workspace) for m in members]
+        join_models(folders, out, {"joined_by": "sohoa models join"})
+        typer.echo(f"{out}: ensemble of {len(folders)} networks "
+                   f"({', '.join(str(f) for f in folders)})")
