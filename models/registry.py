@@ -47,7 +47,11 @@ def _info(path: Path, origin: str, in_use: str | None) -> ModelInfo | None:
         return None
     val = meta.get("val") or {}
     cer = val.get("cer") if isinstance(val, dict) else None
-    return ModelInfo(path.name, path, origin, str(meta.get("arch", "?")),
+    arch = str(meta.get("arch", "?"))
+    members = (meta.get("config") or {}).get("members", 1)
+    if isinstance(members, int) and members > 1:  # an ensemble (models.ensemble)
+        arch = f"{arch}x{members}"
+    return ModelInfo(path.name, path, origin, arch,
                      float(cer) if cer is not None else None, str(meta.get("created", "")),
                      in_use == path.name)
 

@@ -156,7 +156,7 @@ def test_models_join_makes_a_workspace_ensemble(tmp_path, charset):
     assert out.exit_code == 0, out.output
     assert load_model_dir(ws / "models" / "mine-x2").config.members == 2
     listed = json.loads(run(app, ["models", "list", "--workspace", str(ws), "--json"]).output)
-    assert "mine-x2" in [m["name"] for m in listed["models"]]
+    assert {m["name"]: m["arch"] for m in listed["models"]}["mine-x2"] == "crnnx2"
     again = run(app, ["models", "join", "mine-x2", "--from", str(a), "--from", str(b),
                       "--workspace", str(ws)])
     assert again.exit_code != 0 and "exists" in again.output
