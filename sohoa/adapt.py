@@ -163,12 +163,13 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
     shutil.rmtree(run, ignore_errors=True)  # a killed attempt's leftovers
     # an ensemble is adapted through its first member: one network's cost and curve
     train_start = member_folder(start, run / "start")
+    trained_from = "member 0" if train_start != start else "itself"
     fold_steps = opts.fold_steps or (max(1, opts.steps // n_folds) if opts.steps else None)
     work = n_folds * (fold_steps or 1) + (opts.steps or 1)  # the wall cap, shared out
 
     def train(lines: list[Any], name: str, steps: int | None) -> Path:
         record = {"book_id": book_id, "started_from": str(start),
-                  "trained_from": "member 0" if train_start != start else "itself",
+                  "trained_from": trained_from,
                   "train_lines": len(lines),
                   "wrapped_crops_dropped": dropped, "run": name,
                   "gate": f"{n_folds} folds by sha256(entry id)", "l2sp": l2sp}
@@ -220,7 +221,7 @@ def adapt_book(workspace: Path, book: str | int, options: AdaptOptions | None = 
                                          "commune": b.commune, "register_type": b.register_type},
             "version": version, "created": utc_now(), "by": opts.user,
             "base_model": str(base), "started_from": str(start),
-            "trained_from": "member 0" if train_start != start else "itself", "kept": kept,
+            "trained_from": trained_from, "kept": kept,
             "reason": reason, "confirmed_entries": confirmed, "crops_train": len(samples),
             "lines_train": sum(len(x) for x in per_crop),
             "crops_held_out": len(samples), "skipped": {**crops.skipped, "wrapped": dropped},

@@ -40,13 +40,22 @@ def test_confirmed_crops_label_names_by_value_and_dates_by_verified_reading(tmp_
 @pytest.mark.slow
 @pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model")
 def test_finetune_on_confirmed_crops_of_an_unseen_hand_lowers_its_cer(tmp_path):
-    from models import registry
+    import numpy as np
 
-    names = written(FieldKind.NAME, 300, role="bench", seed=5)
+    from models import registry
+    from sohoa.synth.pen import render_stroke_line
+    from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
+
+    # one clerk's hand the shipped model never saw (a held-out stroke writer): the bench
+    # fonts alone are read at under 1 % CER by htr-v5, too little left to learn
+    hand = StrokeWriter.sample(HELD_OUT_SEED0 + 5, held_out=True)
+    rng = np.random.default_rng(5)
+    names = [(t, render_stroke_line(t, hand, rng))
+             for t, _ in written(FieldKind.NAME, 300, role="bench", seed=5)]
     confirmed_workspace(tmp_path / "ws", names).close()
     res = finetune(tmp_path / "ws", mix_synthetic=0.3, epochs=6, epoch_samples=1000,
                    workers=1)
-    print(f"fine-tune on {res.n_train} confirmed bench-font name crops: held-out "
+    print(f"fine-tune on {res.n_train} confirmed name crops of one hand: held-out "
           f"({res.n_held_out}) CER {res.cer_before:.2%} -> {res.cer_after:.2%}")
     assert res.n_held_out > 20
     assert res.cer_after < res.cer_before * 0.8, (res.cer_before, res.cer_after)
