@@ -227,7 +227,8 @@ def report(res: dict, engine: str, n_small: int, n_large: int) -> None:
         print(f"| process, 1 worker, CPU s per page past the first {n_small} (no start-up) | "
               f"{m:.2f} ({120 / m:.1f} pages/min on 2 free cores) |")
     for stage, secs in res.get("stages_cpu_s_per_page", {}).items():
-        print(f"| read path, {stage} | {secs:.3f} CPU s/page |")
+        unit = "" if stage.startswith("share") else " CPU s/page"
+        print(f"| read path, {stage} | {secs:.3f}{unit} |")
     for n in (n_small, n_large):
         if f"memory_{n}_pages" in res:
             print(f"| peak memory, {n} pages | {res[f'memory_{n}_pages']['peak_mb']:.0f} MB |")

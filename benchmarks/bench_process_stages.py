@@ -69,6 +69,8 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
             htr.decoder.decode = _timed(table, "decoding", htr.decoder.decode)
         for k in table:
             table[k] = 0.0
+        if htr is not None and hasattr(htr, "crops_read"):  # an ensemble's gate (ocr.htr)
+            htr.crops_read = htr.unsure_read = 0
         prof = cProfile.Profile(time.process_time) if profile else None
         t = time.process_time()
         if prof:
@@ -86,6 +88,9 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
         out["rest of the read path"] = whole - out["segmentation"] - out["network"] \
             - out["decoding"] - out["choice"]
         out["whole read path"] = whole
+        if htr is not None and getattr(htr, "crops_read", 0):
+            # share of the crops an ensemble's other networks read too (not CPU seconds)
+            out["share of crops read by every network"] = htr.unsure_read / htr.crops_read
         return out
     finally:
         pipeline.segment_image, net.prepared_log_probs, net.prepare, prep.prepare, \

@@ -157,7 +157,8 @@ class HTREngine:
         self.stretch = STRETCH_DEFAULT if stretch is None else stretch
         # an ensemble's other members read only where the first is unsure (1.0: always)
         self.ensemble_below = ENSEMBLE_BELOW
-        self.crops_read = self.unsure_read = 0  # crops the first member read / found unsure
+        # crops an ensemble's first member read / found unsure (benchmarks/bench_process.py)
+        self.crops_read = self.unsure_read = 0
         # whole line images (labelled lines, not the splitter's bands of a cell): a
         # neighbouring line cut by the image's top or bottom edge is cut off before reading
         self.whole_lines = False
