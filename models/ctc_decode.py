@@ -41,11 +41,17 @@ def greedy(logp: np.ndarray, charset: Charset) -> Decoded:
         elif k != 0 and k == prev:
             confs[-1] = max(confs[-1], float(probs[t]))
         prev = k
-    text = charset.decode(chars)
-    conf = float(np.prod(confs)) ** (1.0 / max(1, len(confs))) if confs else 0.0
-    if confs:
-        conf = min(conf, min(confs) ** 0.5)
-    return Decoded(text, conf, tuple(confs))
+    return Decoded(charset.decode(chars), _path_confidence(np.asarray(confs)), tuple(confs))
+
+
+def _path_confidence(confs: np.ndarray) -> float:
+    """A best path's confidence from its characters' (each its run's highest frame
+    probability): their geometric mean, capped by the square root of the least sure; 0 for
+    no character."""
+    if confs.size == 0:
+        return 0.0
+    conf = float(np.prod(confs.astype(np.float64))) ** (1.0 / confs.size)
+    return min(conf, float(confs.min()) ** 0.5)
 
 
 def greedy_confidence(logp: np.ndarray) -> float:
@@ -57,9 +63,7 @@ def greedy_confidence(logp: np.ndarray) -> float:
     if not start.any():
         return 0.0
     probs = np.exp(logp.max(axis=1))[nz]
-    confs = np.maximum.reduceat(probs, np.flatnonzero(start[nz]))
-    conf = float(np.exp(np.log(confs).mean()))
-    return min(conf, float(confs.min()) ** 0.5)
+    return _path_confidence(np.maximum.reduceat(probs, np.flatnonzero(start[nz])))
 
 
 def best_path_text(logp: np.ndarray, charset: Charset) -> str:

@@ -50,15 +50,13 @@ def join_models(folders: list[Path], out: Path, meta: dict[str, Any] | None = No
     module = build_crnn(cfg)
     for member, m in zip(module.members, loaded, strict=True):
         member.load_state_dict(m.module.state_dict())
-    info = {k: first.meta[k] for k in ("decoding",) if k in first.meta}
+    info = _decoding(first.meta)
     info["members"] = [{"from": str(m.path), "weights_sha256": m.meta.get("weights_sha256"),
                         **({"epoch": m.meta["epoch"]} if "epoch" in m.meta else {})}
                        for m in loaded]
     info.update(meta or {})
     save_model_dir(Path(out), module.eval(), cfg, first.charset, info, half=half)
-    for name in READING_FILES:
-        if (first.path / name).exists():
-            shutil.copyfile(first.path / name, Path(out) / name)
+    _copy_reading_files(first.path, Path(out))
     return Path(out)
 
 
@@ -71,14 +69,24 @@ def member_folder(folder: Path, out: Path, index: int = 0) -> Path:
     if not 0 <= index < m.config.members:
         raise ModelError(f"{folder}: no member {index} (it has {m.config.members})")
     cfg = replace(m.config, members=1)
-    info = {k: m.meta[k] for k in ("decoding",) if k in m.meta}
+    info = _decoding(m.meta)
     info["member_of"] = {"folder": str(folder), "index": index,
                          "weights_sha256": m.meta.get("weights_sha256")}
     save_model_dir(Path(out), m.module.members[index], cfg, m.charset, info)
-    for name in READING_FILES:
-        if (Path(folder) / name).exists():
-            shutil.copyfile(Path(folder) / name, Path(out) / name)
+    _copy_reading_files(Path(folder), Path(out))
     return Path(out)
+
+
+def _decoding(meta: dict[str, Any]) -> dict[str, Any]:
+    """The decoding weights a model folder's ``model.json`` names (models.decode_weights)."""
+    return {k: meta[k] for k in ("decoding",) if k in meta}
+
+
+def _copy_reading_files(src: Path, out: Path) -> None:
+    """The character LMs of ``src`` copied into ``out`` (those it has)."""
+    for name in READING_FILES:
+        if (src / name).exists():
+            shutil.copyfile(src / name, out / name)
 
 
 def mean_log_probs(parts: list[np.ndarray]) -> np.ndarray:
