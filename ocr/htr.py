@@ -24,6 +24,7 @@ import numpy as np
 
 from models.ctc_decode import CharLM, beam_search, greedy
 from ocr.base import (
+    EngineError,
     EngineUnavailable,
     Hypotheses,
     empty_reading,
@@ -32,6 +33,7 @@ from ocr.base import (
     recognize_batch,
     to_reading,
 )
+from ocr.cpu_inference import for_cpu_inference, resolve_precision
 from ocr.device import pick_device
 from sohoa.fields.text import fix_word_case
 from sohoa.records import FieldCrop, FieldKind, Reading
@@ -103,35 +105,6 @@ def stretch_width(image: np.ndarray, factor: float) -> np.ndarray:
                       interpolation=cv2.INTER_LINEAR)
 
 
-def for_cpu_inference(module):  # type: ignore[no-untyped-def]
-    """A copy of an eval-mode CRNN made faster on the CPU without new weights: each
-    convolution followed by a batch norm becomes one convolution (``fuse_conv_bn_eval``), and
-    the convolutions take channels-last tensors. Forward passes of one page's cells: 0.60 ->
-    0.36 CPU s (1 thread); log-probabilities within 1e-4, no frame's best class changed."""
-    import copy
-
-    import torch
-    from torch import nn
-    from torch.nn.utils.fusion import fuse_conv_bn_eval
-
-    net = copy.deepcopy(module).eval()
-    for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
-        layers = list(seq)
-        out: list[nn.Module] = []
-        while layers:
-            layer = layers.pop(0)
-            if (isinstance(layer, nn.Conv2d) and layers
-                    and isinstance(layers[0], nn.BatchNorm2d)):
-                layer = fuse_conv_bn_eval(layer, layers.pop(0))
-            out.append(layer)
-        if len(out) != len(seq):
-            for name in list(seq._modules):
-                del seq._modules[name]
-            for i, layer in enumerate(out):
-                seq.add_module(str(i), layer)
-    return net.to(memory_format=torch.channels_last)
-
-
 class HTREngine:
     """Batched handwriting recognition with a sohoa CRNN model folder."""
 
@@ -141,11 +114,15 @@ class HTREngine:
                  workspace: str | Path | None = None, beam: int = 8, nbest: int = 5,
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
                  lm_weight: float | None = None, char_lms: bool = True, lexicons: bool = True,
-                 stretch: bool | None = None) -> None:
+                 stretch: bool | None = None, precision: str = "auto") -> None:
         from models.checkpoint import MODEL_JSON, ModelError, load_model_dir
         from models.registry import model_in_use
 
         self.device = pick_device(device)
+        try:  # bf16 on a CPU that computes it natively (ocr.cpu_inference)
+            self.precision = resolve_precision(precision, self.device)
+        except ValueError as exc:  # a setting's mistake: no quiet fallback to another engine
+            raise EngineError(f"htr: {exc}") from exc
         try:
             path = Path(model_dir) if model_dir else model_in_use(
                 Path(workspace) if workspace else None)
@@ -184,10 +161,10 @@ class HTREngine:
                                     arpa=arpa, hooks=self.lms, lexicons=lexicons,
                                     weights=weights)
         # what inference runs: on the CPU, batch norms folded into their convolutions and
-        # channels-last tensors (oneDNN's layout): the same numbers to ~1e-4
-        self.net = for_cpu_inference(self.model.module) if self.device == "cpu" \
-            else self.model.module
-        log.info("htr: model %s on %s", path, self.device)
+        # channels-last tensors (oneDNN's layout), in bf16 where the CPU computes it natively
+        self.net = for_cpu_inference(self.model.module, self.precision) \
+            if self.device == "cpu" else self.model.module
+        log.info("htr: model %s on %s (%s)", path, self.device, self.precision)
 
     @property
     def model_name(self) -> str:

@@ -340,8 +340,10 @@ def reread_book(workspace: Path, book_id: int, model_dir: Path, *, device: str =
         tpl, year = Template.for_book(book), book.year
         kinds = {f.name: f.kind for f in tpl.fields}
         plan = EnginePlan(default="htr", fallback=settings.engine_print, device=device,
-                          batch_size=settings.batch_size, workspace=str(workspace))
-        engine = HTREngine(model_dir=model_dir, device=device, stretch=model_stretch(model_dir))
+                          batch_size=settings.batch_size, workspace=str(workspace),
+                          precision=settings.precision)
+        engine = HTREngine(model_dir=model_dir, device=device, stretch=model_stretch(model_dir),
+                           precision=settings.precision)
         rec = Recognizer(plan, engines={"htr": engine})
         lex = BookLexicon.load(model_dir) if lexicon else None
         for page in ws.pages(book_id):

@@ -288,7 +288,8 @@ def run_process(
                                      batch_size=settings.batch_size,
                                      hand_default=settings.engine_hand,
                                      fallback=settings.engine_print,
-                                     workspace=str(Path(workspace).resolve()))
+                                     workspace=str(Path(workspace).resolve()),
+                                     precision=settings.precision)
         if coordinator_reads is None:
             coordinator_reads = pick_device(settings.device) == "cuda" and bool(
                 settings.workers > 1 or scheduler)

@@ -45,21 +45,27 @@ class EnginePlan:
     device: str = "auto"
     batch_size: int = Settings.batch_size  # the one default: sohoa.settings
     workspace: str | None = None  # the htr engine reads the model in use there
+    precision: str = "auto"  # the htr engine's on the CPU (ocr.cpu_inference)
 
     @classmethod
     def from_flags(cls, engine: str | None, *, device: str, batch_size: int | None = None,
                    hand_default: str = "htr", fallback: str = "tesseract",
-                   workspace: str | None = None) -> EnginePlan:
+                   workspace: str | None = None, precision: str = "auto") -> EnginePlan:
         """The plan for ``--engine`` (one engine for every field) or, without it, the default
         handwriting engine; ``fallback`` reads when that one cannot load. No batch size: the
         settings' default."""
         return cls(default=engine or hand_default, device=device,
                    batch_size=batch_size or Settings.batch_size,
-                   fallback=fallback, workspace=workspace)
+                   fallback=fallback, workspace=workspace, precision=precision)
 
     def options(self, engine: str) -> dict[str, str]:
-        """Constructor options for ``engine`` (only htr knows workspaces)."""
-        return {"workspace": self.workspace} if engine == "htr" and self.workspace else {}
+        """Constructor options for ``engine`` (only htr knows workspaces and precisions)."""
+        if engine != "htr":
+            return {}
+        out = {"workspace": self.workspace} if self.workspace else {}
+        if self.precision != "auto":
+            out["precision"] = self.precision
+        return out
 
     def engine_for(self, kind: FieldKind) -> str:
         return dict(self.by_kind).get(kind, self.default)

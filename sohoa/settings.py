@@ -15,6 +15,7 @@ from sohoa.errors import SohoaError
 
 SETTINGS_FILE = "settings.toml"
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")  # as ocr.cpu_inference.PRECISIONS (no torch import here)
 
 
 class SettingsError(SohoaError, ValueError):
@@ -24,6 +25,7 @@ class SettingsError(SohoaError, ValueError):
 @dataclass(frozen=True)
 class Settings:
     device: str = "auto"  # auto | cpu | cuda (auto = CUDA when torch sees it)
+    precision: str = "auto"  # htr on the CPU: auto (bf16 where the CPU has it) | fp32 | bf16
     engine_print: str = "tesseract"  # engine for printed text (headers, numbers)
     engine_hand: str = "htr"  # engine for handwritten fields
     batch_size: int = 32  # crops per recognition batch
@@ -40,6 +42,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
             raise SettingsError(f"device: {self.device!r} is not one of {', '.join(DEVICES)}")
+        if self.precision not in PRECISIONS:
+            raise SettingsError(
+                f"precision: {self.precision!r} is not one of {', '.join(PRECISIONS)}")
         for name in ("batch_size", "workers", "lease_seconds", "max_image_pixels", "pdf_dpi",
                      "pdf_max_kb"):
             if getattr(self, name) < 1:

@@ -115,7 +115,8 @@ def test_the_engine_asks_the_other_members_only_where_the_first_is_unsure(tmp_pa
 
     a, b = _net(tmp_path / "a", 1, charset), _net(tmp_path / "b", 2, charset)
     ens = join_models([a, b], tmp_path / "ab", half=False)
-    eng = HTREngine(model_dir=ens, device="cpu", char_lms=False, lexicons=False)
+    eng = HTREngine(model_dir=ens, device="cpu", char_lms=False, lexicons=False,
+                    precision="fp32")  # compared with the float32 modules to 1e-4
     rng = np.random.default_rng(5)
     images = [_line(), np.roll(_line(), 40, axis=1), rng.integers(0, 255, (40, 120), np.uint8)]
     first = log_probs(load_model_dir(a).module, 32, images)
