@@ -211,6 +211,9 @@ def main() -> None:
     for flag, (attr, default, what) in INPUT_STEPS.items():
         ap.add_argument(f"--{flag}", choices=("on", "off"), default=default,
                         help=f"{what} (models.preprocess.{attr}; default: the product's)")
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                    help="the htr engines' precision on the CPU (ocr.cpu_inference; auto: "
+                         "bf16 where the CPU computes it natively)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -243,6 +246,7 @@ def main() -> None:
     rss0 = _peak_mb()
     chosen = args.engines.split(",")
     st = {"default": {}, "on": {"stretch": True}, "off": {"stretch": False}}[args.stretch]
+    st = {**st, "precision": args.precision}
     engines["htr"] = get_engine("htr", device="cpu", model_dir=args.model, beam=args.beam,
                                 **st)
     if "htr-noLM" in chosen:

@@ -56,8 +56,8 @@ def test_only_the_htr_engine_is_given_the_plans_precision():
 
 def test_bf16_copy_of_an_ensemble_reads_as_the_float32_one():
     from models.ctc_decode import greedy
-    from models.recognize import prepared_log_probs
     from models.preprocess import prepare
+    from models.recognize import prepared_log_probs
     from ocr import get_engine
     from ocr.cpu_inference import for_cpu_inference
 
@@ -78,10 +78,10 @@ def test_bf16_copy_of_an_ensemble_reads_as_the_float32_one():
     h = eng.model.config.height
     for a, b in ((bf, fp), (bf.members[0], fp.members[0])):
         got, ref = prepared_log_probs(a, h, arrays), prepared_log_probs(b, h, arrays)
-        assert all(g.dtype == r.dtype and g.shape == r.shape for g, r in zip(got, ref))
+        assert all(g.dtype == r.dtype and g.shape == r.shape for g, r in zip(got, ref, strict=True))
         frames = sum(len(r) for r in ref)
-        moved = sum(int((g.argmax(1) != r.argmax(1)).sum()) for g, r in zip(got, ref))
+        moved = sum(int((g.argmax(1) != r.argmax(1)).sum()) for g, r in zip(got, ref, strict=True))
         assert moved <= 0.01 * frames
         same = sum(greedy(g, eng.model.charset).text == greedy(r, eng.model.charset).text
-                   for g, r in zip(got, ref))
+                   for g, r in zip(got, ref, strict=True))
         assert same >= len(ref) - 2
