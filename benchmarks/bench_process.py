@@ -79,11 +79,13 @@ def run_child_cpu(cmd: list[str]) -> tuple[float, float, float, str]:
     return secs, mb, cpu, out.stderr
 
 
-def workspace(tmp: Path, name: str, pages: list[Path]) -> Path:
+def workspace(tmp: Path, name: str, pages: list[Path], precision: str = "auto") -> Path:
     ws = tmp / name
     subprocess.run([*SOHOA, "ingest", *map(str, pages), "-w", str(ws), "--type", "KS", "--year",
                     "2008", "--volume", "01/2008", "--commune", "Chiềng Cơi", "--template",
                     "ks-2006", "-q"], check=True, stdout=subprocess.DEVNULL)
+    if precision != "auto":  # the htr engine's (ocr.cpu_inference), as a user sets it
+        (ws / "settings.toml").write_text(f'precision = "{precision}"\n', encoding="utf-8")
     return ws
 
 
@@ -138,6 +140,9 @@ def main() -> None:
     ap.add_argument("--no-tesseract", action="store_true", help="skip plain tesseract")
     ap.add_argument("--no-stages", action="store_true", help="skip the in-process stages")
     ap.add_argument("--out", type=Path, help="result JSON (default results/process.json)")
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                    help="the htr engine's on the CPU (settings.toml precision; auto: bf16 "
+                         "where the CPU computes it natively)")
     args = ap.parse_args()
     counts = [int(w) for w in args.workers.split(",") if w]
     n_speed = 4 if args.quick else args.pages
@@ -148,7 +153,10 @@ def main() -> None:
                            distinct=n_speed, seed=9100)
         speed = pages[:n_speed]
         out = args.out or ROOT / "benchmarks" / "results" / "process.json"
-        res: dict = {"engine": args.engine, "pages": n_speed}
+        from ocr.cpu_inference import resolve_precision
+
+        res: dict = {"engine": args.engine, "pages": n_speed,
+                     "precision": resolve_precision(args.precision, "cpu")}
         if (args.memory_only or args.speed_only) and out.exists():
             last = json.loads(out.read_text())  # keep the figures of the part not rerun
             res = last if args.memory_only else {
@@ -156,10 +164,12 @@ def main() -> None:
         if not args.memory_only and not args.no_stages:
             from bench_process_stages import stage_seconds
 
-            res["stages_cpu_s_per_page"] = stage_seconds(speed, args.engine, args.profile)
+            res["stages_cpu_s_per_page"] = stage_seconds(speed, args.engine, args.profile,
+                                                         args.precision)
         for workers in (() if args.memory_only else counts):
             secs, mb, cpu, _ = run_child_cpu(
-                process_cmd(workspace(tmp, f"w{workers}", speed), args.engine, workers))
+                process_cmd(workspace(tmp, f"w{workers}", speed, args.precision), args.engine,
+                            workers))
             res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
                                          "peak_mb": mb, "cpu_s_per_page": cpu / n_speed,
                                          "pages_per_min_2_cores_by_cpu": 120 * n_speed / cpu}
@@ -179,7 +189,8 @@ def main() -> None:
                                                   / res["workers_2"]["cpu_s_per_page"])
         for n in (() if args.speed_only else (n_small, n_large)):
             secs, mb, cpu, log = run_child_cpu(
-                process_cmd(workspace(tmp, f"m{n}", pages[:n]), args.engine, 1, trace=True))
+                process_cmd(workspace(tmp, f"m{n}", pages[:n], args.precision), args.engine, 1,
+                            trace=True))
             trace = rss_trace(log)
             res[f"memory_{n}_pages"] = {
                 "peak_mb": mb, "seconds": secs, "cpu_s": cpu,
@@ -200,7 +211,8 @@ def main() -> None:
 
 def report(res: dict, engine: str, n_small: int, n_large: int) -> None:
     """The results as a Markdown table."""
-    print(f"| measure ({engine}, 2 cores) | value |\n|---|---|")
+    prec = f", {res['precision']}" if res.get("precision") else ""
+    print(f"| measure ({engine}{prec}, 2 cores) | value |\n|---|---|")
     for w in (1, 2):
         r = res.get(f"workers_{w}")
         if r is None:

@@ -30,8 +30,8 @@ def _timed(table: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
     return wrapper
 
 
-def stage_seconds(pages: list[Path], engine: str = "htr",
-                  profile: Path | None = None) -> dict[str, float]:
+def stage_seconds(pages: list[Path], engine: str = "htr", profile: Path | None = None,
+                  precision: str = "auto") -> dict[str, float]:
     """Read ``pages`` (the first one warms up, uncounted) and return CPU s per page by stage."""
     import torch
 
@@ -61,7 +61,7 @@ def stage_seconds(pages: list[Path], engine: str = "htr",
     Recognizer.choose = staticmethod(_timed(table, "choice", Recognizer.choose))
     try:
         tpl = load_template("ks-2006")
-        rec = Recognizer(EnginePlan(default=engine, device="cpu"))
+        rec = Recognizer(EnginePlan(default=engine, device="cpu", precision=precision))
         images = [np.asarray(Image.open(p).convert("RGB")) for p in pages]
         pipeline.read_image(images[0], tpl, rec, ref_year=2008, keep_crops=True)
         htr = rec._engines.get(engine)
