@@ -31,7 +31,10 @@ def text_lines(profile: np.ndarray) -> list[tuple[int, int]]:
     n = len(profile)
     if n == 0:
         return []
-    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
+    # (np.convolve's "same" is as long as the longer input: a cell under 3 rows tall, cut
+    # from a wide scan read whole, is left unsmoothed rather than lengthened)
+    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same") if n >= 3 \
+        else profile.astype(np.float64)
     on = sm > max(0.7, 0.06 * float(sm.max()))
     # a row without ink inside a run parts two lines: the smoothing must not bridge a
     # one-row gap between a name and the year written just under it (a run's ends keep the
@@ -90,7 +93,10 @@ def stacked_cuts(profile: np.ndarray, k: int) -> list[float]:
     lines = text_lines(profile)
     if n < 6 or not lines:
         return even
-    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same")
+    # (np.convolve's "same" is as long as the longer input: a cell under 3 rows tall, cut
+    # from a wide scan read whole, is left unsmoothed rather than lengthened)
+    sm = np.convolve(profile.astype(np.float64), np.ones(3) / 3, mode="same") if n >= 3 \
+        else profile.astype(np.float64)
     if len(lines) >= k:  # a cut in the gap nearest each expected cut, wider gaps first
         cuts, g0 = [], 0
         for i in range(1, k):

@@ -44,6 +44,7 @@ class IngestReport:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     page_ids: list[int] = field(default_factory=list)  # pages added, in order
     book_removed: bool = False  # the book was new and nothing went in: not kept empty
+    spreads: int = 0  # scans of two facing pages, each stored as two pages
 
     @property
     def ok(self) -> bool:
@@ -279,8 +280,12 @@ def ingest(
     progress: bool = False,
     on_failure: Callable[[str, str], None] | None = None,
     threads: int | None = None,
+    spreads: bool = True,
 ) -> IngestReport:
     """Add every page of ``paths`` to ``book`` (created if new) in ``ws``; never raises per file.
+
+    ``spreads``: a scan of two facing pages (``preprocessing.spread``) is stored as two pages,
+    left then right (sources ``...#side=left`` / ``#side=right``), each read on its own.
 
     ``on_failure(path, reason)`` is called as each failure happens (the CLI prints it).
     Hashing and PNG encoding run on ``threads`` worker threads (default: up to 4 CPUs); rows
@@ -311,33 +316,50 @@ def ingest(
             sources.append(_sniff(path, settings))
         except IngestError as exc:
             fail(str(path), str(exc))
-    added, dups, page_ids = 0, 0, []
+    added, dups, page_ids, n_spreads = 0, 0, [], 0
     total = sum(s.pages for s in sources)
     n_threads = threads or max(1, min(4, os.cpu_count() or 1))
-    pending: deque[tuple[str, np.ndarray, ReceivedFile | None, Future[str]]] = deque()
+    pending: deque[tuple[str, ReceivedFile | None, Future[list[tuple[str, np.ndarray, str]]]]] \
+        = deque()
 
-    def prepare(image: np.ndarray, original: Original | None) -> str:  # worker thread
+    def prepare(name: str, image: np.ndarray, original: Original | None
+                ) -> list[tuple[str, np.ndarray, str]]:  # worker thread
+        """(source, image, sha256) of each page the scan holds, stored: one, or the two
+        facing pages of a spread (cut from the scan: their files are PNGs of their pixels)."""
+        from preprocessing.spread import split_spread
+
+        halves = split_spread(image) if spreads else [image]
+        if len(halves) == 2:
+            out = [(f"{name}#side={side}", half, pixel_sha256(half))
+                   for side, half in zip(("left", "right"), halves, strict=True)]
+            for _, half, sha in out:
+                ws.store_page_file(half, sha)
+            return out
         sha = pixel_sha256(image)  # the page's identity: its pixels
         ws.store_page_file(image, sha, original)  # the scan's own bytes when there are some
-        return sha
+        return [(name, image, sha)]
 
     def finish_one() -> None:  # main thread, in page order: the row (and its page number)
-        nonlocal added, dups
-        name, image, received, future = pending.popleft()
+        nonlocal added, dups, n_spreads
+        name, received, future = pending.popleft()
         try:
-            sha = future.result()
+            pages = future.result()
         except OSError as exc:
             fail(name, f"cannot store page ({exc})")
             return
-        page, created = ws.add_page(book_id, image, name, sha, received)
-        if created:
-            added += 1
-            page_ids.append(page.id or 0)
-        else:
-            dups += 1
-            if page.book_id != book_id:
-                log.warning("%s: already stored as page %d of book %d",
-                            name, page.page_no, page.book_id)
+        if len(pages) == 2:
+            n_spreads += 1
+            log.info("%s: two facing pages, stored as two pages", name)
+        for source, image, sha in pages:
+            page, created = ws.add_page(book_id, image, source, sha, received)
+            if created:
+                added += 1
+                page_ids.append(page.id or 0)
+            else:
+                dups += 1
+                if page.book_id != book_id:
+                    log.warning("%s: already stored as page %d of book %d",
+                                source, page.page_no, page.book_id)
 
     with (tqdm(total=total, unit="page", disable=not progress, desc="ingest") as bar,
           ThreadPoolExecutor(n_threads, thread_name_prefix="ingest") as pool):
@@ -348,8 +370,8 @@ def ingest(
                         bar.update(1)
                         fail(name, str(image))
                         continue
-                    pending.append((name, image, src.received,
-                                    pool.submit(prepare, image, original)))
+                    pending.append((name, src.received,
+                                    pool.submit(prepare, name, image, original)))
                     while len(pending) > n_threads:  # bounded memory: a few pages in flight
                         finish_one()
                         bar.update(1)
@@ -361,4 +383,5 @@ def ingest(
     log.info("ingest into book %d: %d added, %d duplicates, %d failed",
              book_id, added, dups, len(failures))
     removed = created and not added and not dups and ws.remove_empty_book(book_id)
-    return IngestReport(stored, added, dups, failures, page_ids, book_removed=removed)
+    return IngestReport(stored, added, dups, failures, page_ids, book_removed=removed,
+                        spreads=n_spreads)

@@ -116,3 +116,11 @@ def test_a_faint_name_far_above_its_year_is_a_line_of_its_own() -> None:
     # tone marks written just over their line (two empty rows) still join it
     marks = np.array([0] * 20 + [3, 4, 3, 0, 0] + [12] * 20 + [0] * 33)
     assert len(text_lines(marks)) == 1
+
+
+def test_a_cell_under_three_rows_tall_has_its_lines_found_not_a_crash():
+    # np.convolve(mode="same") lengthened a 2-row profile to 3: analyze_page raised on a
+    # spread read whole (a sliver of a cell between the two tables)
+    assert text_lines(np.array([3, 4])) == [(0, 2)]
+    assert text_lines(np.array([0, 5])) == [(1, 2)]
+    assert text_lines(np.array([0])) == []

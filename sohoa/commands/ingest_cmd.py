@@ -22,11 +22,16 @@ def register(app: typer.Typer) -> None:
         template: str = typer.Option(None, "--template", help="Register template, e.g. ks-2006."),
         dpi: int = typer.Option(None, "--dpi", help="PDF rendering resolution (settings pdf_dpi)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        keep_spreads: bool = typer.Option(
+            False, "--keep-spreads",
+            help="Store a scan of two facing pages as it is (by default each page is stored "
+                 "on its own, left then right)."),
     ) -> None:
         """Add scanned pages to a book of the workspace (created if needed).
 
         Bad files are reported one per line on stderr as "<path>: <reason>"; the others still
-        go in, and the exit status is 1 if any file failed.
+        go in, and the exit status is 1 if any file failed. A scan of two facing pages (a
+        book opened flat) is stored as two pages unless --keep-spreads.
         """
         from tqdm import tqdm
 
@@ -49,6 +54,7 @@ def register(app: typer.Typer) -> None:
             report = run_ingest(
                 ws, paths, book, settings, progress=not quiet,
                 on_failure=lambda p, r: tqdm.write(f"{p}: {r}", file=sys.stderr),
+                spreads=not keep_spreads,
             )
             pages = len(ws.pages(report.book.id))
         b = report.book
@@ -60,6 +66,8 @@ def register(app: typer.Typer) -> None:
                 f"book {b.id} ({b.register_type} {b.volume} {b.commune}): {report.added} pages"
                 f" added, {report.duplicates} already there, {len(report.failures)} failed;"
                 f" the book now has {pages} pages"
+                + (f" ({report.spreads} scan{'s' if report.spreads != 1 else ''} of two"
+                   " facing pages, each stored as two pages)" if report.spreads else "")
             )
         if report.failures:
             raise typer.Exit(1)
