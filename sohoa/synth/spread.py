@@ -19,12 +19,13 @@ def _shift(box: Any, dx: int) -> Any:
     return [x0 + dx, y0, x1 + dx, y1]
 
 
-def _shifted_entry(entry: dict[str, Any], dx: int) -> dict[str, Any]:
+def _entry_through(entry: dict[str, Any], move: Any) -> dict[str, Any]:
+    """``entry`` with its boxes and its fields' boxes (``bbox``, ``quad``) through ``move``."""
     out = dict(entry)
     for key in ("bbox", "quad"):
         if key in out:
-            out[key] = _shift(out[key], dx)
-    out["fields"] = {name: {**f, **{k: _shift(f[k], dx) for k in ("bbox", "quad") if k in f}}
+            out[key] = move(out[key])
+    out["fields"] = {name: {**f, **{k: move(f[k]) for k in ("bbox", "quad") if k in f}}
                      for name, f in entry.get("fields", {}).items()}
     return out
 
@@ -59,12 +60,14 @@ def make_spread(left: SynthPage, right: SynthPage, seed: int, hard: bool = False
     shade = 1.0 - rng.uniform(0.25, 0.6) * np.exp(-(((x - centre) / width) ** 2))
     image = np.clip(image * shade[None, :, None], 0, 255).astype(np.uint8)
     dx = a.shape[1] + gutter
-    entries = [*left.truth["entries"], *(_shifted_entry(e, dx) for e in right.truth["entries"])]
+    entries = [*left.truth["entries"], *(_entry_through(e, lambda b: _shift(b, dx))
+                                         for e in right.truth["entries"])]
     gx = float(centre)
     if hard:
+        mid_y = image.shape[0] / 2
         image, m = _captured(image, rng)
-        entries = [_moved_entry(e, m) for e in entries]
-        gx = float(m[0, 0] * centre + m[0, 1] * image.shape[0] / 2 + m[0, 2])
+        entries = [_entry_through(e, lambda b: _moved(b, m)) for e in entries]
+        gx = float(m[0, 0] * centre + m[0, 1] * mid_y + m[0, 2])  # where it crosses mid-height
     truth = dict(left.truth)
     truth["entries"] = entries
     truth["spread"] = {"gutter": int(round(gx)), "left_entries":
@@ -101,13 +104,3 @@ def _moved(box: Any, m: np.ndarray) -> Any:
         return moved.round(1).tolist()
     return [float(moved[:, 0].min()), float(moved[:, 1].min()), float(moved[:, 0].max()),
             float(moved[:, 1].max())]
-
-
-def _moved_entry(entry: dict[str, Any], m: np.ndarray) -> dict[str, Any]:
-    out = dict(entry)
-    for key in ("bbox", "quad"):
-        if key in out:
-            out[key] = _moved(out[key], m)
-    out["fields"] = {name: {**f, **{k: _moved(f[k], m) for k in ("bbox", "quad") if k in f}}
-                     for name, f in entry.get("fields", {}).items()}
-    return out
