@@ -93,3 +93,17 @@ def test_ingest_stores_a_spread_as_two_pages_left_then_right(tmp_path: Path, spr
     out = CliRunner().invoke(app, [*args, "-w", str(tmp_path / "k"), "--keep-spreads"])
     assert out.exit_code == 0, out.output
     assert "2 pages added" in out.output and "facing" not in out.output
+
+
+def test_segment_says_a_spread_holds_two_pages(tmp_path: Path, spread):
+    import json
+
+    from typer.testing import CliRunner
+
+    from sohoa.cli import app
+
+    scan = tmp_path / "mo-rong.png"
+    Image.fromarray(spread.image).save(scan)
+    out = CliRunner().invoke(app, ["segment", str(scan), "--json"])
+    notes = json.loads(out.output.strip().splitlines()[-1])["notes"]
+    assert any("two facing pages" in n and "sohoa ingest" in n for n in notes), notes

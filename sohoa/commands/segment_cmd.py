@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         used."""
         from preprocessing import draw_overlay
         from preprocessing.book import analyze_book
+        from preprocessing.spread import find_gutter
         from sohoa.imageio import load_image
         from sohoa.template import load_template
 
@@ -43,9 +44,14 @@ def register(app: typer.Typer) -> None:
                                ocr_header=ocr_header)
         for image, layout in zip(images, layouts, strict=True):
             geo = layout.geometry
+            notes = list(layout.notes)
+            gutter = find_gutter(load_image(image))
+            if gutter is not None:  # read whole, one page's entries are missing
+                notes.append(f"two facing pages in one scan (gutter at x={gutter}): only one "
+                             "table is read here; sohoa ingest stores them as two pages")
             out = {"page": str(image), "template": tpl.id, **layout.to_json(),
                    "book_layout": bool(geo is not None and geo.prior_used),
-                   "notes": list(layout.notes)}
+                   "notes": notes}
             if debug_dir is not None:
                 from PIL import Image
 
@@ -66,7 +72,7 @@ def register(app: typer.Typer) -> None:
                            "fields written")
             for r in layout.skipped_rows:
                 typer.echo(f"  row {r.row}: {r.reason}, bbox {list(r.bbox)}")
-            for note in layout.notes:
+            for note in notes:
                 typer.echo(f"  note: {note}")
             if debug_dir is not None:
                 typer.echo(f"overlay: {out['overlay']}")
