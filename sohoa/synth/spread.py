@@ -34,9 +34,10 @@ def make_spread(left: SynthPage, right: SynthPage, seed: int, hard: bool = False
     """``left`` and ``right`` side by side (heights padded with their paper), a gutter 1-4 %
     of a page wide between them and a shadow 3-12 % of a page wide, 25-60 % dark at its
     deepest. ``hard``: the open book captured as a whole (give it pages rendered flat, the
-    ``easy`` ones): turned up to 3 degrees on a dark scanner bed, uneven light, noise, blur
-    and JPEG. The truth is the left page's with both pages' entries, the right page's moved
-    by its offset, and ``spread``: the gutter's x and each page's entry count."""
+    ``easy`` ones): turned up to 3 degrees on a dark scanner bed, half the time at an angle
+    (keystone), uneven light, noise, blur and JPEG. The truth is the left page's with both
+    pages' entries, the right page's moved by its offset, and ``spread``: the gutter's x and
+    each page's entry count."""
     rng = np.random.default_rng(seed)
     a, b = (np.dstack([im] * 3) if im.ndim == 2 else im  # a grey scan beside a colour one
             for im in (left.image, right.image))
@@ -67,7 +68,7 @@ def make_spread(left: SynthPage, right: SynthPage, seed: int, hard: bool = False
         mid_y = image.shape[0] / 2
         image, m = _captured(image, rng)
         entries = [_entry_through(e, lambda b: _moved(b, m)) for e in entries]
-        gx = float(m[0, 0] * centre + m[0, 1] * mid_y + m[0, 2])  # where it crosses mid-height
+        gx = float(_moved([[centre, mid_y]] * 4, m)[0][0])  # where it crosses mid-height
     truth = dict(left.truth)
     truth["entries"] = entries
     truth["spread"] = {"gutter": int(round(gx)), "left_entries":
@@ -77,29 +78,38 @@ def make_spread(left: SynthPage, right: SynthPage, seed: int, hard: bool = False
 
 
 def _captured(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The spread on a scanner bed, turned, lit unevenly and noisy; the 2x3 affine used."""
+    """The spread on a scanner bed, turned, lit unevenly and noisy, and half the time
+    photographed at an angle (each corner moved up to 4 % of the size); the 3x3 homography
+    used."""
     import cv2
 
     from sohoa.synth.degrade import noise_blur_jpeg, uneven_light
 
     h, w = image.shape[:2]
-    margin = int(0.03 * w)
+    margin = int(0.05 * w)
     angle = float(rng.uniform(-3.0, 3.0))
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    m[:, 2] += margin
+    m = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), [0.0, 0.0, 1.0]])
+    m[:2, 2] += margin
+    if rng.random() < 0.5:  # a phone photo: keystone
+        size = np.array([w + 2 * margin, h + 2 * margin], np.float32)
+        src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * size
+        dst = src + rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * size
+        m = cv2.getPerspectiveTransform(src, dst) @ m
     bed = tuple(int(v) for v in rng.integers(20, 60, 3))
-    out = cv2.warpAffine(image, m, (w + 2 * margin, h + 2 * margin), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=bed)
+    out = cv2.warpPerspective(image, m, (w + 2 * margin, h + 2 * margin),
+                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=bed)
     out = uneven_light(out, rng, float(rng.uniform(0.3, 0.8)))
     return noise_blur_jpeg(out, rng, hard=True), m
 
 
 def _moved(box: Any, m: np.ndarray) -> Any:
-    """A quad's points, or a bbox's corners (then their bounding box), through ``m``."""
+    """A quad's points, or a bbox's corners (then their bounding box), through the 3x3 ``m``."""
     quad = box and isinstance(box[0], (list, tuple))
     pts = np.array(box if quad else [[box[0], box[1]], [box[2], box[1]], [box[2], box[3]],
                                      [box[0], box[3]]], np.float64)
-    moved = pts @ m[:, :2].T + m[:, 2]
+    hom = np.c_[pts, np.ones(len(pts))] @ m.T
+    moved = hom[:, :2] / hom[:, 2:]
     if quad:
         return moved.round(1).tolist()
     return [float(moved[:, 0].min()), float(moved[:, 1].min()), float(moved[:, 0].max()),
