@@ -7,10 +7,12 @@ entries found once each page is read alone, and is a single page never cut in tw
 Spreads: two pages of one generated book (``sohoa.synth.generate_page`` with page numbers 1
 and 2, one layout draw, rendered flat) side by side with a gutter and its shadow
 (``sohoa.synth.spread``); hard ones captured as a whole (turned up to 3 degrees on a dark bed,
-uneven light, noise, blur, JPEG); upright (a quarter-turned spread is not looked for). For each: the gutter found
-between the two tables (right of every left entry, left of every right entry), and the entries
-found (quad IoU >= 0.5, as ``bench_segment.py``) reading the spread whole as before and split
-at the gutter found. Singles: pages of every layout family (held-out ones included, easy and
+half at an angle, uneven light, noise, blur, JPEG); scanned at each of the four turns in turn
+(``split_spread`` with the template gives the pages back upright, left first). For each: the pages cut at the gutter
+between the two tables and given back upright and in order (the left page is the spread's left
+part, cut right of every left entry and left of every right entry), and the entries found (quad
+IoU >= 0.5, as ``bench_segment.py``) reading the upright spread whole as before and in the
+pages given back. Singles: pages of every layout family (held-out ones included, easy and
 hard, all four turns), none of which may be cut. Held-out families are measured here, never
 tuned on.
 """
@@ -38,14 +40,15 @@ def _found(image, template, truth: list[dict]) -> int:  # noqa: ANN001
 
 def measure_spread(args: tuple) -> dict:
     import cv2
+    import numpy as np
 
     cv2.setNumThreads(1)
-    from preprocessing.spread import find_gutter
+    from preprocessing.spread import split_spread
     from sohoa.synth import generate_page
     from sohoa.synth.spread import make_spread
     from sohoa.template import load_template
 
-    tid, difficulty, seed, family = args
+    tid, difficulty, seed, family, turn = args
     tpl = load_template(tid)
     # the pages rendered flat; a hard spread is captured as a whole (turned, lit, noisy)
     pages = [generate_page(tpl, seed, difficulty="easy", font_role="bench", page_no=k,
@@ -55,22 +58,25 @@ def measure_spread(args: tuple) -> dict:
     truth = spread.truth["entries"]
     n_left = spread.truth["spread"]["left_entries"]
     left_t, right_t = truth[:n_left], truth[n_left:]
+    scan = np.ascontiguousarray(np.rot90(spread.image, turn // 90))  # scanned turned
     t = time.process_time()
-    gx = find_gutter(spread.image)
+    found = split_spread(scan, tpl)
     cpu = time.process_time() - t
     left_x = max((max(p[0] for p in e["quad"]) for e in left_t), default=0)
     right_x = min((min(p[0] for p in e["quad"]) for e in right_t),
                   default=spread.image.shape[1])
-    whole = _found(spread.image, tpl, truth)
-    if gx is None:
-        split = whole
-    else:
-        dx = gx
-        right_shifted = [{**e, "quad": [[x - dx, y] for x, y in e["quad"]]} for e in right_t]
-        split = _found(spread.image[:, :gx], tpl, left_t) + \
-            _found(spread.image[:, gx:], tpl, right_shifted)
+    whole = _found(spread.image, tpl, truth) if turn == 0 else None
+    # the pages come back upright and in order only if they are the spread's own halves: the
+    # left one as wide as where the cut fell, the truth's right entries moved by it
+    gx = found[0].shape[1] if len(found) == 2 else None
+    split = 0
+    if gx is not None:
+        right_moved = [{**e, "quad": [[x - gx, y] for x, y in e["quad"]]} for e in right_t]
+        split = _found(found[0], tpl, left_t) + _found(found[1], tpl, right_moved)
+    elif turn == 0:
+        split = whole or 0
     return {"template": tid, "difficulty": difficulty, "seed": seed, "family": family,
-            "gutter": gx, "gutter_ok": gx is not None and left_x < gx < right_x,
+            "turn": turn, "gutter": gx, "gutter_ok": gx is not None and left_x < gx < right_x,
             "truth": len(truth), "found_whole": whole, "found_split": split, "cpu_s": cpu}
 
 
@@ -104,7 +110,8 @@ def main() -> None:
                     default=Path(__file__).parent / "results" / "spread.json")
     args = ap.parse_args()
     tids = ("ks-2006", "kt-2006", "kh-2006")
-    spreads = [(tids[i % 3], d, SEED0 + 1000 * fi + 10 * i + (d == "hard"), fam)
+    spreads = [(tids[i % 3], d, SEED0 + 1000 * fi + 10 * i + (d == "hard"), fam,
+                (0, 90, 180, 270)[i % 4])
                for fi, fam in enumerate(args.families.split(","))
                for d in ("easy", "hard") for i in range(args.spreads)]
     singles = [(tids[i % 3], d, SEED0 + 500_000 + 1000 * fi + i, fam)
@@ -114,16 +121,19 @@ def main() -> None:
         s_rows = list(pool.map(measure_spread, spreads))
         p_rows = list(pool.map(measure_single, singles))
     res: dict = {"spreads": s_rows, "singles": p_rows, "summary": {}}
-    print("| spreads | n | gutter found right | entries found: whole / split of truth | "
-          "find_gutter CPU s |\n|---|---|---|---|---|")
+    print("| spreads (turns 0/90/180/270) | n | pages cut at the gutter, upright, in order | "
+          "entries found: whole (upright ones) / split of truth | split_spread CPU s |"
+          "\n|---|---|---|---|---|")
     for fam in args.families.split(","):
         for d in ("easy", "hard"):
             rows = [r for r in s_rows if r["family"] == fam and r["difficulty"] == d]
             if not rows:
                 continue
             truth = sum(r["truth"] for r in rows)
+            upright = [r for r in rows if r["turn"] == 0]
             row = {"n": len(rows), "gutter_ok": sum(r["gutter_ok"] for r in rows),
-                   "whole": sum(r["found_whole"] for r in rows) / truth,
+                   "whole": sum(r["found_whole"] for r in upright)
+                   / max(1, sum(r["truth"] for r in upright)),
                    "split": sum(r["found_split"] for r in rows) / truth,
                    "cpu_s": sum(r["cpu_s"] for r in rows) / len(rows)}
             res["summary"][f"{fam}-{d}"] = row

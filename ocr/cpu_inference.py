@@ -13,13 +13,11 @@ readings; on the training-side selection sets the CER is the same or lower (docs
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from sohoa.settings import PRECISIONS  # auto | fp32 | bf16: the setting's values
 
-PRECISIONS = ("auto", "fp32", "bf16")
 BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # /proc/cpuinfo flags of native bf16
 
 

@@ -165,6 +165,31 @@ def _upright(flat: np.ndarray, ink: np.ndarray, template: Template, k: float
     return angle, m0, size0, flat0, ink0, quad, hom, found
 
 
+def _analysis_copy(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The page at the analysis size, grey (``analysis_grey``); flattened with the scanner
+    bed and the page's edge set to paper (neither ink nor ruling); and that bed's mask."""
+    big_h, big_w = image.shape[:2]
+    s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]
+    resized = image if s == 1.0 else _shrink(image, (max(1, round(big_w * s)),
+                                                     max(1, round(big_h * s))))
+    small = analysis_grey(resized)
+    flat = normalize_background(small)
+    bed = bed_mask(small)
+    if bed.any():
+        flat[bed > 0] = 255
+    return small, flat, bed
+
+
+def page_orientation(image: np.ndarray, template: Template) -> Orientation:
+    """The quarter turn ``analyze_page`` finds for a page (RGB or grey uint8), with each
+    turn's score, from the same first steps (analysis copy, skew, perspective) and no more:
+    what ``preprocessing.spread`` asks of a spread's two pages."""
+    _, flat, _ = _analysis_copy(image)
+    return _upright(flat, binarize(flat), template, STRICT_K)[-1]
+
+
 def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = False,
                  prior: BookPrior | tuple[float, ...] | None = None) -> PageLayout:
     """Find the entries and their field boxes on one page image (RGB or grey uint8).
@@ -179,17 +204,9 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise ValueError(f"analyze_page: expected an RGB or grey image array, got {image!r:.80}")
     big_h, big_w = image.shape[:2]
-    s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))
-    if image.ndim == 3 and image.shape[2] == 4:
-        image = image[:, :, :3]
-    resized = image if s == 1.0 else _shrink(image, (max(1, round(big_w * s)),
-                                                     max(1, round(big_h * s))))
-    small = analysis_grey(resized)
+    s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))  # as _analysis_copy scales it
+    small, flat, bed = _analysis_copy(image)
     h, w = small.shape
-    flat = normalize_background(small)
-    bed = bed_mask(small)
-    if bed.any():  # the scanner bed and the page's edge are neither ink nor ruling
-        flat[bed > 0] = 255
     ink = binarize(flat)
     base = PageLayout(status="", angle=0.0, rotation=0, width=big_w, height=big_h)
     paper = _has_paper(small)

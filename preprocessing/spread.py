@@ -9,7 +9,9 @@ runs (each at least ``MIN_SIDE`` of the width) with a gap between them near the 
 gutter, that no row line crosses. A single page, even photographed with the facing page's edge
 or part of its table beside it, shows one long run (the part of a facing table is short), and
 broken or missing stretches of single lines do not open a gap that every row line shares.
-Pages turned by a quarter are not looked for: their row lines run down the scan.
+A portrait-shaped scan is looked at turned by a quarter (a spread scanned sideways); the
+pages of a spread found upside down are turned back and put in order when the book's template
+is known (``split_spread``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from preprocessing.clean import bed_mask, binarize, normalize_background, to_grey
 from preprocessing.skew import estimate_skew
+from sohoa.template import Template
 
 WORK_WIDTH = 1600  # the scan is looked at this wide (pixels)
 LINE_LEN = 0.025  # a row line's stretch kept by the opening, in scan widths
@@ -102,9 +105,31 @@ def _table_side(ruled: np.ndarray, total: int) -> bool:
     return extent >= MIN_SIDE * total and on.size >= SIDE_FILL * extent
 
 
-def split_spread(image: np.ndarray) -> list[np.ndarray]:
-    """The scan's pages, left to right: two when it is a spread, else the scan itself."""
-    x = find_gutter(image)
+def split_spread(image: np.ndarray, template: Template | None = None) -> list[np.ndarray]:
+    """The scan's pages, the left page first: two when it is a spread, else the scan itself.
+    A portrait-shaped scan is looked at turned by a quarter (a spread scanned sideways); with
+    ``template`` a spread found upside down (which a sideways one is, one time in two) gives
+    its pages back upright, left first (``_upside_down``). Without it they come as cut."""
+    h, w = image.shape[:2]
+    view = image if w >= h else np.rot90(image, 1)  # turned by a quarter: counter-clockwise
+    x = find_gutter(view)
     if x is None:
         return [image]
-    return [np.ascontiguousarray(image[:, :x]), np.ascontiguousarray(image[:, x:])]
+    pages = [view[:, :x], view[:, x:]]
+    if template is not None and _upside_down(pages, template):
+        pages = [np.rot90(pages[1], 2), np.rot90(pages[0], 2)]
+    return [np.ascontiguousarray(p) for p in pages]
+
+
+def _upside_down(pages: list[np.ndarray], template: Template) -> bool:
+    """Whether both pages together read better turned by half: the scores of 180 against 0
+    degrees of each page's orientation as ``analyze_page`` finds it, summed (one page's
+    judgement can be wrong on a hard photo)."""
+    from preprocessing.analyze import page_orientation
+
+    margin = 0.0
+    for page in pages:
+        scores = page_orientation(page, template).scores
+        if 0 in scores and 180 in scores:  # else the page's writing ran the other way
+            margin += scores[180] - scores[0]
+    return margin > 0

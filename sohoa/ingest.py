@@ -272,6 +272,17 @@ def _pdf_pages(
                 yield name, IngestError(f"page cannot be rendered ({exc})"), None
 
 
+def _template_of(book: Book):  # type: ignore[no-untyped-def]  # -> Template | None
+    """The book's template (to put an upside-down spread's pages in order), or None."""
+    from sohoa.template import Template
+
+    try:
+        return Template.for_book(book)
+    except Exception as exc:  # noqa: BLE001 - only the spreads' order depends on it
+        log.debug("no template for book %s: %s", book.id, exc)
+        return None
+
+
 def ingest(
     ws: Workspace,
     paths: Sequence[str | Path],
@@ -280,12 +291,12 @@ def ingest(
     progress: bool = False,
     on_failure: Callable[[str, str], None] | None = None,
     threads: int | None = None,
-    spreads: bool = True,
+    split_spreads: bool = True,
 ) -> IngestReport:
     """Add every page of ``paths`` to ``book`` (created if new) in ``ws``; never raises per file.
 
-    ``spreads``: a scan of two facing pages (``preprocessing.spread``) is stored as two pages,
-    left then right (sources ``...#side=left`` / ``#side=right``), each read on its own.
+    ``split_spreads``: a scan of two facing pages (``preprocessing.spread``) is stored as two
+    pages, left then right (sources ``...#side=left`` / ``#side=right``), each read on its own.
 
     ``on_failure(path, reason)`` is called as each failure happens (the CLI prints it).
     Hashing and PNG encoding run on ``threads`` worker threads (default: up to 4 CPUs); rows
@@ -316,6 +327,7 @@ def ingest(
             sources.append(_sniff(path, settings))
         except IngestError as exc:
             fail(str(path), str(exc))
+    template = _template_of(stored) if split_spreads else None
     added, dups, page_ids, n_spreads = 0, 0, [], 0
     total = sum(s.pages for s in sources)
     n_threads = threads or max(1, min(4, os.cpu_count() or 1))
@@ -328,7 +340,7 @@ def ingest(
         facing pages of a spread (cut from the scan: their files are PNGs of their pixels)."""
         from preprocessing.spread import split_spread
 
-        halves = split_spread(image) if spreads else [image]
+        halves = split_spread(image, template) if split_spreads else [image]
         if len(halves) == 2:
             out = [(f"{name}#side={side}", half, pixel_sha256(half))
                    for side, half in zip(("left", "right"), halves, strict=True)]

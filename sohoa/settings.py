@@ -15,7 +15,7 @@ from sohoa.errors import SohoaError
 
 SETTINGS_FILE = "settings.toml"
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16")  # as ocr.cpu_inference.PRECISIONS (no torch import here)
+PRECISIONS = ("auto", "fp32", "bf16")  # the htr engine's number format (ocr.cpu_inference)
 
 
 class SettingsError(SohoaError, ValueError):

@@ -107,3 +107,30 @@ def test_segment_says_a_spread_holds_two_pages(tmp_path: Path, spread):
     out = CliRunner().invoke(app, ["segment", str(scan), "--json"])
     notes = json.loads(out.output.strip().splitlines()[-1])["notes"]
     assert any("two facing pages" in n and "sohoa ingest" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_spread_scanned_turned_gives_its_pages_back_upright_left_first(spread, turn):
+    import cv2
+
+    from preprocessing import analyze_page
+
+    tpl = load_template("ks-2006")
+    left, right = split_spread(spread.image, tpl)
+    scan = np.ascontiguousarray(np.rot90(spread.image, turn // 90))
+    pages = split_spread(scan, tpl)
+    assert len(pages) == 2
+
+    def small(img: np.ndarray) -> np.ndarray:
+        return cv2.resize(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), (240, 170)).astype(float)
+
+    def far(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.abs(small(a) - small(b)).mean())
+
+    # each page given back is the upright spread's page on its side, not the other one
+    assert far(pages[0], left) < far(pages[0], right) and far(pages[1], right) < far(pages[1], left)
+    assert far(pages[0], left) < far(pages[0], np.rot90(left, 2))  # and not upside down
+    layouts = [analyze_page(p, tpl) for p in pages]
+    assert [lay.rotation for lay in layouts] == [0, 0]
+    assert [len(lay.entries) for lay in layouts] == [spread.truth["spread"]["left_entries"],
+                                                     spread.truth["spread"]["right_entries"]]

@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
             report = run_ingest(
                 ws, paths, book, settings, progress=not quiet,
                 on_failure=lambda p, r: tqdm.write(f"{p}: {r}", file=sys.stderr),
-                spreads=not keep_spreads,
+                split_spreads=not keep_spreads,
             )
             pages = len(ws.pages(report.book.id))
         b = report.book
