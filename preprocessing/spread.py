@@ -105,6 +105,22 @@ def _table_side(ruled: np.ndarray, total: int) -> bool:
     return extent >= MIN_SIDE * total and on.size >= SIDE_FILL * extent
 
 
+SPREAD_STATUS = ("two facing pages in one scan: one table read; ingest the scan again, and "
+                 "sohoa ingest stores its pages as two")
+SPREAD_ASPECT = {"landscape": 2.0, "portrait": 1.1}  # width / height from which a stored
+# page may be two pages (a landscape page is ~1.41, two side by side ~2.8)
+
+
+def holds_two_pages(image: np.ndarray, template: Template) -> bool:
+    """Whether a page stored whole (ingested before spreads were split, or ``--keep-spreads``)
+    is two facing pages: as wide as two pages of the template's shape and with a gutter. A
+    page of a page's proportions costs nothing."""
+    h, w = image.shape[:2]
+    if w < SPREAD_ASPECT.get(template.orientation, 2.0) * h:
+        return False
+    return find_gutter(image) is not None
+
+
 def split_spread(image: np.ndarray, template: Template | None = None) -> list[np.ndarray]:
     """The scan's pages, the left page first: two when it is a spread, else the scan itself.
     A portrait-shaped scan is looked at turned by a quarter (a spread scanned sideways); with

@@ -56,8 +56,12 @@ def segment_image(image: np.ndarray, template: Template, *, name: str = "",
     """Preprocess and segment one page image into entries and field crops. ``prior``: the
     book's layout (preprocessing.consensus.BookPrior), when known."""
     from preprocessing import analyze_page, entry_crop, field_crops
+    from preprocessing.spread import SPREAD_STATUS, holds_two_pages
 
     layout = analyze_page(image, template, prior=prior)
+    if holds_two_pages(image, template):  # a spread stored whole: a person re-ingests it
+        layout = replace(layout, status=SPREAD_STATUS if layout.ok or not layout.status
+                         else f"{SPREAD_STATUS} ({layout.status})")
     if not layout.entries:  # a bad page: nothing to cut, the status says why
         return Segmented(name, template.id, layout.angle, layout.rotation, layout.status,
                          geometry=layout.geometry)

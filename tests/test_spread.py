@@ -93,6 +93,14 @@ def test_ingest_stores_a_spread_as_two_pages_left_then_right(tmp_path: Path, spr
     out = CliRunner().invoke(app, [*args, "-w", str(tmp_path / "k"), "--keep-spreads"])
     assert out.exit_code == 0, out.output
     assert "2 pages added" in out.output and "facing" not in out.output
+    # kept whole, the spread is read as one page, and marked for a person to re-ingest
+    out = CliRunner().invoke(app, ["process", "-w", str(tmp_path / "k"), "--engine",
+                                   "tesseract"])
+    assert out.exit_code in (0, 1), out.output
+    with Workspace.open(tmp_path / "k") as ws:
+        first, second = (ws.page_state(p.id) for p in ws.pages(1))
+        assert first[0] == "needs_attention" and "two facing pages" in first[1], first
+        assert second[0] == "processed", second
 
 
 def test_segment_says_a_spread_holds_two_pages(tmp_path: Path, spread):
@@ -106,7 +114,7 @@ def test_segment_says_a_spread_holds_two_pages(tmp_path: Path, spread):
     Image.fromarray(spread.image).save(scan)
     out = CliRunner().invoke(app, ["segment", str(scan), "--json"])
     notes = json.loads(out.output.strip().splitlines()[-1])["notes"]
-    assert any("two facing pages" in n and "sohoa ingest" in n for n in notes), notes
+    assert any("two facing pages" in n and "ingest" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("turn", [90, 180, 270])

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         used."""
         from preprocessing import draw_overlay
         from preprocessing.book import analyze_book
-        from preprocessing.spread import find_gutter
+        from preprocessing.spread import SPREAD_STATUS, holds_two_pages
         from sohoa.imageio import load_image
         from sohoa.template import load_template
 
@@ -45,10 +45,8 @@ def register(app: typer.Typer) -> None:
         for image, layout in zip(images, layouts, strict=True):
             geo = layout.geometry
             notes = list(layout.notes)
-            gutter = find_gutter(load_image(image))
-            if gutter is not None:  # read whole, one page's entries are missing
-                notes.append(f"two facing pages in one scan (gutter at x={gutter}): only one "
-                             "table is read here; sohoa ingest stores them as two pages")
+            if holds_two_pages(load_image(image), tpl):  # read whole, one page is missing
+                notes.append(SPREAD_STATUS)
             out = {"page": str(image), "template": tpl.id, **layout.to_json(),
                    "book_layout": bool(geo is not None and geo.prior_used),
                    "notes": notes}
