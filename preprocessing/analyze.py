@@ -165,9 +165,10 @@ def _upright(flat: np.ndarray, ink: np.ndarray, template: Template, k: float
     return angle, m0, size0, flat0, ink0, quad, hom, found
 
 
-def _analysis_copy(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The page at the analysis size, grey (``analysis_grey``); flattened with the scanner
-    bed and the page's edge set to paper (neither ink nor ruling); and that bed's mask."""
+def _analysis_copy(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The scale to the analysis size; the page at that size, grey (``analysis_grey``);
+    flattened with the scanner bed and the page's edge set to paper (neither ink nor ruling);
+    and that bed's mask."""
     big_h, big_w = image.shape[:2]
     s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))
     if image.ndim == 3 and image.shape[2] == 4:
@@ -179,14 +180,14 @@ def _analysis_copy(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     bed = bed_mask(small)
     if bed.any():
         flat[bed > 0] = 255
-    return small, flat, bed
+    return s, small, flat, bed
 
 
 def page_orientation(image: np.ndarray, template: Template) -> Orientation:
     """The quarter turn ``analyze_page`` finds for a page (RGB or grey uint8), with each
     turn's score, from the same first steps (analysis copy, skew, perspective) and no more:
     what ``preprocessing.spread`` asks of a spread's two pages."""
-    _, flat, _ = _analysis_copy(image)
+    _, _, flat, _ = _analysis_copy(image)
     return _upright(flat, binarize(flat), template, STRICT_K)[-1]
 
 
@@ -204,8 +205,7 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise ValueError(f"analyze_page: expected an RGB or grey image array, got {image!r:.80}")
     big_h, big_w = image.shape[:2]
-    s = min(1.0, ANALYSIS_SIDE / max(big_h, big_w))  # as _analysis_copy scales it
-    small, flat, bed = _analysis_copy(image)
+    s, small, flat, bed = _analysis_copy(image)
     h, w = small.shape
     ink = binarize(flat)
     base = PageLayout(status="", angle=0.0, rotation=0, width=big_w, height=big_h)

@@ -111,14 +111,18 @@ SPREAD_ASPECT = {"landscape": 2.0, "portrait": 1.1}  # width / height from which
 # page may be two pages (a landscape page is ~1.41, two side by side ~2.8)
 
 
+def spread_shaped(width: int, height: int, template: Template) -> bool:
+    """Whether a stored page is as wide as two pages of the template's shape (only such a
+    page is looked at for a gutter by ``holds_two_pages``)."""
+    return width >= SPREAD_ASPECT.get(template.orientation, 2.0) * height
+
+
 def holds_two_pages(image: np.ndarray, template: Template) -> bool:
     """Whether a page stored whole (ingested before spreads were split, or ``--keep-spreads``)
-    is two facing pages: as wide as two pages of the template's shape and with a gutter. A
-    page of a page's proportions costs nothing."""
+    is two facing pages: ``spread_shaped`` and with a gutter. A page of a page's proportions
+    costs nothing."""
     h, w = image.shape[:2]
-    if w < SPREAD_ASPECT.get(template.orientation, 2.0) * h:
-        return False
-    return find_gutter(image) is not None
+    return spread_shaped(w, h, template) and find_gutter(image) is not None
 
 
 def split_spread(image: np.ndarray, template: Template | None = None) -> list[np.ndarray]:

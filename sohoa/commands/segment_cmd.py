@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         used."""
         from preprocessing import draw_overlay
         from preprocessing.book import analyze_book
-        from preprocessing.spread import SPREAD_STATUS, holds_two_pages
+        from preprocessing.spread import SPREAD_STATUS, holds_two_pages, spread_shaped
         from sohoa.imageio import load_image
         from sohoa.template import load_template
 
@@ -45,7 +45,9 @@ def register(app: typer.Typer) -> None:
         for image, layout in zip(images, layouts, strict=True):
             geo = layout.geometry
             notes = list(layout.notes)
-            if holds_two_pages(load_image(image), tpl):  # read whole, one page is missing
+            # read whole, one page is missing (decoded again only when it has a spread's shape)
+            if spread_shaped(layout.width, layout.height, tpl) and \
+                    holds_two_pages(load_image(image), tpl):
                 notes.append(SPREAD_STATUS)
             out = {"page": str(image), "template": tpl.id, **layout.to_json(),
                    "book_layout": bool(geo is not None and geo.prior_used),
