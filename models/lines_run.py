@@ -40,9 +40,30 @@ def _engine(engine: str, model: Path | None, workspace: Path | None, device: str
     return get_engine(engine, device=device, **opts)
 
 
-def read_lines(eng: Any, lines: list[LabelledLine], kind: str = "text",
+AUTO = "auto"
+
+
+def read_lines(eng: Any, lines: list[LabelledLine], kind: str = AUTO,
                batch_size: int = 64) -> list[tuple[str, float]]:
-    """(text, calibrated confidence) of each line, as the pipeline would choose it."""
+    """(text, calibrated confidence) of each line, as the pipeline would choose it.
+    ``kind="auto"``: each line is read as text first and read again as the kind that reading
+    looks like: a place, a date or a name (:func:`sohoa.fields.kind_guess.guess_kind`)."""
+    if kind != AUTO:
+        return _read_as(eng, lines, kind, batch_size)
+    from sohoa.fields.kind_guess import guess_kind
+
+    out = _read_as(eng, lines, "text", batch_size)
+    guessed = [guess_kind(text) for text, _ in out]
+    for kind_ in sorted(set(guessed) - {"text"}):
+        again = [i for i, g in enumerate(guessed) if g == kind_]
+        for i, read in zip(again, _read_as(eng, [lines[i] for i in again], kind_, batch_size),
+                           strict=True):
+            out[i] = read
+    return out
+
+
+def _read_as(eng: Any, lines: list[LabelledLine], kind: str,
+             batch_size: int) -> list[tuple[str, float]]:
     from sohoa.fields import choose_reading
     from sohoa.records import Alternative, FieldCrop, FieldKind
 
@@ -88,7 +109,7 @@ def line_scores(preds: list[tuple[str, float]], truths: list[str]) -> dict[str, 
 
 def evaluate_lines(sets: list[LineSet], *, engine: str = "htr", model: Path | None = None,
                    workspace: Path | None = None, device: str = "auto",
-                   kind: str = "text") -> dict[str, Any]:
+                   kind: str = AUTO) -> dict[str, Any]:
     """Scores per set and over all sets, with what was read (JSON-ready)."""
     eng = _engine(engine, model, workspace, device)
     result: dict[str, Any] = {"engine": engine,

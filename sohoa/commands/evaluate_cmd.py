@@ -24,8 +24,10 @@ def register(app: typer.Typer) -> None:
             "repeat for several sets. Reads each line whole (docs/htr.md)."),
         model: str = typer.Option(None, "--model", help="--lines: model name or folder "
                                   "(default: the workspace's model in use, else the shipped default)."),
-        kind: str = typer.Option("text", "--kind", help="--lines: field kind of the lines "
-                                 "(text, name, place, date ...): its parser and LM are used."),
+        kind: str = typer.Option("auto", "--kind", help="--lines: field kind of the lines "
+                                 "(text, name, place, date ...): its parser and LM are used; "
+                                 "auto: each line read as text, then again as a place or a "
+                                 "date where that first reading looks like one."),
     ) -> None:
         """CER/WER per field, kind, engine, book and clerk (or, with --lines, per line set); tone-mark errors; confusions;
         calibration; auto-accept curve; reviewing effort."""
@@ -60,8 +62,8 @@ def _evaluate_lines(folders: list[Path], workspace: Path | None, engine: str, mo
     from sohoa.errors import InputError
     from sohoa.records import FieldKind
 
-    if kind not in {k.value for k in FieldKind}:
-        raise InputError(f"unknown --kind {kind!r}; one of "
+    if kind != "auto" and kind not in {k.value for k in FieldKind}:
+        raise InputError(f"unknown --kind {kind!r}; auto or one of "
                          f"{', '.join(k.value for k in FieldKind)}")
     model_dir = None
     if model:
