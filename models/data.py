@@ -76,13 +76,17 @@ class SynthSource:
     ``stroke_share`` of the lines are written with pen strokes by a writer of
     :mod:`sohoa.synth.stroke_writer` whose seed is drawn from ``writer_seeds`` (training writers
     only: held-out writers raise), photographed (:mod:`sohoa.synth.pen`), and half of them
-    also degraded like register cells.
+    also degraded like register cells. ``address_share`` of the lines are addresses anywhere
+    in the country (:func:`sohoa.synth.addresses.nationwide_address`: every province's units,
+    towns' house numbers, lanes and streets) read as places, beyond the north-western
+    commune books the register fields are drawn from.
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
                  extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
-                 writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0) -> None:
+                 writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0,
+                 address_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -103,10 +107,15 @@ class SynthSource:
         self.stroke_share = stroke_share
         self.writer_seeds = writer_seeds
         self.distort_share = distort_share
+        self.address_share = address_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
 
+        if self.address_share and rng.random() < self.address_share:
+            from sohoa.synth.addresses import nationwide_address
+
+            return "place", nationwide_address(rng)
         r = rng.random()
         if r < self.random_share:
             return "random", random_syllables(rng)
@@ -154,6 +163,9 @@ class SynthSource:
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,
                 **({"mark_share": self.mark_share} if self.mark_share else {}),
+                **({"address_share": self.address_share,
+                    "address_source": "sohoa.synth.addresses.nationwide_address"}
+                   if self.address_share else {}),
                 **({"distort_share": self.distort_share, "distortions": list(DISTORTIONS)}
                    if self.distort_share else {}),
                 **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),

@@ -50,12 +50,17 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
         stroke_val = SynthSource("test", stroke_share=1.0, writer_seeds=(900_000, 1_000_000))
         val += fixed_set(stroke_val, opts.val_size // 2, seed=12346,
                          cache=out / "val_strokes.npz")
+    if opts.address_share:  # and addresses anywhere in the country by those writers
+        address_val = SynthSource("test", stroke_share=1.0, writer_seeds=(900_000, 1_000_000),
+                                  address_share=1.0)
+        val += fixed_set(address_val, opts.val_size // 4, seed=12348,
+                         cache=out / "val_addresses.npz")
     if opts.val_font_lines:  # clean font lines (extra training fonts, never bench/test ones)
         val += fixed_set(SynthSource("test", extra_share=1.0), opts.val_font_lines,
                          seed=12347, cache=out / "val_fonts.npz")
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
-                     distort_share=opts.distort_share)
+                     distort_share=opts.distort_share, address_share=opts.address_share)
     if opts.shards:  # pre-rendered training lines mixed in (models.shards)
         from models.shards import shard_source
 
@@ -145,6 +150,10 @@ def register(app: typer.Typer) -> None:
             None, "--distort-share", help="Share of lines also bent (elastic), baseline-warped, "
             "sheared, re-inked thinner/thicker, blurred, faded and JPEG-compressed "
             f"(models.augment.distort) (default {d('distort_share')})."),
+        address_share: float = typer.Option(
+            None, "--address-share", help="Share of lines that are addresses anywhere in the "
+            "country (every province's units; towns' house numbers, lanes, streets) "
+            f"(default {d('address_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
         shards: str = typer.Option(
             None, "--shards", help="Folder of pre-rendered training lines (`python -m "
@@ -210,7 +219,7 @@ def register(app: typer.Typer) -> None:
                      time_budget_min=minutes, patience=patience, workers=workers,
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
-                     val_size=val_size, distort_share=distort_share,
+                     val_size=val_size, distort_share=distort_share, address_share=address_share,
                      val_font_lines=val_font_lines, shards=shards, shard_share=shard_share,
                      keep_epochs=keep_epochs)
         best = _synthetic(out, resume, **given)
