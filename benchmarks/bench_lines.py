@@ -1,0 +1,108 @@
+"""Whole handwritten lines read as a trainer reads them (``sohoa evaluate --lines``): the
+nearest this project gets to issue 15's private set of photographed address lines.
+
+Lines of two kinds, written with pen strokes by stroke-synthesiser writers and photographed
+(``sohoa.synth.pen.render_stroke_line``: paper, uneven light, noise, JPEG), each writer one
+line in turn:
+- ``addresses``: addresses anywhere in the country as people write them
+  (``sohoa.synth.addresses.nationwide_address``: house numbers, lanes, streets, abbreviated
+  units, every province);
+- ``register``: register field values as the generator draws them (names, places, dates,
+  relations, nationalities ...), whole (no 26-character window).
+
+Each set is read with ``models.lines_run.read_lines`` as ``text`` and as ``auto`` (the
+default of ``evaluate --lines``: a place or a date read again as one). Writers: held-out ones
+(seeds from ``HELD_OUT_SEED0``, font families no training source uses) by default; ``--writers
+tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
+
+    .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
+        [--kinds auto,text] [--out benchmarks/results/lines.json] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "results" / "lines.json"
+SEED = 20261205
+TUNING = (900_000, 1_000_000)
+
+
+def draw(n: int, seed: int, held_out: bool) -> dict[str, list[Any]]:
+    """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``)."""
+    from models.data import SynthSource
+    from models.lines import LabelledLine
+    from sohoa.synth.addresses import nationwide_address
+    from sohoa.synth.pen import render_stroke_line
+    from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
+
+    rng = np.random.default_rng(seed)
+    src = SynthSource("test")
+    texts = {"addresses": [nationwide_address(rng) for _ in range(n)],
+             "register": [src._text(rng)[1] for _ in range(n)]}
+    out: dict[str, list[Any]] = {}
+    for name, lines in texts.items():
+        r = np.random.default_rng(seed + len(name))
+        out[name] = []
+        for i, t in enumerate(lines):
+            w = HELD_OUT_SEED0 + i if held_out else int(r.integers(*TUNING))
+            writer = StrokeWriter.sample(w, held_out=held_out)
+            out[name].append(LabelledLine(render_stroke_line(t, writer, r), t, str(w),
+                                          f"{name}-{i}"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lines", type=int, default=200, help="lines per set")
+    ap.add_argument("--quick", action="store_true", help="20 lines a set (benchmarks/run_all.py)")
+    ap.add_argument("--model", default=None, help="model folder (default: the shipped one)")
+    ap.add_argument("--writers", choices=("held-out", "tuning"), default="held-out")
+    ap.add_argument("--kinds", default="auto,text")
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args()
+    if args.quick:
+        args.lines = 20
+        args.out = str(OUT.with_name("lines-quick.json"))
+    import torch
+
+    torch.set_num_threads(2)
+    from models.lines_run import line_scores, read_lines
+    from ocr import get_engine
+
+    t0 = time.perf_counter()
+    sets = draw(args.lines, args.seed, args.writers == "held-out")
+    drawn = time.perf_counter() - t0
+    opts = {"model_dir": args.model} if args.model else {}
+    eng = get_engine("htr", device="cpu", **opts)
+    res: dict[str, Any] = {"model": str(eng.model_dir), "writers": args.writers,
+                           "lines": args.lines, "seed": args.seed,
+                           "draw_s": round(drawn, 1), "sets": {}}
+    print(f"model {eng.model_dir}, {args.writers} writers, {args.lines} lines a set")
+    print("| set | kind | CER | exact | ECE | conf >= 0.9 (exact) | lines/s |")
+    print("|---|---|---|---|---|---|---|")
+    for name, lines in sets.items():
+        for kind in args.kinds.split(","):
+            t = time.perf_counter()
+            preds = read_lines(eng, lines, kind)
+            secs = time.perf_counter() - t
+            sc = line_scores(preds, [ln.text for ln in lines])
+            sc["lines_per_s"] = round(len(lines) / secs, 1)
+            res["sets"][f"{name}/{kind}"] = sc
+            sure = "-" if sc["confident_exact"] is None else f"{100 * sc['confident_exact']:.1f} %"
+            print(f"| {name} | {kind} | {100 * sc['cer']:.2f} % | {100 * sc['exact']:.1f} % | "
+                  f"{sc['ece']:.3f} | {100 * sc['confident_share']:.1f} % ({sure}) | "
+                  f"{sc['lines_per_s']} |", flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(res, indent=2, ensure_ascii=False), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
