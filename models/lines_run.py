@@ -47,18 +47,24 @@ def read_lines(eng: Any, lines: list[LabelledLine], kind: str = AUTO,
                batch_size: int = 64) -> list[tuple[str, float]]:
     """(text, calibrated confidence) of each line, as the pipeline would choose it.
     ``kind="auto"``: each line is read as text first and read again as the kind that reading
-    looks like: a place, a date or a name (:func:`sohoa.fields.kind_guess.guess_kind`)."""
+    looks like: a place or a date (:func:`sohoa.fields.kind_guess.guess_kind`)."""
+    return [(text, conf) for text, conf, _ in read_lines_as(eng, lines, kind, batch_size)]
+
+
+def read_lines_as(eng: Any, lines: list[LabelledLine], kind: str = AUTO,
+                  batch_size: int = 64) -> list[tuple[str, float, str]]:
+    """:func:`read_lines` with the kind each line was read as."""
     if kind != AUTO:
-        return _read_as(eng, lines, kind, batch_size)
+        return [(t, c, kind) for t, c in _read_as(eng, lines, kind, batch_size)]
     from sohoa.fields.kind_guess import guess_kind
 
-    out = _read_as(eng, lines, "text", batch_size)
-    guessed = [guess_kind(text) for text, _ in out]
+    out = [(t, c, "text") for t, c in _read_as(eng, lines, "text", batch_size)]
+    guessed = [str(guess_kind(text)) for text, _, _ in out]
     for kind_ in sorted(set(guessed) - {"text"}):
         again = [i for i, g in enumerate(guessed) if g == kind_]
-        for i, read in zip(again, _read_as(eng, [lines[i] for i in again], kind_, batch_size),
-                           strict=True):
-            out[i] = read
+        for i, (t, c) in zip(again, _read_as(eng, [lines[i] for i in again], kind_,
+                                             batch_size), strict=True):
+            out[i] = (t, c, kind_)
     return out
 
 
@@ -110,7 +116,8 @@ def line_scores(preds: list[tuple[str, float]], truths: list[str]) -> dict[str, 
 def evaluate_lines(sets: list[LineSet], *, engine: str = "htr", model: Path | None = None,
                    workspace: Path | None = None, device: str = "auto",
                    kind: str = AUTO) -> dict[str, Any]:
-    """Scores per set and over all sets, with what was read (JSON-ready)."""
+    """Scores per set and over all sets, with what was read of each line and as which kind
+    (JSON-ready)."""
     eng = _engine(engine, model, workspace, device)
     result: dict[str, Any] = {"engine": engine,
                               "model": str(getattr(eng, "model_dir", "") or ""),
@@ -118,11 +125,15 @@ def evaluate_lines(sets: list[LineSet], *, engine: str = "htr", model: Path | No
     all_preds: list[tuple[str, float]] = []
     all_truths: list[str] = []
     for s in sets:
-        preds = read_lines(eng, list(s.lines), kind)
+        read = read_lines_as(eng, list(s.lines), kind)
+        preds = [(t, c) for t, c, _ in read]
         truths = [ln.text for ln in s.lines]
-        result["sets"][s.name] = {"folder": str(s.folder), "format": s.format,
-                                  "writers": len(s.writers), "skipped": s.skipped,
-                                  **line_scores(preds, truths)}
+        result["sets"][s.name] = {
+            "folder": str(s.folder), "format": s.format, "writers": len(s.writers),
+            "skipped": s.skipped, **line_scores(preds, truths),
+            "lines": [{"source": ln.source, "truth": ln.text, "read": t,
+                       "confidence": round(c, 4), "kind": k}
+                      for ln, (t, c, k) in zip(s.lines, read, strict=True)]}
         all_preds += preds
         all_truths += truths
     result["all"] = line_scores(all_preds, all_truths)

@@ -46,6 +46,13 @@ def test_evaluate_lines_json_per_set(sets: dict[str, Path]) -> None:
     assert tsv["cer"] == pytest.approx(alto["cer"]) and tsv["exact"] == alto["exact"]
     assert tsv["cer"] < 0.3 and wrong["cer"] > tsv["cer"] + 0.4 and wrong["exact"] == 0
     assert out["all"]["n"] == 36
+    # each line: what it says, what was read, how sure, and the kind it was read as
+    rows = tsv["lines"]
+    assert len(rows) == 12 and all(r["truth"] and r["source"].endswith(".png") for r in rows)
+    assert all(r["kind"] in ("text", "place", "date") and 0 <= r["confidence"] <= 1
+               for r in rows)
+    pairs = sorted((r["truth"], r["read"], r["kind"]) for r in rows)
+    assert pairs == sorted((r["truth"], r["read"], r["kind"]) for r in alto["lines"])
     text = CliRunner().invoke(app, ["evaluate", "--lines", str(sets["tsv"]), "--device", "cpu"])
     assert text.exit_code == 0 and "tsv: 12 lines, CER" in text.output and "ECE" in text.output
 
