@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 MODEL_JSON = "model.json"
 WEIGHTS = "weights.pt"
 CHARSET = "charset.json"
+# the character LMs a model folder reads with (built from register values, not from the
+# network's weights: a network fine-tuned from a base reads with the base's)
+READING_FILES = ("name_lm.json", "place_lm.json", "date_lm.json")
 
 
 class ModelError(SohoaError, RuntimeError):
@@ -158,3 +161,12 @@ def recover_folder(dest: Path) -> None:
     if old.exists() and not dest.exists():
         os.replace(old, dest)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def copy_reading_files(src: Path, out: Path) -> None:
+    """The character LMs of ``src`` copied into ``out`` (those it has)."""
+    import shutil
+
+    for name in READING_FILES:
+        if (Path(src) / name).exists():
+            shutil.copyfile(Path(src) / name, Path(out) / name)

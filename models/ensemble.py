@@ -14,19 +14,17 @@ train --init-from`` and ``sohoa models use`` take it as they take one network.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.checkpoint import ModelError, load_model_dir, save_model_dir
+from models.checkpoint import ModelError, copy_reading_files, load_model_dir, save_model_dir
 from models.crnn import build_crnn
 
 if TYPE_CHECKING:
     import numpy as np
 
 # files of a model folder that belong to the reading, not the network (character LMs, card)
-READING_FILES = ("name_lm.json", "place_lm.json", "date_lm.json")
 
 
 def join_models(folders: list[Path], out: Path, meta: dict[str, Any] | None = None,
@@ -56,7 +54,7 @@ def join_models(folders: list[Path], out: Path, meta: dict[str, Any] | None = No
                        for m in loaded]
     info.update(meta or {})
     save_model_dir(Path(out), module.eval(), cfg, first.charset, info, half=half)
-    _copy_reading_files(first.path, Path(out))
+    copy_reading_files(first.path, Path(out))
     return Path(out)
 
 
@@ -73,20 +71,13 @@ def member_folder(folder: Path, out: Path, index: int = 0) -> Path:
     info["member_of"] = {"folder": str(folder), "index": index,
                          "weights_sha256": m.meta.get("weights_sha256")}
     save_model_dir(Path(out), m.module.members[index], cfg, m.charset, info)
-    _copy_reading_files(Path(folder), Path(out))
+    copy_reading_files(Path(folder), Path(out))
     return Path(out)
 
 
 def _decoding(meta: dict[str, Any]) -> dict[str, Any]:
     """The decoding weights a model folder's ``model.json`` names (models.decode_weights)."""
     return {k: meta[k] for k in ("decoding",) if k in meta}
-
-
-def _copy_reading_files(src: Path, out: Path) -> None:
-    """The character LMs of ``src`` copied into ``out`` (those it has)."""
-    for name in READING_FILES:
-        if (src / name).exists():
-            shutil.copyfile(src / name, out / name)
 
 
 def mean_log_probs(parts: list[np.ndarray]) -> np.ndarray:

@@ -31,6 +31,7 @@ from models.charset import Charset
 from models.checkpoint import (
     atomic_folder,
     atomic_save,
+    copy_reading_files,
     load_model_dir,
     recover_folder,
     resolve_device,
@@ -252,6 +253,7 @@ class CRNNArch:
         self.cfg: CRNNConfig | None = None
         self.charset: Charset | None = None
         self.inherited: dict[str, Any] = {}  # what a fine-tune keeps of its base's meta
+        self.base: Path | None = None  # the model a fine-tune started from
 
     def build(self, opts: TrainOptions, charset: Charset) -> tuple[Any, dict[str, Any]]:
         self.charset = charset
@@ -262,6 +264,7 @@ class CRNNArch:
             # the base's decoding weights (models.decode_weights) are the best guess for a
             # network fine-tuned from it until they are tuned again on its own outputs
             self.inherited = {k: loaded.meta[k] for k in ("decoding",) if k in loaded.meta}
+            self.base = Path(opts.init_from)
             self.cfg = loaded.config
             stride = opts.width_stride or loaded.config.width_stride
             if stride == loaded.config.width_stride:
@@ -301,6 +304,8 @@ class CRNNArch:
     def save(self, model: Any, folder: Path, meta: dict[str, Any]) -> None:
         assert self.cfg is not None and self.charset is not None
         save_model_dir(folder, model, self.cfg, self.charset, {**self.inherited, **meta})
+        if self.base is not None:  # and its character LMs: read as the base was read
+            copy_reading_files(self.base, folder)
 
     def amp_dtype(self, device: str) -> Any:
         import torch

@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 DONE = ("confirmed", "approved", "exported")
 STEPS = 600  # steps of 16 lines: the same work on a busy or an idle machine (measured below)
-LM_FILES = ("name_lm.json", "place_lm.json", "date_lm.json")
 
 
 class AdaptError(SohoaError, RuntimeError):
@@ -295,7 +294,9 @@ def _write_version(folder: Path, best: Path | None, base: Path, card: dict[str, 
         for f in best.iterdir():
             if f.is_file():
                 shutil.copy2(f, folder / f.name)
-        for name in LM_FILES:  # the field LMs do not depend on the network's weights
+        from models.checkpoint import READING_FILES
+
+        for name in READING_FILES:  # the field LMs do not depend on the network's weights
             if (base / name).exists() and not (folder / name).exists():
                 shutil.copy2(base / name, folder / name)
         if lexicon is not None and len(lexicon):

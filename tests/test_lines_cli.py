@@ -68,6 +68,13 @@ def test_train_lines_writer_disjoint(tmp_path: Path, sets: dict[str, Path]) -> N
     assert got["split"]["tsv"].startswith("writer-disjoint (1 of 3")
     assert got["val_lines"]["tsv"] == 4 and got["train_lines"] == 8
     assert (out / "best" / "model.json").exists()
+    # the fine-tuned model reads with its base's character LMs (built from register values)
+    from models.checkpoint import READING_FILES
+    from models.registry import model_in_use
+
+    base = model_in_use(None)
+    for name in READING_FILES:
+        assert (out / "best" / name).read_bytes() == (base / name).read_bytes(), name
     data = json.loads((out / "data.json").read_text("utf-8"))
     assert data["line_sets"][0]["split"].startswith("writer-disjoint")
     assert 0 <= got["cer_after"]["tsv"] <= 1 and 0 <= got["cer_before"]["tsv"] <= 1
