@@ -15,7 +15,7 @@ import re
 
 from rapidfuzz.distance import Levenshtein
 
-from sohoa.fields.text import fold
+from sohoa.fields.text import fold, key
 from sohoa.records import FieldKind
 
 # unit words that open a place's part; a name holds look-alikes ("Huyền", "Phương", "Quân",
@@ -76,16 +76,15 @@ def opens_with_hamlet(text: str) -> bool:
 
 
 _DATE = re.compile(r"^\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{2,4}\s*$")
-_PARTS = re.compile(r"\s*[,;-]\s*")
 
 
 def names_a_unit(text: str) -> bool:
-    """Two or more parts between commas or dashes, one of them a province or district of the
-    gazetteer ("Chiềng Mung - Mai Sơn - Sơn La")."""
+    """Two or more parts between commas or dashes (split as the place parser splits them),
+    one of them a province or district of the gazetteer ("Chiềng Mung - Mai Sơn - Sơn La")."""
     from sohoa.fields.admin_units import admin_index
-    from sohoa.fields.text import key
+    from sohoa.fields.places import _split
 
-    parts = [p for p in _PARTS.split(text) if p]
+    parts = _split(text)
     if len(parts) < 2:
         return False
     by_key = admin_index().by_key
