@@ -121,9 +121,19 @@ def name_lm(n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:
     return kind_lm("name", n, seed, order)
 
 
-def kind_lm(kind: str, n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:
+ADDRESS_SHARE = 0.3  # of the address LM's texts (``address_lm``): addresses anywhere in the
+# country beside the register's own place values; chosen on tuning writers' photographed
+# address lines (17.04 -> 15.19 % CER, register lines and field crops no worse; docs/htr.md
+# "Places on lines of unknown origin", session 19)
+
+
+def kind_lm(kind: str, n: int = 20000, seed: int = 0, order: int = 4,
+            address_share: float = 0.0) -> NGramCharLM:
     """A character LM of one field kind's values as the generator samples them: names from
-    the name statistics, places from the administrative units (``sohoa/data``)."""
+    the name statistics, places from the administrative units (``sohoa/data``). With
+    ``address_share``, that share of the ``n`` texts are addresses anywhere in the country as
+    people write them (house numbers, lanes, abbreviated units:
+    :func:`sohoa.synth.addresses.nationwide_address`) instead."""
     from sohoa.synth import sample_value
     from sohoa.template import load_template
 
@@ -132,9 +142,23 @@ def kind_lm(kind: str, n: int = 20000, seed: int = 0, order: int = 4) -> NGramCh
              if str(f.kind) == kind]
     if not specs:
         raise ValueError(f"no template field of kind {kind!r}")
+    if not 0.0 <= address_share <= 1.0:
+        raise ValueError(f"address_share must be within 0 and 1, not {address_share}")
+    n_addr = int(round(n * address_share))
     texts = []
-    while len(texts) < n:
+    while len(texts) < n - n_addr:
         v = sample_value(specs[int(rng.integers(len(specs)))], rng)
         if v is not None and v.text:
             texts.append(v.text)
+    if n_addr:
+        from sohoa.synth.addresses import nationwide_address
+
+        more = np.random.default_rng(seed + 1)
+        texts += [nationwide_address(more) for _ in range(n_addr)]
     return NGramCharLM(order=order).fit(texts)
+
+
+def address_lm(n: int = 20000, seed: int = 0, order: int = 4) -> NGramCharLM:
+    """The place LM for lines of unknown origin (a trainer's labelled lines): the register's
+    place values with :data:`ADDRESS_SHARE` of addresses anywhere in the country."""
+    return kind_lm("place", n, seed, order, address_share=ADDRESS_SHARE)

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,11 +39,20 @@ from ocr.device import pick_device
 from sohoa.fields.text import fix_word_case
 from sohoa.records import FieldCrop, FieldKind, Reading
 
+if TYPE_CHECKING:
+    from models.field_decoder import FieldDecoder
+
 log = logging.getLogger(__name__)
 
 
 LM_FILES = {FieldKind.NAME: "name_lm.json", FieldKind.PLACE: "place_lm.json",
             FieldKind.DATE: "date_lm.json"}
+# places on whole lines of unknown origin (a trainer's labelled lines, ``whole_lines``) are
+# read with this LM where the model folder has it: the register's place values and
+# addresses anywhere in the country (models.charlm.address_lm); a register cell's place
+# keeps place_lm.json, which read held-out stroke writers' place cells better (4.03 against
+# 4.35 % CER; docs/htr.md "Places on lines of unknown origin")
+ADDRESS_LM_FILE = "address_lm.json"
 
 
 def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:
@@ -160,6 +170,8 @@ class HTREngine:
         self.decoder = FieldDecoder(self.model.charset, beam=self.beam, nbest=self.nbest,
                                     arpa=arpa, hooks=self.lms, lexicons=lexicons,
                                     weights=weights)
+        self._line_setup = (arpa, lexicons, char_lms)
+        self._line_decoder: FieldDecoder | None = None
         # what inference runs: on the CPU, batch norms folded into their convolutions and
         # channels-last tensors (oneDNN's layout), in bf16 where the CPU computes it natively
         self.net = for_cpu_inference(self.model.module, self.precision) \
@@ -188,6 +200,27 @@ class HTREngine:
         for i, hyp in zip(todo, hyps, strict=True):
             out[i] = to_reading(crops[i], self.name, hyp)
         return [r for r in out if r is not None]
+
+    def line_decoder(self) -> FieldDecoder:
+        """The decoder of whole lines of unknown origin: places with the folder's address LM
+        (``ADDRESS_LM_FILE``), built on first use; the field decoder itself where the folder
+        has none, the engine was given its own place LM or reads without character LMs."""
+        if self._line_decoder is None:
+            from models.charlm import NGramCharLM
+            from models.field_decoder import FieldDecoder, char_arpa
+
+            arpa, lexicons, char_lms = self._line_setup
+            file = self.model_dir / ADDRESS_LM_FILE
+            if not char_lms or FieldKind.PLACE in self.custom or not file.exists():
+                self._line_decoder = self.decoder
+            else:
+                place = char_arpa(self.model_dir, ADDRESS_LM_FILE)
+                hooks = {**self.lms, FieldKind.PLACE: NGramCharLM.load(file).as_hook()}
+                self._line_decoder = FieldDecoder(
+                    self.model.charset, beam=self.beam, nbest=self.nbest,
+                    arpa={**arpa, **({FieldKind.PLACE: place} if place else {})},
+                    hooks=hooks, lexicons=lexicons, weights=self.decoder.weights)
+        return self._line_decoder
 
     def _hypotheses(self, images: list[np.ndarray], kind: FieldKind) -> list[Hypotheses]:
         kind = FieldKind(kind)
@@ -266,5 +299,5 @@ class HTREngine:
         elif custom is not None:
             pairs = beam_search(lp, m.charset, self.beam, self.nbest, custom, self.lm_weight)
         else:
-            pairs = self.decoder.decode(lp, kind)
+            pairs = (self.line_decoder() if self.whole_lines else self.decoder).decode(lp, kind)
         return make_hypotheses([(fix_word_case(t), c) for t, c in pairs])
