@@ -10,13 +10,17 @@ line in turn:
 - ``register``: register field values as the generator draws them (names, places, dates,
   relations, nationalities ...), whole (no 26-character window).
 
+``--paper lined,grid`` writes the same lines again on ruled and on squared ("ô ly") paper
+(``sohoa.synth.ruled``; sets ``addresses@grid`` ...): a degradation no training source draws.
+
 Each set is read with ``models.lines_run.read_lines`` as ``text`` and as ``auto`` (the
 default of ``evaluate --lines``: a place or a date read again as one). Writers: held-out ones
 (seeds from ``HELD_OUT_SEED0``, font families no training source uses) by default; ``--writers
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--out benchmarks/results/lines.json] [--quick]
+        [--kinds auto,text] [--paper plain,lined,grid] [--out benchmarks/results/lines.json]
+        [--quick]
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ SEED = 20261205
 TUNING = (900_000, 1_000_000)
 
 
-def draw(n: int, seed: int, held_out: bool) -> dict[str, list[Any]]:
-    """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``)."""
+def draw(n: int, seed: int, held_out: bool, paper: str = "plain") -> dict[str, list[Any]]:
+    """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``), written on
+    ``paper`` (``sohoa.synth.ruled``: plain, lined or squared "grid")."""
     from models.data import SynthSource
     from models.lines import LabelledLine
     from sohoa.synth.addresses import nationwide_address
@@ -53,8 +58,8 @@ def draw(n: int, seed: int, held_out: bool) -> dict[str, list[Any]]:
         for i, t in enumerate(lines):
             w = HELD_OUT_SEED0 + i if held_out else int(r.integers(*TUNING))
             writer = StrokeWriter.sample(w, held_out=held_out)
-            out[name].append(LabelledLine(render_stroke_line(t, writer, r), t, str(w),
-                                          f"{name}-{i}"))
+            out[name].append(LabelledLine(render_stroke_line(t, writer, r, paper=paper), t,
+                                          str(w), f"{name}-{i}"))
     return out
 
 
@@ -65,6 +70,9 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="model folder (default: the shipped one)")
     ap.add_argument("--writers", choices=("held-out", "tuning"), default="held-out")
     ap.add_argument("--kinds", default="auto,text")
+    ap.add_argument("--paper", default="plain",
+                    help="comma list of plain, lined, grid (squared 'ô ly' paper): each a "
+                         "copy of the sets written on it")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
@@ -78,12 +86,16 @@ def main() -> None:
     from ocr import get_engine
 
     t0 = time.perf_counter()
-    sets = draw(args.lines, args.seed, args.writers == "held-out")
+    sets = {}
+    for paper in args.paper.split(","):  # the same lines on each paper
+        for name, lines in draw(args.lines, args.seed, args.writers == "held-out",
+                                paper).items():
+            sets[name if paper == "plain" else f"{name}@{paper}"] = lines
     drawn = time.perf_counter() - t0
     opts = {"model_dir": args.model} if args.model else {}
     eng = get_engine("htr", device="cpu", **opts)
     res: dict[str, Any] = {"model": str(eng.model_dir), "writers": args.writers,
-                           "lines": args.lines, "seed": args.seed,
+                           "lines": args.lines, "seed": args.seed, "paper": args.paper,
                            "draw_s": round(drawn, 1), "sets": {}}
     print(f"model {eng.model_dir}, {args.writers} writers, {args.lines} lines a set")
     print("| set | kind | CER | exact | ECE | conf >= 0.9 (exact) | lines/s |")

@@ -12,6 +12,11 @@ DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 TRIM = True  # paper above and below the writing is cut off before scaling (trim_rows)
 TRIM_MARGIN = 0.1  # paper kept above and below the ink, x the ink's height (+ 1 px)
 TRIM_ROW_INK = 0.003  # a row holds writing: ink in more than this share of the width (>= 2 px)
+RULING_OUT = True  # the vertical lines of squared paper (an "ô ly" grid) are taken out
+# before anything weighs the ink (remove_ruling)
+RULE_FAINT = 12  # grey levels under the paper that may be ruling (ruled paper is often faint)
+RULE_SPAN_V = 0.9  # a vertical ruling line runs over at least this share of the crop's height
+RULE_GRID = 3  # vertical lines, evenly spaced, that make a grid (fewer are left as they are)
 EVEN_LIGHT = True  # uneven light over a crop (a shadow, a light gradient) is evened out first
 LIGHT_SPREAD = 0.2  # the paper's level across the crop's quarters varies more: evened out
 LEVEL_LINE = True  # a line photographed at an angle is turned level first (level_line)
@@ -31,8 +36,7 @@ def even_light(img: np.ndarray) -> np.ndarray:
     photographed line) divided by its own background, so the paper is one level and the
     ink keeps its contrast everywhere; the same array when the paper's level (90th
     percentile) differs by at most ``LIGHT_SPREAD`` between the crop's four quarters
-    along the line. The background: the crop closed with a square of 0.8 of its height
-    (strokes are thinner), blurred, on a copy about 16 px tall. htr-v4 greedy on
+    along the line. The background: :func:`_background`. htr-v4 greedy on
     training-side stroke writers: a shadow darkening 40 % of the line to 0.4 of the light
     33.2 % CER, evened 16.2 % (as drawn 16.5 %)."""
     import cv2
@@ -49,15 +53,117 @@ def even_light(img: np.ndarray) -> np.ndarray:
     top = max(quarters)
     if top <= 0 or (top - min(quarters)) / top <= LIGHT_SPREAD:
         return img
+    out = img.astype(np.float32) / np.maximum(_background(img), 1.0) * top
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _background(img: np.ndarray) -> np.ndarray:
+    """The paper's grey under a crop's writing (float32, the crop's shape): the crop closed
+    with a square of 0.8 of its height (strokes and ruling are thinner), blurred, on a copy
+    about 16 px tall."""
+    import cv2
+
+    h, w = img.shape
     f = max(1, h // 16)  # the background is smooth: found on a copy f times smaller
     small = cv2.resize(img, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
     k = max(3, int(0.8 * h / f)) | 1
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE,
                           cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     bg = cv2.GaussianBlur(bg, (k, k), 0)
-    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    out = img.astype(np.float32) / np.maximum(bg, 1.0) * top
-    return np.clip(out, 0, 255).astype(np.uint8)
+    return cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def remove_ruling(img: np.ndarray) -> np.ndarray:
+    """A grey crop with the vertical lines of squared paper (an "ô ly" grid) taken out: lines
+    running over ``RULE_SPAN_V`` of its height, thin (a median width of at most
+    ``max(6, h / 10)`` px), at least ``RULE_FAINT`` grey levels under the paper (its
+    :func:`_background`) and at least ``RULE_GRID`` of them evenly spaced
+    (:func:`_grid_lines`). Each line found is fitted as a straight line over the crop; its
+    pixels become the lightest grey a few pixels across (the paper beside it), except in rows
+    where it is wider than along most of it (a stroke written on it), writing darker than
+    the line and the line's pixels that writing reaches from beside it (a stroke crossing it
+    stays whole). The same array when it finds none. Read as
+    they are, such lines become "l", "1" or "|". Horizontal lines are left: taken out the
+    same way they cost the letters sitting on them more than they cost as they are
+    (docs/htr.md "Ruled and squared paper", session 19)."""
+    import cv2
+
+    h, w = img.shape
+    if h < 12 or w < 24:
+        return img
+    # the paper where each pixel is (light may fall unevenly), and ink or ruling: what is
+    # RULE_FAINT under it once the sensor's noise is smoothed a little
+    paper = _background(img)
+    faint = (cv2.GaussianBlur(img, (0, 0), 0.8).astype(np.float32)
+             < paper - RULE_FAINT).astype(np.uint8)
+    opened = cv2.morphologyEx(faint, cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(12, h // 2))))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    # ink off the grid's horizontal lines, for the width of a vertical line in each row
+    across = faint & ~cv2.morphologyEx(faint, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (max(12, h // 2), 1)))
+    sums = np.zeros((h, w + 1), np.int32)  # per row, ink so far: widths in a window at once
+    np.cumsum(across, axis=1, out=sums[:, 1:])
+    found = []  # (x at mid-height, the line's mask, its grey)
+    for i in range(1, n):
+        x, y, cw, ch = (int(v) for v in stats[i, :4])
+        if ch < RULE_SPAN_V * h:
+            continue
+        own = lab[y:y + ch, x:x + cw] == i
+        # thin along most of its length (writing merged into it here and there is not)
+        thick = float(np.median(np.count_nonzero(own, axis=1)))
+        if thick > max(6.0, 0.1 * h):
+            continue
+        ys, xs = np.nonzero(own)
+        slope, icept = np.polyfit(ys + y, xs + x, 1)
+        line = np.zeros((h, w), np.uint8)
+        cv2.line(line, (int(round(icept)), 0), (int(round(icept + slope * (h - 1))), h - 1), 1,
+                 int(round(thick)) + 2)
+        # rows where the line is wider than along most of it hold writing on it: kept
+        reach = int(thick) + 3
+        xc = np.rint(icept + slope * np.arange(h)).astype(np.intp)
+        lo, hi = np.clip(xc - reach, 0, w), np.clip(xc + reach + 1, 0, w)
+        rows = np.arange(h)
+        line[(sums[rows, hi] - sums[rows, lo]) > thick + 1.5] = 0
+        # the line's grey: its core (darkest pixel across it), the median along it
+        core = np.where(own, img[y:y + ch, x:x + cw], 255).min(axis=1)
+        found.append((float(icept + slope * h / 2), line, float(np.median(core))))
+    ruled = np.zeros((h, w), np.uint8)
+    tones = np.zeros((h, w), np.float32)
+    for _, line, tone in _grid_lines(found, h):
+        on = line.astype(bool)
+        ruled |= line
+        tones[on] = np.maximum(tones[on], tone)
+    if not ruled.any():
+        return img
+    on = ruled.astype(bool)
+    # kept: writing darker than the line's core by 25 grey levels, and the line's pixels that
+    # writing reaches from beside the line unless they are nearly paper
+    darkest = float(np.percentile(img, 1))
+    writing = ((img < paper - 0.5 * np.maximum(paper - darkest, 40.0)) & ~on).astype(np.uint8)
+    near = cv2.dilate(writing, np.ones((1, 5), np.uint8)).astype(bool)
+    keep = (img < tones - 25) | (near & (img < (tones + paper) / 2))
+    erase = on & ~keep
+    fill = cv2.dilate(img, np.ones((1, 7), np.uint8))
+    out = img.copy()
+    out[erase] = fill[erase]
+    return out
+
+
+def _grid_lines(found: list, h: int) -> list:
+    """The vertical lines of ``found`` (x, mask, grey) that stand in a grid: at least
+    ``RULE_GRID`` of them, each with another one pitch away (the median gap between
+    neighbours, at least a quarter of the crop's height, give or take 15 %). A letter's
+    stem as tall as a tight crop stands in no grid."""
+    if len(found) < RULE_GRID:
+        return []
+    xs = np.sort([f[0] for f in found])
+    pitch = float(np.median(np.diff(xs)))
+    if pitch < 0.25 * h:
+        return []
+    ok = [f for f in found if any(abs(abs(f[0] - g[0]) - pitch) <= 0.15 * pitch
+                                  for g in found if g is not f)]
+    return ok if len(ok) >= RULE_GRID else []
 
 
 def level_line(img: np.ndarray, dark: np.ndarray | None = None) -> np.ndarray:
@@ -200,6 +306,8 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     img = to_grey(image)
     if EVEN_LIGHT:
         img = even_light(img)
+    if RULING_OUT:
+        img = remove_ruling(img)
     trimmed = TRIM if trim is None else trim
     # the ink, found once for the two steps that weigh rows (again only if the line turned)
     dark = _dark(img) if (LEVEL_LINE or trimmed) and img.shape[0] >= 8 else None

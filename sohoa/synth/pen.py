@@ -110,11 +110,19 @@ def photograph_grey(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def render_stroke_line(text: str, writer: StrokeWriter, rng: np.random.Generator,
-                       photo: bool = True) -> np.ndarray:
+                       photo: bool = True, paper: str = "plain") -> np.ndarray:
     """One line of ``text`` in this writer's hand: grey uint8, dark ink on light paper
-    (``photo=False``: clean white paper, no light, noise or JPEG)."""
+    (``photo=False``: clean white paper, no light, noise or JPEG). ``paper``: ``"lined"``
+    or ``"grid"`` (squared "ô ly") paper under the ink (:mod:`sohoa.synth.ruled`); its own
+    random draws come after the line's, so the same seed writes the same line on each."""
     cov = ink_coverage(write_strokes(text, writer, rng), writer, rng,
                        margin=float(rng.uniform(0.15, 0.6)))
-    if photo:
-        return photograph(cov, writer, rng)
-    return np.clip(255 - cov * (255 - writer.ink), 0, 255).astype(np.uint8)
+    if paper == "plain":
+        if photo:
+            return photograph(cov, writer, rng)
+        return np.clip(255 - cov * (255 - writer.ink), 0, 255).astype(np.uint8)
+    from sohoa.synth.ruled import rule
+
+    grey = np.clip(255 - cov * (255 - writer.ink), 0, 255).astype(np.uint8)
+    grey = rule(grey, cov, paper, np.random.default_rng(rng.integers(2**63)))
+    return photograph_grey(grey, rng) if photo else grey
