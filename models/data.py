@@ -79,14 +79,15 @@ class SynthSource:
     also degraded like register cells. ``address_share`` of the lines are addresses anywhere
     in the country (:func:`sohoa.synth.addresses.nationwide_address`: every province's units,
     towns' house numbers, lanes and streets) read as places, beyond the north-western
-    commune books the register fields are drawn from.
+    commune books the register fields are drawn from. ``ruled_share`` of the stroke lines are
+    written on ruled or squared ("ô ly") paper, half each (:mod:`sohoa.synth.ruled`).
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
                  extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
                  writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0,
-                 address_share: float = 0.0) -> None:
+                 address_share: float = 0.0, ruled_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -108,6 +109,7 @@ class SynthSource:
         self.writer_seeds = writer_seeds
         self.distort_share = distort_share
         self.address_share = address_share
+        self.ruled_share = ruled_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -141,7 +143,11 @@ class SynthSource:
         kind, text = self._text(rng)
         text = word_window(text, self.max_chars, rng)
         if self.stroke_share and rng.random() < self.stroke_share:
-            return Sample(kind, text, stroke_line(text, rng, self.writer_seeds, self.size_range))
+            paper = "plain"
+            if self.ruled_share and rng.random() < self.ruled_share:
+                paper = "lined" if rng.random() < 0.5 else "grid"
+            return Sample(kind, text, stroke_line(text, rng, self.writer_seeds, self.size_range,
+                                                  paper=paper))
         size = float(rng.uniform(*self.size_range))
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
@@ -163,6 +169,8 @@ class SynthSource:
                 "random_share": self.random_share, "size_range": list(self.size_range),
                 "max_chars": self.max_chars, "extra_share": self.extra_share,
                 **({"mark_share": self.mark_share} if self.mark_share else {}),
+                **({"ruled_share": self.ruled_share, "ruled_source": "sohoa.synth.ruled "
+                    "(lined, grid: half each)"} if self.ruled_share else {}),
                 **({"address_share": self.address_share,
                     "address_source": "sohoa.synth.addresses.nationwide_address"}
                    if self.address_share else {}),
@@ -183,10 +191,12 @@ def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
 
 
 def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, int],
-                size_range: tuple[float, float], cell_share: float = 0.5) -> np.ndarray:
+                size_range: tuple[float, float], cell_share: float = 0.5,
+                paper: str = "plain") -> np.ndarray:
     """``text`` written with pen strokes by a writer whose seed is drawn from
-    ``writer_seeds`` (x-height about half the nominal size), photographed; ``cell_share`` of
-    the lines also get the register-cell degradations of :func:`degrade`."""
+    ``writer_seeds`` (x-height about half the nominal size) on ``paper``
+    (:mod:`sohoa.synth.ruled`), photographed; ``cell_share`` of the lines also get the
+    register-cell degradations of :func:`degrade`."""
     from sohoa.synth.pen import render_stroke_line
     from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
 
@@ -194,11 +204,12 @@ def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, in
     writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0,
                                  x_height=float(rng.uniform(*size_range)) * 0.45)
     if rng.random() >= cell_share:
-        return render_stroke_line(text, writer, rng)
+        return render_stroke_line(text, writer, rng, paper=paper)
     from sohoa.synth.pen import photograph_grey
 
     # cut like a register cell on clean paper first, then photographed as a whole
-    return photograph_grey(degrade(render_stroke_line(text, writer, rng, photo=False), rng), rng)
+    return photograph_grey(degrade(render_stroke_line(text, writer, rng, photo=False,
+                                                      paper=paper), rng), rng)
 
 
 def _extra() -> tuple[tuple[Path, ...], tuple[Path, ...]]:

@@ -39,6 +39,7 @@ class TrainOptions:
     mark_share: float = 0.25  # lines by hands that set tone marks to the right (SynthSource)
     stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
     address_share: float = 0.0  # lines of addresses anywhere in the country (SynthSource)
+    ruled_share: float = 0.0  # stroke lines on ruled or squared paper (SynthSource)
     distort_share: float = 0.0  # lines also bent, warped, re-inked (models.augment.distort)
     val_font_lines: int = 0  # validation also holds this many clean lines in extra fonts
     # a folder of pre-rendered training shards (models.shards) and the share of samples
@@ -68,5 +69,5 @@ def default(name: str) -> Any:
 
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
-                     "stroke_share", "distort_share", "address_share", "time_budget_min", "shards",
-                     "shard_share", "keep_epochs")
+                     "stroke_share", "distort_share", "address_share", "ruled_share",
+                     "time_budget_min", "shards", "shard_share", "keep_epochs")

@@ -79,3 +79,20 @@ def test_lines_on_squared_paper_read_better_with_the_grid_taken_out() -> None:
     crops = [_line(t, 40 + i, "grid", photo=True) for i, t in enumerate(texts)]
     cer = {on: cer_with("RULING_OUT", on, crops, texts, "place") for on in (False, True)}
     assert cer[True] < 0.9 * cer[False], cer  # htr-v6 greedy: 26.6 -> 22.5 %
+
+
+def test_training_draws_stroke_lines_on_ruled_and_squared_paper() -> None:
+    from models.data import SynthSource
+    from models.train_options import RESUME_MAY_CHANGE
+
+    src = SynthSource("train", stroke_share=1.0, ruled_share=1.0)
+    assert src.describe()["ruled_share"] == 1.0
+    plain = SynthSource("train", stroke_share=1.0)
+    assert "ruled_share" not in plain.describe()
+    a = [src.sample(np.random.default_rng(i)) for i in range(6)]
+    b = [plain.sample(np.random.default_rng(i)) for i in range(6)]
+    # the same texts, written on ruled or squared paper instead of plain
+    assert [s.text for s in a] == [s.text for s in b]
+    assert sum(x.image.shape != y.image.shape or bool((x.image != y.image).any())
+               for x, y in zip(a, b, strict=True)) == 6
+    assert "ruled_share" in RESUME_MAY_CHANGE

@@ -55,12 +55,17 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
                                   address_share=1.0)
         val += fixed_set(address_val, opts.val_size // 4, seed=12348,
                          cache=out / "val_addresses.npz")
+    if opts.ruled_share:  # and their lines on ruled and squared paper
+        ruled_val = SynthSource("test", stroke_share=1.0, writer_seeds=(900_000, 1_000_000),
+                                ruled_share=1.0)
+        val += fixed_set(ruled_val, opts.val_size // 4, seed=12349, cache=out / "val_ruled.npz")
     if opts.val_font_lines:  # clean font lines (extra training fonts, never bench/test ones)
         val += fixed_set(SynthSource("test", extra_share=1.0), opts.val_font_lines,
                          seed=12347, cache=out / "val_fonts.npz")
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
-                     distort_share=opts.distort_share, address_share=opts.address_share)
+                     distort_share=opts.distort_share, address_share=opts.address_share,
+                     ruled_share=opts.ruled_share)
     if opts.shards:  # pre-rendered training lines mixed in (models.shards)
         from models.shards import shard_source
 
@@ -154,6 +159,9 @@ def register(app: typer.Typer) -> None:
             None, "--address-share", help="Share of lines that are addresses anywhere in the "
             "country (every province's units; towns' house numbers, lanes, streets) "
             f"(default {d('address_share')})."),
+        ruled_share: float = typer.Option(
+            None, "--ruled-share", help="Share of the pen-stroke lines written on ruled "
+            f"notebook paper or squared 'ô ly' paper, half each (default {d('ruled_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
         shards: str = typer.Option(
             None, "--shards", help="Folder of pre-rendered training lines (`python -m "
@@ -220,7 +228,8 @@ def register(app: typer.Typer) -> None:
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
                      val_size=val_size, distort_share=distort_share, address_share=address_share,
-                     val_font_lines=val_font_lines, shards=shards, shard_share=shard_share,
+                     ruled_share=ruled_share, val_font_lines=val_font_lines, shards=shards,
+                     shard_share=shard_share,
                      keep_epochs=keep_epochs)
         best = _synthetic(out, resume, **given)
         typer.echo(json.dumps(best, ensure_ascii=False, indent=2))
