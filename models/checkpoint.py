@@ -26,7 +26,8 @@ WEIGHTS = "weights.pt"
 CHARSET = "charset.json"
 # the character LMs a model folder reads with (built from register values, not from the
 # network's weights: a network fine-tuned from a base reads with the base's)
-READING_FILES = ("name_lm.json", "place_lm.json", "date_lm.json", "address_lm.json")
+ADDRESS_LM_FILE = "address_lm.json"  # places on whole lines of unknown origin (ocr.htr)
+READING_FILES = ("name_lm.json", "place_lm.json", "date_lm.json", ADDRESS_LM_FILE)
 
 
 class ModelError(SohoaError, RuntimeError):

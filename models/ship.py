@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from models.charlm import address_lm, kind_lm
-from models.checkpoint import WEIGHTS, load_model_dir, save_model_dir, sha256_file
+from models.checkpoint import (
+    ADDRESS_LM_FILE,
+    WEIGHTS,
+    load_model_dir,
+    save_model_dir,
+    sha256_file,
+)
 from models.registry import SHIPPED_DIR
 
 
@@ -34,8 +40,6 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
 
     for kind, file in LM_FILES.items():
         kind_lm(kind.value, n=20000).save(dest / file)
-    from ocr.htr import ADDRESS_LM_FILE
-
     address_lm(n=20000).save(dest / ADDRESS_LM_FILE)
     info = json.loads((dest / "model.json").read_text("utf-8"))
     params = sum(p.numel() for p in m.module.parameters())

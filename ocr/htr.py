@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.checkpoint import ADDRESS_LM_FILE
 from models.ctc_decode import CharLM, beam_search, greedy
 from ocr.base import (
     EngineError,
@@ -51,8 +52,7 @@ LM_FILES = {FieldKind.NAME: "name_lm.json", FieldKind.PLACE: "place_lm.json",
 # read with this LM where the model folder has it: the register's place values and
 # addresses anywhere in the country (models.charlm.address_lm); a register cell's place
 # keeps place_lm.json, which read held-out stroke writers' place cells better (4.03 against
-# 4.35 % CER; docs/htr.md "Places on lines of unknown origin")
-ADDRESS_LM_FILE = "address_lm.json"
+# 4.35 % CER; docs/htr.md "Places on lines of unknown origin"): ADDRESS_LM_FILE
 
 
 def _load_lm(model_dir: Path, kind: FieldKind) -> CharLM:
