@@ -12,8 +12,11 @@ DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 TRIM = True  # paper above and below the writing is cut off before scaling (trim_rows)
 TRIM_MARGIN = 0.1  # paper kept above and below the ink, x the ink's height (+ 1 px)
 TRIM_ROW_INK = 0.003  # a row holds writing: ink in more than this share of the width (>= 2 px)
-RULING_OUT = True  # the vertical lines of squared paper (an "ô ly" grid) are taken out
-# before anything weighs the ink (remove_ruling)
+RULING_OUT = True  # the vertical lines of squared paper (an "ô ly" grid) are taken out of
+# whole line images before anything weighs the ink (remove_ruling); never out of the
+# pipeline's field crops: register cells are not written on squared paper, and in a tight
+# cell a border and two tall strokes ("1", "/", "T") can stand like a grid (the demo's
+# "Thào Văn Chính" lost its "Ch" to it)
 RULE_FAINT = 12  # grey levels under the paper that may be ruling (ruled paper is often faint)
 RULE_SPAN_V = 0.9  # a vertical ruling line runs over at least this share of the crop's height
 RULE_GRID = 3  # vertical lines, evenly spaced, that make a grid (fewer are left as they are)
@@ -296,7 +299,8 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     On the way, each step passing a crop it has nothing to do for unchanged: uneven light
     evened out (``even_light``, ``EVEN_LIGHT``), a line at an angle turned level
     (``level_line``, ``LEVEL_LINE``), the paper above and below the writing cut off
-    (``trim_rows``; ``trim``, default ``TRIM``; ``edge_pieces`` for whole line images), and,
+    (``trim_rows``; ``trim``, default ``TRIM``; ``edge_pieces`` for whole line images, which
+    also have a squared paper's grid taken out first: ``remove_ruling``), and,
     after scaling, a strongly slanted hand sheared to lean as the network reads best
     (``deslant``, default ``DESLANT``; a few pixels wider then)."""
     import cv2
@@ -306,7 +310,7 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     img = to_grey(image)
     if EVEN_LIGHT:
         img = even_light(img)
-    if RULING_OUT:
+    if RULING_OUT and edge_pieces:  # whole line images only (see RULING_OUT)
         img = remove_ruling(img)
     trimmed = TRIM if trim is None else trim
     # the ink, found once for the two steps that weigh rows (again only if the line turned)
