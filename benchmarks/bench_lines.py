@@ -12,6 +12,9 @@ line in turn:
 
 ``--paper lined,grid`` writes the same lines again on ruled and on squared ("ô ly") paper
 (``sohoa.synth.ruled``; sets ``addresses@grid`` ...): a degradation no training source draws.
+``--paper tilt``: the same lines written across plain paper at 2-7 degrees either way and cut
+out by their upright box (``render_stroke_line(tilt=)``), as a trainer crops a line from a
+photographed sheet.
 
 Each set is read with ``models.lines_run.read_lines`` as ``text`` and as ``auto`` (the
 default of ``evaluate --lines``: a place or a date read again as one). Writers: held-out ones
@@ -19,7 +22,7 @@ default of ``evaluate --lines``: a place or a date read again as one). Writers: 
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--paper plain,lined,grid] [--out benchmarks/results/lines.json]
+        [--kinds auto,text] [--paper plain,lined,grid,tilt] [--out benchmarks/results/lines.json]
         [--quick]
 """
 
@@ -38,9 +41,13 @@ SEED = 20261205
 TUNING = (900_000, 1_000_000)
 
 
+TILT = (2.0, 7.0)  # degrees either way a tilted set's lines are written at
+
+
 def draw(n: int, seed: int, held_out: bool, paper: str = "plain") -> dict[str, list[Any]]:
     """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``), written on
-    ``paper`` (``sohoa.synth.ruled``: plain, lined or squared "grid")."""
+    ``paper`` (``sohoa.synth.ruled``: plain, lined or squared "grid"; ``"tilt"``: plain
+    paper, each line written at an angle of ``TILT`` degrees either way)."""
     from models.data import SynthSource
     from models.lines import LabelledLine
     from sohoa.synth.addresses import nationwide_address
@@ -54,12 +61,15 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain") -> dict[str, l
     out: dict[str, list[Any]] = {}
     for name, lines in texts.items():
         r = np.random.default_rng(seed + len(name))
+        angles = np.random.default_rng(seed + 7 * len(name))
         out[name] = []
         for i, t in enumerate(lines):
             w = HELD_OUT_SEED0 + i if held_out else int(r.integers(*TUNING))
             writer = StrokeWriter.sample(w, held_out=held_out)
-            out[name].append(LabelledLine(render_stroke_line(t, writer, r, paper=paper), t,
-                                          str(w), f"{name}-{i}"))
+            tilt = float(angles.choice((-1, 1)) * angles.uniform(*TILT))
+            img = (render_stroke_line(t, writer, r, tilt=tilt) if paper == "tilt" else
+                   render_stroke_line(t, writer, r, paper=paper))
+            out[name].append(LabelledLine(img, t, str(w), f"{name}-{i}"))
     return out
 
 
@@ -71,8 +81,8 @@ def main() -> None:
     ap.add_argument("--writers", choices=("held-out", "tuning"), default="held-out")
     ap.add_argument("--kinds", default="auto,text")
     ap.add_argument("--paper", default="plain",
-                    help="comma list of plain, lined, grid (squared 'ô ly' paper): each a "
-                         "copy of the sets written on it")
+                    help="comma list of plain, lined, grid (squared 'ô ly' paper), tilt "
+                         "(plain paper, lines at 2-7 degrees): each a copy of the sets")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()

@@ -22,6 +22,13 @@ RULE_SPAN_V = 0.9  # a vertical ruling line runs over at least this share of the
 RULE_GRID = 3  # vertical lines, evenly spaced, that make a grid (fewer are left as they are)
 EVEN_LIGHT = True  # uneven light over a crop (a shadow, a light gradient) is evened out first
 LIGHT_SPREAD = 0.2  # the paper's level across the crop's quarters varies more: evened out
+# whole line images (prepare(edge_pieces=True)) are always evened out, with a background
+# closed over LINE_BG x their height: a line photographed at an angle comes in a tall box of
+# paper, where light falling off from top to bottom (no quarter along the line differs) made
+# the ink threshold take paper for ink, so the line was neither turned level nor cut from
+# the paper (docs/htr.md, session 20). Field crops: only for uneven light along the line.
+LINE_LIGHT = True
+LINE_BG = 0.4
 LEVEL_LINE = True  # a line photographed at an angle is turned level first (level_line)
 LINE_ANGLES = 8.0  # degrees either way the line's angle is looked for
 LINE_MIN_ANGLE = 1.5  # degrees: a line tilted less is passed as it is
@@ -34,42 +41,46 @@ EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
 EDGE_PIECE = 0.4  # a piece at the edge at least this x the line's core tall is no mark
 
 
-def even_light(img: np.ndarray) -> np.ndarray:
+def _p90(img: np.ndarray) -> float:
+    """The 90th percentile of a grey uint8 array, from its histogram."""
+    import cv2
+
+    cum = np.cumsum(cv2.calcHist([img], [0], None, [256], [0, 256]).ravel())
+    return float(np.searchsorted(cum, 0.9 * cum[-1]))
+
+
+def even_light(img: np.ndarray, whole_line: bool = False) -> np.ndarray:
     """A grey crop whose paper is lit unevenly (a shadow, a light falling off across a
     photographed line) divided by its own background, so the paper is one level and the
     ink keeps its contrast everywhere; the same array when the paper's level (90th
     percentile) differs by at most ``LIGHT_SPREAD`` between the crop's four quarters
     along the line. The background: :func:`_background`. htr-v4 greedy on
     training-side stroke writers: a shadow darkening 40 % of the line to 0.4 of the light
-    33.2 % CER, evened 16.2 % (as drawn 16.5 %)."""
-    import cv2
-
+    33.2 % CER, evened 16.2 % (as drawn 16.5 %). ``whole_line``: always evened, over a
+    background closed with ``LINE_BG`` x the height (light may fall off across the crop's
+    height too)."""
     h, w = img.shape
     if h < 8 or w < 16:
         return img
-    quarters = []
-    for i in range(4):  # the 90th percentile of each quarter, from its histogram
-        hist = cv2.calcHist([img[:, i * w // 4:(i + 1) * w // 4]], [0], None, [256],
-                            [0, 256]).ravel()
-        cum = np.cumsum(hist)
-        quarters.append(float(np.searchsorted(cum, 0.9 * cum[-1])))
+    quarters = [_p90(img[:, i * w // 4:(i + 1) * w // 4]) for i in range(4)]
     top = max(quarters)
-    if top <= 0 or (top - min(quarters)) / top <= LIGHT_SPREAD:
+    if top <= 0 or (not whole_line and (top - min(quarters)) / top <= LIGHT_SPREAD):
         return img
-    out = img.astype(np.float32) / np.maximum(_background(img), 1.0) * top
+    out = img.astype(np.float32) / np.maximum(
+        _background(img, LINE_BG if whole_line else 0.8), 1.0) * top
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _background(img: np.ndarray) -> np.ndarray:
+def _background(img: np.ndarray, size: float = 0.8) -> np.ndarray:
     """The paper's grey under a crop's writing (float32, the crop's shape): the crop closed
-    with a square of 0.8 of its height (strokes and ruling are thinner), blurred, on a copy
-    about 16 px tall."""
+    with a square of ``size`` x its height (strokes and ruling are thinner), blurred, on a
+    copy about 16 px tall."""
     import cv2
 
     h, w = img.shape
     f = max(1, h // 16)  # the background is smooth: found on a copy f times smaller
     small = cv2.resize(img, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
-    k = max(3, int(0.8 * h / f)) | 1
+    k = max(3, int(size * h / f)) | 1
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE,
                           cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     bg = cv2.GaussianBlur(bg, (k, k), 0)
@@ -309,7 +320,7 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
 
     img = to_grey(image)
     if EVEN_LIGHT:
-        img = even_light(img)
+        img = even_light(img, whole_line=bool(LINE_LIGHT and edge_pieces))
     if RULING_OUT and edge_pieces:  # whole line images only (see RULING_OUT)
         img = remove_ruling(img)
     trimmed = TRIM if trim is None else trim

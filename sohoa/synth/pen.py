@@ -109,14 +109,35 @@ def photograph_grey(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def tilt_coverage(cov: np.ndarray, degrees: float) -> np.ndarray:
+    """Ink coverage turned ``degrees`` (counter-clockwise) on a canvas grown to hold it: a
+    line written across the paper at an angle, cut out by its upright bounding box (the
+    paper at its corners comes with it, as when a trainer crops a photographed line)."""
+    h, w = cov.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(np.ceil(w * cos + h * sin)), int(np.ceil(h * cos + w * sin))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(cov.astype(np.float32), m, (nw, nh), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
 def render_stroke_line(text: str, writer: StrokeWriter, rng: np.random.Generator,
-                       photo: bool = True, paper: str = "plain") -> np.ndarray:
+                       photo: bool = True, paper: str = "plain",
+                       tilt: float = 0.0) -> np.ndarray:
     """One line of ``text`` in this writer's hand: grey uint8, dark ink on light paper
     (``photo=False``: clean white paper, no light, noise or JPEG). ``paper``: ``"lined"``
     or ``"grid"`` (squared "ô ly") paper under the ink (:mod:`sohoa.synth.ruled`); its own
-    random draws come after the line's, so the same seed writes the same line on each."""
+    random draws come after the line's, so the same seed writes the same line on each.
+    ``tilt``: the line written at that angle in degrees (:func:`tilt_coverage`; with plain
+    paper only) before it is photographed."""
     cov = ink_coverage(write_strokes(text, writer, rng), writer, rng,
                        margin=float(rng.uniform(0.15, 0.6)))
+    if tilt:
+        if paper != "plain":
+            raise ValueError("a tilted line is written on plain paper only")
+        cov = tilt_coverage(cov, tilt)
     if paper == "plain":
         if photo:
             return photograph(cov, writer, rng)
