@@ -22,7 +22,7 @@ default of ``evaluate --lines``: a place or a date read again as one). Writers: 
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--paper plain,lined,grid,tilt] [--out benchmarks/results/lines.json]
+        [--kinds auto,text] [--paper plain,lined,grid,tilt] [--long] [--out benchmarks/results/lines.json]
         [--quick]
 """
 
@@ -44,10 +44,12 @@ TUNING = (900_000, 1_000_000)
 TILT = (2.0, 7.0)  # degrees either way a tilted set's lines are written at
 
 
-def draw(n: int, seed: int, held_out: bool, paper: str = "plain") -> dict[str, list[Any]]:
+def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
+         long: bool = False) -> dict[str, list[Any]]:
     """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``), written on
     ``paper`` (``sohoa.synth.ruled``: plain, lined or squared "grid"; ``"tilt"``: plain
-    paper, each line written at an angle of ``TILT`` degrees either way)."""
+    paper, each line written at an angle of ``TILT`` degrees either way). ``long``: a third
+    set, ``long``, of two addresses on one line (about 100 characters)."""
     from models.data import SynthSource
     from models.lines import LabelledLine
     from sohoa.synth.addresses import nationwide_address
@@ -58,6 +60,9 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain") -> dict[str, l
     src = SynthSource("test")
     texts = {"addresses": [nationwide_address(rng) for _ in range(n)],
              "register": [src._text(rng)[1] for _ in range(n)]}
+    if long:  # drawn after the two sets, which stay as they were
+        texts["long"] = [f"{nationwide_address(rng)}, {nationwide_address(rng)}"
+                         for _ in range(n)]
     out: dict[str, list[Any]] = {}
     for name, lines in texts.items():
         r = np.random.default_rng(seed + len(name))
@@ -83,6 +88,8 @@ def main() -> None:
     ap.add_argument("--paper", default="plain",
                     help="comma list of plain, lined, grid (squared 'ô ly' paper), tilt "
                          "(plain paper, lines at 2-7 degrees): each a copy of the sets")
+    ap.add_argument("--long", action="store_true",
+                    help="a third set, long: two addresses on one line (~100 characters)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
@@ -99,7 +106,7 @@ def main() -> None:
     sets = {}
     for paper in args.paper.split(","):  # the same lines on each paper
         for name, lines in draw(args.lines, args.seed, args.writers == "held-out",
-                                paper).items():
+                                paper, args.long).items():
             sets[name if paper == "plain" else f"{name}@{paper}"] = lines
     drawn = time.perf_counter() - t0
     opts = {"model_dir": args.model} if args.model else {}
