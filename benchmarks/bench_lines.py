@@ -14,7 +14,8 @@ line in turn:
 (``sohoa.synth.ruled``; sets ``addresses@grid`` ...): a degradation no training source draws.
 ``--paper tilt``: the same lines written across plain paper at 2-7 degrees either way and cut
 out by their upright box (``render_stroke_line(tilt=)``), as a trainer crops a line from a
-photographed sheet.
+photographed sheet. ``--paper loose``: the same lines cut loosely, 2-5 x-heights of paper all
+round (``render_stroke_line(margin=)``).
 
 Each set is read with ``models.lines_run.read_lines`` as ``text`` and as ``auto`` (the
 default of ``evaluate --lines``: a place or a date read again as one). Writers: held-out ones
@@ -22,7 +23,7 @@ default of ``evaluate --lines``: a place or a date read again as one). Writers: 
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--paper plain,lined,grid,tilt] [--long] [--out benchmarks/results/lines.json]
+        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose] [--long] [--out benchmarks/results/lines.json]
         [--quick]
 """
 
@@ -42,13 +43,15 @@ TUNING = (900_000, 1_000_000)
 
 
 TILT = (2.0, 7.0)  # degrees either way a tilted set's lines are written at
+LOOSE = (2.0, 5.0)  # x-heights of paper all round a loosely cut line
 
 
 def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
          long: bool = False) -> dict[str, list[Any]]:
     """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``), written on
     ``paper`` (``sohoa.synth.ruled``: plain, lined or squared "grid"; ``"tilt"``: plain
-    paper, each line written at an angle of ``TILT`` degrees either way). ``long``: a third
+    paper, each line written at an angle of ``TILT`` degrees either way; ``"loose"``: plain
+    paper, each line cut with ``LOOSE`` x-heights of paper all round). ``long``: a third
     set, ``long``, of two addresses on one line (about 100 characters)."""
     from models.data import SynthSource
     from models.lines import LabelledLine
@@ -67,13 +70,19 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
     for name, lines in texts.items():
         r = np.random.default_rng(seed + len(name))
         angles = np.random.default_rng(seed + 7 * len(name))
+        margins = np.random.default_rng(seed + 11 * len(name))
         out[name] = []
         for i, t in enumerate(lines):
             w = HELD_OUT_SEED0 + i if held_out else int(r.integers(*TUNING))
             writer = StrokeWriter.sample(w, held_out=held_out)
             tilt = float(angles.choice((-1, 1)) * angles.uniform(*TILT))
-            img = (render_stroke_line(t, writer, r, tilt=tilt) if paper == "tilt" else
-                   render_stroke_line(t, writer, r, paper=paper))
+            loose = float(margins.uniform(*LOOSE))
+            if paper == "tilt":
+                img = render_stroke_line(t, writer, r, tilt=tilt)
+            elif paper == "loose":
+                img = render_stroke_line(t, writer, r, margin=loose)
+            else:
+                img = render_stroke_line(t, writer, r, paper=paper)
             out[name].append(LabelledLine(img, t, str(w), f"{name}-{i}"))
     return out
 
@@ -87,7 +96,8 @@ def main() -> None:
     ap.add_argument("--kinds", default="auto,text")
     ap.add_argument("--paper", default="plain",
                     help="comma list of plain, lined, grid (squared 'ô ly' paper), tilt "
-                         "(plain paper, lines at 2-7 degrees): each a copy of the sets")
+                         "(plain paper, lines at 2-7 degrees), loose (2-5 x-heights of paper all "
+                         "round): each a copy of the sets")
     ap.add_argument("--long", action="store_true",
                     help="a third set, long: two addresses on one line (~100 characters)")
     ap.add_argument("--seed", type=int, default=SEED)

@@ -240,3 +240,24 @@ def test_a_tilted_line_cut_out_with_paper_under_falling_light_is_found(monkeypat
     assert all(g < 0.7 * w for w, g in zip(want, widths(tilted), strict=True))
     # field crops (no edge_pieces) are evened only for uneven light along the line
     assert prepare(tilted[0], 40).shape[1] < 0.7 * want[0]
+
+
+def test_a_loosely_cut_line_reaches_the_network_at_its_own_size() -> None:
+    """``render_stroke_line(margin=)`` cuts the same line with more paper round it; whole
+    line images are cut back to the writing's rows, so the line is scaled as when cut
+    tightly (the paper left and right stays: cutting it was tried and not kept)."""
+    import pytest
+
+    for i, text in enumerate(LIT_LINES):
+        w = StrokeWriter.sample(900_700 + i, x_height=13.0)
+        tight = render_stroke_line(text, w, np.random.default_rng(i), photo=False)
+        loose = render_stroke_line(text, w, np.random.default_rng(i), photo=False, margin=4.0)
+        assert loose.shape[0] > tight.shape[0] + 80 and loose.shape[1] > tight.shape[1] + 80
+        grown = loose.shape[1] - tight.shape[1]  # the paper added left and right
+        a = prepare(tight, 40, edge_pieces=True).shape[1]
+        b = prepare(loose, 40, edge_pieces=True).shape[1]
+        # scaled alike: the loose crop is wider by its added paper at the same scale only
+        scale = a / tight.shape[1]
+        assert abs(b - (a + grown * scale)) < 0.15 * a, (text, a, b)
+    with pytest.raises(ValueError, match="plain paper only"):
+        render_stroke_line("Lò Thị Hương", w, np.random.default_rng(0), paper="grid", tilt=3.0)

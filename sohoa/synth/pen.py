@@ -125,15 +125,17 @@ def tilt_coverage(cov: np.ndarray, degrees: float) -> np.ndarray:
 
 def render_stroke_line(text: str, writer: StrokeWriter, rng: np.random.Generator,
                        photo: bool = True, paper: str = "plain",
-                       tilt: float = 0.0) -> np.ndarray:
+                       tilt: float = 0.0, margin: float | None = None) -> np.ndarray:
     """One line of ``text`` in this writer's hand: grey uint8, dark ink on light paper
     (``photo=False``: clean white paper, no light, noise or JPEG). ``paper``: ``"lined"``
     or ``"grid"`` (squared "ô ly") paper under the ink (:mod:`sohoa.synth.ruled`); its own
     random draws come after the line's, so the same seed writes the same line on each.
     ``tilt``: the line written at that angle in degrees (:func:`tilt_coverage`; with plain
-    paper only) before it is photographed."""
-    cov = ink_coverage(write_strokes(text, writer, rng), writer, rng,
-                       margin=float(rng.uniform(0.15, 0.6)))
+    paper only) before it is photographed. ``margin``: the paper left around the ink, in
+    x-heights (default: 0.15-0.6, a segmenter's cut; 2-5 is a line cut loosely by hand)."""
+    strokes = write_strokes(text, writer, rng)
+    drawn = float(rng.uniform(0.15, 0.6))  # drawn either way: the same seed, the same line
+    cov = ink_coverage(strokes, writer, rng, margin=drawn if margin is None else margin)
     if tilt:
         if paper != "plain":
             raise ValueError("a tilted line is written on plain paper only")
