@@ -113,13 +113,11 @@ def tilt_coverage(cov: np.ndarray, degrees: float) -> np.ndarray:
     """Ink coverage turned ``degrees`` (counter-clockwise) on a canvas grown to hold it: a
     line written across the paper at an angle, cut out by its upright bounding box (the
     paper at its corners comes with it, as when a trainer crops a photographed line)."""
+    from preprocessing.geometry import upright_transform
+
     h, w = cov.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = int(np.ceil(w * cos + h * sin)), int(np.ceil(h * cos + w * sin))
-    m[0, 2] += nw / 2 - w / 2
-    m[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(cov.astype(np.float32), m, (nw, nh), flags=cv2.INTER_LINEAR,
+    m, size = upright_transform(w, h, -degrees, 0)  # undoing -degrees turns it by degrees
+    return cv2.warpAffine(cov.astype(np.float32), m[:2], size, flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
