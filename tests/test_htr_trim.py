@@ -261,3 +261,51 @@ def test_a_loosely_cut_line_reaches_the_network_at_its_own_size() -> None:
         assert abs(b - (a + grown * scale)) < 0.15 * a, (text, a, b)
     with pytest.raises(ValueError, match="plain paper only"):
         render_stroke_line("Lò Thị Hương", w, np.random.default_rng(0), paper="grid", tilt=3.0)
+
+
+def test_an_out_of_focus_line_is_sharpened_and_a_sharp_one_left() -> None:
+    """Whole line images whose edges are soft for their contrast are unsharp-masked before
+    reading (``LINE_SHARPEN``; on 200 tuning writers' lines blurred by 1.5 px: 21.25 ->
+    19.57 % CER, benchmarks/results/lines-sharpen-s20-tuning.json); a line in focus reaches
+    the network as before, and field crops are never sharpened."""
+    import cv2
+
+    from models import preprocess
+    from models.preprocess import sharpen_soft, sharpness
+
+    below, amount = preprocess.LINE_SHARPEN
+    sharp, soft = [], []
+    for i, text in enumerate(LIT_LINES * 2):
+        w = StrokeWriter.sample(900_800 + i, x_height=12.0)
+        img = render_stroke_line(text, w, np.random.default_rng(800 + i))
+        sharp.append(prepare_small(img))
+        soft.append(prepare_small(cv2.GaussianBlur(img, (0, 0), 2.0)))
+    # in focus: at most an odd line's edges are soft enough to be sharpened
+    assert sum(sharpen_soft(s, below, amount) is not s for s in sharp) <= 1
+    for s in soft:  # out of focus: every one sharpened, its edges steeper
+        out = sharpen_soft(s, below, amount)
+        assert out is not s and sharpness(out) > sharpness(s)
+    blurred = cv2.GaussianBlur(render_stroke_line(LIT_LINES[0], StrokeWriter.sample(
+        900_800, x_height=12.0), np.random.default_rng(800)), (0, 0), 2.0)
+    line, cell = prepare(blurred, 40, edge_pieces=True), prepare(blurred, 40)
+    old = preprocess.LINE_SHARPEN
+    try:
+        preprocess.LINE_SHARPEN = None
+        unsharpened = prepare(blurred, 40, edge_pieces=True)
+        assert line.shape == unsharpened.shape and float(np.abs(line - unsharpened).max()) > 0.05
+        assert np.array_equal(prepare(blurred, 40), cell)  # field crops: as before
+    finally:
+        preprocess.LINE_SHARPEN = old
+
+
+def prepare_small(img: np.ndarray) -> np.ndarray:
+    """A whole line's grey at the network's height of 40 px, as ``prepare`` scales it before
+    the sharpening is weighed (light evened, turned level, rows trimmed)."""
+    from models import preprocess
+
+    g = preprocess.even_light(preprocess.to_grey(img), whole_line=True)
+    g = preprocess.trim_rows(preprocess.level_line(g), edge_pieces=True)
+    import cv2
+
+    return cv2.resize(g, (max(20, int(round(g.shape[1] * 40 / g.shape[0]))), 40),
+                      interpolation=cv2.INTER_AREA if g.shape[0] > 40 else cv2.INTER_LINEAR)
