@@ -316,12 +316,35 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     evened out (``even_light``, ``EVEN_LIGHT``), a line at an angle turned level
     (``level_line``, ``LEVEL_LINE``), the paper above and below the writing cut off
     (``trim_rows``; ``trim``, default ``TRIM``; ``edge_pieces`` for whole line images, which
-    also have a squared paper's grid taken out first: ``remove_ruling``), and,
+    also have a squared paper's grid taken out first: ``remove_ruling``, and soft edges
+    sharpened after scaling: ``sharpen_soft``, ``LINE_SHARPEN``), and,
     after scaling, a strongly slanted hand sheared to lean as the network reads best
     (``deslant``, default ``DESLANT``; a few pixels wider then)."""
-    import cv2
-
     from preprocessing.quantile import percentiles_u8
+
+    small = scaled_grey(image, height, trim, edge_pieces)
+    if small is None:
+        return np.zeros((height, height // 2), np.float32)
+    if edge_pieces and LINE_SHARPEN is not None:
+        small = sharpen_soft(small, *LINE_SHARPEN)
+    img = small.astype(np.float32)
+    # = np.percentile(img, 90) and (img, 1), read from one histogram
+    paper, ink = percentiles_u8(small, (90, 1), np.float32)
+    span = max(paper - ink, 40.0)
+    out = np.clip((paper - img) / span, 0.0, 1.0)
+    if DESLANT if deslant is None else deslant:
+        from models.deslant import deslant as _deslant
+
+        out = _deslant(out)
+    return out
+
+
+def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
+                edge_pieces: bool | None = None) -> np.ndarray | None:
+    """The grey uint8 crop of :func:`prepare` scaled to ``height``, before its sharpening
+    and normalisation: light evened, grid taken out, turned level, rows trimmed as there;
+    None for a crop with nothing left (under 2 px either way)."""
+    import cv2
 
     img = to_grey(image)
     if EVEN_LIGHT:
@@ -338,23 +361,11 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
         img = trim_rows(img, dark=dark, edge_pieces=edge_pieces)
     h, w = img.shape
     if h < 2 or w < 2:
-        return np.zeros((height, height // 2), np.float32)
+        return None
     new_w = int(round(w * height / h))
     new_w = max(height // 2, min(new_w, height * MAX_WIDTH_FACTOR))
     interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
-    small = cv2.resize(img, (new_w, height), interpolation=interp)
-    if edge_pieces and LINE_SHARPEN is not None:
-        small = sharpen_soft(small, *LINE_SHARPEN)
-    img = small.astype(np.float32)
-    # = np.percentile(img, 90) and (img, 1), read from one histogram
-    paper, ink = percentiles_u8(small, (90, 1), np.float32)
-    span = max(paper - ink, 40.0)
-    out = np.clip((paper - img) / span, 0.0, 1.0)
-    if DESLANT if deslant is None else deslant:
-        from models.deslant import deslant as _deslant
-
-        out = _deslant(out)
-    return out
+    return cv2.resize(img, (new_w, height), interpolation=interp)
 
 
 def sharpness(img: np.ndarray) -> float:

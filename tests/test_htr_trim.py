@@ -299,13 +299,8 @@ def test_an_out_of_focus_line_is_sharpened_and_a_sharp_one_left() -> None:
 
 
 def prepare_small(img: np.ndarray) -> np.ndarray:
-    """A whole line's grey at the network's height of 40 px, as ``prepare`` scales it before
-    the sharpening is weighed (light evened, turned level, rows trimmed)."""
-    from models import preprocess
+    """A whole line's grey at the network's height of 40 px, as ``prepare`` weighs its
+    sharpness."""
+    from models.preprocess import scaled_grey
 
-    g = preprocess.even_light(preprocess.to_grey(img), whole_line=True)
-    g = preprocess.trim_rows(preprocess.level_line(g), edge_pieces=True)
-    import cv2
-
-    return cv2.resize(g, (max(20, int(round(g.shape[1] * 40 / g.shape[0]))), 40),
-                      interpolation=cv2.INTER_AREA if g.shape[0] > 40 else cv2.INTER_LINEAR)
+    return scaled_grey(img, 40, edge_pieces=True)
