@@ -22,7 +22,7 @@ RULE_SPAN_V = 0.9  # a vertical ruling line runs over at least this share of the
 RULE_GRID = 3  # vertical lines, evenly spaced, that make a grid (fewer are left as they are)
 EVEN_LIGHT = True  # uneven light over a crop (a shadow, a light gradient) is evened out first
 LIGHT_SPREAD = 0.2  # the paper's level across the crop's quarters varies more: evened out
-# whole line images (prepare(edge_pieces=True)) are always evened out, with a background
+# whole line images (prepare(whole_line=True)) are always evened out, with a background
 # closed over LINE_BG x their height: a line photographed at an angle comes in a tall box of
 # paper, where light falling off from top to bottom (no quarter along the line differs) made
 # the ink threshold take paper for ink, so the line was neither turned level nor cut from
@@ -39,7 +39,7 @@ LINE_ANGLES = 8.0  # degrees either way the line's angle is looked for
 LINE_MIN_ANGLE = 1.5  # degrees: a line tilted less is passed as it is
 LINE_GAIN = 1.1  # the level row profile must be this much sharper than the crop's own
 TRIM_EDGE_PIECES = False  # a neighbouring line cut by the crop's edge is cut off too: for
-# whole line images only (labelled lines, ``edge_pieces=True``); the pipeline's field crops
+# whole line images only (labelled lines, ``whole_line=True``); the pipeline's field crops
 # come from the line splitter, which folds such pieces in, and a short second line of a cell
 # the splitter left whole looks like one (default layout: 2.1 -> 2.3 % CER with it)
 EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
@@ -310,22 +310,23 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 
 def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
-            trim: bool | None = None, edge_pieces: bool | None = None) -> np.ndarray:
+            trim: bool | None = None, whole_line: bool | None = None) -> np.ndarray:
     """Grey crop (dark ink on light paper) -> float32 (height, W) with ink ~1 and paper 0.
     On the way, each step passing a crop it has nothing to do for unchanged: uneven light
     evened out (``even_light``, ``EVEN_LIGHT``), a line at an angle turned level
     (``level_line``, ``LEVEL_LINE``), the paper above and below the writing cut off
-    (``trim_rows``; ``trim``, default ``TRIM``; ``edge_pieces`` for whole line images, which
-    also have a squared paper's grid taken out first: ``remove_ruling``, and soft edges
-    sharpened after scaling: ``sharpen_soft``, ``LINE_SHARPEN``), and,
-    after scaling, a strongly slanted hand sheared to lean as the network reads best
-    (``deslant``, default ``DESLANT``; a few pixels wider then)."""
+    (``trim_rows``; ``trim``, default ``TRIM``). ``whole_line`` (a trainer's line images, not
+    the pipeline's field crops): the light always evened (``LINE_LIGHT``), a squared paper's
+    grid taken out (``remove_ruling``), a neighbouring line cut by the edge cut off
+    (``trim_rows``' ``edge_pieces``), soft edges sharpened after scaling (``sharpen_soft``,
+    ``LINE_SHARPEN``). After scaling, a strongly slanted hand is sheared to lean as the
+    network reads best (``deslant``, default ``DESLANT``; a few pixels wider then)."""
     from preprocessing.quantile import percentiles_u8
 
-    small = scaled_grey(image, height, trim, edge_pieces)
+    small = scaled_grey(image, height, trim, whole_line)
     if small is None:
         return np.zeros((height, height // 2), np.float32)
-    if edge_pieces and LINE_SHARPEN is not None:
+    if whole_line and LINE_SHARPEN is not None:
         small = sharpen_soft(small, *LINE_SHARPEN)
     img = small.astype(np.float32)
     # = np.percentile(img, 90) and (img, 1), read from one histogram
@@ -340,7 +341,7 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
 
 
 def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
-                edge_pieces: bool | None = None) -> np.ndarray | None:
+                whole_line: bool | None = None) -> np.ndarray | None:
     """The grey uint8 crop of :func:`prepare` scaled to ``height``, before its sharpening
     and normalisation: light evened, grid taken out, turned level, rows trimmed as there;
     None for a crop with nothing left (under 2 px either way)."""
@@ -348,8 +349,8 @@ def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
 
     img = to_grey(image)
     if EVEN_LIGHT:
-        img = even_light(img, whole_line=bool(LINE_LIGHT and edge_pieces))
-    if RULING_OUT and edge_pieces:  # whole line images only (see RULING_OUT)
+        img = even_light(img, whole_line=bool(LINE_LIGHT and whole_line))
+    if RULING_OUT and whole_line:  # whole line images only (see RULING_OUT)
         img = remove_ruling(img)
     trimmed = TRIM if trim is None else trim
     # the ink, found once for the two steps that weigh rows (again only if the line turned)
@@ -358,7 +359,7 @@ def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
         turned = level_line(img, dark)
         img, dark = (img, dark) if turned is img else (turned, None)
     if trimmed:
-        img = trim_rows(img, dark=dark, edge_pieces=edge_pieces)
+        img = trim_rows(img, dark=dark, edge_pieces=whole_line)
     h, w = img.shape
     if h < 2 or w < 2:
         return None

@@ -37,10 +37,10 @@ def width_batches(widths: Sequence[int], height: int, batch_size: int,
 
 
 def log_probs(model: Any, height: int, images: Sequence[np.ndarray], device: str = "cpu",
-              batch_size: int = 64, edge_pieces: bool | None = None) -> list[np.ndarray]:
-    """Per-crop (T, C) log-probabilities, in the input order (``edge_pieces``: see
-    ``models.preprocess.trim_rows``; whole line images)."""
-    arrays = [prepare(im, height, edge_pieces=edge_pieces) for im in images]
+              batch_size: int = 64, whole_line: bool | None = None) -> list[np.ndarray]:
+    """Per-crop (T, C) log-probabilities, in the input order (``whole_line``: whole line
+    images, see ``models.preprocess.prepare``)."""
+    arrays = [prepare(im, height, whole_line=whole_line) for im in images]
     return prepared_log_probs(model, height, arrays, device, batch_size)
 
 

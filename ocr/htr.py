@@ -267,13 +267,13 @@ class HTREngine:
         from models.preprocess import prepare
         from models.recognize import log_probs, prepared_log_probs
 
-        height, edge = self.model.config.height, self.whole_lines or None
+        height, whole = self.model.config.height, self.whole_lines or None
         members = list(getattr(self.net, "members", None) or [])
         if len(members) < 2:
             lps = log_probs(self.net, height, images, self.device, batch_size,
-                            edge_pieces=edge)
+                            whole_line=whole)
             return lps, lps
-        arrays = [prepare(im, height, edge_pieces=edge) for im in images]
+        arrays = [prepare(im, height, whole_line=whole) for im in images]
         first = prepared_log_probs(members[0], height, arrays, self.device, batch_size)
         every = self.ensemble_below >= 1.0
         unsure = [i for i, lp in enumerate(first)

@@ -230,7 +230,7 @@ def test_a_tilted_line_cut_out_with_paper_under_falling_light_is_found(monkeypat
     level, tilted = _tilted_lines(0.0), _tilted_lines(6.0)
 
     def widths(crops: list[np.ndarray]) -> list[int]:  # the width at the network's height
-        return [prepare(c, 40, edge_pieces=True).shape[1] for c in crops]
+        return [prepare(c, 40, whole_line=True).shape[1] for c in crops]
 
     want = widths(level)
     got = widths(tilted)
@@ -238,7 +238,7 @@ def test_a_tilted_line_cut_out_with_paper_under_falling_light_is_found(monkeypat
         assert 0.85 * w < g < 1.25 * w, (text, w, g)
     monkeypatch.setattr(preprocess, "LINE_LIGHT", False)  # as field crops are: not found
     assert all(g < 0.7 * w for w, g in zip(want, widths(tilted), strict=True))
-    # field crops (no edge_pieces) are evened only for uneven light along the line
+    # field crops (not whole_line) are evened only for uneven light along the line
     assert prepare(tilted[0], 40).shape[1] < 0.7 * want[0]
 
 
@@ -254,8 +254,8 @@ def test_a_loosely_cut_line_reaches_the_network_at_its_own_size() -> None:
         loose = render_stroke_line(text, w, np.random.default_rng(i), photo=False, margin=4.0)
         assert loose.shape[0] > tight.shape[0] + 80 and loose.shape[1] > tight.shape[1] + 80
         grown = loose.shape[1] - tight.shape[1]  # the paper added left and right
-        a = prepare(tight, 40, edge_pieces=True).shape[1]
-        b = prepare(loose, 40, edge_pieces=True).shape[1]
+        a = prepare(tight, 40, whole_line=True).shape[1]
+        b = prepare(loose, 40, whole_line=True).shape[1]
         # scaled alike: the loose crop is wider by its added paper at the same scale only
         scale = a / tight.shape[1]
         assert abs(b - (a + grown * scale)) < 0.15 * a, (text, a, b)
@@ -263,7 +263,7 @@ def test_a_loosely_cut_line_reaches_the_network_at_its_own_size() -> None:
         render_stroke_line("Lò Thị Hương", w, np.random.default_rng(0), paper="grid", tilt=3.0)
 
 
-def test_an_out_of_focus_line_is_sharpened_and_a_sharp_one_left() -> None:
+def test_an_out_of_focus_line_is_sharpened_and_a_sharp_one_left(monkeypatch) -> None:
     """Whole line images whose edges are soft for their contrast are unsharp-masked before
     reading (``LINE_SHARPEN``; on 200 tuning writers' lines blurred by 1.5 px: 21.25 ->
     19.57 % CER, benchmarks/results/lines-sharpen-s20-tuning.json); a line in focus reaches
@@ -287,15 +287,11 @@ def test_an_out_of_focus_line_is_sharpened_and_a_sharp_one_left() -> None:
         assert out is not s and sharpness(out) > sharpness(s)
     blurred = cv2.GaussianBlur(render_stroke_line(LIT_LINES[0], StrokeWriter.sample(
         900_800, x_height=12.0), np.random.default_rng(800)), (0, 0), 2.0)
-    line, cell = prepare(blurred, 40, edge_pieces=True), prepare(blurred, 40)
-    old = preprocess.LINE_SHARPEN
-    try:
-        preprocess.LINE_SHARPEN = None
-        unsharpened = prepare(blurred, 40, edge_pieces=True)
-        assert line.shape == unsharpened.shape and float(np.abs(line - unsharpened).max()) > 0.05
-        assert np.array_equal(prepare(blurred, 40), cell)  # field crops: as before
-    finally:
-        preprocess.LINE_SHARPEN = old
+    line, cell = prepare(blurred, 40, whole_line=True), prepare(blurred, 40)
+    monkeypatch.setattr(preprocess, "LINE_SHARPEN", None)
+    unsharpened = prepare(blurred, 40, whole_line=True)
+    assert line.shape == unsharpened.shape and float(np.abs(line - unsharpened).max()) > 0.05
+    assert np.array_equal(prepare(blurred, 40), cell)  # field crops: as before
 
 
 def prepare_small(img: np.ndarray) -> np.ndarray:
@@ -303,4 +299,4 @@ def prepare_small(img: np.ndarray) -> np.ndarray:
     sharpness."""
     from models.preprocess import scaled_grey
 
-    return scaled_grey(img, 40, edge_pieces=True)
+    return scaled_grey(img, 40, whole_line=True)

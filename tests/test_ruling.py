@@ -87,7 +87,7 @@ def _greedy_cer(crops: list[np.ndarray], texts: list[str], on: bool) -> float:
     old = preprocess.RULING_OUT
     preprocess.RULING_OUT = on
     try:
-        lps = log_probs(m.module.eval(), m.config.height, crops, edge_pieces=True)
+        lps = log_probs(m.module.eval(), m.config.height, crops, whole_line=True)
     finally:
         preprocess.RULING_OUT = old
     got = [greedy(lp, m.charset).text for lp in lps]
@@ -119,7 +119,7 @@ def test_field_crops_are_never_taken_for_squared_paper() -> None:
         assert np.array_equal(as_field, prepare(cell, 32))
     finally:
         preprocess.RULING_OUT = True
-    assert not np.array_equal(as_field, prepare(cell, 32, edge_pieces=True))
+    assert not np.array_equal(as_field, prepare(cell, 32, whole_line=True))
 
 
 def test_training_draws_stroke_lines_on_ruled_and_squared_paper() -> None:
