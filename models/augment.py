@@ -198,3 +198,81 @@ def distort(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 DISTORTIONS = tuple(f"{k} {v:g}" for k, v in P_DISTORT.items())
+
+
+# how often capture() applies each step (recorded in data.json like P)
+P_CAPTURE = {"bitonal": 0.35, "specks": 0.3, "low resolution": 0.3, "ink weight": 0.3,
+             "low contrast": 0.2}
+
+
+def _bitonal(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A black-and-white scan: Otsu's threshold, a fixed one, or a local (adaptive) one."""
+    r = rng.random()
+    if r < 0.4:
+        return cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    if r < 0.7:  # a fixed threshold; one that loses most of the ink falls back to Otsu's
+        otsu = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+        fixed = np.where(img > float(np.median(img)) * rng.uniform(0.45, 0.85), 255, 0)
+        keep = np.count_nonzero(fixed == 0) >= 0.4 * np.count_nonzero(otsu == 0)
+        return fixed.astype(np.uint8) if keep else otsu
+    block = 2 * int(img.shape[0] * rng.uniform(0.3, 1.0)) + 3
+    return cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
+                                 block, float(rng.uniform(5, 20)))
+
+
+def _specks(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Dust and sensor specks: lone dark dots on the paper (some two pixels wide) and, less
+    often, pale dots in the ink."""
+    h, w = img.shape
+    out = img.copy()
+    dark = rng.random((h, w)) < rng.uniform(0.002, 0.015)
+    if rng.random() < 0.3:
+        dark |= np.roll(dark, 1, axis=int(rng.integers(0, 2)))
+    out[dark] = rng.integers(0, 140, int(dark.sum()))
+    if rng.random() < 0.3:
+        pale = (rng.random((h, w)) < rng.uniform(0.005, 0.03)) & (img < 128)
+        out[pale] = rng.integers(150, 256, int(pale.sum()))
+    return out
+
+
+def capture(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """How a line may reach us beyond a grey scan or a good photo (grey uint8 in and out,
+    dark ink on light paper): a black-and-white (bitonal) scan, dust specks, a capture at a
+    lower resolution scaled back up, a pen or scanner setting that leaves the ink thinner or
+    bolder, and weak contrast. Applied after :func:`degrade`/:func:`distort`. A draw that
+    leaves under a third of the ink (thinned, then scaled down and thresholded) is not used:
+    its label would no longer match what is on the image."""
+    h, w = img.shape
+    if h < 8 or w < 8:
+        return img
+    before = _ink_pixels(img)
+    out = _capture(img, rng)
+    return out if _ink_pixels(out) >= before / 3 else img
+
+
+def _ink_pixels(img: np.ndarray) -> int:
+    """Pixels darker than halfway between the paper (median) and black."""
+    return int(np.count_nonzero(img < float(np.median(img)) / 2))
+
+
+def _capture(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    h, w = img.shape
+    if rng.random() < P_CAPTURE["ink weight"]:
+        k = np.ones((2, 2), np.uint8)
+        img = cv2.dilate(img, k) if rng.random() < 0.6 else cv2.erode(img, k)
+    if rng.random() < P_CAPTURE["low resolution"]:
+        s = rng.uniform(0.35, 0.75)
+        small = cv2.resize(img, (max(4, round(w * s)), max(4, round(h * s))),
+                           interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < P_CAPTURE["low contrast"]:
+        k = rng.uniform(0.3, 0.6)
+        img = (255 - (255 - img.astype(np.float32)) * k).astype(np.uint8)
+    if rng.random() < P_CAPTURE["bitonal"]:
+        img = _bitonal(img, rng)
+    if rng.random() < P_CAPTURE["specks"]:
+        img = _specks(img, rng)
+    return img
+
+
+CAPTURES = tuple(f"{k} {v:g}" for k, v in P_CAPTURE.items())

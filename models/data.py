@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from models.augment import DEGRADATIONS, DISTORTIONS, degrade, distort
+from models.augment import CAPTURES, DEGRADATIONS, DISTORTIONS, capture, degrade, distort
 from models.charset import Charset
 from models.preprocess import batch_tensor, prepare
 
@@ -87,7 +87,8 @@ class SynthSource:
                  size_range: tuple[float, float] = (22.0, 40.0), max_chars: int = 26,
                  extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
                  writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0,
-                 address_share: float = 0.0, ruled_share: float = 0.0) -> None:
+                 address_share: float = 0.0, ruled_share: float = 0.0,
+                 capture_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -110,6 +111,7 @@ class SynthSource:
         self.distort_share = distort_share
         self.address_share = address_share
         self.ruled_share = ruled_share
+        self.capture_share = capture_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -134,7 +136,9 @@ class SynthSource:
     def sample(self, rng: np.random.Generator) -> Sample:
         s = self._sample(rng)
         if self.distort_share and rng.random() < self.distort_share:
-            return Sample(s.kind, s.text, distort(s.image, rng))
+            s = Sample(s.kind, s.text, distort(s.image, rng))
+        if self.capture_share and rng.random() < self.capture_share:
+            s = Sample(s.kind, s.text, capture(s.image, rng))
         return s
 
     def _sample(self, rng: np.random.Generator) -> Sample:
@@ -176,6 +180,8 @@ class SynthSource:
                    if self.address_share else {}),
                 **({"distort_share": self.distort_share, "distortions": list(DISTORTIONS)}
                    if self.distort_share else {}),
+                **({"capture_share": self.capture_share, "captures": list(CAPTURES)}
+                   if self.capture_share else {}),
                 **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),
                     "stroke_fonts": [p.name for p in stroke_fonts(False)],
                     "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}

@@ -94,6 +94,10 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
         extra_fonts += (f"\n  {train['distort_share']:.0%} of lines also distorted "
                         "(models.augment.distort: " + ", ".join(train.get("distortions", []))
                         + ");")
+    if train.get("capture_share"):
+        extra_fonts += (f"\n  {train['capture_share']:.0%} of lines also captured badly "
+                        "(models.augment.capture: " + ", ".join(train.get("captures", []))
+                        + ");")
     cfg = run_dir / "config.json" if run_dir is not None else None
     init = json.loads(cfg.read_text("utf-8")).get("init_from") if cfg and cfg.exists() else ""
     if init:

@@ -41,6 +41,8 @@ class TrainOptions:
     address_share: float = 0.0  # lines of addresses anywhere in the country (SynthSource)
     ruled_share: float = 0.0  # stroke lines on ruled or squared paper (SynthSource)
     distort_share: float = 0.0  # lines also bent, warped, re-inked (models.augment.distort)
+    # lines also as a bitonal scan, with specks, at a low resolution... (models.augment.capture)
+    capture_share: float = 0.0
     val_font_lines: int = 0  # validation also holds this many clean lines in extra fonts
     # a folder of pre-rendered training shards (models.shards) and the share of samples
     # drawn from it (the rest fresh); "" = every sample fresh
@@ -70,4 +72,4 @@ def default(name: str) -> Any:
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
                      "stroke_share", "distort_share", "address_share", "ruled_share",
-                     "time_budget_min", "shards", "shard_share", "keep_epochs")
+                     "capture_share", "time_budget_min", "shards", "shard_share", "keep_epochs")

@@ -60,3 +60,33 @@ def test_distort_bends_and_reinks_the_writing_but_keeps_it_readable_in_shape() -
     assert src.describe()["distortions"] == list(DISTORTIONS)
     s = src.sample(np.random.default_rng(3))
     assert s.image.ndim == 2 and s.text
+
+
+def test_capture_makes_bitonal_specked_and_low_resolution_lines_without_losing_the_ink() -> None:
+    """capture() (how a line may reach us: a black-and-white scan, dust, a low resolution,
+    thinner or bolder ink) keeps size and type, leaves the writing dark where it was, makes
+    some crops two-toned, and is what SynthSource applies to ``capture_share`` of its lines."""
+    from models.augment import CAPTURES, _bitonal, _specks, capture
+    from models.data import SynthSource
+
+    img = np.full((40, 300), 255, np.uint8)
+    ink = np.zeros(img.shape, bool)
+    for x in range(20, 280, 12):
+        ink[12:28, x:x + 3] = True  # strokes 3 px wide, in grey ink (a bitonal scan changes it)
+    img[ink] = 60
+    rng = np.random.default_rng(3)
+    two_toned = 0
+    for _ in range(60):
+        out = capture(img, rng)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert out[ink].mean() < out[~ink].mean() - 20  # the strokes stay ink
+        two_toned += int(len(np.unique(out)) <= 2)
+    assert 5 <= two_toned <= 45
+    for seed in range(20):  # every bitonal scan keeps the strokes, even a low fixed threshold
+        b = _bitonal(img, np.random.default_rng(seed))
+        assert set(np.unique(b)) <= {0, 255} and (b[ink] == 0).mean() > 0.5
+    specked = _specks(np.full((40, 300), 255, np.uint8), np.random.default_rng(1))
+    assert 0 < (specked < 128).mean() < 0.05
+    src = SynthSource("train", capture_share=1.0)
+    assert src.describe()["captures"] == list(CAPTURES)
+    assert src.sample(np.random.default_rng(2)).image.dtype == np.uint8

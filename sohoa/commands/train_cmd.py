@@ -65,7 +65,7 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
     source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share, address_share=opts.address_share,
-                     ruled_share=opts.ruled_share)
+                     ruled_share=opts.ruled_share, capture_share=opts.capture_share)
     if opts.shards:  # pre-rendered training lines mixed in (models.shards)
         from models.shards import shard_source
 
@@ -162,6 +162,10 @@ def register(app: typer.Typer) -> None:
         ruled_share: float = typer.Option(
             None, "--ruled-share", help="Share of the pen-stroke lines written on ruled "
             f"notebook paper or squared 'ô ly' paper, half each (default {d('ruled_share')})."),
+        capture_share: float = typer.Option(
+            None, "--capture-share", help="Share of lines also captured badly: a bitonal "
+            "(black-and-white) scan, dust specks, a low resolution, thinner or bolder ink, weak "
+            f"contrast (models.augment.capture) (default {d('capture_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
         shards: str = typer.Option(
             None, "--shards", help="Folder of pre-rendered training lines (`python -m "
@@ -228,7 +232,8 @@ def register(app: typer.Typer) -> None:
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
                      val_size=val_size, distort_share=distort_share, address_share=address_share,
-                     ruled_share=ruled_share, val_font_lines=val_font_lines, shards=shards,
+                     ruled_share=ruled_share, capture_share=capture_share,
+                     val_font_lines=val_font_lines, shards=shards,
                      shard_share=shard_share,
                      keep_epochs=keep_epochs)
         best = _synthetic(out, resume, **given)
