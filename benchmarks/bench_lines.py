@@ -23,7 +23,7 @@ default of ``evaluate --lines``: a place or a date read again as one). Writers: 
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose] [--long] [--out benchmarks/results/lines.json]
+        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose,trace] [--long] [--out benchmarks/results/lines.json]
         [--quick]
 """
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,33 @@ TUNING = (900_000, 1_000_000)
 
 TILT = (2.0, 7.0)  # degrees either way a tilted set's lines are written at
 LOOSE = (2.0, 5.0)  # x-heights of paper all round a loosely cut line
+# a "trace" set: pen trajectories (a tablet's or a digitiser's) drawn as thin even lines on
+# clean white, large: x-height in px, pen width in px
+TRACE_X_HEIGHT = (30.0, 60.0)
+TRACE_PEN_PX = (1.5, 3.0)
+
+
+def trace_line(text: str, writer: Any, rng: np.random.Generator, pen_px: float) -> np.ndarray:
+    """``text``'s pen paths in ``writer``'s hand drawn as even black lines ``pen_px`` wide on
+    clean white, with half an x-height of paper round the ink."""
+    import cv2
+
+    from sohoa.synth.stroke_writer import write_strokes
+
+    strokes = write_strokes(text, writer, rng)
+    pts = np.concatenate([s.points for s in strokes])
+    lo = pts.min(axis=0) - writer.x_height / 2 - pen_px
+    w, h = (int(np.ceil(v)) + 1 for v in pts.max(axis=0) - lo + writer.x_height / 2 + pen_px)
+    img = np.full((h, w), 255, np.uint8)
+    thick = max(1, round(pen_px))
+    for s in strokes:
+        p = np.round((s.points - lo) * 16).astype(np.int32)
+        if len(p) == 1:
+            cv2.circle(img, tuple(int(v) for v in p[0]), max(1, thick // 2) * 16, 0, -1,
+                       cv2.LINE_AA, shift=4)
+        else:
+            cv2.polylines(img, [p], False, 0, thick, cv2.LINE_AA, shift=4)
+    return img
 
 
 def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
@@ -51,7 +79,9 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
     """The two sets of ``n`` labelled lines each (``models.lines.LabelledLine``), written on
     ``paper`` (``sohoa.synth.ruled``: plain, lined or squared "grid"; ``"tilt"``: plain
     paper, each line written at an angle of ``TILT`` degrees either way; ``"loose"``: plain
-    paper, each line cut with ``LOOSE`` x-heights of paper all round). ``long``: a third
+    paper, each line cut with ``LOOSE`` x-heights of paper all round; ``"trace"``: the
+    writer's pen path drawn as a thin even black line on clean white at ``TRACE_X_HEIGHT``,
+    as digitised pen strokes are often rendered). ``long``: a third
     set, ``long``, of two addresses on one line (about 100 characters)."""
     from models.data import SynthSource
     from models.lines import LabelledLine
@@ -71,13 +101,17 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
         r = np.random.default_rng(seed + len(name))
         angles = np.random.default_rng(seed + 7 * len(name))
         margins = np.random.default_rng(seed + 11 * len(name))
+        traces = np.random.default_rng(seed + 13 * len(name))
         out[name] = []
         for i, t in enumerate(lines):
             w = HELD_OUT_SEED0 + i if held_out else int(r.integers(*TUNING))
             writer = StrokeWriter.sample(w, held_out=held_out)
             tilt = float(angles.choice((-1, 1)) * angles.uniform(*TILT))
             loose = float(margins.uniform(*LOOSE))
-            if paper == "tilt":
+            xh, pen_px = traces.uniform(*TRACE_X_HEIGHT), traces.uniform(*TRACE_PEN_PX)
+            if paper == "trace":
+                img = trace_line(t, replace(writer, x_height=float(xh)), r, float(pen_px))
+            elif paper == "tilt":
                 img = render_stroke_line(t, writer, r, tilt=tilt)
             elif paper == "loose":
                 img = render_stroke_line(t, writer, r, margin=loose)
@@ -97,7 +131,7 @@ def main() -> None:
     ap.add_argument("--paper", default="plain",
                     help="comma list of plain, lined, grid (squared 'ô ly' paper), tilt "
                          "(plain paper, lines at 2-7 degrees), loose (2-5 x-heights of paper all "
-                         "round): each a copy of the sets")
+                         "round), trace (pen paths drawn thin on clean white, large): each a copy of the sets")
     ap.add_argument("--long", action="store_true",
                     help="a third set, long: two addresses on one line (~100 characters)")
     ap.add_argument("--seed", type=int, default=SEED)
