@@ -6,7 +6,7 @@ A probe on training-side layout families and the "test" fonts (seeds 1,600,000+)
 the brief's scans are colour or grey, so nothing is tuned on it: it shows what a bitonal
 scan costs.
 
-    .venv/bin/python benchmarks/scan_modes.py [--pages 12] [--out benchmarks/results/scan-modes.json]
+    .venv/bin/python benchmarks/scan_modes.py [--pages 12] [--model DIR] [--out benchmarks/results/scan-modes.json]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ MODES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pages", type=int, default=12)
+    ap.add_argument("--model", default=None, help="htr model folder (default: the shipped one)")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     import torch
@@ -61,7 +62,7 @@ def main() -> None:
     from sohoa.synth.families import TRAINING
     from sohoa.template import load_template
 
-    eng = get_engine("htr", device="cpu")
+    eng = get_engine("htr", device="cpu", **({"model_dir": args.model} if args.model else {}))
     tot: dict[str, dict[str, int]] = {}
     for k in range(args.pages):
         tpl = load_template(TEMPLATES[k % len(TEMPLATES)])
@@ -82,7 +83,7 @@ def main() -> None:
                 if not key:
                     t["entries"] += len(page.truth["entries"])
                     t["found"] += len(reading.get("entries", []))
-    res = {"pages": args.pages, "modes": {}}
+    res = {"pages": args.pages, "model": str(eng.model_dir), "modes": {}}
     print("| scan | field CER end to end | oracle | entries found |\n|---|---|---|---|")
     for mode, t in tot.items():
         row = {"cer": t["edits"] / max(1, t["chars"]),
