@@ -77,14 +77,14 @@ def _components(text: np.ndarray) -> _Text:
     return _Text(lab, st, cen, size)
 
 
-def text_axis(text: np.ndarray, comps: _Text | None = None) -> float:
+def text_axis(text: np.ndarray, comps: _Text | None = None, join: float = 1.2) -> float:
     """> 0 when the writing runs along the image's rows (page upright or upside down), < 0
     along its columns (turned by a quarter): area-weighted mean log(width / height) of the
-    words (letters joined by a closing of a little more than a letter's size, the same both
-    ways: a smaller one leaves single letters, whose shape says little), 0 when there are too
-    few words to say."""
+    words (letters joined by a closing of ``join`` x a letter's size, the same both ways: a
+    smaller one leaves single letters, whose shape says little), 0 when there are too few
+    words to say."""
     size = (comps or _components(text)).size
-    k = max(3, int(round(1.2 * size)))
+    k = max(3, int(round(join * size)))
     closed = cv2.morphologyEx(text, cv2.MORPH_CLOSE,
                               cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     _, _, st, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
@@ -203,7 +203,11 @@ def orient(ink: np.ndarray, template: Template) -> Orientation:
     the axis (two turns); the header's place picks the half turn. When the writing does not
     say, the template's page shape (landscape/portrait) counts and all four are scored."""
     hmask, vmask = line_masks(ink, line_length(ink.shape))
-    axis = text_axis(text_ink(ink, hmask, vmask))
+    words = text_ink(ink, hmask, vmask)
+    axis = text_axis(words)
+    if abs(axis) < AXIS_SURE:  # faint writing binarised into pieces of letters: the letter
+        wider = text_axis(words, join=2 * 1.2)  # size is a piece's; join them wider
+        axis = wider if abs(wider) >= AXIS_SURE else axis
     text = letters_ink(ink, hmask, vmask)
     comps = _components(text)
     shape = abs(axis) < AXIS_SURE

@@ -56,3 +56,33 @@ def test_letters_ink_keeps_a_short_run_of_words_and_drops_a_ruling_line() -> Non
     text = letters_ink(ink, hmask, vmask)
     assert not text[45:58].any()  # the ruling is gone
     assert cv2.countNonZero(text[120:134]) == cv2.countNonZero(ink[120:134])  # the word stays
+
+
+def test_faint_writing_in_pieces_still_says_which_way_the_page_runs() -> None:
+    """Sans-print kh-2006 1701062 (hard, 200 dpi): the pale writing binarised into pieces of
+    letters, so the letter size was a piece's (4.5 px), words were not joined, and the
+    writing's direction said almost nothing (0.08); all four turns were scored and the grid's
+    fit turned the page by 270 degrees, every entry lost. A weak direction is looked at
+    again with the letters joined twice as wide."""
+    import numpy as np
+
+    from preprocessing.clean import line_masks
+    from preprocessing.grid import line_length
+    from preprocessing.orientation import text_axis, text_ink
+
+    tpl = load_template("kh-2006")
+    page = generate_page(tpl, 1701062, difficulty="hard", font_role="bench", rotation=0,
+                         layout="sans-print", dpi=200)
+    layout = analyze_page(page.image, tpl)
+    assert layout.rotation == 0
+    assert len(layout.entries) == len(page.truth["entries"]) == 12
+    # the page turned a quarter: the wider look says so just as surely, the other way
+    from preprocessing.clean import binarize, normalize_background, to_grey
+
+    ink = binarize(normalize_background(to_grey(page.image)))
+    hm, vm = line_masks(ink, line_length(ink.shape))
+    words = text_ink(ink, hm, vm)
+    assert text_axis(words, join=2.4) > 0.15
+    ink = np.ascontiguousarray(np.rot90(ink))
+    hm, vm = line_masks(ink, line_length(ink.shape))
+    assert text_axis(text_ink(ink, hm, vm), join=2.4) < -0.15
