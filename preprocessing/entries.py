@@ -163,11 +163,16 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     gaps = np.diff([ln.pos for ln in lines])
     x0, x1 = cmap.boundaries[0].pos, cmap.boundaries[-1].pos
 
+    def full(j: int) -> bool:
+        return coverage(ink, lines[j], x0, x1, reach=4) >= 0.9
+
     def header_piece(i: int) -> bool:
         """The short piece from line i down ends the header: it is the lower level of a
         two-level header (line i, under the merged group cells only, does not cross the whole
-        table) or it holds the printed column numbers; a short entry row is neither."""
-        return (coverage(ink, lines[i], x0, x1, reach=4) < 0.9
+        table, and no line above it does: the upper level's cells are merged) or it holds
+        the printed column numbers; a short entry row is neither (a line the writing made in
+        an entry row is as partial as an inner header line, but full row lines lie above it)."""
+        return ((not full(i) and not any(full(j) for j in range(1, i)))
                 or number_row(ink, lines[i], lines[i + 1], cmap, float(gaps[i])))
 
     first = first_entry_line(gaps, he, header_piece)

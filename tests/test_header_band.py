@@ -133,3 +133,20 @@ def test_a_tall_two_level_header_over_many_rows_takes_no_entry() -> None:
     pairs = match_entries(p.truth, layout)
     assert len(pairs) == len(p.truth["entries"]) == len(layout.entries)
     assert off_column_fields(pairs) == []
+
+
+def test_a_weak_line_inside_an_entry_row_is_no_two_level_header_under_full_row_lines() -> None:
+    """Proportions kt-2006 1701016 (hard, 200 dpi, bench hands): the writing of entry row 2
+    made a weak line across part of it (coverage 0.56); the short piece under it was taken
+    for a two-level header's lower level, although the header's bottom and row 1's bottom,
+    both crossing the whole table, lie above it: rows 1 and 2 became header, two entries
+    lost. A two-level header's inner line has no full-width line above it."""
+    from sohoa.synth import generate_page
+
+    tpl = load_template("kt-2006")
+    page = generate_page(tpl, 1701016, difficulty="hard", font_role="bench", rotation=0,
+                         layout="proportions", dpi=200)
+    layout = analyze_page(page.image, tpl)
+    truth = page.truth["entries"]
+    assert len(layout.entries) == len(truth) == 11
+    assert len(match_entries(page.truth, layout)) == 11  # each with IoU >= 0.5
