@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 
 AXIS_SURE = 0.15  # |text_axis| beyond which the writing's direction decides the axis
 MARKS_W = 1.0  # weight of diacritics above the letters (-1..1) in a turn's score
+# weights of the header cues: the printed title above the table (every register has one)
+# outweighs a row of column numbers guessed from the gaps between lines (optional, and a
+# hand-ruled book's missing row line makes the same pattern at the table's other end)
+TITLE_W = 1.5
+NUMBERS_W = 1.0
 MIN_WORDS = 40  # word blobs needed before the writing's direction is trusted
 RULING_RUNS = 4  # ruling taken out of the writing: runs of this many shortest lines' lengths
 
@@ -190,7 +195,7 @@ def _score(ink: np.ndarray, hmask: np.ndarray, vmask: np.ndarray, rot: int,
     cmap = map_columns(grid.v_lines, template) if grid.found else None
     score = 0.5 * cmap.score if cmap else 0.0
     if grid.found:
-        score += 1.5 * _header_on_top(grid) + 1.5 * _title_above(turned, grid)
+        score += NUMBERS_W * _header_on_top(grid) + TITLE_W * _title_above(turned, grid)
     score += MARKS_W * marks
     rows, cols = hm.shape
     if shape and (template.orientation == "landscape") == (cols > rows):

@@ -86,3 +86,17 @@ def test_faint_writing_in_pieces_still_says_which_way_the_page_runs() -> None:
     ink = np.ascontiguousarray(np.rot90(ink))
     hm, vm = line_masks(ink, line_length(ink.shape))
     assert text_axis(text_ink(ink, hm, vm), join=2.4) < -0.15
+
+
+def test_a_missing_row_line_near_the_bottom_is_no_number_row_against_the_title() -> None:
+    """Hand-ruled kt-2006 1711082 (hard, 200 dpi, bench hands): a missing row line near the
+    table's bottom left a tall gap over a short row, the pattern a header with its row of
+    column numbers makes; the number-row cue called the upright page upside down and, with
+    the mirrored column fit, outweighed the printed title above the table. The title now
+    weighs more than a number row guessed from gaps."""
+    tpl = load_template("kt-2006")
+    page = generate_page(tpl, 1711082, difficulty="hard", font_role="bench", rotation=0,
+                         layout="hand-ruled", dpi=200)
+    layout = analyze_page(page.image, tpl)
+    assert layout.rotation == 0
+    assert len(layout.entries) == len(page.truth["entries"]) == 14
