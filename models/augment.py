@@ -208,10 +208,10 @@ P_CAPTURE = {"bitonal": 0.35, "specks": 0.3, "low resolution": 0.3, "ink weight"
 def _bitonal(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A black-and-white scan: Otsu's threshold, a fixed one, or a local (adaptive) one."""
     r = rng.random()
+    otsu = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
     if r < 0.4:
-        return cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+        return otsu
     if r < 0.7:  # a fixed threshold; one that loses most of the ink falls back to Otsu's
-        otsu = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
         fixed = np.where(img > float(np.median(img)) * rng.uniform(0.45, 0.85), 255, 0)
         keep = np.count_nonzero(fixed == 0) >= 0.4 * np.count_nonzero(otsu == 0)
         return fixed.astype(np.uint8) if keep else otsu

@@ -37,6 +37,7 @@ MARKS_W = 1.0  # weight of diacritics above the letters (-1..1) in a turn's scor
 TITLE_W = 1.5
 NUMBERS_W = 1.0
 MIN_WORDS = 40  # word blobs needed before the writing's direction is trusted
+WORD_JOIN = 1.2  # letters are joined into words by a closing of this x the letter size
 RULING_RUNS = 4  # ruling taken out of the writing: runs of this many shortest lines' lengths
 
 
@@ -82,7 +83,8 @@ def _components(text: np.ndarray) -> _Text:
     return _Text(lab, st, cen, size)
 
 
-def text_axis(text: np.ndarray, comps: _Text | None = None, join: float = 1.2) -> float:
+def text_axis(text: np.ndarray, comps: _Text | None = None, join: float = WORD_JOIN
+              ) -> float:
     """> 0 when the writing runs along the image's rows (page upright or upside down), < 0
     along its columns (turned by a quarter): area-weighted mean log(width / height) of the
     words (letters joined by a closing of ``join`` x a letter's size, the same both ways: a
@@ -211,7 +213,7 @@ def orient(ink: np.ndarray, template: Template) -> Orientation:
     words = text_ink(ink, hmask, vmask)
     axis = text_axis(words)
     if abs(axis) < AXIS_SURE:  # faint writing binarised into pieces of letters: the letter
-        wider = text_axis(words, join=2 * 1.2)  # size is a piece's; join them wider
+        wider = text_axis(words, join=2 * WORD_JOIN)  # size is a piece's: join them wider
         axis = wider if abs(wider) >= AXIS_SURE else axis
     text = letters_ink(ink, hmask, vmask)
     comps = _components(text)

@@ -15,12 +15,18 @@ from sohoa.synth import generate_page
 from sohoa.template import load_template
 
 
+def _read_upright(template: str, seed: int, difficulty: str, family: str, dpi: int = 200,
+                  font_role: str = "bench") -> tuple:
+    """An upright generated page and its analysis."""
+    tpl = load_template(template)
+    page = generate_page(tpl, seed, difficulty=difficulty, font_role=font_role, rotation=0,
+                         layout=family, dpi=dpi)
+    return page, analyze_page(page.image, tpl)
+
+
 @pytest.mark.parametrize(("family", "seed"), [("mixed", 700003)])
 def test_page_with_other_proportions_stays_upright(family: str, seed: int) -> None:
-    tpl = load_template("ks-2006")
-    page = generate_page(tpl, seed, difficulty="hard", font_role="test", rotation=0, dpi=150,
-                         layout=family)
-    layout = analyze_page(page.image, tpl)
+    page, layout = _read_upright("ks-2006", seed, "hard", family, dpi=150, font_role="test")
     assert layout.rotation == page.truth["rotation"] == 0
     assert len(layout.entries) >= len(page.truth["entries"]) - 1
 
@@ -31,10 +37,7 @@ def test_close_set_bold_writing_is_no_ruling_when_the_marks_are_counted() -> Non
     writing were such runs; taken out as ruling, they left the writing in specks, the
     diacritics said nothing (0.0 either way) and the page was read upside down, every
     column mirrored. Only long runs are ruling for the writing's cues now."""
-    tpl = load_template("kh-2006")
-    page = generate_page(tpl, 901245, difficulty="easy", font_role="bench", rotation=0,
-                         layout="two-level", dpi=200)
-    layout = analyze_page(page.image, tpl)
+    page, layout = _read_upright("kh-2006", 901245, "easy", "two-level")
     assert layout.rotation == 0
     assert len(layout.entries) == len(page.truth["entries"]) == 12
 
@@ -70,10 +73,7 @@ def test_faint_writing_in_pieces_still_says_which_way_the_page_runs() -> None:
     from preprocessing.grid import line_length
     from preprocessing.orientation import text_axis, text_ink
 
-    tpl = load_template("kh-2006")
-    page = generate_page(tpl, 1701062, difficulty="hard", font_role="bench", rotation=0,
-                         layout="sans-print", dpi=200)
-    layout = analyze_page(page.image, tpl)
+    page, layout = _read_upright("kh-2006", 1701062, "hard", "sans-print")
     assert layout.rotation == 0
     assert len(layout.entries) == len(page.truth["entries"]) == 12
     # the page turned a quarter: the wider look says so just as surely, the other way
@@ -94,9 +94,6 @@ def test_a_missing_row_line_near_the_bottom_is_no_number_row_against_the_title()
     column numbers makes; the number-row cue called the upright page upside down and, with
     the mirrored column fit, outweighed the printed title above the table. The title now
     weighs more than a number row guessed from gaps."""
-    tpl = load_template("kt-2006")
-    page = generate_page(tpl, 1711082, difficulty="hard", font_role="bench", rotation=0,
-                         layout="hand-ruled", dpi=200)
-    layout = analyze_page(page.image, tpl)
+    page, layout = _read_upright("kt-2006", 1711082, "hard", "hand-ruled")
     assert layout.rotation == 0
     assert len(layout.entries) == len(page.truth["entries"]) == 14
