@@ -293,6 +293,10 @@ def test_english_mode_and_plain_tables(server, browser):
     assert "(meHoTen)" not in table and "error" not in table and "Họ tên mẹ" in table
     page.get_by_text("English").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
+    # the page's lang is set at the click; the session's language once the server relabelled
+    # the screen: a refresh sent before that still reports in Vietnamese
+    page.wait_for_function("document.querySelector('#approve-refresh').innerText.trim()"
+                           " === 'Refresh'")
     page.click("#approve-refresh")
     page.wait_for_function("document.querySelector('#approve-report').innerText"
                            ".includes('Error')")
