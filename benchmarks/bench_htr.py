@@ -211,6 +211,9 @@ def main() -> None:
     for flag, (attr, default, what) in INPUT_STEPS.items():
         ap.add_argument(f"--{flag}", choices=("on", "off"), default=default,
                         help=f"{what} (models.preprocess.{attr}; default: the product's)")
+    ap.add_argument("--shifted-names", choices=("on", "off"), default="on",
+                    help="an unsure name crop also read one row lower by every network "
+                         "(ocr.htr.SHIFTED_KINDS; default: the product's)")
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                     help="the htr engines' precision on the CPU (ocr.cpu_inference; auto: "
                          "bf16 where the CPU computes it natively)")
@@ -228,10 +231,13 @@ def main() -> None:
 
     torch.set_num_threads(2)
     import models.preprocess
+    import ocr.htr
     from ocr import get_engine
+    from sohoa.records import FieldKind
 
     for flag, (attr, _, _) in INPUT_STEPS.items():
         setattr(models.preprocess, attr, getattr(args, flag.replace("-", "_")) == "on")
+    ocr.htr.SHIFTED_KINDS = (FieldKind.NAME,) if args.shifted_names == "on" else ()
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
@@ -281,7 +287,8 @@ def main() -> None:
     tmax = args.tesseract_max or (60 if args.quick else 240)
     results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
                                "input_steps": {f: getattr(args, f.replace("-", "_"))
-                                               for f in INPUT_STEPS}}
+                                               for f in INPUT_STEPS},
+                               "shifted_names": args.shifted_names}
     for name, eng in engines.items():
         res: dict[str, Any] = {}
         for set_name, crops in sets.items():

@@ -87,6 +87,20 @@ STRETCH_DEFAULT = True  # engines stretch cramped lines unless told (``stretch=F
 # read twice (1.0: every crop read by every member)
 ENSEMBLE_BELOW = 0.95
 
+# An unsure crop of these kinds is also read by every member one pixel lower (the prepared
+# crop shifted down a row: the same width, so the frames line up), and all the readings are
+# averaged: a small test-time ensemble. Chosen on training-side stroke writers only
+# (docs/htr.md "Names read twice"): names 9.74 -> 9.23 % on 600 fresh names; shifts of every
+# kind helped names but made the closed lists worse (ethnicity), so names alone. () turns it off
+SHIFTED_KINDS: tuple[FieldKind, ...] = (FieldKind.NAME,)
+
+
+def shifted_down(array: np.ndarray, rows: int = 1) -> np.ndarray:
+    """A prepared crop (ink ~1 on 0) moved ``rows`` down, the bottom rows dropped."""
+    out = np.zeros_like(array)
+    out[rows:] = array[:-rows]
+    return out
+
 
 def greedy_frames_per_char(lp: np.ndarray, charset=None) -> float:  # type: ignore[no-untyped-def]
     """CTC frames per character of a crop's best path: from the first to the last frame that
@@ -237,8 +251,9 @@ class HTREngine:
 
         # a cramped line's first reading is only needed when the two are compared: an
         # ensemble's other members are not asked about it
+        shifted = [k in SHIFTED_KINDS for k in kinds]
         lps, first = self._log_probs(images, batch_size,
-                                     None if STRETCH_CHOOSE else cramped_line)
+                                     None if STRETCH_CHOOSE else cramped_line, shifted)
         cramped = [i for i, lp in enumerate(first) if cramped_line(lp)]
         skip = set() if STRETCH_CHOOSE else set(cramped)
         hyps = [make_hypotheses([]) if i in skip else self._decode(lp, k)
@@ -246,7 +261,7 @@ class HTREngine:
         if not cramped:
             return hyps
         wide, _ = self._log_probs([stretch_width(images[i], STRETCH_FACTOR) for i in cramped],
-                                  batch_size)
+                                  batch_size, shifted=[shifted[i] for i in cramped])
         for i, lp in zip(cramped, wide, strict=True):
             h = self._decode(lp, kinds[i])
             old = hyps[i]
@@ -256,12 +271,14 @@ class HTREngine:
         return hyps
 
     def _log_probs(self, images: list[np.ndarray], batch_size: int,
-                   unused: Callable[[np.ndarray], bool] | None = None
+                   unused: Callable[[np.ndarray], bool] | None = None,
+                   shifted: Sequence[bool] | None = None
                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Each image's (T, C) log-probabilities, and its first network's (the same for one
         network). An ensemble's other members read only the crops its first member is unsure
         of (``ENSEMBLE_BELOW``) and whose reading is used (``unused(first's log-probs)``
-        false)."""
+        false); of those, the ones flagged in ``shifted`` are read again by every member one
+        row lower (``shifted_down``) and averaged in."""
         from models.ctc_decode import greedy_confidence
         from models.ensemble import mean_log_probs
         from models.preprocess import prepare
@@ -285,8 +302,12 @@ class HTREngine:
         if unsure:
             others = [prepared_log_probs(m, height, [arrays[i] for i in unsure], self.device,
                                          batch_size) for m in members[1:]]
+            low = [j for j, i in enumerate(unsure) if shifted and shifted[i]]
+            lower = [prepared_log_probs(m, height, [shifted_down(arrays[unsure[j]]) for j in low],
+                                        self.device, batch_size) for m in members] if low else []
+            extra = {j: [o[n] for o in lower] for n, j in enumerate(low)}
             for j, i in enumerate(unsure):
-                lps[i] = mean_log_probs([first[i], *(o[j] for o in others)])
+                lps[i] = mean_log_probs([first[i], *(o[j] for o in others), *extra.get(j, [])])
         return lps, first
 
     def _decode(self, lp: np.ndarray, kind: FieldKind) -> Hypotheses:

@@ -23,10 +23,16 @@ SHIPPED = Path(__file__).resolve().parents[1] / "models" / "weights"
 TINY = dict(height=32, channels=(4, 4, 8, 8, 8, 8), rnn_hidden=8, rnn_layers=1)
 
 
-def _net(folder: Path, seed: int, charset: Charset, **over) -> Path:  # type: ignore[no-untyped-def]
+def _net(folder: Path, seed: int, charset: Charset, sharp: float = 1.0,  # type: ignore[no-untyped-def]
+         **over) -> Path:
+    """A tiny random network; ``sharp`` scales its output layer (a random network's outputs
+    are nearly uniform, whatever it reads)."""
     torch.manual_seed(seed)
     cfg = CRNNConfig(num_classes=charset.num_classes, **{**TINY, **over})
     module = build_crnn(cfg).eval()
+    last = [m for m in module.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.mul_(sharp)
     save_model_dir(folder, module, cfg, charset, {"epoch": seed})
     (folder / "name_lm.json").write_text("{}", "utf-8")  # a reading file travels along
     return folder
@@ -141,6 +147,41 @@ def test_the_engine_asks_the_other_members_only_where_the_first_is_unsure(tmp_pa
     lps, _ = eng._log_probs(images, 8, unused=lambda lp: abs(greedy_confidence(lp) - conf[low]) < 1e-8)
     assert same(lps, both) == [i != low for i in range(3)]  # ...but the unused one
     assert same(lps, first) == [i == low for i in range(3)]
+
+
+def test_an_unsure_name_is_also_read_one_row_lower(tmp_path, charset):
+    """ocr.htr.SHIFTED_KINDS: an unsure crop flagged ``shifted`` gets the four readings (two
+    members, as prepared and one row lower) averaged; a sure one, or one not flagged, not."""
+    from models.ensemble import mean_log_probs
+    from models.preprocess import prepare
+    from models.recognize import prepared_log_probs
+    from ocr.htr import SHIFTED_KINDS, HTREngine, shifted_down
+    from sohoa.records import FieldKind
+
+    assert SHIFTED_KINDS == (FieldKind.NAME,)
+    arr = np.arange(12, dtype=np.float32).reshape(4, 3)
+    low = shifted_down(arr)
+    assert low.shape == arr.shape and not low[0].any() and (low[1:] == arr[:-1]).all()
+    a, b = (_net(tmp_path / n, i, charset, sharp=1000.0) for i, n in ((1, "a"), (2, "b")))
+    ens = join_models([a, b], tmp_path / "ab", half=False)
+    eng = HTREngine(model_dir=ens, device="cpu", char_lms=False, lexicons=False,
+                    precision="fp32")
+    rng = np.random.default_rng(8)  # noise: bars alone look the same a row lower
+    images = [rng.integers(0, 255, (40, 120), np.uint8) for _ in range(2)]
+    arrays = [prepare(im, 32) for im in images]
+    ma, mb = (load_model_dir(p).module for p in (a, b))
+    four = [mean_log_probs([prepared_log_probs(m, 32, [x])[0] for m in (ma, mb)
+                            for x in (arr, shifted_down(arr))]) for arr in arrays]
+    both = log_probs(load_model_dir(ens).module, 32, images)
+    assert not np.allclose(four[0], both[0], atol=1e-2)
+    eng.ensemble_below = 1.0
+    lps, _ = eng._log_probs(images, 8, shifted=[True, False])
+    assert np.allclose(lps[0], four[0], atol=1e-4)
+    assert np.allclose(lps[1], both[1], atol=1e-4)
+    eng.ensemble_below = 0.0  # sure crops: the first member alone, shifted or not
+    first = log_probs(ma, 32, images)
+    lps, _ = eng._log_probs(images, 8, shifted=[True, True])
+    assert all(np.allclose(g, w, atol=1e-4) for g, w in zip(lps, first, strict=True))
 
 
 def test_models_join_makes_a_workspace_ensemble(tmp_path, charset):
