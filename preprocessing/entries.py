@@ -63,7 +63,7 @@ from preprocessing.rows import (
 )
 from preprocessing.strikes import components as _components
 from preprocessing.strikes import crosses_row as _crosses
-from preprocessing.strikes import find_strikes
+from preprocessing.strikes import find_strikes, writing_side
 from preprocessing.strikes import off_ruling as _off_ruling
 from preprocessing.writing_size import min_written_area
 from sohoa.template import Template
@@ -73,6 +73,12 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 30  # row slots read on one page at most
 CUT_REASON = "column cut off at the image's edge"
 EDGE_BAND = 0.1  # of a cell's height: a flat band of ink along its edge is no writing of its own
+# a row a stroke crosses is struck unless all its writing lies on one side of the stroke,
+# further than this share of the row's height from it (and from the row's edges, where
+# pieces of the row lines are left): such a stroke runs through blank rows joined to the
+# entry (struck blank rows under the last entry whose row line is missing: hand-ruled
+# kt-2006 1730013)
+STRUCK_GAP = 0.08
 
 Pts = tuple[tuple[float, float], ...]
 
@@ -312,7 +318,10 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
 
 def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int, top: _Curve,
          bot: _Curve, cmap: ColumnMap, template: Template, min_area: int,
-         strikes: list[tuple[float, float, float, float]]) -> RowSeg:
+         strikes: list[tuple[float, float, float, float]], cut: bool = True) -> RowSeg:
+    """One row slot between ``top`` and ``bot``: its fields and what it is. A row a stroke
+    crosses whose writing lies on one side of it is the entry on that side of the stroke's
+    end, read again there (``cut``), and the stroke runs through blank rows joined to it."""
     b = cmap.boundaries
     quad = _quad(top, bot, b[0], b[-1])
     fields: dict[str, FieldSeg] = {}
@@ -349,12 +358,48 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
         fields = {k: f if f.empty else FieldSeg(f.quad, True, None)
                   for k, f in fields.items()}
     if strikes and _crosses(strikes, top.y, bot.y):
-        kind = "struck"
-    elif all(f.empty for f in fields.values()):
+        xm = 0.5 * (b[0].pos + b[-1].pos)
+        crossing = [st for st in strikes if _crosses([st], top.y, bot.y)]
+        side = writing_side(clean, crossing, _lerp_quad(quad, STRUCK_GAP, 1.0 - STRUCK_GAP),
+                            STRUCK_GAP * (bot.y(xm) - top.y(xm)), min_area,
+                            [f.ink for f in fields.values() if f.ink is not None])
+        if side is None:
+            return RowSeg(slot, quad, "struck", fields)
+        if cut:
+            at = _stroke_end(crossing, top, bot, b[0].pos, b[-1].pos, side)
+            upper, lower = (top, at) if side == "above" else (at, bot)
+            return _row(clean, grown, shape, slot, upper, lower, cmap, template, min_area,
+                        strikes, False)
+    if all(f.empty for f in fields.values()):
         kind = "struck" if strikes and _crosses(strikes, top.y, bot.y, 0.05) else "blank"
     else:
         kind = "entry"
     return RowSeg(slot, quad, kind, fields)
+
+
+def _stroke_end(strikes: list[tuple[float, float, float, float]], top: _Curve, bot: _Curve,
+                x0: float, x1: float, side: str) -> _Curve:
+    """The boundary where the strokes through blank rows begin, for an entry on ``side`` of
+    them: a line between ``top`` and ``bot`` (their blend) through the strokes' highest point
+    between x0 and x1 (``side`` "above": the entry ends there) or their lowest ("below")."""
+    xs = np.linspace(x0, x1, 33)
+    best: tuple[float, float] | None = None
+    for sx0, sy0, sx1, sy1 in strikes:
+        if sx1 == sx0:
+            continue
+        ys = sy0 + (xs - sx0) * (sy1 - sy0) / (sx1 - sx0)
+        k = int(np.argmin(ys) if side == "above" else np.argmax(ys))
+        if best is None or (ys[k] < best[1] if side == "above" else ys[k] > best[1]):
+            best = (float(xs[k]), float(ys[k]))
+    if best is None:
+        return bot if side == "above" else top
+    x, y = best
+    t = float(np.clip((y - top.y(x)) / max(1e-6, bot.y(x) - top.y(x)), 0.0, 1.0))
+    ys = np.array([top.y(float(v)) + t * (bot.y(float(v)) - top.y(float(v))) for v in xs])
+    coeffs = np.polyfit(xs, ys, 2)
+    mid = 0.5 * (x0 + x1)
+    return _Curve(RuledLine(float(np.polyval(coeffs, mid)), tuple(float(c) for c in coeffs),
+                            0.0))
 
 
 def _at_edge(ink: tuple[float, float, float, float], cell: tuple[int, int, int, int]) -> bool:

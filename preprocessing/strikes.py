@@ -191,3 +191,73 @@ def crosses_row(strikes: list[tuple[float, float, float, float]], top: Callable[
         if share >= 0.5 and span >= 0.3 and 0.3 <= mid <= 0.7 and on.all():
             return True
     return False
+
+
+
+def writing_side(ink: np.ndarray, strikes: list[tuple[float, float, float, float]],
+                 quad: tuple[tuple[float, float], ...], gap: float, min_area: int,
+                 written: list[tuple[float, float, float, float]],
+                 min_fields: int = 3) -> str | None:
+    """"above" or "below" when the writing of the row ``quad`` lies on that side of every
+    stroke in ``strikes`` (those crossing the row): the centres of its written fields' ink
+    boxes (``written``, at least ``min_fields`` of them: an entry holds many values, pieces
+    of a stroke or of a ruling line make one or two cells look written) all on that side, and
+    fewer than ``min_area`` ink pixels of ``ink`` on the other (counting only pixels more than
+    ``gap`` px from the stroke's line); else None. A stroke that strikes a written entry out
+    runs through its writing; one with all the row's writing on one side runs through blank
+    rows joined to the entry (a missing row line)."""
+    import cv2
+
+    if len(written) < min_fields or not strikes:
+        return None
+    pts = np.array(quad, np.float32)
+    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(ink.shape[1], x1 + 1), min(ink.shape[0], y1 + 1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(pts - (x0, y0)).astype(np.int32), 1)
+    ys, xs = np.nonzero((ink[y0:y1, x0:x1] > 0) & (inside > 0))
+    cx = np.array([0.5 * (b[0] + b[2]) for b in written])
+    cy = np.array([0.5 * (b[1] + b[3]) for b in written])
+    sides = set()
+    for sx0, sy0, sx1, sy1 in strikes:
+        if sx1 < sx0:  # left to right: a positive distance is below the stroke
+            sx0, sy0, sx1, sy1 = sx1, sy1, sx0, sy0
+        dx, dy = sx1 - sx0, sy1 - sy0
+        norm = float(np.hypot(dx, dy))
+        if dx <= 0:  # a vertical stroke has no above or below
+            return None
+
+        def below(px: np.ndarray, py: np.ndarray, sx0: float = sx0, sy0: float = sy0,
+                  dx: float = dx, dy: float = dy, norm: float = norm) -> np.ndarray:
+            """Signed distance to the stroke's line, positive below it."""
+            return ((px - sx0) * -dy + (py - sy0) * dx) / norm
+
+        fields = below(cx, cy)
+        if (fields < -gap).all():
+            side, other = "above", below(xs + x0, ys + y0) > gap
+        elif (fields > gap).all():
+            side, other = "below", below(xs + x0, ys + y0) < -gap
+        else:
+            return None
+        if np.count_nonzero(other) >= min_area:
+            return None
+        sides.add(side)
+    return sides.pop() if len(sides) == 1 else None
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(pts - (x0, y0)).astype(np.int32), 1)
+    ys, xs = np.nonzero((ink[y0:y1, x0:x1] > 0) & (inside > 0))
+    for sx0, sy0, sx1, sy1 in strikes:
+        dx, dy = sx1 - sx0, sy1 - sy0
+        norm = float(np.hypot(dx, dy))
+        if norm == 0:
+            continue
+        # signed distance of each ink pixel to the stroke's line (positive: below it)
+        d = ((xs + x0 - sx0) * -dy + (ys + y0 - sy0) * dx) / norm * np.sign(dx or 1.0)
+        if np.count_nonzero(d > gap) >= min_area and np.count_nonzero(d < -gap) >= min_area:
+            return True
+    return False
+

@@ -57,6 +57,10 @@ def _entries(tid: str, seed: int, family: str, rotation: int,  # type: ignore[no
     # ruling left in them (row line stubs joined to the missed column line) made them
     # "written", and they were joined to the last entry
     ("kt-2006", 691049, "photo", 270, "ruling stubs in blank rows"),
+    # the row line under the last entry missing and the blank rows under it struck through:
+    # the entry and the struck rows were one row, called struck, and the entry was lost
+    # (session 22: the stroke runs under the writing, not through it)
+    ("kt-2006", 1730013, "hand-ruled", 0, "struck rows joined to the last entry"),
 ])
 def test_training_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
                                                  rotation: int, why: str) -> None:
