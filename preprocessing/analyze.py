@@ -248,7 +248,7 @@ def analyze_page(image: np.ndarray, template: Template, *, ocr_header: bool = Fa
         grid = replace(grid, h_lines=straight_within(grid.h_lines, 0, ink_w.shape[1]))
     # the faded ink is made at most once: the entry numbers and the rows called blank use it
     seg = segment(ink_w, grid, template, cmap, faint=faint_w,
-                  faded=cache(lambda: binarize(flat_w, k=FADED_K)))
+                  faded=cache(lambda: binarize(flat_w, k=FADED_K)), paper=valid)
     if seg.status != "ok":
         return _with(base, status=seg.status)
     inv = np.linalg.inv(m_full) @ scale_matrix(1.0 / s)  # small work -> input

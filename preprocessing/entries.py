@@ -134,7 +134,8 @@ def _field_split(clean: np.ndarray, q: Pts, n_lines: int, shape: tuple[int, int]
 
 def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | None = None,
             ruling: np.ndarray | None = None, faint: np.ndarray | None = None,
-            faded: Callable[[], np.ndarray] | None = None) -> Segmentation:
+            faded: Callable[[], np.ndarray] | None = None,
+            paper: np.ndarray | None = None) -> Segmentation:
     """Entries and field boxes of a found grid on an upright page.
 
     ``ink`` is the binary page (ink=255) or a grey/RGB page (binarised here); ``cmap`` the
@@ -145,7 +146,9 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     decided on ``ink`` alone, but for rows that it calls blank and that hold faint writing in
     most columns on ``faded()`` (a binarisation between the two, made when needed: a pen too
     faded for ``ink``, ``faded.py``); the entry numbers are looked for on it too where
-    ``ink`` shows none (``numbercol.with_faint_numbers``)."""
+    ``ink`` shows none (``numbercol.with_faint_numbers``). ``paper``: where the page has paper
+    (non-zero; the image's edge and the scanner bed or table around a photo have none): an
+    entry-number column that leaves it part-way down stops showing numbers there."""
     if ink.ndim == 3 or np.count_nonzero((ink != 0) & (ink != 255)):
         ink = binarize(normalize_background(to_grey(ink)))
     if cmap is None:
@@ -195,7 +198,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
         numbers = True
     left, right = cmap.boundaries[0], cmap.boundaries[-1]
     xm = 0.5 * (left.pos + right.pos)
-    bounds, he = _body_rows(ink, grid, cmap, template, lines, first, he, xm, faded)
+    bounds, he = _body_rows(ink, grid, cmap, template, lines, first, he, xm, faded, paper)
     body_lines = [b.line for b in bounds if b.t == 0.0]
     if ruling is None:  # only the lines taken as ruling: a shallow strike-through stays ink
         used = Grid(tuple(lines[:first] + body_lines), grid.v_lines, grid.bbox)
@@ -251,8 +254,8 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
 
 def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
                lines: list[RuledLine], first: int, he: float,
-               xm: float, faded: Callable[[], np.ndarray] | None = None
-               ) -> tuple[list[Boundary], float]:
+               xm: float, faded: Callable[[], np.ndarray] | None = None,
+               paper: np.ndarray | None = None) -> tuple[list[Boundary], float]:
     """Row boundaries from the first entry line to the table's bottom: every found line
     between them is a candidate, and so is every gap the handwriting leaves (see rowfit);
     and the usual row height they were fitted with."""
@@ -287,7 +290,13 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
                                                                                  strikes, 11)
     guides = [top] + [ln for ln in inner if ln.strength >= 0.6] + [bottom]
     prof, cols = column_profiles(without_rules(clean, he), cmap, top, bottom, iy0, iy1, guides)
-    col = number_column(template, cols)
+    number = number_column(template)
+    if number in cols and _runs_off(cmap, number, y0 + 0.5 * he, y1 - 0.5 * he,
+                                    ink.shape[1], paper):
+        cols_seen = [c for c in cols if c != number]  # its numbers stop where it leaves
+    else:
+        cols_seen = cols
+    col = number_column(template, cols_seen)
     num = (number_profile(clean_num, cmap, col, strong.h_lines, top, bottom, iy0, iy1, he,
                           guides)
            if col is not None and col in cols else None)
@@ -375,6 +384,29 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     else:
         kind = "entry"
     return RowSeg(slot, quad, kind, fields)
+
+
+def _runs_off(cmap: ColumnMap, ci: int, y0: float, y1: float, width: int,
+              paper: np.ndarray | None = None) -> bool:
+    """Whether column ``ci`` keeps under half its width on the page at ``y0`` or ``y1`` (the
+    body's first and last rows): on the image, and on ``paper`` where given (a photo turned
+    and cut at the paper's edge: the column runs off part-way down)."""
+    left, right = cmap.boundaries[ci], cmap.boundaries[ci + 1]
+    for y in (y0, y1):
+        xa, xb = float(left.at(y)), float(right.at(y))
+        if xb - xa <= 0:
+            continue
+        xs = np.linspace(xa, xb, 16)
+        inside = (xs >= 0) & (xs < width)
+        if paper is not None:
+            yi = int(np.clip(round(y), 0, paper.shape[0] - 1))
+            on = np.zeros(len(xs), bool)
+            on[inside] = paper[yi, np.clip(np.round(xs[inside]).astype(int), 0,
+                                           paper.shape[1] - 1)] > 0
+            inside = on
+        if inside.mean() < 0.5:
+            return True
+    return False
 
 
 def _stroke_end(strikes: list[tuple[float, float, float, float]], top: _Curve, bot: _Curve,

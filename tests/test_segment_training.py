@@ -61,6 +61,10 @@ def _entries(tid: str, seed: int, family: str, rotation: int,  # type: ignore[no
     # the entry and the struck rows were one row, called struck, and the entry was lost
     # (session 22: the stroke runs under the writing, not through it)
     ("kt-2006", 1730013, "hand-ruled", 0, "struck rows joined to the last entry"),
+    # a photo turned and cut at the paper's left edge: the entry-number column runs off the
+    # paper part-way down, its numbers stop, and the last two entries (their row line
+    # missing) stayed one row; the sex column now tells them apart (session 22)
+    ("ks-2006", 1731024, "hand-photo", 0, "number column off the paper part-way down"),
 ])
 def test_training_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
                                                  rotation: int, why: str) -> None:
