@@ -366,9 +366,9 @@ def _row(clean: np.ndarray, grown: np.ndarray, shape: tuple[int, int], slot: int
     if edges and all(edges):  # only the ends of a neighbour's writing or of a wobbly line
         fields = {k: f if f.empty else FieldSeg(f.quad, True, None)
                   for k, f in fields.items()}
-    if strikes and _crosses(strikes, top.y, bot.y):
+    crossing = [st for st in strikes if _crosses([st], top.y, bot.y)]
+    if crossing:
         xm = 0.5 * (b[0].pos + b[-1].pos)
-        crossing = [st for st in strikes if _crosses([st], top.y, bot.y)]
         side = writing_side(clean, crossing, _lerp_quad(quad, STRUCK_GAP, 1.0 - STRUCK_GAP),
                             STRUCK_GAP * (bot.y(xm) - top.y(xm)), min_area,
                             [f.ink for f in fields.values() if f.ink is not None])

@@ -193,7 +193,6 @@ def crosses_row(strikes: list[tuple[float, float, float, float]], top: Callable[
     return False
 
 
-
 def writing_side(ink: np.ndarray, strikes: list[tuple[float, float, float, float]],
                  quad: tuple[tuple[float, float], ...], gap: float, min_area: int,
                  written: list[tuple[float, float, float, float]],
@@ -227,37 +226,19 @@ def writing_side(ink: np.ndarray, strikes: list[tuple[float, float, float, float
         if sx1 < sx0:  # left to right: a positive distance is below the stroke
             sx0, sy0, sx1, sy1 = sx1, sy1, sx0, sy0
         dx, dy = sx1 - sx0, sy1 - sy0
-        norm = float(np.hypot(dx, dy))
         if dx <= 0:  # a vertical stroke has no above or below
             return None
-
-        def below(px: np.ndarray, py: np.ndarray, sx0: float = sx0, sy0: float = sy0,
-                  dx: float = dx, dy: float = dy, norm: float = norm) -> np.ndarray:
-            """Signed distance to the stroke's line, positive below it."""
-            return ((px - sx0) * -dy + (py - sy0) * dx) / norm
-
-        fields = below(cx, cy)
+        norm = float(np.hypot(dx, dy))
+        # signed distances to the stroke's line, positive below it
+        fields = ((cx - sx0) * -dy + (cy - sy0) * dx) / norm
+        pixels = ((xs + x0 - sx0) * -dy + (ys + y0 - sy0) * dx) / norm
         if (fields < -gap).all():
-            side, other = "above", below(xs + x0, ys + y0) > gap
+            side, other = "above", pixels > gap
         elif (fields > gap).all():
-            side, other = "below", below(xs + x0, ys + y0) < -gap
+            side, other = "below", pixels < -gap
         else:
             return None
         if np.count_nonzero(other) >= min_area:
             return None
         sides.add(side)
     return sides.pop() if len(sides) == 1 else None
-    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillConvexPoly(inside, np.round(pts - (x0, y0)).astype(np.int32), 1)
-    ys, xs = np.nonzero((ink[y0:y1, x0:x1] > 0) & (inside > 0))
-    for sx0, sy0, sx1, sy1 in strikes:
-        dx, dy = sx1 - sx0, sy1 - sy0
-        norm = float(np.hypot(dx, dy))
-        if norm == 0:
-            continue
-        # signed distance of each ink pixel to the stroke's line (positive: below it)
-        d = ((xs + x0 - sx0) * -dy + (ys + y0 - sy0) * dx) / norm * np.sign(dx or 1.0)
-        if np.count_nonzero(d > gap) >= min_area and np.count_nonzero(d < -gap) >= min_area:
-            return True
-    return False
-
