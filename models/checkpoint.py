@@ -27,6 +27,8 @@ CHARSET = "charset.json"
 # the character LMs a model folder reads with (built from register values, not from the
 # network's weights: a network fine-tuned from a base reads with the base's)
 ADDRESS_LM_FILE = "address_lm.json"  # places on whole lines of unknown origin (ocr.htr)
+# model.json key: {field kind: sub-folder} of networks that read that kind instead
+KIND_MODELS = "kind_models"
 READING_FILES = ("name_lm.json", "place_lm.json", "date_lm.json", ADDRESS_LM_FILE)
 
 
@@ -113,6 +115,30 @@ def load_model_dir(path: Path, device: str = "cpu") -> LoadedModel:
                             for k, v in state.items()})
     module.eval().to(dev)
     return LoadedModel(module, config, charset, meta, path, dev)
+
+
+def load_kind_models(path: Path, model: LoadedModel, device: str = "cpu"
+                     ) -> dict[str, LoadedModel]:
+    """The networks a model folder names for single field kinds (``kind_models`` in its
+    model.json: ``{"name": "names"}``, a sub-folder each), by kind. Each must read like the
+    folder's own network (the same charset, input height and columns per frame), so the
+    folder's decoding, LMs and gates apply to it unchanged."""
+    out: dict[str, LoadedModel] = {}
+    for kind, sub in (model.meta.get(KIND_MODELS) or {}).items():
+        folder = Path(path) / str(sub)
+        if Path(str(sub)).is_absolute() or ".." in Path(str(sub)).parts:
+            raise ModelError(f"{Path(path) / MODEL_JSON}: {KIND_MODELS} {kind!r} must name a "
+                             f"sub-folder of the model folder, not {sub!r}")
+        m = load_model_dir(folder, device)
+        if m.charset != model.charset:
+            raise ModelError(f"{folder}: its charset differs from {path}'s")
+        if (m.config.height, m.config.width_stride) != (model.config.height,
+                                                         model.config.width_stride):
+            raise ModelError(f"{folder}: input height / columns per frame "
+                             f"{m.config.height}/{m.config.width_stride} differ from {path}'s "
+                             f"{model.config.height}/{model.config.width_stride}")
+        out[str(kind)] = m
+    return out
 
 
 def atomic_save(obj: Any, path: Path) -> Path:

@@ -58,6 +58,38 @@ def join_models(folders: list[Path], out: Path, meta: dict[str, Any] | None = No
     return Path(out)
 
 
+def with_kind_model(base: Path, specialist: Path, kind: str, out: Path,
+                    meta: dict[str, Any] | None = None) -> Path:
+    """Write ``out``: the model folder ``base`` with ``specialist`` (a network or ensemble of
+    the same charset and input shape) reading the crops of field kind ``kind`` instead
+    (``kind_models`` in model.json, the specialist in the sub-folder ``<kind>s``)."""
+    import json
+    import shutil
+
+    from models.checkpoint import CHARSET, KIND_MODELS, MODEL_JSON, WEIGHTS, load_kind_models
+
+    base, out = Path(base), Path(out)
+    if out.exists():
+        raise ModelError(f"{out}: exists already")
+    shutil.copytree(base, out)
+    sub = out / f"{kind}s"
+    shutil.rmtree(sub, ignore_errors=True)
+    sub.mkdir()
+    for name in (MODEL_JSON, CHARSET, WEIGHTS):  # the network only: it reads with out's LMs
+        shutil.copyfile(Path(specialist) / name, sub / name)
+    info = json.loads((out / MODEL_JSON).read_text("utf-8"))
+    info[KIND_MODELS] = {**info.get(KIND_MODELS, {}), kind: sub.name}
+    info.update(meta or {})
+    (out / MODEL_JSON).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
+                                  "utf-8")
+    try:  # the same charset and input shape, or no folder at all
+        load_kind_models(out, load_model_dir(out, "cpu"))
+    except ModelError:
+        shutil.rmtree(out)
+        raise
+    return out
+
+
 def member_folder(folder: Path, out: Path, index: int = 0) -> Path:
     """``folder`` itself when it holds one network; else its member ``index`` written to
     ``out`` as a single-network folder (the reading files and decoding weights copied)."""

@@ -35,6 +35,7 @@ class TrainOptions:
     seed: int = 1
     val_size: int = 400
     init_from: str = ""  # a model folder to start from (fine-tuning)
+    name_share: float = 0.35  # lines that are name fields, the hardest kind (SynthSource)
     extra_font_share: float = 0.35  # lines written in extra installed fonts (SynthSource)
     mark_share: float = 0.25  # lines by hands that set tone marks to the right (SynthSource)
     stroke_share: float = 0.0  # lines written with pen strokes (sohoa.synth.stroke_writer)
@@ -70,6 +71,7 @@ def default(name: str) -> Any:
 
 
 # options a resumed run may change; the rest are the run's own and stay as saved
-RESUME_MAY_CHANGE = ("device", "threads", "workers", "extra_font_share", "mark_share",
+RESUME_MAY_CHANGE = ("device", "threads", "workers", "name_share", "extra_font_share",
+                     "mark_share",
                      "stroke_share", "distort_share", "address_share", "ruled_share",
                      "capture_share", "time_budget_min", "shards", "shard_share", "keep_epochs")

@@ -139,7 +139,7 @@ class HTREngine:
                  batch_size: int = 64, lms: Mapping[FieldKind, CharLM] | None = None,
                  lm_weight: float | None = None, char_lms: bool = True, lexicons: bool = True,
                  stretch: bool | None = None, precision: str = "auto") -> None:
-        from models.checkpoint import MODEL_JSON, ModelError, load_model_dir
+        from models.checkpoint import MODEL_JSON, ModelError, load_kind_models, load_model_dir
         from models.registry import model_in_use
 
         self.device = pick_device(device)
@@ -151,6 +151,7 @@ class HTREngine:
             path = Path(model_dir) if model_dir else model_in_use(
                 Path(workspace) if workspace else None)
             self.model = load_model_dir(path, self.device)
+            kind_models = load_kind_models(path, self.model, self.device)
         except ModelError as exc:
             raise EngineUnavailable(f"htr model not available: {exc}") from exc
         self.model_dir = path
@@ -186,11 +187,21 @@ class HTREngine:
                                     weights=weights)
         self._line_setup = (arpa, lexicons, char_lms)
         self._line_decoder: FieldDecoder | None = None
-        # what inference runs: on the CPU, batch norms folded into their convolutions and
-        # channels-last tensors (oneDNN's layout), in bf16 where the CPU computes it natively
-        self.net = for_cpu_inference(self.model.module, self.precision) \
-            if self.device == "cpu" else self.model.module
+        self.net = self._runnable(self.model.module)
+        # networks of the same shape that read one field kind instead (``kind_models`` in the
+        # folder's model.json: {"name": "names"}, a sub-folder; docs/htr.md "Name specialists")
+        try:
+            self.kind_nets = {FieldKind(k): self._runnable(m.module)
+                              for k, m in kind_models.items()}
+        except ValueError as exc:
+            raise EngineUnavailable(f"htr model not usable: {path / MODEL_JSON}: kind_models: "
+                                    f"{exc}") from exc
         log.info("htr: model %s on %s (%s)", path, self.device, self.precision)
+
+    def _runnable(self, module):  # type: ignore[no-untyped-def]
+        """What inference runs: on the CPU, batch norms folded into their convolutions and
+        channels-last tensors (oneDNN's layout), in bf16 where the CPU computes it natively."""
+        return for_cpu_inference(module, self.precision) if self.device == "cpu" else module
 
     @property
     def model_name(self) -> str:
@@ -253,7 +264,7 @@ class HTREngine:
         # ensemble's other members are not asked about it
         shifted = [k in SHIFTED_KINDS for k in kinds]
         lps, first = self._log_probs(images, batch_size,
-                                     None if STRETCH_CHOOSE else cramped_line, shifted)
+                                     None if STRETCH_CHOOSE else cramped_line, shifted, kinds)
         cramped = [i for i, lp in enumerate(first) if cramped_line(lp)]
         skip = set() if STRETCH_CHOOSE else set(cramped)
         hyps = [make_hypotheses([]) if i in skip else self._decode(lp, k)
@@ -261,7 +272,8 @@ class HTREngine:
         if not cramped:
             return hyps
         wide, _ = self._log_probs([stretch_width(images[i], STRETCH_FACTOR) for i in cramped],
-                                  batch_size, shifted=[shifted[i] for i in cramped])
+                                  batch_size, shifted=[shifted[i] for i in cramped],
+                                  kinds=[kinds[i] for i in cramped])
         for i, lp in zip(cramped, wide, strict=True):
             h = self._decode(lp, kinds[i])
             old = hyps[i]
@@ -272,22 +284,48 @@ class HTREngine:
 
     def _log_probs(self, images: list[np.ndarray], batch_size: int,
                    unused: Callable[[np.ndarray], bool] | None = None,
-                   shifted: Sequence[bool] | None = None
+                   shifted: Sequence[bool] | None = None,
+                   kinds: Sequence[FieldKind] | None = None
                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Each image's (T, C) log-probabilities, and its first network's (the same for one
         network). An ensemble's other members read only the crops its first member is unsure
         of (``ENSEMBLE_BELOW``) and whose reading is used (``unused(first's log-probs)``
         false); of those, the ones flagged in ``shifted`` are read again by every member one
-        row lower (``shifted_down``) and averaged in."""
+        row lower (``shifted_down``) and averaged in. A crop of a kind the folder has a
+        specialist for (``kind_nets``, ``kinds`` given) is read by that network instead."""
+        groups: dict[int, list[int]] = {}
+        nets = {id(self.net): self.net}
+        for i in range(len(images)):
+            net = self.kind_nets.get(kinds[i], self.net) if kinds and self.kind_nets \
+                else self.net
+            nets[id(net)] = net
+            groups.setdefault(id(net), []).append(i)
+        if len(groups) < 2:
+            return self._net_log_probs(nets[next(iter(groups), id(self.net))], images,
+                                       batch_size, unused, shifted)
+        lps: list[np.ndarray] = [np.empty(0)] * len(images)
+        first: list[np.ndarray] = [np.empty(0)] * len(images)
+        for key, idx in groups.items():
+            a, b = self._net_log_probs(nets[key], [images[i] for i in idx], batch_size, unused,
+                                       [shifted[i] for i in idx] if shifted else None)
+            for n, i in enumerate(idx):
+                lps[i], first[i] = a[n], b[n]
+        return lps, first
+
+    def _net_log_probs(self, net, images: list[np.ndarray], batch_size: int,  # type: ignore[no-untyped-def]
+                       unused: Callable[[np.ndarray], bool] | None = None,
+                       shifted: Sequence[bool] | None = None
+                       ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``_log_probs`` with one network (or ensemble) for every image."""
         from models.ctc_decode import greedy_confidence
         from models.ensemble import mean_log_probs
         from models.preprocess import prepare
         from models.recognize import log_probs, prepared_log_probs
 
         height, whole = self.model.config.height, self.whole_lines or None
-        members = list(getattr(self.net, "members", None) or [])
+        members = list(getattr(net, "members", None) or [])
         if len(members) < 2:
-            lps = log_probs(self.net, height, images, self.device, batch_size,
+            lps = log_probs(net, height, images, self.device, batch_size,
                             whole_line=whole)
             return lps, lps
         arrays = [prepare(im, height, whole_line=whole) for im in images]

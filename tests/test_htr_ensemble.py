@@ -207,3 +207,48 @@ def test_models_join_makes_a_workspace_ensemble(tmp_path, charset):
     assert bad.exit_code != 0 and not (tmp_path / "up").exists()
     odd = run(app, ["models", "join", "one", "--from", str(a), "--workspace", str(ws)])
     assert odd.exit_code != 0 and "at least two" in odd.output
+
+
+def test_a_kind_model_reads_that_kind_only(tmp_path, charset):
+    """``kind_models``: a folder's specialist network reads the crops of its kind (names), the
+    folder's own ensemble every other crop, in one call and in the engine's n-best; a
+    specialist that does not read like the folder's network is refused, naming the folder."""
+    from models.ensemble import with_kind_model
+    from ocr.base import EngineUnavailable
+    from ocr.htr import HTREngine
+    from sohoa.records import FieldCrop, FieldKind
+
+    a, b = (_net(tmp_path / n, i, charset, sharp=50.0) for i, n in ((1, "a"), (2, "b")))
+    c = _net(tmp_path / "c", 3, charset, sharp=50.0)
+    ens = join_models([a, b], tmp_path / "ab", half=False)
+    routed = with_kind_model(ens, c, "name", tmp_path / "routed")
+    meta = json.loads((routed / MODEL_JSON).read_text("utf-8"))
+    assert meta["kind_models"] == {"name": "names"} and (routed / "names" / MODEL_JSON).exists()
+    eng = HTREngine(model_dir=routed, device="cpu", char_lms=False, lexicons=False,
+                    precision="fp32")
+    plain = HTREngine(model_dir=ens, device="cpu", char_lms=False, lexicons=False,
+                      precision="fp32")
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 255, (40, 120), np.uint8) for _ in range(3)]
+    kinds = [FieldKind.NAME, FieldKind.PLACE, FieldKind.NAME]
+    own = log_probs(load_model_dir(c).module, 32, images)
+    lps, _ = eng._log_probs(images, 8, kinds=kinds)
+    want_plain, _ = plain._log_probs(images, 8)
+    assert np.allclose(lps[0], own[0], atol=1e-4) and np.allclose(lps[2], own[2], atol=1e-4)
+    assert np.allclose(lps[1], want_plain[1], atol=1e-4)
+    assert not np.allclose(own[1], want_plain[1], atol=1e-2)  # the two networks differ
+    crops = [FieldCrop(f"f{i}", k, im, (0, 0, 1, 1))
+             for i, (k, im) in enumerate(zip(kinds, images, strict=True))]
+    got = [r.text for r in eng.recognize_kinds(crops, kinds)]
+    names_alone = [r.text for r in eng.recognize([crops[0], crops[2]], FieldKind.NAME)]
+    assert [got[0], got[2]] == names_alone
+    assert got[1] == plain.recognize([crops[1]], FieldKind.PLACE)[0].text
+    # a specialist of another input height is refused, naming its folder
+    tall = _net(tmp_path / "tall", 4, charset, height=48)
+    with pytest.raises(ModelError, match="tall|names"):
+        with_kind_model(ens, tall, "name", tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    meta["kind_models"] = {"nom": "names"}
+    (routed / MODEL_JSON).write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(EngineUnavailable, match="nom"):
+        HTREngine(model_dir=routed, device="cpu", char_lms=False, lexicons=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from functools import partial
 
+import numpy as np
 import pytest
 import torch
 
@@ -81,9 +82,22 @@ def test_cli_flags_are_laid_over_train_options(tmp_path):
     assert fresh.extra_font_share == TrainOptions(out="x").extra_font_share == 0.35
     (tmp_path / "config.json").write_text(json.dumps({**fresh.__dict__, "lr": 0.1,
                                                       "channels": [8] * 6}))
-    again = _options(tmp_path, True, lr=0.5, epochs=5, workers=0, stroke_share=0.5)
+    again = _options(tmp_path, True, lr=0.5, epochs=5, workers=0, stroke_share=0.5,
+                     name_share=0.8)
     assert again.lr == 0.1  # the run's own option stays
     assert (again.epochs, again.workers, again.stroke_share) == (5, 0, 0.5)
+    assert fresh.name_share == 0.35 and again.name_share == 0.8  # a data share may change
+
+
+def test_name_share_sets_the_share_of_name_lines():
+    """``sohoa train --name-share``: that share of the training lines are name fields."""
+
+    for share, lo, hi in ((0.35, 0.4, 0.55), (0.9, 0.88, 1.0)):  # fields drawn may be names too
+        src = SynthSource("train", name_share=share)
+        rng = np.random.default_rng(7)
+        kinds = [src._text(rng)[0] for _ in range(400)]
+        assert lo <= kinds.count("name") / 400 <= hi, (share, kinds.count("name"))
+        assert src.describe()["name_share"] == share
 
 
 def test_keep_epochs_keeps_every_epochs_model_loadable(tmp_path):

@@ -62,7 +62,8 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
     if opts.val_font_lines:  # clean font lines (extra training fonts, never bench/test ones)
         val += fixed_set(SynthSource("test", extra_share=1.0), opts.val_font_lines,
                          seed=12347, cache=out / "val_fonts.npz")
-    source = partial(SynthSource, "train", extra_share=opts.extra_font_share,
+    source = partial(SynthSource, "train", name_share=opts.name_share,
+                     extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share, address_share=opts.address_share,
                      ruled_share=opts.ruled_share, capture_share=opts.capture_share)
@@ -147,6 +148,9 @@ def register(app: typer.Typer) -> None:
         shifted_marks: float = typer.Option(
             None, "--shifted-marks", help="Share of lines by hands that set tone marks to the "
             f"right of their letters, over the gap or the next letter (default {d('mark_share')})."),
+        name_share: float = typer.Option(
+            None, "--name-share", help="Share of lines that are name fields (the hardest kind; "
+            f"the rest drawn from every field kind) (default {d('name_share')})."),
         stroke_share: float = typer.Option(
             None, "--stroke-share", help="Share of lines written with pen strokes by synthetic "
             "writers (skeleton letters, joins, hand-placed marks, pens, photo light) "
@@ -231,6 +235,7 @@ def register(app: typer.Typer) -> None:
                      time_budget_min=minutes, patience=patience, workers=workers,
                      threads=threads, seed=seed, extra_font_share=extra_fonts,
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
+                     name_share=name_share,
                      val_size=val_size, distort_share=distort_share, address_share=address_share,
                      ruled_share=ruled_share, capture_share=capture_share,
                      val_font_lines=val_font_lines, shards=shards,
