@@ -79,11 +79,15 @@ def run_child_cpu(cmd: list[str]) -> tuple[float, float, float, str]:
     return secs, mb, cpu, out.stderr
 
 
-def workspace(tmp: Path, name: str, pages: list[Path], precision: str = "auto") -> Path:
+def workspace(tmp: Path, name: str, pages: list[Path], precision: str = "auto",
+              model: str | None = None) -> Path:
     ws = tmp / name
     subprocess.run([*SOHOA, "ingest", *map(str, pages), "-w", str(ws), "--type", "KS", "--year",
                     "2008", "--volume", "01/2008", "--commune", "Chiềng Cơi", "--template",
                     "ks-2006", "-q"], check=True, stdout=subprocess.DEVNULL)
+    if model:  # read with another model than the shipped default, as a user chooses one
+        subprocess.run([*SOHOA, "models", "use", model, "--workspace", str(ws)], check=True,
+                       stdout=subprocess.DEVNULL)
     if precision != "auto":  # the htr engine's (ocr.cpu_inference), as a user sets it
         (ws / "settings.toml").write_text(f'precision = "{precision}"\n', encoding="utf-8")
     return ws
@@ -140,6 +144,8 @@ def main() -> None:
     ap.add_argument("--no-tesseract", action="store_true", help="skip plain tesseract")
     ap.add_argument("--no-stages", action="store_true", help="skip the in-process stages")
     ap.add_argument("--out", type=Path, help="result JSON (default results/process.json)")
+    ap.add_argument("--model", help="htr model name to read with (default: the shipped one; "
+                    "`sohoa models list`)")
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                     help="the htr engine's on the CPU (settings.toml precision; auto: bf16 "
                          "where the CPU computes it natively)")
@@ -155,8 +161,8 @@ def main() -> None:
         out = args.out or ROOT / "benchmarks" / "results" / "process.json"
         from ocr.cpu_inference import resolve_precision
 
-        res: dict = {"engine": args.engine, "pages": n_speed,
-                     "precision": resolve_precision(args.precision, "cpu")}
+        res: dict = {"engine": args.engine, "model": args.model or "shipped default",
+                     "pages": n_speed, "precision": resolve_precision(args.precision, "cpu")}
         if (args.memory_only or args.speed_only) and out.exists():
             last = json.loads(out.read_text())  # keep the figures of the part not rerun
             res = last if args.memory_only else {
@@ -164,11 +170,14 @@ def main() -> None:
         if not args.memory_only and not args.no_stages:
             from bench_process_stages import stage_seconds
 
+            ws = workspace(tmp, "stages", speed[:1], args.precision, args.model) \
+                if args.model else None
             res["stages_cpu_s_per_page"] = stage_seconds(speed, args.engine, args.profile,
-                                                         args.precision)
+                                                         args.precision, ws)
         for workers in (() if args.memory_only else counts):
             secs, mb, cpu, _ = run_child_cpu(
-                process_cmd(workspace(tmp, f"w{workers}", speed, args.precision), args.engine,
+                process_cmd(workspace(tmp, f"w{workers}", speed, args.precision, args.model),
+                            args.engine,
                             workers))
             res[f"workers_{workers}"] = {"seconds": secs, "pages_per_min": 60 * n_speed / secs,
                                          "peak_mb": mb, "cpu_s_per_page": cpu / n_speed,
@@ -189,7 +198,8 @@ def main() -> None:
                                                   / res["workers_2"]["cpu_s_per_page"])
         for n in (() if args.speed_only else (n_small, n_large)):
             secs, mb, cpu, log = run_child_cpu(
-                process_cmd(workspace(tmp, f"m{n}", pages[:n], args.precision), args.engine, 1,
+                process_cmd(workspace(tmp, f"m{n}", pages[:n], args.precision, args.model),
+                            args.engine, 1,
                             trace=True))
             trace = rss_trace(log)
             res[f"memory_{n}_pages"] = {

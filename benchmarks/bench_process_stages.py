@@ -31,8 +31,9 @@ def _timed(table: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
 
 
 def stage_seconds(pages: list[Path], engine: str = "htr", profile: Path | None = None,
-                  precision: str = "auto") -> dict[str, float]:
-    """Read ``pages`` (the first one warms up, uncounted) and return CPU s per page by stage."""
+                  precision: str = "auto", workspace: Path | None = None) -> dict[str, float]:
+    """Read ``pages`` (the first one warms up, uncounted) and return CPU s per page by stage
+    (with the model in use in ``workspace``, else the shipped default)."""
     import torch
 
     import models.recognize as net
@@ -61,7 +62,8 @@ def stage_seconds(pages: list[Path], engine: str = "htr", profile: Path | None =
     Recognizer.choose = staticmethod(_timed(table, "choice", Recognizer.choose))
     try:
         tpl = load_template("ks-2006")
-        rec = Recognizer(EnginePlan(default=engine, device="cpu", precision=precision))
+        rec = Recognizer(EnginePlan(default=engine, device="cpu", precision=precision,
+                                    workspace=str(workspace) if workspace else None))
         images = [np.asarray(Image.open(p).convert("RGB")) for p in pages]
         pipeline.read_image(images[0], tpl, rec, ref_year=2008, keep_crops=True)
         htr = rec._engines.get(engine)
