@@ -293,20 +293,19 @@ class HTREngine:
         false); of those, the ones flagged in ``shifted`` are read again by every member one
         row lower (``shifted_down``) and averaged in. A crop of a kind the folder has a
         specialist for (``kind_nets``, ``kinds`` given) is read by that network instead."""
-        groups: dict[int, list[int]] = {}
-        nets = {id(self.net): self.net}
+        # the crops of each specialist's kind (None: the folder's own networks)
+        groups: dict[FieldKind | None, list[int]] = {}
         for i in range(len(images)):
-            net = self.kind_nets.get(kinds[i], self.net) if kinds and self.kind_nets \
-                else self.net
-            nets[id(net)] = net
-            groups.setdefault(id(net), []).append(i)
+            k = kinds[i] if kinds and kinds[i] in self.kind_nets else None
+            groups.setdefault(k, []).append(i)
         if len(groups) < 2:
-            return self._net_log_probs(nets[next(iter(groups), id(self.net))], images,
-                                       batch_size, unused, shifted)
+            net = self.kind_nets.get(next(iter(groups), None), self.net)  # type: ignore[arg-type]
+            return self._net_log_probs(net, images, batch_size, unused, shifted)
         lps: list[np.ndarray] = [np.empty(0)] * len(images)
         first: list[np.ndarray] = [np.empty(0)] * len(images)
-        for key, idx in groups.items():
-            a, b = self._net_log_probs(nets[key], [images[i] for i in idx], batch_size, unused,
+        for k, idx in groups.items():
+            net = self.kind_nets.get(k, self.net)  # type: ignore[arg-type]
+            a, b = self._net_log_probs(net, [images[i] for i in idx], batch_size, unused,
                                        [shifted[i] for i in idx] if shifted else None)
             for n, i in enumerate(idx):
                 lps[i], first[i] = a[n], b[n]
