@@ -2,14 +2,17 @@
 CER and exact match per field kind for our ``htr`` model, Tesseract and (optionally) a TrOCR
 checkpoint, side by side on the same crops in one run; crops/s and peak memory.
 
-Three crop sets, all drawn here by ``sohoa.synth``:
+Crop sets, all drawn here by ``sohoa.synth``:
 - ``lines``: field values written by random bench-font hands, degraded like register cells;
 - ``page``: single-line fields (names, dates, years, numbers, sex, ethnicity) cut by their
   ground-truth boxes from generated register pages (neighbouring ink, ruling, scan noise),
   from the grey the pipeline's field crops come from (red stamp ink faded, ``drop_red``);
 - ``strokes``: field values written with pen strokes by held-out writers of the stroke
   synthesiser (``sohoa.synth.stroke_writer``: seeds from ``HELD_OUT_SEED0``, font families
-  no training source uses), photographed, half of them degraded like register cells.
+  no training source uses), photographed, half of them degraded like register cells;
+- ``names`` (asked for by ``--sets``): 600 names by the same held-out writers (another seed),
+  ten times the strokes set's 60, which cannot tell a point's change (docs/htr.md "Name
+  specialists").
 
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
         [--sets lines,page,strokes] [--no-tesseract]
@@ -85,8 +88,8 @@ def line_crops(per_kind: int, seed: int, font_role: str = "bench"
 TRAINING_WRITER_SEED0 = 930_000
 
 
-def stroke_crops(per_kind: int, seed: int, writers: int = 60, held_out: bool = True
-                 ) -> list[tuple[str, str, np.ndarray]]:
+def stroke_crops(per_kind: int, seed: int, writers: int = 60, held_out: bool = True,
+                 kinds: tuple[str, ...] = KINDS) -> list[tuple[str, str, np.ndarray]]:
     """(kind, truth, grey crop) written by ``writers`` held-out stroke writers in turn (or
     training-side ones, for tuning, with ``held_out=False``)."""
     from models.data import stroke_line
@@ -98,7 +101,7 @@ def stroke_crops(per_kind: int, seed: int, writers: int = 60, held_out: bool = T
         w = seed0 + i % writers
         return stroke_line(text, rng, (w, w + 1), (22.0, 40.0))
 
-    return _value_crops(per_kind, seed, write)
+    return _value_crops(per_kind, seed, write, kinds)
 
 
 def page_crops(pages: int, seed: int, font_role: str = "bench") -> list[tuple[str, str, np.ndarray]]:
@@ -199,7 +202,9 @@ def main() -> None:
     ap.add_argument("--beam", type=int, default=8)
     ap.add_argument("--seed", type=int, default=20261130)
     ap.add_argument("--tesseract-max", type=int, default=None, help="crops given to tesseract")
-    ap.add_argument("--sets", default="lines,page,strokes", help="comma-separated crop sets")
+    ap.add_argument("--sets", default="lines,page,strokes",
+                    help="comma-separated crop sets: lines, page, strokes, and names (600 names "
+                         "of the stroke writers: a set big enough to tell a point's change)")
     ap.add_argument("--no-tesseract", action="store_true", help="leave Tesseract out")
     ap.add_argument("--out", default=None, help="results JSON (default: by the sets chosen)")
     ap.add_argument("--crops-cache", default=None,
@@ -243,9 +248,14 @@ def main() -> None:
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
               "page": lambda: page_crops(pages, args.seed),
               "strokes": lambda: stroke_crops(per_kind, args.seed,
-                                              held_out=args.writers == "held-out")}
+                                              held_out=args.writers == "held-out"),
+              # names alone, ten times as many: the strokes set's 60 cannot tell a point
+              "names": lambda: stroke_crops(10 * per_kind, args.seed + 1,
+                                            held_out=args.writers == "held-out",
+                                            kinds=("name",))}
     tag = "" if args.writers == "held-out" else "-training"
-    sets = {k: _cached(args.crops_cache, f"{k}{tag if k == 'strokes' else ''}-{args.seed}-"
+    sets = {k: _cached(args.crops_cache, f"{k}{tag if k in ('strokes', 'names') else ''}-"
+                       f"{args.seed}-"
                        f"{per_kind}-{pages}", makers[k])
             for k in args.sets.split(",")}
     engines: dict[str, Any] = {}
