@@ -58,8 +58,7 @@ def join_models(folders: list[Path], out: Path, meta: dict[str, Any] | None = No
     return Path(out)
 
 
-def with_kind_model(base: Path, specialist: Path, kind: str, out: Path,
-                    meta: dict[str, Any] | None = None) -> Path:
+def with_kind_model(base: Path, specialist: Path, kind: str, out: Path) -> Path:
     """Write ``out``: the model folder ``base`` with ``specialist`` (a network or ensemble of
     the same charset and input shape) reading the crops of field kind ``kind`` instead
     (``kind_models`` in model.json, the specialist in the sub-folder ``<kind>s``)."""
@@ -79,7 +78,6 @@ def with_kind_model(base: Path, specialist: Path, kind: str, out: Path,
         shutil.copyfile(Path(specialist) / name, sub / name)
     info = json.loads((out / MODEL_JSON).read_text("utf-8"))
     info[KIND_MODELS] = {**info.get(KIND_MODELS, {}), kind: sub.name}
-    info.update(meta or {})
     (out / MODEL_JSON).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
                                   "utf-8")
     try:  # the same charset and input shape, or no folder at all
