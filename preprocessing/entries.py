@@ -21,6 +21,7 @@ from preprocessing.cellsplit import cell_profile, in_band, stacked_cuts
 from preprocessing.clean import binarize, grow_faint_ink, normalize_background, to_grey
 from preprocessing.columns import ColumnMap, map_columns
 from preprocessing.faded import is_faded_row
+from preprocessing.geometry import clamp
 from preprocessing.grid import ruling_mask
 from preprocessing.header import lower_level
 from preprocessing.headerband import split_open_header
@@ -121,10 +122,10 @@ def _quad(top: _Curve, bottom: _Curve, left: RuledLine, right: RuledLine) -> Pts
 
 def _box(q: Pts, shape: tuple[int, int], inset: int = 0) -> tuple[int, int, int, int]:
     xs, ys = [p[0] for p in q], [p[1] for p in q]
-    x0 = int(np.clip(round(min(xs)) + inset, 0, shape[1]))
-    y0 = int(np.clip(round(min(ys)) + inset, 0, shape[0]))
-    x1 = int(np.clip(round(max(xs)) - inset, 0, shape[1]))
-    y1 = int(np.clip(round(max(ys)) - inset, 0, shape[0]))
+    x0 = int(clamp(round(min(xs)) + inset, 0, shape[1]))
+    y0 = int(clamp(round(min(ys)) + inset, 0, shape[0]))
+    x1 = int(clamp(round(max(xs)) - inset, 0, shape[1]))
+    y1 = int(clamp(round(max(ys)) - inset, 0, shape[0]))
     return x0, y0, max(x0, x1), max(y0, y1)
 
 

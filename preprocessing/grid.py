@@ -46,9 +46,11 @@ def _peaks(profile: np.ndarray, threshold: float, min_dist: int) -> list[_Peak]:
         return []
     order = cand[np.argsort(-p[cand])]
     taken: list[int] = []
-    for i in order:
-        if all(abs(int(i) - t) >= min_dist for t in taken):
-            taken.append(int(i))
+    blocked = np.zeros(len(p) + 2 * min_dist, bool)  # within min_dist of a peak taken
+    for i in order.tolist():
+        if not blocked[i + min_dist]:
+            taken.append(i)
+            blocked[i + 1: i + 2 * min_dist] = True
     out = []
     for i in sorted(taken):
         # centroid of the whole peak (a thick line is a plateau; its maximum sits at one end)
@@ -95,10 +97,7 @@ def _link(
                     pred[i] = (last, last)
             # a hand-drawn line wanders: its slope turns between strips, so the straight
             # prediction can miss where the line simply stays level (or the reverse)
-            pairs = sorted((d, i, k) for i, (y, last) in pred.items()
-                           for k, pk in enumerate(strip_peaks[s])
-                           if (d := min(abs(y - pk.pos),
-                                        abs(last - pk.pos) if wander else tol + 1)) <= tol)
+            pairs = _nearest_pairs(pred, strip_peaks[s], tol, wander)
             used_l: set[int] = set()
             used_p: set[int] = set()
             for _, i, k in pairs:  # nearest pairs first
@@ -116,6 +115,26 @@ def _link(
                     lines.append([(x, pk.pos)])
             s += direction
     return lines
+
+
+def _nearest_pairs(pred: dict[int, tuple[float, float]], peaks: list[_Peak], tol: float,
+                   wander: bool) -> list[tuple[float, int, int]]:
+    """(distance, chain, peak) of every chain and peak of a strip within ``tol`` of each
+    other, nearest first (ties: lower chain, then lower peak): the chain's predicted
+    position, or with ``wander`` its last sample's, whichever is nearer."""
+    if not pred or not peaks:
+        return []
+    chain = np.fromiter(pred.keys(), np.int64, len(pred))
+    vals = np.array(list(pred.values()), np.float64).reshape(-1, 2)
+    pos = np.array([pk.pos for pk in peaks], np.float64)
+    d = np.abs(vals[:, :1] - pos[None, :])
+    if wander:
+        d = np.minimum(d, np.abs(vals[:, 1:] - pos[None, :]))
+    ci, ki = np.nonzero(d <= tol)
+    dist, chains = d[ci, ki], chain[ci]
+    order = np.lexsort((ki, chains, dist))
+    return list(zip(dist[order].tolist(), chains[order].tolist(), ki[order].tolist(),
+                    strict=True))
 
 
 def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float,

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from preprocessing.columns import ColumnMap
+from preprocessing.geometry import clamp
 from preprocessing.layout import RuledLine
 
 FLAT = (0.55, 1.9)  # row heights (x the usual, read off the short rows) that cost nothing
@@ -334,13 +335,13 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
     node_cost = np.zeros(len(nodes))
     skip_cost = np.zeros(len(nodes))
     for i, (y, ln, _) in enumerate(nodes):
-        j = int(np.clip(round(y - org), 0, n - 1))
+        j = int(clamp(round(y - org), 0, n - 1))
         f = float(free[j])
-        gap = float(np.clip((f - 0.7) / 0.25, 0.0, 1.0)) * float(between[j])
+        gap = float(clamp((f - 0.7) / 0.25, 0.0, 1.0)) * float(between[j])
         # a gap across every written column as tall as two rows' margins is where a
         # missing line was (two text lines of one tall entry leave a narrower one, and
         # a centred one-line cell beside them fills it)
-        gap += WIDE_GAP * float(np.clip((wide[j] - 0.15) / 0.1, 0.0, 1.0)) * float(
+        gap += WIDE_GAP * float(clamp(float(wide[j] - 0.15) / 0.1, 0.0, 1.0)) * float(
             between[j])
         no_line = (MISSING - GAP_REWARD * gap + CUT_NUMBER * float(cuts[j])
                    + MIDWAY * float(off_mid[j]))
@@ -351,7 +352,7 @@ def fit_rows(top: RuledLine, bottom: RuledLine, inner: list[RuledLine], prof: np
             fl = float(free_line[j])
             # a weak "line" with writing running through it is made by the writing: it
             # counts as much as no line there
-            through = float(np.clip((0.85 - fl) / 0.5, 0.0, 1.0))
+            through = float(clamp((0.85 - fl) / 0.5, 0.0, 1.0))
             skip_cost[i] = SKIP * s * (0.3 + 0.7 * fl)
             node_cost[i] = (-0.5 * s + 2.0 * (1.0 - s) * through
                             + CUT_NUMBER * (1.0 - s) * float(cuts[j]))
