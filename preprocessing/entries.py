@@ -216,7 +216,7 @@ def segment(ink: np.ndarray, grid: Grid, template: Template, cmap: ColumnMap | N
     min_area = min_written_area(clean, body, he)
     # on the ink with only the lines taken as rows removed: a shallow stroke through a short
     # row can pass for a weak ruling line
-    strikes = find_strikes(clean, body, he)
+    strikes = find_strikes(clean, body, he, ruling)
     if strikes:  # the stroke is no writing: a row it only clips (its first, its last) is empty
         clean, grown = _without_strikes(clean, strikes), _without_strikes(grown, strikes)
     rows: list[RowSeg] = []
@@ -285,7 +285,7 @@ def _body_rows(ink: np.ndarray, grid: Grid, cmap: ColumnMap, template: Template,
     # a stroke through unused rows is no writing: rows are found without it
     box = _box(_quad(_Curve(top), _Curve(bottom), cmap.boundaries[0], cmap.boundaries[-1]),
                ink.shape[:2], inset=3)
-    strikes = find_strikes(clean, box, he)
+    strikes = find_strikes(clean, box, he, m_all)
     if strikes:
         clean, clean_num = _without_strikes(clean, strikes, 11), _without_strikes(clean_num,
                                                                                  strikes, 11)

@@ -48,17 +48,24 @@ def off_ruling(comps: np.ndarray, cell: tuple[int, int, int, int]) -> np.ndarray
     return comps[~(side | edge | through)]
 
 
-def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
-                 he: float) -> list[tuple[float, float, float, float]]:
+def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int], he: float,
+                 ruling: np.ndarray | None = None) -> list[tuple[float, float, float, float]]:
     """Long diagonal pen strokes across the table body (x0, y0, x1, y1), e.g. the one line a
-    clerk draws through unused rows. Text never makes a straight stroke that long and steep."""
+    clerk draws through unused rows. Text never makes a straight stroke that long and steep.
+    ``ruling``: the mask of the ruling taken out of ``clean``, where a stroke's ink was taken
+    out with it (a shallow stroke crossing a row line loses a long piece there): those
+    stretches of its path count neither for nor against it."""
     x0, y0, x1, y1 = body
     roi = clean[y0:y1, x0:x1]
     if roi.size == 0 or roi.shape[1] < 40:
         return []
-    half = cv2.resize(roi, (roi.shape[1] // 2, max(1, roi.shape[0] // 2)),
-                      interpolation=cv2.INTER_AREA)
+    size = (roi.shape[1] // 2, max(1, roi.shape[0] // 2))
+    half = cv2.resize(roi, size, interpolation=cv2.INTER_AREA)
     half = (half > 60).astype(np.uint8) * 255
+    hidden = None
+    if ruling is not None:
+        gone = cv2.resize(ruling[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA) > 60
+        hidden = cv2.dilate(gone.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     w = half.shape[1]
     segs = cv2.HoughLinesP(half, 1, np.pi / 360, threshold=max(20, int(0.12 * w)),
                            minLineLength=int(0.2 * w), maxLineGap=max(6, int(0.03 * w)))
@@ -91,9 +98,11 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int],
         # a pen stroke is continuous; a "line" Hough threads through words has gaps
         px = np.arange(int(ax), int(bx) + 1)
         py = np.clip(np.round(icpt + slope * px).astype(int), 0, half.shape[0] - 1)
-        if np.count_nonzero(near[py, px]) < 0.85 * len(px):
+        on = near[py, px] > 0
+        seen = ~hidden[py, px] | on if hidden is not None else np.ones(len(px), bool)
+        if seen.sum() < 0.5 * len(px) or on.sum() < 0.85 * seen.sum():
             continue
-        if _thin_share(half, py, px) < THIN_SHARE:
+        if _thin_share(half, py[seen], px[seen]) < THIN_SHARE:
             continue
         # Hough may keep only the middle of the stroke: follow its ink on to both ends
         (ax, ay), (bx, by) = _follow(near, slope, icpt, ax, -1), _follow(near, slope, icpt, bx, 1)
