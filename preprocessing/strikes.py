@@ -102,7 +102,7 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int], he: float,
         seen = ~hidden[py, px] | on if hidden is not None else np.ones(len(px), bool)
         if seen.sum() < 0.5 * len(px) or on.sum() < 0.85 * seen.sum():
             continue
-        if _thin_share(half, py[seen], px[seen]) < THIN_SHARE:
+        if thin_share(half, py[seen], px[seen]) < THIN_SHARE:
             continue
         # Hough may keep only the middle of the stroke: follow its ink on to both ends
         (ax, ay), (bx, by) = _follow(near, slope, icpt, ax, -1), _follow(near, slope, icpt, bx, 1)
@@ -110,27 +110,30 @@ def find_strikes(clean: np.ndarray, body: tuple[int, int, int, int], he: float,
     return out
 
 
-def _thin_share(half: np.ndarray, py: np.ndarray, px: np.ndarray) -> float:
-    """Share of the positions (px, py) where the ink on the line (within a pixel) is a thin
-    run across it (at most ``THIN`` px tall at half scale): a pen stroke crosses paper and,
-    here and there, a word; a "line" Hough threads through a row of words slightly askew
-    (kh-2006 731011: a row whose line was missing, its words aligned at 2.3 degrees) meets
-    the letters' stems and bowls, which run taller. Strokes through rows measured 0.74 or
-    more on training pages, that row of words 0.54."""
-    h = half.shape[0]
-    thin = 0
+def thin_share(img: np.ndarray, py: np.ndarray, px: np.ndarray, thin: int = THIN,
+               reach: int = 1) -> float:
+    """Share of the positions (px, py) where the ink on the line (within ``reach`` px) is a
+    thin run across it (at most ``thin`` px tall): a pen stroke crosses paper and, here and
+    there, a word; a "line" Hough threads through a row of words slightly askew (kh-2006
+    731011: a row whose line was missing, its words aligned at 2.3 degrees) meets the
+    letters' stems and bowls, which run taller. Strokes through rows measured 0.74 or more on
+    training pages (at half scale, ``THIN``), that row of words 0.54. Also a ruling line's
+    path through printed labels (``header.group_line``)."""
+    h = img.shape[0]
+    offsets = [0] + [d for r in range(1, reach + 1) for d in (-r, r)]
+    count = 0
     for x, y in zip(px.tolist(), py.tolist(), strict=True):
-        col = half[:, x] > 0
-        on = [yy for yy in (y, y - 1, y + 1) if 0 <= yy < h and col[yy]]
+        col = img[:, x] > 0
+        on = [yy for yy in (y + d for d in offsets) if 0 <= yy < h and col[yy]]
         if not on:
             continue
         a = b = on[0]
-        while a > 0 and col[a - 1] and b - a < THIN:
+        while a > 0 and col[a - 1] and b - a < thin:
             a -= 1
-        while b < h - 1 and col[b + 1] and b - a < THIN:
+        while b < h - 1 and col[b + 1] and b - a < thin:
             b += 1
-        thin += b - a + 1 <= THIN
-    return thin / max(1, len(px))
+        count += b - a + 1 <= thin
+    return count / max(1, len(px))
 
 
 def _follow(near: np.ndarray, slope: float, icpt: float, x: float,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from preprocessing.strikes import THIN_SHARE, _thin_share, find_strikes
+from preprocessing.strikes import THIN_SHARE, find_strikes, thin_share
 
 
 def _path(x0: int, x1: int, y0: float, slope: float) -> tuple[np.ndarray, np.ndarray]:
@@ -21,11 +21,11 @@ def test_a_pen_stroke_is_thin_along_its_path_and_words_on_it_are_not() -> None:
     py, px = _path(20, 580, 30.0, 0.1)
     for x, y in zip(px, py, strict=True):
         half[y:y + 2, x] = 255  # a stroke two pixels thick
-    assert _thin_share(half, py, px) == 1.0
+    assert thin_share(half, py, px) == 1.0
     # a few words it crosses on its way: still mostly thin
     for x in range(100, 560, 150):
         half[:, x:x + 30][20:80] = np.where(np.arange(30) % 6 < 2, 255, 0)[None, :]
-    assert _thin_share(half, py, px) >= THIN_SHARE
+    assert thin_share(half, py, px) >= THIN_SHARE
     # letters' stems and bowls along a row of words: tall runs wherever the path meets ink
     words = np.zeros((120, 600), np.uint8)
     wy, wx = _path(20, 580, 50.0, 0.04)
@@ -34,7 +34,7 @@ def test_a_pen_stroke_is_thin_along_its_path_and_words_on_it_are_not() -> None:
             words[y - 8:y + 3, x] = 255
         elif x % 40 < 30:
             words[y:y + 2, x] = 255  # joins between the stems
-    assert _thin_share(words, wy, wx) < THIN_SHARE
+    assert thin_share(words, wy, wx) < THIN_SHARE
 
 
 def test_a_drawn_stroke_across_the_body_is_found() -> None:
