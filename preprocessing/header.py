@@ -172,7 +172,8 @@ def group_line(ink: np.ndarray, ln: RuledLine, cmap: ColumnMap,
     a column would tell a worn line's gap from a group line's end, but along the line the
     bold labels of the ungrouped columns read as 0.7-0.8 "coverage"; the print under the
     line decides instead, ``lower_level``.)"""
-    from preprocessing.rows import coverage
+    from preprocessing.rows import coverage, path_coverage, traced_path
+    from preprocessing.strikes import thin_share
 
     w = ink.shape[1]
     b = cmap.boundaries
@@ -184,31 +185,19 @@ def group_line(ink: np.ndarray, ln: RuledLine, cmap: ColumnMap,
         if xa < 0 or xb > w or xb - xa < 12:
             continue
         m = 0.15 * (xb - xa)
-        cov[i] = coverage(ink, ln, xa + m, xb - m)
-        if cov[i] >= 0.25 and _print_on_path(ink, ln, xa + m, xb - m):
-            cov[i] = 0.0  # a label's letters along the path, no line: bare
+        xs, ys = traced_path(ink, ln, xa + m, xb - m)
+        cov[i] = path_coverage(ink, xs, ys)
+        # under half of what the path meets a thin run across it (a ruling line's, at most
+        # LINE_THICK px): a label's letters along the path, no line, so bare. Along a
+        # two-level header's inner line (kh-2006 1720095): the grouped columns 1.0, the bold
+        # labels of the ungrouped ones 0.19-0.39 (their coverage 0.27-0.89), row lines 1.0
+        if cov[i] >= 0.25 and thin_share(ink, ys, xs, thin=LINE_THICK, reach=2) < 0.5:
+            cov[i] = 0.0
         if cov[i] < 0.25 and below is not None and coverage(ink, below, xa + m, xb - m) < 0.7:
             cov[i] = -1.0  # no row line across it either: no evidence
     crossed = sum(c >= 0.7 for c in cov.values())
     absent = sum(0.0 <= c < 0.25 for c in cov.values())
     return crossed >= 2 and absent >= 1
-
-
-def _print_on_path(ink: np.ndarray, ln: RuledLine, x0: float, x1: float) -> bool:
-    """Whether what ``ln``'s path meets between x0 and x1 is print, not a line: under half of
-    its positions (the ink within 2 px of the traced path) are a thin run across it (at most
-    ``LINE_THICK`` px tall, as a ruling line's); a label's letters run taller. Along a
-    two-level header's inner line (kh-2006 1720095, two-level): the grouped columns 1.0, the
-    bold labels of the ungrouped ones 0.19-0.39 (their plain coverage 0.27-0.89), row
-    lines 1.0."""
-    from preprocessing.grid import trace
-    from preprocessing.strikes import thin_share
-
-    xs = np.arange(int(max(0.0, x0)), int(min(float(ink.shape[1]), x1)), 2)
-    if len(xs) == 0:
-        return False
-    ys = np.round(trace(ink, ln, xs.astype(np.float64))).astype(int)
-    return thin_share(ink, ys, xs, thin=LINE_THICK, reach=2) < 0.5
 
 
 def lower_level(ink: np.ndarray, lines: list[RuledLine], cmap: ColumnMap, he: float,

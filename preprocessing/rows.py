@@ -186,23 +186,36 @@ def first_entry_line(gaps: np.ndarray, he: float,
     return 1
 
 
+def traced_path(ink: np.ndarray, ln: RuledLine, x0: float, x1: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Every second x position from ``x0`` to ``x1`` on the image, and the row where the
+    line's ink runs at each (``grid.trace``: a hand-drawn line wanders off its fitted curve,
+    and a residual keystone bends it away at one end)."""
+    from preprocessing.grid import trace
+
+    xs = np.arange(int(max(0, x0)), int(min(ink.shape[1], x1)), 2)
+    if len(xs) == 0:
+        return xs, xs
+    return xs, np.round(trace(ink, ln, xs.astype(np.float64))).astype(int)
+
+
+def path_coverage(ink: np.ndarray, xs: np.ndarray, ys: np.ndarray, reach: int = 2) -> float:
+    """Share of the path's positions (``traced_path``) where ``ink`` shows within ``reach``
+    pixels of it."""
+    if len(xs) == 0:
+        return 0.0
+    hit = np.zeros(len(xs), bool)
+    for d in range(-reach, reach + 1):
+        hit |= ink[np.clip(ys + d, 0, ink.shape[0] - 1), xs] > 0
+    return float(hit.mean())
+
+
 def coverage(ink: np.ndarray, ln: RuledLine, x0: float, x1: float, reach: int = 2) -> float:
     """Share of the x positions from ``x0`` to ``x1`` where ``ink`` shows within ``reach``
     pixels of the line's curve: a ruling line (even wobbly or worn) covers most of its
     length, a "line" made by a row of printed words covers the words only. Measured along
-    the line's ink where it runs (``grid.trace``): a hand-drawn line wanders off its fitted
-    curve by more than ``reach``, and a residual keystone bends it away at one end."""
-    from preprocessing.grid import trace
-
-    h, w = ink.shape[:2]
-    xs = np.arange(int(max(0, x0)), int(min(w, x1)), 2)
-    if len(xs) == 0:
-        return 0.0
-    ys = np.round(trace(ink, ln, xs.astype(np.float64))).astype(int)
-    hit = np.zeros(len(xs), bool)
-    for d in range(-reach, reach + 1):
-        hit |= ink[np.clip(ys + d, 0, h - 1), xs] > 0
-    return float(hit.mean())
+    the line's ink where it runs (``traced_path``)."""
+    return path_coverage(ink, *traced_path(ink, ln, x0, x1), reach)
 
 
 def as_drawn(ink: np.ndarray, lines: list[RuledLine], x0: float, x1: float,
