@@ -72,6 +72,6 @@ def default(name: str) -> Any:
 
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "name_share", "extra_font_share",
-                     "mark_share",
-                     "stroke_share", "distort_share", "address_share", "ruled_share",
-                     "capture_share", "time_budget_min", "shards", "shard_share", "keep_epochs")
+                     "mark_share", "stroke_share", "distort_share", "address_share",
+                     "ruled_share", "capture_share", "time_budget_min", "shards", "shard_share",
+                     "keep_epochs")

@@ -298,17 +298,15 @@ class HTREngine:
         for i in range(len(images)):
             k = kinds[i] if kinds and kinds[i] in self.kind_nets else None
             groups.setdefault(k, []).append(i)
-        def net(k: FieldKind | None):  # type: ignore[no-untyped-def]
-            return self.net if k is None else self.kind_nets[k]
-
+        net = self.kind_nets.get  # a group's network: its kind's specialist, else the folder's
         if len(groups) < 2:
-            return self._net_log_probs(net(next(iter(groups), None)), images, batch_size,
-                                       unused, shifted)
+            return self._net_log_probs(net(next(iter(groups), None), self.net), images,
+                                       batch_size, unused, shifted)
         lps: list[np.ndarray] = [np.empty(0)] * len(images)
         first: list[np.ndarray] = [np.empty(0)] * len(images)
         for k, idx in groups.items():
-            a, b = self._net_log_probs(net(k), [images[i] for i in idx], batch_size, unused,
-                                       [shifted[i] for i in idx] if shifted else None)
+            a, b = self._net_log_probs(net(k, self.net), [images[i] for i in idx], batch_size,
+                                       unused, [shifted[i] for i in idx] if shifted else None)
             for n, i in enumerate(idx):
                 lps[i], first[i] = a[n], b[n]
         return lps, first
