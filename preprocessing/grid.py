@@ -10,7 +10,7 @@ lines outside it (the edge of a facing page, a long underline in the title) are 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -28,6 +28,8 @@ COMMON_DRIFT = 0.06  # the most that all full-length lines may tilt alike (a res
 UNWALLED = 0.2
 BROKEN = 0.8  # ... and only a line found over less of the table's width than this
 DOTTED = 0.7  # ... or one whose ink covers less of its length (a leader of dots)
+STRAY_PX = 3.0  # a chain's sample this far off its line's fit is no part of the line
+SNUG_PX = 1.0  # ... when the other samples sit this close to theirs (_left_out_stray)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,58 @@ def _nearest_pairs(pred: dict[int, tuple[float, float]], peaks: list[_Peak], tol
                     strict=True))
 
 
+def _degree(t: np.ndarray, extent: float | None) -> int:
+    """The polynomial degree a chain's samples at ``t`` are fitted with (see :func:`_fit`)."""
+    n = len(t)
+    deg = 3 if n >= 8 else 2 if n >= 5 else 1 if n >= 3 else 0
+    if extent is not None and float(t.max() - t.min()) < 0.5 * extent:
+        deg = min(deg, 1)
+    return deg
+
+
+def _left_out_stray(t: np.ndarray, d: np.ndarray) -> int | None:
+    """The one sample of ``d`` (a piece's offsets from its full-length neighbour at ``t``)
+    that the others disown: they lie on a straight line within ``SNUG_PX`` and it is over
+    ``STRAY_PX`` off it. None when no sample is such (or there are under 5)."""
+    if len(t) < 5:
+        return None
+    best, miss = None, STRAY_PX
+    for i in range(len(t)):
+        keep = np.arange(len(t)) != i
+        c = np.polyfit(t[keep], d[keep], 1)
+        off = abs(float(np.polyval(c, t[i])) - float(d[i]))
+        if off > miss and np.abs(np.polyval(c, t[keep]) - d[keep]).max() <= SNUG_PX:
+            best, miss = i, off
+    return best
+
+
+def _true_to_neighbour(lines: list[RuledLine], chains: list[list[tuple[float, float]]],
+                       mid: float, extent: float) -> list[RuledLine]:
+    """Pieces of lines (seen in 5 or more strips, not all) refitted without a sample that
+    strays from the course of the nearest line seen over >= 0.8 of the strips: ruling lines
+    run alike (a curled page bends them all, a photo fans them out evenly), so a piece whose
+    samples follow its neighbour but for one was shifted there by writing touching it (in a
+    cluttered strip the peak moves, and a quadratic through the piece bent to it ran 19 px
+    off beyond the piece: ks-2006 1720051). The piece keeps its strength."""
+    full = [ln for ln in lines if ln.strength >= 0.8]
+    if not full:
+        return lines
+    out = []
+    for ln, c in zip(lines, chains, strict=True):
+        if 5 <= len(c) < STRIPS:
+            ref = min((f for f in full if f is not ln), key=lambda f: abs(f.pos - ln.pos),
+                      default=None)
+            if ref is not None:
+                t = np.array([s[0] for s in c])
+                v = np.array([s[1] for s in c])
+                i = _left_out_stray(t, v - ref.at(t))
+                if i is not None:
+                    ln = replace(_fit([s for j, s in enumerate(c) if j != i], STRIPS, mid,
+                                      extent), strength=ln.strength)
+        out.append(ln)
+    return out
+
+
 def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float,
          extent: float | None = None) -> RuledLine:
     """The chain's line: a polynomial of its samples, of lower degree the fewer they are. A
@@ -147,13 +201,11 @@ def _fit(samples: list[tuple[float, float]], n_strips: int, mid: float,
     0.55 of the strips were straightened and the header's lower level became an entry."""
     t = np.array([s[0] for s in samples])
     v = np.array([s[1] for s in samples])
-    deg = 3 if len(samples) >= 8 else 2 if len(samples) >= 5 else 1 if len(samples) >= 3 else 0
-    if extent is not None and float(t.max() - t.min()) < 0.5 * extent:
-        deg = min(deg, 1)
+    deg = _degree(t, extent)
     coeffs = np.polyfit(t, v, deg) if deg > 0 else np.array([float(v.mean())])
     if deg > 0:
         resid = np.abs(np.polyval(coeffs, t) - v)
-        if resid.max() > 3.0 and len(samples) >= 4:  # drop one stray sample and refit
+        if resid.max() > STRAY_PX and len(samples) >= 4:  # drop one stray sample and refit
             keep = resid < resid.max()
             coeffs = np.polyfit(t[keep], v[keep], min(deg, int(keep.sum()) - 1))
     pos = float(np.polyval(coeffs, mid))
@@ -177,7 +229,9 @@ def _lines(mask: np.ndarray, lo: int, hi: int, min_dist: int, tol: float,
         return []
     chains = _link(peaks, centers, tol, wander)
     mid = (lo + hi) / 2.0
-    lines = [_fit(c, STRIPS, mid, float(centers[-1] - centers[0])) for c in chains]
+    extent = float(centers[-1] - centers[0])
+    lines = _true_to_neighbour([_fit(c, STRIPS, mid, extent) for c in chains], chains, mid,
+                               extent)
     # on a deskewed page ruling lines are level, or all tilt alike (a skew estimate a little
     # off, a hand-ruled table drawn askew), or lean as a pencil through one vanishing point
     # (a photo at an angle: the keystone fans them out, and their lean then varies linearly

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from preprocessing import grid
 from preprocessing.grid import _link, _Peak, find_grid
 
 # where the wandering line runs at the centres of the 10 strips (y, pixels): level, then up
@@ -73,3 +74,28 @@ def test_rows_of_a_table_drawn_askew_all_alike_are_kept() -> None:
                  255, 2)
     grid = find_grid(np.zeros((1, 1), np.uint8), ink=ink)
     assert len(grid.h_lines) == len(ys), [round(ln.pos) for ln in grid.h_lines]
+
+
+def test_a_line_piece_drops_the_end_sample_that_writing_shifted() -> None:
+    # session 25, ks-2006 1720051: a row line seen in 6 of 10 strips, its first sample shifted
+    # 3.6 px by writing touching it; the quadratic through all six ran 19 px low at x=150,
+    # while the full-length line 93 px above runs level
+    piece = [(786.0, 1043.6), (928.0, 1040.1), (1070.0, 1040.1), (1211.0, 1040.0),
+             (1353.0, 1040.0), (1495.0, 1040.0)]
+    above = [(float(x), 949.0) for x in range(78, 1500, 142)]
+    lines = [grid._fit(c, grid.STRIPS, 850.0, 1278.0) for c in (above, piece)]
+    assert abs(float(lines[1].at(150.0)) - 1040.0) > 10.0  # the bent fit, as before
+    kept = grid._true_to_neighbour(lines, [above, piece], 850.0, 1278.0)
+    assert abs(float(kept[1].at(150.0)) - 1040.0) < 1.0
+    assert kept[1].strength == 0.6 and kept[0] == lines[0]
+
+
+def test_a_piece_bending_as_its_full_length_neighbour_keeps_every_sample() -> None:
+    # a curled page bends every line alike near its edge: the piece's end sample follows it
+    def curled(y: float, xs: range) -> list[tuple[float, float]]:
+        return [(float(x), y + 2e-5 * max(0.0, x - 900.0) ** 2) for x in xs]
+
+    full, piece = curled(400.0, range(78, 1500, 142)), curled(480.0, range(646, 1500, 142))
+    lines = [grid._fit(c, grid.STRIPS, 800.0, 1278.0) for c in (full, piece)]
+    assert float(piece[-1][1]) - 480.0 > 3.0  # the curl at the piece's end is real
+    assert grid._true_to_neighbour(lines, [full, piece], 800.0, 1278.0) == lines

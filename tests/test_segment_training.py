@@ -75,6 +75,12 @@ def _entries(tid: str, seed: int, family: str, rotation: int,  # type: ignore[no
     # and the lower level was taken as the first entry; a label's letters are no thin run
     # across the path as a line is (session 24)
     ("kh-2006", 1720095, "two-level", 0, "labels along a two-level header's inner line"),
+    # the row line under a long entry's second row, touched in one strip by the next entry's
+    # writing: that strip's peak shifted 3.6 px, the line was linked in two pieces and the
+    # right piece's quadratic, bent to the shifted sample, ran 19 px low at the left edge; the
+    # second row's number, date and name cells took in the next entry's top and it was kept
+    # as an entry. The others on a straight line disown that sample (session 25)
+    ("ks-2006", 1720051, "two-level", 0, "a row line's stray sample in one strip"),
 ])
 def test_training_page_keeps_exactly_its_entries(tid: str, seed: int, family: str,
                                                  rotation: int, why: str) -> None:
