@@ -15,7 +15,12 @@ Sets (``n`` crops each, the same for every run with one seed):
   three often short: "đa khoa"), the lines' ink boxes 1 px to 0.8 x-height apart,
   each line starting within 1.5 x-heights of the left edge (anywhere, one time in five: a
   short value centred), photographed, half of them cut like a cell; ``three-small``: the
-  same with x-height 7-10.5 px.
+  same with x-height 7-10.5 px;
+- ``two-touching``/``three-touching``: the same, but the lines written so close that they
+  touch: each line's ink box starts 0-0.5 x-height above the bottom of the one above
+  (descenders reach into the next line's ascenders and tone marks; no empty row between
+  them, as in a crowded cell of a real register); ``four``: a value wrapped on 4 lines of a
+  narrow cell, the gaps of ``two``.
 
     .venv/bin/python benchmarks/bench_line_split.py [--n 200] [--out FILE]
 """
@@ -98,10 +103,10 @@ def single(rng: np.random.Generator, how: str) -> tuple[np.ndarray, list[int]]:
     return render_stroke_line(text, w, rng), []
 
 
-def wrapped(rng: np.random.Generator, lines: int, small: bool = False
+def wrapped(rng: np.random.Generator, lines: int, small: bool = False, touch: bool = False
             ) -> tuple[np.ndarray, list[int]]:
     """A place (or a long note) wrapped on ``lines`` lines; returns the crop and each line's
-    middle row."""
+    middle row. ``touch``: each line's ink box overlaps the one above by 0-0.5 x-height."""
     while True:  # words, a dash kept with the word before it ("Tô Mạy -")
         words = _values(rng, ("place",)).replace(",", ", ").replace(" - ", "- ").split()
         if len(words) >= lines + 1:
@@ -118,20 +123,23 @@ def wrapped(rng: np.random.Generator, lines: int, small: bool = False
     w = _writer(rng, small)
     imgs = [_ink_rows(render_stroke_line(" ".join(p), w, rng, photo=False)) for p in parts]
     width = max(x.shape[1] for x in imgs) + 4
-    rows, mids, y = [], [], 0
+    placed, mids, y = [], [], 0  # (line, top, indent), drawn in the order they always were
     for i, x in enumerate(imgs):
-        gap = 0 if i == 0 else max(1, int(round(w.x_height * float(rng.uniform(0.05, 0.8)))))
+        if i:
+            y += -int(round(w.x_height * float(rng.uniform(0.0, 0.5)))) if touch else \
+                max(1, int(round(w.x_height * float(rng.uniform(0.05, 0.8)))))
         slack = width - x.shape[1]  # a wrapped line goes on near the cell's left edge;
         indent = int(rng.integers(0, slack + 1)) if rng.random() < 0.2 else \
             int(rng.integers(0, min(slack, int(1.5 * w.x_height)) + 1))  # some are centred
-        rows.append(np.full((gap, width), 255, np.uint8))
-        rows.append(np.pad(x, ((0, 0), (indent, width - x.shape[1] - indent)),
-                           constant_values=255))
-        y += gap
+        placed.append((x, y, indent))
         mids.append(y + x.shape[0] // 2)
         y += x.shape[0]
+    canvas = np.full((y, width), 255, np.uint8)
+    for x, top, indent in placed:
+        region = canvas[top: top + x.shape[0], indent: indent + x.shape[1]]
+        np.minimum(region, x, out=region)  # touching lines: the darker ink wins
     pad = int(w.x_height * rng.uniform(0.3, 1.2))
-    img = np.pad(np.vstack(rows), ((pad, pad), (3, 3)), constant_values=255)
+    img = np.pad(canvas, ((pad, pad), (3, 3)), constant_values=255)
     mids = [m + pad for m in mids]
     if rng.random() < 0.5:
         img = degrade(img, rng)  # margins change: find the lines' middles again below
@@ -169,6 +177,9 @@ def run(n: int, seed: int, cache: str | None = None) -> dict[str, dict[str, floa
         "two": (2, lambda r: wrapped(r, 2)),
         "three": (3, lambda r: wrapped(r, 3)),
         "three-small": (3, lambda r: wrapped(r, 3, small=True)),
+        "two-touching": (2, lambda r: wrapped(r, 2, touch=True)),
+        "three-touching": (3, lambda r: wrapped(r, 3, touch=True)),
+        "four": (4, lambda r: wrapped(r, 4)),
     }
     for s, (name, (lines, make)) in enumerate(makers.items()):
         ok = ok_count = 0
