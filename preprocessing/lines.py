@@ -120,6 +120,44 @@ def _under(upper: _Band, lower: _Band) -> bool:
     return overlap >= 0.3 * max(1.0, min(upper.x1 - upper.x0, lower.x1 - lower.x0))
 
 
+VALLEY = 1 / 3  # a valley this deep against the lower of its two peaks parts two lines
+CORE = 0.45  # ... when the x-height rows on either side are alike (the thinner this share
+# of the other's): a row of tone marks over a line is thin beside its letters
+
+
+def _core(p: np.ndarray) -> int:
+    """Rows holding at least half the ink of the densest (about the x-height)."""
+    return int((p >= 0.5 * p.max()).sum()) if p.size and p.max() > 0 else 0
+
+
+def _valleys(profile: np.ndarray, a: int, b: int, min_line: int) -> list[tuple[int, int]]:
+    """The run of rows [a, b) cut at the deep valleys of its (lightly smoothed) ink
+    ``profile``: wrapped lines written so close that no empty row parts them (descenders
+    touching the next line's marks) still leave a valley far below the x-height rows on
+    either side, and the two sides' x-height rows are alike (a row of tone marks set high
+    over its letters is thin beside them). Each piece is at least ``min_line`` rows."""
+    if b - a < 2 * min_line:
+        return [(a, b)]
+    p = np.convolve(profile[a:b].astype(float), np.ones(3) / 3, mode="same")
+    cuts: list[int] = []
+    lo = 0
+    for m in range(min_line, len(p) - min_line):
+        if m - lo < min_line or not p[m] <= p[m - 1] or not p[m] <= p[m + 1]:
+            continue
+        # the next line only: up to where the profile falls to this valley's level again
+        low = np.flatnonzero(p[m + min_line:] <= p[m])
+        left, right = p[lo:m], p[m: m + min_line + int(low[0]) if low.size else len(p)]
+        if p[m] > VALLEY * min(float(left.max()), float(right.max())):
+            continue
+        cl, cr = _core(left), _core(right)
+        if min(cl, cr) < CORE * max(cl, cr) or min(cl, cr) < min_line / 3:
+            continue
+        cuts.append(m)
+        lo = m
+    edges = [0, *cuts, len(p)]
+    return [(a + edges[i], a + edges[i + 1]) for i in range(len(edges) - 1)]
+
+
 def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]]:
     """Row ranges [y0, y1) of the text lines in a grey field crop, top to bottom.
 
@@ -146,7 +184,8 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     # the gap), not counting the crop's outer columns (a piece of the cell's border)
     edge = max(2, min(8, int(0.04 * ink.shape[1])))
     inner = ink[:, edge:-edge].sum(axis=1).astype(float) if ink.shape[1] > 4 * edge else raw
-    runs = _bands(inner, max(1.0, 0.01 * ink.shape[1]))
+    runs = [piece for a, b in _bands(inner, max(1.0, 0.01 * ink.shape[1]))
+            for piece in _valleys(inner, a, b, min_line)]
     bands = [_Band.of(ink, a, b) for a, b in runs]
     if len(bands) < 2:
         return whole
@@ -176,6 +215,9 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     cuts = [0]
     for up, down in zip(bands, bands[1:], strict=False):
         gap = raw[up.y1:down.y0]
+        if not gap.size:  # lines that touch: cut where the valley split them
+            cuts.append(up.y1)
+            continue
         low = np.flatnonzero(gap <= gap.min())
         cuts.append(up.y1 + int(low[len(low) // 2]))
     cuts.append(h)

@@ -34,6 +34,38 @@ def test_wrapped_place_is_cut_into_its_lines():
     assert text_line_bands(blank) == [(0, 40)]
 
 
+def _touching(*lines: str, overlap: float, seed: int = 5) -> tuple[np.ndarray, list[int]]:
+    """Lines written so close that their ink rows overlap by ``overlap`` of a line's ink
+    height (descenders into the next line's marks): no empty row parts them."""
+    rng = np.random.default_rng(seed)
+    style = HandStyle.sample(rng, font_role="test")
+    imgs = []
+    for t in lines:
+        i = render_handwriting(t, style, rng)
+        rows = np.flatnonzero((i < 160).any(axis=1))
+        imgs.append(i[rows[0]: rows[-1] + 1])
+    w = max(i.shape[1] for i in imgs)
+    tops, y = [], 0
+    for i in imgs:
+        tops.append(y)
+        y += int(i.shape[0] * (1 - overlap))
+    canvas = np.full((tops[-1] + imgs[-1].shape[0] + 6, w + 6), 255, np.uint8)
+    for i, top in zip(imgs, tops, strict=True):
+        region = canvas[3 + top: 3 + top + i.shape[0], 3: 3 + i.shape[1]]
+        np.minimum(region, i, out=region)
+    return canvas, [3 + t + i.shape[0] // 2 for t, i in zip(tops, imgs, strict=True)]
+
+
+def test_wrapped_lines_that_touch_are_cut_at_the_valley_between_them():
+    # a narrow cell's place on four lines, each line's ink reaching into the next's
+    img, mids = _touching("Xóm Púng Tở,", "xã Mường Tè,", "huyện Vân Hồ,", "tỉnh Sơn La",
+                          overlap=0.15)
+    assert not (np.count_nonzero(img < 128, axis=1) == 0)[mids[0]:mids[-1]].any()  # no gap
+    bands = text_line_bands(img)
+    assert len(bands) == 4, bands
+    assert all(y0 <= m < y1 for (y0, y1), m in zip(bands, mids, strict=True))
+
+
 def test_join_lines_keeps_the_best_combinations():
     a = Reading("f", "Việt", confidence=0.9,
                 alternatives=(Alternative("Việt", 0.9), Alternative("Viet", 0.1)))
