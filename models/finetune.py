@@ -233,15 +233,17 @@ def crop_samples(crops: tuple[ConfirmedCrop, ...]) -> list[Sample]:
     return _samples(crops)
 
 
-def _bands(img: np.ndarray) -> list[np.ndarray]:
-    """A crop cut into its written lines, as the pipeline reads it (``split_lines``)."""
-    from preprocessing.lines import text_line_bands
+def _bands(img: np.ndarray, kind: object = None) -> list[np.ndarray]:
+    """A crop of a field of ``kind`` cut into its written lines, as the pipeline reads it
+    (``split_lines``)."""
+    from preprocessing.lines import text_line_bands, wraps
 
-    bands = text_line_bands(img)
+    bands = text_line_bands(img, valleys=wraps(kind))
     return [img] if len(bands) <= 1 else [img[y0:y1] for y0, y1 in bands]
 
 
-def read_texts(model_dir: Path, images: list[np.ndarray], stretch: bool = False) -> list[str]:
+def read_texts(model_dir: Path, images: list[np.ndarray], stretch: bool = False,
+               kinds: list[object] | None = None) -> list[str]:
     """Greedy readings of crops, each cut into its lines and joined by spaces as the pipeline
     does (a wrapped place read whole is unreadable to any model). ``stretch``: a cramped line
     is read again wider, as the ``htr`` engine reads it (``ocr.htr``: fewer than
@@ -250,7 +252,8 @@ def read_texts(model_dir: Path, images: list[np.ndarray], stretch: bool = False)
     from models.recognize import greedy, log_probs
 
     m = load_model_dir(model_dir, "cpu")
-    parts = [_bands(img) for img in images]
+    parts = [_bands(img, k) for img, k in zip(images, kinds or [None] * len(images),
+                                               strict=True)]
     lines = [b for p in parts for b in p]
     lps = log_probs(m.module, m.config.height, lines) if lines else []
     if stretch and lps:
@@ -274,7 +277,7 @@ def held_out_cer(model_dir: Path, held: list[Sample]) -> float:
     """CER (edits / truth characters) of a model folder on samples, read like the pipeline."""
     from rapidfuzz.distance import Levenshtein
 
-    preds = read_texts(model_dir, [s.image for s in held])
+    preds = read_texts(model_dir, [s.image for s in held], kinds=[s.kind for s in held])
     edits = sum(Levenshtein.distance(p, s.text) for p, s in zip(preds, held, strict=True))
     return edits / max(1, sum(len(s.text) for s in held))
 
@@ -307,7 +310,7 @@ def crop_lines(samples: list[Sample], model_dir: Path, max_cer: float = 0.5
     out: list[list[Sample]] = []
     wrapped: list[tuple[int, Sample, list[np.ndarray]]] = []
     for s in samples:
-        parts = _bands(s.image)
+        parts = _bands(s.image, s.kind)
         out.append([s] if len(parts) == 1 else [])
         if len(parts) > 1:
             wrapped.append((len(out) - 1, s, parts))

@@ -123,6 +123,7 @@ def _under(upper: _Band, lower: _Band) -> bool:
 VALLEY = 1 / 3  # a valley this deep against the lower of its two peaks parts two lines
 CORE = 0.45  # ... when the x-height rows on either side are alike (the thinner this share
 # of the other's): a row of tone marks over a line is thin beside its letters
+CROSSING = 0.35  # ... and at most this share of the ink lies in strokes running through it
 
 
 def _core(p: np.ndarray) -> int:
@@ -130,15 +131,20 @@ def _core(p: np.ndarray) -> int:
     return int((p >= 0.5 * p.max()).sum()) if p.size and p.max() > 0 else 0
 
 
-def _valleys(profile: np.ndarray, a: int, b: int, min_line: int) -> list[tuple[int, int]]:
+def _valleys(profile: np.ndarray, ink: np.ndarray, a: int, b: int, min_line: int
+             ) -> list[tuple[int, int]]:
     """The run of rows [a, b) cut at the deep valleys of its (lightly smoothed) ink
     ``profile``: wrapped lines written so close that no empty row parts them (descenders
     touching the next line's marks) still leave a valley far below the x-height rows on
     either side, and the two sides' x-height rows are alike (a row of tone marks set high
-    over its letters is thin beside them). Each piece is at least ``min_line`` rows."""
+    over its letters is thin beside them). Most of the ink must lie in strokes on one side of
+    the valley or the other (``ink``'s connected pieces): a digit's or a capital's thin
+    middle ("1", "27", "E") is a valley too, but its strokes run through it. Each piece is at
+    least ``min_line`` rows."""
     if b - a < 2 * min_line:
         return [(a, b)]
     p = np.convolve(profile[a:b].astype(float), np.ones(3) / 3, mode="same")
+    stats: np.ndarray | None = None
     cuts: list[int] = []
     lo = 0
     for m in range(min_line, len(p) - min_line):
@@ -152,13 +158,37 @@ def _valleys(profile: np.ndarray, a: int, b: int, min_line: int) -> list[tuple[i
         cl, cr = _core(left), _core(right)
         if min(cl, cr) < CORE * max(cl, cr) or min(cl, cr) < min_line / 3:
             continue
+        if any(_x_extent(ink[a + y0: a + y1])[1] - _x_extent(ink[a + y0: a + y1])[0]
+               < y1 - y0 for y0, y1 in ((lo, m), (m, m + len(right)))):
+            continue  # a line of writing is wider than tall; a digit "1" is not
+        if stats is None:
+            stats = cv2.connectedComponentsWithStats(np.ascontiguousarray(ink[a:b]),
+                                                     connectivity=8)[2][1:]
+        top = stats[:, cv2.CC_STAT_TOP]
+        bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
+        area = stats[:, cv2.CC_STAT_AREA].astype(float)
+        across = (top < m - 1) & (bottom > m + 2)
+        if area[across].sum() > CROSSING * area.sum():
+            continue
         cuts.append(m)
         lo = m
     edges = [0, *cuts, len(p)]
     return [(a + edges[i], a + edges[i + 1]) for i in range(len(edges) - 1)]
 
 
-def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]]:
+# values never written on two lines: a register number, a year (a digit's thin middle, the
+# 2's and 7's bars over a thin stroke in "27", is a valley too; rules-s25.md rule 11)
+ONE_LINE_KINDS = frozenset({"number", "year"})
+
+
+def wraps(kind: object) -> bool:
+    """Whether a field of ``kind`` (a ``FieldKind`` or its name; None: unknown) may be
+    written on several lines that touch, so that its crop is cut at valleys too."""
+    return str(kind) not in ONE_LINE_KINDS
+
+
+def text_line_bands(grey: np.ndarray, min_line: int = 8, valleys: bool = True
+                    ) -> list[tuple[int, int]]:
     """Row ranges [y0, y1) of the text lines in a grey field crop, top to bottom.
 
     Bands are runs of rows holding writing, split only by (almost) empty rows across the
@@ -168,7 +198,8 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     gaps are alike (marks sit above their letters). Two lines stay apart when one is written
     under the other (:func:`_under`) and the crop is tall enough for them (no line taller than
     70 % of it); the cuts fall on the emptiest row of each gap. A crop with one line (or no
-    ink) gives one range covering the whole crop.
+    ink) gives one range covering the whole crop. ``valleys``: also cut where lines touch
+    (:func:`_valleys`; off for values never wrapped, :func:`wraps`).
     """
     h = grey.shape[0]
     whole = [(0, h)]
@@ -185,7 +216,7 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]
     edge = max(2, min(8, int(0.04 * ink.shape[1])))
     inner = ink[:, edge:-edge].sum(axis=1).astype(float) if ink.shape[1] > 4 * edge else raw
     runs = [piece for a, b in _bands(inner, max(1.0, 0.01 * ink.shape[1]))
-            for piece in _valleys(inner, a, b, min_line)]
+            for piece in (_valleys(inner, ink, a, b, min_line) if valleys else [(a, b)])]
     bands = [_Band.of(ink, a, b) for a, b in runs]
     if len(bands) < 2:
         return whole

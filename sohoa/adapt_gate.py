@@ -69,7 +69,8 @@ def crop_edits(model_dir: Path, samples: list[Any], stretch: bool = False) -> li
 
     if not samples:
         return []
-    preds = read_texts(model_dir, [s.image for s in samples], stretch=stretch)
+    preds = read_texts(model_dir, [s.image for s in samples], stretch=stretch,
+                       kinds=[getattr(s, "kind", None) for s in samples])
     return [Levenshtein.distance(p, s.text) for p, s in zip(preds, samples, strict=True)]
 
 

@@ -66,6 +66,21 @@ def test_wrapped_lines_that_touch_are_cut_at_the_valley_between_them():
     assert all(y0 <= m < y1 for (y0, y1), m in zip(bands, mids, strict=True))
 
 
+def test_a_number_or_a_year_is_never_cut_at_a_valley():
+    # a digit's thin middle ("27": the bars over a thin stroke) is a valley too; numbers and
+    # years are never wrapped, so their crops are cut at empty rows only
+    from preprocessing.lines import wraps
+    from sohoa.recognize import split_lines
+
+    assert not wraps(FieldKind.NUMBER) and not wraps("year")
+    assert wraps(FieldKind.PLACE) and wraps(None)
+    img, _ = _touching("Xóm Púng Tở,", "xã Mường Tè,", overlap=0.15)
+    box = (0, 0, img.shape[1], img.shape[0])
+    assert len(split_lines(FieldCrop("noiSinh", FieldKind.PLACE, img, box))) == 2
+    assert len(split_lines(FieldCrop("so", FieldKind.NUMBER, img, box))) == 1
+    assert text_line_bands(img, valleys=False) == [(0, img.shape[0])]
+
+
 def test_join_lines_keeps_the_best_combinations():
     a = Reading("f", "Việt", confidence=0.9,
                 alternatives=(Alternative("Việt", 0.9), Alternative("Viet", 0.1)))
