@@ -131,6 +131,12 @@ def _core(p: np.ndarray) -> int:
     return int((p >= 0.5 * p.max()).sum()) if p.size and p.max() > 0 else 0
 
 
+def _wider_than_tall(rows: np.ndarray) -> bool:
+    """Whether the ink of these rows spreads wider (2nd-98th percentile) than they are tall."""
+    x0, x1 = _x_extent(rows)
+    return x1 - x0 >= rows.shape[0]
+
+
 def _valleys(profile: np.ndarray, ink: np.ndarray, a: int, b: int, min_line: int
              ) -> list[tuple[int, int]]:
     """The run of rows [a, b) cut at the deep valleys of its (lightly smoothed) ink
@@ -158,9 +164,9 @@ def _valleys(profile: np.ndarray, ink: np.ndarray, a: int, b: int, min_line: int
         cl, cr = _core(left), _core(right)
         if min(cl, cr) < CORE * max(cl, cr) or min(cl, cr) < min_line / 3:
             continue
-        if any(_x_extent(ink[a + y0: a + y1])[1] - _x_extent(ink[a + y0: a + y1])[0]
-               < y1 - y0 for y0, y1 in ((lo, m), (m, m + len(right)))):
-            continue  # a line of writing is wider than tall; a digit "1" is not
+        if not all(_wider_than_tall(ink[a + y0: a + y1])
+                   for y0, y1 in ((lo, m), (m, m + len(right)))):
+            continue  # a line of writing is; a digit "1" is not
         if stats is None:
             stats = cv2.connectedComponentsWithStats(np.ascontiguousarray(ink[a:b]),
                                                      connectivity=8)[2][1:]
