@@ -21,8 +21,9 @@ Sets (``n`` crops each, the same for every run with one seed):
   (descenders reach into the next line's ascenders and tone marks; no empty row between
   them, as in a crowded cell of a real register); ``four``: a value wrapped on 4 lines of a
   narrow cell, the gaps of ``two``;
-- ``single-numbers``: a register number or a year alone (a digit's thin middle, "1", "27",
-  is no gap between two lines).
+- ``single-numbers``: a register number or a year alone, cut as the pipeline cuts it: one
+  band (``preprocessing.lines.field_line_bands``; a digit's thin middle, "1", "27", is no gap
+  between two lines).
 
     .venv/bin/python benchmarks/bench_line_split.py [--n 200] [--out FILE]
 """
@@ -170,7 +171,7 @@ def _crops(name: str, n: int, seed: int, s: int, make, cache: str | None
 
 
 def run(n: int, seed: int, cache: str | None = None) -> dict[str, dict[str, float]]:
-    from preprocessing.lines import text_line_bands
+    from preprocessing.lines import field_line_bands, text_line_bands
 
     res: dict[str, dict[str, float]] = {}
     makers = {
@@ -191,8 +192,9 @@ def run(n: int, seed: int, cache: str | None = None) -> dict[str, dict[str, floa
         dt = 0.0
         for img, mids in _crops(name, n, seed, s, make, cache):
             t0 = time.process_time()
-            # as the pipeline cuts them: a number or a year is never cut at a valley (wraps)
-            bands = text_line_bands(img, valleys=name != "single-numbers")
+            # as the pipeline cuts them: a number or a year is one band (field_line_bands)
+            bands = field_line_bands(img, "number") if name == "single-numbers" else \
+                text_line_bands(img)
             dt += time.process_time() - t0
             right_count = len(bands) == lines
             ok_count += right_count

@@ -236,9 +236,9 @@ def crop_samples(crops: tuple[ConfirmedCrop, ...]) -> list[Sample]:
 def _bands(img: np.ndarray, kind: object = None) -> list[np.ndarray]:
     """A crop of a field of ``kind`` cut into its written lines, as the pipeline reads it
     (``split_lines``)."""
-    from preprocessing.lines import text_line_bands, wraps
+    from preprocessing.lines import field_line_bands
 
-    bands = text_line_bands(img, valleys=wraps(kind))
+    bands = field_line_bands(img, kind)
     return [img] if len(bands) <= 1 else [img[y0:y1] for y0, y1 in bands]
 
 

@@ -183,18 +183,27 @@ def _valleys(profile: np.ndarray, ink: np.ndarray, a: int, b: int, min_line: int
 
 
 # values never written on two lines: a register number, a year (a digit's thin middle, the
-# 2's and 7's bars over a thin stroke in "27", is a valley too; rules-s25.md rule 11)
+# 2's and 7's bars over a thin stroke in "27", is a valley too, and a "1"'s stem broken by
+# the binarisation an empty row; rules-s25.md rules 11 and 13)
 ONE_LINE_KINDS = frozenset({"number", "year"})
 
 
 def wraps(kind: object) -> bool:
     """Whether a field of ``kind`` (a ``FieldKind`` or its name; None: unknown) may be
-    written on several lines that touch, so that its crop is cut at valleys too."""
+    written on several lines, so that its crop is cut into them."""
     return str(kind) not in ONE_LINE_KINDS
 
 
-def text_line_bands(grey: np.ndarray, min_line: int = 8, valleys: bool = True
-                    ) -> list[tuple[int, int]]:
+def field_line_bands(grey: np.ndarray, kind: object = None) -> list[tuple[int, int]]:
+    """The text line bands of a field of ``kind``'s crop: a value never written on two lines
+    (:func:`wraps`: a number, a year) is one band, whatever gaps its strokes leave (a "1"'s
+    thin stem broken by the binarisation); any other is cut by :func:`text_line_bands`."""
+    if not wraps(kind):
+        return [(0, grey.shape[0])]
+    return text_line_bands(grey)
+
+
+def text_line_bands(grey: np.ndarray, min_line: int = 8) -> list[tuple[int, int]]:
     """Row ranges [y0, y1) of the text lines in a grey field crop, top to bottom.
 
     Bands are runs of rows holding writing, split only by (almost) empty rows across the
@@ -204,8 +213,8 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8, valleys: bool = True
     gaps are alike (marks sit above their letters). Two lines stay apart when one is written
     under the other (:func:`_under`) and the crop is tall enough for them (no line taller than
     70 % of it); the cuts fall on the emptiest row of each gap. A crop with one line (or no
-    ink) gives one range covering the whole crop. ``valleys``: also cut where lines touch
-    (:func:`_valleys`; off for values never wrapped, :func:`wraps`).
+    ink) gives one range covering the whole crop. Where lines touch, a run of rows is cut at
+    the valleys between them (:func:`_valleys`).
     """
     h = grey.shape[0]
     whole = [(0, h)]
@@ -222,7 +231,7 @@ def text_line_bands(grey: np.ndarray, min_line: int = 8, valleys: bool = True
     edge = max(2, min(8, int(0.04 * ink.shape[1])))
     inner = ink[:, edge:-edge].sum(axis=1).astype(float) if ink.shape[1] > 4 * edge else raw
     runs = [piece for a, b in _bands(inner, max(1.0, 0.01 * ink.shape[1]))
-            for piece in (_valleys(inner, ink, a, b, min_line) if valleys else [(a, b)])]
+            for piece in _valleys(inner, ink, a, b, min_line)]
     bands = [_Band.of(ink, a, b) for a, b in runs]
     if len(bands) < 2:
         return whole

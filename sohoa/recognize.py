@@ -182,22 +182,22 @@ class Recognizer:
 def _line_bands(crop: FieldCrop) -> list[tuple[int, int]] | None:
     """The text line bands of a grey uint8 crop (None for any other image: each user then
     finds its own from the image as it takes it)."""
-    from preprocessing.lines import text_line_bands, wraps
+    from preprocessing.lines import field_line_bands
 
     img = crop.image
     if img is None or img.ndim != 2 or img.dtype != np.uint8:
         return None
-    return text_line_bands(img, valleys=wraps(crop.kind))
+    return field_line_bands(img, crop.kind)
 
 
 def split_lines(crop: FieldCrop,
                 bands: Sequence[tuple[int, int]] | None = None) -> list[FieldCrop]:
     """A field crop cut into its handwritten lines (one crop when the value is on one line);
     ``bands``: its ``text_line_bands`` when the caller has them."""
-    from preprocessing.lines import text_line_bands, wraps
+    from preprocessing.lines import field_line_bands
 
     if bands is None:
-        bands = text_line_bands(crop.image, valleys=wraps(crop.kind))
+        bands = field_line_bands(crop.image, crop.kind)
     if len(bands) == 1:
         return [crop]
     return [replace(crop, image=crop.image[y0:y1]) for y0, y1 in bands]

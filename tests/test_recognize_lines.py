@@ -66,10 +66,10 @@ def test_wrapped_lines_that_touch_are_cut_at_the_valley_between_them():
     assert all(y0 <= m < y1 for (y0, y1), m in zip(bands, mids, strict=True))
 
 
-def test_a_number_or_a_year_is_never_cut_at_a_valley():
-    # a digit's thin middle ("27": the bars over a thin stroke) is a valley too; numbers and
-    # years are never wrapped, so their crops are cut at empty rows only
-    from preprocessing.lines import wraps
+def test_a_number_or_a_year_is_read_as_one_line():
+    # a digit's thin middle ("27": the bars over a thin stroke) is a valley, a "1"'s stem
+    # broken by the binarisation an empty row; numbers and years are never wrapped
+    from preprocessing.lines import field_line_bands, wraps
     from sohoa.recognize import split_lines
 
     assert not wraps(FieldKind.NUMBER) and not wraps("year")
@@ -78,7 +78,9 @@ def test_a_number_or_a_year_is_never_cut_at_a_valley():
     box = (0, 0, img.shape[1], img.shape[0])
     assert len(split_lines(FieldCrop("noiSinh", FieldKind.PLACE, img, box))) == 2
     assert len(split_lines(FieldCrop("so", FieldKind.NUMBER, img, box))) == 1
-    assert text_line_bands(img, valleys=False) == [(0, img.shape[0])]
+    gapped = _stack("12", "3")  # an empty row between: two bands for any other kind
+    assert len(field_line_bands(gapped, FieldKind.DATE)) == 2
+    assert field_line_bands(gapped, FieldKind.YEAR) == [(0, gapped.shape[0])]
 
 
 def test_join_lines_keeps_the_best_combinations():
