@@ -71,6 +71,11 @@ def _writing(ink: np.ndarray) -> np.ndarray:
     return out
 
 
+def _core(p: np.ndarray) -> int:
+    """Rows holding at least half the ink of the densest (about the x-height)."""
+    return int((p >= 0.5 * p.max()).sum()) if p.size and p.max() > 0 else 0
+
+
 @dataclass
 class _Band:
     """Rows [y0, y1) holding ink, with an empty row above and below."""
@@ -89,8 +94,7 @@ class _Band:
         rows = sub.sum(axis=1).astype(float)
         x0, x1 = _x_extent(sub)
         cols = sub.any(axis=0)[int(x0): int(x1) + 1]
-        return cls(y0, y1, float(rows.sum()), int((rows >= 0.5 * rows.max()).sum())
-                   if rows.size and rows.max() > 0 else 0,
+        return cls(y0, y1, float(rows.sum()), _core(rows),
                    float(cols.mean()) if cols.size else 0.0, x0, x1)
 
 
@@ -124,11 +128,6 @@ VALLEY = 1 / 3  # a valley this deep against the lower of its two peaks parts tw
 CORE = 0.45  # ... when the x-height rows on either side are alike (the thinner this share
 # of the other's): a row of tone marks over a line is thin beside its letters
 CROSSING = 0.35  # ... and at most this share of the ink lies in strokes running through it
-
-
-def _core(p: np.ndarray) -> int:
-    """Rows holding at least half the ink of the densest (about the x-height)."""
-    return int((p >= 0.5 * p.max()).sum()) if p.size and p.max() > 0 else 0
 
 
 def _wider_than_tall(rows: np.ndarray) -> bool:
