@@ -28,6 +28,9 @@ class DecodeWeightsError(ValueError):
 # relation 10.34 -> 8.97 %, sex 2.16 -> 1.89 %, dates and years unchanged); arpa measured on
 # generated lines 0.3/0.6/1.0/1.5/2.0 -> places exact 56/62/67/71/73 %, but the LM learnt the
 # generator's own place strings, so the strongest weights are not trusted on real books: 1.0.
+# text (session 26, rule 14 of rules-s26.md; 300 text crops of training-side stroke writers):
+# 22.73 % without the prior, 0.5 / 1 / 2 / 4 -> 21.32 / 20.83 / 20.58 / 20.55 %: 2, the
+# smaller of two within 0.1 point (a frequency prior overrules rare words more the stronger).
 @dataclass(frozen=True)
 class DecodeWeights:
     name: float = 1.0  # names' syllable prior (sohoa.fields.names.name_prior)
@@ -35,6 +38,7 @@ class DecodeWeights:
     closed: float = 8.0  # closed lists, dates and years (sohoa.fields.vocab.field_prior)
     lm: float = 0.5  # character LM fused after the prior (names, places)
     arpa: float = 1.0  # character KenLM in the open beam (names, places)
+    text: float = 2.0  # free text's syllable prior (sohoa.fields.syllables.text_prior)
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any], where: str = "model.json") -> DecodeWeights:

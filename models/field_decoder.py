@@ -68,8 +68,9 @@ EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are 
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
 PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICITY,
                FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR,
-               FieldKind.NUMBER)
+               FieldKind.NUMBER, FieldKind.TEXT)
 CLOSED_LEXICON_NBEST = 5
+TEXT_LEXICON_NBEST = 16  # syllable-lexicon readings of free text weighed (its beam as wide)
 DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
 NUMBER_DIGITS = True  # numbers chosen with a prior, the digits-only path offered (date_decode)
 
@@ -103,8 +104,9 @@ class FieldDecoder:
 
     def lexicon(self, kind: FieldKind) -> LexiconBeam | None:
         if kind not in self._lex:
-            width = max(self.beam, NAME_LEXICON_NBEST) if kind == FieldKind.NAME \
-                and self.priors else self.beam  # priors off: the decoder as it was
+            wide = {FieldKind.NAME: NAME_LEXICON_NBEST, FieldKind.TEXT: TEXT_LEXICON_NBEST}
+            width = max(self.beam, wide.get(kind, 0)) if self.priors \
+                else self.beam  # priors off: the decoder as it was
             self._lex[kind] = lexicon_beam(self.charset, kind, width) if self.lexicons \
                 else None
         return self._lex[kind]
@@ -121,7 +123,7 @@ class FieldDecoder:
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
         texts = {t for t, _ in pairs}
-        lex = self.lexicon(kind)
+        lex = self.lexicon(kind) if kind != FieldKind.TEXT else None  # priors off: as it was
         if lex is not None and not (pairs and lex.spells(pairs[0][0])):
             # the best open reading is already in the vocabulary: the constrained beam would
             # find it again (measured: same choices, a third of the time)
@@ -190,6 +192,16 @@ class FieldDecoder:
 
                 extra += unit_readings(logp, self.charset, pairs[0][0])
             prior, weight = place_prior, self.weights.place
+        elif kind == FieldKind.TEXT:  # free text: every word a Vietnamese syllable
+            from sohoa.fields.syllables import text_prior
+
+            lex = self.lexicon(kind)
+            if lex is not None:
+                for t, p in lex.nbest(logp, TEXT_LEXICON_NBEST):
+                    t = " ".join(t.split())
+                    if lex.spells(t) and t not in known and p > 0.0:
+                        known[t] = math.log(p)
+            prior, weight = text_prior, self.weights.text
         else:
             from sohoa.fields.vocab import field_prior
 
@@ -266,6 +278,8 @@ def settled(kind: FieldKind, text: str) -> bool:
         from sohoa.fields.place_match import place_settled
 
         return place_settled(text)
+    if kind == FieldKind.TEXT:  # a frequency prior has no best: free text is always weighed
+        return False
     from sohoa.fields.vocab import field_prior
 
     return field_prior(kind, text) == 0.0
@@ -311,13 +325,19 @@ def lexicon_beam(charset: Charset, kind: FieldKind, beam: int) -> LexiconBeam | 
     from models.arpa import cached, write_word_arpa
     from sohoa.fields.vocab import LEXICON_KINDS, phrases, words
 
-    if kind not in LEXICON_KINDS:
+    if kind == FieldKind.TEXT:  # every well-formed syllable (sohoa.fields.syllables)
+        from sohoa.fields.syllables import syllables
+
+        vocab = syllables()
+        table = tuple((w, 1.0) for w in sorted(vocab))
+    elif kind in LEXICON_KINDS:
+        vocab, table = words(kind), phrases(kind)
+    else:
         return None
-    table = phrases(kind)
     path = cached(f"words-{kind.value}", repr(table).encode("utf-8"),
                   lambda p: write_word_arpa(table, p))
     try:
-        return LexiconBeam(charset, words(kind), path, beam=beam)
+        return LexiconBeam(charset, vocab, path, beam=beam)
     except ValueError as exc:
         log.warning("no lexicon decoding of %s: %s", kind.value, exc)
         return None

@@ -103,20 +103,20 @@ def has_diacritics(text: str) -> bool:
 
 
 # Tone marks (combining) used by Vietnamese; letters with hats/horns/breve stay in the base.
-_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
 def strip_tone(syllable: str) -> tuple[str, int]:
     """The syllable without its tone mark and how many tone marks it carried."""
     decomposed = unicodedata.normalize("NFD", syllable.lower())
-    tones = sum(1 for c in decomposed if c in _TONES)
-    base = "".join(c for c in decomposed if c not in _TONES)
+    tones = sum(1 for c in decomposed if c in TONES)
+    base = "".join(c for c in decomposed if c not in TONES)
     return unicodedata.normalize("NFC", base), tones
 
 
-_ONSETS = ("ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
+ONSETS = ("ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
            "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "q", "r", "s", "t", "v", "x", "")
-_RHYMES = frozenset("""
+RHYMES = frozenset("""
 a ac ach ai am an ang anh ao ap at au ay ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât âu ây
 e ec em en eng eo ep et ê êch êm ên ênh êp êt êu
 i ia ich iêc iêm iên iêng iêp iêt iêu im in inh ip it iu
@@ -135,8 +135,8 @@ def is_syllable(word: str) -> bool:
     base, tones = strip_tone(word)
     if tones > 1 or not base.isalpha():
         return False
-    tone_marks = [c for c in unicodedata.normalize("NFD", word.lower()) if c in _TONES]
-    for onset in _ONSETS:
+    tone_marks = [c for c in unicodedata.normalize("NFD", word.lower()) if c in TONES]
+    for onset in ONSETS:
         if not base.startswith(onset):
             continue
         rhyme = base[len(onset):]
@@ -144,7 +144,7 @@ def is_syllable(word: str) -> bool:
             rhyme = "i"
         if onset == "qu" and rhyme == "":
             continue
-        if rhyme not in _RHYMES and not (onset == "gi" and "i" + rhyme in _RHYMES):
+        if rhyme not in RHYMES and not (onset == "gi" and "i" + rhyme in RHYMES):
             continue
         if rhyme.endswith(("p", "t", "c", "ch")) and tone_marks not in (["\u0301"], ["\u0323"]):
             continue
