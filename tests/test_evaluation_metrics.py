@@ -74,6 +74,23 @@ def test_value_decides_correctness_when_present():
     assert p.correct and cer(p.truth, p.predicted) > 0
 
 
+def test_a_closed_list_is_compared_in_the_lists_spelling():
+    # the clerk wrote "VN"; the reading is given as the list's name "Việt Nam": no misread
+    nat = pair("VN", "Việt Nam", field="nksQuocTich", kind="nationality", value="Việt Nam",
+               pvalue="Việt Nam")
+    assert nat.compared() == ("Việt Nam", "Việt Nam")
+    s = summarize([nat])
+    assert s.overall.cer == 0 and s.overall.exact == 1
+    # a wrong entry of the list is still a misread, counted on the lists' spellings
+    eth = pair("Thái", "Lào", field="nksDanToc", kind="ethnicity", value="Thái", pvalue="Lào")
+    assert summarize([eth]).overall.cer == pytest.approx(cer("Thái", "Lào"))
+    # a reading that names no entry is compared as read; names and places as written
+    odd = pair("VN", "Vn3", field="nksQuocTich", kind="nationality", value="Việt Nam",
+               pvalue="")
+    assert odd.compared() == ("Việt Nam", "Vn3")
+    assert pair("Lò Văn A", "Lò Văn À").compared() == ("Lò Văn A", "Lò Văn À")
+
+
 def test_entries_matched_by_iou_and_missing_fields_counted():
     tpl = load_template("ks-2006")
     truth = {"entries": [

@@ -15,6 +15,20 @@ def _clean(text: str) -> str:
 
 
 TEXT_JUDGED = {"name", "place", "text"}
+# closed lists: a reading is given in the list's own spelling ("VN" is read "Việt Nam",
+# "Trai" "Nam": sohoa.fields.parse), so CER compares both sides in that spelling
+LISTED_KINDS = {"sex", "ethnicity", "nationality", "relation"}
+
+
+def _listed_form(kind: str, text: str) -> str:
+    """``text`` in its list's spelling when it names a listed entry, else as it is."""
+    from sohoa.fields.parse import parse_field
+    from sohoa.records import FieldKind
+
+    if not text.strip():
+        return text
+    pv = parse_field(FieldKind(kind), text)
+    return pv.text if pv.ok else text
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,15 @@ class FieldPair:
         if self.kind in TEXT_JUDGED or not self.truth_value:
             return _clean(self.predicted) == _clean(self.truth)
         return _clean(self.predicted_value) == _clean(self.truth_value)
+
+    def compared(self) -> tuple[str, str]:
+        """(truth, reading) as character errors count them: as written, except that a
+        closed list's two sides are each in the list's spelling when they name a listed
+        entry, the spelling the reading is given in (a clerk's ``VN`` read as ``Việt Nam``
+        is no misread; ``Lào`` read for ``Thái`` still is)."""
+        if self.kind not in LISTED_KINDS:
+            return self.truth, self.predicted
+        return _listed_form(self.kind, self.truth), _listed_form(self.kind, self.predicted)
 
 
 def iou(a, b) -> float:

@@ -39,13 +39,14 @@ class GroupStats:
 def group_stats(pairs: Sequence[FieldPair]) -> GroupStats:
     chars = edits = words = word_edits = base = tone = exact = 0
     for p in pairs:
-        ref = " ".join(p.truth.split())
+        truth, read = p.compared()
+        ref = " ".join(truth.split())
         chars += max(1, len(ref))
-        edits += edit_distance(p.truth, p.predicted)
-        rw, hw = p.truth.split(), p.predicted.split()
+        edits += edit_distance(truth, read)
+        rw, hw = truth.split(), read.split()
         words += max(1, len(rw))
         word_edits += Levenshtein.distance(rw, hw)
-        b, t = diacritic_split(p.truth, p.predicted)
+        b, t = diacritic_split(truth, read)
         base += b
         tone += t
         exact += p.correct
@@ -133,7 +134,7 @@ def summarize(pairs: Sequence[FieldPair], *, effort: Effort | None = None,
     return Summary(
         overall=group_stats(pairs),
         groups=groups,
-        confusions=confusions([(p.truth, p.predicted) for p in pairs]),
+        confusions=confusions([p.compared() for p in pairs]),
         ece=expected_calibration_error(conf, ok),
         reliability=reliability_bins(conf, ok),
         auto_accept=auto_accept_curve(conf, ok),
