@@ -10,6 +10,11 @@ for a year field the last group is read as a year ("NS 198" -> "NS 1982"). The d
 whole crop and the field's parse prior, so the image keeps its say and no probability is
 raised.
 
+A date written out in words (``ngày 5 tháng 1 năm 2003``) has words that can be nothing else,
+but a hand's ``tháng`` is often read ``Phăng`` or ``táng``: ``long_date_readings`` offers the
+reading (or the line of a wrapped date) with its words respelt as the long form's, its digit
+groups each the likeliest value of its slot on its frames, weighed the same way.
+
 A register number's cell holds a number, but a cramped or looped hand is often read as
 letters ("30" -> "N", "171" -> "Nữ"): ``number_readings`` offers the best path over the digits
 alone (each frame's likeliest of blank and the ten digits), weighed the same way.
@@ -96,6 +101,78 @@ def digit_readings(logp: np.ndarray, charset: Charset, year_only: bool = False) 
         if np.isfinite(scores[best]):
             new = new[:a] + values[best] + new[b:]
     return [new] if new != text else []
+
+
+
+
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+# the long form's words and digit groups in order: a line of it is any run of them
+_LONG = (("W", "ngày"), ("D", "day"), ("W", "tháng"), ("D", "month"), ("W", "năm"),
+         ("D", "year"))
+
+
+def _fold(word: str) -> str:
+    from sohoa.fields.text import fold
+
+    return fold(word).lower()
+
+
+def long_date_readings(logp: np.ndarray, charset: Charset) -> list[str]:
+    """The best path of a date written out (``ngày 5 tháng 1 năm 2003``), or of one line of
+    it when it wraps (``ngày 5 tháng`` / ``1 năm 2003``), with its words respelt as the long
+    form's: its words and digit groups, alternating, are laid on the run of the long form
+    whose words they spell most alike, each word replaced by that word and each digit group
+    by the likeliest value of its slot on its own frames. Offered twice when they differ:
+    with the spaces as the reading has them (a hand that writes ``1năm`` leaves the image no
+    space to read) and with single spaces. Nothing is added where the reading has nothing
+    (a ``ngày`` cut off stays off); the first letter's case is kept."""
+    from rapidfuzz.distance import Levenshtein
+
+    text, starts, ends = aligned(logp, charset)
+    toks = [(m.start(), m.end(), "D" if m.group().isdigit() else "W")
+            for m in _TOKEN.finditer(text)]
+    if not any(k == "W" for *_, k in toks) or not any(k == "D" for *_, k in toks):
+        return []
+    if any(a[2] == b[2] for a, b in zip(toks, toks[1:], strict=False)):
+        return []  # two words or two groups in a row: not the long form's shape
+    best: tuple[int, int] | None = None
+    for s in range(len(_LONG) - len(toks) + 1):
+        if _LONG[s][0] != toks[0][2]:
+            continue
+        cost = sum(Levenshtein.distance(_fold(text[a:b]), _fold(_LONG[s + i][1]))
+                   for i, (a, b, k) in enumerate(toks) if k == "W")
+        if best is None or cost < best[0]:
+            best = (cost, s)
+    if best is None:
+        return []
+    T = logp.shape[0]
+    spelt = []
+    for i, (a, b, k) in enumerate(toks):
+        what = _LONG[best[1] + i][1]
+        if k == "W":
+            spelt.append(what)
+            continue
+        f0 = int(ends[a - 1]) + 1 if a > 0 else 0
+        f1 = int(starts[b]) if b < len(text) else T
+        group = text[a:b]
+        if f1 > f0:
+            cands = _slot(what)
+            scores = ctc_log_probs(logp[f0:f1], cands, charset)
+            j = int(np.argmax(scores))
+            if np.isfinite(scores[j]):
+                group = cands[j]
+        spelt.append(group)
+    as_read = text[: toks[0][0]] + "".join(
+        w + text[toks[i][1]: toks[i + 1][0] if i + 1 < len(toks) else len(text)]
+        for i, w in enumerate(spelt))
+    out = []
+    first = next((c for c in text if c.isalpha()), "")
+    for t in (as_read.strip(), " ".join(spelt)):
+        if first.isupper():
+            t = t[:1].upper() + t[1:]
+        if t != text and t not in out:
+            out.append(t)
+    return out
 
 
 def number_readings(logp: np.ndarray, charset: Charset) -> list[str]:

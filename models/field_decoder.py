@@ -72,6 +72,7 @@ PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICI
 CLOSED_LEXICON_NBEST = 5
 TEXT_LEXICON_NBEST = 16  # syllable-lexicon readings of free text weighed (its beam as wide)
 DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
+LONG_DATES = True  # a date written out offered with the standard words (models.date_decode)
 NUMBER_DIGITS = True  # numbers chosen with a prior, the digits-only path offered (date_decode)
 
 
@@ -215,6 +216,10 @@ class FieldDecoder:
                 from models.date_decode import digit_readings
 
                 extra += digit_readings(logp, self.charset, kind == FieldKind.YEAR)
+            if LONG_DATES and kind == FieldKind.DATE:
+                from models.date_decode import long_date_readings
+
+                extra += long_date_readings(logp, self.charset)
             if kind == FieldKind.NUMBER:
                 from models.date_decode import number_readings
 

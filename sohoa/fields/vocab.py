@@ -11,6 +11,7 @@ list.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import cache, lru_cache
 
@@ -84,6 +85,16 @@ PRIOR_OTHER = 4.0
 GRAMMAR_KINDS = (FieldKind.DATE, FieldKind.YEAR, FieldKind.NUMBER)
 
 
+# the words a date is written with (any case): "ngày 5 tháng 1 năm 2003", "mồng 5", "(AL)"
+DATE_WORDS = frozenset({"ngày", "tháng", "năm", "mồng", "mùng", "âm", "lịch", "dương", "al"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def date_words_only(text: str) -> bool:
+    """Whether every word of letters in a date reading is a date word (or there is none)."""
+    return all(w.lower() in DATE_WORDS for w in _LETTERS.findall(text))
+
+
 @cache
 def _listed(kind: FieldKind) -> frozenset[str]:
     return frozenset(t for t, _ in phrases(kind))
@@ -93,7 +104,9 @@ def _listed(kind: FieldKind) -> frozenset[str]:
 def field_prior(kind: FieldKind, text: str) -> float:
     """Log prior of a reading of a closed-list kind (sex, ethnic group, nationality,
     relation) or a grammar kind (date, year, register number): listed forms 0, what the
-    parser accepts ``-PRIOR_PARSES``, anything else ``-PRIOR_OTHER``."""
+    parser accepts ``-PRIOR_PARSES`` (a grammar kind 0, but a date with words other than
+    a date's ``-PRIOR_PARSES``), anything else ``-PRIOR_OTHER`` (but a date's words alone,
+    one line of a wrapped date, ``-PRIOR_PARSES``)."""
     from sohoa.fields.parse import parse_field
 
     kind = FieldKind(kind)
@@ -103,5 +116,9 @@ def field_prior(kind: FieldKind, text: str) -> float:
     if pv.ok and pv.value:
         if kind == FieldKind.NUMBER and pv.evidence < 1.0:
             return -PRIOR_PARSES  # a number among other writing ("M4", "12 KS")
+        if kind == FieldKind.DATE and not date_words_only(text):
+            return -PRIOR_PARSES  # "ngễy 5 Phăng 1ăm 2003": a date's words misspelt
         return -PRIOR_PARSES if kind not in GRAMMAR_KINDS else 0.0
+    if kind == FieldKind.DATE and _LETTERS.search(text) and date_words_only(text):
+        return -PRIOR_PARSES  # one line of a wrapped date ("ngày 5 tháng"), spelt right
     return -PRIOR_OTHER
