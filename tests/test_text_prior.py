@@ -81,3 +81,24 @@ def test_text_decoded_without_priors_is_the_open_beam_as_before():
     dec.priors = False
     assert dec.decode(lp, FieldKind.TEXT) == plain
     assert np.isclose(sum(p for _, p in plain[:1]), plain[0][1])
+
+
+def test_a_capital_inside_a_note_costs_a_little_and_a_clear_one_stays():
+    from models.field_decoder import FieldDecoder
+    from sohoa.fields.syllables import text_prior, word_prior
+
+    assert text_prior("Ốm lâu ngày") > text_prior("Ốm Lâu ngày")
+    # abbreviations and the first word are not charged
+    assert text_prior("Đăng ký tại UBND") == sum(
+        word_prior(w) for w in ("Đăng", "ký", "tại", "UBND"))
+    cs = Charset.default()
+    truth = "Ốm lâu ngày"
+    at = truth.index("l")  # a hand's "l" a little more like an "L"
+    lp = _spelt(cs, truth, {at: {"L": 0.55, "l": 0.42}})
+    assert FieldDecoder(cs, lexicons=False).decode(lp, FieldKind.TEXT)[0][0] == "Ốm Lâu ngày"
+    assert FieldDecoder(cs).decode(lp, FieldKind.TEXT)[0][0] == truth
+    # a proper noun written with a clear capital stays capitalised
+    note = "Đăng ký lại tại xã Mường Bú"
+    at = note.index("M")
+    lp = _spelt(cs, note, {at: {"M": 0.9, "m": 0.08}})
+    assert FieldDecoder(cs).decode(lp, FieldKind.TEXT)[0][0] == note

@@ -20,7 +20,7 @@ written, so:
 - :func:`text_prior` is the log prior of a reading: per word ``SCALE x ln(f / REFERENCE)`` for a
   listed syllable, the floor for an unlisted well-formed one, ``MALFORMED`` less for any other
   word; numbers, codes (``12/2005``: any digit) and abbreviations in capitals (``UBND``)
-  cost nothing.
+  cost nothing; a capitalised word after the first costs ``CAPITAL`` more.
 
 No register's or generator's word list is used: the words are the language's.
 """
@@ -44,6 +44,7 @@ SCALE = 0.3  # per word: SCALE x ln(frequency / REFERENCE)
 REFERENCE = 1e-4  # a word as common as this costs nothing (about the 600th syllable)
 FLOOR = 1e-6  # frequency of a well-formed syllable wordfreq does not list (its list's least)
 MALFORMED = 2.0  # a word that is no Vietnamese syllable costs this much more than the floor
+CAPITAL = 1.0  # a capitalised word inside the text (not the first, not an abbreviation)
 
 
 def _tone_positions(rhyme: str) -> tuple[int, ...]:
@@ -133,5 +134,10 @@ def word_prior(word: str) -> float:
 
 @lru_cache(maxsize=16384)
 def text_prior(text: str) -> float:
-    """Log prior of a free-text reading: the sum of its words' priors."""
-    return sum(word_prior(w) for w in text.split())
+    """Log prior of a free-text reading: the sum of its words' priors, less ``CAPITAL``
+    for each word after the first that starts with a capital and is not an abbreviation
+    (``Ôm Lâu ngày``: a hand's small and capital letters look alike)."""
+    words = text.split()
+    capitals = sum(1 for w in words[1:]
+                   if w[:1].isupper() and not _WORD_EDGE.sub("", w).isupper())
+    return sum(word_prior(w) for w in words) - CAPITAL * capitals
