@@ -30,6 +30,7 @@ import numpy as np
 from models.charset import Charset
 from models.fast_decode import ctc_log_probs
 from models.place_decode import aligned
+from sohoa.fields.text import fold
 
 _SEP = re.compile(r"[/.\-\s]+")
 YEARS = (1900, 2040)
@@ -89,18 +90,28 @@ def digit_readings(logp: np.ndarray, charset: Charset, year_only: bool = False) 
                 break
     if not plan:
         return []
-    T = logp.shape[0]
     new = text
     for a, b, values in reversed(plan):
-        f0 = int(ends[a - 1]) + 1 if a > 0 else 0
-        f1 = int(starts[b]) if b < len(text) else T
-        if f1 <= f0:
+        value = _likeliest(logp, charset, (text, starts, ends), a, b, values)
+        if value is None:
             return []
-        scores = ctc_log_probs(logp[f0:f1], values, charset)
-        best = int(np.argmax(scores))
-        if np.isfinite(scores[best]):
-            new = new[:a] + values[best] + new[b:]
+        new = new[:a] + value + new[b:]
     return [new] if new != text else []
+
+
+def _likeliest(logp: np.ndarray, charset: Charset, path: tuple[str, np.ndarray, np.ndarray],
+               a: int, b: int, values: tuple[str, ...]) -> str | None:
+    """The value of ``values`` likeliest on the frames of the best path's characters
+    ``a:b`` (``path``: ``aligned``'s text, starts, ends); the text there as read when none
+    can be spelt on them, None when the group has no frames of its own."""
+    text, starts, ends = path
+    f0 = int(ends[a - 1]) + 1 if a > 0 else 0
+    f1 = int(starts[b]) if b < len(text) else logp.shape[0]
+    if f1 <= f0:
+        return None
+    scores = ctc_log_probs(logp[f0:f1], values, charset)
+    best = int(np.argmax(scores))
+    return values[best] if np.isfinite(scores[best]) else text[a:b]
 
 
 
@@ -109,12 +120,6 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 # the long form's words and digit groups in order: a line of it is any run of them
 _LONG = (("W", "ngày"), ("D", "day"), ("W", "tháng"), ("D", "month"), ("W", "năm"),
          ("D", "year"))
-
-
-def _fold(word: str) -> str:
-    from sohoa.fields.text import fold
-
-    return fold(word).lower()
 
 
 def long_date_readings(logp: np.ndarray, charset: Charset) -> list[str]:
@@ -139,29 +144,19 @@ def long_date_readings(logp: np.ndarray, charset: Charset) -> list[str]:
     for s in range(len(_LONG) - len(toks) + 1):
         if _LONG[s][0] != toks[0][2]:
             continue
-        cost = sum(Levenshtein.distance(_fold(text[a:b]), _fold(_LONG[s + i][1]))
+        cost = sum(Levenshtein.distance(fold(text[a:b]).lower(), fold(_LONG[s + i][1]))
                    for i, (a, b, k) in enumerate(toks) if k == "W")
         if best is None or cost < best[0]:
             best = (cost, s)
     if best is None:
         return []
-    T = logp.shape[0]
     spelt = []
     for i, (a, b, k) in enumerate(toks):
         what = _LONG[best[1] + i][1]
-        if k == "W":
-            spelt.append(what)
-            continue
-        f0 = int(ends[a - 1]) + 1 if a > 0 else 0
-        f1 = int(starts[b]) if b < len(text) else T
-        group = text[a:b]
-        if f1 > f0:
-            cands = _slot(what)
-            scores = ctc_log_probs(logp[f0:f1], cands, charset)
-            j = int(np.argmax(scores))
-            if np.isfinite(scores[j]):
-                group = cands[j]
-        spelt.append(group)
+        if k == "D":
+            what = _likeliest(logp, charset, (text, starts, ends), a, b, _slot(what)) \
+                or text[a:b]
+        spelt.append(what)
     as_read = text[: toks[0][0]] + "".join(
         w + text[toks[i][1]: toks[i + 1][0] if i + 1 < len(toks) else len(text)]
         for i, w in enumerate(spelt))

@@ -333,8 +333,8 @@ def lexicon_beam(charset: Charset, kind: FieldKind, beam: int) -> LexiconBeam | 
     if kind == FieldKind.TEXT:  # every well-formed syllable (sohoa.fields.syllables)
         from sohoa.fields.syllables import syllables
 
-        vocab = syllables()
-        table = tuple((w, 1.0) for w in sorted(vocab))
+        vocab = syllables()  # counted by how common each is: the beam spells those first
+        table = tuple(sorted(vocab.items()))
     elif kind in LEXICON_KINDS:
         vocab, table = words(kind), phrases(kind)
     else:
