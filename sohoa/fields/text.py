@@ -80,7 +80,7 @@ def capitalise(word: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in parts)
 
 
-_LETTER_RUN = re.compile(r"[^\W\d_]+")
+LETTER_RUN = re.compile(r"[^\W\d_]+")  # a run of letters (any script, no digits)
 
 
 def _word_case(m: re.Match[str]) -> str:
@@ -95,7 +95,7 @@ def fix_word_case(text: str) -> str:
     also has lower-case letters is lowered (``THị`` -> ``Thị``, ``tHáng`` -> ``tháng``); words
     all in capitals (``LÒ``) and hyphen/apostrophe parts (``H'Mông``) are left as they are.
     Register values are written in lower, title or upper case, never in mixed case."""
-    return _LETTER_RUN.sub(_word_case, text)
+    return LETTER_RUN.sub(_word_case, text)
 
 
 def has_diacritics(text: str) -> bool:

@@ -11,12 +11,11 @@ list.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from functools import cache, lru_cache
 
 from sohoa.fields import closed
-from sohoa.fields.text import capitalise
+from sohoa.fields.text import LETTER_RUN, capitalise
 from sohoa.records import FieldKind
 
 LEXICON_KINDS = (FieldKind.NAME, FieldKind.SEX, FieldKind.ETHNICITY, FieldKind.NATIONALITY,
@@ -87,12 +86,11 @@ GRAMMAR_KINDS = (FieldKind.DATE, FieldKind.YEAR, FieldKind.NUMBER)
 
 # the words a date is written with (any case): "ngày 5 tháng 1 năm 2003", "mồng 5", "(AL)"
 DATE_WORDS = frozenset({"ngày", "tháng", "năm", "mồng", "mùng", "âm", "lịch", "dương", "al"})
-_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def date_words_only(text: str) -> bool:
     """Whether every word of letters in a date reading is a date word (or there is none)."""
-    return all(w.lower() in DATE_WORDS for w in _LETTERS.findall(text))
+    return all(w.lower() in DATE_WORDS for w in LETTER_RUN.findall(text))
 
 
 @cache
@@ -119,6 +117,6 @@ def field_prior(kind: FieldKind, text: str) -> float:
         if kind == FieldKind.DATE and not date_words_only(text):
             return -PRIOR_PARSES  # "ngễy 5 Phăng 1ăm 2003": a date's words misspelt
         return -PRIOR_PARSES if kind not in GRAMMAR_KINDS else 0.0
-    if kind == FieldKind.DATE and _LETTERS.search(text) and date_words_only(text):
+    if kind == FieldKind.DATE and LETTER_RUN.search(text) and date_words_only(text):
         return -PRIOR_PARSES  # one line of a wrapped date ("ngày 5 tháng"), spelt right
     return -PRIOR_OTHER
