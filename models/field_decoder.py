@@ -4,11 +4,12 @@ Per field kind, the n-best readings with P(text | image) come from:
 
 1. the open beam (:class:`models.fast_decode.FreeBeam`, C++), steered for names, places and
    dates by the model's character LM as a KenLM file built from ``*_lm.json``;
-2. for kinds with a closed or nearly closed vocabulary (names, sex, ethnic groups,
-   nationalities, relations: ``sohoa.fields.vocab``) the lexicon-constrained beam
-   (:class:`models.fast_decode.LexiconBeam`): its in-vocabulary readings join the open ones,
-   which stay, so a rare name outside the lexicon is still read (the out-of-vocabulary
-   escape) and the choice (``sohoa.fields.choose``) weighs image against lexicon;
+2. for names and ethnic groups (``sohoa.fields.vocab``) the lexicon-constrained
+   beam (:class:`models.fast_decode.LexiconBeam`): its in-vocabulary readings join the open
+   ones, which stay, so a rare name outside the lexicon is still read (the out-of-vocabulary
+   escape) and the choice (``sohoa.fields.choose``) weighs image against lexicon; for the
+   closed lists of sex, nationalities and relations every
+   written form, scored exactly in one pass over their trie (:class:`models.trie_ctc.TrieCTC`);
 3. for places, the open readings with their administrative units respelt
    (``sohoa.fields.places.respell``: "xã Châu Quế Mạ, huyện Văn Yên" -> "... Hạ ..."), scored
    by the exact CTC probability of the respelt text, so the image still has its say;
@@ -41,6 +42,7 @@ from models.charset import Charset
 from models.ctc_decode import CharLM
 from models.decode_weights import DecodeWeights
 from models.fast_decode import FreeBeam, LexiconBeam, ctc_log_probs
+from models.trie_ctc import TrieCTC
 from sohoa.records import FieldKind
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,15 @@ PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICI
                FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR,
                FieldKind.NUMBER, FieldKind.TEXT)
 CLOSED_LEXICON_NBEST = 5
+LEXICON_TOKENS = {FieldKind.NAME: 6, FieldKind.TEXT: 6}  # classes a frame the lexicon beam tries
+# a closed list's every written form is a candidate with its exact P(text | image) rather than
+# the lexicon beam's readings: the beam keeps 6 tokens a frame and loses a form whose first
+# letter the image makes unlikely ("tm huột" read, "Em ruột" never offered; rules-s27 rule 19)
+CLOSED_IN_FULL = True
+# not ethnic groups: their list holds local groups' names ("Cao", "Phó", "Tri") that, weighed
+# like the 54 groups' own, took their short neighbours' place ("Dao" read "Cao": Cơ-tu); the
+# lexicon beam's word LM, which counts those less, stays for them (rule 19's amendment)
+CLOSED_KINDS = (FieldKind.SEX, FieldKind.NATIONALITY, FieldKind.RELATION)
 TEXT_LEXICON_NBEST = 16  # syllable-lexicon readings of free text weighed (its beam as wide)
 DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
 LONG_DATES = True  # a date written out offered with the standard words (models.date_decode)
@@ -96,6 +107,7 @@ class FieldDecoder:
         self.numbers = NUMBER_DIGITS  # register numbers chosen with their prior (digits)
         self._free: dict[FieldKind, FreeBeam] = {}
         self._lex: dict[FieldKind, LexiconBeam | None] = {}
+        self._listed: dict[FieldKind, TrieCTC] = {}
 
     def free(self, kind: FieldKind) -> FreeBeam:
         if kind not in self._free:
@@ -108,9 +120,16 @@ class FieldDecoder:
             wide = {FieldKind.NAME: NAME_LEXICON_NBEST, FieldKind.TEXT: TEXT_LEXICON_NBEST}
             width = max(self.beam, wide.get(kind, 0)) if self.priors \
                 else self.beam  # priors off: the decoder as it was
-            self._lex[kind] = lexicon_beam(self.charset, kind, width) if self.lexicons \
+            self._lex[kind] = lexicon_beam(self.charset, kind, width,
+                                           LEXICON_TOKENS.get(kind, 6)) if self.lexicons \
                 else None
         return self._lex[kind]
+
+    def listed(self, kind: FieldKind) -> TrieCTC:
+        """The trie of a closed list's written forms (``CLOSED_IN_FULL``), built on first use."""
+        if kind not in self._listed:
+            self._listed[kind] = TrieCTC(listed_forms(kind), self.charset)
+        return self._listed[kind]
 
     def decode(self, logp: np.ndarray, kind: FieldKind) -> list[tuple[str, float]]:
         """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
@@ -206,11 +225,17 @@ class FieldDecoder:
         else:
             from sohoa.fields.vocab import field_prior
 
-            lex = self.lexicon(kind)
-            if lex is not None:  # a closed list: every listed reading the image allows
-                for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):
-                    if lex.spells(t) and t not in known and p > 0.0:
-                        known[t] = math.log(p)
+            if CLOSED_IN_FULL and kind in CLOSED_KINDS:  # every listed form, scored exactly
+                trie = self.listed(kind)
+                for t, s in zip(trie.texts, trie.log_probs(logp), strict=True):
+                    if s > -math.inf and t not in known:
+                        known[t] = float(s)
+            else:
+                lex = self.lexicon(kind)
+                if lex is not None:  # a closed list: every listed reading the image allows
+                    for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):
+                        if lex.spells(t) and t not in known and p > 0.0:
+                            known[t] = math.log(p)
 
             if DIGIT_SLOTS and kind in (FieldKind.DATE, FieldKind.YEAR):
                 from models.date_decode import digit_readings
@@ -290,6 +315,13 @@ def settled(kind: FieldKind, text: str) -> bool:
     return field_prior(kind, text) == 0.0
 
 
+def listed_forms(kind: FieldKind) -> list[str]:
+    """Every written form of a closed list (``sohoa.fields.vocab.phrases``), each once."""
+    from sohoa.fields.vocab import phrases
+
+    return list(dict.fromkeys(" ".join(t.split()) for t, _ in phrases(kind)))
+
+
 def honest(ranked: list[str], logp: Mapping[str, float]) -> list[tuple[str, float]]:
     """Texts in the order the priors chose, each with the image's own probability capped so
     that none reads as likelier than one ranked above it: a reading the image preferred but
@@ -325,7 +357,8 @@ def fuse(pairs: list[tuple[str, float]], hook: CharLM, weight: float
     return [(t, p * math.exp(weight * (scores[t] - top))) for t, p in pairs]
 
 
-def lexicon_beam(charset: Charset, kind: FieldKind, beam: int) -> LexiconBeam | None:
+def lexicon_beam(charset: Charset, kind: FieldKind, beam: int,
+                 token_beam: int = 6) -> LexiconBeam | None:
     """The lexicon-constrained beam of ``kind``, or None for kinds without a vocabulary."""
     from models.arpa import cached, write_word_arpa
     from sohoa.fields.vocab import LEXICON_KINDS, phrases, words
@@ -342,7 +375,7 @@ def lexicon_beam(charset: Charset, kind: FieldKind, beam: int) -> LexiconBeam | 
     path = cached(f"words-{kind.value}", repr(table).encode("utf-8"),
                   lambda p: write_word_arpa(table, p))
     try:
-        return LexiconBeam(charset, vocab, path, beam=beam)
+        return LexiconBeam(charset, vocab, path, beam=beam, token_beam=token_beam)
     except ValueError as exc:
         log.warning("no lexicon decoding of %s: %s", kind.value, exc)
         return None
