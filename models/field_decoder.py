@@ -54,7 +54,7 @@ BEST_PATH_MARGIN = 0.0  # nats: the best path joins when the image prefers it at
 MIN_P = 1e-6  # a lexicon reading less likely than this is no alternative worth showing
 ARPA_KINDS = (FieldKind.NAME, FieldKind.PLACE)  # dates read worse with their LM in the beam
 # the choice's weights: models.decode_weights (per network, in its model.json)
-NAME_LEXICON_NBEST = 16  # lexicon beam readings of a name offered (its beam is as wide)
+NAME_LEXICON_NBEST = 64  # lexicon beam readings of a name offered (its beam as wide; rule 21)
 PLACE_RESPELL_TOP = 3  # open readings of a place matched against the gazetteer
 PLACE_UNITS = True  # the units read part by part on the image (models.place_decode)
 PLACE_FACILITIES = True  # facility kinds and their seats (sohoa.fields.facilities)
@@ -72,7 +72,8 @@ PRIOR_KINDS = (FieldKind.NAME, FieldKind.PLACE, FieldKind.SEX, FieldKind.ETHNICI
                FieldKind.NATIONALITY, FieldKind.RELATION, FieldKind.DATE, FieldKind.YEAR,
                FieldKind.NUMBER, FieldKind.TEXT)
 CLOSED_LEXICON_NBEST = 5
-LEXICON_TOKENS = {FieldKind.NAME: 6, FieldKind.TEXT: 6}  # classes a frame the lexicon beam tries
+# classes a frame the lexicon beam tries: names 6 -> 16 lost fewer listed syllables (rule 20)
+LEXICON_TOKENS = {FieldKind.NAME: 16, FieldKind.TEXT: 6}
 # a closed list's every written form is a candidate with its exact P(text | image) rather than
 # the lexicon beam's readings: the beam keeps 6 tokens a frame and loses a form whose first
 # letter the image makes unlikely ("tm huột" read, "Em ruột" never offered; rules-s27 rule 19)
@@ -81,6 +82,9 @@ CLOSED_IN_FULL = True
 # like the 54 groups' own, took their short neighbours' place ("Dao" read "Cao": Cơ-tu); the
 # lexicon beam's word LM, which counts those less, stays for them (rule 19's amendment)
 CLOSED_KINDS = (FieldKind.SEX, FieldKind.NATIONALITY, FieldKind.RELATION)
+# ethnic groups: their own names in full (``sohoa.fields.vocab.own_names``: "Khơ-mú", "Khơ
+# Mú"), the other names they are known by from the lexicon beam as before (rule 22)
+OWN_NAME_KINDS = (FieldKind.ETHNICITY,)
 TEXT_LEXICON_NBEST = 16  # syllable-lexicon readings of free text weighed (its beam as wide)
 DIGIT_SLOTS = True  # dates and years read group by group (models.date_decode)
 LONG_DATES = True  # a date written out offered with the standard words (models.date_decode)
@@ -128,18 +132,24 @@ class FieldDecoder:
     def listed(self, kind: FieldKind) -> TrieCTC:
         """The trie of a closed list's written forms (``CLOSED_IN_FULL``), built on first use."""
         if kind not in self._listed:
-            self._listed[kind] = TrieCTC(listed_forms(kind), self.charset)
+            from sohoa.fields.vocab import own_names
+
+            forms = own_names(kind) if kind in OWN_NAME_KINDS else listed_forms(kind)
+            self._listed[kind] = TrieCTC(forms, self.charset)
         return self._listed[kind]
 
-    def decode(self, logp: np.ndarray, kind: FieldKind) -> list[tuple[str, float]]:
-        """Up to ``nbest`` (text, probability) pairs of one crop, best first."""
+    def decode(self, logp: np.ndarray, kind: FieldKind, whole: bool = True
+               ) -> list[tuple[str, float]]:
+        """Up to ``nbest`` (text, probability) pairs of one crop, best first; ``whole`` false
+        for one line of a value wrapped onto several (a closed list is then not scored in
+        full: a line is a part of a form, and a short listed form would take its place)."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
         if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs \
                 and (kind != FieldKind.NUMBER or self.numbers) \
                 and not (PRIOR_SHORTCUT and settled(kind, pairs[0][0])
                          and (kind != FieldKind.PLACE or pairs[0][1] >= SETTLED_PLACE_P)):
-            return self._with_prior(logp, pairs, kind)
+            return self._with_prior(logp, pairs, kind, whole)
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
         texts = {t for t, _ in pairs}
@@ -175,7 +185,7 @@ class FieldDecoder:
         return sorted([*pairs, (text, min(1.0, math.exp(s)))], key=lambda tp: -tp[1])
 
     def _with_prior(self, logp: np.ndarray, pairs: list[tuple[str, float]],
-                    kind: FieldKind) -> list[tuple[str, float]]:
+                    kind: FieldKind, whole: bool = True) -> list[tuple[str, float]]:
         """Names and places: the candidates rescored by exact CTC and ranked with the prior."""
         from models.ctc_decode import best_path_text
         from sohoa.fields.names import name_case, name_prior
@@ -225,12 +235,18 @@ class FieldDecoder:
         else:
             from sohoa.fields.vocab import field_prior
 
-            if CLOSED_IN_FULL and kind in CLOSED_KINDS:  # every listed form, scored exactly
+            in_full = CLOSED_IN_FULL and whole
+            if in_full and kind in CLOSED_KINDS:  # every listed form, scored exactly
                 trie = self.listed(kind)
                 for t, s in zip(trie.texts, trie.log_probs(logp), strict=True):
                     if s > -math.inf and t not in known:
                         known[t] = float(s)
             else:
+                if in_full and kind in OWN_NAME_KINDS:  # the groups' own names in full
+                    trie = self.listed(kind)
+                    for t, s in zip(trie.texts, trie.log_probs(logp), strict=True):
+                        if s > -math.inf and t not in known:
+                            known[t] = float(s)
                 lex = self.lexicon(kind)
                 if lex is not None:  # a closed list: every listed reading the image allows
                     for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):

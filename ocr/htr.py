@@ -220,7 +220,8 @@ class HTREngine:
         todo = [i for i, c in enumerate(crops) if not c.empty]
         images = [grey_image(crops[i]) for i in todo]
         hyps = self._read(images, [FieldKind(kinds[i]) for i in todo],
-                          batch_size or self.batch_size) if images else []
+                          batch_size or self.batch_size,
+                          [bool(getattr(crops[i], "part", False)) for i in todo]) if images else []
         out = [empty_reading(c, self.name) if c.empty else None for c in crops]
         for i, hyp in zip(todo, hyps, strict=True):
             out[i] = to_reading(crops[i], self.name, hyp)
@@ -252,7 +253,7 @@ class HTREngine:
         return self._read(images, [kind] * len(images), self.batch_size)
 
     def _read(self, images: list[np.ndarray], kinds: Sequence[FieldKind],
-              batch_size: int) -> list[Hypotheses]:
+              batch_size: int, parts: Sequence[bool] | None = None) -> list[Hypotheses]:
         """Each image's n-best; cramped lines (few frames per character, as the first network
         reads them) are read again stretched in width and the better-scored reading kept
         (``stretch``)."""
@@ -267,7 +268,8 @@ class HTREngine:
                                      None if STRETCH_CHOOSE else cramped_line, shifted, kinds)
         cramped = [i for i, lp in enumerate(first) if cramped_line(lp)]
         skip = set() if STRETCH_CHOOSE else set(cramped)
-        hyps = [make_hypotheses([]) if i in skip else self._decode(lp, k)
+        part = list(parts) if parts is not None else [False] * len(images)
+        hyps = [make_hypotheses([]) if i in skip else self._decode(lp, k, part[i])
                 for i, (lp, k) in enumerate(zip(lps, kinds, strict=True))]
         if not cramped:
             return hyps
@@ -275,7 +277,7 @@ class HTREngine:
                                   batch_size, shifted=[shifted[i] for i in cramped],
                                   kinds=[kinds[i] for i in cramped])
         for i, lp in zip(cramped, wide, strict=True):
-            h = self._decode(lp, kinds[i])
+            h = self._decode(lp, kinds[i], part[i])
             old = hyps[i]
             if not STRETCH_CHOOSE or (h.confidences[:1] or (0.0,))[0] > \
                     (old.confidences[:1] or (0.0,))[0]:
@@ -347,8 +349,9 @@ class HTREngine:
                 lps[i] = mean_log_probs([first[i], *(o[j] for o in others), *extra.get(j, [])])
         return lps, first
 
-    def _decode(self, lp: np.ndarray, kind: FieldKind) -> Hypotheses:
-        """One crop's n-best from its (T, C) log-probabilities, decoded as ``kind``."""
+    def _decode(self, lp: np.ndarray, kind: FieldKind, part: bool = False) -> Hypotheses:
+        """One crop's n-best from its (T, C) log-probabilities, decoded as ``kind`` (``part``:
+        one line of a wrapped value, not a whole one)."""
         m = self.model
         custom = self.custom.get(kind)
         if self.beam == 1:
@@ -357,5 +360,6 @@ class HTREngine:
         elif custom is not None:
             pairs = beam_search(lp, m.charset, self.beam, self.nbest, custom, self.lm_weight)
         else:
-            pairs = (self.line_decoder() if self.whole_lines else self.decoder).decode(lp, kind)
+            pairs = (self.line_decoder() if self.whole_lines else self.decoder).decode(
+                lp, kind, whole=not part)
         return make_hypotheses([(fix_word_case(t), c) for t, c in pairs])

@@ -200,7 +200,7 @@ def split_lines(crop: FieldCrop,
         bands = field_line_bands(crop.image, crop.kind)
     if len(bands) == 1:
         return [crop]
-    return [replace(crop, image=crop.image[y0:y1]) for y0, y1 in bands]
+    return [replace(crop, image=crop.image[y0:y1], part=True) for y0, y1 in bands]
 
 
 def join_lines(readings: Sequence[Reading], per_line: int = 3, keep: int = 5) -> list[Alternative]:

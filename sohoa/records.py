@@ -220,3 +220,4 @@ class FieldCrop:
     # (preprocessing.crops.field_crops); the store keeps it to cut the crop again on demand
     quad: tuple[tuple[float, float], ...] | None = None
     margin: float = 0.0
+    part: bool = False  # one line of a value wrapped onto several (sohoa.recognize.split_lines)

@@ -76,8 +76,10 @@ def test_a_number_or_a_year_is_read_as_one_line():
     assert wraps(FieldKind.PLACE) and wraps(None)
     img, _ = _touching("Xóm Púng Tở,", "xã Mường Tè,", overlap=0.15)
     box = (0, 0, img.shape[1], img.shape[0])
-    assert len(split_lines(FieldCrop("noiSinh", FieldKind.PLACE, img, box))) == 2
-    assert len(split_lines(FieldCrop("so", FieldKind.NUMBER, img, box))) == 1
+    parts = split_lines(FieldCrop("noiSinh", FieldKind.PLACE, img, box))
+    assert len(parts) == 2 and all(p.part for p in parts)  # each line marked a part
+    whole = split_lines(FieldCrop("so", FieldKind.NUMBER, img, box))
+    assert len(whole) == 1 and not whole[0].part
     gapped = _stack("12", "3")  # an empty row between: two bands for any other kind
     assert len(field_line_bands(gapped, FieldKind.DATE)) == 2
     assert field_line_bands(gapped, FieldKind.YEAR) == [(0, gapped.shape[0])]

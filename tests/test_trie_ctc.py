@@ -63,3 +63,22 @@ def test_a_listed_relation_the_beam_cannot_reach_is_read(monkeypatch, in_full):
         assert pairs[0][1] <= math.exp(float(ctc_log_probs(lp, [truth], cs)[0])) * 1.001
     else:  # the lexicon beam (6 tokens a frame) never offers it: what rule 19 mended
         assert truth not in dict(pairs)
+    # one line of a wrapped value is a part of a form: decoded as before rule 19
+    part = fd.FieldDecoder(cs).decode(lp, FieldKind.RELATION, whole=False)
+    assert truth not in dict(part)
+
+
+def test_ethnic_groups_own_names_are_read_in_full_and_local_names_are_not():
+    from models.field_decoder import FieldDecoder
+    from sohoa.fields.vocab import own_names, phrases
+
+    forms = own_names(FieldKind.ETHNICITY)
+    assert {"Khơ-mú", "Khơ Mú", "khơ mú", "Mông", "Thái"} <= set(forms)
+    listed = {t for t, _ in phrases(FieldKind.ETHNICITY)}
+    # the other names a group is known by stay with the lexicon beam (rule 19's amendment)
+    assert {"Cao", "Mèo", "H'Mông"} <= listed and not {"Cao", "Mèo", "H'Mông"} & set(forms)
+    cs = Charset.default()
+    truth = "Khơ-mú"
+    first = {"t": 0.5, "Í": 0.1, "S": 0.1, "C": 0.1, "-": 0.06, "1": 0.06, "T": 0.06, "K": 0.02}
+    pairs = FieldDecoder(cs).decode(spelt(cs, truth, {0: first}), FieldKind.ETHNICITY)
+    assert pairs[0][0] == truth

@@ -66,6 +66,27 @@ def phrases(kind: FieldKind) -> tuple[tuple[str, float], ...]:
 
 
 @cache
+def own_names(kind: FieldKind) -> tuple[str, ...]:
+    """The written forms of each entry's own name in a closed list: the canonical name and
+    the aliases spelt with the same letters once case, marks, spaces and hyphens are folded
+    (``Khơ-mú``, ``Khơ Mú``), in the cases clerks write; not the other names an entry is
+    known by (``Cao`` for Cơ-tu, ``Mèo`` for Mông). Empty for kinds without such a list."""
+    from sohoa.fields.text import key
+
+    kind = FieldKind(kind)
+    if kind not in _CLOSED:
+        return ()
+    name, tables = _CLOSED[kind]
+    data = closed._load_toml(name)
+    out: set[str] = set()
+    for table in tables:
+        for canonical, aliases in closed._entries(data, table, name):
+            for form in (canonical, *(a for a in aliases if key(a) == key(canonical))):
+                out |= _cases(form)
+    return tuple(sorted(out))
+
+
+@cache
 def words(kind: FieldKind) -> dict[str, float]:
     """The distinct space-free words of ``kind``'s vocabulary with their counts."""
     out: Counter[str] = Counter()
