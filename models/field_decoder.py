@@ -235,23 +235,19 @@ class FieldDecoder:
         else:
             from sohoa.fields.vocab import field_prior
 
-            in_full = CLOSED_IN_FULL and whole
-            if in_full and kind in CLOSED_KINDS:  # every listed form, scored exactly
+            # every listed form (of ethnic groups, their own names) scored exactly; the
+            # lexicon beam offers the rest, and a whole closed list needs it not at all
+            in_full = CLOSED_IN_FULL and whole and kind in (*CLOSED_KINDS, *OWN_NAME_KINDS)
+            if in_full:
                 trie = self.listed(kind)
-                for t, s in zip(trie.texts, trie.log_probs(logp), strict=True):
-                    if s > -math.inf and t not in known:
-                        known[t] = float(s)
-            else:
-                if in_full and kind in OWN_NAME_KINDS:  # the groups' own names in full
-                    trie = self.listed(kind)
-                    for t, s in zip(trie.texts, trie.log_probs(logp), strict=True):
-                        if s > -math.inf and t not in known:
-                            known[t] = float(s)
-                lex = self.lexicon(kind)
-                if lex is not None:  # a closed list: every listed reading the image allows
-                    for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):
-                        if lex.spells(t) and t not in known and p > 0.0:
-                            known[t] = math.log(p)
+                for t, lp_t in zip(trie.texts, trie.log_probs(logp), strict=True):
+                    if lp_t > -math.inf and t not in known:
+                        known[t] = float(lp_t)
+            lex = None if in_full and kind in CLOSED_KINDS else self.lexicon(kind)
+            if lex is not None:  # a closed list: every listed reading the image allows
+                for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):
+                    if lex.spells(t) and t not in known and p > 0.0:
+                        known[t] = math.log(p)
 
             if DIGIT_SLOTS and kind in (FieldKind.DATE, FieldKind.YEAR):
                 from models.date_decode import digit_readings

@@ -221,7 +221,7 @@ class HTREngine:
         images = [grey_image(crops[i]) for i in todo]
         hyps = self._read(images, [FieldKind(kinds[i]) for i in todo],
                           batch_size or self.batch_size,
-                          [bool(getattr(crops[i], "part", False)) for i in todo]) if images else []
+                          [crops[i].part for i in todo]) if images else []
         out = [empty_reading(c, self.name) if c.empty else None for c in crops]
         for i, hyp in zip(todo, hyps, strict=True):
             out[i] = to_reading(crops[i], self.name, hyp)
