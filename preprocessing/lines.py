@@ -184,7 +184,7 @@ def _valleys(profile: np.ndarray, ink: np.ndarray, a: int, b: int, min_line: int
 # values never written on two lines: a register number, a year (a digit's thin middle, the
 # 2's and 7's bars over a thin stroke in "27", is a valley too, and a "1"'s stem broken by
 # the binarisation an empty row; rules-s25.md rules 11 and 13)
-ONE_LINE_KINDS = frozenset({"number", "year"})
+ONE_LINE_KINDS = frozenset({"number", "year", "sex"})  # sex: rules-s27.md rule 23
 
 
 def wraps(kind: object) -> bool:

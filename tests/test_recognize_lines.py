@@ -66,13 +66,13 @@ def test_wrapped_lines_that_touch_are_cut_at_the_valley_between_them():
     assert all(y0 <= m < y1 for (y0, y1), m in zip(bands, mids, strict=True))
 
 
-def test_a_number_or_a_year_is_read_as_one_line():
+def test_a_number_a_year_or_a_sex_is_read_as_one_line():
     # a digit's thin middle ("27": the bars over a thin stroke) is a valley, a "1"'s stem
     # broken by the binarisation an empty row; numbers and years are never wrapped
     from preprocessing.lines import field_line_bands, wraps
     from sohoa.recognize import split_lines
 
-    assert not wraps(FieldKind.NUMBER) and not wraps("year")
+    assert not wraps(FieldKind.NUMBER) and not wraps("year") and not wraps(FieldKind.SEX)
     assert wraps(FieldKind.PLACE) and wraps(None)
     img, _ = _touching("Xóm Púng Tở,", "xã Mường Tè,", overlap=0.15)
     box = (0, 0, img.shape[1], img.shape[0])
