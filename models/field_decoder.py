@@ -4,11 +4,11 @@ Per field kind, the n-best readings with P(text | image) come from:
 
 1. the open beam (:class:`models.fast_decode.FreeBeam`, C++), steered for names, places and
    dates by the model's character LM as a KenLM file built from ``*_lm.json``;
-2. for names and ethnic groups (``sohoa.fields.vocab``) the lexicon-constrained
-   beam (:class:`models.fast_decode.LexiconBeam`): its in-vocabulary readings join the open
-   ones, which stay, so a rare name outside the lexicon is still read (the out-of-vocabulary
+2. for names and ethnic groups (``sohoa.fields.vocab``) the lexicon-constrained beam
+   (:class:`models.fast_decode.LexiconBeam`): its in-vocabulary readings join the open ones,
+   which stay, so a rare name outside the lexicon is still read (the out-of-vocabulary
    escape) and the choice (``sohoa.fields.choose``) weighs image against lexicon; for the
-   closed lists of sex, nationalities and relations every
+   closed lists of sex, nationalities and relations, and ethnic groups' own names, every
    written form, scored exactly in one pass over their trie (:class:`models.trie_ctc.TrieCTC`);
 3. for places, the open readings with their administrative units respelt
    (``sohoa.fields.places.respell``: "xã Châu Quế Mạ, huyện Văn Yên" -> "... Hạ ..."), scored
