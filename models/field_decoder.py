@@ -132,9 +132,9 @@ class FieldDecoder:
     def listed(self, kind: FieldKind) -> TrieCTC:
         """The trie of a closed list's written forms (``CLOSED_IN_FULL``), built on first use."""
         if kind not in self._listed:
-            from sohoa.fields.vocab import own_names
+            from sohoa.fields.vocab import own_names, written_forms
 
-            forms = own_names(kind) if kind in OWN_NAME_KINDS else listed_forms(kind)
+            forms = own_names(kind) if kind in OWN_NAME_KINDS else written_forms(kind)
             self._listed[kind] = TrieCTC(forms, self.charset)
         return self._listed[kind]
 
@@ -198,11 +198,8 @@ class FieldDecoder:
         best_path = best_path_text(logp, self.charset)  # the image's own reading stays one
         extra = [best_path] if best_path.strip() else []
         if kind == FieldKind.NAME:
-            lex = self.lexicon(kind)
-            if lex is not None:
-                for t, p in lex.nbest(logp, NAME_LEXICON_NBEST):
-                    if lex.spells(t) and t not in known:
-                        known[t] = math.log(max(p, 1e-300))
+            for t, s in lexicon_readings(self.lexicon(kind), logp, NAME_LEXICON_NBEST):
+                known.setdefault(t, s)
             prior, weight = name_prior, self.weights.name
         elif kind == FieldKind.PLACE:
             for t in [t for t, _ in pairs[:PLACE_RESPELL_TOP]]:
@@ -225,12 +222,9 @@ class FieldDecoder:
         elif kind == FieldKind.TEXT:  # free text: every word a Vietnamese syllable
             from sohoa.fields.syllables import text_prior
 
-            lex = self.lexicon(kind)
-            if lex is not None:
-                for t, p in lex.nbest(logp, TEXT_LEXICON_NBEST):
-                    t = " ".join(t.split())
-                    if lex.spells(t) and t not in known and p > 0.0:
-                        known[t] = math.log(p)
+            for t, s in lexicon_readings(self.lexicon(kind), logp, TEXT_LEXICON_NBEST,
+                                         squeeze=True):
+                known.setdefault(t, s)
             prior, weight = text_prior, self.weights.text
         else:
             from sohoa.fields.vocab import field_prior
@@ -243,11 +237,9 @@ class FieldDecoder:
                 for t, lp_t in zip(trie.texts, trie.log_probs(logp), strict=True):
                     if lp_t > -math.inf and t not in known:
                         known[t] = float(lp_t)
-            lex = None if in_full and kind in CLOSED_KINDS else self.lexicon(kind)
-            if lex is not None:  # a closed list: every listed reading the image allows
-                for t, p in lex.nbest(logp, CLOSED_LEXICON_NBEST):
-                    if lex.spells(t) and t not in known and p > 0.0:
-                        known[t] = math.log(p)
+            if not (in_full and kind in CLOSED_KINDS):  # the listed readings the beam finds
+                for t, s in lexicon_readings(self.lexicon(kind), logp, CLOSED_LEXICON_NBEST):
+                    known.setdefault(t, s)
 
             if DIGIT_SLOTS and kind in (FieldKind.DATE, FieldKind.YEAR):
                 from models.date_decode import digit_readings
@@ -327,11 +319,18 @@ def settled(kind: FieldKind, text: str) -> bool:
     return field_prior(kind, text) == 0.0
 
 
-def listed_forms(kind: FieldKind) -> list[str]:
-    """Every written form of a closed list (``sohoa.fields.vocab.phrases``), each once."""
-    from sohoa.fields.vocab import phrases
-
-    return list(dict.fromkeys(" ".join(t.split()) for t, _ in phrases(kind)))
+def lexicon_readings(lex: LexiconBeam | None, logp: np.ndarray, n: int,
+                     squeeze: bool = False) -> list[tuple[str, float]]:
+    """The lexicon beam's ``n`` best in-vocabulary readings with log P(text | image) (none
+    without a beam; ``squeeze``: spaces collapsed, as free text's are)."""
+    if lex is None:
+        return []
+    out = []
+    for t, p in lex.nbest(logp, n):
+        t = " ".join(t.split()) if squeeze else t
+        if p > 0.0 and lex.spells(t):
+            out.append((t, math.log(p)))
+    return out
 
 
 def honest(ranked: list[str], logp: Mapping[str, float]) -> list[tuple[str, float]]:

@@ -17,11 +17,11 @@ from tests.ctc_helpers import spelt
 
 
 def test_every_text_gets_the_exact_ctc_probability():
-    from models.field_decoder import listed_forms
+    from sohoa.fields.vocab import written_forms
 
     cs = Charset.default()
     rng = np.random.default_rng(7)
-    texts = [*listed_forms(FieldKind.RELATION), "aa", "Anna", "Ông", "a", "@@", ""]
+    texts = [*written_forms(FieldKind.RELATION), "aa", "Anna", "Ông", "a", "@@", ""]
     trie = TrieCTC(texts, cs)
     for frames in (3, 12, 40):
         lp = np.log(rng.dirichlet(np.full(cs.num_classes, 0.2), size=frames))

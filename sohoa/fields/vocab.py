@@ -66,6 +66,12 @@ def phrases(kind: FieldKind) -> tuple[tuple[str, float], ...]:
 
 
 @cache
+def written_forms(kind: FieldKind) -> tuple[str, ...]:
+    """Every written form of ``kind``'s vocabulary (``phrases``), each once."""
+    return tuple(dict.fromkeys(" ".join(t.split()) for t, _ in phrases(kind)))
+
+
+@cache
 def own_names(kind: FieldKind) -> tuple[str, ...]:
     """The written forms of each entry's own name in a closed list: the canonical name and
     the aliases spelt with the same letters once case, marks, spaces and hyphens are folded
