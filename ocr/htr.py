@@ -87,6 +87,12 @@ STRETCH_DEFAULT = True  # engines stretch cramped lines unless told (``stretch=F
 # read twice (1.0: every crop read by every member)
 ENSEMBLE_BELOW = 0.95
 
+# A value of these kinds wrapped onto several lines (sohoa.recognize.split_lines) is decoded
+# whole: its lines' frames joined in order, one frame of a space between, so the gazetteer
+# judges the whole place, not each line as if it were one (rule 28 of
+# benchmarks/results/rules-s28.md). () decodes each line alone, as before
+WHOLE_WRAPPED_KINDS: tuple[FieldKind, ...] = (FieldKind.PLACE,)
+
 # An unsure crop of these kinds is also read by every member one pixel lower (the prepared
 # crop shifted down a row: the same width, so the frames line up), and all the readings are
 # averaged: a small test-time ensemble. Chosen on training-side stroke writers only
@@ -127,6 +133,36 @@ def stretch_width(image: np.ndarray, factor: float) -> np.ndarray:
     h, w = image.shape[:2]
     return cv2.resize(image, (max(1, int(round(w * factor))), h),
                       interpolation=cv2.INTER_LINEAR)
+
+
+def wrapped_values(crops: Sequence[FieldCrop], kinds: Sequence[FieldKind]
+                   ) -> list[list[int]]:
+    """The indices of each value of ``WHOLE_WRAPPED_KINDS`` wrapped onto several lines: runs
+    of consecutive lines (``FieldCrop.part``) cut from one cell (same field, entry and box)."""
+    groups: list[list[int]] = []
+    for i, (c, k) in enumerate(zip(crops, kinds, strict=True)):
+        if not c.part or k not in WHOLE_WRAPPED_KINDS:
+            continue
+        prev = crops[i - 1] if i else None
+        if groups and groups[-1][-1] == i - 1 and prev is not None and \
+                (prev.field, prev.entry, prev.bbox) == (c.field, c.entry, c.bbox):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return [g for g in groups if len(g) > 1]
+
+
+def join_frames(lps: Sequence[np.ndarray], charset) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The (T, C) log-probabilities of several lines read as one: the lines' frames in order,
+    one frame of a space (log P 0) between two lines."""
+    space = np.full((1, lps[0].shape[1]), -1e4, dtype=np.float32)
+    space[0, charset.chars.index(" ") + 1] = 0.0
+    out: list[np.ndarray] = []
+    for k, lp in enumerate(lps):
+        if k:
+            out.append(space)
+        out.append(np.asarray(lp, dtype=np.float32))
+    return np.concatenate(out)
 
 
 class HTREngine:
@@ -221,7 +257,10 @@ class HTREngine:
         images = [grey_image(crops[i]) for i in todo]
         hyps = self._read(images, [FieldKind(kinds[i]) for i in todo],
                           batch_size or self.batch_size,
-                          [crops[i].part for i in todo]) if images else []
+                          [crops[i].part for i in todo],
+                          wrapped_values([crops[i] for i in todo],
+                                         [FieldKind(kinds[i]) for i in todo])
+                          ) if images else []
         out = [empty_reading(c, self.name) if c.empty else None for c in crops]
         for i, hyp in zip(todo, hyps, strict=True):
             out[i] = to_reading(crops[i], self.name, hyp)
@@ -253,10 +292,29 @@ class HTREngine:
         return self._read(images, [kind] * len(images), self.batch_size)
 
     def _read(self, images: list[np.ndarray], kinds: Sequence[FieldKind],
-              batch_size: int, parts: Sequence[bool] | None = None) -> list[Hypotheses]:
+              batch_size: int, parts: Sequence[bool] | None = None,
+              wrapped: Sequence[Sequence[int]] = ()) -> list[Hypotheses]:
         """Each image's n-best; cramped lines (few frames per character, as the first network
         reads them) are read again stretched in width and the better-scored reading kept
-        (``stretch``)."""
+        (``stretch``). Each group of ``wrapped`` (indices of one value's lines, in order) is
+        decoded whole: the n-best of the joined frames goes to its first line, and its other
+        lines read empty (``WHOLE_WRAPPED_KINDS``)."""
+        used: list[np.ndarray] = []  # the log-probabilities each reading was decoded from
+        hyps = self._read_lines(images, kinds, batch_size, parts, used,
+                                {i for group in wrapped for i in group})
+        for group in wrapped:
+            joined = join_frames([used[i] for i in group], self.model.charset)
+            hyps[group[0]] = self._decode(joined, kinds[group[0]])
+            for i in group[1:]:
+                hyps[i] = make_hypotheses([])
+        return hyps
+
+    def _read_lines(self, images: list[np.ndarray], kinds: Sequence[FieldKind],
+                    batch_size: int, parts: Sequence[bool] | None,
+                    used: list[np.ndarray], undecoded: set[int] = frozenset()  # type: ignore[assignment]
+                    ) -> list[Hypotheses]:
+        """``_read`` line by line; ``used`` gets each line's log-probabilities as decoded (the
+        lines of ``undecoded`` are read by the network only: their reading is left empty)."""
 
         def cramped_line(lp: np.ndarray) -> bool:
             return self.stretch and greedy_frames_per_char(lp) < STRETCH_BELOW
@@ -269,19 +327,24 @@ class HTREngine:
         cramped = [i for i, lp in enumerate(first) if cramped_line(lp)]
         skip = set() if STRETCH_CHOOSE else set(cramped)
         part = list(parts) if parts is not None else [False] * len(images)
-        hyps = [make_hypotheses([]) if i in skip else self._decode(lp, k, part[i])
+        hyps = [make_hypotheses([]) if i in skip or i in undecoded
+                else self._decode(lp, k, part[i])
                 for i, (lp, k) in enumerate(zip(lps, kinds, strict=True))]
+        used[:] = lps
         if not cramped:
             return hyps
         wide, _ = self._log_probs([stretch_width(images[i], STRETCH_FACTOR) for i in cramped],
                                   batch_size, shifted=[shifted[i] for i in cramped],
                                   kinds=[kinds[i] for i in cramped])
         for i, lp in zip(cramped, wide, strict=True):
+            if i in undecoded:
+                used[i] = lp
+                continue
             h = self._decode(lp, kinds[i], part[i])
             old = hyps[i]
             if not STRETCH_CHOOSE or (h.confidences[:1] or (0.0,))[0] > \
                     (old.confidences[:1] or (0.0,))[0]:
-                hyps[i] = h
+                hyps[i], used[i] = h, lp
         return hyps
 
     def _log_probs(self, images: list[np.ndarray], batch_size: int,

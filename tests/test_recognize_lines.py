@@ -127,3 +127,30 @@ def test_evaluate_lines_reads_each_line_image_whole():
     # read as text, then (it opens with a hamlet word) again as a place: whole both times
     assert seen == [img.shape[:2]] * 2
     assert got[0][0] == "Bản Kéo Tở, Lâm Thượng"
+
+
+def test_htr_reads_a_wrapped_place_whole():
+    """rules-s28 rule 30: the lines of a wrapped place are read by the network one by one and
+    decoded as one place (their frames joined), so the gazetteer judges the whole value."""
+    import ocr.htr as htr
+    from sohoa.recognize import split_lines
+
+    img = _stack("Bản Kéo Tở, xã Lâm Thượng,", "huyện Lục Yên, tỉnh Yên Bái")
+    engine = get_engine("htr", device="cpu")
+    crop = FieldCrop("nksNoiSinh", FieldKind.PLACE, img, (0, 0, img.shape[1], img.shape[0]),
+                     entry=0)
+    parts = split_lines(crop)
+    assert len(parts) == 2 and all(p.part for p in parts)
+    whole = engine.recognize_kinds(parts, [FieldKind.PLACE] * 2)
+    assert whole[1].text == ""  # its frames were decoded with the first line's
+    assert whole[0].text.startswith("Bản ") and whole[0].text.endswith("tỉnh Yên Bái")
+    rec = Recognizer(EnginePlan(default="htr"), engines={"htr": engine})
+    (cell,) = rec.raw([crop])
+    assert cell.candidates[0].text == whole[0].text
+    saved = htr.WHOLE_WRAPPED_KINDS
+    try:  # line by line, as before: each line its own place, joined afterwards
+        htr.WHOLE_WRAPPED_KINDS = ()
+        apart = engine.recognize_kinds(parts, [FieldKind.PLACE] * 2)
+    finally:
+        htr.WHOLE_WRAPPED_KINDS = saved
+    assert apart[1].text.endswith("Yên Bái") and not apart[0].text.endswith("Yên Bái")
