@@ -96,7 +96,9 @@ def _results(decoder, logp: np.ndarray, charset: Charset, nbest: int,
         am = float(r.score - lm_weight * r.lmScore)
         if text.strip() and (text not in best or am > best[text]):
             best[text] = am
-    ranked = sorted(best.items(), key=lambda kv: -kv[1])[:nbest]
+    # ties (a hand-written test's frames, never a crop's) in text order: the beam's own order
+    # of equal scores changes from call to call
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:nbest]
     return [(t, min(1.0, math.exp(s))) for t, s in ranked]
 
 
