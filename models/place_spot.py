@@ -38,29 +38,12 @@ class SuffixTrieCTC:
     text (before ``stop``) read as the best path reads them."""
 
     def __init__(self, texts: Sequence[str], charset: Charset) -> None:
-        index = {c: i + 1 for i, c in enumerate(charset.chars)}
+        from models.trie_ctc import TrieCTC
+
         self.texts = tuple(texts)
-        children: dict[tuple[int, int], int] = {}
-        parent, label = [0], [0]
-        ends = np.full(len(self.texts), -1, dtype=np.int64)
-        for i, text in enumerate(self.texts):
-            if not text or not set(text) <= index.keys():
-                continue
-            node = 0
-            for c in reversed(text):
-                k = (node, index[c])
-                if k not in children:
-                    children[k] = len(parent)
-                    parent.append(node)
-                    label.append(index[c])
-                node = children[k]
-            ends[i] = node
-        self.parent = np.asarray(parent, dtype=np.int64)
-        self.label = np.asarray(label, dtype=np.int64)
-        self.ends = ends
-        self.repeat = np.zeros(len(parent), dtype=bool)
-        self.repeat[1:] = self.label[1:] == self.label[self.parent[1:]]
-        self.repeat[1:] |= self.parent[1:] == 0
+        trie = TrieCTC([t[::-1] for t in self.texts], charset)  # each text spelt backwards
+        self.parent, self.label, self.ends, self.repeat = (trie.parent, trie.label, trie.ends,
+                                                           trie.repeat)
 
     def log_probs(self, logp: np.ndarray, stop: int) -> np.ndarray:
         """(stop, texts): entry [t, i] is log P(texts[i] in frames t..e, any e < stop, and

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -311,7 +312,7 @@ class HTREngine:
 
     def _read_lines(self, images: list[np.ndarray], kinds: Sequence[FieldKind],
                     batch_size: int, parts: Sequence[bool] | None,
-                    used: list[np.ndarray], undecoded: set[int] = frozenset()  # type: ignore[assignment]
+                    used: list[np.ndarray], undecoded: AbstractSet[int] = frozenset()
                     ) -> list[Hypotheses]:
         """``_read`` line by line; ``used`` gets each line's log-probabilities as decoded (the
         lines of ``undecoded`` are read by the network only: their reading is left empty)."""
