@@ -15,7 +15,9 @@ line in turn:
 ``--paper tilt``: the same lines written across plain paper at 2-7 degrees either way and cut
 out by their upright box (``render_stroke_line(tilt=)``), as a trainer crops a line from a
 photographed sheet. ``--paper loose``: the same lines cut loosely, 2-5 x-heights of paper all
-round (``render_stroke_line(margin=)``).
+round (``render_stroke_line(margin=)``). ``--wide 1.5,2``: each set again made that many
+times wider (sets ``addresses@wide1.5`` ...), as a hand with wide letters and spacing writes
+them: the letter pitch no training writer reaches.
 
 Each set is read with ``models.lines_run.read_lines`` as ``text`` and as ``auto`` (the
 default of ``evaluate --lines``: a place or a date read again as one). Writers: held-out ones
@@ -23,7 +25,7 @@ default of ``evaluate --lines``: a place or a date read again as one). Writers: 
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose,trace] [--long] [--out benchmarks/results/lines.json]
+        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose,trace] [--wide 1.5,2] [--long] [--out benchmarks/results/lines.json]
         [--quick]
 """
 
@@ -121,6 +123,14 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
     return out
 
 
+def widened(image: np.ndarray, factor: float) -> np.ndarray:
+    """A line image ``factor`` times as wide, the same height (linear interpolation)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(1, round(w * factor)), h), interpolation=cv2.INTER_LINEAR)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lines", type=int, default=200, help="lines per set")
@@ -134,6 +144,8 @@ def main() -> None:
                          "round), trace (pen paths drawn thin on clean white, large): each a copy of the sets")
     ap.add_argument("--long", action="store_true",
                     help="a third set, long: two addresses on one line (~100 characters)")
+    ap.add_argument("--wide", default="",
+                    help="comma list of width factors: each set again written that much wider")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
@@ -152,11 +164,16 @@ def main() -> None:
         for name, lines in draw(args.lines, args.seed, args.writers == "held-out",
                                 paper, args.long).items():
             sets[name if paper == "plain" else f"{name}@{paper}"] = lines
+    for name, lines in list(sets.items()):
+        for f in filter(None, args.wide.split(",")):
+            sets[f"{name}@wide{f}"] = [replace(ln, image=widened(ln.image, float(f)))
+                                       for ln in lines]
     drawn = time.perf_counter() - t0
     opts = {"model_dir": args.model} if args.model else {}
     eng = get_engine("htr", device="cpu", **opts)
     res: dict[str, Any] = {"model": str(eng.model_dir), "writers": args.writers,
                            "lines": args.lines, "seed": args.seed, "paper": args.paper,
+                           "wide": args.wide,
                            "draw_s": round(drawn, 1), "sets": {}}
     print(f"model {eng.model_dir}, {args.writers} writers, {args.lines} lines a set")
     print("| set | kind | CER | exact | ECE | conf >= 0.9 (exact) | lines/s |")

@@ -78,6 +78,19 @@ STRETCH_BELOW = 2.6
 STRETCH_FACTOR = 1.3
 STRETCH_CHOOSE = False
 STRETCH_DEFAULT = True  # engines stretch cramped lines unless told (``stretch=False``)
+# Wide hands read narrower (whole line images only, ``HTREngine.whole_lines``): a line whose
+# greedy reading spends more than SQUEEZE_ABOVE frames a character is read again SQUEEZE_TO /
+# (its frames a character) times as wide (not under SQUEEZE_MIN); with SQUEEZE_CHOOSE the
+# surer of the two readings is kept, else the squeezed one. None: off
+SQUEEZE_ABOVE: float | None = 4.5
+SQUEEZE_TO = 3.0
+SQUEEZE_MIN = 0.5
+SQUEEZE_CHOOSE = True  # keep the squeezed reading only if it is surer than the first
+
+
+def compared(factor: float) -> bool:
+    """Whether a line read again at ``factor`` keeps the surer of its two readings."""
+    return STRETCH_CHOOSE if factor > 1.0 else SQUEEZE_CHOOSE
 
 # An ensemble model (models.ensemble) is read member by member: the first member reads every
 # crop, and the others only a crop whose greedy reading by the first has a confidence
@@ -123,6 +136,18 @@ def greedy_frames_per_char(lp: np.ndarray, charset=None) -> float:  # type: igno
     if n < 3:
         return float("inf")
     return float(nz[-1] - nz[0] + 1) / n
+
+
+def width_factor(lp: np.ndarray, squeeze: bool = True) -> float:
+    """How much wider a crop is read again from its first reading ``lp``: STRETCH_FACTOR for
+    a cramped line, under 1 for a wide hand (``SQUEEZE_ABOVE``; only if ``squeeze``), 1.0
+    (not again) otherwise."""
+    fpc = greedy_frames_per_char(lp)
+    if fpc < STRETCH_BELOW:
+        return STRETCH_FACTOR
+    if squeeze and SQUEEZE_ABOVE is not None and SQUEEZE_ABOVE < fpc < float("inf"):
+        return max(SQUEEZE_MIN, SQUEEZE_TO / fpc)
+    return 1.0
 
 
 def stretch_width(image: np.ndarray, factor: float) -> np.ndarray:
@@ -296,8 +321,9 @@ class HTREngine:
               batch_size: int, parts: Sequence[bool] | None = None,
               wrapped: Sequence[Sequence[int]] = ()) -> list[Hypotheses]:
         """Each image's n-best; cramped lines (few frames per character, as the first network
-        reads them) are read again stretched in width and the better-scored reading kept
-        (``stretch``). Each group of ``wrapped`` (indices of one value's lines, in order) is
+        reads them) are read again stretched in width (``stretch``), and on whole line images
+        wide hands (many frames per character) again narrower, the surer reading kept
+        (``width_factor``). Each group of ``wrapped`` (indices of one value's lines, in order) is
         decoded whole: the n-best of the joined frames goes to its first line, and its other
         lines read empty (``WHOLE_WRAPPED_KINDS``)."""
         used: list[np.ndarray] = []  # the log-probabilities each reading was decoded from
@@ -317,35 +343,44 @@ class HTREngine:
         """``_read`` line by line; ``used`` gets each line's log-probabilities as decoded (the
         lines of ``undecoded`` are read by the network only: their reading is left empty)."""
 
-        def cramped_line(lp: np.ndarray) -> bool:
-            return self.stretch and greedy_frames_per_char(lp) < STRETCH_BELOW
+        def factor(lp: np.ndarray) -> float:  # read again at another width (1.0: not)
+            return width_factor(lp, squeeze=self.whole_lines) if self.stretch else 1.0
 
-        # a cramped line's first reading is only needed when the two are compared: an
+        def first_unused(lp: np.ndarray) -> bool:
+            f = factor(lp)
+            return f != 1.0 and not compared(f)
+
+        # a rescaled line's first reading is only needed when the two are compared: an
         # ensemble's other members are not asked about it
         shifted = [k in SHIFTED_KINDS for k in kinds]
         lps, first = self._log_probs(images, batch_size,
-                                     None if STRETCH_CHOOSE else cramped_line, shifted, kinds)
-        cramped = [i for i, lp in enumerate(first) if cramped_line(lp)]
-        skip = set() if STRETCH_CHOOSE else set(cramped)
+                                     None if STRETCH_CHOOSE and SQUEEZE_CHOOSE else first_unused,
+                                     shifted, kinds)
+        factors = {i: f for i, f in ((i, factor(lp)) for i, lp in enumerate(first)) if f != 1.0}
+        rescaled = list(factors)
         part = list(parts) if parts is not None else [False] * len(images)
-        hyps = [make_hypotheses([]) if i in skip or i in undecoded
+        hyps = [make_hypotheses([]) if i in undecoded or (i in factors and not compared(factors[i]))
                 else self._decode(lp, k, part[i])
                 for i, (lp, k) in enumerate(zip(lps, kinds, strict=True))]
         used[:] = lps
-        if not cramped:
+        if not rescaled:
             return hyps
-        wide, _ = self._log_probs([stretch_width(images[i], STRETCH_FACTOR) for i in cramped],
-                                  batch_size, shifted=[shifted[i] for i in cramped],
-                                  kinds=[kinds[i] for i in cramped])
-        for i, lp in zip(cramped, wide, strict=True):
-            if i in undecoded:
-                used[i] = lp
+        again, _ = self._log_probs([stretch_width(images[i], factors[i]) for i in rescaled],
+                                   batch_size, shifted=[shifted[i] for i in rescaled],
+                                   kinds=[kinds[i] for i in rescaled])
+        for i, lp in zip(rescaled, again, strict=True):
+            keep_first = False
+            h = None
+            if compared(factors[i]):  # the surer of the two readings
+                h = self._decode(lp, kinds[i], part[i])
+                old = self._decode(used[i], kinds[i], part[i]) if i in undecoded else hyps[i]
+                keep_first = (h.confidences[:1] or (0.0,))[0] <= \
+                    (old.confidences[:1] or (0.0,))[0]
+            if keep_first:
                 continue
-            h = self._decode(lp, kinds[i], part[i])
-            old = hyps[i]
-            if not STRETCH_CHOOSE or (h.confidences[:1] or (0.0,))[0] > \
-                    (old.confidences[:1] or (0.0,))[0]:
-                hyps[i], used[i] = h, lp
+            used[i] = lp
+            if i not in undecoded:
+                hyps[i] = h if h is not None else self._decode(lp, kinds[i], part[i])
         return hyps
 
     def _log_probs(self, images: list[np.ndarray], batch_size: int,

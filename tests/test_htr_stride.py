@@ -121,3 +121,44 @@ def test_engine_reads_cramped_lines_stretched() -> None:
     wide = off._read([stretch_width(cramped, STRETCH_FACTOR)], [kind], 64)
     assert got[0] == plain[0]
     assert got[1] == wide[0]
+
+
+def test_engine_reads_wide_hands_squeezed_keeping_the_surer_reading(monkeypatch) -> None:
+    """A whole line image written wide (over SQUEEZE_ABOVE frames per character) is read again
+    at SQUEEZE_TO / its frames per character of its width; with SQUEEZE_CHOOSE the surer of
+    the two readings is kept; a line of ordinary pitch is read once, as it is, and the
+    pipeline's field crops (not whole lines) are never squeezed."""
+    import ocr.htr as htr
+    from models.recognize import log_probs as lps
+    from sohoa.records import FieldKind
+    from sohoa.synth import HandStyle, render_handwriting
+
+    monkeypatch.setattr(htr, "SQUEEZE_ABOVE", 4.5)
+    monkeypatch.setattr(htr, "SQUEEZE_TO", 3.0)
+    rng = np.random.default_rng(5)
+    style = HandStyle.sample(rng, font_role="test", size=30.0)
+    roomy = render_handwriting("Lò Văn Minh", style, rng)
+    wide = np.ascontiguousarray(htr.stretch_width(roomy, 2.5))
+    on = htr.HTREngine(device="cpu", model_dir=SHIPPED, stretch=True)
+    crops = htr.HTREngine(device="cpu", model_dir=SHIPPED, stretch=True)
+    on.whole_lines = True
+    fpc = [htr.greedy_frames_per_char(lp) for lp in lps(on.net, 32, [roomy, wide])]
+    assert htr.STRETCH_BELOW <= fpc[0] <= 4.5 < fpc[1]
+    factor = htr.width_factor(lps(on.net, 32, [wide])[0])
+    assert factor == pytest.approx(max(htr.SQUEEZE_MIN, 3.0 / fpc[1]))
+    kind = FieldKind.NAME
+    as_is = htr.HTREngine(device="cpu", model_dir=SHIPPED, stretch=False)
+    as_is.whole_lines = True
+    plain = as_is._read([roomy, wide], [kind, kind], 64)
+    squeezed = as_is._read([htr.stretch_width(wide, factor)], [kind], 64)[0]
+    assert squeezed != plain[1]  # (so each case below can tell which one it got)
+    for choose in (False, True):
+        monkeypatch.setattr(htr, "SQUEEZE_CHOOSE", choose)
+        got = on._read([roomy, wide], [kind, kind], 64)
+        assert got[0] == plain[0]
+        surer = squeezed if squeezed.confidences[0] > plain[1].confidences[0] else plain[1]
+        assert got[1] == (surer if choose else squeezed)
+        assert crops._read([wide], [kind], 64)[0] == \
+            htr.HTREngine(device="cpu", model_dir=SHIPPED, stretch=False)._read([wide], [kind], 64)[0]
+    monkeypatch.setattr(htr, "SQUEEZE_ABOVE", None)  # off: read as it is
+    assert on._read([wide], [kind], 64)[0] == plain[1]
