@@ -17,7 +17,10 @@ out by their upright box (``render_stroke_line(tilt=)``), as a trainer crops a l
 photographed sheet. ``--paper loose``: the same lines cut loosely, 2-5 x-heights of paper all
 round (``render_stroke_line(margin=)``). ``--wide 1.5,2``: each set again made that many
 times wider (sets ``addresses@wide1.5`` ...), as a hand with wide letters and spacing writes
-them: the letter pitch no training writer reaches.
+them: the letter pitch no training writer reaches. ``--bend``: each set again bent along a
+sine four ways (``BENDS``: the baseline moved up and down by 0.15 or 0.3 x the line's height
+over one or two half waves; sets ``addresses@bend0.3x2`` ...), as a line written freely on
+unlined paper or a notebook page's curve in a photo gives it.
 
 Each set is read with ``models.lines_run.read_lines`` as ``text`` and as ``auto`` (the
 default of ``evaluate --lines``: a place or a date read again as one). Writers: held-out ones
@@ -25,7 +28,7 @@ default of ``evaluate --lines``: a place or a date read again as one). Writers: 
 tuning`` uses seeds 900,000-1,000,000 (never trained on, never held out) for choosing things.
 
     .venv/bin/python benchmarks/bench_lines.py [--lines 200] [--model DIR] [--writers held-out]
-        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose,trace] [--wide 1.5,2] [--long] [--out benchmarks/results/lines.json]
+        [--kinds auto,text] [--paper plain,lined,grid,tilt,loose,trace] [--wide 1.5,2] [--bend] [--long] [--out benchmarks/results/lines.json]
         [--quick]
 """
 
@@ -39,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sohoa.synth.line_shapes import BENDS, bent, widened
 
 OUT = Path(__file__).resolve().parent / "results" / "lines.json"
 SEED = 20261205
@@ -123,14 +128,6 @@ def draw(n: int, seed: int, held_out: bool, paper: str = "plain",
     return out
 
 
-def widened(image: np.ndarray, factor: float) -> np.ndarray:
-    """A line image ``factor`` times as wide, the same height (linear interpolation)."""
-    import cv2
-
-    h, w = image.shape[:2]
-    return cv2.resize(image, (max(1, round(w * factor)), h), interpolation=cv2.INTER_LINEAR)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lines", type=int, default=200, help="lines per set")
@@ -146,6 +143,8 @@ def main() -> None:
                     help="a third set, long: two addresses on one line (~100 characters)")
     ap.add_argument("--wide", default="",
                     help="comma list of width factors: each set again written that much wider")
+    ap.add_argument("--bend", action="store_true",
+                    help="each set again bent along a sine four ways (BENDS)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
@@ -168,12 +167,15 @@ def main() -> None:
         for f in filter(None, args.wide.split(",")):
             sets[f"{name}@wide{f}"] = [replace(ln, image=widened(ln.image, float(f)))
                                        for ln in lines]
+        for amp, waves in BENDS if args.bend else ():
+            sets[f"{name}@bend{amp}x{waves}"] = [replace(ln, image=bent(ln.image, amp, waves))
+                                                 for ln in lines]
     drawn = time.perf_counter() - t0
     opts = {"model_dir": args.model} if args.model else {}
     eng = get_engine("htr", device="cpu", **opts)
     res: dict[str, Any] = {"model": str(eng.model_dir), "writers": args.writers,
                            "lines": args.lines, "seed": args.seed, "paper": args.paper,
-                           "wide": args.wide,
+                           "wide": args.wide, "bend": args.bend,
                            "draw_s": round(drawn, 1), "sets": {}}
     print(f"model {eng.model_dir}, {args.writers} writers, {args.lines} lines a set")
     print("| set | kind | CER | exact | ECE | conf >= 0.9 (exact) | lines/s |")

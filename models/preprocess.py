@@ -42,6 +42,16 @@ TRIM_EDGE_PIECES = False  # a neighbouring line cut by the crop's edge is cut of
 # whole line images only (labelled lines, ``whole_line=True``); the pipeline's field crops
 # come from the line splitter, which folds such pieces in, and a short second line of a cell
 # the splitter left whole looks like one (default layout: 2.1 -> 2.3 % CER with it)
+# a curved whole line image straightened (``straighten``, rule 40 of rules-s29.md): the
+# ink's middle row in windows of BEND_WINDOW x the writing's height, a polynomial of degree
+# BEND_DEGREE through them, and the columns shifted by it where it departs from a straight
+# line by more than BEND_MIN x the writing's core height. BEND False: off
+BEND = False
+BEND_WINDOW = 2.0
+BEND_DEGREE = 3
+BEND_MIN = 0.15
+BEND_LONG = 8.0  # only lines at least this many times as wide as their writing is tall
+BEND_CORE = True  # a window's middle: its core band's (rule 41), else its ink's median row
 EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
 EDGE_PIECE = 0.4  # a piece at the edge at least this x the line's core tall is no mark
 
@@ -234,6 +244,64 @@ def level_line(img: np.ndarray, dark: np.ndarray | None = None) -> np.ndarray:
                           borderMode=cv2.BORDER_CONSTANT, borderValue=paper)
 
 
+def straighten(img: np.ndarray, dark: np.ndarray | None = None) -> np.ndarray:
+    """A grey line image whose line of writing bends (written freely on unlined paper, a
+    notebook's curve in a photo) with its columns shifted so the writing's middle runs
+    straight: the middle of each window's core band (``BEND_CORE``), a polynomial of degree
+    ``BEND_DEGREE`` through them weighted by their ink. The same array for a crop under 4
+    times as wide as tall or under ``BEND_LONG`` times as wide as its writing is tall, too
+    little ink, or a curve within ``BEND_MIN`` x the writing's core height of a straight
+    line."""
+    import cv2
+
+    h, w = img.shape
+    if h < 8 or w < 4 * h:
+        return img
+    ink = _dark(img) if dark is None else dark
+    rows = ink.sum(axis=1).astype(np.float64)
+    if rows.sum() < 50:
+        return img
+    inked = np.flatnonzero(rows > 0.01 * w)
+    if inked.size < 3:
+        return img
+    core = float((rows >= 0.5 * rows.max()).sum())
+    tall = inked[-1] - inked[0] + 1
+    if w < BEND_LONG * tall:  # too short to show a bend, too few windows for a curve
+        return img
+    win = max(4, int(round(BEND_WINDOW * tall)))
+    xs, ys, ws = [], [], []
+    for x0 in range(0, w - win // 2, max(1, win // 2)):  # half-overlapping windows
+        r = ink[:, x0:x0 + win].sum(axis=1).astype(np.float64)
+        n = r.sum()
+        if n < 0.5 * core:  # a gap between words
+            continue
+        xs.append(x0 + min(win, w - x0) / 2)
+        if BEND_CORE:  # the middle of the rows holding at least half the densest row's ink
+            band = np.flatnonzero(r >= 0.5 * r.max())
+            ys.append(float((band * r[band]).sum() / r[band].sum()))
+        else:  # the median row of the window's ink
+            c = np.cumsum(r)
+            ys.append(float(np.searchsorted(c, c[-1] / 2)))
+        ws.append(n)
+    if len(xs) < BEND_DEGREE + 2:
+        return img
+    coef = np.polyfit(xs, ys, BEND_DEGREE, w=np.sqrt(ws))
+    xx = np.clip(np.arange(w, dtype=np.float64), xs[0], xs[-1])  # held flat past the ends
+    curve = np.polyval(coef, xx)
+    line = np.polyval(np.polyfit(xx, curve, 1), xx)
+    if np.abs(curve - line).max() < BEND_MIN * core:
+        return img
+    shift = (curve - curve.mean()).astype(np.float32)
+    pad = int(np.ceil(np.abs(shift).max())) + 1
+    paper = int(np.percentile(img, 90))
+    big = cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=paper)
+    hh = big.shape[0]
+    mapx = np.broadcast_to(np.arange(w, dtype=np.float32), (hh, w)).copy()
+    mapy = np.arange(hh, dtype=np.float32)[:, None] + shift[None, :]
+    return cv2.remap(big, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=paper)
+
+
 def _dark(img: np.ndarray) -> np.ndarray:
     """Ink: darker than the middle between the paper (90th percentile) and the darkest ink
     (1st), with at least 20 grey levels from the paper."""
@@ -317,7 +385,8 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
     (``level_line``, ``LEVEL_LINE``), the paper above and below the writing cut off
     (``trim_rows``; ``trim``, default ``TRIM``). ``whole_line`` (a trainer's line images, not
     the pipeline's field crops): the light always evened (``LINE_LIGHT``), a squared paper's
-    grid taken out (``remove_ruling``), a neighbouring line cut by the edge cut off
+    grid taken out (``remove_ruling``), a long curved line straightened (``straighten``,
+    ``BEND``), a neighbouring line cut by the edge cut off
     (``trim_rows``' ``edge_pieces``), soft edges sharpened after scaling (``sharpen_soft``,
     ``LINE_SHARPEN``). After scaling, a strongly slanted hand is sheared to lean as the
     network reads best (``deslant``, default ``DESLANT``; a few pixels wider then)."""
@@ -343,8 +412,8 @@ def prepare(image: np.ndarray, height: int, deslant: bool | None = None,
 def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
                 whole_line: bool | None = None) -> np.ndarray | None:
     """The grey uint8 crop of :func:`prepare` scaled to ``height``, before its sharpening
-    and normalisation: light evened, grid taken out, turned level, rows trimmed as there;
-    None for a crop with nothing left (under 2 px either way)."""
+    and normalisation: light evened, grid taken out, turned level, straightened, rows
+    trimmed as there; None for a crop with nothing left (under 2 px either way)."""
     import cv2
 
     img = to_grey(image)
@@ -358,6 +427,9 @@ def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
     if LEVEL_LINE:
         turned = level_line(img, dark)
         img, dark = (img, dark) if turned is img else (turned, None)
+    if BEND and whole_line:
+        bent = straighten(img, dark)
+        img, dark = (img, dark) if bent is img else (bent, None)
     if trimmed:
         img = trim_rows(img, dark=dark, edge_pieces=whole_line)
     h, w = img.shape

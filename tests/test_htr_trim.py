@@ -300,3 +300,36 @@ def prepare_small(img: np.ndarray) -> np.ndarray:
     from models.preprocess import scaled_grey
 
     return scaled_grey(img, 40, whole_line=True)
+
+
+def test_a_bent_line_is_straightened_and_a_straight_one_left_as_it_is(monkeypatch) -> None:
+    """``straighten`` (whole line images): a line of writing bent along an S is shifted column
+    by column so its core band runs straight; a straight line and a short crop are returned
+    as they are (the same array)."""
+    import models.preprocess as pp
+    from sohoa.synth.line_shapes import bent
+
+    monkeypatch.setattr(pp, "BEND_WINDOW", 2.0)
+    monkeypatch.setattr(pp, "BEND_DEGREE", 3)
+    monkeypatch.setattr(pp, "BEND_MIN", 0.15)
+    bars = np.full((60, 600), 235, np.uint8)
+    bars[25:40, 10:590:6] = 30  # a level line of writing, 15 px of core
+    bars[18:25, 10:590:36] = 30  # and a few taller strokes above it
+    assert pp.straighten(bars) is bars
+    wavy = bent(bars, 0.3, 2)
+
+    def core_spread(img: np.ndarray) -> float:  # how far the core's middle moves along x
+        mids = []
+        for x0 in range(0, img.shape[1] - 60, 60):
+            r = (img[:, x0:x0 + 60] < 128).sum(axis=1)
+            band = np.flatnonzero(r >= 0.5 * r.max())
+            mids.append(band.mean())
+        return float(np.ptp(mids))
+
+    out = pp.straighten(wavy)
+    assert out is not wavy and out.shape[1] == wavy.shape[1]
+    assert core_spread(wavy) > 20 and core_spread(out) < 0.2 * core_spread(wavy)
+    # as much ink as before (the columns moved, not cut)
+    assert abs(int((out < 128).sum()) - int((wavy < 128).sum())) < 0.05 * (wavy < 128).sum()
+    short = bent(bars[:, :150], 0.3, 2)
+    assert pp.straighten(short) is short
