@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from sohoa.synth.line_shapes import BENDS, bent, widened
+from ocr.htr import stretch_width
+from sohoa.synth.line_shapes import BENDS, bent
 
 OUT = Path(__file__).resolve().parent / "results" / "lines.json"
 SEED = 20261205
@@ -165,7 +166,7 @@ def main() -> None:
             sets[name if paper == "plain" else f"{name}@{paper}"] = lines
     for name, lines in list(sets.items()):
         for f in filter(None, args.wide.split(",")):
-            sets[f"{name}@wide{f}"] = [replace(ln, image=widened(ln.image, float(f)))
+            sets[f"{name}@wide{f}"] = [replace(ln, image=stretch_width(ln.image, float(f)))
                                        for ln in lines]
         for amp, waves in BENDS if args.bend else ():
             sets[f"{name}@bend{amp}x{waves}"] = [replace(ln, image=bent(ln.image, amp, waves))

@@ -353,9 +353,7 @@ class HTREngine:
         # a rescaled line's first reading is only needed when the two are compared: an
         # ensemble's other members are not asked about it
         shifted = [k in SHIFTED_KINDS for k in kinds]
-        lps, first = self._log_probs(images, batch_size,
-                                     None if STRETCH_CHOOSE and SQUEEZE_CHOOSE else first_unused,
-                                     shifted, kinds)
+        lps, first = self._log_probs(images, batch_size, first_unused, shifted, kinds)
         factors = {i: f for i, f in ((i, factor(lp)) for i, lp in enumerate(first)) if f != 1.0}
         rescaled = list(factors)
         part = list(parts) if parts is not None else [False] * len(images)
@@ -369,18 +367,18 @@ class HTREngine:
                                    batch_size, shifted=[shifted[i] for i in rescaled],
                                    kinds=[kinds[i] for i in rescaled])
         for i, lp in zip(rescaled, again, strict=True):
-            keep_first = False
-            h = None
-            if compared(factors[i]):  # the surer of the two readings
-                h = self._decode(lp, kinds[i], part[i])
-                old = self._decode(used[i], kinds[i], part[i]) if i in undecoded else hyps[i]
-                keep_first = (h.confidences[:1] or (0.0,))[0] <= \
-                    (old.confidences[:1] or (0.0,))[0]
-            if keep_first:
+            choose = compared(factors[i])
+            if i in undecoded and not choose:  # decoded later, with its value's other lines
+                used[i] = lp
                 continue
+            h = self._decode(lp, kinds[i], part[i])
+            if choose:  # the surer of the two readings
+                old = self._decode(used[i], kinds[i], part[i]) if i in undecoded else hyps[i]
+                if (h.confidences[:1] or (0.0,))[0] <= (old.confidences[:1] or (0.0,))[0]:
+                    continue
             used[i] = lp
             if i not in undecoded:
-                hyps[i] = h if h is not None else self._decode(lp, kinds[i], part[i])
+                hyps[i] = h
         return hyps
 
     def _log_probs(self, images: list[np.ndarray], batch_size: int,

@@ -1,6 +1,6 @@
 """Whole line images reshaped as hands and cameras reshape them, for benchmarks and tests of
-the line reading (``benchmarks/bench_lines.py --wide`` / ``--bend``): written wider, or bent
-along a curve (written freely on unlined paper, a notebook page's curve in a photo)."""
+the line reading (``benchmarks/bench_lines.py --bend``): bent along a curve (written freely
+on unlined paper, a notebook page's curve in a photo). Written wider: ``ocr.htr.stretch_width``."""
 
 from __future__ import annotations
 
@@ -25,8 +25,3 @@ def bent(image: np.ndarray, amp: float, half_waves: int) -> np.ndarray:
     return cv2.remap(big, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                      borderValue=paper)
 
-
-def widened(image: np.ndarray, factor: float) -> np.ndarray:
-    """A line image ``factor`` times as wide, the same height (linear interpolation)."""
-    h, w = image.shape[:2]
-    return cv2.resize(image, (max(1, round(w * factor)), h), interpolation=cv2.INTER_LINEAR)
