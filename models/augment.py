@@ -276,3 +276,62 @@ def _capture(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 CAPTURES = tuple(f"{k} {v:g}" for k, v in P_CAPTURE.items())
+
+
+# the shapes curve() draws a whole line along, and the range of its peak-to-peak height
+CURVES = ("arc", "drift", "wave")
+CURVE_RANGE = (0.05, 0.5)  # x the image's height
+
+
+def curve_shape(kind: str, w: int, rng: np.random.Generator) -> np.ndarray:
+    """A smooth curve over ``w`` columns, peak-to-peak 1: an ``arc`` (a parabola bowing up or
+    down), a ``drift`` (t^p, p 1-2: the line running up or down the page) or a ``wave`` (a
+    cubic through 3-5 random knots)."""
+    t = np.linspace(0.0, 1.0, w, dtype=np.float32)
+    if kind == "arc":
+        c = 4.0 * t * (1.0 - t)
+    elif kind == "drift":
+        c = t ** float(rng.uniform(1.0, 2.0))
+        c = c if rng.random() < 0.5 else c[::-1]
+    elif kind == "wave":
+        knots = rng.uniform(-1.0, 1.0, (1, int(rng.integers(3, 6)))).astype(np.float32)
+        c = cv2.resize(knots, (w, 1), interpolation=cv2.INTER_CUBIC)[0]
+    else:
+        raise ValueError(f"unknown curve {kind!r}: one of {', '.join(CURVES)}")
+    span = float(c.max() - c.min())
+    c = (c - c.min()) / span if span > 1e-6 else np.zeros_like(c)
+    return c if rng.random() < 0.5 else -c
+
+
+def _paper_rows(img: np.ndarray, pad: int, top: bool, rng: np.random.Generator) -> np.ndarray:
+    """``pad`` rows of paper continuing the image's top (or bottom) edge: each column's
+    lightest tone among the edge rows (ink and rules are darker), smoothed along the line,
+    with the grain of the image's own paper."""
+    k = max(2, img.shape[0] // 6)
+    edge = (img[:k] if top else img[-k:]).max(axis=0).astype(np.float32)[None, :]
+    edge = cv2.blur(edge, (31, 1), borderType=cv2.BORDER_REPLICATE)
+    light = img[img >= np.median(img)].astype(np.float32)
+    grain = float(min(8.0, light.std())) if light.size else 0.0
+    rows = np.repeat(edge, pad, axis=0) + rng.normal(0.0, grain, (pad, img.shape[1]))
+    return np.clip(rows, 0, 255).astype(np.uint8)
+
+
+def curve(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The whole line written along a smooth curve instead of a straight baseline (on unlined
+    paper, a hand drifts up or down and bows; a photographed notebook page bends): each
+    column moved up or down by a curve of :func:`curve_shape`, peak-to-peak ``CURVE_RANGE`` x
+    the image's height, with paper continuing the edges added above and below so no ink is
+    cut and no edge of the original crop shows."""
+    h, w = img.shape[:2]
+    if h < 8 or w < 8:
+        return img
+    amp = float(rng.uniform(*CURVE_RANGE)) * h
+    shift = amp * curve_shape(CURVES[int(rng.integers(len(CURVES)))], w, rng)
+    shift -= (shift.max() + shift.min()) / 2.0  # centred: at most amp / 2 either way
+    pad = int(np.ceil(amp / 2.0)) + 1
+    big = np.vstack([_paper_rows(img, pad, True, rng), img, _paper_rows(img, pad, False, rng)])
+    xs = np.arange(w, dtype=np.float32)
+    mapx = np.broadcast_to(xs, (big.shape[0], w)).copy()
+    mapy = (np.arange(big.shape[0], dtype=np.float32)[:, None] - shift[None, :]).astype(
+        np.float32)
+    return cv2.remap(big, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

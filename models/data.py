@@ -14,7 +14,17 @@ from typing import Any
 import numpy as np
 from torch.utils.data import IterableDataset
 
-from models.augment import CAPTURES, DEGRADATIONS, DISTORTIONS, capture, degrade, distort
+from models.augment import (
+    CAPTURES,
+    CURVE_RANGE,
+    CURVES,
+    DEGRADATIONS,
+    DISTORTIONS,
+    capture,
+    curve,
+    degrade,
+    distort,
+)
 from models.charset import Charset
 from models.preprocess import batch_tensor, prepare
 
@@ -81,6 +91,7 @@ class SynthSource:
     towns' house numbers, lanes and streets) read as places, beyond the north-western
     commune books the register fields are drawn from. ``ruled_share`` of the stroke lines are
     written on ruled or squared ("ô ly") paper, half each (:mod:`sohoa.synth.ruled`).
+    ``bend_share`` of the lines are written along a smooth curve (:func:`models.augment.curve`).
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
@@ -88,7 +99,7 @@ class SynthSource:
                  extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
                  writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0,
                  address_share: float = 0.0, ruled_share: float = 0.0,
-                 capture_share: float = 0.0) -> None:
+                 capture_share: float = 0.0, bend_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -112,6 +123,7 @@ class SynthSource:
         self.address_share = address_share
         self.ruled_share = ruled_share
         self.capture_share = capture_share
+        self.bend_share = bend_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -139,6 +151,8 @@ class SynthSource:
             s = Sample(s.kind, s.text, distort(s.image, rng))
         if self.capture_share and rng.random() < self.capture_share:
             s = Sample(s.kind, s.text, capture(s.image, rng))
+        if self.bend_share and rng.random() < self.bend_share:
+            s = Sample(s.kind, s.text, curve(s.image, rng))
         return s
 
     def _sample(self, rng: np.random.Generator) -> Sample:
@@ -182,6 +196,8 @@ class SynthSource:
                    if self.distort_share else {}),
                 **({"capture_share": self.capture_share, "captures": list(CAPTURES)}
                    if self.capture_share else {}),
+                **({"bend_share": self.bend_share, "curves": list(CURVES),
+                    "curve_range": list(CURVE_RANGE)} if self.bend_share else {}),
                 **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),
                     "stroke_fonts": [p.name for p in stroke_fonts(False)],
                     "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}

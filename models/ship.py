@@ -98,6 +98,10 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
         extra_fonts += (f"\n  {train['capture_share']:.0%} of lines also captured badly "
                         "(models.augment.capture: " + ", ".join(train.get("captures", []))
                         + ");")
+    if train.get("bend_share"):
+        extra_fonts += (f"\n  {train['bend_share']:.0%} of lines also written along a smooth "
+                        "curve (models.augment.curve: " + ", ".join(train.get("curves", []))
+                        + f", peak to peak {train.get('curve_range')} x the height);")
     cfg = run_dir / "config.json" if run_dir is not None else None
     init = json.loads(cfg.read_text("utf-8")).get("init_from") if cfg and cfg.exists() else ""
     if init:

@@ -90,3 +90,35 @@ def test_capture_makes_bitonal_specked_and_low_resolution_lines_without_losing_t
     src = SynthSource("train", capture_share=1.0)
     assert src.describe()["captures"] == list(CAPTURES)
     assert src.sample(np.random.default_rng(2)).image.dtype == np.uint8
+
+
+def test_curve_bends_the_whole_line_without_cutting_ink_or_showing_the_crops_edge() -> None:
+    """curve() moves each column up or down along a smooth curve (arc, drift, wave): the ink's
+    row centre then wanders across the line by about the drawn peak-to-peak height, no ink is
+    lost off the image, the added paper continues the crop's own paper (no band where the old
+    crop ended), and SynthSource applies it to ``bend_share`` of its lines."""
+    from models.augment import CURVE_RANGE, CURVES, curve, curve_shape
+    from models.data import SynthSource
+
+    rng = np.random.default_rng(7)
+    for kind in CURVES:
+        c = curve_shape(kind, 200, rng)
+        assert c.shape == (200,) and abs(float(c.max() - c.min()) - 1.0) < 1e-5
+        assert np.abs(np.diff(c)).max() < 0.1  # smooth: no jump between columns
+    img = np.full((40, 300), 200, np.uint8)
+    img[18:22, 10:290] = 30  # one long stroke along a straight baseline
+    spans = []
+    for _ in range(40):
+        out = curve(img, rng)
+        assert out.dtype == np.uint8 and out.shape[1] == 300 and out.shape[0] >= 40
+        dark = out < 110
+        assert abs(int(dark.sum()) - int((img < 110).sum())) < 0.15 * (img < 110).sum()
+        cols = [x for x in range(20, 280) if dark[:, x].any()]
+        centre = np.array([np.mean(np.nonzero(dark[:, x])[0]) for x in cols])
+        spans.append(centre.max() - centre.min())
+        assert abs(int(np.median(out[~dark])) - 200) <= 3  # the paper goes on in its tone
+        assert out[:3].mean() > 185 and out[-3:].mean() > 185  # paper above and below
+    assert min(spans) < CURVE_RANGE[0] * 40 + 4 and max(spans) > 0.3 * 40
+    src = SynthSource("train", bend_share=1.0)
+    assert src.describe()["curves"] == list(CURVES)
+    assert src.sample(np.random.default_rng(2)).image.dtype == np.uint8

@@ -66,7 +66,8 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
                      extra_share=opts.extra_font_share,
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share, address_share=opts.address_share,
-                     ruled_share=opts.ruled_share, capture_share=opts.capture_share)
+                     ruled_share=opts.ruled_share, capture_share=opts.capture_share,
+                     bend_share=opts.bend_share)
     if opts.shards:  # pre-rendered training lines mixed in (models.shards)
         from models.shards import shard_source
 
@@ -170,6 +171,10 @@ def register(app: typer.Typer) -> None:
             None, "--capture-share", help="Share of lines also captured badly: a bitonal "
             "(black-and-white) scan, dust specks, a low resolution, thinner or bolder ink, weak "
             f"contrast (models.augment.capture) (default {d('capture_share')})."),
+        bend_share: float = typer.Option(
+            None, "--bend-share", help="Share of lines written along a smooth curve (an arc, "
+            "a drift up or down, a wave) instead of a straight baseline (models.augment.curve) "
+            f"(default {d('bend_share')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
         shards: str = typer.Option(
             None, "--shards", help="Folder of pre-rendered training lines (`python -m "
@@ -237,7 +242,7 @@ def register(app: typer.Typer) -> None:
                      mark_share=shifted_marks, stroke_share=stroke_share, init_from=init_from,
                      name_share=name_share,
                      val_size=val_size, distort_share=distort_share, address_share=address_share,
-                     ruled_share=ruled_share, capture_share=capture_share,
+                     ruled_share=ruled_share, capture_share=capture_share, bend_share=bend_share,
                      val_font_lines=val_font_lines, shards=shards,
                      shard_share=shard_share,
                      keep_epochs=keep_epochs)
