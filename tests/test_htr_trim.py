@@ -302,34 +302,44 @@ def prepare_small(img: np.ndarray) -> np.ndarray:
     return scaled_grey(img, 40, whole_line=True)
 
 
-def test_a_bent_line_is_straightened_and_a_straight_one_left_as_it_is(monkeypatch) -> None:
-    """``straighten`` (whole line images): a line of writing bent along an S is shifted column
-    by column so its core band runs straight; a straight line and a short crop are returned
-    as they are (the same array)."""
+def test_a_bent_line_is_aligned_word_by_word_without_warping_a_letter() -> None:
+    """``align_words`` (whole line images, off by default: ``WORD_ALIGN``): words written up
+    and down along an arc are each moved whole so their core bands line up; each word's ink
+    comes out the same pattern, only moved; a straight line and a line of two words are
+    returned as they are (the same array)."""
     import models.preprocess as pp
-    from sohoa.synth.line_shapes import bent
 
-    monkeypatch.setattr(pp, "BEND_WINDOW", 2.0)
-    monkeypatch.setattr(pp, "BEND_DEGREE", 3)
-    monkeypatch.setattr(pp, "BEND_MIN", 0.15)
-    bars = np.full((60, 600), 235, np.uint8)
-    bars[25:40, 10:590:6] = 30  # a level line of writing, 15 px of core
-    bars[18:25, 10:590:36] = 30  # and a few taller strokes above it
-    assert pp.straighten(bars) is bars
-    wavy = bent(bars, 0.3, 2)
+    def word(img: np.ndarray, x0: int, dy: int) -> None:  # 9 letters, one of them tall
+        img[25 + dy:40 + dy, x0:x0 + 50:6] = 30
+        img[25 + dy:40 + dy, x0 + 1:x0 + 50:6] = 30
+        img[17 + dy:25 + dy, x0 + 24:x0 + 26] = 30
 
-    def core_spread(img: np.ndarray) -> float:  # how far the core's middle moves along x
-        mids = []
-        for x0 in range(0, img.shape[1] - 60, 60):
-            r = (img[:, x0:x0 + 60] < 128).sum(axis=1)
-            band = np.flatnonzero(r >= 0.5 * r.max())
-            mids.append(band.mean())
-        return float(np.ptp(mids))
+    starts = range(10, 700, 70)
+    level = np.full((80, 720), 235, np.uint8)
+    for x0 in starts:
+        word(level, x0, 0)
+    assert pp.align_words(level) is level
+    arc = [int(round(-14 * 4 * t * (1 - t))) for t in np.linspace(0, 1, len(starts))]
+    bent = np.full((80, 720), 235, np.uint8)
+    for x0, dy in zip(starts, arc, strict=True):
+        word(bent, x0, dy)
+    out = pp.align_words(bent)
+    assert out is not bent and out.shape[1] == bent.shape[1]
 
-    out = pp.straighten(wavy)
-    assert out is not wavy and out.shape[1] == wavy.shape[1]
-    assert core_spread(wavy) > 20 and core_spread(out) < 0.2 * core_spread(wavy)
-    # as much ink as before (the columns moved, not cut)
-    assert abs(int((out < 128).sum()) - int((wavy < 128).sum())) < 0.05 * (wavy < 128).sum()
-    short = bent(bars[:, :150], 0.3, 2)
-    assert pp.straighten(short) is short
+    def mids(img: np.ndarray) -> list[float]:
+        return [float(np.flatnonzero((img[:, x0:x0 + 50] < 128).sum(axis=1) >= 4).mean())
+                for x0 in starts]
+
+    assert np.ptp(mids(bent)) >= 12 and np.ptp(mids(out)) <= 2
+    for x0 in starts:  # each word moved whole: the same ink, row for row, only higher or lower
+        before = bent[:, x0 - 2:x0 + 52] < 128
+        after = out[:, x0 - 2:x0 + 52] < 128
+        assert abs(int(after.sum()) - int(before.sum())) <= 0.03 * before.sum()
+        rows_b = np.flatnonzero(before.any(axis=1))
+        rows_a = np.flatnonzero(after.any(axis=1))
+        assert np.array_equal(before[rows_b[0]:rows_b[-1] + 1],
+                              after[rows_a[0]:rows_a[-1] + 1])
+    two = np.full((80, 720), 235, np.uint8)
+    word(two, 10, 0)
+    word(two, 400, 12)
+    assert pp.align_words(two) is two
