@@ -85,9 +85,9 @@ def read_pages(specs: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
                 htr = rec._engines["htr"]
                 decode = htr.decoder.decode
 
-                def rec_decode(logp, kind, _d=decode):  # type: ignore[no-untyped-def]
-                    out = _d(logp, kind)
-                    cur["decode"].append((np.array(logp, dtype=np.float32), kind, out))
+                def rec_decode(logp, kind, _d=decode, **kw):  # type: ignore[no-untyped-def]
+                    out = _d(logp, kind, **kw)  # kw: whole=False for one line of a wrapped value
+                    cur["decode"].append((np.array(logp, dtype=np.float32), kind, out, kw))
                     return out
 
                 htr.decoder.decode = rec_decode
@@ -133,7 +133,7 @@ def replay(ref: list[dict[str, Any]], repeat: int) -> tuple[dict[str, float], li
     decoder = rec._engine("htr").decoder
     # warm up: decoders, lexicons and gazetteer built (as the first page of a run does)
     for d in ref[0]["decode"]:
-        decoder.decode(d[0], d[1])
+        decoder.decode(d[0], d[1], **d[3])
     for cells, kw, _ in ref[0]["choose"]:
         Recognizer.choose(cells, **kw)
     best = {"decoding": float("inf"), "choice": float("inf")}
@@ -142,7 +142,7 @@ def replay(ref: list[dict[str, Any]], repeat: int) -> tuple[dict[str, float], li
         t_dec = t_cho = 0.0
         for i, page in enumerate(ref):
             t = time.process_time()
-            outs = [decoder.decode(lp, kind) for lp, kind, _ in page["decode"]]
+            outs = [decoder.decode(lp, kind, **kw) for lp, kind, _, kw in page["decode"]]
             t_dec += time.process_time() - t
             t = time.process_time()
             chosen = [Recognizer.choose(cells, **kw) for cells, kw, _ in page["choose"]]
