@@ -155,6 +155,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
+    from rapidfuzz.distance import Levenshtein
+
     from models.lines_run import line_scores, read_lines
     from ocr import get_engine
 
@@ -187,6 +189,10 @@ def main() -> None:
             preds = read_lines(eng, lines, kind)
             secs = time.perf_counter() - t
             sc = line_scores(preds, [ln.text for ln in lines])
+            # each line's edits and characters: lines_compare.py's paired intervals
+            sc["line_edits"] = [Levenshtein.distance(p, ln.text)
+                                for (p, _), ln in zip(preds, lines, strict=True)]
+            sc["line_chars"] = [len(ln.text) for ln in lines]
             sc["lines_per_s"] = round(len(lines) / secs, 1)
             res["sets"][f"{name}/{kind}"] = sc
             sure = "-" if sc["confident_exact"] is None else f"{100 * sc['confident_exact']:.1f} %"
