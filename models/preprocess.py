@@ -45,11 +45,10 @@ TRIM_EDGE_PIECES = False  # a neighbouring line cut by the crop's edge is cut of
 # a bent whole line image straightened word by word (``align_words``, rule 44 of
 # rules-s30.md): runs of inked columns (gaps under WORD_GAP x the letters' median height
 # joined) each moved up or down whole so that their core band's middle meets a straight line
-# through them, when some word lies off it by more than WORD_MIN x the core's height. Off (not
-# shipped: held-out bent lines 12.38 -> 10.65 %, straight ones better, but the gentle arc of
-# the addresses 9.04 -> 9.70 % where the rule allowed + 0.2; session 29's column-wise
-# straightening along a cubic, which it replaces, read them at 10.30 %)
-WORD_ALIGN = False
+# through them, when some word lies off it by more than WORD_MIN x the core's height. On since
+# session 30 (rule 45: held-out bent lines 12.41 -> 10.69 %, straight lines 7.45 -> 6.98 %,
+# pooled over two draws); it replaced session 29's column-wise straightening along a cubic
+WORD_ALIGN = True
 WORD_GAP = 0.5
 WORD_MIN = 0.15
 WORD_MINOR = 0.3  # a run with less ink than this x a median word's is punctuation: no anchor
