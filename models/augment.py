@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.preprocess import move_columns
+
 # how often degrade() applies each step; the one table it reads, and what a training run's
 # data.json records (a resumed run with other degradations records a new leg)
 P = {"cut ascenders": 0.12, "cut descenders": 0.12, "ruling": 0.35, "neighbour ink": 0.15,
@@ -330,8 +332,4 @@ def curve(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     shift -= (shift.max() + shift.min()) / 2.0  # centred: at most amp / 2 either way
     pad = int(np.ceil(amp / 2.0)) + 1
     big = np.vstack([_paper_rows(img, pad, True, rng), img, _paper_rows(img, pad, False, rng)])
-    xs = np.arange(w, dtype=np.float32)
-    mapx = np.broadcast_to(xs, (big.shape[0], w)).copy()
-    mapy = (np.arange(big.shape[0], dtype=np.float32)[:, None] - shift[None, :]).astype(
-        np.float32)
-    return cv2.remap(big, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return move_columns(big, (-shift).astype(np.float32))  # the writing moved down by shift

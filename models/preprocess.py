@@ -249,7 +249,7 @@ def _words(ink: np.ndarray) -> list[tuple[int, int]]:
     (its connected pieces') joined: the words of a line, roughly."""
     import cv2
 
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= 4]
     if heights.size == 0:
         return []
@@ -310,10 +310,21 @@ def align_words(img: np.ndarray, dark: np.ndarray | None = None) -> np.ndarray:
     pad = int(np.ceil(np.abs(shift).max())) + 1
     paper = int(np.percentile(img, 90))
     big = cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=paper)
-    hh = big.shape[0]
-    mapx = np.broadcast_to(np.arange(w, dtype=np.float32), (hh, w)).copy()
-    mapy = np.arange(hh, dtype=np.float32)[:, None] + shift[None, :]
-    return cv2.remap(big, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+    return move_columns(big, shift, paper)
+
+
+def move_columns(img: np.ndarray, shift: np.ndarray, paper: int | None = None) -> np.ndarray:
+    """``img`` with each column x read from ``shift[x]`` rows lower (its writing moved up by
+    ``shift[x]``; float32, one value a column), interpolated between rows; what falls outside
+    is ``paper`` (None: the nearest edge row). The caller pads the image with paper first."""
+    import cv2
+
+    h, w = img.shape
+    mapx = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w)).copy()
+    mapy = np.arange(h, dtype=np.float32)[:, None] + shift[None, :]
+    if paper is None:
+        return cv2.remap(img, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(img, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                      borderValue=paper)
 
 
