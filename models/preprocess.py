@@ -52,6 +52,10 @@ WORD_ALIGN = True
 WORD_GAP = 0.5
 WORD_MIN = 0.15
 WORD_MINOR = 0.3  # a run with less ink than this x a median word's is punctuation: no anchor
+# the "under 4 times as wide as tall: not a line" guard looks at the writing's extent (the
+# rows and columns with any ink) instead of the crop's (rule 48 of
+# rules-s31.md): a line cut with much paper above and below is aligned as a tight one is
+WORD_GUARD_INK = False
 EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
 EDGE_PIECE = 0.4  # a piece at the edge at least this x the line's core tall is no mark
 
@@ -274,9 +278,13 @@ def align_words(img: np.ndarray, dark: np.ndarray | None = None) -> np.ndarray:
     import cv2
 
     h, w = img.shape
-    if h < 8 or w < 4 * h:
+    if h < 8 or (w < 4 * h and not WORD_GUARD_INK):
         return img
     ink = _dark(img) if dark is None else dark
+    if WORD_GUARD_INK:
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if not len(rows) or cols[-1] - cols[0] < 4 * (rows[-1] - rows[0]):
+            return img
     runs = _words(ink)
     if len(runs) < 3:
         return img
