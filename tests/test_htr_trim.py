@@ -360,3 +360,42 @@ def test_a_bent_line_is_aligned_word_by_word_without_warping_a_letter(monkeypatc
     monkeypatch.setattr(pp, "WORD_ALIGN", False)
     assert not np.array_equal(pp.scaled_grey(bent, 32, whole_line=True), aligned)
     assert np.array_equal(pp.scaled_grey(bent, 32, whole_line=False), crop)
+
+
+def test_a_bent_line_cut_with_much_paper_round_it_is_aligned_too(monkeypatch) -> None:
+    """The guard "under 4 times as wide as tall: not a line" looks at the writing's extent
+    (``WORD_GUARD_INK``, rule 48 of rules-s31.md), not the crop's: the same bent line with
+    paper above and below it taller than a quarter of its width is aligned as the tight one
+    is; a short word alone in a tall crop is still no line."""
+    import models.preprocess as pp
+
+    def word(img: np.ndarray, x0: int, y0: int) -> None:
+        img[y0:y0 + 15, x0:x0 + 40:6] = 30
+        img[y0:y0 + 15, x0 + 1:x0 + 40:6] = 30
+
+    starts = range(10, 500, 55)
+    arc = [int(round(-12 * 4 * t * (1 - t))) for t in np.linspace(0, 1, len(starts))]
+    loose = np.full((200, 520), 235, np.uint8)  # a 520-px line in 200 px of paper: w < 4 h
+    for x0, dy in zip(starts, arc, strict=True):
+        word(loose, x0, 100 + dy)
+    assert pp.WORD_GUARD_INK
+    out = pp.align_words(loose)
+    assert out is not loose
+
+    def mids(img: np.ndarray) -> list[float]:
+        return [float(np.flatnonzero((img[:, x0:x0 + 40] < 128).any(axis=1)).mean())
+                for x0 in starts]
+
+    assert np.ptp(mids(loose)) >= 10 and np.ptp(mids(out)) <= 2
+    monkeypatch.setattr(pp, "WORD_GUARD_INK", False)  # the crop's shape: left as it is
+    assert pp.align_words(loose) is loose
+    monkeypatch.setattr(pp, "WORD_GUARD_INK", True)
+    short = np.full((200, 520), 235, np.uint8)  # three words up and down, 25 x 110 px in all
+    for x0, y0 in ((200, 90), (235, 100), (270, 90)):
+        short[y0:y0 + 15, x0:x0 + 20:6] = 30
+    assert pp.align_words(short) is short
+    wide = short.copy()  # the same three words spread over 4.5 x their height are aligned
+    wide[:, 200:300] = 235
+    for x0, y0 in ((200, 90), (255, 100), (310, 90)):
+        wide[y0:y0 + 15, x0:x0 + 20:6] = 30
+    assert pp.align_words(wide) is not wide
