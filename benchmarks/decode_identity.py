@@ -124,11 +124,32 @@ def compare(ref: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
     return diffs
 
 
+def compare_texts(ref: list[dict[str, Any]], new: list[dict[str, Any]]
+                  ) -> tuple[int, int, float, list[str]]:
+    """For a change that moves probabilities by float noise only: fields compared, fields
+    whose text or value differs, the largest confidence change, and the differing fields."""
+    n = bad = 0
+    worst = 0.0
+    shown: list[str] = []
+    for i, (a, b) in enumerate(zip(ref, new, strict=True)):
+        for fa, fb in zip(a["fields"], b["fields"], strict=True):
+            n += 1
+            if fa[:4] != fb[:4]:
+                bad += 1
+                shown.append(f"page {i}: {fa[:5]} -> {fb[:5]}")
+            else:
+                worst = max(worst, abs(float(fa[4]) - float(fb[4])))
+    return n, bad, worst, shown
+
+
 def replay(ref: list[dict[str, Any]], repeat: int) -> tuple[dict[str, float], list[str]]:
     """CPU s per page of decoding and choice on the recorded inputs (best of ``repeat``), and
     the outputs that differ from the recorded ones."""
+    import torch
+
     from sohoa.recognize import EnginePlan, Recognizer
 
+    torch.set_num_threads(1)  # as a worker of process runs (and as read_pages records)
     rec = Recognizer(EnginePlan(default="htr", device="cpu"))
     decoder = rec._engine("htr").decoder
     # warm up: decoders, lexicons and gazetteer built (as the first page of a run does)
@@ -165,6 +186,10 @@ def main() -> None:
     ap.add_argument("file", type=Path, help="the recording (written by record, read else)")
     ap.add_argument("--pages", type=int, default=30, help="pages to record")
     ap.add_argument("--repeat", type=int, default=3, help="replay rounds (the best is kept)")
+    ap.add_argument("--texts", action="store_true",
+                    help="check: compare only the fields' texts and values (and report the "
+                         "largest confidence change), for a change that moves probabilities by "
+                         "float noise")
     args = ap.parse_args()
     if args.mode == "record":
         pages = read_pages(page_specs(args.pages))
@@ -176,6 +201,14 @@ def main() -> None:
     ref = pickle.loads(args.file.read_bytes())
     if args.mode == "check":
         new = read_pages([tuple(p["spec"]) for p in ref])
+        if args.texts:
+            n, bad, worst, shown = compare_texts(ref, new)
+            print(f"{len(ref)} pages, {n} fields: {bad} texts or values differ "
+                  f"({100 * bad / max(n, 1):.2f} %); largest confidence change among the "
+                  f"others {worst:.2e}")
+            for d in shown[:30]:
+                print(d)
+            return
         diffs = compare(ref, new)
         n = sum(len(p["fields"]) for p in ref)
         print(f"{len(ref)} pages, {n} fields: "
