@@ -62,9 +62,10 @@ PLACE_VILLAGES = True  # village words opening an address (sohoa.fields.villages
 PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
 # a whole place whose choice is not settled read again with its units spotted on the frames
 # right to left (models.place_spot): measured on training families' pages with wrapped places
-# decoded whole, places 7.01 -> 6.69 % for 0.05 CPU s a page more, over the decoding budget:
-# off (rules 25-30 of benchmarks/results/rules-s28.md)
-PLACE_SPOT = False
+# decoded whole, places 7.01 -> 6.69 % for 0.05 CPU s a page more, over the decoding budget
+# then (rules 25-30 of rules-s28.md); on since session 31, when the compiled exact CTC freed
+# the budget (rule 49 of rules-s31.md: held-out pages' places 3.76 -> 3.68 %)
+PLACE_SPOT = True
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every
 # admin part an exact unit, a listed form, a date that parses) is decoded as before: what

@@ -111,9 +111,9 @@ def test_a_wrapped_place_is_decoded_whole():
     assert wrapped_values(crops, kinds) == [[0, 1], [3, 4], [5, 6]]
 
 
-def test_the_decoder_weighs_spotted_readings_when_turned_on():
-    """``PLACE_SPOT`` (off by default: its cost, rules-s28 rule 29): a place whose chosen
-    reading is not settled gets the spotted readings as candidates."""
+def test_the_decoder_weighs_spotted_readings():
+    """``PLACE_SPOT`` (on since rules-s31 rule 49; off before for its cost): a place whose
+    chosen reading is not settled gets the spotted readings as candidates."""
     import models.field_decoder as fd
     from models.field_decoder import FieldDecoder
     from sohoa.records import FieldKind
@@ -135,3 +135,5 @@ def test_the_decoder_weighs_spotted_readings_when_turned_on():
         fd.PLACE_SPOT = saved
     assert off != truth and "Phong Lhổ" in off
     assert on == truth
+    assert fd.PLACE_SPOT  # the shipped decoder spots
+    assert FieldDecoder(cs).decode(lp, FieldKind.PLACE)[0][0] == truth
