@@ -21,8 +21,6 @@ import math
 import numpy as np
 from numba import njit
 
-UNDERFLOW = math.nan  # what ``forward`` writes for a text whose states all underflowed
-
 
 @njit(cache=True, nogil=True)
 def _forward(prob: np.ndarray, shift: np.ndarray, flat: np.ndarray, starts: np.ndarray,
