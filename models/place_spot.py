@@ -18,11 +18,13 @@ support loses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 from models.charset import Charset
 
@@ -51,67 +53,93 @@ class SuffixTrieCTC:
         return forest_log_probs(logp, [(self, stop, 0.0)])[0]
 
 
+@njit(cache=True, nogil=True)
+def _backward(prob: np.ndarray, shift: np.ndarray, par: np.ndarray, cls: np.ndarray,
+              keep: np.ndarray, g_root: np.ndarray, g_stop: np.ndarray, g_start: np.ndarray,
+              g_base: np.ndarray, ends: np.ndarray, rec: np.ndarray, scale: np.ndarray,
+              rescale: int) -> None:  # pragma: no cover - compiled
+    S, n, K = prob.shape[0], par.shape[0], g_root.shape[0]
+    lab = np.zeros(n)  # a node's last character being emitted
+    blk = np.zeros(n)  # a blank after the node's text (a root: the gap after the texts)
+    log_scale = 0.0
+    shifted = 0.0  # the frames' shifts summed up to this frame
+    for r in range(S):
+        if r:
+            b = prob[r, 0]
+            for k in range(K):
+                if g_start[k] >= r:
+                    continue  # not started: its states are all 0
+                # children after their parents: right to left, a parent is still r-1's
+                for j in range(g_stop[k] - 1, g_root[k], -1):
+                    p = par[j]
+                    v = blk[p] + keep[j] * lab[p]
+                    v += lab[j]
+                    v *= prob[r, cls[j]]
+                    blk[j] = (blk[j] + lab[j]) * b
+                    lab[j] = v
+                # the root's gap goes on at no cost (each frame divided by its best class)
+        for k in range(K):
+            if g_start[k] == r:  # a root starts: its base, in the scale of the states
+                seed = math.exp(g_base[k] - (log_scale + shifted))
+                blk[g_root[k]] = seed
+                for j in range(g_root[k] + 1, g_stop[k]):
+                    if par[j] == g_root[k]:
+                        lab[j] = prob[r, cls[j]] * seed
+        if r and r % rescale == 0:
+            top = 0.0
+            for j in range(n):
+                if lab[j] > top:
+                    top = lab[j]
+                if blk[j] > top:
+                    top = blk[j]
+            if top > 0.0:
+                inv = 1.0 / top
+                for j in range(n):
+                    lab[j] *= inv
+                    blk[j] *= inv
+                log_scale += math.log(top)
+        scale[r] = log_scale
+        shifted += shift[r]
+        for e in range(ends.shape[0]):
+            rec[r, e] = lab[ends[e]] + blk[ends[e]]
+
+
 def forest_log_probs(logp: np.ndarray, groups: Sequence[tuple[SuffixTrieCTC, int, float]]
                      ) -> list[np.ndarray]:
     """``trie.log_probs(logp, stop) + base`` of every (trie, stop, base), in one backward pass
     over the frames: each trie's root starts at its own ``stop``, seeded with its ``base``.
 
-    The pass runs on probabilities, each frame divided by its best class's (so a gap frame
-    costs nothing), rescaled every ``RESCALE`` frames; the logs are taken once at the end."""
+    The pass (compiled, numba) runs on probabilities, each frame divided by its best class's
+    (so a gap frame costs nothing), rescaled every ``RESCALE`` frames; the logs are taken
+    once at the end."""
     groups = [g for g in groups if g[1] > 0]
     if not groups:
         return []
     S = max(stop for _, stop, _ in groups)
-    roots, par, cls, keep, inner, ends, starts = [], [], [], [], [], [], {}
+    par, cls, keep, ends = [], [], [], []
+    g_root, g_stop, g_start, g_base = [], [], [], []
     n = 0
-    for k, (trie, stop, _) in enumerate(groups):
+    for trie, stop, base in groups:
         m = len(trie.parent)
-        roots.append(n)
-        par.append(trie.parent[1:] + n)
-        cls.append(trie.label[1:])
-        keep.append(~trie.repeat[1:])
-        inner.append(np.arange(n + 1, n + m))
+        g_root.append(n)
+        g_stop.append(n + m)
+        g_start.append(S - stop)
+        g_base.append(base)
+        par.append(trie.parent + n)
+        cls.append(trie.label)
+        keep.append(~trie.repeat)
         ends.append(trie.ends[trie.ends >= 0] + n)
-        starts.setdefault(S - stop, []).append(k)
         n += m
-    par_a, inner_a = np.concatenate(par), np.concatenate(inner)
-    keep_a = np.concatenate(keep).astype(np.float64)
     ends_a = np.concatenate(ends)
     lp = np.asarray(logp[:S], dtype=np.float64)[::-1]  # backwards in time
     shift = lp.max(axis=1)
-    prob = np.exp(lp - shift[:, None])
-    emit = prob[:, np.concatenate(cls)]
-    blank = prob[:, 0]
-    roots_a = np.asarray(roots)
-    lab, blk = np.zeros(n), np.zeros(n)
+    prob = np.ascontiguousarray(np.exp(lp - shift[:, None]))
     rec = np.zeros((S, len(ends_a)))
     scale = np.zeros(S)  # the logs of what the states were divided by, up to each frame
-    log_scale = 0.0
-    for r in range(S):
-        if r:
-            from_par = blk[par_a]
-            from_par += keep_a * lab[par_a]
-            gap = blk[roots_a]
-            blk += lab
-            blk *= blank[r]
-            blk[roots_a] = gap  # the gap after the texts goes on at no cost (divided away)
-            from_par += lab[inner_a]
-            from_par *= emit[r]
-            lab[inner_a] = from_par
-        for k in starts.get(r, ()):  # a root starts: its base, in the scale of the states
-            trie, _, base = groups[k]
-            seed = float(np.exp(base - (log_scale + shift[:r].sum())))
-            blk[roots[k]] = seed
-            first = np.flatnonzero(trie.parent[1:] == 0)  # the nodes under the root
-            lab[roots[k] + 1 + first] = emit[r, roots[k] - k + first] * seed
-        if r and r % RESCALE == 0:
-            top = max(float(lab.max()), float(blk.max()))
-            if top > 0.0:
-                lab /= top
-                blk /= top
-                log_scale += float(np.log(top))
-        scale[r] = log_scale
-        np.add(lab[ends_a], blk[ends_a], out=rec[r])
+    _backward(prob, shift, np.concatenate(par), np.concatenate(cls),
+              np.concatenate(keep).astype(np.float64), np.asarray(g_root, dtype=np.int64),
+              np.asarray(g_stop, dtype=np.int64), np.asarray(g_start, dtype=np.int64),
+              np.asarray(g_base, dtype=np.float64), ends_a, rec, scale, RESCALE)
     with np.errstate(divide="ignore"):
         vals = (np.log(rec) + (scale + np.cumsum(shift))[:, None])[::-1]  # forward in time
     out, col = [], 0

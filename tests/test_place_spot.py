@@ -58,6 +58,28 @@ def test_every_span_ending_the_line_gets_its_exact_probability():
         assert np.all(np.isneginf(got[:, -1]))  # "@" cannot be written
 
 
+def test_a_forest_of_tries_scores_each_as_alone_with_its_base():
+    """One backward pass over several tries, each starting at its own frame with its own
+    base (the compiled pass), gives what each trie gives alone plus its base."""
+    from models.place_spot import forest_log_probs
+
+    cs = Charset.default()
+    rng = np.random.default_rng(5)
+    lp = np.log(rng.dirichlet(np.full(cs.num_classes, 0.3), size=40))
+    a = SuffixTrieCTC(["Sơn La", "La", "Lai Châu"], cs)
+    b = SuffixTrieCTC(["xã Chiềng Sinh", "Mường La", "aa"], cs)
+    groups = [(a, 40, 0.0), (b, 23, -7.5), (a, 11, -2.25), (b, 0, 0.0)]
+    got = forest_log_probs(lp, groups)
+    assert len(got) == 3  # a trie with no frames is dropped
+    for (trie, stop, base), g in zip(groups[:3], got, strict=True):
+        alone = trie.log_probs(lp, stop) + base
+        assert g.shape == alone.shape == (stop, len(trie.texts))
+        fin = np.isfinite(alone) & (alone > -300)
+        assert fin.any()
+        np.testing.assert_allclose(g[fin], alone[fin], rtol=1e-9, atol=1e-9)
+        assert np.array_equal(np.isneginf(g[:, -1]), np.isneginf(alone[:, -1]))
+
+
 def test_units_are_found_where_the_best_path_ran_two_parts_together():
     from models.ctc_decode import best_path_text
     from models.place_decode import unit_readings
