@@ -66,6 +66,8 @@ PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the v
 # then (rules 25-30 of rules-s28.md); on since session 31, when the compiled exact CTC freed
 # the budget (rule 49 of rules-s31.md: held-out pages' places 3.76 -> 3.68 %)
 PLACE_SPOT = True
+# every whole place that reaches the choice spotted, settled or not (rule 51 of rules-s32.md)
+PLACE_SPOT_ALL = False
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every
 # admin part an exact unit, a listed form, a date that parses) is decoded as before: what
@@ -289,7 +291,8 @@ class FieldDecoder:
                                                   + self.lm_weight * lm[t]))
 
         ranked = rank()
-        if kind == FieldKind.PLACE and PLACE_SPOT and whole and not settled(kind, ranked[0]):
+        if kind == FieldKind.PLACE and PLACE_SPOT and whole \
+                and (PLACE_SPOT_ALL or not settled(kind, ranked[0])):
             # a second look: the units spotted on the frames, right to left
             from models.place_spot import spotted_readings
 
