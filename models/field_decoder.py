@@ -67,7 +67,7 @@ PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the v
 # the budget (rule 49 of rules-s31.md: held-out pages' places 3.76 -> 3.68 %)
 PLACE_SPOT = True
 # every whole place that reaches the choice spotted, settled or not (rule 51 of rules-s32.md)
-PLACE_SPOT_ALL = False
+PLACE_SPOT_ALL = True
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every
 # admin part an exact unit, a listed form, a date that parses) is decoded as before: what
