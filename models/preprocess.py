@@ -9,8 +9,9 @@ import numpy as np
 
 MAX_WIDTH_FACTOR = 28  # widest input is height * this (a long place name)
 # the same for whole line images (a trainer's labelled lines, ``prepare(whole_line=True)``):
-# a line of 70-100 characters written wide reaches 28 x the height and is squeezed (rule 52
-# of rules-s32.md; session 20 measured a wider cap on tuning writers only)
+# a line of 70-100 characters written wide reaches 28 x the height and is squeezed. 40 was
+# tried (rule 52 of rules-s32.md): held-out lines of two addresses 18.02 -> 12.20 %, but
+# single address lines 7.32 -> 7.54 % (interval wholly above 0), so it stays 28
 LINE_MAX_WIDTH_FACTOR = 28
 DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 TRIM = True  # paper above and below the writing is cut off before scaling (trim_rows)
