@@ -107,11 +107,6 @@ ENSEMBLE_BELOW = 0.95
 # benchmarks/results/rules-s28.md). () decodes each line alone, as before
 WHOLE_WRAPPED_KINDS: tuple[FieldKind, ...] = (FieldKind.PLACE,)
 
-# whole line images (``whole_lines``: a trainer's labelled lines) read one at a time, so a
-# line's reading does not depend on the lines padded beside it in a batch (the backward LSTM
-# runs through the padding); rule 54 of benchmarks/results/rules-s32.md
-LINE_ALONE = False
-
 # An unsure crop of these kinds is also read by every member one pixel lower (the prepared
 # crop shifted down a row: the same width, so the frames line up), and all the readings are
 # averaged: a small test-time ensemble. Chosen on training-side stroke writers only
@@ -320,8 +315,7 @@ class HTREngine:
 
     def _hypotheses(self, images: list[np.ndarray], kind: FieldKind) -> list[Hypotheses]:
         kind = FieldKind(kind)
-        alone = LINE_ALONE and self.whole_lines
-        return self._read(images, [kind] * len(images), 1 if alone else self.batch_size)
+        return self._read(images, [kind] * len(images), self.batch_size)
 
     def _read(self, images: list[np.ndarray], kinds: Sequence[FieldKind],
               batch_size: int, parts: Sequence[bool] | None = None,
