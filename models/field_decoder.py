@@ -60,13 +60,12 @@ PLACE_UNITS = True  # the units read part by part on the image (models.place_dec
 PLACE_FACILITIES = True  # facility kinds and their seats (sohoa.fields.facilities)
 PLACE_VILLAGES = True  # village words opening an address (sohoa.fields.villages)
 PLACE_OPEN = 5  # open readings of a place weighed (with the best path and the variants)
-# a whole place whose choice is not settled read again with its units spotted on the frames
-# right to left (models.place_spot): measured on training families' pages with wrapped places
-# decoded whole, places 7.01 -> 6.69 % for 0.05 CPU s a page more, over the decoding budget
-# then (rules 25-30 of rules-s28.md); on since session 31, when the compiled exact CTC freed
-# the budget (rule 49 of rules-s31.md: held-out pages' places 3.76 -> 3.68 %)
+# a whole place that reaches the choice read again with its units spotted on the frames right
+# to left (models.place_spot): off until session 31 for its cost (rules 25-30 of
+# rules-s28.md); since then for a place whose ranked reading is not settled (rule 49 of
+# rules-s31.md: held-out pages' places 3.76 -> 3.68 %); since session 32 for every whole
+# place that reaches the choice (PLACE_SPOT_ALL, rule 51 of rules-s32.md: 3.68 -> 3.57 %)
 PLACE_SPOT = True
-# every whole place that reaches the choice spotted, settled or not (rule 51 of rules-s32.md)
 PLACE_SPOT_ALL = True
 PRIOR_FUSE = True  # the character LM's fusion after the prior
 # a best open reading the priors cannot better (every syllable a name in its position, every

@@ -58,6 +58,9 @@ def _backward(prob: np.ndarray, shift: np.ndarray, par: np.ndarray, cls: np.ndar
               keep: np.ndarray, g_root: np.ndarray, g_stop: np.ndarray, g_start: np.ndarray,
               g_base: np.ndarray, ends: np.ndarray, rec: np.ndarray, scale: np.ndarray,
               rescale: int) -> None:  # pragma: no cover - compiled
+    # the nodes of each trie are numbered parents first (``TrieCTC`` adds a node after its
+    # parent), so a pass from a trie's last node down to its root reads every parent's states
+    # before they are updated: the previous frame's, as the recurrence wants
     S, n, K = prob.shape[0], par.shape[0], g_root.shape[0]
     lab = np.zeros(n)  # a node's last character being emitted
     blk = np.zeros(n)  # a blank after the node's text (a root: the gap after the texts)
@@ -69,7 +72,6 @@ def _backward(prob: np.ndarray, shift: np.ndarray, par: np.ndarray, cls: np.ndar
             for k in range(K):
                 if g_start[k] >= r:
                     continue  # not started: its states are all 0
-                # children after their parents: right to left, a parent is still r-1's
                 for j in range(g_stop[k] - 1, g_root[k], -1):
                     p = par[j]
                     v = blk[p] + keep[j] * lab[p]

@@ -8,11 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 MAX_WIDTH_FACTOR = 28  # widest input is height * this (a long place name)
-# the same for whole line images (a trainer's labelled lines, ``prepare(whole_line=True)``):
-# a line of 70-100 characters written wide reaches 28 x the height and is squeezed. 40 was
-# tried (rule 52 of rules-s32.md): held-out lines of two addresses 18.02 -> 12.20 %, but
-# single address lines 7.32 -> 7.54 % (interval wholly above 0), so it stays 28
-LINE_MAX_WIDTH_FACTOR = 28
+# whole line images too: a line of 70-100 characters written wide reaches it and is squeezed;
+# 40 for whole lines was tried (rules 52 and 54 of rules-s32.md): held-out lines of two
+# addresses 18.02 -> 12.20 %, but single address lines 7.32 -> 7.54 % (interval wholly above 0)
 DESLANT = True  # strongly slanted lines are sheared upright (models/deslant.py)
 TRIM = True  # paper above and below the writing is cut off before scaling (trim_rows)
 TRIM_MARGIN = 0.1  # paper kept above and below the ink, x the ink's height (+ 1 px)
@@ -477,8 +475,7 @@ def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
     if h < 2 or w < 2:
         return None
     new_w = int(round(w * height / h))
-    cap = LINE_MAX_WIDTH_FACTOR if whole_line else MAX_WIDTH_FACTOR
-    new_w = max(height // 2, min(new_w, height * cap))
+    new_w = max(height // 2, min(new_w, height * MAX_WIDTH_FACTOR))
     interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
     return cv2.resize(img, (new_w, height), interpolation=interp)
 
