@@ -98,7 +98,7 @@ def test_lines_on_squared_paper_read_better_with_the_grid_taken_out() -> None:
     texts = [TEXTS[i % len(TEXTS)] for i in range(12)]
     crops = [_line(t, 40 + i, "grid", photo=True) for i, t in enumerate(texts)]
     cer = {on: _greedy_cer(crops, texts, on) for on in (False, True)}
-    assert cer[True] < 0.9 * cer[False], cer  # htr-v6 greedy: 26.6 -> 22.5 %
+    assert cer[True] < 0.9 * cer[False], cer  # greedy: htr-v7 29.1 -> 20.9 %, htr-v6 26.6 -> 22.5 %
 
 
 def test_field_crops_are_never_taken_for_squared_paper() -> None:
