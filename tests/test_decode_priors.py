@@ -121,3 +121,24 @@ def test_a_gazetteer_match_the_image_does_not_support_gets_no_high_confidence():
         fd.PRIOR_KINDS = saved
     assert choose_reading("nksNoiSinh", FieldKind.PLACE, [Alternative(t, p) for t, p in before],
                           "htr").confidence > chosen.confidence
+
+
+def test_a_syllable_read_as_spaces_is_not_a_free_shorter_name():
+    """An image whose middle syllable the network half reads as spaces ("space, blank,
+    space": two spaces as read) is not "Nguyễn Nhi" for free: an empty slot pays what a
+    malformed syllable pays (rule 60 of benchmarks/results/rules-s34.md)."""
+    from models.field_decoder import FieldDecoder, settled
+    from sohoa.fields import names
+
+    assert names.empty_slots("Nguyễn Mỹ Nhi") == 0
+    assert names.empty_slots("Nguyễn  Nhi") == 1 and names.empty_slots("Huỳnh ") == 1
+    assert names.name_prior("Nguyễn  Nhi") < names.name_prior("Nguyễn Nhi") - 6.0
+    assert not settled(FieldKind.NAME, "Nguyễn  Nhi") and settled(FieldKind.NAME, "Nguyễn Nhi")
+
+    cs = Charset.default()
+    truth = "Nguyễn Mỹ Nhi"
+    m = truth.index("M")
+    lp = _spelt(cs, truth, {m: {" ": 0.6, "M": 0.37}, m + 1: {" ": 0.6, "ỹ": 0.37}})
+    pairs = FieldDecoder(cs).decode(lp, FieldKind.NAME)
+    assert "  " in FieldDecoder(cs, lexicons=False).decode(lp, FieldKind.NAME)[0][0]
+    assert pairs[0][0] == truth

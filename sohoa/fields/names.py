@@ -241,17 +241,32 @@ def _syllable_prior(word: str, position: str) -> float:
     return PRIOR_FREQ * _FLOOR["oov"] - PRIOR_MALFORMED
 
 
+# an empty slot in a reading (two spaces in a row, a leading or a trailing space: the open
+# beam keeps spaces as read, "space, blank, space" is two) is a syllable the reading failed to
+# spell: it costs what a malformed syllable costs (rule 60 of benchmarks/results/rules-s34.md;
+# before, "Nguyễn  Nhi" had the prior of "Nguyễn Nhi" for an image of "Nguyễn Mỹ Nhi")
+EMPTY_SLOTS = True
+
+
+def empty_slots(text: str) -> int:
+    """Empty pieces of ``text`` split at single spaces (none for a name written cleanly)."""
+    return sum(1 for w in text.split(" ") if not w) if text.strip() else 0
+
+
 @lru_cache(maxsize=16384)
 def name_prior(text: str) -> float:
     """Log prior of a written name under the syllable lexicons by position, with an
-    out-of-vocabulary escape cost per unknown syllable (never minus infinity)."""
+    out-of-vocabulary escape cost per unknown syllable and per empty slot (never minus
+    infinity)."""
     words = [w.strip("'-.,") for w in text.split()]
     words = [w for w in words if w]
     if not words:
         return -30.0
     n = len(words)
+    empty = empty_slots(text) * (PRIOR_FREQ * _FLOOR["oov"] - PRIOR_MALFORMED) \
+        if EMPTY_SLOTS else 0.0
     return sum(_syllable_prior(w, _position(i, n)) for i, w in enumerate(words)) \
-        + _pair_prior(words)
+        + _pair_prior(words) + empty
 
 
 # the last two syllables as a pair (tuned on training-side stroke writers): a listed
@@ -305,8 +320,8 @@ def name_known(text: str) -> bool:
     are (``name_case``), and its last two form a listed pair when the pair prior could
     prefer one (the decoder's shortcut: such a reading is decoded without the priors)."""
     words = text.split()
-    if not words or name_case(text) != text:
-        return False
+    if not words or name_case(text) != text or (EMPTY_SLOTS and empty_slots(text)):
+        return False  # an empty slot pays in the prior: not settled
     lex = lexicon()
     n = len(words)
     if n >= 3 and PAIR_BONUS and not SETTLED_MIDDLES & {capitalise(words[-2])} \
