@@ -45,6 +45,36 @@ def test_cpu_copy_of_the_network_gives_the_same_readings_and_leaves_the_model_al
     assert eng.net is not eng.model.module  # the engine runs the copy on the CPU
 
 
+def test_max_poolings_as_strided_maxima_give_the_same_numbers_bit_for_bit(monkeypatch):
+    """Rule 63 (rules-s34.md): the CPU copy's max poolings are maxima of strided views, which
+    must give exactly MaxPool2d's numbers (odd sizes floored as it does), in fp32 and bf16."""
+    import ocr.cpu_inference as ci
+    from models.preprocess import batch_tensor, prepare
+
+    g = torch.Generator().manual_seed(0)
+    for kernel in ((2, 2), (2, 1)):
+        pool, fast = torch.nn.MaxPool2d(kernel, kernel), ci.strided_max(*kernel)
+        for dtype in (torch.float32, torch.bfloat16):
+            x = torch.randn(3, 5, 9, 13, generator=g).to(dtype)
+            for t in (x, x.contiguous(memory_format=torch.channels_last)):
+                assert torch.equal(fast(t), pool(t))
+    assert ci._plain_pool(torch.nn.MaxPool2d((2, 2), (2, 1))) is None  # the dense pooling
+    assert ci._plain_pool(torch.nn.MaxPool2d(2, 2, ceil_mode=True)) is None
+
+    eng = _engine()
+    crops = [img for _, img in written(FieldKind.NAME, 6, seed=5)]
+    x, _ = batch_tensor([prepare(c, eng.model.config.height) for c in crops])
+    for precision in ("fp32", "bf16"):
+        fast_net = ci.for_cpu_inference(eng.model.module, precision)
+        assert not any(isinstance(m, torch.nn.MaxPool2d) for m in fast_net.modules())
+        monkeypatch.setattr(ci, "STRIDED_MAX", False)
+        plain_net = ci.for_cpu_inference(eng.model.module, precision)
+        monkeypatch.setattr(ci, "STRIDED_MAX", True)
+        assert any(isinstance(m, torch.nn.MaxPool2d) for m in plain_net.modules())
+        with torch.inference_mode():
+            assert torch.equal(fast_net(torch.from_numpy(x)), plain_net(torch.from_numpy(x)))
+
+
 def test_one_pass_over_cells_of_several_kinds_reads_each_as_its_kind_in_order():
     eng = _engine()
     names = written(FieldKind.NAME, 3, seed=5)
