@@ -17,15 +17,30 @@ from sohoa.template import Template
 FULL_WIDTH = True  # field crops span their cell's width (``_band``)
 
 
-def warp_quad(image: np.ndarray, quad: Quad, margin: float = 0.0) -> np.ndarray:
-    """The quad (corners TL, TR, BR, BL) as an upright rectangle; ``margin`` adds that
-    fraction of the quad's height around it (handwriting often crosses the ruling)."""
+def _quad_frame(quad: Quad, margin: float) -> tuple[np.ndarray, int, int, int]:
+    """(homography from the upright rectangle to the quad on the page, its width, height, and
+    the margin in pixels: ``margin`` of the quad's height on every side)."""
     q = np.array(quad, dtype=np.float32)
     w = max(2, int(round(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3])))))
     h = max(2, int(round(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1])))))
     rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-    hom = cv2.getPerspectiveTransform(rect, q)
-    m = int(round(margin * h))
+    return cv2.getPerspectiveTransform(rect, q), w, h, int(round(margin * h))
+
+
+def crop_points(quad: Quad, margin: float, points: np.ndarray
+                ) -> tuple[np.ndarray, tuple[int, int]]:
+    """Page points (N, 2) where they fall on ``warp_quad(image, quad, margin)``'s crop, and
+    that crop's (width, height): what a screen needs to outline a field on an entry's row."""
+    hom, w, h, m = _quad_frame(quad, margin)
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+    on_rect = cv2.perspectiveTransform(pts, np.linalg.inv(hom)).reshape(-1, 2)
+    return on_rect + m, (w + 2 * m, h + 2 * m)
+
+
+def warp_quad(image: np.ndarray, quad: Quad, margin: float = 0.0) -> np.ndarray:
+    """The quad (corners TL, TR, BR, BL) as an upright rectangle; ``margin`` adds that
+    fraction of the quad's height around it (handwriting often crosses the ruling)."""
+    hom, w, h, m = _quad_frame(quad, margin)
     shift = np.array([[1, 0, -m], [0, 1, -m], [0, 0, 1]], dtype=np.float64)
     border = (255,) * image.shape[2] if image.ndim == 3 else 255
     return cv2.warpPerspective(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from review_ui.fieldhelp import Issue, closed_choices, normalise, suggest, to_store, validate
 from review_ui.prefetch import entry_crop, warm_ahead
 from sohoa.records import FieldKind
@@ -140,6 +142,7 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
     if set(ev.field_boxes) - set(ev.field_crops):  # cells cut just now: see their files
         ev = ws.entry_view(entry_id)
     tpl = Template.for_book(ev.book)
+    quad = ws.entry_quad(entry_id)  # the row's frame on the page: where the fields lie on it
     current = dict(ev.values)
     if values is not None:
         current.update(values)
@@ -173,7 +176,7 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
                 if conf is not None and conf < low_conf else (),
                 normalised=norm.value if norm and norm.value and norm.value != value else "",
                 issues=tuple(by_field.get(spec.name, ())),
-                box=_box_in(ev, spec.name),
+                box=_box_in(ev, spec.name, quad),
             )
         )
     left = ws.count_by_status(int(ev.book.id)).get("prefilled", 0)
@@ -194,27 +197,24 @@ def describe(ws: Any, entry_id: int, low_conf: float = LOW_CONFIDENCE,
     )
 
 
-def _box_in(ev: Any, name: str, margin: float = 0.05) -> tuple[float, float, float, float] | None:
-    """Where field ``name`` lies on the entry crop, as fractions (x0, y0, x1, y1) of the crop:
-    the entry crop is the row's box widened by ``margin`` of its size on each side (see
-    ``preprocessing.crops.entry_crop``); good enough to outline the field for the eye."""
+def _box_in(ev: Any, name: str, quad: Any) -> tuple[float, float, float, float] | None:
+    """Where field ``name`` lies on the entry's row crop, as fractions (x0, y0, x1, y1) of the
+    crop: the row is ``quad`` on the page deskewed with a margin of ``ROW_MARGIN`` of its
+    height (``preprocessing.crops.entry_crop``, ``Workspace.crop_image``), so the field's box
+    is carried through the same transform (a margin counted in the row's width put the
+    outline a name's width to the right of the writing)."""
+    from preprocessing.crops import crop_points
+    from sohoa.store.crops import ROW_MARGIN
+
     fb = ev.field_boxes.get(name)
-    eb = getattr(ev.entry, "bbox", None)
-    if fb is None or eb is None:
+    if fb is None or quad is None:
         return None
-    ex0, ey0, ex1, ey1 = (float(v) for v in eb)
-    w, h = max(1.0, ex1 - ex0), max(1.0, ey1 - ey0)
-    full_w, full_h = w * (1 + 2 * margin), h * (1 + 2 * margin)
-    ox, oy = ex0 - margin * w, ey0 - margin * h
-
-    def fx(x: float) -> float:
-        return min(1.0, max(0.0, (x - ox) / full_w))
-
-    def fy(y: float) -> float:
-        return min(1.0, max(0.0, (y - oy) / full_h))
-
     x0, y0, x1, y1 = (float(v) for v in fb)
-    return (fx(x0), fy(y0), fx(x1), fy(y1))
+    pts, (w, h) = crop_points(quad, ROW_MARGIN, np.array([(x0, y0), (x1, y0), (x1, y1),
+                                                          (x0, y1)]))
+    fx = np.clip(pts[:, 0] / w, 0.0, 1.0)
+    fy = np.clip(pts[:, 1] / h, 0.0, 1.0)
+    return (float(fx.min()), float(fy.min()), float(fx.max()), float(fy.max()))
 
 
 def tpl_names(tpl: Template) -> frozenset[str]:

@@ -61,6 +61,16 @@ def _crop(img: np.ndarray, bbox: list[int], pad: int = 4) -> np.ndarray:
     return img[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)].copy()
 
 
+def _row_crop(img: np.ndarray, bbox: list[int]) -> np.ndarray:
+    """The entry's row as ``process`` cuts it (its box as a quad, deskewed with a margin of
+    ``ROW_MARGIN`` of its height): the screen's field outline counts on that frame."""
+    from preprocessing.crops import warp_quad
+    from sohoa.store.crops import ROW_MARGIN
+
+    x0, y0, x1, y1 = (float(v) for v in bbox)
+    return warp_quad(img, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), ROW_MARGIN)
+
+
 def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "ks-2006",
                    users: tuple[tuple[str, str], ...] = USERS,
                    silent_blank: bool = False) -> TestWorkspace:
@@ -113,7 +123,7 @@ def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "k
                     boxes[f.name] = tuple(cell["bbox"])
                     want[f.name] = cell["value"]
                 results.append(EntryResult(
-                    index=e["index"], bbox=tuple(e["bbox"]), entry_crop=_crop(page.image, e["bbox"]),
+                    index=e["index"], bbox=tuple(e["bbox"]), entry_crop=_row_crop(page.image, e["bbox"]),
                     field_crops=crops, field_boxes=boxes, readings=readings))
                 wants.append((e["index"], want))
             entry_ids = ws.save_page_result(stored.id, float(page.truth["angle"]), results)

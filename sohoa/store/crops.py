@@ -20,6 +20,9 @@ from sohoa.store.crop_cache import DecodedPages, bound_cache, cache_file, touch
 from sohoa.store.files import encode_crop, write_atomic
 from sohoa.store.types import WorkspaceError
 
+# the margin of a row crop, in its quad's height (``preprocessing.crops.entry_crop``'s)
+ROW_MARGIN = 0.05
+
 _DECODED_LOCK = threading.Lock()
 
 
@@ -66,6 +69,20 @@ class CropsMixin(StoreBase):
         write_atomic(cached, encode_crop(image, ".jpg", view=True))
         self._bound(page_id)
         return cached
+
+    def entry_quad(self, entry_id: int) -> tuple[tuple[float, float], ...] | None:
+        """The entry's row on its page as ``process`` found it (corners TL, TR, BR, BL; its
+        row crop is that quad deskewed with a margin of 5 % of its height), or its box as an
+        upright quad for an entry stored without one; None without either."""
+        rows = self._query("SELECT quad, x0, y0, x1, y1 FROM entries WHERE id = ?",
+                           (int(entry_id),))
+        if not rows:
+            return None
+        r = rows[0]
+        if r["quad"]:
+            return tuple((float(x), float(y)) for x, y in json.loads(r["quad"]))
+        x0, y0, x1, y1 = (float(r[k]) for k in ("x0", "y0", "x1", "y1"))
+        return ((x0, y0), (x1, y0), (x1, y1), (x0, y1)) if x1 > x0 and y1 > y0 else None
 
     def entry_crop_file(self, entry_id: int) -> Path | None:
         """The entry's row as an image file for a screen (JPEG, at most 1600 px): cut from
@@ -154,11 +171,17 @@ class CropsMixin(StoreBase):
         if not field and entry["quad"]:
             from preprocessing.crops import warp_quad
 
-            return warp_quad(image, tuple(map(tuple, json.loads(entry["quad"]))), 0.05)
+            return warp_quad(image, tuple(map(tuple, json.loads(entry["quad"]))), ROW_MARGIN)
         box = bbox_from_json(row["bbox"]) if row is not None else None
         if box is None:
             if field:
                 raise WorkspaceError(f"{self.path}: entry {entry_id} has no box for {field!r}")
+            quad = self.entry_quad(entry_id)
+            if quad is not None:  # a row stored without its quad: its box as one, cut as
+                from preprocessing.crops import warp_quad  # process cuts rows (the screen's
+                # field outline, review_ui.logic._box_in, counts on that frame)
+
+                return warp_quad(image, quad, ROW_MARGIN)
             box = (entry["x0"], entry["y0"], entry["x1"], entry["y1"])
         x0, y0, x1, y1 = (int(v) for v in box)
         out = np.ascontiguousarray(image[max(0, y0):max(0, y1), max(0, x0):max(0, x1)])
