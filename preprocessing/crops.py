@@ -15,6 +15,9 @@ from sohoa.records import FieldCrop
 from sohoa.template import Template
 
 FULL_WIDTH = True  # field crops span their cell's width (``_band``)
+# the margin of an entry's row crop, in its quad's height: ``process`` cuts rows so, the store
+# cuts them again so, and the review screen outlines fields in that frame
+ROW_MARGIN = 0.05
 
 
 def _quad_frame(quad: Quad, margin: float) -> tuple[np.ndarray, int, int, int]:
@@ -50,7 +53,13 @@ def warp_quad(image: np.ndarray, quad: Quad, margin: float = 0.0) -> np.ndarray:
     )
 
 
-def entry_crop(image: np.ndarray, entry: EntryLayout, margin: float = 0.05) -> np.ndarray:
+def box_quad(box: tuple[float, float, float, float]) -> Quad:
+    """An upright box (x0, y0, x1, y1) as a quad (corners TL, TR, BR, BL)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def entry_crop(image: np.ndarray, entry: EntryLayout, margin: float = ROW_MARGIN) -> np.ndarray:
     """The entry's row, deskewed, in the input's colours (grey or RGB), for people and PDFs."""
     return warp_quad(image, entry.quad, margin)
 

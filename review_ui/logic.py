@@ -203,15 +203,13 @@ def _box_in(ev: Any, name: str, quad: Any) -> tuple[float, float, float, float] 
     height (``preprocessing.crops.entry_crop``, ``Workspace.crop_image``), so the field's box
     is carried through the same transform (a margin counted in the row's width put the
     outline a name's width to the right of the writing)."""
-    from preprocessing.crops import crop_points
-    from sohoa.store.crops import ROW_MARGIN
+    from preprocessing.crops import ROW_MARGIN, box_quad, crop_points
 
     fb = ev.field_boxes.get(name)
     if fb is None or quad is None:
         return None
     x0, y0, x1, y1 = (float(v) for v in fb)
-    pts, (w, h) = crop_points(quad, ROW_MARGIN, np.array([(x0, y0), (x1, y0), (x1, y1),
-                                                          (x0, y1)]))
+    pts, (w, h) = crop_points(quad, ROW_MARGIN, np.array(box_quad((x0, y0, x1, y1))))
     fx = np.clip(pts[:, 0] / w, 0.0, 1.0)
     fy = np.clip(pts[:, 1] / h, 0.0, 1.0)
     return (float(fx.min()), float(fy.min()), float(fx.max()), float(fy.max()))

@@ -64,11 +64,9 @@ def _crop(img: np.ndarray, bbox: list[int], pad: int = 4) -> np.ndarray:
 def _row_crop(img: np.ndarray, bbox: list[int]) -> np.ndarray:
     """The entry's row as ``process`` cuts it (its box as a quad, deskewed with a margin of
     ``ROW_MARGIN`` of its height): the screen's field outline counts on that frame."""
-    from preprocessing.crops import warp_quad
-    from sohoa.store.crops import ROW_MARGIN
+    from preprocessing.crops import ROW_MARGIN, box_quad, warp_quad
 
-    x0, y0, x1, y1 = (float(v) for v in bbox)
-    return warp_quad(img, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), ROW_MARGIN)
+    return warp_quad(img, box_quad(bbox), ROW_MARGIN)
 
 
 def make_workspace(root: Path, pages: int = 1, seed: int = 7, template: str = "ks-2006",

@@ -10,9 +10,8 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
-from preprocessing.crops import warp_quad
+from preprocessing.crops import ROW_MARGIN, warp_quad
 from review_ui.logic import _box_in
-from sohoa.store.crops import ROW_MARGIN
 
 
 def _rotated(quad: list[tuple[float, float]], deg: float, centre: tuple[float, float]):

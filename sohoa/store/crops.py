@@ -20,9 +20,6 @@ from sohoa.store.crop_cache import DecodedPages, bound_cache, cache_file, touch
 from sohoa.store.files import encode_crop, write_atomic
 from sohoa.store.types import WorkspaceError
 
-# the margin of a row crop, in its quad's height (``preprocessing.crops.entry_crop``'s)
-ROW_MARGIN = 0.05
-
 _DECODED_LOCK = threading.Lock()
 
 
@@ -76,13 +73,7 @@ class CropsMixin(StoreBase):
         upright quad for an entry stored without one; None without either."""
         rows = self._query("SELECT quad, x0, y0, x1, y1 FROM entries WHERE id = ?",
                            (int(entry_id),))
-        if not rows:
-            return None
-        r = rows[0]
-        if r["quad"]:
-            return tuple((float(x), float(y)) for x, y in json.loads(r["quad"]))
-        x0, y0, x1, y1 = (float(r[k]) for k in ("x0", "y0", "x1", "y1"))
-        return ((x0, y0), (x1, y0), (x1, y1), (x0, y1)) if x1 > x0 and y1 > y0 else None
+        return _row_quad(rows[0]) if rows else None
 
     def entry_crop_file(self, entry_id: int) -> Path | None:
         """The entry's row as an image file for a screen (JPEG, at most 1600 px): cut from
@@ -168,20 +159,18 @@ class CropsMixin(StoreBase):
             quad = tuple(tuple(p) for p in json.loads(row["quad"]))
             return remove_ruling(warp_quad(grey, quad, float(row["margin"] or 0.0)))
         image = self._page_pixels(entry)
-        if not field and entry["quad"]:
-            from preprocessing.crops import warp_quad
+        quad = _row_quad(entry) if not field else None
+        if quad is not None and (entry["quad"] or row is None or row["bbox"] is None):
+            # the row by its quad, or for a row stored without one by its box as a quad, cut
+            # as process cuts rows (the screen's field outline, review_ui.logic._box_in,
+            # counts on that frame)
+            from preprocessing.crops import ROW_MARGIN, warp_quad
 
-            return warp_quad(image, tuple(map(tuple, json.loads(entry["quad"]))), ROW_MARGIN)
+            return warp_quad(image, quad, ROW_MARGIN)
         box = bbox_from_json(row["bbox"]) if row is not None else None
         if box is None:
             if field:
                 raise WorkspaceError(f"{self.path}: entry {entry_id} has no box for {field!r}")
-            quad = self.entry_quad(entry_id)
-            if quad is not None:  # a row stored without its quad: its box as one, cut as
-                from preprocessing.crops import warp_quad  # process cuts rows (the screen's
-                # field outline, review_ui.logic._box_in, counts on that frame)
-
-                return warp_quad(image, quad, ROW_MARGIN)
             box = (entry["x0"], entry["y0"], entry["x1"], entry["y1"])
         x0, y0, x1, y1 = (int(v) for v in box)
         out = np.ascontiguousarray(image[max(0, y0):max(0, y1), max(0, x0):max(0, x1)])
@@ -209,3 +198,15 @@ class CropsMixin(StoreBase):
                                      f" its page image cannot be read ({exc})") from exc
 
         return self._decoded_pages().get(page["sha256"], load, grey=grey)
+
+
+def _row_quad(entry: sqlite3.Row) -> tuple[tuple[float, float], ...] | None:
+    """An entries row's quad on its page, or its box as an upright quad; None without either."""
+    if entry["quad"]:
+        return tuple((float(x), float(y)) for x, y in json.loads(entry["quad"]))
+    x0, y0, x1, y1 = (float(entry[k]) for k in ("x0", "y0", "x1", "y1"))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    from preprocessing.crops import box_quad
+
+    return box_quad((x0, y0, x1, y1))
