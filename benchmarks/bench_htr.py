@@ -14,6 +14,11 @@ Crop sets, all drawn here by ``sohoa.synth``:
   ten times the strokes set's 60, which cannot tell a point's change (docs/htr.md "Name
   specialists").
 
+crops/s is timed after each engine has read a warm-up set (``--warm-up``: 8 crops of each
+kind by training-side writers, none of the measured ones): a throughput, as a batch of
+thousands of crops sees it; the warm-up's own time (the engine's one-time start) is
+reported beside it (``warm_up`` in the JSON; from session 35, rules-s35.md rule 64).
+
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
         [--sets lines,page,strokes] [--no-tesseract]
 
@@ -222,6 +227,12 @@ def main() -> None:
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                     help="the htr engines' precision on the CPU (ocr.cpu_inference; auto: "
                          "bf16 where the CPU computes it natively)")
+    ap.add_argument("--warm-up", type=int, default=8,
+                    help="crops of each kind (training-side stroke writers, another seed: "
+                         "none of the measured crops) each engine reads before it is timed, so "
+                         "crops/s is a throughput; the warm-up's own time (the engine's first "
+                         "reading: lexicon tries, gazetteer index, torch's first passes) is "
+                         "reported beside it (0: time the first reading)")
     ap.add_argument("--writers", choices=("held-out", "training"), default="held-out",
                     help="stroke writers of the strokes set: held-out (measuring) or "
                          "training-side ones (tuning; seeds from TRAINING_WRITER_SEED0)")
@@ -298,9 +309,18 @@ def main() -> None:
     results: dict[str, Any] = {"sets": {k: len(v) for k, v in sets.items()}, "engines": {},
                                "input_steps": {f: getattr(args, f.replace("-", "_"))
                                                for f in INPUT_STEPS},
-                               "shifted_names": args.shifted_names}
+                               "shifted_names": args.shifted_names,
+                               "warm_up_per_kind": args.warm_up}
+    warm = (_cached(args.crops_cache, f"warm-up-{args.seed}-{args.warm_up}",
+                    lambda: stroke_crops(args.warm_up, args.seed + 7, held_out=False))
+            if args.warm_up > 0 else [])
     for name, eng in engines.items():
         res: dict[str, Any] = {}
+        if warm:  # the engine's start is paid here, timed on its own
+            _, dt = _run(eng, warm)
+            res["warm_up"] = {"crops": len(warm), "seconds": dt,
+                              "crops_per_s": len(warm) / max(dt, 1e-9),
+                              "cpu_s": _run.cpu}  # type: ignore[attr-defined]
         for set_name, crops in sets.items():
             use = crops
             if name == "tesseract" and len(crops) > tmax:
@@ -338,6 +358,11 @@ def main() -> None:
             for kind, km in sorted(m.get("by_kind", {}).items()):
                 print(f"| {set_name} | {name} | {kind} | {km['n']} | {km['cer']:.2%} | "
                       f"{km['exact']:.0%} | | |")
+    for name, res in results["engines"].items():
+        if "warm_up" in res:
+            w = res["warm_up"]
+            print(f"{name}: timed after a warm-up of {w['crops']} other crops "
+                  f"({w['seconds']:.2f} s, {w['crops_per_s']:.0f} crops/s: the first reading)")
     h = results["engines"]["htr"]
     print(f"\nhtr peak RSS {h['peak_rss_mb']:.0f} MB (model + inference {h['model_rss_mb']:.0f} MB)")
 
