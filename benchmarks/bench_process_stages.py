@@ -1,4 +1,5 @@
-"""CPU seconds per page of each stage of the read path, in this process on one thread:
+"""CPU seconds per page of each stage of the read path, in this process on one thread (torch
+and OpenCV), warmed as ``process``'s workers are (``sohoa.batch_preload``):
 segmentation (page analysis, then cutting the field and entry crops), the network (crop
 preparation and forward passes), decoding (``models.field_decoder``) and the choice among
 readings with its confidence features (``Recognizer.choose``: ``choose_reading`` per cell, the
@@ -42,6 +43,9 @@ def stage_seconds(pages: list[Path], engine: str = "htr", profile: Path | None =
     from sohoa.template import load_template
 
     torch.set_num_threads(1)
+    import cv2
+
+    cv2.setNumThreads(1)  # as a worker of ``process --workers 2`` on 2 cores (sohoa.batch)
     import preprocessing
 
     table = {"segmentation": 0.0, "page analysis": 0.0, "cutting crops": 0.0, "network": 0.0,
@@ -66,6 +70,11 @@ def stage_seconds(pages: list[Path], engine: str = "htr", profile: Path | None =
                                     workspace=str(workspace) if workspace else None))
         images = [np.asarray(Image.open(p).convert("RGB")) for p in pages]
         pipeline.read_image(images[0], tpl, rec, ref_year=2008, keep_crops=True)
+        # warmed as the fork server warms ``process``'s workers: every kind read once
+        # (lexicons, the compiled CTC pass, the gazetteer index are built before the timing)
+        from sohoa.batch_preload import warm_crops
+
+        rec.read(warm_crops(), ref_year=2000)
         htr = rec._engines.get(engine)
         if htr is not None and hasattr(htr, "decoder"):
             htr.decoder.decode = _timed(table, "decoding", htr.decoder.decode)
