@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from sohoa.errors import SohoaError
+from sohoa.imageio import turned
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +66,43 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
-def _grey(path: Path) -> np.ndarray:
+def _grey(path: Path, frame: tuple[float, float] | None = None
+          ) -> tuple[np.ndarray, str | None]:
+    """The image grey, upright as its EXIF orientation says (``sohoa.imageio.load_image``),
+    and None. ``frame``: the (width, height) a PAGE/ALTO file gives its page (or their
+    ratio, in its units): when the upright image lies across it and the pixels as stored do
+    not, the file's coordinates are on the stored pixels: those are returned with the turn
+    (``sohoa.imageio.exif_turn``) that sets a crop cut from them upright."""
     import cv2
 
-    from sohoa.imageio import ImageError, load_image
+    from sohoa.imageio import ImageError, exif_turn, load_image
 
+    turn = None
     try:
         rgb = load_image(path)
+        if frame is not None and _turned(rgb.shape, frame):
+            raw = load_image(path, upright=False)
+            if not _turned(raw.shape, frame):
+                rgb, turn = raw, exif_turn(path)
     except ImageError as exc:
         raise LinesError(str(exc)) from exc
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), turn
+
+
+def _turned(shape: tuple[int, ...], frame: tuple[float, float]) -> bool:
+    """Whether an image of ``shape`` lies across a page frame (width, height): one is
+    landscape and the other portrait (a square either way is not turned)."""
+    h, w = shape[:2]
+    fw, fh = frame
+    return fw > 0 and fh > 0 and w != h and fw != fh and (w > h) != (fw > fh)
+
+
+def _frame(el, w: str, h: str) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
+    """An element's page size attributes as numbers, None when missing or not numbers."""
+    try:
+        return float(el.get(w, "")), float(el.get(h, ""))
+    except ValueError:
+        return None
 
 
 def read_line_set(folder: Path) -> LineSet:
@@ -127,10 +155,12 @@ def _writers(folder: Path) -> dict[str, str]:
 
 def _read_tsv(folder: Path) -> LineSet:
     path = folder / LABELS
-    try:
-        rows = path.read_text("utf-8-sig").splitlines()
+    data = path.read_bytes()
+    try:  # UTF-8 (with or without a BOM), or UTF-16 with its BOM (Excel's "Unicode text")
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        rows = data.decode("utf-16" if utf16 else "utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
-        raise LinesError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        raise LinesError(f"{path}: not UTF-8 or UTF-16 text ({exc.reason})") from exc
     lines: list[LabelledLine] = []
     skipped = {"no_text": 0}
     for no, row in enumerate(rows, 1):
@@ -152,7 +182,7 @@ def _read_tsv(folder: Path) -> LineSet:
         if not text:
             skipped["no_text"] += 1
             continue
-        lines.append(LabelledLine(_grey(image_path), text, writer, name))
+        lines.append(LabelledLine(_grey(image_path)[0], text, writer, name))
     if not lines:
         raise LinesError(f"{path}: no labelled lines")
     return LineSet(folder.name, folder, "tsv", tuple(lines), skipped)
@@ -229,7 +259,8 @@ def _page_lines(xml: Path, root, writer: str) -> tuple[list[LabelledLine], int]:
     out: list[LabelledLine] = []
     empty = 0
     for page in pages:
-        image = _grey(_page_image(xml, page.get("imageFilename", "")))
+        image, turn = _grey(_page_image(xml, page.get("imageFilename", "")),
+                            _frame(page, "imageWidth", "imageHeight"))
         for no, line in enumerate(_descendants(page, "TextLine"), 1):
             line_id = line.get("id") or f"#{no}"
             text = _nfc(_equiv(line) or " ".join(_equiv(w) for w in _children(line, "Word")))
@@ -240,7 +271,7 @@ def _page_lines(xml: Path, root, writer: str) -> tuple[list[LabelledLine], int]:
             if not coords:
                 raise LinesError(f"{xml}: line {line_id} has no Coords")
             poly = _points(xml, line_id, coords[0])
-            crop = crop_polygon(image, poly, f"{xml}: line {line_id}")
+            crop = turned(crop_polygon(image, poly, f"{xml}: line {line_id}"), turn)
             out.append(LabelledLine(crop, text, writer, f"{xml.name}#{line_id}"))
     return out, empty
 
@@ -248,8 +279,8 @@ def _page_lines(xml: Path, root, writer: str) -> tuple[list[LabelledLine], int]:
 def _alto_lines(xml: Path, root, writer: str) -> tuple[list[LabelledLine], int]:  # type: ignore[no-untyped-def]
     names = _descendants(root, "fileName")
     path = _page_image(xml, (names[0].text or "").strip() if names else "")
-    image = _grey(path)
     pages = _descendants(root, "Page")
+    image, turn = _grey(path, _frame(pages[0], "WIDTH", "HEIGHT") if pages else None)
     scale = 1.0
     if pages and pages[0].get("WIDTH"):
         try:
@@ -274,8 +305,8 @@ def _alto_lines(xml: Path, root, writer: str) -> tuple[list[LabelledLine], int]:
             raise LinesError(f"{xml}: line {line_id}: HPOS/VPOS/WIDTH/HEIGHT missing or not "
                              "numbers") from exc
         poly = np.array([(x, y), (x + w, y), (x + w, y + h), (x, y + h)])
-        out.append(LabelledLine(crop_polygon(image, poly, f"{xml}: line {line_id}"), text,
-                                writer, f"{xml.name}#{line_id}"))
+        out.append(LabelledLine(turned(crop_polygon(image, poly, f"{xml}: line {line_id}"),
+                                       turn), text, writer, f"{xml.name}#{line_id}"))
     return out, empty
 
 

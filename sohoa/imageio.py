@@ -46,8 +46,15 @@ def open_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
     return im
 
 
-def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """RGB uint8 array of the first page of an image file."""
+def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, upright: bool = True
+               ) -> np.ndarray:
+    """RGB uint8 array of the first page of an image file, read as ``ingest`` reads one:
+    turned upright as its EXIF orientation says (a phone's photo is stored sideways with a
+    tag; ``upright`` false: the pixels as stored, the frame a PAGE file's coordinates may
+    refer to), transparency on white (a cut-out line image's clear background is no ink),
+    16-bit and float grey scaled to 8 bits (``frame_array``)."""
+    from PIL import ImageOps
+
     path = Path(path)
     if not path.exists():
         raise ImageError(f"{path}: no such file")
@@ -55,11 +62,41 @@ def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
         raise ImageError(f"{path}: is a folder, not an image")
     try:
         with open_image(path, max_pixels) as im:
-            return np.asarray(im.convert("RGB"))
+            arr = frame_array(ImageOps.exif_transpose(im) if upright else im)
+            if arr.ndim == 2:
+                arr = np.repeat(arr[:, :, None], 3, axis=2)
+            return np.ascontiguousarray(arr)
     except ImageError as exc:
         raise ImageError(f"{path}: {exc}") from exc
     except OSError as exc:  # truncated data found while decoding
         raise ImageError(f"{path}: cannot read ({exc})") from exc
+    except (ValueError, SyntaxError) as exc:  # a corrupt EXIF block or image data
+        raise ImageError(f"{path}: image data is corrupt ({exc})") from exc
+
+
+# EXIF orientation -> the Pillow transpose that shows the stored pixels upright (as
+# ``ImageOps.exif_transpose`` applies it)
+_TURNS = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+          6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
+def exif_turn(path: Path) -> str | None:
+    """The name of the transpose (``PIL.Image.Transpose``) that turns an image file's stored
+    pixels upright by its EXIF orientation; None when it has none or is stored upright."""
+    try:
+        with open_image(Path(path)) as im:
+            return _TURNS.get(int(im.getexif().get(0x0112, 1)))
+    except (ImageError, OSError, ValueError, SyntaxError, TypeError):
+        return None
+
+
+def turned(image: np.ndarray, turn: str | None) -> np.ndarray:
+    """``image`` (grey or RGB uint8) transposed by ``turn`` (an ``exif_turn`` name)."""
+    if turn is None:
+        return image
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).transpose(getattr(Image.Transpose, turn)))
 
 
 def decode_page(data: bytes, width: int = 0, height: int = 0) -> np.ndarray:
