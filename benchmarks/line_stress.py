@@ -63,6 +63,13 @@ def _margins(im: np.ndarray) -> np.ndarray:  # cut loosely: paper all round
     return cv2.copyMakeBorder(im, h, h, 2 * h, 2 * h, cv2.BORDER_CONSTANT, value=_paper(im))
 
 
+def _desk(im: np.ndarray) -> np.ndarray:  # photographed at the paper's corner: the dark
+    h = im.shape[0]  # desk beyond a strip of paper above and to the left of the line
+    out = cv2.copyMakeBorder(im, h // 2, h // 4, h, h // 2, cv2.BORDER_CONSTANT,
+                             value=_paper(im))
+    return cv2.copyMakeBorder(out, h // 2, 0, h, 0, cv2.BORDER_CONSTANT, value=45)
+
+
 CHANGES: dict[str, Change] = {
     "none": lambda im: im,
     "blur0.8": _blur(0.8),
@@ -77,6 +84,9 @@ CHANGES: dict[str, Change] = {
     "low-contrast": lambda im: (255 - (255 - im.astype(np.float32)) * 0.4).astype(np.uint8),
     "specks": _specks,
     "margins": _margins,
+    "desk": _desk,
+    "big-photo": lambda im: cv2.resize(_margins(im), None, fx=3, fy=3,
+                                       interpolation=cv2.INTER_CUBIC),
 }
 
 

@@ -37,6 +37,8 @@ LINE_BG = 0.4
 # are unsharp-masked by this amount before reading: (threshold, amount), or None (session 20:
 # tuning writers' lines blurred by 1.5 px 21.25 -> 19.57 %, sharp lines unchanged)
 LINE_SHARPEN: tuple[float, float] | None = (0.40, 2.0)
+DARK_EDGES = True  # a dark surround at a crop's edge (the desk beyond a photographed
+# paper) painted the paper's grey first (clear_dark_edges; rules-s35.md rule 66)
 LEVEL_LINE = True  # a line photographed at an angle is turned level first (level_line)
 LINE_ANGLES = 8.0  # degrees either way the line's angle is looked for
 LINE_MIN_ANGLE = 1.5  # degrees: a line tilted less is passed as it is
@@ -70,6 +72,68 @@ def _p90(img: np.ndarray) -> float:
 
     cum = np.cumsum(cv2.calcHist([img], [0], None, [256], [0, 256]).ravel())
     return float(np.searchsorted(cum, 0.9 * cum[-1]))
+
+
+def clear_dark_edges(img: np.ndarray) -> np.ndarray:
+    """A grey crop with the dark surround at its edge painted the paper's grey: the desk, a
+    scanner's lid or a table beyond the paper that a photographed line or a loosely cut crop
+    takes in, which the reader would take for ink. Dark is under ``EDGE_DARK`` of the
+    paper's grey (its 90th percentile); the surround is what stays dark after an opening
+    with a square wider than pen strokes (an eighth of the shorter side, at least 5 px) and
+    runs along at least
+    ``EDGE_RUN`` of one side, reaching at least ``EDGE_DEPTH`` into the crop (a ruling line
+    along a cell's edge is thinner) and holds next to no writing (``EDGE_INK``: paper in a
+    deep shadow is as dark, with strokes darker still; ``even_light`` evens that). The
+    region (grown by half the square) is lit by its own level up to the paper's: the
+    surround becomes paper, a stray stroke in it keeps its contrast. The same array when no
+    side is that dark."""
+    import cv2
+
+    h, w = img.shape
+    if h < 8 or w < 16:
+        return img
+    paper = _p90(img)
+    dark = img < EDGE_DARK * paper
+    sides = (dark[0], dark[-1], dark[:, 0], dark[:, -1])
+    if paper < 60 or max(float(s.mean()) for s in sides) < EDGE_RUN:
+        return img
+    k = max(5, min(h, w) // 8) | 1  # odd: the opening keeps an edge region in place
+    # nothing beyond the edge: a thin line along it is opened away like any other
+    solid = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8),
+                             borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
+    keep = np.zeros(n, bool)
+    level = np.zeros(n, np.float32)  # each region's median grey
+    for i in range(1, n):
+        x, y, bw, bh = stats[i, :4]
+        runs = ((labels[0] == i).mean(), (labels[-1] == i).mean(),
+                (labels[:, 0] == i).mean(), (labels[:, -1] == i).mean())
+        depth = (bh / h, bh / h, bw / w, bw / w)  # into the crop from that side
+        if not any(r >= EDGE_RUN and d >= EDGE_DEPTH for r, d in zip(runs, depth, strict=True)):
+            continue
+        # a surround holds no writing; paper in a deep shadow does (strokes darker still)
+        vals = img[labels == i]
+        level[i] = float(np.median(vals))
+        keep[i] = float((vals < 0.6 * level[i]).mean()) < EDGE_INK
+    if not keep.any():
+        return img
+    grow = np.ones((k // 2 * 2 + 1,) * 2, np.uint8)
+    mask = cv2.dilate(keep[labels].astype(np.uint8), grow) > 0
+    # lit up to the paper's grey by its own level (its level under each pixel, grown with
+    # it): a uniform surround becomes paper, a stroke darker than it keeps its contrast
+    under = cv2.dilate(np.where(keep[labels], level[labels], 0).astype(np.float32), grow)
+    out = img.copy()
+    lit = img[mask].astype(np.float32) * (paper / np.maximum(under[mask], 1.0))
+    out[mask] = np.minimum(lit, paper).astype(np.uint8)
+    return out
+
+
+EDGE_DARK = 0.35  # a surround is darker than this share of the paper's grey (a desk, a
+# table: 0.1-0.3 in photos; a shadow deep enough to reach it leaves little ink to read)
+EDGE_RUN = 0.3  # share of a side the dark surround runs along (clear_dark_edges)
+EDGE_DEPTH = 0.15  # share of the crop's size it reaches in from that side
+EDGE_INK = 0.02  # most share of its pixels darker than 0.6 x its median (else it is paper
+# in a shadow, with writing in it)
 
 
 def even_light(img: np.ndarray, whole_line: bool = False) -> np.ndarray:
@@ -456,6 +520,8 @@ def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
     import cv2
 
     img = to_grey(image)
+    if DARK_EDGES:
+        img = clear_dark_edges(img)
     if EVEN_LIGHT:
         img = even_light(img, whole_line=bool(LINE_LIGHT and whole_line))
     if RULING_OUT and whole_line:  # whole line images only (see RULING_OUT)
