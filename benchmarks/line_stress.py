@@ -70,6 +70,28 @@ def _desk(im: np.ndarray) -> np.ndarray:  # photographed at the paper's corner: 
     return cv2.copyMakeBorder(out, h // 2, 0, h, 0, cv2.BORDER_CONSTANT, value=45)
 
 
+def _boxed(im: np.ndarray) -> np.ndarray:  # cut from a form: a printed box around the line
+    h = im.shape[0]
+    out = cv2.copyMakeBorder(im, h // 8, h // 8, h // 4, h // 4, cv2.BORDER_CONSTANT,
+                             value=_paper(im))
+    cv2.rectangle(out, (1, 1), (out.shape[1] - 2, out.shape[0] - 2), 40, 2)
+    return out
+
+
+def _margin_line(im: np.ndarray) -> np.ndarray:  # a notebook's red margin rule (grey ~110)
+    out = cv2.copyMakeBorder(im, 0, 0, im.shape[0] // 2, 0, cv2.BORDER_CONSTANT,
+                             value=_paper(im))
+    x = im.shape[0] // 4
+    out[:, x: x + 3] = np.minimum(out[:, x: x + 3], 110)
+    return out
+
+
+def _scan_edge(im: np.ndarray) -> np.ndarray:  # a thin black band of the scanner's edge
+    out = im.copy()
+    out[: max(2, im.shape[0] // 16)] = 20
+    return out
+
+
 CHANGES: dict[str, Change] = {
     "none": lambda im: im,
     "blur0.8": _blur(0.8),
@@ -85,6 +107,11 @@ CHANGES: dict[str, Change] = {
     "specks": _specks,
     "margins": _margins,
     "desk": _desk,
+    "boxed": _boxed,
+    "margin-line": _margin_line,
+    "scan-edge": _scan_edge,
+    "small": lambda im: cv2.resize(im, None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA),
+    "shake": lambda im: cv2.filter2D(im, -1, np.full((1, 7), 1 / 7, np.float32)),
     "big-photo": lambda im: cv2.resize(_margins(im), None, fx=3, fy=3,
                                        interpolation=cv2.INTER_CUBIC),
 }
