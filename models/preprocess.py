@@ -5,6 +5,8 @@ Training and inference call the same function so the model never sees a differen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 MAX_WIDTH_FACTOR = 28  # widest input is height * this (a long place name)
@@ -20,6 +22,8 @@ RULING_OUT = True  # the vertical lines of squared paper (an "ô ly" grid) are t
 # pipeline's field crops: register cells are not written on squared paper, and in a tight
 # cell a border and two tall strokes ("1", "/", "T") can stand like a grid (the demo's
 # "Thào Văn Chính" lost its "Ch" to it)
+EDGE_RULES_OUT = True  # vertical lines framing a whole line image taken out too
+# (remove_edge_rules: a margin rule, a box's sides; rules-s35.md rule 67b)
 RULE_FAINT = 12  # grey levels under the paper that may be ruling (ruled paper is often faint)
 RULE_SPAN_V = 0.9  # a vertical ruling line runs over at least this share of the crop's height
 RULE_GRID = 3  # vertical lines, evenly spaced, that make a grid (fewer are left as they are)
@@ -187,17 +191,32 @@ def remove_ruling(img: np.ndarray) -> np.ndarray:
     they are, such lines become "l", "1" or "|". Horizontal lines are left: taken out the
     same way they cost the letters sitting on them more than they cost as they are
     (docs/htr.md "Ruled and squared paper", session 19)."""
-    import cv2
-
     h, w = img.shape
     if h < 12 or w < 24:
         return img
-    # the paper where each pixel is (light may fall unevenly), and ink or ruling: what is
-    # RULE_FAINT under it once the sensor's noise is smoothed a little
-    paper = _background(img)
+    return _rules_out(img, _background(img), _grid_lines)
+
+
+def _rules_out(img: np.ndarray, paper: np.ndarray,
+               choose: Callable[[list, int, int, np.ndarray], list],
+               span: float = RULE_SPAN_V, band: int = 0) -> np.ndarray:
+    """:func:`remove_ruling`'s finder and eraser of vertical lines over ``span`` of the
+    height, ``paper`` the crop's background grey; ``choose(found, h, w, faint)`` picks the
+    lines to take out of those found (x at mid-height, mask, grey). ``band`` > 0: lines are
+    looked for only in the columns within ``band`` px of the left and right edges that hold
+    ink over ``span`` of their height (writing beside a frame never merges with it)."""
+    import cv2
+
+    h, w = img.shape
+    # ink or ruling: what is RULE_FAINT under the paper once the sensor's noise is smoothed
     faint = (cv2.GaussianBlur(img, (0, 0), 0.8).astype(np.float32)
              < paper - RULE_FAINT).astype(np.uint8)
-    opened = cv2.morphologyEx(faint, cv2.MORPH_OPEN,
+    looked = faint
+    if band > 0:  # columns near an edge with ink in ``span`` of their rows: no letter's
+        full = faint.mean(axis=0) >= span  # stroke fills a column so (it stops short)
+        full[band: w - band] = False
+        looked = faint * full[None, :].astype(np.uint8)
+    opened = cv2.morphologyEx(looked, cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(12, h // 2))))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     # ink off the grid's horizontal lines, for the width of a vertical line in each row
@@ -208,7 +227,7 @@ def remove_ruling(img: np.ndarray) -> np.ndarray:
     found = []  # (x at mid-height, the line's mask, its grey)
     for i in range(1, n):
         x, y, cw, ch = (int(v) for v in stats[i, :4])
-        if ch < RULE_SPAN_V * h:
+        if ch < span * h:
             continue
         own = lab[y:y + ch, x:x + cw] == i
         # thin along most of its length (writing merged into it here and there is not)
@@ -231,7 +250,7 @@ def remove_ruling(img: np.ndarray) -> np.ndarray:
         found.append((float(icept + slope * h / 2), line, float(np.median(core))))
     ruled = np.zeros((h, w), np.uint8)
     tones = np.zeros((h, w), np.float32)
-    for _, line, tone in _grid_lines(found, h):
+    for _, line, tone in choose(found, h, w, faint):
         on = line.astype(bool)
         ruled |= line
         tones[on] = np.maximum(tones[on], tone)
@@ -251,7 +270,55 @@ def remove_ruling(img: np.ndarray) -> np.ndarray:
     return out
 
 
-def _grid_lines(found: list, h: int) -> list:
+def remove_edge_rules(img: np.ndarray) -> np.ndarray:
+    """A whole line image with the vertical lines framing it taken out: a notebook's margin
+    rule beside the line, the sides of a printed box around it (cut from a form). The lines
+    of :func:`remove_ruling`'s finder (thin, straight, faint or dark, writing crossing them
+    kept) over ``EDGE_RULE_SPAN`` of the crop's height, within :func:`_edge_band` of its
+    left or right edge with no ink between them and that edge (:func:`_edge_lines`).
+    Horizontal sides are left: erased the same way, the pieces left beside the writing read
+    worse than the whole side (rules-s35.md rule 67). The same array when there is none."""
+    h, w = img.shape
+    if h < 12 or w < 24:
+        return img
+    return _rules_out(img, _background(img), _edge_lines, EDGE_RULE_SPAN, _edge_band(w, h))
+
+
+def _edge_band(size: int, other: int) -> int:
+    """How far in from an edge (px) a frame line is looked for, across a side of ``size``
+    px: ``EDGE_RULE_BAND`` of it, and no more than half the other side (a wide line's
+    frame is no further from its ends than from its top and bottom)."""
+    return int(min(EDGE_RULE_BAND * size, 0.5 * other)) + 1
+
+
+EDGE_RULE_SPAN = 0.97  # a frame's side runs over this share of the crop (a letter's stem,
+# even as tall as a tight crop, stops short of its ends)
+EDGE_RULE_BAND = 0.08  # ... within this share of the crop's size from one of its edges
+
+
+def _edge_lines(found: list, h: int, w: int, faint: np.ndarray) -> list:
+    """The lines of ``found`` (x at mid-height, mask, grey) that frame the crop: within
+    :func:`_edge_band` of the left or right edge, and no ink (``faint``) in more than 2 % of
+    the rows between each and that edge."""
+    out = []
+    band = _edge_band(w, h)
+    for f in found:
+        x = f[0]
+        cols = np.flatnonzero(f[1].any(axis=0))
+        if not len(cols):
+            continue
+        if x <= band:
+            beyond = faint[:, : int(cols[0])]
+        elif x >= w - 1 - band:
+            beyond = faint[:, int(cols[-1]) + 1:]
+        else:
+            continue
+        if not beyond.size or float(beyond.any(axis=1).mean()) <= 0.02:
+            out.append(f)
+    return out
+
+
+def _grid_lines(found: list, h: int, w: int = 0, faint: np.ndarray | None = None) -> list:
     """The vertical lines of ``found`` (x, mask, grey) that stand in a grid: at least
     ``RULE_GRID`` of them, each with another one pitch away (the median gap between
     neighbours, at least a quarter of the crop's height, give or take 15 %). A letter's
@@ -526,6 +593,8 @@ def scaled_grey(image: np.ndarray, height: int, trim: bool | None = None,
         img = even_light(img, whole_line=bool(LINE_LIGHT and whole_line))
     if RULING_OUT and whole_line:  # whole line images only (see RULING_OUT)
         img = remove_ruling(img)
+        if EDGE_RULES_OUT:
+            img = remove_edge_rules(img)
     trimmed = TRIM if trim is None else trim
     # the ink, found once for the two steps that weigh rows (again only if the line turned)
     dark = _dark(img) if (LEVEL_LINE or trimmed) and img.shape[0] >= 8 else None

@@ -70,3 +70,62 @@ def test_lines_on_the_desk_read_about_as_the_lines_alone() -> None:
     before = cer_with("DARK_EDGES", False, desk, list(TEXTS), "text")
     after = cer_with("DARK_EDGES", True, desk, list(TEXTS), "text")
     assert after <= alone + 0.05 and before >= after + 0.2, (alone, before, after)
+
+
+def _margin_rule(img: np.ndarray) -> np.ndarray:
+    """A notebook's margin rule beside the line (3 px, grey 110), the paper widened for it."""
+    h = img.shape[0]
+    paper = int(np.percentile(img, 90))
+    out = np.full((h, img.shape[1] + h // 2), paper, np.uint8)
+    out[:, h // 2:] = img
+    out[:, h // 4: h // 4 + 3] = np.minimum(out[:, h // 4: h // 4 + 3], 110)
+    return out
+
+
+def test_a_margin_rule_beside_a_whole_line_is_taken_out() -> None:
+    from models.preprocess import remove_edge_rules
+
+    img = _line("xã Chiềng Mung", 21)
+    ruled = _margin_rule(img)
+    out = remove_edge_rules(ruled)
+    assert out is not ruled
+    h = img.shape[0]
+    assert out[:, h // 4: h // 4 + 3].min() > 200  # the rule is paper now
+    assert np.array_equal(out[:, h // 2:], img)  # the writing untouched
+    # a line without one, even with its first letter's stem at the very edge, is left
+    tight = img[:, int(np.argmax((img < 128).any(axis=0))):]
+    assert remove_edge_rules(tight) is tight
+    assert remove_edge_rules(img) is img
+
+
+def test_whole_lines_with_a_margin_rule_read_as_without() -> None:
+    lines = [_line(t, 30 + i) for i, t in enumerate(TEXTS)]
+    ruled = [_margin_rule(im) for im in lines]
+    from models import preprocess
+
+    old = preprocess.RULING_OUT, preprocess.EDGE_RULES_OUT
+    try:
+        preprocess.RULING_OUT = True
+        alone = _cer_whole(lines, list(TEXTS), True)
+        before = _cer_whole(ruled, list(TEXTS), False)
+        after = _cer_whole(ruled, list(TEXTS), True)
+    finally:
+        preprocess.RULING_OUT, preprocess.EDGE_RULES_OUT = old
+    assert after <= alone + 0.02 and after < before, (alone, before, after)
+
+
+def _cer_whole(crops: list[np.ndarray], texts: list[str], edge_rules: bool) -> float:
+    """Greedy CER of the shipped model on whole line images (``whole_line``, as ``evaluate
+    --lines`` prepares them), with ``EDGE_RULES_OUT`` as given."""
+    from models import preprocess
+    from models.checkpoint import load_model_dir
+    from models.ctc_decode import greedy
+    from models.evaluate import score
+    from models.recognize import log_probs
+    from tests.htr_helpers import SHIPPED
+
+    preprocess.EDGE_RULES_OUT = edge_rules
+    m = load_model_dir(SHIPPED)
+    lps = log_probs(m.module.eval(), m.config.height, crops, "cpu", 16, whole_line=True)
+    got = [greedy(lp, m.charset).text for lp in lps]
+    return score(got, texts, ["text"] * len(texts))["cer"]
