@@ -42,7 +42,7 @@ LINE_BG = 0.4
 # tuning writers' lines blurred by 1.5 px 21.25 -> 19.57 %, sharp lines unchanged)
 LINE_SHARPEN: tuple[float, float] | None = (0.40, 2.0)
 DARK_EDGES = True  # a dark surround at a crop's edge (the desk beyond a photographed
-# paper) painted the paper's grey first (clear_dark_edges; rules-s35.md rule 66)
+# paper) lit up to the paper's grey first (clear_dark_edges; rules-s35.md rule 66)
 LEVEL_LINE = True  # a line photographed at an angle is turned level first (level_line)
 LINE_ANGLES = 8.0  # degrees either way the line's angle is looked for
 LINE_MIN_ANGLE = 1.5  # degrees: a line tilted less is passed as it is
@@ -79,18 +79,17 @@ def _p90(img: np.ndarray) -> float:
 
 
 def clear_dark_edges(img: np.ndarray) -> np.ndarray:
-    """A grey crop with the dark surround at its edge painted the paper's grey: the desk, a
-    scanner's lid or a table beyond the paper that a photographed line or a loosely cut crop
-    takes in, which the reader would take for ink. Dark is under ``EDGE_DARK`` of the
+    """A grey crop with the dark surround at its edge lit up to the paper's grey: the desk,
+    a scanner's lid or a table beyond the paper that a photographed line or a loosely cut
+    crop takes in, which the reader would take for ink. Dark is under ``EDGE_DARK`` of the
     paper's grey (its 90th percentile); the surround is what stays dark after an opening
-    with a square wider than pen strokes (an eighth of the shorter side, at least 5 px) and
-    runs along at least
-    ``EDGE_RUN`` of one side, reaching at least ``EDGE_DEPTH`` into the crop (a ruling line
-    along a cell's edge is thinner) and holds next to no writing (``EDGE_INK``: paper in a
-    deep shadow is as dark, with strokes darker still; ``even_light`` evens that). The
-    region (grown by half the square) is lit by its own level up to the paper's: the
-    surround becomes paper, a stray stroke in it keeps its contrast. The same array when no
-    side is that dark."""
+    with a square wider than pen strokes (an eighth of the shorter side, at least 5 px),
+    runs along at least ``EDGE_RUN`` of one side, reaches at least ``EDGE_DEPTH`` into the
+    crop (a ruling line along a cell's edge is thinner) and holds next to no writing
+    (``EDGE_INK``: paper in a deep shadow is as dark, with strokes darker still;
+    ``even_light`` evens that). The region (grown by half the square) is lit by its own
+    level up to the paper's: the surround becomes paper, a stray stroke in it keeps its
+    contrast. The same array when no side is that dark."""
     import cv2
 
     h, w = img.shape
@@ -109,7 +108,7 @@ def clear_dark_edges(img: np.ndarray) -> np.ndarray:
     keep = np.zeros(n, bool)
     level = np.zeros(n, np.float32)  # each region's median grey
     for i in range(1, n):
-        x, y, bw, bh = stats[i, :4]
+        bw, bh = stats[i, 2:4]
         runs = ((labels[0] == i).mean(), (labels[-1] == i).mean(),
                 (labels[:, 0] == i).mean(), (labels[:, -1] == i).mean())
         depth = (bh / h, bh / h, bw / w, bw / w)  # into the crop from that side
