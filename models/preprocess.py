@@ -68,6 +68,7 @@ WORD_MINOR = 0.3  # a run with less ink than this x a median word's is punctuati
 WORD_GUARD_INK = True
 EDGE_GAP = 2  # empty rows (more than) between a piece at the edge and the line
 EDGE_PIECE = 0.4  # a piece at the edge at least this x the line's core tall is no mark
+EDGE_RULE_WIDTH = 0.8  # ... nor one with a row inked over this share of the width (a rule)
 
 
 def _p90(img: np.ndarray) -> float:
@@ -501,32 +502,46 @@ def trim_rows(img: np.ndarray, margin: float = TRIM_MARGIN,
         return img
     y0, y1 = int(on[0]), int(on[-1]) + 1
     if TRIM_EDGE_PIECES if edge_pieces is None else edge_pieces:
-        y0, y1 = _edge_pieces(inked, rows, y0, y1)
+        y0, y1 = _edge_pieces(inked, rows, y0, y1, w)
     keep = int(round(margin * (y1 - y0))) + 1
     y0, y1 = max(0, y0 - keep), min(h, y1 + keep)
     return img[y0:y1] if (y0, y1) != (0, h) else img
 
 
-def _edge_pieces(inked: np.ndarray, rows: np.ndarray, y0: int, y1: int) -> tuple[int, int]:
+def _edge_pieces(inked: np.ndarray, rows: np.ndarray, y0: int, y1: int,
+                 width: int = 0) -> tuple[int, int]:
     """The rows ``y0:y1`` without a piece of another line cut by the crop's top or bottom
     edge: a run of inked rows touching the edge, apart from the line (the run holding the
     most ink) by at least ``EDGE_GAP`` empty rows, and at least ``EDGE_PIECE`` x the line's
     core tall (the rows holding half its densest row's ink, ~ the x-height). Tone marks set
-    high, even at the edge of a tight crop, are lower than that and stay."""
+    high, even at the edge of a tight crop, are lower than that and stay. Such a run is also
+    cut when a row of it is inked over ``EDGE_RULE_WIDTH`` of the crop's ``width``: a box's
+    side, a rule or a scanner's edge (rules-s35.md rule 68)."""
     h = len(inked)
     idx = np.flatnonzero(inked)
     runs = np.split(idx, np.flatnonzero(np.diff(idx) > EDGE_GAP) + 1)
     if len(runs) < 2:
         return y0, y1
-    mass = [int(rows[r].sum()) for r in runs]
+    # the line: the run holding the most ink, a rule across the width left out (a thin run
+    # with a row inked over EDGE_RULE_WIDTH of it can outweigh a short word)
+    tallest = max(len(r) for r in runs)
+    ruled = [width > 0 and len(r) < tallest / 3
+             and int(rows[r].max()) >= EDGE_RULE_WIDTH * width for r in runs]
+    mass = [0 if rule and not all(ruled) else int(rows[r].sum())
+            for r, rule in zip(runs, ruled, strict=True)]
     k = int(np.argmax(mass))
     main = runs[k]
     prof = rows[main[0]: main[-1] + 1]
     core = max(1, int(np.count_nonzero(prof >= 0.5 * prof.max())))
     first, last = 0, len(runs) - 1
-    if k > 0 and runs[0][0] <= 1 and len(runs[0]) >= EDGE_PIECE * core:
+
+    def cut(run: np.ndarray) -> bool:  # a neighbour's writing, or a line across the width
+        return len(run) >= EDGE_PIECE * core or (width > 0 and int(rows[run].max())
+                                                  >= EDGE_RULE_WIDTH * width)
+
+    if k > 0 and runs[0][0] <= 1 and cut(runs[0]):
         first = 1
-    if k < last and runs[-1][-1] >= h - 2 and len(runs[-1]) >= EDGE_PIECE * core:
+    if k < last and runs[-1][-1] >= h - 2 and cut(runs[-1]):
         last -= 1
     return int(runs[first][0]), int(runs[last][-1]) + 1
 

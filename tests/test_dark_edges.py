@@ -129,3 +129,28 @@ def _cer_whole(crops: list[np.ndarray], texts: list[str], edge_rules: bool) -> f
     lps = log_probs(m.module.eval(), m.config.height, crops, "cpu", 16, whole_line=True)
     got = [greedy(lp, m.charset).text for lp in lps]
     return score(got, texts, ["text"] * len(texts))["cer"]
+
+
+def test_a_line_across_the_width_at_a_whole_lines_edge_is_cut_off() -> None:
+    """A printed box's top and bottom sides (or a scanner's edge) are rows of ink at the
+    crop's edge: cut off with the paper (``_edge_pieces``, whole lines; rule 68), as thin
+    as they are; a tone mark as thin at the edge stays."""
+    from models.preprocess import trim_rows
+
+    img = _line("Lò Thị Hương", 41)
+    h, w = img.shape
+    paper = int(np.percentile(img, 90))
+    boxed = np.full((h + 20, w), paper, np.uint8)
+    boxed[10: 10 + h] = img
+    boxed[:2] = 40  # the box's sides: 2 px, the whole width
+    boxed[-2:] = 40
+    out = trim_rows(boxed, edge_pieces=True)
+    assert (out[:3] > 100).all() and (out[-3:] > 100).all()  # no side left
+    assert (out < 128).sum() == (img < 128).sum()  # the writing whole
+    # a short mark at the top edge (a tone mark cut by a tight crop) is no rule: kept
+    marked = boxed.copy()
+    marked[:2] = paper
+    marked[-2:] = paper
+    marked[:2, 40:52] = 40
+    kept = trim_rows(marked, edge_pieces=True)
+    assert (kept < 128).sum() == (marked < 128).sum()
