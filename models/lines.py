@@ -80,16 +80,16 @@ def _grey(path: Path, frame: tuple[float, float] | None = None
     turn = None
     try:
         rgb = load_image(path)
-        if frame is not None and _turned(rgb.shape, frame):
+        if frame is not None and _across(rgb.shape, frame):
             raw = load_image(path, upright=False)
-            if not _turned(raw.shape, frame):
+            if not _across(raw.shape, frame):
                 rgb, turn = raw, exif_turn(path)
     except ImageError as exc:
         raise LinesError(str(exc)) from exc
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), turn
 
 
-def _turned(shape: tuple[int, ...], frame: tuple[float, float]) -> bool:
+def _across(shape: tuple[int, ...], frame: tuple[float, float]) -> bool:
     """Whether an image of ``shape`` lies across a page frame (width, height): one is
     landscape and the other portrait (a square either way is not turned)."""
     h, w = shape[:2]

@@ -62,10 +62,7 @@ def load_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, upright: bool =
         raise ImageError(f"{path}: is a folder, not an image")
     try:
         with open_image(path, max_pixels) as im:
-            arr = frame_array(ImageOps.exif_transpose(im) if upright else im)
-            if arr.ndim == 2:
-                arr = np.repeat(arr[:, :, None], 3, axis=2)
-            return np.ascontiguousarray(arr)
+            return _rgb(frame_array(ImageOps.exif_transpose(im) if upright else im))
     except ImageError as exc:
         raise ImageError(f"{path}: {exc}") from exc
     except OSError as exc:  # truncated data found while decoding
@@ -117,7 +114,11 @@ def decode_page(data: bytes, width: int = 0, height: int = 0) -> np.ndarray:
             arr = frame_array(im)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"page image cannot be decoded ({exc})") from exc
-    arr = fit_size(arr, width, height)
+    return _rgb(fit_size(arr, width, height))
+
+
+def _rgb(arr: np.ndarray) -> np.ndarray:
+    """A grey (H, W) or RGB (H, W, 3) uint8 array as a contiguous RGB one."""
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     return np.ascontiguousarray(arr)

@@ -70,20 +70,23 @@ def confirmed_workspace(path: Path, names: list[tuple[str, np.ndarray]],
 
 
 def cer_with(setting: str, on: bool, crops: list[np.ndarray], texts: list[str],
-             kind: str = "name") -> float:
+             kind: str = "name", whole_line: bool = False) -> float:
     """Greedy CER of the shipped model on ``crops`` with ``models.preprocess.<setting>``
-    switched ``on`` or off for the reading (restored after)."""
+    switched ``on`` or off for the reading (restored after); ``whole_line``: the crops are
+    whole line images, prepared as ``evaluate --lines`` prepares them."""
     from models import preprocess
     from models.checkpoint import load_model_dir
+    from models.ctc_decode import greedy
     from models.evaluate import score
-    from models.recognize import recognize_arrays
+    from models.recognize import log_probs
 
     m = load_model_dir(SHIPPED)
     old = getattr(preprocess, setting)
     setattr(preprocess, setting, on)
     try:
-        got = [d.text for d in recognize_arrays(m.module.eval(), m.charset, m.config.height,
-                                                crops)]
+        lps = log_probs(m.module.eval(), m.config.height, crops,
+                        whole_line=whole_line or None)
+        got = [greedy(lp, m.charset).text for lp in lps]
     finally:
         setattr(preprocess, setting, old)
     return float(score(got, texts, [kind] * len(texts))["cer"])

@@ -101,34 +101,10 @@ def test_a_margin_rule_beside_a_whole_line_is_taken_out() -> None:
 def test_whole_lines_with_a_margin_rule_read_as_without() -> None:
     lines = [_line(t, 30 + i) for i, t in enumerate(TEXTS)]
     ruled = [_margin_rule(im) for im in lines]
-    from models import preprocess
-
-    old = preprocess.RULING_OUT, preprocess.EDGE_RULES_OUT
-    try:
-        preprocess.RULING_OUT = True
-        alone = _cer_whole(lines, list(TEXTS), True)
-        before = _cer_whole(ruled, list(TEXTS), False)
-        after = _cer_whole(ruled, list(TEXTS), True)
-    finally:
-        preprocess.RULING_OUT, preprocess.EDGE_RULES_OUT = old
+    alone = cer_with("EDGE_RULES_OUT", True, lines, list(TEXTS), "text", whole_line=True)
+    before = cer_with("EDGE_RULES_OUT", False, ruled, list(TEXTS), "text", whole_line=True)
+    after = cer_with("EDGE_RULES_OUT", True, ruled, list(TEXTS), "text", whole_line=True)
     assert after <= alone + 0.02 and after < before, (alone, before, after)
-
-
-def _cer_whole(crops: list[np.ndarray], texts: list[str], edge_rules: bool) -> float:
-    """Greedy CER of the shipped model on whole line images (``whole_line``, as ``evaluate
-    --lines`` prepares them), with ``EDGE_RULES_OUT`` as given."""
-    from models import preprocess
-    from models.checkpoint import load_model_dir
-    from models.ctc_decode import greedy
-    from models.evaluate import score
-    from models.recognize import log_probs
-    from tests.htr_helpers import SHIPPED
-
-    preprocess.EDGE_RULES_OUT = edge_rules
-    m = load_model_dir(SHIPPED)
-    lps = log_probs(m.module.eval(), m.config.height, crops, "cpu", 16, whole_line=True)
-    got = [greedy(lp, m.charset).text for lp in lps]
-    return score(got, texts, ["text"] * len(texts))["cer"]
 
 
 def test_a_line_across_the_width_at_a_whole_lines_edge_is_cut_off() -> None:
