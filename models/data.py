@@ -92,6 +92,9 @@ class SynthSource:
     commune books the register fields are drawn from. ``ruled_share`` of the stroke lines are
     written on ruled or squared ("ô ly") paper, half each (:mod:`sohoa.synth.ruled`).
     ``bend_share`` of the lines are written along a smooth curve (:func:`models.augment.curve`).
+    ``letter_variety`` of the stroke writers also get letter variety (other fonts' letters
+    mixed in, each letter's own lasting twist, stroke ends cut short or run on:
+    ``StrokeWriter.sample(variety=True)``).
     """
 
     def __init__(self, role: str, name_share: float = 0.35, random_share: float = 0.06,
@@ -99,7 +102,8 @@ class SynthSource:
                  extra_share: float = 0.0, mark_share: float = 0.0, stroke_share: float = 0.0,
                  writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0,
                  address_share: float = 0.0, ruled_share: float = 0.0,
-                 capture_share: float = 0.0, bend_share: float = 0.0) -> None:
+                 capture_share: float = 0.0, bend_share: float = 0.0,
+                 letter_variety: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -124,6 +128,7 @@ class SynthSource:
         self.ruled_share = ruled_share
         self.capture_share = capture_share
         self.bend_share = bend_share
+        self.letter_variety = letter_variety
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -165,7 +170,7 @@ class SynthSource:
             if self.ruled_share and rng.random() < self.ruled_share:
                 paper = "lined" if rng.random() < 0.5 else "grid"
             return Sample(kind, text, stroke_line(text, rng, self.writer_seeds, self.size_range,
-                                                  paper=paper))
+                                                  paper=paper, variety=self.letter_variety))
         size = float(rng.uniform(*self.size_range))
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
@@ -202,8 +207,17 @@ class SynthSource:
                     "stroke_fonts": [p.name for p in stroke_fonts(False)],
                     "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}
                    if self.stroke_share else {}),
+                **({"letter_variety": self.letter_variety,
+                    "variety_ranges": variety_ranges()} if self.letter_variety else {}),
                 **({"extra_fonts": [p.name for group in _extra() for p in group]}
                    if self.extra_share else {})}
+
+
+def variety_ranges() -> dict[str, list[float]]:
+    from sohoa.synth import stroke_writer as sw
+
+    return {"mix_fonts": list(sw.MIX_FONTS), "mix_share": list(sw.MIX_SHARE),
+            "letter_warp": list(sw.LETTER_WARP), "trim": list(sw.TRIM)}
 
 
 def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
@@ -214,17 +228,21 @@ def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
 
 def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, int],
                 size_range: tuple[float, float], cell_share: float = 0.5,
-                paper: str = "plain") -> np.ndarray:
+                paper: str = "plain", variety: float = 0.0) -> np.ndarray:
     """``text`` written with pen strokes by a writer whose seed is drawn from
     ``writer_seeds`` (x-height about half the nominal size) on ``paper``
     (:mod:`sohoa.synth.ruled`), photographed; ``cell_share`` of the lines also get the
-    register-cell degradations of :func:`degrade`."""
+    register-cell degradations of :func:`degrade`. ``variety``: the share of writers also
+    given letter variety (drawn only when non-zero, so other recipes' streams stay as they
+    were)."""
     from sohoa.synth.pen import render_stroke_line
     from sohoa.synth.stroke_writer import HELD_OUT_SEED0, StrokeWriter
 
     seed = int(rng.integers(*writer_seeds))
-    writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0,
-                                 x_height=float(rng.uniform(*size_range)) * 0.45)
+    x_height = float(rng.uniform(*size_range)) * 0.45
+    varied = bool(variety) and rng.random() < variety
+    writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0, x_height=x_height,
+                                 variety=varied)
     if rng.random() >= cell_share:
         return render_stroke_line(text, writer, rng, paper=paper)
     from sohoa.synth.pen import photograph_grey

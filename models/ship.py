@@ -102,6 +102,11 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
         extra_fonts += (f"\n  {train['bend_share']:.0%} of lines also written along a smooth "
                         "curve (models.augment.curve: " + ", ".join(train.get("curves", []))
                         + f", peak to peak {train.get('curve_range')} x the height);")
+    if train.get("letter_variety"):
+        extra_fonts += (f"\n  {train['letter_variety']:.0%} of the pen-stroke writers also given "
+                        "letter variety (sohoa.synth.stroke_writer._varied: other fonts' letters "
+                        f"mixed in, lasting letter twists, stroke ends cut or run on; ranges "
+                        f"{train.get('variety_ranges')});")
     cfg = run_dir / "config.json" if run_dir is not None else None
     init = json.loads(cfg.read_text("utf-8")).get("init_from") if cfg and cfg.exists() else ""
     if init:

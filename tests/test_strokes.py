@@ -199,3 +199,39 @@ def test_fonts_whose_lower_case_is_capitals_are_no_training_hand():
         assert caps_only(humor) and humor not in hand
     for p in stroke_fonts(True):  # tall casual hands are not capitals
         assert not caps_only(p)
+
+
+def test_letter_variety_mixes_fonts_per_letter_twists_and_trims_training_writers_only():
+    """``variety=True`` (rule 69): the writer's own parameters stay as drawn; each letter kind
+    always comes from the same font, some from the mixed-in fonts; the held-out writers
+    cannot be given it; a source with ``letter_variety`` records it and writes lines."""
+    from sohoa.synth.stroke_writer import _font_of, _trimmed, _warp
+
+    plain, varied = StrokeWriter.sample(17), StrokeWriter.sample(17, variety=True)
+    assert replace(varied, mix_fonts=(), mix_share=0.0, letter_warp=0.0, trim=0.0) == plain
+    assert varied.mix_fonts and set(varied.mix_fonts) <= set(stroke_fonts(False))
+    assert varied == StrokeWriter.sample(17, variety=True)  # seeded
+    letters = "abcdeghiklmnopqrstuvxy"
+    fonts = {ch: _font_of(varied, ch) for ch in letters}
+    assert fonts == {ch: _font_of(varied, ch) for ch in letters}  # always the same
+    mixed = sum(f != varied.font for f in fonts.values())
+    assert 0 < mixed < len(letters)
+    assert all(_font_of(plain, ch) == plain.font for ch in letters)
+    o = letter_strokes(varied.font, "o").strokes[0]
+    twisted = _warp(o, varied, "o")
+    assert np.array_equal(twisted, _warp(o, varied, "o"))  # a lasting twist, not jitter
+    assert 0.005 < float(np.abs(twisted - o).max()) <= 2 * varied.letter_warp
+    assert not np.allclose(_warp(o, varied, "a"), twisted)
+    rng = np.random.default_rng(3)
+    cut = replace(varied, trim=0.1)
+    line = np.stack([np.linspace(0, 2, 20), np.zeros(20)], 1).astype(np.float32)
+    ends = [_trimmed(line, cut, rng)[[0, -1], 0] for _ in range(50)]
+    assert min(e[0] for e in ends) < -0.05 and max(e[0] for e in ends) > 0.05  # run on, cut
+    dot = line[:3] * 0.1  # a tone dot or a short bar is never cut
+    assert np.array_equal(_trimmed(dot, cut, rng), dot)
+    with pytest.raises(ValueError, match="training writers only"):
+        StrokeWriter.sample(HELD_OUT_SEED0 + 1, held_out=True, variety=True)
+    src = SynthSource("train", stroke_share=1.0, letter_variety=1.0)
+    assert src.describe()["letter_variety"] == 1.0
+    s = src.sample(np.random.default_rng(5))
+    assert s.image.ndim == 2 and s.image.shape[0] > 10 and s.text

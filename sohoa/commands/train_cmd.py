@@ -67,7 +67,7 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share, address_share=opts.address_share,
                      ruled_share=opts.ruled_share, capture_share=opts.capture_share,
-                     bend_share=opts.bend_share)
+                     bend_share=opts.bend_share, letter_variety=opts.letter_variety)
     if opts.shards:  # pre-rendered training lines mixed in (models.shards)
         from models.shards import shard_source
 
@@ -175,6 +175,11 @@ def register(app: typer.Typer) -> None:
             None, "--bend-share", help="Share of lines written along a smooth curve (an arc, "
             "a drift up or down, a wave) instead of a straight baseline (models.augment.curve) "
             f"(default {d('bend_share')})."),
+        letter_variety: float = typer.Option(
+            None, "--letter-variety", help="Share of the pen-stroke writers also given letter "
+            "variety: letters of other fonts mixed in (each letter always the same), each "
+            "letter's own lasting twist, stroke ends cut short or run on "
+            f"(default {d('letter_variety')})."),
         init_from: str = typer.Option(None, "--init-from", help="Model folder to start from."),
         shards: str = typer.Option(
             None, "--shards", help="Folder of pre-rendered training lines (`python -m "
@@ -243,7 +248,7 @@ def register(app: typer.Typer) -> None:
                      name_share=name_share,
                      val_size=val_size, distort_share=distort_share, address_share=address_share,
                      ruled_share=ruled_share, capture_share=capture_share, bend_share=bend_share,
-                     val_font_lines=val_font_lines, shards=shards,
+                     letter_variety=letter_variety, val_font_lines=val_font_lines, shards=shards,
                      shard_share=shard_share,
                      keep_epochs=keep_epochs)
         best = _synthetic(out, resume, **given)

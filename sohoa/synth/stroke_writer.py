@@ -10,6 +10,7 @@ training families write training lines; held-out writers (seeds from ``HELD_OUT_
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -119,15 +120,26 @@ class StrokeWriter:
     ascender: float = 1.0  # height of ascenders (above the x-height) relative to the font's
     descender: float = 1.0  # depth of descenders relative to the font's
     width_jitter: float = 0.05  # per-letter width variation (std of the log)
+    # letter variety (training writers drawn with ``variety``; see :func:`_varied`): letters
+    # of other fonts mixed in, each letter always from the same font; each letter's own
+    # lasting shape change; stroke ends cut short or run on
+    mix_fonts: tuple[Path, ...] = ()
+    mix_share: float = 0.0  # share of the letters (by kind) taken from ``mix_fonts``
+    letter_warp: float = 0.0  # amplitude of each letter's own shape change (x-heights)
+    trim: float = 0.0  # std of a stroke end cut short (-) or run on (+), x its length
 
     @classmethod
-    def sample(cls, seed: int, held_out: bool = False, x_height: float | None = None
-               ) -> StrokeWriter:
+    def sample(cls, seed: int, held_out: bool = False, x_height: float | None = None,
+               variety: bool = False) -> StrokeWriter:
         """The writer of ``seed``: training writers have seeds below ``HELD_OUT_SEED0``,
-        held-out ones from it (and other font families)."""
+        held-out ones from it (and other font families). ``variety``: a training writer
+        also given letter variety (:func:`_varied`); every other parameter the same."""
         if held_out != (seed >= HELD_OUT_SEED0):
             raise ValueError(f"writer seed {seed}: held-out writers have seeds >= "
                              f"{HELD_OUT_SEED0}, training writers below")
+        if variety and held_out:
+            raise ValueError("letter variety is for training writers only: the held-out "
+                             "writers are frozen")
         fonts = stroke_fonts(held_out)
         if not fonts:
             raise ValueError(f"no {'held-out' if held_out else 'training'} stroke fonts "
@@ -135,7 +147,8 @@ class StrokeWriter:
         rng = np.random.default_rng(seed)
         if held_out:
             return cls._frozen(seed, rng, fonts, x_height)
-        return cls._wide(seed, rng, x_height)
+        w = cls._wide(seed, rng, x_height)
+        return _varied(w) if variety else w
 
     @classmethod
     def _frozen(cls, seed: int, rng: np.random.Generator, fonts: tuple[Path, ...],
@@ -237,6 +250,75 @@ _TRAINING = _Ranges(
     nib_angle=(0.2, 1.4), ink=(5, 125), proportions=True)
 
 
+# the ranges of letter variety (training writers only)
+MIX_FONTS = (1, 3)  # how many other fonts a writer mixes in
+MIX_SHARE = (0.1, 0.6)
+LETTER_WARP = (0.0, 0.12)
+TRIM = (0.0, 0.1)
+
+
+def _varied(w: StrokeWriter) -> StrokeWriter:
+    """``w`` with letter variety, from a random stream of its own (the writer's other
+    parameters stay as drawn). Real hands are no font: a writer's letters come from several
+    fonts' shapes (always the same shape for the same letter), each letter has a lasting
+    twist of its own, and strokes stop short or run on."""
+    rng = np.random.default_rng([w.seed, 36])
+    n = int(rng.integers(MIX_FONTS[0], MIX_FONTS[1] + 1))
+    return replace(w, mix_fonts=tuple(_training_font(rng) for _ in range(n)),
+                   mix_share=float(rng.uniform(*MIX_SHARE)),
+                   letter_warp=float(rng.uniform(*LETTER_WARP)),
+                   trim=float(rng.uniform(*TRIM)))
+
+
+def _unit(*key: object) -> float:
+    """A number in [0, 1) fixed by ``key`` (a writer's lasting choice about one letter)."""
+    return zlib.crc32(repr(key).encode()) / 2**32
+
+
+def _font_of(w: StrokeWriter, base: str) -> Path:
+    """The font this writer takes ``base`` from: always the same one for the same letter."""
+    if not w.mix_fonts or _unit(w.seed, base, "mix") >= w.mix_share:
+        return w.font
+    return w.mix_fonts[int(_unit(w.seed, base, "font") * len(w.mix_fonts))]
+
+
+def _warp(pts: np.ndarray, w: StrokeWriter, base: str) -> np.ndarray:
+    """The writer's lasting shape change of letter ``base``: a smooth displacement (two
+    sine waves a direction, fixed per writer and letter) of ``letter_warp`` x-heights."""
+    if not w.letter_warp:
+        return pts
+    r = np.random.default_rng(zlib.crc32(repr((w.seed, base, "warp")).encode()))
+    k = r.normal(0, 1, (2, 2, 2)) * np.pi
+    ph = r.uniform(0, 2 * np.pi, (2, 2))
+    x, y = pts[:, 0], pts[:, 1]
+    d = [sum(np.sin(k[a, i, 0] * x + k[a, i, 1] * y + ph[a, i]) for i in range(2)) / 2
+         for a in range(2)]
+    return (pts + w.letter_warp * np.stack(d, 1)).astype(np.float32)
+
+
+def _trimmed(p: np.ndarray, w: StrokeWriter, rng: np.random.Generator) -> np.ndarray:
+    """A stroke whose ends stop short or run on along their direction (by up to a quarter
+    of its length), as a hurried hand leaves an ``o`` open or runs an ``a`` past its stem;
+    strokes under half an x-height (dots, short bars) are left alone."""
+    if not w.trim or len(p) < 3:
+        return p
+    seg = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    total = float(seg.sum())
+    if total < 0.5:
+        return p
+    d = np.concatenate([[0.0], np.cumsum(seg)])
+    a, b = np.clip(rng.normal(0, w.trim, 2), -0.25, 0.25) * total
+    t = np.linspace(max(0.0, -a), total - max(0.0, -b), len(p))
+    out = np.stack([np.interp(t, d, p[:, 0]), np.interp(t, d, p[:, 1])], 1)
+    if a > 0:  # run on before the start, along the first segment's direction
+        u = (p[0] - p[1]) / max(float(seg[0]), 1e-6)
+        out = np.vstack([p[0] + u * a, out])
+    if b > 0:
+        u = (p[-1] - p[-2]) / max(float(seg[-1]), 1e-6)
+        out = np.vstack([out, p[-1] + u * b])
+    return out.astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Stroke:
     """One pen stroke in pixels: points (n, 2) and the pen's pressure at each (0..1)."""
@@ -333,7 +415,9 @@ def write_strokes(text: str, w: StrokeWriter, rng: np.random.Generator) -> list[
         prev: list[np.ndarray] | None = None
         for ch in word:
             base, marks = split_marks(ch)
-            letter, own = _letter(w.font, base)
+            letter, own = _letter(_font_of(w, base), base)
+            if w.letter_warp or w.trim:
+                own = [_trimmed(_warp(p, w, base), w, rng) for p in own]
             s = float(np.exp(rng.normal(0, w.letter_jitter)))
             turn = float(rng.normal(0, w.letter_jitter * 40))
             k = np.array([w.width * s * float(np.exp(rng.normal(0, w.width_jitter))), s],
