@@ -287,7 +287,7 @@ def _warp(pts: np.ndarray, w: StrokeWriter, base: str) -> np.ndarray:
     sine waves a direction, fixed per writer and letter) of ``letter_warp`` x-heights."""
     if not w.letter_warp:
         return pts
-    r = np.random.default_rng(zlib.crc32(repr((w.seed, base, "warp")).encode()))
+    r = np.random.default_rng(int(_unit(w.seed, base, "warp") * 2**32))
     k = r.normal(0, 1, (2, 2, 2)) * np.pi
     ph = r.uniform(0, 2 * np.pi, (2, 2))
     x, y = pts[:, 0], pts[:, 1]
