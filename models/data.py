@@ -170,7 +170,8 @@ class SynthSource:
             if self.ruled_share and rng.random() < self.ruled_share:
                 paper = "lined" if rng.random() < 0.5 else "grid"
             return Sample(kind, text, stroke_line(text, rng, self.writer_seeds, self.size_range,
-                                                  paper=paper, variety=self.letter_variety))
+                                                  paper=paper,
+                                                  letter_variety=self.letter_variety))
         size = float(rng.uniform(*self.size_range))
         style = HandStyle.sample(rng, font_role=self.role, size=size)
         # a few discrete sizes keep the renderer's glyph cache warm (the crop is rescaled anyway)
@@ -228,11 +229,11 @@ def stroke_fonts(held_out: bool) -> tuple[Path, ...]:
 
 def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, int],
                 size_range: tuple[float, float], cell_share: float = 0.5,
-                paper: str = "plain", variety: float = 0.0) -> np.ndarray:
+                paper: str = "plain", letter_variety: float = 0.0) -> np.ndarray:
     """``text`` written with pen strokes by a writer whose seed is drawn from
     ``writer_seeds`` (x-height about half the nominal size) on ``paper``
     (:mod:`sohoa.synth.ruled`), photographed; ``cell_share`` of the lines also get the
-    register-cell degradations of :func:`degrade`. ``variety``: the share of writers also
+    register-cell degradations of :func:`degrade`. ``letter_variety``: the share of writers also
     given letter variety (drawn only when non-zero, so other recipes' streams stay as they
     were)."""
     from sohoa.synth.pen import render_stroke_line
@@ -240,7 +241,7 @@ def stroke_line(text: str, rng: np.random.Generator, writer_seeds: tuple[int, in
 
     seed = int(rng.integers(*writer_seeds))
     x_height = float(rng.uniform(*size_range)) * 0.45
-    varied = bool(variety) and rng.random() < variety
+    varied = bool(letter_variety) and rng.random() < letter_variety
     writer = StrokeWriter.sample(seed, held_out=seed >= HELD_OUT_SEED0, x_height=x_height,
                                  variety=varied)
     if rng.random() >= cell_share:

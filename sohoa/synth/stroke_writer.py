@@ -416,8 +416,7 @@ def write_strokes(text: str, w: StrokeWriter, rng: np.random.Generator) -> list[
         for ch in word:
             base, marks = split_marks(ch)
             letter, own = _letter(_font_of(w, base), base)
-            if w.letter_warp or w.trim:
-                own = [_trimmed(_warp(p, w, base), w, rng) for p in own]
+            own = [_trimmed(_warp(p, w, base), w, rng) for p in own]  # as is without variety
             s = float(np.exp(rng.normal(0, w.letter_jitter)))
             turn = float(rng.normal(0, w.letter_jitter * 40))
             k = np.array([w.width * s * float(np.exp(rng.normal(0, w.width_jitter))), s],
