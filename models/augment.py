@@ -333,3 +333,48 @@ def curve(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     pad = int(np.ceil(amp / 2.0)) + 1
     big = np.vstack([_paper_rows(img, pad, True, rng), img, _paper_rows(img, pad, False, rng)])
     return move_columns(big, (-shift).astype(np.float32))  # the writing moved down by shift
+
+
+# shake(): the length of the smear, x the image's height (at least 2 px), and how often the
+# smear ends in a second, fainter exposure instead of being even along its path
+SHAKE_RANGE = (0.04, 0.2)
+SHAKE_GHOST = 0.3
+
+
+def shake_kernel(length: float, angle: float, ghost: float = 0.0) -> np.ndarray:
+    """A motion-blur kernel: a straight smear of ``length`` px at ``angle`` degrees (0 = along
+    the line), summing to 1. With ``ghost`` > 0 the two ends are exposures of their own
+    (a hand-held camera stopping twice) and the far one weighs ``ghost`` of the near one,
+    the path between them faint."""
+    n = max(2, int(np.ceil(length)))
+    k = n + 1 if n % 2 == 0 else n
+    kern = np.zeros((k, k), np.float32)
+    c = k // 2
+    t = np.linspace(-length / 2.0, length / 2.0, 4 * k)
+    a = np.deg2rad(angle)
+    xs, ys = np.rint(c + t * np.cos(a)).astype(int), np.rint(c - t * np.sin(a)).astype(int)
+    w = np.ones_like(t, dtype=np.float32)
+    if ghost > 0:
+        w[:] = 0.1
+        w[: len(t) // 8] = 1.0
+        w[-(len(t) // 8):] = ghost
+    np.add.at(kern, (np.clip(ys, 0, k - 1), np.clip(xs, 0, k - 1)), w)
+    return np.asarray(kern / kern.sum(), np.float32)
+
+
+def shake(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The line as a hand-held photo taken with the camera moving (grey uint8 in and out): a
+    smear of ``SHAKE_RANGE`` x the image's height in one direction (within 30 degrees of the
+    line half the time, any direction otherwise), a ``SHAKE_GHOST`` share of them a double
+    exposure, and a little sensor noise. The ink stays about where it was (the smear is centred
+    on it), so the label still fits."""
+    h, w = img.shape[:2]
+    if h < 8 or w < 8:
+        return img
+    length = max(2.0, float(rng.uniform(*SHAKE_RANGE)) * h)
+    angle = float(rng.uniform(-30, 30) if rng.random() < 0.5 else rng.uniform(0, 180))
+    ghost = float(rng.uniform(0.3, 0.9)) if rng.random() < SHAKE_GHOST else 0.0
+    out = cv2.filter2D(img.astype(np.float32), -1, shake_kernel(length, angle, ghost),
+                       borderType=cv2.BORDER_REPLICATE)
+    out += np.asarray(rng.normal(0.0, rng.uniform(0.0, 4.0), out.shape), np.float32)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -20,10 +20,13 @@ from models.augment import (
     CURVES,
     DEGRADATIONS,
     DISTORTIONS,
+    SHAKE_GHOST,
+    SHAKE_RANGE,
     capture,
     curve,
     degrade,
     distort,
+    shake,
 )
 from models.charset import Charset
 from models.preprocess import batch_tensor, prepare
@@ -92,6 +95,8 @@ class SynthSource:
     commune books the register fields are drawn from. ``ruled_share`` of the stroke lines are
     written on ruled or squared ("ô ly") paper, half each (:mod:`sohoa.synth.ruled`).
     ``bend_share`` of the lines are written along a smooth curve (:func:`models.augment.curve`).
+    ``shake_share`` of the lines are photographed with the camera moving (motion blur,
+    sometimes a double exposure: :func:`models.augment.shake`).
     ``letter_variety`` of the stroke writers also get letter variety (other fonts' letters
     mixed in, each letter's own lasting twist, stroke ends cut short or run on:
     ``StrokeWriter.sample(variety=True)``).
@@ -103,7 +108,7 @@ class SynthSource:
                  writer_seeds: tuple[int, int] = (0, 900_000), distort_share: float = 0.0,
                  address_share: float = 0.0, ruled_share: float = 0.0,
                  capture_share: float = 0.0, bend_share: float = 0.0,
-                 letter_variety: float = 0.0) -> None:
+                 letter_variety: float = 0.0, shake_share: float = 0.0) -> None:
         from sohoa.synth import fonts_for_role
         from sohoa.template import load_template, template_ids
 
@@ -129,6 +134,7 @@ class SynthSource:
         self.capture_share = capture_share
         self.bend_share = bend_share
         self.letter_variety = letter_variety
+        self.shake_share = shake_share
 
     def _text(self, rng: np.random.Generator) -> tuple[str, str]:
         from sohoa.synth import sample_value
@@ -158,6 +164,8 @@ class SynthSource:
             s = Sample(s.kind, s.text, capture(s.image, rng))
         if self.bend_share and rng.random() < self.bend_share:
             s = Sample(s.kind, s.text, curve(s.image, rng))
+        if self.shake_share and rng.random() < self.shake_share:
+            s = Sample(s.kind, s.text, shake(s.image, rng))
         return s
 
     def _sample(self, rng: np.random.Generator) -> Sample:
@@ -204,6 +212,8 @@ class SynthSource:
                    if self.capture_share else {}),
                 **({"bend_share": self.bend_share, "curves": list(CURVES),
                     "curve_range": list(CURVE_RANGE)} if self.bend_share else {}),
+                **({"shake_share": self.shake_share, "shake_range": list(SHAKE_RANGE),
+                    "shake_ghost": SHAKE_GHOST} if self.shake_share else {}),
                 **({"stroke_share": self.stroke_share, "writer_seeds": list(self.writer_seeds),
                     "stroke_fonts": [p.name for p in stroke_fonts(False)],
                     "stroke_source": "sohoa.synth.stroke_writer + sohoa.synth.pen"}

@@ -102,6 +102,11 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
         extra_fonts += (f"\n  {train['bend_share']:.0%} of lines also written along a smooth "
                         "curve (models.augment.curve: " + ", ".join(train.get("curves", []))
                         + f", peak to peak {train.get('curve_range')} x the height);")
+    if train.get("shake_share"):
+        extra_fonts += (f"\n  {train['shake_share']:.0%} of lines also photographed with the "
+                        f"camera moving (models.augment.shake: a smear of "
+                        f"{train.get('shake_range')} x the height, "
+                        f"{train.get('shake_ghost', 0):.0%} of them a double exposure);")
     if train.get("letter_variety"):
         extra_fonts += (f"\n  {train['letter_variety']:.0%} of the pen-stroke writers also given "
                         "letter variety (sohoa.synth.stroke_writer._varied: other fonts' letters "

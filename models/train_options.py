@@ -45,6 +45,7 @@ class TrainOptions:
     # lines also as a bitonal scan, with specks, at a low resolution... (models.augment.capture)
     capture_share: float = 0.0
     bend_share: float = 0.0  # lines written along a smooth curve (models.augment.curve)
+    shake_share: float = 0.0  # lines photographed with the camera moving (models.augment.shake)
     # stroke writers also given letter variety: other fonts' letters mixed in, each letter's
     # own lasting twist, stroke ends cut short or run on (sohoa.synth.stroke_writer._varied)
     letter_variety: float = 0.0
@@ -77,5 +78,5 @@ def default(name: str) -> Any:
 # options a resumed run may change; the rest are the run's own and stay as saved
 RESUME_MAY_CHANGE = ("device", "threads", "workers", "name_share", "extra_font_share",
                      "mark_share", "stroke_share", "distort_share", "address_share",
-                     "ruled_share", "capture_share", "bend_share", "letter_variety",
+                     "ruled_share", "capture_share", "bend_share", "shake_share", "letter_variety",
                      "time_budget_min", "shards", "shard_share", "keep_epochs")

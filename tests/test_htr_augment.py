@@ -122,3 +122,44 @@ def test_curve_bends_the_whole_line_without_cutting_ink_or_showing_the_crops_edg
     src = SynthSource("train", bend_share=1.0)
     assert src.describe()["curves"] == list(CURVES)
     assert src.sample(np.random.default_rng(2)).image.dtype == np.uint8
+
+
+def test_shake_smears_the_ink_along_one_direction_and_keeps_it_in_place() -> None:
+    """shake() is a hand-held photo's motion blur: its kernel is a straight smear of the
+    asked length and direction summing to 1 (a double exposure weighs its two ends more than
+    the path, the far one by ``ghost``); a thin upright stroke comes out wider, as much ink
+    as before and centred where it was; the same seed gives the same image, and SynthSource
+    applies it to ``shake_share`` of its lines and records its ranges."""
+    from models.augment import SHAKE_RANGE, shake, shake_kernel
+    from models.data import SynthSource
+
+    k = shake_kernel(7, 0)
+    assert k.shape == (7, 7) and abs(float(k.sum()) - 1) < 1e-6
+    assert np.allclose(k[3], 1 / 7) and k[[0, 1, 2, 4, 5, 6]].sum() == 0  # along the line
+    assert np.allclose(shake_kernel(7, 90)[:, 3], 1 / 7)  # across it
+    g = shake_kernel(10, 0, ghost=0.5)
+    row = g[g.shape[0] // 2]
+    assert abs(float(g.sum()) - 1) < 1e-6 and row[0] > 3 * row[5] and row[-1] > 2 * row[5]
+    assert 0.35 < row[-1] / row[0] < 0.65  # the second exposure fainter by about ghost
+
+    img = np.full((50, 200), 220, np.uint8)
+    img[10:40, 98:102] = 20  # one upright stroke, 4 px wide
+    ink = (220.0 - img.astype(np.float32)).sum()
+    rng = np.random.default_rng(3)
+    widths = []
+    for _ in range(30):
+        out = shake(img, rng)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        dark = 220.0 - out.astype(np.float32)
+        assert abs(float(dark.sum()) - ink) < 0.06 * ink  # no ink made or lost
+        cols = dark.sum(axis=0)
+        centre = float((cols * np.arange(200)).sum() / cols.sum())
+        assert abs(centre - 99.5) < SHAKE_RANGE[1] * 50 / 2  # within half the longest smear
+        widths.append(int(np.count_nonzero(cols > 0.05 * cols.max())))
+    assert max(widths) >= 4 + SHAKE_RANGE[1] * 50 * 0.5  # some smears well across the stroke
+    assert np.array_equal(shake(img, np.random.default_rng(9)),
+                          shake(img, np.random.default_rng(9)))
+    src = SynthSource("train", shake_share=1.0)
+    assert src.describe()["shake_range"] == list(SHAKE_RANGE)
+    assert "shake_share" not in SynthSource("train").describe()
+    assert src.sample(np.random.default_rng(2)).image.dtype == np.uint8

@@ -67,7 +67,8 @@ def _synthetic(out: Path, resume: bool, **given: object) -> dict:
                      mark_share=opts.mark_share, stroke_share=opts.stroke_share,
                      distort_share=opts.distort_share, address_share=opts.address_share,
                      ruled_share=opts.ruled_share, capture_share=opts.capture_share,
-                     bend_share=opts.bend_share, letter_variety=opts.letter_variety)
+                     bend_share=opts.bend_share, letter_variety=opts.letter_variety,
+                     shake_share=opts.shake_share)
     if opts.shards:  # pre-rendered training lines mixed in (models.shards)
         from models.shards import shard_source
 
@@ -175,6 +176,10 @@ def register(app: typer.Typer) -> None:
             None, "--bend-share", help="Share of lines written along a smooth curve (an arc, "
             "a drift up or down, a wave) instead of a straight baseline (models.augment.curve) "
             f"(default {d('bend_share')})."),
+        shake_share: float = typer.Option(
+            None, "--shake-share", help="Share of lines photographed with the camera moving: "
+            "a smear along one direction, sometimes a double exposure (models.augment.shake) "
+            f"(default {d('shake_share')})."),
         letter_variety: float = typer.Option(
             None, "--letter-variety", help="Share of the pen-stroke writers also given letter "
             "variety: letters of other fonts mixed in (each letter always the same), each "
@@ -248,6 +253,7 @@ def register(app: typer.Typer) -> None:
                      name_share=name_share,
                      val_size=val_size, distort_share=distort_share, address_share=address_share,
                      ruled_share=ruled_share, capture_share=capture_share, bend_share=bend_share,
+                     shake_share=shake_share,
                      letter_variety=letter_variety, val_font_lines=val_font_lines, shards=shards,
                      shard_share=shard_share,
                      keep_epochs=keep_epochs)
