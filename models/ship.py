@@ -28,34 +28,11 @@ def _kind_table(metrics: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = "",
-         dest_root: Path = SHIPPED_DIR) -> Path:
-    """Copy ``best_dir`` as fp16 into ``dest_root/name`` and write its MODEL_CARD.md."""
-    m = load_model_dir(best_dir)
-    meta = {k: v for k, v in m.meta.items() if k not in ("arch", "config", "weights_sha256",
-                                                          "created")}
-    meta["shipped_from"] = str(run_dir or best_dir)
-    dest = save_model_dir(dest_root / name, m.module, m.config, m.charset, meta, half=True)
-    from ocr.htr import LM_FILES
-
-    for kind, file in LM_FILES.items():
-        kind_lm(kind.value, n=20000).save(dest / file)
-    address_lm(n=20000).save(dest / ADDRESS_LM_FILE)
-    info = json.loads((dest / "model.json").read_text("utf-8"))
-    params = sum(p.numel() for p in m.module.parameters())
-    data = meta.get("data", {})
-    if run_dir is not None and (run_dir / "data.json").exists():  # the run's, with its legs
-        data = json.loads((run_dir / "data.json").read_text("utf-8"))
-    train, val = data.get("train", {}), data.get("val", {})
-    history = ""
-    if run_dir is not None and (run_dir / "metrics.jsonl").exists():
-        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        history = "\n".join(f"| {r['epoch']} | {r['elapsed_min']:.0f} | {r['step']} | "
-                            f"{r['train_loss']:.3f} | {r['cer']:.2%} | {r['samples_per_s']:.0f} |"
-                            for r in rows)
-        history = ("| epoch | minutes | steps | train loss | val CER | samples/s |\n"
-                   "|---|---|---|---|---|---|\n" + history)
-    size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
+def training_data_notes(data: dict[str, Any]) -> str:
+    """What a run's ``data.json`` says its training lines were made of beyond the base
+    fonts (extra fonts, earlier legs, shifted marks, pen strokes, shards and each
+    augmentation share), one model-card line each."""
+    train = data.get("train", {})
     extra_fonts = ""
     if train.get("extra_share"):
         names = train.get("extra_fonts", [])
@@ -112,6 +89,38 @@ def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = ""
                         "letter variety (sohoa.synth.stroke_writer._varied: other fonts' letters "
                         f"mixed in, lasting letter twists, stroke ends cut or run on; ranges "
                         f"{train.get('variety_ranges')});")
+    return extra_fonts
+
+
+def ship(best_dir: Path, name: str, run_dir: Path | None = None, extra: str = "",
+         dest_root: Path = SHIPPED_DIR) -> Path:
+    """Copy ``best_dir`` as fp16 into ``dest_root/name`` and write its MODEL_CARD.md."""
+    m = load_model_dir(best_dir)
+    meta = {k: v for k, v in m.meta.items() if k not in ("arch", "config", "weights_sha256",
+                                                          "created")}
+    meta["shipped_from"] = str(run_dir or best_dir)
+    dest = save_model_dir(dest_root / name, m.module, m.config, m.charset, meta, half=True)
+    from ocr.htr import LM_FILES
+
+    for kind, file in LM_FILES.items():
+        kind_lm(kind.value, n=20000).save(dest / file)
+    address_lm(n=20000).save(dest / ADDRESS_LM_FILE)
+    info = json.loads((dest / "model.json").read_text("utf-8"))
+    params = sum(p.numel() for p in m.module.parameters())
+    data = meta.get("data", {})
+    if run_dir is not None and (run_dir / "data.json").exists():  # the run's, with its legs
+        data = json.loads((run_dir / "data.json").read_text("utf-8"))
+    train, val = data.get("train", {}), data.get("val", {})
+    history = ""
+    if run_dir is not None and (run_dir / "metrics.jsonl").exists():
+        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        history = "\n".join(f"| {r['epoch']} | {r['elapsed_min']:.0f} | {r['step']} | "
+                            f"{r['train_loss']:.3f} | {r['cer']:.2%} | {r['samples_per_s']:.0f} |"
+                            for r in rows)
+        history = ("| epoch | minutes | steps | train loss | val CER | samples/s |\n"
+                   "|---|---|---|---|---|---|\n" + history)
+    size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
+    extra_fonts = training_data_notes(data)
     cfg = run_dir / "config.json" if run_dir is not None else None
     init = json.loads(cfg.read_text("utf-8")).get("init_from") if cfg and cfg.exists() else ""
     if init:

@@ -163,3 +163,24 @@ def test_shake_smears_the_ink_along_one_direction_and_keeps_it_in_place() -> Non
     assert src.describe()["shake_range"] == list(SHAKE_RANGE)
     assert "shake_share" not in SynthSource("train").describe()
     assert src.sample(np.random.default_rng(2)).image.dtype == np.uint8
+
+
+def test_model_card_names_every_augmentation_a_run_recorded() -> None:
+    """The model card's data lines come from what the training source recorded in the run's
+    data.json: each share that was on gets its line with its value and its recorded ranges,
+    and a share that was off gets none."""
+    from models.data import SynthSource
+    from models.ship import training_data_notes
+
+    src = SynthSource("train", stroke_share=0.4, distort_share=0.2, capture_share=0.25,
+                      bend_share=0.15, shake_share=0.3, letter_variety=0.5)
+    notes = training_data_notes({"train": src.describe()})
+    for line in ("40% of lines written with pen strokes", "20% of lines also distorted",
+                 "25% of lines also captured badly", "15% of lines also written along a smooth",
+                 "30% of lines also photographed with the camera moving",
+                 "[0.04, 0.2] x the height, 30% of them a double exposure",
+                 "50% of the pen-stroke writers also given letter variety"):
+        assert line in notes, line
+    plain = training_data_notes({"train": SynthSource("train", stroke_share=0.4).describe()})
+    assert "pen strokes" in plain
+    assert "camera moving" not in plain and "distorted" not in plain and "variety" not in plain
