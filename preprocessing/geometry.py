@@ -57,7 +57,7 @@ def from_affine(a: Affine) -> np.ndarray:
 def is_affine(m: np.ndarray) -> bool:
     """Whether a 2x3 or 3x3 matrix is affine: its last row (0, 0, 1) as ``np.allclose(row,
     (0, 0, 1), atol=1e-12)`` says (NaN is not), compared as scalars: page analysis maps
-    points through a matrix over a thousand times a page, and allclose costs 0.1 ms a call."""
+    points through a matrix about 300 times a page, and allclose costs ~35 us a call."""
     if m.shape[0] == 2:
         return True
     a, b, c = float(m[2, 0]), float(m[2, 1]), float(m[2, 2])
