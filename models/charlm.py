@@ -21,6 +21,11 @@ import numpy as np
 
 from models.ctc_decode import CharLM
 
+# a character the LM never saw (no unigram count: a comma in a name) scores at most 0: additive
+# smoothing gives it more mass in a sparse context than in the unigram, which was a bonus
+# ("Lò Văn Hồng," over "Lò Văn Hồng"; rule 74 of benchmarks/results/rules-s38.md)
+UNSEEN_NO_BONUS = True
+
 
 @dataclass
 class NGramCharLM:
@@ -84,6 +89,8 @@ class NGramCharLM:
             pk = (c[char] + self.alpha) / (total + self.alpha * v)
             lam = total / (total + 5.0)
             p = lam * pk + (1 - lam) * p
+        if UNSEEN_NO_BONUS and not uni[char]:  # smoothing gives an unseen character more
+            return min(0.0, math.log(p) - math.log(p0))  # mass in a sparse context: no bonus
         return math.log(p) - math.log(p0)
 
     def save(self, path: Path) -> None:

@@ -72,6 +72,10 @@ PRIOR_FUSE = True  # the character LM's fusion after the prior
 # admin part an exact unit, a listed form, a date that parses) is decoded as before: what
 # clear writing costs stays what it was
 PRIOR_SHORTCUT = True
+# when the LM, fused with a shortcut's candidates, puts first a reading that is not settled,
+# the candidates are weighed with the priors after all (rule 75 of
+# benchmarks/results/rules-s38.md: "Giàng Thị Tuyết" went to "Giàng Thị Luyết" unweighed)
+SETTLED_STAYS = True
 SETTLED_PLACE_P = 0.3  # a settled place reading must also be this likely to skip the rest
 EXACT_ALL = False  # exact CTC for every candidate (slower; the beams' sums are close)
 PRIOR_SPAN = 30.0  # nats below the likeliest candidate's exact log P(text | image): dropped
@@ -152,11 +156,13 @@ class FieldDecoder:
         full: a line is a part of a form, and a short listed form would take its place)."""
         kind = FieldKind(kind)
         pairs = self.free(kind).nbest(logp, self.nbest)
-        if self.lexicons and self.priors and kind in PRIOR_KINDS and pairs \
-                and (kind != FieldKind.NUMBER or self.numbers) \
-                and not (PRIOR_SHORTCUT and settled(kind, pairs[0][0])
-                         and (kind != FieldKind.PLACE or pairs[0][1] >= SETTLED_PLACE_P)):
+        weighed = self.lexicons and self.priors and kind in PRIOR_KINDS and bool(pairs) \
+            and (kind != FieldKind.NUMBER or self.numbers)
+        shortcut = weighed and PRIOR_SHORTCUT and settled(kind, pairs[0][0]) \
+            and (kind != FieldKind.PLACE or pairs[0][1] >= SETTLED_PLACE_P)
+        if weighed and not shortcut:
             return self._with_prior(logp, pairs, kind, whole)
+        free = list(pairs)
         if kind in self.arpa:
             pairs = self._with_best_path(logp, pairs)
         texts = {t for t, _ in pairs}
@@ -170,7 +176,12 @@ class FieldDecoder:
             pairs += self._respelt(logp, [t for t, _ in pairs[:RESPELL_TOP]], texts)
         hook = self.hooks.get(kind)
         if hook is not None and kind in FUSED_KINDS and len(pairs) > 1:
-            pairs = fuse(pairs, hook, self.lm_weight)
+            fused = fuse(pairs, hook, self.lm_weight)
+            top = max(fused, key=lambda tp: tp[1])[0]
+            if SETTLED_STAYS and shortcut and top != free[0][0] and not settled(kind, top):
+                # the LM put first a reading no prior has weighed: weigh them all
+                return self._with_prior(logp, free, kind, whole)
+            pairs = fused
         return sorted(pairs, key=lambda tp: -tp[1])[: self.nbest + LEXICON_NBEST]
 
     def _with_best_path(self, logp: np.ndarray, pairs: list[tuple[str, float]]

@@ -142,3 +142,31 @@ def test_a_syllable_read_as_spaces_is_not_a_free_shorter_name():
     pairs = FieldDecoder(cs).decode(lp, FieldKind.NAME)
     assert "  " in FieldDecoder(cs, lexicons=False).decode(lp, FieldKind.NAME)[0][0]
     assert pairs[0][0] == truth
+
+
+def test_the_lm_alone_does_not_overturn_a_settled_name():
+    """The free beam's best reading is a listed name, so the priors are skipped
+    (``PRIOR_SHORTCUT``); a character LM that likes "L" after "Thị " put the unlisted
+    "Giàng Thị Luyết" first when fused alone. Now a fused best that is not settled sends the
+    candidates through the priors (rule 75 of benchmarks/results/rules-s38.md)."""
+    import models.field_decoder as fd
+    from models.field_decoder import FieldDecoder, settled
+
+    cs = Charset.default()
+    truth = "Giàng Thị Tuyết"
+    assert settled(FieldKind.NAME, truth) and not settled(FieldKind.NAME, "Giàng Thị Luyết")
+    lp = _spelt(cs, truth, {truth.rindex("T"): {"T": 0.6, "L": 0.37}})
+
+    def hook(prefix: str, ch: str) -> float:
+        return 2.0 if ch == "L" and prefix.endswith("Thị ") else 0.0
+
+    def best() -> str:
+        return FieldDecoder(cs, hooks={FieldKind.NAME: hook}).decode(lp, FieldKind.NAME)[0][0]
+
+    assert best() == truth
+    saved = fd.SETTLED_STAYS
+    try:  # as it was: the LM's reading, never weighed with the name prior
+        fd.SETTLED_STAYS = False
+        assert best() == "Giàng Thị Luyết"
+    finally:
+        fd.SETTLED_STAYS = saved
