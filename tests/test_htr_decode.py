@@ -125,7 +125,7 @@ def test_char_lm_prefers_seen_spellings_round_trips_and_reorders_the_beam(tmp_pa
     assert beam_search(lp, cs, lm=again.as_hook(), lm_weight=0.5)[0][0] == "Lườ"
 
 
-def test_a_character_the_lm_never_saw_earns_no_bonus():
+def test_a_character_the_lm_never_saw_earns_no_bonus(monkeypatch):
     """Additive smoothing gives an unseen character more mass in a sparse context than in
     the unigram: its log ratio came out positive, and ``fuse`` put "Lò Văn Hồng," (p 0.09)
     before "Lò Văn Hồng" (p 0.58) on a real crop (rule 74 of benchmarks/results/rules-s38.md)."""
@@ -141,12 +141,8 @@ def test_a_character_the_lm_never_saw_earns_no_bonus():
     assert scores["Lò Văn Hồng,"] <= scores["Lò Văn Hồng"]
     fused = fuse([("Lò Văn Hồng", 0.58), ("Lò Văn Hồng,", 0.09)], hook, 1.0)
     assert max(fused, key=lambda tp: tp[1])[0] == "Lò Văn Hồng"
-    saved = charlm.UNSEEN_NO_BONUS
-    try:  # the old smoothing, for the record: the bonus this test guards against
-        charlm.UNSEEN_NO_BONUS = False
-        assert NGramCharLM(order=4).fit(["Lò Văn Hồng"] * 20).as_hook()("Lò Văn Hồng", ",") > 0
-    finally:
-        charlm.UNSEEN_NO_BONUS = saved
+    monkeypatch.setattr(charlm, "UNSEEN_NO_BONUS", False)  # the bonus this test guards against
+    assert NGramCharLM(order=4).fit(["Lò Văn Hồng"] * 20).as_hook()("Lò Văn Hồng", ",") > 0
 
 
 # --- the compiled decoder (flashlight-text) and decoding with what a field can be ---------
