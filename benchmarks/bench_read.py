@@ -58,6 +58,7 @@ from sohoa.fields.calibration import (
     Calibration,
     CalibrationError,
     default_calibration,
+    kept_doubt,
 )
 from sohoa.fields.calibration_fit import (
     CellRead,
@@ -296,10 +297,11 @@ def run_page(spec: PageSpec, engines: dict[str, Any], fps: dict[str, str],
 
 
 def fit(runs: list[PageRun], engines: set[str], note: str,
-        accept_precision: float | None = ACCEPT_PRECISION) -> Calibration | None:
+        accept_precision: float | None = ACCEPT_PRECISION,
+        at_most: dict[str, float] | None = None) -> Calibration | None:
     lps = [lp for r in runs if r.spec.half == "fit" and r.engine in engines for lp in r.chosen]
     try:
-        return fit_labelled(lps, note=note, accept_precision=accept_precision)
+        return fit_labelled(lps, note=note, accept_precision=accept_precision, at_most=at_most)
     except CalibrationError as exc:
         print(f"no calibration fit for {sorted(engines)}: {exc}", file=sys.stderr)
         return None
@@ -457,6 +459,9 @@ def main() -> int:
                     help="engines whose FIT-half output the shipped map is fitted on (one map "
                          "serves every engine: the pipeline reads with htr, falls back to "
                          "tesseract)")
+    ap.add_argument("--free-doubt", action="store_true",
+                    help="refit without keeping the start map's valid-rival weight "
+                         "(the fit of sessions before 39)")
     ap.add_argument("--save-calibration", action="store_true",
                     help=f"write the shipped map to {SHIPPED.relative_to(ROOT)}")
     ap.add_argument("--out", type=Path, default=OUT)
@@ -503,11 +508,15 @@ def main() -> int:
         print(f"[{i}/{len(todo)}] {spec.half} {spec.key} {time.perf_counter() - t0:.0f} s",
               file=sys.stderr, flush=True)
     accept = args.accept_precision or None
-    own = {e: fit(runs, {e}, f"{e} FIT half", accept) for e in engines}
+    # the refit keeps the start map's valid-rival weight (kept_doubt); --free-doubt: as
+    # before session 39, every doubt weight only held <= 0
+    bounds = None if args.free_doubt else kept_doubt(default_calibration())
+    own = {e: fit(runs, {e}, f"{e} FIT half", accept, bounds) for e in engines}
     ship_from = {e for e in args.ship.split(",") if e in engines} or {next(iter(engines))}
     fit_pages = sorted({r.spec.key for r in runs if r.spec.half == "fit"
                         and r.engine in ship_from})
-    ship = default_calibration() if args.use_shipped else fit(runs, ship_from, "", accept)
+    ship = (default_calibration() if args.use_shipped
+            else fit(runs, ship_from, "", accept, bounds))
     if ship is not None and not args.use_shipped:
         ship = keep_unfitted_engines(ship, default_calibration(), ship_from)
     res = report(runs, own, ship)
@@ -520,6 +529,7 @@ def main() -> int:
             "fit_fonts": list(fit_fonts), "eval_fonts": list(eval_fonts),
             "layouts": list(layouts), "fit_layouts": list(fit_layouts),
             "map": "shipped" if args.use_shipped else "fitted on the FIT half",
+            "doubt_bounds": bounds or {},
             "ship_from": sorted(ship_from), "fit_pages": fit_pages,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs shared with other jobs",
             "threads": 1, "seconds": round(time.perf_counter() - t0, 1),

@@ -72,3 +72,34 @@ def test_fit_never_lets_doubt_raise_confidence():
     cal = fit_calibration(samples)
     assert cal.weights["extra_lines"] == 0.0
     assert cal.weights["logit_conf"] > 0
+
+
+def test_a_refit_keeps_the_valid_rival_weight_of_the_map_it_starts_from():
+    """Fitted on readings where a valid rival says little (it mostly comes with right
+    readings here), the free fit weakens the rival weight; with ``kept_doubt`` it stays at
+    the start map's and the other weights are refitted around it."""
+    import random
+
+    from sohoa.fields.calibration import CalibrationError, fit_calibration, kept_doubt
+
+    rng = random.Random(5)
+    samples = []
+    for _ in range(600):
+        conf = min(max(rng.random(), 0.02), 0.98)
+        right = rng.random() < conf
+        rival = 0.4 if rng.random() < (0.25 if right else 0.35) else 0.0
+        samples.append((replace(CLEAR, engine_conf=conf, rival=rival), right))
+    start = default_calibration()
+    bounds = kept_doubt(start)
+    assert bounds == {"rival": start.weights["rival"]} and bounds["rival"] < -1
+    free = fit_calibration(samples)
+    kept = fit_calibration(samples, at_most=bounds)
+    assert free.weights["rival"] > bounds["rival"] + 1  # the data alone weaken it
+    assert kept.weights["rival"] == bounds["rival"]
+    assert kept.weights["logit_conf"] > 0 and kept.bias != free.bias
+    doubt, lone = replace(CLEAR, engine_conf=0.6, rival=0.4), replace(CLEAR, engine_conf=0.6)
+    assert kept.predict(lone) - kept.predict(doubt) > free.predict(lone) - free.predict(doubt)
+    stronger = fit_calibration(samples, at_most={"rival": -9.0})
+    assert stronger.weights["rival"] == -9.0
+    with pytest.raises(CalibrationError, match="no doubt feature"):
+        fit_calibration(samples, at_most={"logit_conf": 0.0})

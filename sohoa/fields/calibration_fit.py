@@ -20,7 +20,7 @@ truth, stored field crops re-read by an engine) so trainers can refit on real bo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -163,10 +163,11 @@ def samples_of(pairs: Iterable[LabelledPair]) -> list[Sample]:
 
 
 def fit_labelled(pairs: Iterable[LabelledPair], *, note: str = "", l2: float = 1.0,
-                 accept_precision: float | None = None) -> Calibration:
+                 accept_precision: float | None = None,
+                 at_most: Mapping[str, float] | None = None) -> Calibration:
     """Fit the logistic map on labelled pairs (see ``fit_calibration``)."""
     return fit_calibration(samples_of(pairs), l2=l2, note=note,
-                           accept_precision=accept_precision)
+                           accept_precision=accept_precision, at_most=at_most)
 
 
 def recalibrated(pairs: Iterable[LabelledPair], calibration: Calibration) -> list[FieldPair]:
@@ -247,11 +248,12 @@ def refit(pairs: Sequence[LabelledPair], *, current: Calibration | None = None,
     """Fit on every second labelled field, measure ECE on the rest, then fit on all of them
     (with the accept guard, as the shipped map: ``calibration.ACCEPT_PRECISION``)."""
     from sohoa.evaluation import expected_calibration_error
-    from sohoa.fields.calibration import ACCEPT_PRECISION, default_calibration
+    from sohoa.fields.calibration import ACCEPT_PRECISION, default_calibration, kept_doubt
 
     read = [lp for lp in pairs if lp.features is not None]
     fit_half, eval_half = read[0::2], read[1::2]
-    half = fit_labelled(fit_half, note=note, accept_precision=ACCEPT_PRECISION)
+    bounds = kept_doubt(current or default_calibration())
+    half = fit_labelled(fit_half, note=note, accept_precision=ACCEPT_PRECISION, at_most=bounds)
 
     def ece(cal: Calibration) -> float:
         got = recalibrated(eval_half, cal)
@@ -260,5 +262,5 @@ def refit(pairs: Sequence[LabelledPair], *, current: Calibration | None = None,
     before = ece(current or default_calibration())
     after = ece(half)
     full = fit_labelled(read, note=f"{note}; held-out ECE {after:.3f} (was {before:.3f})",
-                        accept_precision=ACCEPT_PRECISION)
+                        accept_precision=ACCEPT_PRECISION, at_most=bounds)
     return RefitReport(full, len(read), len(eval_half), before, after)
