@@ -38,13 +38,23 @@ def test_shipped_model_reads_unseen_hands_dates_and_names():
         assert r.alternatives and r.alternatives[0].text == r.text
         confs = [a.confidence for a in r.alternatives]
         assert confs == sorted(confs, reverse=True)
-    # right readings are on average more confident than wrong ones
-    pairs = [(r.confidence, r.text == t) for r, (t, _) in zip(rd + rn, dates + names,
-                                                               strict=True)]
-    right = [c for c, ok in pairs if ok]
-    wrong = [c for c, ok in pairs if not ok]
-    if right and wrong:
-        assert np.mean(right) > np.mean(wrong)
+
+
+def test_shipped_model_is_surer_of_its_right_readings():
+    """Within a kind, a right reading is more confident than a wrong one far more often than
+    not (the rank AUC): 100 crops a kind, so that there are wrong readings to rank (the test
+    above has two or three among 60, and names read less surely than dates, so a mean over
+    both kinds said more about which kind erred than about the confidences)."""
+    engine = get_engine("htr", device="cpu")
+    for kind, seed in ((FieldKind.DATE, 31), (FieldKind.NAME, 32)):
+        pairs = written(kind, 100, role="test", seed=seed)
+        got = engine.recognize(_crops(kind, pairs), kind)
+        right = [r.confidence for r, (t, _) in zip(got, pairs, strict=True) if r.text == t]
+        wrong = [r.confidence for r, (t, _) in zip(got, pairs, strict=True) if r.text != t]
+        assert len(wrong) >= 2 and len(right) >= 50, (kind, len(right), len(wrong))
+        auc = np.mean([(a > b) + 0.5 * (a == b) for a in right for b in wrong])
+        print(f"{kind.value}: {len(right)} right, {len(wrong)} wrong, AUC {auc:.3f}")
+        assert auc > 0.7, (kind, auc, sorted(wrong))
 
 
 def test_engine_keeps_order_skips_empty_crops_and_follows_the_workspace_pointer(tmp_path):
