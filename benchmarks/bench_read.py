@@ -545,6 +545,8 @@ def main() -> int:
             + ", ".join(f"{e} {v:.3f}" for e, v in sorted(ece_eval.items()))
             + f" (EVAL layouts {', '.join(layouts)}); held out (never fitted): "
             + ", ".join(HELD_OUT)
+            + ("".join(f"; {n} weight kept at the start map's {w}" for n, w in bounds.items())
+               if bounds else "")
             + ("" if "tesseract" in ship_from else
                "; Tesseract terms kept from the previous map (no Tesseract readings here)")))
         shipped = json.loads(ship.to_json())
