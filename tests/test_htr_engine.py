@@ -41,20 +41,26 @@ def test_shipped_model_reads_unseen_hands_dates_and_names():
 
 
 def test_shipped_model_is_surer_of_its_right_readings():
-    """Within a kind, a right reading is more confident than a wrong one far more often than
-    not (the rank AUC): 100 crops a kind, so that there are wrong readings to rank (the test
-    above has two or three among 60, and names read less surely than dates, so a mean over
-    both kinds said more about which kind erred than about the confidences)."""
+    """A right reading is more confident than a wrong one of the same kind far more often
+    than not (the rank AUC over pairs within a kind): 100 crops a kind, so that there are
+    wrong readings to rank (the test above has two or three among 60, and names read less
+    surely than dates, so a mean over both kinds said more about which kind erred than about
+    the confidences). Pairs are pooled over kinds, so a model that misreads hardly any date
+    is still judged on its names."""
     engine = get_engine("htr", device="cpu")
+    wins = []
     for kind, seed in ((FieldKind.DATE, 31), (FieldKind.NAME, 32)):
         pairs = written(kind, 100, role="test", seed=seed)
         got = engine.recognize(_crops(kind, pairs), kind)
         right = [r.confidence for r, (t, _) in zip(got, pairs, strict=True) if r.text == t]
         wrong = [r.confidence for r, (t, _) in zip(got, pairs, strict=True) if r.text != t]
-        assert len(wrong) >= 2 and len(right) >= 50, (kind, len(right), len(wrong))
-        auc = np.mean([(a > b) + 0.5 * (a == b) for a in right for b in wrong])
-        print(f"{kind.value}: {len(right)} right, {len(wrong)} wrong, AUC {auc:.3f}")
-        assert auc > 0.7, (kind, auc, sorted(wrong))
+        assert len(right) >= 50, (kind, len(right), len(wrong))
+        won = [(a > b) + 0.5 * (a == b) for a in right for b in wrong]
+        print(f"{kind.value}: {len(right)} right, {len(wrong)} wrong, AUC "
+              f"{np.mean(won) if won else float('nan'):.3f}")
+        wins += won
+    assert len(wins) >= 100, len(wins)  # at least two wrong readings to rank
+    assert np.mean(wins) > 0.7, np.mean(wins)
 
 
 def test_engine_keeps_order_skips_empty_crops_and_follows_the_workspace_pointer(tmp_path):

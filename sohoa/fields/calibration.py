@@ -259,14 +259,13 @@ def fit_calibration(samples: Iterable[Sample | tuple[Features, bool]], *, l2: fl
     # segmentation doubt (and a valid rival value) may only lower confidence: a doubt
     # feature whose fitted weight comes out positive (it co-occurs with other evidence of a
     # right reading) is held at 0, or at its ``at_most`` bound
-    bound = np.full(x1.shape[1], np.inf)
-    for i, name in enumerate(FEATURES, 1):
-        if name in DOUBT_FEATURES:
-            bound[i] = min(0.0, (at_most or {}).get(name, 0.0))
-    unknown = set(at_most or {}) - set(DOUBT_FEATURES)
+    at_most = at_most or {}
+    unknown = set(at_most) - set(DOUBT_FEATURES)
     if unknown:
         raise CalibrationError(f"fit_calibration: at_most names no doubt feature: "
                                f"{sorted(unknown)}")
+    bound = np.array([np.inf] + [min(0.0, at_most.get(n, 0.0)) if n in DOUBT_FEATURES
+                                 else np.inf for n in FEATURES])
     held = np.zeros(x1.shape[1], bool)
     while True:
         offset = x1[:, held] @ bound[held]
