@@ -20,7 +20,7 @@ thousands of crops sees it; the warm-up's own time (the engine's one-time start)
 reported beside it (``warm_up`` in the JSON; from session 35, rules-s35.md rule 64).
 
     .venv/bin/python benchmarks/bench_htr.py [--quick] [--model DIR] [--trocr DIR]
-        [--sets lines,page,strokes] [--no-tesseract]
+        [--sets lines,page,strokes] [--no-tesseract] [--seed S] [--per-kind N]
 
 Prints a Markdown table and writes ``benchmarks/results/htr.json``. The adaptation curve (held-out
 writers after 0-300 confirmed crops, ``sohoa adapt``) is ``benchmarks/bench_adapt.py``.
@@ -206,6 +206,10 @@ def main() -> None:
     ap.add_argument("--trocr", default=None, help="a TrOCR checkpoint folder to compare")
     ap.add_argument("--beam", type=int, default=8)
     ap.add_argument("--seed", type=int, default=20261130)
+    ap.add_argument("--per-kind", type=int, default=None,
+                    help="crops of each kind in the lines and strokes sets (default 60, --quick "
+                         "15; names ten times as many): a larger fresh draw than the standard "
+                         "set, whose 60 a kind cannot tell a tenth of a point")
     ap.add_argument("--tesseract-max", type=int, default=None, help="crops given to tesseract")
     ap.add_argument("--sets", default="lines,page,strokes",
                     help="comma-separated crop sets: lines, page, strokes, and names (600 names "
@@ -256,6 +260,7 @@ def main() -> None:
     ocr.htr.SHIFTED_KINDS = (FieldKind.NAME,) if args.shifted_names == "on" else ()
 
     per_kind, pages = (15, 2) if args.quick else (60, 8)
+    per_kind = args.per_kind or per_kind
     makers = {"lines": lambda: line_crops(per_kind, args.seed),
               "page": lambda: page_crops(pages, args.seed),
               "strokes": lambda: stroke_crops(per_kind, args.seed,
