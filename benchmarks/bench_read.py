@@ -367,7 +367,15 @@ def report(runs: list[PageRun], own: dict[str, Calibration | None], ship: Calibr
         for name, sel in groups.items():
             if sel:
                 f = figures(sel, ship)
-                f["ece_start_map"] = figures(sel, None)["ece"]
+                start = figures(sel, None)
+                f["ece_start_map"] = start["ece"]
+                # what the product does with the map it ships (each run's refit lets a
+                # different share through, so a model is also judged at the same map)
+                sure = round(start["share_at_0.9"] * start["fields"])
+                f["start_map_at_0.9"] = {
+                    "share": start["share_at_0.9"], "exact": start["exact_at_0.9"],
+                    "fields_at_0.9": sure, "fields": start["fields"],
+                    "wrong_let_through": round(sure * (1 - (start["exact_at_0.9"] or 1.0)))}
                 f["ece_own_refit"] = figures(sel, own[eng])["ece"] if own.get(eng) else None
                 out.setdefault(eng, {})[name] = f
     return out

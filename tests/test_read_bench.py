@@ -150,6 +150,9 @@ def test_bench_read_quick_runs(tmp_path):
     res = json.loads(out.read_text("utf-8"))
     f = res["results"]["tesseract"]["all"]
     assert f["fields"] > 50 and 0 <= f["ece"] <= 1 and f["lexicon_ratio"] is not None
+    start = f["start_map_at_0.9"]  # what the shipped map lets through, whatever the refit
+    assert start["fields"] == f["fields"]
+    assert 0 <= start["wrong_let_through"] <= start["fields_at_0.9"] <= start["fields"]
 
 
 def _htr_available() -> bool:
