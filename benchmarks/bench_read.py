@@ -372,10 +372,11 @@ def report(runs: list[PageRun], own: dict[str, Calibration | None], ship: Calibr
                 # what the product does with the map it ships (each run's refit lets a
                 # different share through, so a model is also judged at the same map)
                 sure = round(start["share_at_0.9"] * start["fields"])
+                exact = start["exact_at_0.9"]  # None when no field reaches 0.9
                 f["start_map_at_0.9"] = {
-                    "share": start["share_at_0.9"], "exact": start["exact_at_0.9"],
+                    "share": start["share_at_0.9"], "exact": exact,
                     "fields_at_0.9": sure, "fields": start["fields"],
-                    "wrong_let_through": round(sure * (1 - (start["exact_at_0.9"] or 1.0)))}
+                    "wrong_let_through": 0 if exact is None else round(sure * (1 - exact))}
                 f["ece_own_refit"] = figures(sel, own[eng])["ece"] if own.get(eng) else None
                 out.setdefault(eng, {})[name] = f
     return out
