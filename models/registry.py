@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "weights"
 POINTER = "in_use.json"
-DEFAULT_SHIPPED = "htr-v12"
+DEFAULT_SHIPPED = "htr-v13"
 
 
 @dataclass(frozen=True)
