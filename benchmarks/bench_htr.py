@@ -212,8 +212,9 @@ def main() -> None:
                          "set, whose 60 a kind cannot tell a tenth of a point")
     ap.add_argument("--tesseract-max", type=int, default=None, help="crops given to tesseract")
     ap.add_argument("--sets", default="lines,page,strokes",
-                    help="comma-separated crop sets: lines, page, strokes, and names (600 names "
-                         "of the stroke writers: a set big enough to tell a point's change)")
+                    help="comma-separated crop sets: lines, page, strokes, and names (ten names "
+                         "per --per-kind crop of the stroke writers, 600 by default: a set big "
+                         "enough to tell a point's change)")
     ap.add_argument("--no-tesseract", action="store_true", help="leave Tesseract out")
     ap.add_argument("--out", default=None, help="results JSON (default: by the sets chosen)")
     ap.add_argument("--crops-cache", default=None,
